@@ -1,0 +1,34 @@
+// The host CLI is a table of subcommands (cli/commands.cc). Each command lives
+// in its own cmd_<name>.cc and provides a `define` function: it declares the
+// subcommand's options on a CLI11 app and returns the function that runs it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <span>
+
+#include "util/result.h"
+
+namespace nestbox::cli {
+
+// Exit statuses, documented in docs/cli.md.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitBadInput = 2;
+
+using Runner = std::function<int()>;
+
+struct Command {
+  const char* name;
+  const char* summary;
+  Runner (*define)(CLI::App& sub);
+};
+
+std::span<const Command> commands();
+
+// Prints "nestbox <command>: <message>" to stderr and returns the exit status
+// that matches the error's kind.
+int report(const char* command, const Error& error);
+
+}  // namespace nestbox::cli

@@ -1,0 +1,35 @@
+# Conventions shared by every component:
+#   nestbox_library(<name> SOURCES ... [DEPS ...])  -> static library nestbox_<name>
+#   nestbox_test(<name> SOURCES ... [DEPS ...])     -> gtest binary <name>, registered with ctest
+# Include root is the repository root, so headers are included as "component/header.h".
+
+function(nestbox_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(nestbox_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(nestbox_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(nestbox_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+function(nestbox_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    NESTBOX_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    NESTBOX_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "NESTBOX_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endfunction()
+
+# libFuzzer target (only with -DNESTBOX_FUZZ=ON and clang).
+function(nestbox_fuzzer name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  if(NESTBOX_FUZZ)
+    add_executable(${name} ${ARG_SOURCES})
+    target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+  endif()
+endfunction()

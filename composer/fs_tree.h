@@ -1,0 +1,54 @@
+// The composed filesystem tree of one container: what selection and the ELF
+// closure decided, with final owners, modes and content references. Produced
+// by the composer's selection stage, consumed by every output writer (tree,
+// host-hardlink, squashfs, overlay) and by the tree digest of the signer.
+//
+// Invariants: paths are absolute, normalised ("/usr/bin/x"), unique; every
+// parent directory is present; entries are sorted by path (byte order), so
+// output never depends on readdir order or thread timing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nestbox::composer {
+
+enum class EntryType { kDirectory, kRegular, kSymlink, kCharDevice, kBlockDevice, kFifo, kSocket };
+
+struct Xattr {
+  std::string name;   // "security.capability", "user.foo"
+  std::string value;  // raw bytes
+  auto operator<=>(const Xattr&) const = default;
+};
+
+// 128-bit XXH3 content hash (content index key). Equality of hashes is always
+// confirmed by byte comparison before content is shared.
+struct ContentHash {
+  uint64_t high = 0, low = 0;
+  auto operator<=>(const ContentHash&) const = default;
+};
+
+struct FsEntry {
+  std::string path;        // "/" for the root
+  EntryType type = EntryType::kRegular;
+  uint32_t mode = 0;       // permission bits incl. setuid/setgid/sticky, no S_IFMT
+  uint32_t uid = 0, gid = 0;
+  int64_t mtime = 0;       // seconds; clamped to SOURCE_DATE_EPOCH when set
+  std::vector<Xattr> xattrs;  // sorted by name
+
+  // kRegular: where the bytes are. `source_path` is a readable host file with
+  // exactly `size` bytes (a staging file, or a file the composer extracted).
+  std::string source_path;
+  uint64_t size = 0;
+  ContentHash hash;
+  std::string link_target;  // kSymlink
+  uint32_t rdev_major = 0, rdev_minor = 0;  // devices
+};
+
+struct FsTree {
+  std::vector<FsEntry> entries;  // sorted by path, root first
+};
+
+}  // namespace nestbox::composer

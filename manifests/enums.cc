@@ -1,0 +1,135 @@
+#include "manifests/model.h"
+
+namespace nestbox::manifests {
+
+const char* to_string(Arch a) {
+  switch (a) {
+    case Arch::kX86_64: return "x86_64";
+    case Arch::kAarch64: return "aarch64";
+    case Arch::kArm: return "arm";
+    case Arch::kMips: return "mips";
+    case Arch::kMipsel: return "mipsel";
+    case Arch::kPowerpc: return "powerpc";
+    case Arch::kRiscv64: return "riscv64";
+    case Arch::kI386: return "i386";
+  }
+  return "?";
+}
+
+const char* to_string(Model m) { return m == Model::kProcess ? "process" : "system"; }
+
+const char* to_string(RootfsStrategy s) {
+  switch (s) {
+    case RootfsStrategy::kHostHardlink: return "host-hardlink";
+    case RootfsStrategy::kTree: return "tree";
+    case RootfsStrategy::kSquashfs: return "squashfs";
+    case RootfsStrategy::kOverlay: return "overlay";
+  }
+  return "?";
+}
+
+const char* to_string(SourceKind k) {
+  switch (k) {
+    case SourceKind::kDirectory: return "dir";
+    case SourceKind::kTar: return "tar";
+    case SourceKind::kIpk: return "ipk";
+    case SourceKind::kDeb: return "deb";
+  }
+  return "?";
+}
+
+const char* to_string(DeviceType t) {
+  switch (t) {
+    case DeviceType::kChar: return "char";
+    case DeviceType::kBlock: return "block";
+    case DeviceType::kFifo: return "fifo";
+  }
+  return "?";
+}
+
+const char* to_string(Compressor c) {
+  switch (c) {
+    case Compressor::kGzip: return "gzip";
+    case Compressor::kXz: return "xz";
+    case Compressor::kZstd: return "zstd";
+    case Compressor::kLz4: return "lz4";
+    case Compressor::kLzo: return "lzo";
+  }
+  return "?";
+}
+
+const char* to_string(NsMode m) {
+  switch (m) {
+    case NsMode::kNew: return "new";
+    case NsMode::kHost: return "host";
+    case NsMode::kJoin: return "join";
+  }
+  return "?";
+}
+
+const char* to_string(SeccompAction a) {
+  switch (a) {
+    case SeccompAction::kAllow: return "allow";
+    case SeccompAction::kErrno: return "errno";
+    case SeccompAction::kKill: return "kill";
+    case SeccompAction::kLog: return "log";
+    case SeccompAction::kTrap: return "trap";
+  }
+  return "?";
+}
+
+const char* to_string(StorageKind k) {
+  switch (k) {
+    case StorageKind::kDirectory: return "directory";
+    case StorageKind::kImage: return "image";
+    case StorageKind::kPartition: return "partition";
+    case StorageKind::kOverlay: return "overlay";
+  }
+  return "?";
+}
+
+const char* to_string(SysMode m) {
+  switch (m) {
+    case SysMode::kReadOnly: return "ro";
+    case SysMode::kReadWrite: return "rw";
+    case SysMode::kNone: return "none";
+  }
+  return "?";
+}
+
+const char* to_string(DevMode m) { return m == DevMode::kMinimal ? "minimal" : "none"; }
+
+const char* to_string(NetworkMode m) {
+  switch (m) {
+    case NetworkMode::kNone: return "none";
+    case NetworkMode::kEmpty: return "empty";
+    case NetworkMode::kInterfaces: return "interfaces";
+  }
+  return "?";
+}
+
+const char* to_string(InterfaceType t) {
+  switch (t) {
+    case InterfaceType::kPhys: return "phys";
+    case InterfaceType::kVlan: return "vlan";
+    case InterfaceType::kVeth: return "veth";
+    case InterfaceType::kMacvlan: return "macvlan";
+  }
+  return "?";
+}
+
+const char* to_string(MacvlanMode m) {
+  switch (m) {
+    case MacvlanMode::kVepa: return "vepa";
+    case MacvlanMode::kPrivate: return "private";
+    case MacvlanMode::kBridge: return "bridge";
+    case MacvlanMode::kPassthru: return "passthru";
+  }
+  return "?";
+}
+
+std::string to_string(const KernelVersion& v) {
+  return std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.patch);
+}
+
+}  // namespace nestbox::manifests

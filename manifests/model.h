@@ -1,0 +1,312 @@
+// The container manifest, schema v1, as plain C++ data. One Manifest per
+// container. Produced by manifests::load() (TOML, validated) and consumed by
+// the composer, the policy baker and kernel-check. Every field has the default
+// documented in docs/manifest.md; the loader fills defaults, so consumers never
+// see "unset" except where std::optional says so.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nestbox::manifests {
+
+// Where a value came from in the manifest, for messages of later stages
+// ("nas.toml:12:9: rootfs.binaries[1]: ...").
+struct SourcePos {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+enum class Arch { kX86_64, kAarch64, kArm, kMips, kMipsel, kPowerpc, kRiscv64, kI386 };
+
+enum class Model {
+  kProcess,  // one program, nestbox's minimal init reaps and forwards signals
+  kSystem,   // an init plus a list of services started at container init
+};
+
+struct Service {
+  std::string name;
+  std::vector<std::string> command;  // argv, command[0] absolute inside the rootfs
+};
+
+struct Process {
+  Model model = Model::kProcess;
+  std::vector<std::string> command;   // argv of the main process (model=process) or init (system)
+  std::vector<std::string> env;       // "KEY=value", sorted by key
+  std::string cwd = "/";
+  uint32_t uid = 0;                   // inside the container
+  uint32_t gid = 0;
+  std::vector<uint32_t> supplementary_gids;
+  std::vector<Service> services;      // model=system only
+};
+
+enum class RootfsStrategy {
+  kHostHardlink,  // hardlinks into the host staging rootfs
+  kTree,          // standalone hardlinked tree
+  kSquashfs,      // standalone squashfs image
+  kOverlay,       // per-container squashfs layer over a shared base image
+};
+
+enum class SourceKind { kDirectory, kTar, kIpk, kDeb };
+
+struct RootfsSource {
+  SourceKind kind = SourceKind::kDirectory;
+  std::string path;   // resolved relative to the manifest's directory
+  bool trusted = true;  // untrusted sources may not carry device nodes or setuid files
+  SourcePos pos;
+};
+
+struct Owner {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+struct ExtraDir {
+  std::string path;
+  uint32_t mode = 0755;
+  Owner owner;
+};
+
+struct ExtraFile {
+  std::string path;
+  std::string source;   // host file (relative to the manifest) or empty when `content` is used
+  std::string content;  // literal content
+  uint32_t mode = 0644;
+  Owner owner;
+};
+
+struct ExtraSymlink {
+  std::string path;
+  std::string target;
+};
+
+enum class DeviceType { kChar, kBlock, kFifo };
+
+struct DeviceNode {
+  std::string path;
+  DeviceType type = DeviceType::kChar;
+  uint32_t major = 0;
+  uint32_t minor = 0;
+  uint32_t mode = 0666;
+  Owner owner;
+};
+
+enum class Compressor { kGzip, kXz, kZstd, kLz4, kLzo };
+
+struct Rootfs {
+  RootfsStrategy strategy = RootfsStrategy::kSquashfs;
+  std::string base;                     // overlay: name of the shared base ("" = automatic)
+  std::vector<RootfsSource> sources;
+  std::vector<std::string> include;     // globs over absolute paths inside the rootfs
+  std::vector<std::string> exclude;
+  std::vector<std::string> binaries;    // ELF closure roots
+  std::vector<ExtraDir> dirs;
+  std::vector<ExtraFile> files;
+  std::vector<ExtraSymlink> symlinks;
+  std::vector<DeviceNode> devices;
+  bool read_only = true;
+  Compressor compressor = Compressor::kXz;
+  uint32_t block_size = 128 * 1024;     // power of two, 4K..1M
+  bool allow_setuid = false;            // keep setuid/setgid bits from sources
+  uint64_t max_file_size = 0;           // 0 = no limit
+  SourcePos pos;
+};
+
+struct IdMapRange {
+  uint32_t inside = 0;
+  uint32_t outside = 0;
+  uint32_t count = 0;
+};
+
+struct Users {
+  bool user_namespace = false;
+  std::vector<IdMapRange> uid_map;
+  std::vector<IdMapRange> gid_map;
+  bool shift_ownership = false;  // store files at their mapped (host) owner at build time
+};
+
+struct Security {
+  std::vector<std::string> capabilities;  // "CAP_NET_BIND_SERVICE", validated, sorted
+  uint64_t capability_mask = 0;           // bit n = capability number n
+  bool no_new_privs = true;
+  std::string apparmor_profile;
+  std::string selinux_context;
+};
+
+enum class NsMode { kNew, kHost, kJoin };
+
+struct Namespace {
+  NsMode mode = NsMode::kNew;
+  std::string join;  // container name when mode == kJoin
+};
+
+struct Namespaces {
+  Namespace mount, uts, ipc, pid, net, user, cgroup;
+  std::string hostname;    // empty: the container name
+  std::string domainname;
+};
+
+struct Cgroups {
+  std::optional<uint64_t> memory_max;       // bytes
+  std::optional<uint64_t> memory_swap_max;  // bytes of swap on top of memory_max
+  std::optional<uint32_t> cpu_weight;       // 1..10000 (cgroup v2 scale)
+  std::optional<uint64_t> cpu_quota_us;     // with cpu_period_us
+  uint64_t cpu_period_us = 100000;
+  std::optional<uint32_t> pids_max;
+  std::optional<uint32_t> io_weight;        // 1..10000
+  std::string cpuset_cpus;                  // "0-1,3"
+  std::string cpuset_mems;
+  bool freezer = true;                      // may the container be frozen
+};
+
+enum class SeccompAction { kAllow, kErrno, kKill, kLog, kTrap };
+
+struct SeccompRule {
+  std::vector<std::string> syscalls;
+  SeccompAction action = SeccompAction::kErrno;
+  int errno_value = 1;  // EPERM
+};
+
+struct Seccomp {
+  bool enabled = false;
+  SeccompAction default_action = SeccompAction::kErrno;
+  int default_errno = 38;  // ENOSYS
+  std::vector<std::string> allow;    // syscalls allowed (when the default is not allow)
+  std::vector<SeccompRule> deny;     // syscalls denied with their own action
+};
+
+struct TmpfsMount {
+  std::string target;
+  uint64_t size = 0;  // 0 = kernel default
+  uint32_t mode = 01777;
+  bool noexec = true, nosuid = true, nodev = true;
+};
+
+struct BindMount {
+  std::string source;  // host path
+  std::string target;
+  bool read_only = true;
+  bool noexec = false, nosuid = true, nodev = true;
+};
+
+enum class StorageKind {
+  kDirectory,  // bind a host directory read-write
+  kImage,      // loop-mount a filesystem image file of `size` (created if absent)
+  kPartition,  // mount a named flash partition (by name, e.g. an MTD/UBI/GPT label)
+  kOverlay,    // persistent overlay upper dir over the read-only rootfs
+};
+
+struct StorageMount {
+  StorageKind kind = StorageKind::kDirectory;
+  std::string target;        // inside the container ("/" allowed for kOverlay)
+  std::string source;        // host dir, image file, or partition name
+  uint64_t size = 0;         // kImage: size of the image to create
+  std::string fstype = "ext4";  // kImage / kPartition
+  bool noexec = true, nosuid = true, nodev = true;
+};
+
+enum class SysMode { kReadOnly, kReadWrite, kNone };
+enum class DevMode { kMinimal, kNone };
+
+struct Mounts {
+  bool proc = true;
+  SysMode sys = SysMode::kReadOnly;
+  DevMode dev = DevMode::kMinimal;
+  std::vector<TmpfsMount> tmpfs;
+  std::vector<BindMount> binds;
+  std::vector<StorageMount> storage;
+};
+
+enum class NetworkMode {
+  kNone,        // share the host's network namespace
+  kEmpty,       // own network namespace with loopback only
+  kInterfaces,  // own network namespace with the listed interfaces
+};
+
+enum class InterfaceType { kPhys, kVlan, kVeth, kMacvlan };
+enum class MacvlanMode { kVepa, kPrivate, kBridge, kPassthru };
+
+struct Route {
+  std::string destination;  // "default" or CIDR
+  std::string gateway;
+};
+
+struct NetInterface {
+  InterfaceType type = InterfaceType::kVeth;
+  std::string name;        // name inside the container (default eth0, eth1, ...)
+  std::string parent;      // phys: host device; vlan/macvlan: parent device
+  uint32_t vlan_id = 0;    // vlan
+  std::string bridge;      // veth: host bridge to attach the host end to
+  std::string host_name;   // veth: name of the host end (default generated)
+  MacvlanMode macvlan_mode = MacvlanMode::kPrivate;
+  std::string mac;         // "02:00:00:00:00:01" or empty
+  std::vector<std::string> addresses;  // CIDR, IPv4 or IPv6
+  std::vector<Route> routes;
+  uint32_t mtu = 0;
+  SourcePos pos;
+};
+
+struct Network {
+  NetworkMode mode = NetworkMode::kEmpty;
+  std::vector<NetInterface> interfaces;
+};
+
+struct Rlimit {
+  std::string name;  // "nofile", "nproc", ... (lowercase, no RLIMIT_ prefix)
+  int resource = 0;  // RLIMIT_* value
+  uint64_t soft = 0;
+  uint64_t hard = 0;  // UINT64_MAX = unlimited
+};
+
+struct KernelVersion {
+  int major = 0, minor = 0, patch = 0;
+  auto operator<=>(const KernelVersion&) const = default;
+};
+
+struct Manifest {
+  int schema = 1;
+  std::string name;
+  uint64_t version = 0;          // monotonic, for anti-rollback
+  std::string version_string;    // human version
+  std::string description;
+  Arch arch = Arch::kX86_64;
+  std::string compat;            // device compatibility string
+  Process process;
+  Rootfs rootfs;
+  Users users;
+  Security security;
+  Namespaces namespaces;
+  Cgroups cgroups;
+  Seccomp seccomp;
+  Mounts mounts;
+  Network network;
+  std::vector<Rlimit> rlimits;   // sorted by name
+  std::optional<KernelVersion> kernel_min;
+  std::string signing_key;       // key id (hex SHA-256 of the public key DER), optional
+
+  std::string file;              // the manifest path as given
+  std::string dir;               // its directory, for resolving relative paths
+};
+
+// Names used in text output, JSON and messages; the inverse parsers live in
+// manifests/enums.h.
+const char* to_string(Arch);
+const char* to_string(Model);
+const char* to_string(RootfsStrategy);
+const char* to_string(SourceKind);
+const char* to_string(DeviceType);
+const char* to_string(Compressor);
+const char* to_string(NsMode);
+const char* to_string(SeccompAction);
+const char* to_string(StorageKind);
+const char* to_string(SysMode);
+const char* to_string(DevMode);
+const char* to_string(NetworkMode);
+const char* to_string(InterfaceType);
+const char* to_string(MacvlanMode);
+std::string to_string(const KernelVersion&);
+
+}  // namespace nestbox::manifests

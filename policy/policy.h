@@ -1,0 +1,150 @@
+// The baked runtime policy as nestbox-launch sees it: everything needed to
+// start one container, decided at build time, nothing looked up on the device.
+// Target-safe (libc only). Encoded/decoded by policy/format.h (binary, versioned,
+// docs/policy-format.md); produced on the host from a Manifest by policy/bake.h.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nestbox::policy {
+
+enum class Model : uint8_t { kProcess = 0, kSystem = 1 };
+enum class RootfsKind : uint8_t { kSquashfs = 0, kOverlay = 1, kTree = 2, kHostHardlink = 3 };
+enum class NsMode : uint8_t { kNew = 0, kHost = 1, kJoin = 2 };
+
+// Index into Policy::namespaces.
+enum NsIndex : uint8_t { kNsMount, kNsUts, kNsIpc, kNsPid, kNsNet, kNsUser, kNsCgroup, kNsCount };
+
+struct Namespace {
+  NsMode mode = NsMode::kNew;
+  std::string join;  // container name (kJoin)
+};
+
+struct IdMap {
+  uint32_t inside = 0, outside = 0, count = 0;
+};
+
+struct Service {
+  std::string name;
+  std::vector<std::string> argv;
+};
+
+struct Process {
+  Model model = Model::kProcess;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  uint32_t uid = 0, gid = 0;
+  std::vector<uint32_t> groups;
+  std::vector<Service> services;
+};
+
+struct Capabilities {
+  // One mask for bounding/permitted/effective/inheritable/ambient: the keep-list.
+  uint64_t keep = 0;
+};
+
+struct Cgroups {
+  // 0 / empty = not set. UINT64_MAX never used as "unset".
+  uint64_t memory_max = 0;
+  uint64_t memory_swap_max = 0;
+  uint32_t cpu_weight = 0;
+  uint64_t cpu_quota_us = 0;
+  uint64_t cpu_period_us = 100000;
+  uint32_t pids_max = 0;
+  uint32_t io_weight = 0;
+  std::string cpuset_cpus, cpuset_mems;
+  bool freezer = true;
+};
+
+enum class MountKind : uint8_t {
+  kTmpfs = 0,
+  kBind = 1,
+  kStorageDir = 2,
+  kStorageImage = 3,
+  kStoragePartition = 4,
+  kStorageOverlay = 5,
+};
+
+// MS_* style flags, stored explicitly so the target never guesses.
+enum MountFlags : uint32_t {
+  kMountReadOnly = 1u << 0,
+  kMountNoexec = 1u << 1,
+  kMountNosuid = 1u << 2,
+  kMountNodev = 1u << 3,
+};
+
+struct Mount {
+  MountKind kind = MountKind::kTmpfs;
+  std::string source;   // host path / image / partition name; empty for tmpfs
+  std::string target;   // absolute path inside the container
+  std::string fstype;   // image/partition filesystem
+  uint64_t size = 0;    // tmpfs size / image size
+  uint32_t mode = 0;    // tmpfs root mode
+  uint32_t flags = 0;   // MountFlags
+};
+
+enum class SysMode : uint8_t { kReadOnly = 0, kReadWrite = 1, kNone = 2 };
+enum class DevMode : uint8_t { kMinimal = 0, kNone = 1 };
+
+enum class NetMode : uint8_t { kNone = 0, kEmpty = 1, kInterfaces = 2 };
+enum class IfType : uint8_t { kPhys = 0, kVlan = 1, kVeth = 2, kMacvlan = 3 };
+enum class MacvlanMode : uint8_t { kVepa = 0, kPrivate = 1, kBridge = 2, kPassthru = 3 };
+
+struct Route {
+  std::string destination;  // "default" or CIDR
+  std::string gateway;
+};
+
+struct Interface {
+  IfType type = IfType::kVeth;
+  std::string name, parent, bridge, host_name, mac;
+  uint32_t vlan_id = 0;
+  MacvlanMode macvlan_mode = MacvlanMode::kPrivate;
+  uint32_t mtu = 0;
+  std::vector<std::string> addresses;  // CIDR
+  std::vector<Route> routes;
+};
+
+struct Rlimit {
+  uint32_t resource = 0;  // RLIMIT_* number
+  uint64_t soft = 0, hard = 0;
+};
+
+struct Seccomp {
+  // Classic BPF (struct sock_filter[]), compiled at build time for `arch`.
+  // Empty: no filter.
+  std::vector<uint8_t> bpf;  // 8 bytes per instruction, target byte order
+};
+
+struct Policy {
+  std::string name;
+  std::string arch;
+  std::string hostname, domainname;
+  Process process;
+  RootfsKind rootfs = RootfsKind::kSquashfs;
+  bool read_only_root = true;
+  std::string base;                 // overlay: base image name
+  Namespace namespaces[kNsCount];
+  std::vector<IdMap> uid_map, gid_map;
+  Capabilities caps;
+  bool no_new_privs = true;
+  std::string apparmor_profile, selinux_context;
+  Cgroups cgroups;
+  bool proc = true;
+  SysMode sys = SysMode::kReadOnly;
+  DevMode dev = DevMode::kMinimal;
+  std::vector<Mount> mounts;
+  NetMode net = NetMode::kEmpty;
+  std::vector<Interface> interfaces;
+  std::vector<Rlimit> rlimits;
+  Seccomp seccomp;
+  // Kernel facilities this policy needs, as kernel-check feature ids
+  // (bit n = feature n of kernel-check's table), so the device can refuse
+  // before mounting anything.
+  uint64_t required_features = 0;
+};
+
+}  // namespace nestbox::policy

@@ -1,0 +1,55 @@
+#include "util/file_io.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace nestbox {
+namespace {
+
+std::string make_temp_dir() {
+  char tmpl[] = "/tmp/nestbox-test-XXXXXX";
+  return mkdtemp(tmpl);
+}
+
+int count_entries(const std::string& dir) {
+  int n = 0;
+  DIR* d = opendir(dir.c_str());
+  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+TEST(FileIo, AtomicWriteReplacesAndLeavesNoTemporary) {
+  std::string dir = make_temp_dir();
+  std::string path = dir + "/state";
+  ASSERT_TRUE(write_file_atomic(path, "one", 0600).ok());
+  ASSERT_TRUE(write_file_atomic(path, "two").ok());
+  auto content = read_file(path);
+  ASSERT_TRUE(content.ok());
+  EXPECT_EQ(*content, "two");
+  EXPECT_EQ(count_entries(dir), 1);
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+  system(("rm -rf " + dir).c_str());
+}
+
+TEST(FileIo, ReadMissingFileNamesIt) {
+  auto r = read_file("/nonexistent/nestbox");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "open /nonexistent/nestbox: No such file or directory");
+}
+
+TEST(FileIo, AtomicWriteIntoMissingDirFailsCleanly) {
+  Status st = write_file_atomic("/nonexistent/dir/file", "x");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("create /nonexistent/dir/file.tmp."), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nestbox

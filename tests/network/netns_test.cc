@@ -185,6 +185,58 @@ TEST_F(NetnsTest, EmptyHasOnlyLoopbackUp) {
   ASSERT_TRUE(teardown(*s).ok());
 }
 
+// A child process in its own network namespace, as the launcher's container
+// init would be; killed and reaped by PID in the destructor.
+class ContainerProcess {
+ public:
+  ContainerProcess() {
+    int fds[2];
+    if (pipe(fds) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      char ok = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+      (void)!write(fds[1], &ok, 1);
+      for (;;) pause();
+    }
+    close(fds[1]);
+    char ok = 'n';
+    ready_ = read(fds[0], &ok, 1) == 1 && ok == 'y';
+    close(fds[0]);
+  }
+  ~ContainerProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool ready() const { return ready_; }
+  pid_t pid() const { return pid_; }
+  std::string ip_out(const std::string& args) const {
+    return out("nsenter -t " + std::to_string(pid_) + " -n ip " + args + " 2>&1");
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool ready_ = false;
+};
+
+TEST_F(NetnsTest, SetupByPidOfTheContainerProcess) {
+  bridge("br0", "10.9.0.1/24");
+  auto before = router_->links();
+  ContainerProcess c;
+  ASSERT_TRUE(c.ready());
+  Interface i = make(IfType::kVeth, "eth0");
+  i.bridge = "br0";
+  i.addresses = {"10.9.0.2/24"};
+  auto s = in_netns(router_->fd(), [&] { return setup_network_for_pid(container("p", {i}), c.pid()); });
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_NE(c.ip_out("-o addr show eth0").find("inet 10.9.0.2/24"), std::string::npos);
+  EXPECT_EQ(sh("nsenter -t " + std::to_string(c.pid()) + " -n busybox ping -c 1 -W 1 10.9.0.1"), 0);
+  ASSERT_TRUE(teardown(*s).ok());
+  EXPECT_EQ(router_->links(), before);
+  EXPECT_EQ(c.ip_out("-o link show").find("eth0"), std::string::npos);
+}
+
 TEST_F(NetnsTest, NoneTouchesNothing) {
   policy::Policy p;
   p.name = "hostnet";

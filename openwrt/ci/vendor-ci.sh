@@ -3,8 +3,10 @@
 #
 #   validate -> kernel-check -> compose -> sign -> verify
 #
-# Every stage runs `nestbox <stage> --json`, its JSON report goes to
+# Every stage runs `nestbox <stage> --json`; its JSON report goes to
 # OUT/reports/NN-<stage>.json and its messages to OUT/reports/NN-<stage>.log.
+# A subcommand whose --help offers no --json runs without it, and the script
+# writes its report: {"stage", "exit", "json": false, "output": its stdout}.
 # The first failing stage stops the run; the script exits with that stage's
 # status (1 = failure, 2 = bad input, as every nestbox command) after saying
 # which stage failed and where its report is. OUT/reports/summary.json lists
@@ -62,6 +64,12 @@ write_summary() {
 	mv "$reports/summary.json.tmp" "$reports/summary.json"
 }
 
+# stdin as the inside of a JSON string (POSIX tools only).
+json_text() {
+	tr -d '\000-\010\013-\037' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' |
+		awk '{ printf "%s%s", sep, $0; sep = "\\n" }'
+}
+
 # run_stage NAME ARGS...: one nestbox command, its report and its verdict.
 run_stage() {
 	name="$1"; shift
@@ -70,7 +78,14 @@ run_stage() {
 	log="$reports/$(printf '%02d' "$step")-$name.log"
 	echo "vendor-ci: $name"
 	rc=0
-	"$NESTBOX" "$name" --json "$@" > "$report" 2> "$log" || rc=$?
+	if "$NESTBOX" "$name" --help 2>/dev/null | grep -q -- '--json'; then
+		"$NESTBOX" "$name" --json "$@" > "$report" 2> "$log" || rc=$?
+	else
+		"$NESTBOX" "$name" "$@" > "$report.out" 2> "$log" || rc=$?
+		printf '{"stage": "%s", "exit": %d, "json": false, "output": "%s"}\n' \
+			"$name" "$rc" "$(json_text < "$report.out")" > "$report"
+		rm -f "$report.out"
+	fi
 	[ -z "$summary" ] || summary="$summary, "
 	summary="$summary{\"stage\": \"$name\", \"exit\": $rc, \"report\": \"$(basename "$report")\"}"
 	if [ "$rc" -ne 0 ]; then

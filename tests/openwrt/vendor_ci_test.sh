@@ -18,7 +18,18 @@ check() {  # check NAME COMMAND...
 cat > "$tmp/nestbox" <<'STUB'
 #!/bin/sh
 stage="$1"; shift
+if [ "${1:-}" = --help ]; then
+	case " ${NOJSON:-} " in
+		*" $stage "*) echo "usage: nestbox $stage FILE..." ;;
+		*) echo "usage: nestbox $stage [--json] ..." ;;
+	esac
+	exit 0
+fi
 echo "$stage $*" >> "$STUB_LOG"
+if [ "${1:-}" != --json ]; then
+	printf '%s\n' "a.toml: ok (\"a\" version 1)" 'C:\path	tab'
+	exit 0
+fi
 case "${FAIL_STAGE:-}" in
 	"$stage":*) echo "$stage: something is wrong" >&2; exit "${FAIL_STAGE#*:}" ;;
 esac
@@ -62,6 +73,17 @@ for r in 01-validate 02-kernel-check 03-compose 04-sign 05-verify summary; do
 	check json_ok "$tmp/ok/reports/$r.json"
 done
 check summary_is "$tmp/ok/reports/summary.json" "True validate=0 kernel-check=0 compose=0 sign=0 verify=0"
+
+# A subcommand without --json: run without it, its output wrapped as a JSON report.
+run "$tmp/nj" NOJSON="validate"
+check test "$rc" -eq 0
+check test "$(head -n1 "$tmp/calls")" = "validate $tmp/nas.toml $tmp/web.toml"
+check python3 - "$tmp/nj/reports/01-validate.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+want = 'a.toml: ok ("a" version 1)\nC:\\path\ttab'
+sys.exit(0 if r == {"stage": "validate", "exit": 0, "json": False, "output": want} else print(r) or 1)
+PY
 
 run "$tmp/kc" FAIL_STAGE=kernel-check:1
 check test "$rc" -eq 1

@@ -31,6 +31,7 @@ define BuildPackage
 $(eval $(Package/$(1)))
 $(info package $(1) DEPENDS=$(strip $(DEPENDS)) PKG_BUILD_DEPENDS=$(PKG_BUILD_DEPENDS))
 $(info conffiles $(1): $(strip $(Package/$(1)/conffiles)))
+$(info cmake_options $(strip $(CMAKE_OPTIONS)))
 install-$(1):
 	$(call Package/$(1)/install,$(DESTDIR))
 endef
@@ -55,6 +56,7 @@ mk() {
 check mk -n install-nestbox-launch > "$tmp/parse.out" 2>&1
 check grep -q "package nestbox-launch DEPENDS=+libopenssl PKG_BUILD_DEPENDS=libmnl" "$tmp/parse.out"
 check grep -q "conffiles nestbox-launch: /etc/config/nestbox" "$tmp/parse.out"
+check grep -q "cmake_options -DNESTBOX_TARGET_ONLY=ON -DCMAKE_BUILD_TYPE=MinSizeRel -DNESTBOX_REQUIRE_STATIC_MNL=ON" "$tmp/parse.out"
 # Target-side rule: nothing host-only may be a runtime dependency.
 check sh -c "! grep -E 'DEPENDS=.*(libarchive|squashfs|toml|xxhash|seccomp|json)' '$tmp/parse.out'"
 

@@ -75,7 +75,7 @@ inline std::vector<std::string> debian_configs() {
 }
 
 #define NESTBOX_REQUIRE_SHARED_CONFIGS()                                                    \
-  if (shared_configs_dir().empty())                                                        \
+  if (::nestbox::kernel_check::testing::shared_configs_dir().empty())                                                      \
   GTEST_SKIP() << "Debian kernel configs not found (set NESTBOX_KERNEL_CONFIGS to the "   \
                   "directory holding debian-6.1-amd64_none_amd64)"
 

@@ -66,7 +66,7 @@ Finding unknown(std::string detail) { return {State::kUnknown, std::move(detail)
 // Asks rtnetlink, inside a throwaway network namespace of a child process,
 // whether the kernel knows a link kind: "Unknown device type" (EOPNOTSUPP)
 // means no. Returns 1 known, 0 unknown kind, -1 cannot tell.
-int child_link_kind(const char* kind) {
+int child_link_kind(const char* kind, const char* ifname) {
   int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) return -1;
   struct {
@@ -87,7 +87,7 @@ int child_link_kind(const char* kind) {
     len = NLMSG_ALIGN(len) + RTA_ALIGN(a->rta_len);
     return a;
   };
-  put(IFLA_IFNAME, "nbprobe0", 9);
+  put(IFLA_IFNAME, ifname, std::strlen(ifname) + 1);
   rtattr* info = put(IFLA_LINKINFO, nullptr, 0);
   put(IFLA_INFO_KIND, kind, std::strlen(kind) + 1);
   info->rta_len = static_cast<unsigned short>(reinterpret_cast<char*>(&req) + len -
@@ -100,7 +100,8 @@ int child_link_kind(const char* kind) {
     const nlmsghdr* nh = reinterpret_cast<const nlmsghdr*>(buf);
     if (n >= static_cast<ssize_t>(NLMSG_LENGTH(sizeof(nlmsgerr))) && nh->nlmsg_type == NLMSG_ERROR) {
       int err = -reinterpret_cast<const nlmsgerr*>(NLMSG_DATA(nh))->error;
-      result = err == EOPNOTSUPP ? 0 : 1;  // 0 (created) or EINVAL (needs a parent): known kind
+      // Created, or EINVAL (a vlan/macvlan without a parent): the kind is known.
+      result = err == EOPNOTSUPP ? 0 : (err == 0 || err == EINVAL) ? 1 : -1;
     }
   }
   ::close(fd);
@@ -118,10 +119,12 @@ std::string probe_link_kinds(const std::vector<const char*>& kinds) {
   if (pid < 0) return unknown_all;
   if (pid == 0) {
     char out[16] = {};
-    size_t n = kinds.size() < sizeof out ? kinds.size() : sizeof out;
+    size_t n = kinds.size() < 10 ? kinds.size() : 10;
     bool ns = ::unshare(CLONE_NEWNET) == 0;
     for (size_t i = 0; i < n; ++i) {
-      int r = ns ? child_link_kind(kinds[i]) : -1;
+      char ifname[] = "nbprobe0";
+      ifname[7] = static_cast<char>('0' + i % 10);
+      int r = ns ? child_link_kind(kinds[i], ifname) : -1;
       out[i] = r == 1 ? '1' : r == 0 ? '0' : '?';
     }
     ssize_t ignored = ::write(wr.get(), out, n);

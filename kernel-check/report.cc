@@ -117,26 +117,34 @@ void facility_list(const Report& r, std::string* out) {
   }
 }
 
+// One line per feature a container uses, with every manifest key that uses it.
 void container_list(const Report& r, std::string* out) {
   *out += "Containers\n";
   for (const ContainerVerdict& c : r.containers) {
-    size_t bad = 0;
-    for (const Use& u : c.uses) bad += !enforceable(u.state);
-    bad += !c.kernel_min_ok;
+    size_t bad = !c.kernel_min_ok;
+    std::vector<std::pair<const Use*, std::string>> lines;  // first use of a feature, its keys
+    for (const Use& u : c.uses) {
+      auto it = lines.begin();
+      while (it != lines.end() && it->first->requirement.feature != u.requirement.feature) ++it;
+      if (it != lines.end()) {
+        it->second += ", " + u.requirement.key;
+        continue;
+      }
+      lines.push_back({&u, u.requirement.key});
+      bad += !enforceable(u.state);
+    }
     *out += "  " + c.name + (c.file.empty() ? "" : " (" + c.file + ")") + ": " +
             (bad ? "CANNOT BE ENFORCED (" + std::to_string(bad) + " missing)" : "enforceable") + "\n";
     if (c.kernel_min)
-      *out += "    " + pad(c.kernel_min_ok ? "ok" : "TOO OLD", 9) + pad("kernel_min", 24) +
-              pad("kernel_min", 30) + "needs " + to_string(*c.kernel_min) + ", this is " +
-              to_string(r.version) + "\n";
-    for (const Use& u : c.uses) {
-      std::string mark = enforceable(u.state) ? "ok" : u.state == State::kMissing ? "MISSING"
-                                                   : u.state == State::kTooOld   ? "TOO OLD"
-                                                                                 : "UNKNOWN";
-      std::string note = u.state == State::kModule ? "as a module" : "";
-      if (!u.enable.empty()) note = "enable " + u.enable;
-      *out += "    " + pad(mark, 9) + pad(facility(u.requirement.feature).name, 24) +
-              pad(u.requirement.key, 30) + note + "\n";
+      *out += "    " + pad(c.kernel_min_ok ? "ok" : "TOO OLD", 9) + pad("kernel_min", 24) + "needs " +
+              to_string(*c.kernel_min) + ", this is " + to_string(r.version) + "\n";
+    for (const auto& [u, keys] : lines) {
+      std::string mark = enforceable(u->state) ? "ok" : u->state == State::kMissing ? "MISSING"
+                                                    : u->state == State::kTooOld   ? "TOO OLD"
+                                                                                   : "UNKNOWN";
+      std::string note = u->state == State::kModule ? " (module)" : "";
+      if (!u->enable.empty()) note = "; enable " + u->enable;
+      *out += "    " + pad(mark, 9) + pad(facility(u->requirement.feature).name, 24) + keys + note + "\n";
     }
   }
 }

@@ -78,9 +78,8 @@ std::string describe_expr(std::string_view expr) {
   for (std::string_view clause : split(expr, ' ')) {
     std::string c;
     for (std::string_view alt : split(clause, '|')) {
-      if (is_version_alt(alt)) continue;
       c += c.empty() ? "" : "|";
-      c += "CONFIG_" + std::string(alt);
+      c += is_version_alt(alt) ? "kernel>=" + std::string(alt.substr(2)) : "CONFIG_" + std::string(alt);
     }
     if (!c.empty()) append(&out, c);
   }

@@ -26,8 +26,8 @@ struct ExprResult {
 
 ExprResult evaluate_expr(std::string_view expr, const SymbolLookup& lookup, const Version& kernel);
 
-// Every symbol alternative the expression names, with the CONFIG_ prefix,
-// "CONFIG_A, CONFIG_B|CONFIG_C"; "" when it names none.
+// The expression for people: "CONFIG_A, CONFIG_B|CONFIG_C|kernel>=6.1"
+// (clauses joined by ", ", alternatives by '|'); "" when it is empty.
 std::string describe_expr(std::string_view expr);
 
 // What to enable when nothing is known about the symbols (the probe's

@@ -1,6 +1,7 @@
 #include "kernel-check/probe.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/openat2.h>
@@ -15,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <set>
@@ -43,11 +45,23 @@ std::vector<std::string> lines_of(const std::string& text) {
 std::vector<std::string> words_of(const std::string& line) {
   std::vector<std::string> out;
   size_t pos = 0;
-  while ((pos = line.find_first_not_of(" \t", pos)) != std::string::npos) {
-    size_t end = line.find_first_of(" \t", pos);
+  while ((pos = line.find_first_not_of(" \t\n", pos)) != std::string::npos) {
+    size_t end = line.find_first_of(" \t\n", pos);
     if (end == std::string::npos) end = line.size();
     out.push_back(line.substr(pos, end - pos));
     pos = end;
+  }
+  return out;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    out.push_back(s.substr(pos, end - pos));
+    pos = end + 1;
   }
   return out;
 }
@@ -192,26 +206,48 @@ class Prober {
     for (const std::string& line : lines_of(read(path("/proc/self/mounts")))) {
       std::vector<std::string> w = words_of(line);
       if (w.size() >= 3 && w[2] == "cgroup2" && cgroup2_mount_.empty()) cgroup2_mount_ = w[1];
+      if (w.size() >= 4 && w[2] == "cgroup")  // v1: the controllers are mount options
+        for (const std::string& opt : split_commas(w[3])) v1_mounts_.emplace(opt, w[1]);
     }
-    if (cgroup2_mount_.empty()) return;
-    for (const std::string& c : words_of(read(path(cgroup2_mount_ + "/cgroup.controllers"))))
-      v2_controllers_.insert(c);
-    for (const std::string& line : lines_of(read(path("/proc/self/cgroup"))))
+    if (!cgroup2_mount_.empty())
+      for (const std::string& c : words_of(read(path(cgroup2_mount_ + "/cgroup.controllers"))))
+        v2_controllers_.insert(c);
+    for (const std::string& line : lines_of(read(path("/proc/self/cgroup")))) {
       if (line.rfind("0::", 0) == 0) own_cgroup_ = line.substr(3);
+      size_t a = line.find(':'), b = line.find(':', a + 1);  // "4:memory,foo:/path"
+      if (a == std::string::npos || b == std::string::npos || b == a + 1) continue;
+      for (const std::string& c : split_commas(line.substr(a + 1, b - a - 1)))
+        v1_paths_[c] = line.substr(b + 1);
+    }
   }
 
-  // A cgroup interface file in this process's cgroup or an ancestor below the root.
+  // Non-root cgroups of a hierarchy mounted at `mount` to look at for
+  // interface files: this process's cgroup `own` and its ancestors below the
+  // root, then the root's children (sorted, at most 256).
+  std::vector<std::string> cgroup_dirs(const std::string& mount, const std::string& own) const {
+    std::vector<std::string> dirs;
+    if (mount.empty()) return dirs;
+    for (std::string dir = own; !dir.empty() && dir != "/"; dir = dir.substr(0, dir.rfind('/')))
+      dirs.push_back(mount + dir);
+    std::vector<std::string> children;
+    if (DIR* d = ::opendir(path(mount).c_str())) {
+      while (dirent* e = ::readdir(d))
+        if (e->d_type == DT_DIR && e->d_name[0] != '.' && children.size() < 256)
+          children.push_back(mount + "/" + e->d_name);
+      ::closedir(d);
+    }
+    std::sort(children.begin(), children.end());
+    dirs.insert(dirs.end(), children.begin(), children.end());
+    return dirs;
+  }
+  std::vector<std::string> cgroup_dirs() const { return cgroup_dirs(cgroup2_mount_, own_cgroup_); }
+
   bool cgroup_file(const std::string& name, std::string* where) const {
-    if (cgroup2_mount_.empty()) return false;
-    std::string dir = own_cgroup_;
-    while (!dir.empty() && dir != "/") {
-      std::string p = cgroup2_mount_ + dir + "/" + name;
-      if (exists(p)) {
-        *where = p;
+    for (const std::string& dir : cgroup_dirs())
+      if (exists(dir + "/" + name)) {
+        *where = dir + "/" + name;
         return true;
       }
-      dir = dir.substr(0, dir.rfind('/'));
-    }
     return false;
   }
 
@@ -278,14 +314,42 @@ class Prober {
     return absent(std::string("no ") + v2 + " controller");
   }
 
-  // A controller feature confirmed by an interface file in our cgroup.
-  Finding controller_file(const char* v2, const char* v1, std::vector<const char*> files) const {
-    Finding base = controller(v2, v1);
+  // The interface files that show a controller feature, for one hierarchy
+  // version: in a cgroup where the controller is enabled (`marker` exists)
+  // one of `files` is there exactly when the kernel has the feature.
+  struct Shows {
+    const char* controller;
+    const char* marker;
+    std::vector<const char*> files;
+  };
+
+  // First a cgroup v2 directory where the controller is enabled, else the
+  // root of a v1 hierarchy (hybrid systems) that carries the controller.
+  Finding controller_file(const Shows& v2, const Shows& v1) const {
+    Finding base = controller(v2.controller, v1.controller);
     if (base.state != State::kAvailable) return base;
-    std::string where;
-    for (const char* f : files)
-      if (cgroup_file(f, &where)) return found(where);
-    return unknown(std::string("the ") + v2 + " controller exists; no cgroup here shows " + files[0]);
+    struct Place {
+      std::string dir;
+      const Shows* shows;
+      bool root;  // some interface files are never on a root cgroup: no verdict from its absence
+    };
+    std::vector<Place> places;
+    for (const std::string& dir : cgroup_dirs()) places.push_back({dir, &v2, false});
+    auto v1_mount = v1_mounts_.find(v1.controller);
+    if (v1_mount != v1_mounts_.end()) {
+      auto own = v1_paths_.find(v1.controller);
+      for (const std::string& dir :
+           cgroup_dirs(v1_mount->second, own == v1_paths_.end() ? "" : own->second))
+        places.push_back({dir, &v1, false});
+      places.push_back({v1_mount->second, &v1, true});
+    }
+    for (const Place& p : places) {
+      if (!exists(p.dir + "/" + p.shows->marker)) continue;
+      for (const char* f : p.shows->files)
+        if (exists(p.dir + "/" + f)) return found(p.dir + "/" + f);
+      if (!p.root) return absent(p.dir + " has " + p.shows->marker + " but no " + p.shows->files[0]);
+    }
+    return unknown(std::string("the ") + v2.controller + " controller exists; no cgroup here has it enabled");
   }
 
   Finding since_version(bool base, const std::string& base_detail, const Facility& f) const {
@@ -361,11 +425,14 @@ class Prober {
                    : absent("prctl(PR_CAP_AMBIENT): EINVAL");
       case Feature::kMemory: return controller("memory", "memory");
       case Feature::kMemorySwap:
-        return controller_file("memory", "memory", {"memory.swap.max", "memory.memsw.limit_in_bytes"});
+        return controller_file({"memory", "memory.current", {"memory.swap.max"}},
+                               {"memory", "memory.usage_in_bytes", {"memory.memsw.limit_in_bytes"}});
       case Feature::kCpu: return controller("cpu", "cpu");
-      case Feature::kCpuQuota: return controller_file("cpu", "cpu", {"cpu.max", "cpu.cfs_quota_us"});
+      case Feature::kCpuQuota: return controller_file({"cpu", "cpu.weight", {"cpu.max"}},
+                                                          {"cpu", "cpu.shares", {"cpu.cfs_quota_us"}});
       case Feature::kPids: return controller("pids", "pids");
-      case Feature::kIoWeight: return controller_file("io", "blkio", {"io.weight", "io.bfq.weight"});
+      case Feature::kIoWeight: return controller_file({"io", "io.stat", {"io.weight", "io.bfq.weight"}},
+                               {"blkio", "blkio.reset_stats", {"blkio.weight", "blkio.bfq.weight"}});
       case Feature::kCpuset: return controller("cpuset", "cpuset");
       case Feature::kFreeze: return cgroup_core_file("cgroup.freeze", f);
       case Feature::kCgroupKill: return cgroup_core_file("cgroup.kill", f);
@@ -466,6 +533,8 @@ class Prober {
   std::set<std::string> filesystems_, v1_controllers_, v2_controllers_, builtin_, loadable_;
   std::string cgroup2_mount_, own_cgroup_, boot_config_path_;
   std::map<std::string, char> boot_config_;
+  std::map<std::string, std::string> v1_mounts_;  // controller -> v1 mount point
+  std::map<std::string, std::string> v1_paths_;   // controller -> this process's v1 cgroup
   bool have_module_lists_ = false;
   std::string link_kinds_;
 };

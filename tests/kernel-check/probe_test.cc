@@ -78,6 +78,12 @@ TEST(Probe, AgreesWithThisKernelsConfig) {
                             "squashfs", "overlayfs", "tmpfs", "devpts", "veth", "bridge", "macvlan",
                             "vlan", "ipv6", "ext4", "vfat", "posix_mqueue", "openat2", "cgroup_kill",
                             "cgroup_freeze"};
+  for (const char* name : {"memory_swap", "cpu_quota", "io_weight"}) {  // definite when a cgroup shows them
+    State p = probed.find(name)->state, c = configured.find(name)->state;
+    if (p != State::kUnknown) {
+      EXPECT_EQ(enforceable(p), enforceable(c)) << name << ": " << probed.find(name)->detail;
+    }
+  }
   for (const char* name : definite) {
     State p = probed.find(name)->state, c = configured.find(name)->state;
     EXPECT_NE(p, State::kUnknown) << name << ": " << probed.find(name)->detail;
@@ -111,6 +117,34 @@ TEST(Probe, FallsBackToModuleListsAndBootConfig) {
   EXPECT_EQ(r.find("ext4")->state, State::kAvailable);
   EXPECT_EQ(r.find("f2fs")->state, State::kMissing);
   EXPECT_EQ(r.find("mount_ns")->state, State::kMissing);  // no proc/self/ns in the fake root
+}
+
+// Controller features read from interface files in a (fake) cgroup tree.
+TEST(Probe, CgroupInterfaceFiles) {
+  TempDir root;
+  for (const char* d : {"/proc/self", "/cg/a", "/cg/b", "/v1cpu/x"})
+    std::filesystem::create_directories(root.path() + d);
+  root.write("proc/filesystems", "nodev\tcgroup\nnodev\tcgroup2\n");
+  root.write("proc/self/mounts", "cgroup2 /cg cgroup2 rw 0 0\ncgroup /v1cpu cgroup rw,cpu,cpuacct 0 0\n");
+  root.write("proc/self/cgroup", "1:cpu,cpuacct:/x\n0::/b\n");
+  root.write("proc/cgroups", "#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t1\t1\t1\n");
+  root.write("cg/cgroup.controllers", "memory io\n");
+  root.write("cg/a/memory.current", "0\n");  // memory enabled in a, but no swap file: CONFIG_SWAP off
+  root.write("cg/b/io.stat", "");
+  root.write("cg/b/io.weight", "default 100\n");
+  root.write("cg/b/cgroup.freeze", "0\n");
+  root.write("v1cpu/x/cpu.shares", "1024\n");  // cpu via v1: shares but no cfs quota
+  Report r = probe_running_kernel({root.path()});
+  EXPECT_EQ(r.find("memory")->state, State::kAvailable);
+  EXPECT_EQ(r.find("memory_swap")->state, State::kMissing);
+  EXPECT_EQ(r.find("memory_swap")->detail, "/cg/a has memory.current but no memory.swap.max");
+  EXPECT_EQ(r.find("io_weight")->state, State::kAvailable);
+  EXPECT_EQ(r.find("io_weight")->detail, "/cg/b/io.weight");  // own cgroup first
+  EXPECT_EQ(r.find("cpu")->state, State::kAvailable);  // /proc/cgroups
+  EXPECT_EQ(r.find("cpu_quota")->state, State::kMissing);
+  EXPECT_EQ(r.find("cpu_quota")->detail, "/v1cpu/x has cpu.shares but no cpu.cfs_quota_us");
+  EXPECT_EQ(r.find("cgroup_freeze")->state, State::kAvailable);
+  EXPECT_EQ(r.find("pids")->state, State::kMissing);
 }
 
 TEST(Probe, CompressorsUnknownWithoutAConfig) {

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <sys/wait.h>
 
+#include "kernel-check/kernel_check.h"
+#include "manifests/manifest.h"
 #include "tests/kernel-check/test_util.h"
 
 namespace nestbox::kernel_check {
@@ -53,6 +55,24 @@ TEST_F(KernelCheckCli, EverySharedConfigWithTheExamples) {
     EXPECT_NE(r.out.find("  nas ("), std::string::npos);
     EXPECT_NE(r.out.find("verdict: every container can be enforced by this kernel"), std::string::npos);
   }
+}
+
+// This machine's config: the CLI's exit status is the library's verdict.
+TEST_F(KernelCheckCli, ThisMachine) {
+  if (!std::filesystem::exists("/proc/config.gz")) GTEST_SKIP() << "/proc/config.gz absent";
+  Result<KernelConfig> cfg = load_config("/proc/config.gz");
+  ASSERT_TRUE(cfg.ok());
+  Report r = check_config(*cfg, *resolve_version(*cfg, std::nullopt));
+  std::vector<ContainerNeeds> needs;
+  for (const char* f : {"dns.toml", "nas.toml", "untrusted-app.toml"}) {
+    Result<manifests::Manifest> m = manifests::load_file(std::string(NESTBOX_SOURCE_DIR) + "/examples/" + f);
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    needs.push_back(needs_of(*m));
+  }
+  add_containers(&r, needs);
+  CliRun run = nestbox("kernel-check --config /proc/config.gz --manifests " + examples());
+  EXPECT_EQ(run.status, r.all_enforceable() ? 0 : 1) << run.out;
+  EXPECT_NE(run.out.find("nestbox kernel-check: config /proc/config.gz\n"), std::string::npos);
 }
 
 TEST_F(KernelCheckCli, GateFailsExactlyWhenAContainerCannotBeEnforced) {

@@ -12,6 +12,7 @@ build_packages=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   libarchive-dev libsquashfs-dev libssl-dev libtomlplusplus-dev libxxhash-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libseccomp-dev libmnl-dev
+  zlib1g-dev
 )
 # Real tools the tests compare against or drive (never linked).
 test_packages=(

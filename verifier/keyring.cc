@@ -29,7 +29,8 @@ Result<std::vector<std::string>> pem_files(const std::string& dir) {
   errno = 0;
   while (struct dirent* e = ::readdir(d.get())) {
     std::string n = e->d_name;
-    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".pem") == 0) names.push_back(n);
+    bool key_file = n.size() > 4 && (n.compare(n.size() - 4, 4, ".pem") == 0 || n.compare(n.size() - 4, 4, ".pub") == 0);
+    if (key_file) names.push_back(n);
   }
   if (errno != 0) return sys_error("read " + dir);
   std::sort(names.begin(), names.end());

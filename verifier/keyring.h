@@ -18,7 +18,7 @@ Result<std::vector<std::string>> read_revocation_list(const std::string& path);
 
 class TrustedKeys {
  public:
-  // Loads every *.pem in keyring.dir (sorted by name) and the revocation list
+  // Loads every *.pem and *.pub in keyring.dir (sorted by name) and the revocation list
   // (keyring.revoked_ids plus keyring.dir/revoked when present). A file that
   // is not a usable public key is an error: the keyring fails closed.
   static Result<TrustedKeys> load(const Keyring& keyring);

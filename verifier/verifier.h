@@ -48,7 +48,7 @@ struct ImageInfo {
 };
 
 // Verifies `path` against `keyring`; fails closed with the region named.
-// Trusted keys: every *.pem public key in keyring.dir. Revoked: keyring.revoked_ids
+// Trusted keys: every *.pem / *.pub public key in keyring.dir. Revoked: keyring.revoked_ids
 // plus the ids listed in keyring.dir/revoked (one hex id a line, '#' comments).
 // Accepted when at least one signature by a trusted, non-revoked key verifies
 // and no signature by a trusted key fails. Reads the file once, constant memory.

@@ -142,7 +142,7 @@ Status verify_signature(EVP_PKEY* key, image::SigAlgorithm alg, std::string_view
                             signature.size(), reinterpret_cast<const unsigned char*>(message.data()),
                             message.size());
   ERR_clear_error();
-  if (rc != 1) return bad_input("signature does not verify");
+  if (rc != 1) return failure("signature does not verify");
   return ok_status();
 }
 

@@ -60,7 +60,7 @@ Status record_installed_version(const std::string& state_dir, const std::string&
   auto current = read_installed_version(state_dir, name);
   if (!current.ok()) return std::move(current).error();
   if (version < *current && !allow_downgrade)
-    return bad_input("rollback refused: " + name + " version " + std::to_string(version) +
+    return failure("rollback refused: " + name + " version " + std::to_string(version) +
                      " is lower than the recorded " + std::to_string(*current));
   NESTBOX_TRY(write_file_atomic(state_path(state_dir, name), std::to_string(version) + "\n", 0644));
   return fsync_dir(state_dir);

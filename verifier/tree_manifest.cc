@@ -260,8 +260,8 @@ Status verify_tree(const std::string& image_path, const ImageInfo& info, const s
   }
   auto digest = reader.finish();
   if (!digest.ok()) return std::move(digest).error().context(where);
-  if (*digest != info.payload_sha256_hex) return bad_input(where + ": tree manifest: sha256 mismatch");
-  if (!first_difference.empty()) return bad_input(where + ": tree: " + first_difference);
+  if (*digest != info.payload_sha256_hex) return failure(where + ": tree manifest: sha256 mismatch");
+  if (!first_difference.empty()) return failure(where + ": tree: " + first_difference);
   return ok_status();
 }
 

@@ -67,7 +67,7 @@ Result<std::vector<std::string>> check_signatures(std::string_view metadata, std
     verified.push_back(id);
   }
   if (verified.empty())
-    return bad_input(std::string(kRegionSignatures) +
+    return failure(std::string(kRegionSignatures) +
                      ": no signature by a trusted, non-revoked key (" + seen + ")");
   return verified;
 }
@@ -99,7 +99,7 @@ Status hash_regions(int fd, const Metadata& m, const char* payload_name, std::st
     if (r.desc->size.get() == 0) continue;
     std::string d = h.finish();
     if (!h.ok()) return failure(std::string(r.name) + ": sha256: " + crypto::last_openssl_error());
-    if (d != raw(r.desc->sha256, kSha256Size)) return bad_input(std::string(r.name) + ": sha256 mismatch");
+    if (d != raw(r.desc->sha256, kSha256Size)) return failure(std::string(r.name) + ": sha256 mismatch");
   }
   return ok_status();
 }
@@ -108,7 +108,7 @@ Status read_policy(int fd, const Metadata& m, std::string* policy) {
   policy->resize(m.policy.size.get());
   NESTBOX_TRY(pread_all(fd, policy->data(), policy->size(), m.policy.offset.get(), kRegionPolicy));
   if (m.policy.size.get() > 0 && crypto::sha256(*policy) != raw(m.policy.sha256, kSha256Size))
-    return bad_input(std::string(kRegionPolicy) + ": sha256 mismatch");
+    return failure(std::string(kRegionPolicy) + ": sha256 mismatch");
   return ok_status();
 }
 
@@ -151,7 +151,7 @@ Result<ImageInfo> verify_fd(int fd, const Keyring& keyring, Mode mode) {
   std::string_view meta_bytes(tail.data(), sizeof(Metadata));
   std::string_view sig_bytes(tail.data() + sizeof(Metadata), t.signatures_size.get());
   if (crypto::sha256(meta_bytes) != raw(t.metadata_sha256, kSha256Size))
-    return bad_input(std::string(kRegionMetadata) + ": sha256 mismatch");
+    return failure(std::string(kRegionMetadata) + ": sha256 mismatch");
   Metadata m;
   std::memcpy(&m, meta_bytes.data(), sizeof m);
   NESTBOX_TRY(check_metadata(m, t));

@@ -84,7 +84,11 @@ Status check_metadata(const Metadata& m, const Trailer& t) {
   if (squashfs ? (pregion != align_up(psize, kBlockSize) || psize == 0) : pregion != psize)
     return region_error(kRegionMetadata, "payload size inconsistent");
   uint64_t voff = m.verity.offset.get(), vsize = m.verity.size.get();
+  uint64_t meta_off = t.metadata_offset.get();
   if (voff != pregion) return region_error(kRegionMetadata, "verity offset inconsistent");
+  // Bounds before any addition, so no sum below can wrap.
+  if (pregion > meta_off || vsize > meta_off - voff || m.policy.size.get() > meta_off)
+    return region_error(kRegionMetadata, "regions larger than the file");
   bool verity = flags & kHasVerity;
   if (verity) {
     if (!squashfs) return region_error(kRegionMetadata, "verity on a tree manifest");

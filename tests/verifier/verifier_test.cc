@@ -249,3 +249,28 @@ TEST(RollbackState, RecordsPerNameAtomicallyAndRefusesLowering) {
 
 }  // namespace
 }  // namespace nestbox
+
+namespace nestbox {
+namespace {
+
+// Regression fixtures: crafted images with consistent trailer/metadata digests
+// (so they pass the cheap checks) but hostile fields.
+TEST(Malicious, WrappingVeritySizeIsRejectedBeforeAnyRead) {
+  std::string img = std::string(NESTBOX_SOURCE_DIR) + "/tests/verifier/data/malicious-wrapping-verity-size.img";
+  std::string ring = std::string(NESTBOX_SOURCE_DIR) + "/tests/signer/data";
+  auto r = verifier::verify_image(img, verifier::Keyring{ring, {}}, verifier::Mode::kFull);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "verify " + img + ": metadata: regions larger than the file");
+  EXPECT_EQ(r.error().kind, ErrorKind::kBadInput);
+}
+
+TEST(Malicious, GoldenImageStillVerifiesWithItsCommittedKey) {
+  std::string data = std::string(NESTBOX_SOURCE_DIR) + "/tests/signer/data";
+  auto r = verifier::verify_image(data + "/golden.img", verifier::Keyring{data, {}}, verifier::Mode::kFull);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->name, "golden");
+  EXPECT_EQ(r->policy, "golden policy bytes\n");
+}
+
+}  // namespace
+}  // namespace nestbox

@@ -160,6 +160,7 @@ TEST(ImageBuilder, DeterministicAndMatchesGoldenImage) {
   std::string one = slurp(dir / "one.img");
   EXPECT_TRUE(one == slurp(dir / "two.img")) << "same inputs, different image";
   if (std::getenv("NESTBOX_REGEN_GOLDEN")) spit(data + "/golden.img", one);
+  // Regenerate after an intended format change: NESTBOX_REGEN_GOLDEN=1 signer_tests.
   EXPECT_TRUE(one == slurp(data + "/golden.img"))
       << "image bytes changed: the format is versioned; bump kFormatVersion or fix the regression";
 }
@@ -206,6 +207,23 @@ TEST(ImageBuilder, RejectsBadInputWithoutLeavingFiles) {
   std::string out;
   run("ls '" + dir.path() + "'", &out);
   EXPECT_EQ(out.find("out.img"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace nestbox
+
+namespace nestbox {
+namespace {
+
+TEST(Keys, ProvidersLoadByNameAndUnknownOnesFail) {
+  EXPECT_TRUE(signer::load_provider("default").ok());
+  Status st = signer::load_provider("nestbox-no-such-provider");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message.rfind("load provider nestbox-no-such-provider: ", 0), 0u) << st.error().message;
+  // An OSSL_STORE URI whose scheme no provider handles.
+  auto k = signer::load_private_key("pkcs11:token=none;object=none");
+  ASSERT_FALSE(k.ok());
+  EXPECT_EQ(k.error().message.rfind("key pkcs11:token=none;object=none: cannot open", 0), 0u) << k.error().message;
 }
 
 }  // namespace

@@ -68,10 +68,8 @@ Result<VerityTree> build_verity_tree(int fd, uint64_t data_size, const std::stri
     ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(off));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return sys_error("verity: read");
-    if (n == 0 || n % kBlock != 0) {
-      // Short reads on regular files only happen at EOF: the size changed.
-      if (n == 0) return failure("verity: data shorter than expected");
-    }
+    if (n == 0) return failure("verity: data shorter than expected");
+    // Hash whole blocks only; a partial block is read again next time.
     size_t whole = static_cast<size_t>(n) / kBlock * kBlock;
     if (whole == 0) return failure("verity: short read");
     for (size_t i = 0; i < whole; i += kBlock) level += hash_block(salt, buf.data() + i);

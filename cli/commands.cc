@@ -8,12 +8,18 @@ namespace nestbox::cli {
 Runner define_validate(CLI::App&);
 Runner define_show(CLI::App&);
 Runner define_kernel_check(CLI::App&);
+Runner define_keygen(CLI::App&);
+Runner define_sign(CLI::App&);
+Runner define_verify(CLI::App&);
 
 namespace {
 const Command kCommands[] = {
     {"validate", "Check manifests: syntax, types, units and conflicts", define_validate},
     {"show", "Print a manifest's resolved policy (text or --json)", define_show},
     {"kernel-check", "Will this kernel (from its config) enforce these containers?", define_kernel_check},
+    {"keygen", "Generate a signing key pair (Ed25519, ECDSA P-256, RSA-3072 PSS)", define_keygen},
+    {"sign", "Assemble and sign an image: squashfs + verity tree + policy + metadata", define_sign},
+    {"verify", "Verify a signed image as the device does (full or verity mode)", define_verify},
 };
 }  // namespace
 

@@ -19,6 +19,7 @@ test_packages=(
   squashfs-tools squashfs-tools-ng pax-utils crun runc cryptsetup-bin xxhash
   iproute2 kmod util-linux python3 python3-jsonschema shellcheck
   busybox-static
+  rauc  # bench/signer_verify.py compares against `rauc info --keyring`
 )
 
 cross_packages=()

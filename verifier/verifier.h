@@ -39,9 +39,19 @@ struct ImageInfo {
   uint64_t verity_offset = 0, verity_size = 0;      // 0 size: no hash tree
   std::string verity_root_hex, verity_salt_hex;
   std::string policy;              // the baked policy bytes (verified)
+  // Additive (signer issue): kind kTreeManifest images carry the tree digest
+  // manifest in the squashfs_offset/squashfs_size window instead of a squashfs.
+  bool tree_manifest = false;
+  uint64_t payload_size = 0;       // squashfs bytes before padding / manifest bytes
+  std::string payload_sha256_hex;  // digest of the payload region (from signed metadata)
+  std::vector<std::string> signer_key_ids;  // every trusted key whose signature verified
 };
 
 // Verifies `path` against `keyring`; fails closed with the region named.
+// Trusted keys: every *.pem / *.pub public key in keyring.dir. Revoked: keyring.revoked_ids
+// plus the ids listed in keyring.dir/revoked (one hex id a line, '#' comments).
+// Accepted when at least one signature by a trusted, non-revoked key verifies
+// and no signature by a trusted key fails. Reads the file once, constant memory.
 Result<ImageInfo> verify_image(const std::string& path, const Keyring& keyring, Mode mode);
 
 // Anti-rollback and device identity, checked after the signature.

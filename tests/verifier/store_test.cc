@@ -1,0 +1,192 @@
+// The container store: two slots, atomic active-pointer flip, rollback, list,
+// and a kill-at-every-step / truncation test that must never leave a container
+// without a bootable version.
+#include "verifier/store.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "tests/signer/fixture.h"
+
+namespace nestbox {
+namespace {
+
+using testing::slurp;
+using testing::spit;
+using testing::TempDir;
+using verifier::Mode;
+using verifier::Store;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = testing::make_key(dir_, "k");
+    ring_ = testing::make_keyring(dir_, "ring", {key_});
+    for (uint64_t v = 1; v <= 3; ++v) {
+      std::string sqfs = testing::make_squashfs(dir_, "v" + std::to_string(v), static_cast<unsigned>(v), 3, 40000);
+      auto s = testing::spec_for(sqfs, {key_}, "policy v" + std::to_string(v), v);
+      s.name = "nas";
+      images_.push_back(dir_ / ("nas-" + std::to_string(v) + ".img"));
+      ASSERT_TRUE(signer::build_image(s, images_.back()).ok());
+    }
+  }
+  verifier::StoreOptions options(const std::string& root) {
+    return {root, verifier::Keyring{ring_, {}}, verifier::DeviceIdentity{"x86_64", "nestbox-demo-board"}};
+  }
+  uint64_t boot_version(const Store& s) {
+    auto b = s.bootable("nas", Mode::kFull);
+    EXPECT_TRUE(b.ok()) << (b.ok() ? "" : b.error().message);
+    return b.ok() ? b->info.version : 0;
+  }
+
+  TempDir dir_;
+  testing::KeyPair key_;
+  std::string ring_;
+  std::vector<std::string> images_;  // nas versions 1, 2, 3
+};
+
+TEST_F(StoreTest, InstallFlipsSlotsRollbackAndList) {
+  Store store(options(dir_ / "store"));
+  EXPECT_EQ(store.bootable("nas", Mode::kFull).error().message.rfind("no bootable image for nas", 0), 0u);
+  ASSERT_TRUE(store.install(images_[0], false).ok());
+  EXPECT_EQ(slurp(dir_ / "store/nas/active"), "a\n");
+  EXPECT_EQ(boot_version(store), 1u);
+  auto v2 = store.install(images_[1], false);
+  ASSERT_TRUE(v2.ok()) << v2.error().message;
+  EXPECT_EQ(slurp(dir_ / "store/nas/active"), "b\n");
+  EXPECT_EQ(boot_version(store), 2u);
+  auto list = store.list();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].name, "nas");
+  EXPECT_EQ((*list)[0].slots[0].version, 1u);
+  EXPECT_FALSE((*list)[0].slots[0].active);
+  EXPECT_EQ((*list)[0].slots[1].version, 2u);
+  EXPECT_TRUE((*list)[0].slots[1].active);
+  EXPECT_EQ((*list)[0].slots[1].version_string, "1.2.2");
+
+  auto back = store.rollback("nas");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->version, 1u);
+  EXPECT_EQ(boot_version(store), 1u);
+  // The next install replaces the inactive slot (b, v2), never the booting one.
+  ASSERT_TRUE(store.install(images_[2], false).ok());
+  EXPECT_EQ(slurp(dir_ / "store/nas/active"), "b\n");
+  EXPECT_EQ(boot_version(store), 3u);
+  ASSERT_TRUE(store.rollback("nas").ok());
+  EXPECT_EQ(boot_version(store), 1u);
+  EXPECT_FALSE(Store(options(dir_ / "store")).rollback("web").ok());
+}
+
+TEST_F(StoreTest, RefusesRollbackForeignAndTamperedImagesWithoutTouchingTheStore) {
+  Store store(options(dir_ / "store"));
+  ASSERT_TRUE(store.install(images_[1], false).ok());
+  auto old = store.install(images_[0], false);
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.error().message, "install " + images_[0] +
+                                     ": rollback refused: image nas version 1 (1.2.1) is lower than the installed "
+                                     "version 2 (use --allow-downgrade)");
+  EXPECT_EQ(slurp(dir_ / "store/nas/active"), "a\n");
+  Store other_board({dir_ / "store", verifier::Keyring{ring_, {}}, {"x86_64", "other-board"}});
+  EXPECT_FALSE(other_board.install(images_[2], false).ok());
+  std::string bad = slurp(images_[2]);
+  bad[100] ^= 4;
+  spit(dir_ / "bad.img", bad);
+  auto tampered = store.install(dir_ / "bad.img", false);
+  ASSERT_FALSE(tampered.ok());
+  EXPECT_EQ(tampered.error().message, "install: verify " + dir_ / "bad.img" + ": squashfs: sha256 mismatch");
+  EXPECT_FALSE(testing::run("test -e '" + dir_ / "store/nas/slot-b.img" + "'") == 0);
+  EXPECT_EQ(boot_version(store), 2u);
+  ASSERT_TRUE(store.install(images_[0], true).ok());
+  EXPECT_EQ(boot_version(store), 1u);
+}
+
+TEST_F(StoreTest, BootFallsBackWhenTheActiveSlotOrThePointerIsDamaged) {
+  Store store(options(dir_ / "store"));
+  ASSERT_TRUE(store.install(images_[0], false).ok());
+  ASSERT_TRUE(store.install(images_[1], false).ok());
+  std::string b = dir_ / "store/nas/slot-b.img";
+  std::string good = slurp(b);
+  ASSERT_EQ(::truncate(b.c_str(), 5000), 0);
+  auto boot = store.bootable("nas", Mode::kFull);
+  ASSERT_TRUE(boot.ok()) << boot.error().message;
+  EXPECT_EQ(boot->info.version, 1u);
+  EXPECT_TRUE(boot->fell_back);
+  EXPECT_NE(boot->active_problem.find("slot b: verify " + b + ": trailer"), std::string::npos) << boot->active_problem;
+  spit(b, good);
+  spit(dir_ / "store/nas/active", "zz");
+  boot = store.bootable("nas", Mode::kFull);
+  ASSERT_TRUE(boot.ok());
+  EXPECT_EQ(boot->info.version, 2u) << "without a pointer, the higher verified version boots";
+  // Installing now must not overwrite the slot that boots (b).
+  ASSERT_TRUE(store.install(images_[2], false).ok());
+  EXPECT_EQ(slurp(dir_ / "store/nas/active"), "a\n");
+  EXPECT_TRUE(slurp(b) == good);
+}
+
+// Kill the installer at every step it reports (and again with the files it was
+// writing truncated, and with the pointer truncated): the container always
+// boots at the old or the new version, and a later install completes.
+TEST_F(StoreTest, KillAtEveryStepNeverLeavesTheContainerUnbootable) {
+  std::vector<std::string> steps;
+  {
+    Store dry(options(dir_ / "dry"));
+    ASSERT_TRUE(dry.install(images_[0], false).ok());
+    ASSERT_TRUE(dry.install(images_[1], false, [&](const char* s) {
+                      if (std::find(steps.begin(), steps.end(), s) == steps.end()) steps.push_back(s);
+                    }).ok());
+  }
+  ASSERT_EQ(steps, (std::vector<std::string>{"source-verified", "copy", "slot-synced", "slot-renamed",
+                                             "slot-dir-synced", "slot-verified", "pointer-written",
+                                             "pointer-renamed", "pointer-synced", "state-recorded"}));
+  int cases = 0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    for (int variant = 0; variant < 3; ++variant) {
+      std::string root = dir_ / ("kill-" + std::to_string(i) + "-" + std::to_string(variant));
+      Store store(options(root));
+      ASSERT_TRUE(store.install(images_[0], false).ok());
+      pid_t pid = ::fork();
+      if (pid == 0) {
+        const std::string& kill_at = steps[i];
+        (void)store.install(images_[1], false, [&](const char* s) {
+          if (kill_at == s) ::raise(SIGKILL);
+        });
+        ::_exit(0);
+      }
+      int st = 0;
+      ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+      ASSERT_TRUE(WIFSIGNALED(st)) << "not killed at " << steps[i];
+      std::string dir = root + "/nas";
+      if (variant == 1) {  // the data being written never reached the flash
+        for (const char* f : {"slot-b.img.tmp", "slot-b.img", "active.tmp"}) {
+          std::string p = dir + "/" + f;
+          std::string data = slurp(p);
+          if (!data.empty()) {
+            ASSERT_EQ(::truncate(p.c_str(), static_cast<off_t>(data.size() / 2)), 0);
+          }
+        }
+      } else if (variant == 2) {  // the pointer itself lost
+        ASSERT_EQ(::truncate((dir + "/active").c_str(), 0), 0);
+      }
+      auto boot = store.bootable("nas", Mode::kFull);
+      ASSERT_TRUE(boot.ok()) << "unbootable after a kill at " << steps[i] << " (variant " << variant
+                             << "): " << boot.error().message;
+      bool flipped = i >= 7;  // pointer-renamed and later
+      uint64_t expect = (flipped && variant != 1) || (variant == 2 && i >= 3) ? 2 : 1;
+      EXPECT_EQ(boot->info.version, expect) << "kill at " << steps[i] << " variant " << variant;
+      auto again = store.install(images_[1], false);
+      ASSERT_TRUE(again.ok()) << "re-install after a kill at " << steps[i] << ": " << again.error().message;
+      EXPECT_EQ(boot_version(store), 2u);
+      ++cases;
+    }
+  }
+  EXPECT_EQ(cases, 30);
+}
+
+}  // namespace
+}  // namespace nestbox

@@ -1,0 +1,107 @@
+#include "verifier/keyring.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+
+#include "util/file_io.h"
+
+namespace nestbox::verifier {
+
+namespace {
+
+struct DirCloser {
+  void operator()(DIR* d) const { ::closedir(d); }
+};
+
+bool is_key_id(const std::string& s) {
+  if (s.size() != 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+Result<std::vector<std::string>> pem_files(const std::string& dir) {
+  std::unique_ptr<DIR, DirCloser> d(::opendir(dir.c_str()));
+  if (!d) return sys_error("open " + dir);
+  std::vector<std::string> names;
+  errno = 0;
+  while (struct dirent* e = ::readdir(d.get())) {
+    std::string n = e->d_name;
+    bool key_file = n.size() > 4 && (n.compare(n.size() - 4, 4, ".pem") == 0 || n.compare(n.size() - 4, 4, ".pub") == 0);
+    if (key_file) names.push_back(n);
+  }
+  if (errno != 0) return sys_error("read " + dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> read_revocation_list(const std::string& path) {
+  auto text = read_file(path);
+  if (!text.ok()) return std::move(text).error();
+  std::vector<std::string> ids;
+  size_t line_no = 0, pos = 0;
+  while (pos < text->size()) {
+    size_t end = text->find('\n', pos);
+    if (end == std::string::npos) end = text->size();
+    std::string line = text->substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.pop_back();
+    size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos) continue;
+    line = line.substr(start);
+    if (!is_key_id(line))
+      return bad_input(path + ":" + std::to_string(line_no) + ": expected a key id (64 lower-case hex digits)");
+    ids.push_back(line);
+  }
+  return ids;
+}
+
+Result<TrustedKeys> TrustedKeys::load(const Keyring& keyring) {
+  TrustedKeys out;
+  for (const std::string& id : keyring.revoked_ids) {
+    if (!is_key_id(id)) return bad_input("revoked id '" + id + "': expected 64 lower-case hex digits");
+    out.revoked_.push_back(id);
+  }
+  std::string revoked_path = keyring.dir + "/revoked";
+  struct stat st;
+  if (::stat(revoked_path.c_str(), &st) == 0) {
+    auto ids = read_revocation_list(revoked_path);
+    if (!ids.ok()) return std::move(ids).error();
+    out.revoked_.insert(out.revoked_.end(), ids->begin(), ids->end());
+  } else if (errno != ENOENT) {
+    return sys_error("stat " + revoked_path);
+  }
+  auto names = pem_files(keyring.dir);
+  if (!names.ok()) return std::move(names).error();
+  for (const std::string& n : *names) {
+    std::string path = keyring.dir + "/" + n;
+    auto pem = read_file(path);
+    if (!pem.ok()) return std::move(pem).error();
+    auto key = crypto::load_public_pem(*pem, path);
+    if (!key.ok()) return std::move(key).error();
+    auto alg = crypto::algorithm_for_key(key->get());
+    if (!alg.ok()) return std::move(alg).error().context(path);
+    auto id = crypto::key_id(key->get());
+    if (!id.ok()) return std::move(id).error().context(path);
+    out.keys_.emplace_back(crypto::to_hex(*id), std::move(*key));
+  }
+  return out;
+}
+
+EVP_PKEY* TrustedKeys::find(const std::string& id_hex) const {
+  for (const auto& [id, key] : keys_)
+    if (id == id_hex) return key.get();
+  return nullptr;
+}
+
+bool TrustedKeys::revoked(const std::string& id_hex) const {
+  return std::find(revoked_.begin(), revoked_.end(), id_hex) != revoked_.end();
+}
+
+}  // namespace nestbox::verifier

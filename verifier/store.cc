@@ -1,0 +1,255 @@
+#include "verifier/store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "util/fd.h"
+#include "util/file_io.h"
+#include "verifier/crypto.h"
+#include "verifier/image_format.h"
+#include "verifier/rollback_state.h"
+
+namespace nestbox::verifier {
+
+namespace {
+
+void step(const StepHook& hook, const char* name) {
+  if (hook) hook(name);
+}
+
+std::string slot_path(const std::string& dir, char slot) { return dir + "/slot-" + slot + ".img"; }
+char other(char slot) { return slot == 'a' ? 'b' : 'a'; }
+
+Status make_dir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return sys_error("mkdir " + path);
+  return ok_status();
+}
+
+Status fsync_dir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return sys_error("open " + dir);
+  if (::fsync(fd.get()) != 0) return sys_error("fsync " + dir);
+  return ok_status();
+}
+
+Result<UniqueFd> lock_container(const std::string& dir) {
+  std::string path = dir + "/lock";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd) return sys_error("open " + path);
+  while (::flock(fd.get(), LOCK_EX) != 0)
+    if (errno != EINTR) return sys_error("lock " + path);
+  return fd;
+}
+
+// The active pointer: 'a', 'b', or an error (absent, unreadable, garbage).
+Result<char> read_pointer(const std::string& dir) {
+  auto text = read_file(dir + "/active");
+  if (!text.ok()) return std::move(text).error();
+  if (*text == "a\n" || *text == "b\n") return (*text)[0];
+  return bad_input(dir + "/active: expected \"a\" or \"b\"");
+}
+
+Status write_pointer(const std::string& dir, char slot, const StepHook& hook) {
+  std::string tmp = dir + "/active.tmp", path = dir + "/active";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return sys_error("create " + tmp);
+  char text[2] = {slot, '\n'};
+  NESTBOX_TRY(write_all(fd.get(), text, 2, tmp));
+  if (::fsync(fd.get()) != 0) return sys_error("fsync " + tmp);
+  fd.reset();
+  step(hook, "pointer-written");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return sys_error("rename " + tmp);
+  step(hook, "pointer-renamed");
+  NESTBOX_TRY(fsync_dir(dir));
+  step(hook, "pointer-synced");
+  return ok_status();
+}
+
+// Copies `src` into `dst` through `dst`.tmp: write, fsync, rename, fsync dir.
+Status copy_into_slot(const std::string& src, const std::string& dir, const std::string& dst, const StepHook& hook) {
+  UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) return sys_error("open " + src);
+  std::string tmp = dst + ".tmp";
+  UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!out) return sys_error("create " + tmp);
+  std::unique_ptr<char[]> buf(new char[128 * 1024]);
+  for (;;) {
+    ssize_t n = ::read(in.get(), buf.get(), 128 * 1024);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("read " + src);
+    if (n == 0) break;
+    NESTBOX_TRY(write_all(out.get(), buf.get(), static_cast<size_t>(n), tmp));
+    step(hook, "copy");
+  }
+  if (::fsync(out.get()) != 0) return sys_error("fsync " + tmp);
+  out.reset();
+  step(hook, "slot-synced");
+  if (::rename(tmp.c_str(), dst.c_str()) != 0) return sys_error("rename " + tmp + " to " + dst);
+  step(hook, "slot-renamed");
+  NESTBOX_TRY(fsync_dir(dir));
+  step(hook, "slot-dir-synced");
+  return ok_status();
+}
+
+// Trailer + metadata of an image, structure checked, signature not.
+Status read_header(const std::string& path, SlotStatus* s) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error("open " + path);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  image::Trailer t;
+  if (size < sizeof t || ::pread(fd.get(), &t, sizeof t, static_cast<off_t>(size - sizeof t)) != sizeof t)
+    return bad_input("trailer: file too small");
+  NESTBOX_TRY(image::check_trailer(t, size));
+  image::Metadata m;
+  if (::pread(fd.get(), &m, sizeof m, static_cast<off_t>(t.metadata_offset.get())) != sizeof m)
+    return bad_input("metadata: short read");
+  if (crypto::sha256(std::string_view(reinterpret_cast<const char*>(&m), sizeof m)) !=
+      std::string_view(reinterpret_cast<const char*>(t.metadata_sha256), sizeof t.metadata_sha256))
+    return bad_input("metadata: sha256 mismatch");
+  NESTBOX_TRY(image::check_metadata(m, t));
+  s->version = m.version.get();
+  s->version_string = image::field_string(m.version_string);
+  return ok_status();
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+Result<BootImage> Store::bootable(const std::string& name, Mode mode) const {
+  NESTBOX_TRY(check_container_name(name));
+  std::string dir = o_.root + "/" + name;
+  auto pointer = read_pointer(dir);
+  std::vector<char> order;
+  std::string problems;
+  if (pointer.ok()) {
+    order = {*pointer, other(*pointer)};
+  } else {
+    problems = "active pointer: " + pointer.error().message;
+    // No usable pointer: prefer the slot with the higher version.
+    SlotStatus a, b;
+    bool ha = read_header(slot_path(dir, 'a'), &a).ok(), hb = read_header(slot_path(dir, 'b'), &b).ok();
+    order = (hb && (!ha || b.version > a.version)) ? std::vector<char>{'b', 'a'} : std::vector<char>{'a', 'b'};
+  }
+  for (char slot : order) {
+    std::string path = slot_path(dir, slot);
+    if (!exists(path)) {
+      problems += std::string(problems.empty() ? "" : "; ") + "slot " + slot + ": empty";
+      continue;
+    }
+    auto info = verify_image(path, o_.keyring, mode);
+    if (info.ok()) {
+      if (info->name != name) {
+        problems += std::string(problems.empty() ? "" : "; ") + "slot " + slot + ": holds container " + info->name;
+        continue;
+      }
+      BootImage b{path, slot, std::move(*info), !pointer.ok() || slot != *pointer, problems};
+      return b;
+    }
+    problems += std::string(problems.empty() ? "" : "; ") + "slot " + slot + ": " + info.error().message;
+  }
+  return failure("no bootable image for " + name + " (" + problems + ")");
+}
+
+Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downgrade, const StepHook& hook) {
+  auto src = verify_image(image_path, o_.keyring, Mode::kFull);
+  if (!src.ok()) return std::move(src).error().context("install");
+  const std::string name = src->name;
+  NESTBOX_TRY_CTX(check_container_name(name), "install");
+  std::string state = o_.root + "/.state", dir = o_.root + "/" + name;
+  NESTBOX_TRY(make_dir(o_.root));
+  NESTBOX_TRY(make_dir(state));
+  NESTBOX_TRY(make_dir(dir));
+  auto lock = lock_container(dir);
+  if (!lock.ok()) return std::move(lock).error();
+  auto installed = read_installed_version(state, name);
+  if (!installed.ok()) return std::move(installed).error();
+  NESTBOX_TRY_CTX(check_installable(*src, o_.device, *installed, allow_downgrade), "install " + image_path);
+  step(hook, "source-verified");
+
+  // Never touch the slot that boots now, whatever the pointer says.
+  auto current = bootable(name, Mode::kFull);
+  char target = current.ok() ? other(current->slot) : 'a';
+  std::string slot = slot_path(dir, target);
+  NESTBOX_TRY_CTX(copy_into_slot(image_path, dir, slot, hook), "install " + name);
+
+  auto written = verify_image(slot, o_.keyring, Mode::kFull);
+  if (!written.ok()) return std::move(written).error().context("install " + name + ": written slot");
+  if (written->name != name || written->payload_sha256_hex != src->payload_sha256_hex ||
+      written->version != src->version)
+    return failure("install " + name + ": the source image changed while it was copied");
+  NESTBOX_TRY_CTX(check_installable(*written, o_.device, *installed, allow_downgrade), "install " + image_path);
+  step(hook, "slot-verified");
+
+  NESTBOX_TRY_CTX(write_pointer(dir, target, hook), "install " + name);
+  NESTBOX_TRY_CTX(record_installed_version(state, name, written->version, allow_downgrade), "install " + name);
+  step(hook, "state-recorded");
+  return std::move(*written);
+}
+
+Result<ImageInfo> Store::rollback(const std::string& name, const StepHook& hook) {
+  NESTBOX_TRY(check_container_name(name));
+  std::string dir = o_.root + "/" + name;
+  if (!exists(dir)) return bad_input("rollback " + name + ": not installed");
+  auto lock = lock_container(dir);
+  if (!lock.ok()) return std::move(lock).error();
+  auto current = bootable(name, Mode::kFull);
+  if (!current.ok()) return std::move(current).error().context("rollback");
+  char target = other(current->slot);
+  std::string path = slot_path(dir, target);
+  if (!exists(path)) return failure("rollback " + name + ": no previous version in slot " + target);
+  auto info = verify_image(path, o_.keyring, Mode::kFull);
+  if (!info.ok()) return std::move(info).error().context("rollback " + name + ": slot " + target);
+  if (info->name != name) return failure("rollback " + name + ": slot " + target + " holds " + info->name);
+  NESTBOX_TRY_CTX(check_installable(*info, o_.device, 0, true), "rollback " + name);
+  step(hook, "other-verified");
+  NESTBOX_TRY_CTX(write_pointer(dir, target, hook), "rollback " + name);
+  return std::move(*info);
+}
+
+Result<std::vector<ContainerStatus>> Store::list() const {
+  std::vector<ContainerStatus> out;
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(o_.root.c_str()), ::closedir);
+  if (!d) {
+    if (errno == ENOENT) return out;
+    return sys_error("open " + o_.root);
+  }
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d.get()))
+    if (e->d_name[0] != '.' && check_container_name(e->d_name).ok()) names.push_back(e->d_name);
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    std::string dir = o_.root + "/" + name;
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    auto pointer = read_pointer(dir);
+    ContainerStatus c{name, {}};
+    for (char slot : {'a', 'b'}) {
+      SlotStatus s;
+      s.slot = slot;
+      s.active = pointer.ok() && *pointer == slot;
+      std::string path = slot_path(dir, slot);
+      s.present = exists(path);
+      if (s.present)
+        if (Status h = read_header(path, &s); !h.ok()) s.problem = h.error().message;
+      c.slots.push_back(s);
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace nestbox::verifier

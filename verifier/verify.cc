@@ -1,0 +1,189 @@
+// verify_image: trailer -> metadata -> signatures -> regions, one pass over
+// the file, fixed-size buffers only. Format: docs/image-format.md.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "util/fd.h"
+#include "verifier/crypto.h"
+#include "verifier/image_format.h"
+#include "verifier/keyring.h"
+#include "verifier/verifier.h"
+
+namespace nestbox::verifier {
+
+namespace {
+
+using namespace nestbox::image;
+
+constexpr size_t kReadBuffer = 128 * 1024;
+
+Status pread_all(int fd, void* buf, size_t size, uint64_t offset, const char* region) {
+  char* p = static_cast<char*>(buf);
+  while (size > 0) {
+    ssize_t n = ::pread(fd, p, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error(std::string(region) + ": read");
+    if (n == 0) return bad_input(std::string(region) + ": unexpected end of file");
+    p += n;
+    size -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return ok_status();
+}
+
+std::string_view raw(const uint8_t* p, size_t n) { return {reinterpret_cast<const char*>(p), n}; }
+
+// Checks the signature entries against the keyring; returns the verified ids.
+Result<std::vector<std::string>> check_signatures(std::string_view metadata, std::string_view sigblock,
+                                                  std::string_view trailer, const TrustedKeys& keys) {
+  auto digest = signed_digest(metadata, sigblock, trailer);
+  if (!digest.ok()) return std::move(digest).error();
+  SignatureBlockHeader h;
+  std::memcpy(&h, sigblock.data(), sizeof h);
+  std::vector<std::string> verified;
+  std::string seen;
+  for (uint64_t i = 0; i < h.count.get(); ++i) {
+    SignatureEntry e;
+    std::memcpy(&e, sigblock.data() + sizeof h + i * sizeof e, sizeof e);
+    std::string id = crypto::to_hex(raw(e.key_id, sizeof e.key_id));
+    std::string where = "signature " + std::to_string(i) + " (key " + id + ")";
+    if (keys.revoked(id)) {
+      seen += (seen.empty() ? "" : ", ") + id + " revoked";
+      continue;
+    }
+    EVP_PKEY* key = keys.find(id);
+    if (!key) {
+      seen += (seen.empty() ? "" : ", ") + id + " untrusted";
+      continue;
+    }
+    auto alg = static_cast<SigAlgorithm>(e.algorithm.get());
+    Status st = crypto::verify_signature(key, alg, *digest, raw(e.signature, e.signature_size.get()));
+    if (!st.ok()) return st.error().context(std::string(kRegionSignatures) + ": " + where);
+    verified.push_back(id);
+  }
+  if (verified.empty())
+    return failure(std::string(kRegionSignatures) +
+                     ": no signature by a trusted, non-revoked key (" + seen + ")");
+  return verified;
+}
+
+// Streams [0, end) once, hashing each region, and compares with the metadata.
+Status hash_regions(int fd, const Metadata& m, const char* payload_name, std::string* policy) {
+  struct Region {
+    const char* name;
+    const RegionDesc* desc;
+  } regions[] = {{payload_name, &m.payload}, {kRegionVerity, &m.verity}, {kRegionPolicy, &m.policy}};
+  std::unique_ptr<char[]> buf(new char[kReadBuffer]);
+  (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  if (::lseek(fd, 0, SEEK_SET) != 0) return sys_error("seek");
+  for (const Region& r : regions) {
+    uint64_t left = r.desc->size.get();
+    bool keep = r.desc == &m.policy;
+    if (keep) policy->reserve(left);
+    crypto::Sha256 h;
+    while (left > 0) {
+      size_t want = left < kReadBuffer ? static_cast<size_t>(left) : kReadBuffer;
+      ssize_t n = ::read(fd, buf.get(), want);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return sys_error(std::string(r.name) + ": read");
+      if (n == 0) return bad_input(std::string(r.name) + ": unexpected end of file");
+      h.update(buf.get(), static_cast<size_t>(n));
+      if (keep) policy->append(buf.get(), static_cast<size_t>(n));
+      left -= static_cast<uint64_t>(n);
+    }
+    if (r.desc->size.get() == 0) continue;
+    std::string d = h.finish();
+    if (!h.ok()) return failure(std::string(r.name) + ": sha256: " + crypto::last_openssl_error());
+    if (d != raw(r.desc->sha256, kSha256Size)) return failure(std::string(r.name) + ": sha256 mismatch");
+  }
+  return ok_status();
+}
+
+Status read_policy(int fd, const Metadata& m, std::string* policy) {
+  policy->resize(m.policy.size.get());
+  NESTBOX_TRY(pread_all(fd, policy->data(), policy->size(), m.policy.offset.get(), kRegionPolicy));
+  if (m.policy.size.get() > 0 && crypto::sha256(*policy) != raw(m.policy.sha256, kSha256Size))
+    return failure(std::string(kRegionPolicy) + ": sha256 mismatch");
+  return ok_status();
+}
+
+ImageInfo info_from(const Metadata& m) {
+  ImageInfo info;
+  info.name = field_string(m.name);
+  info.version = m.version.get();
+  info.version_string = field_string(m.version_string);
+  info.arch = field_string(m.arch);
+  info.compat = field_string(m.compat);
+  info.created = static_cast<int64_t>(m.created.get());
+  info.squashfs_offset = m.payload.offset.get();
+  info.squashfs_size = m.payload.size.get();
+  info.payload_size = m.payload_size.get();
+  info.payload_sha256_hex = crypto::to_hex(raw(m.payload.sha256, kSha256Size));
+  info.tree_manifest = m.kind.get() == static_cast<uint32_t>(Kind::kTreeManifest);
+  if (m.flags.get() & kHasVerity) {
+    info.verity_offset = m.verity.offset.get();
+    info.verity_size = m.verity.size.get();
+    info.verity_root_hex = crypto::to_hex(raw(m.verity_root, kSha256Size));
+    info.verity_salt_hex = crypto::to_hex(raw(m.verity_salt, m.verity_salt_size.get()));
+  }
+  return info;
+}
+
+Result<ImageInfo> verify_fd(int fd, const Keyring& keyring, Mode mode) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return sys_error("stat");
+  if (!S_ISREG(st.st_mode)) return bad_input("not a regular file");
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size < sizeof(Trailer)) return bad_input(std::string(kRegionTrailer) + ": file too small");
+
+  Trailer t;
+  NESTBOX_TRY(pread_all(fd, &t, sizeof t, size - sizeof t, kRegionTrailer));
+  NESTBOX_TRY(check_trailer(t, size));
+
+  // Metadata and signature block: one small read (at most ~10 KiB).
+  std::string tail(t.signatures_offset.get() + t.signatures_size.get() - t.metadata_offset.get(), '\0');
+  NESTBOX_TRY(pread_all(fd, tail.data(), tail.size(), t.metadata_offset.get(), kRegionMetadata));
+  std::string_view meta_bytes(tail.data(), sizeof(Metadata));
+  std::string_view sig_bytes(tail.data() + sizeof(Metadata), t.signatures_size.get());
+  if (crypto::sha256(meta_bytes) != raw(t.metadata_sha256, kSha256Size))
+    return failure(std::string(kRegionMetadata) + ": sha256 mismatch");
+  Metadata m;
+  std::memcpy(&m, meta_bytes.data(), sizeof m);
+  NESTBOX_TRY(check_metadata(m, t));
+  NESTBOX_TRY(check_signature_block(sig_bytes));
+
+  if (mode == Mode::kVerity && !(m.flags.get() & kHasVerity))
+    return bad_input(std::string(kRegionMetadata) + ": verity mode requested but the image has no hash tree");
+
+  auto keys = TrustedKeys::load(keyring);
+  if (!keys.ok()) return std::move(keys).error().context("keyring");
+  auto verified = check_signatures(meta_bytes, sig_bytes, raw(reinterpret_cast<const uint8_t*>(&t), sizeof t), *keys);
+  if (!verified.ok()) return std::move(verified).error();
+
+  ImageInfo info = info_from(m);
+  info.signer_key_id = verified->front();
+  info.signer_key_ids = std::move(*verified);
+  const char* payload = info.tree_manifest ? kRegionManifest : kRegionSquashfs;
+  if (mode == Mode::kFull)
+    NESTBOX_TRY(hash_regions(fd, m, payload, &info.policy));
+  else
+    NESTBOX_TRY(read_policy(fd, m, &info.policy));
+  return info;
+}
+
+}  // namespace
+
+Result<ImageInfo> verify_image(const std::string& path, const Keyring& keyring, Mode mode) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error("verify " + path + ": open");
+  auto info = verify_fd(fd.get(), keyring, mode);
+  if (!info.ok()) return std::move(info).error().context("verify " + path);
+  return info;
+}
+
+}  // namespace nestbox::verifier

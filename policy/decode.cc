@@ -418,7 +418,11 @@ class Decoder {
 
   Status idmaps() {
     NESTBOX_TRY(idmap("uid_map", p_.uid_map));
-    return idmap("gid_map", p_.gid_map);
+    size_t at = r_.pos();
+    NESTBOX_TRY(idmap("gid_map", p_.gid_map));
+    bool own = p_.namespaces[kNsUser].mode == NsMode::kNew;
+    return check(r_, at, !own || (!p_.uid_map.empty() && !p_.gid_map.empty()), "gid_map",
+                 "a new user namespace needs a uid_map and a gid_map");
   }
 
   Status security() {

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "policy/bake.h"
 #include "policy/wire.h"
 #include "tests/policy/sample.h"
 
@@ -267,6 +268,33 @@ TEST(PolicyFormat, EmptySeccompMeansNoFilter) {
   auto out = decode(blob_of(p));
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(out->seccomp.bpf.empty());
+}
+
+}  // namespace
+}  // namespace nestbox::policy
+
+namespace nestbox::policy {
+namespace {
+
+// Writes the fuzzer's seed corpus (tests/policy/corpus/policy_reader/):
+//   policy_tests --gtest_also_run_disabled_tests --gtest_filter='*WriteSeedCorpus'
+TEST(PolicyFormat, DISABLED_WriteSeedCorpus) {
+  std::string dir = std::string(NESTBOX_SOURCE_DIR) + "/tests/policy/corpus/policy_reader/";
+  auto write = [&](const std::string& name, const std::vector<uint8_t>& b) {
+    FILE* f = fopen((dir + name).c_str(), "wb");
+    ASSERT_NE(f, nullptr) << dir + name;
+    fwrite(b.data(), 1, b.size(), f);
+    fclose(f);
+  };
+  Policy minimal;
+  minimal.name = "min";
+  minimal.arch = "x86_64";
+  minimal.process.argv = {"/bin/sh"};
+  write("minimal.bin", blob_of(minimal));
+  write("full.bin", blob_of(testing::full_policy()));
+  auto baked = bake_binary(testing::full_manifest());
+  ASSERT_TRUE(baked.ok()) << baked.error().message;
+  write("seccomp.bin", *baked);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@ m::Manifest full_manifest() {
   man.namespaces.domainname = "lan";
   man.namespaces.net.mode = m::NsMode::kNew;
   man.namespaces.cgroup.mode = m::NsMode::kHost;
+  man.namespaces.user.mode = m::NsMode::kHost;
   man.users.user_namespace = false;
   man.security.capabilities = {"CAP_NET_BIND_SERVICE", "CAP_NET_RAW"};
   man.security.capability_mask = (1ull << 10) | (1ull << 13);
@@ -43,7 +44,7 @@ m::Manifest full_manifest() {
                       {{"reboot", "kexec_load"}, m::SeccompAction::kKill, 0}};
   man.mounts.tmpfs = {{"/tmp", 8u << 20, 01777, true, true, true}, {"/run", 1u << 20, 0755, true, true, true}};
   man.mounts.binds = {{"/etc/resolv.conf", "/etc/resolv.conf", true, false, true, true}};
-  man.mounts.storage = {{m::StorageKind::kDirectory, "/data", "/var/lib/web", 0, "ext4", true, true, true}};
+  man.mounts.storage = {{m::StorageKind::kDirectory, "/var/lib/web", "/data", 0, "ext4", true, true, true}};
   man.network.mode = m::NetworkMode::kInterfaces;
   m::NetInterface veth;
   veth.type = m::InterfaceType::kVeth;

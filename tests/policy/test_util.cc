@@ -1,0 +1,69 @@
+#include "tests/policy/test_util.h"
+
+#include <ftw.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace nestbox::policy::testing {
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/nestbox-policy-XXXXXX";
+  char* p = mkdtemp(tmpl);
+  path_ = p ? p : "";
+}
+
+TempDir::~TempDir() {
+  if (path_.empty()) return;
+  nftw(
+      path_.c_str(),
+      [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p) == 0 ? 0 : 0; }, 16,
+      FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+int run_shell(const std::string& command, std::string* output) {
+  std::string cmd = "(" + command + ") 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  if (!f) return -1;
+  char buf[4096];
+  size_t n;
+  std::string out;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  int st = pclose(f);
+  if (output) *output = out;
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+  return -1;
+}
+
+void write_text(const std::string& path, const std::string& text, unsigned mode) {
+  std::ofstream(path) << text;
+  chmod(path.c_str(), mode);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool make_busybox_rootfs(const std::string& dir) {
+  if (access("/bin/busybox", X_OK) != 0) return false;
+  mkdir(dir.c_str(), 0755);
+  for (const char* d : {"/bin", "/proc", "/sys", "/dev", "/tmp", "/run", "/etc", "/srv", "/var", "/var/lib"})
+    mkdir((dir + d).c_str(), 0755);
+  std::string cmd = "cp /bin/busybox " + dir + "/bin/busybox && ln -s busybox " + dir + "/bin/sh";
+  return run_shell(cmd, nullptr) == 0;
+}
+
+bool have_program(const std::string& name) {
+  return run_shell("command -v " + name + " >/dev/null", nullptr) == 0;
+}
+
+}  // namespace nestbox::policy::testing

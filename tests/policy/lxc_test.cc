@@ -152,6 +152,8 @@ TEST(LxcRun, LxcExecute) {
   testing::write_text(dir.path() + "/seccomp", c->seccomp);
 
   std::string id = "nbtest-lxc-" + std::to_string(getpid());
+  // LXC leaves its pivot cgroup behind; remove it (and anything of ours) after.
+  testing::CgroupSweep sweep({"lxc.pivot", "lxc.payload." + id, "lxc.monitor." + id});
   // lxc.cgroup.relative keeps LXC's cgroups beneath this process's own.
   std::string cmd = "unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; "
                     "exec timeout 60 lxc-execute -n " + id + " -P " + dir.path() + "/lxcpath -f " + dir.path() +

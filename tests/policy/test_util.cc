@@ -66,4 +66,25 @@ bool have_program(const std::string& name) {
   return run_shell("command -v " + name + " >/dev/null", nullptr) == 0;
 }
 
+CgroupSweep::CgroupSweep(const std::vector<std::string>& leaves) {
+  // /proc/self/cgroup: "4:memory:/process_api/x", "0::/"
+  std::istringstream in(read_text("/proc/self/cgroup"));
+  for (std::string line; std::getline(in, line);) {
+    size_t a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string ctrl = line.substr(a + 1, b - a - 1), own = line.substr(b + 1);
+    if (ctrl.rfind("name=", 0) == 0) ctrl = ctrl.substr(5);
+    std::string mount = "/sys/fs/cgroup/" + (ctrl.empty() ? std::string("unified") : ctrl);
+    if (access(mount.c_str(), F_OK) != 0) continue;
+    for (const std::string& leaf : leaves) {
+      std::string dir = mount + (own == "/" ? "" : own) + "/" + leaf;
+      if (access(dir.c_str(), F_OK) != 0) created_.push_back(dir);
+    }
+  }
+}
+
+CgroupSweep::~CgroupSweep() {
+  for (const std::string& d : created_) rmdir(d.c_str());
+}
+
 }  // namespace nestbox::policy::testing

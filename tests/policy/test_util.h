@@ -32,4 +32,18 @@ bool make_busybox_rootfs(const std::string& dir);
 
 bool have_program(const std::string& name);
 
+// Removes, on destruction, cgroup directories named `leaves` beneath this
+// process's own cgroup in every v1 hierarchy (and the v2 one), if they did not
+// exist when constructed. For runtimes that leave helper cgroups behind.
+class CgroupSweep {
+ public:
+  explicit CgroupSweep(const std::vector<std::string>& leaves);
+  ~CgroupSweep();
+  CgroupSweep(const CgroupSweep&) = delete;
+  CgroupSweep& operator=(const CgroupSweep&) = delete;
+
+ private:
+  std::vector<std::string> created_;
+};
+
 }  // namespace nestbox::policy::testing

@@ -155,45 +155,6 @@ TEST(Oci, BadManifestIsRefused) {
 
 // ---- Real runs under crun and runc ----
 
-// The cgroup path the runtime will create: beneath this process's own cgroup
-// (memory controller, the one that is delegated here). Removes every directory
-// the runtime created, in every v1 hierarchy, when done.
-class CgroupScope {
- public:
-  explicit CgroupScope(const std::string& leaf) {
-    std::string own = "/";
-    std::istringstream in(testing::read_text("/proc/self/cgroup"));
-    for (std::string line; std::getline(in, line);) {
-      size_t a = line.find(':'), b = line.find(':', a + 1);
-      if (line.substr(a + 1, b - a - 1) == "memory") own = line.substr(b + 1);
-    }
-    path_ = (own == "/" ? "" : own) + "/" + leaf;
-    std::string out;
-    testing::run_shell("ls -d /sys/fs/cgroup/*/", &out);
-    std::istringstream dirs(out);
-    for (std::string h; std::getline(dirs, h);) {
-      if (h.find("unified") != std::string::npos) continue;
-      // Remember which ancestors exist so only new ones are removed.
-      std::string p = h.substr(0, h.size() - 1);
-      for (size_t pos = 1; pos != std::string::npos;) {
-        pos = path_.find('/', pos);
-        std::string dir = p + path_.substr(0, pos);
-        if (access(dir.c_str(), F_OK) != 0) created_.push_back(dir);
-        if (pos != std::string::npos) ++pos;
-      }
-    }
-  }
-  ~CgroupScope() {
-    std::sort(created_.begin(), created_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
-    for (const std::string& d : created_) rmdir(d.c_str());
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  std::vector<std::string> created_;
-};
-
 // What the container reports about itself.
 const char* kProbe =
     "echo hostname=$(hostname); echo pid=$$; echo uid=$(id -u) gid=$(id -g) groups=\"$(id -G)\"; "
@@ -229,7 +190,7 @@ void run_in_runtime(const std::string& runtime) {
       access("/sys/fs/cgroup/blkio/blkio.bfq.weight", F_OK) != 0)
     man.cgroups.io_weight.reset();
   std::string id = "nbtest-" + std::to_string(getpid()) + "-" + runtime;
-  CgroupScope cg(id);
+  testing::CgroupScope cg(id);
   OciOptions opts;
   opts.cgroups_path = cg.path();
   auto config = oci_config(man, opts);

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -84,6 +85,35 @@ CgroupSweep::CgroupSweep(const std::vector<std::string>& leaves) {
 }
 
 CgroupSweep::~CgroupSweep() {
+  for (const std::string& d : created_) rmdir(d.c_str());
+}
+
+CgroupScope::CgroupScope(const std::string& leaf) {
+  std::string own = "/";
+  std::istringstream in(read_text("/proc/self/cgroup"));
+  for (std::string line; std::getline(in, line);) {
+    size_t a = line.find(':'), b = line.find(':', a + 1);
+    if (line.substr(a + 1, b - a - 1) == "memory") own = line.substr(b + 1);
+  }
+  path_ = (own == "/" ? "" : own) + "/" + leaf;
+  std::string out;
+  run_shell("ls -d /sys/fs/cgroup/*/", &out);
+  std::istringstream dirs(out);
+  for (std::string h; std::getline(dirs, h);) {
+    if (h.find("unified") != std::string::npos) continue;
+    // Remember which ancestors exist so only new ones are removed.
+    std::string root = h.substr(0, h.size() - 1);
+    for (size_t pos = 1; pos != std::string::npos;) {
+      pos = path_.find('/', pos);
+      std::string dir = root + path_.substr(0, pos);
+      if (access(dir.c_str(), F_OK) != 0) created_.push_back(dir);
+      if (pos != std::string::npos) ++pos;
+    }
+  }
+}
+
+CgroupScope::~CgroupScope() {
+  std::sort(created_.begin(), created_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
   for (const std::string& d : created_) rmdir(d.c_str());
 }
 

@@ -46,4 +46,20 @@ class CgroupSweep {
   std::vector<std::string> created_;
 };
 
+// The cgroup path an OCI runtime is told to use (linux.cgroupsPath): beneath
+// this process's own memory cgroup, the same path in every v1 hierarchy. On
+// destruction removes every directory of that path the runtime created.
+class CgroupScope {
+ public:
+  explicit CgroupScope(const std::string& leaf);
+  ~CgroupScope();
+  CgroupScope(const CgroupScope&) = delete;
+  CgroupScope& operator=(const CgroupScope&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::vector<std::string> created_;
+};
+
 }  // namespace nestbox::policy::testing

@@ -1,7 +1,5 @@
 #include "policy/lxc.h"
 
-#include <sys/stat.h>
-
 #include <cctype>
 #include <sstream>
 
@@ -211,23 +209,19 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
         break;
       }
       case MountKind::kBind:
-      case MountKind::kStorageDir: {
-        // LXC must know whether to create a file or a directory; a source that
-        // is a regular file on the build machine (/etc/resolv.conf) is taken
-        // to be one on the device too.
-        struct stat st;
-        bool file = ::stat(mt.source.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-        o << "lxc.mount.entry = " << mt.source << " " << target << " none "
-          << join(file ? "rbind,create=file" : "rbind,create=dir") << " 0 0\n";
+      case MountKind::kStorageDir:
+        // No create=: whether the target is a file or a directory is the
+        // image's business (the composer creates every mount point), and
+        // guessing from the build machine would make the output depend on it.
+        o << "lxc.mount.entry = " << mt.source << " " << target << " none " << join("rbind") << " 0 0\n";
         break;
-      }
       case MountKind::kStorageImage:
         o << "lxc.mount.entry = " << mt.source << " " << target << " " << mt.fstype << " "
-          << join("loop,create=dir") << " 0 0\n";
+          << join("loop") << " 0 0\n";
         break;
       case MountKind::kStoragePartition:
         o << "lxc.mount.entry = /run/nestbox/" << p.name << "/storage/" << i << " " << target << " none "
-          << join("rbind,create=dir") << " 0 0\n";
+          << join("rbind") << " 0 0\n";
         break;
       case MountKind::kStorageOverlay:
         o << "# not expressible in LXC: persistent overlay " << mt.source << " over " << mt.target << "\n";

@@ -299,3 +299,51 @@ TEST(PolicyFormat, DISABLED_WriteSeedCorpus) {
 
 }  // namespace
 }  // namespace nestbox::policy
+
+namespace nestbox::policy {
+namespace {
+
+// Hand-made programs for the structural BPF check (x86_64, little-endian).
+std::vector<uint8_t> program(std::initializer_list<wire::BpfInsn> insns) {
+  std::vector<uint8_t> out;
+  for (const wire::BpfInsn& in : insns) {
+    uint8_t b[8] = {uint8_t(in.code), uint8_t(in.code >> 8), in.jt, in.jf,
+                    uint8_t(in.k), uint8_t(in.k >> 8), uint8_t(in.k >> 16), uint8_t(in.k >> 24)};
+    out.insert(out.end(), b, b + 8);
+  }
+  return out;
+}
+
+std::string bpf_error(const std::vector<uint8_t>& bpf) {
+  Policy p = testing::full_policy();
+  p.arch = "x86_64";
+  p.seccomp.bpf = bpf;
+  auto r = encode(p);
+  if (r.ok()) return "(accepted)";
+  std::string m = r.error().message;
+  return m.substr(m.find("seccomp"));
+}
+
+TEST(PolicyFormat, SeccompProgramIsCheckedLikeTheKernelWould) {
+  constexpr uint32_t kArch = 0xc000003e;  // AUDIT_ARCH_X86_64
+  const wire::BpfInsn ld_arch{0x20, 0, 0, 4}, jeq_arch{0x15, 1, 0, kArch}, kill{0x06, 0, 0, 0x80000000u},
+      allow{0x06, 0, 0, 0x7fff0000u};
+  EXPECT_EQ(bpf_error(program({ld_arch, jeq_arch, kill, allow})), "(accepted)");
+  EXPECT_EQ(bpf_error(program({ld_arch, {0x15, 1, 0, 0x40000028}, kill, allow})),
+            "seccomp.bpf[1]: program does not check the policy's architecture first");
+  EXPECT_EQ(bpf_error(program({{0x20, 0, 0, 0}, jeq_arch, kill, allow})),
+            "seccomp.bpf[0]: program does not start by loading seccomp_data.arch");
+  EXPECT_EQ(bpf_error(program({ld_arch, {0x15, 5, 0, kArch}, kill, allow})),
+            "seccomp.bpf[1]: jump beyond the program");
+  EXPECT_EQ(bpf_error(program({ld_arch, jeq_arch, kill, {0x20, 0, 0, 64}, allow})),
+            "seccomp.bpf[3]: load outside struct seccomp_data");
+  EXPECT_EQ(bpf_error(program({ld_arch, jeq_arch, kill, {0x94, 0, 0, 3}, allow})),  // BPF_ALU|BPF_MOD|BPF_K
+            "seccomp.bpf[3]: instruction not allowed in a seccomp filter");
+  EXPECT_EQ(bpf_error(program({ld_arch, jeq_arch, allow, {0x20, 0, 0, 0}})),
+            "seccomp.bpf[3]: program does not end with a return");
+  EXPECT_EQ(bpf_error(program({ld_arch, jeq_arch, {0x02, 0, 0, 16}, allow})),  // BPF_ST to M[16]
+            "seccomp.bpf[2]: scratch memory index out of range");
+}
+
+}  // namespace
+}  // namespace nestbox::policy

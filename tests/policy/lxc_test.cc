@@ -96,6 +96,13 @@ TEST(Lxc, NetworkTypesAndSharedNamespaces) {
   c = lxc_config(man, options("/x"));
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(has_line(c->config, "lxc.net.0.type = empty"));
+
+  // The host's UTS namespace: no lxc.uts.name, or LXC would rename the host.
+  man.namespaces.uts.mode = m::NsMode::kHost;
+  c = lxc_config(man, options("/x"));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->config.find("lxc.uts.name"), std::string::npos) << c->config;
+  EXPECT_TRUE(has_line(c->config, "lxc.namespace.keep = uts user cgroup")) << c->config;
 }
 
 TEST(Lxc, AllowlistProfileAndUserNamespace) {

@@ -1,5 +1,9 @@
 #include "policy/runtime_forms.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "policy/bake.h"
 #include "policy/lxc.h"
 #include "policy/oci.h"
@@ -23,7 +27,12 @@ Status write_runtime_forms(const manifests::Manifest& m, const std::string& out_
   std::string ctx = "write runtime forms of " + m.name;
   NESTBOX_TRY_CTX(write_file_atomic(out_dir + "/policy.bin", std::string(blob->begin(), blob->end())), ctx);
   NESTBOX_TRY_CTX(write_file_atomic(out_dir + "/config.json", *oci), ctx);
-  if (!lxc->seccomp.empty()) NESTBOX_TRY_CTX(write_file_atomic(out_dir + "/lxc.seccomp", lxc->seccomp), ctx);
+  std::string profile = out_dir + "/lxc.seccomp";
+  if (!lxc->seccomp.empty()) {
+    NESTBOX_TRY_CTX(write_file_atomic(profile, lxc->seccomp), ctx);
+  } else if (::unlink(profile.c_str()) != 0 && errno != ENOENT) {
+    return sys_error("remove stale " + profile).context(ctx);  // lxc.conf no longer names it
+  }
   NESTBOX_TRY_CTX(write_file_atomic(out_dir + "/lxc.conf", lxc->config), ctx);
   return ok_status();
 }

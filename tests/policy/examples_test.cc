@@ -65,6 +65,19 @@ TEST(Examples, EveryExampleYieldsAllRuntimeForms) {
       << msg;
 }
 
+TEST(Examples, RewritingFormsLeavesNoStaleSeccompProfile) {
+  auto m = manifests::load_file(kSource + "/examples/dns.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  ASSERT_TRUE(m->seccomp.enabled);
+  testing::TempDir dir;
+  ASSERT_TRUE(write_runtime_forms(*m, dir.path()).ok());
+  EXPECT_EQ(access((dir.path() + "/lxc.seccomp").c_str(), F_OK), 0);
+  m->seccomp.enabled = false;
+  ASSERT_TRUE(write_runtime_forms(*m, dir.path()).ok());
+  EXPECT_NE(access((dir.path() + "/lxc.seccomp").c_str(), F_OK), 0);
+  EXPECT_EQ(testing::read_text(dir.path() + "/lxc.conf").find("lxc.seccomp"), std::string::npos);
+}
+
 TEST(Examples, InspectPrintsABakedPolicy) {
   auto m = manifests::load_file(kSource + "/examples/nas.toml");
   ASSERT_TRUE(m.ok()) << m.error().message;

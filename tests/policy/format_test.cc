@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "manifests/manifest.h"
 #include "policy/bake.h"
 #include "policy/wire.h"
 #include "tests/policy/sample.h"
@@ -290,11 +291,19 @@ TEST(PolicyFormat, DISABLED_WriteSeedCorpus) {
   minimal.name = "min";
   minimal.arch = "x86_64";
   minimal.process.argv = {"/bin/sh"};
+  minimal.namespaces[kNsUser].mode = NsMode::kHost;
   write("minimal.bin", blob_of(minimal));
   write("full.bin", blob_of(testing::full_policy()));
   auto baked = bake_binary(testing::full_manifest());
   ASSERT_TRUE(baked.ok()) << baked.error().message;
   write("seccomp.bin", *baked);
+  for (const char* example : {"dns", "nas", "untrusted-app"}) {
+    auto m = manifests::load_file(std::string(NESTBOX_SOURCE_DIR) + "/examples/" + example + ".toml");
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    auto b = bake_binary(*m);
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    write(std::string("example-") + example + ".bin", *b);
+  }
 }
 
 }  // namespace

@@ -96,9 +96,12 @@ json build(const Policy& p) {
                   {"cpu_period_us", c.cpu_period_us}, {"pids_max", c.pids_max}, {"io_weight", c.io_weight},
                   {"cpuset_cpus", c.cpuset_cpus}, {"cpuset_mems", c.cpuset_mems}, {"freezer", c.freezer}};
   json mounts = json::array();
-  for (const Mount& m : p.mounts)
+  for (const Mount& m : p.mounts) {
+    char mode[16];
+    snprintf(mode, sizeof mode, "%04o", m.mode);  // octal, as in manifests
     mounts.push_back({{"kind", mount_kind(m.kind)}, {"source", m.source}, {"target", m.target},
-                      {"fstype", m.fstype}, {"size", m.size}, {"mode", m.mode}, {"flags", flags(m.flags)}});
+                      {"fstype", m.fstype}, {"size", m.size}, {"mode", mode}, {"flags", flags(m.flags)}});
+  }
   j["mounts"] = {{"proc", p.proc}, {"sys", sys_name(p.sys)},
                  {"dev", p.dev == DevMode::kMinimal ? "minimal" : "none"}, {"list", mounts}};
   json ifs = json::array();

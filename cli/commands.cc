@@ -11,6 +11,7 @@ Runner define_kernel_check(CLI::App&);
 Runner define_keygen(CLI::App&);
 Runner define_sign(CLI::App&);
 Runner define_verify(CLI::App&);
+Runner define_inspect(CLI::App&);
 
 namespace {
 const Command kCommands[] = {
@@ -20,6 +21,7 @@ const Command kCommands[] = {
     {"keygen", "Generate a signing key pair (Ed25519, ECDSA P-256, RSA-3072 PSS)", define_keygen},
     {"sign", "Assemble and sign an image: squashfs + verity tree + policy + metadata", define_sign},
     {"verify", "Verify a signed image as the device does (full or verity mode)", define_verify},
+    {"inspect", "Print a baked policy file (text or --json)", define_inspect},
 };
 }  // namespace
 

@@ -1,0 +1,155 @@
+#include "policy/bake.h"
+
+#include "policy/format.h"
+#include "policy/seccomp_compile.h"
+
+namespace nestbox::policy {
+namespace {
+
+namespace m = manifests;
+
+RootfsKind rootfs_kind(m::RootfsStrategy s) {
+  switch (s) {
+    case m::RootfsStrategy::kSquashfs: return RootfsKind::kSquashfs;
+    case m::RootfsStrategy::kOverlay: return RootfsKind::kOverlay;
+    case m::RootfsStrategy::kTree: return RootfsKind::kTree;
+    case m::RootfsStrategy::kHostHardlink: return RootfsKind::kHostHardlink;
+  }
+  return RootfsKind::kSquashfs;
+}
+
+Namespace ns(const m::Namespace& n) { return Namespace{static_cast<NsMode>(n.mode), n.join}; }
+
+uint32_t flags(bool ro, bool noexec, bool nosuid, bool nodev) {
+  uint32_t f = 0;
+  if (ro) f |= kMountReadOnly;
+  if (noexec) f |= kMountNoexec;
+  if (nosuid) f |= kMountNosuid;
+  if (nodev) f |= kMountNodev;
+  return f;
+}
+
+MountKind storage_kind(m::StorageKind k) {
+  switch (k) {
+    case m::StorageKind::kDirectory: return MountKind::kStorageDir;
+    case m::StorageKind::kImage: return MountKind::kStorageImage;
+    case m::StorageKind::kPartition: return MountKind::kStoragePartition;
+    case m::StorageKind::kOverlay: return MountKind::kStorageOverlay;
+  }
+  return MountKind::kStorageDir;
+}
+
+std::vector<Mount> mounts(const m::Mounts& in) {
+  std::vector<Mount> out;
+  for (const m::TmpfsMount& t : in.tmpfs)
+    out.push_back({MountKind::kTmpfs, "", t.target, "", t.size, t.mode, flags(false, t.noexec, t.nosuid, t.nodev)});
+  for (const m::BindMount& b : in.binds)
+    out.push_back({MountKind::kBind, b.source, b.target, "", 0, 0, flags(b.read_only, b.noexec, b.nosuid, b.nodev)});
+  for (const m::StorageMount& s : in.storage) {
+    MountKind kind = storage_kind(s.kind);
+    bool typed = kind == MountKind::kStorageImage || kind == MountKind::kStoragePartition;
+    out.push_back({kind, s.source, s.target, typed ? s.fstype : "", s.size, 0,
+                   flags(false, s.noexec, s.nosuid, s.nodev)});
+  }
+  return out;
+}
+
+Interface interface(const m::NetInterface& i) {
+  Interface o;
+  o.type = static_cast<IfType>(i.type);
+  o.name = i.name;
+  o.parent = i.parent;
+  o.bridge = i.bridge;
+  o.host_name = i.host_name;
+  o.mac = i.mac;
+  o.vlan_id = i.vlan_id;
+  o.macvlan_mode = static_cast<MacvlanMode>(i.macvlan_mode);
+  o.mtu = i.mtu;
+  o.addresses = i.addresses;
+  for (const m::Route& r : i.routes) o.routes.push_back({r.destination, r.gateway});
+  return o;
+}
+
+Process process(const m::Process& p) {
+  Process o;
+  o.model = static_cast<Model>(p.model);
+  o.argv = p.command;
+  o.env = p.env;
+  o.cwd = p.cwd;
+  o.uid = p.uid;
+  o.gid = p.gid;
+  o.groups = p.supplementary_gids;
+  for (const m::Service& s : p.services) o.services.push_back({s.name, s.command});
+  return o;
+}
+
+Cgroups cgroups(const m::Cgroups& c) {
+  Cgroups o;
+  o.memory_max = c.memory_max.value_or(0);
+  o.memory_swap_max = c.memory_swap_max.value_or(0);
+  o.cpu_weight = c.cpu_weight.value_or(0);
+  o.cpu_quota_us = c.cpu_quota_us.value_or(0);
+  o.cpu_period_us = c.cpu_period_us;
+  o.pids_max = c.pids_max.value_or(0);
+  o.io_weight = c.io_weight.value_or(0);
+  o.cpuset_cpus = c.cpuset_cpus;
+  o.cpuset_mems = c.cpuset_mems;
+  o.freezer = c.freezer;
+  return o;
+}
+
+}  // namespace
+
+uint64_t required_kernel_features(const Policy&) { return 0; }
+
+Result<Policy> bake(const m::Manifest& man) {
+  Policy p;
+  p.name = man.name;
+  p.arch = m::to_string(man.arch);
+  p.hostname = man.namespaces.hostname.empty() ? man.name : man.namespaces.hostname;
+  p.domainname = man.namespaces.domainname;
+  p.process = process(man.process);
+  p.rootfs = rootfs_kind(man.rootfs.strategy);
+  p.read_only_root = man.rootfs.read_only;
+  if (man.rootfs.strategy == m::RootfsStrategy::kOverlay) p.base = man.rootfs.base;
+  const m::Namespaces& n = man.namespaces;
+  p.namespaces[kNsMount] = ns(n.mount);
+  p.namespaces[kNsUts] = ns(n.uts);
+  p.namespaces[kNsIpc] = ns(n.ipc);
+  p.namespaces[kNsPid] = ns(n.pid);
+  p.namespaces[kNsNet] = ns(n.net);
+  p.namespaces[kNsUser] = ns(n.user);
+  p.namespaces[kNsCgroup] = ns(n.cgroup);
+  if (n.user.mode == m::NsMode::kNew) {
+    for (const m::IdMapRange& r : man.users.uid_map) p.uid_map.push_back({r.inside, r.outside, r.count});
+    for (const m::IdMapRange& r : man.users.gid_map) p.gid_map.push_back({r.inside, r.outside, r.count});
+  }
+  p.caps.keep = man.security.capability_mask;
+  p.no_new_privs = man.security.no_new_privs;
+  p.apparmor_profile = man.security.apparmor_profile;
+  p.selinux_context = man.security.selinux_context;
+  p.cgroups = cgroups(man.cgroups);
+  p.proc = man.mounts.proc;
+  p.sys = static_cast<SysMode>(man.mounts.sys);
+  p.dev = static_cast<DevMode>(man.mounts.dev);
+  p.mounts = mounts(man.mounts);
+  p.net = static_cast<NetMode>(man.network.mode);
+  for (const m::NetInterface& i : man.network.interfaces) p.interfaces.push_back(interface(i));
+  for (const m::Rlimit& r : man.rlimits)
+    p.rlimits.push_back({static_cast<uint32_t>(r.resource), r.soft, r.hard});
+  auto bpf = compile_seccomp(man.seccomp, man.arch);
+  if (!bpf.ok()) return std::move(bpf.error().context("bake " + man.name));
+  p.seccomp.bpf = std::move(*bpf);
+  p.required_features = required_kernel_features(p);
+  auto check = encode(p);
+  if (!check.ok()) return std::move(check.error().context("bake " + man.name));
+  return p;
+}
+
+Result<std::vector<uint8_t>> bake_binary(const m::Manifest& man) {
+  auto p = bake(man);
+  if (!p.ok()) return std::move(p).error();
+  return encode(*p);
+}
+
+}  // namespace nestbox::policy

@@ -1,0 +1,25 @@
+// Baking: a validated Manifest becomes the Policy nestbox-launch applies, with
+// the seccomp filter compiled for the manifest's target architecture. Host only.
+#pragma once
+
+#include <cstdint>
+
+#include "manifests/model.h"
+#include "policy/policy.h"
+#include "util/result.h"
+
+namespace nestbox::policy {
+
+// The Policy for `m`; fails (BadInput) when the result would not load on the
+// device (checked with the same reader the device uses).
+Result<Policy> bake(const manifests::Manifest& m);
+
+// bake() + encode(): the bytes of policy.bin.
+Result<std::vector<uint8_t>> bake_binary(const manifests::Manifest& m);
+
+// Hook for kernel-check: the feature bits (kernel-check's table) `p` needs.
+// Returns 0 until kernel-check provides the table; bake() stores the result in
+// Policy::required_features.
+uint64_t required_kernel_features(const Policy& p);
+
+}  // namespace nestbox::policy

@@ -1,0 +1,634 @@
+// Bounds-checked reader of the baked policy (layout: policy/wire.h). Every
+// field is checked; the first problem names its offset and field.
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <set>
+#include <string_view>
+
+#include "policy/arch.h"
+#include "policy/bpf_check.h"
+#include "policy/format.h"
+#include "policy/wire.h"
+
+namespace nestbox::policy {
+namespace {
+
+using std::string;
+
+enum class Text {
+  kAny,       // no NUL
+  kPath,      // absolute, no NUL, no "." or ".." component, or empty when allowed
+  kName,      // [A-Za-z0-9][A-Za-z0-9._-]*
+  kHostname,  // letters, digits, '-', '.'
+  kIfName,    // 1..15 bytes, no '/', ':' or whitespace
+  kCpuList,   // digits, ',' and '-'
+};
+
+const char* text_problem(std::string_view s, Text kind) {
+  if (s.find('\0') != std::string_view::npos) return "string contains NUL";
+  switch (kind) {
+    case Text::kAny: return nullptr;
+    case Text::kPath: {
+      if (s.empty() || s[0] != '/') return "path is not absolute";
+      size_t i = 0;
+      while (i < s.size()) {
+        size_t j = s.find('/', i);
+        if (j == std::string_view::npos) j = s.size();
+        std::string_view part = s.substr(i, j - i);
+        if (part == "." || part == "..") return "path has a '.' or '..' component";
+        i = j + 1;
+      }
+      return nullptr;
+    }
+    case Text::kName:
+      if (s.empty()) return "name is empty";
+      for (size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+          return "name must match [A-Za-z0-9][A-Za-z0-9._-]*";
+      }
+      return nullptr;
+    case Text::kHostname:
+      for (char c : s) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '.';
+        if (!ok) return "host name may hold only letters, digits, '-' and '.'";
+      }
+      return nullptr;
+    case Text::kIfName:
+      if (s.empty() || s.size() > 15) return "interface name must be 1..15 bytes";
+      if (s == "." || s == "..") return "interface name may not be '.' or '..'";
+      for (char c : s)
+        if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n')
+          return "interface name may not hold '/', ':' or whitespace";
+      return nullptr;
+    case Text::kCpuList:
+      for (char c : s)
+        if (!((c >= '0' && c <= '9') || c == ',' || c == '-'))
+          return "cpu/node list may hold only digits, ',' and '-'";
+      return nullptr;
+  }
+  return nullptr;
+}
+
+bool valid_ip(const string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+// "10.0.0.2/24", "fd00::1/64"
+bool valid_cidr(const string& s) {
+  size_t slash = s.find('/');
+  if (slash == string::npos || slash + 1 >= s.size() || s.size() - slash > 4) return false;
+  string ip = s.substr(0, slash);
+  unsigned prefix = 0;
+  for (size_t i = slash + 1; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    prefix = prefix * 10 + static_cast<unsigned>(s[i] - '0');
+  }
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, ip.c_str(), buf) == 1) return prefix <= 32;
+  if (inet_pton(AF_INET6, ip.c_str(), buf) == 1) return prefix <= 128;
+  return false;
+}
+
+bool valid_mac(const string& s) {
+  if (s.size() != 17) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (i % 3 == 2) {
+      if (c != ':') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+string idx(const string& field, size_t i) { return field + "[" + std::to_string(i) + "]"; }
+
+class Reader {
+ public:
+  explicit Reader(std::span<const uint8_t> b) : b_(b), end_(b.size()) {}
+
+  Error fail(size_t at, const string& field, const string& why) const {
+    return bad_input("policy: offset " + std::to_string(at) + ": " + field + ": " + why);
+  }
+  size_t pos() const { return pos_; }
+  size_t end() const { return end_; }
+  void set_end(size_t e) { end_ = e; }
+
+  Status need(size_t n, const string& field) const {
+    if (end_ - pos_ < n)
+      return fail(pos_, field,
+                  "truncated: needs " + std::to_string(n) + " bytes, " +
+                      std::to_string(end_ - pos_) + " left");
+    return ok_status();
+  }
+  Result<uint64_t> uint(int bytes, const string& field) {
+    NESTBOX_TRY(need(static_cast<size_t>(bytes), field));
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i) v |= uint64_t{b_[pos_ + static_cast<size_t>(i)]} << (8 * i);
+    pos_ += static_cast<size_t>(bytes);
+    return v;
+  }
+  Result<uint8_t> u8(const string& f) { return narrow<uint8_t>(uint(1, f)); }
+  Result<uint16_t> u16(const string& f) { return narrow<uint16_t>(uint(2, f)); }
+  Result<uint32_t> u32(const string& f) { return narrow<uint32_t>(uint(4, f)); }
+  Result<uint64_t> u64(const string& f) { return uint(8, f); }
+
+  Result<uint8_t> enumeration(const string& field, uint8_t count) {
+    size_t at = pos_;
+    auto v = u8(field);
+    if (v.ok() && *v >= count)
+      return fail(at, field, "value " + std::to_string(*v) + " out of range 0.." + std::to_string(count - 1));
+    return v;
+  }
+  Result<bool> boolean(const string& field) {
+    size_t at = pos_;
+    auto v = u8(field);
+    if (!v.ok()) return std::move(v).error();
+    if (*v > 1) return fail(at, field, "boolean must be 0 or 1, got " + std::to_string(*v));
+    return *v == 1;
+  }
+  Status zeros(size_t n, const string& field) {
+    size_t at = pos_;
+    NESTBOX_TRY(need(n, field));
+    for (size_t i = 0; i < n; ++i)
+      if (b_[pos_ + i] != 0) return fail(at + i, field, "reserved byte is not zero");
+    pos_ += n;
+    return ok_status();
+  }
+  // u16 length + bytes. `optional`: empty is accepted whatever `kind` says.
+  Result<string> str(const string& field, size_t max, Text kind, bool optional = true) {
+    size_t at = pos_;
+    auto n = u16(field);
+    if (!n.ok()) return std::move(n).error();
+    if (*n > max)
+      return fail(at, field, "string of " + std::to_string(*n) + " bytes exceeds the limit of " + std::to_string(max));
+    NESTBOX_TRY(need(*n, field));
+    string s(reinterpret_cast<const char*>(b_.data() + pos_), *n);
+    pos_ += *n;
+    if (s.empty() && optional) return s;
+    if (const char* why = text_problem(s, kind)) return fail(at, field, why);
+    return s;
+  }
+  Result<size_t> count(const string& field, size_t max, size_t min = 0) {
+    size_t at = pos_;
+    auto n = u16(field);
+    if (!n.ok()) return std::move(n).error();
+    if (*n > max) return fail(at, field, "count " + std::to_string(*n) + " exceeds the limit of " + std::to_string(max));
+    if (*n < min) return fail(at, field, "count " + std::to_string(*n) + " is below the minimum of " + std::to_string(min));
+    return static_cast<size_t>(*n);
+  }
+  Result<std::vector<uint8_t>> bytes(size_t n, const string& field) {
+    NESTBOX_TRY(need(n, field));
+    std::vector<uint8_t> v(b_.begin() + static_cast<std::ptrdiff_t>(pos_),
+                           b_.begin() + static_cast<std::ptrdiff_t>(pos_ + n));
+    pos_ += n;
+    return v;
+  }
+
+ private:
+  template <typename T>
+  static Result<T> narrow(Result<uint64_t> r) {
+    if (!r.ok()) return std::move(r).error();
+    return static_cast<T>(*r);
+  }
+  std::span<const uint8_t> b_;
+  size_t pos_ = 0;
+  size_t end_;
+};
+
+#define READ(lhs, expr)                              \
+  do {                                               \
+    auto nb_read_ = (expr);                          \
+    if (!nb_read_.ok()) return std::move(nb_read_).error(); \
+    lhs = std::move(*nb_read_);                      \
+  } while (0)
+
+Status check(Reader& r, size_t at, bool ok, const string& field, const string& why) {
+  if (!ok) return r.fail(at, field, why);
+  return ok_status();
+}
+
+Result<std::vector<string>> argv(Reader& r, const string& field) {
+  size_t n;
+  READ(n, r.count(field, wire::kMaxArgs, 1));
+  std::vector<string> v(n);
+  for (size_t i = 0; i < n; ++i) {
+    Text kind = i == 0 ? Text::kPath : Text::kAny;
+    READ(v[i], r.str(idx(field, i), wire::kMaxString, kind, i != 0));
+  }
+  return v;
+}
+
+class Decoder {
+ public:
+  explicit Decoder(std::span<const uint8_t> blob) : r_(blob), size_(blob.size()) {}
+
+  Result<Policy> run() {
+    NESTBOX_TRY(header());
+    using Fn = Status (Decoder::*)();
+    static constexpr struct {
+      uint16_t tag;
+      const char* name;
+      Fn fn;
+    } kSections[] = {
+        {wire::kTagIdentity, "identity", &Decoder::identity},
+        {wire::kTagProcess, "process", &Decoder::process},
+        {wire::kTagRootfs, "rootfs", &Decoder::rootfs},
+        {wire::kTagNamespaces, "namespaces", &Decoder::namespaces},
+        {wire::kTagIdMaps, "idmaps", &Decoder::idmaps},
+        {wire::kTagSecurity, "security", &Decoder::security},
+        {wire::kTagCgroups, "cgroups", &Decoder::cgroups},
+        {wire::kTagMounts, "mounts", &Decoder::mounts},
+        {wire::kTagNetwork, "network", &Decoder::network},
+        {wire::kTagRlimits, "rlimits", &Decoder::rlimits},
+        {wire::kTagSeccomp, "seccomp", &Decoder::seccomp},
+    };
+    static_assert(sizeof(kSections) / sizeof(kSections[0]) == wire::kLastTag - wire::kFirstTag + 1);
+    for (const auto& s : kSections) NESTBOX_TRY(section(s.tag, s.name, s.fn));
+    if (r_.pos() != size_)
+      return r_.fail(r_.pos(), "file", std::to_string(size_ - r_.pos()) + " bytes after the last section");
+    return std::move(p_);
+  }
+
+ private:
+  Status header() {
+    if (size_ > wire::kMaxTotalSize)
+      return r_.fail(0, "file", "size " + std::to_string(size_) + " exceeds the limit of " +
+                                    std::to_string(wire::kMaxTotalSize));
+    NESTBOX_TRY(r_.need(sizeof(wire::Header), "header"));
+    std::vector<uint8_t> magic;
+    READ(magic, r_.bytes(4, "header.magic"));
+    if (std::memcmp(magic.data(), wire::kMagic, 4) != 0)
+      return r_.fail(0, "header.magic", "not a nestbox policy (expected \"NBXP\")");
+    size_t at = r_.pos();
+    uint16_t version, header_size;
+    READ(version, r_.u16("header.version"));
+    if (version != wire::kVersion)
+      return r_.fail(at, "header.version", "unsupported version " + std::to_string(version) + ", expected 1");
+    at = r_.pos();
+    READ(header_size, r_.u16("header.header_size"));
+    NESTBOX_TRY(check(r_, at, header_size == sizeof(wire::Header), "header.header_size",
+                      "expected 32, got " + std::to_string(header_size)));
+    at = r_.pos();
+    uint32_t total, flags;
+    READ(total, r_.u32("header.total_size"));
+    NESTBOX_TRY(check(r_, at, total == size_, "header.total_size",
+                      "says " + std::to_string(total) + " bytes, blob has " + std::to_string(size_)));
+    at = r_.pos();
+    READ(flags, r_.u32("header.flags"));
+    NESTBOX_TRY(check(r_, at, flags == 0, "header.flags", "unknown flags " + std::to_string(flags)));
+    READ(p_.required_features, r_.u64("header.required_features"));
+    return r_.zeros(8, "header.reserved");
+  }
+
+  Status section(uint16_t tag, const char* name, Status (Decoder::*fn)()) {
+    string field = string("section ") + name;
+    size_t at = r_.pos();
+    uint16_t got, flags;
+    uint32_t length;
+    READ(got, r_.u16(field + ".tag"));
+    if (got != tag)
+      return r_.fail(at, field + ".tag", "expected tag " + std::to_string(tag) + ", got " + std::to_string(got));
+    at = r_.pos();
+    READ(flags, r_.u16(field + ".flags"));
+    NESTBOX_TRY(check(r_, at, flags == 0, field + ".flags", "unknown flags " + std::to_string(flags)));
+    at = r_.pos();
+    READ(length, r_.u32(field + ".length"));
+    if (length > r_.end() - r_.pos())
+      return r_.fail(at, field + ".length",
+                     "section of " + std::to_string(length) + " bytes runs past the end of the blob (" +
+                         std::to_string(r_.end() - r_.pos()) + " left)");
+    size_t outer_end = r_.end();
+    size_t end = r_.pos() + length;
+    r_.set_end(end);
+    NESTBOX_TRY((this->*fn)());
+    if (r_.pos() != end)
+      return r_.fail(r_.pos(), field, std::to_string(end - r_.pos()) + " unread bytes at the end of the section");
+    r_.set_end(outer_end);
+    return ok_status();
+  }
+
+  Status identity() {
+    READ(p_.name, r_.str("name", wire::kMaxName, Text::kName, false));
+    size_t at = r_.pos();
+    READ(p_.arch, r_.str("arch", wire::kMaxName, Text::kAny, false));
+    arch_ = find_arch(p_.arch);
+    if (!arch_) return r_.fail(at, "arch", "unknown architecture \"" + p_.arch + "\"");
+    READ(p_.hostname, r_.str("hostname", wire::kMaxHostname, Text::kHostname));
+    READ(p_.domainname, r_.str("domainname", wire::kMaxHostname, Text::kHostname));
+    return ok_status();
+  }
+
+  Status process() {
+    Process& pr = p_.process;
+    uint8_t model;
+    READ(model, r_.enumeration("process.model", 2));
+    pr.model = static_cast<Model>(model);
+    READ(pr.argv, argv(r_, "process.argv"));
+    size_t n;
+    READ(n, r_.count("process.env", wire::kMaxEnv));
+    pr.env.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      size_t at = r_.pos();
+      READ(pr.env[i], r_.str(idx("process.env", i), wire::kMaxString, Text::kAny, false));
+      size_t eq = pr.env[i].find('=');
+      NESTBOX_TRY(check(r_, at, eq != string::npos && eq > 0, idx("process.env", i), "expected KEY=value"));
+    }
+    READ(pr.cwd, r_.str("process.cwd", wire::kMaxString, Text::kPath, false));
+    READ(pr.uid, r_.u32("process.uid"));
+    READ(pr.gid, r_.u32("process.gid"));
+    READ(n, r_.count("process.groups", wire::kMaxGroups));
+    pr.groups.resize(n);
+    for (size_t i = 0; i < n; ++i) READ(pr.groups[i], r_.u32(idx("process.groups", i)));
+    size_t at = r_.pos();
+    READ(n, r_.count("process.services", wire::kMaxServices));
+    NESTBOX_TRY(check(r_, at, n == 0 || pr.model == Model::kSystem, "process.services",
+                      "services are only allowed with model system"));
+    pr.services.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      string f = idx("process.services", i);
+      READ(pr.services[i].name, r_.str(f + ".name", wire::kMaxName, Text::kName, false));
+      READ(pr.services[i].argv, argv(r_, f + ".argv"));
+    }
+    return ok_status();
+  }
+
+  Status rootfs() {
+    uint8_t v;
+    READ(v, r_.enumeration("rootfs.kind", 4));
+    p_.rootfs = static_cast<RootfsKind>(v);
+    READ(p_.read_only_root, r_.boolean("rootfs.read_only"));
+    size_t at = r_.pos();
+    READ(p_.base, r_.str("rootfs.base", wire::kMaxName, Text::kName));
+    NESTBOX_TRY(check(r_, at, p_.base.empty() || p_.rootfs == RootfsKind::kOverlay, "rootfs.base",
+                      "a base is only allowed with kind overlay"));
+    READ(p_.proc, r_.boolean("rootfs.proc"));
+    READ(v, r_.enumeration("rootfs.sys", 3));
+    p_.sys = static_cast<SysMode>(v);
+    READ(v, r_.enumeration("rootfs.dev", 2));
+    p_.dev = static_cast<DevMode>(v);
+    return ok_status();
+  }
+
+  Status namespaces() {
+    static const char* kNames[kNsCount] = {"mount", "uts", "ipc", "pid", "net", "user", "cgroup"};
+    for (int i = 0; i < kNsCount; ++i) {
+      string f = string("namespaces.") + kNames[i];
+      uint8_t mode;
+      READ(mode, r_.enumeration(f + ".mode", 3));
+      Namespace& ns = p_.namespaces[i];
+      ns.mode = static_cast<NsMode>(mode);
+      size_t at = r_.pos();
+      READ(ns.join, r_.str(f + ".join", wire::kMaxName, Text::kName));
+      NESTBOX_TRY(check(r_, at, ns.join.empty() == (ns.mode != NsMode::kJoin), f + ".join",
+                        ns.mode == NsMode::kJoin ? "mode join needs a container name"
+                                                 : "a container name is only allowed with mode join"));
+      NESTBOX_TRY(check(r_, at, ns.join != p_.name, f + ".join", "a container cannot join itself"));
+    }
+    return ok_status();
+  }
+
+  Status idmap(const string& field, std::vector<IdMap>& out) {
+    size_t at = r_.pos();
+    size_t n;
+    READ(n, r_.count(field, wire::kMaxIdMaps));
+    NESTBOX_TRY(check(r_, at, n == 0 || p_.namespaces[kNsUser].mode == NsMode::kNew, field,
+                      "id maps need a new user namespace"));
+    out.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      string f = idx(field, i);
+      at = r_.pos();
+      READ(out[i].inside, r_.u32(f + ".inside"));
+      READ(out[i].outside, r_.u32(f + ".outside"));
+      READ(out[i].count, r_.u32(f + ".count"));
+      const IdMap& m = out[i];
+      NESTBOX_TRY(check(r_, at, m.count > 0, f + ".count", "must be at least 1"));
+      NESTBOX_TRY(check(r_, at, uint64_t{m.inside} + m.count <= 0x100000000ull &&
+                                    uint64_t{m.outside} + m.count <= 0x100000000ull,
+                        f, "range overflows 32-bit ids"));
+    }
+    return ok_status();
+  }
+
+  Status idmaps() {
+    NESTBOX_TRY(idmap("uid_map", p_.uid_map));
+    size_t at = r_.pos();
+    NESTBOX_TRY(idmap("gid_map", p_.gid_map));
+    bool own = p_.namespaces[kNsUser].mode == NsMode::kNew;
+    return check(r_, at, !own || (!p_.uid_map.empty() && !p_.gid_map.empty()), "gid_map",
+                 "a new user namespace needs a uid_map and a gid_map");
+  }
+
+  Status security() {
+    size_t at = r_.pos();
+    READ(p_.caps.keep, r_.u64("security.capabilities"));
+    NESTBOX_TRY(check(r_, at, (p_.caps.keep >> (wire::kLastCap + 1)) == 0, "security.capabilities",
+                      "bits above CAP_CHECKPOINT_RESTORE (40) are set"));
+    READ(p_.no_new_privs, r_.boolean("security.no_new_privs"));
+    READ(p_.apparmor_profile, r_.str("security.apparmor_profile", wire::kMaxString, Text::kAny));
+    READ(p_.selinux_context, r_.str("security.selinux_context", wire::kMaxString, Text::kAny));
+    return ok_status();
+  }
+
+  Status weight(const string& f, uint32_t& out) {
+    size_t at = r_.pos();
+    READ(out, r_.u32(f));
+    return check(r_, at, out == 0 || (out >= 1 && out <= 10000), f,
+                 "must be 0 (unset) or 1..10000, got " + std::to_string(out));
+  }
+
+  Status cgroups() {
+    Cgroups& c = p_.cgroups;
+    READ(c.memory_max, r_.u64("cgroups.memory_max"));
+    size_t at = r_.pos();
+    READ(c.memory_swap_max, r_.u64("cgroups.memory_swap_max"));
+    NESTBOX_TRY(check(r_, at, c.memory_swap_max == 0 || c.memory_max != 0, "cgroups.memory_swap_max",
+                      "a swap limit needs memory_max"));
+    at = r_.pos();
+    READ(c.cpu_quota_us, r_.u64("cgroups.cpu_quota_us"));
+    NESTBOX_TRY(check(r_, at, c.cpu_quota_us == 0 || c.cpu_quota_us >= 1000, "cgroups.cpu_quota_us",
+                      "must be 0 (unset) or at least 1000"));
+    at = r_.pos();
+    READ(c.cpu_period_us, r_.u64("cgroups.cpu_period_us"));
+    NESTBOX_TRY(check(r_, at, c.cpu_period_us >= 1000 && c.cpu_period_us <= 1000000, "cgroups.cpu_period_us",
+                      "must be 1000..1000000, got " + std::to_string(c.cpu_period_us)));
+    NESTBOX_TRY(weight("cgroups.cpu_weight", c.cpu_weight));
+    READ(c.pids_max, r_.u32("cgroups.pids_max"));
+    NESTBOX_TRY(weight("cgroups.io_weight", c.io_weight));
+    READ(c.freezer, r_.boolean("cgroups.freezer"));
+    NESTBOX_TRY(r_.zeros(3, "cgroups.reserved"));
+    READ(c.cpuset_cpus, r_.str("cgroups.cpuset_cpus", 256, Text::kCpuList));
+    READ(c.cpuset_mems, r_.str("cgroups.cpuset_mems", 256, Text::kCpuList));
+    return ok_status();
+  }
+
+  Status mount(const string& f, Mount& m) {
+    uint8_t kind;
+    READ(kind, r_.enumeration(f + ".kind", 6));
+    m.kind = static_cast<MountKind>(kind);
+    NESTBOX_TRY(r_.zeros(3, f + ".reserved"));
+    size_t at = r_.pos();
+    READ(m.mode, r_.u32(f + ".mode"));
+    NESTBOX_TRY(check(r_, at, m.mode <= 07777, f + ".mode", "mode has bits above 07777"));
+    at = r_.pos();
+    READ(m.flags, r_.u32(f + ".flags"));
+    NESTBOX_TRY(check(r_, at, (m.flags & ~0xfu) == 0, f + ".flags", "unknown mount flags"));
+    NESTBOX_TRY(r_.zeros(4, f + ".reserved2"));
+    READ(m.size, r_.u64(f + ".size"));
+    at = r_.pos();
+    bool source_is_path = m.kind != MountKind::kTmpfs && m.kind != MountKind::kStoragePartition;
+    if (m.kind == MountKind::kStoragePartition) {
+      READ(m.source, r_.str(f + ".source", wire::kMaxName, Text::kName, false));
+    } else {
+      READ(m.source, r_.str(f + ".source", wire::kMaxString, Text::kPath, !source_is_path));
+      NESTBOX_TRY(check(r_, at, source_is_path || m.source.empty(), f + ".source", "tmpfs takes no source"));
+    }
+    READ(m.target, r_.str(f + ".target", wire::kMaxString, Text::kPath, false));
+    at = r_.pos();
+    READ(m.fstype, r_.str(f + ".fstype", wire::kMaxName, Text::kName));
+    bool needs_fstype = m.kind == MountKind::kStorageImage || m.kind == MountKind::kStoragePartition;
+    NESTBOX_TRY(check(r_, at, m.fstype.empty() != needs_fstype, f + ".fstype",
+                      needs_fstype ? "image and partition mounts need a filesystem type"
+                                   : "only image and partition mounts take a filesystem type"));
+    return ok_status();
+  }
+
+  Status mounts() {
+    size_t n;
+    READ(n, r_.count("mounts", wire::kMaxMounts));
+    p_.mounts.resize(n);
+    for (size_t i = 0; i < n; ++i) NESTBOX_TRY(mount(idx("mounts", i), p_.mounts[i]));
+    return ok_status();
+  }
+
+  Status interface(const string& f, Interface& in) {
+    uint8_t v;
+    READ(v, r_.enumeration(f + ".type", 4));
+    in.type = static_cast<IfType>(v);
+    READ(v, r_.enumeration(f + ".macvlan_mode", 4));
+    in.macvlan_mode = static_cast<MacvlanMode>(v);
+    size_t at = r_.pos();
+    READ(in.vlan_id, r_.u32(f + ".vlan_id"));
+    bool vlan = in.type == IfType::kVlan;
+    NESTBOX_TRY(check(r_, at, vlan ? (in.vlan_id >= 1 && in.vlan_id <= 4094) : in.vlan_id == 0,
+                      f + ".vlan_id", vlan ? "must be 1..4094" : "only vlan interfaces take a vlan id"));
+    at = r_.pos();
+    READ(in.mtu, r_.u32(f + ".mtu"));
+    NESTBOX_TRY(check(r_, at, in.mtu == 0 || (in.mtu >= 68 && in.mtu <= 65535), f + ".mtu",
+                      "must be 0 (unset) or 68..65535"));
+    READ(in.name, r_.str(f + ".name", 15, Text::kIfName, false));
+    at = r_.pos();
+    READ(in.parent, r_.str(f + ".parent", 15, Text::kIfName));
+    bool needs_parent = in.type != IfType::kVeth;
+    NESTBOX_TRY(check(r_, at, in.parent.empty() != needs_parent, f + ".parent",
+                      needs_parent ? "phys, vlan and macvlan interfaces need a parent device"
+                                   : "veth interfaces take no parent (use bridge)"));
+    at = r_.pos();
+    READ(in.bridge, r_.str(f + ".bridge", 15, Text::kIfName));
+    NESTBOX_TRY(check(r_, at, in.bridge.empty() || in.type == IfType::kVeth, f + ".bridge",
+                      "only veth interfaces attach to a bridge"));
+    at = r_.pos();
+    READ(in.host_name, r_.str(f + ".host_name", 15, Text::kIfName));
+    NESTBOX_TRY(check(r_, at, in.host_name.empty() || in.type == IfType::kVeth, f + ".host_name",
+                      "only veth interfaces have a host end"));
+    at = r_.pos();
+    READ(in.mac, r_.str(f + ".mac", 17, Text::kAny));
+    NESTBOX_TRY(check(r_, at, in.mac.empty() || valid_mac(in.mac), f + ".mac", "expected xx:xx:xx:xx:xx:xx"));
+    size_t n;
+    READ(n, r_.count(f + ".addresses", wire::kMaxAddresses));
+    in.addresses.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      at = r_.pos();
+      READ(in.addresses[i], r_.str(idx(f + ".addresses", i), 64, Text::kAny, false));
+      NESTBOX_TRY(check(r_, at, valid_cidr(in.addresses[i]), idx(f + ".addresses", i),
+                        "expected an IPv4 or IPv6 address with /prefix"));
+    }
+    READ(n, r_.count(f + ".routes", wire::kMaxRoutes));
+    in.routes.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      string rf = idx(f + ".routes", i);
+      Route& rt = in.routes[i];
+      at = r_.pos();
+      READ(rt.destination, r_.str(rf + ".destination", 64, Text::kAny, false));
+      NESTBOX_TRY(check(r_, at, rt.destination == "default" || valid_cidr(rt.destination),
+                        rf + ".destination", "expected \"default\" or an address with /prefix"));
+      at = r_.pos();
+      READ(rt.gateway, r_.str(rf + ".gateway", 64, Text::kAny));
+      NESTBOX_TRY(check(r_, at, rt.gateway.empty() || valid_ip(rt.gateway), rf + ".gateway",
+                        "expected an IPv4 or IPv6 address"));
+    }
+    return ok_status();
+  }
+
+  Status network() {
+    uint8_t v;
+    READ(v, r_.enumeration("network.mode", 3));
+    p_.net = static_cast<NetMode>(v);
+    size_t at = r_.pos();
+    size_t n;
+    READ(n, r_.count("network.interfaces", wire::kMaxInterfaces));
+    NESTBOX_TRY(check(r_, at, n == 0 || p_.net == NetMode::kInterfaces, "network.interfaces",
+                      "interfaces are only allowed with mode interfaces"));
+    p_.interfaces.resize(n);
+    for (size_t i = 0; i < n; ++i) NESTBOX_TRY(interface(idx("network.interfaces", i), p_.interfaces[i]));
+    return ok_status();
+  }
+
+  Status rlimits() {
+    size_t n;
+    READ(n, r_.count("rlimits", wire::kMaxRlimits));
+    p_.rlimits.resize(n);
+    uint32_t seen = 0;
+    for (size_t i = 0; i < n; ++i) {
+      string f = idx("rlimits", i);
+      Rlimit& rl = p_.rlimits[i];
+      size_t at = r_.pos();
+      READ(rl.resource, r_.u32(f + ".resource"));
+      NESTBOX_TRY(check(r_, at, rl.resource < wire::kMaxRlimits, f + ".resource",
+                        "unknown resource " + std::to_string(rl.resource)));
+      NESTBOX_TRY(check(r_, at, (seen & (1u << rl.resource)) == 0, f + ".resource", "resource listed twice"));
+      seen |= 1u << rl.resource;
+      NESTBOX_TRY(r_.zeros(4, f + ".reserved"));
+      READ(rl.soft, r_.u64(f + ".soft"));
+      at = r_.pos();
+      READ(rl.hard, r_.u64(f + ".hard"));
+      NESTBOX_TRY(check(r_, at, rl.soft <= rl.hard, f + ".hard", "soft limit above the hard limit"));
+    }
+    return ok_status();
+  }
+
+  Status seccomp() {
+    size_t at = r_.pos();
+    uint32_t len;
+    READ(len, r_.u32("seccomp.length"));
+    NESTBOX_TRY(check(r_, at, len % wire::kBpfInsnSize == 0, "seccomp.length",
+                      "BPF length " + std::to_string(len) + " is not a multiple of 8"));
+    NESTBOX_TRY(check(r_, at, len / wire::kBpfInsnSize <= wire::kMaxBpfInsns, "seccomp.length",
+                      "BPF program of " + std::to_string(len / wire::kBpfInsnSize) +
+                          " instructions exceeds the limit of 4096"));
+    size_t prog = r_.pos();
+    READ(p_.seccomp.bpf, r_.bytes(len, "seccomp.bpf"));
+    if (len == 0) return ok_status();
+    BpfProblem bad = check_seccomp_bpf(p_.seccomp.bpf, *arch_);
+    if (bad.what)
+      return r_.fail(prog + bad.insn * wire::kBpfInsnSize, idx("seccomp.bpf", bad.insn), bad.what);
+    return ok_status();
+  }
+
+  Reader r_;
+  size_t size_;
+  Policy p_;
+  const ArchInfo* arch_ = nullptr;
+};
+
+}  // namespace
+
+Result<Policy> decode(std::span<const uint8_t> blob) { return Decoder(blob).run(); }
+
+}  // namespace nestbox::policy

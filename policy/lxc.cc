@@ -1,0 +1,237 @@
+#include "policy/lxc.h"
+
+#include <cctype>
+#include <sstream>
+
+#include "policy/bake.h"
+#include "policy/names.h"
+#include "policy/seccomp_compile.h"
+
+namespace nestbox::policy {
+namespace {
+
+namespace m = manifests;
+
+// "CAP_NET_RAW" -> "net_raw", "RLIMIT_NOFILE" -> "nofile".
+std::string lxc_name(const char* name) {
+  std::string s(name);
+  s = s.substr(s.find('_') + 1);
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// LXC splits lxc.execute.cmd / lxc.init.cmd on blanks, honouring quotes but
+// not backslashes.
+Result<std::string> command_line(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const std::string& a : argv) {
+    if (a.find('\n') != std::string::npos) return bad_input("lxc: argument holds a newline: " + a);
+    bool plain = !a.empty() && a.find_first_of(" \t'\"\\#") == std::string::npos;
+    std::string q;
+    if (plain) q = a;
+    else if (a.find('\'') == std::string::npos) q = "'" + a + "'";
+    else if (a.find('"') == std::string::npos) q = "\"" + a + "\"";
+    else return bad_input("lxc: argument holds both quote characters: " + a);
+    out += (out.empty() ? "" : " ") + q;
+  }
+  return out;
+}
+
+const char* action_word(m::SeccompAction a) {
+  switch (a) {
+    case m::SeccompAction::kAllow: return "allow";
+    case m::SeccompAction::kErrno: return "errno";
+    case m::SeccompAction::kKill: return "kill";
+    case m::SeccompAction::kLog: return "log";
+    case m::SeccompAction::kTrap: return "trap";
+  }
+  return "kill";
+}
+
+std::string action(m::SeccompAction a, int err) {
+  std::string s = action_word(a);
+  if (a == m::SeccompAction::kErrno) s += " " + std::to_string(err);
+  return s;
+}
+
+Result<std::string> seccomp_profile(const m::Manifest& man) {
+  auto plan = plan_seccomp(man.seccomp, man.arch);
+  if (!plan.ok()) return std::move(plan).error();
+  std::ostringstream o;
+  o << "2\n";
+  if (man.seccomp.default_action == m::SeccompAction::kAllow)
+    o << "denylist\n";
+  else
+    o << "allowlist " << action(man.seccomp.default_action, man.seccomp.default_errno) << "\n";
+  o << "[all]\n";
+  for (const SeccompPlan::Rule& r : plan->rules)
+    for (const std::string& call : r.syscalls) o << call << " " << action(r.action, r.errno_value) << "\n";
+  return o.str();
+}
+
+std::string mount_options(uint32_t flags) {
+  std::string o;
+  auto add = [&](const char* s) { o += (o.empty() ? "" : ",") + std::string(s); };
+  if (flags & kMountReadOnly) add("ro");
+  if (flags & kMountNosuid) add("nosuid");
+  if (flags & kMountNodev) add("nodev");
+  if (flags & kMountNoexec) add("noexec");
+  return o;
+}
+
+void network(std::ostringstream& o, const Policy& p) {
+  if (p.net == NetMode::kNone) {
+    o << "lxc.net.0.type = none\n";
+    return;
+  }
+  if (p.net == NetMode::kEmpty || p.interfaces.empty()) {
+    o << "lxc.net.0.type = empty\n";
+    return;
+  }
+  static const char* kTypes[] = {"phys", "vlan", "veth", "macvlan"};
+  static const char* kModes[] = {"vepa", "private", "bridge", "passthru"};
+  for (size_t i = 0; i < p.interfaces.size(); ++i) {
+    const Interface& in = p.interfaces[i];
+    std::string k = "lxc.net." + std::to_string(i) + ".";
+    o << k << "type = " << kTypes[static_cast<int>(in.type)] << "\n";
+    if (in.type == IfType::kVeth) {
+      if (!in.bridge.empty()) o << k << "link = " << in.bridge << "\n";
+      if (!in.host_name.empty()) o << k << "veth.pair = " << in.host_name << "\n";
+    } else {
+      o << k << "link = " << in.parent << "\n";
+    }
+    if (in.type == IfType::kVlan) o << k << "vlan.id = " << in.vlan_id << "\n";
+    if (in.type == IfType::kMacvlan) o << k << "macvlan.mode = " << kModes[static_cast<int>(in.macvlan_mode)] << "\n";
+    o << k << "name = " << in.name << "\n";
+    o << k << "flags = up\n";
+    if (!in.mac.empty()) o << k << "hwaddr = " << in.mac << "\n";
+    if (in.mtu) o << k << "mtu = " << in.mtu << "\n";
+    for (const std::string& a : in.addresses)
+      o << k << (a.find(':') == std::string::npos ? "ipv4" : "ipv6") << ".address = " << a << "\n";
+    for (const Route& r : in.routes) {
+      if (r.destination == "default" && !r.gateway.empty())
+        o << k << (r.gateway.find(':') == std::string::npos ? "ipv4" : "ipv6") << ".gateway = " << r.gateway << "\n";
+      else
+        o << "# not expressible in LXC: route " << r.destination << " via " << r.gateway << " on " << in.name << "\n";
+    }
+  }
+}
+
+void cgroups(std::ostringstream& o, const Cgroups& c) {
+  if (c.memory_max) o << "lxc.cgroup2.memory.max = " << c.memory_max << "\n";
+  if (c.memory_max) o << "lxc.cgroup2.memory.swap.max = " << c.memory_swap_max << "\n";
+  if (c.cpu_weight) o << "lxc.cgroup2.cpu.weight = " << c.cpu_weight << "\n";
+  if (c.cpu_quota_us) o << "lxc.cgroup2.cpu.max = " << c.cpu_quota_us << " " << c.cpu_period_us << "\n";
+  if (c.pids_max) o << "lxc.cgroup2.pids.max = " << c.pids_max << "\n";
+  if (c.io_weight) o << "lxc.cgroup2.io.weight = " << c.io_weight << "\n";
+  if (!c.cpuset_cpus.empty()) o << "lxc.cgroup2.cpuset.cpus = " << c.cpuset_cpus << "\n";
+  if (!c.cpuset_mems.empty()) o << "lxc.cgroup2.cpuset.mems = " << c.cpuset_mems << "\n";
+}
+
+}  // namespace
+
+Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) {
+  auto baked = bake(man);
+  if (!baked.ok()) return std::move(baked).error();
+  const Policy& p = *baked;
+  std::ostringstream o;
+  o << "# Generated by nestbox from " << (man.file.empty() ? p.name : man.file) << "; do not edit.\n";
+  // Only in an own UTS namespace: with the host's, LXC would rename the host.
+  if (p.namespaces[kNsUts].mode == NsMode::kNew) o << "lxc.uts.name = " << p.hostname << "\n";
+  o << "lxc.rootfs.path = dir:" << options.rootfs_path << "\n";
+  if (p.read_only_root) o << "lxc.rootfs.options = ro\n";
+
+  // Namespaces: LXC clones every namespace unless told to keep or share one.
+  std::string keep;
+  for (int i = 0; i < kNsCount; ++i) {
+    NsIndex ns = static_cast<NsIndex>(i);
+    if (p.namespaces[i].mode == NsMode::kHost) keep += std::string(keep.empty() ? "" : " ") + namespace_proc_name(ns);
+    if (p.namespaces[i].mode == NsMode::kJoin)
+      o << "lxc.namespace.share." << namespace_proc_name(ns) << " = " << p.namespaces[i].join << "\n";
+  }
+  if (!keep.empty()) o << "lxc.namespace.keep = " << keep << "\n";
+  for (const IdMap& mp : p.uid_map) o << "lxc.idmap = u " << mp.inside << " " << mp.outside << " " << mp.count << "\n";
+  for (const IdMap& mp : p.gid_map) o << "lxc.idmap = g " << mp.inside << " " << mp.outside << " " << mp.count << "\n";
+
+  // Process.
+  auto cmd = command_line(p.process.argv);
+  if (!cmd.ok()) return std::move(cmd.error().context("lxc " + p.name));
+  o << "lxc.execute.cmd = " << *cmd << "\n";
+  o << "lxc.init.cmd = " << *cmd << "\n";
+  o << "lxc.init.cwd = " << p.process.cwd << "\n";
+  o << "lxc.init.uid = " << p.process.uid << "\n";
+  o << "lxc.init.gid = " << p.process.gid << "\n";
+  if (!p.process.groups.empty()) o << "# not expressible in LXC 5.0: supplementary groups\n";
+  for (const std::string& e : p.process.env) o << "lxc.environment = " << e << "\n";
+  for (const Rlimit& r : p.rlimits) {
+    const char* n = rlimit_name(r.resource);
+    if (!n) continue;
+    std::string name = lxc_name(n);
+    auto v = [](uint64_t x) { return x == UINT64_MAX ? std::string("unlimited") : std::to_string(x); };
+    o << "lxc.prlimit." << name << " = " << v(r.soft) << ":" << v(r.hard) << "\n";
+  }
+
+  // Security.
+  std::string caps;
+  for (unsigned c = 0; c < 64; ++c)
+    if (p.caps.keep & (1ull << c))
+      if (const char* n = capability_name(c)) caps += (caps.empty() ? "" : " ") + lxc_name(n);
+  o << "lxc.cap.keep = " << (caps.empty() ? "none" : caps) << "\n";
+  o << "lxc.no_new_privs = " << (p.no_new_privs ? 1 : 0) << "\n";
+  if (!p.apparmor_profile.empty()) o << "lxc.apparmor.profile = " << p.apparmor_profile << "\n";
+  if (!p.selinux_context.empty()) o << "lxc.selinux.context = " << p.selinux_context << "\n";
+  LxcConfig out;
+  if (man.seccomp.enabled) {
+    auto prof = seccomp_profile(man);
+    if (!prof.ok()) return std::move(prof.error().context("lxc " + p.name));
+    out.seccomp = *prof;
+    o << "lxc.seccomp.profile = " << options.seccomp_profile_path << "\n";
+  }
+  cgroups(o, p.cgroups);
+
+  // Mounts.
+  std::string autos;
+  if (p.proc) autos += "proc:mixed";
+  if (p.sys != SysMode::kNone) autos += std::string(autos.empty() ? "" : " ") + (p.sys == SysMode::kReadOnly ? "sys:ro" : "sys:rw");
+  if (!autos.empty()) o << "lxc.mount.auto = " << autos << "\n";
+  o << "lxc.autodev = " << (p.dev == DevMode::kMinimal ? 1 : 0) << "\n";
+  for (size_t i = 0; i < p.mounts.size(); ++i) {
+    const Mount& mt = p.mounts[i];
+    std::string target = mt.target.substr(1);  // LXC: relative to the rootfs
+    std::string opts = mount_options(mt.flags);
+    auto join = [&](const std::string& more) { return opts.empty() ? more : more + "," + opts; };
+    switch (mt.kind) {
+      case MountKind::kTmpfs: {
+        char mode[16];
+        snprintf(mode, sizeof mode, "%o", mt.mode);
+        std::string t = join("create=dir") + ",mode=" + mode;
+        if (mt.size) t += ",size=" + std::to_string(mt.size);
+        o << "lxc.mount.entry = tmpfs " << target << " tmpfs " << t << " 0 0\n";
+        break;
+      }
+      case MountKind::kBind:
+      case MountKind::kStorageDir:
+        // No create=: whether the target is a file or a directory is the
+        // image's business (the composer creates every mount point), and
+        // guessing from the build machine would make the output depend on it.
+        o << "lxc.mount.entry = " << mt.source << " " << target << " none " << join("rbind") << " 0 0\n";
+        break;
+      case MountKind::kStorageImage:
+        o << "lxc.mount.entry = " << mt.source << " " << target << " " << mt.fstype << " "
+          << join("loop") << " 0 0\n";
+        break;
+      case MountKind::kStoragePartition:
+        o << "lxc.mount.entry = /run/nestbox/" << p.name << "/storage/" << i << " " << target << " none "
+          << join("rbind") << " 0 0\n";
+        break;
+      case MountKind::kStorageOverlay:
+        o << "# not expressible in LXC: persistent overlay " << mt.source << " over " << mt.target << "\n";
+        break;
+    }
+  }
+  network(o, p);
+  out.config = o.str();
+  return out;
+}
+
+}  // namespace nestbox::policy

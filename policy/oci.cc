@@ -1,0 +1,244 @@
+#include "policy/oci.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "policy/bake.h"
+#include "policy/names.h"
+#include "policy/seccomp_compile.h"
+
+namespace nestbox::policy {
+namespace {
+
+using json = nlohmann::ordered_json;
+namespace m = manifests;
+
+std::string octal(uint32_t v) {
+  char buf[16];
+  snprintf(buf, sizeof buf, "%04o", v);
+  return buf;
+}
+
+json capability_names(uint64_t mask) {
+  json names = json::array();
+  for (unsigned c = 0; c < 64; ++c)
+    if (mask & (1ull << c))
+      if (const char* n = capability_name(c)) names.push_back(n);
+  return names;
+}
+
+json process(const Policy& p) {
+  json proc;
+  proc["terminal"] = false;
+  json user{{"uid", p.process.uid}, {"gid", p.process.gid}};
+  if (!p.process.groups.empty()) user["additionalGids"] = p.process.groups;
+  proc["user"] = user;
+  proc["args"] = p.process.argv;
+  proc["env"] = p.process.env;
+  proc["cwd"] = p.process.cwd;
+  json caps = capability_names(p.caps.keep);
+  // One keep-list for every set; ambient so a non-root process keeps them across execve.
+  proc["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"inheritable", caps},
+                          {"permitted", caps}, {"ambient", caps}};
+  json rl = json::array();
+  for (const Rlimit& r : p.rlimits)
+    if (const char* n = rlimit_name(r.resource)) rl.push_back({{"type", n}, {"hard", r.hard}, {"soft", r.soft}});
+  if (!rl.empty()) proc["rlimits"] = rl;
+  proc["noNewPrivileges"] = p.no_new_privs;
+  if (!p.apparmor_profile.empty()) proc["apparmorProfile"] = p.apparmor_profile;
+  if (!p.selinux_context.empty()) proc["selinuxLabel"] = p.selinux_context;
+  return proc;
+}
+
+json mount(const std::string& dest, const std::string& type, const std::string& source, json options) {
+  return {{"destination", dest}, {"type", type}, {"source", source}, {"options", std::move(options)}};
+}
+
+json flag_options(uint32_t flags) {
+  json o = json::array();
+  if (flags & kMountReadOnly) o.push_back("ro");
+  if (flags & kMountNosuid) o.push_back("nosuid");
+  if (flags & kMountNodev) o.push_back("nodev");
+  if (flags & kMountNoexec) o.push_back("noexec");
+  return o;
+}
+
+size_t depth(const std::string& path) { return static_cast<size_t>(std::count(path.begin(), path.end(), '/')); }
+
+json mounts(const Policy& p) {
+  json out = json::array();
+  bool own_user = p.namespaces[kNsUser].mode == NsMode::kNew;
+  if (p.proc) out.push_back(mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}));
+  if (p.dev == DevMode::kMinimal) {
+    out.push_back(mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}));
+    out.push_back(mount("/dev/pts", "devpts", "devpts",
+                        {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}));
+    out.push_back(mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}));
+    if (p.namespaces[kNsIpc].mode == NsMode::kNew)
+      out.push_back(mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
+  }
+  if (p.sys != SysMode::kNone) {
+    json o = {"nosuid", "noexec", "nodev"};
+    if (p.sys == SysMode::kReadOnly) o.push_back("ro");
+    // A user namespace may mount sysfs only with its own network namespace.
+    if (own_user && p.namespaces[kNsNet].mode != NsMode::kNew) {
+      o.push_back("rbind");
+      out.push_back(mount("/sys", "bind", "/sys", o));
+    } else {
+      out.push_back(mount("/sys", "sysfs", "sysfs", o));
+    }
+  }
+  // The manifest's own mounts, parents before children.
+  std::vector<size_t> order;
+  for (size_t i = 0; i < p.mounts.size(); ++i)
+    if (p.mounts[i].kind != MountKind::kStorageOverlay) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return depth(p.mounts[a].target) < depth(p.mounts[b].target); });
+  for (size_t i : order) {
+    const Mount& mt = p.mounts[i];
+    json o = flag_options(mt.flags);
+    switch (mt.kind) {
+      case MountKind::kTmpfs:
+        o.push_back("mode=" + octal(mt.mode));
+        if (mt.size) o.push_back("size=" + std::to_string(mt.size));
+        out.push_back(mount(mt.target, "tmpfs", "tmpfs", o));
+        break;
+      case MountKind::kBind:
+      case MountKind::kStorageDir:
+        o.insert(o.begin(), "rbind");
+        out.push_back(mount(mt.target, "bind", mt.source, o));
+        break;
+      case MountKind::kStorageImage:
+      case MountKind::kStoragePartition:
+        // Loop images and flash partitions are mounted by the integrator (or
+        // nestbox-launch) at a staging path first; the bundle binds that.
+        o.insert(o.begin(), "rbind");
+        out.push_back(mount(mt.target, "bind", "/run/nestbox/" + p.name + "/storage/" + std::to_string(i), o));
+        break;
+      case MountKind::kStorageOverlay:
+        break;
+    }
+  }
+  return out;
+}
+
+json namespaces(const Policy& p) {
+  json out = json::array();
+  for (int i = 0; i < kNsCount; ++i) {
+    NsIndex ns = static_cast<NsIndex>(i);
+    const Namespace& n = p.namespaces[i];
+    if (n.mode == NsMode::kNew) out.push_back({{"type", namespace_oci_name(ns)}});
+    if (n.mode == NsMode::kJoin)
+      out.push_back({{"type", namespace_oci_name(ns)}, {"path", namespace_pin_path(n.join, ns)}});
+  }
+  return out;
+}
+
+json idmap(const std::vector<IdMap>& maps) {
+  json out = json::array();
+  for (const IdMap& m : maps) out.push_back({{"containerID", m.inside}, {"hostID", m.outside}, {"size", m.count}});
+  return out;
+}
+
+// cgroup v2 cpu.weight (1..10000) to v1 cpu.shares (2..262144), the inverse
+// of the conversion runc and crun apply on v2 hosts.
+uint64_t weight_to_shares(uint32_t w) { return 2 + (uint64_t{w} - 1) * 262142 / 9999; }
+
+json resources(const Policy& p) {
+  const Cgroups& c = p.cgroups;
+  json r;
+  r["devices"] = json::array({{{"allow", false}, {"access", "rwm"}}});
+  if (c.memory_max) {
+    json mem{{"limit", c.memory_max}};
+    // OCI swap is memory+swap.
+    mem["swap"] = c.memory_max + c.memory_swap_max;
+    r["memory"] = mem;
+  }
+  json cpu = json::object();
+  if (c.cpu_weight) cpu["shares"] = weight_to_shares(c.cpu_weight);
+  if (c.cpu_quota_us) {
+    cpu["quota"] = c.cpu_quota_us;
+    cpu["period"] = c.cpu_period_us;
+  }
+  if (!c.cpuset_cpus.empty()) cpu["cpus"] = c.cpuset_cpus;
+  if (!c.cpuset_mems.empty()) cpu["mems"] = c.cpuset_mems;
+  if (!cpu.empty()) r["cpu"] = cpu;
+  if (c.pids_max) r["pids"] = {{"limit", c.pids_max}};
+  // v2 io.weight 1..10000 to v1 blkio.weight 10..1000.
+  if (c.io_weight) r["blockIO"] = {{"weight", std::clamp<uint32_t>(c.io_weight / 10, 10, 1000)}};
+  return r;
+}
+
+const char* oci_action(m::SeccompAction a) {
+  switch (a) {
+    case m::SeccompAction::kAllow: return "SCMP_ACT_ALLOW";
+    case m::SeccompAction::kErrno: return "SCMP_ACT_ERRNO";
+    case m::SeccompAction::kKill: return "SCMP_ACT_KILL_PROCESS";
+    case m::SeccompAction::kLog: return "SCMP_ACT_LOG";
+    case m::SeccompAction::kTrap: return "SCMP_ACT_TRAP";
+  }
+  return "SCMP_ACT_KILL_PROCESS";
+}
+
+Result<json> seccomp(const m::Manifest& man) {
+  auto plan = plan_seccomp(man.seccomp, man.arch);
+  if (!plan.ok()) return std::move(plan).error();
+  json s;
+  s["defaultAction"] = oci_action(man.seccomp.default_action);
+  if (man.seccomp.default_action == m::SeccompAction::kErrno) s["defaultErrnoRet"] = man.seccomp.default_errno;
+  s["architectures"] = json::array({oci_seccomp_arch(man.arch)});
+  json calls = json::array();
+  for (const SeccompPlan::Rule& r : plan->rules) {
+    json rule{{"names", r.syscalls}, {"action", oci_action(r.action)}};
+    if (r.action == m::SeccompAction::kErrno) rule["errnoRet"] = r.errno_value;
+    calls.push_back(rule);
+  }
+  s["syscalls"] = calls;
+  return s;
+}
+
+const char* const kMaskedPaths[] = {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                                    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                                    "/proc/sched_debug", "/proc/scsi", "/sys/firmware"};
+const char* const kReadonlyPaths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
+
+}  // namespace
+
+Result<std::string> oci_config(const m::Manifest& man, const OciOptions& options) {
+  auto baked = bake(man);
+  if (!baked.ok()) return std::move(baked).error();
+  const Policy& p = *baked;
+  json c;
+  c["ociVersion"] = "1.1.0";
+  c["process"] = process(p);
+  c["root"] = {{"path", options.root_path}, {"readonly", p.read_only_root}};
+  if (p.namespaces[kNsUts].mode == NsMode::kNew) {
+    c["hostname"] = p.hostname;
+    if (!p.domainname.empty()) c["domainname"] = p.domainname;
+  }
+  c["mounts"] = mounts(p);
+  json linux;
+  linux["namespaces"] = namespaces(p);
+  if (p.namespaces[kNsUser].mode == NsMode::kNew) {
+    linux["uidMappings"] = idmap(p.uid_map);
+    linux["gidMappings"] = idmap(p.gid_map);
+  }
+  linux["resources"] = resources(p);
+  linux["cgroupsPath"] = options.cgroups_path.empty() ? "/nestbox/" + p.name : options.cgroups_path;
+  if (man.seccomp.enabled) {
+    auto s = seccomp(man);
+    if (!s.ok()) return std::move(s.error().context("oci " + man.name));
+    linux["seccomp"] = *s;
+  }
+  if (p.namespaces[kNsMount].mode == NsMode::kNew && p.proc) {
+    linux["maskedPaths"] = kMaskedPaths;
+    linux["readonlyPaths"] = kReadonlyPaths;
+  }
+  c["linux"] = linux;
+  c["annotations"] = {{"org.nestbox.name", p.name},
+                      {"org.nestbox.arch", p.arch},
+                      {"org.nestbox.model", p.process.model == Model::kSystem ? "system" : "process"}};
+  return c.dump(2) + "\n";
+}
+
+}  // namespace nestbox::policy

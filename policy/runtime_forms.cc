@@ -1,0 +1,40 @@
+#include "policy/runtime_forms.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "policy/bake.h"
+#include "policy/lxc.h"
+#include "policy/oci.h"
+#include "util/file_io.h"
+
+namespace nestbox::policy {
+
+Status write_runtime_forms(const manifests::Manifest& m, const std::string& out_dir) {
+  return write_runtime_forms(m, out_dir, {});
+}
+
+Status write_runtime_forms(const manifests::Manifest& m, const std::string& out_dir,
+                           const RuntimeFormsOptions& options) {
+  auto blob = bake_binary(m);
+  if (!blob.ok()) return std::move(blob).error();
+  auto oci = oci_config(m);
+  if (!oci.ok()) return std::move(oci).error();
+  std::string dev = options.device_dir.empty() ? out_dir : options.device_dir;
+  auto lxc = lxc_config(m, LxcOptions{dev + "/rootfs", dev + "/lxc.seccomp"});
+  if (!lxc.ok()) return std::move(lxc).error();
+  std::string ctx = "write runtime forms of " + m.name;
+  NESTBOX_TRY_CTX(write_file_atomic(out_dir + "/policy.bin", std::string(blob->begin(), blob->end())), ctx);
+  NESTBOX_TRY_CTX(write_file_atomic(out_dir + "/config.json", *oci), ctx);
+  std::string profile = out_dir + "/lxc.seccomp";
+  if (!lxc->seccomp.empty()) {
+    NESTBOX_TRY_CTX(write_file_atomic(profile, lxc->seccomp), ctx);
+  } else if (::unlink(profile.c_str()) != 0 && errno != ENOENT) {
+    return sys_error("remove stale " + profile).context(ctx);  // lxc.conf no longer names it
+  }
+  NESTBOX_TRY_CTX(write_file_atomic(out_dir + "/lxc.conf", lxc->config), ctx);
+  return ok_status();
+}
+
+}  // namespace nestbox::policy

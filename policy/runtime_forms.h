@@ -1,0 +1,27 @@
+// The three runtime forms of one container, written side by side (used by
+// `nestbox compose` next to each rootfs output):
+//   policy.bin    baked policy for nestbox-launch (docs/policy-format.md)
+//   config.json   OCI runtime bundle config, root.path = "rootfs"
+//   lxc.conf      LXC config (+ lxc.seccomp, its seccomp profile, if any)
+// Each file is written to a temporary name and renamed into place; nothing is
+// written before all three have been generated. Host only.
+#pragma once
+
+#include <string>
+
+#include "manifests/model.h"
+#include "util/result.h"
+
+namespace nestbox::policy {
+
+struct RuntimeFormsOptions {
+  // Where out_dir will live on the device, for the absolute paths in lxc.conf
+  // (rootfs, seccomp profile). Empty: out_dir itself.
+  std::string device_dir;
+};
+
+Status write_runtime_forms(const manifests::Manifest& m, const std::string& out_dir);
+Status write_runtime_forms(const manifests::Manifest& m, const std::string& out_dir,
+                           const RuntimeFormsOptions& options);
+
+}  // namespace nestbox::policy

@@ -1,0 +1,36 @@
+// Build-time seccomp: a manifest's rules compiled with libseccomp into a
+// classic BPF program for the container's target architecture, in that
+// architecture's byte order. The device only loads the bytes. Host only.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "manifests/model.h"
+#include "util/result.h"
+
+namespace nestbox::policy {
+
+// SCMP_ARCH_* for a manifest architecture.
+uint32_t libseccomp_arch(manifests::Arch arch);
+// OCI / libseccomp name: "SCMP_ARCH_X86_64".
+const char* oci_seccomp_arch(manifests::Arch arch);
+
+// Empty when `rules.enabled` is false. Syscall names unknown to libseccomp are
+// bad input; names that exist but not on `arch` are left out (they cannot be
+// called there). Rules are added in sorted order so the output is reproducible.
+Result<std::vector<uint8_t>> compile_seccomp(const manifests::Seccomp& rules, manifests::Arch arch);
+
+// The syscalls the compiled program names, per action, after dropping those
+// that do not exist on `arch` (what OCI/LXC forms list too).
+struct SeccompPlan {
+  struct Rule {
+    std::vector<std::string> syscalls;  // sorted
+    manifests::SeccompAction action;
+    int errno_value;
+  };
+  std::vector<Rule> rules;  // allow rule first (if any), then deny rules in manifest order
+};
+Result<SeccompPlan> plan_seccomp(const manifests::Seccomp& rules, manifests::Arch arch);
+
+}  // namespace nestbox::policy

@@ -1,0 +1,358 @@
+#include "policy/format.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "manifests/manifest.h"
+#include "policy/bake.h"
+#include "policy/wire.h"
+#include "tests/policy/sample.h"
+
+namespace nestbox::policy {
+namespace {
+
+using testing::full_policy;
+
+std::vector<uint8_t> blob_of(const Policy& p) {
+  auto b = encode(p);
+  EXPECT_TRUE(b.ok()) << b.error().message;
+  return b.ok() ? *b : std::vector<uint8_t>{};
+}
+
+std::string decode_error(const std::vector<uint8_t>& b) {
+  auto p = decode(b);
+  if (p.ok()) return "(accepted)";
+  EXPECT_EQ(p.error().kind, ErrorKind::kBadInput);
+  return p.error().message;
+}
+
+// Offset of the first byte of section `tag`'s payload.
+size_t section_payload(const std::vector<uint8_t>& b, uint16_t tag) {
+  size_t pos = sizeof(wire::Header);
+  while (pos + 8 <= b.size()) {
+    uint16_t t = static_cast<uint16_t>(b[pos] | b[pos + 1] << 8);
+    uint32_t len = b[pos + 4] | b[pos + 5] << 8 | b[pos + 6] << 16 | uint32_t{b[pos + 7]} << 24;
+    if (t == tag) return pos + 8;
+    pos += 8 + len;
+  }
+  ADD_FAILURE() << "no section " << tag;
+  return 0;
+}
+
+void put32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+TEST(PolicyFormat, RoundTripKeepsEveryField) {
+  Policy in = full_policy();
+  std::vector<uint8_t> b = blob_of(in);
+  auto out = decode(b);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(out->name, "nas");
+  EXPECT_EQ(out->arch, "mipsel");
+  EXPECT_EQ(out->domainname, "home.lan");
+  EXPECT_EQ(out->process.model, Model::kSystem);
+  EXPECT_EQ(out->process.argv, in.process.argv);
+  EXPECT_EQ(out->process.env, in.process.env);
+  EXPECT_EQ(out->process.groups, in.process.groups);
+  ASSERT_EQ(out->process.services.size(), 2u);
+  EXPECT_EQ(out->process.services[1].name, "ntpd");
+  EXPECT_EQ(out->process.services[1].argv, in.process.services[1].argv);
+  EXPECT_EQ(out->rootfs, RootfsKind::kOverlay);
+  EXPECT_FALSE(out->read_only_root);
+  EXPECT_EQ(out->base, "base-2024");
+  EXPECT_EQ(out->namespaces[kNsIpc].mode, NsMode::kJoin);
+  EXPECT_EQ(out->namespaces[kNsIpc].join, "router");
+  EXPECT_EQ(out->namespaces[kNsCgroup].mode, NsMode::kHost);
+  ASSERT_EQ(out->gid_map.size(), 2u);
+  EXPECT_EQ(out->gid_map[1].outside, 5000u);
+  EXPECT_EQ(out->caps.keep, in.caps.keep);
+  EXPECT_FALSE(out->no_new_privs);
+  EXPECT_EQ(out->selinux_context, "u:r:nas:s0");
+  EXPECT_EQ(out->cgroups.memory_swap_max, 64ull << 20);
+  EXPECT_EQ(out->cgroups.io_weight, 300u);
+  EXPECT_EQ(out->cgroups.cpuset_cpus, "0-1");
+  EXPECT_FALSE(out->cgroups.freezer);
+  EXPECT_EQ(out->sys, SysMode::kReadWrite);
+  EXPECT_EQ(out->dev, DevMode::kNone);
+  ASSERT_EQ(out->mounts.size(), 5u);
+  EXPECT_EQ(out->mounts[2].fstype, "ext4");
+  EXPECT_EQ(out->mounts[2].size, 64u << 20);
+  EXPECT_EQ(out->mounts[3].source, "nasdata");
+  EXPECT_EQ(out->mounts[0].mode, 01777u);
+  ASSERT_EQ(out->interfaces.size(), 2u);
+  EXPECT_EQ(out->interfaces[0].vlan_id, 42u);
+  EXPECT_EQ(out->interfaces[0].routes[0].destination, "10.1.0.0/16");
+  EXPECT_EQ(out->interfaces[1].mtu, 9000u);
+  ASSERT_EQ(out->rlimits.size(), 2u);
+  EXPECT_EQ(out->rlimits[0].hard, 512u);
+  EXPECT_EQ(out->required_features, 0x5u);
+  // Canonical: decoding and re-encoding gives the same bytes.
+  EXPECT_EQ(blob_of(*out), b);
+}
+
+TEST(PolicyFormat, HeaderIsLittleEndianAtFixedOffsets) {
+  std::vector<uint8_t> b = blob_of(full_policy());
+  ASSERT_GE(b.size(), 32u);
+  EXPECT_EQ(std::memcmp(b.data(), "NBXP", 4), 0);
+  EXPECT_EQ(b[4], 1);  // version, low byte first
+  EXPECT_EQ(b[5], 0);
+  EXPECT_EQ(b[6], 32);  // header size
+  EXPECT_EQ(b[8] | b[9] << 8 | b[10] << 16 | b[11] << 24, static_cast<int>(b.size()));
+  EXPECT_EQ(b[16], 0x5);  // required_features
+  EXPECT_EQ(b[32], 1);   // first section: identity
+}
+
+TEST(PolicyFormat, EveryTruncationIsRejected) {
+  std::vector<uint8_t> b = blob_of(full_policy());
+  for (size_t n = 0; n < b.size(); ++n) {
+    std::vector<uint8_t> cut(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n));
+    EXPECT_FALSE(decode(cut).ok()) << "accepted a blob cut at " << n;
+    // Also with the header's size fixed up, so the section parsers see the cut.
+    if (n >= 12) {
+      put32(cut, 8, static_cast<uint32_t>(n));
+      auto r = decode(cut);
+      ASSERT_FALSE(r.ok()) << "accepted a consistent blob cut at " << n;
+      EXPECT_EQ(r.error().message.rfind("policy: offset ", 0), 0u) << r.error().message;
+    }
+  }
+}
+
+TEST(PolicyFormat, EveryByteFlipIsRejectedOrCanonical) {
+  std::vector<uint8_t> b = blob_of(full_policy());
+  size_t accepted = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    for (uint8_t x : {uint8_t{0x01}, uint8_t{0x80}, uint8_t{0xff}}) {
+      std::vector<uint8_t> m = b;
+      m[i] ^= x;
+      auto p = decode(m);
+      if (!p.ok()) continue;
+      ++accepted;
+      EXPECT_EQ(blob_of(*p), m) << "non-canonical blob accepted (byte " << i << ")";
+    }
+  }
+  EXPECT_LT(accepted, 2 * b.size());  // well over a third of the flips must be caught
+}
+
+TEST(PolicyFormat, HeaderErrorsNameTheField) {
+  std::vector<uint8_t> b = blob_of(full_policy());
+  auto bad = b;
+  bad[0] = 'X';
+  EXPECT_EQ(decode_error(bad), "policy: offset 0: header.magic: not a nestbox policy (expected \"NBXP\")");
+  bad = b;
+  bad[4] = 2;
+  EXPECT_EQ(decode_error(bad), "policy: offset 4: header.version: unsupported version 2, expected 1");
+  bad = b;
+  bad[12] = 1;
+  EXPECT_EQ(decode_error(bad), "policy: offset 12: header.flags: unknown flags 1");
+  bad = b;
+  bad[30] = 1;
+  EXPECT_EQ(decode_error(bad), "policy: offset 30: header.reserved: reserved byte is not zero");
+  bad = b;
+  bad.push_back(0);
+  EXPECT_EQ(decode_error(bad), "policy: offset 8: header.total_size: says " + std::to_string(b.size()) +
+                                   " bytes, blob has " + std::to_string(b.size() + 1));
+  put32(bad, 8, static_cast<uint32_t>(bad.size()));
+  EXPECT_EQ(decode_error(bad), "policy: offset " + std::to_string(b.size()) + ": file: 1 bytes after the last section");
+  EXPECT_EQ(decode_error({}), "policy: offset 0: header: truncated: needs 32 bytes, 0 left");
+  std::vector<uint8_t> huge(wire::kMaxTotalSize + 1, 0);
+  EXPECT_EQ(decode_error(huge), "policy: offset 0: file: size 1048577 exceeds the limit of 1048576");
+}
+
+TEST(PolicyFormat, SectionsMustComeInOrder) {
+  std::vector<uint8_t> b = blob_of(full_policy());
+  b[32] = 2;  // identity tag replaced by process
+  EXPECT_EQ(decode_error(b), "policy: offset 32: section identity.tag: expected tag 1, got 2");
+}
+
+// Field-level checks, each on a policy that is otherwise fine.
+struct Case {
+  const char* what;
+  void (*mutate)(Policy&);
+  const char* expected;  // message without "policy: offset N: "
+};
+
+const Case kCases[] = {
+    {"relative argv[0]", [](Policy& p) { p.process.argv[0] = "sbin/init"; },
+     "process.argv[0]: path is not absolute"},
+    {"NUL in argument", [](Policy& p) { p.process.argv[1] = std::string("a\0b", 3); },
+     "process.argv[1]: string contains NUL"},
+    {"no argv", [](Policy& p) { p.process.argv.clear(); }, "process.argv: count 0 is below the minimum of 1"},
+    {"env without =", [](Policy& p) { p.process.env[1] = "TERM"; }, "process.env[1]: expected KEY=value"},
+    {"dotdot cwd", [](Policy& p) { p.process.cwd = "/srv/../etc"; },
+     "process.cwd: path has a '.' or '..' component"},
+    {"services in process model", [](Policy& p) { p.process.model = Model::kProcess; },
+     "process.services: services are only allowed with model system"},
+    {"bad name", [](Policy& p) { p.name = "-x"; }, "name: name must match [A-Za-z0-9][A-Za-z0-9._-]*"},
+    {"unknown arch", [](Policy& p) { p.arch = "vax"; }, "arch: unknown architecture \"vax\""},
+    {"long hostname", [](Policy& p) { p.hostname = std::string(65, 'h'); },
+     "hostname: string of 65 bytes exceeds the limit of 64"},
+    {"join without name", [](Policy& p) { p.namespaces[kNsIpc].join.clear(); },
+     "namespaces.ipc.join: mode join needs a container name"},
+    {"maps without userns", [](Policy& p) { p.namespaces[kNsUser].mode = NsMode::kHost; },
+     "uid_map: id maps need a new user namespace"},
+    {"overflowing map", [](Policy& p) { p.uid_map[0].outside = 0xffffff00u; },
+     "uid_map[0]: range overflows 32-bit ids"},
+    {"unknown capability", [](Policy& p) { p.caps.keep |= 1ull << 41; },
+     "security.capabilities: bits above CAP_CHECKPOINT_RESTORE (40) are set"},
+    {"cpu weight", [](Policy& p) { p.cgroups.cpu_weight = 10001; },
+     "cgroups.cpu_weight: must be 0 (unset) or 1..10000, got 10001"},
+    {"cpuset", [](Policy& p) { p.cgroups.cpuset_cpus = "0;1"; },
+     "cgroups.cpuset_cpus: cpu/node list may hold only digits, ',' and '-'"},
+    {"relative mount target", [](Policy& p) { p.mounts[0].target = "tmp"; },
+     "mounts[0].target: path is not absolute"},
+    {"tmpfs with source", [](Policy& p) { p.mounts[0].source = "/x"; }, "mounts[0].source: tmpfs takes no source"},
+    {"mount flags", [](Policy& p) { p.mounts[1].flags = 0x10; }, "mounts[1].flags: unknown mount flags"},
+    {"image without fstype", [](Policy& p) { p.mounts[2].fstype.clear(); },
+     "mounts[2].fstype: image and partition mounts need a filesystem type"},
+    {"vlan id", [](Policy& p) { p.interfaces[0].vlan_id = 4095; }, "network.interfaces[0].vlan_id: must be 1..4094"},
+    {"bad address", [](Policy& p) { p.interfaces[0].addresses[0] = "10.0.42.300/24"; },
+     "network.interfaces[0].addresses[0]: expected an IPv4 or IPv6 address with /prefix"},
+    {"long ifname", [](Policy& p) { p.interfaces[1].name = "a-very-long-name"; },
+     "network.interfaces[1].name: string of 16 bytes exceeds the limit of 15"},
+    {"interfaces without mode", [](Policy& p) { p.net = NetMode::kEmpty; },
+     "network.interfaces: interfaces are only allowed with mode interfaces"},
+    {"bad mac", [](Policy& p) { p.interfaces[0].mac = "02:00:00:00:00"; },
+     "network.interfaces[0].mac: expected xx:xx:xx:xx:xx:xx"},
+    {"rlimit resource", [](Policy& p) { p.rlimits[0].resource = 16; }, "rlimits[0].resource: unknown resource 16"},
+    {"rlimit twice", [](Policy& p) { p.rlimits[1].resource = 7; }, "rlimits[1].resource: resource listed twice"},
+    {"soft above hard", [](Policy& p) { p.rlimits[0].soft = 1024; },
+     "rlimits[0].hard: soft limit above the hard limit"},
+    {"bpf length", [](Policy& p) { p.seccomp.bpf.assign(12, 0); },
+     "seccomp.length: BPF length 12 is not a multiple of 8"},
+    {"bpf too long", [](Policy& p) { p.seccomp.bpf.assign(8 * 4097, 0); },
+     "seccomp.length: BPF program of 4097 instructions exceeds the limit of 4096"},
+    {"bpf garbage", [](Policy& p) { p.seccomp.bpf.assign(16, 0xff); },
+     "seccomp.bpf[0]: instruction not allowed in a seccomp filter"},
+};
+
+TEST(PolicyFormat, FieldErrorsNameTheFieldAndOffset) {
+  for (const Case& c : kCases) {
+    Policy p = full_policy();
+    c.mutate(p);
+    auto r = encode(p);  // the writer refuses what the reader would refuse
+    ASSERT_FALSE(r.ok()) << c.what;
+    const std::string& msg = r.error().message;
+    EXPECT_EQ(msg.rfind("encode: policy: offset ", 0), 0u) << c.what << ": " << msg;
+    size_t colon = msg.find(": ", std::strlen("encode: policy: offset "));
+    ASSERT_NE(colon, std::string::npos) << msg;
+    EXPECT_EQ(msg.substr(colon + 2), c.expected) << c.what;
+  }
+}
+
+TEST(PolicyFormat, ReservedAndBooleanBytesMustBeCanonical) {
+  Policy p = full_policy();
+  std::vector<uint8_t> b = blob_of(p);
+  size_t rootfs = section_payload(b, wire::kTagRootfs);
+  auto bad = b;
+  bad[rootfs + 1] = 2;  // read_only boolean
+  EXPECT_EQ(decode_error(bad),
+            "policy: offset " + std::to_string(rootfs + 1) + ": rootfs.read_only: boolean must be 0 or 1, got 2");
+  bad = b;
+  bad[rootfs] = 4;  // rootfs kind
+  EXPECT_EQ(decode_error(bad),
+            "policy: offset " + std::to_string(rootfs) + ": rootfs.kind: value 4 out of range 0..3");
+  size_t cg = section_payload(b, wire::kTagCgroups);
+  bad = b;
+  bad[cg + offsetof(wire::CgroupsRecord, reserved) + 1] = 7;
+  EXPECT_EQ(decode_error(bad), "policy: offset " + std::to_string(cg + 46) + ": cgroups.reserved: reserved byte is not zero");
+  size_t sec = section_payload(b, wire::kTagSecurity);
+  bad = b;
+  put32(bad, sec - 4, 0xfffff);  // security section length past the end
+  EXPECT_NE(decode_error(bad).find("section security.length: section of 1048575 bytes runs past the end"),
+            std::string::npos);
+}
+
+TEST(PolicyFormat, EmptySeccompMeansNoFilter) {
+  Policy p = full_policy();
+  auto out = decode(blob_of(p));
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->seccomp.bpf.empty());
+}
+
+}  // namespace
+}  // namespace nestbox::policy
+
+namespace nestbox::policy {
+namespace {
+
+// Writes the fuzzer's seed corpus (tests/policy/corpus/policy_reader/):
+//   policy_tests --gtest_also_run_disabled_tests --gtest_filter='*WriteSeedCorpus'
+TEST(PolicyFormat, DISABLED_WriteSeedCorpus) {
+  std::string dir = std::string(NESTBOX_SOURCE_DIR) + "/tests/policy/corpus/policy_reader/";
+  auto write = [&](const std::string& name, const std::vector<uint8_t>& b) {
+    FILE* f = fopen((dir + name).c_str(), "wb");
+    ASSERT_NE(f, nullptr) << dir + name;
+    fwrite(b.data(), 1, b.size(), f);
+    fclose(f);
+  };
+  Policy minimal;
+  minimal.name = "min";
+  minimal.arch = "x86_64";
+  minimal.process.argv = {"/bin/sh"};
+  minimal.namespaces[kNsUser].mode = NsMode::kHost;
+  write("minimal.bin", blob_of(minimal));
+  write("full.bin", blob_of(testing::full_policy()));
+  auto baked = bake_binary(testing::full_manifest());
+  ASSERT_TRUE(baked.ok()) << baked.error().message;
+  write("seccomp.bin", *baked);
+  for (const char* example : {"dns", "nas", "untrusted-app"}) {
+    auto m = manifests::load_file(std::string(NESTBOX_SOURCE_DIR) + "/examples/" + example + ".toml");
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    auto b = bake_binary(*m);
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    write(std::string("example-") + example + ".bin", *b);
+  }
+}
+
+}  // namespace
+}  // namespace nestbox::policy
+
+namespace nestbox::policy {
+namespace {
+
+// Hand-made programs for the structural BPF check (x86_64, little-endian).
+std::vector<uint8_t> program(std::initializer_list<wire::BpfInsn> insns) {
+  std::vector<uint8_t> out;
+  for (const wire::BpfInsn& in : insns) {
+    uint8_t b[8] = {uint8_t(in.code), uint8_t(in.code >> 8), in.jt, in.jf,
+                    uint8_t(in.k), uint8_t(in.k >> 8), uint8_t(in.k >> 16), uint8_t(in.k >> 24)};
+    out.insert(out.end(), b, b + 8);
+  }
+  return out;
+}
+
+std::string bpf_error(const std::vector<uint8_t>& bpf) {
+  Policy p = testing::full_policy();
+  p.arch = "x86_64";
+  p.seccomp.bpf = bpf;
+  auto r = encode(p);
+  if (r.ok()) return "(accepted)";
+  std::string m = r.error().message;
+  return m.substr(m.find("seccomp"));
+}
+
+TEST(PolicyFormat, SeccompProgramIsCheckedLikeTheKernelWould) {
+  constexpr uint32_t kArch = 0xc000003e;  // AUDIT_ARCH_X86_64
+  const wire::BpfInsn ld_arch{0x20, 0, 0, 4}, jeq_arch{0x15, 1, 0, kArch}, kill{0x06, 0, 0, 0x80000000u},
+      allow{0x06, 0, 0, 0x7fff0000u};
+  EXPECT_EQ(bpf_error(program({ld_arch, jeq_arch, kill, allow})), "(accepted)");
+  EXPECT_EQ(bpf_error(program({ld_arch, {0x15, 1, 0, 0x40000028}, kill, allow})),
+            "seccomp.bpf[1]: program does not check the policy's architecture first");
+  EXPECT_EQ(bpf_error(program({{0x20, 0, 0, 0}, jeq_arch, kill, allow})),
+            "seccomp.bpf[0]: program does not start by loading seccomp_data.arch");
+  EXPECT_EQ(bpf_error(program({ld_arch, {0x15, 5, 0, kArch}, kill, allow})),
+            "seccomp.bpf[1]: jump beyond the program");
+  EXPECT_EQ(bpf_error(program({ld_arch, jeq_arch, kill, {0x20, 0, 0, 64}, allow})),
+            "seccomp.bpf[3]: load outside struct seccomp_data");
+  EXPECT_EQ(bpf_error(program({ld_arch, jeq_arch, kill, {0x94, 0, 0, 3}, allow})),  // BPF_ALU|BPF_MOD|BPF_K
+            "seccomp.bpf[3]: instruction not allowed in a seccomp filter");
+  EXPECT_EQ(bpf_error(program({ld_arch, jeq_arch, allow, {0x20, 0, 0, 0}})),
+            "seccomp.bpf[3]: program does not end with a return");
+  EXPECT_EQ(bpf_error(program({ld_arch, jeq_arch, {0x02, 0, 0, 16}, allow})),  // BPF_ST to M[16]
+            "seccomp.bpf[2]: scratch memory index out of range");
+}
+
+}  // namespace
+}  // namespace nestbox::policy

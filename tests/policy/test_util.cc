@@ -1,0 +1,120 @@
+#include "tests/policy/test_util.h"
+
+#include <ftw.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace nestbox::policy::testing {
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/nestbox-policy-XXXXXX";
+  char* p = mkdtemp(tmpl);
+  path_ = p ? p : "";
+}
+
+TempDir::~TempDir() {
+  if (path_.empty()) return;
+  nftw(
+      path_.c_str(),
+      [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p) == 0 ? 0 : 0; }, 16,
+      FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+int run_shell(const std::string& command, std::string* output) {
+  std::string cmd = "(" + command + ") 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  if (!f) return -1;
+  char buf[4096];
+  size_t n;
+  std::string out;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  int st = pclose(f);
+  if (output) *output = out;
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+  return -1;
+}
+
+void write_text(const std::string& path, const std::string& text, unsigned mode) {
+  std::ofstream(path) << text;
+  chmod(path.c_str(), mode);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool make_busybox_rootfs(const std::string& dir) {
+  if (access("/bin/busybox", X_OK) != 0) return false;
+  mkdir(dir.c_str(), 0755);
+  for (const char* d : {"/bin", "/proc", "/sys", "/dev", "/tmp", "/run", "/etc", "/srv", "/var", "/var/lib"})
+    mkdir((dir + d).c_str(), 0755);
+  std::string cmd = "cp /bin/busybox " + dir + "/bin/busybox && ln -s busybox " + dir + "/bin/sh";
+  return run_shell(cmd, nullptr) == 0;
+}
+
+bool have_program(const std::string& name) {
+  return run_shell("command -v " + name + " >/dev/null", nullptr) == 0;
+}
+
+CgroupSweep::CgroupSweep(const std::vector<std::string>& leaves) {
+  // /proc/self/cgroup: "4:memory:/process_api/x", "0::/"
+  std::istringstream in(read_text("/proc/self/cgroup"));
+  for (std::string line; std::getline(in, line);) {
+    size_t a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string ctrl = line.substr(a + 1, b - a - 1), own = line.substr(b + 1);
+    if (ctrl.rfind("name=", 0) == 0) ctrl = ctrl.substr(5);
+    std::string mount = "/sys/fs/cgroup/" + (ctrl.empty() ? std::string("unified") : ctrl);
+    if (access(mount.c_str(), F_OK) != 0) continue;
+    for (const std::string& leaf : leaves) {
+      std::string dir = mount + (own == "/" ? "" : own) + "/" + leaf;
+      if (access(dir.c_str(), F_OK) != 0) created_.push_back(dir);
+    }
+  }
+}
+
+CgroupSweep::~CgroupSweep() {
+  for (const std::string& d : created_) rmdir(d.c_str());
+}
+
+CgroupScope::CgroupScope(const std::string& leaf) {
+  std::string own = "/";
+  std::istringstream in(read_text("/proc/self/cgroup"));
+  for (std::string line; std::getline(in, line);) {
+    size_t a = line.find(':'), b = line.find(':', a + 1);
+    if (line.substr(a + 1, b - a - 1) == "memory") own = line.substr(b + 1);
+  }
+  path_ = (own == "/" ? "" : own) + "/" + leaf;
+  std::string out;
+  run_shell("ls -d /sys/fs/cgroup/*/", &out);
+  std::istringstream dirs(out);
+  for (std::string h; std::getline(dirs, h);) {
+    if (h.find("unified") != std::string::npos) continue;
+    // Remember which ancestors exist so only new ones are removed.
+    std::string root = h.substr(0, h.size() - 1);
+    for (size_t pos = 1; pos != std::string::npos;) {
+      pos = path_.find('/', pos);
+      std::string dir = root + path_.substr(0, pos);
+      if (access(dir.c_str(), F_OK) != 0) created_.push_back(dir);
+      if (pos != std::string::npos) ++pos;
+    }
+  }
+}
+
+CgroupScope::~CgroupScope() {
+  std::sort(created_.begin(), created_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  for (const std::string& d : created_) rmdir(d.c_str());
+}
+
+}  // namespace nestbox::policy::testing

@@ -111,7 +111,14 @@ struct Need {
 uint64_t shares(uint32_t w) { return 2 + ((uint64_t(w) - 1) * 262142) / 9999; }
 uint64_t blkio_weight(uint32_t w) { return 10 + ((uint64_t(w) - 1) * 990) / 9999; }
 
-Status apply_v2(const std::string& d, const policy::Cgroups& l) {
+// Limits of the controllers the v2 hierarchy has (`on`); the rest go to v1.
+Status apply_v2(const std::string& d, policy::Cgroups l, const std::string& on) {
+  auto has_v2 = [&](const char* c) { return has(on, c, ' '); };
+  if (!has_v2("memory")) l.memory_max = l.memory_swap_max = 0;
+  if (!has_v2("cpu")) l.cpu_weight = 0, l.cpu_quota_us = 0;
+  if (!has_v2("pids")) l.pids_max = 0;
+  if (!has_v2("io")) l.io_weight = 0;
+  if (!has_v2("cpuset")) l.cpuset_cpus.clear(), l.cpuset_mems.clear();
   if (l.memory_max) NESTBOX_TRY(write_to(d + "/memory.max", std::to_string(l.memory_max)));
   if (l.memory_swap_max)
     NESTBOX_TRY(write_to(d + "/memory.swap.max", std::to_string(l.memory_swap_max)));
@@ -191,7 +198,7 @@ Result<Cgroup> Cgroup::create(const std::string& name, const std::string& parent
       if (!has(v2->controllers, n.v2, ' ')) continue;
       NESTBOX_TRY(write_to(*base + "/cgroup.subtree_control", std::string("+") + n.v2));
     }
-    NESTBOX_TRY(apply_v2(cg.dirs_.back().path, l));
+    NESTBOX_TRY(apply_v2(cg.dirs_.back().path, l, v2->controllers));
   }
   bool tracked = v2 != nullptr;
   for (const Need& n : needs) {

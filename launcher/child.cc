@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "launcher/namespaces.h"
@@ -37,6 +38,9 @@ Status enter_user_namespace(const ChildPlan& plan) {
 Status setup(const ChildPlan& plan) {
   const policy::Policy& p = *plan.policy;
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return sys_error("PR_SET_PDEATHSIG");
+  // Not dumpable: container processes, even root with CAP_SYS_PTRACE in the
+  // user namespace, cannot ptrace nestbox's init or open its /proc files.
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return sys_error("PR_SET_DUMPABLE");
   NESTBOX_TRY(redirect_stdio(*plan.options));
   NESTBOX_TRY(sync_expect(plan.sync_fd, kSyncGo));
   NESTBOX_TRY(join_namespaces(*plan.joins));
@@ -83,7 +87,8 @@ void container_main(const ChildPlan& plan) {
   ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
   pid_t main = spawn(plan, p.process.argv);
   if (main < 0) fail(plan, sys_error("fork main process"));
-  ::close(plan.sync_fd);
+  // The init keeps no descriptor of the launcher's (loop devices, state lock).
+  ::syscall(SYS_close_range, 3, ~0U, 0);
   ::prctl(PR_SET_NAME, "nestbox-init", 0, 0, 0);
   ::_exit(run_init(main));
 }

@@ -82,7 +82,8 @@ Status mount_dev(int root_fd) {
   if (!dev.ok()) return std::move(dev).error();
   int d = dev->get();
   for (const DevNode& n : kDevNodes)
-    if (::mknodat(d, n.name, S_IFCHR | 0666, makedev(n.major, n.minor)) != 0)
+    if (::mknodat(d, n.name, S_IFCHR | 0666, makedev(n.major, n.minor)) != 0 ||
+        ::fchmodat(d, n.name, 0666, 0) != 0)  // whatever the umask
       return sys_error(std::string("mknod /dev/") + n.name);
   if (::mkdirat(d, "pts", 0755) != 0 || ::mkdirat(d, "shm", 01777) != 0)
     return sys_error("mkdir /dev/pts, /dev/shm");

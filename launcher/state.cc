@@ -66,8 +66,15 @@ StateDir::~StateDir() {
   if (!path_.empty()) remove_state(path_);  // lock released when lock_ closes
 }
 
+// Temp file + rename, without fsync: the state lives in /run (RAM) and dies
+// with the boot anyway.
 Status StateDir::write(const std::string& file, const std::string& content) const {
-  return write_file_atomic(path_ + "/" + file, content, 0600);
+  std::string path = path_ + "/" + file, tmp = path + ".tmp";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) return sys_error("create " + tmp);
+  NESTBOX_TRY(write_all(fd.get(), content.data(), content.size(), tmp));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return sys_error("rename " + tmp);
+  return {};
 }
 
 Status StateDir::link_namespaces(pid_t init) const {

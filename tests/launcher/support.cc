@@ -47,7 +47,7 @@ bool make_rootfs(const std::string& root, bool busybox, bool probe) {
 
 bool mksquashfs(const std::string& tree, const std::string& out) {
   return system_ok("mksquashfs " + tree + " " + out +
-                   " -noappend -quiet -no-progress -all-root -comp gzip >/dev/null");
+                   " -noappend -quiet -no-progress -all-root -noI -noD -noF -noX -processors 1 >/dev/null");
 }
 
 Images* build() {

@@ -5,7 +5,6 @@
 // /dev, tmpfs /tmp, memory + pids limits, and the seccomp BPF from a file.
 //   nestbox-bench-run IMAGE BPF_FILE STATE_ROOT -- COMMAND...
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 
 #include "launcher/launcher.h"
@@ -37,11 +36,6 @@ int main(int argc, char** argv) {
   tmp.flags = policy::kMountNoexec | policy::kMountNosuid | policy::kMountNodev;
   p.mounts.push_back(tmp);
   p.seccomp.bpf.assign(bpf->begin(), bpf->end());
-  // Experiments (bench/launcher.sh never sets these): drop one facility.
-  if (std::getenv("NB_NO_USERNS")) p.uid_map.clear(), p.gid_map.clear();
-  if (std::getenv("NB_NO_NET")) p.net = policy::NetMode::kNone;
-  if (std::getenv("NB_NO_CGROUP")) p.cgroups = {};
-  if (std::getenv("NB_NO_SYS")) p.sys = policy::SysMode::kNone;
   launcher::RootfsSource src;
   src.image.path = argv[1];
   launcher::Options o;

@@ -98,7 +98,7 @@ Status mount_dev(int root_fd) {
                        "mode=1777,size=65536k");
 }
 
-Status mount_one(const policy::Mount& m, const Options& options, int root_fd) {
+Status mount_one(const policy::Mount& m, const Options& options, HostOwner owner, int root_fd) {
   unsigned long flags = ms_flags(m.flags);
   switch (m.kind) {
     case policy::MountKind::kTmpfs: {
@@ -115,7 +115,7 @@ Status mount_one(const policy::Mount& m, const Options& options, int root_fd) {
                            MS_BIND | MS_REC | flags, "", S_ISDIR(st.st_mode));
     }
     default:
-      return mount_storage(m, options, root_fd);
+      return mount_storage(m, options, owner, root_fd);
   }
 }
 
@@ -143,7 +143,7 @@ Status mount_inside(const policy::Policy& policy, const Options& options,
   if (policy.dev == policy::DevMode::kMinimal) NESTBOX_TRY_CTX(mount_dev(root.get()), "/dev");
   for (const policy::Mount& m : policy.mounts) {
     if (m.kind == policy::MountKind::kStorageOverlay && m.target == "/") continue;  // in rootfs
-    NESTBOX_TRY_CTX(mount_one(m, options, root.get()), m.target);
+    NESTBOX_TRY_CTX(mount_one(m, options, container_root(policy), root.get()), m.target);
   }
   return {};
 }

@@ -63,14 +63,16 @@ Status mount_rootfs(const policy::Policy& p, const RootfsSource& src, const Root
     std::string dir;
     if (persistent) {
       dir = persistent->source;
-      NESTBOX_TRY(ensure_host_dir(dir));
+      NESTBOX_TRY(ensure_host_dir(dir));  // 0700, root's: the layers live below
     } else {  // writable but volatile root: the upper layer lives in RAM
       dir = d.work_dir + "/upper";
       NESTBOX_TRY(mkdir_p(dir));
       if (::mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") != 0)
         return sys_error("mount tmpfs upper layer");
     }
-    NESTBOX_TRY(mkdir_p(dir + "/upper"));
+    // The upper layer's top is the container root's: root in a user namespace
+    // can then write the root filesystem.
+    NESTBOX_TRY(ensure_host_dir(dir + "/upper", container_root(p)));
     NESTBOX_TRY(mkdir_p(dir + "/work"));
     data += ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
   }

@@ -39,28 +39,50 @@ Status run_mkfs(const std::string& fstype, const std::string& path) {
   return {};
 }
 
-Status mount_dev_in_root(const std::string& dev, const policy::Mount& m, int root_fd) {
+// Mounts `dev`; a filesystem created just now is given to the container's root.
+Status mount_dev_in_root(const std::string& dev, const policy::Mount& m, int root_fd,
+                         const HostOwner* fresh_owner = nullptr) {
   auto fd = open_in_root(root_fd, m.target, O_PATH | O_DIRECTORY);
   if (!fd.ok()) return std::move(fd.error().context("mount target (must exist in the rootfs)"));
   if (::mount(dev.c_str(), fd_path(fd->get()).c_str(), m.fstype.c_str(), ms_flags(m.flags),
               nullptr) != 0)
     return sys_error("mount " + dev + " (" + m.fstype + ")");
+  if (fresh_owner && (fresh_owner->uid || fresh_owner->gid)) {
+    auto top = open_in_root(root_fd, m.target, O_RDONLY | O_DIRECTORY);
+    if (!top.ok()) return std::move(top).error();
+    if (::fchown(top->get(), fresh_owner->uid, fresh_owner->gid) != 0)
+      return sys_error("chown " + m.target);
+  }
   return {};
 }
 
 }  // namespace
 
-Status ensure_host_dir(const std::string& dir) {
+HostOwner container_root(const policy::Policy& p) {
+  HostOwner o;
+  for (const policy::IdMap& m : p.uid_map)
+    if (m.inside == 0 && m.count) o.uid = m.outside;
+  for (const policy::IdMap& m : p.gid_map)
+    if (m.inside == 0 && m.count) o.gid = m.outside;
+  return o;
+}
+
+Status ensure_host_dir(const std::string& dir, HostOwner owner) {
   for (size_t i = 1; i <= dir.size(); ++i) {
     if (i != dir.size() && dir[i] != '/') continue;
     std::string prefix = dir.substr(0, i);
-    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + prefix);
+    if (::mkdir(prefix.c_str(), 0700) != 0) {
+      if (errno != EEXIST) return sys_error("mkdir " + prefix);
+    } else if (i == dir.size() && (owner.uid || owner.gid) &&
+               ::chown(prefix.c_str(), owner.uid, owner.gid) != 0) {
+      return sys_error("chown " + prefix);
+    }
   }
   return {};
 }
 
-Status ensure_image_file(const std::string& path, uint64_t size, const std::string& fstype) {
-  if (::access(path.c_str(), F_OK) == 0) return {};
+Result<bool> ensure_image_file(const std::string& path, uint64_t size, const std::string& fstype) {
+  if (::access(path.c_str(), F_OK) == 0) return false;
   if (!size) return bad_input(path + ": storage image is missing and has no size to create it");
   std::string tmp = path + ".tmp";
   ::unlink(tmp.c_str());
@@ -70,8 +92,11 @@ Status ensure_image_file(const std::string& path, uint64_t size, const std::stri
   fd.reset();
   Status made = run_mkfs(fstype, tmp);
   if (made.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) made = sys_error("rename " + tmp);
-  if (!made.ok()) ::unlink(tmp.c_str());
-  return made;
+  if (!made.ok()) {
+    ::unlink(tmp.c_str());
+    return std::move(made).error();
+  }
+  return true;
 }
 
 Result<std::string> find_partition(const std::string& name, const std::string& dir) {
@@ -93,10 +118,11 @@ Result<std::string> find_partition(const std::string& name, const std::string& d
   return failure("partition '" + name + "' not found in " + dir + " or /proc/mtd");
 }
 
-Status mount_storage(const policy::Mount& m, const Options& options, int root_fd) {
+Status mount_storage(const policy::Mount& m, const Options& options, HostOwner owner,
+                     int root_fd) {
   switch (m.kind) {
     case policy::MountKind::kStorageDir: {
-      NESTBOX_TRY(ensure_host_dir(m.source));
+      NESTBOX_TRY(ensure_host_dir(m.source, owner));
       auto fd = open_in_root(root_fd, m.target, O_PATH | O_DIRECTORY);
       if (!fd.ok()) return std::move(fd.error().context("mount target (must exist in the rootfs)"));
       std::string at = fd_path(fd->get());
@@ -111,12 +137,14 @@ Status mount_storage(const policy::Mount& m, const Options& options, int root_fd
       return {};
     }
     case policy::MountKind::kStorageImage: {
-      NESTBOX_TRY(ensure_image_file(m.source, m.size, m.fstype));
+      auto created = ensure_image_file(m.source, m.size, m.fstype);
+      if (!created.ok()) return std::move(created).error();
       LoopRequest req{m.source, 0, 0, (m.flags & policy::kMountReadOnly) != 0,
                       options.force_legacy_loop};
       auto loop = LoopDevice::attach(req);
       if (!loop.ok()) return std::move(loop).error();
-      return mount_dev_in_root(loop->path(), m, root_fd);  // autoclear: freed with the mount
+      // autoclear: the loop device is freed with the mount.
+      return mount_dev_in_root(loop->path(), m, root_fd, *created ? &owner : nullptr);
     }
     case policy::MountKind::kStoragePartition: {
       auto dev = find_partition(m.source, options.partition_dir);
@@ -126,7 +154,7 @@ Status mount_storage(const policy::Mount& m, const Options& options, int root_fd
     case policy::MountKind::kStorageOverlay: {
       auto fd = open_in_root(root_fd, m.target, O_PATH | O_DIRECTORY);
       if (!fd.ok()) return std::move(fd.error().context("mount target (must exist in the rootfs)"));
-      NESTBOX_TRY(ensure_host_dir(m.source + "/upper"));
+      NESTBOX_TRY(ensure_host_dir(m.source + "/upper", owner));
       NESTBOX_TRY(ensure_host_dir(m.source + "/work"));
       std::string at = fd_path(fd->get());
       std::string data = "lowerdir=" + at + ",upperdir=" + m.source + "/upper,workdir=" +

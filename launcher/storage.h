@@ -11,15 +11,24 @@
 
 namespace nestbox::launcher {
 
-// Mounts one storage entry (MountKind::kStorage*) onto m.target in the root.
-Status mount_storage(const policy::Mount& m, const Options& options, int root_fd);
+// The host ids of the container's root (uid/gid 0 inside): what storage that
+// nestbox creates is owned by, so that root in a user namespace can write it.
+struct HostOwner {
+  uint32_t uid = 0, gid = 0;
+};
+HostOwner container_root(const policy::Policy& policy);
 
-// mkdir -p on the host (0700 for directories nestbox creates).
-Status ensure_host_dir(const std::string& dir);
+// Mounts one storage entry (MountKind::kStorage*) onto m.target in the root.
+Status mount_storage(const policy::Mount& m, const Options& options, HostOwner owner, int root_fd);
+
+// mkdir -p on the host (0700 for directories nestbox creates); the last
+// component, if created here, is given to `owner`.
+Status ensure_host_dir(const std::string& dir, HostOwner owner = {});
 
 // Creates `path` of `size` bytes holding an empty `fstype` filesystem, via a
-// temporary file renamed into place once mkfs succeeded. No-op if it exists.
-Status ensure_image_file(const std::string& path, uint64_t size, const std::string& fstype);
+// temporary file renamed into place once mkfs succeeded. Returns whether it
+// was created (false: it existed).
+Result<bool> ensure_image_file(const std::string& path, uint64_t size, const std::string& fstype);
 
 // The block device of a named partition: <partition_dir>/<name>, else the
 // MTD partition of that name (/proc/mtd → /dev/mtdblockN).

@@ -81,6 +81,18 @@ TEST(Launch, WritableRootGetsAVolatileUpperLayer) {
   EXPECT_EQ(leftovers("t-rw"), std::vector<std::string>{});
 }
 
+TEST(Launch, WritableRootInAUserNamespace) {
+  NESTBOX_NEED_IMAGES();
+  // The upper layer's top belongs to the container's root (host 100000); the
+  // image's own directories stay the host root's (unmapped: read-only inside).
+  policy::Policy p = full_policy("t-rw-userns", {"/bin/sh", "-c", "probe write /new; probe write /etc/new"});
+  p.read_only_root = false;
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "write /new ok\nwrite /etc/new EACCES\n");
+  EXPECT_EQ(leftovers("t-rw-userns"), std::vector<std::string>{});
+}
+
 TEST(Launch, ExecFailureIsReportedAsAnError) {
   NESTBOX_NEED_IMAGES();
   Outcome r = run(full_policy("t-noexec", {"/bin/missing"}), squashfs_source());

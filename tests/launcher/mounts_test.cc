@@ -149,6 +149,23 @@ TEST(Mounts, PersistentDirectoryImageAndPartition) {
   EXPECT_EQ(leftovers("m-storage"), std::vector<std::string>{});
 }
 
+TEST(Mounts, NewStorageBelongsToTheContainersRoot) {
+  NESTBOX_NEED_IMAGES();
+  std::string dir = images()->dir + "/userns-dir";
+  std::string image = images()->dir + "/userns.img";
+  policy::Policy p = full_policy("m-userns-storage", {"/bin/sh", "-c", "probe write /data/a; probe write /mnt/b"});
+  p.mounts.push_back(storage(policy::MountKind::kStorageDir, dir, "/data"));
+  p.mounts.push_back(storage(policy::MountKind::kStorageImage, image, "/mnt"));
+  p.mounts.back().size = 8 << 20;
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "write /data/a ok\nwrite /mnt/b ok\n");
+  struct stat st;
+  ASSERT_EQ(::stat((dir + "/a").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 100000u);  // root inside, 100000 on the host
+  EXPECT_EQ(leftovers("m-userns-storage"), std::vector<std::string>{});
+}
+
 TEST(Mounts, PersistentOverlayOverTheRootAndADirectory) {
   NESTBOX_NEED_IMAGES();
   std::string upper = images()->dir + "/persist-overlay";

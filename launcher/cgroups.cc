@@ -102,6 +102,14 @@ void sleep_ms(int ms) {
   ::nanosleep(&ts, nullptr);
 }
 
+Status make_dirs(const std::string& path) {
+  for (size_t i = 1; i <= path.size(); ++i)
+    if ((i == path.size() || path[i] == '/') && ::mkdir(path.substr(0, i).c_str(), 0755) != 0 &&
+        errno != EEXIST)
+      return sys_error("create cgroup " + path.substr(0, i));
+  return {};
+}
+
 struct Need {
   const char* v2;
   const char* v1;
@@ -183,7 +191,13 @@ Result<Cgroup> Cgroup::create(const std::string& name, const std::string& parent
     if (h.v2) v2 = &h;
   Cgroup cg({}, true);
   auto make = [&](const Hierarchy& h, const std::string& ctrl) -> Result<std::string> {
-    std::string base = h.mount + (parent.empty() ? h.own : parent);
+    // parent: "" = our own cgroup, "a/b" = beneath it, "/a/b" = from the root.
+    std::string base = h.mount + (parent.empty() || parent[0] != '/' ? h.own : "");
+    if (!parent.empty()) {
+      if (parent.find("..") != std::string::npos) return bad_input("cgroup parent '" + parent + "': '..'");
+      base += (base.back() == '/' || parent[0] == '/' ? "" : "/") + parent;
+      NESTBOX_TRY(make_dirs(base));
+    }
     std::string dir = base + (base.back() == '/' ? "" : "/") + "nestbox-" + name;
     ::rmdir(dir.c_str());  // a stale, empty one from a crashed launcher
     if (::mkdir(dir.c_str(), 0755) != 0)

@@ -33,7 +33,10 @@ struct RootfsSource {
 
 struct Options {
   std::string state_root = "/run/nestbox";  // <state_root>/<name>/ while running
-  std::string cgroup_parent;  // beneath each hierarchy's root; "" = the launcher's own cgroup
+  // Where the container's cgroup goes, per hierarchy: "" = beneath the
+  // launcher's own cgroup, "a/b" = beneath a/b below it, "/a/b" = from the root.
+  // A missing parent is created (and left for the next launch).
+  std::string cgroup_parent;
   int stop_timeout_ms = 10000;  // SIGTERM → this long → SIGKILL of the whole cgroup
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;  // -1: inherit
   std::string partition_dir = "/dev/disk/by-partlabel";  // storage partitions by name

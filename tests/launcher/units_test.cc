@@ -133,6 +133,27 @@ TEST(CgroupRecord, RoundTrips) {
   EXPECT_EQ(back[1].controllers, "memory");
 }
 
+TEST(Cgroups, ConfiguredParentBeneathOurOwnCgroup) {
+  NESTBOX_NEED_IMAGES();
+  Options o = test_options();
+  o.cgroup_parent = "nestbox-test-parent/deeper";
+  policy::Policy p = full_policy("g-parent", {"/bin/sh", "-c", "cat /proc/self/cgroup"});
+  p.cgroups.memory_max = 64 << 20;
+  Outcome r = run(p, squashfs_source(), o);
+  ASSERT_TRUE(r.ok) << r.error;
+  // Inside its cgroup namespace the container sees itself at the root.
+  EXPECT_NE(r.out.find(":memory:/\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(":pids:/\n"), std::string::npos) << r.out;
+  std::string parents = sh("find /sys/fs/cgroup -maxdepth 5 -type d -path '*nestbox-test-parent/deeper'");
+  EXPECT_NE(parents.find("/sys/fs/cgroup/memory/"), std::string::npos) << parents;
+  EXPECT_EQ(sh("find /sys/fs/cgroup -maxdepth 6 -type d -name nestbox-g-parent"), "");
+  sh("find /sys/fs/cgroup -maxdepth 5 -depth -type d -path '*nestbox-test-parent*' -exec rmdir {} \\;");
+  EXPECT_EQ(sh("find /sys/fs/cgroup -maxdepth 5 -type d -name nestbox-test-parent"), "");
+  o.cgroup_parent = "../escape";
+  r = run(p, squashfs_source(), o);
+  EXPECT_EQ(r.error, "cgroup: cgroup parent '../escape': '..'");
+}
+
 TEST(Loop, AttachesAWindowReadOnlyAndAutoclears) {
   NESTBOX_NEED_IMAGES();
   std::string dev;

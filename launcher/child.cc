@@ -42,7 +42,8 @@ Status setup(const ChildPlan& plan) {
   // user namespace, cannot ptrace nestbox's init or open its /proc files.
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return sys_error("PR_SET_DUMPABLE");
   NESTBOX_TRY(redirect_stdio(*plan.options));
-  NESTBOX_TRY(sync_expect(plan.sync_fd, kSyncGo));
+  NESTBOX_TRY_CTX(plan.cgroup->add(0), "join cgroup");  // before anything can fork
+  if (plan.wait_for_go) NESTBOX_TRY(sync_expect(plan.sync_fd, kSyncGo));
   NESTBOX_TRY(join_namespaces(*plan.joins));
   if (ns_new(p, policy::kNsUts)) NESTBOX_TRY(set_uts(p));
   if (ns_new(p, policy::kNsNet)) NESTBOX_TRY(loopback_up());

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "launcher/cgroups.h"
 #include "launcher/launcher.h"
 #include "launcher/mounts.h"
 #include "launcher/profile.h"
@@ -17,6 +18,8 @@ struct ChildPlan {
   const Options* options = nullptr;
   RootDevices devices;
   ExecProfile profile;
+  const Cgroup* cgroup = nullptr;  // joined by the container itself, first thing
+  bool wait_for_go = false;        // the launcher has work to do first (network)
   int sync_fd = -1;
   std::vector<UniqueFd>* joins = nullptr;
 };

@@ -171,6 +171,8 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   plan.devices = {state->path(), state->path() + "/root", image ? image->path() : "",
                   base ? base->path() : ""};
   plan.profile = profile_from(p);
+  plan.cgroup = &cg.value();
+  plan.wait_for_go = p.net == policy::NetMode::kInterfaces && o.network_setup;
   plan.sync_fd = theirs.get();
   plan.joins = &joins.value();
 
@@ -185,10 +187,10 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   }
   ChildOwner child(pid);
   theirs.reset();
-  NESTBOX_TRY(cg->add(pid));
-  if (p.net == policy::NetMode::kInterfaces && o.network_setup)
+  if (plan.wait_for_go) {
     NESTBOX_TRY_CTX(o.network_setup(p, pid), "network");
-  NESTBOX_TRY(sync_send(ours.get(), kSyncGo));
+    NESTBOX_TRY(sync_send(ours.get(), kSyncGo));
+  }
   NESTBOX_TRY_CTX(converse(ours.get(), pid, p), "container " + p.name);
   image.reset();  // the mounts hold the loop devices now (autoclear)
   base.reset();

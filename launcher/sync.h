@@ -14,7 +14,7 @@
 namespace nestbox::launcher {
 
 enum SyncMsg : char {
-  kSyncGo = 'G',        // launcher → container: in the cgroup, network ready
+  kSyncGo = 'G',        // launcher → container: network ready (NetMode::kInterfaces)
   kSyncUserns = 'U',    // container → launcher: in a new user ns, write the maps
   kSyncMapped = 'u',    // launcher → container: maps written
   kSyncError = 'E',     // container → launcher: 'E' + message

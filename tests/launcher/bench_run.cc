@@ -3,7 +3,9 @@
 // argv from a squashfs image with every isolation on: all namespaces (user:
 // 0 → 100000), no capabilities, no_new_privs, read-only root, /proc, /sys,
 // /dev, tmpfs /tmp, memory + pids limits, and the seccomp BPF from a file.
-//   nestbox-bench-run IMAGE BPF_FILE STATE_ROOT -- COMMAND...
+//   nestbox-bench-run IMAGE|TREE BPF_FILE STATE_ROOT -- COMMAND...
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstring>
 
@@ -37,7 +39,13 @@ int main(int argc, char** argv) {
   p.mounts.push_back(tmp);
   p.seccomp.bpf.assign(bpf->begin(), bpf->end());
   launcher::RootfsSource src;
-  src.image.path = argv[1];
+  struct stat st;
+  if (::stat(argv[1], &st) == 0 && S_ISDIR(st.st_mode)) {  // the `tree` strategy
+    src.kind = launcher::RootfsSource::Kind::kTree;
+    src.tree = argv[1];
+  } else {
+    src.image.path = argv[1];
+  }
   launcher::Options o;
   o.state_root = argv[3];
   auto r = launcher::run_container(p, src, o);

@@ -176,6 +176,32 @@ TEST(Containment, HostnameDomainnameAndEmptyNetwork) {
   EXPECT_EQ(r.out, "host c-uts-host domain example.lan\nunknown\nlo\n");
 }
 
+TEST(Containment, NetworkHookRunsBeforeTheContainerContinues) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("c-net", {"/bin/sh", "-c", "ls /sys/class/net"});
+  p.net = policy::NetMode::kInterfaces;
+  Options o = test_options();
+  int seen_pid = 0;
+  o.network_setup = [&](const policy::Policy&, int pid) -> Status {
+    seen_pid = pid;
+    // Both ends inside the container's namespace: the host's stay untouched.
+    std::string cmd = "nsenter -t " + std::to_string(pid) +
+                      " -n ip link add nb0 type veth peer name nb1 2>&1";
+    std::string out = sh(cmd);
+    if (!out.empty()) return failure(out);
+    return {};
+  };
+  Outcome r = run(p, squashfs_source(), o);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_GT(seen_pid, 0);
+  EXPECT_EQ(r.out, "lo\nnb0\nnb1\n");
+
+  o.network_setup = [](const policy::Policy&, int) -> Status { return failure("no bridge br-lan"); };
+  r = run(p, squashfs_source(), o);
+  EXPECT_EQ(r.error, "network: no bridge br-lan");
+  EXPECT_EQ(leftovers("c-net"), std::vector<std::string>{});
+}
+
 TEST(Containment, CapabilityKeepListAndUidChange) {
   NESTBOX_NEED_IMAGES();
   policy::Policy p = full_policy("c-caps", {"/bin/probe", "id"});

@@ -2,6 +2,7 @@
 # Launcher benchmark: start-to-exit of /bin/true in a fully isolated container.
 #   nestbox   squashfs image → loop mount, all namespaces (userns 0→100000),
 #             cgroup (memory + pids), no caps, no_new_privs, precompiled seccomp
+#   nestbox-tree  the same, from the unpacked tree (`tree` strategy, bind read-only)
 #   crun      the same rootfs unpacked as an OCI bundle, same namespaces,
 #             mounts, limits and seccomp rule (crun compiles it at start)
 #   floor     unshare -mpiu --fork chroot ROOT /bin/true
@@ -65,24 +66,28 @@ cat >"$work/bundle/config.json" <<JSON
 JSON
 
 nestbox_cmd="$bench_run $work/rootfs.sqfs $work/seccomp.bpf /run/nestbox-bench -- /bin/true"
+tree_cmd="$bench_run $root $work/seccomp.bpf /run/nestbox-bench -- /bin/true"
 crun_cmd="crun --root $work/crun-state run --bundle $work/bundle nestbox-bench-crun"
 floor_cmd="unshare -mpiu --fork chroot $root /bin/true"
 
 unshare -m --propagation private bash -euo pipefail -c "
   umount /sys/fs/cgroup/unified 2>/dev/null || true
-  $nestbox_cmd && $crun_cmd && $floor_cmd   # each must work before timing
+  $nestbox_cmd && $tree_cmd && $crun_cmd && $floor_cmd   # each must work before timing
   hyperfine -N --warmup 10 --runs $runs --export-json $work/result.json \
-    -n nestbox '$nestbox_cmd' -n crun '$crun_cmd' -n floor '$floor_cmd' >&2
+    -n nestbox '$nestbox_cmd' -n nestbox-tree '$tree_cmd' -n crun '$crun_cmd' -n floor '$floor_cmd' >&2
   /usr/bin/time -f '%M' $nestbox_cmd 2>$work/rss-nestbox
   /usr/bin/time -f '%M' $crun_cmd 2>$work/rss-crun
 "
 python3 - "$work/result.json" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-n, c, f = (r[k]["mean"] * 1000 for k in ("nestbox", "crun", "floor"))
+wall = {k: r[k]["mean"] * 1000 for k in r}
 sd = {k: r[k]["stddev"] * 1000 for k in r}
-print(f"nestbox {n:.2f} ms ± {sd['nestbox']:.2f}, crun {c:.2f} ms ± {sd['crun']:.2f}, floor {f:.2f} ms ± {sd['floor']:.2f}")
-print(f"nestbox/crun = {n / c:.2f}x, nestbox/floor = {n / f:.2f}x, crun/floor = {c / f:.2f}x")
+cpu = {k: (r[k]["user"] + r[k]["system"]) * 1000 for k in r}
+for k in ("nestbox", "nestbox-tree", "crun", "floor"):
+    print(f"{k:13} wall {wall[k]:6.1f} ms ± {sd[k]:5.1f}   CPU (user+sys) {cpu[k]:5.1f} ms")
+for k in ("nestbox", "nestbox-tree", "floor"):
+    print(f"{k}/crun: wall {wall[k] / wall['crun']:.2f}x, CPU {cpu[k] / cpu['crun']:.2f}x")
 PY
 echo "peak RSS (KiB, max of the launcher and its container processes): nestbox $(cat "$work/rss-nestbox"), crun $(cat "$work/rss-crun")"
 strip -o "$work/nestbox-launch.stripped" "$launch"

@@ -1,6 +1,8 @@
 // A running container from outside: list/status (--json), freeze/thaw, exec,
 // joining its namespaces, stop (graceful and forced), and the CLI front end.
 #include <signal.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -200,6 +202,50 @@ TEST(Lifecycle, JoinsAnotherContainersNamespaces) {
                          "/l-nobody/ns/net (is container 'l-nobody' running?): No such file or directory");
   ASSERT_TRUE(stop_container(images()->state_root, "l-join-a", 5000).ok());
   a.finish();
+}
+
+TEST(Lifecycle, PureCgroupV1HostFreezesWithTheFreezerController) {
+  NESTBOX_NEED_IMAGES();
+  // The launcher runs in its own mount namespace without the cgroup2 mount:
+  // the cgroup is then v1 only (freezer + pids + memory hierarchies).
+  std::string out = images()->dir + "/v1.out";
+  pid_t launcher = ::fork();
+  if (launcher == 0) {
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount("", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+      ::_exit(101);
+    ::umount2("/sys/fs/cgroup/unified", MNT_DETACH);
+    FILE* f = std::fopen(out.c_str(), "w");
+    Options o = test_options();
+    o.stdout_fd = o.stderr_fd = ::fileno(f);
+    policy::Policy p = full_policy("l-v1", {"/bin/probe", "sleep"});
+    p.cgroups.memory_max = 64 << 20;
+    auto r = run_container(p, squashfs_source(), o);
+    if (!r.ok()) std::fprintf(f, "launcher error: %s\n", r.error().message.c_str());
+    std::fflush(f);
+    ::_exit(r.ok() ? r->exit_code : 100);
+  }
+  std::string link = images()->state_root + "/l-v1/ns/cgroup";
+  for (int i = 0; i < 500 && ::access(link.c_str(), F_OK) != 0; ++i) ::usleep(10000);
+  auto status = container_status(images()->state_root, "l-v1");
+  ASSERT_TRUE(status.ok()) << status.error().message << sh("cat " + out);
+  std::string freezer;
+  for (const std::string& c : status->cgroups) {
+    EXPECT_EQ(c.find("/unified/"), std::string::npos) << c;
+    if (c.find("/freezer/") != std::string::npos) freezer = c;
+  }
+  ASSERT_FALSE(freezer.empty());
+  ASSERT_TRUE(freeze_container(images()->state_root, "l-v1", true).ok());
+  std::string state;
+  for (int i = 0; i < 200 && state != "FROZEN\n"; ++i, ::usleep(5000)) state = sh("cat " + freezer + "/freezer.state");
+  EXPECT_EQ(state, "FROZEN\n");
+  EXPECT_EQ(container_status(images()->state_root, "l-v1")->state, "frozen");
+  ASSERT_TRUE(freeze_container(images()->state_root, "l-v1", false).ok());
+  EXPECT_EQ(sh("cat " + freezer + "/freezer.state"), "THAWED\n");
+  ASSERT_TRUE(stop_container(images()->state_root, "l-v1", 5000).ok());
+  int st = 0;
+  ::waitpid(launcher, &st, 0);
+  EXPECT_EQ(WEXITSTATUS(st), 143) << sh("cat " + out);
+  EXPECT_EQ(leftovers("l-v1"), std::vector<std::string>{});
 }
 
 TEST(Lifecycle, OneInstanceAtATimeAndFreezerPolicy) {

@@ -68,9 +68,10 @@ struct VerifiedImage {
 };
 
 // Wiring point: verifier::verify_image(path, keyring, Mode::kVerity) →
-// ImageInfo{squashfs_offset, squashfs_size, policy bytes} → the policy reader →
-// VerifiedImage. Refusals (unsigned, tampered, revoked, rollback, arch) happen
-// here, before anything is mounted.
+// ImageInfo{squashfs_offset, squashfs_size, policy bytes} →
+// policy::decode(std::span(bytes)) → VerifiedImage. Refusals (unsigned,
+// tampered, revoked, rollback, arch/compat via check_installable) happen here,
+// before anything is mounted.
 Result<VerifiedImage> verify(const std::string& path) {
   return failure(path + ": image verification is not part of this build yet");
 }
@@ -82,6 +83,15 @@ int run_verified(const VerifiedImage& image, const Args& a) {
   o.state_root = a.state_root;
   o.cgroup_parent = a.cgroup_parent;
   o.stop_timeout_ms = a.stop_timeout_ms;
+  // Network wiring point (NetMode::kInterfaces): keep the network component's
+  // setup alive for the container's lifetime, e.g.
+  //   std::optional<network::NetworkSetup> net;
+  //   o.network_setup = [&](const policy::Policy& p, int pid) -> Status {
+  //     auto s = network::setup_network_for_pid(p, pid);
+  //     if (!s.ok()) return std::move(s).error();
+  //     net.emplace(std::move(*s));
+  //     return {};
+  //   };
   auto r = launcher::run_container(image.policy, src, o);
   if (!r.ok()) return report(r.error(), "run");
   if (r->oom_killed)

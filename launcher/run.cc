@@ -140,6 +140,8 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   // 1. Refusals: nothing exists yet.
   NESTBOX_TRY(check_policy(p));
   if (o.preflight) NESTBOX_TRY(o.preflight(p));
+  if (p.net == policy::NetMode::kInterfaces && !o.network_setup)
+    return failure("policy " + p.name + " needs network interfaces, but this launcher has no network setup");
   NESTBOX_TRY(check_kernel(p, src));
   auto joins = open_joins(p, o.state_root);
   if (!joins.ok()) return std::move(joins).error();
@@ -172,7 +174,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
                   base ? base->path() : ""};
   plan.profile = profile_from(p);
   plan.cgroup = &cg.value();
-  plan.wait_for_go = p.net == policy::NetMode::kInterfaces && o.network_setup;
+  plan.wait_for_go = p.net == policy::NetMode::kInterfaces;
   plan.sync_fd = theirs.get();
   plan.joins = &joins.value();
 

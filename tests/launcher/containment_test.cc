@@ -200,6 +200,9 @@ TEST(Containment, NetworkHookRunsBeforeTheContainerContinues) {
   r = run(p, squashfs_source(), o);
   EXPECT_EQ(r.error, "network: no bridge br-lan");
   EXPECT_EQ(leftovers("c-net"), std::vector<std::string>{});
+  o.network_setup = nullptr;  // fail closed: never run without the network the policy asks for
+  r = run(p, squashfs_source(), o);
+  EXPECT_EQ(r.error, "policy c-net needs network interfaces, but this launcher has no network setup");
 }
 
 TEST(Containment, AbsentLsmIsSkippedWithANote) {

@@ -248,6 +248,56 @@ TEST(Lifecycle, PureCgroupV1HostFreezesWithTheFreezerController) {
   EXPECT_EQ(leftovers("l-v1"), std::vector<std::string>{});
 }
 
+TEST(Lifecycle, LimitsAreWrittenToTheCgroup) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("l-limits", {"/bin/probe", "sleep"});
+  p.cgroups.memory_max = 48 << 20;
+  p.cgroups.cpu_weight = 100;  // v2 default weight → v1 shares 2 + 99 * 262142 / 9999
+  p.cgroups.cpu_quota_us = 50000;
+  p.cgroups.cpu_period_us = 100000;
+  p.cgroups.pids_max = 33;
+  p.cgroups.cpuset_cpus = "0";
+  p.cgroups.io_weight = 500;  // → v1 blkio weight 10 + 499 * 990 / 9999
+  bool memsw = ::access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0;
+  if (memsw) p.cgroups.memory_swap_max = 16 << 20;
+  Background bg(p);
+  ASSERT_TRUE(bg.wait_for("sleeping\n")) << bg.output();
+  auto status = container_status(images()->state_root, "l-limits");
+  ASSERT_TRUE(status.ok());
+  auto file = [&](const std::string& controller, const std::string& name) {
+    for (const std::string& c : status->cgroups)
+      if (c.find("/" + controller + "/") != std::string::npos) return sh("cat " + c + "/" + name);
+    return std::string("no " + controller + " cgroup");
+  };
+  EXPECT_EQ(file("memory", "memory.limit_in_bytes"), std::to_string(48 << 20) + "\n");
+  if (memsw) {
+    EXPECT_EQ(file("memory", "memory.memsw.limit_in_bytes"), std::to_string(64 << 20) + "\n");
+  }
+  EXPECT_EQ(file("cpu", "cpu.shares"), "2597\n");
+  EXPECT_EQ(file("cpu", "cpu.cfs_quota_us"), "50000\n");
+  EXPECT_EQ(file("cpu", "cpu.cfs_period_us"), "100000\n");
+  EXPECT_EQ(file("pids", "pids.max"), "33\n");
+  EXPECT_EQ(file("cpuset", "cpuset.cpus"), "0\n");
+  std::string blkio = file("blkio", "blkio.weight");
+  if (blkio.empty()) blkio = file("blkio", "blkio.bfq.weight");
+  EXPECT_EQ(blkio, "59\n");
+  EXPECT_NE(file("cpuset", "cgroup.procs"), "");  // the container is in every one
+  ASSERT_TRUE(stop_container(images()->state_root, "l-limits", 5000).ok());
+  bg.finish();
+  EXPECT_EQ(leftovers("l-limits"), std::vector<std::string>{});
+}
+
+TEST(Lifecycle, LimitThatCannotBeAppliedIsRefused) {
+  NESTBOX_NEED_IMAGES();
+  if (::access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) != 0)
+    GTEST_SKIP() << "no cgroup v1 swap accounting here";
+  policy::Policy p = full_policy("l-swap", {"/bin/true"});
+  p.cgroups.memory_swap_max = 16 << 20;  // v1 can only cap memory + swap together
+  Outcome r = run(p, squashfs_source());
+  EXPECT_EQ(r.error, "cgroup: memory_swap_max needs memory_max on cgroup v1");
+  EXPECT_EQ(leftovers("l-swap"), std::vector<std::string>{});
+}
+
 TEST(Lifecycle, OneInstanceAtATimeAndFreezerPolicy) {
   NESTBOX_NEED_IMAGES();
   policy::Policy p = full_policy("l-once", {"/bin/probe", "sleep"});

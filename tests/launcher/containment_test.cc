@@ -30,6 +30,7 @@ TEST(Containment, SeesNoHostFilesOrMounts) {
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_NE(r.out.find("exists /work no\nexists /usr no\n"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find(images()->dir), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(images()->cache), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("/dev/loop"), std::string::npos);
   EXPECT_NE(r.out.find(" / squashfs ro,"), std::string::npos) << r.out;
 }

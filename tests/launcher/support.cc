@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -50,29 +51,58 @@ bool mksquashfs(const std::string& tree, const std::string& out) {
                    " -noappend -quiet -no-progress -all-root -noI -noD -noF -noX -processors 1 >/dev/null");
 }
 
+// The read-only images are cached between test processes (ctest runs each
+// test alone), keyed by the probe's and busybox's size and mtime.
+std::string cache_key() {
+  struct stat a, b;
+  if (::stat(NESTBOX_PROBE, &a) != 0 || ::stat("/bin/busybox", &b) != 0) return "";
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%llx-%llx-%llx-%llx", (unsigned long long)a.st_size,
+                (unsigned long long)a.st_mtim.tv_sec * 1000000000ull + a.st_mtim.tv_nsec,
+                (unsigned long long)b.st_size, (unsigned long long)b.st_mtim.tv_sec);
+  return buf;
+}
+
+bool build_cache(const std::string& dir) {
+  std::string tmp = dir + ".tmp-" + std::to_string(::getpid());
+  system_ok("rm -rf '" + tmp + "'");
+  bool ok = make_rootfs(tmp + "/tree", true, true) && mksquashfs(tmp + "/tree", tmp + "/rootfs.sqfs") &&
+            make_rootfs(tmp + "/basetree", true, false) && mksquashfs(tmp + "/basetree", tmp + "/base.sqfs") &&
+            make_rootfs(tmp + "/layertree", false, true) && mksquashfs(tmp + "/layertree", tmp + "/layer.sqfs");
+  auto sqfs = ok ? read_file(tmp + "/rootfs.sqfs") : Result<std::string>(failure("build"));
+  ok = ok && sqfs.ok() &&
+       write_file_atomic(tmp + "/windowed.img", std::string(4096, 'H') + *sqfs + std::string(4096, 'T')).ok();
+  if (ok && ::rename(tmp.c_str(), dir.c_str()) == 0) return true;
+  system_ok("rm -rf '" + tmp + "'");
+  return ::access((dir + "/windowed.img").c_str(), F_OK) == 0;  // another process won the race
+}
+
 Images* build() {
   if (::geteuid() != 0 || !system_ok("command -v mksquashfs >/dev/null") ||
       ::access(NESTBOX_PROBE, X_OK) != 0 || ::access("/bin/busybox", X_OK) != 0)
     return nullptr;
+  std::string key = cache_key();
+  std::string cache_root = "/var/cache/nestbox-test/launcher";
+  if (key.empty() || !system_ok("mkdir -p " + cache_root)) return nullptr;
+  std::string cache = cache_root + "/" + key;
+  if (::access((cache + "/windowed.img").c_str(), F_OK) != 0) {
+    system_ok("find " + cache_root + " -mindepth 1 -maxdepth 1 -mmin +60 -exec rm -rf {} +");  // stale keys
+    if (!build_cache(cache)) return nullptr;
+  }
   char tmpl[] = "/tmp/nestbox-launcher-test-XXXXXX";
   if (!::mkdtemp(tmpl)) return nullptr;
   auto* im = new Images;
   im->dir = tmpl;
-  im->tree = im->dir + "/tree";
-  im->squashfs = im->dir + "/rootfs.sqfs";
-  im->windowed = im->dir + "/windowed.img";
-  im->base = im->dir + "/base.sqfs";
-  im->layer = im->dir + "/layer.sqfs";
+  im->cache = cache;
+  im->tree = cache + "/tree";
+  im->squashfs = cache + "/rootfs.sqfs";
+  im->windowed = cache + "/windowed.img";
+  im->base = cache + "/base.sqfs";
+  im->layer = cache + "/layer.sqfs";
   im->state_root = im->dir + "/run";
-  if (!make_rootfs(im->tree, true, true) || !mksquashfs(im->tree, im->squashfs) ||
-      !make_rootfs(im->dir + "/basetree", true, false) || !mksquashfs(im->dir + "/basetree", im->base) ||
-      !make_rootfs(im->dir + "/layertree", false, true) || !mksquashfs(im->dir + "/layertree", im->layer))
-    return nullptr;
-  auto sqfs = read_file(im->squashfs);
-  if (!sqfs.ok()) return nullptr;
-  im->window_size = sqfs->size();
-  std::string windowed = std::string(4096, 'H') + *sqfs + std::string(4096, 'T');
-  if (!write_file_atomic(im->windowed, windowed).ok()) return nullptr;
+  struct stat st;
+  if (::stat(im->squashfs.c_str(), &st) != 0) return nullptr;
+  im->window_size = static_cast<uint64_t>(st.st_size);
   return im;
 }
 
@@ -142,9 +172,11 @@ std::vector<std::string> leftovers(const std::string& name) {
   auto mounts = read_file("/proc/self/mountinfo");
   std::istringstream lines(mounts.ok() ? *mounts : "");
   for (std::string line; std::getline(lines, line);)
-    if (line.find(im->dir) != std::string::npos) out.push_back("mount: " + line);
+    if (line.find(im->dir) != std::string::npos || line.find(im->cache) != std::string::npos)
+      out.push_back("mount: " + line);
   std::string loops = sh("cat /sys/block/loop*/loop/backing_file 2>/dev/null");
-  if (loops.find(im->dir) != std::string::npos) out.push_back("loop device: " + loops);
+  if (loops.find(im->dir) != std::string::npos || loops.find(im->cache) != std::string::npos)
+    out.push_back("loop device: " + loops);
   std::string cgroups = sh("find /sys/fs/cgroup -maxdepth 4 -type d -name 'nestbox-" + name + "'");
   if (!cgroups.empty()) out.push_back("cgroup: " + cgroups);
   if (::access((im->state_root + "/" + name).c_str(), F_OK) == 0) out.push_back("state dir");

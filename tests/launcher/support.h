@@ -15,7 +15,8 @@
 namespace nestbox::launcher::testing {
 
 struct Images {
-  std::string dir;       // everything lives below this
+  std::string dir;       // this process's scratch directory (removed at exit)
+  std::string cache;     // the read-only images, shared between test processes
   std::string tree;      // rootfs directory
   std::string squashfs;  // the rootfs as squashfs
   std::string windowed;  // 4096 bytes, the squashfs, 4096 bytes
@@ -24,7 +25,8 @@ struct Images {
   std::string state_root;
 };
 
-// Built once per test binary (root and mksquashfs required: otherwise skip).
+// Built once (cached in /var/cache/nestbox-test/launcher); root and mksquashfs
+// required, otherwise tests skip.
 const Images* images();
 // GTEST_SKIP()s the calling test if images() is null.
 #define NESTBOX_NEED_IMAGES()                                          \

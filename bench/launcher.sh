@@ -8,10 +8,12 @@
 #   floor     unshare -mpiu --fork chroot ROOT /bin/true
 # All three run side by side in one hyperfine run, inside a private mount
 # namespace without the cgroup2 mount (crun on this hybrid host needs that).
-# Usage: bench/launcher.sh BUILD_DIR [RUNS]   (root; hyperfine, crun, mksquashfs)
+# Usage: bench/launcher.sh BUILD_DIR [RUNS [COMPRESSOR]]   (root; hyperfine, crun,
+# mksquashfs; COMPRESSOR: mksquashfs -comp, default gzip)
 set -euo pipefail
-build=$(realpath "${1:?usage: launcher.sh BUILD_DIR [RUNS]}")
+build=$(realpath "${1:?usage: launcher.sh BUILD_DIR [RUNS [COMPRESSOR]]}")
 runs=${2:-200}
+comp=${3:-gzip}
 bench_run=$build/tests/launcher/nestbox-bench-run
 gen_bpf=$build/tests/launcher/nestbox-gen-bpf
 launch=$build/launcher/nestbox-launch
@@ -24,7 +26,7 @@ mkdir -p "$root"/{bin,proc,sys,dev,tmp,etc}
 cp "$(command -v busybox)" "$root/bin/busybox"
 ln -s busybox "$root/bin/true"
 ln -s busybox "$root/bin/sh"
-mksquashfs "$root" "$work/rootfs.sqfs" -noappend -quiet -no-progress -all-root >/dev/null
+mksquashfs "$root" "$work/rootfs.sqfs" -noappend -quiet -no-progress -all-root -comp "$comp" >/dev/null
 "$gen_bpf" >"$work/seccomp.bpf"
 
 own_memcg=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' /proc/self/cgroup)

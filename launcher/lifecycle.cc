@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -160,6 +161,8 @@ Result<int> exec_in_container(const std::string& root, const std::string& name,
     go_w.reset();
     char c;
     if (::read(go_r.get(), &c, 1) != 1) ::_exit(126);
+    // Not dumpable: the container's processes cannot ptrace this host-side helper.
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     int fds[3] = {req.stdin_fd, req.stdout_fd, req.stderr_fd};
     for (int i = 0; i < 3; ++i)
       if (fds[i] >= 0) ::dup2(fds[i], i);

@@ -47,7 +47,10 @@ bool parse(int argc, char** argv, Args& a) {
     } else if (s == "--cgroup-parent") {
       if (!value(a.cgroup_parent)) return false;
     } else if (s == "--stop-timeout") {
-      if (!value(v)) return false;
+      if (!value(v) || v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
+        std::fprintf(stderr, "nestbox-launch: --stop-timeout needs milliseconds (digits)\n");
+        return false;
+      }
       a.stop_timeout_ms = std::atoi(v.c_str());
     } else if (s.rfind("--", 0) == 0) {
       std::fprintf(stderr, "nestbox-launch %s: unknown option '%s'\n", argv[0], s.c_str());

@@ -31,6 +31,11 @@ TEST(Footprint, CommandTable) {
     EXPECT_NE(help.find(std::string("  ") + c + " "), std::string::npos) << c;
   EXPECT_EQ(sh(std::string(NESTBOX_LAUNCH) + " bogus 2>&1 >/dev/null | head -1"),
             "nestbox-launch: unknown command 'bogus'\n");
+  std::string bad = sh(std::string(NESTBOX_LAUNCH) + " stop x --stop-timeout 5s 2>&1; echo $?");
+  EXPECT_EQ(bad.rfind("nestbox-launch: --stop-timeout needs milliseconds (digits)\nusage:", 0), 0u) << bad;
+  EXPECT_EQ(bad.substr(bad.size() - 2), "2\n");
+  EXPECT_EQ(sh(std::string(NESTBOX_LAUNCH) + " run 2>&1; echo $?"),
+            "nestbox-launch run: usage: run IMAGE\n2\n");
 }
 
 }  // namespace

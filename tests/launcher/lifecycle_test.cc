@@ -145,6 +145,28 @@ TEST(Lifecycle, StopOfAFrozenContainerKillsIt) {
   EXPECT_EQ(leftovers("l-frozen"), std::vector<std::string>{});
 }
 
+TEST(Lifecycle, KilledLauncherTakesTheContainerWithItAndTheNextLaunchRecovers) {
+  NESTBOX_NEED_IMAGES();
+  {
+    Background bg(full_policy("l-killed", {"/bin/probe", "sleep"}));
+    ASSERT_TRUE(bg.wait_for("sleeping\n")) << bg.output();
+  }  // SIGKILL to the launcher: no cleanup code of its own runs
+  // The container dies with it (parent-death signal), and with it its mount
+  // namespace and loop device; only the empty cgroup and state dir remain.
+  std::vector<std::string> left;
+  for (int i = 0; i < 200; ++i, ::usleep(10000)) {
+    left = leftovers("l-killed");
+    bool only_dirs = true;
+    for (const std::string& l : left) only_dirs &= l.rfind("cgroup", 0) == 0 || l == "state dir";
+    if (only_dirs) break;
+  }
+  for (const std::string& l : left) EXPECT_TRUE(l.rfind("cgroup", 0) == 0 || l == "state dir") << l;
+  EXPECT_FALSE(container_status(images()->state_root, "l-killed").ok());  // not running
+  Outcome r = run(full_policy("l-killed", {"/bin/true"}), squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(leftovers("l-killed"), std::vector<std::string>{});
+}
+
 TEST(Lifecycle, ExecJoinsEveryNamespaceWithTheSameRestrictions) {
   NESTBOX_NEED_IMAGES();
   policy::Policy p = full_policy("l-exec", {"/bin/probe", "sleep"});

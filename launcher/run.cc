@@ -178,8 +178,15 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   plan.sync_fd = theirs.get();
   plan.joins = &joins.value();
 
-  // 3. The container's first process, in its new namespaces.
+  // From here on SIGTERM (`stop`) is handled by supervise(), never fatal.
   SignalBlock block;
+  // What stop/status/exec need, known before the container exists.
+  NESTBOX_TRY(state->write("pid", std::to_string(::getpid()) + "\n"));
+  NESTBOX_TRY(state->write("cgroups", cg->describe()));
+  NESTBOX_TRY(state->write("freezer", p.cgroups.freezer ? "1\n" : "0\n"));
+  NESTBOX_TRY(state->write("exec", serialize(plan.profile)));
+
+  // 3. The container's first process, in its new namespaces.
   pid_t pid = clone_child(clone_flags(p));
   if (pid < 0) return sys_error("clone");
   if (pid == 0) {
@@ -197,12 +204,8 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   image.reset();  // the mounts hold the loop devices now (autoclear)
   base.reset();
 
-  // 4. Running: record the state for stop/status/exec, then supervise.
-  NESTBOX_TRY(state->write("pid", std::to_string(::getpid()) + "\n"));
+  // 4. Running: the init pid and namespace links complete the state, then supervise.
   NESTBOX_TRY(state->write("init", std::to_string(pid) + "\n"));
-  NESTBOX_TRY(state->write("cgroups", cg->describe()));
-  NESTBOX_TRY(state->write("freezer", p.cgroups.freezer ? "1\n" : "0\n"));
-  NESTBOX_TRY(state->write("exec", serialize(plan.profile)));
   NESTBOX_TRY(state->link_namespaces(pid));
   RunResult result = supervise(child, *cg, block, o);
   result.oom_killed = cg->oom_killed();

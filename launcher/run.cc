@@ -52,12 +52,10 @@ class SignalBlock {
     ::sigprocmask(SIG_BLOCK, &set_, &old_);
   }
   ~SignalBlock() {
-    // Drop what arrived for us (SIGCHLD of the container) before unblocking.
+    // Drop what arrived for this launch (the container's SIGCHLD, a stop
+    // request during a failed setup) before unblocking: it is over.
     timespec zero{0, 0};
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    while (::sigtimedwait(&chld, nullptr, &zero) > 0) {
+    while (::sigtimedwait(&set_, nullptr, &zero) > 0) {
     }
     ::sigprocmask(SIG_SETMASK, &old_, nullptr);
   }

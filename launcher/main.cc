@@ -86,6 +86,11 @@ int run_verified(const VerifiedImage& image, const Args& a) {
   o.state_root = a.state_root;
   o.cgroup_parent = a.cgroup_parent;
   o.stop_timeout_ms = a.stop_timeout_ms;
+  // Kernel-feature wiring point: o.preflight = [](const policy::Policy& p) {
+  //   unmet = kernel_check::unmet_features(kernel_check::probe_running_kernel(),
+  //                                        p.required_features);
+  //   → failure naming each unmet feature and its CONFIG_ symbol, or ok };
+  // (the launcher's own check_kernel() covers what it can see itself).
   // Network wiring point (NetMode::kInterfaces): keep the network component's
   // setup alive for the container's lifetime, e.g.
   //   std::optional<network::NetworkSetup> net;

@@ -34,6 +34,11 @@ Status check_policy(const policy::Policy& p) {
     return bad_input("policy " + p.name + ": joining a pid namespace needs joining its mount namespace");
   if (!p.uid_map.empty() != !p.gid_map.empty())
     return bad_input("policy " + p.name + ": user namespace needs both uid_map and gid_map");
+  for (const std::string& e : p.process.env)
+    if (e.find('=') == std::string::npos || e.find('\n') != std::string::npos)
+      return bad_input("policy " + p.name + ": environment entry '" + e + "' is not KEY=value on one line");
+  if (p.process.cwd.find('\n') != std::string::npos)
+    return bad_input("policy " + p.name + ": cwd contains a newline");
   for (const policy::Mount& m : p.mounts)
     if (m.target.empty() || m.target[0] != '/')
       return bad_input("policy " + p.name + ": mount target '" + m.target + "' is not absolute");

@@ -83,6 +83,10 @@ TEST(PolicyChecks, NamesTheProblem) {
   EXPECT_EQ(check_policy(p).error().message,
             "policy ok: joining a pid namespace needs joining its mount namespace");
   p.namespaces[policy::kNsPid] = {};
+  p.process.env = {"A=1\nB=2"};
+  EXPECT_EQ(check_policy(p).error().message,
+            "policy ok: environment entry 'A=1\nB=2' is not KEY=value on one line");
+  p.process.env = {"PATH=/bin"};
   p.uid_map = {{0, 100000, 1}};
   EXPECT_EQ(check_policy(p).error().message, "policy ok: user namespace needs both uid_map and gid_map");
 }

@@ -89,7 +89,11 @@ void container_main(const ChildPlan& plan) {
   pid_t main = spawn(plan, p.process.argv);
   if (main < 0) fail(plan, sys_error("fork main process"));
   // The init keeps no descriptor of the launcher's (loop devices, state lock).
+#ifdef SYS_close_range
   ::syscall(SYS_close_range, 3, ~0U, 0);
+#else
+  for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+#endif
   ::prctl(PR_SET_NAME, "nestbox-init", 0, 0, 0);
   ::_exit(run_init(main));
 }

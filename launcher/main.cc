@@ -2,30 +2,195 @@
 // libcrypto (checked by launcher/CMakeLists.txt and tests/launcher). Reads only
 // signed images and their baked policy: no TOML, JSON or archive parser here.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
+
+#include "launcher/launcher.h"
+#include "launcher/lifecycle.h"
 
 namespace {
+
+using namespace nestbox;
+
+// Global options, accepted before or after the command's operands.
+struct Args {
+  std::vector<std::string> operands;
+  std::string state_root = "/run/nestbox";
+  std::string cgroup_parent;
+  int stop_timeout_ms = 10000;
+  bool json = false;
+};
+
+int report(const Error& e, const char* command) {
+  std::fprintf(stderr, "nestbox-launch %s: %s\n", command, e.message.c_str());
+  return static_cast<int>(e.kind);
+}
+
+// Parses options up to "--" (the rest are operands verbatim, for exec).
+bool parse(int argc, char** argv, Args& a) {
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (s == "--") {
+      for (++i; i < argc; ++i) a.operands.push_back(argv[i]);
+    } else if (s == "--json") {
+      a.json = true;
+    } else if (s == "--state-dir") {
+      if (!value(a.state_root)) return false;
+    } else if (s == "--cgroup-parent") {
+      if (!value(a.cgroup_parent)) return false;
+    } else if (s == "--stop-timeout") {
+      if (!value(v) || v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
+        std::fprintf(stderr, "nestbox-launch: --stop-timeout needs milliseconds (digits)\n");
+        return false;
+      }
+      a.stop_timeout_ms = std::atoi(v.c_str());
+    } else if (s.rfind("--", 0) == 0) {
+      std::fprintf(stderr, "nestbox-launch %s: unknown option '%s'\n", argv[0], s.c_str());
+      return false;
+    } else {
+      a.operands.push_back(s);
+    }
+  }
+  return true;
+}
+
+// What the verifier hands to the launcher: a verified image's squashfs window
+// and its decoded policy.
+struct VerifiedImage {
+  std::string path;
+  uint64_t squashfs_offset = 0, squashfs_size = 0;
+  policy::Policy policy;
+};
+
+// Wiring point: verifier::verify_image(path, keyring, Mode::kVerity) →
+// ImageInfo{squashfs_offset, squashfs_size, policy bytes} →
+// policy::decode(std::span(bytes)) → VerifiedImage. Refusals (unsigned,
+// tampered, revoked, rollback, arch/compat via check_installable) happen here,
+// before anything is mounted.
+Result<VerifiedImage> verify(const std::string& path) {
+  return failure(path + ": image verification is not part of this build yet");
+}
+
+int run_verified(const VerifiedImage& image, const Args& a) {
+  launcher::RootfsSource src;
+  src.image = {image.path, image.squashfs_offset, image.squashfs_size};
+  launcher::Options o;
+  o.state_root = a.state_root;
+  o.cgroup_parent = a.cgroup_parent;
+  o.stop_timeout_ms = a.stop_timeout_ms;
+  // Kernel-feature wiring point: o.preflight = [](const policy::Policy& p) {
+  //   unmet = kernel_check::unmet_features(kernel_check::probe_running_kernel(),
+  //                                        p.required_features);
+  //   → failure naming each unmet feature and its CONFIG_ symbol, or ok };
+  // (the launcher's own check_kernel() covers what it can see itself).
+  // Network wiring point (NetMode::kInterfaces): keep the network component's
+  // setup alive for the container's lifetime, e.g.
+  //   std::optional<network::NetworkSetup> net;
+  //   o.network_setup = [&](const policy::Policy& p, int pid) -> Status {
+  //     auto s = network::setup_network_for_pid(p, pid);
+  //     if (!s.ok()) return std::move(s).error();
+  //     net.emplace(std::move(*s));
+  //     return {};
+  //   };
+  auto r = launcher::run_container(image.policy, src, o);
+  if (!r.ok()) return report(r.error(), "run");
+  if (r->oom_killed)
+    std::fprintf(stderr, "nestbox-launch run: %s: out of memory, a process was killed\n",
+                 image.policy.name.c_str());
+  return r->exit_code;
+}
+
+int cmd_run(const Args& a) {
+  if (a.operands.size() != 1) return report(bad_input("usage: run IMAGE"), "run");
+  auto image = verify(a.operands[0]);
+  if (!image.ok()) return report(image.error(), "run");
+  return run_verified(*image, a);
+}
+
+int cmd_stop(const Args& a) {
+  if (a.operands.size() != 1) return report(bad_input("usage: stop NAME"), "stop");
+  Status s = launcher::stop_container(a.state_root, a.operands[0], a.stop_timeout_ms + 5000);
+  return s.ok() ? 0 : report(s.error(), "stop");
+}
+
+int freeze(const Args& a, bool frozen, const char* name) {
+  if (a.operands.size() != 1) return report(bad_input(std::string("usage: ") + name + " NAME"), name);
+  Status s = launcher::freeze_container(a.state_root, a.operands[0], frozen);
+  return s.ok() ? 0 : report(s.error(), name);
+}
+int cmd_freeze(const Args& a) { return freeze(a, true, "freeze"); }
+int cmd_thaw(const Args& a) { return freeze(a, false, "thaw"); }
+
+void print_text(const launcher::ContainerStatus& s) {
+  std::printf("%-20s %-8s %d\n", s.name.c_str(), s.state.c_str(), s.init_pid);
+}
+
+int cmd_status(const Args& a) {
+  if (a.operands.size() != 1) return report(bad_input("usage: status NAME"), "status");
+  auto s = launcher::container_status(a.state_root, a.operands[0]);
+  if (!s.ok()) return report(s.error(), "status");
+  if (a.json)
+    std::puts(launcher::to_json(*s).c_str());
+  else
+    print_text(*s);
+  return 0;
+}
+
+int cmd_list(const Args& a) {
+  auto list = launcher::list_containers(a.state_root);
+  if (!list.ok()) return report(list.error(), "list");
+  if (a.json) {
+    std::puts(launcher::to_json(*list).c_str());
+  } else {
+    for (const auto& s : *list) print_text(s);
+  }
+  return 0;
+}
+
+int cmd_exec(const Args& a) {
+  if (a.operands.size() < 2) return report(bad_input("usage: exec NAME [--] COMMAND..."), "exec");
+  launcher::ExecRequest req;
+  req.argv.assign(a.operands.begin() + 1, a.operands.end());
+  auto r = launcher::exec_in_container(a.state_root, a.operands[0], req);
+  return r.ok() ? *r : report(r.error(), "exec");
+}
+
+int not_yet(const Args&) {
+  std::fprintf(stderr, "nestbox-launch: not implemented in this build\n");
+  return 1;
+}
 
 struct Command {
   const char* name;
   const char* summary;
-  int (*run)(int argc, char** argv);
+  int (*run)(const Args& args);
 };
 
-int not_yet(int, char** argv) {
-  std::fprintf(stderr, "nestbox-launch %s: not implemented in this build\n", argv[0]);
-  return 1;
-}
-
 const Command kCommands[] = {
-    {"run", "Verify and run a container in the foreground", not_yet},
+    {"run", "Verify and run a container in the foreground (IMAGE)", cmd_run},
+    {"stop", "Stop a running container gracefully (NAME)", cmd_stop},
+    {"freeze", "Freeze every process of a container (NAME)", cmd_freeze},
+    {"thaw", "Thaw a frozen container (NAME)", cmd_thaw},
+    {"status", "Show one container's state (NAME) [--json]", cmd_status},
+    {"list", "List running containers [--json]", cmd_list},
+    {"exec", "Run a command inside a running container (NAME -- COMMAND...)", cmd_exec},
     {"install", "Verify an image and install it into the container store", not_yet},
     {"boot", "Verify and start every enabled container", not_yet},
     {"check", "Report which container facilities the running kernel has", not_yet},
 };
 
 int usage(FILE* out) {
-  std::fprintf(out, "usage: nestbox-launch <command> [args]\n\ncommands:\n");
+  std::fprintf(out,
+               "usage: nestbox-launch <command> [args] [--state-dir DIR] [--cgroup-parent PATH]\n"
+               "                      [--stop-timeout MS] [--json]\n\ncommands:\n");
   for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
   return out == stdout ? 0 : 2;
 }
@@ -39,8 +204,12 @@ int main(int argc, char** argv) {
     std::puts("nestbox-launch 0.1.0");
     return 0;
   }
-  for (const Command& c : kCommands)
-    if (!std::strcmp(argv[1], c.name)) return c.run(argc - 1, argv + 1);
+  for (const Command& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) != 0) continue;
+    Args args;
+    if (!parse(argc - 1, argv + 1, args)) return usage(stderr);
+    return c.run(args);
+  }
   std::fprintf(stderr, "nestbox-launch: unknown command '%s'\n", argv[1]);
   return usage(stderr);
 }

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Launcher benchmark: start-to-exit of /bin/true in a fully isolated container.
+#   nestbox   squashfs image → loop mount, all namespaces (userns 0→100000),
+#             cgroup (memory + pids), no caps, no_new_privs, precompiled seccomp
+#   nestbox-tree  the same, from the unpacked tree (`tree` strategy, bind read-only)
+#   crun      the same rootfs unpacked as an OCI bundle, same namespaces,
+#             mounts, limits and seccomp rule (crun compiles it at start)
+#   floor     unshare -mpiu --fork chroot ROOT /bin/true
+# All three run side by side in one hyperfine run, inside a private mount
+# namespace without the cgroup2 mount (crun on this hybrid host needs that).
+# Usage: bench/launcher.sh BUILD_DIR [RUNS [COMPRESSOR]]   (root; hyperfine, crun,
+# mksquashfs; COMPRESSOR: mksquashfs -comp, default gzip)
+set -euo pipefail
+build=$(realpath "${1:?usage: launcher.sh BUILD_DIR [RUNS [COMPRESSOR]]}")
+runs=${2:-200}
+comp=${3:-gzip}
+bench_run=$build/tests/launcher/nestbox-bench-run
+gen_bpf=$build/tests/launcher/nestbox-gen-bpf
+launch=$build/launcher/nestbox-launch
+for t in hyperfine crun mksquashfs busybox; do command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }; done
+
+work=$(mktemp -d /tmp/nestbox-bench-launcher-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+root=$work/bundle/rootfs
+mkdir -p "$root"/{bin,proc,sys,dev,tmp,etc}
+cp "$(command -v busybox)" "$root/bin/busybox"
+ln -s busybox "$root/bin/true"
+ln -s busybox "$root/bin/sh"
+mksquashfs "$root" "$work/rootfs.sqfs" -noappend -quiet -no-progress -all-root -comp "$comp" >/dev/null
+"$gen_bpf" >"$work/seccomp.bpf"
+
+own_memcg=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' /proc/self/cgroup)
+cat >"$work/bundle/config.json" <<JSON
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false,
+    "user": {"uid": 0, "gid": 0},
+    "args": ["/bin/true"],
+    "env": ["PATH=/bin"],
+    "cwd": "/",
+    "capabilities": {"bounding": [], "effective": [], "inheritable": [], "permitted": [], "ambient": []},
+    "noNewPrivileges": true
+  },
+  "root": {"path": "rootfs", "readonly": true},
+  "hostname": "bench",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=64k"]},
+    {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+    {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+    {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "noexec", "nodev", "size=1m"]}
+  ],
+  "linux": {
+    "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+    "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"},
+                   {"type": "mount"}, {"type": "user"}, {"type": "cgroup"}],
+    "cgroupsPath": "$own_memcg/nestbox-bench-crun",
+    "resources": {"memory": {"limit": 67108864}, "pids": {"limit": 64}},
+    "seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+                "syscalls": [{"names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]},
+    "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list"],
+    "readonlyPaths": ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"]
+  }
+}
+JSON
+
+nestbox_cmd="$bench_run $work/rootfs.sqfs $work/seccomp.bpf /run/nestbox-bench -- /bin/true"
+tree_cmd="$bench_run $root $work/seccomp.bpf /run/nestbox-bench -- /bin/true"
+crun_cmd="crun --root $work/crun-state run --bundle $work/bundle nestbox-bench-crun"
+floor_cmd="unshare -mpiu --fork chroot $root /bin/true"
+
+unshare -m --propagation private bash -euo pipefail -c "
+  umount /sys/fs/cgroup/unified 2>/dev/null || true
+  $nestbox_cmd && $tree_cmd && $crun_cmd && $floor_cmd   # each must work before timing
+  hyperfine -N --warmup 10 --runs $runs --export-json $work/result.json \
+    -n nestbox '$nestbox_cmd' -n nestbox-tree '$tree_cmd' -n crun '$crun_cmd' -n floor '$floor_cmd' >&2
+  /usr/bin/time -f '%M' $nestbox_cmd 2>$work/rss-nestbox
+  /usr/bin/time -f '%M' $crun_cmd 2>$work/rss-crun
+"
+python3 - "$work/result.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+wall = {k: r[k]["mean"] * 1000 for k in r}
+sd = {k: r[k]["stddev"] * 1000 for k in r}
+cpu = {k: (r[k]["user"] + r[k]["system"]) * 1000 for k in r}
+for k in ("nestbox", "nestbox-tree", "crun", "floor"):
+    print(f"{k:13} wall {wall[k]:6.1f} ms ± {sd[k]:5.1f}   CPU (user+sys) {cpu[k]:5.1f} ms")
+for k in ("nestbox", "nestbox-tree", "floor"):
+    print(f"{k}/crun: wall {wall[k] / wall['crun']:.2f}x, CPU {cpu[k] / cpu['crun']:.2f}x")
+PY
+echo "peak RSS (KiB, max of the launcher and its container processes): nestbox $(cat "$work/rss-nestbox"), crun $(cat "$work/rss-crun")"
+strip -o "$work/nestbox-launch.stripped" "$launch"
+echo "nestbox-launch stripped: $(stat -c %s "$work/nestbox-launch.stripped") bytes"

@@ -1,0 +1,331 @@
+#include "launcher/cgroups.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "util/fd.h"
+#include "util/file_io.h"
+
+namespace nestbox::launcher {
+namespace {
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (true) {
+    size_t j = s.find(sep, i);
+    out.push_back(s.substr(i, j == std::string::npos ? std::string::npos : j - i));
+    if (j == std::string::npos) return out;
+    i = j + 1;
+  }
+}
+
+bool has(const std::string& list, const std::string& item, char sep = ',') {
+  for (const std::string& s : split(list, sep))
+    if (s == item) return true;
+  return false;
+}
+
+struct Hierarchy {
+  bool v2 = false;
+  std::string controllers;  // v1 controller list ("memory"); v2: available controllers
+  std::string mount;        // mount point
+  std::string own;          // this process's cgroup path in it
+};
+
+// The hierarchies this process belongs to, with their mount points.
+std::vector<Hierarchy> discover() {
+  std::vector<Hierarchy> out;
+  auto self = read_file("/proc/self/cgroup");
+  auto info = read_file("/proc/self/mountinfo");
+  if (!self.ok() || !info.ok()) return out;
+  for (const std::string& line : split(*self, '\n')) {
+    std::vector<std::string> f = split(line, ':');
+    if (f.size() < 3 || (f[1].empty() && f[0] != "0") || f[1].rfind("name=", 0) == 0) continue;
+    Hierarchy h;
+    h.v2 = f[1].empty();
+    h.controllers = f[1];
+    h.own = line.substr(f[0].size() + f[1].size() + 2);
+    for (const std::string& m : split(*info, '\n')) {
+      size_t dash = m.find(" - ");
+      if (dash == std::string::npos) continue;
+      std::vector<std::string> left = split(m.substr(0, dash), ' ');
+      std::vector<std::string> right = split(m.substr(dash + 3), ' ');
+      if (left.size() < 5 || right.size() < 3) continue;
+      bool match = h.v2 ? right[0] == "cgroup2"
+                        : right[0] == "cgroup" && has(right[2], split(h.controllers, ',')[0]);
+      if (match) h.mount = left[4];
+    }
+    if (h.mount.empty()) continue;
+    if (h.v2) {
+      auto c = read_file(h.mount + h.own + "/cgroup.controllers");
+      h.controllers = c.ok() ? *c : "";
+      while (!h.controllers.empty() && h.controllers.back() == '\n') h.controllers.pop_back();
+    }
+    out.push_back(h);
+  }
+  return out;
+}
+
+Status write_to(const std::string& path, const std::string& value) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return sys_error("open " + path);
+  if (::write(fd.get(), value.data(), value.size()) < 0)
+    return sys_error("write '" + value + "' to " + path);
+  return {};
+}
+
+std::string trimmed(const std::string& path) {
+  auto r = read_file(path);
+  if (!r.ok()) return "";
+  std::string s = *r;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+uint64_t stat_value(const std::string& path, const std::string& key) {
+  auto r = read_file(path);
+  if (!r.ok()) return 0;
+  for (const std::string& line : split(*r, '\n'))
+    if (line.rfind(key + " ", 0) == 0) return std::strtoull(line.c_str() + key.size() + 1, nullptr, 10);
+  return 0;
+}
+
+void sleep_ms(int ms) {
+  timespec ts{ms / 1000, (ms % 1000) * 1000000L};
+  ::nanosleep(&ts, nullptr);
+}
+
+Status make_dirs(const std::string& path) {
+  for (size_t i = 1; i <= path.size(); ++i)
+    if ((i == path.size() || path[i] == '/') && ::mkdir(path.substr(0, i).c_str(), 0755) != 0 &&
+        errno != EEXIST)
+      return sys_error("create cgroup " + path.substr(0, i));
+  return {};
+}
+
+struct Need {
+  const char* v2;
+  const char* v1;
+};
+
+// v2 weight (1..10000) → v1 cpu.shares (2..262144), as crun converts it.
+uint64_t shares(uint32_t w) { return 2 + ((uint64_t(w) - 1) * 262142) / 9999; }
+uint64_t blkio_weight(uint32_t w) { return 10 + ((uint64_t(w) - 1) * 990) / 9999; }
+
+// Limits of the controllers the v2 hierarchy has (`on`); the rest go to v1.
+Status apply_v2(const std::string& d, policy::Cgroups l, const std::string& on) {
+  auto has_v2 = [&](const char* c) { return has(on, c, ' '); };
+  if (!has_v2("memory")) l.memory_max = l.memory_swap_max = 0;
+  if (!has_v2("cpu")) l.cpu_weight = 0, l.cpu_quota_us = 0;
+  if (!has_v2("pids")) l.pids_max = 0;
+  if (!has_v2("io")) l.io_weight = 0;
+  if (!has_v2("cpuset")) l.cpuset_cpus.clear(), l.cpuset_mems.clear();
+  if (l.memory_max) NESTBOX_TRY(write_to(d + "/memory.max", std::to_string(l.memory_max)));
+  if (l.memory_swap_max)
+    NESTBOX_TRY(write_to(d + "/memory.swap.max", std::to_string(l.memory_swap_max)));
+  if (l.cpu_weight) NESTBOX_TRY(write_to(d + "/cpu.weight", std::to_string(l.cpu_weight)));
+  if (l.cpu_quota_us)
+    NESTBOX_TRY(write_to(d + "/cpu.max", std::to_string(l.cpu_quota_us) + " " +
+                                             std::to_string(l.cpu_period_us)));
+  if (l.pids_max) NESTBOX_TRY(write_to(d + "/pids.max", std::to_string(l.pids_max)));
+  if (l.io_weight) NESTBOX_TRY(write_to(d + "/io.weight", "default " + std::to_string(l.io_weight)));
+  if (!l.cpuset_cpus.empty()) NESTBOX_TRY(write_to(d + "/cpuset.cpus", l.cpuset_cpus));
+  if (!l.cpuset_mems.empty()) NESTBOX_TRY(write_to(d + "/cpuset.mems", l.cpuset_mems));
+  return {};
+}
+
+Status apply_v1(const std::string& d, const std::string& ctrl, const std::string& parent,
+                const policy::Cgroups& l) {
+  if (ctrl == "memory") {
+    if (l.memory_max)
+      NESTBOX_TRY(write_to(d + "/memory.limit_in_bytes", std::to_string(l.memory_max)));
+    if (l.memory_swap_max) {
+      if (!l.memory_max) return bad_input("memory_swap_max needs memory_max on cgroup v1");
+      NESTBOX_TRY(write_to(d + "/memory.memsw.limit_in_bytes",
+                           std::to_string(l.memory_max + l.memory_swap_max)));
+    }
+  } else if (ctrl == "cpu") {
+    if (l.cpu_weight) NESTBOX_TRY(write_to(d + "/cpu.shares", std::to_string(shares(l.cpu_weight))));
+    if (l.cpu_quota_us) {
+      NESTBOX_TRY(write_to(d + "/cpu.cfs_period_us", std::to_string(l.cpu_period_us)));
+      NESTBOX_TRY(write_to(d + "/cpu.cfs_quota_us", std::to_string(l.cpu_quota_us)));
+    }
+  } else if (ctrl == "pids") {
+    if (l.pids_max) NESTBOX_TRY(write_to(d + "/pids.max", std::to_string(l.pids_max)));
+  } else if (ctrl == "blkio") {
+    std::string w = std::to_string(blkio_weight(l.io_weight));
+    if (write_to(d + "/blkio.weight", w).ok()) return {};
+    if (write_to(d + "/blkio.bfq.weight", w).ok()) return {};
+    return failure("io_weight: blkio.weight is not available (no CFQ/BFQ scheduler)");
+  } else if (ctrl == "cpuset") {
+    // A v1 cpuset accepts no task until both masks are set.
+    std::string cpus = l.cpuset_cpus.empty() ? trimmed(parent + "/cpuset.cpus") : l.cpuset_cpus;
+    std::string mems = l.cpuset_mems.empty() ? trimmed(parent + "/cpuset.mems") : l.cpuset_mems;
+    NESTBOX_TRY(write_to(d + "/cpuset.cpus", cpus));
+    NESTBOX_TRY(write_to(d + "/cpuset.mems", mems));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Cgroup> Cgroup::create(const std::string& name, const std::string& parent,
+                              const policy::Cgroups& l) {
+  std::vector<Hierarchy> hs = discover();
+  std::vector<Need> needs;
+  if (l.memory_max || l.memory_swap_max) needs.push_back({"memory", "memory"});
+  if (l.cpu_weight || l.cpu_quota_us) needs.push_back({"cpu", "cpu"});
+  if (l.pids_max) needs.push_back({"pids", "pids"});
+  if (l.io_weight) needs.push_back({"io", "blkio"});
+  if (!l.cpuset_cpus.empty() || !l.cpuset_mems.empty()) needs.push_back({"cpuset", "cpuset"});
+
+  const Hierarchy* v2 = nullptr;
+  for (const Hierarchy& h : hs)
+    if (h.v2) v2 = &h;
+  Cgroup cg({}, true);
+  auto make = [&](const Hierarchy& h, const std::string& ctrl) -> Result<std::string> {
+    // parent: "" = our own cgroup, "a/b" = beneath it, "/a/b" = from the root.
+    std::string base = h.mount + (parent.empty() || parent[0] != '/' ? h.own : "");
+    if (!parent.empty()) {
+      if (parent.find("..") != std::string::npos) return bad_input("cgroup parent '" + parent + "': '..'");
+      base += (base.back() == '/' || parent[0] == '/' ? "" : "/") + parent;
+      NESTBOX_TRY(make_dirs(base));
+    }
+    std::string dir = base + (base.back() == '/' ? "" : "/") + "nestbox-" + name;
+    ::rmdir(dir.c_str());  // a stale, empty one from a crashed launcher
+    if (::mkdir(dir.c_str(), 0755) != 0)
+      return sys_error("create cgroup " + dir + (errno == EEXIST ? " (container already running?)" : ""));
+    cg.dirs_.push_back({dir, h.v2, ctrl});
+    return base;
+  };
+  if (v2) {  // the unified hierarchy tracks, freezes and kills even on hybrid hosts
+    auto base = make(*v2, "");
+    if (!base.ok()) return std::move(base).error();
+    for (const Need& n : needs) {
+      if (!has(v2->controllers, n.v2, ' ')) continue;
+      NESTBOX_TRY(write_to(*base + "/cgroup.subtree_control", std::string("+") + n.v2));
+    }
+    NESTBOX_TRY(apply_v2(cg.dirs_.back().path, l, v2->controllers));
+  }
+  bool tracked = v2 != nullptr;
+  for (const Need& n : needs) {
+    if (v2 && has(v2->controllers, n.v2, ' ')) continue;
+    const Hierarchy* h = nullptr;
+    for (const Hierarchy& c : hs)
+      if (!c.v2 && has(c.controllers, n.v1)) h = &c;
+    if (!h) return failure(std::string("cgroup controller '") + n.v1 + "' is not available");
+    auto base = make(*h, n.v1);
+    if (!base.ok()) return std::move(base).error();
+    NESTBOX_TRY(apply_v1(cg.dirs_.back().path, n.v1, *base, l));
+    tracked = true;
+  }
+  auto add_v1 = [&](const char* ctrl) -> Status {
+    for (const CgroupDir& d : cg.dirs_)
+      if (d.controllers == ctrl) return {};
+    for (const Hierarchy& c : hs)
+      if (!c.v2 && has(c.controllers, ctrl)) {
+        auto base = make(c, ctrl);
+        if (!base.ok()) return std::move(base).error();
+        tracked = true;
+        break;
+      }
+    return {};
+  };
+  if (!v2 && l.freezer) NESTBOX_TRY(add_v1("freezer"));  // pure v1: freeze with the freezer
+  if (!tracked) NESTBOX_TRY(add_v1("pids"));             // and enumerate with pids
+  if (!tracked) return failure("no cgroup hierarchy found (is /sys/fs/cgroup mounted?)");
+  return cg;
+}
+
+Cgroup Cgroup::attach(std::vector<CgroupDir> dirs) { return Cgroup(std::move(dirs), false); }
+
+Cgroup::Cgroup(Cgroup&& o) noexcept : dirs_(std::move(o.dirs_)), owned_(std::exchange(o.owned_, false)) {}
+
+Cgroup::~Cgroup() {
+  if (owned_) remove();
+}
+
+Status Cgroup::add(pid_t pid) const {
+  for (const CgroupDir& d : dirs_) NESTBOX_TRY(write_to(d.path + "/cgroup.procs", std::to_string(pid)));
+  return {};
+}
+
+Status Cgroup::freeze(bool frozen) const {
+  for (const CgroupDir& d : dirs_) {
+    if (d.controllers == "freezer")
+      return write_to(d.path + "/freezer.state", frozen ? "FROZEN" : "THAWED");
+  }
+  for (const CgroupDir& d : dirs_)
+    if (d.v2) return write_to(d.path + "/cgroup.freeze", frozen ? "1" : "0");
+  return failure("the container has no freezer cgroup");
+}
+
+Result<bool> Cgroup::frozen() const {
+  for (const CgroupDir& d : dirs_)
+    if (d.controllers == "freezer") return trimmed(d.path + "/freezer.state") == "FROZEN";
+  for (const CgroupDir& d : dirs_)
+    if (d.v2) return trimmed(d.path + "/cgroup.freeze") == "1";
+  return failure("the container has no freezer cgroup");
+}
+
+bool Cgroup::empty() const {
+  for (const CgroupDir& d : dirs_)
+    if (!trimmed(d.path + "/cgroup.procs").empty()) return false;
+  return true;
+}
+
+void Cgroup::kill_all() const {
+  for (int round = 0; round < 50 && !empty(); ++round) {
+    for (const CgroupDir& d : dirs_)
+      if (d.v2 && write_to(d.path + "/cgroup.kill", "1").ok()) break;
+    (void)freeze(true);
+    for (const CgroupDir& d : dirs_)
+      for (const std::string& p : split(trimmed(d.path + "/cgroup.procs"), '\n'))
+        if (!p.empty()) ::kill(std::atoi(p.c_str()), SIGKILL);
+    (void)freeze(false);
+    sleep_ms(10);
+  }
+}
+
+bool Cgroup::oom_killed() const {
+  for (const CgroupDir& d : dirs_) {
+    if (d.v2 && stat_value(d.path + "/memory.events", "oom_kill")) return true;
+    if (d.controllers == "memory" && stat_value(d.path + "/memory.oom_control", "oom_kill"))
+      return true;
+  }
+  return false;
+}
+
+void Cgroup::remove() {
+  kill_all();
+  for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it)
+    for (int i = 0; i < 200 && ::rmdir(it->path.c_str()) != 0 && errno == EBUSY; ++i) sleep_ms(10);
+  dirs_.clear();
+}
+
+std::string Cgroup::describe() const {
+  std::string out;
+  for (const CgroupDir& d : dirs_)
+    out += (d.v2 ? "v2 - " : "v1 " + d.controllers + " ") + d.path + "\n";
+  return out;
+}
+
+std::vector<CgroupDir> Cgroup::parse(const std::string& text) {
+  std::vector<CgroupDir> out;
+  for (const std::string& line : split(text, '\n')) {
+    std::vector<std::string> f = split(line, ' ');
+    if (f.size() < 3) continue;
+    out.push_back({line.substr(f[0].size() + f[1].size() + 2), f[0] == "v2",
+                   f[1] == "-" ? "" : f[1]});
+  }
+  return out;
+}
+
+}  // namespace nestbox::launcher

@@ -1,0 +1,55 @@
+// The container's cgroup: one directory per hierarchy it needs (cgroup v2,
+// and the v1 hierarchies of hybrid hosts), created beneath the launcher's own
+// cgroup (or a configured parent) and removed by the destructor after every
+// process in it has been killed.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "policy/policy.h"
+#include "util/result.h"
+
+namespace nestbox::launcher {
+
+struct CgroupDir {
+  std::string path;        // /sys/fs/cgroup/<hierarchy>/<parent>/nestbox-<name>
+  bool v2 = false;
+  std::string controllers; // v1: "memory", "cpu,cpuacct", ...; v2: ""
+};
+
+class Cgroup {
+ public:
+  // Creates the directories and writes the limits. Fails closed when a limit
+  // cannot be applied (controller absent: names it).
+  static Result<Cgroup> create(const std::string& name, const std::string& parent,
+                               const policy::Cgroups& limits);
+  // Re-opens the cgroup of a running container from its recorded dirs (no ownership).
+  static Cgroup attach(std::vector<CgroupDir> dirs);
+
+  Cgroup(Cgroup&& other) noexcept;
+  Cgroup& operator=(Cgroup&&) = delete;
+  ~Cgroup();
+
+  Status add(pid_t pid) const;
+  Status freeze(bool frozen) const;
+  Result<bool> frozen() const;
+  // SIGKILLs every process (frozen first so none can fork away).
+  void kill_all() const;
+  bool oom_killed() const;  // the memory controller killed something
+  bool empty() const;
+  const std::vector<CgroupDir>& dirs() const { return dirs_; }
+  // Serialized dirs for the state directory ("v1 memory /sys/...").
+  std::string describe() const;
+  static std::vector<CgroupDir> parse(const std::string& described);
+
+ private:
+  explicit Cgroup(std::vector<CgroupDir> dirs, bool owned) : dirs_(std::move(dirs)), owned_(owned) {}
+  void remove();
+  std::vector<CgroupDir> dirs_;
+  bool owned_ = false;
+};
+
+}  // namespace nestbox::launcher

@@ -1,0 +1,77 @@
+#include "launcher/features.h"
+
+#include <unistd.h>
+
+#include "launcher/namespaces.h"
+#include "launcher/state.h"
+#include "util/file_io.h"
+
+namespace nestbox::launcher {
+namespace {
+
+const char* const kNsConfig[policy::kNsCount] = {"CONFIG_NAMESPACES", "CONFIG_UTS_NS",
+                                                 "CONFIG_IPC_NS",     "CONFIG_PID_NS",
+                                                 "CONFIG_NET_NS",     "CONFIG_USER_NS",
+                                                 "CONFIG_CGROUPS"};
+
+Status missing(const std::string& what, const char* config) {
+  return failure(std::string("kernel lacks ") + what + " (" + config + ")");
+}
+
+bool has_filesystem(const std::string& fs) {
+  auto r = read_file("/proc/filesystems");
+  return r.ok() && r->find("\t" + fs + "\n") != std::string::npos;
+}
+
+}  // namespace
+
+Status check_policy(const policy::Policy& p) {
+  NESTBOX_TRY(check_name(p.name));
+  if (p.process.argv.empty() || p.process.argv[0].empty())
+    return bad_input("policy " + p.name + ": process.argv is empty");
+  if (p.namespaces[policy::kNsPid].mode == policy::NsMode::kJoin &&
+      p.namespaces[policy::kNsMount].mode != policy::NsMode::kJoin)
+    return bad_input("policy " + p.name + ": joining a pid namespace needs joining its mount namespace");
+  if (!p.uid_map.empty() != !p.gid_map.empty())
+    return bad_input("policy " + p.name + ": user namespace needs both uid_map and gid_map");
+  for (const std::string& e : p.process.env)
+    if (e.find('=') == std::string::npos || e.find('\n') != std::string::npos)
+      return bad_input("policy " + p.name + ": environment entry '" + e + "' is not KEY=value on one line");
+  if (p.process.cwd.find('\n') != std::string::npos)
+    return bad_input("policy " + p.name + ": cwd contains a newline");
+  for (const policy::Mount& m : p.mounts)
+    if (m.target.empty() || m.target[0] != '/')
+      return bad_input("policy " + p.name + ": mount target '" + m.target + "' is not absolute");
+  return {};
+}
+
+Status check_kernel(const policy::Policy& p, const RootfsSource& source) {
+  for (int i = 0; i < policy::kNsCount; ++i) {
+    if (!ns_new(p, i) && p.namespaces[i].mode != policy::NsMode::kJoin) continue;
+    std::string file = std::string("/proc/self/ns/") + kNsNames[i];
+    if (::access(file.c_str(), F_OK) != 0) return missing(std::string(kNsNames[i]) + " namespaces", kNsConfig[i]);
+  }
+  if (ns_new(p, policy::kNsUser)) {
+    auto max = read_file("/proc/sys/user/max_user_namespaces");
+    if (max.ok() && std::atol(max->c_str()) == 0)
+      return missing("user namespaces (user.max_user_namespaces is 0)", "CONFIG_USER_NS");
+  }
+  if (!p.seccomp.bpf.empty()) {
+    auto status = read_file("/proc/self/status");
+    if (!status.ok() || status->find("Seccomp_filters:") == std::string::npos)
+      return missing("seccomp filters", "CONFIG_SECCOMP_FILTER");
+  }
+  using Kind = RootfsSource::Kind;
+  if (source.kind != Kind::kTree) {
+    if (!has_filesystem("squashfs")) return missing("squashfs", "CONFIG_SQUASHFS");
+    if (::access("/dev/loop-control", F_OK) != 0) return missing("loop devices", "CONFIG_BLK_DEV_LOOP");
+  }
+  bool overlay = source.kind == Kind::kOverlay || !p.read_only_root;
+  for (const policy::Mount& m : p.mounts) overlay |= m.kind == policy::MountKind::kStorageOverlay;
+  if (overlay && !has_filesystem("overlay")) return missing("overlayfs", "CONFIG_OVERLAY_FS");
+  if (p.cgroups.memory_max && ::access("/sys/fs/cgroup", F_OK) != 0)
+    return missing("cgroups", "CONFIG_CGROUPS");
+  return {};
+}
+
+}  // namespace nestbox::launcher

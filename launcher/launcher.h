@@ -1,0 +1,64 @@
+// nestbox launcher: runs one container from a decoded policy::Policy and a
+// root filesystem source, applying the isolation stack in this order
+// (docs/launcher.md):
+//   refusals → cgroup → loop attach → clone(namespaces) → mounts → pivot_root
+//   → user namespace + id maps → rlimits, LSM label → capabilities → seccomp → exec
+// Call order for a front end: fill RootfsSource + Options, call run_container()
+// (blocks until the container's main process exits), report RunResult.
+// Target-safe: libc only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "policy/policy.h"
+#include "util/result.h"
+
+namespace nestbox::launcher {
+
+// A byte window of a file holding a filesystem image (size 0: to end of file).
+struct ImageWindow {
+  std::string path;
+  uint64_t offset = 0, size = 0;
+};
+
+struct RootfsSource {
+  enum class Kind { kSquashfs, kOverlay, kTree };
+  Kind kind = Kind::kSquashfs;
+  ImageWindow image;  // kSquashfs: the image; kOverlay: the container's layer
+  ImageWindow base;   // kOverlay: the shared base image (below the layer)
+  std::string tree;   // kTree: a host directory, bound read-only
+};
+
+struct Options {
+  std::string state_root = "/run/nestbox";  // <state_root>/<name>/ while running
+  // Where the container's cgroup goes, per hierarchy: "" = beneath the
+  // launcher's own cgroup, "a/b" = beneath a/b below it, "/a/b" = from the root.
+  // A missing parent is created (and left for the next launch).
+  std::string cgroup_parent;
+  int stop_timeout_ms = 10000;  // SIGTERM → this long → SIGKILL of the whole cgroup
+  int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;  // -1: inherit
+  std::string partition_dir = "/dev/disk/by-partlabel";  // storage partitions by name
+  bool force_legacy_loop = false;  // LOOP_SET_FD + LOOP_SET_STATUS64 (tests, old kernels)
+  // Refusal hook, run before anything is created or mounted (verifier result,
+  // kernel features). An error here aborts the launch.
+  std::function<Status(const policy::Policy&)> preflight;
+  // Network hook for NetMode::kInterfaces, run by the launcher with the
+  // container's first pid once its network namespace exists.
+  std::function<Status(const policy::Policy&, int pid)> network_setup;
+};
+
+struct RunResult {
+  int exit_code = 0;   // the main process's exit status, or 128 + signal
+  int signal = 0;      // the signal that ended it, 0 if it exited
+  bool oom_killed = false;  // the memory cgroup killed a process
+  bool stopped = false;     // ended by SIGTERM/SIGINT to the launcher (`stop`)
+};
+
+// Runs the container in the foreground and returns when it has ended and
+// everything it used (mounts, loop devices, cgroups, state dir) is gone.
+Result<RunResult> run_container(const policy::Policy& policy, const RootfsSource& rootfs,
+                                const Options& options);
+
+}  // namespace nestbox::launcher

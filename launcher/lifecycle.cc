@@ -1,0 +1,197 @@
+#include "launcher/lifecycle.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "launcher/cgroups.h"
+#include "launcher/namespaces.h"
+#include "launcher/process.h"
+#include "launcher/profile.h"
+#include "launcher/state.h"
+#include "util/file_io.h"
+
+namespace nestbox::launcher {
+namespace {
+
+Result<std::string> running_dir(const std::string& root, const std::string& name) {
+  NESTBOX_TRY(check_name(name));
+  std::string dir = root + "/" + name;
+  if (!is_running(dir)) return failure("container '" + name + "' is not running");
+  return dir;
+}
+
+int read_int(const std::string& path) {
+  auto r = read_file(path);
+  return r.ok() ? std::atoi(r->c_str()) : 0;
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+void sleep_ms(int ms) {
+  timespec ts{ms / 1000, (ms % 1000) * 1000000L};
+  ::nanosleep(&ts, nullptr);
+}
+
+}  // namespace
+
+Result<ContainerStatus> container_status(const std::string& root, const std::string& name) {
+  auto dir = running_dir(root, name);
+  if (!dir.ok()) return std::move(dir).error();
+  ContainerStatus s;
+  s.name = name;
+  s.launcher_pid = read_int(*dir + "/pid");
+  s.init_pid = read_int(*dir + "/init");
+  auto described = read_file(*dir + "/cgroups");
+  Cgroup cg = Cgroup::attach(described.ok() ? Cgroup::parse(*described) : std::vector<CgroupDir>{});
+  for (const CgroupDir& d : cg.dirs()) s.cgroups.push_back(d.path);
+  auto frozen = cg.frozen();
+  s.state = frozen.ok() && *frozen ? "frozen" : "running";
+  return s;
+}
+
+Result<std::vector<ContainerStatus>> list_containers(const std::string& root) {
+  std::vector<ContainerStatus> out;
+  DIR* d = ::opendir(root.c_str());
+  if (!d) {
+    if (errno == ENOENT) return out;
+    return sys_error("open " + root);
+  }
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') names.push_back(e->d_name);
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    auto s = container_status(root, n);
+    if (s.ok()) out.push_back(std::move(*s));
+  }
+  return out;
+}
+
+std::string to_json(const ContainerStatus& s) {
+  std::string cgroups;
+  for (const std::string& c : s.cgroups) cgroups += (cgroups.empty() ? "" : ",") + json_string(c);
+  return "{\"name\":" + json_string(s.name) + ",\"state\":" + json_string(s.state) +
+         ",\"pid\":" + std::to_string(s.launcher_pid) + ",\"init_pid\":" +
+         std::to_string(s.init_pid) + ",\"cgroups\":[" + cgroups + "]}";
+}
+
+std::string to_json(const std::vector<ContainerStatus>& list) {
+  std::string out = "[";
+  for (const ContainerStatus& s : list) out += (out.size() > 1 ? "," : "") + to_json(s);
+  return out + "]";
+}
+
+Status stop_container(const std::string& root, const std::string& name, int wait_ms) {
+  auto dir = running_dir(root, name);
+  if (!dir.ok()) return std::move(dir).error();
+  int pid = read_int(*dir + "/pid");
+  if (pid <= 0) return failure(*dir + "/pid: no launcher pid");
+  if (::kill(pid, SIGTERM) != 0) return sys_error("signal launcher " + std::to_string(pid));
+  for (int waited = 0; waited < wait_ms; waited += 10) {
+    if (!is_running(*dir)) return {};
+    sleep_ms(10);
+  }
+  return failure("container '" + name + "' still running after " + std::to_string(wait_ms) + " ms");
+}
+
+Status freeze_container(const std::string& root, const std::string& name, bool frozen) {
+  auto dir = running_dir(root, name);
+  if (!dir.ok()) return std::move(dir).error();
+  if (read_int(*dir + "/freezer") != 1) return failure("container '" + name + "' may not be frozen");
+  auto described = read_file(*dir + "/cgroups");
+  if (!described.ok()) return std::move(described).error();
+  return Cgroup::attach(Cgroup::parse(*described)).freeze(frozen);
+}
+
+Result<int> exec_in_container(const std::string& root, const std::string& name,
+                              const ExecRequest& req) {
+  auto dir = running_dir(root, name);
+  if (!dir.ok()) return std::move(dir).error();
+  auto text = read_file(*dir + "/exec");
+  if (!text.ok()) return std::move(text).error();
+  auto profile = deserialize(*text);
+  if (!profile.ok()) return std::move(profile.error().context(*dir + "/exec"));
+  auto described = read_file(*dir + "/cgroups");
+  if (!described.ok()) return std::move(described).error();
+  Cgroup cg = Cgroup::attach(Cgroup::parse(*described));
+
+  // Open every namespace first: after setns(mnt) the host's /run is gone.
+  std::vector<UniqueFd> ns(policy::kNsCount);
+  for (int i = 0; i < policy::kNsCount; ++i) {
+    std::string path = *dir + "/ns/" + kNsNames[i];
+    struct stat mine, theirs;
+    std::string self = std::string("/proc/self/ns/") + kNsNames[i];
+    if (::stat(path.c_str(), &theirs) != 0) return sys_error("stat " + path);
+    if (::stat(self.c_str(), &mine) == 0 && mine.st_ino == theirs.st_ino) continue;  // shared
+    ns[i].reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns[i]) return sys_error("open " + path);
+  }
+  int go[2];
+  if (::pipe2(go, O_CLOEXEC) != 0) return sys_error("pipe");
+  UniqueFd go_r(go[0]), go_w(go[1]);
+  pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork");
+  if (pid == 0) {
+    go_w.reset();
+    char c;
+    if (::read(go_r.get(), &c, 1) != 1) ::_exit(126);
+    // Not dumpable: the container's processes cannot ptrace this host-side helper.
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    int fds[3] = {req.stdin_fd, req.stdout_fd, req.stderr_fd};
+    for (int i = 0; i < 3; ++i)
+      if (fds[i] >= 0) ::dup2(fds[i], i);
+    Status s = join_namespaces(ns);  // pid: for the child forked below
+    if (s.ok()) s = join_user(ns);
+    if (!s.ok()) {
+      std::fprintf(stderr, "nestbox-launch exec: %s\n", s.error().message.c_str());
+      ::_exit(126);
+    }
+    pid_t inner = ::fork();
+    if (inner == 0) {
+      Error e = become_and_exec(*profile, req.argv);
+      std::fprintf(stderr, "nestbox-launch exec: %s\n", e.message.c_str());
+      ::_exit(127);
+    }
+    int status = 0;
+    while (::waitpid(inner, &status, 0) < 0 && errno == EINTR) {
+    }
+    ::_exit(exit_code(status));
+  }
+  go_r.reset();
+  Status added = cg.add(pid);  // before it joins anything: its children inherit the cgroup
+  if (added.ok()) (void)!::write(go_w.get(), "g", 1);
+  go_w.reset();
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!added.ok()) return std::move(added).error();
+  return exit_code(status);
+}
+
+}  // namespace nestbox::launcher

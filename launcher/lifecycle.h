@@ -1,0 +1,39 @@
+// Operations on running containers through their state directories:
+// status/list, stop (SIGTERM to the launcher, which stops gracefully), freeze
+// and thaw (cgroup freezer), exec (join every namespace and the cgroup, then
+// the same ids, capabilities and seccomp as the main process).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+
+namespace nestbox::launcher {
+
+struct ContainerStatus {
+  std::string name;
+  std::string state;  // "running", "frozen"
+  int launcher_pid = 0, init_pid = 0;
+  std::vector<std::string> cgroups;
+};
+
+Result<ContainerStatus> container_status(const std::string& state_root, const std::string& name);
+// Running containers, sorted by name.
+Result<std::vector<ContainerStatus>> list_containers(const std::string& state_root);
+std::string to_json(const ContainerStatus& s);
+std::string to_json(const std::vector<ContainerStatus>& list);
+
+// Returns once the launcher has finished cleaning up (or fails after wait_ms).
+Status stop_container(const std::string& state_root, const std::string& name, int wait_ms);
+Status freeze_container(const std::string& state_root, const std::string& name, bool frozen);
+
+struct ExecRequest {
+  std::vector<std::string> argv;
+  int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
+};
+// Runs argv inside the container; returns its exit code (128 + signal).
+Result<int> exec_in_container(const std::string& state_root, const std::string& name,
+                              const ExecRequest& request);
+
+}  // namespace nestbox::launcher

@@ -1,0 +1,35 @@
+// Loop devices: attach a byte window of an image file, read-only by default,
+// with autoclear so the kernel detaches the device when its last user (the
+// mount) goes away. Owned by LoopDevice: closing it before anything mounted
+// the device detaches it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "util/fd.h"
+#include "util/result.h"
+
+namespace nestbox::launcher {
+
+struct LoopRequest {
+  std::string file;
+  uint64_t offset = 0, size = 0;  // size 0: to the end of the file
+  bool read_only = true;
+  bool legacy = false;  // use LOOP_SET_FD + LOOP_SET_STATUS64 even if LOOP_CONFIGURE exists
+};
+
+class LoopDevice {
+ public:
+  static Result<LoopDevice> attach(const LoopRequest& request);
+
+  const std::string& path() const { return path_; }
+  int fd() const { return fd_.get(); }
+
+ private:
+  LoopDevice(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  UniqueFd fd_;
+  std::string path_;
+};
+
+}  // namespace nestbox::launcher

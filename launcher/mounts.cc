@@ -1,0 +1,172 @@
+#include "launcher/mounts.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "launcher/rootpath.h"
+#include "launcher/storage.h"
+#include "util/fd.h"
+
+namespace nestbox::launcher {
+namespace {
+
+Status do_mount(const std::string& src, const std::string& dst, const char* type,
+                unsigned long flags, const std::string& data, const std::string& what) {
+  if (::mount(src.c_str(), dst.c_str(), type, flags, data.empty() ? nullptr : data.c_str()) != 0)
+    return sys_error("mount " + what);
+  return {};
+}
+
+// Mounts onto `target` (inside the root) and re-applies `flags` per mount when
+// the mount is a bind (binds ignore flags on the first call).
+Status mount_in_root(int root_fd, const std::string& target, const std::string& src,
+                     const char* type, unsigned long flags, const std::string& data,
+                     bool dir = true) {
+  auto fd = open_in_root(root_fd, target, O_PATH | (dir ? O_DIRECTORY : 0));
+  if (!fd.ok()) return std::move(fd.error().context("mount target (must exist in the rootfs)"));
+  NESTBOX_TRY(do_mount(src, fd_path(fd->get()), type, flags, data, target));
+  if (!(flags & MS_BIND)) return {};
+  unsigned long extra = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (!extra) return {};
+  auto mounted = open_in_root(root_fd, target, O_PATH);
+  if (!mounted.ok()) return std::move(mounted).error();
+  return do_mount("", fd_path(mounted->get()), nullptr, MS_BIND | MS_REMOUNT | extra, "",
+                  target + " (remount)");
+}
+
+std::string octal(unsigned mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%o", mode);
+  return buf;
+}
+
+Status mount_proc(int root_fd) {
+  NESTBOX_TRY(mount_in_root(root_fd, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""));
+  // Kernel knobs stay read-only; information leaks are covered with /dev/null.
+  for (const char* p : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"}) {
+    auto fd = open_in_root(root_fd, p, O_PATH);
+    if (!fd.ok()) continue;  // not in this kernel
+    std::string at = fd_path(fd->get());
+    NESTBOX_TRY(do_mount(at, at, nullptr, MS_BIND | MS_REC, "", p));
+    auto again = open_in_root(root_fd, p, O_PATH);
+    if (!again.ok()) return std::move(again).error();
+    NESTBOX_TRY(do_mount("", fd_path(again->get()), nullptr,
+                         MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "", p));
+  }
+  for (const char* p : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/kallsyms"}) {
+    auto fd = open_in_root(root_fd, p, O_PATH);
+    if (!fd.ok()) continue;
+    NESTBOX_TRY(do_mount("/dev/null", fd_path(fd->get()), nullptr, MS_BIND, "", p));
+  }
+  return {};
+}
+
+struct DevNode {
+  const char* name;
+  unsigned major, minor;
+};
+constexpr DevNode kDevNodes[] = {{"null", 1, 3}, {"zero", 1, 5},    {"full", 1, 7},
+                                 {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+
+Status mount_dev(int root_fd) {
+  NESTBOX_TRY(mount_in_root(root_fd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC,
+                            "mode=755,size=64k"));
+  auto dev = open_in_root(root_fd, "/dev", O_RDONLY | O_DIRECTORY);
+  if (!dev.ok()) return std::move(dev).error();
+  int d = dev->get();
+  for (const DevNode& n : kDevNodes)
+    if (::mknodat(d, n.name, S_IFCHR | 0666, makedev(n.major, n.minor)) != 0 ||
+        ::fchmodat(d, n.name, 0666, 0) != 0)  // whatever the umask
+      return sys_error(std::string("mknod /dev/") + n.name);
+  if (::mkdirat(d, "pts", 0755) != 0 || ::mkdirat(d, "shm", 01777) != 0)
+    return sys_error("mkdir /dev/pts, /dev/shm");
+  const char* links[][2] = {{"pts/ptmx", "ptmx"},        {"/proc/self/fd", "fd"},
+                            {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+                            {"/proc/self/fd/2", "stderr"}};
+  for (auto& l : links)
+    if (::symlinkat(l[0], d, l[1]) != 0) return sys_error(std::string("symlink /dev/") + l[1]);
+  NESTBOX_TRY(mount_in_root(root_fd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+                            "newinstance,ptmxmode=0666,mode=0620"));
+  return mount_in_root(root_fd, "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                       "mode=1777,size=65536k");
+}
+
+Status mount_one(const policy::Mount& m, const Options& options, HostOwner owner, int root_fd) {
+  unsigned long flags = ms_flags(m.flags);
+  switch (m.kind) {
+    case policy::MountKind::kTmpfs: {
+      std::string data = "mode=" + octal(m.mode ? m.mode : 01777);
+      if (m.size) data += ",size=" + std::to_string(m.size);
+      return mount_in_root(root_fd, m.target, "tmpfs", "tmpfs", flags, data);
+    }
+    case policy::MountKind::kBind: {
+      UniqueFd src(::open(m.source.c_str(), O_PATH | O_CLOEXEC));
+      if (!src) return sys_error("bind source " + m.source);
+      struct stat st;
+      if (::fstat(src.get(), &st) != 0) return sys_error("stat " + m.source);
+      return mount_in_root(root_fd, m.target, fd_path(src.get()), nullptr,
+                           MS_BIND | MS_REC | flags, "", S_ISDIR(st.st_mode));
+    }
+    default:
+      return mount_storage(m, options, owner, root_fd);
+  }
+}
+
+}  // namespace
+
+unsigned long ms_flags(uint32_t f) {
+  unsigned long out = 0;
+  if (f & policy::kMountReadOnly) out |= MS_RDONLY;
+  if (f & policy::kMountNoexec) out |= MS_NOEXEC;
+  if (f & policy::kMountNosuid) out |= MS_NOSUID;
+  if (f & policy::kMountNodev) out |= MS_NODEV;
+  return out;
+}
+
+Status mount_inside(const policy::Policy& policy, const Options& options,
+                    const std::string& root_dir) {
+  UniqueFd root(::open(root_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return sys_error("open " + root_dir);
+  if (policy.proc) NESTBOX_TRY_CTX(mount_proc(root.get()), "/proc");
+  if (policy.sys != policy::SysMode::kNone) {
+    unsigned long ro = policy.sys == policy::SysMode::kReadOnly ? MS_RDONLY : 0;
+    NESTBOX_TRY(mount_in_root(root.get(), "/sys", "sysfs", "sysfs",
+                              ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, ""));
+  }
+  if (policy.dev == policy::DevMode::kMinimal) NESTBOX_TRY_CTX(mount_dev(root.get()), "/dev");
+  for (const policy::Mount& m : policy.mounts) {
+    if (m.kind == policy::MountKind::kStorageOverlay && m.target == "/") continue;  // in rootfs
+    NESTBOX_TRY_CTX(mount_one(m, options, container_root(policy), root.get()), m.target);
+  }
+  return {};
+}
+
+Status enter_root(const policy::Policy& policy, const std::string& root_dir) {
+  if (policy.read_only_root)
+    NESTBOX_TRY(do_mount("", root_dir, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, "",
+                         "/ read-only"));
+  if (::chdir(root_dir.c_str()) != 0) return sys_error("chdir " + root_dir);
+  if (::syscall(SYS_pivot_root, ".", ".") == 0) {
+    // The old root is now stacked under the new one: detach it.
+    if (::umount2(".", MNT_DETACH) != 0) return sys_error("detach the old root");
+  } else if (errno == EINVAL) {
+    // The current root is the initramfs (rootfs cannot be pivoted away):
+    // move the new root over it and chroot, as switch_root does.
+    std::fprintf(stderr, "nestbox-launch: pivot_root impossible (ramfs root), using chroot\n");
+    if (::mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) return sys_error("move root");
+    if (::chroot(".") != 0) return sys_error("chroot");
+  } else {
+    return sys_error("pivot_root " + root_dir);
+  }
+  if (::chdir("/") != 0) return sys_error("chdir /");
+  return {};
+}
+
+}  // namespace nestbox::launcher

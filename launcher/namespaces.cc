@@ -1,0 +1,72 @@
+#include "launcher/namespaces.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+namespace nestbox::launcher {
+
+const char* const kNsNames[policy::kNsCount] = {"mnt", "uts", "ipc", "pid", "net", "user", "cgroup"};
+
+int ns_clone_flag(int index) {
+  static const int flags[policy::kNsCount] = {CLONE_NEWNS,  CLONE_NEWUTS,  CLONE_NEWIPC,
+                                              CLONE_NEWPID, CLONE_NEWNET,  CLONE_NEWUSER,
+                                              CLONE_NEWCGROUP};
+  return flags[index];
+}
+
+bool ns_new(const policy::Policy& p, int index) {
+  if (index == policy::kNsNet && p.net == policy::NetMode::kNone) return false;
+  if (index == policy::kNsUser && p.uid_map.empty()) return false;
+  return p.namespaces[index].mode == policy::NsMode::kNew;
+}
+
+int clone_flags(const policy::Policy& p) {
+  // The mount namespace is always private to the launch (mounts are assembled in it),
+  // unless another container's is joined.
+  int flags = p.namespaces[policy::kNsMount].mode == policy::NsMode::kJoin ? 0 : CLONE_NEWNS;
+  for (int i : {policy::kNsUts, policy::kNsIpc, policy::kNsPid, policy::kNsNet})
+    if (ns_new(p, i)) flags |= ns_clone_flag(i);
+  return flags;  // cgroup: unshared after joining the cgroup; user: after the mounts
+}
+
+Result<std::vector<UniqueFd>> open_joins(const policy::Policy& p, const std::string& state_root) {
+  std::vector<UniqueFd> fds(policy::kNsCount);
+  for (int i = 0; i < policy::kNsCount; ++i) {
+    const policy::Namespace& ns = p.namespaces[i];
+    if (ns.mode != policy::NsMode::kJoin) continue;
+    if (ns.join.empty() || ns.join.find('/') != std::string::npos || ns.join[0] == '.')
+      return bad_input(std::string(kNsNames[i]) + " namespace: bad container name '" + ns.join + "'");
+    std::string path = state_root + "/" + ns.join + "/ns/" + kNsNames[i];
+    fds[i].reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fds[i]) return sys_error("join " + path + " (is container '" + ns.join + "' running?)");
+  }
+  return fds;
+}
+
+Status join_namespaces(std::vector<UniqueFd>& fds) {
+  for (int i = 0; i < policy::kNsCount; ++i) {
+    if (i == policy::kNsUser || !fds[i]) continue;
+    if (::setns(fds[i].get(), ns_clone_flag(i)) != 0)
+      return sys_error(std::string("setns ") + kNsNames[i]);
+    fds[i].reset();
+  }
+  return {};
+}
+
+Status join_user(std::vector<UniqueFd>& fds) {
+  if (!fds[policy::kNsUser]) return {};
+  if (::setns(fds[policy::kNsUser].get(), CLONE_NEWUSER) != 0) return sys_error("setns user");
+  fds[policy::kNsUser].reset();
+  return {};
+}
+
+Status set_uts(const policy::Policy& p) {
+  const std::string& host = p.hostname.empty() ? p.name : p.hostname;
+  if (::sethostname(host.data(), host.size()) != 0) return sys_error("sethostname " + host);
+  if (!p.domainname.empty() && ::setdomainname(p.domainname.data(), p.domainname.size()) != 0)
+    return sys_error("setdomainname " + p.domainname);
+  return {};
+}
+
+}  // namespace nestbox::launcher

@@ -1,0 +1,29 @@
+// The privilege steps, each one system-call concept, applied by
+// become_and_exec() (process.h) in crun's order:
+//   rlimits → LSM label → bounding drop → keep caps across the id change →
+//   setgroups/setresgid/setresuid → capset → ambient → no_new_privs → seccomp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "policy/policy.h"
+#include "util/result.h"
+
+namespace nestbox::launcher {
+
+Status apply_rlimits(const std::vector<policy::Rlimit>& limits);                   // rlimits.cc
+Status apply_lsm_label(const std::string& apparmor, const std::string& selinux);  // lsm.cc
+
+// caps.cc
+Status drop_bounding(uint64_t keep);
+Status change_ids(uint32_t uid, uint32_t gid, const std::vector<uint32_t>& groups);
+Status raise_effective();          // effective = permitted (for seccomp without nnp)
+Status set_caps(uint64_t keep);    // permitted/effective/inheritable, then ambient
+Status set_no_new_privs();
+
+// seccomp_install.cc: validates and loads classic BPF.
+Status install_seccomp(const std::vector<uint8_t>& bpf);
+
+}  // namespace nestbox::launcher

@@ -1,0 +1,85 @@
+// mount_rootfs(): the container's root at devices.root_dir.
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "launcher/mounts.h"
+#include "launcher/storage.h"
+
+namespace nestbox::launcher {
+namespace {
+
+Status mkdir_p(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + dir);
+  return {};
+}
+
+Status mount_squashfs(const std::string& dev, const std::string& at) {
+  NESTBOX_TRY(mkdir_p(at));
+  if (::mount(dev.c_str(), at.c_str(), "squashfs", MS_RDONLY | MS_NODEV, nullptr) != 0)
+    return sys_error("mount squashfs " + dev + " on " + at);
+  return {};
+}
+
+Status bind_tree(const std::string& tree, const std::string& at) {
+  NESTBOX_TRY(mkdir_p(at));
+  if (::mount(tree.c_str(), at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    return sys_error("bind " + tree);
+  if (::mount("", at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0)
+    return sys_error("remount " + tree + " read-only");
+  return {};
+}
+
+// The persistent upper layer of the root, if the policy asks for one.
+const policy::Mount* root_overlay(const policy::Policy& p) {
+  for (const policy::Mount& m : p.mounts)
+    if (m.kind == policy::MountKind::kStorageOverlay && m.target == "/") return &m;
+  return nullptr;
+}
+
+}  // namespace
+
+Status mount_rootfs(const policy::Policy& p, const RootfsSource& src, const RootDevices& d) {
+  using Kind = RootfsSource::Kind;
+  const policy::Mount* persistent = root_overlay(p);
+  bool upper = persistent || !p.read_only_root;
+  if (src.kind == Kind::kSquashfs && !upper) return mount_squashfs(d.image_dev, d.root_dir);
+  if (src.kind == Kind::kTree && !upper) return bind_tree(src.tree, d.root_dir);
+
+  std::string lower0 = d.work_dir + "/lower0", lower1 = d.work_dir + "/lower1";
+  std::string lowers = lower0;
+  if (src.kind == Kind::kTree) {
+    NESTBOX_TRY(bind_tree(src.tree, lower0));
+  } else {
+    NESTBOX_TRY(mount_squashfs(d.image_dev, lower0));
+  }
+  if (src.kind == Kind::kOverlay) {
+    NESTBOX_TRY(mount_squashfs(d.base_dev, lower1));
+    lowers += ":" + lower1;  // the layer lies on top of the base
+  }
+  std::string data = "lowerdir=" + lowers;
+  if (upper) {
+    std::string dir;
+    if (persistent) {
+      dir = persistent->source;
+      NESTBOX_TRY(ensure_host_dir(dir));  // 0700, root's: the layers live below
+    } else {  // writable but volatile root: the upper layer lives in RAM
+      dir = d.work_dir + "/upper";
+      NESTBOX_TRY(mkdir_p(dir));
+      if (::mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") != 0)
+        return sys_error("mount tmpfs upper layer");
+    }
+    // The upper layer's top is the container root's: root in a user namespace
+    // can then write the root filesystem.
+    NESTBOX_TRY(ensure_host_dir(dir + "/upper", container_root(p)));
+    NESTBOX_TRY(mkdir_p(dir + "/work"));
+    data += ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
+  }
+  NESTBOX_TRY(mkdir_p(d.root_dir));
+  if (::mount("overlay", d.root_dir.c_str(), "overlay", 0, data.c_str()) != 0)
+    return sys_error("mount overlay (" + data + ")");
+  return {};
+}
+
+}  // namespace nestbox::launcher

@@ -1,0 +1,213 @@
+// run_container(): the launcher side of a launch (see launcher.h for the order).
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "launcher/cgroups.h"
+#include "launcher/child.h"
+#include "launcher/features.h"
+#include "launcher/launcher.h"
+#include "launcher/loop.h"
+#include "launcher/namespaces.h"
+#include "launcher/process.h"
+#include "launcher/state.h"
+#include "launcher/sync.h"
+
+namespace nestbox::launcher {
+namespace {
+
+// Kills and reaps the container's first process unless it was reaped already.
+class ChildOwner {
+ public:
+  explicit ChildOwner(pid_t pid) : pid_(pid) {}
+  ChildOwner(const ChildOwner&) = delete;
+  ~ChildOwner() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  pid_t pid() const { return pid_; }
+  void reaped() { pid_ = -1; }
+
+ private:
+  pid_t pid_;
+};
+
+// Blocks the supervision signals for the launch; restores the mask after.
+class SignalBlock {
+ public:
+  SignalBlock() {
+    sigemptyset(&set_);
+    for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set_, sig);
+    ::sigprocmask(SIG_BLOCK, &set_, &old_);
+  }
+  ~SignalBlock() {
+    // Drop what arrived for this launch (the container's SIGCHLD, a stop
+    // request during a failed setup) before unblocking: it is over.
+    timespec zero{0, 0};
+    while (::sigtimedwait(&set_, nullptr, &zero) > 0) {
+    }
+    ::sigprocmask(SIG_SETMASK, &old_, nullptr);
+  }
+  const sigset_t& set() const { return set_; }
+  const sigset_t& old() const { return old_; }
+
+ private:
+  sigset_t set_, old_;
+};
+
+pid_t clone_child(int flags) {
+  clone_args args;
+  std::memset(&args, 0, sizeof args);
+  args.flags = static_cast<uint64_t>(flags);
+  args.exit_signal = SIGCHLD;
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && errno == ENOSYS)  // before 5.3; x86/arm argument order
+    pid = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  return static_cast<pid_t>(pid);
+}
+
+int64_t now_ms() {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Drives the setup conversation until the container runs (EOF) or fails.
+Status converse(int fd, pid_t child, const policy::Policy& p) {
+  while (true) {
+    auto msg = sync_recv(fd);
+    if (!msg.ok()) return std::move(msg).error();
+    if (msg->empty()) return {};
+    if ((*msg)[0] == kSyncError) return failure(msg->substr(1));
+    if ((*msg)[0] != kSyncUserns) return failure("unexpected setup message");
+    NESTBOX_TRY_CTX(write_id_maps(child, p), "user namespace");
+    NESTBOX_TRY(sync_send(fd, kSyncMapped));
+  }
+}
+
+// Waits for the container's end, turning SIGTERM/SIGINT/SIGHUP into a
+// graceful stop: forward SIGTERM, then after the timeout kill the cgroup.
+RunResult supervise(ChildOwner& child, const Cgroup& cg, const SignalBlock& block,
+                    const Options& o) {
+  RunResult result;
+  int64_t deadline = -1;
+  while (true) {
+    timespec ts{0, 0}, *timeout = nullptr;
+    if (deadline >= 0) {
+      int64_t left = std::max<int64_t>(0, deadline - now_ms());
+      ts = {static_cast<time_t>(left / 1000), static_cast<long>(left % 1000) * 1000000L};
+      timeout = &ts;
+    }
+    int status = 0;
+    if (::waitpid(child.pid(), &status, WNOHANG) == child.pid()) {
+      child.reaped();
+      result.exit_code = exit_code(status);
+      if (result.exit_code > 128 && result.exit_code < 128 + NSIG) result.signal = result.exit_code - 128;
+      return result;
+    }
+    int sig = ::sigtimedwait(&block.set(), nullptr, timeout);
+    if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+      if (deadline < 0) {
+        result.stopped = true;
+        ::kill(child.pid(), SIGTERM);  // the container's init forwards it
+        deadline = now_ms() + o.stop_timeout_ms;
+      }
+    } else if (sig < 0 && errno == EAGAIN) {
+      cg.kill_all();
+      ::kill(child.pid(), SIGKILL);
+      deadline = now_ms() + 60000;
+    }
+  }
+}
+
+}  // namespace
+
+Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src,
+                                const Options& o) {
+  // 1. Refusals: nothing exists yet.
+  NESTBOX_TRY(check_policy(p));
+  if (o.preflight) NESTBOX_TRY(o.preflight(p));
+  if (p.net == policy::NetMode::kInterfaces && !o.network_setup)
+    return failure("policy " + p.name + " needs network interfaces, but this launcher has no network setup");
+  NESTBOX_TRY(check_kernel(p, src));
+  auto joins = open_joins(p, o.state_root);
+  if (!joins.ok()) return std::move(joins).error();
+
+  // 2. Resources owned here, released in reverse order on every path.
+  auto state = StateDir::create(o.state_root, p.name);
+  if (!state.ok()) return std::move(state).error();
+  auto cg = Cgroup::create(p.name, o.cgroup_parent, p.cgroups);
+  if (!cg.ok()) return std::move(cg.error().context("cgroup"));
+  std::optional<LoopDevice> image, base;
+  if (src.kind != RootfsSource::Kind::kTree) {
+    auto l = LoopDevice::attach({src.image.path, src.image.offset, src.image.size, true, o.force_legacy_loop});
+    if (!l.ok()) return std::move(l.error().context("rootfs image"));
+    image.emplace(std::move(*l));
+  }
+  if (src.kind == RootfsSource::Kind::kOverlay) {
+    auto l = LoopDevice::attach({src.base.path, src.base.offset, src.base.size, true, o.force_legacy_loop});
+    if (!l.ok()) return std::move(l.error().context("base image"));
+    base.emplace(std::move(*l));
+  }
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return sys_error("socketpair");
+  UniqueFd ours(sv[0]), theirs(sv[1]);
+
+  ChildPlan plan;
+  plan.policy = &p;
+  plan.source = &src;
+  plan.options = &o;
+  plan.devices = {state->path(), state->path() + "/root", image ? image->path() : "",
+                  base ? base->path() : ""};
+  plan.profile = profile_from(p);
+  plan.cgroup = &cg.value();
+  plan.wait_for_go = p.net == policy::NetMode::kInterfaces;
+  plan.sync_fd = theirs.get();
+  plan.joins = &joins.value();
+
+  // From here on SIGTERM (`stop`) is handled by supervise(), never fatal.
+  SignalBlock block;
+  // What stop/status/exec need, known before the container exists.
+  NESTBOX_TRY(state->write("pid", std::to_string(::getpid()) + "\n"));
+  NESTBOX_TRY(state->write("cgroups", cg->describe()));
+  NESTBOX_TRY(state->write("freezer", p.cgroups.freezer ? "1\n" : "0\n"));
+  NESTBOX_TRY(state->write("exec", serialize(plan.profile)));
+
+  // 3. The container's first process, in its new namespaces.
+  pid_t pid = clone_child(clone_flags(p));
+  if (pid < 0) return sys_error("clone");
+  if (pid == 0) {
+    ours.reset();
+    ::sigprocmask(SIG_SETMASK, &block.old(), nullptr);
+    container_main(plan);
+  }
+  ChildOwner child(pid);
+  theirs.reset();
+  if (plan.wait_for_go) {
+    NESTBOX_TRY_CTX(o.network_setup(p, pid), "network");
+    NESTBOX_TRY(sync_send(ours.get(), kSyncGo));
+  }
+  NESTBOX_TRY_CTX(converse(ours.get(), pid, p), "container " + p.name);
+  image.reset();  // the mounts hold the loop devices now (autoclear)
+  base.reset();
+
+  // 4. Running: the init pid and namespace links complete the state, then supervise.
+  NESTBOX_TRY(state->write("init", std::to_string(pid) + "\n"));
+  NESTBOX_TRY(state->link_namespaces(pid));
+  RunResult result = supervise(child, *cg, block, o);
+  result.oom_killed = cg->oom_killed();
+  return result;
+}
+
+}  // namespace nestbox::launcher

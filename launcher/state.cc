@@ -1,0 +1,90 @@
+#include "launcher/state.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+
+#include "launcher/namespaces.h"
+#include "launcher/storage.h"
+#include "util/file_io.h"
+
+namespace nestbox::launcher {
+namespace {
+const char* const kFiles[] = {"pid", "init", "cgroups", "freezer", "exec"};
+const char* const kDirs[] = {"root", "lower0", "lower1", "upper/upper", "upper/work", "upper"};
+}  // namespace
+
+Status check_name(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name[0] == '.')
+    return bad_input("container name '" + name + "': 1 to 64 characters, not starting with '.'");
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+      return bad_input("container name '" + name + "': only letters, digits, '.', '_' and '-'");
+  return {};
+}
+
+bool is_running(const std::string& dir) {
+  UniqueFd fd(::open((dir + "/lock").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return false;
+  return ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+}
+
+void remove_state(const std::string& dir) {
+  for (const char* f : kFiles) ::unlink((dir + "/" + f).c_str());
+  for (int i = 0; i < policy::kNsCount; ++i) ::unlink((dir + "/ns/" + kNsNames[i]).c_str());
+  ::rmdir((dir + "/ns").c_str());
+  for (const char* d : kDirs) ::rmdir((dir + "/" + d).c_str());
+  ::unlink((dir + "/lock").c_str());
+  ::rmdir(dir.c_str());
+}
+
+Result<StateDir> StateDir::create(const std::string& root, const std::string& name) {
+  NESTBOX_TRY(check_name(name));
+  NESTBOX_TRY(ensure_host_dir(root));
+  std::string dir = root + "/" + name;
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + dir);
+  UniqueFd lock(::open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock) return sys_error("open " + dir + "/lock");
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
+    return failure("container '" + name + "' is already running (" + dir + " is locked)");
+  // Stale leftovers of a launcher that died: clear all but the lock we hold.
+  for (const char* f : kFiles) ::unlink((dir + "/" + f).c_str());
+  for (int i = 0; i < policy::kNsCount; ++i) ::unlink((dir + "/ns/" + kNsNames[i]).c_str());
+  if (::mkdir((dir + "/ns").c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir ns");
+  return StateDir(dir, std::move(lock));
+}
+
+StateDir::StateDir(StateDir&& o) noexcept : path_(std::move(o.path_)), lock_(std::move(o.lock_)) {
+  o.path_.clear();
+}
+
+StateDir::~StateDir() {
+  if (!path_.empty()) remove_state(path_);  // lock released when lock_ closes
+}
+
+// Temp file + rename, without fsync: the state lives in /run (RAM) and dies
+// with the boot anyway.
+Status StateDir::write(const std::string& file, const std::string& content) const {
+  std::string path = path_ + "/" + file, tmp = path + ".tmp";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) return sys_error("create " + tmp);
+  NESTBOX_TRY(write_all(fd.get(), content.data(), content.size(), tmp));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return sys_error("rename " + tmp);
+  return {};
+}
+
+Status StateDir::link_namespaces(pid_t init) const {
+  for (int i = 0; i < policy::kNsCount; ++i) {
+    std::string link = path_ + "/ns/" + kNsNames[i];
+    std::string target = "/proc/" + std::to_string(init) + "/ns/" + kNsNames[i];
+    ::unlink(link.c_str());
+    if (::symlink(target.c_str(), link.c_str()) != 0) return sys_error("symlink " + link);
+  }
+  return {};
+}
+
+}  // namespace nestbox::launcher

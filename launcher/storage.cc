@@ -1,0 +1,171 @@
+#include "launcher/storage.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "launcher/loop.h"
+#include "launcher/mounts.h"
+#include "launcher/rootpath.h"
+#include "util/file_io.h"
+
+namespace nestbox::launcher {
+namespace {
+
+Status run_mkfs(const std::string& fstype, const std::string& path) {
+  std::string tool = "mkfs." + fstype;
+  pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork " + tool);
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0) ::dup2(null, 1);
+    if (fstype.rfind("ext", 0) == 0)
+      ::execlp(tool.c_str(), tool.c_str(), "-q", "-F", path.c_str(), nullptr);
+    else
+      ::execlp(tool.c_str(), tool.c_str(), path.c_str(), nullptr);
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return failure(tool + " " + path + " failed (status " + std::to_string(status) + ")");
+  return {};
+}
+
+// Mounts `dev`; a filesystem created just now is given to the container's root.
+Status mount_dev_in_root(const std::string& dev, const policy::Mount& m, int root_fd,
+                         const HostOwner* fresh_owner = nullptr) {
+  auto fd = open_in_root(root_fd, m.target, O_PATH | O_DIRECTORY);
+  if (!fd.ok()) return std::move(fd.error().context("mount target (must exist in the rootfs)"));
+  if (::mount(dev.c_str(), fd_path(fd->get()).c_str(), m.fstype.c_str(), ms_flags(m.flags),
+              nullptr) != 0)
+    return sys_error("mount " + dev + " (" + m.fstype + ")");
+  if (fresh_owner && (fresh_owner->uid || fresh_owner->gid)) {
+    auto top = open_in_root(root_fd, m.target, O_RDONLY | O_DIRECTORY);
+    if (!top.ok()) return std::move(top).error();
+    if (::fchown(top->get(), fresh_owner->uid, fresh_owner->gid) != 0)
+      return sys_error("chown " + m.target);
+  }
+  return {};
+}
+
+}  // namespace
+
+HostOwner container_root(const policy::Policy& p) {
+  HostOwner o;
+  for (const policy::IdMap& m : p.uid_map)
+    if (m.inside == 0 && m.count) o.uid = m.outside;
+  for (const policy::IdMap& m : p.gid_map)
+    if (m.inside == 0 && m.count) o.gid = m.outside;
+  return o;
+}
+
+Status ensure_host_dir(const std::string& dir, HostOwner owner) {
+  for (size_t i = 1; i <= dir.size(); ++i) {
+    if (i != dir.size() && dir[i] != '/') continue;
+    std::string prefix = dir.substr(0, i);
+    if (::mkdir(prefix.c_str(), 0700) != 0) {
+      if (errno != EEXIST) return sys_error("mkdir " + prefix);
+    } else if (i == dir.size() && (owner.uid || owner.gid) &&
+               ::chown(prefix.c_str(), owner.uid, owner.gid) != 0) {
+      return sys_error("chown " + prefix);
+    }
+  }
+  return {};
+}
+
+Result<bool> ensure_image_file(const std::string& path, uint64_t size, const std::string& fstype) {
+  if (::access(path.c_str(), F_OK) == 0) return false;
+  if (!size) return bad_input(path + ": storage image is missing and has no size to create it");
+  std::string tmp = path + ".tmp";
+  ::unlink(tmp.c_str());
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) return sys_error("create " + tmp);
+  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return sys_error("size " + tmp);
+  fd.reset();
+  Status made = run_mkfs(fstype, tmp);
+  if (made.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) made = sys_error("rename " + tmp);
+  if (!made.ok()) {
+    ::unlink(tmp.c_str());
+    return std::move(made).error();
+  }
+  return true;
+}
+
+Result<std::string> find_partition(const std::string& name, const std::string& dir) {
+  if (name.empty() || name.find('/') != std::string::npos)
+    return bad_input("partition name '" + name + "' is empty or contains '/'");
+  std::string by_name = dir + "/" + name;
+  if (::access(by_name.c_str(), F_OK) == 0) return by_name;
+  auto mtd = read_file("/proc/mtd");  // "mtd3: 00100000 00010000 \"data\""
+  if (mtd.ok()) {
+    size_t pos = mtd->find("\"" + name + "\"");
+    if (pos != std::string::npos) {
+      size_t line = mtd->rfind('\n', pos);
+      line = line == std::string::npos ? 0 : line + 1;
+      size_t colon = mtd->find(':', line);
+      if (colon != std::string::npos && mtd->compare(line, 3, "mtd") == 0)
+        return "/dev/mtdblock" + mtd->substr(line + 3, colon - line - 3);
+    }
+  }
+  return failure("partition '" + name + "' not found in " + dir + " or /proc/mtd");
+}
+
+Status mount_storage(const policy::Mount& m, const Options& options, HostOwner owner,
+                     int root_fd) {
+  switch (m.kind) {
+    case policy::MountKind::kStorageDir: {
+      NESTBOX_TRY(ensure_host_dir(m.source, owner));
+      auto fd = open_in_root(root_fd, m.target, O_PATH | O_DIRECTORY);
+      if (!fd.ok()) return std::move(fd.error().context("mount target (must exist in the rootfs)"));
+      std::string at = fd_path(fd->get());
+      if (::mount(m.source.c_str(), at.c_str(), nullptr, MS_BIND, nullptr) != 0)
+        return sys_error("bind " + m.source);
+      auto again = open_in_root(root_fd, m.target, O_PATH);
+      if (!again.ok()) return std::move(again).error();
+      unsigned long flags = ms_flags(m.flags);
+      if (flags && ::mount("", fd_path(again->get()).c_str(), nullptr,
+                           MS_BIND | MS_REMOUNT | flags, nullptr) != 0)
+        return sys_error("remount " + m.target);
+      return {};
+    }
+    case policy::MountKind::kStorageImage: {
+      auto created = ensure_image_file(m.source, m.size, m.fstype);
+      if (!created.ok()) return std::move(created).error();
+      LoopRequest req{m.source, 0, 0, (m.flags & policy::kMountReadOnly) != 0,
+                      options.force_legacy_loop};
+      auto loop = LoopDevice::attach(req);
+      if (!loop.ok()) return std::move(loop).error();
+      // autoclear: the loop device is freed with the mount.
+      return mount_dev_in_root(loop->path(), m, root_fd, *created ? &owner : nullptr);
+    }
+    case policy::MountKind::kStoragePartition: {
+      auto dev = find_partition(m.source, options.partition_dir);
+      if (!dev.ok()) return std::move(dev).error();
+      return mount_dev_in_root(*dev, m, root_fd);
+    }
+    case policy::MountKind::kStorageOverlay: {
+      auto fd = open_in_root(root_fd, m.target, O_PATH | O_DIRECTORY);
+      if (!fd.ok()) return std::move(fd.error().context("mount target (must exist in the rootfs)"));
+      NESTBOX_TRY(ensure_host_dir(m.source + "/upper", owner));
+      NESTBOX_TRY(ensure_host_dir(m.source + "/work"));
+      std::string at = fd_path(fd->get());
+      std::string data = "lowerdir=" + at + ",upperdir=" + m.source + "/upper,workdir=" +
+                         m.source + "/work";
+      if (::mount("overlay", at.c_str(), "overlay", ms_flags(m.flags), data.c_str()) != 0)
+        return sys_error("mount overlay " + data);
+      return {};
+    }
+    default:
+      return bad_input("unknown mount kind " + std::to_string(static_cast<int>(m.kind)));
+  }
+}
+
+}  // namespace nestbox::launcher

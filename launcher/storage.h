@@ -1,0 +1,37 @@
+// Persistent storage: a host directory, a loop-mounted image file (created
+// with its size and a filesystem on first use), a flash partition by name, or
+// an overlay upper directory over a directory of the read-only rootfs.
+#pragma once
+
+#include <string>
+
+#include "launcher/launcher.h"
+#include "policy/policy.h"
+#include "util/result.h"
+
+namespace nestbox::launcher {
+
+// The host ids of the container's root (uid/gid 0 inside): what storage that
+// nestbox creates is owned by, so that root in a user namespace can write it.
+struct HostOwner {
+  uint32_t uid = 0, gid = 0;
+};
+HostOwner container_root(const policy::Policy& policy);
+
+// Mounts one storage entry (MountKind::kStorage*) onto m.target in the root.
+Status mount_storage(const policy::Mount& m, const Options& options, HostOwner owner, int root_fd);
+
+// mkdir -p on the host (0700 for directories nestbox creates); the last
+// component, if created here, is given to `owner`.
+Status ensure_host_dir(const std::string& dir, HostOwner owner = {});
+
+// Creates `path` of `size` bytes holding an empty `fstype` filesystem, via a
+// temporary file renamed into place once mkfs succeeded. Returns whether it
+// was created (false: it existed).
+Result<bool> ensure_image_file(const std::string& path, uint64_t size, const std::string& fstype);
+
+// The block device of a named partition: <partition_dir>/<name>, else the
+// MTD partition of that name (/proc/mtd → /dev/mtdblockN).
+Result<std::string> find_partition(const std::string& name, const std::string& partition_dir);
+
+}  // namespace nestbox::launcher

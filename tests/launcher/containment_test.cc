@@ -1,0 +1,244 @@
+// Containment, observed from inside (the probe is the container's process)
+// and from outside (the host's view of the same processes).
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <gtest/gtest.h>
+
+#include "tests/launcher/support.h"
+#include "util/file_io.h"
+
+namespace nestbox::launcher::testing {
+namespace {
+
+TEST(Containment, SeesOnlyItsOwnPids) {
+  NESTBOX_NEED_IMAGES();
+  Outcome r = run(full_policy("c-pids", {"/bin/probe", "pids"}), squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "pids 1 2\n");  // nestbox's init and the probe
+}
+
+TEST(Containment, SeesNoHostFilesOrMounts) {
+  NESTBOX_NEED_IMAGES();
+  Outcome r = run(full_policy("c-files", {"/bin/sh", "-c",
+                                          "probe exists /work; probe exists /usr; cat /proc/mounts"}),
+                  squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_NE(r.out.find("exists /work no\nexists /usr no\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(images()->dir), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(images()->cache), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/dev/loop"), std::string::npos);
+  EXPECT_NE(r.out.find(" / squashfs ro,"), std::string::npos) << r.out;
+}
+
+// A kernel without CONFIG_MODULES refuses module loading to everyone.
+std::string module_refusal() {
+  errno = 0;
+  ::syscall(SYS_init_module, nullptr, 0, "");
+  return errno == ENOSYS ? "ENOSYS" : "EPERM";
+}
+
+TEST(Containment, CannotMountLoadModulesSetTimeRebootPtraceOrRaiseCaps) {
+  NESTBOX_NEED_IMAGES();
+  Outcome r = run(full_policy("c-escape", {"/bin/probe", "escape"}), squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "mount EPERM\numount EPERM\nmodule " + module_refusal() +
+                       "\nsettime EPERM\nreboot EPERM\n"
+                       "ptrace EPERM\nmknod EPERM\ncapset EPERM\nsethostname EPERM\n");
+}
+
+TEST(Containment, EvenWithAllCapsTheUserNamespaceOwnsNothing) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("c-allcaps", {"/bin/probe", "escape"});
+  p.caps.keep = ~uint64_t(0);
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  // Root of a user namespace that owns none of the other namespaces.
+  EXPECT_NE(r.out.find("mount EPERM\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("module " + module_refusal() + "\n"), std::string::npos);
+  EXPECT_NE(r.out.find("ptrace EPERM\n"), std::string::npos);  // init is not dumpable
+  EXPECT_NE(r.out.find("settime EPERM\n"), std::string::npos);
+  EXPECT_NE(r.out.find("sethostname EPERM\n"), std::string::npos);
+}
+
+TEST(Containment, RootOnlyInsideTheUserNamespace) {
+  NESTBOX_NEED_IMAGES();
+  Outcome r = run(full_policy("c-uid", {"/bin/probe", "id"}), squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_NE(r.out.find("uid 0 gid 0\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CapEff:\t0000000000000000\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CapBnd:\t0000000000000000\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NoNewPrivs:\t1\n"), std::string::npos) << r.out;
+}
+
+TEST(Containment, HostSeesTheMappedUid) {
+  NESTBOX_NEED_IMAGES();
+  // The container writes its host-visible identity through /proc of the host? No:
+  // run it in a forked launcher and look at it from here.
+  std::string state = images()->state_root + "/c-hostuid";
+  pid_t launcher = ::fork();
+  if (launcher == 0) {
+    Outcome r = run(full_policy("c-hostuid", {"/bin/probe", "sleep"}), squashfs_source());
+    ::_exit(r.ok ? r.result.exit_code : 100);
+  }
+  std::string init;
+  for (int i = 0; i < 300 && init.empty(); ++i) {
+    ::usleep(10000);
+    auto f = read_file(state + "/init");
+    if (f.ok()) init = f->substr(0, f->find('\n'));
+  }
+  ASSERT_FALSE(init.empty());
+  std::string children;
+  for (int i = 0; i < 300 && children.empty(); ++i) {
+    ::usleep(10000);
+    children = sh("cat /proc/" + init + "/task/" + init + "/children");
+  }
+  std::string main = children.substr(0, children.find(' '));
+  std::string status = sh("grep -E '^(Uid|Gid):' /proc/" + main + "/status");
+  EXPECT_EQ(status, "Uid:\t100000\t100000\t100000\t100000\nGid:\t100000\t100000\t100000\t100000\n");
+  ::kill(launcher, SIGTERM);
+  int st = 0;
+  ::waitpid(launcher, &st, 0);
+  EXPECT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 143);  // the probe's SIGTERM handler
+  EXPECT_EQ(leftovers("c-hostuid"), std::vector<std::string>{});
+}
+
+TEST(Containment, ReadOnlyRootAndNoexecTmpfs) {
+  NESTBOX_NEED_IMAGES();
+  Outcome r = run(full_policy("c-ro", {"/bin/sh", "-c",
+                                       "probe write /etc/x; probe write /tmp/x; cp /bin/probe /tmp/p;"
+                                       " /tmp/p id || echo noexec"}),
+                  squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_NE(r.out.find("write /etc/x EROFS\nwrite /tmp/x ok\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("noexec\n"), std::string::npos) << r.out;
+}
+
+TEST(Containment, MemoryLimitKillsInsideAndIsReported) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("c-oom", {"/bin/probe", "alloc", "512"});
+  p.cgroups.memory_max = 32 << 20;
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.result.exit_code, 128 + SIGKILL);
+  EXPECT_TRUE(r.result.oom_killed);
+  EXPECT_EQ(r.out.find("allocated"), std::string::npos);
+  EXPECT_EQ(leftovers("c-oom"), std::vector<std::string>{});
+}
+
+TEST(Containment, ForkBombStopsAtThePidsLimit) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("c-fork", {"/bin/probe", "forkbomb"});
+  p.cgroups.pids_max = 20;
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  // 20 tasks: nestbox-init, the probe and 18 children.
+  EXPECT_EQ(r.out, "forks 18 EAGAIN\n");
+  EXPECT_EQ(leftovers("c-fork"), std::vector<std::string>{});
+}
+
+TEST(Containment, DeniedSyscallGetsItsErrnoOrKills) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("c-seccomp", {"/bin/sh", "-c", "probe id; probe getpriority"});
+  p.seccomp.bpf = test_seccomp_bpf();
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_NE(r.out.find("Seccomp:\t2\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("getpriority -1 EACCES\n"), std::string::npos) << r.out;
+
+  p.process.argv = {"/bin/probe", "getpgid"};
+  r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.result.exit_code, 128 + SIGSYS);
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(Containment, SeccompWithoutNoNewPrivs) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("c-seccomp-nnp", {"/bin/probe", "getpriority"});
+  p.seccomp.bpf = test_seccomp_bpf();
+  p.no_new_privs = false;
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "getpriority -1 EACCES\n");
+}
+
+TEST(Containment, HostnameDomainnameAndEmptyNetwork) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("c-uts", {"/bin/sh", "-c", "probe uts; cat /sys/class/net/lo/operstate; ls /sys/class/net"});
+  p.domainname = "example.lan";
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "host c-uts-host domain example.lan\nunknown\nlo\n");
+}
+
+TEST(Containment, NetworkHookRunsBeforeTheContainerContinues) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("c-net", {"/bin/sh", "-c", "ls /sys/class/net"});
+  p.net = policy::NetMode::kInterfaces;
+  Options o = test_options();
+  int seen_pid = 0;
+  o.network_setup = [&](const policy::Policy&, int pid) -> Status {
+    seen_pid = pid;
+    // Both ends inside the container's namespace: the host's stay untouched.
+    std::string cmd = "nsenter -t " + std::to_string(pid) +
+                      " -n ip link add nb0 type veth peer name nb1 2>&1";
+    std::string out = sh(cmd);
+    if (!out.empty()) return failure(out);
+    return {};
+  };
+  Outcome r = run(p, squashfs_source(), o);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_GT(seen_pid, 0);
+  EXPECT_EQ(r.out, "lo\nnb0\nnb1\n");
+
+  o.network_setup = [](const policy::Policy&, int) -> Status { return failure("no bridge br-lan"); };
+  r = run(p, squashfs_source(), o);
+  EXPECT_EQ(r.error, "network: no bridge br-lan");
+  EXPECT_EQ(leftovers("c-net"), std::vector<std::string>{});
+  o.network_setup = nullptr;  // fail closed: never run without the network the policy asks for
+  r = run(p, squashfs_source(), o);
+  EXPECT_EQ(r.error, "policy c-net needs network interfaces, but this launcher has no network setup");
+}
+
+TEST(Containment, AbsentLsmIsSkippedWithANote) {
+  NESTBOX_NEED_IMAGES();
+  if (::access("/sys/module/apparmor/parameters/enabled", F_OK) == 0 ||
+      ::access("/sys/fs/selinux/enforce", F_OK) == 0)
+    GTEST_SKIP() << "this kernel has an LSM; the label would really be applied";
+  policy::Policy p = full_policy("c-lsm", {"/bin/true"});
+  p.apparmor_profile = "nestbox-app";
+  p.selinux_context = "system_u:system_r:container_t:s0";
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out,
+            "nestbox-launch: AppArmor not enabled, profile 'nestbox-app' not applied\n"
+            "nestbox-launch: SELinux not enabled, label 'system_u:system_r:container_t:s0' not applied\n");
+}
+
+TEST(Containment, CapabilityKeepListAndUidChange) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("c-caps", {"/bin/probe", "id"});
+  p.caps.keep = (uint64_t(1) << 10) | (uint64_t(1) << 13);  // NET_BIND_SERVICE, NET_RAW
+  p.process.uid = 1000;
+  p.process.gid = 1000;
+  p.rlimits = {{7 /* RLIMIT_NOFILE */, 64, 128}};
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_NE(r.out.find("uid 1000 gid 1000\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CapEff:\t0000000000002400\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CapAmb:\t0000000000002400\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CapBnd:\t0000000000002400\n"), std::string::npos) << r.out;
+
+  p.process.argv = {"/bin/probe", "rlimit"};
+  r = run(p, squashfs_source());
+  EXPECT_EQ(r.out, "nofile 64 128\n");
+}
+
+}  // namespace
+}  // namespace nestbox::launcher::testing

@@ -1,0 +1,193 @@
+// The container's filesystem: /dev, /proc, /sys, tmpfs, binds and every kind
+// of persistent storage.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "launcher/loop.h"
+#include "tests/launcher/support.h"
+#include "util/file_io.h"
+
+namespace nestbox::launcher::testing {
+namespace {
+
+policy::Mount storage(policy::MountKind kind, const std::string& source, const std::string& target) {
+  policy::Mount m;
+  m.kind = kind;
+  m.source = source;
+  m.target = target;
+  m.fstype = "ext4";
+  m.flags = policy::kMountNosuid | policy::kMountNodev | policy::kMountNoexec;
+  return m;
+}
+
+// One "0" line per information file of the host's /proc that the container sees masked.
+std::string masked_zeros(int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += "0\n";
+  return out;
+}
+
+TEST(Mounts, MinimalDevProcAndReadOnlySys) {
+  NESTBOX_NEED_IMAGES();
+  int masked = 0;
+  for (const char* f : {"/proc/kcore", "/proc/keys", "/proc/timer_list"}) masked += ::access(f, F_OK) == 0;
+  ASSERT_GT(masked, 0);
+  Outcome r = run(full_policy("m-dev", {"/bin/sh", "-c",
+                                        "ls /dev; echo x > /dev/null && echo null-ok;"
+                                        " probe write /sys/kernel/x; probe write /proc/sys/kernel/hostname;"
+                                        " for f in /proc/kcore /proc/keys /proc/timer_list; do [ -e $f ] && wc -c < $f; done"}),
+                  squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out,
+            "fd\nfull\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n"
+            "null-ok\nwrite /sys/kernel/x EROFS\nwrite /proc/sys/kernel/hostname EROFS\n" +
+                masked_zeros(masked));
+}
+
+TEST(Mounts, TmpfsSizeAndFlags) {
+  NESTBOX_NEED_IMAGES();
+  Outcome r = run(full_policy("m-tmpfs", {"/bin/sh", "-c", "grep ' /tmp ' /proc/self/mountinfo"}),
+                  squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_NE(r.out.find("/tmp rw,nosuid,nodev,noexec"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" - tmpfs tmpfs rw,size=1024k"), std::string::npos) << r.out;
+}
+
+TEST(Mounts, ReadOnlyBindFromTheHost) {
+  NESTBOX_NEED_IMAGES();
+  std::string host = images()->dir + "/bind-src";
+  ::mkdir(host.c_str(), 0755);
+  ASSERT_TRUE(write_file_atomic(host + "/greeting", "hi\n").ok());
+  policy::Policy p = full_policy("m-bind", {"/bin/sh", "-c", "cat /mnt/greeting; probe write /mnt/new"});
+  policy::Mount m;
+  m.kind = policy::MountKind::kBind;
+  m.source = host;
+  m.target = "/mnt";
+  m.flags = policy::kMountReadOnly | policy::kMountNosuid | policy::kMountNodev;
+  p.mounts.push_back(m);
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "hi\nwrite /mnt/new EROFS\n");
+  EXPECT_NE(::access((host + "/new").c_str(), F_OK), 0);
+}
+
+TEST(Mounts, MissingMountTargetIsRefusedWithItsName) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("m-missing", {"/bin/true"});
+  policy::Mount m;
+  m.kind = policy::MountKind::kTmpfs;
+  m.target = "/nonexistent/deeper";
+  p.mounts.push_back(m);
+  Outcome r = run(p, squashfs_source());
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "container m-missing: /nonexistent/deeper: mount target (must exist in the "
+                     "rootfs): /nonexistent/deeper: No such file or directory");
+  EXPECT_EQ(leftovers("m-missing"), std::vector<std::string>{});
+}
+
+TEST(Mounts, SymlinkTargetsResolveInsideTheRoot) {
+  NESTBOX_NEED_IMAGES();
+  // /etc/escape -> /../../../../tmp in a tree rootfs: the bind lands in the
+  // container's /tmp, never on the host's.
+  std::string tree = images()->dir + "/symlink-tree";
+  ASSERT_EQ(std::system(("cp -a " + images()->tree + " " + tree +
+                         " && ln -s /../../../../../tmp " + tree + "/etc/escape").c_str()), 0);
+  policy::Policy p = full_policy("m-symlink", {"/bin/sh", "-c", "grep -c ' /tmp ' /proc/self/mountinfo"});
+  policy::Mount m;
+  m.kind = policy::MountKind::kTmpfs;
+  m.target = "/etc/escape";
+  p.mounts.push_back(m);
+  RootfsSource src;
+  src.kind = RootfsSource::Kind::kTree;
+  src.tree = tree;
+  Outcome r = run(p, src);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "2\n");  // the policy's /tmp and the symlinked one, both inside
+}
+
+TEST(Mounts, PersistentDirectoryImageAndPartition) {
+  NESTBOX_NEED_IMAGES();
+  std::string dir = images()->dir + "/persist-dir";
+  std::string image = images()->dir + "/persist.img";
+  std::string part_img = images()->dir + "/part.img";
+  std::string part_dir = images()->dir + "/by-partlabel";
+  ASSERT_EQ(std::system(("truncate -s 8M " + part_img + " && mkfs.ext4 -q -F " + part_img +
+                         " && mkdir -p " + part_dir).c_str()), 0);
+  // The "partition": an ext4 image on a loop device, found by name.
+  auto part_loop = std::make_unique<Result<LoopDevice>>(LoopDevice::attach({part_img, 0, 0, false, false}));
+  ASSERT_TRUE(part_loop->ok()) << part_loop->error().message;
+  ASSERT_EQ(::symlink((*part_loop)->path().c_str(), (part_dir + "/appdata").c_str()), 0);
+
+  policy::Policy p = full_policy("m-storage", {"/bin/sh", "-c",
+                                               "cat /data/count /mnt/count /var/lib/count 2>&1;"
+                                               " echo 1 > /data/count; echo 2 > /mnt/count;"
+                                               " echo 3 > /var/lib/count; echo done"});
+  p.uid_map.clear();  // host root writes the fresh filesystems
+  p.gid_map.clear();
+  p.caps.keep = uint64_t(1) << 1;  // CAP_DAC_OVERRIDE
+  p.mounts.push_back(storage(policy::MountKind::kStorageDir, dir, "/data"));
+  p.mounts.push_back(storage(policy::MountKind::kStorageImage, image, "/mnt"));
+  p.mounts.back().size = 8 << 20;
+  p.mounts.push_back(storage(policy::MountKind::kStoragePartition, "appdata", "/var/lib"));
+  Options o = test_options();
+  o.partition_dir = part_dir;
+  Outcome first = run(p, squashfs_source(), o);
+  ASSERT_TRUE(first.ok) << first.error;
+  EXPECT_NE(first.out.find("No such file"), std::string::npos);
+  EXPECT_NE(first.out.find("done\n"), std::string::npos) << first.out;
+  struct stat st;
+  ASSERT_EQ(::stat(image.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 8 << 20);
+  Outcome second = run(p, squashfs_source(), o);
+  ASSERT_TRUE(second.ok) << second.error;
+  EXPECT_EQ(second.out, "1\n2\n3\ndone\n");
+  part_loop.reset();  // autoclear detaches it
+  EXPECT_EQ(leftovers("m-storage"), std::vector<std::string>{});
+}
+
+TEST(Mounts, NewStorageBelongsToTheContainersRoot) {
+  NESTBOX_NEED_IMAGES();
+  std::string dir = images()->dir + "/userns-dir";
+  std::string image = images()->dir + "/userns.img";
+  policy::Policy p = full_policy("m-userns-storage", {"/bin/sh", "-c", "probe write /data/a; probe write /mnt/b"});
+  p.mounts.push_back(storage(policy::MountKind::kStorageDir, dir, "/data"));
+  p.mounts.push_back(storage(policy::MountKind::kStorageImage, image, "/mnt"));
+  p.mounts.back().size = 8 << 20;
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "write /data/a ok\nwrite /mnt/b ok\n");
+  struct stat st;
+  ASSERT_EQ(::stat((dir + "/a").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 100000u);  // root inside, 100000 on the host
+  EXPECT_EQ(leftovers("m-userns-storage"), std::vector<std::string>{});
+}
+
+TEST(Mounts, PersistentOverlayOverTheRootAndADirectory) {
+  NESTBOX_NEED_IMAGES();
+  std::string upper = images()->dir + "/persist-overlay";
+  std::string etc_upper = images()->dir + "/persist-etc";
+  policy::Policy p = full_policy("m-overlay", {"/bin/sh", "-c",
+                                               "cat /bin/added /etc/added 2>&1; echo a > /bin/added;"
+                                               " echo b > /etc/added; echo done"});
+  p.uid_map.clear();
+  p.gid_map.clear();
+  p.read_only_root = false;
+  p.caps.keep = uint64_t(1) << 1;
+  p.mounts.push_back(storage(policy::MountKind::kStorageOverlay, upper, "/"));
+  p.mounts.push_back(storage(policy::MountKind::kStorageOverlay, etc_upper, "/etc"));
+  Outcome first = run(p, squashfs_source());
+  ASSERT_TRUE(first.ok) << first.error;
+  EXPECT_NE(first.out.find("done\n"), std::string::npos) << first.out;
+  Outcome second = run(p, squashfs_source());
+  ASSERT_TRUE(second.ok) << second.error;
+  EXPECT_EQ(second.out, "a\nb\ndone\n");
+  EXPECT_EQ(::access((upper + "/upper/bin/added").c_str(), F_OK), 0);
+  EXPECT_EQ(::access((etc_upper + "/upper/added").c_str(), F_OK), 0);
+}
+
+}  // namespace
+}  // namespace nestbox::launcher::testing

@@ -1,0 +1,165 @@
+/* nestbox test probe: runs inside a container and reports what it can see and
+ * do, one line per check, so tests assert containment from the inside.
+ * Built static and copied into the test rootfs. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/reboot.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+static const char* err(int ok) { return ok ? "ok" : strerrorname_np(errno); }
+
+static void print_file_line(const char* path, const char* key) {
+  FILE* f = fopen(path, "r");
+  char line[512];
+  if (!f) return;
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, key, strlen(key))) fputs(line, stdout);
+  fclose(f);
+}
+
+static int cmd_pids(void) {
+  DIR* d = opendir("/proc");
+  struct dirent* e;
+  int pids[4096], n = 0;
+  if (!d) return 1;
+  while ((e = readdir(d)) && n < 4096)
+    if (e->d_name[0] >= '0' && e->d_name[0] <= '9') pids[n++] = atoi(e->d_name);
+  closedir(d);
+  for (int i = 0; i < n; ++i)  /* sorted for the test */
+    for (int j = i + 1; j < n; ++j)
+      if (pids[j] < pids[i]) { int t = pids[i]; pids[i] = pids[j]; pids[j] = t; }
+  printf("pids");
+  for (int i = 0; i < n; ++i) printf(" %d", pids[i]);
+  printf("\n");
+  return 0;
+}
+
+static int cmd_escape(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  printf("mount %s\n", err(mount("tmpfs", "/tmp", "tmpfs", 0, NULL) == 0));
+  printf("umount %s\n", err(umount2("/proc", MNT_DETACH) == 0));
+  printf("module %s\n", err(syscall(SYS_init_module, NULL, 0, "") == 0));
+  printf("settime %s\n", err(clock_settime(CLOCK_REALTIME, &now) == 0));
+  printf("reboot %s\n", err(reboot(RB_DISABLE_CAD) == 0));
+  printf("ptrace %s\n", err(ptrace(PTRACE_ATTACH, 1, NULL, NULL) == 0));
+  printf("mknod %s\n", err(mknod("/tmp/sda", S_IFBLK | 0600, makedev(8, 0)) == 0));
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2];
+  memset(d, 0xff, sizeof d);
+  printf("capset %s\n", err(syscall(SYS_capset, &h, d) == 0));
+  printf("sethostname %s\n", err(sethostname("evil", 4) == 0));
+  return 0;
+}
+
+static int cmd_alloc(long mib) {
+  for (long i = 0; i < mib; ++i) {
+    char* p = malloc(1 << 20);
+    if (!p) { printf("malloc failed at %ld\n", i); return 2; }
+    memset(p, 1, 1 << 20);
+  }
+  printf("allocated %ld MiB\n", mib);
+  return 0;
+}
+
+static int cmd_forkbomb(void) {
+  int forks = 0;
+  for (;;) {
+    pid_t p = fork();
+    if (p == 0) { pause(); _exit(0); }
+    if (p < 0) break;
+    ++forks;
+  }
+  printf("forks %d %s\n", forks, strerrorname_np(errno));
+  fflush(stdout);
+  return 0;
+}
+
+static void on_term(int sig) { (void)sig; printf("got SIGTERM\n"); fflush(stdout); _exit(143); }
+
+int main(int argc, char** argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  const char* c = argc > 1 ? argv[1] : "";
+  if (!strcmp(c, "pids")) return cmd_pids();
+  if (!strcmp(c, "escape")) return cmd_escape();
+  if (!strcmp(c, "id")) {
+    printf("uid %d gid %d\n", getuid(), getgid());
+    print_file_line("/proc/self/status", "Cap");
+    print_file_line("/proc/self/status", "NoNewPrivs");
+    print_file_line("/proc/self/status", "Seccomp:");
+    return 0;
+  }
+  if (!strcmp(c, "uts")) {
+    struct utsname u;
+    uname(&u);
+    printf("host %s domain %s\n", u.nodename, u.domainname);
+    return 0;
+  }
+  if (!strcmp(c, "write") && argc > 2) {
+    int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int ok = fd >= 0 && write(fd, argc > 3 ? argv[3] : "x", strlen(argc > 3 ? argv[3] : "x")) > 0;
+    printf("write %s %s\n", argv[2], err(ok));
+    return 0;
+  }
+  if (!strcmp(c, "exists") && argc > 2) {
+    printf("exists %s %s\n", argv[2], access(argv[2], F_OK) == 0 ? "yes" : "no");
+    return 0;
+  }
+  if (!strcmp(c, "alloc") && argc > 2) return cmd_alloc(atol(argv[2]));
+  if (!strcmp(c, "forkbomb")) return cmd_forkbomb();
+  if (!strcmp(c, "getpriority")) {
+    errno = 0;
+    int r = getpriority(PRIO_PROCESS, 0);
+    printf("getpriority %d %s\n", r, errno ? strerrorname_np(errno) : "ok");
+    return 0;
+  }
+  if (!strcmp(c, "getpgid")) {
+    printf("getpgid %ld\n", (long)syscall(SYS_getpgid, 0));
+    return 0;
+  }
+  if (!strcmp(c, "rlimit")) {
+    struct rlimit r;
+    getrlimit(RLIMIT_NOFILE, &r);
+    printf("nofile %llu %llu\n", (unsigned long long)r.rlim_cur, (unsigned long long)r.rlim_max);
+    return 0;
+  }
+  if (!strcmp(c, "ns")) {
+    const char* names[] = {"mnt", "uts", "ipc", "pid", "net", "user", "cgroup"};
+    for (int i = 0; i < 7; ++i) {
+      char path[64], buf[128] = "";
+      snprintf(path, sizeof path, "/proc/self/ns/%s", names[i]);
+      ssize_t n = readlink(path, buf, sizeof buf - 1);
+      if (n > 0) buf[n] = 0;
+      printf("%s\n", buf);
+    }
+    return 0;
+  }
+  if (!strcmp(c, "sleep")) {  /* until SIGTERM */
+    signal(SIGTERM, on_term);
+    printf("sleeping\n");
+    for (;;) pause();
+  }
+  if (!strcmp(c, "stubborn")) {  /* ignores SIGTERM */
+    signal(SIGTERM, SIG_IGN);
+    printf("stubborn\n");
+    for (;;) pause();
+  }
+  fprintf(stderr, "probe: unknown command '%s'\n", c);
+  return 64;
+}

@@ -1,0 +1,178 @@
+// The launcher's pieces on their own: exec profile text form, in-root path
+// resolution, policy checks and refusals before anything exists, id maps,
+// cgroup records, seccomp program validation.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "launcher/cgroups.h"
+#include "launcher/features.h"
+#include "launcher/loop.h"
+#include "launcher/namespaces.h"
+#include "launcher/profile.h"
+#include "launcher/rootpath.h"
+#include "tests/launcher/support.h"
+
+namespace nestbox::launcher::testing {
+namespace {
+
+TEST(Profile, RoundTrips) {
+  ExecProfile e;
+  e.uid = 1000;
+  e.gid = 100;
+  e.groups = {5, 20};
+  e.caps = 0x2400;
+  e.no_new_privs = false;
+  e.rlimits = {{7, 64, 128}};
+  e.apparmor = "nestbox-app";
+  e.seccomp = {0x20, 0, 0, 0, 4, 0, 0, 0, 0x06, 0, 0, 0, 0, 0, 0xff, 0x7f};
+  e.env = {"PATH=/bin", "A=b c"};
+  e.cwd = "/srv";
+  auto back = deserialize(serialize(e));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(serialize(*back), serialize(e));
+  EXPECT_EQ(back->groups, e.groups);
+  EXPECT_EQ(back->seccomp, e.seccomp);
+  EXPECT_EQ(back->rlimits[0].hard, 128u);
+}
+
+TEST(Profile, RejectsDamage) {
+  EXPECT_EQ(deserialize("uid 0\nbogus 1\ncwd /\n").error().message, "exec profile:2: unknown key 'bogus'");
+  EXPECT_EQ(deserialize("seccomp 0g\ncwd /\n").error().message, "exec profile:1: bad hex");
+  EXPECT_EQ(deserialize("uid 0\n").error().message, "exec profile: no cwd (truncated?)");
+}
+
+TEST(RootPath, ResolvesEscapesInsideTheRoot) {
+  char tmpl[] = "/tmp/nestbox-rootpath-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string root = tmpl;
+  ASSERT_EQ(std::system(("mkdir -p " + root + "/etc " + root + "/tmp && ln -s /../../.. " + root +
+                         "/up && ln -s ../../../etc " + root + "/etc/rel").c_str()), 0);
+  UniqueFd rfd(::open(root.c_str(), O_PATH | O_DIRECTORY));
+  struct stat inside, got;
+  ASSERT_EQ(::stat((root + "/etc").c_str(), &inside), 0);
+  for (const char* path : {"/../../etc", "/up/etc", "/etc/rel", "/etc/../../etc"}) {
+    auto fd = open_in_root(rfd.get(), path, O_PATH | O_DIRECTORY);
+    ASSERT_TRUE(fd.ok()) << path << ": " << fd.error().message;
+    ASSERT_EQ(::fstat(fd->get(), &got), 0);
+    EXPECT_EQ(got.st_ino, inside.st_ino) << path;  // the root's /etc, never the host's
+  }
+  EXPECT_EQ(open_in_root(rfd.get(), "etc", O_PATH).error().message, "etc: not an absolute path");
+  EXPECT_EQ(fd_path(7), "/proc/self/fd/7");
+  auto made = mkdirs_in_root(rfd.get(), "/up/new/deeper", 0755);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  EXPECT_EQ(::access((root + "/new/deeper").c_str(), F_OK), 0);
+  std::system(("rm -rf " + root).c_str());
+}
+
+TEST(PolicyChecks, NamesTheProblem) {
+  policy::Policy p;
+  p.name = "ok";
+  EXPECT_EQ(check_policy(p).error().message, "policy ok: process.argv is empty");
+  p.process.argv = {"/bin/true"};
+  EXPECT_TRUE(check_policy(p).ok());
+  p.name = "../evil";
+  EXPECT_EQ(check_policy(p).error().message,
+            "container name '../evil': 1 to 64 characters, not starting with '.'");
+  p.name = "a/b";
+  EXPECT_EQ(check_policy(p).error().kind, ErrorKind::kBadInput);
+  p.name = "ok";
+  p.namespaces[policy::kNsPid] = {policy::NsMode::kJoin, "other"};
+  EXPECT_EQ(check_policy(p).error().message,
+            "policy ok: joining a pid namespace needs joining its mount namespace");
+  p.namespaces[policy::kNsPid] = {};
+  p.process.env = {"A=1\nB=2"};
+  EXPECT_EQ(check_policy(p).error().message,
+            "policy ok: environment entry 'A=1\nB=2' is not KEY=value on one line");
+  p.process.env = {"PATH=/bin"};
+  p.uid_map = {{0, 100000, 1}};
+  EXPECT_EQ(check_policy(p).error().message, "policy ok: user namespace needs both uid_map and gid_map");
+}
+
+TEST(Refusals, PreflightFailureLeavesNothing) {
+  NESTBOX_NEED_IMAGES();
+  Options o = test_options();
+  bool called = false;
+  o.preflight = [&](const policy::Policy& p) -> Status {
+    called = true;
+    return bad_input(p.name + ".img: signature: key 1a2b is revoked");
+  };
+  Outcome r = run(full_policy("r-refused", {"/bin/true"}), squashfs_source(), o);
+  EXPECT_TRUE(called);
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "r-refused.img: signature: key 1a2b is revoked");
+  EXPECT_EQ(leftovers("r-refused"), std::vector<std::string>{});
+}
+
+TEST(Refusals, MissingImageAndBadSeccompProgram) {
+  NESTBOX_NEED_IMAGES();
+  RootfsSource src;
+  src.image.path = images()->dir + "/missing.sqfs";
+  Outcome r = run(full_policy("r-missing", {"/bin/true"}), src);
+  EXPECT_EQ(r.error, "rootfs image: open " + src.image.path + ": No such file or directory");
+  EXPECT_EQ(leftovers("r-missing"), std::vector<std::string>{});
+
+  policy::Policy p = full_policy("r-bpf", {"/bin/true"});
+  p.seccomp.bpf = {1, 2, 3, 4, 5};
+  r = run(p, squashfs_source());
+  EXPECT_EQ(r.error, "container r-bpf: seccomp: seccomp program is 5 bytes, not a multiple of 8");
+  EXPECT_EQ(leftovers("r-bpf"), std::vector<std::string>{});
+}
+
+TEST(IdMap, KernelFormat) {
+  EXPECT_EQ(format_id_map({{0, 100000, 65536}, {65536, 1000, 1}}), "0 100000 65536\n65536 1000 1\n");
+}
+
+TEST(CgroupRecord, RoundTrips) {
+  std::vector<CgroupDir> dirs = {{"/sys/fs/cgroup/unified/x/nestbox-a", true, ""},
+                                 {"/sys/fs/cgroup/memory/p q/nestbox-a", false, "memory"}};
+  Cgroup cg = Cgroup::attach(dirs);
+  EXPECT_EQ(cg.describe(), "v2 - /sys/fs/cgroup/unified/x/nestbox-a\nv1 memory /sys/fs/cgroup/memory/p q/nestbox-a\n");
+  std::vector<CgroupDir> back = Cgroup::parse(cg.describe());
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[1].path, "/sys/fs/cgroup/memory/p q/nestbox-a");
+  EXPECT_FALSE(back[1].v2);
+  EXPECT_EQ(back[1].controllers, "memory");
+}
+
+TEST(Cgroups, ConfiguredParentBeneathOurOwnCgroup) {
+  NESTBOX_NEED_IMAGES();
+  Options o = test_options();
+  o.cgroup_parent = "nestbox-test-parent/deeper";
+  policy::Policy p = full_policy("g-parent", {"/bin/sh", "-c", "cat /proc/self/cgroup"});
+  p.cgroups.memory_max = 64 << 20;
+  Outcome r = run(p, squashfs_source(), o);
+  ASSERT_TRUE(r.ok) << r.error;
+  // Inside its cgroup namespace the container sees itself at the root.
+  EXPECT_NE(r.out.find(":memory:/\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(":pids:/\n"), std::string::npos) << r.out;
+  std::string parents = sh("find /sys/fs/cgroup -maxdepth 5 -type d -path '*nestbox-test-parent/deeper'");
+  EXPECT_NE(parents.find("/sys/fs/cgroup/memory/"), std::string::npos) << parents;
+  EXPECT_EQ(sh("find /sys/fs/cgroup -maxdepth 6 -type d -name nestbox-g-parent"), "");
+  sh("find /sys/fs/cgroup -maxdepth 5 -depth -type d -path '*nestbox-test-parent*' -exec rmdir {} \\;");
+  EXPECT_EQ(sh("find /sys/fs/cgroup -maxdepth 5 -type d -name nestbox-test-parent"), "");
+  o.cgroup_parent = "../escape";
+  r = run(p, squashfs_source(), o);
+  EXPECT_EQ(r.error, "cgroup: cgroup parent '../escape': '..'");
+}
+
+TEST(Loop, AttachesAWindowReadOnlyAndAutoclears) {
+  NESTBOX_NEED_IMAGES();
+  std::string dev;
+  {
+    auto loop = LoopDevice::attach({images()->windowed, images()->window_offset, images()->window_size, true, false});
+    ASSERT_TRUE(loop.ok()) << loop.error().message;
+    dev = loop->path();
+    std::string name = dev.substr(5);
+    EXPECT_EQ(sh("cat /sys/block/" + name + "/ro"), "1\n");
+    EXPECT_EQ(sh("cat /sys/block/" + name + "/loop/offset"), "4096\n");
+    EXPECT_EQ(sh("cat /sys/block/" + name + "/loop/sizelimit"), std::to_string(images()->window_size) + "\n");
+    EXPECT_EQ(sh("cat /sys/block/" + name + "/loop/autoclear"), "1\n");
+  }
+  EXPECT_EQ(sh("cat /sys/block/" + dev.substr(5) + "/loop/backing_file 2>/dev/null"), "");
+}
+
+}  // namespace
+}  // namespace nestbox::launcher::testing

@@ -118,6 +118,7 @@ Status SourceTree::add_extras(const manifests::Rootfs& r, const std::string& man
     FsEntry e;
     e.path = *p, e.type = EntryType::kDirectory, e.mode = d.mode & 07777;
     e.uid = d.owner.uid, e.gid = d.owner.gid;
+    forced_.push_back(e.path);
     NESTBOX_TRY(insert(std::move(e), "rootfs.dirs '" + d.path + "'", true));
   }
   for (const auto& f : r.files) {
@@ -140,6 +141,7 @@ Status SourceTree::add_extras(const manifests::Rootfs& r, const std::string& man
       NESTBOX_TRY(write_file_atomic(*blob, f.content, 0600));
       e.source_path = *blob, e.size = f.content.size();
     }
+    forced_.push_back(e.path);
     NESTBOX_TRY(insert(std::move(e), "rootfs.files '" + f.path + "'", true));
   }
   for (const auto& s : r.symlinks) {
@@ -149,6 +151,7 @@ Status SourceTree::add_extras(const manifests::Rootfs& r, const std::string& man
     if (!dest.ok()) return std::move(dest.error().context("rootfs.symlinks '" + s.path + "'"));
     FsEntry e;
     e.path = *p, e.type = EntryType::kSymlink, e.mode = 0777, e.link_target = s.target;
+    forced_.push_back(e.path);
     NESTBOX_TRY(insert(std::move(e), "rootfs.symlinks '" + s.path + "'", true));
   }
   for (const auto& d : r.devices) {
@@ -161,6 +164,7 @@ Status SourceTree::add_extras(const manifests::Rootfs& r, const std::string& man
                                                        : EntryType::kFifo;
     e.mode = d.mode & 07777, e.uid = d.owner.uid, e.gid = d.owner.gid;
     e.rdev_major = d.major, e.rdev_minor = d.minor;
+    forced_.push_back(e.path);
     NESTBOX_TRY(insert(std::move(e), "rootfs.devices '" + d.path + "'", true));
   }
   return ok_status();

@@ -25,6 +25,11 @@
 
 namespace nestbox::composer {
 
+// Documented place of host-hardlink container trees inside the staging
+// rootfs (<staging>/var/lib/nestbox/rootfs/<name>). Never ingested as a
+// source, so a previous run's output does not feed the next one.
+inline constexpr const char* kHostHardlinkDir = "/var/lib/nestbox/rootfs";
+
 enum class SetuidPolicy {
   kKeep,    // the manifest allows setuid/setgid files
   kStrip,   // neutralise: clear the bits and record it in the report
@@ -53,6 +58,8 @@ class SourceTree {
   Status add_extras(const manifests::Rootfs& r, const std::string& manifest_dir);
 
   const std::map<std::string, FsEntry>& entries() const { return entries_; }
+  // Paths the manifest itself adds (extras, devices): always selected.
+  const std::vector<std::string>& forced() const { return forced_; }
   // Notes for the report (e.g. setuid bits stripped), in order.
   const std::vector<std::string>& notes() const { return notes_; }
   // A RootView over the merged content, for the ELF closure.
@@ -69,6 +76,7 @@ class SourceTree {
   uint64_t blob_counter_ = 0;
   std::map<std::string, FsEntry> entries_;
   std::vector<std::string> notes_;
+  std::vector<std::string> forced_;
 };
 
 // Checks shared by every reader: setuid policy, device trust, size limit.

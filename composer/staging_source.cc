@@ -107,8 +107,10 @@ Status SourceTree::add_directory(const std::string& dir, const IngestOptions& op
     if (e.type != EntryType::kDirectory) continue;
     auto names = sorted_names(host);
     if (!names.ok()) return std::move(names).error();
-    for (auto it = names->rbegin(); it != names->rend(); ++it)
-      stack.push_back(rel == "/" ? "/" + *it : rel + "/" + *it);
+    for (auto it = names->rbegin(); it != names->rend(); ++it) {
+      std::string child = rel == "/" ? "/" + *it : rel + "/" + *it;
+      if (child != kHostHardlinkDir) stack.push_back(std::move(child));
+    }
   }
   return ok_status();
 }

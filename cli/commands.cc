@@ -9,6 +9,7 @@ Runner define_validate(CLI::App&);
 Runner define_show(CLI::App&);
 Runner define_closure(CLI::App&);
 Runner define_compose(CLI::App&);
+Runner define_plan(CLI::App&);
 
 namespace {
 const Command kCommands[] = {
@@ -16,6 +17,7 @@ const Command kCommands[] = {
     {"show", "Print a manifest's resolved policy (text or --json)", define_show},
     {"closure", "Print the ELF dependency closure of programs inside a target root", define_closure},
     {"compose", "Build container root file systems from manifests", define_compose},
+    {"plan", "Compare the rootfs strategies (flash, shared page cache) for containers", define_plan},
 };
 }  // namespace
 

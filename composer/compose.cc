@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 #include <unistd.h>
+#include <stdlib.h>
 
 #include <filesystem>
 #include <map>
@@ -32,7 +33,10 @@ Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
   c.tree = std::move(*tree);
   for (const auto& s : m.rootfs.sources) {
     if (s.kind != manifests::SourceKind::kDirectory) continue;
-    c.staging_dir = s.path[0] == '/' || m.dir.empty() ? s.path : m.dir + "/" + s.path;
+    std::string p = s.path[0] == '/' || m.dir.empty() ? s.path : m.dir + "/" + s.path;
+    char* real = realpath(p.c_str(), nullptr);
+    c.staging_dir = real ? real : p;
+    free(real);
     break;
   }
   for (const auto& n : src.notes()) notes->push_back(m.name + ": " + n);

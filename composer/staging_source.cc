@@ -1,6 +1,7 @@
 // SourceTree::add_directory: a staging rootfs on disk, walked without
 // following symlinks, names sorted, xattrs kept.
 #include <dirent.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -58,7 +59,13 @@ Result<std::vector<std::string>> sorted_names(const std::string& dir) {
 
 }  // namespace
 
-Status SourceTree::add_directory(const std::string& dir, const IngestOptions& opts) {
+Status SourceTree::add_directory(const std::string& given, const IngestOptions& opts) {
+  // The directory itself may be reached through a symlink (the user's own
+  // path); nothing beneath it is followed.
+  char* real = realpath(given.c_str(), nullptr);
+  if (!real) return sys_error("staging directory " + given);
+  std::string dir = real;
+  free(real);
   struct stat st;
   if (lstat(dir.c_str(), &st) != 0) return sys_error("staging directory " + dir);
   if (!S_ISDIR(st.st_mode)) return bad_input(dir + ": not a directory");

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <map>
+#include <type_traits>
 
 #include "composer/select.h"
 #include "composer/source_tree.h"
@@ -39,7 +41,18 @@ Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
     free(real);
     break;
   }
-  for (const auto& n : src.notes()) notes->push_back(m.name + ": " + n);
+  for (const auto& [path, n] : src.notes()) {
+    bool selected = std::binary_search(
+        c.tree.entries.begin(), c.tree.entries.end(), path,
+        [](const auto& a, const auto& b) {
+          auto key = [](const auto& x) -> const std::string& {
+            if constexpr (std::is_same_v<std::decay_t<decltype(x)>, FsEntry>) return x.path;
+            else return x;
+          };
+          return key(a) < key(b);
+        });
+    if (selected) notes->push_back(m.name + ": " + n);
+  }
   return c;
 }
 

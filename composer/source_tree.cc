@@ -77,7 +77,7 @@ Status apply_policy(FsEntry* e, const IngestOptions& opts, const std::string& wh
         break;
       case SetuidPolicy::kStrip:
         e->mode &= ~(S_ISUID | S_ISGID);
-        tree->note(where + ": setuid/setgid bits removed");
+        tree->note(e->path, where + ": setuid/setgid bits removed");
         break;
       case SetuidPolicy::kRefuse:
         return bad_input(where + ": setuid/setgid file not allowed by the manifest");

@@ -60,8 +60,9 @@ class SourceTree {
   const std::map<std::string, FsEntry>& entries() const { return entries_; }
   // Paths the manifest itself adds (extras, devices): always selected.
   const std::vector<std::string>& forced() const { return forced_; }
-  // Notes for the report (e.g. setuid bits stripped), in order.
-  const std::vector<std::string>& notes() const { return notes_; }
+  // Notes for the report (e.g. setuid bits stripped), in order, each with
+  // the path it concerns (so only notes about selected entries are shown).
+  const std::vector<std::pair<std::string, std::string>>& notes() const { return notes_; }
   // A RootView over the merged content, for the ELF closure.
   std::unique_ptr<RootView> view() const;
 
@@ -69,13 +70,13 @@ class SourceTree {
   // depend on the tree (parents, duplicates). `origin` prefixes messages.
   Status insert(FsEntry e, const std::string& origin, bool replace_ok);
   Result<std::string> new_blob_path();
-  void note(std::string n) { notes_.push_back(std::move(n)); }
+  void note(std::string path, std::string n) { notes_.push_back({std::move(path), std::move(n)}); }
 
  private:
   std::string scratch_;
   uint64_t blob_counter_ = 0;
   std::map<std::string, FsEntry> entries_;
-  std::vector<std::string> notes_;
+  std::vector<std::pair<std::string, std::string>> notes_;
   std::vector<std::string> forced_;
 };
 

@@ -251,7 +251,7 @@ TEST_F(Sources, HostileSetuidRefusedOrNeutralised) {
   ASSERT_TRUE(tree_->add_archive(tar, SourceKind::kTar, strip).ok());
   EXPECT_EQ(tree_->entries().at("/bin/su").mode, 0755u);
   ASSERT_EQ(tree_->notes().size(), 1u);
-  EXPECT_EQ(tree_->notes()[0], tar + ": entry 'bin/su': setuid/setgid bits removed");
+  EXPECT_EQ(tree_->notes()[0].second, tar + ": entry 'bin/su': setuid/setgid bits removed");
 }
 
 TEST_F(Sources, HostileFileOverSizeLimit) {

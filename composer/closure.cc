@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <cstring>
 
@@ -93,6 +94,28 @@ Status parse_conf(const RootView& root, const std::string& file, int depth,
   return ok_status();
 }
 
+// Memoises lstat answers: a closure looks at the same directories and
+// symlinks again and again (every soname tried in every search directory).
+class CachingView : public RootView {
+ public:
+  explicit CachingView(const RootView& inner) : inner_(inner) {}
+  Result<NodeInfo> lstat(const std::string& path) const override {
+    auto it = cache_.find(path);
+    if (it != cache_.end()) return it->second;
+    auto r = inner_.lstat(path);
+    if (r.ok()) cache_.emplace(path, *r);
+    return r;
+  }
+  Result<MappedFile> map(const std::string& path) const override { return inner_.map(path); }
+  Result<std::vector<std::string>> list(const std::string& path) const override {
+    return inner_.list(path);
+  }
+
+ private:
+  const RootView& inner_;
+  mutable std::map<std::string, NodeInfo> cache_;
+};
+
 struct Loaded {
   ElfInfo elf;
   std::string path;
@@ -100,7 +123,7 @@ struct Loaded {
 
 class ClosureBuilder {
  public:
-  explicit ClosureBuilder(const RootView& root) : root_(root) {}
+  explicit ClosureBuilder(const RootView& root) : cached_(root), root_(cached_) {}
 
   Status init() {
     auto conf = load_ld_so_conf(root_);
@@ -263,20 +286,31 @@ class ClosureBuilder {
       auto r = resolve_in_root(root_, candidate);
       if (!r.ok()) return std::move(r).error();
       if (r->kind != NodeKind::kRegular) continue;
-      auto m = root_.map(r->path);
-      if (!m.ok()) continue;
-      if (!is_elf(m->bytes())) continue;
-      auto e = parse_elf(m->bytes(), r->path);
-      if (!e.ok()) continue;
-      if (!elf_compatible(parent, *e)) continue;
+      const auto& e = elf_at(r->path);
+      if (!e || !elf_compatible(parent, *e)) continue;
       *obj = {candidate, r->path, r->symlinks, "", name, via, {}};
-      *lib = std::move(*e);
+      *lib = *e;
       return true;
     }
     return false;
   }
 
+  // Parsed ELF headers by real path (nullopt: not a usable ELF file).
+  const std::optional<ElfInfo>& elf_at(const std::string& real) {
+    auto it = elf_cache_.find(real);
+    if (it != elf_cache_.end()) return it->second;
+    std::optional<ElfInfo> info;
+    auto m = root_.map(real);
+    if (m.ok() && is_elf(m->bytes())) {
+      auto e = parse_elf(m->bytes(), real);
+      if (e.ok()) info = std::move(*e);
+    }
+    return elf_cache_.emplace(real, std::move(info)).first->second;
+  }
+
+  CachingView cached_;
   const RootView& root_;
+  std::map<std::string, std::optional<ElfInfo>> elf_cache_;
   std::vector<std::string> conf_;
   std::vector<std::string> interp_dirs_;
   std::map<std::string, std::string> loaded_;

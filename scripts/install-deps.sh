@@ -10,7 +10,7 @@ build_packages=(
 )
 # Real tools the tests compare against or drive (never linked).
 test_packages=(
-  squashfs-tools squashfs-tools-ng pax-utils crun runc cryptsetup-bin xxhash
+  squashfs-tools squashfs-tools-ng pax-utils python3-pyelftools bc crun runc cryptsetup-bin xxhash
   iproute2 kmod util-linux python3 python3-jsonschema shellcheck
   busybox-static
 )

@@ -7,7 +7,7 @@
 #   usage: bench/composer_corpus.sh [CACHE_DIR]   (default /var/cache/nestbox-bench)
 set -euo pipefail
 cache=${1:-/var/cache/nestbox-bench}
-top=(busybox dnsmasq-base lighttpd dropbear-bin hostapd nftables iproute2)
+top=(busybox dnsmasq-base lighttpd dropbear-bin hostapd nftables iproute2 rsync)
 staging=$cache/staging
 if [[ ! -e $cache/.done ]]; then
   rm -rf "$cache"

@@ -1,11 +1,14 @@
 #include "composer/select.h"
 
+#include <elf.h>
 #include <fnmatch.h>
 
 #include <cstdlib>
 #include <set>
 
 #include "composer/closure.h"
+#include "composer/elf.h"
+#include "composer/root_view.h"
 #include "composer/path.h"
 
 namespace nestbox::composer {
@@ -38,6 +41,40 @@ void add_subtree(const std::map<std::string, FsEntry>& all, const std::string& p
   for (auto it = all.lower_bound(prefix);
        it != all.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
     out->insert(it->first);
+}
+
+// ELF machine and byte order of each manifest architecture.
+std::pair<uint16_t, bool> machine_of(manifests::Arch a) {
+  using manifests::Arch;
+  switch (a) {
+    case Arch::kX86_64: return {EM_X86_64, false};
+    case Arch::kAarch64: return {EM_AARCH64, false};
+    case Arch::kArm: return {EM_ARM, false};
+    case Arch::kMips: return {EM_MIPS, true};
+    case Arch::kMipsel: return {EM_MIPS, false};
+    case Arch::kPowerpc: return {EM_PPC, true};
+    case Arch::kRiscv64: return {EM_RISCV, false};
+    case Arch::kI386: return {EM_386, false};
+  }
+  return {0, false};
+}
+
+// A binary built for another architecture than the manifest's is an error.
+Status check_arch(const RootView& view, const manifests::Manifest& m) {
+  auto [machine, big] = machine_of(m.arch);
+  for (const auto& b : m.rootfs.binaries) {
+    auto r = resolve_in_root(view, normalize_clamped(b));
+    if (!r.ok() || r->kind != NodeKind::kRegular) continue;  // the closure reports it
+    auto map = view.map(r->path);
+    if (!map.ok() || !is_elf(map->bytes())) continue;
+    auto e = parse_elf(map->bytes(), b);
+    if (!e.ok()) return std::move(e.error().context(m.name + ": rootfs.binaries"));
+    if (e->machine != machine || e->big_endian != big)
+      return bad_input(m.name + ": rootfs.binaries: " + b + " is ELF machine " +
+                       std::to_string(e->machine) + (e->big_endian ? " big-endian" : "") +
+                       ", not the manifest's arch " + manifests::to_string(m.arch));
+  }
+  return ok_status();
 }
 
 }  // namespace
@@ -82,6 +119,7 @@ Result<FsTree> select_tree(const SourceTree& src, const manifests::Manifest& m,
   }
   if (!r.binaries.empty()) {
     auto view = src.view();
+    NESTBOX_TRY(check_arch(*view, m));
     auto c = compute_closure(*view, r.binaries);
     if (!c.ok()) return std::move(c.error().context(m.name + ": rootfs.binaries"));
     chosen.insert(c->install_paths.begin(), c->install_paths.end());

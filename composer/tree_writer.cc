@@ -143,13 +143,9 @@ Status write_tree(const FsTree& tree, const std::string& dir, const std::string&
         auto first = pool->first_by_content.find(c->id);
         if (first != pool->first_by_content.end() && from.empty()) {
           // Same bytes as an earlier entry: say why it could not be shared.
-          for (const auto& [k, p] : pool->by_key)
-            if (k.content == c->id) {
-              if (const char* d = meta_difference(e, k))
-                notes->push_back("copied " + name + ":" + e.path + ": same content as " +
-                                 first->second + " but " + d + " differs");
-              break;
-            }
+          if (const char* d = meta_difference(e, pool->first_key.at(c->id)))
+            notes->push_back("copied " + name + ":" + e.path + ": same content as " +
+                             first->second + " but " + d + " differs");
         }
         UniqueFd out(openat(parent.get(), n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                             0600));
@@ -160,6 +156,7 @@ Status write_tree(const FsTree& tree, const std::string& dir, const std::string&
         ++stats->copied;
         pool->by_key.emplace(key, what);
         pool->first_by_content.emplace(c->id, name + ":" + e.path);
+        pool->first_key.emplace(c->id, key);
         break;
       }
     }

@@ -32,6 +32,7 @@ class LinkPool {
   };
   std::map<Key, std::string> by_key;                  // -> host path of the first copy
   std::map<uint32_t, std::string> first_by_content;   // content -> "container:path"
+  std::map<uint32_t, Key> first_key;                  // content -> metadata of that copy
 };
 
 struct WriteStats {

@@ -259,6 +259,12 @@ TEST_F(Compose, BinariesPullTheirClosureFromRealPackages) {
   EXPECT_TRUE(fs::exists(out_ + "/bb/lib/aarch64-linux-gnu/libc.so.6"));
   EXPECT_FALSE(fs::exists(out_ + "/bb/usr/share/doc"));
   EXPECT_FALSE(fs::exists(out_ + "/bb/lib/aarch64-linux-gnu/libm.so.6"));
+  // The same binary in a manifest for another architecture is refused.
+  m.arch = manifests::Arch::kMipsel;
+  auto wrong = compose({m}, o, ptrs);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().message,
+            "bb: rootfs.binaries: /bin/busybox is ELF machine 183, not the manifest's arch mipsel");
 }
 
 TEST(Select, Globs) {

@@ -19,6 +19,7 @@ const char* kRoot = "/var/cache/nestbox-test/foreign/arm64/root";
 Manifest container(const std::string& name, std::vector<std::string> include) {
   Manifest m;
   m.name = name;
+  m.arch = manifests::Arch::kAarch64;
   m.rootfs.strategy = RootfsStrategy::kTree;
   m.rootfs.sources.push_back({.path = kRoot});
   m.rootfs.binaries = {"/bin/busybox"};

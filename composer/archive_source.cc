@@ -121,7 +121,11 @@ class TarIngest {
                          "' is not an earlier regular file of this archive");
       FsEntry linked = it->second;
       linked.path = e.path;
-      return tree_->insert(std::move(linked), where, true);
+      NESTBOX_TRY(tree_->insert(std::move(linked), where, true));
+      // A link to a refused setuid file is refused the same way.
+      auto bad = tree_->violations().find(*target);
+      if (bad != tree_->violations().end()) tree_->violation(e.path, bad->second);
+      return ok_status();
     }
 
     e.type = type_of(archive_entry_filetype(ae));
@@ -139,10 +143,14 @@ class TarIngest {
       e.rdev_minor = archive_entry_rdevminor(ae);
     }
     if (e.type == EntryType::kRegular) e.size = archive_entry_size(ae);
-    NESTBOX_TRY(apply_policy(&e, opts_, where, tree_));
+    std::string violation;
+    NESTBOX_TRY(apply_policy(&e, opts_, where, tree_, &violation));
     if (e.type == EntryType::kRegular) NESTBOX_TRY(extract(a, &e, where));
     if (e.type == EntryType::kRegular) regular_[e.path] = e;
-    return tree_->insert(std::move(e), where, true);
+    std::string member_path = e.path;
+    NESTBOX_TRY(tree_->insert(std::move(e), where, true));
+    if (!violation.empty()) tree_->violation(member_path, violation);
+    return ok_status();
   }
 
   // Copies the member's bytes to a fresh blob in the scratch directory,

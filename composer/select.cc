@@ -137,6 +137,8 @@ Result<FsTree> select_tree(const SourceTree& src, const manifests::Manifest& m,
   for (const auto& p : chosen) {
     auto it = all.find(p);
     if (it == all.end()) continue;  // closure paths are always in the tree; be safe
+    auto bad = src.violations().find(p);
+    if (bad != src.violations().end()) return bad_input(bad->second);
     FsEntry e = it->second;
     if (opts.source_date_epoch && e.mtime > *opts.source_date_epoch) e.mtime = *opts.source_date_epoch;
     if (m.users.shift_ownership) {

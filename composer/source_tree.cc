@@ -52,6 +52,7 @@ Status SourceTree::insert(FsEntry e, const std::string& origin, bool replace_ok)
   auto it = entries_.find(e.path);
   if (it != entries_.end()) {
     if (!replace_ok) return bad_input(origin + ": duplicate entry");
+    violations_.erase(e.path);
     if (it->second.type == EntryType::kDirectory && e.type != EntryType::kDirectory) {
       // A later layer replaces a directory by something else: drop its subtree.
       std::string prefix = e.path == "/" ? "/" : e.path + "/";
@@ -67,7 +68,8 @@ Status SourceTree::insert(FsEntry e, const std::string& origin, bool replace_ok)
 }
 
 Status apply_policy(FsEntry* e, const IngestOptions& opts, const std::string& where,
-                    SourceTree* tree) {
+                    SourceTree* tree, std::string* violation) {
+  violation->clear();
   if ((e->type == EntryType::kCharDevice || e->type == EntryType::kBlockDevice) && !opts.trusted)
     return bad_input(where + ": device node from an untrusted source");
   if (e->type == EntryType::kSocket) return bad_input(where + ": sockets are not supported");
@@ -80,7 +82,8 @@ Status apply_policy(FsEntry* e, const IngestOptions& opts, const std::string& wh
         tree->note(e->path, where + ": setuid/setgid bits removed");
         break;
       case SetuidPolicy::kRefuse:
-        return bad_input(where + ": setuid/setgid file not allowed by the manifest");
+        *violation = where + ": setuid/setgid file not allowed by the manifest";
+        break;
     }
   }
   if (e->type == EntryType::kRegular && opts.max_file_size && e->size > opts.max_file_size)

@@ -33,7 +33,7 @@ inline constexpr const char* kHostHardlinkDir = "/var/lib/nestbox/rootfs";
 enum class SetuidPolicy {
   kKeep,    // the manifest allows setuid/setgid files
   kStrip,   // neutralise: clear the bits and record it in the report
-  kRefuse,  // fail naming the source and entry
+  kRefuse,  // fail naming the source and entry, when the entry is selected
 };
 
 struct IngestOptions {
@@ -71,6 +71,13 @@ class SourceTree {
   Status insert(FsEntry e, const std::string& origin, bool replace_ok);
   Result<std::string> new_blob_path();
   void note(std::string path, std::string n) { notes_.push_back({std::move(path), std::move(n)}); }
+  // A refused setuid entry: an error only if selection takes it (a staging
+  // rootfs may hold setuid programs the container never sees). Cleared when
+  // a later layer replaces the entry.
+  void violation(std::string path, std::string message) {
+    violations_[std::move(path)] = std::move(message);
+  }
+  const std::map<std::string, std::string>& violations() const { return violations_; }
 
  private:
   std::string scratch_;
@@ -78,11 +85,14 @@ class SourceTree {
   std::map<std::string, FsEntry> entries_;
   std::vector<std::pair<std::string, std::string>> notes_;
   std::vector<std::string> forced_;
+  std::map<std::string, std::string> violations_;
 };
 
 // Checks shared by every reader: setuid policy, device trust, size limit.
 // May rewrite `e` (stripping setuid bits). `where` is "<source>: entry 'x'".
+// Sets *violation to the message of a refused setuid entry, which the reader
+// records after inserting the entry.
 Status apply_policy(FsEntry* e, const IngestOptions& opts, const std::string& where,
-                    SourceTree* tree);
+                    SourceTree* tree, std::string* violation);
 
 }  // namespace nestbox::composer

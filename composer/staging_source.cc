@@ -109,8 +109,10 @@ Status SourceTree::add_directory(const std::string& given, const IngestOptions& 
     }
     if (e.type == EntryType::kCharDevice || e.type == EntryType::kBlockDevice)
       e.rdev_major = major(st.st_rdev), e.rdev_minor = minor(st.st_rdev);
-    NESTBOX_TRY(apply_policy(&e, opts, where, this));
+    std::string violation;
+    NESTBOX_TRY(apply_policy(&e, opts, where, this, &violation));
     NESTBOX_TRY(insert(e, where, true));
+    if (!violation.empty()) this->violation(e.path, violation);
     if (e.type != EntryType::kDirectory) continue;
     auto names = sorted_names(host);
     if (!names.ok()) return std::move(names).error();

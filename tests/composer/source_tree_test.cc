@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "composer/closure.h"
+#include "composer/select.h"
 #include "tests/composer/archive_builder.h"
 #include "tests/composer/test_util.h"
 
@@ -242,8 +243,25 @@ TEST_F(Sources, HostileDeviceFromUntrustedSource) {
 }
 
 TEST_F(Sources, HostileSetuidRefusedOrNeutralised) {
-  expect_refused({{.name = "bin/su", .mode = 04755, .data = "x"}},
-                 "entry 'bin/su': setuid/setgid file not allowed by the manifest");
+  // Refused as soon as selection takes it (directly or through a hardlink).
+  std::string bad = put("su.tar", build_archive({{.name = "bin/su", .mode = 04755, .data = "x"},
+                                                 {.name = "sbin/su2", .hardlink = "bin/su"},
+                                                 {.name = "etc/motd", .data = "hi"}},
+                                                "tar"));
+  IngestOptions untrusted;
+  untrusted.trusted = false;
+  ASSERT_TRUE(tree_->add_archive(bad, SourceKind::kTar, untrusted).ok());
+  manifests::Manifest m;
+  m.name = "c";
+  for (const char* glob : {"/bin/**", "/sbin/su2"}) {
+    m.rootfs.include = {glob};
+    auto t = select_tree(*tree_, m, {});
+    ASSERT_FALSE(t.ok()) << glob;
+    EXPECT_EQ(t.error().message, bad + ": entry 'bin/su': setuid/setgid file not allowed by the "
+                                       "manifest");
+  }
+  m.rootfs.include = {"/etc/**"};
+  EXPECT_TRUE(select_tree(*tree_, m, {}).ok());
   SetUp();
   std::string tar = put("s.tar", build_archive({{.name = "bin/su", .mode = 06755, .data = "x"}}, "tar"));
   IngestOptions strip;

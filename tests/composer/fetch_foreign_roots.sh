@@ -19,13 +19,13 @@ for a in "${arches[@]}"; do
 done
 # A partial update (one mirror index mid-sync) is fine as long as the
 # downloads below succeed.
-if ((need_update)) || ! apt-cache show libc6:${arches[0]} >/dev/null 2>&1; then
+if ((need_update)) || ! apt-cache show "libc6:${arches[0]}" >/dev/null 2>&1; then
   apt-get update -qq || true
 fi
 
 for a in "${arches[@]}"; do
   [[ -e $cache/$a/.done ]] && continue
-  rm -rf "$cache/$a"
+  rm -rf "${cache:?}/${a:?}"
   mkdir -p "$cache/$a/debs" "$cache/$a/root"
   (cd "$cache/$a/debs" && apt-get download -qq -o APT::Sandbox::User=root "${packages[@]/%/:$a}")
   for deb in "$cache/$a/debs"/*.deb; do

@@ -12,6 +12,9 @@ Runner define_keygen(CLI::App&);
 Runner define_sign(CLI::App&);
 Runner define_verify(CLI::App&);
 Runner define_inspect(CLI::App&);
+Runner define_closure(CLI::App&);
+Runner define_compose(CLI::App&);
+Runner define_plan(CLI::App&);
 
 namespace {
 const Command kCommands[] = {
@@ -22,6 +25,9 @@ const Command kCommands[] = {
     {"sign", "Assemble and sign an image: squashfs + verity tree + policy + metadata", define_sign},
     {"verify", "Verify a signed image as the device does (full or verity mode)", define_verify},
     {"inspect", "Print a baked policy file (text or --json)", define_inspect},
+    {"closure", "Print the ELF dependency closure of programs inside a target root", define_closure},
+    {"compose", "Build container root file systems from manifests", define_compose},
+    {"plan", "Compare the rootfs strategies (flash, shared page cache) for containers", define_plan},
 };
 }  // namespace
 

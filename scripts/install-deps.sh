@@ -16,11 +16,10 @@ build_packages=(
 )
 # Real tools the tests compare against or drive (never linked).
 test_packages=(
-  squashfs-tools squashfs-tools-ng pax-utils crun runc cryptsetup-bin xxhash
+  squashfs-tools squashfs-tools-ng pax-utils python3-pyelftools bc crun runc cryptsetup-bin xxhash
   iproute2 kmod util-linux python3 python3-jsonschema shellcheck
-  busybox-static
-  rauc  # bench/signer_verify.py compares against `rauc info --keyring`
   busybox-static hyperfine
+  rauc  # bench/signer_verify.py compares against `rauc info --keyring`
 )
 
 cross_packages=()

@@ -1,0 +1,62 @@
+// nestbox plan MANIFEST... [--json]: the four rootfs strategies compared on
+// the containers' real content (flash estimated by compressing, page cache
+// shared, standalone or not). Writes nothing but a scratch dir it removes.
+#include <stdlib.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli/command.h"
+#include "composer/compose.h"
+#include "composer/plan.h"
+#include "composer/select.h"
+#include "manifests/manifest.h"
+
+namespace nestbox::cli {
+
+Runner define_plan(CLI::App& sub) {
+  auto files = std::make_shared<std::vector<std::string>>();
+  auto json = std::make_shared<bool>(false);
+  auto threads = std::make_shared<unsigned>(0);
+  sub.add_option("manifests", *files, "Manifest files")->required();
+  sub.add_flag("--json", *json, "Print JSON instead of a table");
+  sub.add_option("--threads", *threads, "Worker threads (default: one per core)");
+  return [files, json, threads] {
+    std::vector<manifests::Manifest> ms;
+    for (const auto& f : *files) {
+      auto m = manifests::load_file(f);
+      if (!m.ok()) return report("plan", m.error());
+      ms.push_back(std::move(*m));
+    }
+    Status set = manifests::validate_set(ms);
+    if (!set.ok()) return report("plan", set.error());
+    auto sde = composer::source_date_epoch_from_env();
+    if (!sde.ok()) return report("plan", sde.error());
+    std::string tmpl = (std::filesystem::temp_directory_path() / "nestbox-plan-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) return report("plan", sys_error("mkdtemp"));
+    struct Cleanup {
+      std::string p;
+      ~Cleanup() {
+        std::error_code ec;
+        std::filesystem::remove_all(p, ec);
+      }
+    } cleanup{tmpl};
+    std::vector<composer::ComposedContainer> cs;
+    std::vector<std::string> notes;
+    for (const auto& m : ms) {
+      auto c = composer::prepare_container(m, tmpl + "/" + m.name, *sde, &notes);
+      if (!c.ok()) return report("plan", c.error());
+      cs.push_back(std::move(*c));
+    }
+    std::vector<composer::FsTree*> trees;
+    for (auto& c : cs) trees.push_back(&c.tree);
+    auto index = composer::ContentIndex::build(trees, *threads);
+    if (!index.ok()) return report("plan", index.error());
+    auto plan = composer::make_plan(cs, *index, *threads);
+    if (!plan.ok()) return report("plan", plan.error());
+    std::cout << (*json ? composer::plan_to_json(*plan) : composer::plan_to_text(*plan));
+    return kExitOk;
+  };
+}
+
+}  // namespace nestbox::cli

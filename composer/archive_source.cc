@@ -1,0 +1,229 @@
+// SourceTree::add_archive: libarchive readers for tar (any compression),
+// OpenWrt .ipk and Debian .deb (whose data.tar.* member is streamed into a
+// second reader, never unpacked to disk).
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <memory>
+#include <set>
+
+#include "composer/path.h"
+#include "composer/source_tree.h"
+#include "util/fd.h"
+#include "util/file_io.h"
+
+namespace nestbox::composer {
+namespace {
+
+struct ArchiveFree {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
+
+ArchivePtr new_reader(bool any_format) {
+  ArchivePtr a(archive_read_new());
+  archive_read_support_filter_all(a.get());
+  if (any_format) {
+    archive_read_support_format_tar(a.get());
+    archive_read_support_format_gnutar(a.get());
+    archive_read_support_format_ar(a.get());
+  } else {
+    archive_read_support_format_tar(a.get());
+    archive_read_support_format_gnutar(a.get());
+  }
+  return a;
+}
+
+std::string la_error(archive* a) {
+  const char* e = archive_error_string(a);
+  return e ? e : "unknown libarchive error";
+}
+
+// Streams the current member of `outer` as the input of an inner reader.
+struct MemberStream {
+  archive* outer;
+  char buf[64 * 1024];
+};
+
+la_ssize_t member_read(archive*, void* ctx, const void** out) {
+  auto* s = static_cast<MemberStream*>(ctx);
+  la_ssize_t n = archive_read_data(s->outer, s->buf, sizeof s->buf);
+  *out = s->buf;
+  return n;
+}
+
+EntryType type_of(mode_t ft) {
+  switch (ft) {
+    case AE_IFDIR: return EntryType::kDirectory;
+    case AE_IFLNK: return EntryType::kSymlink;
+    case AE_IFCHR: return EntryType::kCharDevice;
+    case AE_IFBLK: return EntryType::kBlockDevice;
+    case AE_IFIFO: return EntryType::kFifo;
+    case AE_IFSOCK: return EntryType::kSocket;
+    default: return EntryType::kRegular;
+  }
+}
+
+class TarIngest {
+ public:
+  TarIngest(SourceTree* tree, std::string name, const IngestOptions& opts)
+      : tree_(tree), name_(std::move(name)), opts_(opts) {}
+
+  Status run(archive* a) {
+    archive_entry* ae;
+    for (;;) {
+      int r = archive_read_next_header(a, &ae);
+      if (r == ARCHIVE_EOF) return ok_status();
+      if (r < ARCHIVE_WARN) return bad_input(name_ + ": " + la_error(a));
+      NESTBOX_TRY(entry(a, ae));
+    }
+  }
+
+ private:
+  Status entry(archive* a, archive_entry* ae) {
+    const char* raw = archive_entry_pathname(ae);
+    std::string member = raw ? raw : "";
+    std::string where = name_ + ": entry '" + member + "'";
+    auto path = normalize_member(member, false);
+    if (!path.ok()) return bad_input(where + ": " + path.error().message);
+    if (!seen_.insert(*path).second) return bad_input(where + ": duplicate entry");
+
+    FsEntry e;
+    e.path = *path;
+    e.mode = archive_entry_perm(ae) & 07777;
+    e.uid = static_cast<uint32_t>(archive_entry_uid(ae));
+    e.gid = static_cast<uint32_t>(archive_entry_gid(ae));
+    e.mtime = archive_entry_mtime(ae);
+    const char* name;
+    const void* value;
+    size_t size;
+    archive_entry_xattr_reset(ae);
+    while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK)
+      e.xattrs.push_back({name, std::string(static_cast<const char*>(value), size)});
+    // pax archives may carry the same xattr twice (LIBARCHIVE.xattr and
+    // SCHILY.xattr headers): keep one per name.
+    std::stable_sort(e.xattrs.begin(), e.xattrs.end(),
+                     [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+    e.xattrs.erase(std::unique(e.xattrs.begin(), e.xattrs.end(),
+                               [](const Xattr& a, const Xattr& b) { return a.name == b.name; }),
+                   e.xattrs.end());
+
+    if (const char* hl = archive_entry_hardlink(ae)) {
+      auto target = normalize_member(hl, false);
+      if (!target.ok())
+        return bad_input(where + ": hardlink target: " + target.error().message);
+      auto it = regular_.find(*target);
+      if (it == regular_.end())
+        return bad_input(where + ": hardlink target '" + std::string(hl) +
+                         "' is not an earlier regular file of this archive");
+      FsEntry linked = it->second;
+      linked.path = e.path;
+      NESTBOX_TRY(tree_->insert(std::move(linked), where, true));
+      // A link to a refused setuid file is refused the same way.
+      auto bad = tree_->violations().find(*target);
+      if (bad != tree_->violations().end()) tree_->violation(e.path, bad->second);
+      return ok_status();
+    }
+
+    e.type = type_of(archive_entry_filetype(ae));
+    if (e.path == "/" && e.type != EntryType::kDirectory)
+      return bad_input(where + ": the root must be a directory");
+    if (e.type == EntryType::kSymlink) {
+      const char* t = archive_entry_symlink(ae);
+      e.link_target = t ? t : "";
+      auto dest = symlink_destination(e.path, e.link_target);
+      if (!dest.ok()) return bad_input(where + ": " + dest.error().message);
+      e.mode = 0777;
+    }
+    if (e.type == EntryType::kCharDevice || e.type == EntryType::kBlockDevice) {
+      e.rdev_major = archive_entry_rdevmajor(ae);
+      e.rdev_minor = archive_entry_rdevminor(ae);
+    }
+    if (e.type == EntryType::kRegular) e.size = archive_entry_size(ae);
+    std::string violation;
+    NESTBOX_TRY(apply_policy(&e, opts_, where, tree_, &violation));
+    if (e.type == EntryType::kRegular) NESTBOX_TRY(extract(a, &e, where));
+    if (e.type == EntryType::kRegular) regular_[e.path] = e;
+    std::string member_path = e.path;
+    NESTBOX_TRY(tree_->insert(std::move(e), where, true));
+    if (!violation.empty()) tree_->violation(member_path, violation);
+    return ok_status();
+  }
+
+  // Copies the member's bytes to a fresh blob in the scratch directory,
+  // enforcing the size limit on what is actually read.
+  Status extract(archive* a, FsEntry* e, const std::string& where) {
+    auto blob = tree_->new_blob_path();
+    if (!blob.ok()) return std::move(blob).error();
+    UniqueFd fd(open(blob->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) return sys_error("create " + *blob);
+    uint64_t total = 0;
+    char buf[128 * 1024];
+    for (;;) {
+      la_ssize_t n = archive_read_data(a, buf, sizeof buf);
+      if (n < 0) return bad_input(where + ": " + la_error(a));
+      if (n == 0) break;
+      total += n;
+      if (opts_.max_file_size && total > opts_.max_file_size)
+        return bad_input(where + ": file over the size limit of " +
+                         std::to_string(opts_.max_file_size));
+      NESTBOX_TRY(write_all(fd.get(), buf, n, *blob));
+    }
+    e->source_path = *blob;
+    e->size = total;
+    return ok_status();
+  }
+
+  SourceTree* tree_;
+  std::string name_;
+  IngestOptions opts_;
+  std::set<std::string> seen_;
+  std::map<std::string, FsEntry> regular_;
+};
+
+Status open_file(archive* a, const std::string& path) {
+  if (archive_read_open_filename(a, path.c_str(), 64 * 1024) != ARCHIVE_OK)
+    return bad_input(path + ": " + la_error(a));
+  return ok_status();
+}
+
+// .ipk / .deb: find the data.tar.* member of the outer container (ar, or a
+// tar.gz for OpenWrt's newer ipk) and read it as a tar stream.
+Status ingest_package(SourceTree* tree, const std::string& path, const IngestOptions& opts) {
+  ArchivePtr outer = new_reader(true);
+  NESTBOX_TRY(open_file(outer.get(), path));
+  archive_entry* ae;
+  for (;;) {
+    int r = archive_read_next_header(outer.get(), &ae);
+    if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN) return bad_input(path + ": " + la_error(outer.get()));
+    const char* raw = archive_entry_pathname(ae);
+    std::string name = raw ? raw : "";
+    if (name.rfind("./", 0) == 0) name = name.substr(2);
+    if (name.rfind("data.tar", 0) != 0) continue;
+    MemberStream stream{outer.get(), {}};
+    ArchivePtr inner = new_reader(false);
+    if (archive_read_open(inner.get(), &stream, nullptr, member_read, nullptr) != ARCHIVE_OK)
+      return bad_input(path + ": " + name + ": " + la_error(inner.get()));
+    TarIngest ingest(tree, path + ": " + name, opts);
+    return ingest.run(inner.get());
+  }
+  return bad_input(path + ": no data.tar member (not an .ipk or .deb package)");
+}
+
+}  // namespace
+
+Status SourceTree::add_archive(const std::string& path, manifests::SourceKind kind,
+                               const IngestOptions& opts) {
+  if (kind == manifests::SourceKind::kIpk || kind == manifests::SourceKind::kDeb)
+    return ingest_package(this, path, opts);
+  ArchivePtr a = new_reader(false);
+  NESTBOX_TRY(open_file(a.get(), path));
+  TarIngest ingest(this, path, opts);
+  return ingest.run(a.get());
+}
+
+}  // namespace nestbox::composer

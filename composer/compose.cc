@@ -1,0 +1,129 @@
+#include "composer/compose.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <algorithm>
+#include <map>
+#include <type_traits>
+
+#include "composer/select.h"
+#include "composer/source_tree.h"
+
+namespace nestbox::composer {
+
+namespace fs = std::filesystem;
+
+Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
+                                            const std::string& scratch,
+                                            std::optional<int64_t> source_date_epoch,
+                                            std::vector<std::string>* notes) {
+  std::error_code ec;
+  fs::create_directories(scratch, ec);
+  if (ec) return failure("create " + scratch + ": " + ec.message());
+  SourceTree src(scratch);
+  NESTBOX_TRY_CTX(src.add_manifest(m), m.file.empty() ? m.name : m.file);
+  SelectOptions so;
+  so.source_date_epoch = source_date_epoch;
+  auto tree = select_tree(src, m, so);
+  if (!tree.ok()) return std::move(tree).error();
+  ComposedContainer c;
+  c.manifest = &m;
+  c.strategy = m.rootfs.strategy;
+  c.tree = std::move(*tree);
+  for (const auto& s : m.rootfs.sources) {
+    if (s.kind != manifests::SourceKind::kDirectory) continue;
+    std::string p = s.path[0] == '/' || m.dir.empty() ? s.path : m.dir + "/" + s.path;
+    char* real = realpath(p.c_str(), nullptr);
+    c.staging_dir = real ? real : p;
+    free(real);
+    break;
+  }
+  for (const auto& [path, n] : src.notes()) {
+    bool selected = std::binary_search(
+        c.tree.entries.begin(), c.tree.entries.end(), path,
+        [](const auto& a, const auto& b) {
+          auto key = [](const auto& x) -> const std::string& {
+            if constexpr (std::is_same_v<std::decay_t<decltype(x)>, FsEntry>) return x.path;
+            else return x;
+          };
+          return key(a) < key(b);
+        });
+    if (selected) notes->push_back(m.name + ": " + n);
+  }
+  return c;
+}
+
+namespace {
+
+// Removes the scratch directory of a run, whatever happens.
+class ScratchDir {
+ public:
+  explicit ScratchDir(std::string p) : path_(std::move(p)) {}
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
+                              const ComposeOptions& opts,
+                              std::span<OutputWriter* const> writers) {
+  std::error_code ec;
+  fs::create_directories(opts.out_dir, ec);
+  if (ec) return failure("create " + opts.out_dir + ": " + ec.message());
+  // Leftovers of an interrupted run are removed; outputs were never touched.
+  for (const auto& e : fs::directory_iterator(opts.out_dir, ec)) {
+    std::string n = e.path().filename().string();
+    if (n.rfind(".nestbox-", 0) == 0) fs::remove_all(e.path(), ec);
+  }
+  ScratchDir scratch(opts.out_dir + "/.nestbox-work-" + std::to_string(getpid()));
+  ComposeReport report;
+  std::vector<ComposedContainer> containers;
+  for (const auto& m : manifests) {
+    auto c = prepare_container(m, scratch.path() + "/" + m.name, opts.source_date_epoch,
+                               &report.notes);
+    if (!c.ok()) return std::move(c).error();
+    if (opts.force_strategy) c->strategy = *opts.force_strategy;
+    containers.push_back(std::move(*c));
+  }
+  std::vector<FsTree*> trees;
+  for (auto& c : containers) trees.push_back(&c.tree);
+  auto index = ContentIndex::build(trees, opts.threads);
+  if (!index.ok()) return std::move(index).error();
+  report.distinct_contents = index->distinct_contents();
+  report.bytes_hashed = index->bytes_hashed();
+
+  ComposeContext ctx;
+  ctx.out_dir = opts.out_dir;
+  ctx.index = &*index;
+  ctx.progress = opts.progress;
+  std::map<manifests::RootfsStrategy, std::vector<const ComposedContainer*>> by_strategy;
+  for (const auto& c : containers) by_strategy[c.strategy].push_back(&c);
+  for (const auto& [strategy, list] : by_strategy) {
+    OutputWriter* w = nullptr;
+    for (OutputWriter* cand : writers)
+      if (cand->strategy() == strategy) w = cand;
+    if (!w)
+      return failure(std::string("no output writer for rootfs strategy '") +
+                     manifests::to_string(strategy) + "' in this build (container " +
+                     list.front()->manifest->name + ")");
+  }
+  for (const auto& [strategy, list] : by_strategy)
+    for (OutputWriter* w : writers)
+      if (w->strategy() == strategy) {
+        NESTBOX_TRY(w->write(list, ctx, &report));
+        break;
+      }
+  return report;
+}
+
+}  // namespace nestbox::composer

@@ -1,0 +1,89 @@
+// `nestbox compose`: for each manifest, sources -> selection -> one content
+// index over all containers -> the output writer of the container's rootfs
+// strategy. Writers plug in per strategy (tree and host-hardlink here;
+// squashfs and overlay add theirs): each receives all containers of its
+// strategy at once, so it can share content across them.
+//
+// Call order: collect writers (default_writers() + others) -> compose().
+// Every writer builds its output under a temporary name and renames it into
+// place only when complete; a failed or interrupted run leaves the previous
+// output untouched.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "composer/content_index.h"
+#include "composer/fs_tree.h"
+#include "manifests/model.h"
+#include "util/result.h"
+
+namespace nestbox::composer {
+
+struct ComposedContainer {
+  const manifests::Manifest* manifest = nullptr;
+  manifests::RootfsStrategy strategy = manifests::RootfsStrategy::kTree;
+  FsTree tree;
+  std::string staging_dir;  // first directory source ("" when none): host-hardlink target
+};
+
+struct ComposeContext {
+  std::string out_dir;
+  const ContentIndex* index = nullptr;
+  // Called after each entry written (tests use it to simulate a crash).
+  std::function<void(uint64_t entries_written)> progress;
+};
+
+struct ComposeReport {
+  struct Output {
+    std::string container;
+    std::string strategy;
+    std::string path;        // where the output was placed
+    uint64_t entries = 0;
+    uint64_t files = 0;
+    uint64_t bytes = 0;      // regular file bytes in the tree
+    uint64_t linked = 0;     // regular files written as hardlinks
+    uint64_t copied = 0;     // regular files written as new copies
+  };
+  std::vector<Output> outputs;
+  std::vector<std::string> notes;  // setuid stripped, copies instead of links, ...
+  uint64_t distinct_contents = 0;
+  uint64_t bytes_hashed = 0;
+};
+
+class OutputWriter {
+ public:
+  virtual ~OutputWriter() = default;
+  virtual manifests::RootfsStrategy strategy() const = 0;
+  virtual Status write(std::span<const ComposedContainer* const> containers,
+                       const ComposeContext& ctx, ComposeReport* report) = 0;
+};
+
+// The writers of this component: `tree` and `host-hardlink`.
+std::vector<std::unique_ptr<OutputWriter>> default_writers();
+
+struct ComposeOptions {
+  std::string out_dir;
+  unsigned threads = 0;                       // 0: one per core
+  std::optional<int64_t> source_date_epoch;   // clamp mtimes
+  std::optional<manifests::RootfsStrategy> force_strategy;  // override every manifest
+  std::function<void(uint64_t)> progress;
+};
+
+// Sources + selection for one manifest; `scratch` holds archive contents and
+// must outlive the returned tree. Notes (setuid stripped...) are appended.
+Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
+                                            const std::string& scratch,
+                                            std::optional<int64_t> source_date_epoch,
+                                            std::vector<std::string>* notes);
+
+Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
+                              const ComposeOptions& opts,
+                              std::span<OutputWriter* const> writers);
+
+}  // namespace nestbox::composer

@@ -1,0 +1,52 @@
+// Content index: every distinct regular file of a set of trees is read once
+// and hashed with XXH3-128, spread over the available cores (results land in
+// a fixed slot per file, so thread timing never shows in the output). Files
+// with equal size and hash are then compared byte for byte; only identical
+// files get the same content id, which is what output writers share.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "composer/fs_tree.h"
+#include "util/result.h"
+
+namespace nestbox::composer {
+
+struct ContentInfo {
+  ContentHash hash;
+  uint64_t size = 0;
+  uint32_t id = 0;            // equal ids <=> byte-identical content
+  std::string representative;  // first source path (sorted) with this content
+};
+
+class ContentIndex {
+ public:
+  // Hashes the regular entries of `trees` and fills in their FsEntry::hash.
+  // threads == 0: one per core.
+  static Result<ContentIndex> build(const std::vector<FsTree*>& trees, unsigned threads = 0);
+
+  // Hashes a list of host files (used by the benchmark and tests).
+  static Result<ContentIndex> build_files(std::vector<std::string> files, unsigned threads = 0);
+
+  // Content of a source path given to build(); nullptr when unknown.
+  const ContentInfo* find(const std::string& source_path) const;
+  size_t distinct_contents() const { return distinct_; }
+  uint64_t bytes_hashed() const { return bytes_; }
+  uint64_t hash_collisions() const { return collisions_; }
+
+ private:
+  std::map<std::string, ContentInfo> by_path_;
+  size_t distinct_ = 0;
+  uint64_t bytes_ = 0;
+  uint64_t collisions_ = 0;
+};
+
+// XXH3-128 of a host file (streamed), as ContentHash.
+Result<ContentHash> hash_file(const std::string& path, uint64_t* size);
+// Whether two host files have identical bytes.
+Result<bool> same_bytes(const std::string& a, const std::string& b);
+
+}  // namespace nestbox::composer

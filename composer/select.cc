@@ -1,0 +1,157 @@
+#include "composer/select.h"
+
+#include <elf.h>
+#include <fnmatch.h>
+
+#include <cstdlib>
+#include <set>
+
+#include "composer/closure.h"
+#include "composer/elf.h"
+#include "composer/root_view.h"
+#include "composer/path.h"
+
+namespace nestbox::composer {
+namespace {
+
+bool match_parts(const std::vector<std::string>& pat, size_t pi,
+                 const std::vector<std::string>& path, size_t si) {
+  if (pi == pat.size()) return si == path.size();
+  if (pat[pi] == "**") {
+    for (size_t k = si; k <= path.size(); ++k)
+      if (match_parts(pat, pi + 1, path, k)) return true;
+    return false;
+  }
+  if (si == path.size()) return false;
+  if (fnmatch(pat[pi].c_str(), path[si].c_str(), 0) != 0) return false;
+  return match_parts(pat, pi + 1, path, si + 1);
+}
+
+bool matches_any(const std::vector<std::string>& globs, const std::string& path) {
+  for (const auto& g : globs)
+    if (glob_match(g, path)) return true;
+  return false;
+}
+
+// Adds `path` and, for a directory, everything beneath it.
+void add_subtree(const std::map<std::string, FsEntry>& all, const std::string& path,
+                 std::set<std::string>* out) {
+  out->insert(path);
+  std::string prefix = path == "/" ? "/" : path + "/";
+  for (auto it = all.lower_bound(prefix);
+       it != all.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+    out->insert(it->first);
+}
+
+// ELF machine and byte order of each manifest architecture.
+std::pair<uint16_t, bool> machine_of(manifests::Arch a) {
+  using manifests::Arch;
+  switch (a) {
+    case Arch::kX86_64: return {EM_X86_64, false};
+    case Arch::kAarch64: return {EM_AARCH64, false};
+    case Arch::kArm: return {EM_ARM, false};
+    case Arch::kMips: return {EM_MIPS, true};
+    case Arch::kMipsel: return {EM_MIPS, false};
+    case Arch::kPowerpc: return {EM_PPC, true};
+    case Arch::kRiscv64: return {EM_RISCV, false};
+    case Arch::kI386: return {EM_386, false};
+  }
+  return {0, false};
+}
+
+// A binary built for another architecture than the manifest's is an error.
+Status check_arch(const RootView& view, const manifests::Manifest& m) {
+  auto [machine, big] = machine_of(m.arch);
+  for (const auto& b : m.rootfs.binaries) {
+    auto r = resolve_in_root(view, normalize_clamped(b));
+    if (!r.ok() || r->kind != NodeKind::kRegular) continue;  // the closure reports it
+    auto map = view.map(r->path);
+    if (!map.ok() || !is_elf(map->bytes())) continue;
+    auto e = parse_elf(map->bytes(), b);
+    if (!e.ok()) return std::move(e.error().context(m.name + ": rootfs.binaries"));
+    if (e->machine != machine || e->big_endian != big)
+      return bad_input(m.name + ": rootfs.binaries: " + b + " is ELF machine " +
+                       std::to_string(e->machine) + (e->big_endian ? " big-endian" : "") +
+                       ", not the manifest's arch " + manifests::to_string(m.arch));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+bool glob_match(const std::string& pattern, const std::string& path) {
+  return match_parts(split_components(pattern), 0, split_components(path), 0);
+}
+
+std::optional<uint32_t> map_id(const std::vector<manifests::IdMapRange>& map, uint32_t id) {
+  for (const auto& r : map)
+    if (id >= r.inside && id - r.inside < r.count) return r.outside + (id - r.inside);
+  return std::nullopt;
+}
+
+Result<std::optional<int64_t>> source_date_epoch_from_env() {
+  const char* v = getenv("SOURCE_DATE_EPOCH");
+  if (!v || !*v) return std::optional<int64_t>();
+  char* end = nullptr;
+  errno = 0;
+  long long n = strtoll(v, &end, 10);
+  if (errno || *end || n < 0)
+    return bad_input(std::string("SOURCE_DATE_EPOCH='") + v + "': expected seconds since 1970");
+  return std::optional<int64_t>(n);
+}
+
+Result<FsTree> select_tree(const SourceTree& src, const manifests::Manifest& m,
+                           const SelectOptions& opts) {
+  const auto& all = src.entries();
+  const auto& r = m.rootfs;
+  std::set<std::string> chosen;
+  if (r.include.empty() && r.binaries.empty()) {
+    for (const auto& [p, e] : all) chosen.insert(p);
+  } else {
+    for (const auto& [p, e] : all)
+      if (matches_any(r.include, p)) add_subtree(all, p, &chosen);
+  }
+  if (!r.exclude.empty()) {
+    std::set<std::string> removed;
+    for (const auto& p : chosen)
+      if (matches_any(r.exclude, p)) add_subtree(all, p, &removed);
+    for (const auto& p : removed) chosen.erase(p);
+  }
+  if (!r.binaries.empty()) {
+    auto view = src.view();
+    NESTBOX_TRY(check_arch(*view, m));
+    auto c = compute_closure(*view, r.binaries);
+    if (!c.ok()) return std::move(c.error().context(m.name + ": rootfs.binaries"));
+    chosen.insert(c->install_paths.begin(), c->install_paths.end());
+  }
+  for (const auto& p : src.forced()) add_subtree(all, p, &chosen);
+  // Parents of everything chosen.
+  std::set<std::string> parents;
+  for (const auto& p : chosen)
+    for (std::string d = parent_of(p); parents.insert(d).second && d != "/"; d = parent_of(d)) {}
+  chosen.insert(parents.begin(), parents.end());
+  chosen.insert("/");
+
+  FsTree tree;
+  tree.entries.reserve(chosen.size());
+  for (const auto& p : chosen) {
+    auto it = all.find(p);
+    if (it == all.end()) continue;  // closure paths are always in the tree; be safe
+    auto bad = src.violations().find(p);
+    if (bad != src.violations().end()) return bad_input(bad->second);
+    FsEntry e = it->second;
+    if (opts.source_date_epoch && e.mtime > *opts.source_date_epoch) e.mtime = *opts.source_date_epoch;
+    if (m.users.shift_ownership) {
+      auto uid = map_id(m.users.uid_map, e.uid);
+      auto gid = map_id(m.users.gid_map, e.gid);
+      if (!uid || !gid)
+        return bad_input(m.name + ": " + p + ": owner " + std::to_string(e.uid) + ":" +
+                         std::to_string(e.gid) + " is not mapped by users.uid_map/gid_map");
+      e.uid = *uid, e.gid = *gid;
+    }
+    tree.entries.push_back(std::move(e));
+  }
+  return tree;
+}
+
+}  // namespace nestbox::composer

@@ -1,0 +1,39 @@
+// Selection: from a container's merged sources to its FsTree. Takes what the
+// include globs match (everything when there are neither includes nor
+// binaries), removes what the exclude globs match, then adds the ELF closure
+// of `binaries` and the manifest's own extras (neither is subject to
+// exclude), and every parent directory. Finally clamps mtimes to
+// SOURCE_DATE_EPOCH and shifts owners for user-namespace containers.
+//
+// Globs are absolute: `*`, `?` and `[...]` match within one path component,
+// a `**` component matches any number of components (zero included); a glob
+// matching a directory selects its whole subtree.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "composer/fs_tree.h"
+#include "composer/source_tree.h"
+#include "manifests/model.h"
+
+namespace nestbox::composer {
+
+bool glob_match(const std::string& pattern, const std::string& path);
+
+struct SelectOptions {
+  std::optional<int64_t> source_date_epoch;  // clamp mtimes to it when set
+};
+
+// `m` gives rootfs.include/exclude/binaries and users (ownership shift).
+Result<FsTree> select_tree(const SourceTree& src, const manifests::Manifest& m,
+                           const SelectOptions& opts);
+
+// Maps an id through `map` (inside -> outside); nullopt when unmapped.
+std::optional<uint32_t> map_id(const std::vector<manifests::IdMapRange>& map, uint32_t id);
+
+// SOURCE_DATE_EPOCH from the environment, or nullopt; garbage is an error.
+Result<std::optional<int64_t>> source_date_epoch_from_env();
+
+}  // namespace nestbox::composer

@@ -1,0 +1,218 @@
+#include "composer/source_tree.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "composer/path.h"
+#include "util/fd.h"
+#include "util/file_io.h"
+
+namespace nestbox::composer {
+
+SourceTree::SourceTree(std::string scratch_dir) : scratch_(std::move(scratch_dir)) {
+  FsEntry root;
+  root.path = "/";
+  root.type = EntryType::kDirectory;
+  root.mode = 0755;
+  entries_.emplace("/", root);
+}
+
+Result<std::string> SourceTree::new_blob_path() {
+  char name[32];
+  snprintf(name, sizeof name, "/blob-%08llu", static_cast<unsigned long long>(++blob_counter_));
+  return scratch_ + name;
+}
+
+Status SourceTree::insert(FsEntry e, const std::string& origin, bool replace_ok) {
+  // Every ancestor must be a directory: a path through a symlink (or a file)
+  // could lead anywhere once written.
+  std::string parent = parent_of(e.path);
+  std::vector<std::string> missing;
+  for (std::string p = parent;; p = parent_of(p)) {
+    auto it = entries_.find(p);
+    if (it != entries_.end()) {
+      if (it->second.type == EntryType::kSymlink)
+        return bad_input(origin + ": path goes through the symlink " + p);
+      if (it->second.type != EntryType::kDirectory)
+        return bad_input(origin + ": path goes through the non-directory " + p);
+      break;
+    }
+    missing.push_back(p);
+    if (p == "/") break;
+  }
+  for (const auto& p : missing) {
+    FsEntry d;
+    d.path = p;
+    d.type = EntryType::kDirectory;
+    d.mode = 0755;
+    d.mtime = e.mtime;
+    entries_.emplace(p, d);
+  }
+  auto it = entries_.find(e.path);
+  if (it != entries_.end()) {
+    if (!replace_ok) return bad_input(origin + ": duplicate entry");
+    violations_.erase(e.path);
+    if (it->second.type == EntryType::kDirectory && e.type != EntryType::kDirectory) {
+      // A later layer replaces a directory by something else: drop its subtree.
+      std::string prefix = e.path == "/" ? "/" : e.path + "/";
+      auto sub = entries_.lower_bound(prefix);
+      while (sub != entries_.end() && sub->first.compare(0, prefix.size(), prefix) == 0)
+        sub = entries_.erase(sub);
+    }
+    it->second = std::move(e);
+    return ok_status();
+  }
+  entries_.emplace(e.path, std::move(e));
+  return ok_status();
+}
+
+Status apply_policy(FsEntry* e, const IngestOptions& opts, const std::string& where,
+                    SourceTree* tree, std::string* violation) {
+  violation->clear();
+  if ((e->type == EntryType::kCharDevice || e->type == EntryType::kBlockDevice) && !opts.trusted)
+    return bad_input(where + ": device node from an untrusted source");
+  if (e->type == EntryType::kSocket) return bad_input(where + ": sockets are not supported");
+  if ((e->mode & (S_ISUID | S_ISGID)) && e->type != EntryType::kDirectory) {
+    switch (opts.setuid) {
+      case SetuidPolicy::kKeep:
+        break;
+      case SetuidPolicy::kStrip:
+        e->mode &= ~(S_ISUID | S_ISGID);
+        tree->note(e->path, where + ": setuid/setgid bits removed");
+        break;
+      case SetuidPolicy::kRefuse:
+        *violation = where + ": setuid/setgid file not allowed by the manifest";
+        break;
+    }
+  }
+  if (e->type == EntryType::kRegular && opts.max_file_size && e->size > opts.max_file_size)
+    return bad_input(where + ": file of " + std::to_string(e->size) +
+                     " bytes over the size limit of " + std::to_string(opts.max_file_size));
+  return ok_status();
+}
+
+Status SourceTree::add_manifest(const manifests::Manifest& m) {
+  for (const auto& s : m.rootfs.sources) {
+    IngestOptions opts;
+    opts.trusted = s.trusted;
+    opts.max_file_size = m.rootfs.max_file_size;
+    opts.setuid = m.rootfs.allow_setuid ? SetuidPolicy::kKeep
+                  : s.trusted           ? SetuidPolicy::kStrip
+                                        : SetuidPolicy::kRefuse;
+    std::string path = s.path;
+    if (!path.empty() && path[0] != '/' && !m.dir.empty()) path = m.dir + "/" + path;
+    Status st = s.kind == manifests::SourceKind::kDirectory ? add_directory(path, opts)
+                                                            : add_archive(path, s.kind, opts);
+    if (!st.ok()) return st;
+  }
+  return add_extras(m.rootfs, m.dir);
+}
+
+Status SourceTree::add_extras(const manifests::Rootfs& r, const std::string& manifest_dir) {
+  auto norm = [](const std::string& p, const char* what) -> Result<std::string> {
+    auto n = normalize_member(p, true);
+    if (!n.ok()) return std::move(n.error().context(std::string("rootfs.") + what));
+    return n;
+  };
+  for (const auto& d : r.dirs) {
+    auto p = norm(d.path, "dirs");
+    if (!p.ok()) return std::move(p).error();
+    FsEntry e;
+    e.path = *p, e.type = EntryType::kDirectory, e.mode = d.mode & 07777;
+    e.uid = d.owner.uid, e.gid = d.owner.gid;
+    forced_.push_back(e.path);
+    NESTBOX_TRY(insert(std::move(e), "rootfs.dirs '" + d.path + "'", true));
+  }
+  for (const auto& f : r.files) {
+    auto p = norm(f.path, "files");
+    if (!p.ok()) return std::move(p).error();
+    FsEntry e;
+    e.path = *p, e.type = EntryType::kRegular, e.mode = f.mode & 07777;
+    e.uid = f.owner.uid, e.gid = f.owner.gid;
+    if (!f.source.empty()) {
+      std::string src = f.source[0] == '/' || manifest_dir.empty() ? f.source
+                                                                   : manifest_dir + "/" + f.source;
+      struct stat st;
+      if (stat(src.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+        return bad_input("rootfs.files '" + f.path + "': source " + src +
+                         " is not a readable regular file");
+      e.source_path = src, e.size = st.st_size;
+    } else {
+      auto blob = new_blob_path();
+      if (!blob.ok()) return std::move(blob).error();
+      NESTBOX_TRY(write_file_atomic(*blob, f.content, 0600));
+      e.source_path = *blob, e.size = f.content.size();
+    }
+    forced_.push_back(e.path);
+    NESTBOX_TRY(insert(std::move(e), "rootfs.files '" + f.path + "'", true));
+  }
+  for (const auto& s : r.symlinks) {
+    auto p = norm(s.path, "symlinks");
+    if (!p.ok()) return std::move(p).error();
+    auto dest = symlink_destination(*p, s.target);
+    if (!dest.ok()) return std::move(dest.error().context("rootfs.symlinks '" + s.path + "'"));
+    FsEntry e;
+    e.path = *p, e.type = EntryType::kSymlink, e.mode = 0777, e.link_target = s.target;
+    forced_.push_back(e.path);
+    NESTBOX_TRY(insert(std::move(e), "rootfs.symlinks '" + s.path + "'", true));
+  }
+  for (const auto& d : r.devices) {
+    auto p = norm(d.path, "devices");
+    if (!p.ok()) return std::move(p).error();
+    FsEntry e;
+    e.path = *p;
+    e.type = d.type == manifests::DeviceType::kChar    ? EntryType::kCharDevice
+             : d.type == manifests::DeviceType::kBlock ? EntryType::kBlockDevice
+                                                       : EntryType::kFifo;
+    e.mode = d.mode & 07777, e.uid = d.owner.uid, e.gid = d.owner.gid;
+    e.rdev_major = d.major, e.rdev_minor = d.minor;
+    forced_.push_back(e.path);
+    NESTBOX_TRY(insert(std::move(e), "rootfs.devices '" + d.path + "'", true));
+  }
+  return ok_status();
+}
+
+namespace {
+
+class TreeView : public RootView {
+ public:
+  explicit TreeView(const std::map<std::string, FsEntry>& e) : entries_(e) {}
+  Result<NodeInfo> lstat(const std::string& path) const override {
+    auto it = entries_.find(path);
+    if (it == entries_.end()) return NodeInfo{};
+    switch (it->second.type) {
+      case EntryType::kDirectory: return NodeInfo{NodeKind::kDirectory, {}};
+      case EntryType::kRegular: return NodeInfo{NodeKind::kRegular, {}};
+      case EntryType::kSymlink: return NodeInfo{NodeKind::kSymlink, it->second.link_target};
+      default: return NodeInfo{NodeKind::kOther, {}};
+    }
+  }
+  Result<MappedFile> map(const std::string& path) const override {
+    auto it = entries_.find(path);
+    if (it == entries_.end() || it->second.type != EntryType::kRegular)
+      return bad_input(path + ": not a regular file");
+    return MappedFile::open(it->second.source_path);
+  }
+  Result<std::vector<std::string>> list(const std::string& path) const override {
+    std::vector<std::string> names;
+    std::string prefix = path == "/" ? "/" : path + "/";
+    for (auto it = entries_.lower_bound(prefix);
+         it != entries_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      std::string rest = it->first.substr(prefix.size());
+      if (!rest.empty() && rest.find('/') == std::string::npos) names.push_back(rest);
+    }
+    return names;
+  }
+
+ private:
+  const std::map<std::string, FsEntry>& entries_;
+};
+
+}  // namespace
+
+std::unique_ptr<RootView> SourceTree::view() const {
+  return std::make_unique<TreeView>(entries_);
+}
+
+}  // namespace nestbox::composer

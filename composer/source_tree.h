@@ -1,0 +1,98 @@
+// The merged content of a container's sources before selection: staging
+// directories and archives (tar in any compression, OpenWrt .ipk, Debian
+// .deb) layered in manifest order, plus the manifest's extra dirs, files,
+// symlinks and device table. Archive members are never written by their own
+// names: regular file bytes go to numbered blobs in a scratch directory the
+// caller owns, so no member name can reach the host file system.
+//
+// Hostile input is refused with "<source>: entry '<name>': <why>": ".."
+// components, absolute member paths, symlinks whose relative target climbs
+// above the root, hardlinks to anything but an earlier regular file of the
+// same archive, a path through a symlink or a non-directory, a duplicate
+// member, a device node from an untrusted source, setuid/setgid bits where
+// the policy refuses them, a file over the size limit.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "composer/fs_tree.h"
+#include "composer/root_view.h"
+#include "manifests/model.h"
+#include "util/result.h"
+
+namespace nestbox::composer {
+
+// Documented place of host-hardlink container trees inside the staging
+// rootfs (<staging>/var/lib/nestbox/rootfs/<name>). Never ingested as a
+// source, so a previous run's output does not feed the next one.
+inline constexpr const char* kHostHardlinkDir = "/var/lib/nestbox/rootfs";
+
+enum class SetuidPolicy {
+  kKeep,    // the manifest allows setuid/setgid files
+  kStrip,   // neutralise: clear the bits and record it in the report
+  kRefuse,  // fail naming the source and entry, when the entry is selected
+};
+
+struct IngestOptions {
+  bool trusted = true;                 // untrusted: device nodes are refused
+  SetuidPolicy setuid = SetuidPolicy::kRefuse;
+  uint64_t max_file_size = 0;          // 0 = no limit
+};
+
+class SourceTree {
+ public:
+  // `scratch_dir` must exist and belong to the caller (inside its work dir).
+  explicit SourceTree(std::string scratch_dir);
+
+  // Adds a staging directory (not following symlinks), read in sorted order.
+  Status add_directory(const std::string& dir, const IngestOptions& opts);
+  // Adds an archive: kTar (any compression), kIpk, kDeb (data.tar.* inside).
+  Status add_archive(const std::string& path, manifests::SourceKind kind,
+                     const IngestOptions& opts);
+  // Adds every source of the manifest in order, then its extra dirs, files,
+  // symlinks and device nodes (the manifest itself is trusted).
+  Status add_manifest(const manifests::Manifest& m);
+  Status add_extras(const manifests::Rootfs& r, const std::string& manifest_dir);
+
+  const std::map<std::string, FsEntry>& entries() const { return entries_; }
+  // Paths the manifest itself adds (extras, devices): always selected.
+  const std::vector<std::string>& forced() const { return forced_; }
+  // Notes for the report (e.g. setuid bits stripped), in order, each with
+  // the path it concerns (so only notes about selected entries are shown).
+  const std::vector<std::pair<std::string, std::string>>& notes() const { return notes_; }
+  // A RootView over the merged content, for the ELF closure.
+  std::unique_ptr<RootView> view() const;
+
+  // Internal, used by the readers: inserts one entry after the checks that
+  // depend on the tree (parents, duplicates). `origin` prefixes messages.
+  Status insert(FsEntry e, const std::string& origin, bool replace_ok);
+  Result<std::string> new_blob_path();
+  void note(std::string path, std::string n) { notes_.push_back({std::move(path), std::move(n)}); }
+  // A refused setuid entry: an error only if selection takes it (a staging
+  // rootfs may hold setuid programs the container never sees). Cleared when
+  // a later layer replaces the entry.
+  void violation(std::string path, std::string message) {
+    violations_[std::move(path)] = std::move(message);
+  }
+  const std::map<std::string, std::string>& violations() const { return violations_; }
+
+ private:
+  std::string scratch_;
+  uint64_t blob_counter_ = 0;
+  std::map<std::string, FsEntry> entries_;
+  std::vector<std::pair<std::string, std::string>> notes_;
+  std::vector<std::string> forced_;
+  std::map<std::string, std::string> violations_;
+};
+
+// Checks shared by every reader: setuid policy, device trust, size limit.
+// May rewrite `e` (stripping setuid bits). `where` is "<source>: entry 'x'".
+// Sets *violation to the message of a refused setuid entry, which the reader
+// records after inserting the entry.
+Status apply_policy(FsEntry* e, const IngestOptions& opts, const std::string& where,
+                    SourceTree* tree, std::string* violation);
+
+}  // namespace nestbox::composer

@@ -1,0 +1,82 @@
+#include "composer/content_index.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "tests/composer/test_util.h"
+
+namespace nestbox::composer {
+namespace {
+
+using testing::TempDir;
+using testing::write;
+
+std::string hex(const ContentHash& h) {
+  char buf[40];
+  snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h.high),
+           static_cast<unsigned long long>(h.low));
+  return buf;
+}
+
+TEST(ContentIndex, HashesAgreeWithXxhsum) {
+  TempDir d;
+  std::vector<std::string> files;
+  for (size_t size : {0ul, 1ul, 240ul, 4096ul, 1000000ul}) {
+    std::string data(size, '\0');
+    for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>(i * 7 + size);
+    files.push_back(d / ("f" + std::to_string(size)));
+    write(files.back(), data);
+  }
+  auto index = ContentIndex::build_files(files, 2);
+  ASSERT_TRUE(index.ok()) << index.error().message;
+  for (const auto& f : files) {
+    std::string expected = testing::run("xxhsum -H2 '" + f + "'");
+    ASSERT_FALSE(expected.empty()) << "xxhsum missing";
+    EXPECT_EQ(hex(index->find(f)->hash), expected.substr(0, 32)) << f;
+  }
+}
+
+TEST(ContentIndex, IdenticalBytesShareAnIdDifferentBytesDoNot) {
+  TempDir d;
+  write(d / "a", "same content");
+  write(d / "b", "same content");
+  write(d / "c", "same contenT");  // same size, different bytes
+  write(d / "e", "");
+  auto index = ContentIndex::build_files({d / "c", d / "b", d / "a", d / "e", d / "a"}, 3);
+  ASSERT_TRUE(index.ok());
+  EXPECT_EQ(index->find(d / "a")->id, index->find(d / "b")->id);
+  EXPECT_NE(index->find(d / "a")->id, index->find(d / "c")->id);
+  EXPECT_EQ(index->find(d / "b")->representative, d / "a");  // sorted: deterministic
+  EXPECT_EQ(index->distinct_contents(), 3u);
+  EXPECT_EQ(index->bytes_hashed(), 36u);
+  auto same = same_bytes(d / "a", d / "c");
+  ASSERT_TRUE(same.ok());
+  EXPECT_FALSE(*same);
+}
+
+TEST(ContentIndex, ResultDoesNotDependOnThreadCount) {
+  TempDir d;
+  std::vector<std::string> files;
+  for (int i = 0; i < 200; ++i) {
+    files.push_back(d / ("f" + std::to_string(i)));
+    write(files.back(), std::string(100 + i % 7, static_cast<char>('a' + i % 5)));
+  }
+  auto one = ContentIndex::build_files(files, 1);
+  auto many = ContentIndex::build_files(files, 8);
+  ASSERT_TRUE(one.ok() && many.ok());
+  for (const auto& f : files) {
+    EXPECT_EQ(one->find(f)->id, many->find(f)->id);
+    EXPECT_EQ(one->find(f)->hash, many->find(f)->hash);
+  }
+  EXPECT_EQ(one->distinct_contents(), 35u);
+}
+
+TEST(ContentIndex, UnreadableFileIsAnError) {
+  auto index = ContentIndex::build_files({"/nonexistent/nestbox"}, 1);
+  ASSERT_FALSE(index.ok());
+  EXPECT_EQ(index.error().message, "open /nonexistent/nestbox: No such file or directory");
+}
+
+}  // namespace
+}  // namespace nestbox::composer

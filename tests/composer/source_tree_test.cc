@@ -1,0 +1,293 @@
+#include "composer/source_tree.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+#include <filesystem>
+
+#include "composer/closure.h"
+#include "composer/select.h"
+#include "tests/composer/archive_builder.h"
+#include "tests/composer/test_util.h"
+
+namespace nestbox::composer {
+namespace {
+
+namespace fs = std::filesystem;
+using manifests::SourceKind;
+using testing::build_archive;
+using testing::Member;
+using testing::TempDir;
+
+// Every file under `top` that is not inside `allowed`: what escaped.
+std::vector<std::string> escaped_files(const std::string& top, const std::string& allowed) {
+  std::vector<std::string> out;
+  for (auto it = fs::recursive_directory_iterator(top); it != fs::recursive_directory_iterator();
+       ++it) {
+    std::string p = it->path().string();
+    if (p == allowed || p.rfind(allowed + "/", 0) == 0 || allowed.rfind(p + "/", 0) == 0)
+      continue;
+    out.push_back(p);
+  }
+  return out;
+}
+
+class Sources : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    scratch_ = top_ / ("work/scratch" + std::to_string(++round_));
+    fs::create_directories(scratch_);
+    tree_ = std::make_unique<SourceTree>(scratch_);
+  }
+  std::string put(const std::string& name, const std::string& bytes) {
+    std::string p = top_ / ("in/" + name);
+    testing::write(p, bytes);
+    return p;
+  }
+  // Ingests `members` as a tar.gz and expects the exact error message.
+  void expect_refused(const std::vector<Member>& members, const std::string& message,
+                      IngestOptions opts = {}) {
+    std::string tar = put("bad.tar.gz", build_archive(members, "tar.gz"));
+    Status st = tree_->add_archive(tar, SourceKind::kTar, opts);
+    ASSERT_FALSE(st.ok()) << message;
+    EXPECT_EQ(st.error().kind, ErrorKind::kBadInput);
+    EXPECT_EQ(st.error().message, tar + ": " + message);
+    // Nothing written outside the scratch dir (inputs aside).
+    for (const auto& f : escaped_files(top_.path(), top_ / "work"))
+      EXPECT_EQ(f.rfind(top_ / "in", 0), 0u) << "escaped: " << f;
+    EXPECT_FALSE(fs::exists("/tmp/nestbox-pwned"));
+  }
+
+  TempDir top_;
+  int round_ = 0;
+  std::string scratch_;
+  std::unique_ptr<SourceTree> tree_;
+};
+
+TEST_F(Sources, TarKeepsMetadataOfEveryType) {
+  for (const char* fmt : {"tar", "tar.gz", "tar.xz", "tar.zst"}) {
+    SetUp();
+    std::string tar = put(std::string("a.") + fmt,
+                          build_archive({{.name = "./", .type = AE_IFDIR, .mode = 0755},
+                                         {.name = "./usr/bin/", .type = AE_IFDIR, .mode = 0750,
+                                          .uid = 5, .gid = 6},
+                                         {.name = "./usr/bin/tool", .mode = 04755, .data = "#!x",
+                                          .uid = 0, .gid = 0, .mtime = 1600000000,
+                                          .xattrs = {{"user.b", "2"}, {"security.capability",
+                                                                       std::string("\1\0\0\2", 4)}}},
+                                         {.name = "./usr/bin/link", .hardlink = "./usr/bin/tool"},
+                                         {.name = "./bin", .type = AE_IFLNK, .link = "usr/bin"},
+                                         {.name = "./dev/null", .type = AE_IFCHR, .mode = 0666,
+                                          .rmajor = 1, .rminor = 3},
+                                         {.name = "./run/fifo", .type = AE_IFIFO}},
+                                        fmt));
+    IngestOptions opts;
+    opts.setuid = SetuidPolicy::kKeep;
+    Status st = tree_->add_archive(tar, SourceKind::kTar, opts);
+    ASSERT_TRUE(st.ok()) << fmt << ": " << st.error().message;
+    const auto& e = tree_->entries();
+    ASSERT_EQ(e.count("/usr/bin/tool"), 1u);
+    const FsEntry& tool = e.at("/usr/bin/tool");
+    EXPECT_EQ(tool.mode, 04755u);
+    EXPECT_EQ(tool.mtime, 1600000000);
+    EXPECT_EQ(tool.size, 3u);
+    EXPECT_EQ(testing::slurp(tool.source_path), "#!x");
+    ASSERT_EQ(tool.xattrs.size(), 2u);
+    EXPECT_EQ(tool.xattrs[0].name, "security.capability");
+    EXPECT_EQ(tool.xattrs[1].name, "user.b");
+    EXPECT_EQ(e.at("/usr/bin").uid, 5u);
+    EXPECT_EQ(e.at("/usr/bin").mode, 0750u);
+    EXPECT_EQ(e.at("/usr").type, EntryType::kDirectory);  // implicit parent
+    EXPECT_EQ(e.at("/usr/bin/link").source_path, tool.source_path);
+    EXPECT_EQ(e.at("/bin").link_target, "usr/bin");
+    EXPECT_EQ(e.at("/dev/null").type, EntryType::kCharDevice);
+    EXPECT_EQ(e.at("/dev/null").rdev_major, 1u);
+    EXPECT_EQ(e.at("/dev/null").rdev_minor, 3u);
+    EXPECT_EQ(e.at("/run/fifo").type, EntryType::kFifo);
+  }
+}
+
+TEST_F(Sources, DebAndIpkReadTheirDataMember) {
+  std::vector<Member> data = {{.name = "./usr/sbin/dnsmasq", .mode = 0755, .data = "ELF?"},
+                              {.name = "./etc/dnsmasq.conf", .data = "port=53\n"}};
+  std::string deb = put("x.deb", testing::build_deb(data));
+  std::string ipk = put("x.ipk", testing::build_ipk(data));
+  ASSERT_TRUE(tree_->add_archive(deb, SourceKind::kDeb, {}).ok());
+  EXPECT_EQ(testing::slurp(tree_->entries().at("/etc/dnsmasq.conf").source_path), "port=53\n");
+  SetUp();
+  Status st = tree_->add_archive(ipk, SourceKind::kIpk, {});
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(tree_->entries().at("/usr/sbin/dnsmasq").mode, 0755u);
+  // Control files never end up in the tree.
+  EXPECT_EQ(tree_->entries().count("/control"), 0u);
+  std::string not_pkg = put("y.ipk", build_archive({{.name = "readme", .data = "x"}}, "tar.gz"));
+  st = tree_->add_archive(not_pkg, SourceKind::kIpk, {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, not_pkg + ": no data.tar member (not an .ipk or .deb package)");
+}
+
+TEST_F(Sources, RealDebianPackagesAndClosureOverThem) {
+  std::string cache = "/var/cache/nestbox-test/foreign/armhf/debs";
+  if (!fs::exists(cache)) GTEST_SKIP() << "run tests/composer/fetch_foreign_roots.sh first";
+  std::vector<std::string> debs;
+  for (const auto& e : fs::directory_iterator(cache)) debs.push_back(e.path());
+  std::sort(debs.begin(), debs.end());  // busybox before libc6: layering order is irrelevant here
+  for (const auto& d : debs) {
+    Status st = tree_->add_archive(d, SourceKind::kDeb, {});
+    ASSERT_TRUE(st.ok()) << st.error().message;
+  }
+  manifests::Rootfs extras;
+  extras.files.push_back({.path = "/etc/ld.so.conf", .content = "include /etc/ld.so.conf.d/*.conf\n"});
+  ASSERT_TRUE(tree_->add_extras(extras, "").ok());
+  auto c = compute_closure(*tree_->view(), {"/bin/busybox"});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->listed_paths, (std::vector<std::string>{"/bin/busybox", "/lib/ld-linux-armhf.so.3",
+                                                       "/lib/arm-linux-gnueabihf/libresolv.so.2",
+                                                       "/lib/arm-linux-gnueabihf/libc.so.6"}));
+}
+
+TEST_F(Sources, StagingDirectoryKeepsModesXattrsAndSymlinks) {
+  std::string dir = top_ / "staging";
+  testing::write(dir + "/usr/bin/app", "app", 0750);
+  testing::symlink_at("/usr/bin/app", dir + "/bin/app");
+  ASSERT_EQ(setxattr((dir + "/usr/bin/app").c_str(), "user.nestbox", "v", 1, 0), 0);
+  ASSERT_EQ(mkfifo((dir + "/fifo").c_str(), 0600), 0);
+  ASSERT_TRUE(tree_->add_directory(dir, {}).ok());
+  const auto& e = tree_->entries();
+  EXPECT_EQ(e.at("/usr/bin/app").mode, 0750u);
+  EXPECT_EQ(e.at("/usr/bin/app").source_path, dir + "/usr/bin/app");
+  ASSERT_EQ(e.at("/usr/bin/app").xattrs.size(), 1u);
+  EXPECT_EQ(e.at("/usr/bin/app").xattrs[0].value, "v");
+  EXPECT_EQ(e.at("/bin/app").link_target, "/usr/bin/app");
+  EXPECT_EQ(e.at("/fifo").type, EntryType::kFifo);
+}
+
+TEST_F(Sources, StagingSymlinkEscapingTheRootIsRefused) {
+  std::string dir = top_ / "staging";
+  testing::symlink_at("../../../etc/shadow", dir + "/etc/shadow");
+  Status st = tree_->add_directory(dir, {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, dir + ": entry '/etc/shadow': symlink target "
+                                      "'../../../etc/shadow' points outside the root");
+}
+
+TEST_F(Sources, ManifestDeviceTableAndExtras) {
+  manifests::Rootfs r;
+  r.dirs.push_back({.path = "/data", .mode = 0700, .owner = {10, 20}});
+  r.files.push_back({.path = "/etc/hostname", .content = "box\n", .mode = 0600});
+  r.symlinks.push_back({.path = "/etc/mtab", .target = "/proc/mounts"});
+  r.devices.push_back({.path = "/dev/ttyS0", .type = manifests::DeviceType::kChar, .major = 4,
+                       .minor = 64, .mode = 0620, .owner = {0, 5}});
+  ASSERT_TRUE(tree_->add_extras(r, "").ok());
+  const auto& e = tree_->entries();
+  EXPECT_EQ(e.at("/data").mode, 0700u);
+  EXPECT_EQ(e.at("/data").uid, 10u);
+  EXPECT_EQ(testing::slurp(e.at("/etc/hostname").source_path), "box\n");
+  EXPECT_EQ(e.at("/etc/mtab").link_target, "/proc/mounts");
+  EXPECT_EQ(e.at("/dev/ttyS0").rdev_minor, 64u);
+  EXPECT_EQ(e.at("/dev/ttyS0").gid, 5u);
+  manifests::Rootfs bad;
+  bad.symlinks.push_back({.path = "/x", .target = "../../etc"});
+  Status st = tree_->add_extras(bad, "");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "rootfs.symlinks '/x': symlink target '../../etc' points outside the root");
+}
+
+// ---- Hostile archives: each refused, nothing escapes ----------------------
+
+TEST_F(Sources, HostileDotDot) {
+  expect_refused({{.name = "../../tmp/nestbox-pwned", .data = "x"}},
+                 "entry '../../tmp/nestbox-pwned': path '../../tmp/nestbox-pwned' contains '..'");
+}
+
+TEST_F(Sources, HostileAbsolutePath) {
+  expect_refused({{.name = "/tmp/nestbox-pwned", .data = "x"}},
+                 "entry '/tmp/nestbox-pwned': absolute path '/tmp/nestbox-pwned' not allowed");
+}
+
+TEST_F(Sources, HostileSymlinkOutsideRoot) {
+  expect_refused({{.name = "etc/evil", .type = AE_IFLNK, .link = "../../../tmp"}},
+                 "entry 'etc/evil': symlink target '../../../tmp' points outside the root");
+}
+
+TEST_F(Sources, HostileHardlinkOutsideRoot) {
+  expect_refused({{.name = "etc/shadow", .hardlink = "../../etc/shadow"}},
+                 "entry 'etc/shadow': hardlink target: path '../../etc/shadow' contains '..'");
+  expect_refused({{.name = "etc/shadow", .hardlink = "/etc/shadow"}},
+                 "entry 'etc/shadow': hardlink target: absolute path '/etc/shadow' not allowed");
+  expect_refused({{.name = "etc/shadow", .hardlink = "etc/passwd"}},
+                 "entry 'etc/shadow': hardlink target 'etc/passwd' is not an earlier regular "
+                 "file of this archive");
+}
+
+TEST_F(Sources, HostilePathThroughSymlink) {
+  expect_refused({{.name = "tmp", .type = AE_IFLNK, .link = "/tmp"},
+                  {.name = "tmp/nestbox-pwned", .data = "x"}},
+                 "entry 'tmp/nestbox-pwned': path goes through the symlink /tmp");
+}
+
+TEST_F(Sources, HostileDuplicateEntry) {
+  expect_refused({{.name = "etc/passwd", .data = "root::0:0::/:/bin/sh\n"},
+                  {.name = "./etc//passwd", .data = "evil"}},
+                 "entry './etc//passwd': duplicate entry");
+}
+
+TEST_F(Sources, HostileDeviceFromUntrustedSource) {
+  IngestOptions untrusted;
+  untrusted.trusted = false;
+  expect_refused({{.name = "dev/sda", .type = AE_IFBLK, .rmajor = 8}},
+                 "entry 'dev/sda': device node from an untrusted source", untrusted);
+}
+
+TEST_F(Sources, HostileSetuidRefusedOrNeutralised) {
+  // Refused as soon as selection takes it (directly or through a hardlink).
+  std::string bad = put("su.tar", build_archive({{.name = "bin/su", .mode = 04755, .data = "x"},
+                                                 {.name = "sbin/su2", .hardlink = "bin/su"},
+                                                 {.name = "etc/motd", .data = "hi"}},
+                                                "tar"));
+  IngestOptions untrusted;
+  untrusted.trusted = false;
+  ASSERT_TRUE(tree_->add_archive(bad, SourceKind::kTar, untrusted).ok());
+  manifests::Manifest m;
+  m.name = "c";
+  for (const char* glob : {"/bin/**", "/sbin/su2"}) {
+    m.rootfs.include = {glob};
+    auto t = select_tree(*tree_, m, {});
+    ASSERT_FALSE(t.ok()) << glob;
+    EXPECT_EQ(t.error().message, bad + ": entry 'bin/su': setuid/setgid file not allowed by the "
+                                       "manifest");
+  }
+  m.rootfs.include = {"/etc/**"};
+  EXPECT_TRUE(select_tree(*tree_, m, {}).ok());
+  SetUp();
+  std::string tar = put("s.tar", build_archive({{.name = "bin/su", .mode = 06755, .data = "x"}}, "tar"));
+  IngestOptions strip;
+  strip.setuid = SetuidPolicy::kStrip;
+  ASSERT_TRUE(tree_->add_archive(tar, SourceKind::kTar, strip).ok());
+  EXPECT_EQ(tree_->entries().at("/bin/su").mode, 0755u);
+  ASSERT_EQ(tree_->notes().size(), 1u);
+  EXPECT_EQ(tree_->notes()[0].second, tar + ": entry 'bin/su': setuid/setgid bits removed");
+}
+
+TEST_F(Sources, HostileFileOverSizeLimit) {
+  IngestOptions limited;
+  limited.max_file_size = 10;
+  expect_refused({{.name = "big", .data = std::string(11, 'x')}},
+                 "entry 'big': file of 11 bytes over the size limit of 10", limited);
+}
+
+TEST_F(Sources, CorruptArchiveIsBadInput) {
+  std::string tar = build_archive({{.name = "a", .data = std::string(5000, 'a')}}, "tar.gz");
+  tar.resize(tar.size() / 2);
+  std::string p = put("cut.tar.gz", tar);
+  Status st = tree_->add_archive(p, SourceKind::kTar, {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kBadInput);
+  EXPECT_EQ(st.error().message.rfind(p + ": ", 0), 0u) << st.error().message;
+}
+
+}  // namespace
+}  // namespace nestbox::composer

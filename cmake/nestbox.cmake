@@ -18,8 +18,15 @@ function(nestbox_test name)
   target_compile_definitions(${name} PRIVATE
     NESTBOX_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     NESTBOX_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "NESTBOX_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  if(CMAKE_CROSSCOMPILING)
+    # Cross builds: one ctest per binary, run under CMAKE_CROSSCOMPILING_EMULATOR.
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT
+      "NESTBOX_SOURCE_DIR=${PROJECT_SOURCE_DIR};GTEST_FILTER=${NESTBOX_CROSS_GTEST_FILTER}")
+  else()
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+      PROPERTIES ENVIRONMENT "NESTBOX_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  endif()
 endfunction()
 
 # libFuzzer target (only with -DNESTBOX_FUZZ=ON and clang).

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything nestbox needs to build, test and run its demo on Debian 12.
 # Idempotent: apt-get skips what is already installed. Run as root.
+#   --cross  also the cross toolchains and qemu-user for scripts/cross-build.sh
+#            (aarch64, mipsel), and the foreign architectures whose libcrypto and
+#            libmnl .debs that script downloads into its own cache.
 set -euo pipefail
+cross=0
+[[ "${1:-}" == "--cross" ]] && cross=1
 
 build_packages=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
@@ -15,15 +20,26 @@ test_packages=(
   busybox-static
 )
 
+cross_packages=()
+if ((cross)); then
+  cross_packages=(g++-aarch64-linux-gnu g++-mipsel-linux-gnu qemu-user)
+  for a in arm64 mipsel; do
+    if ! dpkg --print-foreign-architectures | grep -qx "$a"; then
+      dpkg --add-architecture "$a"
+      cross_update=1
+    fi
+  done
+fi
+
 missing=()
-for p in "${build_packages[@]}" "${test_packages[@]}"; do
+for p in "${build_packages[@]}" "${test_packages[@]}" "${cross_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # lxc pulls in many recommends; only the binaries are needed.
 lxc_missing=0
 dpkg-query -W -f='${Status}' lxc 2>/dev/null | grep -q "install ok installed" || lxc_missing=1
 
-if ((${#missing[@]} || lxc_missing)); then
+if ((${#missing[@]} || lxc_missing || ${cross_update:-0})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   ((${#missing[@]})) && apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,420 @@
+#include "manifests/validate.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "manifests/manifest.h"
+#include "manifests/units.h"
+
+namespace nestbox::manifests::detail {
+namespace {
+
+std::string at_line(const Diagnostics& d, const std::string& path) {
+  return path + " (line " + std::to_string(d.pos(path).line) + ")";
+}
+
+// A conflict names both keys: reported at one, pointing at the other. When the
+// other key was not written, its default is what conflicts: say so.
+void conflict(Diagnostics& d, const std::string& key, const std::string& what, const std::string& other,
+              const char* other_default = nullptr) {
+  if (d.seen(other) || !other_default)
+    d.error(d.pos(key), key, what + " " + at_line(d, other) + "; remove one of them");
+  else
+    d.error(d.pos(key), key, what + " " + other + " (default " + other_default + "); set " + other + " explicitly");
+}
+
+bool is_absolute_clean(const std::string& p) {
+  if (p.empty() || p[0] != '/') return false;
+  // No "." or ".." components and no empty components except the root.
+  size_t i = 1;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    std::string_view part(p.data() + i, j - i);
+    if (part == "." || part == ".." || (part.empty() && p != "/")) return false;
+    i = j + 1;
+  }
+  return true;
+}
+
+void check_abs(Diagnostics& d, const std::string& key, const std::string& path) {
+  if (!is_absolute_clean(path))
+    d.error(d.pos(key), key, in_quotes(path) + " is not a clean absolute path; expected \"/dir/name\" without \".\", \"..\" or \"//\"");
+}
+
+bool valid_name(const std::string& s, size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  if (!std::isalnum(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
+
+bool valid_hostname(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+  });
+}
+
+bool valid_cidr(const std::string& s) {
+  size_t slash = s.find('/');
+  if (slash == std::string::npos) return false;
+  std::string addr = s.substr(0, slash), len = s.substr(slash + 1);
+  if (len.empty() || len.size() > 3 || !std::all_of(len.begin(), len.end(), ::isdigit)) return false;
+  unsigned char buf[16];
+  int n = std::stoi(len);
+  if (inet_pton(AF_INET, addr.c_str(), buf) == 1) return n <= 32;
+  if (inet_pton(AF_INET6, addr.c_str(), buf) == 1) return n <= 128;
+  return false;
+}
+
+bool valid_ip(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+bool valid_mac(const std::string& s) {
+  if (s.size() != 17) return false;
+  for (size_t i = 0; i < 17; ++i) {
+    if (i % 3 == 2 ? s[i] != ':' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+bool valid_cpuset(const std::string& s) {
+  // "0-3,5,7-8"
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t start = i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    if (i == start) return false;
+    if (i < s.size() && s[i] == '-') {
+      size_t lo = start;
+      ++i;
+      size_t hs = i;
+      while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+      if (i == hs || std::stoul(s.substr(lo, hs - 1 - lo)) > std::stoul(s.substr(hs, i - hs))) return false;
+    }
+    if (i < s.size()) {
+      if (s[i] != ',' || i + 1 == s.size()) return false;
+      ++i;
+    }
+  }
+  return !s.empty();
+}
+
+bool valid_syscall_name(const std::string& s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+void validate_identity(Manifest& m, Diagnostics& d) {
+  if (!valid_name(m.name, 32))
+    d.error(d.pos("name"), "name", in_quotes(m.name) +
+            " is not a container name; expected 1-32 characters of a-z, 0-9, '-' or '_', starting with a letter or digit");
+  if (!m.signing_key.empty() && (m.signing_key.size() != 64 ||
+      !std::all_of(m.signing_key.begin(), m.signing_key.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) && !std::isupper(static_cast<unsigned char>(c)); })))
+    d.error(d.pos("signing_key"), "signing_key",
+            "expected a key id: 64 lowercase hex digits (SHA-256 of the public key), as `nestbox keygen` prints");
+}
+
+void validate_process(Manifest& m, Diagnostics& d) {
+  const Process& p = m.process;
+  if (d.seen("process.command")) {
+    if (p.command.empty())
+      d.error(d.pos("process.command"), "process.command", "is empty; expected the program and its arguments");
+    else
+      check_abs(d, "process.command", p.command[0]);
+  }
+  check_abs(d, "process.cwd", p.cwd);
+  if (p.model == Model::kProcess && !p.services.empty())
+    conflict(d, "process.service", "lists services, which need model = \"system\"; conflicts with", "process.model",
+             "\"process\"");
+  std::set<std::string> names;
+  for (size_t i = 0; i < p.services.size(); ++i) {
+    std::string key = "process.service[" + std::to_string(i) + "]";
+    if (!names.insert(p.services[i].name).second)
+      d.error(d.pos("process.service"), key + ".name", in_quotes(p.services[i].name) + " is used twice; expected unique service names");
+    if (p.services[i].command.empty())
+      d.error(d.pos("process.service"), key + ".command", "is empty; expected the program and its arguments");
+    else if (!is_absolute_clean(p.services[i].command[0]))
+      d.error(d.pos("process.service"), key + ".command", in_quotes(p.services[i].command[0]) + " is not an absolute path");
+  }
+}
+
+void validate_rootfs(Manifest& m, Diagnostics& d) {
+  const Rootfs& fs = m.rootfs;
+  if (!fs.base.empty() && fs.strategy != RootfsStrategy::kOverlay)
+    conflict(d, "rootfs.base", "names a shared base, which needs strategy = \"overlay\"; conflicts with", "rootfs.strategy",
+             "\"squashfs\"");
+  for (const char* key : {"include", "exclude", "binaries"}) {
+    const auto& list = std::string(key) == "include" ? fs.include : std::string(key) == "exclude" ? fs.exclude : fs.binaries;
+    for (size_t i = 0; i < list.size(); ++i)
+      if (list[i].empty() || list[i][0] != '/')
+        d.error(d.pos(std::string("rootfs.") + key), "rootfs." + std::string(key) + "[" + std::to_string(i) + "]",
+                in_quotes(list[i]) + " is relative; expected an absolute path or glob inside the rootfs");
+  }
+  for (size_t i = 0; i < fs.sources.size(); ++i)
+    if (fs.sources[i].path.empty())
+      d.error(fs.sources[i].pos, "rootfs.source[" + std::to_string(i) + "].path", "is empty; expected a directory or archive path");
+  std::set<std::string> paths;
+  auto extra = [&](const std::string& key, const std::string& path) {
+    check_abs(d, key, path);
+    if (!paths.insert(path).second)
+      d.error(d.pos(key), key, in_quotes(path) + " is declared twice; expected each extra path once");
+  };
+  for (const auto& e : fs.dirs) extra("rootfs.dir", e.path);
+  for (size_t i = 0; i < fs.files.size(); ++i) {
+    std::string key = "rootfs.file[" + std::to_string(i) + "]";
+    extra("rootfs.file", fs.files[i].path);
+    if (d.seen(key + ".source") == d.seen(key + ".content"))
+      d.error(d.pos("rootfs.file"), key, "expected exactly one of `source` (a host file) or `content` (literal text)");
+  }
+  for (const auto& e : fs.symlinks) extra("rootfs.symlink", e.path);
+  for (const auto& e : fs.devices) extra("rootfs.device", e.path);
+  if (fs.strategy == RootfsStrategy::kHostHardlink && d.seen("rootfs.compressor"))
+    conflict(d, "rootfs.compressor", "has no effect with hardlinked trees; conflicts with", "rootfs.strategy");
+}
+
+void validate_id_map(Diagnostics& d, const std::string& key, const std::vector<IdMapRange>& map) {
+  for (size_t i = 0; i < map.size(); ++i) {
+    const IdMapRange& a = map[i];
+    if (uint64_t(a.inside) + a.count > (1ull << 32) || uint64_t(a.outside) + a.count > (1ull << 32))
+      d.error(d.pos(key), key + "[" + std::to_string(i) + "]", "range runs past 4294967295; expected a smaller count");
+    for (size_t j = 0; j < i; ++j) {
+      const IdMapRange& b = map[j];
+      bool in_overlap = a.inside < uint64_t(b.inside) + b.count && b.inside < uint64_t(a.inside) + a.count;
+      bool out_overlap = a.outside < uint64_t(b.outside) + b.count && b.outside < uint64_t(a.outside) + a.count;
+      if (in_overlap || out_overlap)
+        d.error(d.pos(key), key + "[" + std::to_string(i) + "]",
+                "overlaps " + key + "[" + std::to_string(j) + "]; expected disjoint ranges");
+    }
+  }
+}
+
+void validate_users(Manifest& m, Diagnostics& d) {
+  Users& u = m.users;
+  Namespace& user_ns = m.namespaces.user;
+  bool ns_given = d.seen("namespaces.user");
+  if (!ns_given) user_ns.mode = u.user_namespace ? NsMode::kNew : NsMode::kHost;
+  if (ns_given && d.seen("users.namespace") && u.user_namespace != (user_ns.mode != NsMode::kHost)) {
+    conflict(d, "namespaces.user", "disagrees with", "users.namespace");
+    return;  // which one the author meant is unknown: checking maps against either would mislead
+  }
+  if (ns_given && !d.seen("users.namespace")) u.user_namespace = user_ns.mode != NsMode::kHost;
+  bool own_ns = user_ns.mode == NsMode::kNew;
+  const char* ns_key = ns_given ? "namespaces.user" : "users.namespace";
+  for (const char* key : {"users.uid_map", "users.gid_map", "users.shift_ownership"})
+    if (d.seen(key) && !own_ns) conflict(d, key, "needs a new user namespace; conflicts with", ns_key, "false");
+  if (own_ns) {
+    if (u.uid_map.empty())
+      d.error(d.pos("users"), "users.uid_map", "missing; a new user namespace needs a uid map, e.g. [{ inside = 0, outside = 100000, count = 65536 }]");
+    if (u.gid_map.empty())
+      d.error(d.pos("users"), "users.gid_map", "missing; a new user namespace needs a gid map, e.g. [{ inside = 0, outside = 100000, count = 65536 }]");
+  }
+  validate_id_map(d, "users.uid_map", u.uid_map);
+  validate_id_map(d, "users.gid_map", u.gid_map);
+  auto mapped = [](const std::vector<IdMapRange>& map, uint32_t id) {
+    return std::any_of(map.begin(), map.end(), [&](const IdMapRange& r) { return id >= r.inside && id - r.inside < r.count; });
+  };
+  if (own_ns && !u.uid_map.empty() && !mapped(u.uid_map, m.process.uid))
+    d.error(d.pos("process.user"), "process.user", std::to_string(m.process.uid) + " is not inside users.uid_map; expected a mapped uid");
+  if (own_ns && !u.gid_map.empty() && !mapped(u.gid_map, m.process.gid))
+    d.error(d.pos("process.group"), "process.group", std::to_string(m.process.gid) + " is not inside users.gid_map; expected a mapped gid");
+}
+
+void validate_namespaces(Manifest& m, Diagnostics& d) {
+  Namespaces& ns = m.namespaces;
+  const std::pair<const char*, Namespace*> all[] = {{"mount", &ns.mount}, {"uts", &ns.uts}, {"ipc", &ns.ipc},
+      {"pid", &ns.pid}, {"net", &ns.net}, {"user", &ns.user}, {"cgroup", &ns.cgroup}};
+  for (auto [name, n] : all)
+    if (n->mode == NsMode::kJoin && n->join == m.name)
+      d.error(d.pos(std::string("namespaces.") + name), std::string("namespaces.") + name,
+              "joins its own container; expected another container's name");
+  if (ns.mount.mode == NsMode::kHost)
+    d.error(d.pos("namespaces.mount"), "namespaces.mount",
+            "\"host\" would expose the host's mounts and rootfs; expected \"new\" or \"container:NAME\"");
+  for (const char* key : {"hostname", "domainname"}) {
+    const std::string& v = std::string(key) == "hostname" ? ns.hostname : ns.domainname;
+    std::string path = std::string("namespaces.") + key;
+    if (!v.empty() && ns.uts.mode != NsMode::kNew)
+      conflict(d, path, "needs its own UTS namespace; conflicts with", "namespaces.uts");
+    else if (!v.empty() && !valid_hostname(v))
+      d.error(d.pos(path), path, in_quotes(v) + " is not a host name; expected 1-64 characters of letters, digits, '-' or '.'");
+  }
+  if (ns.hostname.empty() && ns.uts.mode == NsMode::kNew) ns.hostname = m.name;
+}
+
+void validate_network(Manifest& m, Diagnostics& d) {
+  Network& net = m.network;
+  Namespace& ns = m.namespaces.net;
+  bool ns_given = d.seen("namespaces.net");
+  if (net.mode == NetworkMode::kNone && d.seen("network.interface"))
+    conflict(d, "network.interface", "adds interfaces, but the container shares the host network; conflicts with", "network.mode");
+  if (net.mode == NetworkMode::kEmpty && d.seen("network.mode") && d.seen("network.interface"))
+    conflict(d, "network.interface", "adds interfaces to a loopback-only network; conflicts with", "network.mode");
+  if (!ns_given) {
+    ns.mode = net.mode == NetworkMode::kNone ? NsMode::kHost : NsMode::kNew;
+  } else if (ns.mode == NsMode::kHost && net.mode != NetworkMode::kNone && (d.seen("network.mode") || d.seen("network.interface"))) {
+    conflict(d, "namespaces.net", "shares the host network; conflicts with",
+             d.seen("network.interface") ? "network.interface" : "network.mode");
+  } else if (ns.mode == NsMode::kHost) {
+    net.mode = NetworkMode::kNone;
+  } else if (ns.mode == NsMode::kJoin && d.seen("network.interface")) {
+    conflict(d, "network.interface", "adds interfaces to a joined network namespace; conflicts with", "namespaces.net");
+  } else if (net.mode == NetworkMode::kNone && d.seen("network.mode")) {
+    conflict(d, "network.mode", "\"none\" shares the host network; conflicts with", "namespaces.net");
+  }
+  std::set<std::string> names, host_names;
+  for (size_t i = 0; i < net.interfaces.size(); ++i) {
+    NetInterface& itf = net.interfaces[i];
+    std::string key = "network.interface[" + std::to_string(i) + "]";
+    if (itf.name.empty()) itf.name = "eth" + std::to_string(i);
+    auto need = [&](const std::string& value, const char* field, const char* what) {
+      if (value.empty()) d.error(itf.pos, key + "." + field, std::string("missing; a ") + to_string(itf.type) + " interface needs " + what);
+    };
+    switch (itf.type) {
+      case InterfaceType::kPhys: need(itf.parent, "parent", "the host device to move in"); break;
+      case InterfaceType::kVlan:
+        need(itf.parent, "parent", "the parent device");
+        if (itf.vlan_id == 0) d.error(itf.pos, key + ".vlan_id", "missing; a vlan interface needs an id from 1 to 4094");
+        break;
+      case InterfaceType::kMacvlan: need(itf.parent, "parent", "the parent device"); break;
+      case InterfaceType::kVeth: break;
+    }
+    if (itf.type != InterfaceType::kVeth && (!itf.bridge.empty() || !itf.host_name.empty()))
+      d.error(itf.pos, key + (itf.bridge.empty() ? ".host_name" : ".bridge"),
+              std::string("only applies to veth interfaces; this one is ") + to_string(itf.type));
+    if (itf.type != InterfaceType::kVlan && itf.vlan_id != 0)
+      d.error(itf.pos, key + ".vlan_id", std::string("only applies to vlan interfaces; this one is ") + to_string(itf.type));
+    for (const std::string* n : {&itf.name, &itf.host_name}) {
+      if (!n->empty() && (n->size() > 15 || n->find_first_of("/ :") != std::string::npos))
+        d.error(itf.pos, key + (n == &itf.name ? ".name" : ".host_name"),
+                in_quotes(*n) + " is not an interface name; expected at most 15 characters without '/', ':' or spaces");
+    }
+    if (!names.insert(itf.name).second)
+      d.error(itf.pos, key + ".name", in_quotes(itf.name) + " is used by another interface; expected unique names");
+    if (!itf.host_name.empty() && !host_names.insert(itf.host_name).second)
+      d.error(itf.pos, key + ".host_name", in_quotes(itf.host_name) + " is used by another interface; expected unique names");
+    if (!itf.mac.empty() && !valid_mac(itf.mac))
+      d.error(itf.pos, key + ".mac", in_quotes(itf.mac) + " is not a MAC address; expected \"02:00:00:00:00:01\"");
+    for (size_t a = 0; a < itf.addresses.size(); ++a)
+      if (!valid_cidr(itf.addresses[a]))
+        d.error(itf.pos, key + ".addresses[" + std::to_string(a) + "]",
+                in_quotes(itf.addresses[a]) + " is not an address with prefix; expected \"192.168.1.2/24\" or \"fd00::2/64\"");
+    for (size_t r = 0; r < itf.routes.size(); ++r) {
+      const Route& route = itf.routes[r];
+      std::string rkey = key + ".routes[" + std::to_string(r) + "]";
+      if (route.destination != "default" && !valid_cidr(route.destination))
+        d.error(itf.pos, rkey + ".to", in_quotes(route.destination) + " is not a destination; expected \"default\" or a CIDR");
+      if (!route.gateway.empty() && !valid_ip(route.gateway))
+        d.error(itf.pos, rkey + ".via", in_quotes(route.gateway) + " is not an IP address");
+    }
+  }
+}
+
+void validate_cgroups(Manifest& m, Diagnostics& d) {
+  const Cgroups& c = m.cgroups;
+  if (c.memory_swap_max && !c.memory_max)
+    d.error(d.pos("cgroups.memory_swap"), "cgroups.memory_swap", "limits swap on top of memory; expected cgroups.memory to be set too");
+  if (c.memory_max && *c.memory_max < (1u << 20))
+    d.error(d.pos("cgroups.memory"), "cgroups.memory", std::to_string(*c.memory_max) + " bytes is too small to start anything; expected at least 1M");
+  if (c.cpu_quota_us && *c.cpu_quota_us < 1000)
+    d.error(d.pos("cgroups.cpu_quota"), "cgroups.cpu_quota", "is below the kernel's minimum; expected at least \"1ms\"");
+  if (c.cpu_period_us < 1000 || c.cpu_period_us > 1000000)
+    d.error(d.pos("cgroups.cpu_period"), "cgroups.cpu_period", "is out of range; expected from \"1ms\" to \"1s\"");
+  if (d.seen("cgroups.cpu_period") && !c.cpu_quota_us)
+    d.error(d.pos("cgroups.cpu_period"), "cgroups.cpu_period", "has no effect without cgroups.cpu_quota; expected both or neither");
+  for (const char* key : {"cpuset_cpus", "cpuset_mems"}) {
+    const std::string& v = std::string(key) == "cpuset_cpus" ? c.cpuset_cpus : c.cpuset_mems;
+    if (!v.empty() && !valid_cpuset(v))
+      d.error(d.pos(std::string("cgroups.") + key), std::string("cgroups.") + key,
+              in_quotes(v) + " is not a CPU/node list; expected a list such as \"0-1,3\"");
+  }
+}
+
+void validate_seccomp(Manifest& m, Diagnostics& d) {
+  const Seccomp& s = m.seccomp;
+  if (!s.enabled) return;
+  if (s.default_action == SeccompAction::kAllow && !s.allow.empty())
+    conflict(d, "seccomp.allow", "lists allowed syscalls, which means nothing when everything is allowed; conflicts with", "seccomp.default_action");
+  if (s.default_action != SeccompAction::kAllow && s.allow.empty())
+    d.error(d.pos("seccomp.allow"), "seccomp.allow",
+            std::string("is empty while seccomp.default_action is ") + in_quotes(to_string(s.default_action)) +
+            "; expected the syscalls the container may use");
+  std::set<std::string> allowed;
+  for (size_t i = 0; i < s.allow.size(); ++i) {
+    if (!valid_syscall_name(s.allow[i]))
+      d.error(d.pos("seccomp.allow"), "seccomp.allow[" + std::to_string(i) + "]", in_quotes(s.allow[i]) + " is not a syscall name");
+    if (!allowed.insert(s.allow[i]).second)
+      d.error(d.pos("seccomp.allow"), "seccomp.allow[" + std::to_string(i) + "]", in_quotes(s.allow[i]) + " is listed twice");
+  }
+  for (size_t i = 0; i < s.deny.size(); ++i) {
+    std::string key = "seccomp.deny[" + std::to_string(i) + "]";
+    if (s.deny[i].action == SeccompAction::kAllow)
+      d.error(d.pos("seccomp.deny"), key + ".action", "\"allow\" in a deny rule; expected \"errno\", \"kill\", \"log\" or \"trap\"");
+    for (const std::string& name : s.deny[i].syscalls) {
+      if (!valid_syscall_name(name))
+        d.error(d.pos("seccomp.deny"), key + ".syscalls", in_quotes(name) + " is not a syscall name");
+      else if (allowed.count(name))
+        conflict(d, "seccomp.deny", in_quotes(name) + " is denied here but allowed by", "seccomp.allow");
+    }
+  }
+}
+
+void validate_mounts(Manifest& m, Diagnostics& d) {
+  Mounts& mt = m.mounts;
+  std::set<std::string> targets;
+  auto target = [&](const std::string& list, size_t i, const std::string& path) {
+    std::string key = list + "[" + std::to_string(i) + "].target";
+    check_abs(d, key, path);
+    if (!targets.insert(path).second)
+      d.error(d.pos(key), key, in_quotes(path) + " is mounted twice; expected one mount per target");
+  };
+  for (size_t i = 0; i < mt.tmpfs.size(); ++i) target("mounts.tmpfs", i, mt.tmpfs[i].target);
+  for (size_t i = 0; i < mt.binds.size(); ++i) {
+    target("mounts.bind", i, mt.binds[i].target);
+    check_abs(d, "mounts.bind[" + std::to_string(i) + "].source", mt.binds[i].source);
+  }
+  for (size_t i = 0; i < mt.storage.size(); ++i) {
+    StorageMount& s = mt.storage[i];
+    std::string key = "mounts.storage[" + std::to_string(i) + "]";
+    target("mounts.storage", i, s.target);
+    if (s.kind == StorageKind::kImage && s.size == 0)
+      d.error(d.pos("mounts.storage"), key + ".size", "missing; an image store needs a size such as \"16M\"");
+    if ((s.kind == StorageKind::kDirectory || s.kind == StorageKind::kImage || s.kind == StorageKind::kOverlay) && !s.source.empty())
+      check_abs(d, key + ".source", s.source);
+    if (s.kind == StorageKind::kOverlay && m.rootfs.strategy != RootfsStrategy::kSquashfs && m.rootfs.strategy != RootfsStrategy::kOverlay)
+      conflict(d, "mounts.storage", "an overlay store needs an image rootfs (squashfs or overlay); conflicts with", "rootfs.strategy");
+  }
+  if (mt.proc && m.namespaces.pid.mode == NsMode::kHost && d.seen("namespaces.pid"))
+    conflict(d, "mounts.proc", "would show every host process; mount it only with a new pid namespace, conflicts with", "namespaces.pid");
+}
+
+void validate_rlimits(Manifest& m, Diagnostics& d) {
+  for (const Rlimit& r : m.rlimits)
+    if (r.soft > r.hard)
+      d.error(d.pos("rlimits." + r.name), "rlimits." + r.name, "soft limit exceeds hard limit; expected soft <= hard");
+}
+
+}  // namespace
+
+void validate(Manifest& m, Diagnostics& d) {
+  validate_identity(m, d);
+  validate_process(m, d);
+  validate_rootfs(m, d);
+  validate_users(m, d);
+  validate_namespaces(m, d);
+  validate_network(m, d);
+  validate_cgroups(m, d);
+  validate_seccomp(m, d);
+  validate_mounts(m, d);
+  validate_rlimits(m, d);
+}
+
+}  // namespace nestbox::manifests::detail

@@ -1,0 +1,79 @@
+// The `nestbox` front end over the manifests library: exit statuses and output.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "manifests/manifest.h"
+
+namespace nestbox {
+namespace {
+
+struct CliRun {
+  int status;
+  std::string out;  // stdout and stderr together
+};
+
+CliRun run(const std::string& args) {
+  std::string cmd = std::string(NESTBOX_CLI) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+std::string src(const std::string& rel) { return std::string(NESTBOX_SOURCE_DIR) + "/" + rel; }
+
+TEST(Cli, ValidateExamplesExitsZero) {
+  CliRun r = run("validate " + src("examples/nas.toml") + " " + src("examples/untrusted-app.toml") + " " +
+              src("examples/dns.toml"));
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("nas.toml: ok (nas version 3)"), std::string::npos) << r.out;
+}
+
+TEST(Cli, MalformedManifestExitsTwoWithPlace) {
+  std::string path = ::testing::TempDir() + "/broken.toml";
+  std::ofstream(path) << "name = \"x\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\n"
+                         "[[rootfs.source]]\npath = \"s\"\n[cgroups]\npids_max = \"many\"\n";
+  CliRun r = run("validate " + path);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, path + ":9:12: cgroups.pids_max: got a string; expected an integer from 1 to 4194304\n");
+}
+
+TEST(Cli, MissingFileIsBadInput) {
+  CliRun r = run("validate /nonexistent/x.toml");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "open /nonexistent/x.toml: No such file or directory\n");
+}
+
+TEST(Cli, ShowJsonRoundTripsThroughTheLibrary) {
+  CliRun r = run("show --json " + src("examples/untrusted-app.toml"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto back = manifests::from_json(r.out, "stdout");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->name, "weather-app");
+  EXPECT_EQ(manifests::to_json(*back), r.out);
+}
+
+TEST(Cli, EverySubcommandHasHelp) {
+  CliRun top = run("--help");
+  EXPECT_EQ(top.status, 0);
+  for (const char* sub : {"validate", "show"}) {
+    EXPECT_NE(top.out.find(sub), std::string::npos) << sub;
+    CliRun r = run(std::string(sub) + " --help");
+    EXPECT_EQ(r.status, 0) << sub;
+    EXPECT_NE(r.out.find("Usage:"), std::string::npos) << r.out;
+  }
+}
+
+TEST(Cli, UnknownSubcommandIsBadInput) {
+  EXPECT_EQ(run("frobnicate").status, 2);
+  EXPECT_EQ(run("").status, 2);
+}
+
+}  // namespace
+}  // namespace nestbox

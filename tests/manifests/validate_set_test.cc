@@ -1,0 +1,56 @@
+#include <gtest/gtest.h>
+
+#include "manifests/manifest.h"
+
+namespace nestbox::manifests {
+namespace {
+
+Manifest make(const std::string& name, const std::string& extra = "") {
+  auto m = load_string("name = \"" + name + "\"\nversion = 1\n" + extra +
+                           "[process]\ncommand = [\"/bin/true\"]\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n",
+                       name + ".toml");
+  EXPECT_TRUE(m.ok()) << m.error().message;
+  return m.ok() ? *m : Manifest{};
+}
+
+const char kJoinNet[] = "[network]\n";  // placeholder so the helper stays readable
+
+TEST(ValidateSet, DuplicateNames) {
+  Status st = validate_set({make("a"), make("a")});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "a.toml: name: \"a\" is also the name of a.toml; expected unique container names");
+}
+
+TEST(ValidateSet, JoinMustNameAnotherContainer) {
+  (void)kJoinNet;
+  auto joiner = load_string(
+      "name = \"b\"\nversion = 1\n[process]\ncommand = [\"/bin/true\"]\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n"
+      "[namespaces]\nipc = \"container:ghost\"\n", "b.toml");
+  ASSERT_TRUE(joiner.ok()) << joiner.error().message;
+  Status st = validate_set({make("a"), *joiner});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "b.toml: namespaces.ipc: joins \"ghost\", which is not among the given manifests; "
+            "expected the name of another container");
+  auto target = load_string(
+      "name = \"ghost\"\nversion = 1\n[process]\ncommand = [\"/bin/true\"]\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n",
+      "ghost.toml");
+  EXPECT_TRUE(validate_set({*target, *joiner}).ok());
+}
+
+TEST(ValidateSet, JoinCycleIsRefused) {
+  auto body = [](const char* name, const char* other) {
+    return load_string(std::string("name = \"") + name + "\"\nversion = 1\n[process]\ncommand = [\"/bin/true\"]\n"
+                       "[rootfs]\n[[rootfs.source]]\npath = \"s\"\n[namespaces]\nipc = \"container:" + other + "\"\n",
+                       std::string(name) + ".toml");
+  };
+  auto a = body("a", "b"), b = body("b", "a");
+  ASSERT_TRUE(a.ok() && b.ok());
+  Status st = validate_set({*a, *b});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("a.toml: namespaces.ipc: joining \"b\" forms a cycle"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nestbox::manifests

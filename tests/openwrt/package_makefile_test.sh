@@ -1,0 +1,73 @@
+#!/bin/sh
+# openwrt/feed/nestbox/Makefile against a minimal stand-in of the OpenWrt
+# buildroot's include files: it must parse with GNU make, declare the target
+# package with the right dependencies, and its install recipes must place the
+# binaries, init script and UCI config where OpenWrt expects them.
+set -eu
+src="${NESTBOX_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
+feed="$src/openwrt/feed/nestbox"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT INT TERM
+fails=0 passes=0
+check() { if "$@"; then passes=$((passes + 1)); else fails=$((fails + 1)); echo "FAIL: $*"; fi; }
+
+top="$tmp/top"
+mkdir -p "$top/include" "$tmp/build/openwrt-build/launcher" "$tmp/hostbuild/openwrt-build/cli" "$tmp/staging-host"
+echo '#!/bin/sh' > "$tmp/build/openwrt-build/launcher/nestbox-launch"
+echo '#!/bin/sh' > "$tmp/hostbuild/openwrt-build/cli/nestbox"
+
+cat > "$top/rules.mk" <<'MK'
+INCLUDE_DIR:=$(TOPDIR)/include
+INSTALL_DIR:=install -d -m0755
+INSTALL_BIN:=install -m0755
+INSTALL_CONF:=install -m0600
+CP:=cp -fpR
+MK
+cat > "$top/include/package.mk" <<'MK'
+PKG_BUILD_DIR ?= $(BUILD_DIR)
+# Like OpenWrt: each Package/<name> define is evaluated for its variables,
+# and the install recipe becomes a target for this test.
+define BuildPackage
+$(eval $(Package/$(1)))
+$(info package $(1) DEPENDS=$(strip $(DEPENDS)) PKG_BUILD_DEPENDS=$(PKG_BUILD_DEPENDS))
+$(info conffiles $(1): $(strip $(Package/$(1)/conffiles)))
+$(info cmake_options $(strip $(CMAKE_OPTIONS)))
+install-$(1):
+	$(call Package/$(1)/install,$(DESTDIR))
+endef
+MK
+cat > "$top/include/host-build.mk" <<'MK'
+define HostBuild
+host-install:
+	$(call Host/Install)
+endef
+MK
+cat > "$top/include/cmake.mk" <<'MK'
+CMAKE_BINARY_SUBDIR ?= openwrt-build
+CMAKE_BINARY_DIR = $(PKG_BUILD_DIR)$(if $(CMAKE_BINARY_SUBDIR),/$(CMAKE_BINARY_SUBDIR))
+MK
+
+mk() {
+	make -s --no-print-directory -C "$feed" TOPDIR="$top" BUILD_DIR="$tmp/build" \
+		HOST_BUILD_DIR="$tmp/hostbuild" CMAKE_BINARY_SUBDIR=openwrt-build \
+		STAGING_DIR_HOST="$tmp/staging-host" DESTDIR="$tmp/root" "$@"
+}
+
+check mk -n install-nestbox-launch > "$tmp/parse.out" 2>&1
+check grep -q "package nestbox-launch DEPENDS=+libopenssl PKG_BUILD_DEPENDS=libmnl" "$tmp/parse.out"
+check grep -q "conffiles nestbox-launch: /etc/config/nestbox" "$tmp/parse.out"
+check grep -q "cmake_options -DNESTBOX_TARGET_ONLY=ON -DCMAKE_BUILD_TYPE=MinSizeRel -DNESTBOX_REQUIRE_STATIC_MNL=ON" "$tmp/parse.out"
+# Target-side rule: nothing host-only may be a runtime dependency.
+check sh -c "! grep -E 'DEPENDS=.*(libarchive|squashfs|toml|xxhash|seccomp|json)' '$tmp/parse.out'"
+
+check mk install-nestbox-launch > /dev/null
+check test -x "$tmp/root/usr/sbin/nestbox-launch"
+check test -x "$tmp/root/etc/init.d/nestbox"
+check cmp -s "$tmp/root/etc/config/nestbox" "$feed/files/nestbox.config"
+check test "$(head -n1 "$tmp/root/etc/init.d/nestbox")" = "#!/bin/sh /etc/rc.common"
+
+check mk host-install > /dev/null
+check test -x "$tmp/staging-host/bin/nestbox"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]

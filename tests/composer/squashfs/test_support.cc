@@ -29,6 +29,7 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+  if (std::getenv("NESTBOX_KEEP_TMP")) return;  // debugging aid
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
 }

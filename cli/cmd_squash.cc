@@ -20,6 +20,7 @@ namespace sq = composer::squashfs;
 struct SquashArgs {
   std::vector<std::string> pairs;
   std::string comp = "xz";
+  int level = -1;
   std::string block_size = "128K";
   unsigned threads = 0;
   std::string cache;
@@ -52,6 +53,7 @@ Status run_squash(const SquashArgs& a) {
   if (a.pairs.size() % 2 != 0) return bad_input("expected DIR OUT.img pairs");
   sq::SquashOptions o;
   o.compressor.name = a.comp;
+  if (a.level >= 0) o.compressor.level = static_cast<uint32_t>(a.level);
   auto bs = parse_size(a.block_size);
   if (!bs.ok()) return std::move(bs).error();
   o.block_size = *bs;
@@ -62,7 +64,9 @@ Status run_squash(const SquashArgs& a) {
     if (!c.empty()) o.allowed_compressors.insert(c);
   std::vector<composer::FsTree> trees;
   for (size_t i = 0; i < a.pairs.size(); i += 2) {
-    auto t = sq::fs_tree_from_directory(a.pairs[i]);
+    sq::DirectoryScanOptions scan;
+    scan.hash = !a.overlay.empty();  // the writer hashes content itself; the split needs it up front
+    auto t = sq::fs_tree_from_directory(a.pairs[i], scan);
     if (!t.ok()) return std::move(t).error();
     trees.push_back(std::move(*t));
   }
@@ -93,6 +97,7 @@ Runner define_squash(CLI::App& sub) {
   auto a = std::make_shared<SquashArgs>();
   sub.add_option("pairs", a->pairs, "DIR OUT.img [DIR OUT.img ...]")->required();
   sub.add_option("--comp", a->comp, "Compressor: gzip, xz, zstd, lz4 (default xz)");
+  sub.add_option("--level", a->level, "Compression level (default: the compressor's)");
   sub.add_option("--block-size", a->block_size, "Block size, e.g. 128K (4K..1M)");
   sub.add_option("--threads", a->threads, "Compression threads (default: all CPUs)");
   sub.add_option("--cache", a->cache, "Directory of the compressed-block cache, kept across runs");

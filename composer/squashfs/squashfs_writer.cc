@@ -214,7 +214,7 @@ Result<std::vector<SquashStats>> write_squashfs_images(const std::vector<ImageRe
                                                        const std::string& cache_dir) {
   std::string dir = cache_dir;
   std::string temp_dir;
-  if (dir.empty() && !images.empty()) {
+  if (dir.empty() && images.size() > 1) {  // one image alone has nothing to share
     std::string parent = std::filesystem::path(images[0].out).parent_path().string();
     std::string tmpl = (parent.empty() ? "." : parent) + "/.nestbox-blocks.XXXXXX";
     if (::mkdtemp(tmpl.data()) == nullptr) return sys_error("create temporary block store");

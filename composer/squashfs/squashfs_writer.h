@@ -55,7 +55,8 @@ struct ImageRequest {
 
 // Writes several images sharing one block store, so content common to them is
 // compressed once. `cache_dir` keeps the store across runs; when empty, a
-// temporary store beside the first output is used and removed afterwards.
+// temporary store beside the first output is used and removed afterwards
+// (none for a single image).
 Result<std::vector<SquashStats>> write_squashfs_images(const std::vector<ImageRequest>& images,
                                                        const SquashOptions& opts,
                                                        const std::string& cache_dir);

@@ -27,7 +27,7 @@ mk() { mksquashfs "$1" "$2" -comp "$comp" -Xcompression-level "$level" -b "$bs" 
          -noappend -no-progress -quiet -always-use-fragments; }
 gen() { gensquashfs --pack-dir "$1" -c "$comp" -X "level=$level" -b "$bs" -j "$threads" -k -x -f -q "$2"; }
 size() { stat -c %s "$1"; }
-ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+ratio() { python3 -c "print(f'{$1/$2:.3f}')"; }
 
 c1=$corpus/c1 c2=$corpus/c2 c3=$corpus/c3
 # Warm the page cache so that no tool pays for first reads from disk.

@@ -28,6 +28,7 @@ struct SquashArgs {
   std::string allowed;
   std::string overlay;
   bool stats = false;
+  bool dense_fragments = false;
 };
 
 Result<uint32_t> parse_size(const std::string& s) {
@@ -59,6 +60,7 @@ Status run_squash(const SquashArgs& a) {
   o.block_size = *bs;
   o.threads = a.threads;
   o.pad = !a.no_pad;
+  o.stable_fragments = !a.dense_fragments;
   std::stringstream ss(a.allowed);
   for (std::string c; std::getline(ss, c, ',');)
     if (!c.empty()) o.allowed_compressors.insert(c);
@@ -106,6 +108,9 @@ Runner define_squash(CLI::App& sub) {
                  "Compressors the target kernel supports, comma separated (refuse others)");
   sub.add_option("--overlay", a->overlay,
                  "Write a shared base image here; the OUT images become overlay layers");
+  sub.add_flag("--dense-fragments", a->dense_fragments,
+               "Fill fragment blocks completely (smaller image; a small change then "
+               "invalidates more cached fragment blocks)");
   sub.add_flag("--stats", a->stats, "Print per-image statistics to stderr");
   return [a] {
     Status st = run_squash(*a);

@@ -17,7 +17,7 @@ build_packages=(
 test_packages=(
   squashfs-tools squashfs-tools-ng pax-utils crun runc cryptsetup-bin xxhash
   iproute2 kmod util-linux python3 python3-jsonschema shellcheck
-  busybox-static
+  busybox-static time
 )
 
 cross_packages=()

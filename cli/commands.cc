@@ -15,6 +15,7 @@ Runner define_inspect(CLI::App&);
 Runner define_closure(CLI::App&);
 Runner define_compose(CLI::App&);
 Runner define_plan(CLI::App&);
+Runner define_squash(CLI::App&);
 
 namespace {
 const Command kCommands[] = {
@@ -28,6 +29,7 @@ const Command kCommands[] = {
     {"closure", "Print the ELF dependency closure of programs inside a target root", define_closure},
     {"compose", "Build container root file systems from manifests", define_compose},
     {"plan", "Compare the rootfs strategies (flash, shared page cache) for containers", define_plan},
+    {"squash", "Write squashfs images of directories (shared block cache, overlay)", define_squash},
 };
 }  // namespace
 

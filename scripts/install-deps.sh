@@ -20,6 +20,7 @@ test_packages=(
   iproute2 kmod util-linux python3 python3-jsonschema shellcheck
   busybox-static hyperfine
   rauc  # bench/signer_verify.py compares against `rauc info --keyring`
+  time
 )
 
 cross_packages=()

@@ -1,0 +1,142 @@
+#include "composer/squashfs/block_store.h"
+
+#include <fcntl.h>
+#include <sqfs/block.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/fd.h"
+#include "util/file_io.h"
+
+namespace nestbox::composer::squashfs {
+namespace {
+
+constexpr char kMagic[8] = {'N', 'B', 'S', 'Q', 'B', 'L', 'K', '1'};
+
+std::string hex128(uint64_t high, uint64_t low) {
+  char buf[33];
+  snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(high),
+           static_cast<unsigned long long>(low));
+  return buf;
+}
+
+template <typename T>
+void put_raw(std::string* out, const T& v) {
+  out->append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+template <typename T>
+bool get_raw(const std::string& in, size_t* pos, T* v) {
+  if (in.size() - *pos < sizeof *v) return false;
+  std::memcpy(v, in.data() + *pos, sizeof *v);
+  *pos += sizeof *v;
+  return true;
+}
+
+// tmp + rename without fsync: an entry torn by a crash fails its checksum
+// and is rebuilt, so the cache does not pay for durability.
+Status write_entry(const std::string& path, const std::string& data) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return sys_error("create " + tmp);
+  Status st = write_all(fd.get(), data.data(), data.size(), tmp);
+  fd.reset();
+  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = sys_error("rename " + tmp);
+  if (!st.ok()) ::unlink(tmp.c_str());
+  return st;
+}
+
+Status mkdir_if_missing(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return sys_error("mkdir " + dir);
+  return ok_status();
+}
+
+}  // namespace
+
+StoreKey make_store_key(EntryKind kind, const ContentHash& content,
+                        const std::string& fingerprint) {
+  std::string buf;
+  put_raw(&buf, static_cast<uint8_t>(kind));
+  put_raw(&buf, content.high);
+  put_raw(&buf, content.low);
+  buf += fingerprint;
+  XXH128_hash_t h = XXH3_128bits(buf.data(), buf.size());
+  return StoreKey{h.high64, h.low64};
+}
+
+Result<BlockStore> BlockStore::open(const std::string& dir) {
+  BlockStore store;
+  if (dir.empty()) return store;
+  NESTBOX_TRY_CTX(mkdir_if_missing(dir), "block cache");
+  store.dir_ = dir;
+  return store;
+}
+
+std::string BlockStore::path_of(const StoreKey& key) const {
+  std::string hex = hex128(key.high, key.low);
+  return dir_ + "/" + hex.substr(0, 2) + "/" + hex;
+}
+
+BlockStore::Lookup BlockStore::get(const StoreKey& key, uint32_t max_block, StoreEntry* out) {
+  if (!enabled()) return Lookup::kMiss;
+  auto bytes = read_file(path_of(key));
+  if (!bytes.ok()) {
+    ++stats_.misses;
+    return Lookup::kMiss;
+  }
+  const std::string& in = *bytes;
+  auto corrupt = [&] {
+    ++stats_.corrupt;
+    return Lookup::kCorrupt;
+  };
+  if (in.size() < sizeof kMagic + 16 + 4 + 16) return corrupt();
+  XXH128_hash_t sum = XXH3_128bits(in.data(), in.size() - 16);
+  uint64_t tail[2];
+  std::memcpy(tail, in.data() + in.size() - 16, 16);
+  if (tail[0] != sum.high64 || tail[1] != sum.low64) return corrupt();
+  if (std::memcmp(in.data(), kMagic, sizeof kMagic) != 0) return corrupt();
+  size_t pos = sizeof kMagic;
+  StoreKey stored;
+  uint32_t count = 0;
+  if (!get_raw(in, &pos, &stored.high) || !get_raw(in, &pos, &stored.low) || stored != key ||
+      !get_raw(in, &pos, &count) || count > (in.size() - pos) / 4)
+    return corrupt();
+  StoreEntry entry;
+  entry.words.resize(count);
+  uint64_t total = 0;
+  for (uint32_t& w : entry.words) {
+    if (!get_raw(in, &pos, &w)) return corrupt();
+    uint32_t sz = SQFS_ON_DISK_BLOCK_SIZE(w);
+    if (sz == 0 || sz > max_block || (w & ~((1u << 25) - 1)) != 0) return corrupt();
+    total += sz;
+  }
+  if (in.size() - 16 - pos != total) return corrupt();
+  entry.data.assign(in, pos, total);
+  *out = std::move(entry);
+  ++stats_.hits;
+  return Lookup::kHit;
+}
+
+Status BlockStore::put(const StoreKey& key, const StoreEntry& entry) {
+  if (!enabled()) return ok_status();
+  std::string buf(kMagic, sizeof kMagic);
+  put_raw(&buf, key.high);
+  put_raw(&buf, key.low);
+  put_raw(&buf, static_cast<uint32_t>(entry.words.size()));
+  for (uint32_t w : entry.words) put_raw(&buf, w);
+  buf += entry.data;
+  XXH128_hash_t sum = XXH3_128bits(buf.data(), buf.size());
+  put_raw(&buf, sum.high64);
+  put_raw(&buf, sum.low64);
+  std::string path = path_of(key);
+  NESTBOX_TRY_CTX(mkdir_if_missing(path.substr(0, path.rfind('/'))), "block cache");
+  NESTBOX_TRY_CTX(write_entry(path, buf), "block cache");
+  ++stats_.stored;
+  return ok_status();
+}
+
+}  // namespace nestbox::composer::squashfs

@@ -1,0 +1,56 @@
+// Content-addressed store of compressed squashfs blocks, shared by every image
+// built in one run and (with a directory) persisted across runs.
+//
+// Key: XXH3-128 over (kind, content hash, compressor fingerprint incl. options
+// and block size). A file entry holds the compressed full blocks of one file
+// content; a fragment entry holds one compressed fragment block. Each entry on
+// disk ends with an XXH3-128 of its bytes; an entry that fails the check is
+// reported as corrupt, never returned, and rebuilt by the caller.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "composer/fs_tree.h"
+#include "util/result.h"
+
+namespace nestbox::composer::squashfs {
+
+struct StoreKey {
+  uint64_t high = 0, low = 0;
+  auto operator<=>(const StoreKey&) const = default;
+};
+
+enum class EntryKind : uint8_t { kFileBlocks = 1, kFragmentBlock = 2 };
+
+StoreKey make_store_key(EntryKind kind, const ContentHash& content, const std::string& fingerprint);
+
+struct StoreEntry {
+  std::vector<uint32_t> words;  // squashfs on-disk size words (bit 24: stored uncompressed)
+  std::string data;             // the blocks' bytes, concatenated
+};
+
+struct StoreStats {
+  uint64_t hits = 0, misses = 0, corrupt = 0, stored = 0;
+};
+
+class BlockStore {
+ public:
+  // An empty `dir` makes a disabled store (every lookup misses, puts are dropped).
+  static Result<BlockStore> open(const std::string& dir);
+
+  bool enabled() const { return !dir_.empty(); }
+  enum class Lookup { kMiss, kHit, kCorrupt };
+  // `max_block` bounds each block's on-disk size (the image block size).
+  Lookup get(const StoreKey& key, uint32_t max_block, StoreEntry* out);
+  Status put(const StoreKey& key, const StoreEntry& entry);
+  const StoreStats& stats() const { return stats_; }
+  std::string path_of(const StoreKey& key) const;
+
+ private:
+  std::string dir_;
+  StoreStats stats_;
+};
+
+}  // namespace nestbox::composer::squashfs

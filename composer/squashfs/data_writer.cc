@@ -1,0 +1,354 @@
+#include "composer/squashfs/data_writer.h"
+
+#include <fcntl.h>
+#include <sqfs/block.h>
+#include <sqfs/block_writer.h>
+#include <sqfs/error.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/fd.h"
+
+namespace nestbox::composer::squashfs {
+
+struct DataWriter::Job {
+  enum class Kind { kFile, kFragment } kind = Kind::kFile;
+  size_t file_index = 0;
+  uint32_t frag_index = 0;
+  uint32_t count = 0, next = 0;
+  bool precompressed = false;
+  std::vector<uint32_t> cached_words;
+  bool capture = false;
+  StoreKey key;
+  StoreEntry captured;
+};
+
+// Our sqfs_block_writer_t: appends each finished block to the image and hands
+// it to the DataWriter, which records sizes and locations (and feeds the store).
+struct DataWriter::Shim {
+  sqfs_block_writer_t base;  // first: libsquashfs sees a sqfs_block_writer_t*
+  DataWriter* owner = nullptr;
+  uint64_t blocks = 0;
+};
+
+namespace {
+
+constexpr uint64_t kWholeFileLimit = 32u << 20;  // files up to this size are read once
+constexpr uint32_t kUncompressedBit = 1u << 24;
+constexpr uint32_t kSubmitFlags = SQFS_BLK_DONT_FRAGMENT | SQFS_BLK_IGNORE_SPARSE | SQFS_BLK_DONT_HASH;
+
+int shim_write(sqfs_block_writer_t* wr, void* user, sqfs_u32 size, sqfs_u32, sqfs_u32 flags,
+               const sqfs_u8* data, sqfs_u64* location) {
+  auto* shim = reinterpret_cast<DataWriter::Shim*>(wr);
+  sqfs_file_t* file = as_sqfs(shim->owner->file_for_shim());
+  uint64_t loc = file->get_size(file);
+  if (int r = file->write_at(file, loc, data, size); r != 0) return r;
+  *location = loc;
+  ++shim->blocks;
+  return shim->owner->on_block_for_shim(static_cast<DataWriter::Job*>(user), size, flags, data, loc);
+}
+
+sqfs_u64 shim_count(const sqfs_block_writer_t* wr) {
+  return reinterpret_cast<const DataWriter::Shim*>(wr)->blocks;
+}
+
+void shim_destroy(sqfs_object_t*) {}  // owned by the DataWriter
+
+Status read_exact(int fd, uint64_t offset, char* out, size_t size, const std::string& what) {
+  while (size > 0) {
+    ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("read " + what);
+    if (n == 0) return failure("read " + what + ": file shrank while reading");
+    out += n;
+    size -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return ok_status();
+}
+
+Result<ContentHash> hash_stream(int fd, uint64_t size, const std::string& what) {
+  XXH3_state_t* st = XXH3_createState();
+  if (st == nullptr) return failure("out of memory");
+  XXH3_128bits_reset(st);
+  std::string buf(1u << 20, '\0');
+  Status status;
+  for (uint64_t off = 0; off < size && status.ok(); off += buf.size()) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
+    status = read_exact(fd, off, buf.data(), n, what);
+    if (status.ok()) XXH3_128bits_update(st, buf.data(), n);
+  }
+  XXH128_hash_t h = XXH3_128bits_digest(st);
+  XXH3_freeState(st);
+  if (!status.ok()) return std::move(status).error();
+  return ContentHash{h.high64, h.low64};
+}
+
+Result<bool> same_content(int fd, const std::string& other, uint64_t size, const std::string& what) {
+  UniqueFd ofd(::open(other.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ofd) return sys_error("open " + other);
+  std::string a(1u << 20, '\0'), b(1u << 20, '\0');
+  for (uint64_t off = 0; off < size; off += a.size()) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(a.size(), size - off));
+    NESTBOX_TRY(read_exact(fd, off, a.data(), n, what));
+    NESTBOX_TRY(read_exact(ofd.get(), off, b.data(), n, other));
+    if (std::memcmp(a.data(), b.data(), n) != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+FdFile* DataWriter::file_for_shim() { return file_; }
+int DataWriter::on_block_for_shim(Job* job, uint32_t size, uint32_t flags, const uint8_t* data,
+                                  uint64_t location) {
+  return on_block(job, size, flags, data, location);
+}
+
+Result<std::unique_ptr<DataWriter>> DataWriter::create(FdFile* file, const Compressor& comp,
+                                                        sqfs_frag_table_t* frags,
+                                                        const DataOptions& opts,
+                                                        BlockStore* store) {
+  std::unique_ptr<DataWriter> w(new DataWriter());
+  w->file_ = file;
+  w->comp_ = &comp;
+  w->frags_ = frags;
+  w->store_ = store;
+  w->opts_ = opts;
+  w->shim_ = std::make_unique<Shim>();
+  w->shim_->base.base.destroy = shim_destroy;
+  w->shim_->base.base.copy = nullptr;
+  w->shim_->base.write_data_block = shim_write;
+  w->shim_->base.get_block_count = shim_count;
+  w->shim_->owner = w.get();
+
+  sqfs_block_processor_desc_t desc{};
+  desc.size = sizeof desc;
+  desc.max_block_size = opts.block_size;
+  desc.num_workers = opts.threads == 0 ? 1 : opts.threads;
+  desc.max_backlog = desc.num_workers * 8 + 8;
+  desc.cmp = comp.compress.get();
+  desc.wr = &w->shim_->base;
+  desc.tbl = nullptr;  // fragments are packed by us, not by the processor
+  sqfs_block_processor_t* proc = nullptr;
+  if (int r = sqfs_block_processor_create_ex(&desc, &proc); r != 0)
+    return sqfs_failure("create block processor", r);
+  w->proc_.reset(proc);
+  return w;
+}
+
+DataWriter::~DataWriter() { proc_.reset(); }  // stop workers before the shim goes away
+
+Status DataWriter::check(int code, const std::string& what) {
+  if (!writer_error_.ok()) return writer_error_;
+  if (code == 0) return ok_status();
+  return sqfs_failure(what, code, file_->last_errno);
+}
+
+DataWriter::Job* DataWriter::track(std::unique_ptr<Job> job) {
+  Job* raw = job.get();
+  in_flight_.emplace(raw, std::move(job));
+  return raw;
+}
+
+int DataWriter::on_block(Job* job, uint32_t size, uint32_t flags, const uint8_t* data,
+                         uint64_t location) {
+  uint32_t word = job->precompressed ? job->cached_words[job->next]
+                                     : size | ((flags & SQFS_BLK_IS_COMPRESSED) ? 0 : kUncompressedBit);
+  if (job->capture) {
+    job->captured.words.push_back(word);
+    job->captured.data.append(reinterpret_cast<const char*>(data), size);
+  }
+  if (job->kind == Job::Kind::kFile) {
+    FileData& fd = files_[job->file_index];
+    if (job->next == 0) fd.blocks_start = location;
+    fd.words.push_back(word);
+  } else if (int r = sqfs_frag_table_set(frags_, job->frag_index, location, word); r != 0) {
+    return r;
+  }
+  if (++job->next < job->count) return 0;
+  if (job->capture) {
+    Status st = store_->put(job->key, job->captured);
+    if (!st.ok()) {
+      writer_error_ = std::move(st);
+      return SQFS_ERROR_IO;
+    }
+  }
+  in_flight_.erase(job);
+  return 0;
+}
+
+Status DataWriter::submit_raw(Job* job, const char* data, size_t size) {
+  return check(sqfs_block_processor_submit_block(proc_.get(), job, kSubmitFlags, data, size),
+               "compress data");
+}
+
+Status DataWriter::submit_cached(std::unique_ptr<Job> job, const StoreEntry& entry) {
+  job->precompressed = true;
+  job->cached_words = entry.words;
+  job->count = static_cast<uint32_t>(entry.words.size());
+  Job* raw = track(std::move(job));
+  const char* p = entry.data.data();
+  for (uint32_t w : entry.words) {
+    size_t n = SQFS_ON_DISK_BLOCK_SIZE(w);
+    NESTBOX_TRY(check(sqfs_block_processor_submit_block(proc_.get(), raw,
+                                                        kSubmitFlags | SQFS_BLK_DONT_COMPRESS, p, n),
+                      "write cached data"));
+    p += n;
+  }
+  return ok_status();
+}
+
+Result<size_t> DataWriter::add_file(const FsEntry& e) {
+  size_t index = files_.size();
+  files_.emplace_back().size = e.size;
+  alias_.push_back(index);
+  ++stats_.files;
+  const std::string what = e.source_path + " (for " + e.path + ")";
+  UniqueFd fd(::open(e.source_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return sys_error("open " + what);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + what);
+  if (!S_ISREG(st.st_mode)) return bad_input(what + ": not a regular file");
+  if (static_cast<uint64_t>(st.st_size) != e.size)
+    return bad_input(what + ": has " + std::to_string(st.st_size) + " bytes, the tree says " +
+                     std::to_string(e.size));
+  if (e.size == 0) return index;
+
+  std::string buf;
+  const std::string* bufp = nullptr;
+  ContentHash hash;
+  if (e.size <= kWholeFileLimit) {
+    buf.resize(e.size);
+    NESTBOX_TRY(read_exact(fd.get(), 0, buf.data(), buf.size(), what));
+    XXH128_hash_t h = XXH3_128bits(buf.data(), buf.size());
+    hash = {h.high64, h.low64};
+    bufp = &buf;
+  } else {
+    auto h = hash_stream(fd.get(), e.size, what);
+    if (!h.ok()) return std::move(h).error();
+    hash = *h;
+  }
+  if (e.hash != ContentHash{} && e.hash != hash)
+    return failure(what + ": content changed since it was indexed (hash mismatch)");
+
+  bool cacheable = true;
+  auto key = std::make_pair(hash, e.size);
+  if (auto it = by_content_.find(key); it != by_content_.end()) {
+    auto same = same_content(fd.get(), it->second.source, e.size, what);
+    if (!same.ok()) return std::move(same).error();
+    if (*same) {
+      alias_[index] = it->second.index;
+      ++stats_.duplicate_files;
+      return index;
+    }
+    cacheable = false;  // a hash collision: never trust the store for this content
+  } else {
+    by_content_.emplace(key, Original{index, e.source_path});
+  }
+
+  uint64_t nfull = e.size / opts_.block_size;
+  size_t tail = static_cast<size_t>(e.size % opts_.block_size);
+  if (nfull > 0) NESTBOX_TRY(add_blocks(index, e, fd.get(), bufp, hash, cacheable, nfull));
+  if (tail > 0) {
+    std::string tail_buf;
+    const char* tail_data;
+    if (bufp) {
+      tail_data = buf.data() + nfull * opts_.block_size;
+    } else {
+      tail_buf.resize(tail);
+      NESTBOX_TRY(read_exact(fd.get(), nfull * opts_.block_size, tail_buf.data(), tail, what));
+      tail_data = tail_buf.data();
+    }
+    NESTBOX_TRY(add_tail(index, tail_data, tail, XXH3_64bits(tail_data, tail)));
+  }
+  return index;
+}
+
+Status DataWriter::add_blocks(size_t index, const FsEntry& e, int fd, const std::string* buf,
+                              const ContentHash& hash, bool cacheable, uint64_t nfull) {
+  auto job = std::make_unique<Job>();
+  job->kind = Job::Kind::kFile;
+  job->file_index = index;
+  job->count = static_cast<uint32_t>(nfull);
+  if (cacheable && store_->enabled()) {
+    job->key = make_store_key(EntryKind::kFileBlocks, hash, comp_->fingerprint);
+    StoreEntry entry;
+    auto found = store_->get(job->key, opts_.block_size, &entry);
+    if (found == BlockStore::Lookup::kHit && entry.words.size() == nfull) {
+      stats_.blocks_from_cache += nfull;
+      return submit_cached(std::move(job), entry);
+    }
+    if (found != BlockStore::Lookup::kMiss) ++stats_.cache_corrupt;
+    job->capture = true;
+  }
+  Job* raw = track(std::move(job));
+  stats_.blocks_compressed += nfull;
+  std::string block;
+  for (uint64_t i = 0; i < nfull; ++i) {
+    const char* p;
+    if (buf) {
+      p = buf->data() + i * opts_.block_size;
+    } else {
+      block.resize(opts_.block_size);
+      NESTBOX_TRY(read_exact(fd, i * opts_.block_size, block.data(), block.size(), e.source_path));
+      p = block.data();
+    }
+    NESTBOX_TRY(submit_raw(raw, p, opts_.block_size));
+  }
+  return ok_status();
+}
+
+Status DataWriter::add_tail(size_t index, const char* data, size_t size, uint64_t tail_hash) {
+  if (frag_buf_.size() + size > opts_.block_size) NESTBOX_TRY(flush_fragment());
+  if (frag_buf_.empty()) {
+    NESTBOX_TRY(check(sqfs_frag_table_append(frags_, 0, 0, &frag_index_), "fragment table"));
+    ++frag_count_;
+  }
+  files_[index].frag_index = frag_index_;
+  files_[index].frag_offset = static_cast<uint32_t>(frag_buf_.size());
+  frag_buf_.append(data, size);
+  if (opts_.stable_fragments && frag_buf_.size() >= opts_.block_size / 2 && (tail_hash & 3) == 0)
+    return flush_fragment();
+  return ok_status();
+}
+
+Status DataWriter::flush_fragment() {
+  if (frag_buf_.empty()) return ok_status();
+  auto job = std::make_unique<Job>();
+  job->kind = Job::Kind::kFragment;
+  job->frag_index = frag_index_;
+  job->count = 1;
+  ++stats_.fragment_blocks;
+  std::string data = std::move(frag_buf_);
+  frag_buf_.clear();
+  if (store_->enabled()) {
+    XXH128_hash_t h = XXH3_128bits(data.data(), data.size());
+    job->key = make_store_key(EntryKind::kFragmentBlock, ContentHash{h.high64, h.low64},
+                              comp_->fingerprint);
+    StoreEntry entry;
+    auto found = store_->get(job->key, opts_.block_size, &entry);
+    if (found == BlockStore::Lookup::kHit && entry.words.size() == 1) {
+      ++stats_.fragment_blocks_from_cache;
+      return submit_cached(std::move(job), entry);
+    }
+    if (found != BlockStore::Lookup::kMiss) ++stats_.cache_corrupt;
+    job->capture = true;
+  }
+  return submit_raw(track(std::move(job)), data.data(), data.size());
+}
+
+Status DataWriter::finish() {
+  NESTBOX_TRY(flush_fragment());
+  NESTBOX_TRY(check(sqfs_block_processor_finish(proc_.get()), "finish data blocks"));
+  if (!in_flight_.empty()) return failure("finish data blocks: blocks still in flight");
+  return ok_status();
+}
+
+const FileData& DataWriter::file_data(size_t index) const { return files_[alias_[index]]; }
+
+}  // namespace nestbox::composer::squashfs

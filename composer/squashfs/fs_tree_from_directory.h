@@ -1,0 +1,25 @@
+// An FsTree from a directory on the host (lstat walk, names sorted, xattrs via
+// llistxattr, XXH3-128 content hashes). For the `nestbox squash` command,
+// tests and benchmarks; manifests get their trees from the composer proper.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "composer/fs_tree.h"
+#include "util/result.h"
+
+namespace nestbox::composer::squashfs {
+
+struct DirectoryScanOptions {
+  bool hash = true;                     // fill FsEntry::hash (XXH3-128 of content)
+  std::optional<int64_t> clamp_mtime;   // default: SOURCE_DATE_EPOCH when set
+};
+
+Result<FsTree> fs_tree_from_directory(const std::string& dir,
+                                      const DirectoryScanOptions& opts = {});
+
+// XXH3-128 of a file's content.
+Result<ContentHash> hash_file(const std::string& path);
+
+}  // namespace nestbox::composer::squashfs

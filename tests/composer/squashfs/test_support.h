@@ -1,0 +1,62 @@
+// Shared helpers for the squashfs tests: temporary directories, running
+// tools, kernel loop mounts (always unmounted), fixture trees and comparison.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "composer/fs_tree.h"
+
+namespace nestbox::composer::squashfs::testing {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct RunResult {
+  int status = -1;  // exit status, or -1
+  std::string output;  // stdout + stderr
+};
+RunResult run(const std::string& command);
+
+// mount -t <type> -o <options> <source> <dir>; unmounted (lazily if busy) on destruction.
+class Mount {
+ public:
+  Mount(const std::string& type, const std::string& source, const std::string& dir,
+        const std::string& options);
+  ~Mount();
+  Mount(const Mount&) = delete;
+  Mount& operator=(const Mount&) = delete;
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string dir_;
+  bool ok_ = false;
+  std::string error_;
+};
+
+// A router-like tree with every entry type, owners, modes, xattrs, a
+// multi-block file, duplicates, an empty file and tricky name ordering.
+void make_fixture(const std::string& dir);
+// Writes `size` bytes of compressible pseudo-random text derived from `seed`.
+void write_file(const std::string& path, size_t size, unsigned seed);
+void write_text(const std::string& path, const std::string& text);
+
+// Differences between two trees, ignoring source paths ("" when equal).
+// Directory mtimes are compared too. Reports at most a few lines.
+std::string diff_trees(const FsTree& want, const FsTree& got);
+
+FsTree scan(const std::string& dir);  // fs_tree_from_directory or test failure
+std::string file_bytes(const std::string& path);
+
+}  // namespace nestbox::composer::squashfs::testing

@@ -4,12 +4,14 @@
 // of links, setuid bits removed).
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <iostream>
 
 #include "cli/command.h"
 #include "composer/compose.h"
 #include "composer/select.h"
 #include "manifests/manifest.h"
+#include "policy/runtime_forms.h"
 
 namespace nestbox::cli {
 
@@ -56,6 +58,16 @@ Runner define_compose(CLI::App& sub) {
     for (auto& w : writers) ptrs.push_back(w.get());
     auto r = composer::compose(ms, o, ptrs);
     if (!r.ok()) return report("compose", r.error());
+    // The runtime side of each container: baked policy (nestbox-launch),
+    // OCI config.json (crun/runc/uxc) and LXC config, beside the rootfs outputs.
+    for (const auto& m : ms) {
+      std::string dir = a->out + "/runtime/" + m.name;
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      if (ec) return report("compose", failure("create " + dir + ": " + ec.message()));
+      Status st = policy::write_runtime_forms(m, dir);
+      if (!st.ok()) return report("compose", st.error().context(m.file));
+    }
     if (a->json) {
       nlohmann::ordered_json j;
       j["distinct_contents"] = r->distinct_contents;

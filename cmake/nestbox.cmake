@@ -10,8 +10,14 @@ function(nestbox_library name)
   target_link_libraries(nestbox_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
+#   SERIAL: the suite asserts system-wide state (mounts, loop devices, cgroups
+#   left behind), so no other test may run beside it.
 function(nestbox_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "" "SOURCES;DEPS" ${ARGN})
+  set(_serial FALSE)
+  if(ARG_SERIAL)
+    set(_serial TRUE)
+  endif()
   add_executable(${name} ${ARG_SOURCES})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
@@ -25,7 +31,7 @@ function(nestbox_test name)
       "NESTBOX_SOURCE_DIR=${PROJECT_SOURCE_DIR};GTEST_FILTER=${NESTBOX_CROSS_GTEST_FILTER}")
   else()
     gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-      PROPERTIES ENVIRONMENT "NESTBOX_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+      PROPERTIES ENVIRONMENT "NESTBOX_SOURCE_DIR=${PROJECT_SOURCE_DIR}" RUN_SERIAL ${_serial})
   endif()
 endfunction()
 

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -68,6 +70,27 @@ TEST(Cli, EverySubcommandHasHelp) {
     EXPECT_EQ(r.status, 0) << sub;
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << r.out;
   }
+}
+
+// docs/cli.md is the CLI reference: every subcommand in the table has a row.
+TEST(Cli, ReferenceDocumentsEverySubcommand) {
+  CliRun top = run("--help");
+  std::ifstream doc(src("docs/cli.md"));
+  std::string text((std::istreambuf_iterator<char>(doc)), std::istreambuf_iterator<char>());
+  size_t start = top.out.find("Subcommands:");
+  ASSERT_NE(start, std::string::npos) << top.out;
+  std::istringstream lines(top.out.substr(start));
+  std::string line;
+  std::getline(lines, line);
+  int documented = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string name;
+    if (!(words >> name)) continue;
+    EXPECT_NE(text.find("`nestbox " + name), std::string::npos) << name << " is missing from docs/cli.md";
+    ++documented;
+  }
+  EXPECT_GE(documented, 10);
 }
 
 TEST(Cli, UnknownSubcommandIsBadInput) {

@@ -26,7 +26,47 @@ struct Args {
   bool json = false;
   std::string keyring = "/etc/nestbox/keys";  // trusted public keys (+ a `revoked` list)
   bool verity_mode = false;                   // default: hash every byte before mounting
+  std::string compat;                         // device compatibility string (else /etc/nestbox/compat)
 };
+
+// The architecture this binary was built for: the only one it can run.
+constexpr const char* kDeviceArch =
+#if defined(__x86_64__)
+    "x86_64";
+#elif defined(__aarch64__)
+    "aarch64";
+#elif defined(__arm__)
+    "arm";
+#elif defined(__mips__) && defined(__MIPSEL__)
+    "mipsel";
+#elif defined(__mips__)
+    "mips";
+#elif defined(__powerpc__)
+    "powerpc";
+#elif defined(__riscv)
+    "riscv64";
+#elif defined(__i386__)
+    "i386";
+#else
+    "unknown";
+#endif
+
+// The device's compatibility string: --compat, else the first line of
+// /etc/nestbox/compat. Unknown is an error: an image is never run on a device
+// whose identity cannot be checked.
+Result<std::string> device_compat(const Args& a) {
+  if (!a.compat.empty()) return a.compat;
+  const char* path = "/etc/nestbox/compat";
+  FILE* f = std::fopen(path, "re");
+  if (!f) return failure(std::string("no device compatibility string: pass --compat or write ") + path);
+  char line[256] = {};
+  bool got = std::fgets(line, sizeof line, f) != nullptr;
+  std::fclose(f);
+  std::string compat = got ? line : "";
+  while (!compat.empty() && (compat.back() == '\n' || compat.back() == '\r')) compat.pop_back();
+  if (compat.empty()) return failure(std::string(path) + ": empty; expected the device compatibility string");
+  return compat;
+}
 
 int report(const Error& e, const char* command) {
   std::fprintf(stderr, "nestbox-launch %s: %s\n", command, e.message.c_str());
@@ -51,6 +91,8 @@ bool parse(int argc, char** argv, Args& a) {
       if (!value(a.state_root)) return false;
     } else if (s == "--keyring") {
       if (!value(a.keyring)) return false;
+    } else if (s == "--compat") {
+      if (!value(a.compat)) return false;
     } else if (s == "--verity") {
       a.verity_mode = true;
     } else if (s == "--cgroup-parent") {
@@ -89,6 +131,12 @@ Result<VerifiedImage> verify(const std::string& path, const Args& a) {
   keyring.dir = a.keyring;
   auto info = verifier::verify_image(path, keyring, a.verity_mode ? verifier::Mode::kVerity : verifier::Mode::kFull);
   if (!info.ok()) return std::move(info).error();
+  auto compat = device_compat(a);
+  if (!compat.ok()) return std::move(compat).error();
+  // Arch and compatibility before anything is mounted. Anti-rollback belongs
+  // to install (the store records versions); running takes what is installed.
+  Status identity = verifier::check_installable(*info, {kDeviceArch, *compat}, 0, false);
+  if (!identity.ok()) return std::move(identity.error().context(path));
   const std::string& bytes = info->policy;
   auto decoded = policy::decode(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
   if (!decoded.ok()) return std::move(decoded.error().context(path + ": signed policy"));
@@ -214,7 +262,8 @@ const Command kCommands[] = {
 int usage(FILE* out) {
   std::fprintf(out,
                "usage: nestbox-launch <command> [args] [--state-dir DIR] [--cgroup-parent PATH]\n"
-               "                      [--stop-timeout MS] [--json]\n\ncommands:\n");
+               "                      [--stop-timeout MS] [--json] [--keyring DIR] [--verity]\n"
+               "                      [--compat STRING]\n\ncommands:\n");
   for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
   return out == stdout ? 0 : 2;
 }

@@ -54,12 +54,12 @@ step "verify as the device does"
 "$nestbox" verify "$work/hello.img" --keyring "$work/keys" --arch x86_64 --compat nestbox-demo-hgw
 
 step "launch: nestbox-launch verifies again, loop-mounts and runs it isolated"
-"$launch" run "$work/hello.img" --keyring "$work/keys" --state-dir "$work/run"
+"$launch" run "$work/hello.img" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run"
 
 step "a tampered image is refused before anything is mounted"
 cp "$work/hello.img" "$work/bad.img"
 printf '\x01' | dd of="$work/bad.img" bs=1 seek=5000 conv=notrunc status=none
-if "$launch" run "$work/bad.img" --keyring "$work/keys" --state-dir "$work/run"; then
+if "$launch" run "$work/bad.img" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run"; then
   echo "ERROR: tampered image ran"; exit 1
 fi
 echo "refused, as it must be"

@@ -30,22 +30,30 @@ SOURCE_DATE_EPOCH=1700000000 "$nestbox" sign --squashfs "$work/hello.sqfs" \
   -k "$work/demo.key" -o "$work/hello.img" >/dev/null
 "$nestbox" verify "$work/hello.img" --keyring "$work/keys" >/dev/null
 
-out=$("$launch" run "$work/hello.img" --keyring "$work/keys" --state-dir "$work/run")
+out=$("$launch" run "$work/hello.img" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run")
 echo "$out"
 grep -q "^hello from hello: pid 2, uid 0$" <<<"$out" || fail "container output: $out"
 grep -q "^CapEff:	0000000000000000$" <<<"$out" || fail "capabilities not dropped"
 grep -q "^NoNewPrivs:	1$" <<<"$out" || fail "no_new_privs not set"
 grep -q "^Seccomp:	2$" <<<"$out" || fail "seccomp filter not installed"
 
+if err=$("$launch" run "$work/hello.img" --keyring "$work/keys" --compat other-router --state-dir "$work/run" 2>&1); then fail "wrong compat accepted"; fi
+grep -q "compat" <<<"$err" || fail "compat reason: $err"
+echo "wrong compat: $err"
+if [ ! -e /etc/nestbox/compat ]; then
+  if err=$("$launch" run "$work/hello.img" --keyring "$work/keys" --state-dir "$work/run" 2>&1); then fail "unknown device identity accepted"; fi
+  grep -q "no device compatibility string" <<<"$err" || fail "identity reason: $err"
+fi
+
 cp "$work/hello.img" "$work/bad.img"
 printf '\x01' | dd of="$work/bad.img" bs=1 seek=5000 conv=notrunc status=none
-if err=$("$launch" run "$work/bad.img" --keyring "$work/keys" --state-dir "$work/run" 2>&1); then fail "tampered image ran"; fi
+if err=$("$launch" run "$work/bad.img" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run" 2>&1); then fail "tampered image ran"; fi
 grep -q "squashfs: sha256 mismatch" <<<"$err" || fail "tamper reason: $err"
-if err=$("$launch" run "$work/hello.img" --keyring "$work/other" --state-dir "$work/run" 2>&1); then fail "untrusted key accepted"; fi
+if err=$("$launch" run "$work/hello.img" --keyring "$work/other" --compat nestbox-demo-hgw --state-dir "$work/run" 2>&1); then fail "untrusted key accepted"; fi
 echo "untrusted: $err"
 keyid=$("$nestbox" keygen --id "$work/demo.pub" | tail -n1)
 echo "$keyid" > "$work/keys/revoked"
-if err=$("$launch" run "$work/hello.img" --keyring "$work/keys" --state-dir "$work/run" 2>&1); then fail "revoked key accepted"; fi
+if err=$("$launch" run "$work/hello.img" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run" 2>&1); then fail "revoked key accepted"; fi
 echo "revoked: $err"
 
 [ "$(losetup -a | wc -l)" = "$loops_before" ] || fail "loop device left behind"

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "util/json_quote.h"
 #include "verifier/keyring.h"
 #include "verifier/rollback_state.h"
 #include "verifier/tree_manifest.h"
@@ -16,23 +17,6 @@ struct VerifyOptions {
   std::string image, keyring, revoked, mode = "full", tree, arch, compat, state_dir;
   bool allow_downgrade = false, json = false;
 };
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 void print(const verifier::ImageInfo& i, bool json) {
   if (json) {

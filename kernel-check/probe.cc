@@ -75,7 +75,7 @@ Finding unknown(std::string detail) { return {State::kUnknown, std::move(detail)
 
 class Prober {
  public:
-  explicit Prober(const ProbeOptions& o) : root_(o.root) {
+  explicit Prober(const ProbeOptions& o) : root_(o.root), mask_(o.features) {
     utsname u;
     if (::uname(&u) == 0) {
       release_ = u.release;
@@ -97,8 +97,15 @@ class Prober {
     r.arch = machine_;
     r.version = version_;
     r.version_source = "uname -r";
-    link_kinds_ = probe_link_kinds({"veth", "bridge", "macvlan", "vlan"});
-    for (const Facility& f : kFeatures) r.facilities.push_back(status(f));
+    const uint64_t links = feature_bit(Feature::kVeth) | feature_bit(Feature::kBridge) |
+                           feature_bit(Feature::kMacvlan) | feature_bit(Feature::kVlan);
+    if (mask_ & links) link_kinds_ = probe_link_kinds({"veth", "bridge", "macvlan", "vlan"});
+    for (const Facility& f : kFeatures) {
+      if (mask_ & feature_bit(static_cast<Feature>(f.bit)))
+        r.facilities.push_back(status(f));
+      else
+        r.facilities.push_back({&f, State::kUnknown, "not probed", ""});
+    }
     return r;
   }
 
@@ -445,6 +452,7 @@ class Prober {
   }
 
   std::string root_, release_, machine_;
+  uint64_t mask_ = ~uint64_t{0};
   Version version_;
   std::set<std::string> filesystems_, v1_controllers_, v2_controllers_, builtin_, loadable_;
   std::string cgroup2_mount_, own_cgroup_, boot_config_path_;

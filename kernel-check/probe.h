@@ -17,6 +17,10 @@ namespace nestbox::kernel_check {
 
 struct ProbeOptions {
   std::string root = "";  // prefix for /proc, /sys, /dev, /lib, /boot (tests); "" = "/"
+  // Features to probe (bit n = Feature n); the others are reported unknown
+  // ("not probed"). The rtnetlink probe (a throwaway network namespace, tens
+  // of ms) runs only when a link-kind feature is asked for.
+  uint64_t features = ~uint64_t{0};
 };
 
 // One status per Feature (kFeatures order); version from uname -r.

@@ -1,9 +1,12 @@
 #include "kernel-check/report.h"
 
 #include <cstdio>
+#include <string_view>
+#include <utility>
 
 #include "kernel-check/expr.h"
 #include "kernel-check/version.h"
+#include "util/json_quote.h"
 
 namespace nestbox::kernel_check {
 
@@ -68,38 +71,52 @@ void add_containers(Report* report, const std::vector<ContainerNeeds>& container
 
 namespace {
 
-std::string pad(const std::string& s, size_t width) {
-  return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+// Appends s, then spaces up to `width` (at least one).
+void pad(std::string* out, std::string_view s, size_t width) {
+  out->append(s);
+  out->append(s.size() >= width ? 1 : width - s.size(), ' ');
 }
 
-std::string kernel_line(const Report& r) {
-  std::string line = "kernel " + to_string(r.version);
-  if (!r.version_source.empty()) line += " (from " + r.version_source + ")";
-  if (!r.arch.empty()) line += ", arch " + r.arch;
-  return line;
+void kernel_line(const Report& r, std::string* out) {
+  *out += "kernel ";
+  *out += to_string(r.version);
+  if (!r.version_source.empty()) *out += " (from " + r.version_source + ")";
+  if (!r.arch.empty()) *out += ", arch " + r.arch;
 }
 
 void talk_table(const Report& r, std::string* out) {
-  *out += "Which container facilities does this kernel have? (the talk's table)\n";
-  *out += "  " + pad("Facility", 22) + pad("Since", 9) + "available  module  missing  too old\n";
+  *out += "Which container facilities does this kernel have? (the talk's table)\n  ";
+  pad(out, "Facility", 22);
+  pad(out, "Since", 9);
+  *out += "available  module  missing  too old\n";
   const State columns[] = {State::kAvailable, State::kModule, State::kMissing, State::kTooOld};
   const size_t widths[] = {11, 8, 9, 7};
   for (const FacilityStatus& s : r.facilities) {
     if (!(s.facility->sources & kFromTalk)) continue;
-    std::string row = "  " + pad(s.facility->title, 22) + pad(to_string(s.facility->since), 9);
-    for (size_t i = 0; i < 4; ++i) row += pad(s.state == columns[i] ? "X" : "", widths[i]);
+    std::string row = "  ";
+    pad(&row, s.facility->title, 22);
+    pad(&row, to_string(s.facility->since), 9);
+    for (size_t i = 0; i < 4; ++i) pad(&row, s.state == columns[i] ? "X" : "", widths[i]);
     if (s.state == State::kUnknown) row += "(unknown)";
     while (!row.empty() && row.back() == ' ') row.pop_back();
-    *out += row + "\n";
+    *out += row;
+    *out += '\n';
   }
 }
 
-std::string status_note(const FacilityStatus& s, const Version& kernel) {
+void status_note(const FacilityStatus& s, const Version& kernel, std::string* out) {
   switch (s.state) {
-    case State::kMissing: return "enable " + s.enable;
+    case State::kMissing:
+      *out += "enable ";
+      *out += s.enable;
+      return;
     case State::kTooOld:
-      return "needs kernel >= " + to_string(s.facility->since) + ", this is " + to_string(kernel);
-    default: return s.detail;
+      *out += "needs kernel >= ";
+      *out += to_string(s.facility->since);
+      *out += ", this is ";
+      *out += to_string(kernel);
+      return;
+    default: *out += s.detail;
   }
 }
 
@@ -109,10 +126,17 @@ void facility_list(const Report& r, std::string* out) {
     bool header = false;
     for (const FacilityStatus& s : r.facilities) {
       if (static_cast<int>(s.facility->category) != c) continue;
-      if (!header) *out += std::string("  [") + to_string(static_cast<Category>(c)) + "]\n";
+      if (!header) {
+        *out += "  [";
+        *out += to_string(static_cast<Category>(c));
+        *out += "]\n";
+      }
       header = true;
-      *out += "    " + pad(s.facility->name, 30) + pad(to_string(s.state), 10) +
-              status_note(s, r.version) + "\n";
+      *out += "    ";
+      pad(out, s.facility->name, 30);
+      pad(out, to_string(s.state), 10);
+      status_note(s, r.version, out);
+      *out += '\n';
     }
   }
 }
@@ -133,85 +157,105 @@ void container_list(const Report& r, std::string* out) {
       lines.push_back({&u, u.requirement.key});
       bad += !enforceable(u.state);
     }
-    *out += "  " + c.name + (c.file.empty() ? "" : " (" + c.file + ")") + ": " +
-            (bad ? "CANNOT BE ENFORCED (" + std::to_string(bad) + " missing)" : "enforceable") + "\n";
-    if (c.kernel_min)
-      *out += "    " + pad(c.kernel_min_ok ? "ok" : "TOO OLD", 9) + pad("kernel_min", 24) + "needs " +
-              to_string(*c.kernel_min) + ", this is " + to_string(r.version) + "\n";
+    *out += "  ";
+    *out += c.name;
+    if (!c.file.empty()) *out += " (" + c.file + ")";
+    *out += ": ";
+    *out += bad ? "CANNOT BE ENFORCED (" + std::to_string(bad) + " missing)" : "enforceable";
+    *out += '\n';
+    if (c.kernel_min) {
+      *out += "    ";
+      pad(out, c.kernel_min_ok ? "ok" : "TOO OLD", 9);
+      pad(out, "kernel_min", 24);
+      *out += "needs ";
+      *out += to_string(*c.kernel_min);
+      *out += ", this is ";
+      *out += to_string(r.version);
+      *out += '\n';
+    }
     for (const auto& [u, keys] : lines) {
-      std::string mark = enforceable(u->state) ? "ok" : u->state == State::kMissing ? "MISSING"
+      const char* mark = enforceable(u->state) ? "ok" : u->state == State::kMissing ? "MISSING"
                                                     : u->state == State::kTooOld   ? "TOO OLD"
                                                                                    : "UNKNOWN";
-      std::string note = u->state == State::kModule ? " (module)" : "";
-      if (!u->enable.empty()) note = "; enable " + u->enable;
-      *out += "    " + pad(mark, 9) + pad(facility(u->requirement.feature).name, 24) + keys + note + "\n";
+      *out += "    ";
+      pad(out, mark, 9);
+      pad(out, facility(u->requirement.feature).name, 24);
+      *out += keys;
+      if (!u->enable.empty()) {
+        *out += "; enable ";
+        *out += u->enable;
+      } else if (u->state == State::kModule) {
+        *out += " (module)";
+      }
+      *out += '\n';
     }
   }
 }
 
-// Minimal JSON writer: the target cannot use nlohmann-json.
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char ch : s) {
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (ch < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-          out += buf;
-        } else {
-          out += static_cast<char>(ch);
-        }
-    }
-  }
-  return out + "\"";
-}
+// Minimal JSON writer: the target cannot use nlohmann-json. Appends to one
+// string (no temporary per `+`: this renderer ships in nestbox-launch).
+void quote_to(std::string* out, std::string_view s) { append_json_string(out, s); }
 
-std::string sources_json(uint8_t sources) {
-  std::string out = "[";
+struct Quoted {  // a value written as a JSON string
+  std::string_view text;
+};
+void put(std::string* out, std::string_view s) { out->append(s); }
+void put(std::string* out, Quoted q) { quote_to(out, q.text); }
+template <typename... Pieces>
+void emit(std::string* out, const Pieces&... pieces) {
+  (put(out, pieces), ...);
+}
+const char* boolean(bool b) { return b ? "true" : "false"; }
+
+void sources_json(uint8_t sources, std::string* out) {
   const std::pair<uint8_t, const char*> names[] = {
       {kFromTalk, "talk"}, {kFromLxc, "lxc-checkconfig"}, {kFromMoby, "moby check-config.sh"},
       {kFromNestbox, "nestbox"}};
-  for (auto [bit, name] : names)
-    if (sources & bit) out += std::string(out.size() > 1 ? ", " : "") + quote(name);
-  return out + "]";
+  const char* sep = "[";
+  for (auto [bit, name] : names) {
+    if (!(sources & bit)) continue;
+    emit(out, sep, Quoted{name});
+    sep = ", ";
+  }
+  if (*sep == '[') out->push_back('[');
+  out->push_back(']');
 }
 
-std::string facility_json(const FacilityStatus& s) {
+void facility_json(const FacilityStatus& s, std::string* out) {
   const Facility& f = *s.facility;
-  return "{\"name\": " + quote(f.name) + ", \"title\": " + quote(f.title) +
-         ", \"category\": " + quote(to_string(f.category)) +
-         ", \"bit\": " + (f.bit >= 0 ? std::to_string(f.bit) : "null") +
-         ", \"since\": " + quote(to_string(f.since)) + ", \"config\": " + quote(describe_expr(f.config)) +
-         ", \"checked_by\": " + sources_json(f.sources) + ", \"state\": " + quote(to_string(s.state)) +
-         ", \"detail\": " + quote(s.detail) + ", \"enable\": " + quote(s.enable) + "}";
+  std::string bit = f.bit >= 0 ? std::to_string(f.bit) : "null";
+  emit(out, "{\"name\": ", Quoted{f.name}, ", \"title\": ", Quoted{f.title}, ", \"category\": ",
+       Quoted{to_string(f.category)}, ", \"bit\": ", bit, ", \"since\": ", Quoted{to_string(f.since)},
+       ", \"config\": ", Quoted{describe_expr(f.config)}, ", \"checked_by\": ");
+  sources_json(f.sources, out);
+  emit(out, ", \"state\": ", Quoted{to_string(s.state)}, ", \"detail\": ", Quoted{s.detail}, ", \"enable\": ",
+       Quoted{s.enable}, "}");
 }
 
-std::string container_json(const ContainerVerdict& c) {
-  std::string out = "{\"name\": " + quote(c.name) + ", \"file\": " + quote(c.file) +
-                    ", \"enforceable\": " + (c.enforceable() ? "true" : "false") +
-                    ", \"kernel_min\": " + (c.kernel_min ? quote(to_string(*c.kernel_min)) : "null") +
-                    ", \"kernel_min_ok\": " + (c.kernel_min_ok ? "true" : "false") + ", \"uses\": [";
+void container_json(const ContainerVerdict& c, std::string* out) {
+  std::string kernel_min = c.kernel_min ? to_string(*c.kernel_min) : "";
+  emit(out, "{\"name\": ", Quoted{c.name}, ", \"file\": ", Quoted{c.file}, ", \"enforceable\": ",
+       boolean(c.enforceable()), ", \"kernel_min\": ");
+  if (c.kernel_min)
+    quote_to(out, kernel_min);
+  else
+    out->append("null");
+  emit(out, ", \"kernel_min_ok\": ", boolean(c.kernel_min_ok), ", \"uses\": [");
   for (size_t i = 0; i < c.uses.size(); ++i) {
     const Use& u = c.uses[i];
-    out += std::string(i ? ",\n        " : "\n        ") + "{\"feature\": " +
-           quote(facility(u.requirement.feature).name) + ", \"key\": " + quote(u.requirement.key) +
-           ", \"state\": " + quote(to_string(u.state)) +
-           ", \"enforceable\": " + (enforceable(u.state) ? "true" : "false") +
-           ", \"enable\": " + quote(u.enable) + "}";
+    emit(out, i ? ",\n        " : "\n        ", "{\"feature\": ", Quoted{facility(u.requirement.feature).name},
+         ", \"key\": ", Quoted{u.requirement.key}, ", \"state\": ", Quoted{to_string(u.state)},
+         ", \"enforceable\": ", boolean(enforceable(u.state)), ", \"enable\": ", Quoted{u.enable}, "}");
   }
-  return out + (c.uses.empty() ? "]}" : "\n      ]}");
+  out->append(c.uses.empty() ? "]}" : "\n      ]}");
 }
 
 }  // namespace
 
 std::string render_text(const Report& r) {
-  std::string out = "nestbox kernel-check: " + r.source + "\n" + kernel_line(r) + "\n\n";
+  std::string out = "nestbox kernel-check: " + r.source + "\n";
+  kernel_line(r, &out);
+  out += "\n\n";
   talk_table(r, &out);
   out += "\n";
   facility_list(r, &out);
@@ -225,25 +269,30 @@ std::string render_text(const Report& r) {
 }
 
 std::string render_json(const Report& r) {
-  std::string out = "{\n  \"source\": " + quote(r.source) + ",\n  \"kernel\": {\"version\": " +
-                    quote(to_string(r.version)) + ", \"from\": " + quote(r.version_source) +
-                    ", \"arch\": " + quote(r.arch) + "},\n  \"talk_table\": [";
+  std::string out;
+  emit(&out, "{\n  \"source\": ", Quoted{r.source}, ",\n  \"kernel\": {\"version\": ",
+       Quoted{to_string(r.version)}, ", \"from\": ", Quoted{r.version_source}, ", \"arch\": ", Quoted{r.arch},
+       "},\n  \"talk_table\": [");
   bool first = true;
   for (const FacilityStatus& s : r.facilities) {
     if (!(s.facility->sources & kFromTalk)) continue;
-    out += std::string(first ? "\n    " : ",\n    ") + "{\"facility\": " + quote(s.facility->name) +
-           ", \"title\": " + quote(s.facility->title) + ", \"since\": " +
-           quote(to_string(s.facility->since)) + ", \"state\": " + quote(to_string(s.state)) + "}";
+    emit(&out, first ? "\n    " : ",\n    ", "{\"facility\": ", Quoted{s.facility->name}, ", \"title\": ",
+         Quoted{s.facility->title}, ", \"since\": ", Quoted{to_string(s.facility->since)}, ", \"state\": ",
+         Quoted{to_string(s.state)}, "}");
     first = false;
   }
   out += "\n  ],\n  \"facilities\": [";
-  for (size_t i = 0; i < r.facilities.size(); ++i)
-    out += std::string(i ? ",\n    " : "\n    ") + facility_json(r.facilities[i]);
+  for (size_t i = 0; i < r.facilities.size(); ++i) {
+    out += i ? ",\n    " : "\n    ";
+    facility_json(r.facilities[i], &out);
+  }
   out += "\n  ],\n  \"containers\": [";
-  for (size_t i = 0; i < r.containers.size(); ++i)
-    out += std::string(i ? ",\n    " : "\n    ") + container_json(r.containers[i]);
-  out += std::string(r.containers.empty() ? "]" : "\n  ]") + ",\n  \"enforceable\": " +
-         (r.all_enforceable() ? "true" : "false") + "\n}\n";
+  for (size_t i = 0; i < r.containers.size(); ++i) {
+    out += i ? ",\n    " : "\n    ";
+    container_json(r.containers[i], &out);
+  }
+  emit(&out, r.containers.empty() ? "]" : "\n  ]", ",\n  \"enforceable\": ", boolean(r.all_enforceable()),
+       "\n}\n");
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "policy/bake.h"
 
+#include "kernel-check/requirements.h"
 #include "policy/format.h"
 #include "policy/seccomp_compile.h"
 
@@ -100,7 +101,7 @@ Cgroups cgroups(const m::Cgroups& c) {
 
 }  // namespace
 
-uint64_t required_kernel_features(const Policy&) { return 0; }
+uint64_t required_kernel_features(const m::Manifest& man) { return kernel_check::required_feature_mask(man); }
 
 Result<Policy> bake(const m::Manifest& man) {
   Policy p;
@@ -140,7 +141,7 @@ Result<Policy> bake(const m::Manifest& man) {
   auto bpf = compile_seccomp(man.seccomp, man.arch);
   if (!bpf.ok()) return std::move(bpf.error().context("bake " + man.name));
   p.seccomp.bpf = std::move(*bpf);
-  p.required_features = required_kernel_features(p);
+  p.required_features = required_kernel_features(man);
   auto check = encode(p);
   if (!check.ok()) return std::move(check.error().context("bake " + man.name));
   return p;

@@ -17,9 +17,10 @@ Result<Policy> bake(const manifests::Manifest& m);
 // bake() + encode(): the bytes of policy.bin.
 Result<std::vector<uint8_t>> bake_binary(const manifests::Manifest& m);
 
-// Hook for kernel-check: the feature bits (kernel-check's table) `p` needs.
-// Returns 0 until kernel-check provides the table; bake() stores the result in
-// Policy::required_features.
-uint64_t required_kernel_features(const Policy& p);
+// The kernel facilities `m` needs, as kernel-check's feature bits
+// (kernel_check::required_feature_mask); bake() stores them in
+// Policy::required_features, which nestbox-launch checks against the running
+// kernel before anything is mounted.
+uint64_t required_kernel_features(const manifests::Manifest& m);
 
 }  // namespace nestbox::policy

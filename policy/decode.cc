@@ -23,6 +23,7 @@ enum class Text {
   kHostname,  // letters, digits, '-', '.'
   kIfName,    // 1..15 bytes, no '/', ':' or whitespace
   kCpuList,   // digits, ',' and '-'
+  kSha256,    // exactly 64 lowercase hex digits
 };
 
 const char* text_problem(std::string_view s, Text kind) {
@@ -49,6 +50,11 @@ const char* text_problem(std::string_view s, Text kind) {
         if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
           return "name must match [A-Za-z0-9][A-Za-z0-9._-]*";
       }
+      return nullptr;
+    case Text::kSha256:
+      if (s.size() != 64) return "digest must be 64 hex digits";
+      for (char c : s)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return "digest must be lowercase hex";
       return nullptr;
     case Text::kHostname:
       for (char c : s) {
@@ -107,53 +113,57 @@ bool valid_mac(const string& s) {
   return true;
 }
 
-string idx(const string& field, size_t i) { return field + "[" + std::to_string(i) + "]"; }
+string idx(std::string_view field, size_t i) {
+  string s(field);
+  return s.append("[").append(std::to_string(i)).append("]");
+}
 
 class Reader {
  public:
   explicit Reader(std::span<const uint8_t> b) : b_(b), end_(b.size()) {}
 
-  Error fail(size_t at, const string& field, const string& why) const {
-    return bad_input("policy: offset " + std::to_string(at) + ": " + field + ": " + why);
+  Error fail(size_t at, std::string_view field, std::string_view why) const {
+    string m = "policy: offset " + std::to_string(at) + ": ";
+    return bad_input(m.append(field).append(": ").append(why));
   }
   size_t pos() const { return pos_; }
   size_t end() const { return end_; }
   void set_end(size_t e) { end_ = e; }
 
-  Status need(size_t n, const string& field) const {
+  Status need(size_t n, std::string_view field) const {
     if (end_ - pos_ < n)
       return fail(pos_, field,
                   "truncated: needs " + std::to_string(n) + " bytes, " +
                       std::to_string(end_ - pos_) + " left");
     return ok_status();
   }
-  Result<uint64_t> uint(int bytes, const string& field) {
+  Result<uint64_t> uint(int bytes, std::string_view field) {
     NESTBOX_TRY(need(static_cast<size_t>(bytes), field));
     uint64_t v = 0;
     for (int i = 0; i < bytes; ++i) v |= uint64_t{b_[pos_ + static_cast<size_t>(i)]} << (8 * i);
     pos_ += static_cast<size_t>(bytes);
     return v;
   }
-  Result<uint8_t> u8(const string& f) { return narrow<uint8_t>(uint(1, f)); }
-  Result<uint16_t> u16(const string& f) { return narrow<uint16_t>(uint(2, f)); }
-  Result<uint32_t> u32(const string& f) { return narrow<uint32_t>(uint(4, f)); }
-  Result<uint64_t> u64(const string& f) { return uint(8, f); }
+  Result<uint8_t> u8(std::string_view f) { return narrow<uint8_t>(uint(1, f)); }
+  Result<uint16_t> u16(std::string_view f) { return narrow<uint16_t>(uint(2, f)); }
+  Result<uint32_t> u32(std::string_view f) { return narrow<uint32_t>(uint(4, f)); }
+  Result<uint64_t> u64(std::string_view f) { return uint(8, f); }
 
-  Result<uint8_t> enumeration(const string& field, uint8_t count) {
+  Result<uint8_t> enumeration(std::string_view field, uint8_t count) {
     size_t at = pos_;
     auto v = u8(field);
     if (v.ok() && *v >= count)
       return fail(at, field, "value " + std::to_string(*v) + " out of range 0.." + std::to_string(count - 1));
     return v;
   }
-  Result<bool> boolean(const string& field) {
+  Result<bool> boolean(std::string_view field) {
     size_t at = pos_;
     auto v = u8(field);
     if (!v.ok()) return std::move(v).error();
     if (*v > 1) return fail(at, field, "boolean must be 0 or 1, got " + std::to_string(*v));
     return *v == 1;
   }
-  Status zeros(size_t n, const string& field) {
+  Status zeros(size_t n, std::string_view field) {
     size_t at = pos_;
     NESTBOX_TRY(need(n, field));
     for (size_t i = 0; i < n; ++i)
@@ -162,7 +172,7 @@ class Reader {
     return ok_status();
   }
   // u16 length + bytes. `optional`: empty is accepted whatever `kind` says.
-  Result<string> str(const string& field, size_t max, Text kind, bool optional = true) {
+  Result<string> str(std::string_view field, size_t max, Text kind, bool optional = true) {
     size_t at = pos_;
     auto n = u16(field);
     if (!n.ok()) return std::move(n).error();
@@ -175,7 +185,7 @@ class Reader {
     if (const char* why = text_problem(s, kind)) return fail(at, field, why);
     return s;
   }
-  Result<size_t> count(const string& field, size_t max, size_t min = 0) {
+  Result<size_t> count(std::string_view field, size_t max, size_t min = 0) {
     size_t at = pos_;
     auto n = u16(field);
     if (!n.ok()) return std::move(n).error();
@@ -183,7 +193,7 @@ class Reader {
     if (*n < min) return fail(at, field, "count " + std::to_string(*n) + " is below the minimum of " + std::to_string(min));
     return static_cast<size_t>(*n);
   }
-  Result<std::vector<uint8_t>> bytes(size_t n, const string& field) {
+  Result<std::vector<uint8_t>> bytes(size_t n, std::string_view field) {
     NESTBOX_TRY(need(n, field));
     std::vector<uint8_t> v(b_.begin() + static_cast<std::ptrdiff_t>(pos_),
                            b_.begin() + static_cast<std::ptrdiff_t>(pos_ + n));
@@ -209,12 +219,14 @@ class Reader {
     lhs = std::move(*nb_read_);                      \
   } while (0)
 
-Status check(Reader& r, size_t at, bool ok, const string& field, const string& why) {
-  if (!ok) return r.fail(at, field, why);
-  return ok_status();
-}
+// Inside Decoder: fails with `field` and `why` when `ok` is false; the two
+// strings are only built then.
+#define CHECK(at, ok, field, why)                    \
+  do {                                               \
+    if (!(ok)) return r_.fail((at), (field), (why)); \
+  } while (0)
 
-Result<std::vector<string>> argv(Reader& r, const string& field) {
+Result<std::vector<string>> argv(Reader& r, std::string_view field) {
   size_t n;
   READ(n, r.count(field, wire::kMaxArgs, 1));
   std::vector<string> v(n);
@@ -273,16 +285,16 @@ class Decoder {
       return r_.fail(at, "header.version", "unsupported version " + std::to_string(version) + ", expected 1");
     at = r_.pos();
     READ(header_size, r_.u16("header.header_size"));
-    NESTBOX_TRY(check(r_, at, header_size == sizeof(wire::Header), "header.header_size",
-                      "expected 32, got " + std::to_string(header_size)));
+    CHECK(at, header_size == sizeof(wire::Header), "header.header_size",
+                      "expected 32, got " + std::to_string(header_size));
     at = r_.pos();
     uint32_t total, flags;
     READ(total, r_.u32("header.total_size"));
-    NESTBOX_TRY(check(r_, at, total == size_, "header.total_size",
-                      "says " + std::to_string(total) + " bytes, blob has " + std::to_string(size_)));
+    CHECK(at, total == size_, "header.total_size",
+                      "says " + std::to_string(total) + " bytes, blob has " + std::to_string(size_));
     at = r_.pos();
     READ(flags, r_.u32("header.flags"));
-    NESTBOX_TRY(check(r_, at, flags == 0, "header.flags", "unknown flags " + std::to_string(flags)));
+    CHECK(at, flags == 0, "header.flags", "unknown flags " + std::to_string(flags));
     READ(p_.required_features, r_.u64("header.required_features"));
     return r_.zeros(8, "header.reserved");
   }
@@ -297,7 +309,7 @@ class Decoder {
       return r_.fail(at, field + ".tag", "expected tag " + std::to_string(tag) + ", got " + std::to_string(got));
     at = r_.pos();
     READ(flags, r_.u16(field + ".flags"));
-    NESTBOX_TRY(check(r_, at, flags == 0, field + ".flags", "unknown flags " + std::to_string(flags)));
+    CHECK(at, flags == 0, field + ".flags", "unknown flags " + std::to_string(flags));
     at = r_.pos();
     READ(length, r_.u32(field + ".length"));
     if (length > r_.end() - r_.pos())
@@ -338,7 +350,7 @@ class Decoder {
       size_t at = r_.pos();
       READ(pr.env[i], r_.str(idx("process.env", i), wire::kMaxString, Text::kAny, false));
       size_t eq = pr.env[i].find('=');
-      NESTBOX_TRY(check(r_, at, eq != string::npos && eq > 0, idx("process.env", i), "expected KEY=value"));
+      CHECK(at, eq != string::npos && eq > 0, idx("process.env", i), "expected KEY=value");
     }
     READ(pr.cwd, r_.str("process.cwd", wire::kMaxString, Text::kPath, false));
     READ(pr.uid, r_.u32("process.uid"));
@@ -348,8 +360,8 @@ class Decoder {
     for (size_t i = 0; i < n; ++i) READ(pr.groups[i], r_.u32(idx("process.groups", i)));
     size_t at = r_.pos();
     READ(n, r_.count("process.services", wire::kMaxServices));
-    NESTBOX_TRY(check(r_, at, n == 0 || pr.model == Model::kSystem, "process.services",
-                      "services are only allowed with model system"));
+    CHECK(at, n == 0 || pr.model == Model::kSystem, "process.services",
+                      "services are only allowed with model system");
     pr.services.resize(n);
     for (size_t i = 0; i < n; ++i) {
       string f = idx("process.services", i);
@@ -366,8 +378,12 @@ class Decoder {
     READ(p_.read_only_root, r_.boolean("rootfs.read_only"));
     size_t at = r_.pos();
     READ(p_.base, r_.str("rootfs.base", wire::kMaxName, Text::kName));
-    NESTBOX_TRY(check(r_, at, p_.base.empty() || p_.rootfs == RootfsKind::kOverlay, "rootfs.base",
-                      "a base is only allowed with kind overlay"));
+    CHECK(at, p_.base.empty() || p_.rootfs == RootfsKind::kOverlay, "rootfs.base",
+                      "a base is only allowed with kind overlay");
+    at = r_.pos();
+    READ(p_.base_sha256, r_.str("rootfs.base_sha256", 64, Text::kSha256));
+    CHECK(at, p_.base_sha256.empty() || !p_.base.empty(), "rootfs.base_sha256",
+                      "a base digest is only allowed with a base");
     READ(p_.proc, r_.boolean("rootfs.proc"));
     READ(v, r_.enumeration("rootfs.sys", 3));
     p_.sys = static_cast<SysMode>(v);
@@ -386,10 +402,10 @@ class Decoder {
       ns.mode = static_cast<NsMode>(mode);
       size_t at = r_.pos();
       READ(ns.join, r_.str(f + ".join", wire::kMaxName, Text::kName));
-      NESTBOX_TRY(check(r_, at, ns.join.empty() == (ns.mode != NsMode::kJoin), f + ".join",
+      CHECK(at, ns.join.empty() == (ns.mode != NsMode::kJoin), f + ".join",
                         ns.mode == NsMode::kJoin ? "mode join needs a container name"
-                                                 : "a container name is only allowed with mode join"));
-      NESTBOX_TRY(check(r_, at, ns.join != p_.name, f + ".join", "a container cannot join itself"));
+                                                 : "a container name is only allowed with mode join");
+      CHECK(at, ns.join != p_.name, f + ".join", "a container cannot join itself");
     }
     return ok_status();
   }
@@ -398,8 +414,8 @@ class Decoder {
     size_t at = r_.pos();
     size_t n;
     READ(n, r_.count(field, wire::kMaxIdMaps));
-    NESTBOX_TRY(check(r_, at, n == 0 || p_.namespaces[kNsUser].mode == NsMode::kNew, field,
-                      "id maps need a new user namespace"));
+    CHECK(at, n == 0 || p_.namespaces[kNsUser].mode == NsMode::kNew, field,
+                      "id maps need a new user namespace");
     out.resize(n);
     for (size_t i = 0; i < n; ++i) {
       string f = idx(field, i);
@@ -408,10 +424,10 @@ class Decoder {
       READ(out[i].outside, r_.u32(f + ".outside"));
       READ(out[i].count, r_.u32(f + ".count"));
       const IdMap& m = out[i];
-      NESTBOX_TRY(check(r_, at, m.count > 0, f + ".count", "must be at least 1"));
-      NESTBOX_TRY(check(r_, at, uint64_t{m.inside} + m.count <= 0x100000000ull &&
+      CHECK(at, m.count > 0, f + ".count", "must be at least 1");
+      CHECK(at, uint64_t{m.inside} + m.count <= 0x100000000ull &&
                                     uint64_t{m.outside} + m.count <= 0x100000000ull,
-                        f, "range overflows 32-bit ids"));
+                        f, "range overflows 32-bit ids");
     }
     return ok_status();
   }
@@ -421,15 +437,16 @@ class Decoder {
     size_t at = r_.pos();
     NESTBOX_TRY(idmap("gid_map", p_.gid_map));
     bool own = p_.namespaces[kNsUser].mode == NsMode::kNew;
-    return check(r_, at, !own || (!p_.uid_map.empty() && !p_.gid_map.empty()), "gid_map",
-                 "a new user namespace needs a uid_map and a gid_map");
+    CHECK(at, !own || (!p_.uid_map.empty() && !p_.gid_map.empty()), "gid_map",
+          "a new user namespace needs a uid_map and a gid_map");
+    return ok_status();
   }
 
   Status security() {
     size_t at = r_.pos();
     READ(p_.caps.keep, r_.u64("security.capabilities"));
-    NESTBOX_TRY(check(r_, at, (p_.caps.keep >> (wire::kLastCap + 1)) == 0, "security.capabilities",
-                      "bits above CAP_CHECKPOINT_RESTORE (40) are set"));
+    CHECK(at, (p_.caps.keep >> (wire::kLastCap + 1)) == 0, "security.capabilities",
+                      "bits above CAP_CHECKPOINT_RESTORE (40) are set");
     READ(p_.no_new_privs, r_.boolean("security.no_new_privs"));
     READ(p_.apparmor_profile, r_.str("security.apparmor_profile", wire::kMaxString, Text::kAny));
     READ(p_.selinux_context, r_.str("security.selinux_context", wire::kMaxString, Text::kAny));
@@ -439,8 +456,9 @@ class Decoder {
   Status weight(const string& f, uint32_t& out) {
     size_t at = r_.pos();
     READ(out, r_.u32(f));
-    return check(r_, at, out == 0 || (out >= 1 && out <= 10000), f,
-                 "must be 0 (unset) or 1..10000, got " + std::to_string(out));
+    CHECK(at, out == 0 || (out >= 1 && out <= 10000), f,
+          "must be 0 (unset) or 1..10000, got " + std::to_string(out));
+    return ok_status();
   }
 
   Status cgroups() {
@@ -448,16 +466,16 @@ class Decoder {
     READ(c.memory_max, r_.u64("cgroups.memory_max"));
     size_t at = r_.pos();
     READ(c.memory_swap_max, r_.u64("cgroups.memory_swap_max"));
-    NESTBOX_TRY(check(r_, at, c.memory_swap_max == 0 || c.memory_max != 0, "cgroups.memory_swap_max",
-                      "a swap limit needs memory_max"));
+    CHECK(at, c.memory_swap_max == 0 || c.memory_max != 0, "cgroups.memory_swap_max",
+                      "a swap limit needs memory_max");
     at = r_.pos();
     READ(c.cpu_quota_us, r_.u64("cgroups.cpu_quota_us"));
-    NESTBOX_TRY(check(r_, at, c.cpu_quota_us == 0 || c.cpu_quota_us >= 1000, "cgroups.cpu_quota_us",
-                      "must be 0 (unset) or at least 1000"));
+    CHECK(at, c.cpu_quota_us == 0 || c.cpu_quota_us >= 1000, "cgroups.cpu_quota_us",
+                      "must be 0 (unset) or at least 1000");
     at = r_.pos();
     READ(c.cpu_period_us, r_.u64("cgroups.cpu_period_us"));
-    NESTBOX_TRY(check(r_, at, c.cpu_period_us >= 1000 && c.cpu_period_us <= 1000000, "cgroups.cpu_period_us",
-                      "must be 1000..1000000, got " + std::to_string(c.cpu_period_us)));
+    CHECK(at, c.cpu_period_us >= 1000 && c.cpu_period_us <= 1000000, "cgroups.cpu_period_us",
+                      "must be 1000..1000000, got " + std::to_string(c.cpu_period_us));
     NESTBOX_TRY(weight("cgroups.cpu_weight", c.cpu_weight));
     READ(c.pids_max, r_.u32("cgroups.pids_max"));
     NESTBOX_TRY(weight("cgroups.io_weight", c.io_weight));
@@ -475,10 +493,10 @@ class Decoder {
     NESTBOX_TRY(r_.zeros(3, f + ".reserved"));
     size_t at = r_.pos();
     READ(m.mode, r_.u32(f + ".mode"));
-    NESTBOX_TRY(check(r_, at, m.mode <= 07777, f + ".mode", "mode has bits above 07777"));
+    CHECK(at, m.mode <= 07777, f + ".mode", "mode has bits above 07777");
     at = r_.pos();
     READ(m.flags, r_.u32(f + ".flags"));
-    NESTBOX_TRY(check(r_, at, (m.flags & ~0xfu) == 0, f + ".flags", "unknown mount flags"));
+    CHECK(at, (m.flags & ~0xfu) == 0, f + ".flags", "unknown mount flags");
     NESTBOX_TRY(r_.zeros(4, f + ".reserved2"));
     READ(m.size, r_.u64(f + ".size"));
     at = r_.pos();
@@ -487,15 +505,15 @@ class Decoder {
       READ(m.source, r_.str(f + ".source", wire::kMaxName, Text::kName, false));
     } else {
       READ(m.source, r_.str(f + ".source", wire::kMaxString, Text::kPath, !source_is_path));
-      NESTBOX_TRY(check(r_, at, source_is_path || m.source.empty(), f + ".source", "tmpfs takes no source"));
+      CHECK(at, source_is_path || m.source.empty(), f + ".source", "tmpfs takes no source");
     }
     READ(m.target, r_.str(f + ".target", wire::kMaxString, Text::kPath, false));
     at = r_.pos();
     READ(m.fstype, r_.str(f + ".fstype", wire::kMaxName, Text::kName));
     bool needs_fstype = m.kind == MountKind::kStorageImage || m.kind == MountKind::kStoragePartition;
-    NESTBOX_TRY(check(r_, at, m.fstype.empty() != needs_fstype, f + ".fstype",
+    CHECK(at, m.fstype.empty() != needs_fstype, f + ".fstype",
                       needs_fstype ? "image and partition mounts need a filesystem type"
-                                   : "only image and partition mounts take a filesystem type"));
+                                   : "only image and partition mounts take a filesystem type");
     return ok_status();
   }
 
@@ -516,38 +534,38 @@ class Decoder {
     size_t at = r_.pos();
     READ(in.vlan_id, r_.u32(f + ".vlan_id"));
     bool vlan = in.type == IfType::kVlan;
-    NESTBOX_TRY(check(r_, at, vlan ? (in.vlan_id >= 1 && in.vlan_id <= 4094) : in.vlan_id == 0,
-                      f + ".vlan_id", vlan ? "must be 1..4094" : "only vlan interfaces take a vlan id"));
+    CHECK(at, vlan ? (in.vlan_id >= 1 && in.vlan_id <= 4094) : in.vlan_id == 0,
+                      f + ".vlan_id", vlan ? "must be 1..4094" : "only vlan interfaces take a vlan id");
     at = r_.pos();
     READ(in.mtu, r_.u32(f + ".mtu"));
-    NESTBOX_TRY(check(r_, at, in.mtu == 0 || (in.mtu >= 68 && in.mtu <= 65535), f + ".mtu",
-                      "must be 0 (unset) or 68..65535"));
+    CHECK(at, in.mtu == 0 || (in.mtu >= 68 && in.mtu <= 65535), f + ".mtu",
+                      "must be 0 (unset) or 68..65535");
     READ(in.name, r_.str(f + ".name", 15, Text::kIfName, false));
     at = r_.pos();
     READ(in.parent, r_.str(f + ".parent", 15, Text::kIfName));
     bool needs_parent = in.type != IfType::kVeth;
-    NESTBOX_TRY(check(r_, at, in.parent.empty() != needs_parent, f + ".parent",
+    CHECK(at, in.parent.empty() != needs_parent, f + ".parent",
                       needs_parent ? "phys, vlan and macvlan interfaces need a parent device"
-                                   : "veth interfaces take no parent (use bridge)"));
+                                   : "veth interfaces take no parent (use bridge)");
     at = r_.pos();
     READ(in.bridge, r_.str(f + ".bridge", 15, Text::kIfName));
-    NESTBOX_TRY(check(r_, at, in.bridge.empty() || in.type == IfType::kVeth, f + ".bridge",
-                      "only veth interfaces attach to a bridge"));
+    CHECK(at, in.bridge.empty() || in.type == IfType::kVeth, f + ".bridge",
+                      "only veth interfaces attach to a bridge");
     at = r_.pos();
     READ(in.host_name, r_.str(f + ".host_name", 15, Text::kIfName));
-    NESTBOX_TRY(check(r_, at, in.host_name.empty() || in.type == IfType::kVeth, f + ".host_name",
-                      "only veth interfaces have a host end"));
+    CHECK(at, in.host_name.empty() || in.type == IfType::kVeth, f + ".host_name",
+                      "only veth interfaces have a host end");
     at = r_.pos();
     READ(in.mac, r_.str(f + ".mac", 17, Text::kAny));
-    NESTBOX_TRY(check(r_, at, in.mac.empty() || valid_mac(in.mac), f + ".mac", "expected xx:xx:xx:xx:xx:xx"));
+    CHECK(at, in.mac.empty() || valid_mac(in.mac), f + ".mac", "expected xx:xx:xx:xx:xx:xx");
     size_t n;
     READ(n, r_.count(f + ".addresses", wire::kMaxAddresses));
     in.addresses.resize(n);
     for (size_t i = 0; i < n; ++i) {
       at = r_.pos();
       READ(in.addresses[i], r_.str(idx(f + ".addresses", i), 64, Text::kAny, false));
-      NESTBOX_TRY(check(r_, at, valid_cidr(in.addresses[i]), idx(f + ".addresses", i),
-                        "expected an IPv4 or IPv6 address with /prefix"));
+      CHECK(at, valid_cidr(in.addresses[i]), idx(f + ".addresses", i),
+                        "expected an IPv4 or IPv6 address with /prefix");
     }
     READ(n, r_.count(f + ".routes", wire::kMaxRoutes));
     in.routes.resize(n);
@@ -556,12 +574,12 @@ class Decoder {
       Route& rt = in.routes[i];
       at = r_.pos();
       READ(rt.destination, r_.str(rf + ".destination", 64, Text::kAny, false));
-      NESTBOX_TRY(check(r_, at, rt.destination == "default" || valid_cidr(rt.destination),
-                        rf + ".destination", "expected \"default\" or an address with /prefix"));
+      CHECK(at, rt.destination == "default" || valid_cidr(rt.destination),
+                        rf + ".destination", "expected \"default\" or an address with /prefix");
       at = r_.pos();
       READ(rt.gateway, r_.str(rf + ".gateway", 64, Text::kAny));
-      NESTBOX_TRY(check(r_, at, rt.gateway.empty() || valid_ip(rt.gateway), rf + ".gateway",
-                        "expected an IPv4 or IPv6 address"));
+      CHECK(at, rt.gateway.empty() || valid_ip(rt.gateway), rf + ".gateway",
+                        "expected an IPv4 or IPv6 address");
     }
     return ok_status();
   }
@@ -573,8 +591,8 @@ class Decoder {
     size_t at = r_.pos();
     size_t n;
     READ(n, r_.count("network.interfaces", wire::kMaxInterfaces));
-    NESTBOX_TRY(check(r_, at, n == 0 || p_.net == NetMode::kInterfaces, "network.interfaces",
-                      "interfaces are only allowed with mode interfaces"));
+    CHECK(at, n == 0 || p_.net == NetMode::kInterfaces, "network.interfaces",
+                      "interfaces are only allowed with mode interfaces");
     p_.interfaces.resize(n);
     for (size_t i = 0; i < n; ++i) NESTBOX_TRY(interface(idx("network.interfaces", i), p_.interfaces[i]));
     return ok_status();
@@ -590,15 +608,15 @@ class Decoder {
       Rlimit& rl = p_.rlimits[i];
       size_t at = r_.pos();
       READ(rl.resource, r_.u32(f + ".resource"));
-      NESTBOX_TRY(check(r_, at, rl.resource < wire::kMaxRlimits, f + ".resource",
-                        "unknown resource " + std::to_string(rl.resource)));
-      NESTBOX_TRY(check(r_, at, (seen & (1u << rl.resource)) == 0, f + ".resource", "resource listed twice"));
+      CHECK(at, rl.resource < wire::kMaxRlimits, f + ".resource",
+                        "unknown resource " + std::to_string(rl.resource));
+      CHECK(at, (seen & (1u << rl.resource)) == 0, f + ".resource", "resource listed twice");
       seen |= 1u << rl.resource;
       NESTBOX_TRY(r_.zeros(4, f + ".reserved"));
       READ(rl.soft, r_.u64(f + ".soft"));
       at = r_.pos();
       READ(rl.hard, r_.u64(f + ".hard"));
-      NESTBOX_TRY(check(r_, at, rl.soft <= rl.hard, f + ".hard", "soft limit above the hard limit"));
+      CHECK(at, rl.soft <= rl.hard, f + ".hard", "soft limit above the hard limit");
     }
     return ok_status();
   }
@@ -607,11 +625,11 @@ class Decoder {
     size_t at = r_.pos();
     uint32_t len;
     READ(len, r_.u32("seccomp.length"));
-    NESTBOX_TRY(check(r_, at, len % wire::kBpfInsnSize == 0, "seccomp.length",
-                      "BPF length " + std::to_string(len) + " is not a multiple of 8"));
-    NESTBOX_TRY(check(r_, at, len / wire::kBpfInsnSize <= wire::kMaxBpfInsns, "seccomp.length",
+    CHECK(at, len % wire::kBpfInsnSize == 0, "seccomp.length",
+                      "BPF length " + std::to_string(len) + " is not a multiple of 8");
+    CHECK(at, len / wire::kBpfInsnSize <= wire::kMaxBpfInsns, "seccomp.length",
                       "BPF program of " + std::to_string(len / wire::kBpfInsnSize) +
-                          " instructions exceeds the limit of 4096"));
+                          " instructions exceeds the limit of 4096");
     size_t prog = r_.pos();
     READ(p_.seccomp.bpf, r_.bytes(len, "seccomp.bpf"));
     if (len == 0) return ok_status();

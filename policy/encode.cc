@@ -93,6 +93,7 @@ void rootfs(Writer& w, const Policy& p) {
   w.u8(static_cast<uint8_t>(p.rootfs));
   w.boolean(p.read_only_root);
   w.str(p.base);
+  w.str(p.base_sha256);
   w.boolean(p.proc);
   w.u8(static_cast<uint8_t>(p.sys));
   w.u8(static_cast<uint8_t>(p.dev));

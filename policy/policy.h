@@ -127,6 +127,11 @@ struct Policy {
   RootfsKind rootfs = RootfsKind::kSquashfs;
   bool read_only_root = true;
   std::string base;                 // overlay: base image name
+  // overlay: SHA-256 (64 lowercase hex) of the base image's payload region
+  // (its squashfs zero-padded to 4096), as in the base's signed metadata. The
+  // layer's signature covers the policy, so this pins the exact base: the
+  // launcher refuses any other.
+  std::string base_sha256;
   Namespace namespaces[kNsCount];
   std::vector<IdMap> uid_map, gid_map;
   Capabilities caps;

@@ -70,7 +70,7 @@ json build(const Policy& p) {
   for (const Service& s : p.process.services) services.push_back({{"name", s.name}, {"argv", s.argv}});
   proc["services"] = services;
   j["process"] = proc;
-  j["rootfs"] = {{"kind", rootfs_name(p.rootfs)}, {"read_only", p.read_only_root}, {"base", p.base}};
+  j["rootfs"] = {{"kind", rootfs_name(p.rootfs)}, {"read_only", p.read_only_root}, {"base", p.base}, {"base_sha256", p.base_sha256}};
   json ns;
   for (int i = 0; i < kNsCount; ++i) {
     json one{{"mode", ns_mode(p.namespaces[i].mode)}};

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "policy/bake.h"
+#include "policy/format.h"
 #include "policy/lxc.h"
 #include "policy/oci.h"
 #include "util/file_io.h"
@@ -17,7 +18,10 @@ Status write_runtime_forms(const manifests::Manifest& m, const std::string& out_
 
 Status write_runtime_forms(const manifests::Manifest& m, const std::string& out_dir,
                            const RuntimeFormsOptions& options) {
-  auto blob = bake_binary(m);
+  auto baked = bake(m);
+  if (!baked.ok()) return std::move(baked).error();
+  baked->base_sha256 = options.base_sha256;
+  auto blob = encode(*baked);
   if (!blob.ok()) return std::move(blob).error();
   auto oci = oci_config(m);
   if (!oci.ok()) return std::move(oci).error();

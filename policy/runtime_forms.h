@@ -18,6 +18,10 @@ struct RuntimeFormsOptions {
   // Where out_dir will live on the device, for the absolute paths in lxc.conf
   // (rootfs, seccomp profile). Empty: out_dir itself.
   std::string device_dir;
+  // Overlay containers: SHA-256 (64 lowercase hex) of the base image's payload
+  // (its squashfs zero-padded to 4096), baked as rootfs.base_sha256. Empty:
+  // none (the policy then pins no base digest).
+  std::string base_sha256;
 };
 
 Status write_runtime_forms(const manifests::Manifest& m, const std::string& out_dir);

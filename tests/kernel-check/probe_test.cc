@@ -64,6 +64,28 @@ TEST(Probe, AgreesWithProc) {
 }
 
 // Where the probe gives a definite answer it must match the kernel's own config.
+// nestbox-launch probes only what a policy requires (the link-kind probe
+// costs a network namespace): the rest is reported unknown, "not probed".
+TEST(Probe, OnlyTheAskedFeatures) {
+  ProbeOptions o;
+  o.features = feature_bit(Feature::kPidNs) | feature_bit(Feature::kVlan);
+  Report some = probe_running_kernel(o);
+  Report all = probe_running_kernel();
+  ASSERT_EQ(some.facilities.size(), static_cast<size_t>(kFeatureCount));
+  for (int i = 0; i < kFeatureCount; ++i) {
+    const FacilityStatus& s = some.facilities[i];
+    SCOPED_TRACE(s.facility->name);
+    if (o.features & feature_bit(static_cast<Feature>(i))) {
+      EXPECT_EQ(s.state, all.facilities[i].state);
+      EXPECT_EQ(s.detail, all.facilities[i].detail);
+    } else {
+      EXPECT_EQ(s.state, State::kUnknown);
+      EXPECT_EQ(s.detail, "not probed");
+    }
+  }
+  EXPECT_EQ(unmet_features(some, feature_bit(Feature::kPidNs)).size(), 0u);
+}
+
 TEST(Probe, AgreesWithThisKernelsConfig) {
   if (!std::filesystem::exists("/proc/config.gz")) GTEST_SKIP() << "/proc/config.gz absent";
   Result<KernelConfig> cfg = load_config("/proc/config.gz");

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "kernel-check/requirements.h"
 #include "manifests/manifest.h"
 #include "policy/bake.h"
 #include "policy/format.h"
@@ -30,6 +31,28 @@ std::vector<std::string> examples() {
   closedir(d);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// compose/sign bake the kernel facilities a container needs into its policy;
+// nestbox-launch refuses it on a kernel that lacks one.
+TEST(Examples, BakedPolicyCarriesTheRequiredKernelFeatures) {
+  for (const std::string& f : examples()) {
+    SCOPED_TRACE(f);
+    auto m = manifests::load_file(f);
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    auto bin = bake_binary(*m);
+    ASSERT_TRUE(bin.ok()) << bin.error().message;
+    auto p = decode(std::span<const uint8_t>(bin->data(), bin->size()));
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    uint64_t want = kernel_check::required_feature_mask(*m);
+    EXPECT_NE(want, 0u);
+    EXPECT_EQ(p->required_features, want);
+    uint64_t seccomp = kernel_check::feature_bit(kernel_check::Feature::kSeccompFilter);
+    EXPECT_EQ(p->required_features & seccomp, m->seccomp.enabled ? seccomp : 0);
+    if (m->name == "weather-app") {  // untrusted-app.toml: a macvlan interface
+      EXPECT_TRUE(p->required_features & kernel_check::feature_bit(kernel_check::Feature::kMacvlan));
+    }
+  }
 }
 
 TEST(Examples, EveryExampleYieldsAllRuntimeForms) {

@@ -62,6 +62,7 @@ TEST(PolicyFormat, RoundTripKeepsEveryField) {
   EXPECT_EQ(out->rootfs, RootfsKind::kOverlay);
   EXPECT_FALSE(out->read_only_root);
   EXPECT_EQ(out->base, "base-2024");
+  EXPECT_EQ(out->base_sha256, std::string(64, 'a'));
   EXPECT_EQ(out->namespaces[kNsIpc].mode, NsMode::kJoin);
   EXPECT_EQ(out->namespaces[kNsIpc].join, "router");
   EXPECT_EQ(out->namespaces[kNsCgroup].mode, NsMode::kHost);
@@ -223,6 +224,12 @@ const Case kCases[] = {
      "seccomp.length: BPF length 12 is not a multiple of 8"},
     {"bpf too long", [](Policy& p) { p.seccomp.bpf.assign(8 * 4097, 0); },
      "seccomp.length: BPF program of 4097 instructions exceeds the limit of 4096"},
+    {"base digest too short", [](Policy& p) { p.base_sha256 = "abc"; },
+     "rootfs.base_sha256: digest must be 64 hex digits"},
+    {"base digest upper case", [](Policy& p) { p.base_sha256 = std::string(64, 'A'); },
+     "rootfs.base_sha256: digest must be lowercase hex"},
+    {"base digest without base", [](Policy& p) { p.base.clear(); },
+     "rootfs.base_sha256: a base digest is only allowed with a base"},
     {"bpf garbage", [](Policy& p) { p.seccomp.bpf.assign(16, 0xff); },
      "seccomp.bpf[0]: instruction not allowed in a seccomp filter"},
 };

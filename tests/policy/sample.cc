@@ -82,6 +82,7 @@ Policy full_policy() {
   p.rootfs = RootfsKind::kOverlay;
   p.read_only_root = false;
   p.base = "base-2024";
+  p.base_sha256 = std::string(64, 'a');
   p.namespaces[kNsIpc] = {NsMode::kJoin, "router"};
   p.namespaces[kNsCgroup] = {NsMode::kHost, ""};
   p.uid_map = {{0, 100000, 65536}};

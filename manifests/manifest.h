@@ -20,6 +20,11 @@ Result<Manifest> load_file(const std::string& path);
 // Same, from memory; `file` names the source in messages and sets Manifest::dir.
 Result<Manifest> load_string(std::string_view toml, const std::string& file);
 
+// Resolves every relative [[rootfs.source]] path against `dir` instead of the
+// manifest's own directory (`compose --staging DIR`: the firmware build's
+// staged rootfs). "." names `dir` itself; absolute paths are kept.
+void resolve_sources_in(Manifest& m, const std::string& dir);
+
 // Checks what no single manifest can: unique names, namespaces joined from
 // containers that exist and do not form a cycle, overlay bases.
 Status validate_set(const std::vector<Manifest>& manifests);

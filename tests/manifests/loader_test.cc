@@ -176,6 +176,21 @@ TEST(Loader, DefaultsAreFilledAndDerived) {
   EXPECT_EQ(m->mounts.sys, SysMode::kReadOnly);
 }
 
+TEST(Loader, StagingDirectoryReplacesTheManifestsDirectoryForRelativeSources) {
+  auto m = load_string(
+      "name = \"s\"\nversion = 1\n[process]\ncommand = [\"/bin/true\"]\n[rootfs]\n"
+      "[[rootfs.source]]\npath = \".\"\n[[rootfs.source]]\npath = \"packages/extra.ipk\"\n"
+      "[[rootfs.source]]\npath = \"/opt/abs.tar\"\n",
+      "vendor/s.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  resolve_sources_in(*m, "/build/target/root-ath79/");
+  EXPECT_EQ(m->rootfs.sources[0].path, "/build/target/root-ath79");
+  EXPECT_EQ(m->rootfs.sources[1].path, "/build/target/root-ath79/packages/extra.ipk");
+  EXPECT_EQ(m->rootfs.sources[1].kind, SourceKind::kIpk);
+  EXPECT_EQ(m->rootfs.sources[2].path, "/opt/abs.tar");  // absolute paths are kept
+  EXPECT_EQ(m->dir, "vendor");  // [[rootfs.file]] sources stay next to the manifest
+}
+
 TEST(Loader, NetworkNoneMeansHostNamespace) {
   auto m = load_string(
       "name = \"n\"\nversion = 1\n[process]\ncommand = [\"/bin/true\"]\n"

@@ -1,93 +1,253 @@
 // nestbox compose MANIFEST... --out DIR: builds every container's rootfs with
-// the writer of its strategy (tree, host-hardlink, and the writers other
-// components register), then prints a summary and the notes (copies instead
-// of links, setuid bits removed).
+// the writer of its strategy (tree, host-hardlink, squashfs images, overlay
+// base + layers), then writes each container's runtime forms (policy.bin
+// pinning its overlay base's digest, config.json, lxc.conf) and prints a
+// summary and the notes (copies instead of links, setuid bits removed).
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "cli/command.h"
+#include "cli/manifest_set.h"
 #include "composer/compose.h"
 #include "composer/select.h"
+#include "composer/squashfs/image_writers.h"
+#include "kernel-check/config.h"
 #include "manifests/manifest.h"
 #include "policy/runtime_forms.h"
 
 namespace nestbox::cli {
+namespace {
+
+namespace sq = composer::squashfs;
+
+struct ComposeArgs {
+  std::vector<std::string> files;
+  std::string out;
+  std::string staging;
+  std::string strategy;
+  unsigned threads = 0;
+  bool json = false;
+  std::string comp;
+  int level = -1;
+  std::string block_size;
+  std::string cache;
+  bool no_pad = false;
+  std::string kernel_config;
+  std::string kernel_comp;
+};
+
+Result<uint32_t> parse_block_size(const std::string& s) {
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  std::string unit = end;
+  if (unit == "K" || unit == "k") v <<= 10;
+  else if (unit == "M" || unit == "m") v <<= 20;
+  else if (!unit.empty() || end == s.c_str())
+    return bad_input("--block-size '" + s + "': expected a number with optional K or M");
+  if (v > 0xFFFFFFFFull) return bad_input("--block-size '" + s + "': too large");
+  return static_cast<uint32_t>(v);
+}
+
+// The squashfs compressors a kernel config enables (CONFIG_SQUASHFS_<X>=y/m).
+Result<std::set<std::string>> kernel_compressors(const std::string& file) {
+  auto config = kernel_check::load_config(file);
+  if (!config.ok()) return std::move(config).error();
+  if (config->tristate("SQUASHFS") == kernel_check::Tristate::kNo)
+    return bad_input(file + ": CONFIG_SQUASHFS is not set: the target kernel cannot mount "
+                     "squashfs images");
+  std::set<std::string> out;
+  static const std::pair<const char*, const char*> kSymbols[] = {
+      {"SQUASHFS_ZLIB", "gzip"}, {"SQUASHFS_XZ", "xz"},     {"SQUASHFS_LZO", "lzo"},
+      {"SQUASHFS_LZ4", "lz4"},   {"SQUASHFS_ZSTD", "zstd"},
+  };
+  for (const auto& [sym, name] : kSymbols)
+    if (config->tristate(sym) != kernel_check::Tristate::kNo) out.insert(name);
+  if (out.empty()) return bad_input(file + ": no CONFIG_SQUASHFS_<compressor> is set");
+  return out;
+}
+
+Result<sq::ImageOptions> image_options(const ComposeArgs& a) {
+  sq::ImageOptions o;
+  if (!a.comp.empty()) o.compressor = a.comp;
+  if (a.level >= 0) o.level = static_cast<uint32_t>(a.level);
+  if (!a.block_size.empty()) {
+    auto bs = parse_block_size(a.block_size);
+    if (!bs.ok()) return std::move(bs).error();
+    o.block_size = *bs;
+  }
+  o.threads = a.threads;
+  o.cache_dir = a.cache;
+  o.pad = !a.no_pad;
+  if (!a.kernel_config.empty()) {
+    auto k = kernel_compressors(a.kernel_config);
+    if (!k.ok()) return std::move(k).error();
+    o.allowed_compressors = std::move(*k);
+  }
+  std::stringstream ss(a.kernel_comp);
+  std::set<std::string> listed;
+  for (std::string c; std::getline(ss, c, ',');)
+    if (!c.empty()) listed.insert(c);
+  if (!listed.empty()) {
+    if (o.allowed_compressors.empty()) {
+      o.allowed_compressors = listed;
+    } else {  // both given: what both allow
+      std::set<std::string> both;
+      for (const auto& c : listed)
+        if (o.allowed_compressors.count(c)) both.insert(c);
+      if (both.empty())
+        return bad_input("--kernel-comp " + a.kernel_comp + ": none of these is enabled in " +
+                         a.kernel_config);
+      o.allowed_compressors = both;
+    }
+  }
+  return o;
+}
+
+const char* kind_name(sq::ImageRecord::Kind k) {
+  switch (k) {
+    case sq::ImageRecord::Kind::kStandalone: return "squashfs";
+    case sq::ImageRecord::Kind::kBase: return "base";
+    case sq::ImageRecord::Kind::kLayer: return "layer";
+  }
+  return "?";
+}
+
+int run_compose(const ComposeArgs& a) {
+  auto loaded = load_manifest_set(a.files, a.staging);
+  if (!loaded.ok()) return report("compose", loaded.error());
+  std::vector<manifests::Manifest>& ms = *loaded;
+  composer::ComposeOptions o;
+  o.out_dir = a.out;
+  o.threads = a.threads;
+  auto sde = composer::source_date_epoch_from_env();
+  if (!sde.ok()) return report("compose", sde.error());
+  o.source_date_epoch = *sde;
+  if (!a.strategy.empty()) {
+    std::optional<manifests::RootfsStrategy> s;
+    for (auto v : {manifests::RootfsStrategy::kHostHardlink, manifests::RootfsStrategy::kTree,
+                   manifests::RootfsStrategy::kSquashfs, manifests::RootfsStrategy::kOverlay})
+      if (a.strategy == manifests::to_string(v)) s = v;
+    if (!s) return report("compose", bad_input("--strategy: unknown strategy '" + a.strategy + "'"));
+    o.force_strategy = *s;
+  }
+  auto io = image_options(a);
+  if (!io.ok()) return report("compose", io.error());
+  // A base is installed like a container of its name: they must differ.
+  for (const auto& m : ms)
+    for (const auto& other : ms)
+      if (other.rootfs.strategy == manifests::RootfsStrategy::kOverlay &&
+          (other.rootfs.base.empty() ? std::string(sq::kAutomaticBase) : other.rootfs.base) == m.name)
+        return report("compose", bad_input(other.file + ": rootfs.base '" + m.name +
+                                           "' is also the name of the container in " + m.file));
+
+  sq::ImageLog log;
+  auto writers = composer::default_writers();
+  for (auto& w : sq::image_writers(*io, &log)) writers.push_back(std::move(w));
+  std::vector<composer::OutputWriter*> ptrs;
+  for (auto& w : writers) ptrs.push_back(w.get());
+  auto r = composer::compose(ms, o, ptrs);
+  if (!r.ok()) return report("compose", r.error());
+
+  // The runtime side of each container: baked policy (nestbox-launch),
+  // OCI config.json (crun/runc/uxc) and LXC config, beside the rootfs
+  // outputs. Images are written first, so an overlay container's policy pins
+  // the digest of the base just written.
+  for (const auto& m : ms) {
+    std::string dir = a.out + "/runtime/" + m.name;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return report("compose", failure("create " + dir + ": " + ec.message()));
+    policy::RuntimeFormsOptions rf;
+    manifests::Manifest baked = m;
+    if (m.rootfs.strategy == manifests::RootfsStrategy::kOverlay) {
+      if (const sq::ImageRecord* base = log.base_of(m.name)) {
+        baked.rootfs.base = base->name;  // the automatic base gets its name
+        rf.base_sha256 = base->payload_sha256;
+      }
+    }
+    Status st = policy::write_runtime_forms(baked, dir, rf);
+    if (!st.ok()) return report("compose", st.error().context(m.file));
+  }
+  if (a.json) {
+    nlohmann::ordered_json j;
+    j["distinct_contents"] = r->distinct_contents;
+    j["bytes_hashed"] = r->bytes_hashed;
+    j["outputs"] = nlohmann::ordered_json::array();
+    for (const auto& out : r->outputs)
+      j["outputs"].push_back({{"container", out.container}, {"strategy", out.strategy},
+                              {"path", out.path}, {"entries", out.entries}, {"files", out.files},
+                              {"bytes", out.bytes}, {"linked", out.linked}, {"copied", out.copied}});
+    j["images"] = nlohmann::ordered_json::array();
+    for (const auto& im : log.images) {
+      nlohmann::ordered_json e = {{"name", im.name},
+                                  {"kind", kind_name(im.kind)},
+                                  {"path", im.path},
+                                  {"compressor", im.compressor},
+                                  {"block_size", im.block_size},
+                                  {"image_size", im.stats.image_size},
+                                  {"bytes_used", im.stats.bytes_used},
+                                  {"payload_sha256", im.payload_sha256},
+                                  {"inodes", im.stats.inodes},
+                                  {"files", im.stats.data.files},
+                                  {"duplicate_files", im.stats.data.duplicate_files},
+                                  {"blocks_compressed", im.stats.data.blocks_compressed},
+                                  {"blocks_from_cache", im.stats.data.blocks_from_cache},
+                                  {"fragment_blocks", im.stats.data.fragment_blocks},
+                                  {"fragment_blocks_from_cache",
+                                   im.stats.data.fragment_blocks_from_cache},
+                                  {"cache_corrupt", im.stats.data.cache_corrupt}};
+      if (im.kind == sq::ImageRecord::Kind::kLayer) e["base"] = im.base;
+      if (im.kind == sq::ImageRecord::Kind::kBase) e["containers"] = im.containers;
+      j["images"].push_back(std::move(e));
+    }
+    j["block_store"] = {{"hits", log.store.hits}, {"misses", log.store.misses},
+                        {"corrupt", log.store.corrupt}, {"stored", log.store.stored}};
+    j["notes"] = r->notes;
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  for (const auto& out : r->outputs)
+    std::cout << out.container << " (" << out.strategy << "): " << out.path << ": " << out.entries
+              << " entries, " << out.files << " files, " << out.bytes << " bytes, " << out.linked
+              << " linked, " << out.copied << " copied\n";
+  for (const auto& im : log.images)
+    std::cout << "image " << im.path << ": " << kind_name(im.kind) << ", " << im.compressor << ", "
+              << im.stats.image_size << " bytes, sha256 " << im.payload_sha256 << ", "
+              << im.stats.data.blocks_compressed << " blocks compressed, "
+              << im.stats.data.blocks_from_cache << " from cache\n";
+  for (const auto& n : r->notes) std::cout << "note: " << n << "\n";
+  return kExitOk;
+}
+
+}  // namespace
 
 Runner define_compose(CLI::App& sub) {
-  struct Args {
-    std::vector<std::string> files;
-    std::string out;
-    std::string strategy;
-    unsigned threads = 0;
-    bool json = false;
-  };
-  auto a = std::make_shared<Args>();
+  auto a = std::make_shared<ComposeArgs>();
   sub.add_option("manifests", a->files, "Manifest files")->required();
-  sub.add_option("--out", a->out, "Output directory (tree outputs, work files)")->required();
+  sub.add_option("--out", a->out, "Output directory (trees, images, runtime forms, work files)")
+      ->required();
+  sub.add_option("--staging", a->staging, kStagingHelp);
   sub.add_option("--strategy", a->strategy,
-                 "Override every manifest's rootfs strategy (tree, host-hardlink, ...)");
-  sub.add_option("--threads", a->threads, "Hashing threads (default: one per core)");
+                 "Override every manifest's rootfs strategy (tree, host-hardlink, squashfs, overlay)");
+  sub.add_option("--threads", a->threads, "Hashing and compression threads (default: one per core)");
+  sub.add_option("--comp", a->comp,
+                 "Image compressor for every container: gzip, xz, zstd, lz4, lzo "
+                 "(default: each manifest's rootfs.compressor)");
+  sub.add_option("--level", a->level, "Compression level (default: the compressor's)");
+  sub.add_option("--block-size", a->block_size,
+                 "Image block size, e.g. 128K (default: each manifest's rootfs.block_size)");
+  sub.add_option("--cache", a->cache,
+                 "Directory of the compressed-block cache, kept across runs");
+  sub.add_flag("--no-pad", a->no_pad, "Do not pad images to a multiple of 4096 bytes");
+  sub.add_option("--kernel-config", a->kernel_config,
+                 "Target kernel config (.config or config.gz): refuse compressors it lacks");
+  sub.add_option("--kernel-comp", a->kernel_comp,
+                 "Compressors the target kernel supports, comma separated (refuse others)");
   sub.add_flag("--json", a->json, "Print the report as JSON");
-  return [a] {
-    std::vector<manifests::Manifest> ms;
-    for (const auto& f : a->files) {
-      auto m = manifests::load_file(f);
-      if (!m.ok()) return report("compose", m.error());
-      ms.push_back(std::move(*m));
-    }
-    Status set = manifests::validate_set(ms);
-    if (!set.ok()) return report("compose", set.error());
-    composer::ComposeOptions o;
-    o.out_dir = a->out;
-    o.threads = a->threads;
-    auto sde = composer::source_date_epoch_from_env();
-    if (!sde.ok()) return report("compose", sde.error());
-    o.source_date_epoch = *sde;
-    if (!a->strategy.empty()) {
-      std::optional<manifests::RootfsStrategy> s;
-      for (auto v : {manifests::RootfsStrategy::kHostHardlink, manifests::RootfsStrategy::kTree,
-                     manifests::RootfsStrategy::kSquashfs, manifests::RootfsStrategy::kOverlay})
-        if (a->strategy == manifests::to_string(v)) s = v;
-      if (!s) return report("compose", bad_input("--strategy: unknown strategy '" + a->strategy + "'"));
-      o.force_strategy = *s;
-    }
-    auto writers = composer::default_writers();
-    std::vector<composer::OutputWriter*> ptrs;
-    for (auto& w : writers) ptrs.push_back(w.get());
-    auto r = composer::compose(ms, o, ptrs);
-    if (!r.ok()) return report("compose", r.error());
-    // The runtime side of each container: baked policy (nestbox-launch),
-    // OCI config.json (crun/runc/uxc) and LXC config, beside the rootfs outputs.
-    for (const auto& m : ms) {
-      std::string dir = a->out + "/runtime/" + m.name;
-      std::error_code ec;
-      std::filesystem::create_directories(dir, ec);
-      if (ec) return report("compose", failure("create " + dir + ": " + ec.message()));
-      Status st = policy::write_runtime_forms(m, dir);
-      if (!st.ok()) return report("compose", st.error().context(m.file));
-    }
-    if (a->json) {
-      nlohmann::ordered_json j;
-      j["distinct_contents"] = r->distinct_contents;
-      j["bytes_hashed"] = r->bytes_hashed;
-      j["outputs"] = nlohmann::ordered_json::array();
-      for (const auto& o : r->outputs)
-        j["outputs"].push_back({{"container", o.container}, {"strategy", o.strategy},
-                                {"path", o.path}, {"entries", o.entries}, {"files", o.files},
-                                {"bytes", o.bytes}, {"linked", o.linked}, {"copied", o.copied}});
-      j["notes"] = r->notes;
-      std::cout << j.dump(2) << "\n";
-      return kExitOk;
-    }
-    for (const auto& o : r->outputs)
-      std::cout << o.container << " (" << o.strategy << "): " << o.path << ": " << o.entries
-                << " entries, " << o.files << " files, " << o.bytes << " bytes, " << o.linked
-                << " linked, " << o.copied << " copied\n";
-    for (const auto& n : r->notes) std::cout << "note: " << n << "\n";
-    return kExitOk;
-  };
+  return [a] { return run_compose(*a); };
 }
 
 }  // namespace nestbox::cli

@@ -7,9 +7,11 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/manifest_set.h"
 #include "composer/compose.h"
 #include "composer/plan.h"
 #include "composer/select.h"
+#include "composer/squashfs/image_writers.h"
 #include "manifests/manifest.h"
 
 namespace nestbox::cli {
@@ -18,18 +20,19 @@ Runner define_plan(CLI::App& sub) {
   auto files = std::make_shared<std::vector<std::string>>();
   auto json = std::make_shared<bool>(false);
   auto threads = std::make_shared<unsigned>(0);
+  auto measure = std::make_shared<bool>(false);
+  auto staging = std::make_shared<std::string>();
+  sub.add_flag("--measure", *measure,
+               "Write the squashfs and overlay images (scratch, removed) and report their real "
+               "sizes instead of the estimate");
   sub.add_option("manifests", *files, "Manifest files")->required();
   sub.add_flag("--json", *json, "Print JSON instead of a table");
   sub.add_option("--threads", *threads, "Worker threads (default: one per core)");
-  return [files, json, threads] {
-    std::vector<manifests::Manifest> ms;
-    for (const auto& f : *files) {
-      auto m = manifests::load_file(f);
-      if (!m.ok()) return report("plan", m.error());
-      ms.push_back(std::move(*m));
-    }
-    Status set = manifests::validate_set(ms);
-    if (!set.ok()) return report("plan", set.error());
+  sub.add_option("--staging", *staging, kStagingHelp);
+  return [files, json, threads, measure, staging] {
+    auto loaded = load_manifest_set(*files, *staging);
+    if (!loaded.ok()) return report("plan", loaded.error());
+    std::vector<manifests::Manifest>& ms = *loaded;
     auto sde = composer::source_date_epoch_from_env();
     if (!sde.ok()) return report("plan", sde.error());
     std::string tmpl = (std::filesystem::temp_directory_path() / "nestbox-plan-XXXXXX").string();
@@ -54,6 +57,14 @@ Runner define_plan(CLI::App& sub) {
     if (!index.ok()) return report("plan", index.error());
     auto plan = composer::make_plan(cs, *index, *threads);
     if (!plan.ok()) return report("plan", plan.error());
+    if (*measure) {
+      composer::squashfs::ImageOptions io;
+      io.threads = *threads;
+      auto m = composer::squashfs::measure_flash(cs, tmpl + "/measure", io);
+      if (!m.ok()) return report("plan", m.error());
+      plan->measured_squashfs = m->squashfs_bytes;
+      plan->measured_overlay = m->overlay_bytes;
+    }
     std::cout << (*json ? composer::plan_to_json(*plan) : composer::plan_to_text(*plan));
     return kExitOk;
   };

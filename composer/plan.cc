@@ -325,7 +325,33 @@ std::string plan_to_text(const Plan& p) {
              r.layout.c_str());
     out += line;
   }
+  bool measured = false;
+  int64_t saved = overlay_saving(p, &measured);
+  uint64_t standalone = measured ? *p.measured_squashfs : p.rows.empty() ? 0 : p.rows[0].flash_bytes;
+  snprintf(line, sizeof line, "\noverlay vs standalone squashfs: %s %lld bytes of flash (%.1f%%, %s)\n",
+           saved >= 0 ? "saves" : "costs", static_cast<long long>(saved >= 0 ? saved : -saved),
+           standalone ? 100.0 * static_cast<double>(saved) / static_cast<double>(standalone) : 0.0,
+           measured ? "measured: images written" : "estimate; --measure writes the images");
+  out += line;
+  if (measured) {
+    snprintf(line, sizeof line, "measured: squashfs %llu bytes, overlay %llu bytes\n",
+             static_cast<unsigned long long>(*p.measured_squashfs),
+             static_cast<unsigned long long>(*p.measured_overlay));
+    out += line;
+  }
   return out;
+}
+
+int64_t overlay_saving(const Plan& p, bool* measured) {
+  bool m = p.measured_squashfs && p.measured_overlay;
+  if (measured) *measured = m;
+  if (m) return static_cast<int64_t>(*p.measured_squashfs) - static_cast<int64_t>(*p.measured_overlay);
+  uint64_t sq = 0, ov = 0;
+  for (const auto& r : p.rows) {
+    if (r.strategy == manifests::RootfsStrategy::kSquashfs) sq = r.flash_bytes;
+    if (r.strategy == manifests::RootfsStrategy::kOverlay) ov = r.flash_bytes;
+  }
+  return static_cast<int64_t>(sq) - static_cast<int64_t>(ov);
 }
 
 std::string plan_to_json(const Plan& p) {
@@ -340,6 +366,13 @@ std::string plan_to_json(const Plan& p) {
                                {"page_cache_shared_bytes", r.page_cache_shared},
                                {"standalone", r.standalone},
                                {"layout", r.layout}});
+  bool measured = false;
+  j["overlay_saving_bytes"] = overlay_saving(p, &measured);
+  j["overlay_saving_measured"] = measured;
+  if (measured) {
+    j["measured_squashfs_bytes"] = *p.measured_squashfs;
+    j["measured_overlay_bytes"] = *p.measured_overlay;
+  }
   return j.dump(2) + "\n";
 }
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,7 +37,14 @@ struct Plan {
   uint64_t file_bytes = 0;     // sum of regular file sizes over all containers
   uint64_t unique_bytes = 0;   // the same, identical content counted once
   std::vector<StrategyFigures> rows;  // squashfs, overlay, host-hardlink, tree
+  // Set by `nestbox plan --measure`: flash of the real images (squashfs writer,
+  // shared block store) instead of the estimate.
+  std::optional<uint64_t> measured_squashfs, measured_overlay;
 };
+
+// Flash the overlay strategy saves against standalone squashfs images (may be
+// negative): measured when available, else from the estimated rows.
+int64_t overlay_saving(const Plan& p, bool* measured = nullptr);
 
 Result<Plan> make_plan(std::span<const ComposedContainer> containers, const ContentIndex& index,
                        unsigned threads = 0);

@@ -135,7 +135,8 @@ class Writer {
     InodePtr inode = alloc_inode(payload);
     if (!inode) return failure(es_[i].path + ": out of memory");
     inode->base.type = SQFS_INODE_FILE;
-    std::memcpy(inode->extra, fd.words.data(), payload);
+    // An empty file has no block sizes: memcpy from a null data() is UB even for 0 bytes.
+    if (payload != 0) std::memcpy(inode->extra, fd.words.data(), payload);
     inode->payload_bytes_used = static_cast<sqfs_u32>(payload);
     sqfs_inode_set_file_size(inode.get(), fd.size);
     sqfs_inode_set_file_block_start(inode.get(), fd.blocks_start);

@@ -1,0 +1,401 @@
+#include "composer/squashfs/image_writers.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
+#include "composer/squashfs/overlay_split.h"
+
+namespace nestbox::composer::squashfs {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The block store of one compose run, shared by both writers: the --cache
+// directory, or a temporary one under the output directory (removed at the
+// end) as soon as a run writes more than one image.
+class StoreSession {
+ public:
+  explicit StoreSession(std::string cache_dir) : cache_dir_(std::move(cache_dir)) {}
+  ~StoreSession() {
+    std::error_code ec;
+    if (!temp_dir_.empty()) fs::remove_all(temp_dir_, ec);
+  }
+
+  Result<BlockStore*> get(const std::string& out_dir, size_t images) {
+    if (store_) return &*store_;
+    std::string dir = cache_dir_;
+    if (dir.empty()) {
+      if (images < 2) return &disabled_;
+      std::string tmpl = out_dir + "/.nestbox-blocks-XXXXXX";
+      if (::mkdtemp(tmpl.data()) == nullptr) return sys_error("create temporary block store");
+      dir = temp_dir_ = tmpl;
+    }
+    auto s = BlockStore::open(dir);
+    if (!s.ok()) return std::move(s).error();
+    store_ = std::move(*s);
+    return &*store_;
+  }
+  const BlockStore* active() const { return store_ ? &*store_ : nullptr; }
+
+ private:
+  std::string cache_dir_, temp_dir_;
+  std::optional<BlockStore> store_;
+  BlockStore disabled_;
+};
+
+// <out>/.nestbox-images-<pid>/: images of one writer call until all are done.
+class Staging {
+ public:
+  static Result<Staging> create(const std::string& out_dir) {
+    Staging s;
+    s.dir_ = out_dir + "/.nestbox-images-" + std::to_string(::getpid());
+    std::error_code ec;
+    fs::remove_all(s.dir_, ec);
+    if (::mkdir(s.dir_.c_str(), 0755) != 0) return sys_error("create " + s.dir_);
+    return s;
+  }
+  Staging() = default;
+  Staging(Staging&& o) noexcept : dir_(std::move(o.dir_)), moves_(std::move(o.moves_)) { o.dir_.clear(); }
+  ~Staging() {
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+  // A temporary path for the image that will end up at `final_path`.
+  std::string add(const std::string& final_path) {
+    std::string tmp = dir_ + "/" + std::to_string(moves_.size()) + ".sqfs";
+    moves_.push_back({tmp, final_path});
+    return tmp;
+  }
+  // Renames every image into place (same file system: atomic per image).
+  Status install() {
+    for (const auto& [tmp, final_path] : moves_) {
+      std::error_code ec;
+      fs::create_directories(fs::path(final_path).parent_path(), ec);
+      if (ec) return failure("create " + fs::path(final_path).parent_path().string() + ": " + ec.message());
+      if (::rename(tmp.c_str(), final_path.c_str()) != 0)
+        return sys_error("rename " + tmp + " to " + final_path);
+    }
+    std::string dir = fs::path(moves_.empty() ? dir_ : moves_.front().second).parent_path().string();
+    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dfd) ::fsync(dfd.get());
+    return ok_status();
+  }
+
+ private:
+  std::string dir_;
+  std::vector<std::pair<std::string, std::string>> moves_;
+};
+
+SquashOptions options_for(const ImageOptions& io, const manifests::Manifest& m) {
+  SquashOptions o;
+  o.compressor.name = io.compressor.value_or(manifests::to_string(m.rootfs.compressor));
+  o.compressor.level = io.level;
+  o.block_size = io.block_size.value_or(m.rootfs.block_size);
+  o.threads = io.threads;
+  o.pad = io.pad;
+  o.mkfs_time = io.mkfs_time;
+  o.allowed_compressors = io.allowed_compressors;
+  o.max_file_size = m.rootfs.max_file_size;
+  return o;
+}
+
+ComposeReport::Output output_of(const std::string& name, const char* strategy,
+                                const std::string& path, const FsTree& tree) {
+  ComposeReport::Output o{name, strategy, path};
+  o.entries = tree.entries.size();
+  for (const auto& e : tree.entries)
+    if (e.type == EntryType::kRegular) {
+      ++o.files;
+      o.bytes += e.size;
+    }
+  o.copied = o.files;
+  return o;
+}
+
+Status check_names(std::span<const ComposedContainer* const> containers) {
+  for (const ComposedContainer* c : containers)
+    if (c->manifest->name.find('/') != std::string::npos || c->manifest->name.empty())
+      return bad_input("container name '" + c->manifest->name + "' cannot name an image file");
+  return ok_status();
+}
+
+class SquashfsImageWriter : public OutputWriter {
+ public:
+  SquashfsImageWriter(ImageOptions o, ImageLog* log, std::shared_ptr<StoreSession> s)
+      : opts_(std::move(o)), log_(log), session_(std::move(s)) {}
+  manifests::RootfsStrategy strategy() const override {
+    return manifests::RootfsStrategy::kSquashfs;
+  }
+
+  Status write(std::span<const ComposedContainer* const> containers, const ComposeContext& ctx,
+               ComposeReport* report) override {
+    NESTBOX_TRY(check_names(containers));
+    auto store = session_->get(ctx.out_dir, containers.size());
+    if (!store.ok()) return std::move(store).error();
+    auto staging = Staging::create(ctx.out_dir);
+    if (!staging.ok()) return std::move(staging).error();
+    std::vector<ImageRecord> recs;
+    std::vector<std::string> tmps;
+    for (const ComposedContainer* c : containers) {
+      const auto& m = *c->manifest;
+      ImageRecord r;
+      r.kind = ImageRecord::Kind::kStandalone;
+      r.name = m.name;
+      r.path = ctx.out_dir + "/" + m.name + ".sqfs";
+      SquashOptions o = options_for(opts_, m);
+      r.compressor = o.compressor.name;
+      r.block_size = o.block_size;
+      std::string tmp = staging->add(r.path);
+      auto st = write_squashfs(c->tree, tmp, o, *store);
+      if (!st.ok()) return std::move(st.error().context(m.name + ": image " + r.path));
+      r.stats = *st;
+      auto digest = padded_sha256(tmp);
+      if (!digest.ok()) return std::move(digest).error();
+      r.payload_sha256 = *digest;
+      recs.push_back(std::move(r));
+    }
+    NESTBOX_TRY(staging->install());
+    for (size_t i = 0; i < containers.size(); ++i)
+      report->outputs.push_back(output_of(containers[i]->manifest->name, "squashfs", recs[i].path,
+                                          containers[i]->tree));
+    for (auto& r : recs) log_->images.push_back(std::move(r));
+    if (session_->active()) log_->store = session_->active()->stats();
+    return ok_status();
+  }
+
+ private:
+  ImageOptions opts_;
+  ImageLog* log_;
+  std::shared_ptr<StoreSession> session_;
+};
+
+// A single container's base: its tree without the manifest's own extras
+// (an extra directory stays when base entries remain beneath it).
+FsTree base_of_single(const ComposedContainer& c) {
+  const auto& r = c.manifest->rootfs;
+  std::set<std::string> extras;
+  for (const auto& d : r.dirs) extras.insert(d.path);
+  for (const auto& f : r.files) extras.insert(f.path);
+  for (const auto& s : r.symlinks) extras.insert(s.path);
+  for (const auto& d : r.devices) extras.insert(d.path);
+  FsTree base;
+  const auto& es = c.tree.entries;
+  // Entries are sorted by path, so a directory's descendants follow it; walk
+  // backwards to know whether a kept entry lies beneath each directory.
+  std::vector<bool> keep(es.size(), false);
+  std::set<std::string> kept_parents;
+  auto parent_of = [](const std::string& p) {
+    size_t slash = p.rfind('/');
+    return slash == 0 ? std::string("/") : p.substr(0, slash);
+  };
+  for (size_t i = es.size(); i-- > 0;) {
+    const FsEntry& e = es[i];
+    bool needed = e.path == "/" || !extras.count(e.path) ||
+                  (e.type == EntryType::kDirectory && kept_parents.count(e.path));
+    if (!needed) continue;
+    keep[i] = true;
+    if (e.path != "/") kept_parents.insert(parent_of(e.path));
+  }
+  for (size_t i = 0; i < es.size(); ++i)
+    if (keep[i]) base.entries.push_back(es[i]);
+  return base;
+}
+
+class OverlayImageWriter : public OutputWriter {
+ public:
+  OverlayImageWriter(ImageOptions o, ImageLog* log, std::shared_ptr<StoreSession> s)
+      : opts_(std::move(o)), log_(log), session_(std::move(s)) {}
+  manifests::RootfsStrategy strategy() const override {
+    return manifests::RootfsStrategy::kOverlay;
+  }
+
+  Status write(std::span<const ComposedContainer* const> containers, const ComposeContext& ctx,
+               ComposeReport* report) override {
+    NESTBOX_TRY(check_names(containers));
+    std::map<std::string, std::vector<const ComposedContainer*>> groups;
+    for (const ComposedContainer* c : containers) {
+      const std::string& b = c->manifest->rootfs.base;
+      groups[b.empty() ? kAutomaticBase : b].push_back(c);
+    }
+    for (const auto& [base, list] : groups) {
+      if (base.find('/') != std::string::npos)
+        return bad_input(list.front()->manifest->file + ": rootfs.base '" + base +
+                         "' cannot name an image file");
+      for (const ComposedContainer* c : containers)
+        if (c->manifest->name == base)
+          return bad_input(c->manifest->file + ": container '" + base +
+                           "' has the name of an overlay base; a base is installed like a "
+                           "container of that name, so the names must differ");
+    }
+    size_t images = 0;
+    for (const auto& [base, list] : groups) images += 1 + list.size();
+    auto store = session_->get(ctx.out_dir, images);
+    if (!store.ok()) return std::move(store).error();
+    auto staging = Staging::create(ctx.out_dir);
+    if (!staging.ok()) return std::move(staging).error();
+
+    std::vector<ImageRecord> recs;
+    std::vector<ComposeReport::Output> outs;
+    for (const auto& [base, list] : groups) {
+      std::vector<const FsTree*> trees;
+      for (const ComposedContainer* c : list) trees.push_back(&c->tree);
+      Result<OverlaySplit> split = list.size() == 1
+                                       ? split_overlay_with_base(base_of_single(*list[0]), trees)
+                                       : split_overlay(trees, 2);
+      if (!split.ok()) return std::move(split.error().context("overlay base " + base));
+      // Images first: the base (its digest pins it in every layer's policy).
+      ImageRecord b;
+      b.kind = ImageRecord::Kind::kBase;
+      b.name = base;
+      b.path = ctx.out_dir + "/base/" + base + ".sqfs";
+      for (const ComposedContainer* c : list) b.containers.push_back(c->manifest->name);
+      SquashOptions bo = options_for(opts_, *list.front()->manifest);
+      b.compressor = bo.compressor.name;
+      b.block_size = bo.block_size;
+      std::string btmp = staging->add(b.path);
+      auto bst = write_squashfs(split->base, btmp, bo, *store);
+      if (!bst.ok()) return std::move(bst.error().context("overlay base " + base + ": image " + b.path));
+      b.stats = *bst;
+      auto digest = padded_sha256(btmp);
+      if (!digest.ok()) return std::move(digest).error();
+      b.payload_sha256 = *digest;
+      outs.push_back(output_of(base, "overlay-base", b.path, split->base));
+      recs.push_back(std::move(b));
+      for (size_t i = 0; i < list.size(); ++i) {
+        const auto& m = *list[i]->manifest;
+        ImageRecord r;
+        r.kind = ImageRecord::Kind::kLayer;
+        r.name = m.name;
+        r.base = base;
+        r.path = ctx.out_dir + "/" + m.name + ".layer.sqfs";
+        SquashOptions o = options_for(opts_, m);
+        r.compressor = o.compressor.name;
+        r.block_size = o.block_size;
+        std::string tmp = staging->add(r.path);
+        auto st = write_squashfs(split->layers[i], tmp, o, *store);
+        if (!st.ok()) return std::move(st.error().context(m.name + ": layer " + r.path));
+        r.stats = *st;
+        auto d = padded_sha256(tmp);
+        if (!d.ok()) return std::move(d).error();
+        r.payload_sha256 = *d;
+        outs.push_back(output_of(m.name, "overlay", r.path, split->layers[i]));
+        recs.push_back(std::move(r));
+      }
+    }
+    NESTBOX_TRY(staging->install());
+    for (auto& o : outs) report->outputs.push_back(std::move(o));
+    for (auto& r : recs) log_->images.push_back(std::move(r));
+    if (session_->active()) log_->store = session_->active()->stats();
+    return ok_status();
+  }
+
+ private:
+  ImageOptions opts_;
+  ImageLog* log_;
+  std::shared_ptr<StoreSession> session_;
+};
+
+}  // namespace
+
+const ImageRecord* ImageLog::base_of(const std::string& container) const {
+  for (const auto& r : images)
+    if (r.kind == ImageRecord::Kind::kLayer && r.name == container)
+      for (const auto& b : images)
+        if (b.kind == ImageRecord::Kind::kBase && b.name == r.base) return &b;
+  return nullptr;
+}
+
+std::vector<std::unique_ptr<OutputWriter>> image_writers(const ImageOptions& options,
+                                                         ImageLog* log) {
+  auto session = std::make_shared<StoreSession>(options.cache_dir);
+  std::vector<std::unique_ptr<OutputWriter>> w;
+  w.push_back(std::make_unique<SquashfsImageWriter>(options, log, session));
+  w.push_back(std::make_unique<OverlayImageWriter>(options, log, session));
+  return w;
+}
+
+Result<MeasuredFlash> measure_flash(std::span<const ComposedContainer> containers,
+                                    const std::string& scratch, const ImageOptions& options) {
+  if (containers.empty()) return bad_input("measure: no containers");
+  std::error_code ec;
+  fs::create_directories(scratch + "/blocks", ec);
+  if (ec) return failure("create " + scratch + ": " + ec.message());
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code e;
+      fs::remove_all(dir, e);
+    }
+  } cleanup{scratch};
+  auto store = BlockStore::open(scratch + "/blocks");
+  if (!store.ok()) return std::move(store).error();
+  MeasuredFlash m;
+  auto write_one = [&](const FsTree& t, const manifests::Manifest& man) -> Result<uint64_t> {
+    std::string img = scratch + "/image.sqfs";
+    auto st = write_squashfs(t, img, options_for(options, man), &*store);
+    if (!st.ok()) return std::move(st).error();
+    ::unlink(img.c_str());
+    return st->image_size;
+  };
+  for (const auto& c : containers) {
+    auto n = write_one(c.tree, *c.manifest);
+    if (!n.ok()) return std::move(n).error();
+    m.squashfs_bytes += *n;
+  }
+  std::vector<const FsTree*> trees;
+  for (const auto& c : containers) trees.push_back(&c.tree);
+  auto split = containers.size() == 1 ? split_overlay_with_base(base_of_single(containers[0]), trees)
+                                      : split_overlay(trees, 2);
+  if (!split.ok()) return std::move(split).error();
+  auto b = write_one(split->base, *containers[0].manifest);
+  if (!b.ok()) return std::move(b).error();
+  m.base_bytes = m.overlay_bytes = *b;
+  for (size_t i = 0; i < containers.size(); ++i) {
+    auto n = write_one(split->layers[i], *containers[i].manifest);
+    if (!n.ok()) return std::move(n).error();
+    m.overlay_bytes += *n;
+  }
+  return m;
+}
+
+Result<std::string> padded_sha256(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error("open " + path);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1)
+    return failure("sha256: cannot initialise");
+  std::vector<unsigned char> buf(1 << 20);
+  uint64_t total = 0;
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("read " + path);
+    }
+    if (n == 0) break;
+    EVP_DigestUpdate(md.get(), buf.data(), static_cast<size_t>(n));
+    total += static_cast<uint64_t>(n);
+  }
+  if (uint64_t rest = total % 4096; rest != 0) {
+    std::vector<unsigned char> zeros(4096 - rest, 0);
+    EVP_DigestUpdate(md.get(), zeros.data(), zeros.size());
+  }
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  if (EVP_DigestFinal_ex(md.get(), out, &len) != 1) return failure("sha256: cannot finish");
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (unsigned i = 0; i < len; ++i) {
+    s += hex[out[i] >> 4];
+    s += hex[out[i] & 15];
+  }
+  return s;
+}
+
+}  // namespace nestbox::composer::squashfs

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Launcher benchmark: start-to-exit of /bin/true in a fully isolated container.
-#   nestbox   squashfs image → loop mount, all namespaces (userns 0→100000),
+#   nestbox-launch  `nestbox-launch run IMAGE --verity` of a signed image (the
+#             shipped binary: signature check in verity mode, policy decode,
+#             kernel check, then everything below)
+#   nestbox   the same policy through the launcher library alone (no verifier):
+#             squashfs image → loop mount, all namespaces (userns 0→100000),
 #             cgroup (memory + pids), no caps, no_new_privs, precompiled seccomp
 #   nestbox-tree  the same, from the unpacked tree (`tree` strategy, bind read-only)
 #   crun      the same rootfs unpacked as an OCI bundle, same namespaces,
@@ -8,7 +12,8 @@
 #   floor     unshare -mpiu --fork chroot ROOT /bin/true
 # All three run side by side in one hyperfine run, inside a private mount
 # namespace without the cgroup2 mount (crun on this hybrid host needs that).
-# Usage: bench/launcher.sh BUILD_DIR [RUNS [COMPRESSOR]]   (root; hyperfine, crun,
+# Build first: cmake --build BUILD --target nestbox nestbox-launch nestbox-bench-run nestbox-gen-bpf
+# Usage: bench/launcher.sh BUILD_DIR [RUNS [COMPRESSOR]]   (root; hyperfine, crun, cc,
 # mksquashfs; COMPRESSOR: mksquashfs -comp, default gzip)
 set -euo pipefail
 build=$(realpath "${1:?usage: launcher.sh BUILD_DIR [RUNS [COMPRESSOR]]}")
@@ -17,7 +22,8 @@ comp=${3:-gzip}
 bench_run=$build/tests/launcher/nestbox-bench-run
 gen_bpf=$build/tests/launcher/nestbox-gen-bpf
 launch=$build/launcher/nestbox-launch
-for t in hyperfine crun mksquashfs busybox; do command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }; done
+nestbox=$build/cli/nestbox
+for t in hyperfine crun mksquashfs busybox cc; do command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }; done
 
 work=$(mktemp -d /tmp/nestbox-bench-launcher-XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -26,8 +32,24 @@ mkdir -p "$root"/{bin,proc,sys,dev,tmp,etc}
 cp "$(command -v busybox)" "$root/bin/busybox"
 ln -s busybox "$root/bin/true"
 ln -s busybox "$root/bin/sh"
+ln -s busybox "$root/bin/sleep"
 mksquashfs "$root" "$work/rootfs.sqfs" -noappend -quiet -no-progress -all-root -comp "$comp" >/dev/null
 "$gen_bpf" >"$work/seccomp.bpf"
+
+# The signed image: the same squashfs and the same policy, baked, signed with a
+# fresh Ed25519 key (verity tree embedded, as `nestbox sign` does by default).
+"$bench_run" --policy-out "$work/policy.bin" "$work/seccomp.bpf" -- /bin/true
+"$bench_run" --policy-out "$work/policy-sleep.bin" "$work/seccomp.bpf" -- /bin/sleep 1
+mkdir -p "$work/keys"
+"$nestbox" keygen -o "$work/bench" >/dev/null
+cp "$work/bench.pub" "$work/keys/"
+for v in "" -sleep; do
+  "$nestbox" sign --squashfs "$work/rootfs.sqfs" --policy "$work/policy$v.bin" --name bench --version 1 \
+    --arch x86_64 --compat nestbox-bench -k "$work/bench.key" -o "$work/bench$v.img" >/dev/null
+done
+# The libcrypto floor for peak RSS: a process that links only libcrypto and
+# does one SHA-256 and one Ed25519 verification (what verity mode needs).
+cc -O2 -o "$work/crypto-floor" "$(dirname "$0")/crypto_floor.c" -lcrypto
 
 own_memcg=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' /proc/self/cgroup)
 cat >"$work/bundle/config.json" <<JSON
@@ -67,6 +89,8 @@ cat >"$work/bundle/config.json" <<JSON
 }
 JSON
 
+launch_cmd="$launch run $work/bench.img --verity --keyring $work/keys --compat nestbox-bench --state-dir /run/nestbox-bench"
+launch_sleep="$launch run $work/bench-sleep.img --verity --keyring $work/keys --compat nestbox-bench --state-dir /run/nestbox-bench"
 nestbox_cmd="$bench_run $work/rootfs.sqfs $work/seccomp.bpf /run/nestbox-bench -- /bin/true"
 tree_cmd="$bench_run $root $work/seccomp.bpf /run/nestbox-bench -- /bin/true"
 crun_cmd="crun --root $work/crun-state run --bundle $work/bundle nestbox-bench-crun"
@@ -74,11 +98,20 @@ floor_cmd="unshare -mpiu --fork chroot $root /bin/true"
 
 unshare -m --propagation private bash -euo pipefail -c "
   umount /sys/fs/cgroup/unified 2>/dev/null || true
-  $nestbox_cmd && $tree_cmd && $crun_cmd && $floor_cmd   # each must work before timing
+  $launch_cmd && $nestbox_cmd && $tree_cmd && $crun_cmd && $floor_cmd   # each must work before timing
   hyperfine -N --warmup 10 --runs $runs --export-json $work/result.json \
-    -n nestbox '$nestbox_cmd' -n nestbox-tree '$tree_cmd' -n crun '$crun_cmd' -n floor '$floor_cmd' >&2
+    -n nestbox-launch '$launch_cmd' -n nestbox '$nestbox_cmd' -n nestbox-tree '$tree_cmd' \
+    -n crun '$crun_cmd' -n floor '$floor_cmd' >&2
+  /usr/bin/time -f '%M' $launch_cmd 2>$work/rss-launch
   /usr/bin/time -f '%M' $nestbox_cmd 2>$work/rss-nestbox
   /usr/bin/time -f '%M' $crun_cmd 2>$work/rss-crun
+  /usr/bin/time -f '%M' $work/crypto-floor $work/keys/bench.pub 2>$work/rss-crypto
+  # The launcher's own memory while its container runs (sleep 1): resident,
+  # proportional (shared pages split among their users) and private.
+  $launch_sleep & pid=\$!
+  sleep 0.5
+  grep -E '^(Rss|Pss|Private_Clean|Private_Dirty):' /proc/\$pid/smaps_rollup >$work/smaps-launch
+  wait \$pid
 "
 python3 - "$work/result.json" <<'PY'
 import json, sys
@@ -86,11 +119,12 @@ r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 wall = {k: r[k]["mean"] * 1000 for k in r}
 sd = {k: r[k]["stddev"] * 1000 for k in r}
 cpu = {k: (r[k]["user"] + r[k]["system"]) * 1000 for k in r}
-for k in ("nestbox", "nestbox-tree", "crun", "floor"):
-    print(f"{k:13} wall {wall[k]:6.1f} ms ± {sd[k]:5.1f}   CPU (user+sys) {cpu[k]:5.1f} ms")
-for k in ("nestbox", "nestbox-tree", "floor"):
+for k in ("nestbox-launch", "nestbox", "nestbox-tree", "crun", "floor"):
+    print(f"{k:14} wall {wall[k]:6.1f} ms ± {sd[k]:5.1f}   CPU (user+sys) {cpu[k]:5.1f} ms")
+for k in ("nestbox-launch", "nestbox", "nestbox-tree", "floor"):
     print(f"{k}/crun: wall {wall[k] / wall['crun']:.2f}x, CPU {cpu[k] / cpu['crun']:.2f}x")
 PY
-echo "peak RSS (KiB, max of the launcher and its container processes): nestbox $(cat "$work/rss-nestbox"), crun $(cat "$work/rss-crun")"
+echo "peak RSS (KiB, max of the launcher and its container processes): nestbox-launch $(cat "$work/rss-launch"), nestbox (library, no libcrypto) $(cat "$work/rss-nestbox"), crun $(cat "$work/rss-crun"), libcrypto floor $(cat "$work/rss-crypto")"
+echo "nestbox-launch while its container runs (kB):" $(tr -s ' \n' ' ' <"$work/smaps-launch")
 strip -o "$work/nestbox-launch.stripped" "$launch"
 echo "nestbox-launch stripped: $(stat -c %s "$work/nestbox-launch.stripped") bytes"

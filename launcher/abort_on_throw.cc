@@ -5,6 +5,7 @@
 // failure or a broken invariant, where failing closed is the right answer.
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 
 namespace {
 [[noreturn]] void die(const char* what) {
@@ -12,6 +13,19 @@ namespace {
   std::abort();
 }
 }  // namespace
+
+// The global allocation functions, replaced ([replacement.functions]): the
+// library's own operator new throws std::bad_alloc, which alone links the
+// unwinder, the personality routine and the exception allocator (~45 KiB).
+void* operator new(std::size_t n) {
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  die("out of memory");
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace __gnu_cxx {
 void __verbose_terminate_handler() { die("terminate"); }

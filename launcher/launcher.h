@@ -47,6 +47,11 @@ struct Options {
   // Network hook for NetMode::kInterfaces, run by the launcher with the
   // container's first pid once its network namespace exists.
   std::function<Status(const policy::Policy&, int pid)> network_setup;
+  // Called once after a successful network_setup, when the container's
+  // processes are gone (exit, stop, or a failure later in the launch) and
+  // before the cgroup and the state directory are released — so `stop`
+  // returns only after the network is torn down. Additive (launch-net-overlay).
+  std::function<void()> network_teardown;
 };
 
 struct RunResult {

@@ -19,6 +19,7 @@
 #include "launcher/profile.h"
 #include "launcher/state.h"
 #include "util/file_io.h"
+#include "util/json_quote.h"
 
 namespace nestbox::launcher {
 namespace {
@@ -33,23 +34,6 @@ Result<std::string> running_dir(const std::string& root, const std::string& name
 int read_int(const std::string& path) {
   auto r = read_file(path);
   return r.ok() ? std::atoi(r->c_str()) : 0;
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 
 void sleep_ms(int ms) {

@@ -1,14 +1,20 @@
 // nestbox-launch: the on-target verifier and launcher. Links only libc and
 // libcrypto (checked by launcher/CMakeLists.txt and tests/launcher). Reads only
 // signed images and their baked policy: no TOML, JSON or archive parser here.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "launcher/container_network.h"
+#include "launcher/kernel_preflight.h"
 #include "launcher/launcher.h"
 #include "launcher/lifecycle.h"
+#include "launcher/overlay_base.h"
+#include "launcher/store_commands.h"
 #include "kernel-check/probe.h"
 #include "policy/format.h"
 #include "verifier/verifier.h"
@@ -27,6 +33,12 @@ struct Args {
   std::string keyring = "/etc/nestbox/keys";  // trusted public keys (+ a `revoked` list)
   bool verity_mode = false;                   // default: hash every byte before mounting
   std::string compat;                         // device compatibility string (else /etc/nestbox/compat)
+  std::string store_dir = launch::kDefaultStoreDir;  // the A/B container store
+  bool allow_downgrade = false;
+  std::string probe_root;                     // kernel probe's /proc, /sys prefix (tests)
+  bool kernel_checked = false;                // boot probed the kernel before forking
+  std::string base_image;                     // overlay: the base image (else by name in the store)
+  std::string partition_dir = "/dev/disk/by-partlabel";  // storage partitions by name
 };
 
 // The architecture this binary was built for: the only one it can run.
@@ -93,6 +105,16 @@ bool parse(int argc, char** argv, Args& a) {
       if (!value(a.keyring)) return false;
     } else if (s == "--compat") {
       if (!value(a.compat)) return false;
+    } else if (s == "--store") {
+      if (!value(a.store_dir)) return false;
+    } else if (s == "--allow-downgrade") {
+      a.allow_downgrade = true;
+    } else if (s == "--kernel-probe-root") {
+      if (!value(a.probe_root)) return false;
+    } else if (s == "--base") {
+      if (!value(a.base_image)) return false;
+    } else if (s == "--partition-dir") {
+      if (!value(a.partition_dir)) return false;
     } else if (s == "--verity") {
       a.verity_mode = true;
     } else if (s == "--cgroup-parent") {
@@ -121,6 +143,29 @@ struct VerifiedImage {
   policy::Policy policy;
 };
 
+// A verified image (from a file or the store) becomes runnable: arch,
+// compatibility and its decoded policy.
+Result<VerifiedImage> admit(const std::string& path, const verifier::ImageInfo& info, const Args& a) {
+  auto compat = device_compat(a);
+  if (!compat.ok()) return std::move(compat).error();
+  // Arch and compatibility before anything is mounted. Anti-rollback belongs
+  // to install (the store records versions); running takes what is installed.
+  Status identity = verifier::check_installable(info, {kDeviceArch, *compat}, 0, false);
+  if (!identity.ok()) return std::move(identity.error().context(path));
+  const std::string& bytes = info.policy;
+  auto decoded = policy::decode(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  if (!decoded.ok()) return std::move(decoded.error().context(path + ": signed policy"));
+  if (decoded->name != info.name)
+    return bad_input(path + ": policy is for container \"" + decoded->name + "\" but the image is \"" +
+                     info.name + "\"");
+  VerifiedImage image;
+  image.path = path;
+  image.squashfs_offset = info.squashfs_offset;
+  image.squashfs_size = info.squashfs_size;
+  image.policy = std::move(*decoded);
+  return image;
+}
+
 // Verifies the image against the keyring and decodes its signed policy.
 // Every refusal (unsigned, tampered, untrusted or revoked key, malformed
 // policy) happens here, before anything is mounted. Full mode hashes every
@@ -131,60 +176,101 @@ Result<VerifiedImage> verify(const std::string& path, const Args& a) {
   keyring.dir = a.keyring;
   auto info = verifier::verify_image(path, keyring, a.verity_mode ? verifier::Mode::kVerity : verifier::Mode::kFull);
   if (!info.ok()) return std::move(info).error();
-  auto compat = device_compat(a);
-  if (!compat.ok()) return std::move(compat).error();
-  // Arch and compatibility before anything is mounted. Anti-rollback belongs
-  // to install (the store records versions); running takes what is installed.
-  Status identity = verifier::check_installable(*info, {kDeviceArch, *compat}, 0, false);
-  if (!identity.ok()) return std::move(identity.error().context(path));
-  const std::string& bytes = info->policy;
-  auto decoded = policy::decode(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
-  if (!decoded.ok()) return std::move(decoded.error().context(path + ": signed policy"));
-  if (decoded->name != info->name)
-    return bad_input(path + ": policy is for container \"" + decoded->name + "\" but the image is \"" +
-                     info->name + "\"");
-  VerifiedImage image;
-  image.path = path;
-  image.squashfs_offset = info->squashfs_offset;
-  image.squashfs_size = info->squashfs_size;
-  image.policy = std::move(*decoded);
-  return image;
+  return admit(path, *info, a);
 }
 
 int run_verified(const VerifiedImage& image, const Args& a) {
   launcher::RootfsSource src;
   src.image = {image.path, image.squashfs_offset, image.squashfs_size};
+  if (image.policy.rootfs == policy::RootfsKind::kOverlay) {  // the image is the layer
+    auto compat = device_compat(a);
+    if (!compat.ok()) return report(compat.error(), "run");
+    launcher::BaseLookup lookup{a.base_image, a.store_dir, {a.keyring, {}},
+                                a.verity_mode ? verifier::Mode::kVerity : verifier::Mode::kFull,
+                                {kDeviceArch, *compat}};
+    auto base = launcher::resolve_overlay_base(image.policy, lookup);
+    if (!base.ok()) return report(base.error(), "run");
+    src.kind = launcher::RootfsSource::Kind::kOverlay;
+    src.base = std::move(*base);
+  }
   launcher::Options o;
   o.state_root = a.state_root;
   o.cgroup_parent = a.cgroup_parent;
   o.stop_timeout_ms = a.stop_timeout_ms;
-  // Kernel-feature wiring point: o.preflight = [](const policy::Policy& p) {
-  //   unmet = kernel_check::unmet_features(kernel_check::probe_running_kernel(),
-  //                                        p.required_features);
-  //   → failure naming each unmet feature and its CONFIG_ symbol, or ok };
-  // (the launcher's own check_kernel() covers what it can see itself).
-  // Network wiring point (NetMode::kInterfaces): keep the network component's
-  // setup alive for the container's lifetime, e.g.
-  //   std::optional<network::NetworkSetup> net;
-  //   o.network_setup = [&](const policy::Policy& p, int pid) -> Status {
-  //     auto s = network::setup_network_for_pid(p, pid);
-  //     if (!s.ok()) return std::move(s).error();
-  //     net.emplace(std::move(*s));
-  //     return {};
-  //   };
+  o.partition_dir = a.partition_dir;
+  // The policy's baked kernel features against the running kernel, before
+  // anything is created (the launcher's own check_kernel() follows).
+  if (!a.kernel_checked)
+    o.preflight = [&a](const policy::Policy& p) { return launch::check_kernel_features(p, a.probe_root); };
+  launcher::ContainerNetwork net;  // kept until the container has stopped
+  net.attach(o);
   auto r = launcher::run_container(image.policy, src, o);
+  Status down = net.teardown();
+  if (!down.ok()) report(down.error().context("network teardown"), "run");
   if (!r.ok()) return report(r.error(), "run");
+  if (!down.ok() && r->exit_code == 0) return 1;  // something was left behind
   if (r->oom_killed)
     std::fprintf(stderr, "nestbox-launch run: %s: out of memory, a process was killed\n",
                  image.policy.name.c_str());
   return r->exit_code;
 }
 
+launch::StoreArgs store_args(const Args& a) {
+  launch::StoreArgs s;
+  s.store_dir = a.store_dir;
+  s.keyring = a.keyring;
+  s.state_root = a.state_root;
+  s.device.arch = kDeviceArch;
+  s.mode = a.verity_mode ? verifier::Mode::kVerity : verifier::Mode::kFull;
+  s.allow_downgrade = a.allow_downgrade;
+  s.json = a.json;
+  return s;
+}
+
+bool is_file(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+// `run IMAGE` runs a file (a path with a '/' is always one); any other
+// operand is a container in the store.
+Result<VerifiedImage> resolve(const std::string& what, const Args& a) {
+  if (is_file(what) || what.find('/') != std::string::npos) return verify(what, a);
+  auto installed = launch::installed_image(what, store_args(a));
+  if (!installed.ok()) return std::move(installed).error();
+  return admit(installed->path, installed->info, a);
+}
+
 int cmd_run(const Args& a) {
-  if (a.operands.size() != 1) return report(bad_input("usage: run IMAGE"), "run");
-  auto image = verify(a.operands[0], a);
+  if (a.operands.size() != 1) return report(bad_input("usage: run IMAGE|NAME"), "run");
+  auto image = resolve(a.operands[0], a);
   if (!image.ok()) return report(image.error(), "run");
   return run_verified(*image, a);
+}
+
+// install and rollback check the image against the device: arch and compat.
+int store_write(const Args& a, const char* command,
+                int (*run)(const std::vector<std::string>&, const launch::StoreArgs&)) {
+  launch::StoreArgs s = store_args(a);
+  auto compat = device_compat(a);
+  if (!compat.ok()) return report(compat.error(), command);
+  s.device.compat = *compat;
+  return run(a.operands, s);
+}
+int cmd_install(const Args& a) { return store_write(a, "install", launch::install_command); }
+int cmd_rollback(const Args& a) { return store_write(a, "rollback", launch::rollback_command); }
+
+int cmd_boot(const Args& a) {
+  auto prepare = [&a](const verifier::BootImage& b) -> Result<launch::Prepared> {
+    auto image = admit(b.path, b.info, a);
+    if (!image.ok()) return std::move(image).error();
+    // Refuse here, in the boot process, what the kernel cannot enforce.
+    NESTBOX_TRY(launch::check_kernel_features(image->policy, a.probe_root));
+    Args checked = a;
+    checked.kernel_checked = true;
+    return launch::Prepared([image = std::move(*image), checked] { return run_verified(image, checked); });
+  };
+  return launch::boot_command(a.operands, store_args(a), prepare);
 }
 
 int cmd_stop(const Args& a) {
@@ -216,16 +302,7 @@ int cmd_status(const Args& a) {
   return 0;
 }
 
-int cmd_list(const Args& a) {
-  auto list = launcher::list_containers(a.state_root);
-  if (!list.ok()) return report(list.error(), "list");
-  if (a.json) {
-    std::puts(launcher::to_json(*list).c_str());
-  } else {
-    for (const auto& s : *list) print_text(s);
-  }
-  return 0;
-}
+int cmd_list(const Args& a) { return launch::list_command(store_args(a)); }
 
 int cmd_exec(const Args& a) {
   if (a.operands.size() < 2) return report(bad_input("usage: exec NAME [--] COMMAND..."), "exec");
@@ -235,11 +312,6 @@ int cmd_exec(const Args& a) {
   return r.ok() ? *r : report(r.error(), "exec");
 }
 
-int not_yet(const Args&) {
-  std::fprintf(stderr, "nestbox-launch: not implemented in this build\n");
-  return 1;
-}
-
 struct Command {
   const char* name;
   const char* summary;
@@ -247,15 +319,16 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"run", "Verify and run a container in the foreground (IMAGE)", cmd_run},
+    {"run", "Verify and run a container in the foreground (IMAGE, or NAME from the store)", cmd_run},
     {"stop", "Stop a running container gracefully (NAME)", cmd_stop},
     {"freeze", "Freeze every process of a container (NAME)", cmd_freeze},
     {"thaw", "Thaw a frozen container (NAME)", cmd_thaw},
     {"status", "Show one container's state (NAME) [--json]", cmd_status},
-    {"list", "List running containers [--json]", cmd_list},
+    {"list", "List installed (slots, versions, active) and running containers [--json]", cmd_list},
     {"exec", "Run a command inside a running container (NAME -- COMMAND...)", cmd_exec},
-    {"install", "Verify an image and install it into the container store", not_yet},
-    {"boot", "Verify and start every enabled container", not_yet},
+    {"install", "Verify an image and install it into the store (IMAGE) [--allow-downgrade]", cmd_install},
+    {"rollback", "Make a container's other slot active again (NAME)", cmd_rollback},
+    {"boot", "Verify and start the enabled containers (NAME... or all installed)", cmd_boot},
     {"check", "Report which container facilities the running kernel has [--json] [--require]", nullptr},
 };
 
@@ -263,7 +336,8 @@ int usage(FILE* out) {
   std::fprintf(out,
                "usage: nestbox-launch <command> [args] [--state-dir DIR] [--cgroup-parent PATH]\n"
                "                      [--stop-timeout MS] [--json] [--keyring DIR] [--verity]\n"
-               "                      [--compat STRING]\n\ncommands:\n");
+               "                      [--compat STRING] [--base IMG] [--store DIR]\n"
+               "                      [--partition-dir DIR]\n\ncommands:\n");
   for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
   return out == stdout ? 0 : 2;
 }

@@ -66,6 +66,22 @@ class SignalBlock {
   sigset_t set_, old_;
 };
 
+// Calls Options::network_teardown when armed (the network was set up). Lives
+// between the cgroup/state (released after it) and the child (killed before).
+class NetworkTeardown {
+ public:
+  explicit NetworkTeardown(const Options& o) : o_(o) {}
+  NetworkTeardown(const NetworkTeardown&) = delete;
+  ~NetworkTeardown() {
+    if (armed_ && o_.network_teardown) o_.network_teardown();
+  }
+  void arm() { armed_ = true; }
+
+ private:
+  const Options& o_;
+  bool armed_ = false;
+};
+
 pid_t clone_child(int flags) {
   clone_args args;
   std::memset(&args, 0, sizeof args);
@@ -185,6 +201,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   NESTBOX_TRY(state->write("exec", serialize(plan.profile)));
 
   // 3. The container's first process, in its new namespaces.
+  NetworkTeardown network(o);
   pid_t pid = clone_child(clone_flags(p));
   if (pid < 0) return sys_error("clone");
   if (pid == 0) {
@@ -196,6 +213,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   theirs.reset();
   if (plan.wait_for_go) {
     NESTBOX_TRY_CTX(o.network_setup(p, pid), "network");
+    network.arm();
     NESTBOX_TRY(sync_send(ours.get(), kSyncGo));
   }
   NESTBOX_TRY_CTX(converse(ours.get(), pid, p), "container " + p.name);

@@ -8,8 +8,9 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstdio>
 #include <cstring>
-#include <thread>
 #include <vector>
 
 namespace nestbox::network {
@@ -110,18 +111,19 @@ Result<NetlinkSocket> NetlinkSocket::open() {
 }
 
 Result<NetlinkSocket> NetlinkSocket::open_in(int netns_fd) {
-  // setns(CLONE_NEWNET) affects only the calling thread: do it in a helper
-  // thread that creates the socket there and ends. A socket stays bound to the
-  // namespace it was created in.
-  Result<UniqueFd> fd = failure("netlink: helper thread did not run");
-  std::thread helper([&] {
-    if (::setns(netns_fd, CLONE_NEWNET) != 0) {
-      fd = sys_error("setns into the container network namespace");
-      return;
-    }
-    fd = raw_socket();
-  });
-  helper.join();
+  // A socket stays bound to the namespace it was created in: enter the
+  // container's namespace, create the socket there and come back. Done in the
+  // calling thread (a helper thread would pull the C++ thread and exception
+  // runtimes into nestbox-launch); setns(CLONE_NEWNET) only moves this thread.
+  UniqueFd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!home) return sys_error("open /proc/thread-self/ns/net");
+  if (::setns(netns_fd, CLONE_NEWNET) != 0) return sys_error("setns into the container network namespace");
+  Result<UniqueFd> fd = raw_socket();
+  if (::setns(home.get(), CLONE_NEWNET) != 0) {
+    // Fail closed: every later host-side step would act inside the container.
+    std::fprintf(stderr, "nestbox: cannot return to the host network namespace: %s\n", std::strerror(errno));
+    std::abort();
+  }
   if (!fd) return std::move(fd.error());
   auto nl = wrap_fd(std::move(*fd));
   if (!nl) return std::move(nl.error());

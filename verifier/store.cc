@@ -57,16 +57,34 @@ Result<char> read_pointer(const std::string& dir) {
   return bad_input(dir + "/active: expected \"a\" or \"b\"");
 }
 
+// Removes a temporary file on every early return; keep() once it is renamed.
+// (A killed install leaves it instead; the next one truncates and reuses it.)
+class TempFile {
+ public:
+  explicit TempFile(std::string path) : path_(std::move(path)) {}
+  ~TempFile() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  void keep() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
 Status write_pointer(const std::string& dir, char slot, const StepHook& hook) {
   std::string tmp = dir + "/active.tmp", path = dir + "/active";
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd) return sys_error("create " + tmp);
+  TempFile cleanup(tmp);
   char text[2] = {slot, '\n'};
   NESTBOX_TRY(write_all(fd.get(), text, 2, tmp));
   if (::fsync(fd.get()) != 0) return sys_error("fsync " + tmp);
   fd.reset();
   step(hook, "pointer-written");
   if (::rename(tmp.c_str(), path.c_str()) != 0) return sys_error("rename " + tmp);
+  cleanup.keep();
   step(hook, "pointer-renamed");
   NESTBOX_TRY(fsync_dir(dir));
   step(hook, "pointer-synced");
@@ -80,6 +98,7 @@ Status copy_into_slot(const std::string& src, const std::string& dir, const std:
   std::string tmp = dst + ".tmp";
   UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!out) return sys_error("create " + tmp);
+  TempFile cleanup(tmp);
   std::unique_ptr<char[]> buf(new char[128 * 1024]);
   for (;;) {
     ssize_t n = ::read(in.get(), buf.get(), 128 * 1024);
@@ -93,6 +112,7 @@ Status copy_into_slot(const std::string& src, const std::string& dir, const std:
   out.reset();
   step(hook, "slot-synced");
   if (::rename(tmp.c_str(), dst.c_str()) != 0) return sys_error("rename " + tmp + " to " + dst);
+  cleanup.keep();
   step(hook, "slot-renamed");
   NESTBOX_TRY(fsync_dir(dir));
   step(hook, "slot-dir-synced");

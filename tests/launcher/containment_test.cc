@@ -206,6 +206,53 @@ TEST(Containment, NetworkHookRunsBeforeTheContainerContinues) {
   EXPECT_EQ(r.error, "policy c-net needs network interfaces, but this launcher has no network setup");
 }
 
+// network_teardown: once per successful network_setup, after the container's
+// processes are gone and while the state directory (what `stop` waits for) is
+// still there; on a normal exit and on a failure later in the launch; never
+// when the setup itself failed.
+TEST(Containment, NetworkTeardownFollowsASuccessfulSetupBeforeTheStateGoes) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("c-nettd", {"/bin/true"});
+  p.net = policy::NetMode::kInterfaces;
+  Options o = test_options();
+  const std::string state = o.state_root + "/c-nettd";
+  int pid = 0, calls = 0;
+  bool state_there = false, container_gone = false;
+  o.network_setup = [&](const policy::Policy&, int child) -> Status {
+    pid = child;
+    return {};
+  };
+  o.network_teardown = [&] {
+    ++calls;
+    state_there = ::access(state.c_str(), F_OK) == 0;
+    container_gone = ::kill(pid, 0) != 0 && errno == ESRCH;
+  };
+  Outcome r = run(p, squashfs_source(), o);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(state_there);
+  EXPECT_TRUE(container_gone);
+
+  policy::Policy bad = p;  // fails after the network step
+  policy::Mount m;
+  m.kind = policy::MountKind::kTmpfs;
+  m.target = "/nonexistent";
+  bad.mounts.push_back(m);
+  calls = 0;
+  r = run(bad, squashfs_source(), o);
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(state_there);
+  EXPECT_TRUE(container_gone);
+
+  calls = 0;
+  o.network_setup = [](const policy::Policy&, int) -> Status { return failure("no bridge"); };
+  r = run(p, squashfs_source(), o);
+  EXPECT_EQ(r.error, "network: no bridge");
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(leftovers("c-nettd"), std::vector<std::string>{});
+}
+
 TEST(Containment, AbsentLsmIsSkippedWithANote) {
   NESTBOX_NEED_IMAGES();
   if (::access("/sys/module/apparmor/parameters/enabled", F_OK) == 0 ||

@@ -1,4 +1,5 @@
-// nestbox-launch ships on the router: it may load libc and libcrypto only.
+// nestbox-launch ships on the router: it may load libc and libcrypto only
+// (and libmnl where no static libmnl exists).
 #include <gtest/gtest.h>
 
 #include "tests/launcher/support.h"
@@ -18,16 +19,31 @@ TEST(Footprint, LinksOnlyLibcAndLibcrypto) {
     size_t end = needed.find('\n', pos);
     std::string lib = needed.substr(pos, end - pos);
     pos = end + 1;
-    bool allowed = lib == "libc.so.6" || lib.rfind("ld-linux", 0) == 0 || lib.rfind("libcrypto.so", 0) == 0;
+    // libmnl only where no libmnl.a exists (Debian; docs/network.md, "libmnl linkage").
+    bool allowed = lib == "libc.so.6" || lib.rfind("ld-linux", 0) == 0 || lib.rfind("libcrypto.so", 0) == 0 ||
+                   lib.rfind("libmnl.so", 0) == 0;
     EXPECT_TRUE(allowed) << "nestbox-launch needs " << lib;
   }
   std::string symbols = sh(std::string("nm -D ") + NESTBOX_LAUNCH + " | grep -ci -e seccomp_ -e toml -e archive_ -e sqfs_ -e XXH");
   EXPECT_EQ(symbols, "0\n");
 }
 
+// The size rules of launcher/CMakeLists.txt hold: nothing in nestbox-launch
+// throws, so neither the unwinder nor the C++ exception runtime is linked
+// (together ~50 KiB of the 150 KiB budget), and relative relocations are
+// packed (DT_RELR) where the linker can.
+TEST(Footprint, NoExceptionRuntimeLinked) {
+#ifdef __SANITIZE_ADDRESS__
+  GTEST_SKIP() << "sanitizer builds link the sanitizer runtimes";
+#endif
+  std::string symbols = sh(std::string("nm ") + NESTBOX_LAUNCH +
+                           " | grep -c -e ' _Unwind_RaiseException$' -e ' __cxa_throw$' -e ' __gxx_personality_v0$'");
+  EXPECT_EQ(symbols, "0\n");
+}
+
 TEST(Footprint, CommandTable) {
   std::string help = sh(std::string(NESTBOX_LAUNCH) + " --help");
-  for (const char* c : {"run", "stop", "freeze", "thaw", "status", "list", "exec"})
+  for (const char* c : {"run", "stop", "freeze", "thaw", "status", "list", "exec", "install", "rollback", "boot", "check"})
     EXPECT_NE(help.find(std::string("  ") + c + " "), std::string::npos) << c;
   EXPECT_EQ(sh(std::string(NESTBOX_LAUNCH) + " bogus 2>&1 >/dev/null | head -1"),
             "nestbox-launch: unknown command 'bogus'\n");
@@ -35,7 +51,24 @@ TEST(Footprint, CommandTable) {
   EXPECT_EQ(bad.rfind("nestbox-launch: --stop-timeout needs milliseconds (digits)\nusage:", 0), 0u) << bad;
   EXPECT_EQ(bad.substr(bad.size() - 2), "2\n");
   EXPECT_EQ(sh(std::string(NESTBOX_LAUNCH) + " run 2>&1; echo $?"),
-            "nestbox-launch run: usage: run IMAGE\n2\n");
+            "nestbox-launch run: usage: run IMAGE|NAME\n2\n");
+}
+
+// docs/cli.md is the reference: every command of nestbox-launch's table (its
+// --help) has a row "`nestbox-launch NAME ...".
+TEST(Footprint, ReferenceDocumentsEveryCommand) {
+  std::string doc = sh(std::string("cat ") + NESTBOX_SOURCE_DIR + "/docs/cli.md");
+  std::string names = sh(std::string(NESTBOX_LAUNCH) + " --help | sed -n '/^commands:/,$p' | sed -n 's/^  \\([a-z]*\\) .*/\\1/p'");
+  int documented = 0;
+  size_t pos = 0;
+  while (pos < names.size()) {
+    size_t end = names.find('\n', pos);
+    std::string name = names.substr(pos, end - pos);
+    pos = end + 1;
+    EXPECT_NE(doc.find("| `nestbox-launch " + name), std::string::npos) << name << " is missing from docs/cli.md";
+    ++documented;
+  }
+  EXPECT_GE(documented, 11);
 }
 
 }  // namespace

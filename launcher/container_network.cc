@@ -1,0 +1,29 @@
+#include "launcher/container_network.h"
+
+#include <utility>
+
+namespace nestbox::launcher {
+
+void ContainerNetwork::attach(Options& o) {
+  o.network_setup = [this](const policy::Policy& p, int pid) -> Status {
+    (void)teardown();  // one container per run; never two setups at once
+    auto s = network::setup_network_for_pid(p, pid);
+    if (!s.ok()) return std::move(s).error();  // a half-done setup undid itself
+    setup_.emplace(std::move(*s));
+    return ok_status();
+  };
+  // run_container() calls this once the container is gone, before it
+  // releases the state directory (so `stop` returns after the teardown).
+  o.network_teardown = [this] { (void)teardown(); };
+}
+
+Status ContainerNetwork::teardown() {
+  if (setup_) {
+    Status s = setup_->teardown();
+    setup_.reset();
+    if (!s.ok() && result_.ok()) result_ = std::move(s);
+  }
+  return result_;
+}
+
+}  // namespace nestbox::launcher

@@ -1,0 +1,44 @@
+#include "launcher/kernel_preflight.h"
+
+#include <cstdio>
+
+#include "kernel-check/probe.h"
+
+namespace nestbox::launch {
+
+namespace {
+
+// "802.1Q VLAN (vlan): missing, enable CONFIG_VLAN_8021Q".
+std::string describe(const kernel_check::FacilityStatus& s) {
+  std::string out = std::string(s.facility->title) + " (" + s.facility->name + "): " + kernel_check::to_string(s.state);
+  if (!s.enable.empty()) out += ", enable " + s.enable;
+  if (s.state == kernel_check::State::kTooOld)
+    out += ", needs kernel " + std::to_string(s.facility->since.major) + "." + std::to_string(s.facility->since.minor);
+  return out;
+}
+
+}  // namespace
+
+Status check_kernel_features(const policy::Policy& p, const std::string& probe_root) {
+  if (p.required_features == 0) return ok_status();
+  kernel_check::ProbeOptions o;
+  o.root = probe_root;
+  o.features = p.required_features;
+  kernel_check::Report report = kernel_check::probe_running_kernel(o);
+  std::string refused, unknown;
+  for (const kernel_check::FacilityStatus& s : report.facilities) {
+    if (!(p.required_features & (uint64_t{1} << s.facility->bit))) continue;
+    if (s.state == kernel_check::State::kMissing || s.state == kernel_check::State::kTooOld)
+      refused += (refused.empty() ? "" : "; ") + describe(s);
+    else if (s.state == kernel_check::State::kUnknown)
+      unknown += (unknown.empty() ? "" : ", ") + std::string(s.facility->name) + " (" + s.detail + ")";
+  }
+  if (!unknown.empty())
+    std::fprintf(stderr, "nestbox-launch: warning: %s: cannot tell whether the kernel has %s; continuing\n",
+                 p.name.c_str(), unknown.c_str());
+  if (!refused.empty())
+    return failure(p.name + ": the running kernel lacks what the policy requires: " + refused);
+  return ok_status();
+}
+
+}  // namespace nestbox::launch

@@ -1,65 +1,441 @@
 #!/usr/bin/env bash
-# The README's main command: nestbox's main job on the bundled examples.
-#   validate -> kernel-check -> compose (rootfs + runtime forms) -> squash ->
-#   keygen -> sign -> verify -> nestbox-launch run (verifies again, then runs)
-# The launch runs examples/hello.toml from a tiny busybox staging tree. The
-# router-sized corpus, install/boot and the networked daemons are not wired in
-# yet (see docs/ and the open issues).
+# The README's main command: nestbox's whole mission on a real router userland.
+#
+#   corpus   a router-like staging rootfs from Debian packages (scripts/corpus.sh)
+#   validate -> kernel-check (running kernel, warn only) -> plan (strategy table)
+#   -> compose -> sign (demo key) -> verify -> install (A/B store)
+#   -> run the hardened dnsmasq container (examples/dns.toml) in a network
+#      namespace the demo creates to play the router host (bridge br-lan +
+#      the container's veth), query it from the host side with dig
+#   -> stop it and show nothing is left behind -> summary table
+#
+# All networking happens inside that namespace; the machine's own interfaces,
+# routes and firewall are never touched. Everything the demo creates lives in
+# one work directory and is removed at exit, also on failure or Ctrl-C.
+# Progress is shown on a terminal; without one (CI) only the step lines,
+# results and the summary are printed.
+#   usage: bash scripts/demo.sh       (as root)
+#   environment: NESTBOX_BUILD_DIR (default build), NESTBOX_CORPUS (the corpus
+#   cache, default /var/cache/nestbox-corpus), NESTBOX + NESTBOX_LAUNCH (use
+#   these binaries: no install-deps, no build), NESTBOX_DEMO_NO_PLAN=1 (skip
+#   the plan step, the slowest: it compresses every candidate layout)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+src=$PWD
 
-bash scripts/install-deps.sh >/dev/null
-build=${NESTBOX_BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target nestbox nestbox-launch >/dev/null
-nestbox="$PWD/$build/cli/nestbox"
-launch="$PWD/$build/launcher/nestbox-launch"
-work=$(mktemp -d /tmp/nestbox-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+readonly compat=nestbox-demo-hgw
+readonly netns=nbdemo-router
+readonly epoch=1700000000
+tty=0; [[ -t 1 && -z ${CI:-} ]] && tty=1
+work=""
+launcher_pid=""
+fallbacks=()
+
+# ---------------------------------------------------------------- output --
 step() { printf '\n== %s\n' "$*"; }
+info() { printf '   %s\n' "$*"; }
+note_fallback() { fallbacks+=("$1"); printf '   FALLBACK: %s\n' "$1"; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+now_ms() { date +%s%3N; }
+# long LABEL CMD...: run a long command with its output in a log; on a
+# terminal, a ticker shows the elapsed time; the log is shown on failure.
+long() {
+  local label=$1 log rc=0 t0; shift
+  log=$(mktemp "${work:-/tmp}/long.XXXXXX")
+  t0=$(date +%s)
+  if ((tty)); then
+    "$@" >"$log" 2>&1 &
+    local pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+      printf '\r   %s ... %ds ' "$label" "$(($(date +%s) - t0))"
+      sleep 1
+    done
+    wait "$pid" || rc=$?
+    printf '\r\033[K'
+  else
+    "$@" >"$log" 2>&1 || rc=$?
+  fi
+  if ((rc)); then
+    printf '   %s: FAILED (exit %d)\n' "$label" "$rc"
+    tail -n 40 "$log" | sed 's/^/   | /'
+    rm -f "$log"
+    return "$rc"
+  fi
+  info "$label: done in $(($(date +%s) - t0))s"
+  rm -f "$log"
+}
 
-step "validate every example"
-"$nestbox" validate examples/*.toml
+# ------------------------------------------------------- leftover checks --
+# What the demo itself could leave behind. Other users of this machine may be
+# creating loop devices, mounts and cgroups at the same time, so only the
+# demo's own are looked at: loop devices backed by files in its work
+# directory, mounts below it, cgroups of its containers, its namespace and
+# links named like its veth.
+leftovers() {
+  local n
+  losetup -a | grep -F "$work/" | sed 's/^/loop device: /'
+  grep -F "$work/" /proc/self/mountinfo | awk '{print "mount: " $5}'
+  for n in "${images[@]}" "${bases[@]}"; do
+    find /sys/fs/cgroup -name "nestbox-$n" 2>/dev/null | sed 's/^/cgroup: /'
+  done
+  ip netns list 2>/dev/null | grep "^$netns" | sed 's/^/netns: /'
+  ip -o link show | awk -F': ' '{print $2}' | grep -E '^(nb-dns|br-lan)(@|$)' | sed 's/^/host link: /'
+  [[ -d $work/run ]] && find "$work/run" -mindepth 1 | sed 's/^/state: /'
+  true
+}
 
-step "kernel-check: can the running kernel enforce them? (warn only)"
-if [ -r /proc/config.gz ]; then
-  "$nestbox" kernel-check --config /proc/config.gz --kernel-version "$(uname -r | cut -d- -f1)" \
-    --manifests examples/*.toml --warn-only | tail -n 25
-else
-  echo "no /proc/config.gz on this machine; on target use: nestbox-launch check"
-fi
+cleanup() {
+  local rc=$?
+  set +e
+  if [[ -n $launcher_pid ]] && kill -0 "$launcher_pid" 2>/dev/null; then
+    "$launch" stop dns --state-dir "$work/run" --stop-timeout 2000 >/dev/null 2>&1
+    sleep 0.5
+    kill -0 "$launcher_pid" 2>/dev/null && kill "$launcher_pid" 2>/dev/null
+    wait "$launcher_pid" 2>/dev/null
+  fi
+  ip netns del "$netns" 2>/dev/null
+  [[ -n $work && -d $work ]] && rm -rf "$work"
+  ((rc)) && printf '\ndemo: failed (exit %d); everything it created was removed\n' "$rc" >&2
+  exit "$rc"
+}
 
-step "staging tree (stand-in for an OpenWrt staging dir): busybox"
-mkdir -p "$work/examples/staging/bin"
-cp /bin/busybox "$work/examples/staging/bin/busybox"
-cp examples/hello.toml "$work/examples/"
+# ------------------------------------------------------------------ steps --
+prepare() {
+  [[ $(id -u) == 0 ]] || die "run as root: the demo loop-mounts images, creates namespaces and cgroups"
+  step "prepare: packages, build, corpus"
+  if [[ -n ${NESTBOX:-} && -n ${NESTBOX_LAUNCH:-} ]]; then
+    # Already built (tests/e2e/demo_test.sh passes its binaries).
+    nestbox=$NESTBOX launch=$NESTBOX_LAUNCH
+    info "using $nestbox and $launch"
+  else
+    long "install-deps (apt-get, idempotent)" bash scripts/install-deps.sh
+    build=${NESTBOX_BUILD_DIR:-build}
+    long "build nestbox + nestbox-launch" bash -c "cmake -S . -B '$build' -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      && cmake --build '$build' -j$(nproc) --target nestbox nestbox-launch"
+    nestbox="$src/$build/cli/nestbox"
+    launch="$src/$build/launcher/nestbox-launch"
+  fi
+  # A previous run killed hard may have left its namespace.
+  ip netns del "$netns" 2>/dev/null || true
+  work=$(mktemp -d /tmp/nestbox-demo.XXXXXX)
+  chmod 755 "$work"
+  long "corpus: router staging rootfs from Debian packages" bash scripts/corpus.sh
+  staging=$(bash scripts/corpus.sh 2>/dev/null)
+  info "staging: $staging ($(du -sh "$staging" | cut -f1), stand-in for an OpenWrt staging dir)"
+  # The manifests next to a `staging` symlink, as in a firmware build tree.
+  mkdir -p "$work/manifests"
+  cp examples/*.toml "$work/manifests/"
+  ln -s "$staging" "$work/manifests/staging"
+  manifests=("$work"/manifests/*.toml)
+}
 
-step "compose hello: rootfs tree + policy.bin, config.json, lxc.conf"
-SOURCE_DATE_EPOCH=1700000000 "$nestbox" compose "$work/examples/hello.toml" --out "$work/out" --strategy tree
-ls -l "$work/out/runtime/hello"
+validate() {
+  step "validate every example"
+  "$nestbox" validate "${manifests[@]}" | sed 's/^/   /'
+}
 
-step "squash the tree (libsquashfs, reproducible)"
-SOURCE_DATE_EPOCH=1700000000 "$nestbox" squash "$work/out/hello" "$work/hello.sqfs" --comp gzip
-ls -l "$work/hello.sqfs"
+kernel_check() {
+  step "kernel-check: can the running kernel enforce them? (warn only)"
+  local cfg=/proc/config.gz
+  [[ -r $cfg ]] || cfg=/boot/config-$(uname -r)
+  if [[ -r $cfg ]]; then
+    "$nestbox" kernel-check --config "$cfg" --kernel-version "$(uname -r | cut -d- -f1)" \
+      --manifests "${manifests[@]}" --warn-only | tail -n 12 | sed 's/^/   /'
+  else
+    info "no kernel config of the running kernel here (/proc/config.gz, /boot/config-*); skipped"
+  fi
+}
 
-step "keygen + sign (Ed25519; squashfs + verity tree + policy + metadata)"
-mkdir -p "$work/keys"
-"$nestbox" keygen -o "$work/demo"
-cp "$work/demo.pub" "$work/keys/"
-SOURCE_DATE_EPOCH=1700000000 "$nestbox" sign --squashfs "$work/hello.sqfs" \
-  --policy "$work/out/runtime/hello/policy.bin" --manifest "$work/examples/hello.toml" \
-  -k "$work/demo.key" -o "$work/hello.img"
+plan() {
+  step "plan: flash and page cache per rootfs strategy"
+  long "plan (compresses every candidate layout)" bash -c \
+    "'$nestbox' plan --json $(printf "'%s' " "${manifests[@]}") >'$work/plan.json'"
+  python3 - "$work/plan.json" <<'EOF' | sed 's/^/   /'
+import json, sys
+p = json.load(open(sys.argv[1]))
+print(f"containers: {', '.join(p['containers'])}; file bytes {p['file_bytes']} (distinct {p['distinct_file_bytes']})")
+print(f"{'strategy':<15}{'flash bytes':>13}{'page cache shared':>19}  standalone  layout")
+for r in p["strategies"]:
+    print(f"{r['strategy']:<15}{r['flash_bytes']:>13}{r['page_cache_shared_bytes']:>19}  {'yes' if r['standalone'] else 'no ':<10}  {r['layout']}")
+EOF
+}
 
-step "verify as the device does"
-"$nestbox" verify "$work/hello.img" --keyring "$work/keys" --arch x86_64 --compat nestbox-demo-hgw
+compose() {
+  step "compose: rootfs outputs + baked policy, OCI and LXC forms"
+  local err
+  if err=$(SOURCE_DATE_EPOCH=$epoch "$nestbox" compose "${manifests[@]}" --out "$work/out" 2>&1); then
+    printf '%s\n' "$err" | grep -v '^note:' | sed 's/^/   /'
+  elif grep -q "no output writer" <<<"$err"; then
+    note_fallback "this build's compose has no squashfs/overlay writer (branch compose-images not merged): composing trees, squashing with 'nestbox squash', overlay containers as standalone images"
+    rm -rf "$work/out"
+    err=$(SOURCE_DATE_EPOCH=$epoch "$nestbox" compose "${manifests[@]}" --out "$work/out" --strategy tree)
+    printf '%s\n' "$err" | grep -v '^note:' | sed 's/^/   /'
+  else
+    printf '%s\n' "$err" >&2
+    return 1
+  fi
+  # Every container needs a squashfs for the store: the one compose wrote
+  # (NAME.sqfs, or NAME.layer.sqfs over a base), else its tree squashed here.
+  # A host-hardlink container's tree lives in the staging rootfs itself (on
+  # the router it shares the firmware's own files and costs no flash); the
+  # demo ships it as an image too, so that it goes through sign and the store,
+  # and removes that tree from the corpus again.
+  local pairs=() name tree
+  images=()
+  hardlinked=()
+  for d in "$work"/out/runtime/*/; do
+    name=$(basename "$d")
+    images+=("$name")
+    [[ -e $work/out/$name.sqfs || -e $work/out/$name.layer.sqfs ]] && continue
+    tree=$(sed -n "s|^$name ([a-z-]*): \(/[^:]*\): .*|\1|p" <<<"$err" | head -n1)
+    [[ -n $tree ]] || tree=$work/out/$name
+    [[ -d $tree ]] || die "compose wrote no rootfs for $name"
+    [[ $tree == "$work"/* ]] || hardlinked+=("$tree")
+    pairs+=("$tree" "$work/out/$name.sqfs")
+  done
+  if ((${#pairs[@]})); then
+    long "squash $((${#pairs[@]} / 2)) trees" \
+      env SOURCE_DATE_EPOCH=$epoch "$nestbox" squash "${pairs[@]}" --comp xz
+  fi
+  for tree in "${hardlinked[@]}"; do
+    rm -rf "$tree"
+    rmdir -p --ignore-fail-on-non-empty "$(dirname "$tree")" 2>/dev/null || true
+  done
+  bases=()
+  if [[ -d $work/out/base ]]; then
+    for f in "$work"/out/base/*.sqfs; do [[ -e $f ]] && bases+=("$(basename "$f" .sqfs)"); done
+  fi
+}
 
-step "launch: nestbox-launch verifies again, loop-mounts and runs it isolated"
-"$launch" run "$work/hello.img" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run"
+payload_of() {  # NAME -> its squashfs
+  local n=$1
+  if [[ -e $work/out/$n.layer.sqfs ]]; then echo "$work/out/$n.layer.sqfs"; else echo "$work/out/$n.sqfs"; fi
+}
 
-step "a tampered image is refused before anything is mounted"
-cp "$work/hello.img" "$work/bad.img"
-printf '\x01' | dd of="$work/bad.img" bs=1 seek=5000 conv=notrunc status=none
-if "$launch" run "$work/bad.img" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run"; then
-  echo "ERROR: tampered image ran"; exit 1
-fi
-echo "refused, as it must be"
+sign() {
+  step "sign: one demo key (Ed25519); squashfs + verity tree + policy + metadata"
+  mkdir -p "$work/keys" "$work/img"
+  "$nestbox" keygen -o "$work/demo" | sed 's/^/   key id: /'
+  cp "$work/demo.pub" "$work/keys/"
+  local n
+  for n in "${bases[@]}"; do
+    SOURCE_DATE_EPOCH=$epoch "$nestbox" sign --squashfs "$work/out/base/$n.sqfs" --name "$n" --version 1 \
+      --arch x86_64 --compat "$compat" -k "$work/demo.key" -o "$work/img/$n.img" >/dev/null
+    info "$n.img (overlay base) $(stat -c %s "$work/img/$n.img") bytes"
+  done
+  for n in "${images[@]}"; do
+    SOURCE_DATE_EPOCH=$epoch "$nestbox" sign --squashfs "$(payload_of "$n")" \
+      --policy "$work/out/runtime/$n/policy.bin" --manifest "$(manifest_of "$n")" \
+      -k "$work/demo.key" -o "$work/img/$n.img" >/dev/null
+    info "$n.img $(stat -c %s "$work/img/$n.img") bytes"
+  done
+}
+
+manifest_of() {  # container NAME -> manifest file
+  grep -l "^name = \"$1\"" "${manifests[@]}" | head -n1
+}
+
+verify() {
+  step "verify every image as the device does (signature, every byte, arch, compat)"
+  local n t0
+  declare -gA verify_ms
+  for n in "${bases[@]}" "${images[@]}"; do
+    t0=$(now_ms)
+    "$nestbox" verify "$work/img/$n.img" --keyring "$work/keys" --arch x86_64 --compat "$compat" >/dev/null
+    verify_ms[$n]=$(($(now_ms) - t0))
+    info "$n: ok (${verify_ms[$n]} ms)"
+  done
+  cp "$work/img/dns.img" "$work/bad.img"
+  printf '\x01' | dd of="$work/bad.img" bs=1 seek=5000 conv=notrunc status=none
+  if "$nestbox" verify "$work/bad.img" --keyring "$work/keys" >/dev/null 2>&1; then
+    die "a tampered image verified"
+  fi
+  info "a copy of dns.img with one byte flipped: refused"
+  rm -f "$work/bad.img"
+}
+
+install() {
+  step "install into the device's A/B container store"
+  launch_opts=(--store "$work/store" --state-dir "$work/run" --keyring "$work/keys" --compat "$compat")
+  local n
+  for n in "${bases[@]}" "${images[@]}"; do
+    "$launch" install "$work/img/$n.img" "${launch_opts[@]}" 2>&1 | sed 's/^/   /'
+  done
+  "$launch" list "${launch_opts[@]}" | sed 's/^/   /'
+}
+
+# The router host: a network namespace with the LAN bridge the dns
+# container's veth joins (examples/dns.toml: bridge = "br-lan").
+router_up() {
+  ip netns add "$netns"
+  ip -n "$netns" link set lo up
+  ip -n "$netns" link add br-lan type bridge
+  ip -n "$netns" addr add 10.20.0.1/24 dev br-lan
+  ip -n "$netns" link set br-lan up
+}
+
+launcher_has_network() { grep -q "network teardown" "$launch"; }  # the network hook's error context
+
+serve() {
+  step "run the hardened daemon: dnsmasq (examples/dns.toml), from the store"
+  router_up
+  info "router host = network namespace $netns (br-lan 10.20.0.1/24); the machine's interfaces are not touched"
+  local t0 manual_net=0
+  if ! launcher_has_network; then
+    note_fallback "this nestbox-launch has no network setup (branch launch-net-overlay not merged): the demo wires the veth itself after start"
+    manual_net=1
+  fi
+  # nsenter --net, not `ip netns exec`: the latter remounts /sys and so hides
+  # the cgroup hierarchies the launcher needs; only the network namespace changes.
+  t0=$(now_ms)
+  local target=dns
+  ((manual_net)) && target=$work/img/dns-nonet.img
+  nsenter --net="/var/run/netns/$netns" "$launch" run "$target" "${launch_opts[@]}" >"$work/dns.log" 2>&1 &
+  launcher_pid=$!
+  if ((manual_net)); then wire_by_hand; fi
+  local answer="" i
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$launcher_pid" 2>/dev/null || { sed 's/^/   | /' "$work/dns.log"; die "the dns container exited"; }
+    answer=$(ip netns exec "$netns" dig +short +time=1 +tries=1 @10.20.0.2 router.lan 2>/dev/null || true)
+    [[ $answer == 10.20.0.1 ]] && break
+    sleep 0.1
+  done
+  [[ $answer == 10.20.0.1 ]] || { sed 's/^/   | /' "$work/dns.log"; die "no DNS answer from 10.20.0.2"; }
+  start_ms=$(($(now_ms) - t0))
+  info "answering after $start_ms ms (verify + mount + isolate + network + dnsmasq start)"
+  "$launch" list "${launch_opts[@]}" | grep -E 'dns|NAME' | sed 's/^/   /'
+  info "host side, over the veth: ip netns exec $netns dig @10.20.0.2 ..."
+  local q
+  for q in "router.lan A" "nas.lan A" "nestbox.lan TXT"; do
+    # shellcheck disable=SC2086
+    info "  $q -> $(ip netns exec "$netns" dig +short @10.20.0.2 $q | tr '\n' ' ')"
+  done
+  info "the host end: $(ip -n "$netns" -br link show master br-lan | awk '{print $1, $2}' | tr '\n' ' ')"
+  local init daemon
+  init=$(cat "$work/run/dns/init")
+  daemon=$(awk '{print $1}' "/proc/$init/task/$init/children" 2>/dev/null)
+  [[ -n $daemon ]] || daemon=$init
+  info "dnsmasq in its box (host pid $daemon; the image has no shell, so seen from outside):"
+  info "  $(grep -E '^(Uid|CapEff|NoNewPrivs|Seccomp):' "/proc/$daemon/status" | tr -s '\t' ' ' | tr '\n' ' ')"
+  info "  memory.limit $(cat_cgroup memory memory.limit_in_bytes memory.max) bytes, pids.max $(cat_cgroup pids pids.max pids.max)"
+}
+
+cat_cgroup() {  # CONTROLLER V1FILE V2FILE: a limit of the dns container's cgroup
+  local d
+  d=$(find /sys/fs/cgroup/"$1" /sys/fs/cgroup/unified -maxdepth 6 -type d -name nestbox-dns 2>/dev/null | head -n1)
+  cat "$d/$2" 2>/dev/null || cat "$d/$3" 2>/dev/null || echo "?"
+}
+
+# Fallback only: what network setup would do, by hand, from the router host.
+wire_by_hand() {
+  local pid="" i
+  for ((i = 0; i < 50; i++)); do
+    pid=$(cat "$work/run/dns/init" 2>/dev/null || true)
+    [[ -n $pid ]] && break
+    kill -0 "$launcher_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -n $pid ]] || { sed 's/^/   | /' "$work/dns.log"; die "the dns container did not start"; }
+  ip -n "$netns" link add nb-dns type veth peer name eth0 netns "$pid"
+  ip -n "$netns" link set nb-dns master br-lan up
+  nsenter --net="/proc/$pid/ns/net" ip addr add 10.20.0.2/24 dev eth0
+  nsenter --net="/proc/$pid/ns/net" ip link set eth0 up
+  nsenter --net="/proc/$pid/ns/net" ip route add default via 10.20.0.1
+}
+
+stop() {
+  step "stop it and check nothing is left behind"
+  local t0
+  t0=$(now_ms)
+  "$launch" stop dns "${launch_opts[@]}"
+  wait "$launcher_pid" || true
+  launcher_pid=""
+  info "stopped in $(($(now_ms) - t0)) ms; the container said:"
+  grep -v '^$' "$work/dns.log" | tail -n 6 | sed 's/^/   | /'
+  if ip -n "$netns" link show nb-dns >/dev/null 2>&1; then die "veth nb-dns left in the router namespace"; fi
+  info "veth nb-dns: gone"
+  ip netns del "$netns"
+  local left
+  left=$(leftovers)
+  if [[ -n $left ]]; then
+    printf '%s\n' "$left" | sed 's/^/   LEFT: /'
+    die "something was left behind"
+  fi
+  info "no loop device backed by the store, no mount, no cgroup nestbox-{$(IFS=,; echo "${images[*]}")},"
+  info "no state in $work/run, namespace $netns deleted, no nb-dns/br-lan link on the host"
+}
+
+summary() {
+  step "summary"
+  local n f sz
+  printf '   %-13s %-14s %12s %10s\n' image rootfs "image bytes" "verify ms"
+  for n in "${bases[@]}" "${images[@]}"; do
+    f=$(payload_of "$n")
+    [[ -e $work/out/base/$n.sqfs ]] && f=$work/out/base/$n.sqfs
+    sz=$(stat -c %s "$work/img/$n.img")
+    printf '   %-13s %-14s %12s %10s\n' "$n" "$(kind_of "$n")" "$sz" "${verify_ms[$n]}"
+  done
+  [[ -e $work/plan.json ]] && python3 - "$work/plan.json" <<'EOF' | sed 's/^/   /'
+import json, sys
+p = json.load(open(sys.argv[1]))
+rows = {r["strategy"]: r["flash_bytes"] for r in p["strategies"]}
+sq = rows.get("squashfs", 0)
+for k in ("overlay", "host-hardlink", "tree"):
+    if sq and k in rows:
+        print(f"flash vs standalone squashfs ({sq} bytes): {k} saves {sq - rows[k]} bytes ({100 * (sq - rows[k]) // sq}%)")
+EOF
+  printf '   dns: answering %s ms after nestbox-launch run started\n' "$start_ms"
+  if ((${#fallbacks[@]})); then
+    printf '   fallbacks used (%d):\n' "${#fallbacks[@]}"
+    printf '     - %s\n' "${fallbacks[@]}"
+  else
+    printf '   no fallbacks: every step ran the real command\n'
+  fi
+}
+
+kind_of() {
+  local n=$1
+  if [[ -e $work/out/base/$n.sqfs ]]; then echo "overlay base"
+  elif [[ -e $work/out/$n.layer.sqfs ]]; then echo "overlay layer"
+  else echo "squashfs"; fi
+}
+
+# Fallback only: a dns variant without interfaces (the launcher refuses a
+# policy whose network it cannot set up); same rootfs, same key.
+sign_nonet_variant() {
+  launcher_has_network && return 0
+  local m=$work/manifests/dns-nonet.toml.in
+  python3 - "$(manifest_of dns)" "$m" <<'EOF'
+import re, sys
+s = open(sys.argv[1]).read()
+s = re.sub(r'\n\[\[network\.interface\]\].*?(?=\n\[)', '\n[network]\nmode = "empty"\n', s, flags=re.S)
+open(sys.argv[2], 'w').write(s)
+EOF
+  mkdir -p "$work/nonet"
+  SOURCE_DATE_EPOCH=$epoch "$nestbox" compose "$m" --out "$work/nonet" --strategy tree >/dev/null
+  SOURCE_DATE_EPOCH=$epoch "$nestbox" sign --squashfs "$(payload_of dns)" \
+    --policy "$work/nonet/runtime/dns/policy.bin" --manifest "$m" \
+    -k "$work/demo.key" -o "$work/img/dns-nonet.img" >/dev/null
+}
+
+main() {
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+  local t0
+  t0=$(date +%s)
+  prepare
+  validate
+  kernel_check
+  [[ -n ${NESTBOX_DEMO_NO_PLAN:-} ]] || plan
+  compose
+  sign
+  verify
+  install
+  sign_nonet_variant
+  serve
+  stop
+  summary
+  printf '\ndemo: complete in %ss\n' "$(($(date +%s) - t0))"
+}
+
+main "$@"

@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# Container networking through the real nestbox-launch binary, only inside
+# network namespaces this test creates: R (the "router host": bridges, a LAN
+# port), L (a peer on R's bridge), S (a macvlan sibling). nestbox-launch runs
+# inside R (`nsenter --net`: `ip netns exec` would remount /sys and hide the
+# cgroup hierarchy), as it runs in the init namespace on a router.
+# Images are composed, squashed and signed with the built `nestbox`; each
+# container's command reports what it can reach, and R's link list must be the
+# same before and after every run (everything created is gone).
+# Usage: network_test.sh NESTBOX NESTBOX_LAUNCH
+set -euo pipefail
+nestbox=$1 launch=$2
+if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (namespaces, loop mounts)"; exit 77; fi
+for t in ip busybox nsenter; do
+  command -v "$t" >/dev/null || { echo "SKIP: needs $t (scripts/install-deps.sh)"; exit 77; }
+done
+work=$(mktemp -d /tmp/nestbox-net.XXXXXX)
+p=nbe$$
+R=$p-r L=$p-l S=$p-s
+launcher_pid=
+cleanup() {
+  if [ -n "$launcher_pid" ]; then kill -KILL "$launcher_pid" 2>/dev/null || true; wait "$launcher_pid" 2>/dev/null || true; fi
+  for ns in "$S" "$L" "$R"; do ip netns del "$ns" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+arch=$(uname -m)
+
+# --- images: one per case, all from the same busybox rootfs ---------------------
+mkdir -p "$work/m/staging/bin" "$work/keys"
+cp /bin/busybox "$work/m/staging/bin/busybox"
+manifest() {  # NAME COMMAND NETWORK-TOML
+  cat > "$work/m/$1.toml" <<EOF
+schema = 1
+name = "$1"
+version = 1
+arch = "$arch"
+compat = "nbtest"
+[process]
+command = ["/bin/busybox", "sh", "-c", '$2']
+[rootfs]
+strategy = "squashfs"
+binaries = ["/bin/busybox"]
+[[rootfs.source]]
+path = "staging"
+[[rootfs.dir]]
+path = "/proc"
+[[rootfs.dir]]
+path = "/dev"
+[[rootfs.dir]]
+path = "/sys"
+[security]
+capabilities = ["CAP_NET_RAW"]
+[mounts]
+sys = "none"
+$3
+EOF
+}
+# shellcheck disable=SC2016 # expanded inside the container's shell
+# reach ADDR: one line "reach ADDR yes|no" (3 tries for the positive case).
+reach='reach() { for _ in 1 2 3; do busybox ping -c 1 -W 1 "$1" >/dev/null 2>&1 && { echo "reach $1 yes"; return; }; done; echo "reach $1 no"; };'
+manifest veth "$reach reach 10.50.0.1; reach 10.50.0.9" '
+[[network.interface]]
+type = "veth"
+name = "eth0"
+bridge = "br0"
+host_name = "nbv-veth"
+addresses = ["10.50.0.2/24"]
+routes = [{ to = "default", via = "10.50.0.1" }]'
+manifest nas "$reach reach 10.51.0.1; reach 10.52.0.1; busybox ip -o link show lan0; busybox ip route" '
+[[network.interface]]
+type = "veth"
+name = "eth0"
+bridge = "br-nas"
+host_name = "nas-priv"
+addresses = ["10.51.0.2/24"]
+routes = [{ to = "default", via = "10.51.0.1" }]
+[[network.interface]]
+type = "veth"
+name = "lan0"
+bridge = "br-lan"
+host_name = "nas-lan"
+mac = "02:4e:41:53:00:01"
+addresses = ["10.52.0.20/24"]'
+for mode in private bridge; do
+  manifest "mv$mode" "$reach reach 10.53.0.9; busybox ip -o addr show eth0" "
+[[network.interface]]
+type = \"macvlan\"
+parent = \"mvlan\"
+mode = \"$mode\"
+addresses = [\"10.53.0.2/24\"]"
+done
+manifest empty 'busybox ip -o link show | busybox cut -d: -f2; busybox ip -o link show lo' '
+[network]
+mode = "empty"'
+manifest phys "$reach reach 10.50.0.1; busybox ip -o link show | busybox cut -d: -f2" '
+[[network.interface]]
+type = "phys"
+parent = "ph0"
+name = "wan0"
+addresses = ["10.50.0.4/24"]'
+manifest sleeper 'exec busybox sleep 60' '
+[[network.interface]]
+type = "veth"
+name = "eth0"
+bridge = "br0"
+host_name = "nbv-sleep"
+addresses = ["10.50.0.3/24"]'
+manifest nobridge 'echo should not run' '
+[[network.interface]]
+type = "veth"
+bridge = "br-missing"
+addresses = ["10.50.0.5/24"]'
+manifest badmount 'echo should not run' '
+[[mounts.tmpfs]]
+target = "/not-in-the-image"
+[[network.interface]]
+type = "phys"
+parent = "ph0"
+addresses = ["10.50.0.6/24"]'
+names="veth nas mvprivate mvbridge empty phys sleeper nobridge badmount"
+manifests=() squash=()
+for n in $names; do manifests+=("$work/m/$n.toml"); squash+=("$work/out/$n" "$work/$n.sqfs"); done
+SOURCE_DATE_EPOCH=1700000000 "$nestbox" compose "${manifests[@]}" --out "$work/out" --strategy tree >/dev/null
+SOURCE_DATE_EPOCH=1700000000 "$nestbox" squash "${squash[@]}" --comp gzip >/dev/null
+"$nestbox" keygen -o "$work/k" >/dev/null
+cp "$work/k.pub" "$work/keys/"
+for n in $names; do
+  SOURCE_DATE_EPOCH=1700000000 "$nestbox" sign --squashfs "$work/$n.sqfs" --policy "$work/out/runtime/$n/policy.bin" \
+    --manifest "$work/m/$n.toml" -k "$work/k.key" -o "$work/$n.img" >/dev/null
+done
+
+# --- the router host and its neighbours -------------------------------------------
+for ns in "$R" "$L" "$S"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+rip() { ip -n "$R" "$@"; }
+bridge() { rip link add "$1" type bridge; rip link set "$1" up; rip addr add "$2" dev "$1"; }
+bridge br0 10.50.0.1/24
+bridge br-nas 10.51.0.1/24
+bridge br-lan 10.52.0.1/24
+rip link add lanw type veth peer name lanpeer netns "$L"   # L: a LAN host on br0
+rip link set lanw master br0 up
+ip -n "$L" addr add 10.50.0.9/24 dev lanpeer
+ip -n "$L" link set lanpeer up
+rip link add mvlan type dummy 2>/dev/null || { rip link add mvlan type veth peer name mvlanw; rip link set mvlanw up; }
+rip link set mvlan up
+rip link add ph0 type veth peer name ph0w     # a "physical" WAN port wired into br0
+rip link set ph0w master br0 up
+links() { ip -n "$R" -o link show | sed 's/^[0-9]*: \([^:@]*\).*/\1/' | sort; }
+before=$(links)
+same() { [ "$(links)" = "$before" ] || fail "$1: router links changed: $(links | tr '\n' ' ')"; }
+run() {  # NAME [extra launcher args]: runs it inside R, prints its output
+  local n=$1; shift
+  nsenter --net="/run/netns/$R" "$launch" run "$work/$n.img" --keyring "$work/keys" --compat nbtest --state-dir "$work/run" "$@"
+}
+expect() { grep -qx -- "$2" <<<"$1" || fail "expected '$2' in: $1"; }
+
+# veth into a bridge reaches the bridge and a peer on it.
+out=$(run veth); echo "$out"
+expect "$out" "reach 10.50.0.1 yes"
+expect "$out" "reach 10.50.0.9 yes"
+same veth
+
+# The NAS case: two veths in two bridges, the LAN one with its own MAC.
+out=$(run nas); echo "$out"
+expect "$out" "reach 10.51.0.1 yes"
+expect "$out" "reach 10.52.0.1 yes"
+grep -q "lan0[@:].*link/ether 02:4e:41:53:00:01" <<<"$out" || fail "nas lan0 MAC: $out"
+grep -q "^default via 10.51.0.1 dev eth0" <<<"$out" || fail "nas default route: $out"
+same nas
+
+# macvlan: a sibling on the same parent, in the same mode as the container.
+sibling() {
+  rip link add link mvlan name sib type macvlan mode "$1"
+  rip link set sib netns "$S"
+  ip -n "$S" addr add 10.53.0.9/24 dev sib
+  ip -n "$S" link set sib up
+}
+sibling private
+out=$(run mvprivate); echo "$out"
+expect "$out" "reach 10.53.0.9 no"
+grep -q "inet 10.53.0.2/24" <<<"$out" || fail "macvlan address: $out"
+ip -n "$S" link del sib
+same mvprivate
+sibling bridge
+out=$(run mvbridge); echo "$out"
+expect "$out" "reach 10.53.0.9 yes"
+ip -n "$S" link del sib
+same mvbridge
+
+# empty: only lo, up.
+out=$(run empty); echo "$out"
+if [ "$(head -n1 <<<"$out" | tr -d ' ')" != lo ] || [ "$(grep -c . <<<"$out")" != 2 ]; then fail "empty: $out"; fi
+grep -q "<LOOPBACK,UP" <<<"$out" || fail "empty: lo not up: $out"
+same empty
+
+# phys: moved in under its container name, given back to R under its own.
+out=$(run phys); echo "$out"
+expect "$out" "reach 10.50.0.1 yes"
+grep -q "^ wan0\(@\|$\)" <<<"$out" || fail "phys: no wan0 inside: $out"
+rip link show ph0 >/dev/null || fail "phys: ph0 not returned"
+same phys
+
+# stop: the host reaches the running container; `stop` tears its veth down.
+nsenter --net="/run/netns/$R" "$launch" run "$work/sleeper.img" --keyring "$work/keys" --compat nbtest \
+  --state-dir "$work/run" --stop-timeout 2000 &
+launcher_pid=$!
+for _ in $(seq 50); do ip netns exec "$L" busybox ping -c 1 -W 1 10.50.0.3 >/dev/null 2>&1 && break; sleep 0.1; done
+ip netns exec "$L" busybox ping -c 1 -W 1 10.50.0.3 >/dev/null || fail "LAN peer cannot reach the running container"
+rip link show nbv-sleep >/dev/null || fail "no host end while running"
+"$launch" stop sleeper --state-dir "$work/run"
+# `stop` returns once the launcher has cleaned up, the network included.
+! rip link show nbv-sleep >/dev/null 2>&1 || fail "host end still there when stop returned"
+rc=0; wait "$launcher_pid" || rc=$?
+launcher_pid=
+[ "$rc" = 143 ] || fail "stopped container: exit $rc, expected 143"
+same stop
+
+# A setup that fails (no such bridge) refuses the launch and leaves nothing.
+if err=$(run nobridge 2>&1); then fail "missing bridge accepted: $err"; fi
+echo "nobridge: $err"
+grep -q "network" <<<"$err" || fail "nobridge reason: $err"
+grep -q "should not run" <<<"$err" && fail "container ran without its network"
+same nobridge
+
+# A launch that fails after its network was set up (a mount target is missing)
+# still tears it down: the phys device is back in R under its name.
+if err=$(run badmount 2>&1); then fail "missing mount target accepted: $err"; fi
+echo "badmount: $err"
+grep -q "not-in-the-image" <<<"$err" || fail "badmount reason: $err"
+rip link show ph0 >/dev/null || fail "badmount: ph0 not returned"
+same badmount
+
+# Only what this test created (other tests may attach loops meanwhile); autoclear is asynchronous.
+for _ in $(seq 50); do losetup -a | grep -q "$work" || break; sleep 0.1; done
+! losetup -a | grep "$work" || fail "loop device left behind"
+! grep "$work" /proc/self/mountinfo || fail "mount left behind"
+[ -z "$(ls -A "$work/run" 2>/dev/null)" ] || fail "state left behind: $(ls -A "$work/run")"
+echo "e2e network: ok"

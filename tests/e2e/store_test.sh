@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# Integration: nestbox-launch's A/B container store through the built binaries.
+# Images are composed and signed with `nestbox` from one small busybox squashfs;
+# every container's policy prints its name and version.
+#   install v1, v2; list shows both slots; run NAME; rollback; downgrade,
+#   wrong compat and wrong arch refused; a base installs but never runs;
+#   `install` and `rollback` SIGKILLed at every mutating system call (strace
+#   fault injection)
+#   and the new slot truncated: `run NAME` always starts v1 or v2;
+#   `boot` with a tampered image starts the others and exits 1 naming it;
+#   a container needing 802.1Q VLAN (absent here) is refused naming
+#   CONFIG_VLAN_8021Q; nothing left behind (mounts, loop devices, cgroups).
+# Usage: store_test.sh NESTBOX NESTBOX_LAUNCH
+set -euo pipefail
+nestbox=$1 launch=$2
+if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (loop mounts, namespaces)"; exit 77; fi
+if ! command -v strace >/dev/null; then echo "SKIP: needs strace (scripts/install-deps.sh)"; exit 77; fi
+# traced ARGS...: strace ARGS. LeakSanitizer cannot run under ptrace, so a
+# sanitized build (scripts/sanitize.sh) checks traced runs for memory errors only.
+traced() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace "$@"; }
+work=$(mktemp -d /tmp/nestbox-store.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+# Leftovers are looked for by this test's own paths and container names (other
+# tests may run beside this one).
+names="box vbox alpha beta gamma sleeper"
+cgroups() {
+  local n
+  for n in $names; do find /sys/fs/cgroup -maxdepth 4 -type d -name "nestbox-$n" 2>/dev/null; done | sort
+}
+cgroups_before=$(cgroups)
+
+# manifest NAME VERSION [EXTRA_TOML]: prints "NAME vVERSION" when run (and
+# sleeps when NAME is "sleeper").
+manifest() {
+  local run="echo $1 v$2"
+  [ "$1" != sleeper ] || run="echo $1 v$2; exec sleep 60"
+  cat <<EOF
+schema = 1
+name = "$1"
+version = $2
+version_string = "$2.0"
+arch = "x86_64"
+compat = "nestbox-demo-hgw"
+
+[process]
+command = ["/bin/busybox", "sh", "-c", "$run"]
+
+[rootfs]
+strategy = "squashfs"
+compressor = "gzip"
+binaries = ["/bin/busybox"]
+[[rootfs.source]]
+path = "staging"
+[[rootfs.dir]]
+path = "/proc"
+[[rootfs.dir]]
+path = "/dev"
+[[rootfs.dir]]
+path = "/sys"
+
+[security]
+capabilities = []
+
+[cgroups]
+memory = "16M"
+pids_max = 16
+
+[seccomp]
+default_action = "allow"
+[[seccomp.deny]]
+syscalls = ["reboot"]
+action = "errno"
+errno = "EPERM"
+
+[mounts]
+sys = "none"
+${3:-}
+EOF
+}
+
+mkdir -p "$work/staging/bin" "$work/keys"
+cp /bin/busybox "$work/staging/bin/busybox"
+"$nestbox" keygen -o "$work/demo" >/dev/null
+cp "$work/demo.pub" "$work/keys/"
+export SOURCE_DATE_EPOCH=1700000000
+
+# image NAME VERSION [EXTRA_TOML] [SIGN_ARGS...] -> $work/NAME-VERSION.img
+image() {
+  local name=$1 version=$2 extra=${3:-}
+  shift 3 || shift $#
+  manifest "$name" "$version" "$extra" > "$work/$name-$version.toml"
+  "$nestbox" compose "$work/$name-$version.toml" --out "$work/c-$name-$version" --strategy tree >/dev/null
+  [ -e "$work/rootfs.sqfs" ] || "$nestbox" squash "$work/c-$name-$version/$name" "$work/rootfs.sqfs" --comp gzip
+  "$nestbox" sign --squashfs "$work/rootfs.sqfs" --policy "$work/c-$name-$version/runtime/$name/policy.bin" \
+    --manifest "$work/$name-$version.toml" -k "$work/demo.key" -o "$work/$name-$version.img" "$@" >/dev/null
+}
+image box 1
+image box 2
+image box 3 "" --arch aarch64
+image alpha 1
+image beta 1
+image gamma 1
+image sleeper 1
+image sleeper 2
+image vbox 1 $'[[network.interface]]\ntype = "vlan"\nparent = "eth0"\nvlan_id = 42'
+"$nestbox" sign --squashfs "$work/rootfs.sqfs" --name base --version 1 --arch x86_64 \
+  --compat nestbox-demo-hgw -k "$work/demo.key" -o "$work/base-1.img" >/dev/null
+
+store="$work/new/store"  # install creates the store and its parents
+nl() {  # nl COMMAND ARGS...: the defaults first, so ARGS can override them
+  local command=$1
+  shift
+  "$launch" "$command" --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run" "$@"
+}
+expect_run() {  # expect_run NAME WANT...: `run NAME` prints one of WANT
+  local out
+  out=$(nl run "$1" 2>"$work/run.err") || fail "run $1: $(cat "$work/run.err")"
+  local name=$1
+  shift
+  for want in "$@"; do [ "$out" = "$want" ] && return 0; done
+  fail "run $name printed '$out', expected one of: $*"
+}
+
+echo "== install, list, run NAME, rollback"
+nl install "$work/box-1.img" | grep -qx "box: installed version 1 (1.0)" || fail "install v1"
+expect_run box "box v1"
+nl install "$work/box-2.img" | grep -qx "box: installed version 2 (2.0)" || fail "install v2"
+[ "$(nl list)" = "box                  stopped  0  a=1 (1.0)  b=2 (2.0)*" ] || fail "list: $(nl list)"
+json=$(nl list --json)
+[ "$json" = '[{"name":"box","state":"stopped","pid":0,"init_pid":0,"installed":true,"active":"b","slots":[{"slot":"a","present":true,"active":false,"version":1,"version_string":"1.0"},{"slot":"b","present":true,"active":true,"version":2,"version_string":"2.0"}]}]' ] ||
+  fail "list --json: $json"
+expect_run box "box v2"
+nl rollback box | grep -qx "box: rolled back to version 1 (1.0)" || fail "rollback"
+[ "$(nl list)" = "box                  stopped  0  a=1 (1.0)*  b=2 (2.0)" ] || fail "list after rollback: $(nl list)"
+expect_run box "box v1"
+nl rollback box >/dev/null && expect_run box "box v2"
+
+echo "== refusals: downgrade, compat, arch, unknown name, base"
+if err=$(nl install "$work/box-1.img" 2>&1); then fail "downgrade accepted"; fi
+grep -q "version 1 (1.0) is lower than the installed version 2 (use --allow-downgrade)" <<<"$err" || fail "downgrade reason: $err"
+nl install "$work/box-1.img" --allow-downgrade >/dev/null || fail "--allow-downgrade refused"
+expect_run box "box v1"
+if err=$(nl install "$work/box-2.img" --compat other-router 2>&1); then fail "wrong compat accepted"; fi
+grep -q "this device needs 'other-router'" <<<"$err" || fail "compat reason: $err"
+if err=$(nl install "$work/box-3.img" 2>&1); then fail "wrong arch accepted"; fi
+grep -q "aarch64" <<<"$err" || fail "arch reason: $err"
+expect_run box "box v1"
+set +e
+err=$(nl run nosuch 2>&1); rc=$?
+set -e
+[ "$rc" = 2 ] || fail "run of an unknown name: exit $rc"
+grep -q "nosuch: not an image file, and no container of that name is installed" <<<"$err" || fail "unknown name: $err"
+nl install "$work/base-1.img" | grep -qx "base: installed version 1 (base image, not runnable)" || fail "base install"
+if err=$(nl run base 2>&1); then fail "a base ran"; fi
+grep -q "a base image (no policy): not runnable" <<<"$err" || fail "base run: $err"
+
+echo "== kernel features"
+nl install "$work/vbox-1.img" >/dev/null
+set +e
+err=$(nl run vbox 2>&1); rc=$?
+set -e
+[ "$rc" = 1 ] || fail "vlan container: exit $rc ($err)"
+grep -q "vbox: the running kernel lacks what the policy requires: 802.1Q VLAN (vlan): missing, enable CONFIG_VLAN_8021Q" <<<"$err" ||
+  fail "vlan reason: $err"
+if grep -qx "vbox v1" <<<"$err"; then fail "vlan container ran"; fi
+# A kernel without squashfs (a probe root whose /proc/filesystems lacks it).
+mkdir -p "$work/kernel/proc"
+grep -v squashfs /proc/filesystems > "$work/kernel/proc/filesystems"
+set +e
+err=$(nl run box --kernel-probe-root "$work/kernel" 2>&1); rc=$?
+set -e
+[ "$rc" = 1 ] || fail "box on a kernel without squashfs: exit $rc ($err)"
+grep -q "Squashfs (squashfs): missing, enable CONFIG_SQUASHFS" <<<"$err" || fail "squashfs reason: $err"
+expect_run box "box v1"
+
+echo "== SIGKILL of install at every mutating system call"
+pristine="$work/pristine"
+store=$pristine nl install "$work/box-1.img" >/dev/null
+calls=openat,write,fsync,fdatasync,rename,renameat,renameat2,mkdir,mkdirat,flock,ftruncate,unlink,unlinkat,close,pwrite64
+rm -rf "$store" && cp -a "$pristine" "$store"
+traced -f -qq -o "$work/trace" -e trace="$calls" "$launch" install "$work/box-2.img" --store "$store" \
+  --keyring "$work/keys" --compat nestbox-demo-hgw >/dev/null
+kills=0 news=0 olds=0
+while read -r count call; do
+  for ((k = 1; k <= count; k++)); do
+    rm -rf "$store" && cp -a "$pristine" "$store"
+    rc=0
+    (  # a subshell reaps the killed strace, so bash's "Killed" note goes to /dev/null
+      traced -f -qq -o /dev/null -e trace="$call" -e inject="$call:signal=KILL:when=$k" \
+        "$launch" install "$work/box-2.img" --store "$store" --keyring "$work/keys" \
+        --compat nestbox-demo-hgw >/dev/null 2>&1
+      exit $?
+    ) 2>/dev/null || rc=$?
+    [ "$rc" = 137 ] || fail "install was not killed at $call #$k (exit $rc)"
+    kills=$((kills + 1))
+    out=$(nl run box 2>"$work/run.err") || fail "nothing runs after a kill at $call #$k: $(cat "$work/run.err")"
+    case "$out" in
+      "box v1") olds=$((olds + 1)) ;;
+      "box v2") news=$((news + 1)) ;;
+      *) fail "after a kill at $call #$k, run printed '$out'" ;;
+    esac
+    nl install "$work/box-2.img" >/dev/null 2>"$work/install.err" ||
+      fail "install after a kill at $call #$k: $(cat "$work/install.err")"
+  done
+done < <(sed -E 's/^[0-9]+ +//; s/\(.*//' "$work/trace" | grep -E '^[a-z0-9_]+$' | sort | uniq -c)
+[ "$kills" -ge 40 ] || fail "only $kills kill points"
+if [ "$olds" = 0 ] || [ "$news" = 0 ]; then fail "kills left old $olds / new $news times"; fi
+echo "killed $kills times: old version $olds, new version $news, never neither"
+
+echo "== SIGKILL of rollback at every mutating system call"
+both="$work/both"
+rm -rf "$both" && cp -a "$pristine" "$both"
+store=$both nl install "$work/box-2.img" >/dev/null
+rm -rf "$store" && cp -a "$both" "$store"
+traced -f -qq -o "$work/trace" -e trace="$calls" "$launch" rollback box --store "$store" \
+  --keyring "$work/keys" --compat nestbox-demo-hgw >/dev/null
+kills=0
+while read -r count call; do
+  for ((k = 1; k <= count; k++)); do
+    rm -rf "$store" && cp -a "$both" "$store"
+    rc=0
+    (
+      traced -f -qq -o /dev/null -e trace="$call" -e inject="$call:signal=KILL:when=$k" \
+        "$launch" rollback box --store "$store" --keyring "$work/keys" \
+        --compat nestbox-demo-hgw >/dev/null 2>&1
+      exit $?
+    ) 2>/dev/null || rc=$?
+    [ "$rc" = 137 ] || fail "rollback was not killed at $call #$k (exit $rc)"
+    kills=$((kills + 1))
+    expect_run box "box v1" "box v2"
+    nl rollback box >/dev/null 2>"$work/install.err" || fail "rollback after a kill at $call #$k: $(cat "$work/install.err")"
+  done
+done < <(sed -E 's/^[0-9]+ +//; s/\(.*//' "$work/trace" | grep -E '^[a-z0-9_]+$' | sort | uniq -c)
+[ "$kills" -ge 10 ] || fail "only $kills kill points in rollback"
+echo "rollback killed $kills times: always bootable"
+
+echo "== truncated slot, lost pointer"
+rm -rf "$store" && cp -a "$pristine" "$store"
+nl install "$work/box-2.img" >/dev/null
+truncate -s 500000 "$store/box/slot-b.img"
+expect_run box "box v1"
+grep -q "box: active slot unusable (.*); using slot a, version 1 (1.0)" "$work/run.err" || fail "fallback note: $(cat "$work/run.err")"
+[ "$(nl list)" = "box                  stopped  0  a=1 (1.0)  b=?*" ] || fail "list of a truncated slot: $(nl list)"
+nl install "$work/box-2.img" >/dev/null || fail "reinstall over a truncated slot"
+expect_run box "box v2"
+: > "$store/box/active"
+expect_run box "box v2"
+truncate -s 0 "$store/box/slot-a.img"
+rm "$store/box/active"
+expect_run box "box v2"
+
+echo "== boot: verify every enabled image again, skip the bad one"
+store="$work/boot"
+for c in alpha beta gamma; do nl install "$work/$c-1.img" >/dev/null; done
+nl install "$work/base-1.img" >/dev/null
+nl install "$work/vbox-1.img" >/dev/null
+printf '\x01' | dd of="$store/gamma/slot-a.img" bs=1 seek=5000 conv=notrunc status=none
+set +e
+out=$(nl boot 2>"$work/boot.err"); rc=$?
+set -e
+cat "$work/boot.err"
+[ "$rc" = 1 ] || fail "boot with a tampered image: exit $rc"
+[ "$(sort <<<"$out")" = $'alpha v1\nbeta v1' ] || fail "boot started: $out"
+grep -q "^nestbox-launch boot: gamma: refused: .*squashfs: sha256 mismatch" "$work/boot.err" || fail "gamma not named"
+grep -q "^nestbox-launch boot: vbox: refused: .*CONFIG_VLAN_8021Q" "$work/boot.err" || fail "vbox not named"
+grep -q "^nestbox-launch boot: base: base image, not started" "$work/boot.err" || fail "base not skipped"
+grep -q "^nestbox-launch boot: 2 container(s) failed: gamma (refused), vbox (refused)$" "$work/boot.err" || fail "summary"
+out=$(nl boot alpha base 2>/dev/null) || fail "boot of enabled alpha (and a base) failed"
+[ "$out" = "alpha v1" ] || fail "boot alpha: $out"
+if err=$(nl boot nosuch 2>&1); then fail "boot of a container that is not installed succeeded"; fi
+grep -q "^nestbox-launch boot: nosuch: refused: nosuch: not installed in $store$" <<<"$err" || fail "boot nosuch: $err"
+
+echo "== boot stopped (procd's SIGTERM), then killed (SIGKILL): its containers stop"
+nl install "$work/sleeper-1.img" >/dev/null
+"$launch" boot sleeper --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw \
+  --state-dir "$work/run" >"$work/sleeper.out" 2>&1 &
+boot_pid=$!
+for _ in $(seq 100); do
+  nl list | grep -q "^sleeper  *running" && grep -q "^sleeper v1$" "$work/sleeper.out" && break
+  sleep 0.1
+done
+nl list | grep -q "^sleeper  *running" || fail "sleeper did not start: $(cat "$work/sleeper.out")"
+[ "$(cgroups)" != "$cgroups_before" ] || fail "no cgroup seen for the running sleeper (the leftover check would be blind)"
+nl list --json | grep -q '{"name":"sleeper","state":"running","pid":[1-9][0-9]*,"init_pid":[1-9][0-9]*,"cgroups":\[.*\],"installed":true,"active":"a","slots":\[{"slot":"a","present":true,"active":true,"version":1,"version_string":"1.0"},{"slot":"b","present":false,"active":false}\]}' ||
+  fail "list --json of a running container: $(nl list --json)"
+# Upgrade while it runs: the new version goes to the other slot; the running
+# container keeps its (mounted) image.
+nl install "$work/sleeper-2.img" >/dev/null || fail "install while running"
+nl list | grep -q "^sleeper  *running  *[0-9]*  a=1 (1.0)  b=2 (2.0)\*$" || fail "list after upgrade while running: $(nl list)"
+kill -TERM "$boot_pid"
+rc=0
+wait "$boot_pid" || rc=$?
+[ "$rc" = 0 ] || fail "boot stopped by SIGTERM: exit $rc ($(cat "$work/sleeper.out"))"
+nl list | grep -q "^sleeper  *stopped" || fail "sleeper still running after boot's SIGTERM: $(nl list)"
+grep -q "^sleeper v1$" "$work/sleeper.out" || fail "sleeper v1 did not run: $(cat "$work/sleeper.out")"
+"$launch" boot sleeper --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw \
+  --state-dir "$work/run" >"$work/sleeper.out" 2>&1 &
+boot_pid=$!
+# Running, and its main process has printed (not only its init exists).
+for _ in $(seq 100); do
+  nl list | grep -q "^sleeper  *running" && grep -q "^sleeper v2$" "$work/sleeper.out" && break
+  sleep 0.1
+done
+nl list | grep -q "^sleeper  *running" || fail "sleeper v2 did not start: $(cat "$work/sleeper.out")"
+kill -KILL "$boot_pid"
+wait "$boot_pid" 2>/dev/null || true  # bash notes "Killed" on stderr
+for _ in $(seq 150); do nl list | grep -q "^sleeper  *running" || break; sleep 0.1; done
+nl list | grep -q "^sleeper  *stopped" || fail "sleeper still running after boot was killed: $(nl list)"
+grep -q "^sleeper v2$" "$work/sleeper.out" || fail "sleeper v2 did not run: $(cat "$work/sleeper.out")"
+
+if losetup -a | grep -q "$work"; then fail "loop device left behind: $(losetup -a | grep "$work")"; fi
+if grep -q "$work" /proc/self/mountinfo; then fail "mount left behind: $(grep "$work" /proc/self/mountinfo)"; fi
+[ "$(cgroups)" = "$cgroups_before" ] || fail "cgroup left behind: $(cgroups)"
+[ -z "$(ls -A "$work/run" 2>/dev/null)" ] || fail "state left behind: $(ls -A "$work/run")"
+echo "e2e store: ok"

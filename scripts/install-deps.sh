@@ -17,10 +17,12 @@ build_packages=(
 # Real tools the tests compare against or drive (never linked).
 test_packages=(
   squashfs-tools squashfs-tools-ng pax-utils python3-pyelftools bc crun runc cryptsetup-bin xxhash
-  iproute2 kmod util-linux python3 python3-jsonschema shellcheck
+  iproute2 kmod util-linux python3 python3-jsonschema shellcheck strace
+  bind9-dnsutils curl  # scripts/demo.sh and tests/e2e query the demo daemons from the host side
   busybox-static hyperfine
   rauc  # bench/signer_verify.py compares against `rauc info --keyring`
   time
+  strace  # tests/e2e/store_test.sh kills `install` at every mutating system call
 )
 
 cross_packages=()

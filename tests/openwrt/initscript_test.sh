@@ -55,7 +55,7 @@ config container 'bad'
 CONF
 
 nas='open_instance nas
-set_param command /usr/sbin/nestbox-launch run nas
+set_param command /usr/sbin/nestbox-launch boot nas
 set_param respawn 3600 5 5
 set_param term_timeout 10
 set_param stdout 1
@@ -65,7 +65,7 @@ close_instance'
 run "$tmp/routers.conf"
 expect "boot starts enabled autostart containers" "$tmp/log" "$nas
 open_instance vpn-gw
-set_param command /usr/sbin/nestbox-launch run vpn-gw
+set_param command /usr/sbin/nestbox-launch boot vpn-gw
 set_param respawn 3600 5 5
 set_param term_timeout 30
 set_param stdout 1
@@ -76,7 +76,7 @@ expect "invalid name is refused with a message" "$tmp/err" \
 
 run "$tmp/routers.conf" web
 expect "start NAME starts a non-autostart container" "$tmp/log" 'open_instance web
-set_param command /usr/sbin/nestbox-launch run web
+set_param command /usr/sbin/nestbox-launch boot web
 set_param respawn 3600 5 0
 set_param term_timeout 10
 set_param stdout 1
@@ -91,6 +91,22 @@ sed 's/option enabled .1./option enabled '"'0'"'/' "$tmp/routers.conf" | sed '1,
 sed '1,3d' "$tmp/routers.conf" >> "$tmp/off.conf"
 run "$tmp/off.conf"
 expect "global enabled=0 starts nothing" "$tmp/log" ""
+
+cat > "$tmp/store.conf" <<'CONF'
+config nestbox 'global'
+	option store '/mnt/data/nestbox'
+
+config container 'nas'
+	option enabled '1'
+CONF
+run "$tmp/store.conf"
+expect "global store is passed to boot" "$tmp/log" 'open_instance nas
+set_param command /usr/sbin/nestbox-launch boot nas --store /mnt/data/nestbox
+set_param respawn 3600 5 5
+set_param term_timeout 10
+set_param stdout 1
+set_param stderr 1
+close_instance'
 
 run "$src/openwrt/feed/nestbox/files/nestbox.config"
 expect "shipped default config starts nothing" "$tmp/log" ""

@@ -1,15 +1,24 @@
 // nestbox sign: assembles and signs one image (docs/image-format.md) from a
-// squashfs (or a tree directory), the baked policy and one or more keys.
+// squashfs (or a tree directory), the baked policy and one or more keys; or,
+// with --composed, every image of what `nestbox compose` wrote.
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "cli/command.h"
+#include "cli/manifest_set.h"
+#include "composer/source_tree.h"
+#include "composer/squashfs/image_writers.h"
 #include "manifests/manifest.h"
 #include "signer/image_builder.h"
 #include "signer/keys.h"
 #include "signer/tree_manifest_writer.h"
 #include "util/file_io.h"
+#include "util/json_quote.h"
 #include "verifier/crypto.h"
 
 namespace nestbox::cli {
@@ -20,9 +29,24 @@ struct SignOptions {
   std::string squashfs, tree, policy, manifest, out, salt;
   std::string name, version_string, arch, compat;
   uint64_t version = 0;
-  bool version_set = false, no_verity = false;
+  bool version_set = false, no_verity = false, json = false;
   std::vector<std::string> keys, providers;
+  // --composed DIR MANIFEST...: sign everything compose wrote for them.
+  std::string composed, staging;
+  std::vector<std::string> manifests;
 };
+
+// A manifest may name the key that must sign it (signing_key = key id).
+Status check_signing_key(const manifests::Manifest& m, const std::vector<std::string>& keys) {
+  if (m.signing_key.empty()) return ok_status();
+  for (const std::string& uri : keys) {
+    auto key = signer::load_private_key(uri);
+    if (!key.ok()) return std::move(key).error();
+    auto id = crypto::key_id(key->get());
+    if (id.ok() && crypto::to_hex(*id) == m.signing_key) return ok_status();
+  }
+  return bad_input(m.file + ": signing_key " + m.signing_key + " is not among the --key arguments");
+}
 
 Status fill_from_manifest(SignOptions& o) {
   if (o.manifest.empty()) return ok_status();
@@ -33,34 +57,191 @@ Status fill_from_manifest(SignOptions& o) {
   if (o.version_string.empty()) o.version_string = m->version_string;
   if (o.arch.empty()) o.arch = manifests::to_string(m->arch);
   if (o.compat.empty()) o.compat = m->compat;
-  if (!m->signing_key.empty()) {
-    bool found = false;
-    for (const std::string& uri : o.keys) {
-      auto key = signer::load_private_key(uri);
-      if (!key.ok()) return std::move(key).error();
-      auto id = crypto::key_id(key->get());
-      if (id.ok() && crypto::to_hex(*id) == m->signing_key) found = true;
-    }
-    if (!found)
-      return bad_input(o.manifest + ": signing_key " + m->signing_key + " is not among the --key arguments");
+  return check_signing_key(*m, o.keys);
+}
+
+struct Signed {
+  std::string path;
+  signer::BuiltImage image;
+};
+
+// Builds one image; a tree payload is signed through its digest manifest,
+// written beside the output and removed again.
+Result<Signed> sign_one(signer::ImageSpec spec, const std::string& tree, const std::string& out) {
+  std::string manifest_tmp;
+  if (!tree.empty()) {
+    manifest_tmp = out + ".manifest.tmp";
+    NESTBOX_TRY(signer::write_tree_manifest(tree, manifest_tmp));
+    spec.kind = image::Kind::kTreeManifest;
+    spec.payload_path = manifest_tmp;
   }
-  return ok_status();
+  auto built = signer::build_image(spec, out);
+  if (!manifest_tmp.empty()) ::unlink(manifest_tmp.c_str());
+  if (!built.ok()) return std::move(built).error();
+  return Signed{out, std::move(*built)};
+}
+
+int print_signed(const std::vector<Signed>& images, bool json) {
+  if (json) {
+    std::cout << "{\"images\":[";
+    const char* sep = "";
+    for (const Signed& s : images) {
+      std::cout << sep << "{\"path\":" << json_string(s.path) << ",\"size\":" << s.image.size << ",\"key_ids\":[";
+      for (size_t i = 0; i < s.image.key_ids.size(); ++i)
+        std::cout << (i ? "," : "") << json_string(s.image.key_ids[i]);
+      std::cout << "],\"verity_root\":" << json_string(s.image.verity_root_hex) << "}";
+      sep = ",";
+    }
+    std::cout << "]}\n";
+    return kExitOk;
+  }
+  for (const Signed& s : images) {
+    std::cout << s.path << ": " << s.image.size << " bytes, signed by";
+    for (const std::string& id : s.image.key_ids) std::cout << " " << id;
+    std::cout << "\n";
+    if (!s.image.verity_root_hex.empty())
+      std::cout << "verity root " << s.image.verity_root_hex << " salt " << s.image.verity_salt_hex << "\n";
+  }
+  return kExitOk;
+}
+
+signer::ImageSpec base_spec(const SignOptions& o) {
+  signer::ImageSpec spec;
+  spec.key_uris = o.keys;
+  spec.verity = !o.no_verity;
+  return spec;
+}
+
+bool is_file(const std::string& p) {
+  struct stat st{};
+  return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+bool is_dir(const std::string& p) {
+  struct stat st{};
+  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Where compose left a container's rootfs (docs/composer.md), probed in the
+// order of the strategies' outputs, so that a `compose --strategy` override
+// is followed too: an overlay layer, a standalone squashfs, a tree in the
+// output directory, a host-hardlink tree in the staging rootfs.
+struct Payload {
+  std::string squashfs, tree, base;  // base: the overlay base's name, for a layer
+};
+Result<Payload> composed_payload(const std::string& dir, const manifests::Manifest& m) {
+  Payload p;
+  if (std::string layer = dir + "/" + m.name + ".layer.sqfs"; is_file(layer)) {
+    p.squashfs = layer;
+    p.base = m.rootfs.base.empty() ? composer::squashfs::kAutomaticBase : m.rootfs.base;
+    return p;
+  }
+  if (std::string image = dir + "/" + m.name + ".sqfs"; is_file(image)) {
+    p.squashfs = image;
+    return p;
+  }
+  if (std::string tree = dir + "/" + m.name; is_dir(tree)) {
+    p.tree = tree;
+    return p;
+  }
+  for (const auto& s : m.rootfs.sources) {
+    if (s.kind != manifests::SourceKind::kDirectory) continue;
+    std::string staging = s.path[0] == '/' ? s.path : m.dir + "/" + s.path;
+    if (std::string tree = staging + composer::kHostHardlinkDir + "/" + m.name; is_dir(tree)) {
+      p.tree = tree;
+      return p;
+    }
+    break;
+  }
+  return bad_input(dir + ": compose wrote no rootfs for container '" + m.name + "' of " + m.file +
+                   " (expected " + m.name + ".layer.sqfs, " + m.name + ".sqfs or " + m.name +
+                   "/); run nestbox compose with the same manifests first");
+}
+
+// sign --composed DIR -o IMGDIR MANIFEST...: one image per container (its
+// rootfs, its baked policy DIR/runtime/NAME/policy.bin, the manifest's
+// identity) and one per overlay base, named after the base, with the arch and
+// compat of its containers and the highest of their versions (so a base is
+// upgraded with them and never rolled back below them).
+int run_sign_composed(const SignOptions& o) {
+  if (!o.squashfs.empty() || !o.tree.empty() || !o.policy.empty() || !o.manifest.empty() || !o.name.empty())
+    return report("sign", bad_input("--composed signs what compose wrote: no --squashfs, --tree, --policy, "
+                                     "--manifest or --name with it"));
+  if (o.manifests.empty()) return report("sign", bad_input("--composed: give the manifests compose was given"));
+  auto ms = load_manifest_set(o.manifests, o.staging);
+  if (!ms.ok()) return report("sign", ms.error());
+  std::error_code ec;
+  std::filesystem::create_directories(o.out, ec);
+  if (ec) return report("sign", failure("create " + o.out + ": " + ec.message()));
+
+  struct Base {
+    signer::ImageSpec spec;
+    std::string path, first_user;
+  };
+  std::map<std::string, Base> bases;
+  std::vector<Signed> done;
+  for (const manifests::Manifest& m : *ms) {
+    if (Status st = check_signing_key(m, o.keys); !st.ok()) return report("sign", st.error());
+    auto payload = composed_payload(o.composed, m);
+    if (!payload.ok()) return report("sign", payload.error());
+    signer::ImageSpec spec = base_spec(o);
+    spec.name = m.name;
+    spec.version = m.version;
+    spec.version_string = m.version_string.empty() ? std::to_string(m.version) : m.version_string;
+    spec.arch = manifests::to_string(m.arch);
+    spec.compat = m.compat;
+    std::string policy = o.composed + "/runtime/" + m.name + "/policy.bin";
+    auto bytes = read_file(policy);
+    if (!bytes.ok()) return report("sign", bytes.error().context("the baked policy compose writes"));
+    spec.policy = std::move(*bytes);
+    spec.payload_path = payload->squashfs;
+    auto s = sign_one(spec, payload->tree, o.out + "/" + m.name + ".img");
+    if (!s.ok()) return report("sign", s.error().context(m.name));
+    done.push_back(std::move(*s));
+    if (payload->base.empty()) continue;
+    auto [it, fresh] = bases.try_emplace(payload->base);
+    Base& b = it->second;
+    if (fresh) {
+      b.spec = base_spec(o);
+      b.spec.name = payload->base;
+      b.spec.arch = spec.arch;
+      b.spec.compat = spec.compat;
+      b.spec.payload_path = o.composed + "/base/" + payload->base + ".sqfs";
+      b.path = o.out + "/" + payload->base + ".img";
+      b.first_user = m.file;
+    } else if (b.spec.arch != spec.arch || b.spec.compat != spec.compat) {
+      return report("sign", bad_input(m.file + ": arch " + spec.arch + ", compat '" + spec.compat +
+                                      "' differ from those of " + b.first_user + ", which shares base '" +
+                                      payload->base + "'"));
+    }
+    b.spec.version = std::max(b.spec.version, m.version);
+  }
+  for (auto& [name, b] : bases) {
+    b.spec.version_string = std::to_string(b.spec.version);
+    auto s = sign_one(b.spec, "", b.path);
+    if (!s.ok()) return report("sign", s.error().context("base " + name));
+    done.push_back(std::move(*s));
+  }
+  return print_signed(done, o.json);
 }
 
 int run_sign(SignOptions o) {
   for (const std::string& p : o.providers)
     if (Status st = signer::load_provider(p); !st.ok()) return report("sign", st.error());
+  if (o.out.empty()) return report("sign", bad_input("-o/--out is required"));
+  if (!o.salt.empty() && !o.composed.empty())
+    return report("sign", bad_input("--salt: one salt for several images; not with --composed"));
+  if (!o.composed.empty()) return run_sign_composed(o);
+  if (!o.manifests.empty())
+    return report("sign", bad_input("manifest operands need --composed DIR (else use --manifest FILE)"));
   if (Status st = fill_from_manifest(o); !st.ok()) return report("sign", st.error());
   if (o.squashfs.empty() == o.tree.empty())
     return report("sign", bad_input("give exactly one of --squashfs FILE or --tree DIR"));
-  signer::ImageSpec spec;
+  signer::ImageSpec spec = base_spec(o);
   spec.name = o.name;
   spec.version = o.version;
   spec.version_string = o.version_string.empty() ? std::to_string(o.version) : o.version_string;
   spec.arch = o.arch;
   spec.compat = o.compat;
-  spec.key_uris = o.keys;
-  spec.verity = !o.no_verity;
   if (!o.salt.empty() && !crypto::from_hex(o.salt, &spec.verity_salt))
     return report("sign", bad_input("--salt: expected 64 lower-case hex digits"));
   if (!o.policy.empty()) {
@@ -68,24 +249,10 @@ int run_sign(SignOptions o) {
     if (!p.ok()) return report("sign", p.error());
     spec.policy = std::move(*p);
   }
-  std::string manifest_tmp;
-  if (!o.tree.empty()) {
-    manifest_tmp = o.out + ".manifest.tmp";
-    if (Status st = signer::write_tree_manifest(o.tree, manifest_tmp); !st.ok()) return report("sign", st.error());
-    spec.kind = image::Kind::kTreeManifest;
-    spec.payload_path = manifest_tmp;
-  } else {
-    spec.payload_path = o.squashfs;
-  }
-  auto built = signer::build_image(spec, o.out);
-  if (!manifest_tmp.empty()) ::unlink(manifest_tmp.c_str());
-  if (!built.ok()) return report("sign", built.error());
-  std::cout << o.out << ": " << built->size << " bytes, signed by";
-  for (const std::string& id : built->key_ids) std::cout << " " << id;
-  std::cout << "\n";
-  if (!built->verity_root_hex.empty())
-    std::cout << "verity root " << built->verity_root_hex << " salt " << built->verity_salt_hex << "\n";
-  return kExitOk;
+  spec.payload_path = o.squashfs;
+  auto s = sign_one(spec, o.tree, o.out);
+  if (!s.ok()) return report("sign", s.error());
+  return print_signed({std::move(*s)}, o.json);
 }
 
 }  // namespace
@@ -108,7 +275,13 @@ Runner define_sign(CLI::App& sub) {
   sub.add_option("--provider", o->providers, "Load this OpenSSL provider first (e.g. pkcs11); repeatable");
   sub.add_flag("--no-verity", o->no_verity, "Do not embed a dm-verity hash tree");
   sub.add_option("--salt", o->salt, "Verity salt (64 hex digits; default derived from the squashfs digest)");
-  sub.add_option("-o,--out", o->out, "Output image")->required();
+  sub.add_option("-o,--out", o->out, "Output image (with --composed: the directory of the images)");
+  sub.add_option("--composed", o->composed,
+                 "Sign everything `nestbox compose --out DIR` wrote for the MANIFESTs: DIR/NAME.img per "
+                 "container, DIR/BASE.img per overlay base");
+  sub.add_option("manifests", o->manifests, "With --composed: the manifests compose was given");
+  sub.add_option("--staging", o->staging, kStagingHelp);
+  sub.add_flag("--json", o->json, "Print the signed images as JSON");
   return [o] { return run_sign(*o); };
 }
 

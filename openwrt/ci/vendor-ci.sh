@@ -1,17 +1,21 @@
 #!/bin/sh
 # nestbox vendor CI: the gate a firmware CI job runs before it ships containers.
 #
-#   validate -> kernel-check -> compose -> sign -> verify
+#   validate -> kernel-check -> compose -> sign -> verify (each image)
 #
 # Every stage runs `nestbox <stage> --json`; its JSON report goes to
-# OUT/reports/NN-<stage>.json and its messages to OUT/reports/NN-<stage>.log.
-# A subcommand whose --help offers no --json runs without it, and the script
-# writes its report: {"stage", "exit", "json": false, "output": its stdout}.
+# OUT/reports/NN-<stage>.json and its messages to OUT/reports/NN-<stage>.log
+# (verify: NN-verify-<image>.json, one per image). A subcommand whose --help
+# offers no --json runs without it, and the script writes its report:
+# {"stage", "exit", "json": false, "output": its stdout}.
 # The first failing stage stops the run; the script exits with that stage's
 # status (1 = failure, 2 = bad input, as every nestbox command) after saying
 # which stage failed and where its report is. OUT/reports/summary.json lists
-# the stages that ran with their exit codes. Exit 0: images in OUT/images are
-# signed and verified.
+# the stages that ran with their exit codes. Exit 0: OUT/images holds one
+# signed, verified image per container (NAME.img) and per overlay base.
+# compose writes its outputs (squashfs images, trees, baked policies, OCI and
+# LXC configs) into OUT/build; relative [[rootfs.source]] paths in the
+# manifests are resolved against --staging (path = "." is the staged rootfs).
 #
 # usage: vendor-ci.sh --staging DIR --kernel-config FILE --key KEY.pem
 #                     --keyring DIR --out DIR MANIFEST...
@@ -34,7 +38,7 @@ while [ $# -gt 0 ]; do
 		--key) key="${2:-}"; shift 2 || usage ;;
 		--keyring) keyring="${2:-}"; shift 2 || usage ;;
 		--out) out="${2:-}"; shift 2 || usage ;;
-		--help|-h) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		--help|-h) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
 		--) shift; break ;;
 		-*) echo "vendor-ci: unknown option '$1'" >&2; usage ;;
 		*) break ;;
@@ -55,6 +59,7 @@ done
 
 reports="$out/reports"
 images="$out/images"
+build="$out/build"
 mkdir -p "$reports" "$images"
 summary=""
 step=0
@@ -70,46 +75,45 @@ json_text() {
 		awk '{ printf "%s%s", sep, $0; sep = "\\n" }'
 }
 
-# run_stage NAME ARGS...: one nestbox command, its report and its verdict.
+# run_stage COMMAND LABEL ARGS...: `nestbox COMMAND ARGS`, its report
+# (NN-LABEL.json) and its verdict.
 run_stage() {
-	name="$1"; shift
+	name="$1" label="$2"; shift 2
 	step=$((step + 1))
-	report="$reports/$(printf '%02d' "$step")-$name.json"
-	log="$reports/$(printf '%02d' "$step")-$name.log"
-	echo "vendor-ci: $name"
+	report="$reports/$(printf '%02d' "$step")-$label.json"
+	log="$reports/$(printf '%02d' "$step")-$label.log"
+	echo "vendor-ci: $label"
 	rc=0
 	if "$NESTBOX" "$name" --help 2>/dev/null | grep -q -- '--json'; then
 		"$NESTBOX" "$name" --json "$@" > "$report" 2> "$log" || rc=$?
 	else
 		"$NESTBOX" "$name" "$@" > "$report.out" 2> "$log" || rc=$?
 		printf '{"stage": "%s", "exit": %d, "json": false, "output": "%s"}\n' \
-			"$name" "$rc" "$(json_text < "$report.out")" > "$report"
+			"$label" "$rc" "$(json_text < "$report.out")" > "$report"
 		rm -f "$report.out"
 	fi
 	[ -z "$summary" ] || summary="$summary, "
-	summary="$summary{\"stage\": \"$name\", \"exit\": $rc, \"report\": \"$(basename "$report")\"}"
+	summary="$summary{\"stage\": \"$label\", \"exit\": $rc, \"report\": \"$(basename "$report")\"}"
 	if [ "$rc" -ne 0 ]; then
 		write_summary false
 		kind="failure"
 		[ "$rc" -eq 2 ] && kind="bad input"
-		echo "vendor-ci: $name failed (exit $rc, $kind): see $report and $log" >&2
+		echo "vendor-ci: $label failed (exit $rc, $kind): see $report and $log" >&2
 		sed 's/^/  /' "$log" >&2
 		exit "$rc"
 	fi
 }
 
-# The image files compose wrote, in a stable order.
-composed_images() {
-	find "$images" -maxdepth 1 -type f -name '*.img' | LC_ALL=C sort
-}
-
-run_stage validate "$@"
-run_stage kernel-check --config "$kconfig" --manifests "$@"
-run_stage compose --staging "$staging" --out "$images" "$@"
-# shellcheck disable=SC2046  # image paths are produced by compose: no spaces
-set -- $(composed_images)
-[ $# -gt 0 ] || { echo "vendor-ci: compose wrote no images into $images" >&2; write_summary false; exit 1; }
-run_stage sign --key "$key" "$@"
-run_stage verify --keyring "$keyring" "$@"
+run_stage validate validate "$@"
+run_stage kernel-check kernel-check --config "$kconfig" --manifests "$@"
+run_stage compose compose --staging "$staging" --out "$build" "$@"
+run_stage sign sign --composed "$build" --staging "$staging" --key "$key" --out "$images" "$@"
+n=0
+for img in "$images"/*.img; do
+	[ -f "$img" ] || continue
+	run_stage verify "verify-$(basename "$img" .img)" "$img" --keyring "$keyring"
+	n=$((n + 1))
+done
+[ "$n" -gt 0 ] || { echo "vendor-ci: sign wrote no images into $images" >&2; write_summary false; exit 1; }
 write_summary true
-echo "vendor-ci: $# image(s) signed and verified in $images"
+echo "vendor-ci: $n image(s) signed and verified in $images"

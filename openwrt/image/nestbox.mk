@@ -1,4 +1,4 @@
-# nestbox image commands for an OpenWrt target's image/Makefile (buildroot).
+# nestbox image command for an OpenWrt target's image/Makefile (buildroot).
 #
 #   include $(TOPDIR)/feeds/nestbox/../image/nestbox.mk     (or copy this file)
 #
@@ -6,53 +6,43 @@
 #     ...
 #     NESTBOX_MANIFESTS := $(TOPDIR)/nestbox/nas.toml $(TOPDIR)/nestbox/web.toml
 #     IMAGES += nestbox.bin
-#     IMAGE/nestbox.bin := nestbox-compose | nestbox-sign | nestbox-verify | nestbox-store
+#     IMAGE/nestbox.bin := nestbox-images
 #   endef
 #
-# Build/<cmd> is called with $@ = the image being produced. The commands work
-# in $@.nestbox/ and finally write $@ as a tar of signed container images,
-# which the device installs with `nestbox-launch install` (or which is written
-# to a dedicated flash partition). The rootfs the containers are composed from
-# is the firmware's own staged rootfs, $(TARGET_DIR).
+# Build/nestbox-images is called with $@ = the image being produced. It runs
+# the vendor CI gate (openwrt/ci/vendor-ci.sh, installed by the host package
+# as nestbox-vendor-ci): validate -> kernel-check -> compose -> sign -> verify,
+# in $@.nestbox/, with the firmware's own staged rootfs $(TARGET_DIR) as
+# --staging (manifests name it `path = "."`). It then writes $@ as a tar of the
+# signed container images, which the device installs with `nestbox-launch
+# install` (or which is written to a dedicated flash partition). Any failing
+# stage fails the image build with that stage's report in $@.nestbox/reports/.
 #
 # Settings (make variables, e.g. in the device definition or .config env):
 #   NESTBOX             nestbox binary   (default $(STAGING_DIR_HOST)/bin/nestbox,
 #                                         installed by the host package nestbox/host)
+#   NESTBOX_CI          the gate script  (default $(STAGING_DIR_HOST)/bin/nestbox-vendor-ci)
 #   NESTBOX_MANIFESTS   container manifests (TOML)
 #   NESTBOX_SIGNING_KEY private key (PEM) or an OpenSSL provider URI (pkcs11:...)
 #   NESTBOX_KEYRING     directory of trusted public keys for the verify step
-#   NESTBOX_KERNEL_CONFIG kernel .config checked by nestbox-kernel-check
+#   NESTBOX_KERNEL_CONFIG kernel .config checked by kernel-check
 #                       (default $(LINUX_DIR)/.config)
 
 NESTBOX ?= $(STAGING_DIR_HOST)/bin/nestbox
+NESTBOX_CI ?= $(STAGING_DIR_HOST)/bin/nestbox-vendor-ci
 NESTBOX_KERNEL_CONFIG ?= $(LINUX_DIR)/.config
 NESTBOX_SOURCE_DATE_EPOCH = $(if $(SOURCE_DATE_EPOCH),$(SOURCE_DATE_EPOCH),0)
 
-define Build/nestbox-kernel-check
-	$(NESTBOX) kernel-check --config $(NESTBOX_KERNEL_CONFIG) --manifests $(NESTBOX_MANIFESTS)
-endef
-
-define Build/nestbox-compose
-	rm -rf $@.nestbox
-	mkdir -p $@.nestbox
-	$(NESTBOX) validate $(NESTBOX_MANIFESTS)
-	SOURCE_DATE_EPOCH=$(NESTBOX_SOURCE_DATE_EPOCH) \
-		$(NESTBOX) compose --staging $(TARGET_DIR) --out $@.nestbox $(NESTBOX_MANIFESTS)
-endef
-
-define Build/nestbox-sign
-	$(NESTBOX) sign --key $(NESTBOX_SIGNING_KEY) $(sort $(wildcard $@.nestbox/*.img))
-endef
-
-define Build/nestbox-verify
-	$(NESTBOX) verify --keyring $(NESTBOX_KEYRING) $(sort $(wildcard $@.nestbox/*.img))
-endef
-
 # Reproducible store archive: fixed order, owner and time.
-define Build/nestbox-store
+define Build/nestbox-images
+	rm -rf $@.nestbox
+	SOURCE_DATE_EPOCH=$(NESTBOX_SOURCE_DATE_EPOCH) NESTBOX=$(NESTBOX) $(NESTBOX_CI) \
+		--staging $(TARGET_DIR) --kernel-config $(NESTBOX_KERNEL_CONFIG) \
+		--key $(NESTBOX_SIGNING_KEY) --keyring $(NESTBOX_KEYRING) \
+		--out $@.nestbox $(NESTBOX_MANIFESTS)
 	tar --sort=name --owner=0 --group=0 --numeric-owner \
 		--mtime=@$(NESTBOX_SOURCE_DATE_EPOCH) \
-		-C $@.nestbox -cf $@.new $(notdir $(sort $(wildcard $@.nestbox/*.img)))
+		-C $@.nestbox/images -cf $@.new .
 	mv $@.new $@
 	rm -rf $@.nestbox
 endef

@@ -15,6 +15,8 @@ top="$tmp/top"
 mkdir -p "$top/include" "$tmp/build/openwrt-build/launcher" "$tmp/hostbuild/openwrt-build/cli" "$tmp/staging-host"
 echo '#!/bin/sh' > "$tmp/build/openwrt-build/launcher/nestbox-launch"
 echo '#!/bin/sh' > "$tmp/hostbuild/openwrt-build/cli/nestbox"
+mkdir -p "$tmp/hostbuild/openwrt/ci"
+cp "$src/openwrt/ci/vendor-ci.sh" "$tmp/hostbuild/openwrt/ci/"
 
 cat > "$top/rules.mk" <<'MK'
 INCLUDE_DIR:=$(TOPDIR)/include
@@ -68,6 +70,8 @@ check test "$(head -n1 "$tmp/root/etc/init.d/nestbox")" = "#!/bin/sh /etc/rc.com
 
 check mk host-install > /dev/null
 check test -x "$tmp/staging-host/bin/nestbox"
+check cmp -s "$tmp/staging-host/bin/nestbox-vendor-ci" "$src/openwrt/ci/vendor-ci.sh"
+check test -x "$tmp/staging-host/bin/nestbox-vendor-ci"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -1,7 +1,8 @@
 #!/bin/sh
 # openwrt/ci/vendor-ci.sh and openwrt/imagebuilder/nestbox-post-image.sh
 # against a recording stand-in for `nestbox`: stage order, arguments, JSON
-# reports, stop at the first failing stage with its exit code.
+# reports, stop at the first failing stage with its exit code. The real
+# nestbox runs the same scripts in vendor_ci_real_test.sh.
 set -eu
 src="${NESTBOX_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 ci="$src/openwrt/ci/vendor-ci.sh"
@@ -14,7 +15,7 @@ check() {  # check NAME COMMAND...
 }
 
 # The stand-in: logs "stage args", prints a JSON report, fails where FAIL_STAGE=stage:code says;
-# compose writes two images into --out.
+# sign writes two images into --out.
 cat > "$tmp/nestbox" <<'STUB'
 #!/bin/sh
 stage="$1"; shift
@@ -33,9 +34,9 @@ fi
 case "${FAIL_STAGE:-}" in
 	"$stage":*) echo "$stage: something is wrong" >&2; exit "${FAIL_STAGE#*:}" ;;
 esac
-if [ "$stage" = compose ]; then
+if [ "$stage" = sign ]; then
 	while [ $# -gt 0 ]; do [ "$1" = --out ] && out="$2"; shift; done
-	[ -n "${COMPOSE_NOTHING:-}" ] || { : > "$out/web.img"; : > "$out/nas.img"; }
+	[ -n "${SIGN_NOTHING:-}" ] || { mkdir -p "$out"; : > "$out/web.img"; : > "$out/nas.img"; }
 fi
 printf '{"command": "%s", "ok": true}\n' "$stage"
 STUB
@@ -66,13 +67,14 @@ run "$tmp/ok"
 check test "$rc" -eq 0
 check test "$(cat "$tmp/calls")" = "validate --json $tmp/nas.toml $tmp/web.toml
 kernel-check --json --config $tmp/kconfig --manifests $tmp/nas.toml $tmp/web.toml
-compose --json --staging $tmp/root --out $tmp/ok/images $tmp/nas.toml $tmp/web.toml
-sign --json --key $tmp/key.pem $tmp/ok/images/nas.img $tmp/ok/images/web.img
-verify --json --keyring $tmp/keys $tmp/ok/images/nas.img $tmp/ok/images/web.img"
-for r in 01-validate 02-kernel-check 03-compose 04-sign 05-verify summary; do
+compose --json --staging $tmp/root --out $tmp/ok/build $tmp/nas.toml $tmp/web.toml
+sign --json --composed $tmp/ok/build --staging $tmp/root --key $tmp/key.pem --out $tmp/ok/images $tmp/nas.toml $tmp/web.toml
+verify --json $tmp/ok/images/nas.img --keyring $tmp/keys
+verify --json $tmp/ok/images/web.img --keyring $tmp/keys"
+for r in 01-validate 02-kernel-check 03-compose 04-sign 05-verify-nas 06-verify-web summary; do
 	check json_ok "$tmp/ok/reports/$r.json"
 done
-check summary_is "$tmp/ok/reports/summary.json" "True validate=0 kernel-check=0 compose=0 sign=0 verify=0"
+check summary_is "$tmp/ok/reports/summary.json" "True validate=0 kernel-check=0 compose=0 sign=0 verify-nas=0 verify-web=0"
 
 # A subcommand without --json: run without it, its output wrapped as a JSON report.
 run "$tmp/nj" NOJSON="validate"
@@ -99,11 +101,11 @@ check grep -q "(exit 2, bad input)" "$tmp/stderr"
 
 run "$tmp/vf" FAIL_STAGE=verify:1
 check test "$rc" -eq 1
-check summary_is "$tmp/vf/reports/summary.json" "False validate=0 kernel-check=0 compose=0 sign=0 verify=1"
+check summary_is "$tmp/vf/reports/summary.json" "False validate=0 kernel-check=0 compose=0 sign=0 verify-nas=1"
 
-run "$tmp/none" COMPOSE_NOTHING=1
+run "$tmp/none" SIGN_NOTHING=1
 check test "$rc" -eq 1
-check grep -q "compose wrote no images" "$tmp/stderr"
+check grep -q "sign wrote no images" "$tmp/stderr"
 
 rc=0; sh "$ci" --staging "$tmp/root" --out "$tmp/x" "$tmp/nas.toml" 2> "$tmp/stderr" || rc=$?
 check test "$rc" -eq 2

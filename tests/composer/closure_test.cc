@@ -274,12 +274,8 @@ TEST(ClosureAgreement, HostDebianRootMatchesLddtree) {
 
 TEST(ClosureAgreement, ForeignArchitectureRootsMatchLddtree) {
   if (access("/usr/bin/lddtree", X_OK) != 0) GTEST_SKIP() << "lddtree (pax-utils) not installed";
-  std::string script = std::string(NESTBOX_SOURCE_DIR) + "/tests/composer/fetch_foreign_roots.sh";
-  int status = 0;
-  std::string cache = testing::run(script + " 2>&1", &status);
-  if (status != 0) GTEST_SKIP() << "could not fetch foreign-arch debs: " << cache;
-  cache = cache.substr(0, cache.find_last_not_of("\n") + 1);
-  cache = cache.substr(cache.rfind('\n') + 1);
+  std::string why, cache = testing::foreign_roots(&why);
+  if (cache.empty()) GTEST_SKIP() << why;
   std::map<std::string, uint16_t> machines = {
       {"armhf", EM_ARM}, {"arm64", EM_AARCH64}, {"mipsel", EM_MIPS}};
   for (const auto& [arch, machine] : machines) {

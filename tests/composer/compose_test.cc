@@ -239,8 +239,9 @@ TEST_F(Compose, HostileArchiveFailsWithoutTouchingOutputOrHost) {
 }
 
 TEST_F(Compose, BinariesPullTheirClosureFromRealPackages) {
-  std::string root = "/var/cache/nestbox-test/foreign/arm64/root";
-  if (!fs::exists(root)) GTEST_SKIP() << "run tests/composer/fetch_foreign_roots.sh first";
+  std::string why, cache = testing::foreign_roots(&why);
+  if (cache.empty()) GTEST_SKIP() << why;
+  std::string root = cache + "/arm64/root";
   Manifest m;
   m.name = "bb";
   m.arch = manifests::Arch::kAarch64;

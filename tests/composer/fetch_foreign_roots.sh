@@ -9,6 +9,13 @@ cache=${1:-/var/cache/nestbox-test}/foreign
 arches=(armhf arm64 mipsel)
 packages=(libc6 busybox)
 
+# Tests run this concurrently (ctest -j): one fetcher at a time, and each root
+# is built under a temporary name and renamed into place only when complete,
+# so a test never sees a half-extracted root.
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
+
 need_update=0
 for a in "${arches[@]}"; do
   [[ -e $cache/$a/.done ]] && continue
@@ -25,14 +32,17 @@ fi
 
 for a in "${arches[@]}"; do
   [[ -e $cache/$a/.done ]] && continue
-  rm -rf "${cache:?}/${a:?}"
-  mkdir -p "$cache/$a/debs" "$cache/$a/root"
-  (cd "$cache/$a/debs" && apt-get download -qq -o APT::Sandbox::User=root "${packages[@]/%/:$a}")
-  for deb in "$cache/$a/debs"/*.deb; do
-    dpkg-deb -x "$deb" "$cache/$a/root"
+  tmp=$cache/$a.tmp
+  rm -rf "${tmp:?}"
+  mkdir -p "$tmp/debs" "$tmp/root"
+  (cd "$tmp/debs" && apt-get download -qq -o APT::Sandbox::User=root "${packages[@]/%/:$a}")
+  for deb in "$tmp/debs"/*.deb; do
+    dpkg-deb -x "$deb" "$tmp/root"
   done
   # /etc/ld.so.conf comes from libc-bin, not libc6: add Debian's one line.
-  echo 'include /etc/ld.so.conf.d/*.conf' >"$cache/$a/root/etc/ld.so.conf"
-  touch "$cache/$a/.done"
+  echo 'include /etc/ld.so.conf.d/*.conf' >"$tmp/root/etc/ld.so.conf"
+  touch "$tmp/.done"
+  rm -rf "${cache:?}/${a:?}"
+  mv "$tmp" "$cache/$a"
 done
 echo "$cache"

@@ -14,14 +14,12 @@ using manifests::Manifest;
 using manifests::RootfsStrategy;
 using testing::TempDir;
 
-const char* kRoot = "/var/cache/nestbox-test/foreign/arm64/root";
-
-Manifest container(const std::string& name, std::vector<std::string> include) {
+Manifest container(const std::string& root, const std::string& name, std::vector<std::string> include) {
   Manifest m;
   m.name = name;
   m.arch = manifests::Arch::kAarch64;
   m.rootfs.strategy = RootfsStrategy::kTree;
-  m.rootfs.sources.push_back({.path = kRoot});
+  m.rootfs.sources.push_back({.path = root});
   m.rootfs.binaries = {"/bin/busybox"};
   m.rootfs.include = std::move(include);
   return m;
@@ -30,10 +28,12 @@ Manifest container(const std::string& name, std::vector<std::string> include) {
 class PlanTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(kRoot)) GTEST_SKIP() << "run tests/composer/fetch_foreign_roots.sh first";
-    ms_ = {container("a", {"/usr/lib/aarch64-linux-gnu/gconv/IBM9*"}),
-           container("b", {"/usr/lib/aarch64-linux-gnu/gconv/IBM93*"}),
-           container("c", {"/etc/**"})};
+    std::string why, cache = testing::foreign_roots(&why);
+    if (cache.empty()) GTEST_SKIP() << why;
+    std::string root = cache + "/arm64/root";
+    ms_ = {container(root, "a", {"/usr/lib/aarch64-linux-gnu/gconv/IBM9*"}),
+           container(root, "b", {"/usr/lib/aarch64-linux-gnu/gconv/IBM93*"}),
+           container(root, "c", {"/etc/**"})};
     ms_[2].rootfs.files.push_back({.path = "/etc/motd", .content = "hello"});
     for (auto& m : ms_) {
       auto c = prepare_container(m, dir_ / ("scratch-" + m.name), {}, &notes_);

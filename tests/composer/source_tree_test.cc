@@ -129,8 +129,9 @@ TEST_F(Sources, DebAndIpkReadTheirDataMember) {
 }
 
 TEST_F(Sources, RealDebianPackagesAndClosureOverThem) {
-  std::string cache = "/var/cache/nestbox-test/foreign/armhf/debs";
-  if (!fs::exists(cache)) GTEST_SKIP() << "run tests/composer/fetch_foreign_roots.sh first";
+  std::string why, roots = testing::foreign_roots(&why);
+  if (roots.empty()) GTEST_SKIP() << why;
+  std::string cache = roots + "/armhf/debs";
   std::vector<std::string> debs;
   for (const auto& e : fs::directory_iterator(cache)) debs.push_back(e.path());
   std::sort(debs.begin(), debs.end());  // busybox before libc6: layering order is irrelevant here

@@ -60,4 +60,21 @@ inline std::string run(const std::string& cmd, int* status = nullptr) {
   return out;
 }
 
+// The cache of real foreign-architecture Debian roots (armhf, arm64, mipsel:
+// libc6 + busybox), fetched on first use by fetch_foreign_roots.sh, which is
+// safe to run from concurrent tests. Returns the cache directory
+// (<it>/<arch>/root, <it>/<arch>/debs), or "" with *why set when it cannot be
+// fetched (no archive reachable).
+inline std::string foreign_roots(std::string* why) {
+  std::string script = std::string(NESTBOX_SOURCE_DIR) + "/tests/composer/fetch_foreign_roots.sh";
+  int status = 0;
+  std::string out = run(script + " 2>&1", &status);
+  if (status != 0) {
+    *why = "could not fetch foreign-arch debs: " + out;
+    return "";
+  }
+  out = out.substr(0, out.find_last_not_of('\n') + 1);
+  return out.substr(out.rfind('\n') + 1);
+}
+
 }  // namespace nestbox::composer::testing

@@ -14,6 +14,7 @@
 #include "composer/source_tree.h"
 #include "composer/squashfs/image_writers.h"
 #include "manifests/manifest.h"
+#include "policy/format.h"
 #include "signer/image_builder.h"
 #include "signer/keys.h"
 #include "signer/tree_manifest_writer.h"
@@ -121,40 +122,52 @@ bool is_dir(const std::string& p) {
   return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// Where compose left a container's rootfs (docs/composer.md), probed in the
-// order of the strategies' outputs, so that a `compose --strategy` override
-// is followed too: an overlay layer, a standalone squashfs, a tree in the
-// output directory, a host-hardlink tree in the staging rootfs.
+// Where compose left a container's rootfs (docs/composer.md), as its baked
+// policy records it: the manifest's strategy and, for an overlay layer, its
+// base. Going by the policy rather than by which files exist means a stale
+// output of an earlier run with another strategy is never signed. (A compose
+// run with --strategy writes other outputs than the policies say: sign those
+// one by one.)
 struct Payload {
   std::string squashfs, tree, base;  // base: the overlay base's name, for a layer
 };
-Result<Payload> composed_payload(const std::string& dir, const manifests::Manifest& m) {
+Result<Payload> composed_payload(const std::string& dir, const manifests::Manifest& m,
+                                 const std::string& policy_bytes, const std::string& policy_path) {
+  auto pol = policy::decode(std::span(reinterpret_cast<const uint8_t*>(policy_bytes.data()), policy_bytes.size()));
+  if (!pol.ok()) return std::move(pol).error().context(policy_path);
   Payload p;
-  if (std::string layer = dir + "/" + m.name + ".layer.sqfs"; is_file(layer)) {
-    p.squashfs = layer;
-    p.base = m.rootfs.base.empty() ? composer::squashfs::kAutomaticBase : m.rootfs.base;
-    return p;
+  std::string expected;
+  switch (pol->rootfs) {
+    case policy::RootfsKind::kOverlay:
+      p.squashfs = expected = dir + "/" + m.name + ".layer.sqfs";
+      p.base = pol->base;
+      // compose pins the base it writes in the same run; no pin means this
+      // run wrote no layer (e.g. --strategy), and what is on disk is stale.
+      if (p.base.empty() || pol->base_sha256.empty())
+        return bad_input(policy_path + ": overlay policy without a pinned base: compose did not write '" +
+                         m.name + "' as an overlay layer in its last run (--strategy?)");
+      break;
+    case policy::RootfsKind::kSquashfs:
+      p.squashfs = expected = dir + "/" + m.name + ".sqfs";
+      break;
+    case policy::RootfsKind::kTree:
+      p.tree = expected = dir + "/" + m.name;
+      break;
+    case policy::RootfsKind::kHostHardlink:
+      for (const auto& s : m.rootfs.sources) {
+        if (s.kind != manifests::SourceKind::kDirectory) continue;
+        std::string staging = s.path[0] == '/' ? s.path : m.dir + "/" + s.path;
+        p.tree = expected = staging + composer::kHostHardlinkDir + "/" + m.name;
+        break;
+      }
+      if (expected.empty()) return bad_input(m.file + ": host-hardlink without a directory source");
+      break;
   }
-  if (std::string image = dir + "/" + m.name + ".sqfs"; is_file(image)) {
-    p.squashfs = image;
-    return p;
-  }
-  if (std::string tree = dir + "/" + m.name; is_dir(tree)) {
-    p.tree = tree;
-    return p;
-  }
-  for (const auto& s : m.rootfs.sources) {
-    if (s.kind != manifests::SourceKind::kDirectory) continue;
-    std::string staging = s.path[0] == '/' ? s.path : m.dir + "/" + s.path;
-    if (std::string tree = staging + composer::kHostHardlinkDir + "/" + m.name; is_dir(tree)) {
-      p.tree = tree;
-      return p;
-    }
-    break;
-  }
-  return bad_input(dir + ": compose wrote no rootfs for container '" + m.name + "' of " + m.file +
-                   " (expected " + m.name + ".layer.sqfs, " + m.name + ".sqfs or " + m.name +
-                   "/); run nestbox compose with the same manifests first");
+  bool present = p.tree.empty() ? is_file(expected) : is_dir(expected);
+  if (!present)
+    return bad_input(dir + ": compose wrote no " + expected + " for container '" + m.name + "' of " + m.file +
+                     "; run nestbox compose with the same manifests first");
+  return p;
 }
 
 // sign --composed DIR -o IMGDIR MANIFEST...: one image per container (its
@@ -181,7 +194,10 @@ int run_sign_composed(const SignOptions& o) {
   std::vector<Signed> done;
   for (const manifests::Manifest& m : *ms) {
     if (Status st = check_signing_key(m, o.keys); !st.ok()) return report("sign", st.error());
-    auto payload = composed_payload(o.composed, m);
+    std::string policy = o.composed + "/runtime/" + m.name + "/policy.bin";
+    auto bytes = read_file(policy);
+    if (!bytes.ok()) return report("sign", bytes.error().context("the baked policy compose writes"));
+    auto payload = composed_payload(o.composed, m, *bytes, policy);
     if (!payload.ok()) return report("sign", payload.error());
     signer::ImageSpec spec = base_spec(o);
     spec.name = m.name;
@@ -189,9 +205,6 @@ int run_sign_composed(const SignOptions& o) {
     spec.version_string = m.version_string.empty() ? std::to_string(m.version) : m.version_string;
     spec.arch = manifests::to_string(m.arch);
     spec.compat = m.compat;
-    std::string policy = o.composed + "/runtime/" + m.name + "/policy.bin";
-    auto bytes = read_file(policy);
-    if (!bytes.ok()) return report("sign", bytes.error().context("the baked policy compose writes"));
     spec.policy = std::move(*bytes);
     spec.payload_path = payload->squashfs;
     auto s = sign_one(spec, payload->tree, o.out + "/" + m.name + ".img");

@@ -18,6 +18,7 @@
 #include "launcher/launcher.h"
 #include "launcher/loop.h"
 #include "launcher/namespaces.h"
+#include "launcher/signal_block.h"
 #include "launcher/process.h"
 #include "launcher/state.h"
 #include "launcher/sync.h"
@@ -41,29 +42,6 @@ class ChildOwner {
 
  private:
   pid_t pid_;
-};
-
-// Blocks the supervision signals for the launch; restores the mask after.
-class SignalBlock {
- public:
-  SignalBlock() {
-    sigemptyset(&set_);
-    for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set_, sig);
-    ::sigprocmask(SIG_BLOCK, &set_, &old_);
-  }
-  ~SignalBlock() {
-    // Drop what arrived for this launch (the container's SIGCHLD, a stop
-    // request during a failed setup) before unblocking: it is over.
-    timespec zero{0, 0};
-    while (::sigtimedwait(&set_, nullptr, &zero) > 0) {
-    }
-    ::sigprocmask(SIG_SETMASK, &old_, nullptr);
-  }
-  const sigset_t& set() const { return set_; }
-  const sigset_t& old() const { return old_; }
-
- private:
-  sigset_t set_, old_;
 };
 
 // Calls Options::network_teardown when armed (the network was set up). Lives
@@ -193,7 +171,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   plan.joins = &joins.value();
 
   // From here on SIGTERM (`stop`) is handled by supervise(), never fatal.
-  SignalBlock block;
+  SignalBlock block(SignalBlock::Pending::kDrop);
   // What stop/status/exec need, known before the container exists.
   NESTBOX_TRY(state->write("pid", std::to_string(::getpid()) + "\n"));
   NESTBOX_TRY(state->write("cgroups", cg->describe()));

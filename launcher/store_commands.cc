@@ -11,6 +11,7 @@
 #include <map>
 
 #include "launcher/lifecycle.h"
+#include "launcher/signal_block.h"
 #include "util/json_quote.h"
 #include "verifier/rollback_state.h"
 
@@ -97,23 +98,6 @@ void print_row(const std::string& name, const Row& r) {
   std::puts(line.c_str());
 }
 
-// Blocks the supervision signals while boot runs its children; restores after.
-class SignalBlock {
- public:
-  SignalBlock() {
-    sigemptyset(&set_);
-    for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set_, sig);
-    ::sigprocmask(SIG_BLOCK, &set_, &old_);
-  }
-  ~SignalBlock() { ::sigprocmask(SIG_SETMASK, &old_, nullptr); }
-  SignalBlock(const SignalBlock&) = delete;
-  SignalBlock& operator=(const SignalBlock&) = delete;
-  const sigset_t& set() const { return set_; }
-
- private:
-  sigset_t set_, old_;
-};
-
 std::string exit_text(int status) {
   if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
   return "exited " + std::to_string(WEXITSTATUS(status));
@@ -136,7 +120,7 @@ pid_t start_child(const Prepared& run) {
 
 // Waits until every child has ended, passing stop signals on; records the
 // failures (a container stopped on request is none).
-void supervise(const SignalBlock& block, std::map<pid_t, std::string>* children, std::vector<std::string>* failed) {
+void supervise(const launcher::SignalBlock& block, std::map<pid_t, std::string>* children, std::vector<std::string>* failed) {
   bool stopping = false;
   while (!children->empty()) {
     int sig = ::sigwaitinfo(&block.set(), nullptr);
@@ -240,7 +224,7 @@ int boot_command(const std::vector<std::string>& operands, const StoreArgs& a, c
     if (!installed.ok()) return report(installed.error(), "boot");
     for (const verifier::ContainerStatus& c : *installed) names.push_back(c.name);
   }
-  SignalBlock block;
+  launcher::SignalBlock block;
   std::map<pid_t, std::string> children;
   std::vector<std::string> failed;
   for (const std::string& name : names) {

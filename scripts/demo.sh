@@ -29,12 +29,10 @@ readonly epoch=1700000000
 tty=0; [[ -t 1 && -z ${CI:-} ]] && tty=1
 work=""
 launcher_pid=""
-fallbacks=()
 
 # ---------------------------------------------------------------- output --
 step() { printf '\n== %s\n' "$*"; }
 info() { printf '   %s\n' "$*"; }
-note_fallback() { fallbacks+=("$1"); printf '   FALLBACK: %s\n' "$1"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 now_ms() { date +%s%3N; }
 # long LABEL CMD...: run a long command with its output in a log; on a
@@ -163,17 +161,11 @@ EOF
 compose() {
   step "compose: rootfs outputs + baked policy, OCI and LXC forms"
   local err
-  if err=$(SOURCE_DATE_EPOCH=$epoch "$nestbox" compose "${manifests[@]}" --out "$work/out" 2>&1); then
-    printf '%s\n' "$err" | grep -v '^note:' | sed 's/^/   /'
-  elif grep -q "no output writer" <<<"$err"; then
-    note_fallback "this build's compose has no squashfs/overlay writer (branch compose-images not merged): composing trees, squashing with 'nestbox squash', overlay containers as standalone images"
-    rm -rf "$work/out"
-    err=$(SOURCE_DATE_EPOCH=$epoch "$nestbox" compose "${manifests[@]}" --out "$work/out" --strategy tree)
-    printf '%s\n' "$err" | grep -v '^note:' | sed 's/^/   /'
-  else
+  if ! err=$(SOURCE_DATE_EPOCH=$epoch "$nestbox" compose "${manifests[@]}" --out "$work/out" 2>&1); then
     printf '%s\n' "$err" >&2
     return 1
   fi
+  printf '%s\n' "$err" | grep -v '^note:' | sed 's/^/   /'
   # Every container needs a squashfs for the store: the one compose wrote
   # (NAME.sqfs, or NAME.layer.sqfs over a base), else its tree squashed here.
   # A host-hardlink container's tree lives in the staging rootfs itself (on
@@ -274,25 +266,16 @@ router_up() {
   ip -n "$netns" link set br-lan up
 }
 
-launcher_has_network() { grep -q "network teardown" "$launch"; }  # the network hook's error context
-
 serve() {
   step "run the hardened daemon: dnsmasq (examples/dns.toml), from the store"
   router_up
   info "router host = network namespace $netns (br-lan 10.20.0.1/24); the machine's interfaces are not touched"
-  local t0 manual_net=0
-  if ! launcher_has_network; then
-    note_fallback "this nestbox-launch has no network setup (branch launch-net-overlay not merged): the demo wires the veth itself after start"
-    manual_net=1
-  fi
+  local t0
   # nsenter --net, not `ip netns exec`: the latter remounts /sys and so hides
   # the cgroup hierarchies the launcher needs; only the network namespace changes.
   t0=$(now_ms)
-  local target=dns
-  ((manual_net)) && target=$work/img/dns-nonet.img
-  nsenter --net="/var/run/netns/$netns" "$launch" run "$target" "${launch_opts[@]}" >"$work/dns.log" 2>&1 &
+  nsenter --net="/var/run/netns/$netns" "$launch" run dns "${launch_opts[@]}" >"$work/dns.log" 2>&1 &
   launcher_pid=$!
-  if ((manual_net)); then wire_by_hand; fi
   local answer="" i
   for ((i = 0; i < 100; i++)); do
     kill -0 "$launcher_pid" 2>/dev/null || { sed 's/^/   | /' "$work/dns.log"; die "the dns container exited"; }
@@ -324,23 +307,6 @@ cat_cgroup() {  # CONTROLLER V1FILE V2FILE: a limit of the dns container's cgrou
   local d
   d=$(find /sys/fs/cgroup/"$1" /sys/fs/cgroup/unified -maxdepth 6 -type d -name nestbox-dns 2>/dev/null | head -n1)
   cat "$d/$2" 2>/dev/null || cat "$d/$3" 2>/dev/null || echo "?"
-}
-
-# Fallback only: what network setup would do, by hand, from the router host.
-wire_by_hand() {
-  local pid="" i
-  for ((i = 0; i < 50; i++)); do
-    pid=$(cat "$work/run/dns/init" 2>/dev/null || true)
-    [[ -n $pid ]] && break
-    kill -0 "$launcher_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [[ -n $pid ]] || { sed 's/^/   | /' "$work/dns.log"; die "the dns container did not start"; }
-  ip -n "$netns" link add nb-dns type veth peer name eth0 netns "$pid"
-  ip -n "$netns" link set nb-dns master br-lan up
-  nsenter --net="/proc/$pid/ns/net" ip addr add 10.20.0.2/24 dev eth0
-  nsenter --net="/proc/$pid/ns/net" ip link set eth0 up
-  nsenter --net="/proc/$pid/ns/net" ip route add default via 10.20.0.1
 }
 
 stop() {
@@ -385,12 +351,6 @@ for k in ("overlay", "host-hardlink", "tree"):
         print(f"flash vs standalone squashfs ({sq} bytes): {k} saves {sq - rows[k]} bytes ({100 * (sq - rows[k]) // sq}%)")
 EOF
   printf '   dns: answering %s ms after nestbox-launch run started\n' "$start_ms"
-  if ((${#fallbacks[@]})); then
-    printf '   fallbacks used (%d):\n' "${#fallbacks[@]}"
-    printf '     - %s\n' "${fallbacks[@]}"
-  else
-    printf '   no fallbacks: every step ran the real command\n'
-  fi
 }
 
 kind_of() {
@@ -398,24 +358,6 @@ kind_of() {
   if [[ -e $work/out/base/$n.sqfs ]]; then echo "overlay base"
   elif [[ -e $work/out/$n.layer.sqfs ]]; then echo "overlay layer"
   else echo "squashfs"; fi
-}
-
-# Fallback only: a dns variant without interfaces (the launcher refuses a
-# policy whose network it cannot set up); same rootfs, same key.
-sign_nonet_variant() {
-  launcher_has_network && return 0
-  local m=$work/manifests/dns-nonet.toml.in
-  python3 - "$(manifest_of dns)" "$m" <<'EOF'
-import re, sys
-s = open(sys.argv[1]).read()
-s = re.sub(r'\n\[\[network\.interface\]\].*?(?=\n\[)', '\n[network]\nmode = "empty"\n', s, flags=re.S)
-open(sys.argv[2], 'w').write(s)
-EOF
-  mkdir -p "$work/nonet"
-  SOURCE_DATE_EPOCH=$epoch "$nestbox" compose "$m" --out "$work/nonet" --strategy tree >/dev/null
-  SOURCE_DATE_EPOCH=$epoch "$nestbox" sign --squashfs "$(payload_of dns)" \
-    --policy "$work/nonet/runtime/dns/policy.bin" --manifest "$m" \
-    -k "$work/demo.key" -o "$work/img/dns-nonet.img" >/dev/null
 }
 
 main() {
@@ -431,7 +373,6 @@ main() {
   sign
   verify
   install
-  sign_nonet_variant
   serve
   stop
   summary

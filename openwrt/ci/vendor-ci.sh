@@ -16,6 +16,7 @@
 # compose writes its outputs (squashfs images, trees, baked policies, OCI and
 # LXC configs) into OUT/build; relative [[rootfs.source]] paths in the
 # manifests are resolved against --staging (path = "." is the staged rootfs).
+# OUT/reports and OUT/images are emptied first: they hold this run's only.
 #
 # usage: vendor-ci.sh --staging DIR --kernel-config FILE --key KEY.pem
 #                     --keyring DIR --out DIR MANIFEST...
@@ -60,6 +61,9 @@ done
 reports="$out/reports"
 images="$out/images"
 build="$out/build"
+# Reports and images are this run's alone: an image or report left by an
+# earlier run (a container since dropped) must not pass for a verified one.
+rm -rf "$reports" "$images"
 mkdir -p "$reports" "$images"
 summary=""
 step=0

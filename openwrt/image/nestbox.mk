@@ -33,7 +33,7 @@ NESTBOX_CI ?= $(STAGING_DIR_HOST)/bin/nestbox-vendor-ci
 NESTBOX_KERNEL_CONFIG ?= $(LINUX_DIR)/.config
 NESTBOX_SOURCE_DATE_EPOCH = $(if $(SOURCE_DATE_EPOCH),$(SOURCE_DATE_EPOCH),0)
 
-# Reproducible store archive: fixed order, owner and time.
+# The gate, then a reproducible archive of its images: fixed order, owner, time.
 define Build/nestbox-images
 	rm -rf $@.nestbox
 	SOURCE_DATE_EPOCH=$(NESTBOX_SOURCE_DATE_EPOCH) NESTBOX=$(NESTBOX) $(NESTBOX_CI) \

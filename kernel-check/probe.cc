@@ -21,6 +21,7 @@
 #include "kernel-check/version.h"
 #include "util/fd.h"
 #include "util/file_io.h"
+#include "util/io_schedulers.h"
 
 namespace nestbox::kernel_check {
 
@@ -275,6 +276,39 @@ class Prober {
     return unknown(std::string("the ") + v2.controller + " controller exists; no cgroup here has it enabled");
   }
 
+  // An I/O weight takes effect only where a scheduler honours it, and which
+  // scheduler a disk uses is chosen at run time (/sys/block/*/queue/scheduler):
+  // iocost's io.weight (cgroup v2) acts on every disk; bfq's weights
+  // (io.bfq.weight, blkio.bfq.weight, and blkio.weight of older kernels, where
+  // cfq honoured it too) only on disks that bfq (or cfq) schedules. A kernel
+  // that has the weights but a host that cannot use them is kUnusable, with
+  // the disks' schedulers named, not kMissing with CONFIG_ symbols already set.
+  Finding io_weight() const {
+    Finding f = controller_file({"io", "io.stat", {"io.weight", "io.bfq.weight"}},
+                                {"blkio", "blkio.reset_stats", {"blkio.weight", "blkio.bfq.weight"}});
+    std::vector<DiskScheduler> disks = disk_schedulers(path("/sys/block"));
+    auto ends_with = [](const std::string& s, const std::string& tail) {
+      return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    if (f.state == State::kAvailable) {
+      if (ends_with(f.detail, "/io.weight")) return found(f.detail + " (iocost: every disk)");
+      const char* by = any_disk_uses(disks, "bfq") ? "bfq" : any_disk_uses(disks, "cfq") ? "cfq" : nullptr;
+      if (by && (ends_with(f.detail, "/blkio.weight") || std::strcmp(by, "bfq") == 0))
+        return found(f.detail + " (" + describe(disks) + ")");
+      return {State::kUnusable, f.detail + " acts only on disks the bfq scheduler drives; none is here (" +
+                                    describe(disks) + ")" + bfq_hint(disks)};
+    }
+    if (f.state == State::kMissing && f.detail.find("blkio.reset_stats but no") != std::string::npos)
+      return {State::kUnusable, "cgroup v1 blkio has no weight file: weights there need the bfq I/O scheduler (" +
+                                    describe(disks) + ")" + bfq_hint(disks) +
+                                    "; iocost weights need the io controller on cgroup v2"};
+    return f;
+  }
+  static std::string bfq_hint(const std::vector<DiskScheduler>& disks) {
+    return any_disk_offers(disks, "bfq") ? "; select it: echo bfq > /sys/block/DISK/queue/scheduler"
+                                         : "; no disk offers bfq (CONFIG_IOSCHED_BFQ)";
+  }
+
   Finding since_version(bool base, const std::string& base_detail, const Facility& f) const {
     if (!base) return absent(base_detail);
     if (version_ >= f.since) return found(base_detail + ", kernel " + to_string(version_));
@@ -354,8 +388,7 @@ class Prober {
       case Feature::kCpuQuota: return controller_file({"cpu", "cpu.weight", {"cpu.max"}},
                                                           {"cpu", "cpu.shares", {"cpu.cfs_quota_us"}});
       case Feature::kPids: return controller("pids", "pids");
-      case Feature::kIoWeight: return controller_file({"io", "io.stat", {"io.weight", "io.bfq.weight"}},
-                               {"blkio", "blkio.reset_stats", {"blkio.weight", "blkio.bfq.weight"}});
+      case Feature::kIoWeight: return io_weight();
       case Feature::kCpuset: return controller("cpuset", "cpuset");
       case Feature::kFreeze: return cgroup_core_file("cgroup.freeze", f);
       case Feature::kCgroupKill: return cgroup_core_file("cgroup.kill", f);

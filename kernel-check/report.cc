@@ -17,6 +17,7 @@ const char* to_string(State s) {
     case State::kMissing: return "missing";
     case State::kTooOld: return "too old";
     case State::kUnknown: return "unknown";
+    case State::kUnusable: return "unusable";
   }
   return "?";
 }
@@ -98,6 +99,7 @@ void talk_table(const Report& r, std::string* out) {
     pad(&row, to_string(s.facility->since), 9);
     for (size_t i = 0; i < 4; ++i) pad(&row, s.state == columns[i] ? "X" : "", widths[i]);
     if (s.state == State::kUnknown) row += "(unknown)";
+    if (s.state == State::kUnusable) row += "(unusable here)";
     while (!row.empty() && row.back() == ' ') row.pop_back();
     *out += row;
     *out += '\n';
@@ -176,6 +178,7 @@ void container_list(const Report& r, std::string* out) {
     for (const auto& [u, keys] : lines) {
       const char* mark = enforceable(u->state) ? "ok" : u->state == State::kMissing ? "MISSING"
                                                     : u->state == State::kTooOld   ? "TOO OLD"
+                                                    : u->state == State::kUnusable ? "UNUSABLE"
                                                                                    : "UNKNOWN";
       *out += "    ";
       pad(out, mark, 9);

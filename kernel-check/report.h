@@ -22,6 +22,8 @@ enum class State : uint8_t {
   kMissing,    // not configured / not present
   kTooOld,     // the kernel predates the facility
   kUnknown,    // the probe cannot tell on a running kernel
+  kUnusable,   // the kernel has it, this host cannot use it now (detail: why,
+               // e.g. no disk uses an I/O scheduler that honours weights)
 };
 const char* to_string(State s);
 inline bool enforceable(State s) { return s == State::kAvailable || s == State::kModule; }

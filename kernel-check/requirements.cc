@@ -79,7 +79,8 @@ void cgroups(const Manifest& m, Collector* c) {
   controller(g.cpu_weight.has_value(), Feature::kCpu, "cgroups.cpu_weight");
   controller(g.cpu_quota_us.has_value(), Feature::kCpuQuota, "cgroups.cpu_quota_us");
   controller(g.pids_max.has_value(), Feature::kPids, "cgroups.pids_max");
-  controller(g.io_weight.has_value(), Feature::kIoWeight, "cgroups.io_weight");
+  // Best effort: the container starts without the weight where it cannot apply.
+  controller(g.io_weight.has_value() && !g.io_weight_best_effort, Feature::kIoWeight, "cgroups.io_weight");
   controller(!g.cpuset_cpus.empty(), Feature::kCpuset, "cgroups.cpuset_cpus");
   controller(!g.cpuset_mems.empty(), Feature::kCpuset, "cgroups.cpuset_mems");
   controller(g.freezer, Feature::kFreeze, "cgroups.freezer");

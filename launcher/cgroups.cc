@@ -5,12 +5,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
 #include "util/fd.h"
 #include "util/file_io.h"
+#include "util/io_schedulers.h"
 
 namespace nestbox::launcher {
 namespace {
@@ -119,6 +122,37 @@ struct Need {
 uint64_t shares(uint32_t w) { return 2 + ((uint64_t(w) - 1) * 262142) / 9999; }
 uint64_t blkio_weight(uint32_t w) { return 10 + ((uint64_t(w) - 1) * 990) / 9999; }
 
+// An io_weight no scheduler here honours (docs/manifest.md): refused, or with
+// io_weight_best_effort, skipped with a warning. `why` names the disks'
+// schedulers: whether weights act is decided by them at run time.
+Status io_weight_unusable(const policy::Cgroups& l, const std::string& why) {
+  if (l.io_weight_best_effort) {
+    std::fprintf(stderr, "nestbox-launch: warning: io_weight %u not enforced (io_weight_best_effort): %s\n",
+                 l.io_weight, why.c_str());
+    return {};
+  }
+  return failure("io_weight: cannot be enforced on this host: " + why +
+                 "; set cgroups.io_weight_best_effort = true to start without it");
+}
+
+// bfq's weights (and cfq's blkio.weight on old kernels) act only on disks
+// that scheduler drives; iocost's io.weight acts on every disk.
+Status apply_io_weight(const std::string& d, const policy::Cgroups& l, bool v2) {
+  std::vector<DiskScheduler> disks = disk_schedulers();
+  bool bfq = any_disk_uses(disks, "bfq"), cfq = any_disk_uses(disks, "cfq");
+  std::string bfq_weight = std::to_string(std::clamp<uint32_t>(l.io_weight / 10, 1, 1000));
+  if (v2) {
+    if (write_to(d + "/io.weight", "default " + std::to_string(l.io_weight)).ok()) return {};
+    if (bfq && write_to(d + "/io.bfq.weight", bfq_weight).ok()) return {};
+    return io_weight_unusable(l, d + " has no io.weight (iocost) and no disk uses bfq (" + describe(disks) + ")");
+  }
+  std::string w = std::to_string(blkio_weight(l.io_weight));
+  if ((bfq || cfq) && write_to(d + "/blkio.weight", w).ok()) return {};
+  if (bfq && write_to(d + "/blkio.bfq.weight", w).ok()) return {};
+  return io_weight_unusable(l, "cgroup v1 blkio weights need the bfq I/O scheduler, which no disk uses (" +
+                                   describe(disks) + ")");
+}
+
 // Limits of the controllers the v2 hierarchy has (`on`); the rest go to v1.
 Status apply_v2(const std::string& d, policy::Cgroups l, const std::string& on) {
   auto has_v2 = [&](const char* c) { return has(on, c, ' '); };
@@ -135,7 +169,7 @@ Status apply_v2(const std::string& d, policy::Cgroups l, const std::string& on) 
     NESTBOX_TRY(write_to(d + "/cpu.max", std::to_string(l.cpu_quota_us) + " " +
                                              std::to_string(l.cpu_period_us)));
   if (l.pids_max) NESTBOX_TRY(write_to(d + "/pids.max", std::to_string(l.pids_max)));
-  if (l.io_weight) NESTBOX_TRY(write_to(d + "/io.weight", "default " + std::to_string(l.io_weight)));
+  if (l.io_weight) NESTBOX_TRY(apply_io_weight(d, l, true));
   if (!l.cpuset_cpus.empty()) NESTBOX_TRY(write_to(d + "/cpuset.cpus", l.cpuset_cpus));
   if (!l.cpuset_mems.empty()) NESTBOX_TRY(write_to(d + "/cpuset.mems", l.cpuset_mems));
   return {};
@@ -160,10 +194,7 @@ Status apply_v1(const std::string& d, const std::string& ctrl, const std::string
   } else if (ctrl == "pids") {
     if (l.pids_max) NESTBOX_TRY(write_to(d + "/pids.max", std::to_string(l.pids_max)));
   } else if (ctrl == "blkio") {
-    std::string w = std::to_string(blkio_weight(l.io_weight));
-    if (write_to(d + "/blkio.weight", w).ok()) return {};
-    if (write_to(d + "/blkio.bfq.weight", w).ok()) return {};
-    return failure("io_weight: blkio.weight is not available (no CFQ/BFQ scheduler)");
+    return apply_io_weight(d, l, false);
   } else if (ctrl == "cpuset") {
     // A v1 cpuset accepts no task until both masks are set.
     std::string cpus = l.cpuset_cpus.empty() ? trimmed(parent + "/cpuset.cpus") : l.cpuset_cpus;
@@ -220,6 +251,10 @@ Result<Cgroup> Cgroup::create(const std::string& name, const std::string& parent
     const Hierarchy* h = nullptr;
     for (const Hierarchy& c : hs)
       if (!c.v2 && has(c.controllers, n.v1)) h = &c;
+    if (!h && std::strcmp(n.v1, "blkio") == 0) {
+      NESTBOX_TRY(io_weight_unusable(l, "no io or blkio cgroup controller"));
+      continue;
+    }
     if (!h) return failure(std::string("cgroup controller '") + n.v1 + "' is not available");
     auto base = make(*h, n.v1);
     if (!base.ok()) return std::move(base).error();

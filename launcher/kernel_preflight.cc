@@ -8,9 +8,12 @@ namespace nestbox::launch {
 
 namespace {
 
-// "802.1Q VLAN (vlan): missing, enable CONFIG_VLAN_8021Q".
+// "802.1Q VLAN (vlan): missing, enable CONFIG_VLAN_8021Q"; for what the
+// kernel has but this host cannot use, the reason instead of CONFIG_ symbols
+// that are already set: "... (io_weight): unusable, no disk uses bfq ...".
 std::string describe(const kernel_check::FacilityStatus& s) {
   std::string out = std::string(s.facility->title) + " (" + s.facility->name + "): " + kernel_check::to_string(s.state);
+  if (s.state == kernel_check::State::kUnusable) return out + ", " + s.detail;
   if (!s.enable.empty()) out += ", enable " + s.enable;
   if (s.state == kernel_check::State::kTooOld)
     out += ", needs kernel " + std::to_string(s.facility->since.major) + "." + std::to_string(s.facility->since.minor);
@@ -28,7 +31,7 @@ Status check_kernel_features(const policy::Policy& p, const std::string& probe_r
   std::string refused, unknown;
   for (const kernel_check::FacilityStatus& s : report.facilities) {
     if (!(p.required_features & (uint64_t{1} << s.facility->bit))) continue;
-    if (s.state == kernel_check::State::kMissing || s.state == kernel_check::State::kTooOld)
+    if (!enforceable(s.state) && s.state != kernel_check::State::kUnknown)
       refused += (refused.empty() ? "" : "; ") + describe(s);
     else if (s.state == kernel_check::State::kUnknown)
       unknown += (unknown.empty() ? "" : ", ") + std::string(s.facility->name) + " (" + s.detail + ")";

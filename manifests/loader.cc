@@ -310,6 +310,7 @@ void read_cgroups(TableView& top, Manifest& m) {
   c.get_duration_us("cpu_period", cg.cpu_period_us);
   if (c.get_u32("pids_max", w, 1, 4194304)) cg.pids_max = w;
   if (c.get_u32("io_weight", w, 1, 10000)) cg.io_weight = w;
+  c.get("io_weight_best_effort", cg.io_weight_best_effort);
   c.get("cpuset_cpus", cg.cpuset_cpus);
   c.get("cpuset_mems", cg.cpuset_mems);
   c.get("freezer", cg.freezer);

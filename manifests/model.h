@@ -157,6 +157,9 @@ struct Cgroups {
   uint64_t cpu_period_us = 100000;
   std::optional<uint32_t> pids_max;
   std::optional<uint32_t> io_weight;        // 1..10000
+  // Where no scheduler honours weights (see docs/manifest.md): false refuses
+  // the start, true starts without the weight and says so.
+  bool io_weight_best_effort = false;
   std::string cpuset_cpus;                  // "0-1,3"
   std::string cpuset_mems;
   bool freezer = true;                      // may the container be frozen

@@ -137,6 +137,7 @@ void visit_manifest(V& v, Manifest& m) {
     c.field("cpu_period_us", cg.cpu_period_us);
     c.field("pids_max", cg.pids_max);
     c.field("io_weight", cg.io_weight);
+    c.field("io_weight_best_effort", cg.io_weight_best_effort);
     c.field("cpuset_cpus", cg.cpuset_cpus);
     c.field("cpuset_mems", cg.cpuset_mems);
     c.field("freezer", cg.freezer);

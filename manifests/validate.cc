@@ -322,6 +322,9 @@ void validate_cgroups(Manifest& m, Diagnostics& d) {
   const Cgroups& c = m.cgroups;
   if (c.memory_swap_max && !c.memory_max)
     d.error(d.pos("cgroups.memory_swap"), "cgroups.memory_swap", "limits swap on top of memory; expected cgroups.memory to be set too");
+  if (c.io_weight_best_effort && !c.io_weight)
+    d.error(d.pos("cgroups.io_weight_best_effort"), "cgroups.io_weight_best_effort",
+            "says how to apply io_weight, which is not set; expected cgroups.io_weight too");
   if (c.memory_max && *c.memory_max < (1u << 20))
     d.error(d.pos("cgroups.memory"), "cgroups.memory", std::to_string(*c.memory_max) + " bytes is too small to start anything; expected at least 1M");
   if (c.cpu_quota_us && *c.cpu_quota_us < 1000)

@@ -93,6 +93,7 @@ Cgroups cgroups(const m::Cgroups& c) {
   o.cpu_period_us = c.cpu_period_us;
   o.pids_max = c.pids_max.value_or(0);
   o.io_weight = c.io_weight.value_or(0);
+  o.io_weight_best_effort = c.io_weight_best_effort;
   o.cpuset_cpus = c.cpuset_cpus;
   o.cpuset_mems = c.cpuset_mems;
   o.freezer = c.freezer;

@@ -480,7 +480,11 @@ class Decoder {
     READ(c.pids_max, r_.u32("cgroups.pids_max"));
     NESTBOX_TRY(weight("cgroups.io_weight", c.io_weight));
     READ(c.freezer, r_.boolean("cgroups.freezer"));
-    NESTBOX_TRY(r_.zeros(3, "cgroups.reserved"));
+    at = r_.pos();
+    READ(c.io_weight_best_effort, r_.boolean("cgroups.io_weight_best_effort"));
+    CHECK(at, !c.io_weight_best_effort || c.io_weight != 0, "cgroups.io_weight_best_effort",
+          "set without an io_weight");
+    NESTBOX_TRY(r_.zeros(2, "cgroups.reserved"));
     READ(c.cpuset_cpus, r_.str("cgroups.cpuset_cpus", 256, Text::kCpuList));
     READ(c.cpuset_mems, r_.str("cgroups.cpuset_mems", 256, Text::kCpuList));
     return ok_status();

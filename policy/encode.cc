@@ -132,7 +132,8 @@ void cgroups(Writer& w, const Cgroups& c) {
   w.u32(c.pids_max);
   w.u32(c.io_weight);
   w.boolean(c.freezer);
-  w.zeros(3);
+  w.boolean(c.io_weight_best_effort);
+  w.zeros(2);
   w.str(c.cpuset_cpus);
   w.str(c.cpuset_mems);
 }

@@ -55,6 +55,7 @@ struct Cgroups {
   uint64_t cpu_period_us = 100000;
   uint32_t pids_max = 0;
   uint32_t io_weight = 0;
+  bool io_weight_best_effort = false;  // no weight-honouring scheduler: start without it
   std::string cpuset_cpus, cpuset_mems;
   bool freezer = true;
 };

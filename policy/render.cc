@@ -94,6 +94,7 @@ json build(const Policy& p) {
   j["cgroups"] = {{"memory_max", c.memory_max}, {"memory_swap_max", c.memory_swap_max},
                   {"cpu_weight", c.cpu_weight}, {"cpu_quota_us", c.cpu_quota_us},
                   {"cpu_period_us", c.cpu_period_us}, {"pids_max", c.pids_max}, {"io_weight", c.io_weight},
+                  {"io_weight_best_effort", c.io_weight_best_effort},
                   {"cpuset_cpus", c.cpuset_cpus}, {"cpuset_mems", c.cpuset_mems}, {"freezer", c.freezer}};
   json mounts = json::array();
   for (const Mount& m : p.mounts) {

@@ -111,7 +111,8 @@ struct CgroupsRecord {
   uint32_t pids_max;
   uint32_t io_weight;
   uint8_t freezer;
-  uint8_t reserved[3];  // 0
+  uint8_t io_weight_best_effort;
+  uint8_t reserved[2];  // 0
 };
 static_assert(sizeof(CgroupsRecord) == 48);
 static_assert(offsetof(CgroupsRecord, memory_max) == 0);
@@ -122,6 +123,7 @@ static_assert(offsetof(CgroupsRecord, cpu_weight) == 32);
 static_assert(offsetof(CgroupsRecord, pids_max) == 36);
 static_assert(offsetof(CgroupsRecord, io_weight) == 40);
 static_assert(offsetof(CgroupsRecord, freezer) == 44);
+static_assert(offsetof(CgroupsRecord, io_weight_best_effort) == 45);
 
 // Mount fixed part, followed by strings source, target, fstype.
 struct MountRecord {

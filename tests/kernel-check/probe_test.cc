@@ -9,6 +9,7 @@
 
 #include "kernel-check/kernel_check.h"
 #include "kernel-check/version.h"
+#include "util/io_schedulers.h"
 #include "tests/kernel-check/test_util.h"
 
 namespace nestbox::kernel_check {
@@ -102,7 +103,11 @@ TEST(Probe, AgreesWithThisKernelsConfig) {
                             "cgroup_freeze"};
   for (const char* name : {"memory_swap", "cpu_quota", "io_weight"}) {  // definite when a cgroup shows them
     State p = probed.find(name)->state, c = configured.find(name)->state;
-    if (p != State::kUnknown) {
+    if (p == State::kUnusable) {  // the kernel has it; this host's disks or hierarchy cannot use it
+      EXPECT_TRUE(enforceable(c)) << name << ": " << probed.find(name)->detail;
+      EXPECT_NE(probed.find(name)->detail.find(describe(disk_schedulers())), std::string::npos)
+          << name << ": the reason names the disks' schedulers: " << probed.find(name)->detail;
+    } else if (p != State::kUnknown) {
       EXPECT_EQ(enforceable(p), enforceable(c)) << name << ": " << probed.find(name)->detail;
     }
   }
@@ -161,7 +166,7 @@ TEST(Probe, CgroupInterfaceFiles) {
   EXPECT_EQ(r.find("memory_swap")->state, State::kMissing);
   EXPECT_EQ(r.find("memory_swap")->detail, "/cg/a has memory.current but no memory.swap.max");
   EXPECT_EQ(r.find("io_weight")->state, State::kAvailable);
-  EXPECT_EQ(r.find("io_weight")->detail, "/cg/b/io.weight");  // own cgroup first
+  EXPECT_EQ(r.find("io_weight")->detail, "/cg/b/io.weight (iocost: every disk)");  // own cgroup first
   EXPECT_EQ(r.find("cpu")->state, State::kAvailable);  // /proc/cgroups
   EXPECT_EQ(r.find("cpu_quota")->state, State::kMissing);
   EXPECT_EQ(r.find("cpu_quota")->detail, "/v1cpu/x has cpu.shares but no cpu.cfs_quota_us");
@@ -228,6 +233,58 @@ TEST(CheckCommand, Require) {
   EXPECT_EQ(run_check({"check", "--require", "warp_drive"}, &out), 2);
   EXPECT_EQ(run_check({"check", "--require", "0x8000000000000000"}, &out), 2);
   EXPECT_EQ(run_check({"check", "--bogus"}, &out), 2);
+}
+
+
+// io weight on cgroup v1: the weights exist only with bfq (cfq before 5.0),
+// and act only on disks bfq schedules; the disks' schedulers are named.
+class IoWeightProbe : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* d : {"/proc/self", "/blkio/x", "/sys/block/vda/device", "/sys/block/vda/queue",
+                          "/sys/block/loop0/queue"})
+      std::filesystem::create_directories(root.path() + d);
+    root.write("proc/filesystems", "nodev\tcgroup\nnodev\tcgroup2\n");
+    root.write("proc/self/mounts", "cgroup /blkio cgroup rw,blkio 0 0\n");
+    root.write("proc/self/cgroup", "1:blkio:/x\n0::/\n");
+    root.write("proc/cgroups", "#subsys_name\thierarchy\tnum_cgroups\tenabled\nblkio\t1\t1\t1\n");
+    root.write("blkio/x/blkio.reset_stats", "");
+    root.write("sys/block/loop0/queue/scheduler", "[none]\n");  // no device: passes I/O on
+  }
+  const FacilityStatus& probe() {
+    report = probe_running_kernel({root.path()});
+    return *report.find("io_weight");
+  }
+  TempDir root;
+  Report report;
+};
+
+TEST_F(IoWeightProbe, NoWeightFileAndNoBfqIsUnusableNamingTheScheduler) {
+  root.write("sys/block/vda/queue/scheduler", "none [mq-deadline] kyber\n");
+  const FacilityStatus& s = probe();
+  EXPECT_EQ(s.state, State::kUnusable);
+  EXPECT_EQ(s.detail,
+            "cgroup v1 blkio has no weight file: weights there need the bfq I/O scheduler (vda: mq-deadline); "
+            "no disk offers bfq (CONFIG_IOSCHED_BFQ); iocost weights need the io controller on cgroup v2");
+  EXPECT_EQ(s.enable, "");
+  EXPECT_FALSE(enforceable(s.state));
+}
+
+TEST_F(IoWeightProbe, BfqWeightsWithoutABfqDiskAreUnusable) {
+  root.write("blkio/x/blkio.bfq.weight", "100\n");
+  root.write("sys/block/vda/queue/scheduler", "[mq-deadline] bfq none\n");
+  const FacilityStatus& s = probe();
+  EXPECT_EQ(s.state, State::kUnusable);
+  EXPECT_EQ(s.detail, "/blkio/x/blkio.bfq.weight acts only on disks the bfq scheduler drives; none is here "
+                      "(vda: mq-deadline); select it: echo bfq > /sys/block/DISK/queue/scheduler");
+}
+
+TEST_F(IoWeightProbe, BfqWeightsWithABfqDiskAreAvailable) {
+  root.write("blkio/x/blkio.bfq.weight", "100\n");
+  root.write("sys/block/vda/queue/scheduler", "mq-deadline [bfq] none\n");
+  const FacilityStatus& s = probe();
+  EXPECT_EQ(s.state, State::kAvailable);
+  EXPECT_EQ(s.detail, "/blkio/x/blkio.bfq.weight (vda: bfq)");
 }
 
 }  // namespace

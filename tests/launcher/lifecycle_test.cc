@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -292,7 +293,6 @@ TEST(Lifecycle, LimitsAreWrittenToTheCgroup) {
   p.cgroups.cpu_period_us = 100000;
   p.cgroups.pids_max = 33;
   p.cgroups.cpuset_cpus = "0";
-  p.cgroups.io_weight = 500;  // → v1 blkio weight 10 + 499 * 990 / 9999
   bool memsw = ::access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0;
   if (memsw) p.cgroups.memory_swap_max = 16 << 20;
   Background bg(p);
@@ -313,13 +313,92 @@ TEST(Lifecycle, LimitsAreWrittenToTheCgroup) {
   EXPECT_EQ(file("cpu", "cpu.cfs_period_us"), "100000\n");
   EXPECT_EQ(file("pids", "pids.max"), "33\n");
   EXPECT_EQ(file("cpuset", "cpuset.cpus"), "0\n");
-  std::string blkio = file("blkio", "blkio.weight");
-  if (blkio.empty()) blkio = file("blkio", "blkio.bfq.weight");
-  EXPECT_EQ(blkio, "59\n");
   EXPECT_NE(file("cpuset", "cgroup.procs"), "");  // the container is in every one
   ASSERT_TRUE(stop_container(images()->state_root, "l-limits", 5000).ok());
   bg.finish();
   EXPECT_EQ(leftovers("l-limits"), std::vector<std::string>{});
+}
+
+// Runs `f` with this process's stderr (where the launcher warns) going to *text.
+template <typename F>
+auto with_stderr_to(std::string* text, F f) {
+  std::fflush(stderr);
+  char path[] = "/tmp/nestbox-stderr-XXXXXX";
+  int file = ::mkstemp(path);
+  int saved = ::dup(2);
+  ::dup2(file, 2);
+  auto result = f();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  ::close(file);
+  auto read = read_file(path);
+  *text = read.ok() ? *read : "";
+  ::unlink(path);
+  return result;
+}
+
+// The disks' schedulers as `describe` words them ("vda: mq-deadline"), read
+// here with the shell, and whether one of them honours cgroup v1 weights.
+struct Disks {
+  std::string listed;
+  bool weighted = false;
+};
+Disks host_disks() {
+  Disks d;
+  std::string out = sh("for b in /sys/block/*; do [ -e $b/device ] && echo \"${b##*/} $(cat $b/queue/scheduler)\"; done | sort");
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    std::string disk = line.substr(0, line.find(' '));
+    size_t open = line.find('['), close = line.find(']');
+    std::string active = open == std::string::npos ? line.substr(disk.size() + 1) : line.substr(open + 1, close - open - 1);
+    while (!active.empty() && active.back() == ' ') active.pop_back();
+    d.listed += (d.listed.empty() ? "" : ", ") + disk + ": " + active;
+    d.weighted |= active == "bfq" || active == "cfq";
+  }
+  return d;
+}
+
+// io_weight acts only where a scheduler honours it (this host: cgroup v1 blkio,
+// so bfq). Where one does, the weight is written; where none does, the start is
+// refused naming the disks' schedulers, or with io_weight_best_effort the
+// container starts without it and a warning says why. Both kinds of host.
+TEST(Lifecycle, IoWeightFollowsTheDisksScheduler) {
+  NESTBOX_NEED_IMAGES();
+  if (::access("/sys/fs/cgroup/blkio", F_OK) != 0) GTEST_SKIP() << "no cgroup v1 blkio hierarchy here";
+  Disks disks = host_disks();
+  policy::Policy p = full_policy("l-io", {"/bin/true"});
+  p.cgroups.io_weight = 500;  // → v1 blkio weight 10 + 499 * 990 / 9999 = 59
+  if (disks.weighted) {
+    p.process.argv = {"/bin/probe", "sleep"};
+    Background bg(p);
+    ASSERT_TRUE(bg.wait_for("sleeping\n")) << bg.output();
+    auto status = container_status(images()->state_root, "l-io");
+    ASSERT_TRUE(status.ok());
+    std::string weight;
+    for (const std::string& c : status->cgroups)
+      if (c.find("/blkio/") != std::string::npos)
+        weight = sh("cat " + c + "/blkio.weight 2>/dev/null || cat " + c + "/blkio.bfq.weight");
+    EXPECT_EQ(weight, "59\n");
+    ASSERT_TRUE(stop_container(images()->state_root, "l-io", 5000).ok());
+    bg.finish();
+  } else {
+    Outcome refused = run(p, squashfs_source());
+    EXPECT_FALSE(refused.ok);
+    EXPECT_EQ(refused.error,
+              "cgroup: io_weight: cannot be enforced on this host: cgroup v1 blkio weights need the bfq I/O "
+              "scheduler, which no disk uses (" + disks.listed +
+                  "); set cgroups.io_weight_best_effort = true to start without it");
+    p.cgroups.io_weight_best_effort = true;
+    std::string warned;
+    Outcome started = with_stderr_to(&warned, [&] { return run(p, squashfs_source()); });
+    EXPECT_TRUE(started.ok) << started.error;
+    EXPECT_NE(warned.find("warning: io_weight 500 not enforced (io_weight_best_effort): cgroup v1 blkio "
+                                  "weights need the bfq I/O scheduler, which no disk uses (" + disks.listed + ")"),
+              std::string::npos)
+        << warned;
+  }
+  EXPECT_EQ(leftovers("l-io"), std::vector<std::string>{});
 }
 
 TEST(Lifecycle, LimitThatCannotBeAppliedIsRefused) {

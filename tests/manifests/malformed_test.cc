@@ -74,6 +74,7 @@ const Case kCases[] = {
     {"host_mount_ns", "", "[namespaces]\nmount = \"host\"\n", "t.toml:9:9: namespaces.mount: \"host\" would expose the host's mounts and rootfs; expected \"new\" or \"container:NAME\""},
     {"ns_mode_bad", "", "[namespaces]\npid = \"shared\"\n", "t.toml:9:7: namespaces.pid: \"shared\" is not a namespace mode; expected \"new\", \"host\" or \"container:NAME\""},
     {"join_self", "", "[namespaces]\nipc = \"container:t\"\n", "t.toml:9:7: namespaces.ipc: joins its own container; expected another container's name"},
+    {"io_best_effort_without_weight", "", "[cgroups]\nio_weight_best_effort = true\n", "t.toml:9:25: cgroups.io_weight_best_effort: says how to apply io_weight, which is not set; expected cgroups.io_weight too"},
     {"swap_without_memory", "", "[cgroups]\nmemory_swap = \"1M\"\n", "t.toml:9:15: cgroups.memory_swap: limits swap on top of memory; expected cgroups.memory to be set too"},
     {"seccomp_allow_with_allow_default", "", "[seccomp]\ndefault_action = \"allow\"\nallow = [\"read\"]\n", "t.toml:10:9: seccomp.allow: lists allowed syscalls, which means nothing when everything is allowed; conflicts with seccomp.default_action (line 9); remove one of them"},
     {"seccomp_empty_allow", "", "[seccomp]\ndefault_action = \"kill\"\n", "t.toml:8:1: seccomp.allow: is empty while seccomp.default_action is \"kill\"; expected the syscalls the container may use"},

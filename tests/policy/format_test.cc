@@ -73,6 +73,7 @@ TEST(PolicyFormat, RoundTripKeepsEveryField) {
   EXPECT_EQ(out->selinux_context, "u:r:nas:s0");
   EXPECT_EQ(out->cgroups.memory_swap_max, 64ull << 20);
   EXPECT_EQ(out->cgroups.io_weight, 300u);
+  EXPECT_TRUE(out->cgroups.io_weight_best_effort);
   EXPECT_EQ(out->cgroups.cpuset_cpus, "0-1");
   EXPECT_FALSE(out->cgroups.freezer);
   EXPECT_EQ(out->sys, SysMode::kReadWrite);
@@ -230,6 +231,8 @@ const Case kCases[] = {
      "rootfs.base_sha256: digest must be lowercase hex"},
     {"base digest without base", [](Policy& p) { p.base.clear(); },
      "rootfs.base_sha256: a base digest is only allowed with a base"},
+    {"io best effort without a weight", [](Policy& p) { p.cgroups.io_weight = 0; },
+     "cgroups.io_weight_best_effort: set without an io_weight"},
     {"bpf garbage", [](Policy& p) { p.seccomp.bpf.assign(16, 0xff); },
      "seccomp.bpf[0]: instruction not allowed in a seccomp filter"},
 };
@@ -263,7 +266,8 @@ TEST(PolicyFormat, ReservedAndBooleanBytesMustBeCanonical) {
   size_t cg = section_payload(b, wire::kTagCgroups);
   bad = b;
   bad[cg + offsetof(wire::CgroupsRecord, reserved) + 1] = 7;
-  EXPECT_EQ(decode_error(bad), "policy: offset " + std::to_string(cg + 46) + ": cgroups.reserved: reserved byte is not zero");
+  EXPECT_EQ(decode_error(bad), "policy: offset " + std::to_string(cg + offsetof(wire::CgroupsRecord, reserved) + 1) +
+                                   ": cgroups.reserved: reserved byte is not zero");
   size_t sec = section_payload(b, wire::kTagSecurity);
   bad = b;
   put32(bad, sec - 4, 0xfffff);  // security section length past the end

@@ -98,6 +98,7 @@ Policy full_policy() {
   p.cgroups.cpu_period_us = 100000;
   p.cgroups.pids_max = 128;
   p.cgroups.io_weight = 300;
+  p.cgroups.io_weight_best_effort = true;
   p.cgroups.cpuset_cpus = "0-1";
   p.cgroups.cpuset_mems = "0";
   p.cgroups.freezer = false;

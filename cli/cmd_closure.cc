@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "composer/closure.h"
+#include "util/json_text.h"
 
 namespace nestbox::cli {
 
@@ -41,7 +42,7 @@ Runner define_closure(CLI::App& sub) {
       out["objects"].push_back(j);
     }
     out["install_paths"] = c->install_paths;
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out, 2) << "\n";
     return kExitOk;
   };
 }

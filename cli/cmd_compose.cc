@@ -17,6 +17,7 @@
 #include "kernel-check/config.h"
 #include "manifests/manifest.h"
 #include "policy/runtime_forms.h"
+#include "util/json_text.h"
 
 namespace nestbox::cli {
 namespace {
@@ -206,7 +207,7 @@ int run_compose(const ComposeArgs& a) {
     j["block_store"] = {{"hits", log.store.hits}, {"misses", log.store.misses},
                         {"corrupt", log.store.corrupt}, {"stored", log.store.stored}};
     j["notes"] = r->notes;
-    std::cout << j.dump(2) << "\n";
+    std::cout << json_text(j, 2) << "\n";
     return kExitOk;
   }
   for (const auto& out : r->outputs)

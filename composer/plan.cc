@@ -18,6 +18,7 @@
 
 #include "composer/path.h"
 #include "util/fd.h"
+#include "util/json_text.h"
 
 namespace nestbox::composer {
 namespace {
@@ -373,7 +374,7 @@ std::string plan_to_json(const Plan& p) {
     j["measured_squashfs_bytes"] = *p.measured_squashfs;
     j["measured_overlay_bytes"] = *p.measured_overlay;
   }
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 }  // namespace nestbox::composer

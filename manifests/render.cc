@@ -9,6 +9,7 @@
 #include "manifests/manifest.h"
 #include "manifests/reflect.h"
 #include "manifests/units.h"
+#include "util/json_text.h"
 
 namespace nestbox::manifests {
 namespace {
@@ -128,13 +129,13 @@ class TextWriter {
     } else if constexpr (is_optional<T>::value) {
       if (value) line(name, std::to_string(*value));
     } else if constexpr (std::is_same_v<T, std::string>) {
-      if (!value.empty()) line(name, Json(value).dump());
+      if (!value.empty()) line(name, json_text(Json(value)));
     } else if constexpr (std::is_same_v<T, bool>) {
       line(name, value ? "true" : "false");
     } else if constexpr (std::is_arithmetic_v<T>) {
       line(name, std::to_string(value));
     } else {
-      if (!value.empty()) line(name, Json(value).dump());
+      if (!value.empty()) line(name, json_text(Json(value)));
     }
   }
   template <typename E>
@@ -170,7 +171,7 @@ std::string to_json(const Manifest& manifest) {
   Json j = Json::object();
   JsonWriter w(j);
   detail::visit_manifest(w, m);
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 Result<Manifest> from_json(std::string_view json, const std::string& file) {

@@ -6,6 +6,7 @@
 #include "policy/bake.h"
 #include "policy/names.h"
 #include "policy/seccomp_compile.h"
+#include "util/json_text.h"
 
 namespace nestbox::policy {
 namespace {
@@ -238,7 +239,7 @@ Result<std::string> oci_config(const m::Manifest& man, const OciOptions& options
   c["annotations"] = {{"org.nestbox.name", p.name},
                       {"org.nestbox.arch", p.arch},
                       {"org.nestbox.model", p.process.model == Model::kSystem ? "system" : "process"}};
-  return c.dump(2) + "\n";
+  return json_text(c, 2) + "\n";
 }
 
 }  // namespace nestbox::policy

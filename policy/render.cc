@@ -4,6 +4,7 @@
 
 #include "policy/names.h"
 #include "policy/wire.h"
+#include "util/json_text.h"
 
 namespace nestbox::policy {
 namespace {
@@ -137,13 +138,13 @@ void flatten(const json& j, const std::string& prefix, std::string& out) {
   } else if (j.is_array() && !j.empty() && (j.front().is_object() || j.front().is_array())) {
     for (size_t i = 0; i < j.size(); ++i) flatten(j[i], prefix + "[" + std::to_string(i) + "]", out);
   } else {
-    out += prefix + " = " + j.dump() + "\n";
+    out += prefix + " = " + json_text(j) + "\n";
   }
 }
 
 }  // namespace
 
-std::string to_json(const Policy& p) { return build(p).dump(2) + "\n"; }
+std::string to_json(const Policy& p) { return json_text(build(p), 2) + "\n"; }
 
 std::string to_text(const Policy& p) {
   std::string out;

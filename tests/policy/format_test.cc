@@ -6,6 +6,7 @@
 
 #include "manifests/manifest.h"
 #include "policy/bake.h"
+#include "policy/render.h"
 #include "policy/wire.h"
 #include "tests/policy/sample.h"
 
@@ -92,6 +93,20 @@ TEST(PolicyFormat, RoundTripKeepsEveryField) {
   EXPECT_EQ(out->required_features, 0x5u);
   // Canonical: decoding and re-encoding gives the same bytes.
   EXPECT_EQ(blob_of(*out), b);
+}
+
+// A signed policy may carry strings that are not UTF-8 (argv, env: bytes to
+// the kernel); `nestbox inspect --json` replaces such bytes, never aborts.
+TEST(PolicyFormat, JsonRenderingReplacesInvalidUtf8) {
+  Policy p = full_policy();
+  p.process.argv = {"/bin/sh", "-c", "echo \xff\xfe"};
+  auto blob = encode(p);
+  ASSERT_TRUE(blob.ok()) << blob.error().message;
+  auto back = decode(*blob);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  std::string json = to_json(*back);
+  EXPECT_NE(json.find("\"echo \xef\xbf\xbd\xef\xbf\xbd\""), std::string::npos) << json;
+  EXPECT_NE(to_text(*back).find("echo \xef\xbf\xbd\xef\xbf\xbd"), std::string::npos);
 }
 
 TEST(PolicyFormat, HeaderIsLittleEndianAtFixedOffsets) {

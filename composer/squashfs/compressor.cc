@@ -1,5 +1,7 @@
 #include "composer/squashfs/compressor.h"
 
+#include "composer/squashfs/shrinking_compressor.h"
+
 #include <sqfs/error.h>
 
 #include <cstring>
@@ -27,7 +29,7 @@ std::string join(const std::vector<std::string>& v) {
 std::string fingerprint_of(const sqfs_compressor_config_t& c) {
   std::string fp = std::string(sqfs_compressor_name_from_id(static_cast<SQFS_COMPRESSOR>(c.id))) +
                    "/l" + std::to_string(c.level) + "/f" + std::to_string(c.flags) + "/b" +
-                   std::to_string(c.block_size) + "/o";
+                   std::to_string(c.block_size) + "/s/o";  // s: blocks never grow (shrinking_compressor.h)
   const auto* raw = reinterpret_cast<const unsigned char*>(&c.opt);
   static const char kHex[] = "0123456789abcdef";
   for (size_t i = 0; i < sizeof c.opt; ++i) {
@@ -80,7 +82,8 @@ Result<Compressor> make_compressor(const CompressorChoice& choice, uint32_t bloc
     return bad_input("compressor '" + choice.name + "' (level " +
                      std::to_string(out.config.level) + "): " + sqfs_error_name(r));
   }
-  out.compress.reset(c);
+  out.compress.reset(shrinking_compressor(c));
+  if (!out.compress) return failure("compressor '" + choice.name + "': out of memory");
   sqfs_compressor_config_t ucfg = out.config;
   ucfg.flags |= SQFS_COMP_FLAG_UNCOMPRESS;
   c = nullptr;

@@ -16,6 +16,7 @@ Runner define_closure(CLI::App&);
 Runner define_compose(CLI::App&);
 Runner define_plan(CLI::App&);
 Runner define_squash(CLI::App&);
+Runner define_gc(CLI::App&);
 
 namespace {
 const Command kCommands[] = {
@@ -30,6 +31,7 @@ const Command kCommands[] = {
     {"compose", "Build container root file systems from manifests", define_compose},
     {"plan", "Compare the rootfs strategies (flash, shared page cache) for containers", define_plan},
     {"squash", "Write squashfs images of directories (shared block cache, overlay)", define_squash},
+    {"gc", "Shrink a compressed-block cache to a size, least recently used blocks first", define_gc},
 };
 }  // namespace
 

@@ -118,6 +118,8 @@ BlockStore::Lookup BlockStore::get(const StoreKey& key, uint32_t max_block, Stor
   entry.data.assign(in, pos, total);
   *out = std::move(entry);
   ++stats_.hits;
+  // Recently used: the cache's garbage collector evicts the oldest mtimes first.
+  ::utimensat(AT_FDCWD, path_of(key).c_str(), nullptr, 0);
   return Lookup::kHit;
 }
 

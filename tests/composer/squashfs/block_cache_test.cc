@@ -3,8 +3,13 @@
 // share one store.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 
+#include "composer/squashfs/block_cache_gc.h"
 #include "composer/squashfs/squashfs_writer.h"
 #include "tests/composer/squashfs/test_support.h"
 
@@ -44,6 +49,7 @@ class BlockCacheTest : public ::testing::Test {
     std::vector<std::string> out;
     for (auto& e : fs::recursive_directory_iterator(tmp_ / "cache"))
       if (e.is_regular_file()) out.push_back(e.path());
+    std::sort(out.begin(), out.end());
     return out;
   }
 
@@ -135,6 +141,92 @@ TEST_F(BlockCacheTest, ImagesBuiltTogetherShareCompressedBlocks) {
   Mount m("squashfs", tmp_ / "two.img", tmp_ / "mnt", "loop,ro");
   ASSERT_TRUE(m.ok()) << m.error();
   EXPECT_EQ(diff_trees(two, scan(tmp_ / "mnt")), "");
+}
+
+}  // namespace
+}  // namespace nestbox::composer::squashfs
+
+namespace nestbox::composer::squashfs {
+namespace {
+
+using BlockCacheGc = BlockCacheTest;
+
+uint64_t bytes_of(const std::vector<std::string>& files) {
+  uint64_t n = 0;
+  for (const std::string& f : files) n += fs::file_size(f);
+  return n;
+}
+
+// Evicting to a limit keeps the cache within it, and a build afterwards still
+// gives the same bytes (an evicted block is a miss, compressed again).
+TEST_F(BlockCacheGc, ShrinksToTheLimitAndBuildsStayIdentical) {
+  std::string cold = tmp_ / "cold.img", after = tmp_ / "after.img";
+  ASSERT_TRUE(build(tree_, cold).ok());
+  uint64_t total = bytes_of(entries());
+  size_t count = entries().size();
+  auto r = collect_block_cache(tmp_ / "cache", total / 2);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->entries, count);
+  EXPECT_EQ(r->bytes, total);
+  EXPECT_GT(r->evicted_entries, 0u);
+  EXPECT_LE(bytes_of(entries()), total / 2);
+  EXPECT_EQ(bytes_of(entries()), total - r->evicted_bytes);
+  EXPECT_EQ(entries().size(), count - r->evicted_entries);
+  auto w = build(tree_, after);
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  EXPECT_GT(w->data.blocks_compressed + w->data.fragment_blocks - w->data.fragment_blocks_from_cache, 0u);
+  EXPECT_TRUE(file_bytes(cold) == file_bytes(after));
+  auto none = collect_block_cache(tmp_ / "cache", 0);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(entries(), std::vector<std::string>{});
+}
+
+// Least recently used first: blocks the last build used survive, blocks only
+// an older build used go.
+TEST_F(BlockCacheGc, EvictsWhatNoRecentBuildUsed) {
+  ASSERT_TRUE(build(tree_, tmp_ / "a.img").ok());
+  std::vector<std::string> first = entries();
+  std::string other = tmp_ / "other";
+  fs::create_directories(other);
+  for (int i = 0; i < 8; ++i) testing::write_file(other + "/g" + std::to_string(i), 70000 + i, 7 + i);
+  FsTree other_tree = scan(other);
+  ASSERT_TRUE(build(other_tree, tmp_ / "b.img").ok());
+  auto again = build(tree_, tmp_ / "a2.img");  // uses (refreshes) only the first tree's blocks
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->data.blocks_compressed, 0u);
+  auto r = collect_block_cache(tmp_ / "cache", bytes_of(first));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(entries(), first);
+  auto warm = build(tree_, tmp_ / "a3.img");
+  ASSERT_TRUE(warm.ok());
+  EXPECT_EQ(warm->data.blocks_compressed, 0u);
+  EXPECT_EQ(warm->data.fragment_blocks_from_cache, warm->data.fragment_blocks);
+}
+
+// A path that is not a block cache is refused before anything is deleted;
+// temporary files of writers that are gone are swept, a live writer's kept.
+TEST_F(BlockCacheGc, RefusesForeignFilesAndSweepsDeadWritersTemporaries) {
+  ASSERT_TRUE(build(tree_, tmp_ / "a.img").ok());
+  std::vector<std::string> before = entries();
+  std::string sub = before.front().substr(0, before.front().rfind('/'));
+  std::string name = before.front().substr(sub.size() + 1);
+  std::string dead = sub + "/" + name + ".tmp.999999999", live = sub + "/" + name + ".tmp." + std::to_string(getpid());
+  testing::write_text(dead, "torn");
+  testing::write_text(live, "being written");
+  testing::write_text(tmp_ / "cache/notes.txt", "mine");
+  auto refused = collect_block_cache(tmp_ / "cache", 0);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message, tmp_ / "cache" + ": 'notes.txt' is not part of a block cache; expected only "
+                                                      "two-hex-digit directories (refusing to delete anything)");
+  EXPECT_TRUE(fs::exists(dead));
+  EXPECT_EQ(entries().size(), before.size() + 3);
+  fs::remove(tmp_ / "cache/notes.txt");
+  auto r = collect_block_cache(tmp_ / "cache", UINT64_MAX);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->stale_temporaries, 1u);
+  EXPECT_EQ(r->evicted_entries, 0u);
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(live));
 }
 
 }  // namespace

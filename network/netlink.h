@@ -1,6 +1,6 @@
 // An rtnetlink socket (libmnl) bound to one network namespace: the one current
-// when it was opened, or a given one (opened from a short-lived helper thread
-// that setns()es there, so the caller's thread never changes namespace).
+// when it was opened, or a given one (the calling thread setns()es there to
+// create the socket and comes straight back; no helper thread).
 #pragma once
 
 #include <sys/stat.h>

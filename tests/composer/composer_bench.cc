@@ -1,5 +1,5 @@
 // Benchmark driver (not a test): times the content index over a list of
-// files, for bench/run.sh to compare with xxhsum.
+// files, for bench/composer_run.sh to compare with xxhsum.
 //   composer_bench index LIST_FILE [THREADS]   (LIST_FILE: one path per line)
 #include <chrono>
 #include <cstdio>

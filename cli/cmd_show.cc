@@ -14,10 +14,7 @@ Runner define_show(CLI::App& sub) {
   sub.add_flag("--json", *json, "Print JSON instead of key = value lines");
   return [file, json] {
     auto m = manifests::load_file(*file);
-    if (!m.ok()) {
-      std::cerr << m.error().message << "\n";
-      return m.error().kind == ErrorKind::kBadInput ? kExitBadInput : kExitFailure;
-    }
+    if (!m.ok()) return report("show", m.error());
     std::cout << (*json ? manifests::to_json(*m) : manifests::to_text(*m));
     return kExitOk;
   };

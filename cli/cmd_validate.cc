@@ -18,17 +18,13 @@ Runner define_validate(CLI::App& sub) {
     for (const std::string& f : *files) {
       auto m = manifests::load_file(f);
       if (!m.ok()) {
-        std::cerr << m.error().message << "\n";
-        status = std::max(status, m.error().kind == ErrorKind::kBadInput ? kExitBadInput : kExitFailure);
+        status = std::max(status, report("validate", m.error()));
         continue;
       }
       loaded.push_back(std::move(*m));
     }
     if (status != kExitOk) return status;
-    if (Status st = manifests::validate_set(loaded); !st.ok()) {
-      std::cerr << st.error().message << "\n";
-      return kExitBadInput;
-    }
+    if (Status st = manifests::validate_set(loaded); !st.ok()) return report("validate", st.error());
     if (!*quiet)
       for (const auto& m : loaded) std::cout << m.file << ": ok (" << m.name << " version " << m.version << ")\n";
     return kExitOk;

@@ -28,7 +28,8 @@ struct Command {
 std::span<const Command> commands();
 
 // Prints "nestbox <command>: <message>" to stderr and returns the exit status
-// that matches the error's kind.
+// that matches the error's kind (2 also for a missing input file: ENOENT,
+// ENOTDIR, EISDIR, ELOOP).
 int report(const char* command, const Error& error);
 
 }  // namespace nestbox::cli

@@ -1,5 +1,6 @@
 #include "cli/command.h"
 
+#include <cerrno>
 #include <iostream>
 
 namespace nestbox::cli {
@@ -37,9 +38,16 @@ const Command kCommands[] = {
 
 std::span<const Command> commands() { return kCommands; }
 
+// An input that is not there (or not what its name says) is the caller's
+// mistake, the same as malformed input: exit 2 in every command.
+bool names_a_missing_input(const Error& error) {
+  return error.sys_errno == ENOENT || error.sys_errno == ENOTDIR || error.sys_errno == EISDIR ||
+         error.sys_errno == ELOOP;
+}
+
 int report(const char* command, const Error& error) {
   std::cerr << "nestbox " << command << ": " << error.message << "\n";
-  return error.kind == ErrorKind::kBadInput ? kExitBadInput : kExitFailure;
+  return error.kind == ErrorKind::kBadInput || names_a_missing_input(error) ? kExitBadInput : kExitFailure;
 }
 
 }  // namespace nestbox::cli

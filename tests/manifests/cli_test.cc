@@ -43,13 +43,42 @@ TEST(Cli, MalformedManifestExitsTwoWithPlace) {
                          "[[rootfs.source]]\npath = \"s\"\n[cgroups]\npids_max = \"many\"\n";
   CliRun r = run("validate " + path);
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(r.out, path + ":9:12: cgroups.pids_max: got a string; expected an integer from 1 to 4194304\n");
+  EXPECT_EQ(r.out, "nestbox validate: " + path +
+                       ":9:12: cgroups.pids_max: got a string; expected an integer from 1 to 4194304\n");
 }
 
 TEST(Cli, MissingFileIsBadInput) {
   CliRun r = run("validate /nonexistent/x.toml");
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(r.out, "open /nonexistent/x.toml: No such file or directory\n");
+  EXPECT_EQ(r.out, "nestbox validate: open /nonexistent/x.toml: No such file or directory\n");
+}
+
+// One convention for every command: an unknown command is named with the
+// commands there are; the argument parser's errors carry the command; a
+// missing input file is bad input (2) whatever the command.
+TEST(Cli, UnknownCommandListsTheCommands) {
+  CliRun r = run("frobnicate");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out.rfind("nestbox: unknown command 'frobnicate'; commands: validate, show, ", 0), 0u) << r.out;
+}
+
+TEST(Cli, ParserErrorsNameTheCommand) {
+  CliRun r = run("squash --level");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out.rfind("nestbox squash: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("Run 'nestbox squash --help' for the options."), std::string::npos) << r.out;
+}
+
+TEST(Cli, MissingInputIsBadInputInEveryCommand) {
+  for (const char* cmd : {"validate /nonexistent/x.toml", "show /nonexistent/x.toml", "inspect /nonexistent/p.bin",
+                          "verify /nonexistent/x.img --keyring /nonexistent/keys",
+                          "kernel-check --config /nonexistent/.config",
+                          "squash /nonexistent/dir /tmp/nestbox-cli-never.img"}) {
+    CliRun r = run(cmd);
+    EXPECT_EQ(r.status, 2) << cmd << ": " << r.out;
+    std::string name = std::string(cmd).substr(0, std::string(cmd).find(' '));
+    EXPECT_EQ(r.out.rfind("nestbox " + name + ": ", 0), 0u) << cmd << ": " << r.out;
+  }
 }
 
 TEST(Cli, ShowJsonRoundTripsThroughTheLibrary) {

@@ -153,6 +153,8 @@ Result<VerifiedImage> admit(const std::string& path, std::shared_ptr<UniqueFd> f
                             const Args& a) {
   auto compat = device_compat(a);
   if (!compat.ok()) return std::move(compat).error();
+  if (!fd) return failure(path + ": no verified file descriptor");  // never mount by path
+  NESTBOX_TRY_CTX(verifier::check_only_root_writes(fd->get()), path);
   // Arch and compatibility before anything is mounted. The version floor
   // belongs to install; the rollback index (security_version) is checked for
   // every image that runs (verify(), Store::bootable()).

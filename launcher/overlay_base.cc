@@ -49,6 +49,8 @@ Result<ImageWindow> resolve_overlay_base(const policy::Policy& p, const BaseLook
     base = std::move(*found);
   }
   NESTBOX_TRY(check_base(p, base, lookup.device));
+  if (!base.fd) return failure("base " + base.path + ": no verified file descriptor");
+  NESTBOX_TRY_CTX(verifier::check_only_root_writes(base.fd->get()), "base " + base.path);
   if (!lookup.image.empty() && !lookup.store_root.empty()) {  // the store's bootable() did this already
     verifier::StoreOptions so;
     so.root = lookup.store_root;

@@ -67,6 +67,13 @@ Result<UniqueFd> open_image(const std::string& path);
 // file once, constant memory. Errors carry no path (the caller adds it).
 Result<ImageInfo> verify_image_fd(int fd, const Keyring& keyring, Mode mode);
 
+// For an image about to be mounted: only root may be able to write its inode
+// (owned by uid 0, no group or other write bit; an ACL granting write shows
+// in the group bits). The fd pins the inode, not its bytes: a user who could
+// write the same inode after verification would change what the loop device
+// reads (docs/threat-model.md, class 1). Errors carry no path.
+Status check_only_root_writes(int fd);
+
 // A verified image and the fd it was verified from (to mount, or to copy).
 struct VerifiedFile {
   UniqueFd fd;

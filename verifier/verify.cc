@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -182,6 +183,22 @@ Result<UniqueFd> open_image(const std::string& path) {
   if (::fstat(fd.get(), &st) != 0) return sys_error("stat");
   if (!S_ISREG(st.st_mode)) return bad_input("not a regular file");
   return fd;
+}
+
+Status check_only_root_writes(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return sys_error("stat");
+  if (st.st_uid != 0)
+    return failure("owned by uid " + std::to_string(st.st_uid) +
+                   ", who could change it after verification; only a root-owned image is mounted (or install it)");
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return failure(std::string("writable by group or others (mode ") + mode +
+                   "), who could change it after verification; only an image that only root can write is mounted "
+                   "(or install it)");
+  }
+  return ok_status();
 }
 
 Result<ImageInfo> verify_image_fd(int fd, const Keyring& keyring, Mode mode) {

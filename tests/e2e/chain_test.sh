@@ -5,7 +5,8 @@
 # before anything is mounted, and nothing (mount, loop device) is left behind.
 # Issue 14, class 6: --verity (no dm-verity yet) is refused by run, boot and
 # install naming CONFIG_DM_VERITY; `verify --mode verity` says the data was not
-# checked.
+# checked. An image another user could write (not root's, or group/other
+# writable) is not mounted.
 # Usage: chain_test.sh NESTBOX NESTBOX_LAUNCH SOURCE_DIR
 set -euo pipefail
 nestbox=$1 launch=$2 src=$3
@@ -61,6 +62,24 @@ for command in run install boot; do
     fail "$command --verity: $err"
 done
 [ ! -e "$work/store" ] || fail "install --verity touched the store"
+
+echo "== an image someone else can write is not mounted (the fd pins the inode, not its bytes)"
+cp "$work/hello.img" "$work/shared.img"
+chmod 0664 "$work/shared.img"
+set +e
+err=$("$launch" run "$work/shared.img" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run" 2>&1); rc=$?
+set -e
+[ "$rc" = 1 ] || fail "group-writable image: exit $rc ($err)"
+grep -qx "nestbox-launch run: $work/shared.img: writable by group or others (mode 0664), who could change it after verification; only an image that only root can write is mounted (or install it)" <<<"$err" ||
+  fail "group-writable image: $err"
+chmod 0644 "$work/shared.img"
+chown 1000 "$work/shared.img"
+set +e
+err=$("$launch" run "$work/shared.img" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run" 2>&1); rc=$?
+set -e
+[ "$rc" = 1 ] || fail "image owned by uid 1000: exit $rc ($err)"
+grep -qx "nestbox-launch run: $work/shared.img: owned by uid 1000, who could change it after verification; only a root-owned image is mounted (or install it)" <<<"$err" ||
+  fail "image owned by uid 1000: $err"
 
 if err=$("$launch" run "$work/hello.img" --keyring "$work/keys" --compat other-router --state-dir "$work/run" 2>&1); then fail "wrong compat accepted"; fi
 grep -q "compat" <<<"$err" || fail "compat reason: $err"

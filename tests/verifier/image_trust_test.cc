@@ -108,6 +108,27 @@ TEST_F(ImageTrust, VerifiedFdIsTheFileThatWasCheckedNotWhatThePathNamesLater) {
   EXPECT_EQ(again->payload_sha256_hex, v->info.payload_sha256_hex);
 }
 
+TEST_F(ImageTrust, OnlyAnImageOnlyRootCanWriteIsMountable) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (chown)";
+  auto fd = verifier::open_image(images_[0]);
+  ASSERT_TRUE(fd.ok());
+  ASSERT_EQ(::fchmod(fd->get(), 0644), 0);
+  EXPECT_TRUE(verifier::check_only_root_writes(fd->get()).ok());
+  ASSERT_EQ(::fchmod(fd->get(), 0646), 0);
+  Status st = verifier::check_only_root_writes(fd->get());
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "writable by group or others (mode 0646), who could change it after verification; only an image that "
+            "only root can write is mounted (or install it)");
+  ASSERT_EQ(::fchmod(fd->get(), 0444), 0);
+  ASSERT_EQ(::fchown(fd->get(), 1000, 0), 0);
+  st = verifier::check_only_root_writes(fd->get());
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "owned by uid 1000, who could change it after verification; only a root-owned image is mounted (or "
+            "install it)");
+}
+
 TEST_F(ImageTrust, KeyringFilesMustBeRegularFilesNotSymlinksOrFifos) {
   std::string fifo = std::string(ring_) + "/zz.pem";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);

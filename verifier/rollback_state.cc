@@ -122,7 +122,9 @@ Status raise_security_version(const std::string& state_dir, const std::string& n
   if (!lock.ok()) return std::move(lock).error();
   auto current = read_security_version(state_dir, name);
   if (!current.ok()) return std::move(current).error();
-  if (*current && **current >= index) return ok_status();
+  // Nothing to raise: at or below the record, or 0 with no record (which
+  // reads as 0 anyway; a store of index-0 images keeps its old layout).
+  if (*current ? **current >= index : index == 0) return ok_status();
   return write_record(state_dir, index_path(state_dir, name), index);
 }
 

@@ -36,8 +36,8 @@ Status record_installed_version(const std::string& state_dir, const std::string&
 Result<std::optional<uint64_t>> read_security_version(const std::string& state_dir, const std::string& name);
 
 // Raises the recorded rollback index of `name` to `index`; a lower or equal
-// `index` leaves the record as it is (it is never lowered). Creates
-// `state_dir` (mode 0700) when missing.
+// `index` leaves the record as it is (it is never lowered), and so does 0
+// when there is no record. Creates `state_dir` (mode 0700) when missing.
 Status raise_security_version(const std::string& state_dir, const std::string& name, uint64_t index);
 
 }  // namespace nestbox::verifier

@@ -29,8 +29,8 @@ namespace {
 struct SignOptions {
   std::string squashfs, tree, policy, manifest, out, salt;
   std::string name, version_string, arch, compat;
-  uint64_t version = 0;
-  bool version_set = false, no_verity = false, json = false;
+  uint64_t version = 0, security_version = 0;
+  bool version_set = false, security_version_set = false, no_verity = false, json = false;
   std::vector<std::string> keys, providers;
   // --composed DIR MANIFEST...: sign everything compose wrote for them.
   std::string composed, staging;
@@ -55,6 +55,7 @@ Status fill_from_manifest(SignOptions& o) {
   if (!m.ok()) return std::move(m).error();
   if (o.name.empty()) o.name = m->name;
   if (!o.version_set) o.version = m->version;
+  if (!o.security_version_set) o.security_version = m->security_version;
   if (o.version_string.empty()) o.version_string = m->version_string;
   if (o.arch.empty()) o.arch = manifests::to_string(m->arch);
   if (o.compat.empty()) o.compat = m->compat;
@@ -202,6 +203,7 @@ int run_sign_composed(const SignOptions& o) {
     signer::ImageSpec spec = base_spec(o);
     spec.name = m.name;
     spec.version = m.version;
+    spec.security_version = m.security_version;
     spec.version_string = m.version_string.empty() ? std::to_string(m.version) : m.version_string;
     spec.arch = manifests::to_string(m.arch);
     spec.compat = m.compat;
@@ -227,6 +229,7 @@ int run_sign_composed(const SignOptions& o) {
                                       payload->base + "'"));
     }
     b.spec.version = std::max(b.spec.version, m.version);
+    b.spec.security_version = std::max(b.spec.security_version, m.security_version);
   }
   for (auto& [name, b] : bases) {
     b.spec.version_string = std::to_string(b.spec.version);
@@ -252,6 +255,7 @@ int run_sign(SignOptions o) {
   signer::ImageSpec spec = base_spec(o);
   spec.name = o.name;
   spec.version = o.version;
+  spec.security_version = o.security_version;
   spec.version_string = o.version_string.empty() ? std::to_string(o.version) : o.version_string;
   spec.arch = o.arch;
   spec.compat = o.compat;
@@ -280,6 +284,9 @@ Runner define_sign(CLI::App& sub) {
   sub.add_option("--version", o->version, "Monotonic version (anti-rollback)")->each([o](const std::string&) {
     o->version_set = true;
   });
+  sub.add_option("--security-version", o->security_version,
+                 "Rollback index: devices never run an image with a lower one (default: the manifest's, else 0)")
+      ->each([o](const std::string&) { o->security_version_set = true; });
   sub.add_option("--version-string", o->version_string, "Human-readable version");
   sub.add_option("--arch", o->arch, "Target architecture, e.g. aarch64");
   sub.add_option("--compat", o->compat, "Device compatibility string");

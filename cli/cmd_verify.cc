@@ -18,7 +18,14 @@ struct VerifyOptions {
   bool allow_downgrade = false, json = false;
 };
 
-void print(const verifier::ImageInfo& i, bool json) {
+// What a mode checked, said in every output: verity mode hashes no data.
+constexpr const char* kCheckedFull = "every byte (metadata, signatures, payload, verity tree, policy)";
+constexpr const char* kCheckedVerity =
+    "metadata, signatures, policy and the verity root hash only; the data was NOT checked (dm-verity would check "
+    "it on read)";
+
+void print(const verifier::ImageInfo& i, verifier::Mode mode, bool json) {
+  bool full = mode == verifier::Mode::kFull;
   if (json) {
     std::cout << "{\"name\":" << json_string(i.name) << ",\"version\":" << i.version
               << ",\"version_string\":" << json_string(i.version_string) << ",\"arch\":" << json_string(i.arch)
@@ -27,10 +34,14 @@ void print(const verifier::ImageInfo& i, bool json) {
               << i.signer_key_id << "\",\"squashfs_offset\":" << i.squashfs_offset
               << ",\"squashfs_size\":" << i.squashfs_size << ",\"verity_offset\":" << i.verity_offset
               << ",\"verity_size\":" << i.verity_size << ",\"verity_root\":\"" << i.verity_root_hex
-              << "\",\"verity_salt\":\"" << i.verity_salt_hex << "\",\"policy_size\":" << i.policy.size() << "}\n";
+              << "\",\"verity_salt\":\"" << i.verity_salt_hex << "\",\"policy_size\":" << i.policy.size()
+              << ",\"security_version\":" << i.security_version << ",\"mode\":\"" << (full ? "full" : "verity")
+              << "\",\"data_verified\":" << (full ? "true" : "false")
+              << ",\"checked\":" << json_string(full ? kCheckedFull : kCheckedVerity) << "}\n";
     return;
   }
-  std::cout << "name = " << i.name << "\nversion = " << i.version << " (" << i.version_string << ")\narch = " << i.arch
+  std::cout << "name = " << i.name << "\nversion = " << i.version << " (" << i.version_string << ")"
+            << "\nsecurity version = " << i.security_version << "\narch = " << i.arch
             << "\ncompat = " << i.compat << "\ncreated = " << i.created
             << "\nkind = " << (i.tree_manifest ? "tree" : "squashfs") << "\nsigned by = " << i.signer_key_id
             << "\npayload = " << i.squashfs_offset << "+" << i.squashfs_size << "\n";
@@ -38,6 +49,7 @@ void print(const verifier::ImageInfo& i, bool json) {
     std::cout << "verity = " << i.verity_offset << "+" << i.verity_size << " root " << i.verity_root_hex << " salt "
               << i.verity_salt_hex << "\n";
   std::cout << "policy = " << i.policy.size() << " bytes\n";
+  std::cout << "checked = " << (full ? kCheckedFull : kCheckedVerity) << "\n";
 }
 
 int run_verify(const VerifyOptions& o) {
@@ -55,17 +67,21 @@ int run_verify(const VerifyOptions& o) {
   if (!o.tree.empty())
     if (Status st = verifier::verify_tree(o.image, *info, o.tree); !st.ok()) return report("verify", st.error());
   if (!o.arch.empty() || !o.compat.empty() || !o.state_dir.empty()) {
-    uint64_t installed = 0;
+    uint64_t installed = 0, floor = 0;
     if (!o.state_dir.empty()) {
       auto v = verifier::read_installed_version(o.state_dir, info->name);
       if (!v.ok()) return report("verify", v.error());
       installed = *v;
+      auto index = verifier::read_security_version(o.state_dir, info->name);
+      if (!index.ok()) return report("verify", index.error());
+      floor = index->value_or(0);
     }
+    if (Status st = verifier::check_security_version(*info, floor); !st.ok()) return report("verify", st.error());
     verifier::DeviceIdentity dev{o.arch.empty() ? info->arch : o.arch, o.compat.empty() ? info->compat : o.compat};
     if (Status st = verifier::check_installable(*info, dev, installed, o.allow_downgrade); !st.ok())
       return report("verify", st.error());
   }
-  print(*info, o.json);
+  print(*info, mode, o.json);
   return kExitOk;
 }
 
@@ -81,7 +97,8 @@ Runner define_verify(CLI::App& sub) {
   sub.add_option("--tree", o->tree, "For tree images: check this directory against the signed manifest");
   sub.add_option("--arch", o->arch, "Device architecture the image must match");
   sub.add_option("--compat", o->compat, "Device compatibility string the image must match");
-  sub.add_option("--state-dir", o->state_dir, "Anti-rollback state directory (<name>.version files)");
+  sub.add_option("--state-dir", o->state_dir,
+                 "Anti-rollback state directory (<name>.version and <name>.security_version files)");
   sub.add_flag("--allow-downgrade", o->allow_downgrade, "Accept a version lower than the installed one");
   sub.add_flag("--json", o->json, "Print the image information as JSON");
   return [o] { return run_verify(*o); };

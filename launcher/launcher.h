@@ -10,9 +10,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "policy/policy.h"
+#include "util/fd.h"
 #include "util/result.h"
 
 namespace nestbox::launcher {
@@ -21,6 +23,10 @@ namespace nestbox::launcher {
 struct ImageWindow {
   std::string path;
   uint64_t offset = 0, size = 0;
+  // The file as it was verified (verifier::open_image): the loop device gets
+  // this fd, the path is never opened again. Null: open `path` (O_NOFOLLOW,
+  // a regular file only) — for images nobody verified (tests, benchmarks).
+  std::shared_ptr<UniqueFd> fd;
 };
 
 struct RootfsSource {

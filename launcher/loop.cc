@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/loop.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
@@ -53,10 +54,27 @@ int configure(int loop_fd, int file_fd, const LoopRequest& r) {
 
 }  // namespace
 
+Result<UniqueFd> open_backing_file(const std::string& path, bool read_only) {
+  UniqueFd fd(::open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ELOOP) return bad_input("open " + path + ": a symbolic link: refused");
+    return sys_error("open " + path);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
+  if (!S_ISREG(st.st_mode)) return bad_input(path + ": not a regular file");
+  return fd;
+}
+
 Result<LoopDevice> LoopDevice::attach(const LoopRequest& r) {
   int mode = r.read_only ? O_RDONLY : O_RDWR;
-  UniqueFd file(::open(r.file.c_str(), mode | O_CLOEXEC));
-  if (!file) return sys_error("open " + r.file);
+  UniqueFd opened;
+  if (r.fd < 0) {
+    auto f = open_backing_file(r.file, r.read_only);
+    if (!f.ok()) return std::move(f).error();
+    opened = std::move(*f);
+  }
+  const int file_fd = r.fd >= 0 ? r.fd : opened.get();
   UniqueFd control(::open("/dev/loop-control", O_RDWR | O_CLOEXEC));
   if (!control) return sys_error("open /dev/loop-control");
   for (int attempt = 0; attempt < 16; ++attempt) {
@@ -65,7 +83,7 @@ Result<LoopDevice> LoopDevice::attach(const LoopRequest& r) {
     std::string path = "/dev/loop" + std::to_string(n);
     UniqueFd loop(::open(path.c_str(), mode | O_CLOEXEC));
     if (!loop) return sys_error("open " + path);
-    int err = configure(loop.get(), file.get(), r);
+    int err = configure(loop.get(), file_fd, r);
     if (err == EBUSY) continue;  // raced with another user of the free device
     if (err) return sys_error("attach " + r.file + " to " + path, err);
     return LoopDevice(std::move(loop), std::move(path));

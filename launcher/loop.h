@@ -13,11 +13,20 @@
 namespace nestbox::launcher {
 
 struct LoopRequest {
-  std::string file;
+  std::string file;               // names the file in messages (and opens it when fd < 0)
   uint64_t offset = 0, size = 0;  // size 0: to the end of the file
   bool read_only = true;
   bool legacy = false;  // use LOOP_SET_FD + LOOP_SET_STATUS64 even if LOOP_CONFIGURE exists
+  // The open file to back the device (borrowed): a verified image is attached
+  // through the fd it was verified from, so a rename over `file` in between
+  // changes nothing. -1: open `file` here (O_NOFOLLOW | O_NONBLOCK, a regular
+  // file only), for files nobody verified (storage images, tests).
+  int fd = -1;
 };
+
+// Opens `path` for a loop device: O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, and a
+// regular file only (a FIFO, device or symlink is refused, never waited on).
+Result<UniqueFd> open_backing_file(const std::string& path, bool read_only);
 
 class LoopDevice {
  public:

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -135,21 +136,28 @@ bool parse(int argc, char** argv, Args& a) {
   return true;
 }
 
+launch::StoreArgs store_args(const Args& a);
+
 // What the verifier hands to the launcher: a verified image's squashfs window
 // and its decoded policy.
 struct VerifiedImage {
   std::string path;
+  std::shared_ptr<UniqueFd> fd;  // the file as verified: the loop device's, never `path` again
   uint64_t squashfs_offset = 0, squashfs_size = 0;
   policy::Policy policy;
 };
 
 // A verified image (from a file or the store) becomes runnable: arch,
 // compatibility and its decoded policy.
-Result<VerifiedImage> admit(const std::string& path, const verifier::ImageInfo& info, const Args& a) {
+Result<VerifiedImage> admit(const std::string& path, std::shared_ptr<UniqueFd> fd, const verifier::ImageInfo& info,
+                            const Args& a) {
   auto compat = device_compat(a);
   if (!compat.ok()) return std::move(compat).error();
-  // Arch and compatibility before anything is mounted. Anti-rollback belongs
-  // to install (the store records versions); running takes what is installed.
+  if (!fd) return failure(path + ": no verified file descriptor");  // never mount by path
+  NESTBOX_TRY_CTX(verifier::check_only_root_writes(fd->get()), path);
+  // Arch and compatibility before anything is mounted. The version floor
+  // belongs to install; the rollback index (security_version) is checked for
+  // every image that runs (verify(), Store::bootable()).
   Status identity = verifier::check_installable(info, {kDeviceArch, *compat}, 0, false);
   if (!identity.ok()) return std::move(identity.error().context(path));
   const std::string& bytes = info.policy;
@@ -160,6 +168,7 @@ Result<VerifiedImage> admit(const std::string& path, const verifier::ImageInfo& 
                      info.name + "\"");
   VerifiedImage image;
   image.path = path;
+  image.fd = std::move(fd);
   image.squashfs_offset = info.squashfs_offset;
   image.squashfs_size = info.squashfs_size;
   image.policy = std::move(*decoded);
@@ -168,25 +177,28 @@ Result<VerifiedImage> admit(const std::string& path, const verifier::ImageInfo& 
 
 // Verifies the image against the keyring and decodes its signed policy.
 // Every refusal (unsigned, tampered, untrusted or revoked key, malformed
-// policy) happens here, before anything is mounted. Full mode hashes every
-// byte; --verity checks the signature over the metadata and root hash only,
-// for kernels with dm-verity to check blocks on read.
+// policy, a rollback index below the device's) happens here, before anything
+// is mounted. The file is opened once; that fd is verified (every byte) and
+// later given to the loop device, so a rename over `path` cannot swap it.
 Result<VerifiedImage> verify(const std::string& path, const Args& a) {
   verifier::Keyring keyring;
   keyring.dir = a.keyring;
-  auto info = verifier::verify_image(path, keyring, a.verity_mode ? verifier::Mode::kVerity : verifier::Mode::kFull);
-  if (!info.ok()) return std::move(info).error();
-  return admit(path, *info, a);
+  auto file = verifier::open_verified(path, keyring, verifier::Mode::kFull);
+  if (!file.ok()) return std::move(file).error();
+  auto image = admit(path, std::make_shared<UniqueFd>(std::move(file->fd)), file->info, a);
+  if (!image.ok()) return image;
+  NESTBOX_TRY_CTX(launch::open_store(store_args(a)).admit(file->info), path);
+  return image;
 }
 
 int run_verified(const VerifiedImage& image, const Args& a) {
   launcher::RootfsSource src;
-  src.image = {image.path, image.squashfs_offset, image.squashfs_size};
+  src.image = {image.path, image.squashfs_offset, image.squashfs_size, image.fd};
   if (image.policy.rootfs == policy::RootfsKind::kOverlay) {  // the image is the layer
     auto compat = device_compat(a);
     if (!compat.ok()) return report(compat.error(), "run");
     launcher::BaseLookup lookup{a.base_image, a.store_dir, {a.keyring, {}},
-                                a.verity_mode ? verifier::Mode::kVerity : verifier::Mode::kFull,
+                                verifier::Mode::kFull,
                                 {kDeviceArch, *compat}};
     auto base = launcher::resolve_overlay_base(image.policy, lookup);
     if (!base.ok()) return report(base.error(), "run");
@@ -221,7 +233,7 @@ launch::StoreArgs store_args(const Args& a) {
   s.keyring = a.keyring;
   s.state_root = a.state_root;
   s.device.arch = kDeviceArch;
-  s.mode = a.verity_mode ? verifier::Mode::kVerity : verifier::Mode::kFull;
+  s.mode = verifier::Mode::kFull;  // --verity is refused (refuse_verity)
   s.allow_downgrade = a.allow_downgrade;
   s.json = a.json;
   return s;
@@ -238,10 +250,20 @@ Result<VerifiedImage> resolve(const std::string& what, const Args& a) {
   if (is_file(what) || what.find('/') != std::string::npos) return verify(what, a);
   auto installed = launch::installed_image(what, store_args(a));
   if (!installed.ok()) return std::move(installed).error();
-  return admit(installed->path, installed->info, a);
+  return admit(installed->path, installed->fd, installed->info, a);
+}
+
+// --verity would verify the metadata and the root hash only and then mount
+// the data unchecked: until nestbox-launch sets up dm-verity, it is refused.
+Status refuse_verity(const Args& a) {
+  if (!a.verity_mode) return ok_status();
+  return failure(
+      "--verity: refused: this nestbox-launch cannot set up dm-verity (CONFIG_DM_VERITY), and without it the "
+      "image's data would be mounted unchecked; run without --verity (every byte is verified before mounting)");
 }
 
 int cmd_run(const Args& a) {
+  if (Status st = refuse_verity(a); !st.ok()) return report(st.error(), "run");
   if (a.operands.size() != 1) return report(bad_input("usage: run IMAGE|NAME"), "run");
   auto image = resolve(a.operands[0], a);
   if (!image.ok()) return report(image.error(), "run");
@@ -251,6 +273,7 @@ int cmd_run(const Args& a) {
 // install and rollback check the image against the device: arch and compat.
 int store_write(const Args& a, const char* command,
                 int (*run)(const std::vector<std::string>&, const launch::StoreArgs&)) {
+  if (Status st = refuse_verity(a); !st.ok()) return report(st.error(), command);
   launch::StoreArgs s = store_args(a);
   auto compat = device_compat(a);
   if (!compat.ok()) return report(compat.error(), command);
@@ -261,8 +284,9 @@ int cmd_install(const Args& a) { return store_write(a, "install", launch::instal
 int cmd_rollback(const Args& a) { return store_write(a, "rollback", launch::rollback_command); }
 
 int cmd_boot(const Args& a) {
+  if (Status st = refuse_verity(a); !st.ok()) return report(st.error(), "boot");
   auto prepare = [&a](const verifier::BootImage& b) -> Result<launch::Prepared> {
-    auto image = admit(b.path, b.info, a);
+    auto image = admit(b.path, b.fd, b.info, a);
     if (!image.ok()) return std::move(image).error();
     // Refuse here, in the boot process, what the kernel cannot enforce.
     NESTBOX_TRY(launch::check_kernel_features(image->policy, a.probe_root));

@@ -14,7 +14,7 @@ Result<VerifiedBase> base_from_store(const std::string& store_root, const std::s
   verifier::Store store(std::move(so));
   auto boot = store.bootable(name, mode);
   if (!boot.ok()) return std::move(boot.error().context("store " + store_root));
-  return VerifiedBase{std::move(boot->path), std::move(boot->info)};
+  return VerifiedBase{std::move(boot->path), std::move(boot->fd), std::move(boot->info)};
 }
 
 Status check_base(const policy::Policy& p, const VerifiedBase& base, const verifier::DeviceIdentity& device) {
@@ -38,9 +38,9 @@ Result<ImageWindow> resolve_overlay_base(const policy::Policy& p, const BaseLook
     return failure("policy of " + p.name + " pins no base digest (rootfs.base_sha256); refusing an unpinned base");
   VerifiedBase base;
   if (!lookup.image.empty()) {
-    auto info = verifier::verify_image(lookup.image, lookup.keyring, lookup.mode);
-    if (!info.ok()) return std::move(info.error().context("base " + lookup.image));
-    base = {lookup.image, std::move(*info)};
+    auto file = verifier::open_verified(lookup.image, lookup.keyring, lookup.mode);
+    if (!file.ok()) return std::move(file.error().context("base " + lookup.image));
+    base = {lookup.image, std::make_shared<UniqueFd>(std::move(file->fd)), std::move(file->info)};
   } else {
     if (lookup.store_root.empty())
       return bad_input(p.name + " is an overlay on base \"" + p.base + "\": pass --base IMG or --store DIR");
@@ -49,7 +49,15 @@ Result<ImageWindow> resolve_overlay_base(const policy::Policy& p, const BaseLook
     base = std::move(*found);
   }
   NESTBOX_TRY(check_base(p, base, lookup.device));
-  return ImageWindow{base.path, base.info.squashfs_offset, base.info.squashfs_size};
+  if (!base.fd) return failure("base " + base.path + ": no verified file descriptor");
+  NESTBOX_TRY_CTX(verifier::check_only_root_writes(base.fd->get()), "base " + base.path);
+  if (!lookup.image.empty() && !lookup.store_root.empty()) {  // the store's bootable() did this already
+    verifier::StoreOptions so;
+    so.root = lookup.store_root;
+    so.keyring = lookup.keyring;
+    NESTBOX_TRY_CTX(verifier::Store(std::move(so)).admit(base.info), "base " + lookup.image);
+  }
+  return ImageWindow{base.path, base.info.squashfs_offset, base.info.squashfs_size, base.fd};
 }
 
 }  // namespace nestbox::launcher

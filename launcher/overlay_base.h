@@ -6,6 +6,7 @@
 // (fail closed). Part of the nestbox-launch front end: libc + libcrypto.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "launcher/launcher.h"
@@ -23,9 +24,11 @@ struct BaseLookup {
   verifier::DeviceIdentity device;
 };
 
-// A verified base image: its path and the verifier's result.
+// A verified base image: its path, the fd it was verified from (the one the
+// loop device gets; the path is never opened again) and the verifier's result.
 struct VerifiedBase {
   std::string path;
+  std::shared_ptr<UniqueFd> fd;
   verifier::ImageInfo info;
 };
 
@@ -41,7 +44,9 @@ Status check_base(const policy::Policy& policy, const VerifiedBase& base,
                   const verifier::DeviceIdentity& device);
 
 // Finds, verifies and checks the base of overlay policy `policy`; returns the
-// window to mount below the container's layer.
+// window to mount below the container's layer, carrying the verified fd. A
+// base given by path is also held to the store's rollback index of its name
+// (when a store is given).
 Result<ImageWindow> resolve_overlay_base(const policy::Policy& policy, const BaseLookup& lookup);
 
 }  // namespace nestbox::launcher

@@ -145,12 +145,14 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   if (!cg.ok()) return std::move(cg.error().context("cgroup"));
   std::optional<LoopDevice> image, base;
   if (src.kind != RootfsSource::Kind::kTree) {
-    auto l = LoopDevice::attach({src.image.path, src.image.offset, src.image.size, true, o.force_legacy_loop});
+    auto l = LoopDevice::attach({src.image.path, src.image.offset, src.image.size, true, o.force_legacy_loop,
+                                 src.image.fd ? src.image.fd->get() : -1});
     if (!l.ok()) return std::move(l.error().context("rootfs image"));
     image.emplace(std::move(*l));
   }
   if (src.kind == RootfsSource::Kind::kOverlay) {
-    auto l = LoopDevice::attach({src.base.path, src.base.offset, src.base.size, true, o.force_legacy_loop});
+    auto l = LoopDevice::attach({src.base.path, src.base.offset, src.base.size, true, o.force_legacy_loop,
+                                 src.base.fd ? src.base.fd->get() : -1});
     if (!l.ok()) return std::move(l.error().context("base image"));
     base.emplace(std::move(*l));
   }

@@ -139,8 +139,12 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
     case policy::MountKind::kStorageImage: {
       auto created = ensure_image_file(m.source, m.size, m.fstype);
       if (!created.ok()) return std::move(created).error();
-      LoopRequest req{m.source, 0, 0, (m.flags & policy::kMountReadOnly) != 0,
-                      options.force_legacy_loop};
+      // Opened once (no symlink, no FIFO, a regular file) and attached through
+      // that fd: what was checked is what the loop device reads.
+      bool read_only = (m.flags & policy::kMountReadOnly) != 0;
+      auto file = open_backing_file(m.source, read_only);
+      if (!file.ok()) return std::move(file.error().context("storage image"));
+      LoopRequest req{m.source, 0, 0, read_only, options.force_legacy_loop, file->get()};
       auto loop = LoopDevice::attach(req);
       if (!loop.ok()) return std::move(loop).error();
       // autoclear: the loop device is freed with the mount.

@@ -45,6 +45,7 @@ void read_identity(TableView& top, Manifest& m) {
   top.get("name", m.name);
   top.require("version", "a monotonic integer version (for anti-rollback)");
   top.get_uint("version", m.version, 0, UINT64_MAX >> 1);
+  top.get_uint("security_version", m.security_version, 0, UINT64_MAX >> 1);
   top.get("version_string", m.version_string);
   top.get("description", m.description);
   top.get_enum("arch", m.arch,

@@ -273,6 +273,7 @@ struct Manifest {
   int schema = 1;
   std::string name;
   uint64_t version = 0;          // monotonic, for anti-rollback
+  uint64_t security_version = 0; // rollback index: the device never runs a lower one
   std::string version_string;    // human version
   std::string description;
   Arch arch = Arch::kX86_64;

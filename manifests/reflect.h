@@ -29,6 +29,7 @@ void visit_manifest(V& v, Manifest& m) {
   v.field("schema", m.schema);
   v.field("name", m.name);
   v.field("version", m.version);
+  v.field("security_version", m.security_version);
   v.field("version_string", m.version_string);
   v.field("description", m.description);
   v.enumeration("arch", m.arch, {Arch::kX86_64, Arch::kAarch64, Arch::kArm, Arch::kMips, Arch::kMipsel,

@@ -156,6 +156,7 @@ Result<BuiltImage> build_image(const ImageSpec& spec, const std::string& out_pat
   std::memcpy(m.magic, kMetadataMagic, sizeof m.magic);
   m.kind.set(static_cast<uint32_t>(spec.kind));
   m.version.set(spec.version);
+  m.security_version.set(spec.security_version);
   m.created.set(static_cast<uint64_t>(created));
   m.payload_size.set(payload_size);
   m.payload.offset.set(0);

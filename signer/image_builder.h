@@ -20,6 +20,7 @@ struct ImageSpec {
   std::string policy;         // baked policy bytes (opaque here)
   std::string name, version_string, arch, compat;
   uint64_t version = 0;
+  uint64_t security_version = 0;  // rollback index (docs/image-format.md)
   // Creation time; unset: $SOURCE_DATE_EPOCH, else the current time.
   std::optional<int64_t> created;
   bool verity = true;         // squashfs only

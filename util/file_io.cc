@@ -10,13 +10,13 @@
 
 namespace nestbox {
 
-Result<std::string> read_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return sys_error("open " + path);
+namespace {
+
+Result<std::string> read_all(int fd, const std::string& path) {
   std::string out;
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       return sys_error("read " + path);
@@ -25,6 +25,27 @@ Result<std::string> read_file(const std::string& path) {
     out.append(buf, static_cast<size_t>(n));
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::string> read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error("open " + path);
+  return read_all(fd.get(), path);
+}
+
+Result<std::string> read_regular_file(const std::string& path, int dirfd) {
+  static_assert(AT_FDCWD == -100);
+  UniqueFd fd(::openat(dirfd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ELOOP) return bad_input(path + ": a symbolic link: refused");
+    return sys_error("open " + path);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
+  if (!S_ISREG(st.st_mode)) return bad_input(path + ": not a regular file");
+  return read_all(fd.get(), path);
 }
 
 Status write_all(int fd, const void* data, size_t size, const std::string& what) {

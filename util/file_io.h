@@ -9,6 +9,13 @@ namespace nestbox {
 
 Result<std::string> read_file(const std::string& path);
 
+// Reads a file that must be a regular file: opened once with O_NOFOLLOW |
+// O_NONBLOCK (a symlink is refused, a FIFO never blocks) and checked with
+// fstat on that fd. For trust inputs (keys, revocation lists, store records).
+// `path` is relative to `dirfd` (AT_FDCWD: the working directory); errors name
+// `path`.
+Result<std::string> read_regular_file(const std::string& path, int dirfd = -100 /* AT_FDCWD */);
+
 // Writes `data` to a temporary file beside `path`, fsyncs it and renames it
 // into place: readers see the old file or the new one, never a torn one.
 Status write_file_atomic(const std::string& path, const std::string& data, unsigned mode = 0644);

@@ -71,7 +71,7 @@ struct Metadata {
   Le32 metadata_size;            // sizeof(Metadata)
   Le32 kind;                     // Kind
   Le32 flags;                    // MetadataFlags
-  Le64 version;                  // monotonic, anti-rollback
+  Le64 version;                  // monotonic; install refuses a lower one (--allow-downgrade)
   Le64 created;                  // int64 seconds (SOURCE_DATE_EPOCH)
   Le64 image_size;               // whole file, trailer included
   Le64 payload_size;             // squashfs bytes before padding / manifest bytes
@@ -90,13 +90,19 @@ struct Metadata {
   char version_string[64];
   char arch[32];
   char compat[128];
-  uint8_t reserved[432];         // zero
+  // Additive field (issue 14): the rollback index, like AVB's. Was reserved
+  // (zero), so every image signed before it has security_version 0 and is
+  // byte-identical; a verifier that predates it refuses a non-zero value
+  // ("reserved bytes not zero"): it fails closed instead of ignoring it.
+  Le64 security_version;
+  uint8_t reserved[424];         // zero
 };
 static_assert(offsetof(Metadata, payload) == 56);
 static_assert(offsetof(Metadata, verity_hash_type) == 200);
 static_assert(offsetof(Metadata, verity_root) == 224);
 static_assert(offsetof(Metadata, name) == 304);
-static_assert(offsetof(Metadata, reserved) == 592);
+static_assert(offsetof(Metadata, security_version) == 592);
+static_assert(offsetof(Metadata, reserved) == 600);
 static_assert(sizeof(Metadata) == 1024);
 
 struct SignatureBlockHeader {

@@ -16,4 +16,12 @@ Status check_installable(const ImageInfo& image, const DeviceIdentity& device, u
   return ok_status();
 }
 
+Status check_security_version(const ImageInfo& image, uint64_t floor) {
+  if (image.security_version < floor)
+    return failure("rollback refused: image " + image.name + " has security version " +
+                   std::to_string(image.security_version) + ", lower than this device's " + std::to_string(floor) +
+                   " (the rollback index is never lowered, not even with --allow-downgrade)");
+  return ok_status();
+}
+
 }  // namespace nestbox::verifier

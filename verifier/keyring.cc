@@ -1,12 +1,14 @@
 #include "verifier/keyring.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <memory>
 
+#include "util/fd.h"
 #include "util/file_io.h"
 
 namespace nestbox::verifier {
@@ -22,9 +24,13 @@ bool is_key_id(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-Result<std::vector<std::string>> pem_files(const std::string& dir) {
-  std::unique_ptr<DIR, DirCloser> d(::opendir(dir.c_str()));
-  if (!d) return sys_error("open " + dir);
+// The key file names in the directory `dir_fd` (which fdopendir takes over).
+Result<std::vector<std::string>> pem_files(const std::string& dir, int dir_fd) {
+  std::unique_ptr<DIR, DirCloser> d(::fdopendir(dir_fd));
+  if (!d) {
+    ::close(dir_fd);
+    return sys_error("open " + dir);
+  }
   std::vector<std::string> names;
   errno = 0;
   while (struct dirent* e = ::readdir(d.get())) {
@@ -40,8 +46,13 @@ Result<std::vector<std::string>> pem_files(const std::string& dir) {
 }  // namespace
 
 Result<std::vector<std::string>> read_revocation_list(const std::string& path) {
-  auto text = read_file(path);
+  auto text = read_regular_file(path);
   if (!text.ok()) return std::move(text).error();
+  return parse_revocation_list(*text, path);
+}
+
+Result<std::vector<std::string>> parse_revocation_list(const std::string& text_in, const std::string& path) {
+  const std::string* text = &text_in;
   std::vector<std::string> ids;
   size_t line_no = 0, pos = 0;
   while (pos < text->size()) {
@@ -68,21 +79,30 @@ Result<TrustedKeys> TrustedKeys::load(const Keyring& keyring) {
     if (!is_key_id(id)) return bad_input("revoked id '" + id + "': expected 64 lower-case hex digits");
     out.revoked_.push_back(id);
   }
+  // Every file is read relative to one fd of the directory, each opened
+  // O_NOFOLLOW and checked to be a regular file: a symlink or FIFO planted in
+  // the keyring is refused (the keyring fails closed), never followed or waited on.
+  UniqueFd dir(::open(keyring.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return sys_error("open " + keyring.dir);
   std::string revoked_path = keyring.dir + "/revoked";
   struct stat st;
-  if (::stat(revoked_path.c_str(), &st) == 0) {
-    auto ids = read_revocation_list(revoked_path);
+  if (::fstatat(dir.get(), "revoked", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    auto text = read_regular_file("revoked", dir.get());
+    if (!text.ok()) return std::move(text).error().context(keyring.dir);
+    auto ids = parse_revocation_list(*text, revoked_path);
     if (!ids.ok()) return std::move(ids).error();
     out.revoked_.insert(out.revoked_.end(), ids->begin(), ids->end());
   } else if (errno != ENOENT) {
     return sys_error("stat " + revoked_path);
   }
-  auto names = pem_files(keyring.dir);
+  int list_fd = ::openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (list_fd < 0) return sys_error("open " + keyring.dir);
+  auto names = pem_files(keyring.dir, list_fd);
   if (!names.ok()) return std::move(names).error();
   for (const std::string& n : *names) {
     std::string path = keyring.dir + "/" + n;
-    auto pem = read_file(path);
-    if (!pem.ok()) return std::move(pem).error();
+    auto pem = read_regular_file(n, dir.get());
+    if (!pem.ok()) return std::move(pem).error().context(keyring.dir);
     auto key = crypto::load_public_pem(*pem, path);
     if (!key.ok()) return std::move(key).error();
     auto alg = crypto::algorithm_for_key(key->get());

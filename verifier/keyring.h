@@ -14,13 +14,18 @@ namespace nestbox::verifier {
 
 // Reads a revocation list: one lower-case hex key id (64 digits) a line;
 // blank lines and '#' comments ignored. Any other line is an error.
+// The file must be a regular file (not a symlink, FIFO or device).
 Result<std::vector<std::string>> read_revocation_list(const std::string& path);
+// The same, of text already read; errors name `path`.
+Result<std::vector<std::string>> parse_revocation_list(const std::string& text, const std::string& path);
 
 class TrustedKeys {
  public:
   // Loads every *.pem and *.pub in keyring.dir (sorted by name) and the revocation list
   // (keyring.revoked_ids plus keyring.dir/revoked when present). A file that
-  // is not a usable public key is an error: the keyring fails closed.
+  // is not a usable public key is an error: the keyring fails closed. Each
+  // file is opened O_NOFOLLOW beneath one fd of the directory and must be a
+  // regular file (a symlink, FIFO or device there is an error).
   static Result<TrustedKeys> load(const Keyring& keyring);
 
   // Key by hex id, or nullptr. Revoked keys are still found; ask revoked().

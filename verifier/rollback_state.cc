@@ -1,6 +1,8 @@
 #include "verifier/rollback_state.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,13 +14,62 @@ namespace nestbox::verifier {
 
 namespace {
 
-std::string state_path(const std::string& dir, const std::string& name) { return dir + "/" + name + ".version"; }
+std::string version_path(const std::string& dir, const std::string& name) { return dir + "/" + name + ".version"; }
+std::string index_path(const std::string& dir, const std::string& name) {
+  return dir + "/" + name + ".security_version";
+}
 
 Status fsync_dir(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) return sys_error("open " + dir);
   if (::fsync(fd.get()) != 0) return sys_error("fsync " + dir);
   return ok_status();
+}
+
+// mkdir -p, 0700 for what is created here.
+Status make_dirs(const std::string& path) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i != path.size() && path[i] != '/') continue;
+    std::string dir = path.substr(0, i);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + dir);
+  }
+  return ok_status();
+}
+
+// An exclusive flock of the state directory: read-compare-write of a record
+// is atomic against every other writer (install, run, boot).
+Result<UniqueFd> lock_dir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return sys_error("open " + dir);
+  while (::flock(fd.get(), LOCK_EX) != 0)
+    if (errno != EINTR) return sys_error("lock " + dir);
+  return fd;
+}
+
+// A record: nullopt when absent; a decimal number and a newline, else an error.
+Result<std::optional<uint64_t>> read_record(const std::string& path, const char* what) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::optional<uint64_t>();
+    return sys_error("stat " + path);
+  }
+  auto text = read_regular_file(path);
+  if (!text.ok()) return std::move(text).error();
+  uint64_t v = 0;
+  size_t i = 0;
+  for (; i < text->size() && (*text)[i] >= '0' && (*text)[i] <= '9'; ++i) {
+    uint64_t digit = static_cast<uint64_t>((*text)[i] - '0');
+    if (v > (UINT64_MAX - digit) / 10) return bad_input(path + ": " + what + " overflows");
+    v = v * 10 + digit;
+  }
+  if (i == 0 || i + 1 != text->size() || (*text)[i] != '\n')
+    return bad_input(path + ": expected a decimal " + what + " and a newline");
+  return std::optional<uint64_t>(v);
+}
+
+Status write_record(const std::string& dir, const std::string& path, uint64_t value) {
+  NESTBOX_TRY(write_file_atomic(path, std::to_string(value) + "\n", 0644));
+  return fsync_dir(dir);
 }
 
 }  // namespace
@@ -34,36 +85,47 @@ Status check_container_name(const std::string& name) {
   return ok_status();
 }
 
-Result<uint64_t> read_installed_version(const std::string& state_dir, const std::string& name) {
+Result<std::optional<uint64_t>> read_version_record(const std::string& state_dir, const std::string& name) {
   NESTBOX_TRY(check_container_name(name));
-  std::string path = state_path(state_dir, name);
-  if (::access(path.c_str(), F_OK) != 0) {
-    if (errno == ENOENT) return uint64_t{0};
-    return sys_error("access " + path);
-  }
-  auto text = read_file(path);
-  if (!text.ok()) return std::move(text).error();
-  uint64_t v = 0;
-  size_t i = 0;
-  for (; i < text->size() && (*text)[i] >= '0' && (*text)[i] <= '9'; ++i) {
-    uint64_t digit = static_cast<uint64_t>((*text)[i] - '0');
-    if (v > (UINT64_MAX - digit) / 10) return bad_input(path + ": version overflows");
-    v = v * 10 + digit;
-  }
-  if (i == 0 || i + 1 != text->size() || (*text)[i] != '\n')
-    return bad_input(path + ": expected a decimal version and a newline");
-  return v;
+  return read_record(version_path(state_dir, name), "version");
+}
+
+Result<uint64_t> read_installed_version(const std::string& state_dir, const std::string& name) {
+  auto v = read_version_record(state_dir, name);
+  if (!v.ok()) return std::move(v).error();
+  return v->value_or(0);
 }
 
 Status record_installed_version(const std::string& state_dir, const std::string& name, uint64_t version,
                                 bool allow_downgrade) {
+  NESTBOX_TRY(check_container_name(name));
+  NESTBOX_TRY(make_dirs(state_dir));
+  auto lock = lock_dir(state_dir);
+  if (!lock.ok()) return std::move(lock).error();
   auto current = read_installed_version(state_dir, name);
   if (!current.ok()) return std::move(current).error();
   if (version < *current && !allow_downgrade)
     return failure("rollback refused: " + name + " version " + std::to_string(version) +
                      " is lower than the recorded " + std::to_string(*current));
-  NESTBOX_TRY(write_file_atomic(state_path(state_dir, name), std::to_string(version) + "\n", 0644));
-  return fsync_dir(state_dir);
+  return write_record(state_dir, version_path(state_dir, name), version);
+}
+
+Result<std::optional<uint64_t>> read_security_version(const std::string& state_dir, const std::string& name) {
+  NESTBOX_TRY(check_container_name(name));
+  return read_record(index_path(state_dir, name), "security version");
+}
+
+Status raise_security_version(const std::string& state_dir, const std::string& name, uint64_t index) {
+  NESTBOX_TRY(check_container_name(name));
+  NESTBOX_TRY(make_dirs(state_dir));
+  auto lock = lock_dir(state_dir);
+  if (!lock.ok()) return std::move(lock).error();
+  auto current = read_security_version(state_dir, name);
+  if (!current.ok()) return std::move(current).error();
+  // Nothing to raise: at or below the record, or 0 with no record (which
+  // reads as 0 anyway; a store of index-0 images keeps its old layout).
+  if (*current ? **current >= index : index == 0) return ok_status();
+  return write_record(state_dir, index_path(state_dir, name), index);
 }
 
 }  // namespace nestbox::verifier

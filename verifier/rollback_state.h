@@ -1,11 +1,16 @@
-// Anti-rollback state on the target: the highest installed version of each
-// container, one small file per container name in a state directory
-// ("<state_dir>/<name>.version", decimal + "\n"). Updated atomically (temp file,
-// fsync, rename, fsync of the directory): a power cut leaves the old or the new
-// value. Target-safe.
+// Anti-rollback state on the target, per container name, in a state directory:
+//   "<state_dir>/<name>.version"           the highest installed version
+//   "<state_dir>/<name>.security_version"  the rollback index floor (like
+//                                          AVB's rollback index): never lowered
+// Each is decimal + "\n", updated atomically (temp file, fsync, rename, fsync
+// of the directory; a power cut leaves the old or the new value) under an
+// flock of the directory, so two writers never lower each other's value.
+// A missing record is not "0": verifier::Store rebuilds it from the installed
+// slots (store.h). Target-safe.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "util/result.h"
@@ -18,10 +23,21 @@ Status check_container_name(const std::string& name);
 
 // The recorded version; 0 when nothing was ever installed under `name`.
 Result<uint64_t> read_installed_version(const std::string& state_dir, const std::string& name);
+// The same, nullopt when there is no record (to tell "never" from "lost").
+Result<std::optional<uint64_t>> read_version_record(const std::string& state_dir, const std::string& name);
 
 // Records `version` for `name`. Refuses to lower the recorded version unless
 // `allow_downgrade`.
 Status record_installed_version(const std::string& state_dir, const std::string& name, uint64_t version,
                                 bool allow_downgrade);
+
+// The recorded rollback index of `name`; nullopt when there is no record.
+// A record that is not a regular file or not a decimal number is an error.
+Result<std::optional<uint64_t>> read_security_version(const std::string& state_dir, const std::string& name);
+
+// Raises the recorded rollback index of `name` to `index`; a lower or equal
+// `index` leaves the record as it is (it is never lowered), and so does 0
+// when there is no record. Creates `state_dir` (mode 0700) when missing.
+Status raise_security_version(const std::string& state_dir, const std::string& name, uint64_t index);
 
 }  // namespace nestbox::verifier

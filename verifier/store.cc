@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "util/fd.h"
 #include "util/file_io.h"
@@ -51,7 +52,7 @@ Result<UniqueFd> lock_container(const std::string& dir) {
 
 // The active pointer: 'a', 'b', or an error (absent, unreadable, garbage).
 Result<char> read_pointer(const std::string& dir) {
-  auto text = read_file(dir + "/active");
+  auto text = read_regular_file(dir + "/active");
   if (!text.ok()) return std::move(text).error();
   if (*text == "a\n" || *text == "b\n") return (*text)[0];
   return bad_input(dir + "/active: expected \"a\" or \"b\"");
@@ -91,38 +92,48 @@ Status write_pointer(const std::string& dir, char slot, const StepHook& hook) {
   return ok_status();
 }
 
-// Copies `src` into `dst` through `dst`.tmp: write, fsync, rename, fsync dir.
-Status copy_into_slot(const std::string& src, const std::string& dir, const std::string& dst, const StepHook& hook) {
-  UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in) return sys_error("open " + src);
+// Copies the verified source `src_fd` into `dst` through `dst`.tmp: write,
+// fsync, verify the copy fully through its own fd, rename, fsync dir. The
+// slot only ever receives bytes that verified (a writer changing the source
+// after its check gets a copy that fails here, or that differs from what was
+// checked: the caller compares). Returns what the copy verified as.
+Result<ImageInfo> copy_into_slot(int src_fd, const std::string& src, const std::string& dir, const std::string& dst,
+                                 const Keyring& keyring, const StepHook& hook) {
   std::string tmp = dst + ".tmp";
-  UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  // A temp file a killed install left behind is replaced, never followed.
+  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) return sys_error("unlink " + tmp);
+  UniqueFd out(::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!out) return sys_error("create " + tmp);
   TempFile cleanup(tmp);
   std::unique_ptr<char[]> buf(new char[128 * 1024]);
-  for (;;) {
-    ssize_t n = ::read(in.get(), buf.get(), 128 * 1024);
+  for (off_t off = 0;;) {
+    ssize_t n = ::pread(src_fd, buf.get(), 128 * 1024, off);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return sys_error("read " + src);
     if (n == 0) break;
     NESTBOX_TRY(write_all(out.get(), buf.get(), static_cast<size_t>(n), tmp));
+    off += n;
     step(hook, "copy");
   }
   if (::fsync(out.get()) != 0) return sys_error("fsync " + tmp);
-  out.reset();
   step(hook, "slot-synced");
+  auto written = verify_image_fd(out.get(), keyring, Mode::kFull);
+  if (!written.ok()) return std::move(written).error().context("written slot");
+  out.reset();
+  step(hook, "slot-verified");
   if (::rename(tmp.c_str(), dst.c_str()) != 0) return sys_error("rename " + tmp + " to " + dst);
   cleanup.keep();
   step(hook, "slot-renamed");
   NESTBOX_TRY(fsync_dir(dir));
   step(hook, "slot-dir-synced");
-  return ok_status();
+  return written;
 }
 
 // Trailer + metadata of an image, structure checked, signature not.
 Status read_header(const std::string& path, SlotStatus* s) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return sys_error("open " + path);
+  auto opened = open_image(path);  // a FIFO or symlink slot is a problem, never a hang
+  if (!opened.ok()) return std::move(opened).error();
+  UniqueFd fd = std::move(*opened);
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
   uint64_t size = static_cast<uint64_t>(st.st_size);
@@ -147,11 +158,62 @@ bool exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+void add_problem(std::string* problems, const std::string& p) {
+  *problems += (problems->empty() ? "" : "; ") + p;
+}
+
+// The signed identity of a slot (payload not hashed), or nullopt when it
+// does not verify or holds another container.
+std::optional<ImageInfo> signed_slot(const std::string& path, const std::string& name, const Keyring& keyring) {
+  auto fd = open_image(path);
+  if (!fd.ok()) return std::nullopt;
+  auto info = verify_signed_metadata(fd->get(), keyring);
+  if (!info.ok() || info->name != name) return std::nullopt;
+  return std::move(*info);
+}
+
 }  // namespace
+
+Result<RollbackFloor> Store::floor(const std::string& name) const {
+  NESTBOX_TRY(check_container_name(name));
+  std::string state = o_.root + "/.state", dir = o_.root + "/" + name;
+  auto version = read_version_record(state, name);
+  if (!version.ok()) return std::move(version).error();
+  auto index = read_security_version(state, name);
+  if (!index.ok()) return std::move(index).error();
+  RollbackFloor f{version->value_or(0), index->value_or(0)};
+  if (*version && *index) return f;
+  // A record is missing (never written, or deleted): rebuild it from what is
+  // installed, never from zero. A slot counts when its signed metadata
+  // verifies, even with a damaged payload: it proves what was installed.
+  for (char slot : {'a', 'b'}) {
+    auto info = signed_slot(slot_path(dir, slot), name, o_.keyring);
+    if (!info) continue;
+    if (!*version) f.version = std::max(f.version, info->version);
+    if (!*index) f.security_version = std::max(f.security_version, info->security_version);
+  }
+  if (!*version && f.version > 0)
+    NESTBOX_TRY_CTX(record_installed_version(state, name, f.version, false), "rebuild the version record");
+  if (!*index && f.security_version > 0)
+    NESTBOX_TRY_CTX(raise_security_version(state, name, f.security_version), "rebuild the rollback index record");
+  return f;
+}
+
+Status Store::admit(const ImageInfo& image) const {
+  auto f = floor(image.name);
+  if (!f.ok()) return std::move(f).error();
+  NESTBOX_TRY(check_security_version(image, f->security_version));
+  if (image.security_version > f->security_version)
+    NESTBOX_TRY_CTX(raise_security_version(o_.root + "/.state", image.name, image.security_version),
+                    "record the rollback index");
+  return ok_status();
+}
 
 Result<BootImage> Store::bootable(const std::string& name, Mode mode) const {
   NESTBOX_TRY(check_container_name(name));
   std::string dir = o_.root + "/" + name;
+  auto floor_now = floor(name);
+  if (!floor_now.ok()) return std::move(floor_now).error().context(name + ": rollback floor");
   auto pointer = read_pointer(dir);
   std::vector<char> order;
   std::string problems;
@@ -166,28 +228,42 @@ Result<BootImage> Store::bootable(const std::string& name, Mode mode) const {
   }
   for (char slot : order) {
     std::string path = slot_path(dir, slot);
+    std::string label = std::string("slot ") + slot + ": ";
     if (!exists(path)) {
-      problems += std::string(problems.empty() ? "" : "; ") + "slot " + slot + ": empty";
+      add_problem(&problems, label + "empty");
       continue;
     }
-    auto info = verify_image(path, o_.keyring, mode);
-    if (info.ok()) {
-      if (info->name != name) {
-        problems += std::string(problems.empty() ? "" : "; ") + "slot " + slot + ": holds container " + info->name;
-        continue;
-      }
-      BootImage b{path, slot, std::move(*info), !pointer.ok() || slot != *pointer, problems};
-      return b;
+    auto fd = open_image(path);
+    if (!fd.ok()) {
+      add_problem(&problems, label + "verify " + path + ": " + fd.error().message);
+      continue;
     }
-    problems += std::string(problems.empty() ? "" : "; ") + "slot " + slot + ": " + info.error().message;
+    auto info = verify_image_fd(fd->get(), o_.keyring, mode);
+    if (!info.ok()) {
+      add_problem(&problems, label + "verify " + path + ": " + info.error().message);
+      continue;
+    }
+    if (info->name != name) {
+      add_problem(&problems, label + "holds container " + info->name);
+      continue;
+    }
+    // A/B fallback never goes below the rollback index: a damaged active
+    // slot must not boot an older, vulnerable version instead.
+    if (Status st = admit(*info); !st.ok()) {
+      add_problem(&problems, label + st.error().message);
+      continue;
+    }
+    BootImage b{path, std::make_shared<UniqueFd>(std::move(*fd)), slot, std::move(*info),
+                !pointer.ok() || slot != *pointer, problems};
+    return b;
   }
   return failure("no bootable image for " + name + " (" + problems + ")");
 }
 
 Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downgrade, const StepHook& hook) {
-  auto src = verify_image(image_path, o_.keyring, Mode::kFull);
+  auto src = open_verified(image_path, o_.keyring, Mode::kFull);
   if (!src.ok()) return std::move(src).error().context("install");
-  const std::string name = src->name;
+  const std::string name = src->info.name;
   NESTBOX_TRY_CTX(check_container_name(name), "install");
   std::string state = o_.root + "/.state", dir = o_.root + "/" + name;
   NESTBOX_TRY(make_dir(o_.root));
@@ -195,27 +271,29 @@ Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downg
   NESTBOX_TRY(make_dir(dir));
   auto lock = lock_container(dir);
   if (!lock.ok()) return std::move(lock).error();
-  auto installed = read_installed_version(state, name);
-  if (!installed.ok()) return std::move(installed).error();
-  NESTBOX_TRY_CTX(check_installable(*src, o_.device, *installed, allow_downgrade), "install " + image_path);
+  auto installed = floor(name);
+  if (!installed.ok()) return std::move(installed).error().context("install " + name);
+  auto admissible = [&](const ImageInfo& i) -> Status {
+    NESTBOX_TRY(check_security_version(i, installed->security_version));
+    return check_installable(i, o_.device, installed->version, allow_downgrade);
+  };
+  NESTBOX_TRY_CTX(admissible(src->info), "install " + image_path);
   step(hook, "source-verified");
 
   // Never touch the slot that boots now, whatever the pointer says.
-  auto current = bootable(name, Mode::kFull);
-  char target = current.ok() ? other(current->slot) : 'a';
+  char target = 'a';
+  if (auto current = bootable(name, Mode::kFull); current.ok()) target = other(current->slot);
   std::string slot = slot_path(dir, target);
-  NESTBOX_TRY_CTX(copy_into_slot(image_path, dir, slot, hook), "install " + name);
-
-  auto written = verify_image(slot, o_.keyring, Mode::kFull);
-  if (!written.ok()) return std::move(written).error().context("install " + name + ": written slot");
-  if (written->name != name || written->payload_sha256_hex != src->payload_sha256_hex ||
-      written->version != src->version)
+  auto written = copy_into_slot(src->fd.get(), image_path, dir, slot, o_.keyring, hook);
+  if (!written.ok()) return std::move(written).error().context("install " + name);
+  if (written->name != name || written->payload_sha256_hex != src->info.payload_sha256_hex ||
+      written->version != src->info.version || written->security_version != src->info.security_version)
     return failure("install " + name + ": the source image changed while it was copied");
-  NESTBOX_TRY_CTX(check_installable(*written, o_.device, *installed, allow_downgrade), "install " + image_path);
-  step(hook, "slot-verified");
+  NESTBOX_TRY_CTX(admissible(*written), "install " + image_path);
 
   NESTBOX_TRY_CTX(write_pointer(dir, target, hook), "install " + name);
   NESTBOX_TRY_CTX(record_installed_version(state, name, written->version, allow_downgrade), "install " + name);
+  NESTBOX_TRY_CTX(raise_security_version(state, name, written->security_version), "install " + name);
   step(hook, "state-recorded");
   return std::move(*written);
 }
@@ -234,6 +312,10 @@ Result<ImageInfo> Store::rollback(const std::string& name, const StepHook& hook)
   auto info = verify_image(path, o_.keyring, Mode::kFull);
   if (!info.ok()) return std::move(info).error().context("rollback " + name + ": slot " + target);
   if (info->name != name) return failure("rollback " + name + ": slot " + target + " holds " + info->name);
+  // A version downgrade is what rollback is for; the rollback index is not.
+  auto floor_now = floor(name);
+  if (!floor_now.ok()) return std::move(floor_now).error().context("rollback " + name);
+  NESTBOX_TRY_CTX(check_security_version(*info, floor_now->security_version), "rollback " + name);
   NESTBOX_TRY_CTX(check_installable(*info, o_.device, 0, true), "rollback " + name);
   step(hook, "other-verified");
   NESTBOX_TRY_CTX(write_pointer(dir, target, hook), "rollback " + name);

@@ -6,17 +6,26 @@
 //   <root>/<name>/active                   "a\n" or "b\n" (temp + fsync + rename)
 //   <root>/<name>/lock                     flock: one writer per container
 //   <root>/.state/<name>.version           anti-rollback state (rollback_state.h)
+//   <root>/.state/<name>.security_version  the rollback index floor
 //
-// install(): verify the source fully, check arch/compat/anti-rollback, copy it
-// into the inactive slot (temp file, fsync, rename, fsync dir), verify the
-// written slot fully, flip `active` (temp, fsync, rename, fsync dir), record the
-// version. The active slot is never written, so a power cut at any step leaves
-// the old version (or, once the flip is durable, the new one) bootable.
+// Every image and slot is opened once (verifier::open_image: no symlink, no
+// FIFO, a regular file) and verified, copied and handed to the loop device
+// through that fd, never through its path again.
+// install(): verify the source fully, check arch/compat/anti-rollback, copy
+// the same fd into a temp file beside the inactive slot, verify the written
+// copy fully through its fd (what lands in the slot is what was verified),
+// rename it into the slot, flip `active` (temp, fsync, rename, fsync dir),
+// record the version and raise the rollback index. The active slot is never
+// written, so a power cut at any step leaves the old version (or, once the
+// flip is durable, the new one) bootable.
 // bootable() verifies the active slot and falls back to the other slot when the
-// active one fails or the pointer is unreadable: never neither.
+// active one fails or the pointer is unreadable: never neither. Neither slot
+// is ever used when its security_version is below the device's floor
+// (floor(): the record, rebuilt from the slots when it is missing).
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -47,6 +56,7 @@ struct ContainerStatus {
 
 struct BootImage {
   std::string path;
+  std::shared_ptr<UniqueFd> fd;  // the slot as verified: mount this, never `path`
   char slot = 'a';
   ImageInfo info;
   bool fell_back = false;  // the active slot failed; this is the other one
@@ -56,6 +66,12 @@ struct BootImage {
 // Called at each durable step of install/rollback ("copy", "slot-renamed",
 // "pointer-renamed", ...); tests kill the process there.
 using StepHook = std::function<void(const char* step)>;
+
+// The device's anti-rollback floor of one container.
+struct RollbackFloor {
+  uint64_t version = 0;           // install refuses lower (unless --allow-downgrade)
+  uint64_t security_version = 0;  // nothing runs or installs lower, ever
+};
 
 class Store {
  public:
@@ -68,6 +84,13 @@ class Store {
   Result<BootImage> bootable(const std::string& name, Mode mode) const;
   // Every container (sorted by name) with both slots.
   Result<std::vector<ContainerStatus>> list() const;
+  // The floor of `name`: each record, or, when a record is missing, the
+  // highest value among the installed slots whose signed metadata verifies
+  // (written back, so it is never reset to zero by deleting it).
+  Result<RollbackFloor> floor(const std::string& name) const;
+  // For an image about to run (run IMAGE, run NAME, boot): refuses it below
+  // the rollback index floor, and raises the floor to its index when higher.
+  Status admit(const ImageInfo& image) const;
 
  private:
   StoreOptions o_;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "util/fd.h"
 #include "util/result.h"
 
 namespace nestbox::verifier {
@@ -14,7 +15,9 @@ namespace nestbox::verifier {
 enum class Mode {
   kFull,    // hash every byte of every region, check the signature
   kVerity,  // check the signature over metadata (incl. verity root hash) only;
-            // data blocks are then verified by dm-verity on read
+            // data blocks are then verified by dm-verity on read. The data
+            // is NOT checked: nestbox-launch refuses this mode until it sets
+            // up dm-verity (docs/threat-model.md, class 6).
 };
 
 struct Keyring {
@@ -30,6 +33,7 @@ struct DeviceIdentity {
 struct ImageInfo {
   std::string name;
   uint64_t version = 0;
+  uint64_t security_version = 0;   // the rollback index (signed metadata)
   std::string version_string;
   std::string arch;
   std::string compat;
@@ -47,15 +51,55 @@ struct ImageInfo {
   std::vector<std::string> signer_key_ids;  // every trusted key whose signature verified
 };
 
-// Verifies `path` against `keyring`; fails closed with the region named.
-// Trusted keys: every *.pem / *.pub public key in keyring.dir. Revoked: keyring.revoked_ids
-// plus the ids listed in keyring.dir/revoked (one hex id a line, '#' comments).
-// Accepted when at least one signature by a trusted, non-revoked key verifies
-// and no signature by a trusted key fails. Reads the file once, constant memory.
+// Opens an image file the one time it is opened: O_RDONLY | O_NOFOLLOW |
+// O_NONBLOCK | O_CLOEXEC (a FIFO never blocks the open, a symlink is refused),
+// then refuses anything fstat does not call a regular file. Everything after
+// (verification, the loop device, the copy into a store slot) uses this fd,
+// never the path again: a rename over the path cannot swap what was checked.
+// Errors carry no path ("not a regular file"): the caller adds it.
+Result<UniqueFd> open_image(const std::string& path);
+
+// Verifies the open image `fd` against `keyring`; fails closed with the region
+// named. Trusted keys: every *.pem / *.pub public key in keyring.dir. Revoked:
+// keyring.revoked_ids plus the ids listed in keyring.dir/revoked (one hex id a
+// line, '#' comments). Accepted when at least one signature by a trusted,
+// non-revoked key verifies and no signature by a trusted key fails. Reads the
+// file once, constant memory. Errors carry no path (the caller adds it).
+Result<ImageInfo> verify_image_fd(int fd, const Keyring& keyring, Mode mode);
+
+// For an image about to be mounted: only root may be able to write its inode
+// (owned by uid 0, no group or other write bit; an ACL granting write shows
+// in the group bits). The fd pins the inode, not its bytes: a user who could
+// write the same inode after verification would change what the loop device
+// reads (docs/threat-model.md, class 1). Errors carry no path.
+Status check_only_root_writes(int fd);
+
+// A verified image and the fd it was verified from (to mount, or to copy).
+struct VerifiedFile {
+  UniqueFd fd;
+  ImageInfo info;
+};
+// open_image + verify_image_fd; errors start with "verify PATH: ".
+Result<VerifiedFile> open_verified(const std::string& path, const Keyring& keyring, Mode mode);
+
+// Thin wrapper over open_verified for callers that need only the result
+// (`nestbox verify`). Never mount the path afterwards: use open_verified.
 Result<ImageInfo> verify_image(const std::string& path, const Keyring& keyring, Mode mode);
 
+// Trailer, metadata and signatures of `fd`, without hashing the data regions:
+// the signed identity (name, version, security_version) of an image whose
+// payload may be damaged. Only for the rollback floor (a damaged slot still
+// proves which index the device had installed); never for running an image.
+Result<ImageInfo> verify_signed_metadata(int fd, const Keyring& keyring);
+
 // Anti-rollback and device identity, checked after the signature.
+// `installed_version` is the version floor (install only; --allow-downgrade
+// lifts it); the rollback index is check_security_version's.
 Status check_installable(const ImageInfo& image, const DeviceIdentity& device,
                          uint64_t installed_version, bool allow_downgrade);
+
+// The rollback index: refuses an image whose security_version is lower than
+// the device's floor. Nothing lifts this (not --allow-downgrade).
+Status check_security_version(const ImageInfo& image, uint64_t floor);
 
 }  // namespace nestbox::verifier

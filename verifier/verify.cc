@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -116,6 +117,7 @@ ImageInfo info_from(const Metadata& m) {
   ImageInfo info;
   info.name = field_string(m.name);
   info.version = m.version.get();
+  info.security_version = m.security_version.get();
   info.version_string = field_string(m.version_string);
   info.arch = field_string(m.arch);
   info.compat = field_string(m.compat);
@@ -134,7 +136,8 @@ ImageInfo info_from(const Metadata& m) {
   return info;
 }
 
-Result<ImageInfo> verify_fd(int fd, const Keyring& keyring, Mode mode) {
+// The checks every mode shares: trailer, metadata, signatures. Fills `m`.
+Result<ImageInfo> check_signed(int fd, const Keyring& keyring, Metadata* m) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return sys_error("stat");
   if (!S_ISREG(st.st_mode)) return bad_input("not a regular file");
@@ -152,38 +155,83 @@ Result<ImageInfo> verify_fd(int fd, const Keyring& keyring, Mode mode) {
   std::string_view sig_bytes(tail.data() + sizeof(Metadata), t.signatures_size.get());
   if (crypto::sha256(meta_bytes) != raw(t.metadata_sha256, kSha256Size))
     return failure(std::string(kRegionMetadata) + ": sha256 mismatch");
-  Metadata m;
-  std::memcpy(&m, meta_bytes.data(), sizeof m);
-  NESTBOX_TRY(check_metadata(m, t));
+  std::memcpy(m, meta_bytes.data(), sizeof *m);
+  NESTBOX_TRY(check_metadata(*m, t));
   NESTBOX_TRY(check_signature_block(sig_bytes));
-
-  if (mode == Mode::kVerity && !(m.flags.get() & kHasVerity))
-    return bad_input(std::string(kRegionMetadata) + ": verity mode requested but the image has no hash tree");
 
   auto keys = TrustedKeys::load(keyring);
   if (!keys.ok()) return std::move(keys).error().context("keyring");
   auto verified = check_signatures(meta_bytes, sig_bytes, raw(reinterpret_cast<const uint8_t*>(&t), sizeof t), *keys);
   if (!verified.ok()) return std::move(verified).error();
 
-  ImageInfo info = info_from(m);
+  ImageInfo info = info_from(*m);
   info.signer_key_id = verified->front();
   info.signer_key_ids = std::move(*verified);
-  const char* payload = info.tree_manifest ? kRegionManifest : kRegionSquashfs;
-  if (mode == Mode::kFull)
-    NESTBOX_TRY(hash_regions(fd, m, payload, &info.policy));
-  else
-    NESTBOX_TRY(read_policy(fd, m, &info.policy));
   return info;
 }
 
 }  // namespace
 
-Result<ImageInfo> verify_image(const std::string& path, const Keyring& keyring, Mode mode) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return sys_error("verify " + path + ": open");
-  auto info = verify_fd(fd.get(), keyring, mode);
-  if (!info.ok()) return std::move(info).error().context("verify " + path);
+Result<UniqueFd> open_image(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ELOOP) return bad_input("a symbolic link: refused (open it by its real path)");
+    return sys_error("open");
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return sys_error("stat");
+  if (!S_ISREG(st.st_mode)) return bad_input("not a regular file");
+  return fd;
+}
+
+Status check_only_root_writes(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return sys_error("stat");
+  if (st.st_uid != 0)
+    return failure("owned by uid " + std::to_string(st.st_uid) +
+                   ", who could change it after verification; only a root-owned image is mounted (or install it)");
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return failure(std::string("writable by group or others (mode ") + mode +
+                   "), who could change it after verification; only an image that only root can write is mounted "
+                   "(or install it)");
+  }
+  return ok_status();
+}
+
+Result<ImageInfo> verify_image_fd(int fd, const Keyring& keyring, Mode mode) {
+  Metadata m;
+  auto info = check_signed(fd, keyring, &m);
+  if (!info.ok()) return info;
+  if (mode == Mode::kVerity && !(m.flags.get() & kHasVerity))
+    return bad_input(std::string(kRegionMetadata) + ": verity mode requested but the image has no hash tree");
+  const char* payload = info->tree_manifest ? kRegionManifest : kRegionSquashfs;
+  if (mode == Mode::kFull)
+    NESTBOX_TRY(hash_regions(fd, m, payload, &info->policy));
+  else
+    NESTBOX_TRY(read_policy(fd, m, &info->policy));
   return info;
+}
+
+Result<ImageInfo> verify_signed_metadata(int fd, const Keyring& keyring) {
+  Metadata m;
+  return check_signed(fd, keyring, &m);
+}
+
+Result<VerifiedFile> open_verified(const std::string& path, const Keyring& keyring, Mode mode) {
+  auto fd = open_image(path);
+  if (!fd.ok()) return std::move(fd).error().context("verify " + path);
+  auto info = verify_image_fd(fd->get(), keyring, mode);
+  if (!info.ok()) return std::move(info).error().context("verify " + path);
+  return VerifiedFile{std::move(*fd), std::move(*info)};
+}
+
+Result<ImageInfo> verify_image(const std::string& path, const Keyring& keyring, Mode mode) {
+  auto v = open_verified(path, keyring, mode);
+  if (!v.ok()) return std::move(v).error();
+  return std::move(v->info);
 }
 
 }  // namespace nestbox::verifier

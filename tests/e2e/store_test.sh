@@ -10,6 +10,12 @@
 #   `boot` with a tampered image starts the others and exits 1 naming it;
 #   a container needing 802.1Q VLAN (absent here) is refused naming
 #   CONFIG_VLAN_8021Q; nothing left behind (mounts, loop devices, cgroups).
+# Issue 14: a racer renaming a signed image and an unsigned squashfs over the
+#   path `run PATH` is given (500 tries: the unsigned rootfs never runs); FIFOs
+#   in place of an image or a slot refused at once (verify, run, install, list,
+#   boot); the rollback index (security_version): `run OLD.img` refused, a
+#   deleted record rebuilt, a damaged active slot never falls back to a lower
+#   index, a same-index fallback still does.
 # Usage: store_test.sh NESTBOX NESTBOX_LAUNCH
 set -euo pipefail
 nestbox=$1 launch=$2
@@ -23,7 +29,7 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 # Leftovers are looked for by this test's own paths and container names (other
 # tests may run beside this one).
-names="box vbox alpha beta gamma sleeper"
+names="box vbox alpha beta gamma sleeper race rb"
 cgroups() {
   local n
   for n in $names; do find /sys/fs/cgroup -maxdepth 4 -type d -name "nestbox-$n" 2>/dev/null; done | sort
@@ -32,13 +38,15 @@ cgroups_before=$(cgroups)
 
 # manifest NAME VERSION [EXTRA_TOML]: prints "NAME vVERSION" when run (and
 # sleeps when NAME is "sleeper").
+# SV=N sets security_version, RUN=CMD the shell command.
 manifest() {
-  local run="echo $1 v$2"
+  local run="${RUN:-echo $1 v$2}"
   [ "$1" != sleeper ] || run="echo $1 v$2; exec sleep 60"
   cat <<EOF
 schema = 1
 name = "$1"
 version = $2
+security_version = ${SV:-0}
 version_string = "$2.0"
 arch = "x86_64"
 compat = "nestbox-demo-hgw"
@@ -103,6 +111,10 @@ image beta 1
 image gamma 1
 image sleeper 1
 image sleeper 2
+SV=1 image rb 1
+SV=1 image rb 2
+SV=2 image rb 3
+SV=2 image rb 4
 image vbox 1 $'[[network.interface]]\ntype = "vlan"\nparent = "eth0"\nvlan_id = 42'
 "$nestbox" sign --squashfs "$work/rootfs.sqfs" --name base --version 1 --arch x86_64 \
   --compat nestbox-demo-hgw -k "$work/demo.key" -o "$work/base-1.img" >/dev/null
@@ -308,6 +320,135 @@ wait "$boot_pid" 2>/dev/null || true  # bash notes "Killed" on stderr
 for _ in $(seq 150); do nl list | grep -q "^sleeper  *running" || break; sleep 0.1; done
 nl list | grep -q "^sleeper  *stopped" || fail "sleeper still running after boot was killed: $(nl list)"
 grep -q "^sleeper v2$" "$work/sleeper.out" || fail "sleeper v2 did not run: $(cat "$work/sleeper.out")"
+
+echo "== race: the loop device gets the fd that was verified, never the path again"
+store="$work/race-store"
+RUN="cat /marker" manifest race 1 > "$work/race.toml"
+"$nestbox" compose "$work/race.toml" --out "$work/c-race" --strategy tree >/dev/null
+for kind in signed UNSIGNED; do
+  cp -a "$work/c-race/race" "$work/tree-$kind"
+  echo "$kind" > "$work/tree-$kind/marker"
+  "$nestbox" squash "$work/tree-$kind" "$work/race-$kind.sqfs" --comp gzip >/dev/null
+done
+"$nestbox" sign --squashfs "$work/race-signed.sqfs" --policy "$work/c-race/runtime/race/policy.bin" \
+  --manifest "$work/race.toml" -k "$work/demo.key" -o "$work/race-good.img" >/dev/null
+cp "$work/race-good.img" "$work/race.img"
+[ "$(nl run "$work/race.img" 2>"$work/race.err")" = signed ] || fail "the race image does not run: $(cat "$work/race.err")"
+cp "$work/race-UNSIGNED.sqfs" "$work/race.img"
+if nl run "$work/race.img" >/dev/null 2>&1; then fail "an unsigned squashfs ran"; fi
+# The racer swaps the two files over the path, each by an atomic rename.
+( while :; do
+    ln -f "$work/race-good.img" "$work/race.swap" && mv -fT "$work/race.swap" "$work/race.img"
+    ln -f "$work/race-UNSIGNED.sqfs" "$work/race.swap" && mv -fT "$work/race.swap" "$work/race.img"
+  done ) &
+racer=$!
+ran=0 refused=0
+for ((try = 1; try <= 500; try++)); do
+  out=$(nl run "$work/race.img" 2>"$work/race.err") && rc=0 || rc=$?
+  case "$out" in
+    *UNSIGNED*) kill "$racer"; fail "try $try: the unsigned rootfs ran ($out)" ;;
+  esac
+  if [ "$rc" = 0 ]; then
+    [ "$out" = signed ] || { kill "$racer"; fail "try $try: printed '$out'"; }
+    ran=$((ran + 1))
+  else
+    grep -q "^nestbox-launch run: verify $work/race.img: trailer: " "$work/race.err" ||
+      { kill "$racer"; fail "try $try: refused for another reason: $(cat "$work/race.err")"; }
+    refused=$((refused + 1))
+  fi
+done
+kill "$racer"
+wait "$racer" 2>/dev/null || true
+[ "$ran" -gt 0 ] && [ "$refused" -gt 0 ] || fail "the race never alternated: ran $ran, refused $refused"
+echo "race: 500 tries, the signed rootfs ran $ran times, the unsigned one never ($refused refused)"
+
+echo "== FIFOs in place of an image or a slot: refused at once, never a hang"
+mkfifo "$work/fifo.img"
+set +e
+err=$(timeout 10 "$nestbox" verify "$work/fifo.img" --keyring "$work/keys" 2>&1); rc=$?
+set -e
+[ "$rc" = 2 ] || fail "verify of a FIFO: exit $rc ($err)"
+grep -q "verify $work/fifo.img: not a regular file" <<<"$err" || fail "verify FIFO: $err"
+for command in run install; do
+  set +e
+  err=$(timeout 10 "$launch" "$command" "$work/fifo.img" --store "$work/fifo-store" --keyring "$work/keys" \
+    --compat nestbox-demo-hgw --state-dir "$work/run" 2>&1); rc=$?
+  set -e
+  [ "$rc" = 2 ] || fail "$command of a FIFO: exit $rc ($err)"
+  grep -q "verify $work/fifo.img: not a regular file" <<<"$err" || fail "$command FIFO: $err"
+done
+store="$work/fifo-store"
+nl install "$work/box-1.img" >/dev/null
+mkfifo "$store/box/slot-b.img"
+echo b > "$store/box/active"
+out=$(timeout 10 "$launch" list --store "$store" --state-dir "$work/run") || fail "list with a FIFO slot: exit $?"
+[ "$out" = "box                  stopped  0  a=1 (1.0)  b=?*" ] || fail "list with a FIFO slot: $out"
+out=$(timeout 10 "$launch" run box --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw \
+  --state-dir "$work/run" 2>"$work/run.err") || fail "run with a FIFO active slot: exit $? $(cat "$work/run.err")"
+[ "$out" = "box v1" ] || fail "run with a FIFO active slot printed '$out'"
+grep -q "box: active slot unusable (slot b: verify $store/box/slot-b.img: not a regular file); using slot a" "$work/run.err" ||
+  fail "FIFO slot not named: $(cat "$work/run.err")"
+out=$(timeout 10 "$launch" boot box --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw \
+  --state-dir "$work/run" 2>"$work/boot.err") || fail "boot with a FIFO active slot: exit $? $(cat "$work/boot.err")"
+[ "$out" = "box v1" ] || fail "boot with a FIFO active slot printed '$out'"
+rm "$store/box/slot-a.img"
+mkfifo "$store/box/slot-a.img"
+for command in run boot; do
+  set +e
+  err=$(timeout 10 "$launch" "$command" box --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw \
+    --state-dir "$work/run" 2>&1); rc=$?
+  set -e
+  [ "$rc" = 1 ] || fail "$command with two FIFO slots: exit $rc ($err)"
+  grep -q "no bootable image for box (slot b: verify $store/box/slot-b.img: not a regular file; slot a: verify $store/box/slot-a.img: not a regular file)" <<<"$err" ||
+    fail "$command with two FIFO slots: $err"
+done
+
+echo "== rollback index (security_version)"
+store="$work/rb-store"
+"$nestbox" verify "$work/rb-3.img" --keyring "$work/keys" | grep -qx "security version = 2" || fail "verify shows no security version"
+"$nestbox" verify "$work/rb-3.img" --keyring "$work/keys" --json | grep -q '"policy_size":[0-9]*,"security_version":2,' || fail "verify --json: no security_version"
+nl install "$work/rb-1.img" >/dev/null
+nl install "$work/rb-3.img" >/dev/null
+expect_run rb "rb v3"
+[ "$(cat "$store/.state/rb.security_version")" = 2 ] || fail "record: $(cat "$store/.state/rb.security_version")"
+lower="rollback refused: image rb has security version 1, lower than this device's 2 (the rollback index is never lowered, not even with --allow-downgrade)"
+run_refused() {  # run_refused WHAT...: `run WHAT` exits 1 saying $lower
+  set +e
+  err=$(nl run "$@" 2>&1); rc=$?
+  set -e
+  [ "$rc" = 1 ] || fail "run $*: exit $rc ($err)"
+  grep -qF "$lower" <<<"$err" || fail "run $*: $err"
+  if grep -q "^rb v" <<<"$err"; then fail "run $* ran: $err"; fi
+}
+run_refused "$work/rb-1.img"
+run_refused "$work/rb-2.img"
+if err=$(nl install "$work/rb-2.img" --allow-downgrade 2>&1); then fail "--allow-downgrade lowered the index"; fi
+grep -qF "$lower" <<<"$err" || fail "install rb-2: $err"
+# Deleting the records does not reset them: they are rebuilt from the slots.
+rm "$store/.state/rb.security_version" "$store/.state/rb.version"
+run_refused "$work/rb-1.img"
+[ "$(cat "$store/.state/rb.security_version")" = 2 ] || fail "record not rebuilt"
+[ "$(cat "$store/.state/rb.version")" = 3 ] || fail "version record not rebuilt"
+# A damaged active slot (b, index 2) does not fall back to a (index 1).
+printf '\x01' | dd of="$store/rb/slot-b.img" bs=1 seek=5000 conv=notrunc status=none
+set +e
+err=$(nl run rb 2>&1); rc=$?
+set -e
+[ "$rc" = 1 ] || fail "run rb with a damaged active slot: exit $rc ($err)"
+grep -qF "no bootable image for rb (slot b: verify $store/rb/slot-b.img: squashfs: sha256 mismatch; slot a: $lower)" <<<"$err" ||
+  fail "run rb with a damaged active slot: $err"
+set +e
+out=$(nl boot rb 2>"$work/boot.err"); rc=$?
+set -e
+[ "$rc" = 1 ] && [ -z "$out" ] || fail "boot rb with a damaged active slot: exit $rc, printed '$out'"
+grep -qF "nestbox-launch boot: rb: refused: no bootable image for rb (" "$work/boot.err" || fail "boot rb: $(cat "$work/boot.err")"
+if err=$(nl rollback rb 2>&1); then fail "rollback to a lower index"; fi
+# With the same index on both slots, the fallback stays.
+nl install "$work/rb-3.img" >/dev/null  # nothing boots now: slot a
+nl install "$work/rb-4.img" >/dev/null  # slot b, active
+printf '\x01' | dd of="$store/rb/slot-b.img" bs=1 seek=5000 conv=notrunc status=none
+expect_run rb "rb v3"
+grep -q "rb: active slot unusable (.*); using slot a, version 3 (3.0)" "$work/run.err" || fail "same-index fallback: $(cat "$work/run.err")"
 
 if losetup -a | grep -q "$work"; then fail "loop device left behind: $(losetup -a | grep "$work")"; fi
 if grep -q "$work" /proc/self/mountinfo; then fail "mount left behind: $(grep "$work" /proc/self/mountinfo)"; fi

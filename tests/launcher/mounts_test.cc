@@ -3,11 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 
 #include <gtest/gtest.h>
 
 #include "launcher/loop.h"
+#include "launcher/storage.h"
 #include "tests/launcher/support.h"
 #include "util/file_io.h"
 
@@ -147,6 +149,60 @@ TEST(Mounts, PersistentDirectoryImageAndPartition) {
   EXPECT_EQ(second.out, "1\n2\n3\ndone\n");
   part_loop.reset();  // autoclear detaches it
   EXPECT_EQ(leftovers("m-storage"), std::vector<std::string>{});
+}
+
+// Issue 14, class 1: a storage image is opened once, O_NOFOLLOW|O_NONBLOCK,
+// must be a regular file, and the loop device gets that fd. A symlink planted
+// at the image's path (to another filesystem image, or a disk) is refused,
+// never followed; a FIFO is refused at once.
+TEST(Mounts, StorageImageIsARegularFileNeverASymlinkOrFifo) {
+  NESTBOX_NEED_IMAGES();
+  std::string target = images()->dir + "/storage-target.img";
+  std::string link = images()->dir + "/storage-link.img";
+  std::string fifo = images()->dir + "/storage-fifo.img";
+  ::unlink(link.c_str());
+  ::unlink(fifo.c_str());
+  ASSERT_TRUE(ensure_image_file(target, 8 << 20, "ext4").ok());
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  policy::Policy p = full_policy("m-storage-link", {"/bin/sh", "-c", "echo mounted"});
+  p.uid_map.clear();
+  p.gid_map.clear();
+  p.mounts.push_back(storage(policy::MountKind::kStorageImage, link, "/mnt"));
+  Outcome r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << r.out;
+  EXPECT_NE(r.error.find("storage image: open " + link + ": a symbolic link: refused"), std::string::npos) << r.error;
+  EXPECT_EQ(r.out.find("mounted"), std::string::npos);
+  EXPECT_EQ(leftovers("m-storage-link"), std::vector<std::string>{});
+
+  p.mounts.back().source = fifo;
+  auto start = std::chrono::steady_clock::now();
+  r = run(p, squashfs_source());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_FALSE(r.ok) << r.out;
+  EXPECT_NE(r.error.find("storage image: " + fifo + ": not a regular file"), std::string::npos) << r.error;
+  EXPECT_EQ(leftovers("m-storage-link"), std::vector<std::string>{});
+}
+
+// The loop device reads the file it was given as an fd, not what the path
+// names by the time it is attached.
+TEST(Mounts, LoopDeviceAttachesTheGivenFdNotThePath) {
+  NESTBOX_NEED_IMAGES();
+  std::string path = images()->dir + "/by-fd.img";
+  ASSERT_TRUE(ensure_image_file(path, 8 << 20, "ext4").ok());
+  auto fd = open_backing_file(path, true);
+  ASSERT_TRUE(fd.ok()) << fd.error().message;
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  ASSERT_TRUE(write_file_atomic(path, "not a filesystem", 0644).ok());
+  struct stat want;
+  ASSERT_EQ(::fstat(fd->get(), &want), 0);
+  auto loop = LoopDevice::attach({path, 0, 0, true, false, fd->get()});
+  ASSERT_TRUE(loop.ok()) << loop.error().message;
+  auto sectors = read_file("/sys/block/" + loop->path().substr(5) + "/size");
+  ASSERT_TRUE(sectors.ok()) << sectors.error().message;
+  EXPECT_EQ(std::stoull(*sectors) * 512, static_cast<unsigned long long>(want.st_size))
+      << "the loop device is backed by the file now at the path, not the fd";
+  ::unlink(path.c_str());
 }
 
 TEST(Mounts, NewStorageBelongsToTheContainersRoot) {

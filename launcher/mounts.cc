@@ -141,16 +141,21 @@ Status mount_inside(const policy::Policy& policy, const Options& options,
                               ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, ""));
   }
   if (policy.dev == policy::DevMode::kMinimal) NESTBOX_TRY_CTX(mount_dev(root.get()), "/dev");
-  for (const policy::Mount& m : policy.mounts) {
+  for (policy::Mount m : policy.mounts) {
     if (m.kind == policy::MountKind::kStorageOverlay && m.target == "/") continue;  // in rootfs
+    // Without declared devices no mount may carry live device nodes (a
+    // storage image or a bound directory could bring their own).
+    if (policy.devices.empty()) m.flags |= policy::kMountNodev;
     NESTBOX_TRY_CTX(mount_one(m, options, container_root(policy), root.get()), m.target);
   }
   return {};
 }
 
 Status enter_root(const policy::Policy& policy, const std::string& root_dir) {
+  // A bind remount sets the mount's flags to exactly these: keep nodev.
+  unsigned long nodev = policy.devices.empty() ? MS_NODEV : 0;
   if (policy.read_only_root)
-    NESTBOX_TRY(do_mount("", root_dir, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, "",
+    NESTBOX_TRY(do_mount("", root_dir, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | nodev, "",
                          "/ read-only"));
   if (::chdir(root_dir.c_str()) != 0) return sys_error("chdir " + root_dir);
   if (::syscall(SYS_pivot_root, ".", ".") == 0) {

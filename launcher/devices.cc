@@ -63,7 +63,8 @@ Status attach_program(const std::string& dir, const std::vector<DeviceRule>& rul
 }  // namespace
 
 std::vector<DeviceRule> device_rules(const policy::Policy& p) {
-  std::vector<DeviceRule> rules(std::begin(kMinimal), std::end(kMinimal));
+  std::vector<DeviceRule> rules;  // dev = "none": the declared devices only
+  if (p.dev == policy::DevMode::kMinimal) rules.assign(std::begin(kMinimal), std::end(kMinimal));
   for (const policy::Device& d : p.devices)
     rules.push_back({d.type == policy::DeviceType::kBlock ? 'b' : 'c', d.major, d.minor});
   return rules;

@@ -25,7 +25,7 @@ struct DeviceRule {
   int64_t major = -1, minor = -1;  // -1: any
 };
 
-// The minimal /dev plus the policy's declared devices.
+// The minimal /dev (when the policy has it) plus the policy's declared devices.
 std::vector<DeviceRule> device_rules(const policy::Policy& policy);
 // v1 devices.allow lines ("c 1:3 rwm").
 std::vector<std::string> v1_allow_lines(const std::vector<DeviceRule>& rules);

@@ -377,6 +377,9 @@ TEST(DeviceProgram, OneCompareChainPerRule) {
   std::vector<DeviceRule> all = device_rules(p);
   ASSERT_EQ(all.size(), 9u);
   EXPECT_EQ(all.back().type, 'b');
+  p.dev = policy::DevMode::kNone;  // no minimal /dev: only what is declared
+  ASSERT_EQ(device_rules(p).size(), 1u);
+  EXPECT_EQ(v1_allow_lines(device_rules(p)), std::vector<std::string>{"b 7:2 rwm"});
 }
 
 // The program loads on this kernel and, attached to a cgroup v2 directory

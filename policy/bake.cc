@@ -137,7 +137,8 @@ Result<Policy> bake(const m::Manifest& man) {
   // additions (a FIFO needs no device permission).
   for (const m::DeviceNode& d : man.rootfs.devices)
     if (d.type != m::DeviceType::kFifo)
-      p.devices.push_back({d.type == m::DeviceType::kBlock ? DeviceType::kBlock : DeviceType::kChar, d.major, d.minor});
+      p.devices.push_back({d.type == m::DeviceType::kBlock ? DeviceType::kBlock : DeviceType::kChar, d.major,
+                           d.minor, d.mode, d.owner.uid, d.owner.gid, d.path});
   p.mounts = mounts(man.mounts);
   p.net = static_cast<NetMode>(man.network.mode);
   for (const m::NetInterface& i : man.network.interfaces) p.interfaces.push_back(interface(i));

@@ -398,8 +398,15 @@ class Decoder {
       READ(v, r_.enumeration(f + ".type", 2));
       p_.devices[i].type = static_cast<DeviceType>(v);
       NESTBOX_TRY(r_.zeros(3, f + ".reserved"));
-      READ(p_.devices[i].major, r_.u32(f + ".major"));
-      READ(p_.devices[i].minor, r_.u32(f + ".minor"));
+      Device& d = p_.devices[i];
+      READ(d.major, r_.u32(f + ".major"));
+      READ(d.minor, r_.u32(f + ".minor"));
+      size_t at = r_.pos();
+      READ(d.mode, r_.u32(f + ".mode"));
+      CHECK(at, (d.mode & ~07777u) == 0, f + ".mode", "not a permission mode");
+      READ(d.uid, r_.u32(f + ".uid"));
+      READ(d.gid, r_.u32(f + ".gid"));
+      READ(d.path, r_.str(f + ".path", wire::kMaxString, Text::kPath, false));
     }
     return ok_status();
   }

@@ -102,6 +102,10 @@ void rootfs(Writer& w, const Policy& p) {
     w.zeros(3);
     w.u32(d.major);
     w.u32(d.minor);
+    w.u32(d.mode);
+    w.u32(d.uid);
+    w.u32(d.gid);
+    w.str(d.path);
   });
 }
 

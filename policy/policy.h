@@ -95,6 +95,8 @@ enum class DeviceType : uint8_t { kChar = 0, kBlock = 1 };
 struct Device {
   DeviceType type = DeviceType::kChar;
   uint32_t major = 0, minor = 0;
+  uint32_t mode = 0666, uid = 0, gid = 0;  // owner: ids inside the container
+  std::string path;                        // absolute, where the image has it
 };
 
 enum class SysMode : uint8_t { kReadOnly = 0, kReadWrite = 1, kNone = 2 };

@@ -73,7 +73,8 @@ json build(const Policy& p) {
   j["rootfs"] = {{"kind", rootfs_name(p.rootfs)}, {"read_only", p.read_only_root}, {"base", p.base}, {"base_sha256", p.base_sha256}};
   json devices = json::array();
   for (const Device& d : p.devices)
-    devices.push_back({{"type", d.type == DeviceType::kBlock ? "block" : "char"}, {"major", d.major}, {"minor", d.minor}});
+    devices.push_back({{"path", d.path}, {"type", d.type == DeviceType::kBlock ? "block" : "char"},
+                       {"major", d.major}, {"minor", d.minor}, {"mode", d.mode}, {"uid", d.uid}, {"gid", d.gid}});
   j["rootfs"]["devices"] = devices;
   json ns;
   for (int i = 0; i < kNsCount; ++i) {

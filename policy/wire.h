@@ -128,18 +128,25 @@ static_assert(offsetof(CgroupsRecord, io_weight) == 40);
 static_assert(offsetof(CgroupsRecord, freezer) == 44);
 static_assert(offsetof(CgroupsRecord, memory_swap_set) == 45);
 
-// A declared device node (manifest [[rootfs.device]], char or block): the
-// launcher's device allow-list admits exactly these besides the minimal /dev.
+// A declared device node (manifest [[rootfs.device]], char or block), followed
+// by `str path`: the launcher's device allow-list admits exactly these besides
+// the minimal /dev, and creates those below /dev in its /dev tmpfs.
 struct DeviceRecord {
   uint8_t type;         // 0 char, 1 block
   uint8_t reserved[3];  // 0
   uint32_t major;
   uint32_t minor;
+  uint32_t mode;        // permission bits (07777)
+  uint32_t uid;         // owner inside the container
+  uint32_t gid;
 };
-static_assert(sizeof(DeviceRecord) == 12);
+static_assert(sizeof(DeviceRecord) == 24);
 static_assert(offsetof(DeviceRecord, type) == 0);
 static_assert(offsetof(DeviceRecord, major) == 4);
 static_assert(offsetof(DeviceRecord, minor) == 8);
+static_assert(offsetof(DeviceRecord, mode) == 12);
+static_assert(offsetof(DeviceRecord, uid) == 16);
+static_assert(offsetof(DeviceRecord, gid) == 20);
 
 // Mount fixed part, followed by strings source, target, fstype.
 struct MountRecord {

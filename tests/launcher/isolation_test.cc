@@ -340,14 +340,25 @@ TEST_F(DeviceFixture, UndeclaredNodesInAnyRootAreDead) {
 }
 
 TEST_F(DeviceFixture, DeclaredDeviceWorksAndNothingElse) {
-  policy::Policy p = root_policy("i-devdecl", {"/bin/sh", "-c", "probe open /declared; probe open /blk"});
-  p.devices = {{policy::DeviceType::kBlock, major(rdev2_), minor(rdev2_)}};
+  policy::Policy p = root_policy(
+      "i-devdecl", {"/bin/sh", "-c", "probe open /declared; probe open /blk; probe open /dev/disk/declared"});
+  // Declared twice: where the image has it, and below /dev (the launcher makes that one).
+  p.devices = {{policy::DeviceType::kBlock, major(rdev2_), minor(rdev2_), 0666, 0, 0, "/declared"},
+               {policy::DeviceType::kBlock, major(rdev2_), minor(rdev2_), 0600, 0, 0, "/dev/disk/declared"}};
   for (const RootfsSource& src : {tree(), squashfs()}) {
     Outcome r = run(p, src);
     ASSERT_TRUE(r.ok) << r.error;
     // The image mount allows device nodes now; the allow-list admits only the declared one.
-    EXPECT_EQ(r.out, "open /declared read ok write ok\nopen /blk read EPERM write EPERM\n");
+    EXPECT_EQ(r.out, "open /declared read ok write ok\nopen /blk read EPERM write EPERM\n"
+                     "open /dev/disk/declared read ok write ok\n");
   }
+  // As uid 1000 in a user namespace the 0600 node of root stays closed.
+  policy::Policy user = full_policy("i-devdecl", {"/bin/probe", "open", "/dev/disk/declared"});
+  user.devices = p.devices;
+  user.process.uid = user.process.gid = 1000;
+  Outcome r = run(user, tree());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "open /dev/disk/declared read EACCES write EACCES\n");
 }
 
 TEST_F(DeviceFixture, MknodWithCapMknodCreatesNothingUsable) {

@@ -296,7 +296,7 @@ TEST(PolicyFormat, SwapLimitOfZeroIsNotUnset) {
 
 TEST(PolicyFormat, DeclaredDevicesRoundTrip) {
   Policy p = full_policy();
-  p.devices = {{DeviceType::kChar, 4, 64}, {DeviceType::kBlock, 8, 0}};
+  p.devices = {{DeviceType::kChar, 4, 64, 0620, 0, 5, "/dev/ttyS0"}, {DeviceType::kBlock, 8, 0, 0660, 0, 6, "/dev/sda"}};
   std::vector<uint8_t> b = blob_of(p);
   auto out = decode(b);
   ASSERT_TRUE(out.ok()) << out.error().message;
@@ -305,6 +305,11 @@ TEST(PolicyFormat, DeclaredDevicesRoundTrip) {
   EXPECT_EQ(out->devices[0].minor, 64u);
   EXPECT_EQ(out->devices[1].type, DeviceType::kBlock);
   EXPECT_EQ(out->devices[1].major, 8u);
+  EXPECT_EQ(out->devices[1].path, "/dev/sda");
+  EXPECT_EQ(out->devices[1].mode, 0660u);
+  EXPECT_EQ(out->devices[0].gid, 5u);
+  p.devices[0].path = "/dev/../etc/x";
+  EXPECT_FALSE(encode(p).ok());
   EXPECT_EQ(encode(*out).value(), b);
 }
 

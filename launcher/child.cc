@@ -45,9 +45,9 @@ Status enter_user_namespace(const ChildPlan& plan) {
 // nestbox's init is a fork of the launcher: its /proc/<pid>/cmdline and
 // environ would show the launcher's argv and environment (host paths) to the
 // container. The ranges are read from the host's /proc (the container may
-// have none); hide_launcher_args() wipes them later (mkfs still needs PATH)
-// and points the kernel at "nestbox-init" and an empty environment
-// (PR_SET_MM needs CAP_SYS_RESOURCE: before the user namespace).
+// have none); hide_launcher_args() wipes them later (mkfs still needs PATH).
+// In place, no PR_SET_MM (it needs CAP_SYS_RESOURCE and a half-moved range
+// would expose the memory between the new and the old one).
 struct ArgRanges {
   unsigned long arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
 };
@@ -66,29 +66,22 @@ Result<ArgRanges> arg_ranges() {
     c = *end ? end + 1 : end;
   }
   ArgRanges r{f[48], f[49], f[50], f[51]};
-  if (r.arg_start == 0 || r.arg_end < r.arg_start || r.env_end < r.env_start)
+  if (r.arg_start == 0 || r.arg_end <= r.arg_start || r.env_end < r.env_start)
     return failure("/proc/self/stat: no argument range");
   return r;
 }
 
-Status hide_launcher_args(const ArgRanges& r) {
-  static char title[] = "nestbox-init";
+void hide_launcher_args(const ArgRanges& r) {
+  static const char title[] = "nestbox-init";
   char* args = reinterpret_cast<char*>(r.arg_start);
-  std::memset(args, 0, r.arg_end - r.arg_start);
+  size_t len = r.arg_end - r.arg_start;
+  std::memset(args, 0, len);
   std::memset(reinterpret_cast<void*>(r.env_start), 0, r.env_end - r.env_start);
-  // The static buffer lies below the stack: each start moves down first.
-  auto set = [](int what, char* at) {
-    return ::prctl(PR_SET_MM, what, reinterpret_cast<unsigned long>(at), 0, 0) == 0;
-  };
-  char* end = title + sizeof title;
-  if (set(PR_SET_MM_ARG_START, title) && set(PR_SET_MM_ARG_END, end) &&
-      set(PR_SET_MM_ENV_START, end) && set(PR_SET_MM_ENV_END, end))
-    return {};
-  if (errno != EPERM) return sys_error("PR_SET_MM (hide the launcher's arguments)");
-  // Without CAP_SYS_RESOURCE the ranges stay: the wiped argument memory gets
-  // the title (the environment reads as NULs only).
-  std::memcpy(args, title, std::min<size_t>(sizeof title, r.arg_end - r.arg_start) - 1);
-  return {};
+  std::memcpy(args, title, std::min(len, sizeof title) - 1);
+  // A last byte that is not NUL makes the kernel read the arguments as a
+  // process title, up to the first NUL: cmdline is "nestbox-init\0", not the
+  // title followed by the length of the launcher's command line in NULs.
+  if (len > sizeof title) args[len - 1] = ' ';
 }
 
 // Still wanted by a launcher? The parent-death signal was armed only now: if
@@ -134,7 +127,7 @@ Status setup(const ChildPlan& plan) {
   if (ns_new(p, policy::kNsCgroup) && ::unshare(CLONE_NEWCGROUP) != 0)
     return sys_error("unshare cgroup namespace");
   if (!(p.process.model == policy::Model::kSystem && ns_new(p, policy::kNsPid)))
-    NESTBOX_TRY(hide_launcher_args(*ranges));  // nestbox's init stays, not an exec'd program
+    hide_launcher_args(*ranges);  // nestbox's init stays, not an exec'd program
   return enter_user_namespace(plan);
 }
 

@@ -56,6 +56,9 @@ Status attach_program(const std::string& dir, const std::vector<DeviceRule>& rul
   attr.target_fd = static_cast<uint32_t>(cg.get());
   attr.attach_bpf_fd = static_cast<uint32_t>(prog_fd.get());
   attr.attach_type = BPF_CGROUP_DEVICE;
+  // As crun: beside programs a manager (systemd) attached to the parents;
+  // the kernel runs them all and a device must pass every one.
+  attr.attach_flags = BPF_F_ALLOW_MULTI;
   if (bpf(BPF_PROG_ATTACH, &attr) != 0) return sys_error("attach the device program to " + dir);
   return {};  // the attachment keeps the program; it goes with the cgroup
 }

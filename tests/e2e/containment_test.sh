@@ -28,7 +28,7 @@ cgroups() {
 }
 cgroups_before=$(cgroups)
 
-# manifest NAME SHELL_COMMAND (no single quotes: a TOML literal string)
+# manifest NAME SHELL_COMMAND [EXTRA_TOML] (no single quotes: a TOML literal string)
 manifest() {
   cat <<EOF
 schema = 1
@@ -62,6 +62,7 @@ pids_max = 16
 
 [mounts]
 sys = "none"
+${3:-}
 EOF
 }
 
@@ -70,8 +71,8 @@ cp /bin/busybox "$work/staging/bin/busybox"
 "$nestbox" keygen -o "$work/demo" >/dev/null
 cp "$work/demo.pub" "$work/keys/"
 export SOURCE_DATE_EPOCH=1700000000
-image() {  # image NAME SHELL_COMMAND -> $work/NAME.img
-  manifest "$1" "$2" > "$work/$1.toml"
+image() {  # image NAME SHELL_COMMAND [EXTRA_TOML] -> $work/NAME.img
+  manifest "$1" "$2" "${3:-}" > "$work/$1.toml"
   "$nestbox" compose "$work/$1.toml" --out "$work/c-$1" --strategy tree >/dev/null
   "$nestbox" squash "$work/c-$1/$1" "$work/$1.sqfs" --comp gzip >/dev/null
   "$nestbox" sign --squashfs "$work/$1.sqfs" --policy "$work/c-$1/runtime/$1/policy.bin" \
@@ -100,6 +101,38 @@ out=$(nl run fdcheck 7</ 2>"$work/fdcheck.err") || fail "run fdcheck: $(cat "$wo
 # pid 1's cmdline: "nestbox-init" (the launcher's argv wiped); its
 # environment unreadable (not dumpable) or NULs only.
 [ "$out" = $'fd7 absent\nnestbox-init|\nend' ] || fail "run with fd 7 open: $out"
+
+echo "== devices: a declared node works, an undeclared one in the image is dead"
+truncate -s 1M "$work/backing"
+loopdev=$(losetup -f --show "$work/backing")
+cleanup_loop() { losetup -d "$loopdev" 2>/dev/null || true; }
+trap 'cleanup_loop; cleanup' EXIT
+major=$((0x$(stat -c %t "$loopdev"))) minor=$((0x$(stat -c %T "$loopdev")))
+declared="[[rootfs.device]]
+path = '/dev/disk0'
+type = 'block'
+major = $major
+minor = $minor
+mode = '0600'
+[[rootfs.device]]
+path = '/disk0'
+type = 'block'
+major = $major
+minor = $minor"
+image devices 'echo data >/dev/disk0 && echo declared write ok; /bin/busybox head -c 5 /dev/disk0; /bin/busybox head -c 5 /disk0' "$declared"
+nl install "$work/devices.img" >/dev/null
+out=$(nl run devices 2>"$work/devices.err") || fail "run devices: $(cat "$work/devices.err")"
+[ "$out" = $'declared write ok\ndata\ndata' ] || fail "declared devices: $out $(cat "$work/devices.err")"
+# Without the declaration the same node is no device: put into the tree by
+# hand (the composer refuses undeclared nodes), it is dead in the container.
+image nodevice '/bin/busybox head -c 5 /disk0 || echo undeclared refused'
+mknod "$work/c-nodevice/nodevice/disk0" b "$major" "$minor" && chmod 0666 "$work/c-nodevice/nodevice/disk0"
+"$nestbox" squash "$work/c-nodevice/nodevice" "$work/nodevice.sqfs" --comp gzip >/dev/null
+"$nestbox" sign --squashfs "$work/nodevice.sqfs" --policy "$work/c-nodevice/runtime/nodevice/policy.bin" \
+  --manifest "$work/nodevice.toml" -k "$work/demo.key" -o "$work/nodevice.img" >/dev/null
+out=$(nl run "$work/nodevice.img" 2>&1) || true
+grep -q "^undeclared refused$" <<<"$out" || fail "an undeclared node in the image: $out"
+cleanup_loop
 
 echo "== boot: kill(0, SIGKILL) and kill(-1, SIGKILL) from inside reach only their own container"
 setsid "$launch" boot sibling killgroup killall --store "$store" --keyring "$work/keys" \

@@ -6,8 +6,10 @@
 #   and one kill(-1, SIGKILL): boot, every launcher and the sibling survive;
 #   an fd the caller of `run` and `exec` left open (the host's `/` as fd 7)
 #   does not reach the container; the container's pid 1 shows no launcher
-#   argv or environment; after boot's stop nothing is left (state, cgroups,
-#   mounts, loop devices).
+#   argv or environment; a declared device (class 4) works from a composed and
+#   signed image, an undeclared node put into a signed image is dead; a
+#   launcher killed outright is cleared by boot; nothing is left (state,
+#   cgroups, mounts, loop devices).
 # Usage: containment_test.sh NESTBOX NESTBOX_LAUNCH
 set -euo pipefail
 nestbox=$1 launch=$2

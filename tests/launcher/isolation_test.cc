@@ -222,6 +222,21 @@ TEST(Isolation, ExecGetsNoInheritedDescriptorsAndItsOwnSession) {
   EXPECT_EQ(leftovers("i-exec"), std::vector<std::string>{});
 }
 
+// What `boot` does when one of its launchers was killed outright.
+TEST(Isolation, StaleStateOfAKilledLauncherIsCleared) {
+  NESTBOX_NEED_IMAGES();
+  Running bg(root_policy("i-stale", {"/bin/probe", "sleep"}), test_options());
+  ASSERT_TRUE(bg.wait_for("sleeping\n")) << bg.output();
+  EXPECT_FALSE(clear_stale(images()->state_root, "i-stale"));  // running: not touched
+  int launcher = container_status(images()->state_root, "i-stale")->launcher_pid;
+  ::kill(launcher, SIGKILL);
+  bg.finish();
+  EXPECT_TRUE(clear_stale(images()->state_root, "i-stale"));
+  for (int i = 0; i < 200 && !leftovers("i-stale").empty(); ++i) ::usleep(10000);  // the pid ns dies
+  EXPECT_EQ(leftovers("i-stale"), std::vector<std::string>{});
+  EXPECT_FALSE(clear_stale(images()->state_root, "i-stale"));  // nothing left
+}
+
 TEST(Isolation, InitShowsNoLauncherArgumentsOrEnvironment) {
   NESTBOX_NEED_IMAGES();
   for (policy::Policy p : {full_policy("i-init", {"/bin/probe", "init"}),

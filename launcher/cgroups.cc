@@ -156,14 +156,19 @@ Status apply_io_weight(const std::string& d, const policy::Cgroups& l, bool v2) 
 // Limits of the controllers the v2 hierarchy has (`on`); the rest go to v1.
 Status apply_v2(const std::string& d, policy::Cgroups l, const std::string& on) {
   auto has_v2 = [&](const char* c) { return has(on, c, ' '); };
-  if (!has_v2("memory")) l.memory_max = l.memory_swap_max = 0;
+  if (!has_v2("memory")) l.memory_max = 0, l.memory_swap_max.reset();
   if (!has_v2("cpu")) l.cpu_weight = 0, l.cpu_quota_us = 0;
   if (!has_v2("pids")) l.pids_max = 0;
   if (!has_v2("io")) l.io_weight = 0;
   if (!has_v2("cpuset")) l.cpuset_cpus.clear(), l.cpuset_mems.clear();
   if (l.memory_max) NESTBOX_TRY(write_to(d + "/memory.max", std::to_string(l.memory_max)));
-  if (l.memory_swap_max)
-    NESTBOX_TRY(write_to(d + "/memory.swap.max", std::to_string(l.memory_swap_max)));
+  if (l.memory_swap_max) {  // 0 is "no swap", a limit like any other
+    if (::access((d + "/memory.swap.max").c_str(), F_OK) != 0)
+      return failure("memory_swap_max: memory.swap.max is not available (no swap accounting: CONFIG_MEMCG_SWAP)");
+    NESTBOX_TRY(write_to(d + "/memory.swap.max", std::to_string(*l.memory_swap_max)));
+  } else if (l.memory_max && ::access((d + "/memory.swap.max").c_str(), F_OK) == 0) {
+    NESTBOX_TRY(write_to(d + "/memory.swap.max", "0"));  // unset: no swap where it is accounted
+  }
   if (l.cpu_weight) NESTBOX_TRY(write_to(d + "/cpu.weight", std::to_string(l.cpu_weight)));
   if (l.cpu_quota_us)
     NESTBOX_TRY(write_to(d + "/cpu.max", std::to_string(l.cpu_quota_us) + " " +
@@ -180,10 +185,17 @@ Status apply_v1(const std::string& d, const std::string& ctrl, const std::string
   if (ctrl == "memory") {
     if (l.memory_max)
       NESTBOX_TRY(write_to(d + "/memory.limit_in_bytes", std::to_string(l.memory_max)));
+    // v1 limits memory + swap together: memsw = memory_max + swap (0: no swap).
+    bool memsw = ::access((d + "/memory.memsw.limit_in_bytes").c_str(), F_OK) == 0;
     if (l.memory_swap_max) {
       if (!l.memory_max) return bad_input("memory_swap_max needs memory_max on cgroup v1");
+      if (!memsw)
+        return failure("memory_swap_max: memory.memsw.limit_in_bytes is not available "
+                       "(no swap accounting: CONFIG_MEMCG_SWAP, swapaccount=1)");
       NESTBOX_TRY(write_to(d + "/memory.memsw.limit_in_bytes",
-                           std::to_string(l.memory_max + l.memory_swap_max)));
+                           std::to_string(l.memory_max + *l.memory_swap_max)));
+    } else if (l.memory_max && memsw) {
+      NESTBOX_TRY(write_to(d + "/memory.memsw.limit_in_bytes", std::to_string(l.memory_max)));
     }
   } else if (ctrl == "cpu") {
     if (l.cpu_weight) NESTBOX_TRY(write_to(d + "/cpu.shares", std::to_string(shares(l.cpu_weight))));
@@ -274,12 +286,14 @@ Result<Cgroup> Cgroup::create(const std::string& name, const std::string& parent
     return {};
   };
   if (!v2 && l.freezer) NESTBOX_TRY(add_v1("freezer"));  // pure v1: freeze with the freezer
+  NESTBOX_TRY(add_v1("devices"));  // the device allow-list (devices.h), where v1 has it
   if (!tracked) NESTBOX_TRY(add_v1("pids"));             // and enumerate with pids
   if (!tracked) return failure("no cgroup hierarchy found (is /sys/fs/cgroup mounted?)");
   return cg;
 }
 
 Cgroup Cgroup::attach(std::vector<CgroupDir> dirs) { return Cgroup(std::move(dirs), false); }
+Cgroup Cgroup::adopt(std::vector<CgroupDir> dirs) { return Cgroup(std::move(dirs), true); }
 
 Cgroup::Cgroup(Cgroup&& o) noexcept : dirs_(std::move(o.dirs_)), owned_(std::exchange(o.owned_, false)) {}
 

@@ -28,6 +28,9 @@ class Cgroup {
                                const policy::Cgroups& limits);
   // Re-opens the cgroup of a running container from its recorded dirs (no ownership).
   static Cgroup attach(std::vector<CgroupDir> dirs);
+  // Takes over the recorded dirs of a dead launcher: the destructor kills
+  // whatever is left in them and removes them.
+  static Cgroup adopt(std::vector<CgroupDir> dirs);
 
   Cgroup(Cgroup&& other) noexcept;
   Cgroup& operator=(Cgroup&&) = delete;

@@ -1,5 +1,6 @@
 #include "launcher/child.h"
 
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -7,10 +8,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "launcher/fds.h"
 #include "launcher/namespaces.h"
 #include "launcher/privileges.h"
 #include "launcher/process.h"
 #include "launcher/sync.h"
+#include "util/file_io.h"
 
 namespace nestbox::launcher {
 namespace {
@@ -34,10 +42,68 @@ Status enter_user_namespace(const ChildPlan& plan) {
   return {};
 }
 
+// nestbox's init is a fork of the launcher: its /proc/<pid>/cmdline and
+// environ would show the launcher's argv and environment (host paths) to the
+// container. The ranges are read from the host's /proc (the container may
+// have none); hide_launcher_args() wipes them later (mkfs still needs PATH).
+// In place, no PR_SET_MM (it needs CAP_SYS_RESOURCE and a half-moved range
+// would expose the memory between the new and the old one).
+struct ArgRanges {
+  unsigned long arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+};
+
+Result<ArgRanges> arg_ranges() {
+  auto stat = read_file("/proc/self/stat");
+  if (!stat.ok()) return std::move(stat).error();
+  // Fields 48..51 follow the ")" that ends comm (field 2).
+  size_t pos = stat->rfind(')');
+  if (pos == std::string::npos || pos + 2 > stat->size()) return failure("/proc/self/stat: no comm");
+  const char* c = stat->c_str() + pos + 2;
+  unsigned long f[52] = {};
+  for (int field = 3; field <= 51 && *c; ++field) {
+    char* end = nullptr;
+    f[field] = std::strtoul(c, &end, 10);
+    c = *end ? end + 1 : end;
+  }
+  ArgRanges r{f[48], f[49], f[50], f[51]};
+  if (r.arg_start == 0 || r.arg_end <= r.arg_start || r.env_end < r.env_start)
+    return failure("/proc/self/stat: no argument range");
+  return r;
+}
+
+void hide_launcher_args(const ArgRanges& r) {
+  static const char title[] = "nestbox-init";
+  char* args = reinterpret_cast<char*>(r.arg_start);
+  size_t len = r.arg_end - r.arg_start;
+  std::memset(args, 0, len);
+  std::memset(reinterpret_cast<void*>(r.env_start), 0, r.env_end - r.env_start);
+  std::memcpy(args, title, std::min(len, sizeof title) - 1);
+  // A last byte that is not NUL makes the kernel read the arguments as a
+  // process title, up to the first NUL: cmdline is "nestbox-init\0", not the
+  // title followed by the length of the launcher's command line in NULs.
+  if (len > sizeof title) args[len - 1] = ' ';
+}
+
+// Still wanted by a launcher? The parent-death signal was armed only now: if
+// the launcher died before, nobody would ever kill this process.
+Status launcher_alive(int sync_fd) {
+  pollfd pfd{sync_fd, POLLRDHUP, 0};
+  if (::poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+    return failure("launcher went away during setup");
+  return {};
+}
+
 // Everything up to the point where the container's processes are started.
 Status setup(const ChildPlan& plan) {
   const policy::Policy& p = *plan.policy;
+  // A session of its own: kill(0, ...) and the terminal's SIGHUP/SIGTTOU/
+  // SIGINT reach the container's processes only, never the launcher, `boot`
+  // or a sibling container (they shared the launcher's process group).
+  if (::setsid() < 0) return sys_error("setsid");
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return sys_error("PR_SET_PDEATHSIG");
+  NESTBOX_TRY(launcher_alive(plan.sync_fd));
+  auto ranges = arg_ranges();
+  if (!ranges.ok()) return std::move(ranges).error();
   // Not dumpable: container processes, even root with CAP_SYS_PTRACE in the
   // user namespace, cannot ptrace nestbox's init or open its /proc files.
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return sys_error("PR_SET_DUMPABLE");
@@ -54,8 +120,14 @@ Status setup(const ChildPlan& plan) {
     NESTBOX_TRY(mount_inside(p, *plan.options, plan.devices.root_dir));
     NESTBOX_TRY(enter_root(p, plan.devices.root_dir));
   }
+  // The root is mounted (loop devices opened): from now on only the minimal
+  // /dev and the declared devices, before anything of the container runs.
+  NESTBOX_TRY(sync_send(plan.sync_fd, kSyncDevices));
+  NESTBOX_TRY(sync_expect(plan.sync_fd, kSyncRestricted));
   if (ns_new(p, policy::kNsCgroup) && ::unshare(CLONE_NEWCGROUP) != 0)
     return sys_error("unshare cgroup namespace");
+  if (!(p.process.model == policy::Model::kSystem && ns_new(p, policy::kNsPid)))
+    hide_launcher_args(*ranges);  // nestbox's init stays, not an exec'd program
   return enter_user_namespace(plan);
 }
 
@@ -88,12 +160,9 @@ void container_main(const ChildPlan& plan) {
   ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
   pid_t main = spawn(plan, p.process.argv);
   if (main < 0) fail(plan, sys_error("fork main process"));
-  // The init keeps no descriptor of the launcher's (loop devices, state lock).
-#ifdef SYS_close_range
-  ::syscall(SYS_close_range, 3, ~0U, 0);
-#else
-  for (int fd = 3; fd < 1024; ++fd) ::close(fd);
-#endif
+  // The init keeps no descriptor of the launcher's (loop devices, state lock)
+  // nor of the launcher's caller.
+  if (Status s = close_all_above_stdio(); !s.ok()) ::_exit(126);
   ::prctl(PR_SET_NAME, "nestbox-init", 0, 0, 0);
   ::_exit(run_init(main));
 }

@@ -34,6 +34,19 @@ Status check_policy(const policy::Policy& p) {
     return bad_input("policy " + p.name + ": joining a pid namespace needs joining its mount namespace");
   if (!p.uid_map.empty() != !p.gid_map.empty())
     return bad_input("policy " + p.name + ": user namespace needs both uid_map and gid_map");
+  // In the host's pid namespace the container can name the launcher, `boot`
+  // and every sibling by pid, and kill() needs no capability between equal
+  // uids: only a new user namespace that maps no id to host root keeps the
+  // container's uids apart from the launcher's.
+  if (p.namespaces[policy::kNsPid].mode == policy::NsMode::kHost) {
+    bool host_root = !ns_new(p, policy::kNsUser);
+    for (const policy::IdMap& m : p.uid_map)
+      if (m.outside == 0 && m.count > 0) host_root = true;
+    if (host_root)
+      return bad_input("policy " + p.name +
+                       ": the host's pid namespace needs a new user namespace that does not map host uid 0 "
+                       "(the container could signal the launcher and other containers)");
+  }
   for (const std::string& e : p.process.env)
     if (e.find('=') == std::string::npos || e.find('\n') != std::string::npos)
       return bad_input("policy " + p.name + ": environment entry '" + e + "' is not KEY=value on one line");

@@ -15,6 +15,7 @@
 
 #include "launcher/cgroups.h"
 #include "launcher/namespaces.h"
+#include "launcher/privileges.h"
 #include "launcher/process.h"
 #include "launcher/profile.h"
 #include "launcher/state.h"
@@ -91,17 +92,36 @@ std::string to_json(const std::vector<ContainerStatus>& list) {
   return out + "]";
 }
 
-Status stop_container(const std::string& root, const std::string& name, int wait_ms) {
+Status stop_container(const std::string& root, const std::string& name, int wait_ms,
+                      int stop_timeout_ms) {
   auto dir = running_dir(root, name);
   if (!dir.ok()) return std::move(dir).error();
   int pid = read_int(*dir + "/pid");
   if (pid <= 0) return failure(*dir + "/pid: no launcher pid");
-  if (::kill(pid, SIGTERM) != 0) return sys_error("signal launcher " + std::to_string(pid));
+  int sent;
+  if (stop_timeout_ms >= 0) {
+    sigval value;
+    value.sival_int = stop_timeout_ms;
+    sent = ::sigqueue(pid, SIGTERM, value);  // the launcher reads the timeout from it
+  } else {
+    sent = ::kill(pid, SIGTERM);
+  }
+  if (sent != 0) return sys_error("signal launcher " + std::to_string(pid));
   for (int waited = 0; waited < wait_ms; waited += 10) {
     if (!is_running(*dir)) return {};
     sleep_ms(10);
   }
   return failure("container '" + name + "' still running after " + std::to_string(wait_ms) + " ms");
+}
+
+bool clear_stale(const std::string& root, const std::string& name) {
+  if (!check_name(name).ok()) return false;
+  std::string dir = root + "/" + name;
+  if (::access(dir.c_str(), F_OK) != 0 || is_running(dir)) return false;
+  auto described = read_file(dir + "/cgroups");
+  if (described.ok()) Cgroup::adopt(Cgroup::parse(*described));  // killed and removed here
+  remove_state(dir);
+  return true;
 }
 
 Status freeze_container(const std::string& root, const std::string& name, bool frozen) {
@@ -121,6 +141,7 @@ Result<int> exec_in_container(const std::string& root, const std::string& name,
   if (!text.ok()) return std::move(text).error();
   auto profile = deserialize(*text);
   if (!profile.ok()) return std::move(profile.error().context(*dir + "/exec"));
+  NESTBOX_TRY(check_lsm_available(profile->apparmor, profile->selinux));  // the host's view
   auto described = read_file(*dir + "/cgroups");
   if (!described.ok()) return std::move(described).error();
   Cgroup cg = Cgroup::attach(Cgroup::parse(*described));
@@ -158,6 +179,9 @@ Result<int> exec_in_container(const std::string& root, const std::string& name,
     }
     pid_t inner = ::fork();
     if (inner == 0) {
+      // Its own session: kill(0, ...) from inside cannot reach this helper,
+      // `nestbox-launch exec` or the caller's process group.
+      if (::setsid() < 0) ::_exit(126);
       Error e = become_and_exec(*profile, req.argv);
       std::fprintf(stderr, "nestbox-launch exec: %s\n", e.message.c_str());
       ::_exit(127);

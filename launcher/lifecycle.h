@@ -25,7 +25,15 @@ std::string to_json(const ContainerStatus& s);
 std::string to_json(const std::vector<ContainerStatus>& list);
 
 // Returns once the launcher has finished cleaning up (or fails after wait_ms).
-Status stop_container(const std::string& state_root, const std::string& name, int wait_ms);
+// stop_timeout_ms >= 0 replaces the launcher's own --stop-timeout (queued with
+// the SIGTERM); -1 leaves it.
+Status stop_container(const std::string& state_root, const std::string& name, int wait_ms,
+                      int stop_timeout_ms = -1);
+// After a launcher died (SIGKILL: no destructor ran): if nobody holds the
+// container's lock, kills what is left in its recorded cgroups and removes
+// them and the state directory. True if there was something to clear.
+bool clear_stale(const std::string& state_root, const std::string& name);
+
 Status freeze_container(const std::string& state_root, const std::string& name, bool frozen);
 
 struct ExecRequest {

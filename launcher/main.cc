@@ -30,6 +30,7 @@ struct Args {
   std::string state_root = "/run/nestbox";
   std::string cgroup_parent;
   int stop_timeout_ms = 10000;
+  bool stop_timeout_given = false;            // stop: pass it to the running launcher
   bool json = false;
   std::string keyring = "/etc/nestbox/keys";  // trusted public keys (+ a `revoked` list)
   bool verity_mode = false;                   // default: hash every byte before mounting
@@ -126,6 +127,7 @@ bool parse(int argc, char** argv, Args& a) {
         return false;
       }
       a.stop_timeout_ms = std::atoi(v.c_str());
+      a.stop_timeout_given = true;
     } else if (s.rfind("--", 0) == 0) {
       std::fprintf(stderr, "nestbox-launch %s: unknown option '%s'\n", argv[0], s.c_str());
       return false;
@@ -299,7 +301,8 @@ int cmd_boot(const Args& a) {
 
 int cmd_stop(const Args& a) {
   if (a.operands.size() != 1) return report(bad_input("usage: stop NAME"), "stop");
-  Status s = launcher::stop_container(a.state_root, a.operands[0], a.stop_timeout_ms + 5000);
+  Status s = launcher::stop_container(a.state_root, a.operands[0], a.stop_timeout_ms + 5000,
+                                      a.stop_timeout_given ? a.stop_timeout_ms : -1);
   return s.ok() ? 0 : report(s.error(), "stop");
 }
 

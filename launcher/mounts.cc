@@ -75,7 +75,51 @@ struct DevNode {
 constexpr DevNode kDevNodes[] = {{"null", 1, 3}, {"zero", 1, 5},    {"full", 1, 7},
                                  {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
 
-Status mount_dev(int root_fd) {
+// An id inside the container as the host sees it (no user namespace: itself).
+Result<uint32_t> host_id(const std::vector<policy::IdMap>& map, uint32_t inside) {
+  if (map.empty()) return inside;
+  for (const policy::IdMap& m : map)
+    if (inside >= m.inside && inside - m.inside < m.count) return m.outside + (inside - m.inside);
+  return bad_input("id " + std::to_string(inside) + " is not mapped into the container");
+}
+
+// Declared devices below /dev: the /dev tmpfs hides the image's own nodes,
+// so the launcher creates them there (directories on the way, 0755), with
+// the declared mode and owner. Component by component, never following a link.
+Status make_declared_devices(int dev_fd, const policy::Policy& p) {
+  for (const policy::Device& d : p.devices) {
+    if (d.path.rfind("/dev/", 0) != 0) continue;
+    std::string rel = d.path.substr(5);
+    auto uid = host_id(p.uid_map, d.uid);
+    if (!uid.ok()) return std::move(uid.error().context(d.path));
+    auto gid = host_id(p.gid_map, d.gid);
+    if (!gid.ok()) return std::move(gid.error().context(d.path));
+    UniqueFd dir(::fcntl(dev_fd, F_DUPFD_CLOEXEC, 0));
+    if (!dir) return sys_error("dup /dev");
+    for (size_t i = 0;;) {
+      size_t j = rel.find('/', i);
+      std::string part = rel.substr(i, j == std::string::npos ? std::string::npos : j - i);
+      if (part.empty() || part == "." || part == "..") return bad_input("device path " + d.path);
+      if (j == std::string::npos) {
+        mode_t type = d.type == policy::DeviceType::kBlock ? S_IFBLK : S_IFCHR;
+        if (::mknodat(dir.get(), part.c_str(), type | 0600, makedev(d.major, d.minor)) != 0 ||
+            ::fchownat(dir.get(), part.c_str(), *uid, *gid, AT_SYMLINK_NOFOLLOW) != 0 ||
+            ::fchmodat(dir.get(), part.c_str(), d.mode & 07777, 0) != 0)
+          return sys_error("mknod " + d.path);
+        break;
+      }
+      if (::mkdirat(dir.get(), part.c_str(), 0755) != 0 && errno != EEXIST)
+        return sys_error("mkdir " + d.path.substr(0, 5 + j));
+      UniqueFd next(::openat(dir.get(), part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!next) return sys_error("open " + d.path.substr(0, 5 + j));
+      dir = std::move(next);
+      i = j + 1;
+    }
+  }
+  return {};
+}
+
+Status mount_dev(int root_fd, const policy::Policy& policy) {
   NESTBOX_TRY(mount_in_root(root_fd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC,
                             "mode=755,size=64k"));
   auto dev = open_in_root(root_fd, "/dev", O_RDONLY | O_DIRECTORY);
@@ -92,6 +136,7 @@ Status mount_dev(int root_fd) {
                             {"/proc/self/fd/2", "stderr"}};
   for (auto& l : links)
     if (::symlinkat(l[0], d, l[1]) != 0) return sys_error(std::string("symlink /dev/") + l[1]);
+  NESTBOX_TRY(make_declared_devices(d, policy));
   NESTBOX_TRY(mount_in_root(root_fd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
                             "newinstance,ptmxmode=0666,mode=0620"));
   return mount_in_root(root_fd, "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -140,17 +185,22 @@ Status mount_inside(const policy::Policy& policy, const Options& options,
     NESTBOX_TRY(mount_in_root(root.get(), "/sys", "sysfs", "sysfs",
                               ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, ""));
   }
-  if (policy.dev == policy::DevMode::kMinimal) NESTBOX_TRY_CTX(mount_dev(root.get()), "/dev");
-  for (const policy::Mount& m : policy.mounts) {
+  if (policy.dev == policy::DevMode::kMinimal) NESTBOX_TRY_CTX(mount_dev(root.get(), policy), "/dev");
+  for (policy::Mount m : policy.mounts) {
     if (m.kind == policy::MountKind::kStorageOverlay && m.target == "/") continue;  // in rootfs
+    // Without declared devices no mount may carry live device nodes (a
+    // storage image or a bound directory could bring their own).
+    if (policy.devices.empty()) m.flags |= policy::kMountNodev;
     NESTBOX_TRY_CTX(mount_one(m, options, container_root(policy), root.get()), m.target);
   }
   return {};
 }
 
 Status enter_root(const policy::Policy& policy, const std::string& root_dir) {
+  // A bind remount sets the mount's flags to exactly these: keep nodev.
+  unsigned long nodev = policy.devices.empty() ? MS_NODEV : 0;
   if (policy.read_only_root)
-    NESTBOX_TRY(do_mount("", root_dir, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, "",
+    NESTBOX_TRY(do_mount("", root_dir, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | nodev, "",
                          "/ read-only"));
   if (::chdir(root_dir.c_str()) != 0) return sys_error("chdir " + root_dir);
   if (::syscall(SYS_pivot_root, ".", ".") == 0) {

@@ -14,7 +14,11 @@
 namespace nestbox::launcher {
 
 Status apply_rlimits(const std::vector<policy::Rlimit>& limits);                   // rlimits.cc
-Status apply_lsm_label(const std::string& apparmor, const std::string& selinux);  // lsm.cc
+// lsm.cc: the host's view, before anything is created; then the label itself.
+Status check_lsm_available(const std::string& apparmor, const std::string& selinux);
+bool apparmor_active(const std::string& root);  // root: "" = this host (tests: a fake tree)
+bool selinux_active(const std::string& root);
+Status apply_lsm_label(const std::string& apparmor, const std::string& selinux);
 
 // caps.cc
 Status drop_bounding(uint64_t keep);

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "launcher/fds.h"
 #include "launcher/privileges.h"
 
 extern char** environ;
@@ -16,6 +17,8 @@ Error become_and_exec(const ExecProfile& p, const std::vector<std::string>& argv
   if (argv.empty()) return bad_input("no command to run");
   ::umask(022);
   auto fail = [](Status s, const char* step) { return std::move(s.error().context(step)); };
+  // Nothing the launcher or its caller had open survives the exec.
+  if (Status s = cloexec_all_above_stdio(); !s.ok()) return fail(s, "close inherited descriptors");
   if (Status s = apply_rlimits(p.rlimits); !s.ok()) return fail(s, "rlimits");
   if (Status s = apply_lsm_label(p.apparmor, p.selinux); !s.ok()) return fail(s, "LSM");
   if (Status s = drop_bounding(p.caps); !s.ok()) return fail(s, "capabilities");

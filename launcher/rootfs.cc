@@ -15,18 +15,22 @@ Status mkdir_p(const std::string& dir) {
   return {};
 }
 
-Status mount_squashfs(const std::string& dev, const std::string& at) {
+// Device nodes in an image are dead (nodev) unless the manifest declares
+// devices; even then the device allow-list (devices.h) admits only those.
+unsigned long nodev(const policy::Policy& p) { return p.devices.empty() ? MS_NODEV : 0; }
+
+Status mount_squashfs(const std::string& dev, const std::string& at, unsigned long dev_flag) {
   NESTBOX_TRY(mkdir_p(at));
-  if (::mount(dev.c_str(), at.c_str(), "squashfs", MS_RDONLY | MS_NODEV, nullptr) != 0)
+  if (::mount(dev.c_str(), at.c_str(), "squashfs", MS_RDONLY | dev_flag, nullptr) != 0)
     return sys_error("mount squashfs " + dev + " on " + at);
   return {};
 }
 
-Status bind_tree(const std::string& tree, const std::string& at) {
+Status bind_tree(const std::string& tree, const std::string& at, unsigned long dev_flag) {
   NESTBOX_TRY(mkdir_p(at));
   if (::mount(tree.c_str(), at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
     return sys_error("bind " + tree);
-  if (::mount("", at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0)
+  if (::mount("", at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | dev_flag, nullptr) != 0)
     return sys_error("remount " + tree + " read-only");
   return {};
 }
@@ -44,18 +48,19 @@ Status mount_rootfs(const policy::Policy& p, const RootfsSource& src, const Root
   using Kind = RootfsSource::Kind;
   const policy::Mount* persistent = root_overlay(p);
   bool upper = persistent || !p.read_only_root;
-  if (src.kind == Kind::kSquashfs && !upper) return mount_squashfs(d.image_dev, d.root_dir);
-  if (src.kind == Kind::kTree && !upper) return bind_tree(src.tree, d.root_dir);
+  unsigned long dev_flag = nodev(p);
+  if (src.kind == Kind::kSquashfs && !upper) return mount_squashfs(d.image_dev, d.root_dir, dev_flag);
+  if (src.kind == Kind::kTree && !upper) return bind_tree(src.tree, d.root_dir, dev_flag);
 
   std::string lower0 = d.work_dir + "/lower0", lower1 = d.work_dir + "/lower1";
   std::string lowers = lower0;
   if (src.kind == Kind::kTree) {
-    NESTBOX_TRY(bind_tree(src.tree, lower0));
+    NESTBOX_TRY(bind_tree(src.tree, lower0, dev_flag));
   } else {
-    NESTBOX_TRY(mount_squashfs(d.image_dev, lower0));
+    NESTBOX_TRY(mount_squashfs(d.image_dev, lower0, dev_flag));
   }
   if (src.kind == Kind::kOverlay) {
-    NESTBOX_TRY(mount_squashfs(d.base_dev, lower1));
+    NESTBOX_TRY(mount_squashfs(d.base_dev, lower1, dev_flag));
     lowers += ":" + lower1;  // the layer lies on top of the base
   }
   std::string data = "lowerdir=" + lowers;
@@ -77,7 +82,8 @@ Status mount_rootfs(const policy::Policy& p, const RootfsSource& src, const Root
     data += ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
   }
   NESTBOX_TRY(mkdir_p(d.root_dir));
-  if (::mount("overlay", d.root_dir.c_str(), "overlay", 0, data.c_str()) != 0)
+  // The overlay is checked on its own mount: nodev here, not only on the layers.
+  if (::mount("overlay", d.root_dir.c_str(), "overlay", dev_flag, data.c_str()) != 0)
     return sys_error("mount overlay (" + data + ")");
   return {};
 }

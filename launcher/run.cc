@@ -8,17 +8,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
 
 #include "launcher/cgroups.h"
 #include "launcher/child.h"
+#include "launcher/devices.h"
 #include "launcher/features.h"
 #include "launcher/launcher.h"
 #include "launcher/loop.h"
 #include "launcher/namespaces.h"
 #include "launcher/signal_block.h"
+#include "launcher/privileges.h"
 #include "launcher/process.h"
 #include "launcher/state.h"
 #include "launcher/sync.h"
@@ -78,12 +81,24 @@ int64_t now_ms() {
 }
 
 // Drives the setup conversation until the container runs (EOF) or fails.
-Status converse(int fd, pid_t child, const policy::Policy& p) {
+// The device allow-list is a required step: a container that reaches exec
+// without asking for it is refused.
+Status converse(int fd, pid_t child, const policy::Policy& p, const Cgroup& cg) {
+  bool restricted = false;
   while (true) {
     auto msg = sync_recv(fd);
     if (!msg.ok()) return std::move(msg).error();
-    if (msg->empty()) return {};
+    if (msg->empty()) {
+      if (!restricted) return failure("container went away before its device allow-list");
+      return {};
+    }
     if ((*msg)[0] == kSyncError) return failure(msg->substr(1));
+    if ((*msg)[0] == kSyncDevices && !restricted) {
+      NESTBOX_TRY(restrict_devices(cg, device_rules(p)));
+      restricted = true;
+      NESTBOX_TRY(sync_send(fd, kSyncRestricted));
+      continue;
+    }
     if ((*msg)[0] != kSyncUserns) return failure("unexpected setup message");
     NESTBOX_TRY_CTX(write_id_maps(child, p), "user namespace");
     NESTBOX_TRY(sync_send(fd, kSyncMapped));
@@ -110,12 +125,20 @@ RunResult supervise(ChildOwner& child, const Cgroup& cg, const SignalBlock& bloc
       if (result.exit_code > 128 && result.exit_code < 128 + NSIG) result.signal = result.exit_code - 128;
       return result;
     }
-    int sig = ::sigtimedwait(&block.set(), nullptr, timeout);
+    siginfo_t info;
+    std::memset(&info, 0, sizeof info);
+    int sig = ::sigtimedwait(&block.set(), &info, timeout);
     if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+      // `stop --stop-timeout MS` queues its timeout with the signal; it
+      // replaces this launcher's own, or shortens a stop already under way.
+      int64_t wait = o.stop_timeout_ms;
+      if (info.si_code == SI_QUEUE && info.si_value.sival_int >= 0) wait = info.si_value.sival_int;
       if (deadline < 0) {
         result.stopped = true;
         ::kill(child.pid(), SIGTERM);  // the container's init forwards it
-        deadline = now_ms() + o.stop_timeout_ms;
+        deadline = now_ms() + wait;
+      } else if (info.si_code == SI_QUEUE) {
+        deadline = std::min(deadline, now_ms() + wait);
       }
     } else if (sig < 0 && errno == EAGAIN) {
       cg.kill_all();
@@ -135,6 +158,8 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   if (p.net == policy::NetMode::kInterfaces && !o.network_setup)
     return failure("policy " + p.name + " needs network interfaces, but this launcher has no network setup");
   NESTBOX_TRY(check_kernel(p, src));
+  // Decided from the host's view: inside, /sys may be absent or hide the LSM.
+  NESTBOX_TRY(check_lsm_available(p.apparmor_profile, p.selinux_context));
   auto joins = open_joins(p, o.state_root);
   if (!joins.ok()) return std::move(joins).error();
 
@@ -196,7 +221,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
     network.arm();
     NESTBOX_TRY(sync_send(ours.get(), kSyncGo));
   }
-  NESTBOX_TRY_CTX(converse(ours.get(), pid, p), "container " + p.name);
+  NESTBOX_TRY_CTX(converse(ours.get(), pid, p, *cg), "container " + p.name);
   image.reset();  // the mounts hold the loop devices now (autoclear)
   base.reset();
 

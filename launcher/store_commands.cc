@@ -120,7 +120,8 @@ pid_t start_child(const Prepared& run) {
 
 // Waits until every child has ended, passing stop signals on; records the
 // failures (a container stopped on request is none).
-void supervise(const launcher::SignalBlock& block, std::map<pid_t, std::string>* children, std::vector<std::string>* failed) {
+void supervise(const launcher::SignalBlock& block, const std::string& state_root,
+               std::map<pid_t, std::string>* children, std::vector<std::string>* failed) {
   bool stopping = false;
   while (!children->empty()) {
     int sig = ::sigwaitinfo(&block.set(), nullptr);
@@ -137,6 +138,10 @@ void supervise(const launcher::SignalBlock& block, std::map<pid_t, std::string>*
       std::fprintf(stderr, "nestbox-launch boot: %s: %s\n", it->second.c_str(), exit_text(status).c_str());
       bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
       if (!ok && !stopping) failed->push_back(it->second + " (" + exit_text(status) + ")");
+      // A launcher killed outright ran no destructor: its container died with
+      // it (parent-death signal), its state directory and cgroups are cleared here.
+      if (WIFSIGNALED(status) && launcher::clear_stale(state_root, it->second))
+        std::fprintf(stderr, "nestbox-launch boot: %s: cleared what its launcher left\n", it->second.c_str());
       children->erase(it);
     }
   }
@@ -250,7 +255,7 @@ int boot_command(const std::vector<std::string>& operands, const StoreArgs& a, c
                  static_cast<int>(pid));
     children[pid] = name;
   }
-  supervise(block, &children, &failed);
+  supervise(block, a.state_root, &children, &failed);
   if (failed.empty()) return 0;
   std::string list;
   for (const std::string& f : failed) list += (list.empty() ? "" : ", ") + f;

@@ -17,6 +17,8 @@ enum SyncMsg : char {
   kSyncGo = 'G',        // launcher → container: network ready (NetMode::kInterfaces)
   kSyncUserns = 'U',    // container → launcher: in a new user ns, write the maps
   kSyncMapped = 'u',    // launcher → container: maps written
+  kSyncDevices = 'D',   // container → launcher: root mounted, install the device allow-list
+  kSyncRestricted = 'd',  // launcher → container: allow-list installed
   kSyncError = 'E',     // container → launcher: 'E' + message
 };
 

@@ -87,7 +87,7 @@ Process process(const m::Process& p) {
 Cgroups cgroups(const m::Cgroups& c) {
   Cgroups o;
   o.memory_max = c.memory_max.value_or(0);
-  o.memory_swap_max = c.memory_swap_max.value_or(0);
+  o.memory_swap_max = c.memory_swap_max;  // unset stays unset: 0 is "no swap"
   o.cpu_weight = c.cpu_weight.value_or(0);
   o.cpu_quota_us = c.cpu_quota_us.value_or(0);
   o.cpu_period_us = c.cpu_period_us;
@@ -134,6 +134,12 @@ Result<Policy> bake(const m::Manifest& man) {
   p.proc = man.mounts.proc;
   p.sys = static_cast<SysMode>(man.mounts.sys);
   p.dev = static_cast<DevMode>(man.mounts.dev);
+  // Char and block nodes the manifest declares: the device allow-list's
+  // additions (a FIFO needs no device permission).
+  for (const m::DeviceNode& d : man.rootfs.devices)
+    if (d.type != m::DeviceType::kFifo)
+      p.devices.push_back({d.type == m::DeviceType::kBlock ? DeviceType::kBlock : DeviceType::kChar, d.major,
+                           d.minor, d.mode, d.owner.uid, d.owner.gid, d.path});
   p.mounts = mounts(man.mounts);
   p.net = static_cast<NetMode>(man.network.mode);
   for (const m::NetInterface& i : man.network.interfaces) p.interfaces.push_back(interface(i));

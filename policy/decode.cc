@@ -282,7 +282,8 @@ class Decoder {
     uint16_t version, header_size;
     READ(version, r_.u16("header.version"));
     if (version != wire::kVersion)
-      return r_.fail(at, "header.version", "unsupported version " + std::to_string(version) + ", expected 1");
+      return r_.fail(at, "header.version", "unsupported version " + std::to_string(version) + ", expected " +
+                                               std::to_string(wire::kVersion));
     at = r_.pos();
     READ(header_size, r_.u16("header.header_size"));
     CHECK(at, header_size == sizeof(wire::Header), "header.header_size",
@@ -389,6 +390,24 @@ class Decoder {
     p_.sys = static_cast<SysMode>(v);
     READ(v, r_.enumeration("rootfs.dev", 2));
     p_.dev = static_cast<DevMode>(v);
+    size_t n;
+    READ(n, r_.count("rootfs.devices", wire::kMaxDevices));
+    p_.devices.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      string f = idx("rootfs.devices", i);
+      READ(v, r_.enumeration(f + ".type", 2));
+      p_.devices[i].type = static_cast<DeviceType>(v);
+      NESTBOX_TRY(r_.zeros(3, f + ".reserved"));
+      Device& d = p_.devices[i];
+      READ(d.major, r_.u32(f + ".major"));
+      READ(d.minor, r_.u32(f + ".minor"));
+      size_t at = r_.pos();
+      READ(d.mode, r_.u32(f + ".mode"));
+      CHECK(at, (d.mode & ~07777u) == 0, f + ".mode", "not a permission mode");
+      READ(d.uid, r_.u32(f + ".uid"));
+      READ(d.gid, r_.u32(f + ".gid"));
+      READ(d.path, r_.str(f + ".path", wire::kMaxString, Text::kPath, false));
+    }
     return ok_status();
   }
 
@@ -465,9 +484,9 @@ class Decoder {
     Cgroups& c = p_.cgroups;
     READ(c.memory_max, r_.u64("cgroups.memory_max"));
     size_t at = r_.pos();
-    READ(c.memory_swap_max, r_.u64("cgroups.memory_swap_max"));
-    CHECK(at, c.memory_swap_max == 0 || c.memory_max != 0, "cgroups.memory_swap_max",
-                      "a swap limit needs memory_max");
+    uint64_t swap;
+    READ(swap, r_.u64("cgroups.memory_swap_max"));
+    size_t swap_at = at;
     at = r_.pos();
     READ(c.cpu_quota_us, r_.u64("cgroups.cpu_quota_us"));
     CHECK(at, c.cpu_quota_us == 0 || c.cpu_quota_us >= 1000, "cgroups.cpu_quota_us",
@@ -481,10 +500,17 @@ class Decoder {
     NESTBOX_TRY(weight("cgroups.io_weight", c.io_weight));
     READ(c.freezer, r_.boolean("cgroups.freezer"));
     at = r_.pos();
+    bool swap_set;
+    READ(swap_set, r_.boolean("cgroups.memory_swap_set"));
+    CHECK(at, swap_set || swap == 0, "cgroups.memory_swap_set",
+          "a swap limit of " + std::to_string(swap) + " without memory_swap_set");
+    CHECK(swap_at, !swap_set || c.memory_max != 0, "cgroups.memory_swap_max", "a swap limit needs memory_max");
+    if (swap_set) c.memory_swap_max = swap;
+    at = r_.pos();
     READ(c.io_weight_best_effort, r_.boolean("cgroups.io_weight_best_effort"));
     CHECK(at, !c.io_weight_best_effort || c.io_weight != 0, "cgroups.io_weight_best_effort",
           "set without an io_weight");
-    NESTBOX_TRY(r_.zeros(2, "cgroups.reserved"));
+    NESTBOX_TRY(r_.zeros(1, "cgroups.reserved"));
     READ(c.cpuset_cpus, r_.str("cgroups.cpuset_cpus", 256, Text::kCpuList));
     READ(c.cpuset_mems, r_.str("cgroups.cpuset_mems", 256, Text::kCpuList));
     return ok_status();

@@ -97,6 +97,16 @@ void rootfs(Writer& w, const Policy& p) {
   w.boolean(p.proc);
   w.u8(static_cast<uint8_t>(p.sys));
   w.u8(static_cast<uint8_t>(p.dev));
+  w.list(p.devices, [&](const Device& d) {
+    w.u8(static_cast<uint8_t>(d.type));
+    w.zeros(3);
+    w.u32(d.major);
+    w.u32(d.minor);
+    w.u32(d.mode);
+    w.u32(d.uid);
+    w.u32(d.gid);
+    w.str(d.path);
+  });
 }
 
 void namespaces(Writer& w, const Policy& p) {
@@ -125,15 +135,16 @@ void security(Writer& w, const Policy& p) {
 
 void cgroups(Writer& w, const Cgroups& c) {
   w.u64(c.memory_max);
-  w.u64(c.memory_swap_max);
+  w.u64(c.memory_swap_max.value_or(0));
   w.u64(c.cpu_quota_us);
   w.u64(c.cpu_period_us);
   w.u32(c.cpu_weight);
   w.u32(c.pids_max);
   w.u32(c.io_weight);
   w.boolean(c.freezer);
+  w.boolean(c.memory_swap_max.has_value());
   w.boolean(c.io_weight_best_effort);
-  w.zeros(2);
+  w.zeros(1);
   w.str(c.cpuset_cpus);
   w.str(c.cpuset_mems);
 }

@@ -119,7 +119,7 @@ void network(std::ostringstream& o, const Policy& p) {
 
 void cgroups(std::ostringstream& o, const Cgroups& c) {
   if (c.memory_max) o << "lxc.cgroup2.memory.max = " << c.memory_max << "\n";
-  if (c.memory_max) o << "lxc.cgroup2.memory.swap.max = " << c.memory_swap_max << "\n";
+  if (c.memory_max) o << "lxc.cgroup2.memory.swap.max = " << c.memory_swap_max.value_or(0) << "\n";  // unset: no swap
   if (c.cpu_weight) o << "lxc.cgroup2.cpu.weight = " << c.cpu_weight << "\n";
   if (c.cpu_quota_us) o << "lxc.cgroup2.cpu.max = " << c.cpu_quota_us << " " << c.cpu_period_us << "\n";
   if (c.pids_max) o << "lxc.cgroup2.pids.max = " << c.pids_max << "\n";

@@ -152,7 +152,7 @@ json resources(const Policy& p) {
   if (c.memory_max) {
     json mem{{"limit", c.memory_max}};
     // OCI swap is memory+swap.
-    mem["swap"] = c.memory_max + c.memory_swap_max;
+    mem["swap"] = c.memory_max + c.memory_swap_max.value_or(0);  // unset: no swap
     r["memory"] = mem;
   }
   json cpu = json::object();

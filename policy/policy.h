@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,10 @@ struct Capabilities {
 struct Cgroups {
   // 0 / empty = not set. UINT64_MAX never used as "unset".
   uint64_t memory_max = 0;
-  uint64_t memory_swap_max = 0;
+  // Swap on top of memory_max. Unset and 0 differ: 0 is "no swap", a limit
+  // the launcher must apply; unset is the default (no swap where the kernel
+  // accounts swap). Needs memory_max when set.
+  std::optional<uint64_t> memory_swap_max;
   uint32_t cpu_weight = 0;
   uint64_t cpu_quota_us = 0;
   uint64_t cpu_period_us = 100000;
@@ -85,6 +89,15 @@ struct Mount {
   uint64_t size = 0;    // tmpfs size / image size
   uint32_t mode = 0;    // tmpfs root mode
   uint32_t flags = 0;   // MountFlags
+};
+
+// A device node the manifest declares ([[rootfs.device]], char or block).
+enum class DeviceType : uint8_t { kChar = 0, kBlock = 1 };
+struct Device {
+  DeviceType type = DeviceType::kChar;
+  uint32_t major = 0, minor = 0;
+  uint32_t mode = 0666, uid = 0, gid = 0;  // owner: ids inside the container
+  std::string path;                        // absolute, where the image has it
 };
 
 enum class SysMode : uint8_t { kReadOnly = 0, kReadWrite = 1, kNone = 2 };
@@ -142,6 +155,9 @@ struct Policy {
   bool proc = true;
   SysMode sys = SysMode::kReadOnly;
   DevMode dev = DevMode::kMinimal;
+  // Declared device nodes: the only ones besides the minimal /dev the
+  // container may open; without any, every image mount is nodev.
+  std::vector<Device> devices;
   std::vector<Mount> mounts;
   NetMode net = NetMode::kEmpty;
   std::vector<Interface> interfaces;

@@ -72,6 +72,11 @@ json build(const Policy& p) {
   proc["services"] = services;
   j["process"] = proc;
   j["rootfs"] = {{"kind", rootfs_name(p.rootfs)}, {"read_only", p.read_only_root}, {"base", p.base}, {"base_sha256", p.base_sha256}};
+  json devices = json::array();
+  for (const Device& d : p.devices)
+    devices.push_back({{"path", d.path}, {"type", d.type == DeviceType::kBlock ? "block" : "char"},
+                       {"major", d.major}, {"minor", d.minor}, {"mode", d.mode}, {"uid", d.uid}, {"gid", d.gid}});
+  j["rootfs"]["devices"] = devices;
   json ns;
   for (int i = 0; i < kNsCount; ++i) {
     json one{{"mode", ns_mode(p.namespaces[i].mode)}};
@@ -92,7 +97,7 @@ json build(const Policy& p) {
                    {"no_new_privs", p.no_new_privs}, {"apparmor_profile", p.apparmor_profile},
                    {"selinux_context", p.selinux_context}};
   const Cgroups& c = p.cgroups;
-  j["cgroups"] = {{"memory_max", c.memory_max}, {"memory_swap_max", c.memory_swap_max},
+  j["cgroups"] = {{"memory_max", c.memory_max}, {"memory_swap_max", c.memory_swap_max ? json(*c.memory_swap_max) : json(nullptr)},
                   {"cpu_weight", c.cpu_weight}, {"cpu_quota_us", c.cpu_quota_us},
                   {"cpu_period_us", c.cpu_period_us}, {"pids_max", c.pids_max}, {"io_weight", c.io_weight},
                   {"io_weight_best_effort", c.io_weight_best_effort},

@@ -10,7 +10,9 @@
 namespace nestbox::policy::wire {
 
 inline constexpr char kMagic[4] = {'N', 'B', 'X', 'P'};
-inline constexpr uint16_t kVersion = 1;
+// 2: cgroups.memory_swap_set (a swap limit of 0 is not "unset") and the
+// declared device nodes at the end of the rootfs section.
+inline constexpr uint16_t kVersion = 2;
 
 // Bounds enforced by the reader (and therefore by the writer, which checks its
 // own output with the reader).
@@ -28,6 +30,7 @@ inline constexpr size_t kMaxInterfaces = 32;
 inline constexpr size_t kMaxAddresses = 32;
 inline constexpr size_t kMaxRoutes = 64;
 inline constexpr size_t kMaxRlimits = 16;           // RLIM_NLIMITS
+inline constexpr size_t kMaxDevices = 256;
 inline constexpr size_t kMaxBpfInsns = 4096;        // BPF_MAXINSNS
 inline constexpr size_t kBpfInsnSize = 8;           // struct sock_filter
 inline constexpr unsigned kLastCap = 40;            // CAP_CHECKPOINT_RESTORE
@@ -111,8 +114,9 @@ struct CgroupsRecord {
   uint32_t pids_max;
   uint32_t io_weight;
   uint8_t freezer;
-  uint8_t io_weight_best_effort;
-  uint8_t reserved[2];  // 0
+  uint8_t memory_swap_set;        // bool: memory_swap_max is a limit (0 = no swap)
+  uint8_t io_weight_best_effort;  // bool: no weight-honouring scheduler: start without it
+  uint8_t reserved[1];            // 0
 };
 static_assert(sizeof(CgroupsRecord) == 48);
 static_assert(offsetof(CgroupsRecord, memory_max) == 0);
@@ -123,7 +127,28 @@ static_assert(offsetof(CgroupsRecord, cpu_weight) == 32);
 static_assert(offsetof(CgroupsRecord, pids_max) == 36);
 static_assert(offsetof(CgroupsRecord, io_weight) == 40);
 static_assert(offsetof(CgroupsRecord, freezer) == 44);
-static_assert(offsetof(CgroupsRecord, io_weight_best_effort) == 45);
+static_assert(offsetof(CgroupsRecord, memory_swap_set) == 45);
+static_assert(offsetof(CgroupsRecord, io_weight_best_effort) == 46);
+
+// A declared device node (manifest [[rootfs.device]], char or block), followed
+// by `str path`: the launcher's device allow-list admits exactly these besides
+// the minimal /dev, and creates those below /dev in its /dev tmpfs.
+struct DeviceRecord {
+  uint8_t type;         // 0 char, 1 block
+  uint8_t reserved[3];  // 0
+  uint32_t major;
+  uint32_t minor;
+  uint32_t mode;        // permission bits (07777)
+  uint32_t uid;         // owner inside the container
+  uint32_t gid;
+};
+static_assert(sizeof(DeviceRecord) == 24);
+static_assert(offsetof(DeviceRecord, type) == 0);
+static_assert(offsetof(DeviceRecord, major) == 4);
+static_assert(offsetof(DeviceRecord, minor) == 8);
+static_assert(offsetof(DeviceRecord, mode) == 12);
+static_assert(offsetof(DeviceRecord, uid) == 16);
+static_assert(offsetof(DeviceRecord, gid) == 20);
 
 // Mount fixed part, followed by strings source, target, fstype.
 struct MountRecord {

@@ -253,21 +253,6 @@ TEST(Containment, NetworkTeardownFollowsASuccessfulSetupBeforeTheStateGoes) {
   EXPECT_EQ(leftovers("c-nettd"), std::vector<std::string>{});
 }
 
-TEST(Containment, AbsentLsmIsSkippedWithANote) {
-  NESTBOX_NEED_IMAGES();
-  if (::access("/sys/module/apparmor/parameters/enabled", F_OK) == 0 ||
-      ::access("/sys/fs/selinux/enforce", F_OK) == 0)
-    GTEST_SKIP() << "this kernel has an LSM; the label would really be applied";
-  policy::Policy p = full_policy("c-lsm", {"/bin/true"});
-  p.apparmor_profile = "nestbox-app";
-  p.selinux_context = "system_u:system_r:container_t:s0";
-  Outcome r = run(p, squashfs_source());
-  ASSERT_TRUE(r.ok) << r.error;
-  EXPECT_EQ(r.out,
-            "nestbox-launch: AppArmor not enabled, profile 'nestbox-app' not applied\n"
-            "nestbox-launch: SELinux not enabled, label 'system_u:system_r:container_t:s0' not applied\n");
-}
-
 TEST(Containment, CapabilityKeepListAndUidChange) {
   NESTBOX_NEED_IMAGES();
   policy::Policy p = full_policy("c-caps", {"/bin/probe", "id"});

@@ -91,12 +91,76 @@ static int cmd_forkbomb(void) {
   return 0;
 }
 
+/* Signals everything it may reach: its process group (kill(0)) or every
+ * process it can see (kill(-1)); the caller must survive. */
+static int cmd_kill(const char* how) {
+  printf("killing %s\n", how);
+  fflush(stdout);
+  int r = kill(!strcmp(how, "all") ? -1 : 0, SIGKILL);
+  printf("kill %s %s\n", how, err(r == 0));
+  return 0;
+}
+
+/* Prints a /proc file with NULs shown as '|'. */
+static void print_nul_file(const char* label, const char* path) {
+  char buf[4096];
+  int fd = open(path, O_RDONLY);
+  ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
+  printf("%s ", label);
+  for (ssize_t i = 0; i < n; ++i) putchar(buf[i] ? buf[i] : '|');
+  printf("%s\n", n < 0 ? strerrorname_np(errno) : "");
+  if (fd >= 0) close(fd);
+}
+
+/* open(2) for reading and for writing, each reported. */
+static int cmd_open(const char* path) {
+  int r = open(path, O_RDONLY);
+  printf("open %s read %s", path, err(r >= 0));
+  if (r >= 0) close(r);
+  r = open(path, O_WRONLY);
+  printf(" write %s\n", err(r >= 0));
+  if (r >= 0) close(r);
+  return 0;
+}
+
 static void on_term(int sig) { (void)sig; printf("got SIGTERM\n"); fflush(stdout); _exit(143); }
 
 int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   const char* c = argc > 1 ? argv[1] : "";
   if (!strcmp(c, "pids")) return cmd_pids();
+  if (!strcmp(c, "kill") && argc > 2) return cmd_kill(argv[2]);
+  if (!strcmp(c, "open") && argc > 2) return cmd_open(argv[2]);
+  if (!strcmp(c, "mknod") && argc > 5) {  /* mknod PATH b|c MAJOR MINOR, then open it */
+    mode_t type = argv[3][0] == 'b' ? S_IFBLK : S_IFCHR;
+    int ok = mknod(argv[2], type | 0666, makedev(atoi(argv[4]), atoi(argv[5]))) == 0;
+    printf("mknod %s %s\n", argv[2], err(ok));
+    return ok ? cmd_open(argv[2]) : 0;
+  }
+  if (!strcmp(c, "fds")) {  /* descriptors above 2 (the probe opens none itself) */
+    DIR* d = opendir("/proc/self/fd");
+    struct dirent* e;
+    printf("fds");
+    while (d && (e = readdir(d)))
+      if (e->d_name[0] != '.' && atoi(e->d_name) > 2 && atoi(e->d_name) != dirfd(d)) printf(" %s", e->d_name);
+    printf("\n");
+    if (d) closedir(d);
+    return 0;
+  }
+  if (!strcmp(c, "rootopts")) {  /* the per-mount options of "/" */
+    FILE* f = fopen("/proc/self/mountinfo", "r");
+    char line[1024], root[256], point[256], opts[256];
+    while (f && fgets(line, sizeof line, f))
+      if (sscanf(line, "%*s %*s %*s %255s %255s %255s", root, point, opts) == 3 && !strcmp(point, "/"))
+        printf("root %s\n", opts);
+    if (f) fclose(f);
+    return 0;
+  }
+  if (!strcmp(c, "init")) {  /* what the container sees of its pid 1 */
+    print_nul_file("cmdline", "/proc/1/cmdline");
+    print_nul_file("environ", "/proc/1/environ");
+    return 0;
+  }
   if (!strcmp(c, "escape")) return cmd_escape();
   if (!strcmp(c, "id")) {
     printf("uid %d gid %d\n", getuid(), getgid());

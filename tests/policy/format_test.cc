@@ -113,7 +113,7 @@ TEST(PolicyFormat, HeaderIsLittleEndianAtFixedOffsets) {
   std::vector<uint8_t> b = blob_of(full_policy());
   ASSERT_GE(b.size(), 32u);
   EXPECT_EQ(std::memcmp(b.data(), "NBXP", 4), 0);
-  EXPECT_EQ(b[4], 1);  // version, low byte first
+  EXPECT_EQ(b[4], 2);  // version, low byte first
   EXPECT_EQ(b[5], 0);
   EXPECT_EQ(b[6], 32);  // header size
   EXPECT_EQ(b[8] | b[9] << 8 | b[10] << 16 | b[11] << 24, static_cast<int>(b.size()));
@@ -158,8 +158,8 @@ TEST(PolicyFormat, HeaderErrorsNameTheField) {
   bad[0] = 'X';
   EXPECT_EQ(decode_error(bad), "policy: offset 0: header.magic: not a nestbox policy (expected \"NBXP\")");
   bad = b;
-  bad[4] = 2;
-  EXPECT_EQ(decode_error(bad), "policy: offset 4: header.version: unsupported version 2, expected 1");
+  bad[4] = 1;  // version 1 could not tell a swap limit of 0 from none
+  EXPECT_EQ(decode_error(bad), "policy: offset 4: header.version: unsupported version 1, expected 2");
   bad = b;
   bad[12] = 1;
   EXPECT_EQ(decode_error(bad), "policy: offset 12: header.flags: unknown flags 1");
@@ -280,14 +280,77 @@ TEST(PolicyFormat, ReservedAndBooleanBytesMustBeCanonical) {
             "policy: offset " + std::to_string(rootfs) + ": rootfs.kind: value 4 out of range 0..3");
   size_t cg = section_payload(b, wire::kTagCgroups);
   bad = b;
-  bad[cg + offsetof(wire::CgroupsRecord, reserved) + 1] = 7;
-  EXPECT_EQ(decode_error(bad), "policy: offset " + std::to_string(cg + offsetof(wire::CgroupsRecord, reserved) + 1) +
+  bad[cg + offsetof(wire::CgroupsRecord, reserved)] = 7;
+  EXPECT_EQ(decode_error(bad), "policy: offset " + std::to_string(cg + offsetof(wire::CgroupsRecord, reserved)) +
                                    ": cgroups.reserved: reserved byte is not zero");
   size_t sec = section_payload(b, wire::kTagSecurity);
   bad = b;
   put32(bad, sec - 4, 0xfffff);  // security section length past the end
   EXPECT_NE(decode_error(bad).find("section security.length: section of 1048575 bytes runs past the end"),
             std::string::npos);
+}
+
+// A swap limit of 0 ("no swap") is not the same as no swap limit at all.
+TEST(PolicyFormat, SwapLimitOfZeroIsNotUnset) {
+  Policy p = full_policy();
+  p.cgroups.memory_swap_max.reset();
+  auto unset = decode(blob_of(p));
+  ASSERT_TRUE(unset.ok()) << unset.error().message;
+  EXPECT_FALSE(unset->cgroups.memory_swap_max.has_value());
+  p.cgroups.memory_swap_max = 0;
+  std::vector<uint8_t> b = blob_of(p);
+  auto zero = decode(b);
+  ASSERT_TRUE(zero.ok()) << zero.error().message;
+  ASSERT_TRUE(zero->cgroups.memory_swap_max.has_value());
+  EXPECT_EQ(*zero->cgroups.memory_swap_max, 0u);
+  size_t cg = section_payload(b, wire::kTagCgroups);
+  auto bad = b;
+  bad[cg + offsetof(wire::CgroupsRecord, memory_swap_set)] = 0;
+  bad[cg + offsetof(wire::CgroupsRecord, memory_swap_max)] = 1;  // a value without the flag
+  EXPECT_EQ(decode_error(bad), "policy: offset " + std::to_string(cg + 45) +
+                                   ": cgroups.memory_swap_set: a swap limit of 1 without memory_swap_set");
+  p.cgroups.memory_max = 0;
+  EXPECT_FALSE(encode(p).ok());  // a swap limit (even 0) needs memory_max
+}
+
+TEST(PolicyFormat, DeclaredDevicesRoundTrip) {
+  Policy p = full_policy();
+  p.devices = {{DeviceType::kChar, 4, 64, 0620, 0, 5, "/dev/ttyS0"}, {DeviceType::kBlock, 8, 0, 0660, 0, 6, "/dev/sda"}};
+  std::vector<uint8_t> b = blob_of(p);
+  auto out = decode(b);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  ASSERT_EQ(out->devices.size(), 2u);
+  EXPECT_EQ(out->devices[0].type, DeviceType::kChar);
+  EXPECT_EQ(out->devices[0].minor, 64u);
+  EXPECT_EQ(out->devices[1].type, DeviceType::kBlock);
+  EXPECT_EQ(out->devices[1].major, 8u);
+  EXPECT_EQ(out->devices[1].path, "/dev/sda");
+  EXPECT_EQ(out->devices[1].mode, 0660u);
+  EXPECT_EQ(out->devices[0].gid, 5u);
+  p.devices[0].path = "/dev/../etc/x";
+  EXPECT_FALSE(encode(p).ok());
+  EXPECT_EQ(encode(*out).value(), b);
+}
+
+// The manifest's [[rootfs.device]] char/block nodes are the allow-list's
+// additions; a FIFO needs none. memory_swap unset stays unset.
+TEST(PolicyFormat, BakeCarriesDeclaredDevicesAndUnsetSwap) {
+  manifests::Manifest m = testing::full_manifest();
+  m.rootfs.devices.clear();
+  m.rootfs.devices.push_back({"/dev/ttyS0", manifests::DeviceType::kChar, 4, 64});
+  m.rootfs.devices.push_back({"/run/fifo", manifests::DeviceType::kFifo, 0, 0});
+  m.rootfs.devices.push_back({"/dev/sda", manifests::DeviceType::kBlock, 8, 0});
+  m.cgroups.memory_swap_max.reset();
+  auto p = bake(m);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  ASSERT_EQ(p->devices.size(), 2u);
+  EXPECT_EQ(p->devices[0].type, DeviceType::kChar);
+  EXPECT_EQ(p->devices[1].type, DeviceType::kBlock);
+  EXPECT_FALSE(p->cgroups.memory_swap_max.has_value());
+  m.cgroups.memory_swap_max = 0;
+  p = bake(m);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->cgroups.memory_swap_max, std::optional<uint64_t>(0));
 }
 
 TEST(PolicyFormat, EmptySeccompMeansNoFilter) {

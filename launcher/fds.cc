@@ -1,0 +1,73 @@
+#include "launcher/fds.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <vector>
+
+namespace nestbox::launcher {
+namespace {
+
+#ifndef CLOSE_RANGE_CLOEXEC
+constexpr unsigned CLOSE_RANGE_CLOEXEC = 1u << 2;
+#endif
+
+bool set_cloexec(int fd) {
+  int flags = ::fcntl(fd, F_GETFD);
+  if (flags < 0) return errno == EBADF;  // not open: nothing to leak
+  return (flags & FD_CLOEXEC) || ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == 0;
+}
+
+bool close_fd(int fd) { return ::close(fd) == 0 || errno == EBADF || errno == EINTR; }
+
+// /proc/self/fd lists exactly the open descriptors (after pivot_root the
+// container's /proc shows the same process). Listed first, acted on after.
+bool walk_proc(bool (*act)(int)) {
+  DIR* d = ::opendir("/proc/self/fd");
+  if (!d) return false;
+  std::vector<int> fds;
+  while (dirent* e = ::readdir(d))
+    if (e->d_name[0] >= '0' && e->d_name[0] <= '9') fds.push_back(std::atoi(e->d_name));
+  int own = ::dirfd(d);
+  ::closedir(d);
+  bool ok = true;
+  for (int fd : fds)
+    if (fd > 2 && fd != own && !act(fd)) ok = false;
+  return ok;
+}
+
+// Neither close_range nor /proc: every possible number, bounded so that an
+// unlimited RLIMIT_NOFILE cannot make this loop forever.
+Status every_number(bool (*act)(int)) {
+  rlimit lim;
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return sys_error("getrlimit RLIMIT_NOFILE");
+  rlim_t top = lim.rlim_max == RLIM_INFINITY || lim.rlim_max > (1u << 20) ? (1u << 20) : lim.rlim_max;
+  for (rlim_t fd = 3; fd < top; ++fd)
+    if (!act(static_cast<int>(fd))) return sys_error("descriptor " + std::to_string(fd));
+  return {};
+}
+
+}  // namespace
+
+Status cloexec_all_above_stdio() {
+#ifdef SYS_close_range
+  if (::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0) return {};
+#endif
+  if (walk_proc(set_cloexec)) return {};
+  return every_number(set_cloexec);
+}
+
+Status close_all_above_stdio() {
+#ifdef SYS_close_range
+  if (::syscall(SYS_close_range, 3u, ~0u, 0u) == 0) return {};
+#endif
+  if (walk_proc(close_fd)) return {};
+  return every_number(close_fd);
+}
+
+}  // namespace nestbox::launcher

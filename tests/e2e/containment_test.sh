@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Integration: what a default container (root inside, no user namespace, zero
+# capabilities, no_new_privs, own pid namespace) can do to its supervisor,
+# through the built binaries (issue 14, classes 2, 3 and 9):
+#   under `nestbox-launch boot` with three containers, one runs kill(0, SIGKILL)
+#   and one kill(-1, SIGKILL): boot, every launcher and the sibling survive;
+#   an fd the caller of `run` and `exec` left open (the host's `/` as fd 7)
+#   does not reach the container; the container's pid 1 shows no launcher
+#   argv or environment; a declared device (class 4) works from a composed and
+#   signed image, an undeclared node put into a signed image is dead; a
+#   launcher killed outright is cleared by boot; nothing is left (state,
+#   cgroups, mounts, loop devices).
+# Usage: containment_test.sh NESTBOX NESTBOX_LAUNCH
+set -euo pipefail
+nestbox=$1 launch=$2
+if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (loop mounts, namespaces)"; exit 77; fi
+command -v setsid >/dev/null || { echo "SKIP: needs setsid (util-linux)"; exit 77; }
+work=$(mktemp -d /tmp/nestbox-contain.XXXXXX)
+boot_pid=
+cleanup() {
+  [ -z "$boot_pid" ] || kill -KILL "$boot_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+names="sibling killgroup killall"
+cgroups() {
+  local n
+  for n in $names; do find /sys/fs/cgroup -maxdepth 4 -type d -name "nestbox-$n" 2>/dev/null; done | sort
+}
+cgroups_before=$(cgroups)
+
+# manifest NAME SHELL_COMMAND [EXTRA_TOML] (no single quotes: a TOML literal string)
+manifest() {
+  cat <<EOF
+schema = 1
+name = "$1"
+version = 1
+arch = "x86_64"
+compat = "nestbox-demo-hgw"
+
+[process]
+command = ['/bin/busybox', 'sh', '-c', '$2']
+
+[rootfs]
+strategy = "squashfs"
+compressor = "gzip"
+binaries = ["/bin/busybox"]
+[[rootfs.source]]
+path = "staging"
+[[rootfs.dir]]
+path = "/proc"
+[[rootfs.dir]]
+path = "/dev"
+[[rootfs.dir]]
+path = "/sys"
+
+[security]
+capabilities = []
+
+[cgroups]
+memory = "16M"
+pids_max = 16
+
+[mounts]
+sys = "none"
+${3:-}
+EOF
+}
+
+mkdir -p "$work/staging/bin" "$work/keys"
+cp /bin/busybox "$work/staging/bin/busybox"
+"$nestbox" keygen -o "$work/demo" >/dev/null
+cp "$work/demo.pub" "$work/keys/"
+export SOURCE_DATE_EPOCH=1700000000
+image() {  # image NAME SHELL_COMMAND [EXTRA_TOML] -> $work/NAME.img
+  manifest "$1" "$2" "${3:-}" > "$work/$1.toml"
+  "$nestbox" compose "$work/$1.toml" --out "$work/c-$1" --strategy tree >/dev/null
+  "$nestbox" squash "$work/c-$1/$1" "$work/$1.sqfs" --comp gzip >/dev/null
+  "$nestbox" sign --squashfs "$work/$1.sqfs" --policy "$work/c-$1/runtime/$1/policy.bin" \
+    --manifest "$work/$1.toml" -k "$work/demo.key" -o "$work/$1.img" >/dev/null
+}
+# The attackers wait until the sibling runs.
+image sibling 'echo sibling up; exec /bin/busybox sleep 600'
+image killgroup 'echo killgroup up; /bin/busybox sleep 3; echo killgroup kills 0; /bin/busybox kill -9 0; echo killgroup survived'
+# killall's main process becomes `kill -9 -1` (a shell calling it would be
+# among the victims); a background sleep is there to be killed.
+image killall 'echo killall up; /bin/busybox sleep 600 & /bin/busybox sleep 3; echo killall kills -1; exec /bin/busybox kill -9 -1'
+
+store="$work/store"
+nl() {
+  local command=$1
+  shift
+  "$launch" "$command" --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run" "$@"
+}
+for c in $names; do nl install "$work/$c.img" >/dev/null; done
+
+echo "== run: an fd left open by the caller (the host's / as fd 7) stays outside"
+check='[ -e /proc/self/fd/7 ] && echo fd7 leaked || echo fd7 absent; /bin/busybox tr "\000" "|" </proc/1/cmdline; echo; /bin/busybox cat /proc/1/environ 2>/dev/null | /bin/busybox tr -d "\000"; echo end'
+image fdcheck "$check"
+nl install "$work/fdcheck.img" >/dev/null
+out=$(nl run fdcheck 7</ 2>"$work/fdcheck.err") || fail "run fdcheck: $(cat "$work/fdcheck.err")"
+# pid 1's cmdline: "nestbox-init" (the launcher's argv wiped); its
+# environment unreadable (not dumpable) or NULs only.
+[ "$out" = $'fd7 absent\nnestbox-init|\nend' ] || fail "run with fd 7 open: $out"
+
+echo "== devices: a declared node works, an undeclared one in the image is dead"
+truncate -s 1M "$work/backing"
+loopdev=$(losetup -f --show "$work/backing")
+cleanup_loop() { losetup -d "$loopdev" 2>/dev/null || true; }
+trap 'cleanup_loop; cleanup' EXIT
+major=$((0x$(stat -c %t "$loopdev"))) minor=$((0x$(stat -c %T "$loopdev")))
+declared="[[rootfs.device]]
+path = '/dev/disk0'
+type = 'block'
+major = $major
+minor = $minor
+mode = '0600'
+[[rootfs.device]]
+path = '/disk0'
+type = 'block'
+major = $major
+minor = $minor"
+image devices 'echo data >/dev/disk0 && echo declared write ok; /bin/busybox head -c 5 /dev/disk0; /bin/busybox head -c 5 /disk0' "$declared"
+nl install "$work/devices.img" >/dev/null
+out=$(nl run devices 2>"$work/devices.err") || fail "run devices: $(cat "$work/devices.err")"
+[ "$out" = $'declared write ok\ndata\ndata' ] || fail "declared devices: $out $(cat "$work/devices.err")"
+# Without the declaration the same node is no device: put into the tree by
+# hand (the composer refuses undeclared nodes), it is dead in the container.
+image nodevice '/bin/busybox head -c 5 /disk0 || echo undeclared refused'
+mknod "$work/c-nodevice/nodevice/disk0" b "$major" "$minor" && chmod 0666 "$work/c-nodevice/nodevice/disk0"
+"$nestbox" squash "$work/c-nodevice/nodevice" "$work/nodevice.sqfs" --comp gzip >/dev/null
+"$nestbox" sign --squashfs "$work/nodevice.sqfs" --policy "$work/c-nodevice/runtime/nodevice/policy.bin" \
+  --manifest "$work/nodevice.toml" -k "$work/demo.key" -o "$work/nodevice.img" >/dev/null
+out=$(nl run "$work/nodevice.img" 2>&1) || true
+grep -q "^undeclared refused$" <<<"$out" || fail "an undeclared node in the image: $out"
+cleanup_loop
+
+echo "== boot: kill(0, SIGKILL) and kill(-1, SIGKILL) from inside reach only their own container"
+setsid "$launch" boot sibling killgroup killall --store "$store" --keyring "$work/keys" \
+  --compat nestbox-demo-hgw --state-dir "$work/run" >"$work/boot.out" 2>&1 &
+boot_pid=$!
+for _ in $(seq 100); do
+  grep -q "^sibling up$" "$work/boot.out" && nl list | grep -q "^sibling  *running" && break
+  sleep 0.1
+done
+nl list | grep -q "^sibling  *running" || fail "sibling did not start: $(cat "$work/boot.out")"
+sibling_launcher=$(nl status sibling --json | sed 's/.*"pid":\([0-9]*\),.*/\1/')
+echo "== exec: with fd 7 open on /, in its own session"
+out=$(setsid -w "$launch" exec --state-dir "$work/run" sibling -- /bin/busybox sh -c '[ -e /proc/self/fd/7 ] && echo fd7 leaked || echo fd7 absent; /bin/busybox kill -9 0' 7</ 2>&1) && rc=0 || rc=$?
+[ "$out" = "fd7 absent" ] || fail "exec with fd 7 open: $out"
+[ "$rc" = 137 ] || fail "exec's kill(0) ended with $rc, expected 137 (its own group only)"
+for _ in $(seq 100); do
+  grep -q "boot: killall: exited" "$work/boot.out" && grep -q "boot: killgroup: exited" "$work/boot.out" && break
+  sleep 0.1
+done
+cat "$work/boot.out"
+grep -q "^killgroup kills 0$" "$work/boot.out" || fail "killgroup did not run"
+grep -q "^killall kills -1$" "$work/boot.out" || fail "killall did not run"
+! grep -q "^killgroup survived$" "$work/boot.out" || fail "kill(0) did not reach killgroup's own shell"
+kill -0 "$boot_pid" 2>/dev/null || fail "boot was killed"
+kill -0 "$sibling_launcher" 2>/dev/null || fail "the sibling's launcher was killed"
+nl list | grep -q "^sibling  *running" || fail "the sibling was killed: $(nl list)"
+grep -q "^nestbox-launch boot: killgroup: exited 137$" "$work/boot.out" || fail "killgroup's end not reported"
+grep -q "^nestbox-launch boot: killall: exited 0$" "$work/boot.out" || fail "killall's end not reported"
+
+echo "== a launcher killed outright: boot clears its state and cgroups"
+kill -KILL "$sibling_launcher"
+for _ in $(seq 100); do grep -q "boot: sibling: cleared" "$work/boot.out" && break; sleep 0.1; done
+grep -q "^nestbox-launch boot: sibling: killed by signal 9$" "$work/boot.out" || fail "sibling's end: $(cat "$work/boot.out")"
+grep -q "^nestbox-launch boot: sibling: cleared what its launcher left$" "$work/boot.out" || fail "not cleared"
+[ ! -e "$work/run/sibling" ] || fail "sibling's state left: $(ls -A "$work/run/sibling")"
+[ "$(cgroups)" = "$cgroups_before" ] || fail "cgroup left behind by the killed launcher: $(cgroups)"
+# every container has ended: boot exits by itself
+rc=0
+wait "$boot_pid" || rc=$?
+boot_pid=
+cat "$work/boot.out"
+[ "$rc" = 1 ] || fail "boot: exit $rc (killgroup ended with 137, sibling was killed: failures expected)"
+grep -q "^nestbox-launch boot: 2 container(s) failed: killgroup (exited 137), sibling (killed by signal 9)$" "$work/boot.out" ||
+  fail "summary: $(cat "$work/boot.out")"
+
+if losetup -a | grep -q "$work"; then fail "loop device left behind: $(losetup -a | grep "$work")"; fi
+if grep -q "$work" /proc/self/mountinfo; then fail "mount left behind: $(grep "$work" /proc/self/mountinfo)"; fi
+[ "$(cgroups)" = "$cgroups_before" ] || fail "cgroup left behind: $(cgroups)"
+[ -z "$(ls -A "$work/run" 2>/dev/null)" ] || fail "state left behind: $(ls -A "$work/run")"
+echo "e2e containment: ok"

@@ -122,7 +122,7 @@ TEST(Examples, InspectPrintsABakedPolicy) {
   EXPECT_EQ(testing::run_shell(kNestbox + " inspect " + dir.path() + "/bad.bin", &out), 2);
   EXPECT_EQ(out, "nestbox inspect: " + dir.path() +
                      "/bad.bin: policy: offset 4: header.version: unsupported version 9, expected 2\n");
-  EXPECT_EQ(testing::run_shell(kNestbox + " inspect " + dir.path() + "/missing.bin", &out), 1);
+  EXPECT_EQ(testing::run_shell(kNestbox + " inspect " + dir.path() + "/missing.bin", &out), 2);  // a missing input is bad input
 }
 
 }  // namespace

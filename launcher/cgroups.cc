@@ -105,14 +105,6 @@ void sleep_ms(int ms) {
   ::nanosleep(&ts, nullptr);
 }
 
-Status make_dirs(const std::string& path) {
-  for (size_t i = 1; i <= path.size(); ++i)
-    if ((i == path.size() || path[i] == '/') && ::mkdir(path.substr(0, i).c_str(), 0755) != 0 &&
-        errno != EEXIST)
-      return sys_error("create cgroup " + path.substr(0, i));
-  return {};
-}
-
 struct Need {
   const char* v2;
   const char* v1;
@@ -239,7 +231,7 @@ Result<Cgroup> Cgroup::create(const std::string& name, const std::string& parent
     if (!parent.empty()) {
       if (parent.find("..") != std::string::npos) return bad_input("cgroup parent '" + parent + "': '..'");
       base += (base.back() == '/' || parent[0] == '/' ? "" : "/") + parent;
-      NESTBOX_TRY(make_dirs(base));
+      NESTBOX_TRY_CTX(make_dirs(base, 0755), "create cgroup");
     }
     std::string dir = base + (base.back() == '/' ? "" : "/") + "nestbox-" + name;
     ::rmdir(dir.c_str());  // a stale, empty one from a crashed launcher

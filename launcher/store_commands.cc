@@ -12,6 +12,7 @@
 
 #include "launcher/lifecycle.h"
 #include "launcher/signal_block.h"
+#include "util/file_io.h"
 #include "util/json_quote.h"
 #include "verifier/rollback_state.h"
 
@@ -32,16 +33,6 @@ std::string version_text(uint64_t version, const std::string& text) {
 bool is_dir(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-// mkdir -p: the store's parents (/srv/nestbox on a fresh device).
-Status make_dirs(const std::string& path) {
-  for (size_t i = 1; i <= path.size(); ++i) {
-    if (i != path.size() && path[i] != '/') continue;
-    std::string dir = path.substr(0, i);
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return sys_error("mkdir " + dir);
-  }
-  return ok_status();
 }
 
 // One row of `list`: a container that is installed, running, or both.
@@ -160,7 +151,7 @@ verifier::Store open_store(const StoreArgs& a) {
 int install_command(const std::vector<std::string>& operands, const StoreArgs& a) {
   if (operands.size() != 1)
     return report(bad_input("usage: install IMAGE [--store DIR] [--allow-downgrade]"), "install");
-  if (Status st = make_dirs(a.store_dir); !st.ok()) return report(st.error(), "install");
+  if (Status st = make_dirs(a.store_dir, 0755); !st.ok()) return report(st.error(), "install");
   auto info = open_store(a).install(operands[0], a.allow_downgrade);
   if (!info.ok()) return report(info.error(), "install");
   std::printf("%s: installed version %s%s\n", info->name.c_str(),

@@ -75,4 +75,13 @@ Status write_file_atomic(const std::string& path, const std::string& data, unsig
   return st;
 }
 
+Status make_dirs(const std::string& path, unsigned mode) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i != path.size() && path[i] != '/') continue;
+    std::string dir = path.substr(0, i);
+    if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) return sys_error("mkdir " + dir);
+  }
+  return ok_status();
+}
+
 }  // namespace nestbox

@@ -20,6 +20,10 @@ Result<std::string> read_regular_file(const std::string& path, int dirfd = -100 
 // into place: readers see the old file or the new one, never a torn one.
 Status write_file_atomic(const std::string& path, const std::string& data, unsigned mode = 0644);
 
+// mkdir -p: creates the missing directories of `path` with `mode`; existing
+// ones are left as they are. The error names the directory that failed.
+Status make_dirs(const std::string& path, unsigned mode);
+
 // Writes the whole buffer, retrying on EINTR and short writes.
 Status write_all(int fd, const void* data, size_t size, const std::string& what);
 

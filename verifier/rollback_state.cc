@@ -26,16 +26,6 @@ Status fsync_dir(const std::string& dir) {
   return ok_status();
 }
 
-// mkdir -p, 0700 for what is created here.
-Status make_dirs(const std::string& path) {
-  for (size_t i = 1; i <= path.size(); ++i) {
-    if (i != path.size() && path[i] != '/') continue;
-    std::string dir = path.substr(0, i);
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + dir);
-  }
-  return ok_status();
-}
-
 // An exclusive flock of the state directory: read-compare-write of a record
 // is atomic against every other writer (install, run, boot).
 Result<UniqueFd> lock_dir(const std::string& dir) {
@@ -99,7 +89,7 @@ Result<uint64_t> read_installed_version(const std::string& state_dir, const std:
 Status record_installed_version(const std::string& state_dir, const std::string& name, uint64_t version,
                                 bool allow_downgrade) {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(make_dirs(state_dir));
+  NESTBOX_TRY(make_dirs(state_dir, 0700));
   auto lock = lock_dir(state_dir);
   if (!lock.ok()) return std::move(lock).error();
   auto current = read_installed_version(state_dir, name);
@@ -117,7 +107,7 @@ Result<std::optional<uint64_t>> read_security_version(const std::string& state_d
 
 Status raise_security_version(const std::string& state_dir, const std::string& name, uint64_t index) {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(make_dirs(state_dir));
+  NESTBOX_TRY(make_dirs(state_dir, 0700));
   auto lock = lock_dir(state_dir);
   if (!lock.ok()) return std::move(lock).error();
   auto current = read_security_version(state_dir, name);

@@ -143,56 +143,10 @@ TEST(Isolation, InheritedDescriptorsDoNotReachTheContainer) {
   EXPECT_EQ(leftovers("i-fds"), std::vector<std::string>{});
 }
 
-// A launcher in a forked process while the test acts on it from outside.
-class Running {
- public:
-  Running(const policy::Policy& p, Options o) : name_(p.name) {
-    out_ = images()->dir + "/" + p.name + ".out";
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::setsid();
-      FILE* f = std::fopen(out_.c_str(), "w");
-      o.stdout_fd = o.stderr_fd = ::fileno(f);
-      auto r = run_container(p, squashfs_source(), o);
-      if (!r.ok()) std::fprintf(f, "launcher error: %s\n", r.error().message.c_str());
-      std::fflush(f);
-      ::_exit(r.ok() ? r->exit_code : 200);
-    }
-  }
-  ~Running() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool wait_for(const std::string& line) {
-    std::string last_link = images()->state_root + "/" + name_ + "/ns/cgroup";
-    for (int i = 0; i < 1000; ++i) {
-      auto r = read_file(out_);
-      if (r.ok() && r->find(line) != std::string::npos && ::access(last_link.c_str(), F_OK) == 0) return true;
-      ::usleep(10000);
-    }
-    return false;
-  }
-  int finish() {
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
-    pid_ = -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  }
-  std::string output() const {
-    auto r = read_file(out_);
-    return r.ok() ? *r : "";
-  }
-
- private:
-  std::string name_, out_;
-  pid_t pid_ = -1;
-};
 
 TEST(Isolation, ExecGetsNoInheritedDescriptorsAndItsOwnSession) {
   NESTBOX_NEED_IMAGES();
-  Running bg(root_policy("i-exec", {"/bin/probe", "sleep"}), test_options());
+  Background bg(root_policy("i-exec", {"/bin/probe", "sleep"}), test_options(), /*own_session=*/true);
   ASSERT_TRUE(bg.wait_for("sleeping\n")) << bg.output();
   int host_root = ::open("/", O_RDONLY | O_DIRECTORY);
   ASSERT_EQ(::dup2(host_root, 7), 7);
@@ -225,7 +179,7 @@ TEST(Isolation, ExecGetsNoInheritedDescriptorsAndItsOwnSession) {
 // What `boot` does when one of its launchers was killed outright.
 TEST(Isolation, StaleStateOfAKilledLauncherIsCleared) {
   NESTBOX_NEED_IMAGES();
-  Running bg(root_policy("i-stale", {"/bin/probe", "sleep"}), test_options());
+  Background bg(root_policy("i-stale", {"/bin/probe", "sleep"}), test_options(), /*own_session=*/true);
   ASSERT_TRUE(bg.wait_for("sleeping\n")) << bg.output();
   EXPECT_FALSE(clear_stale(images()->state_root, "i-stale"));  // running: not touched
   int launcher = container_status(images()->state_root, "i-stale")->launcher_pid;
@@ -260,7 +214,7 @@ TEST(Isolation, StopTimeoutOfStopReplacesTheLaunchers) {
   NESTBOX_NEED_IMAGES();
   Options o = test_options();
   o.stop_timeout_ms = 60000;  // the launcher's own: a minute
-  Running bg(root_policy("i-stoptime", {"/bin/probe", "stubborn"}), o);
+  Background bg(root_policy("i-stoptime", {"/bin/probe", "stubborn"}), o, /*own_session=*/true);
   ASSERT_TRUE(bg.wait_for("stubborn\n")) << bg.output();
   timespec t0, t1;
   ::clock_gettime(CLOCK_MONOTONIC, &t0);

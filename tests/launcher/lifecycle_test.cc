@@ -20,59 +20,6 @@ namespace nestbox::launcher::testing {
 namespace {
 
 // A launcher running in a forked process (it blocks while the container runs).
-class Background {
- public:
-  Background(const policy::Policy& p, Options o = test_options()) : name_(p.name) {
-    out_ = images()->dir + "/" + p.name + ".out";
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      FILE* f = std::fopen(out_.c_str(), "w");
-      o.stdout_fd = o.stderr_fd = ::fileno(f);
-      auto r = run_container(p, squashfs_source(), o);
-      if (!r.ok()) std::fprintf(f, "launcher error: %s\n", r.error().message.c_str());
-      std::fflush(f);
-      ::_exit(r.ok() ? r->exit_code : 200);
-    }
-  }
-  ~Background() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  // Waits until the container's main process has printed `line` and the
-  // launcher has recorded the state (the namespace links come last).
-  bool wait_for(const std::string& line) {
-    std::string last_link = images()->state_root + "/" + name_ + "/ns/cgroup";
-    for (int i = 0; i < 500; ++i) {
-      auto r = read_file(out_);
-      if (r.ok() && r->find(line) != std::string::npos && ::access(last_link.c_str(), F_OK) == 0)
-        return true;
-      ::usleep(10000);
-    }
-    return false;
-  }
-  int finish() {
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
-    pid_ = -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  }
-  std::string main_pid() const {
-    std::string init = sh("cat " + images()->state_root + "/" + name_ + "/init");
-    init = init.substr(0, init.find('\n'));
-    std::string children = sh("cat /proc/" + init + "/task/" + init + "/children");
-    return children.substr(0, children.find(' '));
-  }
-  std::string output() const {
-    auto r = read_file(out_);
-    return r.ok() ? *r : "";
-  }
-
- private:
-  std::string name_, out_;
-  pid_t pid_ = -1;
-};
 
 // `nestbox-launch COMMAND --state-dir ROOT ARGS` with stderr and the exit status.
 std::string launch_cli(const std::string& command_and_args) {

@@ -1,10 +1,12 @@
 #include "tests/launcher/support.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -146,6 +148,56 @@ Options test_options() {
   o.state_root = images()->state_root;
   o.stop_timeout_ms = 2000;
   return o;
+}
+
+Background::Background(const policy::Policy& p, Options o, bool own_session) : name_(p.name) {
+  out_ = images()->dir + "/" + p.name + ".out";
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    if (own_session) ::setsid();
+    FILE* f = std::fopen(out_.c_str(), "w");
+    o.stdout_fd = o.stderr_fd = ::fileno(f);
+    auto r = run_container(p, squashfs_source(), o);
+    if (!r.ok()) std::fprintf(f, "launcher error: %s\n", r.error().message.c_str());
+    std::fflush(f);
+    ::_exit(r.ok() ? r->exit_code : 200);
+  }
+}
+
+Background::~Background() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+bool Background::wait_for(const std::string& line) {
+  std::string last_link = images()->state_root + "/" + name_ + "/ns/cgroup";
+  for (int i = 0; i < 1000; ++i) {
+    auto r = read_file(out_);
+    if (r.ok() && r->find(line) != std::string::npos && ::access(last_link.c_str(), F_OK) == 0) return true;
+    ::usleep(10000);
+  }
+  return false;
+}
+
+int Background::finish() {
+  int st = 0;
+  ::waitpid(pid_, &st, 0);
+  pid_ = -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+std::string Background::main_pid() const {
+  std::string init = sh("cat " + images()->state_root + "/" + name_ + "/init");
+  init = init.substr(0, init.find('\n'));
+  std::string children = sh("cat /proc/" + init + "/task/" + init + "/children");
+  return children.substr(0, children.find(' '));
+}
+
+std::string Background::output() const {
+  auto r = read_file(out_);
+  return r.ok() ? *r : "";
 }
 
 Outcome run(const policy::Policy& p, const RootfsSource& src, Options o) {

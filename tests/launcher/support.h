@@ -41,6 +41,27 @@ policy::Policy full_policy(const std::string& name, std::vector<std::string> arg
 RootfsSource squashfs_source();
 Options test_options();
 
+// A launcher in a forked process (its own session when `own_session`: as
+// `boot` starts them) while the test acts on it from outside; killed and
+// reaped by the destructor.
+class Background {
+ public:
+  explicit Background(const policy::Policy& p, Options o = test_options(), bool own_session = false);
+  ~Background();
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  // Waits (10 s at most) until the container's main process has printed
+  // `line` and the launcher has recorded the state (the namespace links come last).
+  bool wait_for(const std::string& line);
+  int finish();  // waits for the launcher: its exit status
+  std::string main_pid() const;
+  std::string output() const;
+
+ private:
+  std::string name_, out_;
+  pid_t pid_ = -1;
+};
+
 struct Outcome {
   bool ok = false;
   std::string error;

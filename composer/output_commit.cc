@@ -21,34 +21,39 @@ void fsync_dir(const std::string& dir) {
   if (fd) ::fsync(fd.get());
 }
 
-// Puts `tmp` at `final_path`. A file replaces the old one in one rename. A
-// directory cannot (rename refuses a non-empty target), so the old one is
-// first renamed to "<tmp>.previous", then `tmp` takes its place: two steps,
-// each of which recover() can tell done from not done (is `tmp` still
-// there?). Returns the previous version to remove, or "".
+// Puts `tmp` at `final_path` in one atomic step: a file replaces the old
+// one by rename; a directory is exchanged with the old one
+// (RENAME_EXCHANGE), which is then at `tmp`. Either way every final path
+// holds the old or the new version at every moment. Returns the previous
+// version to remove, or "".
 Result<std::string> install(const std::string& tmp, const std::string& final_path) {
   std::error_code ec;
   fs::create_directories(fs::path(final_path).parent_path(), ec);
   if (ec) return failure("create " + fs::path(final_path).parent_path().string() + ": " + ec.message());
   struct stat t, f;
   if (::lstat(tmp.c_str(), &t) != 0) return sys_error("stat " + tmp);
-  std::string previous;
   if (S_ISDIR(t.st_mode) && ::lstat(final_path.c_str(), &f) == 0) {
-    previous = tmp + ".previous";
-    fs::remove_all(previous, ec);
-    if (::rename(final_path.c_str(), previous.c_str()) != 0)
-      return sys_error("move previous " + final_path + " aside");
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_path.c_str(), RENAME_EXCHANGE) != 0)
+      return sys_error("exchange " + tmp + " and " + final_path);
+    return tmp;  // now the previous version
   }
   if (::rename(tmp.c_str(), final_path.c_str()) != 0)
     return sys_error("rename " + tmp + " to " + final_path);
-  return previous;
+  return std::string();
 }
 
-// Journal lines: "<tmp>\t<final>\n". Names never hold tabs or newlines
-// (container names and the output layout are validated).
-std::string journal_text(const std::vector<std::pair<std::string, std::string>>& moves) {
+// Journal lines: "<tmp>\t<final>\t<inode of the new output>\n". After an
+// exchange the previous version sits at <tmp>: the inode tells it from the
+// new output that was never installed. Names never hold tabs or newlines
+// (validated strings, generated temporary names).
+struct JournalEntry {
+  std::string tmp, final_path;
+  unsigned long long ino = 0;
+};
+
+std::string journal_text(const std::vector<JournalEntry>& entries) {
   std::string out;
-  for (const auto& [tmp, final_path] : moves) out += tmp + "\t" + final_path + "\n";
+  for (const auto& e : entries) out += e.tmp + "\t" + e.final_path + "\t" + std::to_string(e.ino) + "\n";
   return out;
 }
 
@@ -95,22 +100,28 @@ Result<std::string> OutputCommit::scratch_dir(const std::string& label) {
 }
 
 Status OutputCommit::commit() {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  for (const Move& m : moves_) pairs.push_back({m.tmp, m.final_path});
+  std::vector<JournalEntry> entries;
+  for (const Move& m : moves_) {
+    struct stat st;
+    if (::lstat(m.tmp.c_str(), &st) != 0) return sys_error("stat " + m.tmp);
+    entries.push_back({m.tmp, m.final_path, static_cast<unsigned long long>(st.st_ino)});
+  }
   std::string journal = out_dir_ + "/" + kCommitJournal;
   // write_file_atomic fsyncs the file and renames it into place.
-  NESTBOX_TRY(write_file_atomic(journal, journal_text(pairs), 0600));
+  NESTBOX_TRY(write_file_atomic(journal, journal_text(entries), 0600));
   fsync_dir(out_dir_);
+  committed_ = true;  // from here on the journal owns what is held
   std::vector<std::string> previous;
   for (const Move& m : moves_) {
     auto old = install(m.tmp, m.final_path);
-    if (!old.ok()) return std::move(old).error();  // the journal stays: recover() completes it
+    if (!old.ok())  // the journal stays: the next compose completes the commit
+      return std::move(old.error().context("commit of the outputs (the next compose completes it)"));
     if (!old->empty()) previous.push_back(*old);
     fsync_dir(fs::path(m.final_path).parent_path().string());
   }
-  if (::unlink(journal.c_str()) != 0) return sys_error("remove " + journal);
+  if (::unlink(journal.c_str()) != 0)
+    return sys_error("remove " + journal).context("commit of the outputs (the next compose completes it)");
   fsync_dir(out_dir_);
-  committed_ = true;
   std::error_code ec;
   for (const std::string& p : previous) fs::remove_all(p, ec);
   if (!holding_.empty()) fs::remove_all(holding_, ec);
@@ -132,15 +143,19 @@ Status OutputCommit::recover(const std::string& out_dir) {
   std::istringstream in(*text);
   std::vector<std::string> previous;
   for (std::string line; std::getline(in, line);) {
-    size_t tab = line.find('\t');
-    if (tab == std::string::npos) return bad_input(journal + ": malformed line: " + line);
-    std::string tmp = line.substr(0, tab), final_path = line.substr(tab + 1);
+    size_t t1 = line.find('\t'), t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
+    if (t2 == std::string::npos) return bad_input(journal + ": malformed line: " + line);
+    std::string tmp = line.substr(0, t1), final_path = line.substr(t1 + 1, t2 - t1 - 1);
+    unsigned long long ino = std::strtoull(line.c_str() + t2 + 1, nullptr, 10);
     struct stat st;
-    // Gone from its temporary place: already installed.
-    if (::lstat(tmp.c_str(), &st) != 0) continue;
+    if (::lstat(tmp.c_str(), &st) != 0) continue;  // installed (a renamed file or directory)
+    if (st.st_ino != ino) {  // the previous version an exchange left there
+      previous.push_back(tmp);
+      continue;
+    }
     auto old = install(tmp, final_path);
     if (!old.ok()) return std::move(old).error();
-    previous.push_back(tmp + ".previous");  // moved aside before the crash, or just now
+    if (!old->empty()) previous.push_back(*old);
   }
   if (::unlink(journal.c_str()) != 0) return sys_error("remove " + journal);
   fsync_dir(out_dir);

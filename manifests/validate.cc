@@ -158,6 +158,26 @@ void check_argv(Diagnostics& d, const std::string& key, const std::vector<std::s
   }
 }
 
+// Strings the baked policy carries up to PATH_MAX bytes.
+void validate_lengths(Manifest& m, Diagnostics& d) {
+  auto len = [&](const std::string& key, const std::string& v) {
+    if (v.size() > kMaxString) d.error(d.pos(key), key, "is longer than " + std::to_string(kMaxString) + " bytes");
+  };
+  len("process.cwd", m.process.cwd);
+  len("security.apparmor_profile", m.security.apparmor_profile);
+  len("security.selinux_context", m.security.selinux_context);
+  for (size_t i = 0; i < m.mounts.tmpfs.size(); ++i)
+    len("mounts.tmpfs[" + std::to_string(i) + "].target", m.mounts.tmpfs[i].target);
+  for (size_t i = 0; i < m.mounts.binds.size(); ++i) {
+    len("mounts.bind[" + std::to_string(i) + "].source", m.mounts.binds[i].source);
+    len("mounts.bind[" + std::to_string(i) + "].target", m.mounts.binds[i].target);
+  }
+  for (size_t i = 0; i < m.mounts.storage.size(); ++i) {
+    len("mounts.storage[" + std::to_string(i) + "].source", m.mounts.storage[i].source);
+    len("mounts.storage[" + std::to_string(i) + "].target", m.mounts.storage[i].target);
+  }
+}
+
 void validate_identity(Manifest& m, Diagnostics& d) {
   if (!valid_name(m.name, 32))
     d.error(d.pos("name"), "name", in_quotes(m.name) +
@@ -492,7 +512,9 @@ void validate_cgroups(Manifest& m, Diagnostics& d) {
     d.error(d.pos("cgroups.cpu_period"), "cgroups.cpu_period", "has no effect without cgroups.cpu_quota; expected both or neither");
   for (const char* key : {"cpuset_cpus", "cpuset_mems"}) {
     const std::string& v = std::string(key) == "cpuset_cpus" ? c.cpuset_cpus : c.cpuset_mems;
-    if (!v.empty() && !valid_cpuset(v))
+    if (v.size() > 256)
+      d.error(d.pos(std::string("cgroups.") + key), std::string("cgroups.") + key, "is longer than 256 bytes");
+    else if (!v.empty() && !valid_cpuset(v))
       d.error(d.pos(std::string("cgroups.") + key), std::string("cgroups.") + key,
               in_quotes(v) + " is not a CPU/node list; expected a list such as \"0-1,3\"");
   }
@@ -617,6 +639,7 @@ void validate(Manifest& m, Diagnostics& d) {
   validate_seccomp(m, d);
   validate_mounts(m, d);
   validate_rlimits(m, d);
+  validate_lengths(m, d);
 }
 
 }  // namespace nestbox::manifests::detail

@@ -275,24 +275,30 @@ TEST_F(BuildInput, RefusedComposeLeavesThePreviousImageAndPolicyPairWhole) {
 }
 
 // Crash in the middle of a commit: the journal names the outputs; the next
-// run (recover) completes the renames, so the set is all new.
+// run (recover) completes the renames, so the set is all new. A directory
+// already exchanged left its previous version at the temporary path: the
+// inode in the journal tells it from a new output never installed.
 TEST_F(BuildInput, InterruptedCommitIsCompletedFromItsJournal) {
   std::string out = d_ / "out";
-  write(out + "/x.sqfs", "old image");
+  std::string held = out + "/.nestbox-outputs-1";
   write(out + "/runtime/x/policy.bin", "old policy");
-  // What commit() leaves when killed after the journal and the first rename.
-  write(out + "/.nestbox-outputs-1/1/policy.bin", "new policy");
-  write(out + "/x.sqfs", "new image");
-  write(out + "/.nestbox-commit", out + "/.nestbox-outputs-1/0\t" + out + "/x.sqfs\n" + out +
-                                      "/.nestbox-outputs-1/1\t" + out + "/runtime/x\n");
+  write(out + "/t/file", "new tree");  // tree "t": exchanged before the crash...
+  write(held + "/2/file", "old tree");  // ...its previous version still held
+  write(held + "/1/policy.bin", "new policy");  // runtime/x: not installed yet
+  write(out + "/x.sqfs", "new image");  // x.sqfs: renamed before the crash
+  auto ino = [](const std::string& p) { return std::to_string(inode(p)); };
+  write(out + "/.nestbox-commit", held + "/0\t" + out + "/x.sqfs\t12345\n" +
+                                      held + "/2\t" + out + "/t\t" + ino(out + "/t") + "\n" +
+                                      held + "/1\t" + out + "/runtime/x\t" + ino(held + "/1") + "\n");
   EXPECT_TRUE(OutputCommit::interrupted(out));
   Status st = OutputCommit::recover(out);
   ASSERT_TRUE(st.ok()) << st.error().message;
   EXPECT_FALSE(OutputCommit::interrupted(out));
   EXPECT_EQ(slurp(out + "/x.sqfs"), "new image");
+  EXPECT_EQ(slurp(out + "/t/file"), "new tree");
   EXPECT_EQ(slurp(out + "/runtime/x/policy.bin"), "new policy");
-  EXPECT_FALSE(fs::exists(out + "/.nestbox-outputs-1/1"));
-  EXPECT_FALSE(fs::exists(out + "/.nestbox-outputs-1/1.previous"));
+  EXPECT_FALSE(fs::exists(held + "/1"));
+  EXPECT_FALSE(fs::exists(held + "/2"));
 }
 
 // Until then, `sign --composed` refuses: the outputs may mix two runs.

@@ -154,6 +154,26 @@ std::vector<Case> real_cases() {
 INSTANTIATE_TEST_SUITE_P(Table, Malformed, ::testing::ValuesIn(real_cases()),
                          [](const auto& info) { return std::string(info.param.name); });
 
+// What the baked policy cannot carry (policy/wire.h limits) is refused here
+// with its place, not by compose.
+TEST(MalformedLimits, OverlongStringsAndTooManyEntries) {
+  std::string doc = std::string(kBase) + "[cgroups]\ncpuset_cpus = \"" + std::string(300, '1') + "\"\n";
+  auto m = load_string(doc, "t.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message, "t.toml:9:15: cgroups.cpuset_cpus: is longer than 256 bytes");
+  doc = std::string(kBase) + "[security]\napparmor_profile = \"" + std::string(4097, 'p') + "\"\n";
+  m = load_string(doc, "t.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message, "t.toml:9:20: security.apparmor_profile: is longer than 4096 bytes");
+  std::string args;
+  for (int i = 0; i < 257; ++i) args += ", \"a\"";
+  doc = "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"" + args +
+        "]\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n";
+  m = load_string(doc, "t.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message, "t.toml:4:11: process.command: 258 entries exceed the limit of 256");
+}
+
 TEST(MalformedTable, HasAtLeastFortyCases) { EXPECT_GE(real_cases().size(), 40u); }
 
 }  // namespace

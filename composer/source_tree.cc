@@ -95,6 +95,14 @@ Status apply_policy(FsEntry* e, const IngestOptions& opts, const std::string& wh
                  e->path + "\", or no such node in the source";
     return ok_status();
   }
+  // overlayfs reads trusted.overlay.* (opaque, redirect, metacopy) on the
+  // layers nestbox builds: only nestbox decides those, never a source.
+  auto ovl = std::remove_if(e->xattrs.begin(), e->xattrs.end(),
+                            [](const Xattr& x) { return x.name.rfind("trusted.overlay.", 0) == 0; });
+  if (ovl != e->xattrs.end()) {
+    e->xattrs.erase(ovl, e->xattrs.end());
+    tree->note(e->path, where + ": overlayfs xattrs (trusted.overlay.*) removed");
+  }
   if (!opts.allow_file_caps) {
     auto cap = std::find_if(e->xattrs.begin(), e->xattrs.end(),
                             [](const Xattr& x) { return x.name == "security.capability"; });

@@ -77,7 +77,8 @@ TEST_F(BuildInput, FileCapabilitiesAreDroppedFromEveryOutputUnlessAllowed) {
   std::string ping = d_ / "staging/bin/ping";
   ASSERT_EQ(setxattr(ping.c_str(), "security.capability", cap_net_raw_ep().data(), 20, 0), 0);
   write(d_ / "app.tar", build_archive({{.name = "usr/bin/arping", .mode = 0755, .data = "arping",
-                                        .xattrs = {{"security.capability", cap_net_raw_ep()}}}},
+                                        .xattrs = {{"security.capability", cap_net_raw_ep()},
+                                                   {"trusted.overlay.redirect", "/etc"}}}},
                                       "tar"));
   std::string sources = "[[rootfs.source]]\npath = \"staging\"\n[[rootfs.source]]\npath = \"app.tar\"\n";
   write(d_ / "img.toml", manifest("img", "strategy = \"squashfs\"\n", sources));
@@ -105,6 +106,9 @@ TEST_F(BuildInput, FileCapabilitiesAreDroppedFromEveryOutputUnlessAllowed) {
   // The tree.
   EXPECT_FALSE(has_cap(d_ / "out/tree/bin/ping"));
   EXPECT_FALSE(has_cap(d_ / "out/tree/usr/bin/arping"));
+  // overlayfs control xattrs never come from a source either.
+  EXPECT_LT(lgetxattr((d_ / "out/tree/usr/bin/arping").c_str(), "trusted.overlay.redirect", nullptr, 0), 0);
+  EXPECT_LT(lgetxattr((d_ / "out/caps/usr/bin/arping").c_str(), "trusted.overlay.redirect", nullptr, 0), 0);
   // The host-hardlink tree: a copy without the capability, never the
   // staging file's inode (which keeps its own capability, untouched).
   std::string hl = d_ / "staging/var/lib/nestbox/rootfs/hl";

@@ -12,6 +12,7 @@
 #include "cli/command.h"
 #include "cli/manifest_set.h"
 #include "composer/compose.h"
+#include "composer/output_commit.h"
 #include "composer/select.h"
 #include "composer/squashfs/image_writers.h"
 #include "kernel-check/config.h"
@@ -136,19 +137,18 @@ int run_compose(const ComposeArgs& a) {
   }
   auto io = image_options(a);
   if (!io.ok()) return report("compose", io.error());
-  // A base is installed like a container of its name: they must differ.
-  for (const auto& m : ms)
-    for (const auto& other : ms)
-      if (other.rootfs.strategy == manifests::RootfsStrategy::kOverlay &&
-          (other.rootfs.base.empty() ? std::string(sq::kAutomaticBase) : other.rootfs.base) == m.name)
-        return report("compose", bad_input(other.file + ": rootfs.base '" + m.name +
-                                           "' is also the name of the container in " + m.file));
-
+  // (A base named like a container is refused by validate_set, via
+  // load_manifest_set.)
   sq::ImageLog log;
   auto writers = composer::default_writers();
   for (auto& w : sq::image_writers(*io, &log)) writers.push_back(std::move(w));
   std::vector<composer::OutputWriter*> ptrs;
   for (auto& w : writers) ptrs.push_back(w.get());
+  // Every output of the run (images, trees, runtime directories) is written
+  // aside and renamed into place together, last, by this commit: a run that
+  // fails anywhere leaves each container's previous image and policy whole.
+  composer::OutputCommit commit(a.out);
+  o.commit = &commit;
   auto r = composer::compose(ms, o, ptrs);
   if (!r.ok()) return report("compose", r.error());
 
@@ -157,11 +157,11 @@ int run_compose(const ComposeArgs& a) {
   // outputs. Images are written first, so an overlay container's policy pins
   // the digest of the base just written.
   for (const auto& m : ms) {
-    std::string dir = a.out + "/runtime/" + m.name;
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return report("compose", failure("create " + dir + ": " + ec.message()));
+    std::string final_dir = a.out + "/runtime/" + m.name;
+    auto dir = commit.scratch_dir("runtime-" + m.name);
+    if (!dir.ok()) return report("compose", dir.error());
     policy::RuntimeFormsOptions rf;
+    rf.device_dir = final_dir;  // paths inside lxc.conf name the final place
     manifests::Manifest baked = m;
     if (m.rootfs.strategy == manifests::RootfsStrategy::kOverlay) {
       if (const sq::ImageRecord* base = log.base_of(m.name)) {
@@ -169,9 +169,12 @@ int run_compose(const ComposeArgs& a) {
         rf.base_sha256 = base->payload_sha256;
       }
     }
-    Status st = policy::write_runtime_forms(baked, dir, rf);
+    Status st = policy::write_runtime_forms(baked, *dir, rf);
     if (!st.ok()) return report("compose", st.error().context(m.file));
+    st = commit.adopt(*dir, final_dir);
+    if (!st.ok()) return report("compose", st.error());
   }
+  if (Status st = commit.commit(); !st.ok()) return report("compose", st.error());
   if (a.json) {
     nlohmann::ordered_json j;
     j["distinct_contents"] = r->distinct_contents;

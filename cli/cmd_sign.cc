@@ -11,6 +11,7 @@
 
 #include "cli/command.h"
 #include "cli/manifest_set.h"
+#include "composer/output_commit.h"
 #include "composer/source_tree.h"
 #include "composer/squashfs/image_writers.h"
 #include "manifests/manifest.h"
@@ -181,6 +182,11 @@ int run_sign_composed(const SignOptions& o) {
     return report("sign", bad_input("--composed signs what compose wrote: no --squashfs, --tree, --policy, "
                                      "--manifest or --name with it"));
   if (o.manifests.empty()) return report("sign", bad_input("--composed: give the manifests compose was given"));
+  // A compose killed mid-commit may have left new images beside old
+  // policies: never sign that mix (the next compose completes the commit).
+  if (composer::OutputCommit::interrupted(o.composed))
+    return report("sign", bad_input(o.composed + ": an interrupted compose left " + composer::kCommitJournal +
+                                    "; its outputs may mix two runs: run compose again first"));
   auto ms = load_manifest_set(o.manifests, o.staging);
   if (!ms.ok()) return report("sign", ms.error());
   std::error_code ec;

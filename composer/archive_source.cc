@@ -5,6 +5,7 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -145,7 +146,7 @@ class TarIngest {
     if (e.type == EntryType::kRegular) e.size = archive_entry_size(ae);
     std::string violation;
     NESTBOX_TRY(apply_policy(&e, opts_, where, tree_, &violation));
-    if (e.type == EntryType::kRegular) NESTBOX_TRY(extract(a, &e, where));
+    if (e.type == EntryType::kRegular) NESTBOX_TRY(extract(a, ae, &e, where));
     if (e.type == EntryType::kRegular) regular_[e.path] = e;
     std::string member_path = e.path;
     NESTBOX_TRY(tree_->insert(std::move(e), where, true));
@@ -154,26 +155,51 @@ class TarIngest {
   }
 
   // Copies the member's bytes to a fresh blob in the scratch directory,
-  // enforcing the size limit on what is actually read.
-  Status extract(archive* a, FsEntry* e, const std::string& where) {
+  // enforcing the size limit on what is actually read. Data blocks are
+  // written at their offsets, so holes of a sparse member stay holes in the
+  // blob, and the blob is then extended to the member's logical size: a
+  // member that ends in a hole (or is all hole) keeps its full size of zeros.
+  Status extract(archive* a, archive_entry* ae, FsEntry* e, const std::string& where) {
     auto blob = tree_->new_blob_path();
     if (!blob.ok()) return std::move(blob).error();
     UniqueFd fd(open(blob->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd) return sys_error("create " + *blob);
-    uint64_t total = 0;
-    char buf[128 * 1024];
+    uint64_t end = 0;
+    auto over = [&](uint64_t size) {
+      return opts_.max_file_size && size > opts_.max_file_size;
+    };
     for (;;) {
-      la_ssize_t n = archive_read_data(a, buf, sizeof buf);
-      if (n < 0) return bad_input(where + ": " + la_error(a));
-      if (n == 0) break;
-      total += n;
-      if (opts_.max_file_size && total > opts_.max_file_size)
+      const void* buf;
+      size_t n;
+      la_int64_t offset;
+      int r = archive_read_data_block(a, &buf, &n, &offset);
+      if (r == ARCHIVE_EOF) break;
+      if (r < ARCHIVE_WARN || offset < 0) return bad_input(where + ": " + la_error(a));
+      uint64_t block_end = static_cast<uint64_t>(offset) + n;
+      if (over(block_end))
         return bad_input(where + ": file over the size limit of " +
                          std::to_string(opts_.max_file_size));
-      NESTBOX_TRY(write_all(fd.get(), buf, n, *blob));
+      const char* p = static_cast<const char*>(buf);
+      for (size_t done = 0; done < n;) {
+        ssize_t w = pwrite(fd.get(), p + done, n - done, offset + static_cast<off_t>(done));
+        if (w < 0) {
+          if (errno == EINTR) continue;
+          return sys_error("write " + *blob);
+        }
+        done += static_cast<size_t>(w);
+      }
+      end = std::max(end, block_end);
     }
+    // The logical size: for a sparse member, what the sparse map declares
+    // (libarchive reports it as the entry's size). A plain member that is
+    // short is already a libarchive error ("Truncated tar archive").
+    la_int64_t declared = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
+    uint64_t size = std::max<uint64_t>(end, declared > 0 ? static_cast<uint64_t>(declared) : 0);
+    if (over(size))
+      return bad_input(where + ": file over the size limit of " + std::to_string(opts_.max_file_size));
+    if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return sys_error("truncate " + *blob);
     e->source_path = *blob;
-    e->size = total;
+    e->size = size;
     return ok_status();
   }
 

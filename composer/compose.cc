@@ -80,7 +80,10 @@ Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
   std::error_code ec;
   fs::create_directories(opts.out_dir, ec);
   if (ec) return failure("create " + opts.out_dir + ": " + ec.message());
-  // Leftovers of an interrupted run are removed; outputs were never touched.
+  // An interrupted commit is completed first (its journal names the
+  // outputs); other leftovers of an interrupted run are removed: outputs
+  // were never touched.
+  NESTBOX_TRY(OutputCommit::recover(opts.out_dir));
   for (const auto& e : fs::directory_iterator(opts.out_dir, ec)) {
     std::string n = e.path().filename().string();
     if (n.rfind(".nestbox-", 0) == 0) fs::remove_all(e.path(), ec);
@@ -102,7 +105,9 @@ Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
   report.distinct_contents = index->distinct_contents();
   report.bytes_hashed = index->bytes_hashed();
 
+  OutputCommit own_commit(opts.out_dir);
   ComposeContext ctx;
+  ctx.commit = opts.commit ? opts.commit : &own_commit;
   ctx.out_dir = opts.out_dir;
   ctx.index = &*index;
   ctx.progress = opts.progress;
@@ -123,6 +128,7 @@ Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
         NESTBOX_TRY(w->write(list, ctx, &report));
         break;
       }
+  if (!opts.commit) NESTBOX_TRY(own_commit.commit());
   return report;
 }
 

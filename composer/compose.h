@@ -5,9 +5,11 @@
 // strategy at once, so it can share content across them.
 //
 // Call order: collect writers (default_writers() + others) -> compose().
-// Every writer builds its output under a temporary name and renames it into
-// place only when complete; a failed or interrupted run leaves the previous
-// output untouched.
+// Every writer builds its output under a temporary name and hands it to the
+// run's OutputCommit (composer/output_commit.h); all outputs are renamed into
+// place together, last, only when every container succeeded. A failed run
+// leaves every previous output untouched; an interrupted commit is completed
+// by the next run.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +22,7 @@
 
 #include "composer/content_index.h"
 #include "composer/fs_tree.h"
+#include "composer/output_commit.h"
 #include "manifests/model.h"
 #include "util/result.h"
 
@@ -37,6 +40,8 @@ struct ComposeContext {
   const ContentIndex* index = nullptr;
   // Called after each entry written (tests use it to simulate a crash).
   std::function<void(uint64_t entries_written)> progress;
+  // Where finished outputs go until the run commits (never null in write()).
+  OutputCommit* commit = nullptr;
 };
 
 struct ComposeReport {
@@ -73,6 +78,9 @@ struct ComposeOptions {
   std::optional<int64_t> source_date_epoch;   // clamp mtimes
   std::optional<manifests::RootfsStrategy> force_strategy;  // override every manifest
   std::function<void(uint64_t)> progress;
+  // The caller's commit, when it adds outputs of its own (runtime forms) and
+  // commits itself; null: compose() commits its writers' outputs on success.
+  OutputCommit* commit = nullptr;
 };
 
 // Sources + selection for one manifest; `scratch` holds archive contents and

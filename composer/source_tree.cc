@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "composer/path.h"
 #include "util/fd.h"
 #include "util/file_io.h"
@@ -70,9 +72,45 @@ Status SourceTree::insert(FsEntry e, const std::string& origin, bool replace_ok)
 Status apply_policy(FsEntry* e, const IngestOptions& opts, const std::string& where,
                     SourceTree* tree, std::string* violation) {
   violation->clear();
-  if ((e->type == EntryType::kCharDevice || e->type == EntryType::kBlockDevice) && !opts.trusted)
-    return bad_input(where + ": device node from an untrusted source");
   if (e->type == EntryType::kSocket) return bad_input(where + ": sockets are not supported");
+  // -1 and 65535 mean "unchanged" to chown(): the written owner would be
+  // the build host's, not the one the source claims.
+  for (uint32_t id : {e->uid, e->gid})
+    if (id == manifests::kIdUnchanged || id == manifests::kIdUnchanged16)
+      return bad_input(where + ": owner " + std::to_string(e->uid) + ":" + std::to_string(e->gid) +
+                       " holds " + std::to_string(id) +
+                       ", which the kernel reads as \"unchanged\"; expected a real uid and gid");
+  // A device node opens whatever host device its numbers name; a FIFO in an
+  // image is a rendezvous the manifest never asked for. Only what the
+  // manifest declares may be in the image (and its declaration replaces the
+  // source's node). An error only when selected, like setuid files: a
+  // staging rootfs may hold nodes no container sees.
+  bool node = e->type == EntryType::kCharDevice || e->type == EntryType::kBlockDevice ||
+              e->type == EntryType::kFifo;
+  if (node && !opts.declared_nodes.count(e->path)) {
+    std::string what = e->type == EntryType::kFifo ? std::string("FIFO")
+                       : std::string(e->type == EntryType::kCharDevice ? "character" : "block") +
+                             " device " + std::to_string(e->rdev_major) + ":" + std::to_string(e->rdev_minor);
+    *violation = where + ": " + what + " not declared by the manifest; expected a [[rootfs.device]] with path = \"" +
+                 e->path + "\", or no such node in the source";
+    return ok_status();
+  }
+  // overlayfs reads trusted.overlay.* (opaque, redirect, metacopy) on the
+  // layers nestbox builds: only nestbox decides those, never a source.
+  auto ovl = std::remove_if(e->xattrs.begin(), e->xattrs.end(),
+                            [](const Xattr& x) { return x.name.rfind("trusted.overlay.", 0) == 0; });
+  if (ovl != e->xattrs.end()) {
+    e->xattrs.erase(ovl, e->xattrs.end());
+    tree->note(e->path, where + ": overlayfs xattrs (trusted.overlay.*) removed");
+  }
+  if (!opts.allow_file_caps) {
+    auto cap = std::find_if(e->xattrs.begin(), e->xattrs.end(),
+                            [](const Xattr& x) { return x.name == "security.capability"; });
+    if (cap != e->xattrs.end()) {
+      e->xattrs.erase(cap);
+      tree->note(e->path, where + ": file capabilities (security.capability) removed");
+    }
+  }
   if ((e->mode & (S_ISUID | S_ISGID)) && e->type != EntryType::kDirectory) {
     switch (opts.setuid) {
       case SetuidPolicy::kKeep:
@@ -96,6 +134,8 @@ Status SourceTree::add_manifest(const manifests::Manifest& m) {
   for (const auto& s : m.rootfs.sources) {
     IngestOptions opts;
     opts.trusted = s.trusted;
+    opts.allow_file_caps = m.rootfs.allow_file_caps;
+    for (const auto& d : m.rootfs.devices) opts.declared_nodes.insert(d.path);
     opts.max_file_size = m.rootfs.max_file_size;
     opts.setuid = m.rootfs.allow_setuid ? SetuidPolicy::kKeep
                   : s.trusted           ? SetuidPolicy::kStrip

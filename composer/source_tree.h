@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "composer/fs_tree.h"
@@ -37,9 +38,15 @@ enum class SetuidPolicy {
 };
 
 struct IngestOptions {
-  bool trusted = true;                 // untrusted: device nodes are refused
+  bool trusted = true;                 // untrusted: setuid files are refused, not stripped
   SetuidPolicy setuid = SetuidPolicy::kRefuse;
   uint64_t max_file_size = 0;          // 0 = no limit
+  // Keep security.capability xattrs (rootfs.allow_file_caps); otherwise
+  // they are removed and the report says so.
+  bool allow_file_caps = false;
+  // Paths the manifest declares as [[rootfs.device]]: the only places a
+  // source may carry a device node or FIFO (the manifest's entry replaces it).
+  std::set<std::string> declared_nodes;
 };
 
 class SourceTree {

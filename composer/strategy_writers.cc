@@ -3,7 +3,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "composer/compose.h"
 #include "composer/path.h"
@@ -57,11 +59,11 @@ class TreeWriter : public OutputWriter {
       NESTBOX_TRY(write_tree(c.tree, dir, c.manifest->name, *ctx.index, &pool, nullptr, ctx,
                              &stats[i], &report->notes));
     }
-    // Everything is complete: now swap each tree into place.
+    // Everything is complete: hand each tree to the run's commit.
     for (size_t i = 0; i < containers.size(); ++i) {
       const auto& c = *containers[i];
       std::string final_path = ctx.out_dir + "/" + c.manifest->name;
-      NESTBOX_TRY(install_dir(tmp + "/" + c.manifest->name, final_path));
+      NESTBOX_TRY(ctx.commit->adopt(tmp + "/" + c.manifest->name, final_path));
       report->outputs.push_back(output_of(c, final_path, stats[i]));
     }
     return ok_status();
@@ -69,16 +71,27 @@ class TreeWriter : public OutputWriter {
 };
 
 // Xattrs of a host file, sorted, to compare with an entry before linking.
-std::vector<Xattr> host_xattrs(const std::string& path) {
+// nullopt when they cannot all be read: then the file is never linked (a
+// short read must not make a file with capabilities look like one without).
+std::optional<std::vector<Xattr>> host_xattrs(const std::string& path) {
   std::vector<Xattr> out;
-  char names[4096];
-  ssize_t n = llistxattr(path.c_str(), names, sizeof names);
-  for (ssize_t i = 0; i < n;) {
-    std::string name = names + i;
+  ssize_t n = llistxattr(path.c_str(), nullptr, 0);
+  if (n < 0) return errno == ENOTSUP ? std::optional(out) : std::nullopt;
+  std::string names(static_cast<size_t>(n), '\0');
+  n = llistxattr(path.c_str(), names.data(), names.size());
+  if (n < 0) return std::nullopt;
+  names.resize(static_cast<size_t>(n));
+  for (size_t i = 0; i < names.size();) {
+    std::string name = names.c_str() + i;
     i += name.size() + 1;
-    char value[4096];
-    ssize_t v = lgetxattr(path.c_str(), name.c_str(), value, sizeof value);
-    if (v >= 0) out.push_back({name, std::string(value, v)});
+    if (name.empty()) continue;
+    ssize_t v = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (v < 0) return std::nullopt;
+    std::string value(static_cast<size_t>(v), '\0');
+    v = lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+    if (v < 0) return std::nullopt;
+    value.resize(static_cast<size_t>(v));
+    out.push_back({name, value});
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -121,7 +134,11 @@ class HostHardlinkWriter : public OutputWriter {
         }
         if (st.st_uid != e.uid || st.st_gid != e.gid) *why = "owner differs from the host file";
         else if ((st.st_mode & 07777) != e.mode) *why = "mode differs from the host file";
-        else if (host_xattrs(e.source_path) != e.xattrs) *why = "xattrs differ from the host file";
+        // Capabilities (security.capability) the manifest did not allow were
+        // removed from the entry: the host file differs and is copied, never
+        // linked, so the shared inode cannot carry them into the tree.
+        else if (auto x = host_xattrs(e.source_path); !x || *x != e.xattrs)
+          *why = "xattrs differ from the host file";
         return why->empty() ? e.source_path : "";
       };
       LinkPool pool;
@@ -129,8 +146,8 @@ class HostHardlinkWriter : public OutputWriter {
       NESTBOX_TRY(write_tree(c->tree, tmp, c->manifest->name, *ctx.index, &pool, link_source, ctx,
                              &stats, &report->notes));
       std::string final_path = base + "/" + c->manifest->name;
-      NESTBOX_TRY(install_dir(tmp, final_path));
-      guard.release();
+      NESTBOX_TRY(ctx.commit->adopt(tmp, final_path));
+      guard.release();  // the commit owns it now
       report->outputs.push_back(output_of(*c, final_path, stats));
     }
     return ok_status();

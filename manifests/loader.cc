@@ -47,7 +47,7 @@ void read_identity(TableView& top, Manifest& m) {
   top.get_uint("version", m.version, 0, UINT64_MAX >> 1);
   top.get_uint("security_version", m.security_version, 0, UINT64_MAX >> 1);
   top.get("version_string", m.version_string);
-  top.get("description", m.description);
+  top.get_text("description", m.description);
   top.get_enum("arch", m.arch,
                {{"x86_64", Arch::kX86_64}, {"aarch64", Arch::kAarch64}, {"arm", Arch::kArm},
                 {"mips", Arch::kMips}, {"mipsel", Arch::kMipsel}, {"powerpc", Arch::kPowerpc},
@@ -84,9 +84,10 @@ void read_process(TableView& top, Manifest& m) {
                        std::string("got ") + detail::type_name(*groups) + "; expected an array of integers");
     } else {
       for (const toml::node& g : *groups->as_array()) {
-        if (auto v = g.value<int64_t>(); v && *v >= 0 && *v <= UINT32_MAX)
+        if (auto v = g.value<int64_t>(); v && *v >= 0 && *v <= UINT32_MAX) {
+          top.diag().remember("process.groups[" + std::to_string(proc.supplementary_gids.size()) + "]", g.source());
           proc.supplementary_gids.push_back(static_cast<uint32_t>(*v));
-        else
+        } else
           top.diag().error(g.source(), "process.groups", "expected an integer group id");
       }
     }
@@ -97,6 +98,17 @@ void read_process(TableView& top, Manifest& m) {
       if (!value.is_string()) {
         top.diag().error(value.source(), "process.env." + name,
                          std::string("got ") + detail::type_name(value) + "; expected a string");
+        continue;
+      }
+      // The kernel splits "KEY=value" at the first '=': a key holding one
+      // (or empty) would set another variable than the one written.
+      if (name.empty() || name.find('=') != std::string::npos || detail::text_problem(name)) {
+        top.diag().error(key.source(), "process.env." + name,
+                         "is not a variable name; expected a non-empty name without '=', NUL or control characters");
+        continue;
+      }
+      if (const char* why = detail::text_problem(value.as_string()->get())) {
+        top.diag().error(value.source(), "process.env." + name, why);
         continue;
       }
       proc.env.push_back(name + "=" + value.as_string()->get());
@@ -136,6 +148,7 @@ void read_rootfs(TableView& top, Manifest& m) {
              {{"host-hardlink", RootfsStrategy::kHostHardlink}, {"tree", RootfsStrategy::kTree},
               {"squashfs", RootfsStrategy::kSquashfs}, {"overlay", RootfsStrategy::kOverlay}});
   r.get("base", fs.base);
+  fs.base_pos = top.diag().pos("rootfs.base");
   r.get("read_only", fs.read_only);
   r.get_enum("compressor", fs.compressor,
              {{"gzip", Compressor::kGzip}, {"xz", Compressor::kXz}, {"zstd", Compressor::kZstd},
@@ -149,6 +162,7 @@ void read_rootfs(TableView& top, Manifest& m) {
       fs.block_size = static_cast<uint32_t>(block);
   }
   r.get("allow_setuid", fs.allow_setuid);
+  r.get("allow_file_caps", fs.allow_file_caps);
   r.get_size("max_file_size", fs.max_file_size);
   r.get_strings("include", fs.include);
   r.get_strings("exclude", fs.exclude);
@@ -163,6 +177,9 @@ void read_rootfs(TableView& top, Manifest& m) {
     s.get_enum("type", src.kind,
                {{"dir", SourceKind::kDirectory}, {"tar", SourceKind::kTar},
                 {"ipk", SourceKind::kIpk}, {"deb", SourceKind::kDeb}});
+    // Archives are what third parties hand over: untrusted unless the
+    // manifest says otherwise. A staging directory is the build's own.
+    src.trusted = src.kind == SourceKind::kDirectory;
     s.get("trusted", src.trusted);
     fs.sources.push_back(std::move(src));
   });
@@ -179,7 +196,7 @@ void read_rootfs(TableView& top, Manifest& m) {
     f.require("path", "an absolute path inside the rootfs");
     f.get("path", file.path);
     f.get("source", file.source);
-    f.get("content", file.content);
+    f.get_text("content", file.content);
     f.get_mode("mode", file.mode);
     read_owner(f, file.owner);
     fs.files.push_back(std::move(file));

@@ -20,6 +20,14 @@ struct SourcePos {
   int column = 0;
 };
 
+// Name of the base shared by overlay containers whose manifest names none.
+inline constexpr const char* kAutomaticBase = "auto-base";
+
+// Ids the kernel reads as "leave unchanged": (uid_t)-1, and -1 of the 16-bit
+// id syscalls. Never a real owner or identity.
+inline constexpr uint32_t kIdUnchanged = 4294967295u;
+inline constexpr uint32_t kIdUnchanged16 = 65535u;
+
 enum class Arch { kX86_64, kAarch64, kArm, kMips, kMipsel, kPowerpc, kRiscv64, kI386 };
 
 enum class Model {
@@ -55,7 +63,10 @@ enum class SourceKind { kDirectory, kTar, kIpk, kDeb };
 struct RootfsSource {
   SourceKind kind = SourceKind::kDirectory;
   std::string path;   // resolved relative to the manifest's directory
-  bool trusted = true;  // untrusted sources may not carry device nodes or setuid files
+  // Untrusted sources may not carry setuid files (refused when selected).
+  // Default: true for directories (the build's own staging), false for
+  // archives (tar, ipk, deb: what third parties hand over).
+  bool trusted = true;
   SourcePos pos;
 };
 
@@ -99,6 +110,7 @@ enum class Compressor { kGzip, kXz, kZstd, kLz4, kLzo };
 struct Rootfs {
   RootfsStrategy strategy = RootfsStrategy::kSquashfs;
   std::string base;                     // overlay: name of the shared base ("" = automatic)
+  SourcePos base_pos;                   // where `base` was written (for set-wide messages)
   std::vector<RootfsSource> sources;
   std::vector<std::string> include;     // globs over absolute paths inside the rootfs
   std::vector<std::string> exclude;
@@ -111,6 +123,7 @@ struct Rootfs {
   Compressor compressor = Compressor::kXz;
   uint32_t block_size = 128 * 1024;     // power of two, 4K..1M
   bool allow_setuid = false;            // keep setuid/setgid bits from sources
+  bool allow_file_caps = false;         // keep security.capability xattrs from sources
   uint64_t max_file_size = 0;           // 0 = no limit
   SourcePos pos;
 };

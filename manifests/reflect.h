@@ -62,6 +62,7 @@ void visit_manifest(V& v, Manifest& m) {
                                                 Compressor::kLz4, Compressor::kLzo});
     r.field("block_size", fs.block_size);
     r.field("allow_setuid", fs.allow_setuid);
+    r.field("allow_file_caps", fs.allow_file_caps);
     r.field("max_file_size", fs.max_file_size);
     r.list("sources", fs.sources, [](V& s, RootfsSource& src) {
       s.enumeration("type", src.kind, {SourceKind::kDirectory, SourceKind::kTar, SourceKind::kIpk, SourceKind::kDeb});

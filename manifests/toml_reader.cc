@@ -65,6 +65,15 @@ const char* type_name(const toml::node& node) {
 
 std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
 
+const char* text_problem(const std::string& s) {
+  for (char c : s) {
+    if (c == '\0') return "holds a NUL byte; expected text without \\u0000";
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
+      return "holds a line break or control character; expected one line of text";
+  }
+  return nullptr;
+}
+
 TableView::TableView(Diagnostics& diag, const toml::table& table, std::string path)
     : diag_(diag), table_(table), path_(std::move(path)) {}
 
@@ -86,11 +95,22 @@ void TableView::wrong_type(const toml::node& node, const char* key, const char* 
               std::string("got ") + type_name(node) + "; expected " + expected);
 }
 
-bool TableView::get(const char* key, std::string& out) {
+bool TableView::get_text(const char* key, std::string& out) {
   const toml::node* n = lookup(key);
   if (!n) return false;
   if (!n->is_string()) return wrong_type(*n, key, "a string"), false;
   out = n->as_string()->get();
+  return true;
+}
+
+bool TableView::get(const char* key, std::string& out) {
+  std::string value;
+  if (!get_text(key, value)) return false;
+  if (const char* why = text_problem(value)) {
+    diag_.error(lookup(key)->source(), path_of(key), why);
+    return false;
+  }
+  out = std::move(value);
   return true;
 }
 
@@ -193,7 +213,13 @@ bool TableView::get_strings(const char* key, std::vector<std::string>& out) {
                   std::string("got ") + type_name(arr[i]) + "; expected a string");
       return false;
     }
-    values.push_back(arr[i].as_string()->get());
+    const std::string& v = arr[i].as_string()->get();
+    if (const char* why = text_problem(v)) {
+      diag_.error(arr[i].source(), path_of(key) + "[" + std::to_string(i) + "]", why);
+      return false;
+    }
+    diag_.remember(path_of(key) + "[" + std::to_string(i) + "]", arr[i].source());
+    values.push_back(v);
   }
   out = std::move(values);
   return true;

@@ -46,7 +46,12 @@ class TableView {
 
   // Each returns true when the key was present and valid; on a present but
   // invalid value it records an error and leaves `out` untouched.
+  // Strings are refused when they hold a NUL byte (every consumer is a C
+  // string: argv, env, paths, labels) or a line break or other control
+  // character (they end up in line-based files: lxc.conf, /proc/*/environ
+  // readers); get_text() allows both, for literal file content.
   bool get(const char* key, std::string& out);
+  bool get_text(const char* key, std::string& out);
   bool get(const char* key, bool& out);
   bool get_uint(const char* key, uint64_t& out, uint64_t min, uint64_t max);
   bool get_u32(const char* key, uint32_t& out, uint32_t min = 0, uint32_t max = UINT32_MAX);
@@ -81,6 +86,8 @@ class TableView {
 };
 
 const char* type_name(const toml::node& node);
+// What is wrong with a string value of a manifest ("holds a NUL byte"), or nullptr.
+const char* text_problem(const std::string& s);
 std::string in_quotes(const std::string& s);
 
 template <typename E>

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "manifests/manifest.h"
 #include "manifests/units.h"
+#include "policy/syscall_arch.h"
 
 namespace nestbox::manifests::detail {
 namespace {
@@ -113,6 +115,69 @@ bool valid_syscall_name(const std::string& s) {
   });
 }
 
+// The baked policy's own name rule (policy/decode.cc, Text::kName): what
+// compose would refuse for service names, bases, partitions and fstypes.
+bool valid_policy_name(const std::string& s, size_t max = 64) {
+  if (s.empty() || s.size() > max || !std::isalnum(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+// Limits of the baked policy (policy/wire.h): a manifest over them would
+// pass here and fail in compose.
+constexpr size_t kMaxString = 4096, kMaxArgs = 256, kMaxEnv = 1024, kMaxGroups = 1024,
+                 kMaxServices = 64, kMaxIdMaps = 340, kMaxMounts = 128, kMaxInterfaces = 32,
+                 kMaxAddresses = 32, kMaxRoutes = 64;
+
+void check_count(Diagnostics& d, const std::string& key, size_t n, size_t max) {
+  if (n > max)
+    d.error(d.pos(key), key, std::to_string(n) + " entries exceed the limit of " + std::to_string(max));
+}
+
+// (uid_t)-1 and the 16-bit -1 mean "leave unchanged" to setresuid(),
+// setgroups(), chown() and friends: as an identity the process keeps the
+// launcher's (root); as an owner the build host's.
+void check_id(Diagnostics& d, const std::string& key, uint32_t id) {
+  if (id == kIdUnchanged)
+    d.error(d.pos(key), key, "4294967295 is -1, which the kernel reads as \"unchanged\"; expected a real id");
+  else if (id == kIdUnchanged16)
+    d.error(d.pos(key), key, "65535 is the 16-bit -1, which the kernel reads as \"unchanged\"; expected a real id");
+}
+
+// LXC's lxc.execute.cmd quotes with ' or " and has no escape (policy/lxc.cc):
+// an argument holding both cannot be written, so compose refuses it.
+void check_argv(Diagnostics& d, const std::string& key, const std::vector<std::string>& argv) {
+  check_count(d, key, argv.size(), kMaxArgs);
+  for (size_t i = 0; i < argv.size(); ++i) {
+    std::string k = key + "[" + std::to_string(i) + "]";
+    if (argv[i].size() > kMaxString)
+      d.error(d.pos(k), k, "is longer than " + std::to_string(kMaxString) + " bytes");
+    if (argv[i].find('\'') != std::string::npos && argv[i].find('"') != std::string::npos)
+      d.error(d.pos(k), k, "holds both ' and \", which LXC's command line cannot quote; expected at most one kind of quote");
+  }
+}
+
+// Strings the baked policy carries up to PATH_MAX bytes.
+void validate_lengths(Manifest& m, Diagnostics& d) {
+  auto len = [&](const std::string& key, const std::string& v) {
+    if (v.size() > kMaxString) d.error(d.pos(key), key, "is longer than " + std::to_string(kMaxString) + " bytes");
+  };
+  len("process.cwd", m.process.cwd);
+  len("security.apparmor_profile", m.security.apparmor_profile);
+  len("security.selinux_context", m.security.selinux_context);
+  for (size_t i = 0; i < m.mounts.tmpfs.size(); ++i)
+    len("mounts.tmpfs[" + std::to_string(i) + "].target", m.mounts.tmpfs[i].target);
+  for (size_t i = 0; i < m.mounts.binds.size(); ++i) {
+    len("mounts.bind[" + std::to_string(i) + "].source", m.mounts.binds[i].source);
+    len("mounts.bind[" + std::to_string(i) + "].target", m.mounts.binds[i].target);
+  }
+  for (size_t i = 0; i < m.mounts.storage.size(); ++i) {
+    len("mounts.storage[" + std::to_string(i) + "].source", m.mounts.storage[i].source);
+    len("mounts.storage[" + std::to_string(i) + "].target", m.mounts.storage[i].target);
+  }
+}
+
 void validate_identity(Manifest& m, Diagnostics& d) {
   if (!valid_name(m.name, 32))
     d.error(d.pos("name"), "name", in_quotes(m.name) +
@@ -131,7 +196,16 @@ void validate_process(Manifest& m, Diagnostics& d) {
     else
       check_abs(d, "process.command", p.command[0]);
   }
+  check_argv(d, "process.command", p.command);
   check_abs(d, "process.cwd", p.cwd);
+  check_count(d, "process.env", p.env.size(), kMaxEnv);
+  for (const std::string& e : p.env)
+    if (e.size() > kMaxString) {
+      std::string k = "process.env." + e.substr(0, e.find('='));
+      d.error(d.pos(k), k, "is longer than " + std::to_string(kMaxString) + " bytes");
+    }
+  check_count(d, "process.groups", p.supplementary_gids.size(), kMaxGroups);
+  check_count(d, "process.service", p.services.size(), kMaxServices);
   if (p.model == Model::kProcess && !p.services.empty())
     conflict(d, "process.service", "lists services, which need model = \"system\"; conflicts with", "process.model",
              "\"process\"");
@@ -140,10 +214,14 @@ void validate_process(Manifest& m, Diagnostics& d) {
     std::string key = "process.service[" + std::to_string(i) + "]";
     if (!names.insert(p.services[i].name).second)
       d.error(d.pos("process.service"), key + ".name", in_quotes(p.services[i].name) + " is used twice; expected unique service names");
+    else if (!valid_policy_name(p.services[i].name))
+      d.error(d.pos(key + ".name"), key + ".name", in_quotes(p.services[i].name) +
+              " is not a service name; expected 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit");
     if (p.services[i].command.empty())
       d.error(d.pos("process.service"), key + ".command", "is empty; expected the program and its arguments");
     else if (!is_absolute_clean(p.services[i].command[0]))
       d.error(d.pos("process.service"), key + ".command", in_quotes(p.services[i].command[0]) + " is not an absolute path");
+    check_argv(d, key + ".command", p.services[i].command);
   }
 }
 
@@ -168,24 +246,80 @@ void validate_rootfs(Manifest& m, Diagnostics& d) {
     if (!paths.insert(path).second)
       d.error(d.pos(key), key, in_quotes(path) + " is declared twice; expected each extra path once");
   };
-  for (const auto& e : fs.dirs) extra("rootfs.dir", e.path);
+  // Only a directory may be "/": a file, link or node there would replace the
+  // root of the image. Nothing may sit beneath a declared non-directory.
+  std::map<std::string, std::string> leaves;  // path -> key of a declared non-directory
+  auto leaf = [&](const std::string& list, size_t i, const std::string& path) {
+    std::string key = list + "[" + std::to_string(i) + "].path";
+    extra(key, path);
+    if (path == "/")
+      d.error(d.pos(key), key, "\"/\" is the root directory; expected a path below it");
+    leaves.emplace(path, key);
+  };
+  for (size_t i = 0; i < fs.dirs.size(); ++i) extra("rootfs.dir[" + std::to_string(i) + "].path", fs.dirs[i].path);
   for (size_t i = 0; i < fs.files.size(); ++i) {
     std::string key = "rootfs.file[" + std::to_string(i) + "]";
-    extra("rootfs.file", fs.files[i].path);
+    leaf("rootfs.file", i, fs.files[i].path);
     if (d.seen(key + ".source") == d.seen(key + ".content"))
       d.error(d.pos("rootfs.file"), key, "expected exactly one of `source` (a host file) or `content` (literal text)");
   }
-  for (const auto& e : fs.symlinks) extra("rootfs.symlink", e.path);
-  for (const auto& e : fs.devices) extra("rootfs.device", e.path);
+  for (size_t i = 0; i < fs.symlinks.size(); ++i) {
+    const ExtraSymlink& l = fs.symlinks[i];
+    std::string key = "rootfs.symlink[" + std::to_string(i) + "].target";
+    leaf("rootfs.symlink", i, l.path);
+    // Mirrors composer symlink_destination(): a relative target may not climb above "/".
+    int depth = 0;
+    for (size_t a = 1; a < l.path.size(); ++a) depth += l.path[a] == '/';
+    bool climbs = false;
+    if (!l.target.empty() && l.target[0] != '/') {
+      size_t b = 0;
+      while (b <= l.target.size() && !climbs) {
+        size_t e = l.target.find('/', b);
+        if (e == std::string::npos) e = l.target.size();
+        std::string_view c(l.target.data() + b, e - b);
+        if (c == "..") climbs = --depth < 0;
+        else if (!c.empty() && c != ".") ++depth;
+        b = e + 1;
+      }
+    }
+    if (l.target.empty())
+      d.error(d.pos(key), key, "is empty; expected the path the link points to");
+    else if (climbs)
+      d.error(d.pos(key), key, in_quotes(l.target) + " climbs above the root; expected a target inside the rootfs");
+  }
+  for (size_t i = 0; i < fs.devices.size(); ++i) leaf("rootfs.device", i, fs.devices[i].path);
+  auto beneath_leaf = [&](const std::string& key, const std::string& path) {
+    for (std::string p = path; p.size() > 1;) {
+      p = p.substr(0, std::max<size_t>(p.rfind('/'), 1));
+      auto it = leaves.find(p);
+      if (it != leaves.end() && p != path) {
+        d.error(d.pos(key), key, in_quotes(path) + " lies beneath " + in_quotes(p) + " (" + it->second +
+                "), which is not a directory; expected a path under a directory");
+        return;
+      }
+    }
+  };
+  for (size_t i = 0; i < fs.dirs.size(); ++i) beneath_leaf("rootfs.dir[" + std::to_string(i) + "].path", fs.dirs[i].path);
+  for (size_t i = 0; i < fs.files.size(); ++i) beneath_leaf("rootfs.file[" + std::to_string(i) + "].path", fs.files[i].path);
+  for (size_t i = 0; i < fs.symlinks.size(); ++i) beneath_leaf("rootfs.symlink[" + std::to_string(i) + "].path", fs.symlinks[i].path);
+  for (size_t i = 0; i < fs.devices.size(); ++i) beneath_leaf("rootfs.device[" + std::to_string(i) + "].path", fs.devices[i].path);
+  if (!fs.base.empty() && !valid_policy_name(fs.base))
+    d.error(d.pos("rootfs.base"), "rootfs.base", in_quotes(fs.base) +
+            " is not a base name; expected 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit");
+  else if (!fs.base.empty() && fs.base == m.name)
+    d.error(d.pos("rootfs.base"), "rootfs.base", in_quotes(fs.base) +
+            " is the container's own name; a base is installed like a container of its name, expected another name");
   if (fs.strategy == RootfsStrategy::kHostHardlink && d.seen("rootfs.compressor"))
     conflict(d, "rootfs.compressor", "has no effect with hardlinked trees; conflicts with", "rootfs.strategy");
 }
 
 void validate_id_map(Diagnostics& d, const std::string& key, const std::vector<IdMapRange>& map) {
+  check_count(d, key, map.size(), kMaxIdMaps);
   for (size_t i = 0; i < map.size(); ++i) {
     const IdMapRange& a = map[i];
-    if (uint64_t(a.inside) + a.count > (1ull << 32) || uint64_t(a.outside) + a.count > (1ull << 32))
-      d.error(d.pos(key), key + "[" + std::to_string(i) + "]", "range runs past 4294967295; expected a smaller count");
+    // The kernel refuses a range that reaches 4294967295 ((uid_t)-1, never mappable).
+    if (uint64_t(a.inside) + a.count >= (1ull << 32) || uint64_t(a.outside) + a.count >= (1ull << 32))
+      d.error(d.pos(key), key + "[" + std::to_string(i) + "]", "range reaches 4294967295; expected a smaller count");
     for (size_t j = 0; j < i; ++j) {
       const IdMapRange& b = map[j];
       bool in_overlap = a.inside < uint64_t(b.inside) + b.count && b.inside < uint64_t(a.inside) + a.count;
@@ -226,6 +360,49 @@ void validate_users(Manifest& m, Diagnostics& d) {
     d.error(d.pos("process.user"), "process.user", std::to_string(m.process.uid) + " is not inside users.uid_map; expected a mapped uid");
   if (own_ns && !u.gid_map.empty() && !mapped(u.gid_map, m.process.gid))
     d.error(d.pos("process.group"), "process.group", std::to_string(m.process.gid) + " is not inside users.gid_map; expected a mapped gid");
+  // setgroups() of an unmapped gid fails inside the namespace: refuse it here.
+  for (size_t i = 0; own_ns && !u.gid_map.empty() && i < m.process.supplementary_gids.size(); ++i) {
+    uint32_t g = m.process.supplementary_gids[i];
+    std::string key = "process.groups[" + std::to_string(i) + "]";
+    if (g != kIdUnchanged && g != kIdUnchanged16 && !mapped(u.gid_map, g))
+      d.error(d.pos(key), key, std::to_string(g) + " is not inside users.gid_map; expected a mapped gid");
+  }
+  // shift_ownership stores every owner at its host id: compose refuses an
+  // owner the maps do not cover.
+  if (own_ns && u.shift_ownership) {
+    auto owner = [&](const std::string& key, const Owner& o) {
+      if (!u.uid_map.empty() && o.uid != kIdUnchanged && o.uid != kIdUnchanged16 && !mapped(u.uid_map, o.uid))
+        d.error(d.pos(key + ".uid"), key + ".uid", std::to_string(o.uid) + " is not inside users.uid_map; expected a mapped uid (users.shift_ownership)");
+      if (!u.gid_map.empty() && o.gid != kIdUnchanged && o.gid != kIdUnchanged16 && !mapped(u.gid_map, o.gid))
+        d.error(d.pos(key + ".gid"), key + ".gid", std::to_string(o.gid) + " is not inside users.gid_map; expected a mapped gid (users.shift_ownership)");
+    };
+    for (size_t i = 0; i < m.rootfs.dirs.size(); ++i) owner("rootfs.dir[" + std::to_string(i) + "]", m.rootfs.dirs[i].owner);
+    for (size_t i = 0; i < m.rootfs.files.size(); ++i) owner("rootfs.file[" + std::to_string(i) + "]", m.rootfs.files[i].owner);
+    for (size_t i = 0; i < m.rootfs.devices.size(); ++i) owner("rootfs.device[" + std::to_string(i) + "]", m.rootfs.devices[i].owner);
+  }
+}
+
+// Every id the manifest names, against the "unchanged" markers.
+void validate_ids(Manifest& m, Diagnostics& d) {
+  check_id(d, "process.user", m.process.uid);
+  check_id(d, "process.group", m.process.gid);
+  for (size_t i = 0; i < m.process.supplementary_gids.size(); ++i)
+    check_id(d, "process.groups[" + std::to_string(i) + "]", m.process.supplementary_gids[i]);
+  auto owner = [&](const std::string& key, const Owner& o) {
+    check_id(d, key + ".uid", o.uid);
+    check_id(d, key + ".gid", o.gid);
+  };
+  for (size_t i = 0; i < m.rootfs.dirs.size(); ++i) owner("rootfs.dir[" + std::to_string(i) + "]", m.rootfs.dirs[i].owner);
+  for (size_t i = 0; i < m.rootfs.files.size(); ++i) owner("rootfs.file[" + std::to_string(i) + "]", m.rootfs.files[i].owner);
+  for (size_t i = 0; i < m.rootfs.devices.size(); ++i) owner("rootfs.device[" + std::to_string(i) + "]", m.rootfs.devices[i].owner);
+  for (const char* map : {"uid_map", "gid_map"}) {
+    const auto& ranges = std::string(map) == "uid_map" ? m.users.uid_map : m.users.gid_map;
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      std::string key = std::string("users.") + map + "[" + std::to_string(i) + "]";
+      check_id(d, key + ".inside", ranges[i].inside);
+      check_id(d, key + ".outside", ranges[i].outside);
+    }
+  }
 }
 
 void validate_namespaces(Manifest& m, Diagnostics& d) {
@@ -271,9 +448,12 @@ void validate_network(Manifest& m, Diagnostics& d) {
     conflict(d, "network.mode", "\"none\" shares the host network; conflicts with", "namespaces.net");
   }
   std::set<std::string> names, host_names;
+  check_count(d, "network.interface", net.interfaces.size(), kMaxInterfaces);
   for (size_t i = 0; i < net.interfaces.size(); ++i) {
     NetInterface& itf = net.interfaces[i];
     std::string key = "network.interface[" + std::to_string(i) + "]";
+    check_count(d, key + ".addresses", itf.addresses.size(), kMaxAddresses);
+    check_count(d, key + ".routes", itf.routes.size(), kMaxRoutes);
     if (itf.name.empty()) itf.name = "eth" + std::to_string(i);
     auto need = [&](const std::string& value, const char* field, const char* what) {
       if (value.empty()) d.error(itf.pos, key + "." + field, std::string("missing; a ") + to_string(itf.type) + " interface needs " + what);
@@ -335,7 +515,9 @@ void validate_cgroups(Manifest& m, Diagnostics& d) {
     d.error(d.pos("cgroups.cpu_period"), "cgroups.cpu_period", "has no effect without cgroups.cpu_quota; expected both or neither");
   for (const char* key : {"cpuset_cpus", "cpuset_mems"}) {
     const std::string& v = std::string(key) == "cpuset_cpus" ? c.cpuset_cpus : c.cpuset_mems;
-    if (!v.empty() && !valid_cpuset(v))
+    if (v.size() > 256)
+      d.error(d.pos(std::string("cgroups.") + key), std::string("cgroups.") + key, "is longer than 256 bytes");
+    else if (!v.empty() && !valid_cpuset(v))
       d.error(d.pos(std::string("cgroups.") + key), std::string("cgroups.") + key,
               in_quotes(v) + " is not a CPU/node list; expected a list such as \"0-1,3\"");
   }
@@ -357,15 +539,45 @@ void validate_seccomp(Manifest& m, Diagnostics& d) {
     if (!allowed.insert(s.allow[i]).second)
       d.error(d.pos("seccomp.allow"), "seccomp.allow[" + std::to_string(i) + "]", in_quotes(s.allow[i]) + " is listed twice");
   }
+  // The compiler resolves names for the manifest's arch: a name of another
+  // arch would silently vanish from the filter, so both are refused here.
+  auto on_arch = [&](const std::string& key, const std::string& name) {
+    switch (policy::resolve_syscall(name, m.arch)) {
+      case policy::SyscallOnArch::kExists: return;
+      case policy::SyscallOnArch::kOtherArch:
+        d.error(d.pos(key), key, in_quotes(name) + " does not exist on " + to_string(m.arch) +
+                "; expected a system call of the manifest's arch");
+        return;
+      case policy::SyscallOnArch::kUnknown:
+        d.error(d.pos(key), key, in_quotes(name) + " is not a system call known to libseccomp");
+        return;
+    }
+  };
+  for (size_t i = 0; i < s.allow.size(); ++i)
+    if (valid_syscall_name(s.allow[i])) on_arch("seccomp.allow[" + std::to_string(i) + "]", s.allow[i]);
+  std::map<std::string, size_t> denied;  // name -> first rule
   for (size_t i = 0; i < s.deny.size(); ++i) {
     std::string key = "seccomp.deny[" + std::to_string(i) + "]";
     if (s.deny[i].action == SeccompAction::kAllow)
       d.error(d.pos("seccomp.deny"), key + ".action", "\"allow\" in a deny rule; expected \"errno\", \"kill\", \"log\" or \"trap\"");
-    for (const std::string& name : s.deny[i].syscalls) {
-      if (!valid_syscall_name(name))
+    if (s.deny[i].syscalls.empty())
+      d.error(d.pos(key + ".syscalls"), key + ".syscalls", "is empty; expected the syscalls this rule denies");
+    for (size_t j = 0; j < s.deny[i].syscalls.size(); ++j) {
+      const std::string& name = s.deny[i].syscalls[j];
+      std::string ekey = key + ".syscalls[" + std::to_string(j) + "]";
+      if (!valid_syscall_name(name)) {
         d.error(d.pos("seccomp.deny"), key + ".syscalls", in_quotes(name) + " is not a syscall name");
-      else if (allowed.count(name))
+        continue;
+      }
+      if (allowed.count(name)) {
         conflict(d, "seccomp.deny", in_quotes(name) + " is denied here but allowed by", "seccomp.allow");
+        continue;
+      }
+      auto [it, fresh] = denied.emplace(name, i);
+      if (!fresh && it->second != i)
+        d.error(d.pos(ekey), ekey, in_quotes(name) + " is also denied by seccomp.deny[" + std::to_string(it->second) +
+                "]; expected one rule per syscall");
+      on_arch(ekey, name);
     }
   }
 }
@@ -373,9 +585,15 @@ void validate_seccomp(Manifest& m, Diagnostics& d) {
 void validate_mounts(Manifest& m, Diagnostics& d) {
   Mounts& mt = m.mounts;
   std::set<std::string> targets;
+  check_count(d, "mounts", mt.tmpfs.size() + mt.binds.size() + mt.storage.size(), kMaxMounts);
   auto target = [&](const std::string& list, size_t i, const std::string& path) {
     std::string key = list + "[" + std::to_string(i) + "].target";
     check_abs(d, key, path);
+    // Only a persistent overlay store covers "/" (it sits over the image);
+    // any other mount there would hide the verified rootfs.
+    bool root_overlay = list == "mounts.storage" && mt.storage[i].kind == StorageKind::kOverlay;
+    if (path == "/" && !root_overlay)
+      d.error(d.pos(key), key, "\"/\" would cover the verified rootfs; expected a directory below \"/\"");
     if (!targets.insert(path).second)
       d.error(d.pos(key), key, in_quotes(path) + " is mounted twice; expected one mount per target");
   };
@@ -388,6 +606,11 @@ void validate_mounts(Manifest& m, Diagnostics& d) {
     StorageMount& s = mt.storage[i];
     std::string key = "mounts.storage[" + std::to_string(i) + "]";
     target("mounts.storage", i, s.target);
+    if (s.kind == StorageKind::kPartition && !valid_policy_name(s.source))
+      d.error(d.pos(key + ".source"), key + ".source", in_quotes(s.source) +
+              " is not a partition name; expected 1-64 characters of letters, digits, '.', '_' or '-'");
+    if ((s.kind == StorageKind::kImage || s.kind == StorageKind::kPartition) && !valid_policy_name(s.fstype))
+      d.error(d.pos(key + ".fstype"), key + ".fstype", in_quotes(s.fstype) + " is not a file system type; expected a name such as \"ext4\"");
     if (s.kind == StorageKind::kImage && s.size == 0)
       d.error(d.pos("mounts.storage"), key + ".size", "missing; an image store needs a size such as \"16M\"");
     if ((s.kind == StorageKind::kDirectory || s.kind == StorageKind::kImage || s.kind == StorageKind::kOverlay) && !s.source.empty())
@@ -412,12 +635,14 @@ void validate(Manifest& m, Diagnostics& d) {
   validate_process(m, d);
   validate_rootfs(m, d);
   validate_users(m, d);
+  validate_ids(m, d);
   validate_namespaces(m, d);
   validate_network(m, d);
   validate_cgroups(m, d);
   validate_seccomp(m, d);
   validate_mounts(m, d);
   validate_rlimits(m, d);
+  validate_lengths(m, d);
 }
 
 }  // namespace nestbox::manifests::detail

@@ -44,6 +44,22 @@ Status validate_set(const std::vector<Manifest>& manifests) {
       }
     }
   }
+  // A base is installed like a container of its name (the store keys both by
+  // name): a base named after a container, itself included, would replace
+  // it. Two containers naming each other as bases is the same conflict twice.
+  for (const Manifest& m : manifests) {
+    if (m.rootfs.strategy != RootfsStrategy::kOverlay) continue;
+    std::string base = m.rootfs.base.empty() ? kAutomaticBase : m.rootfs.base;
+    auto it = by_name.find(base);
+    if (it == by_name.end()) continue;
+    const SourcePos& at = m.rootfs.base.empty() ? m.rootfs.pos : m.rootfs.base_pos;
+    std::string where = at.line ? m.file + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) : m.file;
+    std::string what = m.rootfs.base.empty() ? "the automatic base \"" + base + "\"" : "\"" + base + "\"";
+    errors += (errors.empty() ? "" : "\n") + where + ": rootfs.base: " + what +
+              (it->second == &m ? " is this container's own name"
+                                : " is also the name of the container in " + it->second->file) +
+              "; a base is installed like a container of its name, expected another name";
+  }
   // A named overlay base must be one arch: images built from it run on one device.
   std::map<std::string, const Manifest*> base_arch;
   for (const Manifest& m : manifests) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 
+#include "policy/syscall_arch.h"
 #include "util/fd.h"
 
 namespace nestbox::policy {
@@ -59,18 +60,23 @@ Error scmp_error(const std::string& what, int rc) { return sys_error("libseccomp
 
 }  // namespace
 
-uint32_t libseccomp_arch(Arch arch) { return names(arch).scmp; }
 const char* oci_seccomp_arch(Arch arch) { return names(arch).oci; }
 
 Result<SeccompPlan> plan_seccomp(const manifests::Seccomp& s, Arch arch) {
-  uint32_t scmp = libseccomp_arch(arch);
-  // Keep only names the target knows; refuse names nobody knows.
+  // A name must exist on the target: one that exists only elsewhere
+  // ("open" on aarch64) would silently vanish from the filter, so it is
+  // refused like a name nobody knows (validate refuses both with the place).
   auto filter = [&](const std::vector<std::string>& in) -> Result<std::vector<std::string>> {
     std::set<std::string> out;
     for (const std::string& name : in) {
-      int nr = seccomp_syscall_resolve_name_arch(scmp, name.c_str());
-      if (nr == __NR_SCMP_ERROR) return bad_input("seccomp: unknown system call \"" + name + "\"");
-      if (nr >= 0) out.insert(name);
+      switch (resolve_syscall(name, arch)) {
+        case SyscallOnArch::kUnknown:
+          return bad_input("seccomp: unknown system call \"" + name + "\"");
+        case SyscallOnArch::kOtherArch:
+          return bad_input("seccomp: system call \"" + name + "\" does not exist on " +
+                           manifests::to_string(arch));
+        case SyscallOnArch::kExists: out.insert(name); break;
+      }
     }
     return std::vector<std::string>(out.begin(), out.end());
   };

@@ -7,22 +7,20 @@
 #include <vector>
 
 #include "manifests/model.h"
+#include "policy/syscall_arch.h"
 #include "util/result.h"
 
 namespace nestbox::policy {
 
-// SCMP_ARCH_* for a manifest architecture.
-uint32_t libseccomp_arch(manifests::Arch arch);
 // OCI / libseccomp name: "SCMP_ARCH_X86_64".
 const char* oci_seccomp_arch(manifests::Arch arch);
 
-// Empty when `rules.enabled` is false. Syscall names unknown to libseccomp are
-// bad input; names that exist but not on `arch` are left out (they cannot be
-// called there). Rules are added in sorted order so the output is reproducible.
+// Empty when `rules.enabled` is false. Syscall names unknown to libseccomp, and
+// names that exist but not on `arch`, are bad input (a rule must never vanish
+// silently from the filter). Rules are added in sorted order so the output is reproducible.
 Result<std::vector<uint8_t>> compile_seccomp(const manifests::Seccomp& rules, manifests::Arch arch);
 
-// The syscalls the compiled program names, per action, after dropping those
-// that do not exist on `arch` (what OCI/LXC forms list too).
+// The syscalls the compiled program names, per action (what OCI/LXC forms list too).
 struct SeccompPlan {
   struct Rule {
     std::vector<std::string> syscalls;  // sorted

@@ -72,18 +72,10 @@ class Staging {
     moves_.push_back({tmp, final_path});
     return tmp;
   }
-  // Renames every image into place (same file system: atomic per image).
-  Status install() {
-    for (const auto& [tmp, final_path] : moves_) {
-      std::error_code ec;
-      fs::create_directories(fs::path(final_path).parent_path(), ec);
-      if (ec) return failure("create " + fs::path(final_path).parent_path().string() + ": " + ec.message());
-      if (::rename(tmp.c_str(), final_path.c_str()) != 0)
-        return sys_error("rename " + tmp + " to " + final_path);
-    }
-    std::string dir = fs::path(moves_.empty() ? dir_ : moves_.front().second).parent_path().string();
-    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dfd) ::fsync(dfd.get());
+  // Hands every finished image to the run's commit, which renames them
+  // into place with the rest of the run's outputs.
+  Status install(OutputCommit* commit) {
+    for (const auto& [tmp, final_path] : moves_) NESTBOX_TRY(commit->adopt(tmp, final_path));
     return ok_status();
   }
 
@@ -160,7 +152,7 @@ class SquashfsImageWriter : public OutputWriter {
       r.payload_sha256 = *digest;
       recs.push_back(std::move(r));
     }
-    NESTBOX_TRY(staging->install());
+    NESTBOX_TRY(staging->install(ctx.commit));
     for (size_t i = 0; i < containers.size(); ++i)
       report->outputs.push_back(output_of(containers[i]->manifest->name, "squashfs", recs[i].path,
                                           containers[i]->tree));
@@ -288,7 +280,7 @@ class OverlayImageWriter : public OutputWriter {
         recs.push_back(std::move(r));
       }
     }
-    NESTBOX_TRY(staging->install());
+    NESTBOX_TRY(staging->install(ctx.commit));
     for (auto& o : outs) report->outputs.push_back(std::move(o));
     for (auto& r : recs) log_->images.push_back(std::move(r));
     if (session_->active()) log_->store = session_->active()->stats();

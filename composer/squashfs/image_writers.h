@@ -32,7 +32,7 @@
 namespace nestbox::composer::squashfs {
 
 // Name of the base shared by overlay containers whose manifest names none.
-inline constexpr const char* kAutomaticBase = "auto-base";
+inline constexpr const char* kAutomaticBase = manifests::kAutomaticBase;
 
 struct ImageOptions {
   std::optional<std::string> compressor;  // overrides every manifest's rootfs.compressor

@@ -85,6 +85,8 @@ TEST_F(Sources, TarKeepsMetadataOfEveryType) {
                                         fmt));
     IngestOptions opts;
     opts.setuid = SetuidPolicy::kKeep;
+    opts.allow_file_caps = true;
+    opts.declared_nodes = {"/dev/null", "/run/fifo"};
     Status st = tree_->add_archive(tar, SourceKind::kTar, opts);
     ASSERT_TRUE(st.ok()) << fmt << ": " << st.error().message;
     const auto& e = tree_->entries();
@@ -236,11 +238,17 @@ TEST_F(Sources, HostileDuplicateEntry) {
                  "entry './etc//passwd': duplicate entry");
 }
 
-TEST_F(Sources, HostileDeviceFromUntrustedSource) {
-  IngestOptions untrusted;
-  untrusted.trusted = false;
-  expect_refused({{.name = "dev/sda", .type = AE_IFBLK, .rmajor = 8}},
-                 "entry 'dev/sda': device node from an untrusted source", untrusted);
+TEST_F(Sources, HostileDeviceRefusedWhenSelectedUnlessDeclared) {
+  // Trusted or not: a node the manifest does not declare is refused as soon
+  // as selection takes it.
+  std::string tar = put("dev.tar", build_archive({{.name = "dev/sda", .type = AE_IFBLK, .rmajor = 8}}, "tar"));
+  ASSERT_TRUE(tree_->add_archive(tar, SourceKind::kTar, {}).ok());
+  manifests::Manifest m;
+  m.name = "c";
+  auto t = select_tree(*tree_, m, {});
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().message, tar + ": entry 'dev/sda': block device 8:0 not declared by the manifest; "
+                                     "expected a [[rootfs.device]] with path = \"/dev/sda\", or no such node in the source");
 }
 
 TEST_F(Sources, HostileSetuidRefusedOrNeutralised) {

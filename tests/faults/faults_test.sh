@@ -206,7 +206,16 @@ echo "points of a clean $cmd run: $(for s in "${syscalls[@]}"; do [ -n "${points
 
 # only_temp_names LIST: every entry is a documented temp name (docs/testing.md).
 only_temp_names() {
-  ! grep -vE '(^|/)\.nestbox-(tmp|work)-[0-9]+(/|$)|\.tmp\.[0-9]+$|^hello/(slot-[ab]\.img|active)\.tmp$|^\.state/hello\.version\.tmp' <<<"$1" | grep -q .
+  ! grep -vE '(^|/)\.nestbox-(tmp|work|outputs)-[0-9]+(/|$)|^\.nestbox-commit$|\.tmp\.[0-9]+$|^hello/(slot-[ab]\.img|active)\.tmp$|^\.state/hello\.version\.tmp' <<<"$1" | grep -q .
+}
+# all_old OUT CONTEXT: every final path is still the previous output. A
+# refused compose commits nothing: never a new tree beside an old policy.
+all_old() {
+  local f key
+  for f in "${finals[@]}"; do
+    key=$(echo "$f" | tr / _)
+    [ "$(snapshot "$1/$f")" == "$(cat "$work/old.$key")" ] || fail "$2: $f changed although the run failed"
+  done
 }
 # inject MODE SYSCALL N: one run with the fault, then the checks.
 inject() {
@@ -246,10 +255,22 @@ inject() {
     all_new "$out" "$ctx, re-run after the kill"
     return
   fi
+  # compose: a fault inside the commit (after its journal) keeps the journal
+  # and the held outputs; the next run completes the commit before anything
+  # else, and then writes the complete new output.
+  if [ "$cmd" == compose ] && grep -qx '\.nestbox-commit' <<<"$left"; then
+    [ "$rc" != 0 ] || fail "$ctx: exit 0 with an unfinished commit"
+    only_temp_names "$left" || fail "$ctx: unexpected leftover: $left"
+    run_cmd "$out" >/dev/null 2>"$work/err2" || fail "$ctx: re-run after an interrupted commit failed: $(cat "$work/err2")"
+    all_new "$out" "$ctx, re-run after an interrupted commit"
+    [ -z "$(leftovers "$out")" ] || fail "$ctx: re-run left: $(leftovers "$out")"
+    return
+  fi
+  if [ "$cmd" == compose ] && [ "$rc" != 0 ]; then all_old "$out" "$ctx"; fi
   # A failed run removes its temp files, unless the fault hit that removal.
   if [ -n "$left" ]; then
     # (an unlink, or the open of a temp directory that remove_all walks)
-    grep -qE "^[0-9]+ +(unlink(at)?\(|openat\(.*(\.nestbox-(tmp|work)-|\.tmp\.))" <<<"$hit" ||
+    grep -qE "^[0-9]+ +(unlink(at)?\(|openat\(.*(\.nestbox-(tmp|work|outputs)-|\.tmp\.))" <<<"$hit" ||
       fail "$ctx: left behind after a failed run: $left"
     only_temp_names "$left" || fail "$ctx: unexpected leftover: $left"
   fi

@@ -94,6 +94,43 @@ const Case kCases[] = {
     {"bridge_on_macvlan", "", "[[network.interface]]\ntype = \"macvlan\"\nparent = \"eth0\"\nbridge = \"br-lan\"\n", "t.toml:8:1: network.interface[0].bridge: only applies to veth interfaces; this one is macvlan"},
     {"file_without_content", "", "[[rootfs.file]]\npath = \"/etc/x\"\n", "t.toml:8:1: rootfs.file[0]: expected exactly one of `source` (a host file) or `content` (literal text)"},
     {"relative_include", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\ninclude = [\"etc/*\"]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:6:11: rootfs.include[0]: \"etc/*\" is relative; expected an absolute path or glob inside the rootfs"},
+    // Issue 14, class 5: ids the kernel reads as "unchanged", unmapped groups.
+    {"user_minus_one", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\nuser = 4294967295\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:5:8: process.user: 4294967295 is -1, which the kernel reads as \"unchanged\"; expected a real id"},
+    {"group_minus_one", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\ngroup = 4294967295\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:5:9: process.group: 4294967295 is -1, which the kernel reads as \"unchanged\"; expected a real id"},
+    {"user_16bit_minus_one", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\nuser = 65535\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:5:8: process.user: 65535 is the 16-bit -1, which the kernel reads as \"unchanged\"; expected a real id"},
+    {"group_16bit_minus_one", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\ngroup = 65535\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:5:9: process.group: 65535 is the 16-bit -1, which the kernel reads as \"unchanged\"; expected a real id"},
+    {"groups_minus_one", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\ngroups = [10, 4294967295]\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:5:15: process.groups[1]: 4294967295 is -1, which the kernel reads as \"unchanged\"; expected a real id"},
+    {"groups_outside_gid_map", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\ngroups = [5000]\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n[users]\nnamespace = true\nuid_map = [{ inside = 0, outside = 100000, count = 1000 }]\ngid_map = [{ inside = 0, outside = 100000, count = 1000 }]\n", "t.toml:5:11: process.groups[0]: 5000 is not inside users.gid_map; expected a mapped gid"},
+    {"dir_owner_minus_one", "", "[[rootfs.dir]]\npath = \"/x\"\nuid = 4294967295\n", "t.toml:10:7: rootfs.dir[0].uid: 4294967295 is -1, which the kernel reads as \"unchanged\"; expected a real id"},
+    {"file_owner_16bit", "", "[[rootfs.file]]\npath = \"/x\"\ncontent = \"\"\ngid = 65535\n", "t.toml:11:7: rootfs.file[0].gid: 65535 is the 16-bit -1, which the kernel reads as \"unchanged\"; expected a real id"},
+    {"device_owner_minus_one", "", "[[rootfs.device]]\npath = \"/dev/x\"\ntype = \"char\"\nmajor = 1\nminor = 3\nuid = 4294967295\n", "t.toml:13:7: rootfs.device[0].uid: 4294967295 is -1, which the kernel reads as \"unchanged\"; expected a real id"},
+    {"map_outside_16bit", "", "[users]\nnamespace = true\nuid_map = [{ inside = 0, outside = 65535, count = 1 }]\ngid_map = [{ inside = 0, outside = 100000, count = 1 }]\n", "t.toml:10:36: users.uid_map[0].outside: 65535 is the 16-bit -1, which the kernel reads as \"unchanged\"; expected a real id"},
+    {"map_reaches_minus_one", "", "[users]\nnamespace = true\nuid_map = [{ inside = 0, outside = 4294967294, count = 2 }]\ngid_map = [{ inside = 0, outside = 100000, count = 1 }]\n", "t.toml:10:11: users.uid_map[0]: range reaches 4294967295; expected a smaller count"},
+    // Issue 14, class 8: everything compose refuses is refused here, with its place.
+    {"env_key_with_equals", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[process.env]\n\"A=B\" = \"x\"\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:6:1: process.env.A=B: is not a variable name; expected a non-empty name without '=', NUL or control characters"},
+    {"env_key_empty", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[process.env]\n\"\" = \"x\"\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:6:1: process.env.: is not a variable name; expected a non-empty name without '=', NUL or control characters"},
+    {"env_value_nul", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[process.env]\nA = \"x\\u0000y\"\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:6:5: process.env.A: holds a NUL byte; expected text without \\u0000"},
+    {"env_value_newline", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[process.env]\nA = \"x\\nlxc.cap.keep = sys_admin\"\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:6:5: process.env.A: holds a line break or control character; expected one line of text"},
+    {"argv_nul", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\", \"a\\u0000b\"]\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:4:23: process.command[1]: holds a NUL byte; expected text without \\u0000"},
+    {"argv_both_quotes", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\", \"it's \\\"x\\\"\"]\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:4:23: process.command[1]: holds both ' and \", which LXC's command line cannot quote; expected at most one kind of quote"},
+    {"cwd_nul", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\ncwd = \"/a\\u0000b\"\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:5:7: process.cwd: holds a NUL byte; expected text without \\u0000"},
+    {"apparmor_newline", "", "[security]\napparmor_profile = \"a\\nb\"\n", "t.toml:9:20: security.apparmor_profile: holds a line break or control character; expected one line of text"},
+    {"file_at_root", "", "[[rootfs.file]]\npath = \"/\"\ncontent = \"x\"\n", "t.toml:9:8: rootfs.file[0].path: \"/\" is the root directory; expected a path below it"},
+    {"symlink_at_root", "", "[[rootfs.symlink]]\npath = \"/\"\ntarget = \"x\"\n", "t.toml:9:8: rootfs.symlink[0].path: \"/\" is the root directory; expected a path below it"},
+    {"file_beneath_file", "", "[[rootfs.file]]\npath = \"/a\"\ncontent = \"x\"\n[[rootfs.file]]\npath = \"/a/b\"\ncontent = \"y\"\n", "t.toml:12:8: rootfs.file[1].path: \"/a/b\" lies beneath \"/a\" (rootfs.file[0].path), which is not a directory; expected a path under a directory"},
+    {"symlink_climbs", "", "[[rootfs.symlink]]\npath = \"/a/l\"\ntarget = \"../../x\"\n", "t.toml:10:10: rootfs.symlink[0].target: \"../../x\" climbs above the root; expected a target inside the rootfs"},
+    {"tmpfs_on_root", "", "[[mounts.tmpfs]]\ntarget = \"/\"\n", "t.toml:9:10: mounts.tmpfs[0].target: \"/\" would cover the verified rootfs; expected a directory below \"/\""},
+    {"bind_on_root", "", "[[mounts.bind]]\nsource = \"/srv\"\ntarget = \"/\"\n", "t.toml:10:10: mounts.bind[0].target: \"/\" would cover the verified rootfs; expected a directory below \"/\""},
+    {"storage_dir_on_root", "", "[[mounts.storage]]\nkind = \"directory\"\nsource = \"/srv\"\ntarget = \"/\"\n", "t.toml:11:10: mounts.storage[0].target: \"/\" would cover the verified rootfs; expected a directory below \"/\""},
+    {"partition_name_bad", "", "[[mounts.storage]]\nkind = \"partition\"\nsource = \"../mtd\"\ntarget = \"/data\"\n", "t.toml:10:10: mounts.storage[0].source: \"../mtd\" is not a partition name; expected 1-64 characters of letters, digits, '.', '_' or '-'"},
+    {"seccomp_empty_deny", "", "[seccomp]\nallow = [\"read\"]\n[[seccomp.deny]]\nsyscalls = []\n", "t.toml:11:12: seccomp.deny[0].syscalls: is empty; expected the syscalls this rule denies"},
+    {"seccomp_open_on_aarch64", "arch = \"aarch64\"\n", "[seccomp]\nallow = [\"read\", \"open\"]\n", "t.toml:10:18: seccomp.allow[1]: \"open\" does not exist on aarch64; expected a system call of the manifest's arch"},
+    {"seccomp_deny_open_on_aarch64", "arch = \"aarch64\"\n", "[seccomp]\ndefault_action = \"allow\"\n[[seccomp.deny]]\nsyscalls = [\"openat\", \"open\"]\naction = \"kill\"\n", "t.toml:12:23: seccomp.deny[0].syscalls[1]: \"open\" does not exist on aarch64; expected a system call of the manifest's arch"},
+    {"seccomp_unknown_syscall", "", "[seccomp]\nallow = [\"read\", \"no_such_call\"]\n", "t.toml:9:18: seccomp.allow[1]: \"no_such_call\" is not a system call known to libseccomp"},
+    {"seccomp_denied_twice", "", "[seccomp]\ndefault_action = \"allow\"\n[[seccomp.deny]]\nsyscalls = [\"mount\"]\n[[seccomp.deny]]\nsyscalls = [\"mount\"]\naction = \"kill\"\n", "t.toml:13:13: seccomp.deny[1].syscalls[0]: \"mount\" is also denied by seccomp.deny[0]; expected one rule per syscall"},
+    {"base_own_name", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\nstrategy = \"overlay\"\nbase = \"t\"\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:7:8: rootfs.base: \"t\" is the container's own name; a base is installed like a container of its name, expected another name"},
+    {"base_not_a_name", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\nstrategy = \"overlay\"\nbase = \"../etc\"\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:7:8: rootfs.base: \"../etc\" is not a base name; expected 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit"},
+    {"service_name_bad", nullptr, "name = \"t\"\nversion = 1\n[process]\nmodel = \"system\"\ncommand = [\"/sbin/init\"]\n[[process.service]]\nname = \"a b\"\ncommand = [\"/x\"]\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:7:8: process.service[0].name: \"a b\" is not a service name; expected 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit"},
     {"interface_not_table", "", "[network]\ninterface = \"veth\"\n", "t.toml:9:13: network.interface: got a string; expected an array of tables ([[network.interface]])"},
 };
 
@@ -117,6 +154,26 @@ std::vector<Case> real_cases() {
 
 INSTANTIATE_TEST_SUITE_P(Table, Malformed, ::testing::ValuesIn(real_cases()),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// What the baked policy cannot carry (policy/wire.h limits) is refused here
+// with its place, not by compose.
+TEST(MalformedLimits, OverlongStringsAndTooManyEntries) {
+  std::string doc = std::string(kBase) + "[cgroups]\ncpuset_cpus = \"" + std::string(300, '1') + "\"\n";
+  auto m = load_string(doc, "t.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message, "t.toml:9:15: cgroups.cpuset_cpus: is longer than 256 bytes");
+  doc = std::string(kBase) + "[security]\napparmor_profile = \"" + std::string(4097, 'p') + "\"\n";
+  m = load_string(doc, "t.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message, "t.toml:9:20: security.apparmor_profile: is longer than 4096 bytes");
+  std::string args;
+  for (int i = 0; i < 257; ++i) args += ", \"a\"";
+  doc = "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"" + args +
+        "]\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n";
+  m = load_string(doc, "t.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message, "t.toml:4:11: process.command: 258 entries exceed the limit of 256");
+}
 
 TEST(MalformedTable, HasAtLeastFortyCases) { EXPECT_GE(real_cases().size(), 40u); }
 

@@ -54,3 +54,38 @@ TEST(ValidateSet, JoinCycleIsRefused) {
 
 }  // namespace
 }  // namespace nestbox::manifests
+
+namespace nestbox::manifests {
+namespace {
+
+// Issue 14, class 8: overlay bases that name each other (or a container, or
+// the automatic base's name) were refused only by compose, without a place.
+Manifest overlay(const std::string& name, const std::string& base) {
+  auto m = load_string("name = \"" + name + "\"\nversion = 1\n[process]\ncommand = [\"/bin/true\"]\n"
+                       "[rootfs]\nstrategy = \"overlay\"\n" + (base.empty() ? "" : "base = \"" + base + "\"\n") +
+                       "[[rootfs.source]]\npath = \"s\"\n", name + ".toml");
+  EXPECT_TRUE(m.ok()) << m.error().message;
+  return m.ok() ? *m : Manifest{};
+}
+
+TEST(ValidateSet, OverlayBasesNamingEachOtherAreRefused) {
+  Status st = validate_set({overlay("a", "b"), overlay("b", "a")});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "a.toml:7:8: rootfs.base: \"b\" is also the name of the container in b.toml; a base is installed like a "
+            "container of its name, expected another name\n"
+            "b.toml:7:8: rootfs.base: \"a\" is also the name of the container in a.toml; a base is installed like a "
+            "container of its name, expected another name");
+  EXPECT_TRUE(validate_set({overlay("a", "shared"), overlay("b", "shared")}).ok());
+}
+
+TEST(ValidateSet, ContainerNamedLikeTheAutomaticBaseIsRefused) {
+  Status st = validate_set({overlay("auto-base", "")});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "auto-base.toml:5:1: rootfs.base: the automatic base \"auto-base\" is this container's own name; a base is "
+            "installed like a container of its name, expected another name");
+}
+
+}  // namespace
+}  // namespace nestbox::manifests

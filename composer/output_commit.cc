@@ -1,0 +1,167 @@
+#include "composer/output_commit.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "util/fd.h"
+#include "util/file_io.h"
+
+namespace nestbox::composer {
+namespace {
+
+namespace fs = std::filesystem;
+
+void fsync_dir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd) ::fsync(fd.get());
+}
+
+// Puts `tmp` at `final_path` in one atomic step: a file replaces the old
+// one by rename; a directory is exchanged with the old one
+// (RENAME_EXCHANGE), which is then at `tmp`. Either way every final path
+// holds the old or the new version at every moment. Returns the previous
+// version to remove, or "".
+Result<std::string> install(const std::string& tmp, const std::string& final_path) {
+  std::error_code ec;
+  fs::create_directories(fs::path(final_path).parent_path(), ec);
+  if (ec) return failure("create " + fs::path(final_path).parent_path().string() + ": " + ec.message());
+  struct stat t, f;
+  if (::lstat(tmp.c_str(), &t) != 0) return sys_error("stat " + tmp);
+  if (S_ISDIR(t.st_mode) && ::lstat(final_path.c_str(), &f) == 0) {
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_path.c_str(), RENAME_EXCHANGE) != 0)
+      return sys_error("exchange " + tmp + " and " + final_path);
+    return tmp;  // now the previous version
+  }
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0)
+    return sys_error("rename " + tmp + " to " + final_path);
+  return std::string();
+}
+
+// Journal lines: "<tmp>\t<final>\t<inode of the new output>\n". After an
+// exchange the previous version sits at <tmp>: the inode tells it from the
+// new output that was never installed. Names never hold tabs or newlines
+// (validated strings, generated temporary names).
+struct JournalEntry {
+  std::string tmp, final_path;
+  unsigned long long ino = 0;
+};
+
+std::string journal_text(const std::vector<JournalEntry>& entries) {
+  std::string out;
+  for (const auto& e : entries) out += e.tmp + "\t" + e.final_path + "\t" + std::to_string(e.ino) + "\n";
+  return out;
+}
+
+}  // namespace
+
+OutputCommit::OutputCommit(std::string out_dir) : out_dir_(std::move(out_dir)) {}
+
+OutputCommit::~OutputCommit() {
+  if (committed_) return;
+  std::error_code ec;
+  for (const Move& m : moves_) fs::remove_all(m.tmp, ec);
+  if (!holding_.empty()) fs::remove_all(holding_, ec);
+}
+
+Status OutputCommit::ensure_holding() {
+  if (!holding_.empty()) return ok_status();
+  std::error_code ec;
+  fs::create_directories(out_dir_, ec);
+  if (ec) return failure("create " + out_dir_ + ": " + ec.message());
+  std::string dir = out_dir_ + "/.nestbox-outputs-" + std::to_string(::getpid());
+  fs::remove_all(dir, ec);
+  if (::mkdir(dir.c_str(), 0755) != 0) return sys_error("create " + dir);
+  holding_ = dir;
+  return ok_status();
+}
+
+Status OutputCommit::adopt(const std::string& tmp, const std::string& final_path) {
+  NESTBOX_TRY(ensure_holding());
+  std::string held = holding_ + "/" + std::to_string(moves_.size());
+  if (::rename(tmp.c_str(), held.c_str()) == 0) {
+    moves_.push_back({held, final_path});
+    return ok_status();
+  }
+  if (errno != EXDEV) return sys_error("move " + tmp + " aside");
+  moves_.push_back({tmp, final_path});  // another file system: stays where it is
+  return ok_status();
+}
+
+Result<std::string> OutputCommit::scratch_dir(const std::string& label) {
+  NESTBOX_TRY(ensure_holding());
+  std::string dir = holding_ + "/scratch-" + label;
+  if (::mkdir(dir.c_str(), 0755) != 0) return sys_error("create " + dir);
+  return dir;
+}
+
+Status OutputCommit::commit() {
+  std::vector<JournalEntry> entries;
+  for (const Move& m : moves_) {
+    struct stat st;
+    if (::lstat(m.tmp.c_str(), &st) != 0) return sys_error("stat " + m.tmp);
+    entries.push_back({m.tmp, m.final_path, static_cast<unsigned long long>(st.st_ino)});
+  }
+  std::string journal = out_dir_ + "/" + kCommitJournal;
+  // write_file_atomic fsyncs the file and renames it into place.
+  NESTBOX_TRY(write_file_atomic(journal, journal_text(entries), 0600));
+  fsync_dir(out_dir_);
+  committed_ = true;  // from here on the journal owns what is held
+  std::vector<std::string> previous;
+  for (const Move& m : moves_) {
+    auto old = install(m.tmp, m.final_path);
+    if (!old.ok())  // the journal stays: the next compose completes the commit
+      return std::move(old.error().context("commit of the outputs (the next compose completes it)"));
+    if (!old->empty()) previous.push_back(*old);
+    fsync_dir(fs::path(m.final_path).parent_path().string());
+  }
+  if (::unlink(journal.c_str()) != 0)
+    return sys_error("remove " + journal).context("commit of the outputs (the next compose completes it)");
+  fsync_dir(out_dir_);
+  std::error_code ec;
+  for (const std::string& p : previous) fs::remove_all(p, ec);
+  if (!holding_.empty()) fs::remove_all(holding_, ec);
+  return ok_status();
+}
+
+bool OutputCommit::interrupted(const std::string& out_dir) {
+  struct stat st;
+  return ::lstat((out_dir + "/" + kCommitJournal).c_str(), &st) == 0;
+}
+
+Status OutputCommit::recover(const std::string& out_dir) {
+  std::string journal = out_dir + "/" + kCommitJournal;
+  auto text = read_file(journal);
+  if (!text.ok()) {
+    if (!interrupted(out_dir)) return ok_status();
+    return std::move(text).error();
+  }
+  std::istringstream in(*text);
+  std::vector<std::string> previous;
+  for (std::string line; std::getline(in, line);) {
+    size_t t1 = line.find('\t'), t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
+    if (t2 == std::string::npos) return bad_input(journal + ": malformed line: " + line);
+    std::string tmp = line.substr(0, t1), final_path = line.substr(t1 + 1, t2 - t1 - 1);
+    unsigned long long ino = std::strtoull(line.c_str() + t2 + 1, nullptr, 10);
+    struct stat st;
+    if (::lstat(tmp.c_str(), &st) != 0) continue;  // installed (a renamed file or directory)
+    if (st.st_ino != ino) {  // the previous version an exchange left there
+      previous.push_back(tmp);
+      continue;
+    }
+    auto old = install(tmp, final_path);
+    if (!old.ok()) return std::move(old).error();
+    if (!old->empty()) previous.push_back(*old);
+  }
+  if (::unlink(journal.c_str()) != 0) return sys_error("remove " + journal);
+  fsync_dir(out_dir);
+  std::error_code ec;
+  for (const std::string& p : previous) fs::remove_all(p, ec);
+  return ok_status();
+}
+
+}  // namespace nestbox::composer

@@ -1,0 +1,67 @@
+// Puts every output of one `nestbox compose` run into place together, last.
+// Writers build each output (image, layer, base, tree, runtime directory)
+// under a temporary name and hand it over with adopt(); nothing reaches its
+// final path until commit(), which runs only when every container and every
+// step succeeded. A refused or failed run therefore leaves the previous
+// outputs whole: never a new NAME.sqfs beside an old runtime/NAME/policy.bin.
+//
+// Crash safety, as far as rename(2) allows: commit() first writes and fsyncs
+// a journal (<out>/.nestbox-commit) naming every (temporary, final) pair, then
+// renames, then removes the journal. A crash mid-commit leaves the journal;
+// recover() (run by the next compose, and checked by `sign --composed`)
+// completes the renames, so the set on disk is either all old or all new
+// once recovered. What remains: between the crash and recovery, the outputs
+// on disk may mix old and new; `sign --composed` refuses while a journal is
+// present.
+//
+// Call order: OutputCommit(out) -> adopt()... -> commit(); the destructor
+// removes whatever was adopted but not committed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+
+namespace nestbox::composer {
+
+inline constexpr const char* kCommitJournal = ".nestbox-commit";
+
+class OutputCommit {
+ public:
+  explicit OutputCommit(std::string out_dir);
+  ~OutputCommit();
+  OutputCommit(const OutputCommit&) = delete;
+  OutputCommit& operator=(const OutputCommit&) = delete;
+
+  // Takes over `tmp` (a finished file or directory) to be installed at
+  // `final_path`. It is moved into this run's holding directory when it is on
+  // the output's file system, so the writer's own temporary directories may
+  // be removed; otherwise it stays where it is until commit or abort.
+  Status adopt(const std::string& tmp, const std::string& final_path);
+
+  // A fresh directory inside the holding directory, for outputs written
+  // directly aside (runtime forms).
+  Result<std::string> scratch_dir(const std::string& label);
+
+  // Journal, rename every adopted output into place, fsync, drop the journal,
+  // remove the previous versions of replaced directories.
+  Status commit();
+
+  // Completes an interrupted commit of `out_dir` (a journal left behind).
+  static Status recover(const std::string& out_dir);
+  static bool interrupted(const std::string& out_dir);
+
+ private:
+  struct Move {
+    std::string tmp, final_path;
+  };
+  Status ensure_holding();
+
+  std::string out_dir_;
+  std::string holding_;
+  std::vector<Move> moves_;
+  bool committed_ = false;
+};
+
+}  // namespace nestbox::composer

@@ -1,0 +1,326 @@
+// Issue 14, what the build accepts: device nodes, FIFOs and file capabilities
+// from sources, owners the kernel reads as "unchanged", sparse GNU tar
+// members, and a refused compose that must leave the previous outputs whole.
+// Real archives (libarchive, GNU tar), real xattrs set as root, outputs read
+// back with unsquashfs and the file system.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "composer/output_commit.h"
+#include "composer/select.h"
+#include "composer/source_tree.h"
+#include "tests/composer/archive_builder.h"
+#include "tests/composer/test_util.h"
+
+namespace nestbox::composer {
+namespace {
+
+namespace fs = std::filesystem;
+using manifests::SourceKind;
+using testing::build_archive;
+using testing::run;
+using testing::slurp;
+using testing::TempDir;
+using testing::write;
+
+const std::string kNestbox = std::string(NESTBOX_BINARY_DIR) + "/cli/nestbox";
+
+// struct vfs_cap_data, revision 2, effective: cap_net_raw (13) permitted =
+// what `setcap cap_net_raw=ep FILE` writes.
+std::string cap_net_raw_ep() {
+  uint32_t v[5] = {0x02000001u, 1u << 13, 0, 0, 0};
+  return std::string(reinterpret_cast<const char*>(v), sizeof v);
+}
+
+bool has_cap(const std::string& path) {
+  return lgetxattr(path.c_str(), "security.capability", nullptr, 0) >= 0;
+}
+
+ino_t inode(const std::string& p) {
+  struct stat st;
+  return lstat(p.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+std::string manifest(const std::string& name, const std::string& rootfs_extra,
+                     const std::string& sources, int version = 1) {
+  return "name = \"" + name + "\"\nversion = " + std::to_string(version) +
+         "\n[process]\ncommand = [\"/bin/tool\"]\n[rootfs]\n" + rootfs_extra + sources;
+}
+
+class BuildInput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (security.* xattrs, device nodes)";
+  }
+  int compose(const std::string& args, std::string* out) {
+    int st = 0;
+    *out = run(kNestbox + " compose --out " + d_ / "out" + " " + args + " 2>&1", &st);
+    return st;
+  }
+  TempDir d_;
+};
+
+// Class 5: a `setcap`-style file capability on a staging file and in a tar
+// member (LIBARCHIVE.xattr / SCHILY.xattr) reaches no output unless the
+// manifest allows it: not the squashfs image, not a tree, and not a
+// host-hardlink tree, which must copy (not link) the staging file.
+TEST_F(BuildInput, FileCapabilitiesAreDroppedFromEveryOutputUnlessAllowed) {
+  write(d_ / "staging/bin/tool", "tool", 0755);
+  write(d_ / "staging/bin/ping", "ping", 0755);
+  std::string ping = d_ / "staging/bin/ping";
+  ASSERT_EQ(setxattr(ping.c_str(), "security.capability", cap_net_raw_ep().data(), 20, 0), 0);
+  write(d_ / "app.tar", build_archive({{.name = "usr/bin/arping", .mode = 0755, .data = "arping",
+                                        .xattrs = {{"security.capability", cap_net_raw_ep()},
+                                                   {"trusted.overlay.redirect", "/etc"}}}},
+                                      "tar"));
+  std::string sources = "[[rootfs.source]]\npath = \"staging\"\n[[rootfs.source]]\npath = \"app.tar\"\n";
+  write(d_ / "img.toml", manifest("img", "strategy = \"squashfs\"\n", sources));
+  write(d_ / "tree.toml", manifest("tree", "strategy = \"tree\"\n", sources));
+  write(d_ / "hl.toml", manifest("hl", "strategy = \"host-hardlink\"\n", sources));
+  write(d_ / "caps.toml", manifest("caps", "strategy = \"tree\"\nallow_file_caps = true\n", sources));
+  std::string out;
+  ASSERT_EQ(compose(d_ / "img.toml " + d_ / "tree.toml " + d_ / "hl.toml " + d_ / "caps.toml", &out), 0) << out;
+  EXPECT_NE(out.find("note: img: " + d_ / "staging" +
+                     ": entry '/bin/ping': file capabilities (security.capability) removed"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("note: img: " + d_ / "app.tar" +
+                     ": entry 'usr/bin/arping': file capabilities (security.capability) removed"),
+            std::string::npos)
+      << out;
+
+  // The image, read back by unsquashfs (which restores xattrs as root).
+  int st = 0;
+  run("unsquashfs -no-progress -d " + d_ / "x" + " " + d_ / "out/img.sqfs >/dev/null 2>&1", &st);
+  ASSERT_EQ(st, 0);
+  ASSERT_TRUE(fs::exists(d_ / "x/bin/ping"));
+  EXPECT_FALSE(has_cap(d_ / "x/bin/ping"));
+  EXPECT_FALSE(has_cap(d_ / "x/usr/bin/arping"));
+  // The tree.
+  EXPECT_FALSE(has_cap(d_ / "out/tree/bin/ping"));
+  EXPECT_FALSE(has_cap(d_ / "out/tree/usr/bin/arping"));
+  // overlayfs control xattrs never come from a source either.
+  EXPECT_LT(lgetxattr((d_ / "out/tree/usr/bin/arping").c_str(), "trusted.overlay.redirect", nullptr, 0), 0);
+  EXPECT_LT(lgetxattr((d_ / "out/caps/usr/bin/arping").c_str(), "trusted.overlay.redirect", nullptr, 0), 0);
+  // The host-hardlink tree: a copy without the capability, never the
+  // staging file's inode (which keeps its own capability, untouched).
+  std::string hl = d_ / "staging/var/lib/nestbox/rootfs/hl";
+  ASSERT_TRUE(fs::exists(hl + "/bin/ping"));
+  EXPECT_FALSE(has_cap(hl + "/bin/ping"));
+  EXPECT_NE(inode(hl + "/bin/ping"), inode(ping));
+  EXPECT_EQ(inode(hl + "/bin/tool"), inode(d_ / "staging/bin/tool"));  // others still linked
+  EXPECT_FALSE(has_cap(hl + "/usr/bin/arping"));
+  EXPECT_TRUE(has_cap(ping));
+  // Allowed: kept.
+  EXPECT_TRUE(has_cap(d_ / "out/caps/bin/ping"));
+  EXPECT_TRUE(has_cap(d_ / "out/caps/usr/bin/arping"));
+}
+
+// Class 4, build side: a device node or FIFO in a source is refused unless
+// the manifest declares it, from a trusted archive too.
+TEST_F(BuildInput, DeviceNodesAndFifosFromSourcesNeedADeclaration) {
+  write(d_ / "staging/bin/tool", "tool", 0755);
+  write(d_ / "dev.tar", build_archive({{.name = "dev/sda", .type = AE_IFBLK, .mode = 0666, .rmajor = 8}}, "tar"));
+  write(d_ / "fifo.tar", build_archive({{.name = "run/ctl", .type = AE_IFIFO, .mode = 0666}}, "tar"));
+  std::string base = "[[rootfs.source]]\npath = \"staging\"\n";
+  write(d_ / "a.toml", manifest("a", "", base + "[[rootfs.source]]\npath = \"dev.tar\"\ntrusted = true\n"));
+  std::string out;
+  EXPECT_EQ(compose(d_ / "a.toml", &out), 2);
+  EXPECT_EQ(out, "nestbox compose: " + d_ / "dev.tar" +
+                     ": entry 'dev/sda': block device 8:0 not declared by the manifest; expected a "
+                     "[[rootfs.device]] with path = \"/dev/sda\", or no such node in the source\n");
+  write(d_ / "b.toml", manifest("b", "", base + "[[rootfs.source]]\npath = \"fifo.tar\"\n"));
+  EXPECT_EQ(compose(d_ / "b.toml", &out), 2);
+  EXPECT_EQ(out, "nestbox compose: " + d_ / "fifo.tar" +
+                     ": entry 'run/ctl': FIFO not declared by the manifest; expected a "
+                     "[[rootfs.device]] with path = \"/run/ctl\", or no such node in the source\n");
+  // A staging directory's node, the same way.
+  ASSERT_EQ(mknod((d_ / "staging/sdb").c_str(), S_IFBLK | 0600, makedev(8, 16)), 0);
+  write(d_ / "c.toml", manifest("c", "", base));
+  EXPECT_EQ(compose(d_ / "c.toml", &out), 2);
+  EXPECT_EQ(out, "nestbox compose: " + d_ / "staging" +
+                     ": entry '/sdb': block device 8:16 not declared by the manifest; expected a "
+                     "[[rootfs.device]] with path = \"/sdb\", or no such node in the source\n");
+  // Declared: the manifest's node (its numbers, not the source's) is built.
+  write(d_ / "d.toml", manifest("d", "strategy = \"tree\"\nexclude = [\"/sdb\"]\n"
+                                     "[[rootfs.device]]\npath = \"/dev/sda\"\ntype = \"block\"\nmajor = 7\nminor = 0\n",
+                                base + "[[rootfs.source]]\npath = \"dev.tar\"\n"));
+  ASSERT_EQ(compose(d_ / "d.toml", &out), 0) << out;
+  struct stat st;
+  ASSERT_EQ(lstat((d_ / "out/d/dev/sda").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISBLK(st.st_mode));
+  EXPECT_EQ(major(st.st_rdev), 7u);
+}
+
+// Class 5: an archive owner of -1 or 65535 would make chown() leave the
+// build host's owner in place.
+TEST_F(BuildInput, ArchiveOwnersTheKernelReadsAsUnchangedAreRefused) {
+  TempDir scratch;
+  for (unsigned id : {4294967295u, 65535u}) {
+    std::string tar = d_ / ("o" + std::to_string(id) + ".tar");
+    write(tar, build_archive({{.name = "etc/x", .data = "x", .uid = id}}, "tar"));
+    SourceTree tree(scratch.path());
+    Status st = tree.add_archive(tar, SourceKind::kTar, {});
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().message, tar + ": entry 'etc/x': owner " + std::to_string(id) + ":0 holds " +
+                                      std::to_string(id) +
+                                      ", which the kernel reads as \"unchanged\"; expected a real uid and gid");
+  }
+}
+
+// Class 9: GNU tar sparse members of every shape come out at their full
+// logical size, holes as zeros (an all-hole member used to be 0 bytes).
+TEST_F(BuildInput, SparseGnuTarMembersKeepTheirLogicalSize) {
+  std::string in = d_ / "sparse";
+  fs::create_directories(in);
+  struct Shape {
+    const char* name;
+    const char* make;  // shell, in `in`
+    std::string expected;
+  };
+  std::string mb(1 << 20, '\0');
+  std::string head_data = mb, tail_data = mb, middle = mb;
+  head_data.replace(0, 4096, std::string(4096, 'A'));
+  tail_data.replace(mb.size() - 4096, 4096, std::string(4096, 'B'));
+  middle.replace(0, 4096, std::string(4096, 'C'));
+  middle.replace(mb.size() - 4096, 4096, std::string(4096, 'D'));
+  const Shape shapes[] = {
+      {"hole", "truncate -s 1M hole", mb},
+      {"hole_at_end", "head -c 4096 /dev/zero | tr '\\0' A > hole_at_end && truncate -s 1M hole_at_end", head_data},
+      {"data_at_end", "truncate -s 1044480 data_at_end && head -c 4096 /dev/zero | tr '\\0' B >> data_at_end", tail_data},
+      {"hole_in_middle", "head -c 4096 /dev/zero | tr '\\0' C > hole_in_middle && truncate -s 1044480 hole_in_middle && "
+                         "head -c 4096 /dev/zero | tr '\\0' D >> hole_in_middle", middle},
+      {"empty", ": > empty", ""},
+  };
+  for (const Shape& s : shapes) {
+    int st = 0;
+    run("cd " + in + " && " + s.make, &st);
+    ASSERT_EQ(st, 0) << s.make;
+  }
+  for (const char* fmt : {"gnu", "posix"}) {
+    std::string tar = d_ / (std::string("sparse-") + fmt + ".tar");
+    int st = 0;
+    run("tar --sparse --format=" + std::string(fmt) + " -C " + in + " -cf " + tar +
+            " hole hole_at_end data_at_end hole_in_middle empty",
+        &st);
+    ASSERT_EQ(st, 0);
+    TempDir scratch;
+    SourceTree tree(scratch.path());
+    Status added = tree.add_archive(tar, SourceKind::kTar, {});
+    ASSERT_TRUE(added.ok()) << added.error().message;
+    for (const Shape& s : shapes) {
+      const FsEntry& e = tree.entries().at(std::string("/") + s.name);
+      EXPECT_EQ(e.size, s.expected.size()) << fmt << " " << s.name;
+      EXPECT_TRUE(slurp(e.source_path) == s.expected) << fmt << " " << s.name;
+    }
+    // The size limit applies to the logical size.
+    SourceTree limited(scratch.path() + "/l");
+    fs::create_directories(scratch.path() + "/l");
+    IngestOptions small;
+    small.max_file_size = 4096;
+    Status st2 = limited.add_archive(tar, SourceKind::kTar, small);
+    ASSERT_FALSE(st2.ok()) << fmt;
+  }
+}
+
+// Class 8: a compose refused after one container's image was written leaves
+// every container's previous image and policy whole (a new a.sqfs beside the
+// old runtime/a/policy.bin is what `sign --composed` would have signed), and
+// nothing of the refused run behind.
+TEST_F(BuildInput, RefusedComposeLeavesThePreviousImageAndPolicyPairWhole) {
+  write(d_ / "staging/bin/tool", "tool v1", 0755);
+  std::string src = "[[rootfs.source]]\npath = \"staging\"\n";
+  write(d_ / "a.toml", manifest("a", "compressor = \"xz\"\n", src, 1));
+  write(d_ / "b.toml", manifest("b", "strategy = \"overlay\"\nbase = \"shared\"\ncompressor = \"gzip\"\n", src, 1));
+  std::string out;
+  ASSERT_EQ(compose(d_ / "a.toml " + d_ / "b.toml", &out), 0) << out;
+  std::map<std::string, std::string> before;
+  for (const char* f : {"a.sqfs", "runtime/a/policy.bin", "runtime/a/config.json", "runtime/a/lxc.conf",
+                        "b.layer.sqfs", "base/shared.sqfs", "runtime/b/policy.bin"})
+    before[f] = slurp(d_ / "out/" + std::string(f));
+  auto listing = [&] {
+    std::set<std::string> names;
+    for (const auto& e : fs::recursive_directory_iterator(d_ / "out")) names.insert(e.path().string());
+    return names;
+  };
+  std::set<std::string> files_before = listing();
+
+  // v2: new content and version; b's compressor is refused by the target
+  // kernel, after a's image (squashfs strategy, written first) is done.
+  write(d_ / "staging/bin/tool", "tool v2", 0755);
+  write(d_ / "a.toml", manifest("a", "compressor = \"xz\"\n", src, 2));
+  EXPECT_NE(compose("--kernel-comp xz " + d_ / "a.toml " + d_ / "b.toml", &out), 0);
+  EXPECT_NE(out.find("gzip"), std::string::npos) << out;
+  for (const auto& [f, bytes] : before) EXPECT_TRUE(slurp(d_ / "out/" + std::string(f)) == bytes) << f << " changed";
+  EXPECT_EQ(listing(), files_before);  // no temporaries, no journal
+  EXPECT_FALSE(OutputCommit::interrupted(d_ / "out"));
+
+  // The pair on disk is the v1 pair: sign --composed signs it.
+  int st = 0;
+  run(kNestbox + " keygen -o " + d_ / "k" + " >/dev/null 2>&1", &st);
+  ASSERT_EQ(st, 0);
+  write(d_ / "a.toml", manifest("a", "compressor = \"xz\"\n", src, 1));
+  std::string signed_out = run(kNestbox + " sign --composed " + d_ / "out" + " -o " + d_ / "img" + " " + d_ / "a.toml" +
+                                   " " + d_ / "b.toml" + " -k " + d_ / "k.key" + " 2>&1",
+                               &st);
+  EXPECT_EQ(st, 0) << signed_out;
+
+  // A successful run replaces the whole set.
+  ASSERT_EQ(compose(d_ / "a.toml " + d_ / "b.toml", &out), 0) << out;
+  EXPECT_FALSE(slurp(d_ / "out/a.sqfs") == before["a.sqfs"]);
+  EXPECT_EQ(listing(), files_before);
+}
+
+// Crash in the middle of a commit: the journal names the outputs; the next
+// run (recover) completes the renames, so the set is all new. A directory
+// already exchanged left its previous version at the temporary path: the
+// inode in the journal tells it from a new output never installed.
+TEST_F(BuildInput, InterruptedCommitIsCompletedFromItsJournal) {
+  std::string out = d_ / "out";
+  std::string held = out + "/.nestbox-outputs-1";
+  write(out + "/runtime/x/policy.bin", "old policy");
+  write(out + "/t/file", "new tree");  // tree "t": exchanged before the crash...
+  write(held + "/2/file", "old tree");  // ...its previous version still held
+  write(held + "/1/policy.bin", "new policy");  // runtime/x: not installed yet
+  write(out + "/x.sqfs", "new image");  // x.sqfs: renamed before the crash
+  auto ino = [](const std::string& p) { return std::to_string(inode(p)); };
+  write(out + "/.nestbox-commit", held + "/0\t" + out + "/x.sqfs\t12345\n" +
+                                      held + "/2\t" + out + "/t\t" + ino(out + "/t") + "\n" +
+                                      held + "/1\t" + out + "/runtime/x\t" + ino(held + "/1") + "\n");
+  EXPECT_TRUE(OutputCommit::interrupted(out));
+  Status st = OutputCommit::recover(out);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_FALSE(OutputCommit::interrupted(out));
+  EXPECT_EQ(slurp(out + "/x.sqfs"), "new image");
+  EXPECT_EQ(slurp(out + "/t/file"), "new tree");
+  EXPECT_EQ(slurp(out + "/runtime/x/policy.bin"), "new policy");
+  EXPECT_FALSE(fs::exists(held + "/1"));
+  EXPECT_FALSE(fs::exists(held + "/2"));
+}
+
+// Until then, `sign --composed` refuses: the outputs may mix two runs.
+TEST_F(BuildInput, SignComposedRefusesAnInterruptedCommit) {
+  write(d_ / "staging/bin/tool", "tool", 0755);
+  write(d_ / "a.toml", manifest("a", "", "[[rootfs.source]]\npath = \"staging\"\n"));
+  std::string out;
+  ASSERT_EQ(compose(d_ / "a.toml", &out), 0) << out;
+  int st = 0;
+  run(kNestbox + " keygen -o " + d_ / "k" + " >/dev/null 2>&1", &st);
+  write(d_ / "out/.nestbox-commit", "");
+  out = run(kNestbox + " sign --composed " + d_ / "out" + " -o " + d_ / "img" + " " + d_ / "a.toml" + " -k " +
+                d_ / "k.key" + " 2>&1",
+            &st);
+  EXPECT_EQ(st, 2);
+  EXPECT_EQ(out, "nestbox sign: " + d_ / "out" +
+                     ": an interrupted compose left .nestbox-commit; its outputs may mix two runs: run compose again first\n");
+}
+
+}  // namespace
+}  // namespace nestbox::composer

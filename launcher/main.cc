@@ -129,7 +129,7 @@ bool parse(int argc, char** argv, Args& a) {
       a.stop_timeout_ms = std::atoi(v.c_str());
       a.stop_timeout_given = true;
     } else if (s.rfind("--", 0) == 0) {
-      std::fprintf(stderr, "nestbox-launch %s: unknown option '%s'\n", argv[0], s.c_str());
+      std::fprintf(stderr, "nestbox-launch: unknown option '%s'\n", s.c_str());
       return false;
     } else {
       a.operands.push_back(s);
@@ -315,6 +315,7 @@ int cmd_freeze(const Args& a) { return freeze(a, true, "freeze"); }
 int cmd_thaw(const Args& a) { return freeze(a, false, "thaw"); }
 
 void print_text(const launcher::ContainerStatus& s) {
+  std::printf("%-20s %-8s %s\n", "NAME", "STATE", "INIT_PID");
   std::printf("%-20s %-8s %d\n", s.name.c_str(), s.state.c_str(), s.init_pid);
 }
 
@@ -380,12 +381,19 @@ int main(int argc, char** argv) {
   }
   // `check` has its own arguments (kernel-check's probe parses them).
   if (!std::strcmp(argv[1], "check")) return kernel_check::run_check_command(argc - 1, argv + 1);
-  for (const Command& c : kCommands) {
-    if (std::strcmp(argv[1], c.name) != 0) continue;
-    Args args;
-    if (!parse(argc - 1, argv + 1, args)) return usage(stderr);
-    return c.run(args);
+  // Options go before the command as well as after it: the command is the
+  // first operand (`nestbox-launch --store S list` = `nestbox-launch list --store S`).
+  Args args;
+  if (!parse(argc, argv, args)) return usage(stderr);
+  if (args.operands.empty()) return usage(stderr);
+  std::string name = args.operands.front();
+  args.operands.erase(args.operands.begin());
+  if (name == "check") {
+    std::fprintf(stderr, "nestbox-launch: check takes its own options after it (nestbox-launch check --json)\n");
+    return 2;
   }
-  std::fprintf(stderr, "nestbox-launch: unknown command '%s'\n", argv[1]);
+  for (const Command& c : kCommands)
+    if (name == c.name && c.run) return c.run(args);
+  std::fprintf(stderr, "nestbox-launch: unknown command '%s'\n", name.c_str());
   return usage(stderr);
 }

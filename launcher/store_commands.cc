@@ -182,6 +182,7 @@ int list_command(const StoreArgs& a) {
     for (const auto& [name, row] : rows) out += (out.size() > 1 ? "," : "") + row_json(name, row);
     std::puts((out + "]").c_str());
   } else {
+    std::printf("%-20s %-8s %s  %s\n", "NAME", "STATE", "INIT_PID", "SLOTS (version, * active)");
     for (const auto& [name, row] : rows) print_row(name, row);
   }
   return 0;

@@ -54,6 +54,22 @@ TEST(Footprint, CommandTable) {
             "nestbox-launch run: usage: run IMAGE|NAME\n2\n");
 }
 
+// Options before the command as well as after it; list prints a header row.
+TEST(Footprint, OptionsBeforeTheCommand) {
+  std::string launch = NESTBOX_LAUNCH;
+  std::string empty = sh("mktemp -d");
+  empty.pop_back();
+  std::string before = sh(launch + " --store " + empty + "/store --state-dir " + empty + "/run list 2>&1; echo $?");
+  std::string after = sh(launch + " list --store " + empty + "/store --state-dir " + empty + "/run 2>&1; echo $?");
+  EXPECT_EQ(before, after);
+  EXPECT_EQ(before.rfind("NAME                 STATE    INIT_PID  SLOTS", 0), 0u) << before;
+  EXPECT_EQ(before.substr(before.size() - 2), "0\n") << before;
+  EXPECT_EQ(sh(launch + " --json --bogus list 2>&1 | head -1"), "nestbox-launch: unknown option '--bogus'\n");
+  EXPECT_EQ(sh(launch + " --state-dir " + empty + " frobnicate 2>&1 | head -1"),
+            "nestbox-launch: unknown command 'frobnicate'\n");
+  sh("rm -rf " + empty);
+}
+
 // docs/cli.md is the reference: every command of nestbox-launch's table (its
 // --help) has a row "`nestbox-launch NAME ...".
 TEST(Footprint, ReferenceDocumentsEveryCommand) {

@@ -3,6 +3,7 @@
 // signed images and their baked policy: no TOML, JSON or archive parser here.
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include "launcher/store_commands.h"
 #include "kernel-check/probe.h"
 #include "policy/format.h"
+#include "util/file_io.h"
 #include "verifier/verifier.h"
 
 namespace {
@@ -71,13 +73,15 @@ constexpr const char* kDeviceArch =
 Result<std::string> device_compat(const Args& a) {
   if (!a.compat.empty()) return a.compat;
   const char* path = "/etc/nestbox/compat";
-  FILE* f = std::fopen(path, "re");
-  if (!f) return failure(std::string("no device compatibility string: pass --compat or write ") + path);
-  char line[256] = {};
-  bool got = std::fgets(line, sizeof line, f) != nullptr;
-  std::fclose(f);
-  std::string compat = got ? line : "";
-  while (!compat.empty() && (compat.back() == '\n' || compat.back() == '\r')) compat.pop_back();
+  // Opened once, O_NOFOLLOW | O_NONBLOCK, and it must be a regular file: a
+  // FIFO here hung run, boot and install (open waited for a writer).
+  struct stat st;
+  if (::lstat(path, &st) != 0 && errno == ENOENT)
+    return failure(std::string("no device compatibility string: pass --compat or write ") + path);
+  auto text = read_regular_file(path);
+  if (!text.ok()) return std::move(text.error().context("device compatibility string"));
+  std::string compat = text->substr(0, text->find('\n'));
+  while (!compat.empty() && compat.back() == '\r') compat.pop_back();
   if (compat.empty()) return failure(std::string(path) + ": empty; expected the device compatibility string");
   return compat;
 }

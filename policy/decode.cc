@@ -148,6 +148,17 @@ class Reader {
   Result<uint16_t> u16(std::string_view f) { return narrow<uint16_t>(uint(2, f)); }
   Result<uint32_t> u32(std::string_view f) { return narrow<uint32_t>(uint(4, f)); }
   Result<uint64_t> u64(std::string_view f) { return uint(8, f); }
+  // A uid or gid the process or a node gets. 4294967295 is (uid_t)-1, which
+  // setresuid()/setresgid()/chown() read as "unchanged": the launcher's root
+  // would stay. 65535 is the same for the 16-bit calls. A signed policy not
+  // made by `nestbox compose` (which refuses both) must not get them either.
+  Result<uint32_t> id(std::string_view f) {
+    size_t at = pos_;
+    auto v = u32(f);
+    if (v.ok() && (*v == 0xffffffffu || *v == 0xffffu))
+      return fail(at, f, std::to_string(*v) + " is the kernel's \"unchanged\" id (-1): refused");
+    return v;
+  }
 
   Result<uint8_t> enumeration(std::string_view field, uint8_t count) {
     size_t at = pos_;
@@ -354,11 +365,11 @@ class Decoder {
       CHECK(at, eq != string::npos && eq > 0, idx("process.env", i), "expected KEY=value");
     }
     READ(pr.cwd, r_.str("process.cwd", wire::kMaxString, Text::kPath, false));
-    READ(pr.uid, r_.u32("process.uid"));
-    READ(pr.gid, r_.u32("process.gid"));
+    READ(pr.uid, r_.id("process.uid"));
+    READ(pr.gid, r_.id("process.gid"));
     READ(n, r_.count("process.groups", wire::kMaxGroups));
     pr.groups.resize(n);
-    for (size_t i = 0; i < n; ++i) READ(pr.groups[i], r_.u32(idx("process.groups", i)));
+    for (size_t i = 0; i < n; ++i) READ(pr.groups[i], r_.id(idx("process.groups", i)));
     size_t at = r_.pos();
     READ(n, r_.count("process.services", wire::kMaxServices));
     CHECK(at, n == 0 || pr.model == Model::kSystem, "process.services",
@@ -404,8 +415,8 @@ class Decoder {
       size_t at = r_.pos();
       READ(d.mode, r_.u32(f + ".mode"));
       CHECK(at, (d.mode & ~07777u) == 0, f + ".mode", "not a permission mode");
-      READ(d.uid, r_.u32(f + ".uid"));
-      READ(d.gid, r_.u32(f + ".gid"));
+      READ(d.uid, r_.id(f + ".uid"));
+      READ(d.gid, r_.id(f + ".gid"));
       READ(d.path, r_.str(f + ".path", wire::kMaxString, Text::kPath, false));
     }
     return ok_status();

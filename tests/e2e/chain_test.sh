@@ -89,6 +89,20 @@ if [ ! -e /etc/nestbox/compat ]; then
   grep -q "no device compatibility string" <<<"$err" || fail "identity reason: $err"
 fi
 
+echo "== a FIFO at /etc/nestbox/compat is refused, never waited on (issue 14, class 1)"
+# In a mount namespace of its own, with a directory of the test's over /etc.
+mkdir -p "$work/etc/nestbox"
+mkfifo "$work/etc/nestbox/compat"
+for command in run install; do
+  rc=0
+  err=$(timeout 20 unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1" /etc && exec "$2" "$3" "$4" --keyring "$5" --state-dir "$6" --store "$7"' \
+    sh "$work/etc" "$launch" "$command" "$work/hello.img" "$work/keys" "$work/run" "$work/compat-store" 2>&1) || rc=$?
+  [ "$rc" = 2 ] || fail "$command with a FIFO compat file: exit $rc ($err)"
+  [ "$err" = "nestbox-launch $command: device compatibility string: /etc/nestbox/compat: not a regular file" ] ||
+    fail "$command with a FIFO compat file: $err"
+done
+[ ! -e "$work/compat-store" ] || fail "install with a FIFO compat file touched the store"
+
 cp "$work/hello.img" "$work/bad.img"
 printf '\x01' | dd of="$work/bad.img" bs=1 seek=5000 conv=notrunc status=none
 if err=$("$launch" run "$work/bad.img" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run" 2>&1); then fail "tampered image ran"; fi

@@ -313,6 +313,36 @@ TEST(PolicyFormat, SwapLimitOfZeroIsNotUnset) {
   EXPECT_FALSE(encode(p).ok());  // a swap limit (even 0) needs memory_max
 }
 
+// A signed policy made by anything but `nestbox compose` (which refuses these
+// ids) must not run the process as the launcher's root: setresuid(-1) means
+// "unchanged" (issue 14, class 5). Every id field, both -1s, patched in place.
+TEST(PolicyFormat, UnchangedIdsAreRefusedInEveryIdField) {
+  Policy p = full_policy();
+  p.process.uid = 0x7e7e0001;
+  p.process.gid = 0x7e7e0002;
+  p.process.groups = {0x7e7e0003};
+  p.devices = {{DeviceType::kChar, 4, 64, 0620, 0x7e7e0004, 0x7e7e0005, "/dev/ttyS0"}};
+  std::vector<uint8_t> b = blob_of(p);
+  const char* fields[] = {"process.uid", "process.gid", "process.groups[0]", "rootfs.devices[0].uid",
+                          "rootfs.devices[0].gid"};
+  for (uint32_t k = 1; k <= 5; ++k) {
+    uint32_t sentinel = 0x7e7e0000 + k;
+    size_t at = 0;
+    for (size_t i = 0; i + 4 <= b.size(); ++i)
+      if (b[i] == (sentinel & 0xff) && b[i + 1] == 0 && b[i + 2] == 0x7e && b[i + 3] == 0x7e) at = i;
+    ASSERT_NE(at, 0u) << fields[k - 1];
+    for (uint32_t bad : {0xffffffffu, 0xffffu}) {
+      auto patched = b;
+      put32(patched, at, bad);
+      EXPECT_EQ(decode_error(patched), "policy: offset " + std::to_string(at) + ": " + fields[k - 1] + ": " +
+                                           std::to_string(bad) + " is the kernel's \"unchanged\" id (-1): refused");
+    }
+    auto fine = b;
+    put32(fine, at, 65534);  // nobody stays a valid id
+    EXPECT_TRUE(decode(fine).ok()) << fields[k - 1];
+  }
+}
+
 TEST(PolicyFormat, DeclaredDevicesRoundTrip) {
   Policy p = full_policy();
   p.devices = {{DeviceType::kChar, 4, 64, 0620, 0, 5, "/dev/ttyS0"}, {DeviceType::kBlock, 8, 0, 0660, 0, 6, "/dev/sda"}};

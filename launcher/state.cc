@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 
+#include "launcher/cgroups.h"
 #include "launcher/namespaces.h"
 #include "launcher/storage.h"
 #include "util/file_io.h"
@@ -51,7 +52,11 @@ Result<StateDir> StateDir::create(const std::string& root, const std::string& na
   if (!lock) return sys_error("open " + dir + "/lock");
   if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
     return failure("container '" + name + "' is already running (" + dir + " is locked)");
-  // Stale leftovers of a launcher that died: clear all but the lock we hold.
+  // Stale leftovers of a launcher that died (SIGKILL: no destructor ran). Its
+  // container may still run: without a pid namespace of its own nothing ends
+  // it with the launcher. Kill what is left in its recorded cgroups and remove
+  // them (we hold the lock: no launcher owns them), then clear all but the lock.
+  if (auto described = read_file(dir + "/cgroups"); described.ok()) Cgroup::adopt(Cgroup::parse(*described));
   for (const char* f : kFiles) ::unlink((dir + "/" + f).c_str());
   for (int i = 0; i < policy::kNsCount; ++i) ::unlink((dir + "/ns/" + kNsNames[i]).c_str());
   if (::mkdir((dir + "/ns").c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir ns");

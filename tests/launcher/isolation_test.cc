@@ -191,6 +191,37 @@ TEST(Isolation, StaleStateOfAKilledLauncherIsCleared) {
   EXPECT_FALSE(clear_stale(images()->state_root, "i-stale"));  // nothing left
 }
 
+// With the host's pid namespace nothing ends the container with a launcher
+// killed outright: its processes outlive it. The next start of that name
+// (run, not only boot) kills them and removes their cgroups before it starts.
+TEST(Isolation, NextStartClearsWhatAKilledLauncherLeftRunning) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = root_policy("i-orphan", {"/bin/probe", "sleep"});
+  p.namespaces[policy::kNsPid].mode = policy::NsMode::kHost;
+  p.namespaces[policy::kNsUser].mode = policy::NsMode::kNew;
+  p.uid_map = {{0, 100000, 65536}};
+  p.gid_map = {{0, 100000, 65536}};
+  ASSERT_TRUE(check_policy(p).ok());
+  std::string left_running;
+  {
+    Background bg(p, test_options(), /*own_session=*/true);
+    ASSERT_TRUE(bg.wait_for("sleeping\n")) << bg.output();
+    int launcher = container_status(images()->state_root, "i-orphan")->launcher_pid;
+    ::kill(launcher, SIGKILL);
+    bg.finish();
+    ::usleep(200 * 1000);
+    left_running = sh("for d in $(cut -d' ' -f3- " + images()->state_root +
+                      "/i-orphan/cgroups); do cat $d/cgroup.procs; done 2>/dev/null");
+  }
+  EXPECT_NE(left_running, "") << "the container should have outlived its launcher here";
+  p.process.argv = {"/bin/true"};
+  Outcome again = run(p, squashfs_source());
+  EXPECT_TRUE(again.ok) << again.error;
+  // Killed; host pid 1 reaps the zombies (not the test: they were reparented).
+  for (int i = 0; i < 200 && !leftovers("i-orphan").empty(); ++i) ::usleep(10000);
+  EXPECT_EQ(leftovers("i-orphan"), std::vector<std::string>{});
+}
+
 TEST(Isolation, InitShowsNoLauncherArgumentsOrEnvironment) {
   NESTBOX_NEED_IMAGES();
   for (policy::Policy p : {full_policy("i-init", {"/bin/probe", "init"}),

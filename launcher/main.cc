@@ -189,6 +189,7 @@ Result<VerifiedImage> admit(const std::string& path, std::shared_ptr<UniqueFd> f
 Result<VerifiedImage> verify(const std::string& path, const Args& a) {
   verifier::Keyring keyring;
   keyring.dir = a.keyring;
+  keyring.only_root_writes = true;
   auto file = verifier::open_verified(path, keyring, verifier::Mode::kFull);
   if (!file.ok()) return std::move(file).error();
   auto image = admit(path, std::make_shared<UniqueFd>(std::move(file->fd)), file->info, a);
@@ -203,7 +204,7 @@ int run_verified(const VerifiedImage& image, const Args& a) {
   if (image.policy.rootfs == policy::RootfsKind::kOverlay) {  // the image is the layer
     auto compat = device_compat(a);
     if (!compat.ok()) return report(compat.error(), "run");
-    launcher::BaseLookup lookup{a.base_image, a.store_dir, {a.keyring, {}},
+    launcher::BaseLookup lookup{a.base_image, a.store_dir, {a.keyring, {}, /*only_root_writes=*/true},
                                 verifier::Mode::kFull,
                                 {kDeviceArch, *compat}};
     auto base = launcher::resolve_overlay_base(image.policy, lookup);

@@ -144,6 +144,7 @@ verifier::Store open_store(const StoreArgs& a) {
   verifier::StoreOptions o;
   o.root = a.store_dir;
   o.keyring.dir = a.keyring;
+  o.keyring.only_root_writes = true;
   o.device = a.device;
   return verifier::Store(std::move(o));
 }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cerrno>
 #include <memory>
 
@@ -41,6 +42,21 @@ Result<std::vector<std::string>> pem_files(const std::string& dir, int dir_fd) {
   if (errno != 0) return sys_error("read " + dir);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+// `name` beneath `dir_fd` (not followed if a symlink) is root's and only root
+// may write it.
+Status only_root_writes(int dir_fd, const std::string& name, const std::string& shown) {
+  struct stat st;
+  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return sys_error("stat " + shown);
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return ok_status();  // refused by type when read
+  if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return failure(shown + ": owned by uid " + std::to_string(st.st_uid) + ", mode " + mode +
+                   "; the device's keys must be root's and writable by root only");
+  }
+  return ok_status();
 }
 
 }  // namespace
@@ -84,9 +100,13 @@ Result<TrustedKeys> TrustedKeys::load(const Keyring& keyring) {
   // the keyring is refused (the keyring fails closed), never followed or waited on.
   UniqueFd dir(::open(keyring.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return sys_error("open " + keyring.dir);
+  // Once the directory is root's alone, nobody else can swap the files in it
+  // between this check and the reads below.
+  if (keyring.only_root_writes) NESTBOX_TRY(only_root_writes(dir.get(), ".", keyring.dir));
   std::string revoked_path = keyring.dir + "/revoked";
   struct stat st;
   if (::fstatat(dir.get(), "revoked", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (keyring.only_root_writes) NESTBOX_TRY(only_root_writes(dir.get(), "revoked", revoked_path));
     auto text = read_regular_file("revoked", dir.get());
     if (!text.ok()) return std::move(text).error().context(keyring.dir);
     auto ids = parse_revocation_list(*text, revoked_path);
@@ -101,6 +121,7 @@ Result<TrustedKeys> TrustedKeys::load(const Keyring& keyring) {
   if (!names.ok()) return std::move(names).error();
   for (const std::string& n : *names) {
     std::string path = keyring.dir + "/" + n;
+    if (keyring.only_root_writes) NESTBOX_TRY(only_root_writes(dir.get(), n, path));
     auto pem = read_regular_file(n, dir.get());
     if (!pem.ok()) return std::move(pem).error().context(keyring.dir);
     auto key = crypto::load_public_pem(*pem, path);

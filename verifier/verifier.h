@@ -23,6 +23,11 @@ enum class Mode {
 struct Keyring {
   std::string dir;                       // directory of trusted PEM public keys
   std::vector<std::string> revoked_ids;  // hex key ids
+  // The device's trust anchor: the directory, every key file and `revoked`
+  // must be owned by root and writable by nobody else, or the keyring fails
+  // closed (whoever could write it could add a key or unrevoke one).
+  // nestbox-launch sets it; the host's `nestbox verify` reads a build user's keys.
+  bool only_root_writes = false;
 };
 
 struct DeviceIdentity {

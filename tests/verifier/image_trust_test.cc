@@ -154,6 +154,36 @@ TEST_F(ImageTrust, KeyringFilesMustBeRegularFilesNotSymlinksOrFifos) {
   EXPECT_TRUE(verifier::verify_image(images_[0], ring(), Mode::kFull).ok());
 }
 
+// On the device the keyring is the trust anchor: whoever could write it could
+// add a key or unrevoke one. nestbox-launch asks for only_root_writes.
+TEST_F(ImageTrust, DeviceKeyringMustBeRootsAlone) {
+  verifier::Keyring device = ring();
+  device.only_root_writes = true;
+  ASSERT_TRUE(verifier::verify_image(images_[0], device, Mode::kFull).ok());
+  std::string key = std::string(ring_) + "/zz.pem", revoked = std::string(ring_) + "/revoked";
+  spit(key, slurp(key_.public_path));
+  ASSERT_EQ(::chmod(key.c_str(), 0664), 0);
+  auto r = verifier::verify_image(images_[0], device, Mode::kFull);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "verify " + images_[0] + ": keyring: " + key +
+                                   ": owned by uid 0, mode 0664; the device's keys must be root's and writable by root only");
+  EXPECT_TRUE(verifier::verify_image(images_[0], ring(), Mode::kFull).ok());  // the host's verify reads any
+  ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
+  ASSERT_EQ(::chown(key.c_str(), 1000, 1000), 0);
+  EXPECT_FALSE(verifier::verify_image(images_[0], device, Mode::kFull).ok());
+  ASSERT_EQ(::unlink(key.c_str()), 0);
+  spit(revoked, "# nothing revoked\n");
+  ASSERT_EQ(::chown(revoked.c_str(), 1000, 1000), 0);
+  EXPECT_FALSE(verifier::verify_image(images_[0], device, Mode::kFull).ok());
+  ASSERT_EQ(::unlink(revoked.c_str()), 0);
+  ASSERT_EQ(::chmod(ring_.c_str(), 0777), 0);
+  r = verifier::verify_image(images_[0], device, Mode::kFull);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("mode 0777"), std::string::npos) << r.error().message;
+  ASSERT_EQ(::chmod(ring_.c_str(), 0755), 0);
+  EXPECT_TRUE(verifier::verify_image(images_[0], device, Mode::kFull).ok());
+}
+
 TEST_F(ImageTrust, FifoSlotIsAProblemNeverAHang) {
   Store store(options());
   ASSERT_TRUE(store.install(images_[0], false).ok());

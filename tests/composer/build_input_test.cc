@@ -111,7 +111,7 @@ TEST_F(BuildInput, FileCapabilitiesAreDroppedFromEveryOutputUnlessAllowed) {
   EXPECT_LT(lgetxattr((d_ / "out/caps/usr/bin/arping").c_str(), "trusted.overlay.redirect", nullptr, 0), 0);
   // The host-hardlink tree: a copy without the capability, never the
   // staging file's inode (which keeps its own capability, untouched).
-  std::string hl = d_ / "staging/var/lib/nestbox/rootfs/hl";
+  std::string hl = d_ / "staging/usr/lib/nestbox/rootfs/hl";
   ASSERT_TRUE(fs::exists(hl + "/bin/ping"));
   EXPECT_FALSE(has_cap(hl + "/bin/ping"));
   EXPECT_NE(inode(hl + "/bin/ping"), inode(ping));

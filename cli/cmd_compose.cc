@@ -15,9 +15,11 @@
 #include "composer/output_commit.h"
 #include "composer/select.h"
 #include "composer/squashfs/image_writers.h"
+#include "composer/staging_root.h"
 #include "kernel-check/config.h"
 #include "manifests/manifest.h"
 #include "policy/runtime_forms.h"
+#include "util/file_io.h"
 #include "util/json_text.h"
 
 namespace nestbox::cli {
@@ -29,6 +31,7 @@ struct ComposeArgs {
   std::vector<std::string> files;
   std::string out;
   std::string staging;
+  std::string hardlink_dir;
   std::string strategy;
   unsigned threads = 0;
   bool json = false;
@@ -124,6 +127,8 @@ int run_compose(const ComposeArgs& a) {
   composer::ComposeOptions o;
   o.out_dir = a.out;
   o.threads = a.threads;
+  o.hardlink_dir = a.hardlink_dir.empty() ? composer::kDefaultHardlinkDir : a.hardlink_dir;
+  if (auto v = composer::validate_hardlink_dir(o.hardlink_dir); !v.ok()) return report("compose", v.error());
   auto sde = composer::source_date_epoch_from_env();
   if (!sde.ok()) return report("compose", sde.error());
   o.source_date_epoch = *sde;
@@ -171,6 +176,12 @@ int run_compose(const ComposeArgs& a) {
     }
     Status st = policy::write_runtime_forms(baked, *dir, rf);
     if (!st.ok()) return report("compose", st.error().context(m.file));
+    // Where this run put a host-hardlink tree inside the staging rootfs:
+    // `sign --composed` reads it back, so the two cannot disagree.
+    if (m.rootfs.strategy == manifests::RootfsStrategy::kHostHardlink) {
+      st = write_file_atomic(*dir + "/" + composer::kHardlinkDirRecord, o.hardlink_dir + "\n", 0644);
+      if (!st.ok()) return report("compose", st.error());
+    }
     st = commit.adopt(*dir, final_dir);
     if (!st.ok()) return report("compose", st.error());
   }
@@ -234,6 +245,9 @@ Runner define_compose(CLI::App& sub) {
   sub.add_option("--out", a->out, "Output directory (trees, images, runtime forms, work files)")
       ->required();
   sub.add_option("--staging", a->staging, kStagingHelp);
+  sub.add_option("--hardlink-dir", a->hardlink_dir,
+                 std::string("host-hardlink trees: absolute directory inside the staging rootfs, resolved "
+                             "inside it (default ") + composer::kDefaultHardlinkDir + ")");
   sub.add_option("--strategy", a->strategy,
                  "Override every manifest's rootfs strategy (tree, host-hardlink, squashfs, overlay)");
   sub.add_option("--threads", a->threads, "Hashing and compression threads (default: one per core)");

@@ -12,7 +12,8 @@
 #include "cli/command.h"
 #include "cli/manifest_set.h"
 #include "composer/output_commit.h"
-#include "composer/source_tree.h"
+#include "composer/path.h"
+#include "composer/staging_root.h"
 #include "composer/squashfs/image_writers.h"
 #include "manifests/manifest.h"
 #include "policy/format.h"
@@ -34,7 +35,7 @@ struct SignOptions {
   bool version_set = false, security_version_set = false, no_verity = false, json = false;
   std::vector<std::string> keys, providers;
   // --composed DIR MANIFEST...: sign everything compose wrote for them.
-  std::string composed, staging;
+  std::string composed, staging, hardlink_dir;
   std::vector<std::string> manifests;
 };
 
@@ -133,7 +134,7 @@ bool is_dir(const std::string& p) {
 struct Payload {
   std::string squashfs, tree, base;  // base: the overlay base's name, for a layer
 };
-Result<Payload> composed_payload(const std::string& dir, const manifests::Manifest& m,
+Result<Payload> composed_payload(const SignOptions& o, const std::string& dir, const manifests::Manifest& m,
                                  const std::string& policy_bytes, const std::string& policy_path) {
   auto pol = policy::decode(std::span(reinterpret_cast<const uint8_t*>(policy_bytes.data()), policy_bytes.size()));
   if (!pol.ok()) return std::move(pol).error().context(policy_path);
@@ -155,15 +156,45 @@ Result<Payload> composed_payload(const std::string& dir, const manifests::Manife
     case policy::RootfsKind::kTree:
       p.tree = expected = dir + "/" + m.name;
       break;
-    case policy::RootfsKind::kHostHardlink:
+    case policy::RootfsKind::kHostHardlink: {
+      // The directory compose recorded for this container (so sign and
+      // compose cannot disagree); --hardlink-dir must match it when given.
+      std::string hardlink_dir = o.hardlink_dir.empty() ? composer::kDefaultHardlinkDir : o.hardlink_dir;
+      std::string record = dir + "/runtime/" + m.name + "/" + composer::kHardlinkDirRecord;
+      if (auto rec = read_file(record); rec.ok()) {
+        std::string recorded = *rec;
+        while (!recorded.empty() && recorded.back() == '\n') recorded.pop_back();
+        if (auto v = composer::validate_hardlink_dir(recorded); !v.ok())
+          return std::move(v.error().context(record));
+        if (!o.hardlink_dir.empty() && o.hardlink_dir != recorded)
+          return bad_input("--hardlink-dir '" + o.hardlink_dir + "' differs from '" + recorded +
+                           "' that compose recorded in " + record);
+        hardlink_dir = recorded;
+      }
+      if (auto v = composer::validate_hardlink_dir(hardlink_dir); !v.ok()) return std::move(v).error();
+      std::string staging;
       for (const auto& s : m.rootfs.sources) {
         if (s.kind != manifests::SourceKind::kDirectory) continue;
-        std::string staging = s.path[0] == '/' ? s.path : m.dir + "/" + s.path;
-        p.tree = expected = staging + composer::kHostHardlinkDir + "/" + m.name;
+        staging = s.path[0] == '/' ? s.path : m.dir + "/" + s.path;
         break;
       }
-      if (expected.empty()) return bad_input(m.file + ": host-hardlink without a directory source");
+      if (staging.empty()) return bad_input(m.file + ": host-hardlink without a directory source");
+      // Resolved inside the staging rootfs as compose resolved it (its
+      // symlinks, e.g. OpenWrt's var -> /tmp, point into the target).
+      expected = staging + hardlink_dir + "/" + m.name;
+      auto root = composer::open_staging_root(staging);
+      if (!root.ok()) return std::move(root).error();
+      std::string real_staging = composer::host_path_of(root->get());
+      auto tree = composer::open_dir_in_root(root->get(), hardlink_dir + "/" + m.name, staging);
+      if (!tree.ok())
+        return bad_input(dir + ": compose wrote no " + expected + " for container '" + m.name + "' of " +
+                         m.file + "; run nestbox compose with the same manifests (and --hardlink-dir) first");
+      p.tree = composer::host_path_of(tree->get());
+      if (!composer::path_within(p.tree, real_staging))
+        return bad_input(expected + " resolves to " + p.tree + ", outside the staging rootfs");
+      expected = p.tree;
       break;
+    }
   }
   bool present = p.tree.empty() ? is_file(expected) : is_dir(expected);
   if (!present)
@@ -204,7 +235,7 @@ int run_sign_composed(const SignOptions& o) {
     std::string policy = o.composed + "/runtime/" + m.name + "/policy.bin";
     auto bytes = read_file(policy);
     if (!bytes.ok()) return report("sign", bytes.error().context("the baked policy compose writes"));
-    auto payload = composed_payload(o.composed, m, *bytes, policy);
+    auto payload = composed_payload(o, o.composed, m, *bytes, policy);
     if (!payload.ok()) return report("sign", payload.error());
     signer::ImageSpec spec = base_spec(o);
     spec.name = m.name;
@@ -307,6 +338,9 @@ Runner define_sign(CLI::App& sub) {
                  "container, DIR/BASE.img per overlay base");
   sub.add_option("manifests", o->manifests, "With --composed: the manifests compose was given");
   sub.add_option("--staging", o->staging, kStagingHelp);
+  sub.add_option("--hardlink-dir", o->hardlink_dir,
+                 "With --composed: where compose put host-hardlink trees inside the staging rootfs "
+                 "(default: what compose recorded, else /usr/lib/nestbox/rootfs); must match the record");
   sub.add_flag("--json", o->json, "Print the signed images as JSON");
   return [o] { return run_sign(*o); };
 }

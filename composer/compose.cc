@@ -19,11 +19,13 @@ namespace fs = std::filesystem;
 Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
                                             const std::string& scratch,
                                             std::optional<int64_t> source_date_epoch,
-                                            std::vector<std::string>* notes) {
+                                            std::vector<std::string>* notes,
+                                            const std::string& hardlink_dir) {
   std::error_code ec;
   fs::create_directories(scratch, ec);
   if (ec) return failure("create " + scratch + ": " + ec.message());
   SourceTree src(scratch);
+  if (!hardlink_dir.empty()) src.exclude(hardlink_dir);
   NESTBOX_TRY_CTX(src.add_manifest(m), m.file.empty() ? m.name : m.file);
   SelectOptions so;
   so.source_date_epoch = source_date_epoch;
@@ -93,7 +95,7 @@ Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
   std::vector<ComposedContainer> containers;
   for (const auto& m : manifests) {
     auto c = prepare_container(m, scratch.path() + "/" + m.name, opts.source_date_epoch,
-                               &report.notes);
+                               &report.notes, opts.hardlink_dir);
     if (!c.ok()) return std::move(c).error();
     if (opts.force_strategy) c->strategy = *opts.force_strategy;
     containers.push_back(std::move(*c));
@@ -109,6 +111,7 @@ Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
   ComposeContext ctx;
   ctx.commit = opts.commit ? opts.commit : &own_commit;
   ctx.out_dir = opts.out_dir;
+  ctx.hardlink_dir = opts.hardlink_dir;
   ctx.index = &*index;
   ctx.progress = opts.progress;
   std::map<manifests::RootfsStrategy, std::vector<const ComposedContainer*>> by_strategy;

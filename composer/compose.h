@@ -40,6 +40,9 @@ struct ComposeContext {
   const ContentIndex* index = nullptr;
   // Called after each entry written (tests use it to simulate a crash).
   std::function<void(uint64_t entries_written)> progress;
+  // host-hardlink: absolute directory inside the staging rootfs ("" =
+  // kDefaultHardlinkDir, composer/staging_root.h).
+  std::string hardlink_dir;
   // Where finished outputs go until the run commits (never null in write()).
   OutputCommit* commit = nullptr;
 };
@@ -77,6 +80,7 @@ struct ComposeOptions {
   unsigned threads = 0;                       // 0: one per core
   std::optional<int64_t> source_date_epoch;   // clamp mtimes
   std::optional<manifests::RootfsStrategy> force_strategy;  // override every manifest
+  std::string hardlink_dir;  // host-hardlink trees inside the staging rootfs ("": default)
   std::function<void(uint64_t)> progress;
   // The caller's commit, when it adds outputs of its own (runtime forms) and
   // commits itself; null: compose() commits its writers' outputs on success.
@@ -88,7 +92,8 @@ struct ComposeOptions {
 Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
                                             const std::string& scratch,
                                             std::optional<int64_t> source_date_epoch,
-                                            std::vector<std::string>* notes);
+                                            std::vector<std::string>* notes,
+                                            const std::string& hardlink_dir = "");
 
 Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
                               const ComposeOptions& opts,

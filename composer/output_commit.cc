@@ -42,6 +42,34 @@ Result<std::string> install(const std::string& tmp, const std::string& final_pat
   return std::string();
 }
 
+// install() for a final place given as (directory fd, name).
+Result<std::string> install_at(const std::string& tmp, int dir_fd, const std::string& name,
+                               const std::string& final_display) {
+  struct stat t, f;
+  if (::lstat(tmp.c_str(), &t) != 0) return sys_error("stat " + tmp);
+  if (S_ISDIR(t.st_mode) && ::fstatat(dir_fd, name.c_str(), &f, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (::renameat2(AT_FDCWD, tmp.c_str(), dir_fd, name.c_str(), RENAME_EXCHANGE) != 0)
+      return sys_error("exchange " + tmp + " and " + final_display);
+    return tmp;
+  }
+  if (::renameat(AT_FDCWD, tmp.c_str(), dir_fd, name.c_str()) != 0)
+    return sys_error("rename " + tmp + " to " + final_display);
+  return std::string();
+}
+
+// The host path a /proc/self/fd/N/... path stands for (the journal must
+// outlive this process's fds).
+std::string journal_path(const std::string& p) {
+  const std::string pre = "/proc/self/fd/";
+  if (p.compare(0, pre.size(), pre) != 0) return p;
+  size_t slash = p.find('/', pre.size());
+  std::string link = p.substr(0, slash);
+  char buf[4096];
+  ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+  if (n < 0) return p;
+  return std::string(buf, static_cast<size_t>(n)) + (slash == std::string::npos ? "" : p.substr(slash));
+}
+
 // Journal lines: "<tmp>\t<final>\t<inode of the new output>\n". After an
 // exchange the previous version sits at <tmp>: the inode tells it from the
 // new output that was never installed. Names never hold tabs or newlines
@@ -92,6 +120,14 @@ Status OutputCommit::adopt(const std::string& tmp, const std::string& final_path
   return ok_status();
 }
 
+Status OutputCommit::adopt_at(const std::string& tmp, std::shared_ptr<UniqueFd> dir,
+                              const std::string& name, const std::string& final_display) {
+  NESTBOX_TRY(adopt(tmp, final_display));
+  moves_.back().dir = std::move(dir);
+  moves_.back().name = name;
+  return ok_status();
+}
+
 Result<std::string> OutputCommit::scratch_dir(const std::string& label) {
   NESTBOX_TRY(ensure_holding());
   std::string dir = holding_ + "/scratch-" + label;
@@ -104,7 +140,7 @@ Status OutputCommit::commit() {
   for (const Move& m : moves_) {
     struct stat st;
     if (::lstat(m.tmp.c_str(), &st) != 0) return sys_error("stat " + m.tmp);
-    entries.push_back({m.tmp, m.final_path, static_cast<unsigned long long>(st.st_ino)});
+    entries.push_back({journal_path(m.tmp), m.final_path, static_cast<unsigned long long>(st.st_ino)});
   }
   std::string journal = out_dir_ + "/" + kCommitJournal;
   // write_file_atomic fsyncs the file and renames it into place.
@@ -113,11 +149,13 @@ Status OutputCommit::commit() {
   committed_ = true;  // from here on the journal owns what is held
   std::vector<std::string> previous;
   for (const Move& m : moves_) {
-    auto old = install(m.tmp, m.final_path);
+    auto old = m.dir ? install_at(m.tmp, m.dir->get(), m.name, m.final_path)
+                     : install(m.tmp, m.final_path);
     if (!old.ok())  // the journal stays: the next compose completes the commit
       return std::move(old.error().context("commit of the outputs (the next compose completes it)"));
     if (!old->empty()) previous.push_back(*old);
-    fsync_dir(fs::path(m.final_path).parent_path().string());
+    if (m.dir) ::fsync(m.dir->get());
+    else fsync_dir(fs::path(m.final_path).parent_path().string());
   }
   if (::unlink(journal.c_str()) != 0)
     return sys_error("remove " + journal).context("commit of the outputs (the next compose completes it)");

@@ -18,9 +18,11 @@
 // removes whatever was adopted but not committed.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "util/fd.h"
 #include "util/result.h"
 
 namespace nestbox::composer {
@@ -40,6 +42,14 @@ class OutputCommit {
   // be removed; otherwise it stays where it is until commit or abort.
   Status adopt(const std::string& tmp, const std::string& final_path);
 
+  // Like adopt(), for an output whose final place is `name` inside the
+  // directory `dir` (resolved once, e.g. inside a staging rootfs): installed
+  // with renameat2 relative to that fd, never by re-resolving a path string,
+  // so a symlink swapped into the path meanwhile cannot redirect it.
+  // `final_display` is the host path for messages and the journal.
+  Status adopt_at(const std::string& tmp, std::shared_ptr<UniqueFd> dir, const std::string& name,
+                  const std::string& final_display);
+
   // A fresh directory inside the holding directory, for outputs written
   // directly aside (runtime forms).
   Result<std::string> scratch_dir(const std::string& label);
@@ -55,6 +65,8 @@ class OutputCommit {
  private:
   struct Move {
     std::string tmp, final_path;
+    std::shared_ptr<UniqueFd> dir;  // set: final place is `name` in *dir
+    std::string name;
   };
   Status ensure_holding();
 

@@ -21,15 +21,11 @@
 
 #include "composer/fs_tree.h"
 #include "composer/root_view.h"
+#include "composer/staging_root.h"
 #include "manifests/model.h"
 #include "util/result.h"
 
 namespace nestbox::composer {
-
-// Documented place of host-hardlink container trees inside the staging
-// rootfs (<staging>/var/lib/nestbox/rootfs/<name>). Never ingested as a
-// source, so a previous run's output does not feed the next one.
-inline constexpr const char* kHostHardlinkDir = "/var/lib/nestbox/rootfs";
 
 enum class SetuidPolicy {
   kKeep,    // the manifest allows setuid/setgid files
@@ -53,6 +49,11 @@ class SourceTree {
  public:
   // `scratch_dir` must exist and belong to the caller (inside its work dir).
   explicit SourceTree(std::string scratch_dir);
+
+  // A staging directory's subtree never ingested: where host-hardlink trees
+  // are written (compose --hardlink-dir), so a previous run's output does not
+  // feed the next one.
+  void exclude(std::string path) { excluded_ = std::move(path); }
 
   // Adds a staging directory (not following symlinks), read in sorted order.
   Status add_directory(const std::string& dir, const IngestOptions& opts);
@@ -88,6 +89,7 @@ class SourceTree {
 
  private:
   std::string scratch_;
+  std::string excluded_ = kDefaultHardlinkDir;
   uint64_t blob_counter_ = 0;
   std::map<std::string, FsEntry> entries_;
   std::vector<std::pair<std::string, std::string>> notes_;

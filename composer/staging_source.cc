@@ -118,7 +118,7 @@ Status SourceTree::add_directory(const std::string& given, const IngestOptions& 
     if (!names.ok()) return std::move(names).error();
     for (auto it = names->rbegin(); it != names->rend(); ++it) {
       std::string child = rel == "/" ? "/" + *it : rel + "/" + *it;
-      if (child != kHostHardlinkDir) stack.push_back(std::move(child));
+      if (child != excluded_) stack.push_back(std::move(child));
     }
   }
   return ok_status();

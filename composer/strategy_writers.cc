@@ -1,5 +1,8 @@
 // The `tree` and `host-hardlink` output writers.
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -10,6 +13,7 @@
 #include "composer/compose.h"
 #include "composer/path.h"
 #include "composer/source_tree.h"
+#include "composer/staging_root.h"
 #include "composer/tree_writer.h"
 
 namespace nestbox::composer {
@@ -73,22 +77,25 @@ class TreeWriter : public OutputWriter {
 // Xattrs of a host file, sorted, to compare with an entry before linking.
 // nullopt when they cannot all be read: then the file is never linked (a
 // short read must not make a file with capabilities look like one without).
-std::optional<std::vector<Xattr>> host_xattrs(const std::string& path) {
+// `follow`: `path` is a /proc/self/fd magic link to the file itself.
+std::optional<std::vector<Xattr>> host_xattrs(const std::string& path, bool follow) {
+  auto list = follow ? listxattr : llistxattr;
+  auto get = follow ? getxattr : lgetxattr;
   std::vector<Xattr> out;
-  ssize_t n = llistxattr(path.c_str(), nullptr, 0);
+  ssize_t n = list(path.c_str(), nullptr, 0);
   if (n < 0) return errno == ENOTSUP ? std::optional(out) : std::nullopt;
   std::string names(static_cast<size_t>(n), '\0');
-  n = llistxattr(path.c_str(), names.data(), names.size());
+  n = list(path.c_str(), names.data(), names.size());
   if (n < 0) return std::nullopt;
   names.resize(static_cast<size_t>(n));
   for (size_t i = 0; i < names.size();) {
     std::string name = names.c_str() + i;
     i += name.size() + 1;
     if (name.empty()) continue;
-    ssize_t v = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    ssize_t v = get(path.c_str(), name.c_str(), nullptr, 0);
     if (v < 0) return std::nullopt;
     std::string value(static_cast<size_t>(v), '\0');
-    v = lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+    v = get(path.c_str(), name.c_str(), value.data(), value.size());
     if (v < 0) return std::nullopt;
     value.resize(static_cast<size_t>(v));
     out.push_back({name, value});
@@ -97,9 +104,17 @@ std::optional<std::vector<Xattr>> host_xattrs(const std::string& path) {
   return out;
 }
 
-// `host-hardlink`: <staging>/var/lib/nestbox/rootfs/<name>/, each file a
-// hardlink to the staging rootfs file it came from, so the firmware's own
-// squashfs stores it once and the page cache is shared with the host.
+// `host-hardlink`: <staging><hardlink_dir>/<name>/ (default
+// /usr/lib/nestbox/rootfs), each file a hardlink to the staging rootfs file
+// it came from, so the firmware's own squashfs stores it once and the page
+// cache is shared with the host.
+//
+// The staging rootfs is the target's "/": its symlinks (OpenWrt's
+// `var -> /tmp`) point into the target, not the build host. The tree's
+// directory is therefore resolved inside the root (composer/staging_root.h)
+// and written through that fd; each link source is opened beneath the root
+// with no symlink at all on its path and linked by fd, so neither end of a
+// link can reach a host file outside the staging root.
 class HostHardlinkWriter : public OutputWriter {
  public:
   manifests::RootfsStrategy strategy() const override {
@@ -108,45 +123,70 @@ class HostHardlinkWriter : public OutputWriter {
 
   Status write(std::span<const ComposedContainer* const> containers, const ComposeContext& ctx,
                ComposeReport* report) override {
+    const std::string hardlink_dir = ctx.hardlink_dir.empty() ? kDefaultHardlinkDir : ctx.hardlink_dir;
+    NESTBOX_TRY(validate_hardlink_dir(hardlink_dir));
     for (const ComposedContainer* c : containers) {
       if (c->staging_dir.empty())
         return bad_input(c->manifest->name +
                          ": host-hardlink needs a directory source (the host staging rootfs)");
       std::string staging = c->staging_dir;
       while (staging.size() > 1 && staging.back() == '/') staging.pop_back();
-      std::string base = staging + kHostHardlinkDir;
+      auto root = open_staging_root(staging);
+      if (!root.ok()) return std::move(root).error();
+      auto made = make_dirs_in_root(root->get(), hardlink_dir, staging);
+      if (!made.ok()) return std::move(made).error();
+      auto base_fd = std::make_shared<UniqueFd>(std::move(*made));
+      // The host place it resolved to: must still be inside the staging root.
+      std::string base = host_path_of(base_fd->get());
+      if (!path_within(base, staging))
+        return failure(staging + hardlink_dir + " resolved to " + base + ", outside the staging rootfs");
+      std::string tmp_name = ".nestbox-tmp-" + c->manifest->name + "-" + std::to_string(getpid());
+      std::string via_fd = "/proc/self/fd/" + std::to_string(base_fd->get()) + "/";
       std::error_code ec;
-      fs::create_directories(base, ec);
-      if (ec) return failure("create " + base + ": " + ec.message());
-      std::string tmp = base + "/.nestbox-tmp-" + c->manifest->name + "-" + std::to_string(getpid());
-      fs::remove_all(tmp, ec);
-      TempTree guard(tmp);
-      if (mkdir(tmp.c_str(), 0700) != 0) return sys_error("mkdir " + tmp);
+      fs::remove_all(via_fd + tmp_name, ec);
+      if (mkdirat(base_fd->get(), tmp_name.c_str(), 0700) != 0)
+        return sys_error("mkdir " + base + "/" + tmp_name);
+      TempTree guard(via_fd + tmp_name);
+      UniqueFd source;  // the link source last opened, linked through /proc/self/fd
       auto link_source = [&](const FsEntry& e, std::string* why) -> std::string {
         if (!path_within(e.source_path, staging) || e.source_path.size() == staging.size()) {
           *why = "not from the host staging rootfs";
           return "";
         }
+        // Beneath the root, no symlink anywhere on the path: a file reached
+        // through one (or swapped in since ingestion) is never linked.
+        struct open_how how = {};
+        how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+        std::string rel = e.source_path.substr(staging.size() + 1);
+        long fd = syscall(SYS_openat2, root->get(), rel.c_str(), &how, sizeof(how));
+        if (fd < 0) {
+          *why = errno == ELOOP || errno == EXDEV ? "host path goes through a symlink"
+                                                  : "host file missing";
+          return "";
+        }
+        source.reset(static_cast<int>(fd));
         struct stat st;
-        if (lstat(e.source_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fstat(source.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
           *why = "host file missing";
           return "";
         }
+        std::string self = "/proc/self/fd/" + std::to_string(source.get());
         if (st.st_uid != e.uid || st.st_gid != e.gid) *why = "owner differs from the host file";
         else if ((st.st_mode & 07777) != e.mode) *why = "mode differs from the host file";
         // Capabilities (security.capability) the manifest did not allow were
         // removed from the entry: the host file differs and is copied, never
         // linked, so the shared inode cannot carry them into the tree.
-        else if (auto x = host_xattrs(e.source_path); !x || *x != e.xattrs)
+        else if (auto x = host_xattrs(self, true); !x || *x != e.xattrs)
           *why = "xattrs differ from the host file";
-        return why->empty() ? e.source_path : "";
+        return why->empty() ? self : "";
       };
       LinkPool pool;
       WriteStats stats;
-      NESTBOX_TRY(write_tree(c->tree, tmp, c->manifest->name, *ctx.index, &pool, link_source, ctx,
-                             &stats, &report->notes));
+      NESTBOX_TRY(write_tree(c->tree, via_fd + tmp_name, c->manifest->name, *ctx.index, &pool,
+                             link_source, ctx, &stats, &report->notes));
       std::string final_path = base + "/" + c->manifest->name;
-      NESTBOX_TRY(ctx.commit->adopt(tmp, final_path));
+      NESTBOX_TRY(ctx.commit->adopt_at(via_fd + tmp_name, base_fd, c->manifest->name, final_path));
       guard.release();  // the commit owns it now
       report->outputs.push_back(output_of(*c, final_path, stats));
     }

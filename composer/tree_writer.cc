@@ -130,12 +130,15 @@ Status write_tree(const FsTree& tree, const std::string& dir, const std::string&
         if (!c) return failure(what + ": content not indexed");
         std::string why;
         std::string from = link_source ? link_source(e, &why) : "";
+        // A link source is a /proc/self/fd magic link to the file it
+        // opened: followed, so the link is to exactly the inode it checked.
+        int link_flags = from.empty() ? 0 : AT_SYMLINK_FOLLOW;
         LinkPool::Key key{c->id, e.uid, e.gid, e.mode, e.mtime, e.xattrs};
         if (from.empty()) {
           auto it = pool->by_key.find(key);
           if (it != pool->by_key.end()) from = it->second;
         }
-        if (!from.empty() && linkat(AT_FDCWD, from.c_str(), parent.get(), n, 0) == 0) {
+        if (!from.empty() && linkat(AT_FDCWD, from.c_str(), parent.get(), n, link_flags) == 0) {
           ++stats->linked;
           break;
         }

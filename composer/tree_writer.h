@@ -39,7 +39,9 @@ struct WriteStats {
   uint64_t entries = 0, files = 0, bytes = 0, linked = 0, copied = 0;
 };
 
-// Where a regular entry may be linked from, instead of the pool (host-hardlink).
+// Where a regular entry may be linked from, instead of the pool (host-hardlink):
+// a /proc/self/fd/N path of a file the function opened and checked (linked
+// with AT_SYMLINK_FOLLOW, i.e. that very inode), or "" with *why_not set.
 using LinkSourceFn = std::function<std::string(const FsEntry&, std::string* why_not)>;
 
 // Writes `tree` into the empty directory `dir`. `name` labels report notes.

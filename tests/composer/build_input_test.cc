@@ -111,7 +111,7 @@ TEST_F(BuildInput, FileCapabilitiesAreDroppedFromEveryOutputUnlessAllowed) {
   EXPECT_LT(lgetxattr((d_ / "out/caps/usr/bin/arping").c_str(), "trusted.overlay.redirect", nullptr, 0), 0);
   // The host-hardlink tree: a copy without the capability, never the
   // staging file's inode (which keeps its own capability, untouched).
-  std::string hl = d_ / "staging/var/lib/nestbox/rootfs/hl";
+  std::string hl = d_ / "staging/usr/lib/nestbox/rootfs/hl";
   ASSERT_TRUE(fs::exists(hl + "/bin/ping"));
   EXPECT_FALSE(has_cap(hl + "/bin/ping"));
   EXPECT_NE(inode(hl + "/bin/ping"), inode(ping));
@@ -320,6 +320,43 @@ TEST_F(BuildInput, SignComposedRefusesAnInterruptedCommit) {
   EXPECT_EQ(st, 2);
   EXPECT_EQ(out, "nestbox sign: " + d_ / "out" +
                      ": an interrupted compose left .nestbox-commit; its outputs may mix two runs: run compose again first\n");
+}
+
+// host-hardlink in an OpenWrt-shaped staging rootfs (var -> /tmp): compose
+// puts the tree at the persistent default (or --hardlink-dir, resolved inside
+// the root) and `sign --composed` finds it at the same place from the record;
+// a --hardlink-dir that disagrees with the record is refused.
+TEST_F(BuildInput, SignComposedFindsTheHostHardlinkTreeWhereComposePutIt) {
+  write(d_ / "staging/bin/tool", "tool", 0755);
+  std::filesystem::create_directories(d_ / "staging/tmp");
+  testing::symlink_at("/tmp", d_ / "staging/var");
+  std::string name = "nbsg" + std::to_string(getpid());
+  write(d_ / "a.toml", manifest(name, "strategy = \"host-hardlink\"\n", "[[rootfs.source]]\npath = \"staging\"\n"));
+  int st = 0;
+  run(kNestbox + " keygen -o " + d_ / "k" + " >/dev/null 2>&1", &st);
+  auto sign = [&](const std::string& extra) {
+    return run(kNestbox + " sign --composed " + d_ / "out" + " -o " + d_ / "img" + " " + d_ / "a.toml" +
+                   " -k " + d_ / "k.key" + extra + " 2>&1",
+               &st);
+  };
+  std::string out;
+  ASSERT_EQ(compose(d_ / "a.toml", &out), 0) << out;
+  EXPECT_TRUE(std::filesystem::is_directory(d_ / ("staging/usr/lib/nestbox/rootfs/" + name)));
+  out = sign("");
+  EXPECT_EQ(st, 0) << out;
+
+  ASSERT_EQ(compose(d_ / "a.toml --hardlink-dir /var/lib/nestbox/rootfs", &out), 0) << out;
+  EXPECT_TRUE(std::filesystem::is_directory(d_ / ("staging/tmp/lib/nestbox/rootfs/" + name)));
+  EXPECT_FALSE(std::filesystem::exists("/tmp/lib/nestbox/rootfs/" + name));
+  EXPECT_EQ(testing::slurp(d_ / ("out/runtime/" + name + "/hardlink-dir")), "/var/lib/nestbox/rootfs\n");
+  out = sign("");
+  EXPECT_EQ(st, 0) << out;
+  EXPECT_NE(out.find(d_ / "img/" + name + ".img"), std::string::npos) << out;
+  out = sign(" --hardlink-dir /usr/lib/nestbox/rootfs");
+  EXPECT_EQ(st, 2);
+  EXPECT_EQ(out, "nestbox sign: --hardlink-dir '/usr/lib/nestbox/rootfs' differs from '/var/lib/nestbox/rootfs' "
+                 "that compose recorded in " + d_ / ("out/runtime/" + name + "/hardlink-dir") + "\n");
+  EXPECT_FALSE(std::filesystem::exists("/tmp/lib/nestbox/rootfs/" + name));
 }
 
 }  // namespace

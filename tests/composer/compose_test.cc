@@ -87,11 +87,13 @@ class Compose : public ::testing::Test {
     o.source_date_epoch = sde;
     o.threads = 2;
     o.progress = std::move(progress);
+    o.hardlink_dir = hardlink_dir_;
     return compose(ms, o, ptrs);
   }
 
   TempDir top_;
   std::string staging_, out_;
+  std::string hardlink_dir_;  // "": the default, /usr/lib/nestbox/rootfs
 };
 
 TEST_F(Compose, TreesShareIdenticalFilesAndCopyWhenOwnersDiffer) {
@@ -165,7 +167,7 @@ TEST_F(Compose, HostHardlinkLinksIntoTheStagingRootfs) {
   d.rootfs.files.push_back({.path = "/etc/extra", .content = "extra"});
   auto r = run({d});
   ASSERT_TRUE(r.ok()) << r.error().message;
-  std::string tree = staging_ + "/var/lib/nestbox/rootfs/dns";
+  std::string tree = staging_ + "/usr/lib/nestbox/rootfs/dns";
   ASSERT_EQ(r->outputs.at(0).path, tree);
   EXPECT_EQ(inode(tree + "/usr/bin/app"), inode(staging_ + "/usr/bin/app"));
   EXPECT_EQ(inode(tree + "/usr/bin/su"), inode(staging_ + "/usr/bin/su"));
@@ -178,8 +180,117 @@ TEST_F(Compose, HostHardlinkLinksIntoTheStagingRootfs) {
   // A second run does not ingest its own previous output.
   auto again = run({d});
   ASSERT_TRUE(again.ok()) << again.error().message;
-  EXPECT_FALSE(fs::exists(tree + "/var/lib/nestbox"));
-  EXPECT_EQ(again->outputs[0].entries, r->outputs[0].entries);
+  EXPECT_FALSE(fs::exists(tree + "/usr/lib/nestbox/rootfs"));
+  // Only the (now existing, empty) parent /usr/lib/nestbox is new.
+  EXPECT_EQ(again->outputs[0].entries, r->outputs[0].entries + 1);
+}
+
+// An OpenWrt-shaped staging rootfs: base-files makes var -> /tmp (absolute),
+// lib -> usr/lib. Compose resolves every path inside the root: the tree lands
+// at the persistent default, and even the old /var/lib/nestbox/rootfs place
+// resolves to STAGING/tmp/..., never the build host's /tmp.
+TEST_F(Compose, HostHardlinkStaysInsideAnOpenWrtStagingRoot) {
+  std::string owrt = top_ / "owrt";
+  write(owrt + "/usr/lib/libc.so", "libc", 0755);
+  write(owrt + "/usr/bin/app", "app", 0755);
+  fs::create_directories(owrt + "/tmp");
+  testing::symlink_at("/tmp", owrt + "/var");
+  testing::symlink_at("usr/lib", owrt + "/lib");
+  std::string name = "nbhl" + std::to_string(getpid());
+  std::string host = "/tmp/lib/nestbox/rootfs/" + name;
+  ASSERT_FALSE(fs::exists(host));
+  Manifest m = manifest(name, RootfsStrategy::kHostHardlink);
+  m.rootfs.sources = {{.path = owrt}};
+  m.rootfs.include = {"/usr/**"};
+  auto r = run({m});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  std::string tree = owrt + "/usr/lib/nestbox/rootfs/" + name;
+  EXPECT_EQ(r->outputs.at(0).path, tree);
+  EXPECT_EQ(inode(tree + "/usr/bin/app"), inode(owrt + "/usr/bin/app"));
+  EXPECT_FALSE(fs::exists(host));
+
+  hardlink_dir_ = "/var/lib/nestbox/rootfs";  // through var -> /tmp
+  r = run({m});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->outputs.at(0).path, owrt + "/tmp/lib/nestbox/rootfs/" + name);
+  EXPECT_EQ(inode(owrt + "/tmp/lib/nestbox/rootfs/" + name + "/usr/lib/libc.so"),
+            inode(owrt + "/usr/lib/libc.so"));
+  EXPECT_FALSE(fs::exists(host));
+  EXPECT_FALSE(fs::exists("/tmp/lib/nestbox/rootfs/.nestbox-tmp-" + name + "-" + std::to_string(getpid())));
+
+  hardlink_dir_ = "/lib/nestbox/trees";  // through the relative lib -> usr/lib
+  r = run({m});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->outputs.at(0).path, owrt + "/usr/lib/nestbox/trees/" + name);
+
+  for (const char* bad : {"relative/dir", "/", "/a/../b", "/a//b", "/a/./b", "/a/"}) {
+    hardlink_dir_ = bad;
+    auto refused = run({m});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.error().message.find("--hardlink-dir '" + std::string(bad) + "'"),
+              std::string::npos) << refused.error().message;
+  }
+}
+
+// Hostile staging: usr/lib/nestbox is an absolute symlink to a directory of
+// the build host. Resolved inside the root (as the target resolves it), so
+// the tree goes to STAGING/<that path>; the host directory stays empty.
+TEST_F(Compose, HostHardlinkSymlinkToAHostDirectoryResolvesInsideTheRoot) {
+  std::string outside = top_ / "host-dir";
+  fs::create_directories(outside);
+  fs::create_directories(staging_ + "/usr/lib");
+  testing::symlink_at(outside, staging_ + "/usr/lib/nestbox");
+  Manifest d = manifest("dns", RootfsStrategy::kHostHardlink);
+  d.rootfs.include = {"/usr/bin/app"};
+  // Its target does not exist inside the root: a dangling symlink there,
+  // refused naming it; nothing is written to the host directory.
+  auto r = run({d});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message,
+            staging_ + "/usr/lib/nestbox: a symlink to a missing directory (or a race): create its "
+                       "target in the staging rootfs or choose another --hardlink-dir");
+  EXPECT_TRUE(fs::is_empty(outside));
+  // Once the target exists inside the root, the tree goes there.
+  fs::create_directories(staging_ + outside);
+  r = run({d});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(fs::is_empty(outside));
+  std::string tree = staging_ + outside + "/rootfs/dns";
+  EXPECT_EQ(r->outputs.at(0).path, tree);
+  EXPECT_EQ(inode(tree + "/usr/bin/app"), inode(staging_ + "/usr/bin/app"));
+
+  // A dangling symlink on the way is refused, naming it, not followed.
+  fs::remove(staging_ + "/usr/lib/nestbox");
+  testing::symlink_at("/missing/dir", staging_ + "/usr/lib/nestbox");
+  r = run({d});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message,
+            staging_ + "/usr/lib/nestbox: a symlink to a missing directory (or a race): create its "
+                       "target in the staging rootfs or choose another --hardlink-dir");
+  EXPECT_FALSE(fs::exists("/missing"));
+}
+
+// A link source reached through a symlink (swapped into the staging rootfs
+// after it was read) is never linked: the hardlink cannot pull in the build
+// host's file the symlink points at.
+TEST_F(Compose, HostHardlinkNeverLinksAHostFileThroughASymlink) {
+  std::string outside = top_ / "host-share";
+  write(outside + "/doc/readme", "docs", 0644);  // same bytes and metadata
+  Manifest d = manifest("dns", RootfsStrategy::kHostHardlink);
+  d.rootfs.include = {"/usr/share/**", "/usr/bin/app"};
+  bool swapped = false;
+  auto r = run({d}, {}, [&](uint64_t) {
+    if (swapped) return;
+    swapped = true;
+    fs::rename(staging_ + "/usr/share", top_ / "moved-share");
+    testing::symlink_at(outside, staging_ + "/usr/share");
+  });
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_TRUE(swapped);
+  struct stat st;
+  ASSERT_EQ(stat((outside + "/doc/readme").c_str(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 1u);  // never linked into the tree
+  EXPECT_NE(inode(r->outputs.at(0).path + "/usr/share/doc/readme"), inode(outside + "/doc/readme"));
 }
 
 TEST_F(Compose, InterruptedRunLeavesPreviousOutputIntact) {

@@ -51,5 +51,5 @@ for n in appbase dns hello nas weather-app; do
 done
 left=$(mine)
 [ -z "$left" ] || fail "left behind: $left"
-[ ! -e /var/cache/nestbox-corpus/staging/var/lib/nestbox/rootfs/dns ] || fail "host-hardlink tree left in the corpus"
+[ ! -e /var/cache/nestbox-corpus/staging/usr/lib/nestbox/rootfs/dns ] || fail "host-hardlink tree left in the corpus"
 echo "e2e demo: ok"

@@ -64,11 +64,11 @@ grep -q "$work/weather-data.img" "$work/examples/untrusted-app.toml" || fail "st
 
 # --- compose, sign -----------------------------------------------------------------
 # compose writes nas.sqfs (squashfs), the dns tree (host-hardlink: hardlinked
-# inside the staging root at /var/lib/nestbox/rootfs/dns; squashed here to be signed), and for the app its layer, its base and a policy pinning the
+# inside the staging root at /usr/lib/nestbox/rootfs/dns; squashed here to be signed), and for the app its layer, its base and a policy pinning the
 # base's digest.
 out=$work/out
 "$nestbox" compose "$work"/examples/{nas,dns,untrusted-app}.toml --out "$out" --comp gzip >/dev/null
-"$nestbox" squash "$st/var/lib/nestbox/rootfs/dns" "$work/dns.sqfs" --comp gzip >/dev/null
+"$nestbox" squash "$st/usr/lib/nestbox/rootfs/dns" "$work/dns.sqfs" --comp gzip >/dev/null
 digest=$(sha256sum "$out/base/appbase.sqfs" | cut -d' ' -f1)   # the payload region (padded squashfs)
 "$nestbox" inspect "$out/runtime/weather-app/policy.bin" >"$work/app-policy.txt"
 grep -qx 'rootfs.kind = "overlay"' "$work/app-policy.txt" || fail "app is not an overlay"

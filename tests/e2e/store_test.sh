@@ -138,13 +138,15 @@ echo "== install, list, run NAME, rollback"
 nl install "$work/box-1.img" | grep -qx "box: installed version 1 (1.0)" || fail "install v1"
 expect_run box "box v1"
 nl install "$work/box-2.img" | grep -qx "box: installed version 2 (2.0)" || fail "install v2"
-[ "$(nl list)" = "box                  stopped  0  a=1 (1.0)  b=2 (2.0)*" ] || fail "list: $(nl list)"
+[ "$(nl list)" = "NAME                 STATE    INIT_PID  SLOTS (version, * active)
+box                  stopped  0  a=1 (1.0)  b=2 (2.0)*" ] || fail "list: $(nl list)"
 json=$(nl list --json)
 [ "$json" = '[{"name":"box","state":"stopped","pid":0,"init_pid":0,"installed":true,"active":"b","slots":[{"slot":"a","present":true,"active":false,"version":1,"version_string":"1.0"},{"slot":"b","present":true,"active":true,"version":2,"version_string":"2.0"}]}]' ] ||
   fail "list --json: $json"
 expect_run box "box v2"
 nl rollback box | grep -qx "box: rolled back to version 1 (1.0)" || fail "rollback"
-[ "$(nl list)" = "box                  stopped  0  a=1 (1.0)*  b=2 (2.0)" ] || fail "list after rollback: $(nl list)"
+[ "$(nl list)" = "NAME                 STATE    INIT_PID  SLOTS (version, * active)
+box                  stopped  0  a=1 (1.0)*  b=2 (2.0)" ] || fail "list after rollback: $(nl list)"
 expect_run box "box v1"
 nl rollback box >/dev/null && expect_run box "box v2"
 
@@ -253,7 +255,8 @@ nl install "$work/box-2.img" >/dev/null
 truncate -s 500000 "$store/box/slot-b.img"
 expect_run box "box v1"
 grep -q "box: active slot unusable (.*); using slot a, version 1 (1.0)" "$work/run.err" || fail "fallback note: $(cat "$work/run.err")"
-[ "$(nl list)" = "box                  stopped  0  a=1 (1.0)  b=?*" ] || fail "list of a truncated slot: $(nl list)"
+[ "$(nl list)" = "NAME                 STATE    INIT_PID  SLOTS (version, * active)
+box                  stopped  0  a=1 (1.0)  b=?*" ] || fail "list of a truncated slot: $(nl list)"
 nl install "$work/box-2.img" >/dev/null || fail "reinstall over a truncated slot"
 expect_run box "box v2"
 : > "$store/box/active"
@@ -382,7 +385,8 @@ nl install "$work/box-1.img" >/dev/null
 mkfifo "$store/box/slot-b.img"
 echo b > "$store/box/active"
 out=$(timeout 10 "$launch" list --store "$store" --state-dir "$work/run") || fail "list with a FIFO slot: exit $?"
-[ "$out" = "box                  stopped  0  a=1 (1.0)  b=?*" ] || fail "list with a FIFO slot: $out"
+[ "$out" = "NAME                 STATE    INIT_PID  SLOTS (version, * active)
+box                  stopped  0  a=1 (1.0)  b=?*" ] || fail "list with a FIFO slot: $out"
 out=$(timeout 10 "$launch" run box --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw \
   --state-dir "$work/run" 2>"$work/run.err") || fail "run with a FIFO active slot: exit $? $(cat "$work/run.err")"
 [ "$out" = "box v1" ] || fail "run with a FIFO active slot printed '$out'"

@@ -40,7 +40,8 @@ TEST(Lifecycle, StatusListFreezeThawStop) {
   const ContainerStatus& s = (*list)[0];
   EXPECT_EQ(s.name, "l-basic");
   EXPECT_EQ(s.state, "running");
-  EXPECT_EQ(launch_cli("list"), "l-basic              running  " + std::to_string(s.init_pid) + "\nexit 0\n");
+  EXPECT_EQ(launch_cli("list"), "NAME                 STATE    INIT_PID  SLOTS (version, * active)\n"
+                                "l-basic              running  " + std::to_string(s.init_pid) + "\nexit 0\n");
   std::string json = launch_cli("status l-basic --json");
   EXPECT_EQ(json.rfind("{\"name\":\"l-basic\",\"state\":\"running\",\"pid\":" + std::to_string(s.launcher_pid) +
                            ",\"init_pid\":" + std::to_string(s.init_pid) + ",\"cgroups\":[\"",

@@ -1,5 +1,5 @@
-// nestbox-launch: the on-target verifier and launcher. Links only libc and
-// libcrypto (checked by launcher/CMakeLists.txt and tests/launcher). Reads only
+// nestbox-launch: the on-target verifier and launcher. Links only libc,
+// libcrypto and libmnl (checked by launcher/CMakeLists.txt and tests/launcher). Reads only
 // signed images and their baked policy: no TOML, JSON or archive parser here.
 #include <sys/stat.h>
 

@@ -289,6 +289,9 @@ void validate_rootfs(Manifest& m, Diagnostics& d) {
   }
   for (size_t i = 0; i < fs.devices.size(); ++i) leaf("rootfs.device", i, fs.devices[i].path);
   auto beneath_leaf = [&](const std::string& key, const std::string& path) {
+    // A path that is not clean and absolute was refused above; walking its
+    // parents by '/' would never end for "name" (no slash to cut at).
+    if (!is_absolute_clean(path)) return;
     for (std::string p = path; p.size() > 1;) {
       p = p.substr(0, std::max<size_t>(p.rfind('/'), 1));
       auto it = leaves.find(p);

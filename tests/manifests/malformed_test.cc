@@ -118,6 +118,8 @@ const Case kCases[] = {
     {"file_at_root", "", "[[rootfs.file]]\npath = \"/\"\ncontent = \"x\"\n", "t.toml:9:8: rootfs.file[0].path: \"/\" is the root directory; expected a path below it"},
     {"symlink_at_root", "", "[[rootfs.symlink]]\npath = \"/\"\ntarget = \"x\"\n", "t.toml:9:8: rootfs.symlink[0].path: \"/\" is the root directory; expected a path below it"},
     {"file_beneath_file", "", "[[rootfs.file]]\npath = \"/a\"\ncontent = \"x\"\n[[rootfs.file]]\npath = \"/a/b\"\ncontent = \"y\"\n", "t.toml:12:8: rootfs.file[1].path: \"/a/b\" lies beneath \"/a\" (rootfs.file[0].path), which is not a directory; expected a path under a directory"},
+    // A relative path once hung validate (fuzz_manifest found it): its parents were walked by '/'.
+    {"file_path_relative", "", "[[rootfs.file]]\npath = \"ab\"\ncontent = \"x\"\n[[rootfs.dir]]\npath = \"cd\"\n", "t.toml:9:8: rootfs.file[0].path: \"ab\" is not a clean absolute path; expected \"/dir/name\" without \".\", \"..\" or \"//\"" "\nt.toml:12:8: rootfs.dir[0].path: \"cd\" is not a clean absolute path; expected \"/dir/name\" without \".\", \"..\" or \"//\""},
     {"symlink_climbs", "", "[[rootfs.symlink]]\npath = \"/a/l\"\ntarget = \"../../x\"\n", "t.toml:10:10: rootfs.symlink[0].target: \"../../x\" climbs above the root; expected a target inside the rootfs"},
     {"tmpfs_on_root", "", "[[mounts.tmpfs]]\ntarget = \"/\"\n", "t.toml:9:10: mounts.tmpfs[0].target: \"/\" would cover the verified rootfs; expected a directory below \"/\""},
     {"bind_on_root", "", "[[mounts.bind]]\nsource = \"/srv\"\ntarget = \"/\"\n", "t.toml:10:10: mounts.bind[0].target: \"/\" would cover the verified rootfs; expected a directory below \"/\""},

@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <span>
 
 #include "util/result.h"
@@ -26,6 +28,17 @@ struct Command {
 };
 
 std::span<const Command> commands();
+
+inline constexpr const char* kVersion = "nestbox 0.1.0";
+
+// The whole command line: the top-level app with one subcommand per row of
+// the table, and the runner of each. Built once by main, and by whatever
+// renders the table for people (cli/reference.h).
+struct CommandLine {
+  CLI::App app{"nestbox: build-time container composer, signer and checker for embedded routers", "nestbox"};
+  std::map<const CLI::App*, Runner> runners;
+};
+std::unique_ptr<CommandLine> make_command_line();
 
 // Prints "nestbox <command>: <message>" to stderr and returns the exit status
 // that matches the error's kind (2 also for a missing input file: ENOENT,

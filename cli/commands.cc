@@ -38,6 +38,17 @@ const Command kCommands[] = {
 
 std::span<const Command> commands() { return kCommands; }
 
+std::unique_ptr<CommandLine> make_command_line() {
+  auto line = std::make_unique<CommandLine>();
+  line->app.require_subcommand(1);
+  line->app.set_version_flag("--version", kVersion);
+  for (const Command& c : commands()) {
+    CLI::App* sub = line->app.add_subcommand(c.name, c.summary);
+    line->runners[sub] = c.define(*sub);
+  }
+  return line;
+}
+
 // An input that is not there (or not what its name says) is the caller's
 // mistake, the same as malformed input: exit 2 in every command.
 bool names_a_missing_input(const Error& error) {

@@ -2,21 +2,19 @@
 // component libraries; all logic lives in those.
 #include <cstring>
 #include <iostream>
-#include <map>
 #include <string>
 
 #include "cli/command.h"
+#include "cli/reference.h"
 
 int main(int argc, char** argv) {
   using namespace nestbox::cli;
-  CLI::App app{"nestbox: build-time container composer, signer and checker for embedded routers"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", "nestbox 0.1.0");
-  std::map<CLI::App*, Runner> runners;
-  for (const Command& c : commands()) {
-    CLI::App* sub = app.add_subcommand(c.name, c.summary);
-    runners[sub] = c.define(*sub);
-  }
+  std::unique_ptr<CommandLine> line = make_command_line();
+  CLI::App& app = line->app;
+  // The reference for people and shells, rendered from the same definitions
+  // that parse the command line (installed as nestbox.1 and the completion).
+  if (argc == 2 && std::strcmp(argv[1], "--man") == 0) return std::cout << man_page(app), kExitOk;
+  if (argc == 2 && std::strcmp(argv[1], "--bash-completion") == 0) return std::cout << bash_completion(app), kExitOk;
   // An unknown command is named, with the commands there are (CLI11 would
   // only say that a subcommand is required).
   bool known = argc < 2 || argv[1][0] == '-';
@@ -38,12 +36,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // Like every other error: prefixed with the command it concerns.
     std::string where = "nestbox";
-    for (auto& [sub, run] : runners)
+    for (auto& [sub, run] : line->runners)
       if (sub->parsed()) where += " " + sub->get_name();
     std::cerr << where << ": " << e.what() << "\nRun '" << where << " --help' for the options.\n";
     return kExitBadInput;
   }
-  for (auto& [sub, run] : runners)
+  for (auto& [sub, run] : line->runners)
     if (sub->parsed()) return run();
   return kExitBadInput;
 }

@@ -11,6 +11,7 @@
 #include "composer/squashfs/fs_tree_from_directory.h"
 #include "composer/squashfs/overlay_split.h"
 #include "composer/squashfs/squashfs_writer.h"
+#include "util/json_text.h"
 
 namespace nestbox::cli {
 namespace {
@@ -28,6 +29,7 @@ struct SquashArgs {
   std::string allowed;
   std::string overlay;
   bool stats = false;
+  bool json = false;
   bool dense_fragments = false;
 };
 
@@ -48,6 +50,18 @@ void print_stats(const std::string& out, const sq::SquashStats& s) {
             << " from cache, " << s.data.fragment_blocks << " fragment blocks ("
             << s.data.fragment_blocks_from_cache << " from cache), " << s.data.duplicate_files
             << " duplicate files\n";
+}
+
+nlohmann::json stats_json(const std::string& out, const sq::SquashStats& s) {
+  return {{"image", out},
+          {"bytes", s.image_size},
+          {"bytes_used", s.bytes_used},
+          {"inodes", s.inodes},
+          {"blocks_compressed", s.data.blocks_compressed},
+          {"blocks_from_cache", s.data.blocks_from_cache},
+          {"fragment_blocks", s.data.fragment_blocks},
+          {"fragment_blocks_from_cache", s.data.fragment_blocks_from_cache},
+          {"duplicate_files", s.data.duplicate_files}};
 }
 
 Status run_squash(const SquashArgs& a) {
@@ -90,6 +104,11 @@ Status run_squash(const SquashArgs& a) {
   if (!stats.ok()) return std::move(stats).error();
   if (a.stats)
     for (size_t i = 0; i < reqs.size(); ++i) print_stats(reqs[i].out, (*stats)[i]);
+  if (a.json) {
+    nlohmann::json images = nlohmann::json::array();
+    for (size_t i = 0; i < reqs.size(); ++i) images.push_back(stats_json(reqs[i].out, (*stats)[i]));
+    std::cout << json_text({{"images", images}}, 2) << "\n";
+  }
   return ok_status();
 }
 
@@ -112,6 +131,7 @@ Runner define_squash(CLI::App& sub) {
                "Fill fragment blocks completely (smaller image; a small change then "
                "invalidates more cached fragment blocks)");
   sub.add_flag("--stats", a->stats, "Print per-image statistics to stderr");
+  sub.add_flag("--json", a->json, "Print per-image statistics as JSON");
   return [a] {
     Status st = run_squash(*a);
     return st.ok() ? kExitOk : report("squash", st.error());

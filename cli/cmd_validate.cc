@@ -4,55 +4,97 @@
 // would: the manifests library mirrors each of those rules with its place,
 // and this last step makes sure nothing compose refuses passes validate.
 #include <iostream>
+#include <regex>
 
 #include "cli/command.h"
 #include "manifests/manifest.h"
 #include "policy/bake.h"
 #include "policy/lxc.h"
 #include "policy/oci.h"
+#include "util/json_text.h"
 
 namespace nestbox::cli {
+namespace {
 
-Runner define_validate(CLI::App& sub) {
-  auto files = std::make_shared<std::vector<std::string>>();
-  auto quiet = std::make_shared<bool>(false);
-  sub.add_option("files", *files, "Manifest files (TOML, schema v1)")->required();
-  sub.add_flag("-q,--quiet", *quiet, "Print nothing on success");
-  return [files, quiet] {
-    std::vector<manifests::Manifest> loaded;
-    int status = kExitOk;
-    for (const std::string& f : *files) {
-      auto m = manifests::load_file(f);
-      if (!m.ok()) {
-        status = std::max(status, report("validate", m.error()));
-        continue;
-      }
-      loaded.push_back(std::move(*m));
+struct ValidateArgs {
+  std::vector<std::string> files;
+  bool quiet = false;
+  bool json = false;
+};
+
+// What validate found: the manifests that passed and every problem, each
+// reported on stderr as it is found and kept for --json.
+struct Findings {
+  std::vector<const manifests::Manifest*> passed;
+  nlohmann::json problems = nlohmann::json::array();
+  int status = kExitOk;
+
+  void add(const Error& error) {
+    status = std::max(status, report("validate", error));
+    // One problem per line: "FILE:LINE:COL: KEY: what was expected".
+    static const std::regex placed(R"(^(.*):([0-9]+):([0-9]+): (.*)$)");
+    std::stringstream lines(error.message);
+    for (std::string line; std::getline(lines, line);) {
+      std::smatch m;
+      if (std::regex_match(line, m, placed))
+        problems.push_back({{"file", m[1]}, {"line", std::stoul(m[2])}, {"column", std::stoul(m[3])}, {"message", m[4]}});
+      else
+        problems.push_back({{"message", line}});
     }
-    if (status != kExitOk) return status;
-    if (Status st = manifests::validate_set(loaded); !st.ok()) return report("validate", st.error());
+  }
+};
+
+// Bakes every runtime form in memory, as compose would.
+Status bake_all(const manifests::Manifest& m) {
+  if (auto baked = policy::bake_binary(m); !baked.ok()) return std::move(baked).error();
+  if (auto oci = policy::oci_config(m); !oci.ok()) return std::move(oci).error();
+  if (auto lxc = policy::lxc_config(m, policy::LxcOptions{"/rootfs", "/lxc.seccomp"}); !lxc.ok())
+    return std::move(lxc).error();
+  return ok_status();
+}
+
+int run_validate(const ValidateArgs& a) {
+  std::vector<manifests::Manifest> loaded;
+  Findings found;
+  for (const std::string& f : a.files) {
+    auto m = manifests::load_file(f);
+    if (m.ok()) loaded.push_back(std::move(*m));
+    else found.add(m.error());
+  }
+  if (found.status == kExitOk) {
+    if (Status st = manifests::validate_set(loaded); !st.ok()) found.add(st.error());
+  }
+  if (found.status == kExitOk) {
     for (const auto& m : loaded) {
-      auto baked = policy::bake_binary(m);
-      Status st = baked.ok() ? ok_status() : Status(std::move(baked).error());
-      if (st.ok()) {
-        auto oci = policy::oci_config(m);
-        if (!oci.ok()) st = std::move(oci).error();
-      }
-      if (st.ok()) {
-        auto lxc = policy::lxc_config(m, policy::LxcOptions{"/rootfs", "/lxc.seccomp"});
-        if (!lxc.ok()) st = std::move(lxc).error();
-      }
-      if (!st.ok()) {  // what compose would refuse is bad input here too
+      if (Status st = bake_all(m); !st.ok()) {  // what compose would refuse is bad input here too
         Error e = st.error();
         e.kind = ErrorKind::kBadInput;
-        status = std::max(status, report("validate", e.context(m.file)));
+        found.add(e.context(m.file));
+      } else {
+        found.passed.push_back(&m);
       }
     }
-    if (status != kExitOk) return status;
-    if (!*quiet)
-      for (const auto& m : loaded) std::cout << m.file << ": ok (" << m.name << " version " << m.version << ")\n";
-    return kExitOk;
-  };
+  }
+  if (found.status != kExitOk) found.passed.clear();
+  if (a.json) {
+    nlohmann::json ok = nlohmann::json::array();
+    for (const auto* m : found.passed) ok.push_back({{"file", m->file}, {"name", m->name}, {"version", m->version}});
+    std::cout << json_text({{"ok", found.status == kExitOk}, {"manifests", ok}, {"problems", found.problems}}, 2)
+              << "\n";
+  } else if (!a.quiet) {
+    for (const auto* m : found.passed) std::cout << m->file << ": ok (" << m->name << " version " << m->version << ")\n";
+  }
+  return found.status;
+}
+
+}  // namespace
+
+Runner define_validate(CLI::App& sub) {
+  auto a = std::make_shared<ValidateArgs>();
+  sub.add_option("files", a->files, "Manifest files (TOML, schema v1)")->required();
+  sub.add_flag("-q,--quiet", a->quiet, "Print nothing on success");
+  sub.add_flag("--json", a->json, "Print the manifests that passed and every problem (file, line, column) as JSON");
+  return [a] { return run_validate(*a); };
 }
 
 }  // namespace nestbox::cli

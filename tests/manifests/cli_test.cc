@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "manifests/manifest.h"
 
 namespace nestbox {
@@ -45,6 +47,31 @@ TEST(Cli, MalformedManifestExitsTwoWithPlace) {
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.out, "nestbox validate: " + path +
                        ":9:12: cgroups.pids_max: got a string; expected an integer from 1 to 4194304\n");
+}
+
+// --json: every problem with its place, as CI reads it; stdout only.
+TEST(Cli, ValidateJsonNamesEachProblemWithItsPlace) {
+  std::string path = ::testing::TempDir() + "/broken-json.toml";
+  std::ofstream(path) << "name = \"x\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\n"
+                         "[[rootfs.source]]\npath = \"s\"\n[cgroups]\npids_max = \"many\"\n";
+  CliRun r = run("validate --json " + path + " 2>/dev/null");
+  EXPECT_EQ(r.status, 2);
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_TRUE(j["manifests"].empty());
+  ASSERT_EQ(j["problems"].size(), 1u) << r.out;
+  EXPECT_EQ(j["problems"][0]["file"], path);
+  EXPECT_EQ(j["problems"][0]["line"], 9);
+  EXPECT_EQ(j["problems"][0]["column"], 12);
+  EXPECT_EQ(j["problems"][0]["message"], "cgroups.pids_max: got a string; expected an integer from 1 to 4194304");
+
+  r = run("validate --json " + src("examples/nas.toml"));
+  EXPECT_EQ(r.status, 0) << r.out;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["ok"], true);
+  ASSERT_EQ(j["manifests"].size(), 1u);
+  EXPECT_EQ(j["manifests"][0]["name"], "nas");
+  EXPECT_EQ(j["manifests"][0]["version"], 3);
 }
 
 TEST(Cli, MissingFileIsBadInput) {

@@ -42,6 +42,7 @@ struct ComposeArgs {
   bool no_pad = false;
   std::string kernel_config;
   std::string kernel_comp;
+  std::string lxc_path = "/var/lib/lxc";
 };
 
 Result<uint32_t> parse_block_size(const std::string& s) {
@@ -166,7 +167,9 @@ int run_compose(const ComposeArgs& a) {
     auto dir = commit.scratch_dir("runtime-" + m.name);
     if (!dir.ok()) return report("compose", dir.error());
     policy::RuntimeFormsOptions rf;
-    rf.device_dir = final_dir;  // paths inside lxc.conf name the final place
+    // lxc.conf names where LXC finds the container on the device, never a
+    // path of this build machine: the output is the same wherever --out is.
+    rf.device_dir = a.lxc_path + "/" + m.name;
     manifests::Manifest baked = m;
     if (m.rootfs.strategy == manifests::RootfsStrategy::kOverlay) {
       if (const sq::ImageRecord* base = log.base_of(m.name)) {
@@ -264,6 +267,9 @@ Runner define_compose(CLI::App& sub) {
                  "Target kernel config (.config or config.gz): refuse compressors it lacks");
   sub.add_option("--kernel-comp", a->kernel_comp,
                  "Compressors the target kernel supports, comma separated (refuse others)");
+  sub.add_option("--lxc-path", a->lxc_path,
+                 "LXC's lxcpath on the device: lxc.conf names LXCPATH/NAME/rootfs and LXCPATH/NAME/lxc.seccomp "
+                 "(default /var/lib/lxc)");
   sub.add_flag("--json", a->json, "Print the report as JSON");
   return [a] { return run_compose(*a); };
 }

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "policy/cgroup_v1.h"
 #include "util/fd.h"
 #include "util/file_io.h"
 #include "util/io_schedulers.h"
@@ -110,10 +111,6 @@ struct Need {
   const char* v1;
 };
 
-// v2 weight (1..10000) → v1 cpu.shares (2..262144), as crun converts it.
-uint64_t shares(uint32_t w) { return 2 + ((uint64_t(w) - 1) * 262142) / 9999; }
-uint64_t blkio_weight(uint32_t w) { return 10 + ((uint64_t(w) - 1) * 990) / 9999; }
-
 // An io_weight no scheduler here honours (docs/manifest.md): refused, or with
 // io_weight_best_effort, skipped with a warning. `why` names the disks'
 // schedulers: whether weights act is decided by them at run time.
@@ -138,7 +135,7 @@ Status apply_io_weight(const std::string& d, const policy::Cgroups& l, bool v2) 
     if (bfq && write_to(d + "/io.bfq.weight", bfq_weight).ok()) return {};
     return io_weight_unusable(l, d + " has no io.weight (iocost) and no disk uses bfq (" + describe(disks) + ")");
   }
-  std::string w = std::to_string(blkio_weight(l.io_weight));
+  std::string w = std::to_string(policy::blkio_weight_from_io_weight(l.io_weight));
   if ((bfq || cfq) && write_to(d + "/blkio.weight", w).ok()) return {};
   if (bfq && write_to(d + "/blkio.bfq.weight", w).ok()) return {};
   return io_weight_unusable(l, "cgroup v1 blkio weights need the bfq I/O scheduler, which no disk uses (" +
@@ -190,7 +187,7 @@ Status apply_v1(const std::string& d, const std::string& ctrl, const std::string
       NESTBOX_TRY(write_to(d + "/memory.memsw.limit_in_bytes", std::to_string(l.memory_max)));
     }
   } else if (ctrl == "cpu") {
-    if (l.cpu_weight) NESTBOX_TRY(write_to(d + "/cpu.shares", std::to_string(shares(l.cpu_weight))));
+    if (l.cpu_weight) NESTBOX_TRY(write_to(d + "/cpu.shares", std::to_string(policy::cpu_shares_from_weight(l.cpu_weight))));
     if (l.cpu_quota_us) {
       NESTBOX_TRY(write_to(d + "/cpu.cfs_period_us", std::to_string(l.cpu_period_us)));
       NESTBOX_TRY(write_to(d + "/cpu.cfs_quota_us", std::to_string(l.cpu_quota_us)));

@@ -20,6 +20,8 @@ struct LxcConfig {
   std::string seccomp;  // the profile; empty when the manifest has no seccomp
 };
 
+// Both option paths must be absolute, without "."/".." components or control
+// characters (a line break would start a new lxc.* key).
 Result<LxcConfig> lxc_config(const manifests::Manifest& m, const LxcOptions& options);
 
 }  // namespace nestbox::policy

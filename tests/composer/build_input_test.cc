@@ -359,5 +359,33 @@ TEST_F(BuildInput, SignComposedFindsTheHostHardlinkTreeWhereComposePutIt) {
   EXPECT_FALSE(std::filesystem::exists("/tmp/lib/nestbox/rootfs/" + name));
 }
 
+// Reproducible wherever the build runs: two composes of the same inputs into
+// output directories at different paths give byte-identical files (lxc.conf
+// names device paths only, never --out or the manifest's directory).
+TEST_F(BuildInput, OutputsAreByteIdenticalWhereverOutIs) {
+  write(d_ / "staging/bin/tool", "tool", 0755);
+  write(d_ / "a.toml", manifest("a", "compressor = \"gzip\"\n", "[[rootfs.source]]\npath = \"staging\"\n") +
+                           "[seccomp]\ndefault_action = \"allow\"\n[[seccomp.deny]]\nsyscalls = [\"mount\"]\n");
+  auto compose_into = [&](const std::string& out) {
+    int st = 0;
+    std::string log = run("SOURCE_DATE_EPOCH=1700000000 " + kNestbox + " compose --out " + out + " " + d_ / "a.toml 2>&1", &st);
+    EXPECT_EQ(st, 0) << log;
+  };
+  compose_into(d_ / "one");
+  compose_into(d_ / "elsewhere/deeper/two");
+  std::map<std::string, std::string> one, two;
+  for (const auto& e : fs::recursive_directory_iterator(d_ / "one"))
+    if (e.is_regular_file()) one[fs::relative(e.path(), d_ / "one").string()] = slurp(e.path().string());
+  for (const auto& e : fs::recursive_directory_iterator(d_ / "elsewhere/deeper/two"))
+    if (e.is_regular_file()) two[fs::relative(e.path(), d_ / "elsewhere/deeper/two").string()] = slurp(e.path().string());
+  ASSERT_TRUE(one.count("runtime/a/lxc.conf")) << "compose wrote no lxc.conf";
+  EXPECT_NE(one["runtime/a/lxc.conf"].find("lxc.rootfs.path = dir:/var/lib/lxc/a/rootfs\n"), std::string::npos)
+      << one["runtime/a/lxc.conf"];
+  EXPECT_NE(one["runtime/a/lxc.conf"].find("lxc.seccomp.profile = /var/lib/lxc/a/lxc.seccomp\n"), std::string::npos);
+  EXPECT_EQ(one["runtime/a/lxc.conf"].find(d_ / ""), std::string::npos) << one["runtime/a/lxc.conf"];
+  ASSERT_EQ(one.size(), two.size());
+  for (const auto& [name, bytes] : one) EXPECT_TRUE(two.count(name) && two[name] == bytes) << name << " differs";
+}
+
 }  // namespace
 }  // namespace nestbox::composer

@@ -13,6 +13,7 @@
 #include "composer/select.h"
 #include "composer/squashfs/image_writers.h"
 #include "manifests/manifest.h"
+#include "util/temp_path.h"
 
 namespace nestbox::cli {
 
@@ -35,15 +36,9 @@ Runner define_plan(CLI::App& sub) {
     std::vector<manifests::Manifest>& ms = *loaded;
     auto sde = composer::source_date_epoch_from_env();
     if (!sde.ok()) return report("plan", sde.error());
-    std::string tmpl = (std::filesystem::temp_directory_path() / "nestbox-plan-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) return report("plan", sys_error("mkdtemp"));
-    struct Cleanup {
-      std::string p;
-      ~Cleanup() {
-        std::error_code ec;
-        std::filesystem::remove_all(p, ec);
-      }
-    } cleanup{tmpl};
+    auto scratch = TempDir::create((std::filesystem::temp_directory_path() / "nestbox-plan-").string());
+    if (!scratch.ok()) return report("plan", scratch.error());
+    const std::string& tmpl = scratch->path();
     std::vector<composer::ComposedContainer> cs;
     std::vector<std::string> notes;
     for (const auto& m : ms) {

@@ -11,6 +11,7 @@
 
 #include "composer/select.h"
 #include "composer/source_tree.h"
+#include "util/temp_path.h"
 
 namespace nestbox::composer {
 
@@ -60,20 +61,6 @@ Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
 
 namespace {
 
-// Removes the scratch directory of a run, whatever happens.
-class ScratchDir {
- public:
-  explicit ScratchDir(std::string p) : path_(std::move(p)) {}
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 }  // namespace
 
 Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
@@ -90,7 +77,7 @@ Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
     std::string n = e.path().filename().string();
     if (n.rfind(".nestbox-", 0) == 0) fs::remove_all(e.path(), ec);
   }
-  ScratchDir scratch(opts.out_dir + "/.nestbox-work-" + std::to_string(getpid()));
+  TempDir scratch(opts.out_dir + "/.nestbox-work-" + std::to_string(getpid()));
   ComposeReport report;
   std::vector<ComposedContainer> containers;
   for (const auto& m : manifests) {

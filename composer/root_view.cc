@@ -2,15 +2,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 
 #include "composer/path.h"
 #include "util/fd.h"
+#include "util/open_in_root.h"
 
 namespace nestbox::composer {
 namespace {
@@ -57,8 +56,9 @@ class DirRoot : public RootView {
     NESTBOX_TRY(open_beneath(path, O_RDONLY | O_DIRECTORY, &fd));
     std::vector<std::string> names;
     if (!fd) return names;
-    DIR* d = fdopendir(fd.release());
+    DIR* d = fdopendir(fd.get());
     if (!d) return sys_error("opendir " + dir_ + path);
+    fd.release();  // the DIR owns it now; closedir closes it
     while (struct dirent* e = readdir(d)) {
       std::string n = e->d_name;
       if (n != "." && n != "..") names.push_back(std::move(n));
@@ -72,16 +72,12 @@ class DirRoot : public RootView {
   // Opens `path` beneath the root without following any symlink; a missing
   // path leaves *out invalid.
   Status open_beneath(const std::string& path, int flags, UniqueFd* out) const {
-    std::string rel = path == "/" ? "." : path.substr(1);
-    struct open_how how = {};
-    how.flags = flags | O_CLOEXEC;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    long fd = syscall(SYS_openat2, fd_.get(), rel.c_str(), &how, sizeof(how));
-    if (fd < 0) {
+    UniqueFd fd = open_confined(fd_.get(), path, flags, Confine::kBeneathNoSymlinks);
+    if (!fd) {
       if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return ok_status();
       return sys_error("open " + dir_ + path);
     }
-    out->reset(static_cast<int>(fd));
+    *out = std::move(fd);
     return ok_status();
   }
 

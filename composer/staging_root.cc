@@ -2,12 +2,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "composer/path.h"
+#include "util/open_in_root.h"
 
 namespace nestbox::composer {
 
@@ -36,13 +35,9 @@ namespace {
 // openat2 in the root; errno preserved in the error. No fallback: openat2 is
 // in every kernel (5.6+) a build host runs, and a string walk is what broke.
 Result<UniqueFd> in_root(int root_fd, const std::string& path, const std::string& display_root) {
-  std::string rel = path == "/" ? "." : path.substr(1);
-  struct open_how how = {};
-  how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  long fd = ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof(how));
-  if (fd < 0) return sys_error("open " + display_root + path + " (resolved inside the staging rootfs)");
-  return UniqueFd(static_cast<int>(fd));
+  UniqueFd fd = open_confined(root_fd, path, O_RDONLY | O_DIRECTORY, Confine::kInRoot);
+  if (!fd) return sys_error("open " + display_root + path + " (resolved inside the staging rootfs)");
+  return fd;
 }
 
 }  // namespace

@@ -1,8 +1,6 @@
 // The `tree` and `host-hardlink` output writers.
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -15,25 +13,13 @@
 #include "composer/source_tree.h"
 #include "composer/staging_root.h"
 #include "composer/tree_writer.h"
+#include "util/open_in_root.h"
+#include "util/temp_path.h"
 
 namespace nestbox::composer {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Removes a temporary directory unless it was installed.
-class TempTree {
- public:
-  explicit TempTree(std::string p) : path_(std::move(p)) {}
-  ~TempTree() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  void release() { path_.clear(); }
-
- private:
-  std::string path_;
-};
 
 ComposeReport::Output output_of(const ComposedContainer& c, const std::string& path,
                                 const WriteStats& s) {
@@ -50,7 +36,7 @@ class TreeWriter : public OutputWriter {
   Status write(std::span<const ComposedContainer* const> containers, const ComposeContext& ctx,
                ComposeReport* report) override {
     std::string tmp = ctx.out_dir + "/.nestbox-tmp-" + std::to_string(getpid());
-    TempTree guard(tmp);
+    TempDir guard(tmp);
     std::error_code ec;
     fs::create_directories(tmp, ec);
     if (ec) return failure("create " + tmp + ": " + ec.message());
@@ -146,7 +132,7 @@ class HostHardlinkWriter : public OutputWriter {
       fs::remove_all(via_fd + tmp_name, ec);
       if (mkdirat(base_fd->get(), tmp_name.c_str(), 0700) != 0)
         return sys_error("mkdir " + base + "/" + tmp_name);
-      TempTree guard(via_fd + tmp_name);
+      TempDir guard(via_fd + tmp_name);
       UniqueFd source;  // the link source last opened, linked through /proc/self/fd
       auto link_source = [&](const FsEntry& e, std::string* why) -> std::string {
         if (!path_within(e.source_path, staging) || e.source_path.size() == staging.size()) {
@@ -155,17 +141,13 @@ class HostHardlinkWriter : public OutputWriter {
         }
         // Beneath the root, no symlink anywhere on the path: a file reached
         // through one (or swapped in since ingestion) is never linked.
-        struct open_how how = {};
-        how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
-        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
         std::string rel = e.source_path.substr(staging.size() + 1);
-        long fd = syscall(SYS_openat2, root->get(), rel.c_str(), &how, sizeof(how));
-        if (fd < 0) {
+        source = open_confined(root->get(), rel, O_PATH | O_NOFOLLOW, Confine::kBeneathNoSymlinks);
+        if (!source) {
           *why = errno == ELOOP || errno == EXDEV ? "host path goes through a symlink"
                                                   : "host file missing";
           return "";
         }
-        source.reset(static_cast<int>(fd));
         struct stat st;
         if (fstat(source.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
           *why = "host file missing";
@@ -187,7 +169,7 @@ class HostHardlinkWriter : public OutputWriter {
                              link_source, ctx, &stats, &report->notes));
       std::string final_path = base + "/" + c->manifest->name;
       NESTBOX_TRY(ctx.commit->adopt_at(via_fd + tmp_name, base_fd, c->manifest->name, final_path));
-      guard.release();  // the commit owns it now
+      guard.keep();  // the commit owns it now
       report->outputs.push_back(output_of(*c, final_path, stats));
     }
     return ok_status();

@@ -1,10 +1,8 @@
 #include "composer/tree_writer.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -14,18 +12,15 @@
 #include "composer/path.h"
 #include "util/fd.h"
 #include "util/file_io.h"
+#include "util/open_in_root.h"
 
 namespace nestbox::composer {
 namespace {
 
 Result<UniqueFd> open_beneath(int root_fd, const std::string& path, const std::string& what) {
-  std::string rel = path == "/" ? "." : path.substr(1);
-  struct open_how how = {};
-  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  long fd = syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof(how));
-  if (fd < 0) return sys_error("open " + what + path);
-  return UniqueFd(static_cast<int>(fd));
+  UniqueFd fd = open_confined(root_fd, path, O_PATH | O_DIRECTORY, Confine::kBeneathNoSymlinks);
+  if (!fd) return sys_error("open " + what + path);
+  return fd;
 }
 
 Status copy_content(const std::string& src, int dst_fd, const std::string& what) {

@@ -1,13 +1,13 @@
 #include "launcher/rootpath.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <vector>
+
+#include "util/open_in_root.h"
 
 namespace nestbox::launcher {
 namespace {
@@ -46,11 +46,8 @@ std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags) {
   if (path.empty() || path[0] != '/') return bad_input(path + ": not an absolute path");
-  open_how how{};
-  how.flags = static_cast<__u64>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  long fd = ::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how);
-  if (fd >= 0) return UniqueFd(static_cast<int>(fd));
+  UniqueFd fd = open_confined(root_fd, path, flags, Confine::kInRoot);
+  if (fd) return fd;
   if (errno == ENOSYS) return walk(root_fd, path, flags);
   return sys_error(path);
 }

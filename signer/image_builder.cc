@@ -15,6 +15,7 @@
 #include "util/fd.h"
 #include "util/file_io.h"
 #include "verifier/crypto.h"
+#include "util/temp_path.h"
 
 namespace nestbox::signer {
 
@@ -34,21 +35,6 @@ Status set_string(char (&field)[N], const std::string& value, const char* what, 
 }
 
 void set_digest(uint8_t (&field)[kSha256Size], const std::string& d) { std::memcpy(field, d.data(), kSha256Size); }
-
-// Removes the temp file unless committed.
-class TempFile {
- public:
-  explicit TempFile(std::string path) : path_(std::move(path)) {}
-  ~TempFile() {
-    if (!committed_) ::unlink(path_.c_str());
-  }
-  const std::string& path() const { return path_; }
-  void commit() { committed_ = true; }
-
- private:
-  std::string path_;
-  bool committed_ = false;
-};
 
 // Copies `in` to `out` (hashing), then pads with zeros to `padded` bytes.
 Result<std::string> copy_payload(int in, int out, uint64_t size, uint64_t padded, const std::string& what) {
@@ -252,7 +238,7 @@ Result<BuiltImage> build_image(const ImageSpec& spec, const std::string& out_pat
   out.reset();
   if (::rename(tmp.path().c_str(), out_path.c_str()) != 0)
     return sys_error("rename " + tmp.path() + " to " + out_path);
-  tmp.commit();
+  tmp.keep();
   built.size = total;
   return built;
 }

@@ -17,6 +17,7 @@
 #include "verifier/crypto.h"
 #include "verifier/image_format.h"
 #include "verifier/rollback_state.h"
+#include "util/temp_path.h"
 
 namespace nestbox::verifier {
 
@@ -58,22 +59,9 @@ Result<char> read_pointer(const std::string& dir) {
   return bad_input(dir + "/active: expected \"a\" or \"b\"");
 }
 
-// Removes a temporary file on every early return; keep() once it is renamed.
-// (A killed install leaves it instead; the next one truncates and reuses it.)
-class TempFile {
- public:
-  explicit TempFile(std::string path) : path_(std::move(path)) {}
-  ~TempFile() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  void keep() { path_.clear(); }
-
- private:
-  std::string path_;
-};
-
+// Temporary files (util/temp_path.h) are removed on every early return and
+// kept once renamed. (A killed install leaves one instead; the next install
+// truncates and reuses it.)
 Status write_pointer(const std::string& dir, char slot, const StepHook& hook) {
   std::string tmp = dir + "/active.tmp", path = dir + "/active";
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));

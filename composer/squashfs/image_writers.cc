@@ -10,6 +10,7 @@
 #include <map>
 
 #include "composer/squashfs/overlay_split.h"
+#include "util/temp_path.h"
 
 namespace nestbox::composer::squashfs {
 namespace {
@@ -22,19 +23,16 @@ namespace fs = std::filesystem;
 class StoreSession {
  public:
   explicit StoreSession(std::string cache_dir) : cache_dir_(std::move(cache_dir)) {}
-  ~StoreSession() {
-    std::error_code ec;
-    if (!temp_dir_.empty()) fs::remove_all(temp_dir_, ec);
-  }
 
   Result<BlockStore*> get(const std::string& out_dir, size_t images) {
     if (store_) return &*store_;
     std::string dir = cache_dir_;
     if (dir.empty()) {
       if (images < 2) return &disabled_;
-      std::string tmpl = out_dir + "/.nestbox-blocks-XXXXXX";
-      if (::mkdtemp(tmpl.data()) == nullptr) return sys_error("create temporary block store");
-      dir = temp_dir_ = tmpl;
+      auto made = TempDir::create(out_dir + "/.nestbox-blocks-");
+      if (!made.ok()) return std::move(made).error().context("temporary block store");
+      temp_dir_ = std::move(*made);
+      dir = temp_dir_.path();
     }
     auto s = BlockStore::open(dir);
     if (!s.ok()) return std::move(s).error();
@@ -44,7 +42,8 @@ class StoreSession {
   const BlockStore* active() const { return store_ ? &*store_ : nullptr; }
 
  private:
-  std::string cache_dir_, temp_dir_;
+  std::string cache_dir_;
+  TempDir temp_dir_;  // declared before the store: removed after it is closed
   std::optional<BlockStore> store_;
   BlockStore disabled_;
 };

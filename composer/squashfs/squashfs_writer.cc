@@ -19,25 +19,12 @@
 #include "composer/squashfs/fd_file.h"
 #include "composer/squashfs/inode_table.h"
 #include "composer/squashfs/tree_layout.h"
+#include "util/temp_path.h"
 
 namespace nestbox::composer::squashfs {
 namespace {
 
 constexpr uint32_t kDevBlockSize = 4096;
-
-// Removes the temporary image unless disarmed.
-class TempFile {
- public:
-  explicit TempFile(std::string path) : path_(std::move(path)) {}
-  ~TempFile() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  const std::string& path() const { return path_; }
-  void disarm() { path_.clear(); }
-
- private:
-  std::string path_;
-};
 
 Status check_options(const SquashOptions& o) {
   uint32_t bs = o.block_size;
@@ -132,7 +119,7 @@ Status sync_and_rename(Image* img, TempFile* tmp, const std::string& out) {
   img->file->fd.reset();
   if (::rename(tmp->path().c_str(), out.c_str()) != 0)
     return sys_error("rename " + tmp->path() + " to " + out);
-  tmp->disarm();
+  tmp->keep();
   std::string dir = std::filesystem::path(out).parent_path().string();
   UniqueFd dfd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd) ::fsync(dfd.get());
@@ -213,20 +200,14 @@ Result<std::vector<SquashStats>> write_squashfs_images(const std::vector<ImageRe
                                                        const SquashOptions& opts,
                                                        const std::string& cache_dir) {
   std::string dir = cache_dir;
-  std::string temp_dir;
+  TempDir temp_store;
   if (dir.empty() && images.size() > 1) {  // one image alone has nothing to share
     std::string parent = std::filesystem::path(images[0].out).parent_path().string();
-    std::string tmpl = (parent.empty() ? "." : parent) + "/.nestbox-blocks.XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) return sys_error("create temporary block store");
-    dir = temp_dir = tmpl;
+    auto made = TempDir::create((parent.empty() ? "." : parent) + "/.nestbox-blocks.");
+    if (!made.ok()) return std::move(made).error().context("temporary block store");
+    temp_store = std::move(*made);
+    dir = temp_store.path();
   }
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
-    }
-  } cleanup{temp_dir};
   auto store = BlockStore::open(dir);
   if (!store.ok()) return std::move(store).error();
   std::vector<SquashStats> out;

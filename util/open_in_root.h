@@ -1,0 +1,28 @@
+// The one openat2(2) wrapper: a path opened relative to a directory fd with
+// the kernel deciding what lies inside, never a string walk that a symlink
+// or ".." can lead out.
+#pragma once
+
+#include <string>
+
+#include "util/fd.h"
+
+namespace nestbox {
+
+enum class Confine {
+  // RESOLVE_IN_ROOT: the directory is "/" for the lookup (a chroot's view):
+  // absolute symlinks and ".." stay inside it. For paths a tree's own
+  // symlinks may lead through (a staging rootfs, a container's root).
+  kInRoot,
+  // RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: any symlink on the path fails
+  // (ELOOP), any escape fails (EXDEV). For paths that must be real.
+  kBeneathNoSymlinks,
+};
+
+// `path` is relative to `dir_fd`; a leading "/" is dropped ("/" = the
+// directory itself). O_CLOEXEC is always added; magic links (/proc/PID/fd)
+// are never followed. Returns an invalid fd with errno set on failure
+// (ENOSYS before Linux 5.6).
+UniqueFd open_confined(int dir_fd, const std::string& path, int flags, Confine confine);
+
+}  // namespace nestbox

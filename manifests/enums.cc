@@ -2,31 +2,37 @@
 
 namespace nestbox::manifests {
 
-const char* to_string(Arch a) {
-  switch (a) {
-    case Arch::kX86_64: return "x86_64";
-    case Arch::kAarch64: return "aarch64";
-    case Arch::kArm: return "arm";
-    case Arch::kMips: return "mips";
-    case Arch::kMipsel: return "mipsel";
-    case Arch::kPowerpc: return "powerpc";
-    case Arch::kRiscv64: return "riscv64";
-    case Arch::kI386: return "i386";
-  }
+namespace {
+
+constexpr std::pair<const char*, Arch> kArchNames[] = {
+    {"x86_64", Arch::kX86_64}, {"aarch64", Arch::kAarch64}, {"arm", Arch::kArm},
+    {"mips", Arch::kMips},     {"mipsel", Arch::kMipsel},   {"powerpc", Arch::kPowerpc},
+    {"riscv64", Arch::kRiscv64}, {"i386", Arch::kI386},
+};
+constexpr std::pair<const char*, RootfsStrategy> kStrategyNames[] = {
+    {"host-hardlink", RootfsStrategy::kHostHardlink},
+    {"tree", RootfsStrategy::kTree},
+    {"squashfs", RootfsStrategy::kSquashfs},
+    {"overlay", RootfsStrategy::kOverlay},
+};
+
+template <typename E, size_t N>
+const char* name_of(const std::pair<const char*, E> (&table)[N], E value) {
+  for (const auto& [name, v] : table)
+    if (v == value) return name;
   return "?";
 }
+
+}  // namespace
+
+std::span<const std::pair<const char*, Arch>> arch_names() { return kArchNames; }
+std::span<const std::pair<const char*, RootfsStrategy>> strategy_names() { return kStrategyNames; }
+
+const char* to_string(Arch a) { return name_of(kArchNames, a); }
 
 const char* to_string(Model m) { return m == Model::kProcess ? "process" : "system"; }
 
-const char* to_string(RootfsStrategy s) {
-  switch (s) {
-    case RootfsStrategy::kHostHardlink: return "host-hardlink";
-    case RootfsStrategy::kTree: return "tree";
-    case RootfsStrategy::kSquashfs: return "squashfs";
-    case RootfsStrategy::kOverlay: return "overlay";
-  }
-  return "?";
-}
+const char* to_string(RootfsStrategy s) { return name_of(kStrategyNames, s); }
 
 const char* to_string(SourceKind k) {
   switch (k) {

@@ -8,6 +8,7 @@
 #include "manifests/toml_reader.h"
 #include "manifests/units.h"
 #include "manifests/validate.h"
+#include "policy/names.h"
 #include "util/file_io.h"
 
 namespace nestbox::manifests {
@@ -48,10 +49,7 @@ void read_identity(TableView& top, Manifest& m) {
   top.get_uint("security_version", m.security_version, 0, UINT64_MAX >> 1);
   top.get("version_string", m.version_string);
   top.get_text("description", m.description);
-  top.get_enum("arch", m.arch,
-               {{"x86_64", Arch::kX86_64}, {"aarch64", Arch::kAarch64}, {"arm", Arch::kArm},
-                {"mips", Arch::kMips}, {"mipsel", Arch::kMipsel}, {"powerpc", Arch::kPowerpc},
-                {"riscv64", Arch::kRiscv64}, {"i386", Arch::kI386}});
+  top.get_enum("arch", m.arch, arch_names());
   top.get("compat", m.compat);
   top.get("signing_key", m.signing_key);
   std::string kernel;
@@ -144,9 +142,7 @@ void read_rootfs(TableView& top, Manifest& m) {
   TableView r(top.diag(), *t, "rootfs");
   Rootfs& fs = m.rootfs;
   fs.pos = top.diag().pos("rootfs");
-  r.get_enum("strategy", fs.strategy,
-             {{"host-hardlink", RootfsStrategy::kHostHardlink}, {"tree", RootfsStrategy::kTree},
-              {"squashfs", RootfsStrategy::kSquashfs}, {"overlay", RootfsStrategy::kOverlay}});
+  r.get_enum("strategy", fs.strategy, strategy_names());
   r.get("base", fs.base);
   fs.base_pos = top.diag().pos("rootfs.base");
   r.get("read_only", fs.read_only);
@@ -255,14 +251,14 @@ void read_security(TableView& top, Manifest& m) {
   TableView s(top.diag(), *t, "security");
   std::vector<std::string> caps;
   if (s.get_strings("capabilities", caps)) {
-    std::vector<std::string> known(capability_names().begin(), capability_names().end());
+    std::vector<std::string> known(policy::capability_names().begin(), policy::capability_names().end());
     for (size_t i = 0; i < caps.size(); ++i) {
-      auto n = capability_number(caps[i]);
+      auto n = policy::capability_number(caps[i]);
       if (!n) {
         std::string upper = caps[i];
         std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
         if (!upper.starts_with("CAP_")) upper = "CAP_" + upper;
-        std::string hint = capability_number(upper) ? upper : did_you_mean(upper, known);
+        std::string hint = policy::capability_number(upper) ? upper : did_you_mean(upper, known);
         top.diag().error(top.diag().pos("security.capabilities"),
                          "security.capabilities[" + std::to_string(i) + "]",
                          in_quotes(caps[i]) + " is not a Linux capability; " +
@@ -272,8 +268,8 @@ void read_security(TableView& top, Manifest& m) {
       }
       m.security.capability_mask |= 1ull << *n;
     }
-    for (size_t i = 0; i < capability_names().size(); ++i)
-      if (m.security.capability_mask & (1ull << i)) m.security.capabilities.push_back(capability_names()[i]);
+    for (size_t i = 0; i < policy::capability_names().size(); ++i)
+      if (m.security.capability_mask & (1ull << i)) m.security.capabilities.push_back(policy::capability_names()[i]);
   }
   s.get("no_new_privs", m.security.no_new_privs);
   s.get("apparmor_profile", m.security.apparmor_profile);
@@ -465,7 +461,7 @@ void read_network(TableView& top, Manifest& m) {
 void read_rlimits(TableView& top, Manifest& m) {
   const toml::table* t = top.table("rlimits");
   if (!t) return;
-  std::vector<std::string> names(rlimit_names().begin(), rlimit_names().end());
+  std::vector<std::string> names(policy::rlimit_short_names().begin(), policy::rlimit_short_names().end());
   auto limit_value = [&](const toml::node& v, const std::string& path, uint64_t& out) {
     if (v.is_integer() && v.as_integer()->get() >= 0) {
       out = static_cast<uint64_t>(v.as_integer()->get());
@@ -483,7 +479,7 @@ void read_rlimits(TableView& top, Manifest& m) {
   for (auto&& [key, value] : *t) {
     std::string name(key.str());
     std::string path = "rlimits." + name;
-    auto resource = rlimit_resource(name);
+    auto resource = policy::rlimit_resource(name);
     if (!resource) {
       std::string hint = did_you_mean(name, names);
       top.diag().error(key.source(), path,
@@ -492,7 +488,7 @@ void read_rlimits(TableView& top, Manifest& m) {
       continue;
     }
     top.diag().remember(path, value.source());
-    Rlimit lim{name, *resource, 0, 0};
+    Rlimit lim{name, static_cast<int>(*resource), 0, 0};
     if (const toml::array* pair = value.as_array()) {
       if (pair->size() != 2) {
         top.diag().error(value.source(), path, "expected [soft, hard], got " + std::to_string(pair->size()) + " values");

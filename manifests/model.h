@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <span>
 #include <vector>
 
 namespace nestbox::manifests {
@@ -310,6 +312,11 @@ struct Manifest {
 
 // Names used in text output, JSON and messages; the inverse parsers live in
 // manifests/enums.h.
+// The one table of each name set: the loader accepts these names, to_string
+// prints them.
+std::span<const std::pair<const char*, Arch>> arch_names();
+std::span<const std::pair<const char*, RootfsStrategy>> strategy_names();
+
 const char* to_string(Arch);
 const char* to_string(Model);
 const char* to_string(RootfsStrategy);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,7 +61,11 @@ class TableView {
   bool get_mode(const char* key, uint32_t& out);         // "0755" or 0o755
   bool get_strings(const char* key, std::vector<std::string>& out);
   template <typename E>
-  bool get_enum(const char* key, E& out, std::initializer_list<std::pair<const char*, E>> names);
+  bool get_enum(const char* key, E& out, std::span<const std::pair<const char*, E>> names);
+  template <typename E>
+  bool get_enum(const char* key, E& out, std::initializer_list<std::pair<const char*, E>> names) {
+    return get_enum(key, out, std::span<const std::pair<const char*, E>>(names.begin(), names.size()));
+  }
 
   // Sub-structures. nullptr when absent (or of the wrong type, which is reported).
   const toml::table* table(const char* key);
@@ -91,8 +96,7 @@ const char* text_problem(const std::string& s);
 std::string in_quotes(const std::string& s);
 
 template <typename E>
-bool TableView::get_enum(const char* key, E& out,
-                         std::initializer_list<std::pair<const char*, E>> names) {
+bool TableView::get_enum(const char* key, E& out, std::span<const std::pair<const char*, E>> names) {
   std::string text;
   if (!get(key, text)) return false;
   std::string expected;

@@ -85,31 +85,7 @@ std::optional<KernelVersion> parse_kernel_version(std::string_view text) {
 }
 
 namespace {
-// Linux 6.x capability numbers (include/uapi/linux/capability.h).
-constexpr const char* kCapabilities[] = {
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-};
-
 struct NamedInt { const char* name; int value; };
-
-constexpr NamedInt kRlimits[] = {
-    {"as", RLIMIT_AS}, {"core", RLIMIT_CORE}, {"cpu", RLIMIT_CPU}, {"data", RLIMIT_DATA},
-    {"fsize", RLIMIT_FSIZE}, {"locks", RLIMIT_LOCKS}, {"memlock", RLIMIT_MEMLOCK},
-    {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE}, {"nofile", RLIMIT_NOFILE},
-    {"nproc", RLIMIT_NPROC}, {"rss", RLIMIT_RSS}, {"rtprio", RLIMIT_RTPRIO},
-    {"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
-};
-constexpr const char* kRlimitNames[] = {"as", "core", "cpu", "data", "fsize", "locks",
-    "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime",
-    "sigpending", "stack"};
 
 constexpr NamedInt kErrnos[] = {
     {"EPERM", EPERM}, {"ENOENT", ENOENT}, {"ESRCH", ESRCH}, {"EINTR", EINTR}, {"EIO", EIO},
@@ -124,22 +100,6 @@ constexpr NamedInt kErrnos[] = {
     {"ECONNREFUSED", ECONNREFUSED}, {"ENETUNREACH", ENETUNREACH},
 };
 }  // namespace
-
-std::span<const char* const> capability_names() { return kCapabilities; }
-
-std::optional<int> capability_number(std::string_view name) {
-  for (size_t i = 0; i < std::size(kCapabilities); ++i)
-    if (name == kCapabilities[i]) return static_cast<int>(i);
-  return std::nullopt;
-}
-
-std::optional<int> rlimit_resource(std::string_view name) {
-  for (const NamedInt& r : kRlimits)
-    if (name == r.name) return r.value;
-  return std::nullopt;
-}
-
-std::span<const char* const> rlimit_names() { return kRlimitNames; }
 
 std::optional<int> errno_value(std::string_view name) {
   for (const NamedInt& e : kErrnos)

@@ -22,13 +22,8 @@ std::optional<uint32_t> parse_mode(std::string_view text);
 // "4.15", "5.10.3" -> version.
 std::optional<KernelVersion> parse_kernel_version(std::string_view text);
 
-// Capability names as the kernel spells them ("CAP_NET_ADMIN"), by number.
-std::span<const char* const> capability_names();
-std::optional<int> capability_number(std::string_view name);
-
-// rlimit names without prefix ("nofile") -> RLIMIT_* value.
-std::optional<int> rlimit_resource(std::string_view name);
-std::span<const char* const> rlimit_names();
+// Capability and rlimit names: policy/names.h (one table, shared with the
+// target).
 
 // errno names ("EPERM") -> value; also accepts a plain number 1..4095.
 std::optional<int> errno_value(std::string_view name);

@@ -5,8 +5,6 @@
 #include "policy/seccomp_compile.h"
 
 namespace nestbox::policy {
-namespace {
-
 namespace m = manifests;
 
 RootfsKind rootfs_kind(m::RootfsStrategy s) {
@@ -18,6 +16,8 @@ RootfsKind rootfs_kind(m::RootfsStrategy s) {
   }
   return RootfsKind::kSquashfs;
 }
+
+namespace {
 
 Namespace ns(const m::Namespace& n) { return Namespace{static_cast<NsMode>(n.mode), n.join}; }
 

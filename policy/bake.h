@@ -14,6 +14,9 @@ namespace nestbox::policy {
 // device (checked with the same reader the device uses).
 Result<Policy> bake(const manifests::Manifest& m);
 
+// The wire's rootfs kind of a manifest's strategy.
+RootfsKind rootfs_kind(manifests::RootfsStrategy s);
+
 // bake() + encode(): the bytes of policy.bin.
 Result<std::vector<uint8_t>> bake_binary(const manifests::Manifest& m);
 

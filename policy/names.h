@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "policy/policy.h"
 
@@ -12,6 +15,9 @@ namespace nestbox::policy {
 
 // "CAP_NET_ADMIN" for 12; nullptr above wire::kLastCap.
 const char* capability_name(unsigned cap);
+// Every capability name, indexed by number; and a name's number.
+std::span<const char* const> capability_names();
+std::optional<unsigned> capability_number(std::string_view name);
 
 // Kernel name as in /proc/<pid>/ns/<name>: "mnt", "uts", "ipc", "pid", "net",
 // "user", "cgroup".
@@ -25,5 +31,8 @@ std::string namespace_pin_path(const std::string& container, NsIndex ns);
 
 // "RLIMIT_NOFILE" for RLIMIT_NOFILE; nullptr when unknown.
 const char* rlimit_name(uint32_t resource);
+// The manifest's names, without prefix ("nofile"), and the resource of one.
+std::span<const char* const> rlimit_short_names();
+std::optional<uint32_t> rlimit_resource(std::string_view short_name);
 
 }  // namespace nestbox::policy

@@ -20,7 +20,7 @@ std::string octal(uint32_t v) {
   return buf;
 }
 
-json capability_names(uint64_t mask) {
+json capability_list(uint64_t mask) {
   json names = json::array();
   for (unsigned c = 0; c < 64; ++c)
     if (mask & (1ull << c))
@@ -37,7 +37,7 @@ json process(const Policy& p) {
   proc["args"] = p.process.argv;
   proc["env"] = p.process.env;
   proc["cwd"] = p.process.cwd;
-  json caps = capability_names(p.caps.keep);
+  json caps = capability_list(p.caps.keep);
   // One keep-list for every set; ambient so a non-root process keeps them across execve.
   proc["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"inheritable", caps},
                           {"permitted", caps}, {"ambient", caps}};

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "manifests/model.h"
+#include "policy/bake.h"
 #include "policy/names.h"
 #include "policy/wire.h"
 #include "util/json_text.h"
@@ -12,9 +14,11 @@ namespace {
 using json = nlohmann::ordered_json;
 
 const char* model_name(Model m) { return m == Model::kSystem ? "system" : "process"; }
+// The manifest's name of the strategy that bakes to `k` (one table: manifests).
 const char* rootfs_name(RootfsKind k) {
-  static const char* kNames[] = {"squashfs", "overlay", "tree", "host-hardlink"};
-  return kNames[static_cast<int>(k)];
+  for (const auto& [name, strategy] : manifests::strategy_names())
+    if (rootfs_kind(strategy) == k) return name;
+  return "?";
 }
 const char* ns_mode(NsMode m) {
   static const char* kNames[] = {"new", "host", "join"};

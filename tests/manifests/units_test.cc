@@ -1,6 +1,9 @@
 #include "manifests/units.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include "policy/names.h"
 
 namespace nestbox::manifests {
 namespace {
@@ -40,10 +43,21 @@ TEST(Units, KernelVersions) {
 }
 
 TEST(Units, NamesAndSuggestions) {
-  EXPECT_EQ(capability_number("CAP_CHOWN"), 0);
-  EXPECT_EQ(capability_number("CAP_NET_ADMIN"), 12);
-  EXPECT_EQ(capability_number("CAP_CHECKPOINT_RESTORE"), 40);
-  EXPECT_FALSE(capability_number("CAP_FLY").has_value());
+  // The one table the manifest loader and every runtime form read.
+  EXPECT_EQ(policy::capability_number("CAP_CHOWN"), 0u);
+  EXPECT_EQ(policy::capability_number("CAP_NET_ADMIN"), 12u);
+  EXPECT_EQ(policy::capability_number("CAP_CHECKPOINT_RESTORE"), 40u);
+  EXPECT_FALSE(policy::capability_number("CAP_FLY").has_value());
+  EXPECT_EQ(policy::rlimit_resource("nofile"), uint32_t(RLIMIT_NOFILE));
+  EXPECT_STREQ(policy::rlimit_name(RLIMIT_NOFILE), "RLIMIT_NOFILE");
+  EXPECT_EQ(policy::rlimit_short_names().size(), 16u);
+  for (const char* n : policy::rlimit_short_names())
+    EXPECT_STREQ(policy::rlimit_name(*policy::rlimit_resource(n)) + 7, [&] {
+      static std::string upper;
+      upper = n;
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return upper.c_str();
+    }()) << n;
   EXPECT_EQ(errno_value("EPERM"), 1);
   EXPECT_EQ(errno_value("38"), 38);
   EXPECT_FALSE(errno_value("EWHAT").has_value());

@@ -8,11 +8,15 @@
 #   compose --root-owned: the packed tree verifies;
 #   without it: the mismatch the issue reports, on the tree's root.
 # Also: nothing is written through base-files' `var -> tmp` to the host, the
-# packed files carry SOURCE_DATE_EPOCH, and compose/sign run as the build user.
+# packed files carry SOURCE_DATE_EPOCH, and compose/sign run as the build user;
+# the feed's rootfs hook (openwrt/feed/nestbox/files/nestbox-rootfs-hook.sh,
+# run as prepare_rootfs runs the postinst) puts tree and image into the staged
+# rootfs, and the packed firmware's image verifies its packed tree.
 #
 # usage: root_owned_packing_test.sh NESTBOX
 set -eu
 nestbox="$1"
+src="${NESTBOX_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (loop mount of the packed firmware)"; exit 77; }
 for t in busybox mksquashfs setpriv; do
 	command -v "$t" > /dev/null || { echo "SKIP: needs $t (scripts/install-deps.sh)"; exit 77; }
@@ -118,6 +122,36 @@ check test "$(cat "$tmp/plain.rc")" = 1
 mode=$(stat -c %a "$st/usr/lib/nestbox/rootfs/web")
 check grep -qF "tree: /: differs from the signed manifest (expected '/ d 0$mode $build_uid $build_uid - -', found '/ d 0$mode 0 0 - -')" "$tmp/plain.verify"
 [ "$(cat "$tmp/plain.rc")" = 1 ] || cat "$tmp/plain.verify"
+
+# The feed's rootfs hook, as prepare_rootfs runs nestbox-launch's postinst
+# (IPKG_INSTROOT = the staged rootfs), as the build user: the vendor CI gate
+# with --root-owned, the signed image into the rootfs; then packed, mounted,
+# and the firmware's own image checked against the firmware's own tree.
+if [ -r /proc/config.gz ]; then
+	zcat /proc/config.gz > "$tmp/kconfig"
+	mkdir -p "$tmp/hookwork" && chown "$build_uid" "$tmp/hookwork"
+	rc=0
+	as_builder env IPKG_INSTROOT="$st" NESTBOX_MANIFESTS="$st/work/web.toml" NESTBOX="$nestbox" \
+		NESTBOX_CI="$src/openwrt/ci/vendor-ci.sh" NESTBOX_SIGNING_KEY="$tmp/key.key" \
+		NESTBOX_KEYRING="$tmp/keys" NESTBOX_KERNEL_CONFIG="$tmp/kconfig" NESTBOX_ARCH=x86_64 \
+		NESTBOX_COMPAT=packing-test NESTBOX_WORK="$tmp/hookwork" \
+		sh "$src/openwrt/feed/nestbox/files/nestbox-rootfs-hook.sh" "$st" > "$tmp/hook.out" 2>&1 || rc=$?
+	check test "$rc" = 0
+	[ "$rc" = 0 ] || cat "$tmp/hook.out"
+	check test -f "$st/usr/lib/nestbox/images/web.img"
+	env -u SOURCE_DATE_EPOCH mksquashfs "$st" "$tmp/hook.sqfs" -noappend -root-owned -all-time "$SOURCE_DATE_EPOCH" \
+		-no-progress -quiet > /dev/null
+	mount -t squashfs -o loop,ro "$tmp/hook.sqfs" "$tmp/fw"
+	rc=0
+	"$nestbox" verify "$tmp/fw/usr/lib/nestbox/images/web.img" --keyring "$tmp/keys" --arch x86_64 \
+		--compat packing-test --tree "$tmp/fw/usr/lib/nestbox/rootfs/web" > "$tmp/hook.verify" 2>&1 || rc=$?
+	umount "$tmp/fw"
+	check test "$rc" = 0
+	[ "$rc" = 0 ] || cat "$tmp/hook.verify"
+	rm -rf "$st/usr/lib/nestbox/images"
+else
+	echo "note: no /proc/config.gz: the rootfs hook (it runs kernel-check) is not checked"
+fi
 
 # An unknown packing record is refused, not taken for the build user's owners.
 echo "user-owned" > "$tmp/out/owned/runtime/web/packing"

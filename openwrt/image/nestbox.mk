@@ -17,6 +17,10 @@
 # signed container images, which the device installs with `nestbox-launch
 # install` (or which is written to a dedicated flash partition). Any failing
 # stage fails the image build with that stage's report in $@.nestbox/reports/.
+# An image recipe runs after root.$(fs) is made: host-hardlink trees it writes
+# never reach the firmware's root file system. For those, use the feed's
+# rootfs hook (nestbox-launch's postinst, run by prepare_rootfs before mkfs;
+# docs/openwrt.md, "The rootfs hook").
 #
 # Settings (make variables, e.g. in the device definition or .config env):
 #   NESTBOX             nestbox binary   (default $(STAGING_DIR_HOST)/bin/nestbox,

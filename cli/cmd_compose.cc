@@ -32,6 +32,7 @@ struct ComposeArgs {
   std::string out;
   std::string staging;
   std::string hardlink_dir;
+  bool root_owned = false;  // the firmware packs the staging rootfs owned by 0:0
   std::string strategy;
   unsigned threads = 0;
   bool json = false;
@@ -128,6 +129,7 @@ int run_compose(const ComposeArgs& a) {
   composer::ComposeOptions o;
   o.out_dir = a.out;
   o.threads = a.threads;
+  o.root_owned = a.root_owned;
   o.hardlink_dir = a.hardlink_dir.empty() ? composer::kDefaultHardlinkDir : a.hardlink_dir;
   if (auto v = composer::validate_hardlink_dir(o.hardlink_dir); !v.ok()) return report("compose", v.error());
   auto sde = composer::source_date_epoch_from_env();
@@ -184,6 +186,12 @@ int run_compose(const ComposeArgs& a) {
     if (m.rootfs.strategy == manifests::RootfsStrategy::kHostHardlink) {
       st = write_file_atomic(*dir + "/" + composer::kHardlinkDirRecord, o.hardlink_dir + "\n", 0644);
       if (!st.ok()) return report("compose", st.error());
+      // How the firmware will pack the tree (its owners on the device).
+      if (a.root_owned) {
+        st = write_file_atomic(*dir + "/" + composer::kPackingRecord,
+                               std::string(composer::kPackingRootOwned) + "\n", 0644);
+        if (!st.ok()) return report("compose", st.error());
+      }
     }
     st = commit.adopt(*dir, final_dir);
     if (!st.ok()) return report("compose", st.error());
@@ -251,6 +259,9 @@ Runner define_compose(CLI::App& sub) {
   sub.add_option("--hardlink-dir", a->hardlink_dir,
                  std::string("host-hardlink trees: absolute directory inside the staging rootfs, resolved "
                              "inside it (default ") + composer::kDefaultHardlinkDir + ")");
+  sub.add_flag("--root-owned", a->root_owned,
+               "host-hardlink trees: the firmware packs the staging rootfs owned by 0:0 (OpenWrt's "
+               "mksquashfs -root-owned); sign --composed records that owner, not the build user's");
   sub.add_option("--strategy", a->strategy,
                  "Override every manifest's rootfs strategy (tree, host-hardlink, squashfs, overlay)");
   sub.add_option("--threads", a->threads, "Hashing and compression threads (default: one per core)");

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -33,6 +34,7 @@ struct SignOptions {
   std::string name, version_string, arch, compat;
   uint64_t version = 0, security_version = 0;
   bool version_set = false, security_version_set = false, no_verity = false, json = false;
+  bool root_owned = false;  // --tree: sign it as packed owned by 0:0
   std::vector<std::string> keys, providers;
   // --composed DIR MANIFEST...: sign everything compose wrote for them.
   std::string composed, staging, hardlink_dir;
@@ -71,11 +73,12 @@ struct Signed {
 
 // Builds one image; a tree payload is signed through its digest manifest,
 // written beside the output and removed again.
-Result<Signed> sign_one(signer::ImageSpec spec, const std::string& tree, const std::string& out) {
+Result<Signed> sign_one(signer::ImageSpec spec, const std::string& tree, const std::string& out,
+                        const signer::TreeManifestOptions& tree_options = {}) {
   std::string manifest_tmp;
   if (!tree.empty()) {
     manifest_tmp = out + ".manifest.tmp";
-    NESTBOX_TRY(signer::write_tree_manifest(tree, manifest_tmp));
+    NESTBOX_TRY(signer::write_tree_manifest(tree, manifest_tmp, tree_options));
     spec.kind = image::Kind::kTreeManifest;
     spec.payload_path = manifest_tmp;
   }
@@ -133,6 +136,7 @@ bool is_dir(const std::string& p) {
 // one by one.)
 struct Payload {
   std::string squashfs, tree, base;  // base: the overlay base's name, for a layer
+  bool root_owned = false;           // compose --root-owned: the tree is packed 0:0
 };
 Result<Payload> composed_payload(const SignOptions& o, const std::string& dir, const manifests::Manifest& m,
                                  const std::string& policy_bytes, const std::string& policy_path) {
@@ -170,6 +174,15 @@ Result<Payload> composed_payload(const SignOptions& o, const std::string& dir, c
           return bad_input("--hardlink-dir '" + o.hardlink_dir + "' differs from '" + recorded +
                            "' that compose recorded in " + record);
         hardlink_dir = recorded;
+      }
+      // compose --root-owned: the firmware packs the tree owned by 0:0.
+      std::string packing = dir + "/runtime/" + m.name + "/" + composer::kPackingRecord;
+      if (auto rec = read_file(packing); rec.ok()) {
+        if (*rec != std::string(composer::kPackingRootOwned) + "\n")
+          return bad_input(packing + ": unknown packing '" + *rec + "' (expected root-owned)");
+        p.root_owned = true;
+      } else if (::access(packing.c_str(), F_OK) == 0 || errno != ENOENT) {
+        return std::move(rec).error();
       }
       if (auto v = composer::validate_hardlink_dir(hardlink_dir); !v.ok()) return std::move(v).error();
       std::string staging;
@@ -246,7 +259,7 @@ int run_sign_composed(const SignOptions& o) {
     spec.compat = m.compat;
     spec.policy = std::move(*bytes);
     spec.payload_path = payload->squashfs;
-    auto s = sign_one(spec, payload->tree, o.out + "/" + m.name + ".img");
+    auto s = sign_one(spec, payload->tree, o.out + "/" + m.name + ".img", {payload->root_owned});
     if (!s.ok()) return report("sign", s.error().context(m.name));
     done.push_back(std::move(*s));
     if (payload->base.empty()) continue;
@@ -304,7 +317,7 @@ int run_sign(SignOptions o) {
     spec.policy = std::move(*p);
   }
   spec.payload_path = o.squashfs;
-  auto s = sign_one(spec, o.tree, o.out);
+  auto s = sign_one(spec, o.tree, o.out, {o.root_owned});
   if (!s.ok()) return report("sign", s.error());
   return print_signed({std::move(*s)}, o.json);
 }
@@ -330,6 +343,9 @@ Runner define_sign(CLI::App& sub) {
   sub.add_option("-k,--key", o->keys, "Private key: a PEM path or an OSSL_STORE URI (file:, pkcs11:); repeatable")
       ->required();
   sub.add_option("--provider", o->providers, "Load this OpenSSL provider first (e.g. pkcs11); repeatable");
+  sub.add_flag("--root-owned", o->root_owned,
+               "--tree: record every entry owned by 0:0, as a firmware packed root-owned "
+               "(mksquashfs -root-owned) will hold it (--composed reads compose's record)");
   sub.add_flag("--no-verity", o->no_verity, "Do not embed a dm-verity hash tree");
   sub.add_option("--salt", o->salt, "Verity salt (64 hex digits; default derived from the squashfs digest)");
   sub.add_option("-o,--out", o->out, "Output image (with --composed: the directory of the images)");

@@ -99,6 +99,7 @@ Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
   ctx.commit = opts.commit ? opts.commit : &own_commit;
   ctx.out_dir = opts.out_dir;
   ctx.hardlink_dir = opts.hardlink_dir;
+  ctx.root_owned = opts.root_owned;
   ctx.index = &*index;
   ctx.progress = opts.progress;
   std::map<manifests::RootfsStrategy, std::vector<const ComposedContainer*>> by_strategy;

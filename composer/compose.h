@@ -43,6 +43,11 @@ struct ComposeContext {
   // host-hardlink: absolute directory inside the staging rootfs ("" =
   // kDefaultHardlinkDir, composer/staging_root.h).
   std::string hardlink_dir;
+  // host-hardlink: the firmware packs the staging rootfs owned by 0:0
+  // (compose --root-owned), so the tree's owners on disk do not matter and
+  // are left as written (the build user's): a build user cannot chown to
+  // root, and sign --composed records 0:0. The `tree` writer ignores it.
+  bool root_owned = false;
   // Where finished outputs go until the run commits (never null in write()).
   OutputCommit* commit = nullptr;
 };
@@ -81,6 +86,7 @@ struct ComposeOptions {
   std::optional<int64_t> source_date_epoch;   // clamp mtimes
   std::optional<manifests::RootfsStrategy> force_strategy;  // override every manifest
   std::string hardlink_dir;  // host-hardlink trees inside the staging rootfs ("": default)
+  bool root_owned = false;   // host-hardlink: packed owned by 0:0 (ComposeContext::root_owned)
   std::function<void(uint64_t)> progress;
   // The caller's commit, when it adds outputs of its own (runtime forms) and
   // commits itself; null: compose() commits its writers' outputs on success.

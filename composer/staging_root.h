@@ -25,6 +25,15 @@ inline constexpr const char* kDefaultHardlinkDir = "/usr/lib/nestbox/rootfs";
 // <out>/runtime/<name>/<kHardlinkDirRecord> (one line) for `sign --composed`.
 inline constexpr const char* kHardlinkDirRecord = "hardlink-dir";
 
+// compose --root-owned records how the firmware packs the staging rootfs in
+// <out>/runtime/<name>/<kPackingRecord>: "root-owned" (one line) when every
+// file of the packed rootfs is owned by 0:0, as OpenWrt's
+// `mksquashfs -root-owned` makes them. `sign --composed` then signs the
+// tree's manifest with owner 0:0, i.e. what the device will see, not the
+// build user's uid/gid of the staging directory.
+inline constexpr const char* kPackingRecord = "packing";
+inline constexpr const char* kPackingRootOwned = "root-owned";
+
 // A --hardlink-dir value: absolute, normalised ("/a/b", no ".", "..", "//",
 // trailing "/"), not "/" itself.
 Result<std::string> validate_hardlink_dir(const std::string& dir);

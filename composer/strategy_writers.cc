@@ -33,8 +33,10 @@ class TreeWriter : public OutputWriter {
  public:
   manifests::RootfsStrategy strategy() const override { return manifests::RootfsStrategy::kTree; }
 
-  Status write(std::span<const ComposedContainer* const> containers, const ComposeContext& ctx,
+  Status write(std::span<const ComposedContainer* const> containers, const ComposeContext& run_ctx,
                ComposeReport* report) override {
+    ComposeContext ctx = run_ctx;
+    ctx.root_owned = false;  // a standalone tree keeps the owners it was composed with
     std::string tmp = ctx.out_dir + "/.nestbox-tmp-" + std::to_string(getpid());
     TempDir guard(tmp);
     std::error_code ec;

@@ -48,9 +48,10 @@ std::string proc_path(int parent_fd, const std::string& name) {
 }
 
 // Owner, xattrs, then mode (chown clears setuid bits), then times.
+// `chown`: false when the tree is packed owned by 0:0 (ComposeContext::root_owned).
 Status apply_meta(int parent_fd, const std::string& name, const FsEntry& e,
-                  const std::string& what) {
-  if (fchownat(parent_fd, name.c_str(), e.uid, e.gid, AT_SYMLINK_NOFOLLOW) != 0)
+                  const std::string& what, bool chown = true) {
+  if (chown && fchownat(parent_fd, name.c_str(), e.uid, e.gid, AT_SYMLINK_NOFOLLOW) != 0)
     return sys_error("chown " + what);
   std::string p = proc_path(parent_fd, name);
   for (const auto& x : e.xattrs)
@@ -104,7 +105,7 @@ Status write_tree(const FsTree& tree, const std::string& dir, const std::string&
         break;
       case EntryType::kSymlink:
         if (symlinkat(e.link_target.c_str(), parent.get(), n) != 0) return sys_error("symlink " + what);
-        NESTBOX_TRY(apply_meta(parent.get(), base, e, what));
+        NESTBOX_TRY(apply_meta(parent.get(), base, e, what, !ctx.root_owned));
         break;
       case EntryType::kCharDevice:
       case EntryType::kBlockDevice:
@@ -113,7 +114,7 @@ Status write_tree(const FsTree& tree, const std::string& dir, const std::string&
                    : e.type == EntryType::kBlockDevice ? S_IFBLK : S_IFIFO;
         if (mknodat(parent.get(), n, t | 0600, makedev(e.rdev_major, e.rdev_minor)) != 0)
           return sys_error("mknod " + what);
-        NESTBOX_TRY(apply_meta(parent.get(), base, e, what));
+        NESTBOX_TRY(apply_meta(parent.get(), base, e, what, !ctx.root_owned));
         break;
       }
       case EntryType::kSocket:
@@ -150,7 +151,7 @@ Status write_tree(const FsTree& tree, const std::string& dir, const std::string&
         if (!out) return sys_error("create " + what);
         NESTBOX_TRY(copy_content(e.source_path, out.get(), what));
         out.reset();
-        NESTBOX_TRY(apply_meta(parent.get(), base, e, what));
+        NESTBOX_TRY(apply_meta(parent.get(), base, e, what, !ctx.root_owned));
         ++stats->copied;
         pool->by_key.emplace(key, what);
         pool->first_by_content.emplace(c->id, name + ":" + e.path);
@@ -167,12 +168,12 @@ Status write_tree(const FsTree& tree, const std::string& dir, const std::string&
     if (e.path == "/") {
       UniqueFd up(open((dir + "/..").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
       if (!up) return sys_error("open " + dir + "/..");
-      NESTBOX_TRY(apply_meta(up.get(), base_of(dir), e, dir));
+      NESTBOX_TRY(apply_meta(up.get(), base_of(dir), e, dir, !ctx.root_owned));
       continue;
     }
     auto fd = open_beneath(root.get(), pp, dir);
     if (!fd.ok()) return std::move(fd).error();
-    NESTBOX_TRY(apply_meta(fd->get(), base_of(e.path), e, dir + e.path));
+    NESTBOX_TRY(apply_meta(fd->get(), base_of(e.path), e, dir + e.path, !ctx.root_owned));
   }
   return ok_status();
 }

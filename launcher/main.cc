@@ -39,6 +39,7 @@ struct Args {
   std::string compat;                         // device compatibility string (else /etc/nestbox/compat)
   std::string store_dir = launch::kDefaultStoreDir;  // the A/B container store
   bool allow_downgrade = false;
+  bool if_newer = false;
   std::string probe_root;                     // kernel probe's /proc, /sys prefix (tests)
   bool kernel_checked = false;                // boot probed the kernel before forking
   std::string base_image;                     // overlay: the base image (else by name in the store)
@@ -115,6 +116,8 @@ bool parse(int argc, char** argv, Args& a) {
       if (!value(a.store_dir)) return false;
     } else if (s == "--allow-downgrade") {
       a.allow_downgrade = true;
+    } else if (s == "--if-newer") {
+      a.if_newer = true;
     } else if (s == "--kernel-probe-root") {
       if (!value(a.probe_root)) return false;
     } else if (s == "--base") {
@@ -242,6 +245,7 @@ launch::StoreArgs store_args(const Args& a) {
   s.device.arch = kDeviceArch;
   s.mode = verifier::Mode::kFull;  // --verity is refused (refuse_verity)
   s.allow_downgrade = a.allow_downgrade;
+  s.if_newer = a.if_newer;
   s.json = a.json;
   return s;
 }
@@ -359,7 +363,7 @@ const Command kCommands[] = {
     {"status", "Show one container's state (NAME) [--json]", cmd_status},
     {"list", "List installed (slots, versions, active) and running containers [--json]", cmd_list},
     {"exec", "Run a command inside a running container (NAME -- COMMAND...)", cmd_exec},
-    {"install", "Verify an image and install it into the store (IMAGE) [--allow-downgrade]", cmd_install},
+    {"install", "Verify an image and install it into the store (IMAGE) [--allow-downgrade] [--if-newer]", cmd_install},
     {"rollback", "Make a container's other slot active again (NAME)", cmd_rollback},
     {"boot", "Verify and start the enabled containers (NAME... or all installed)", cmd_boot},
     {"check", "Report which container facilities the running kernel has [--json] [--require]", nullptr},

@@ -151,10 +151,16 @@ verifier::Store open_store(const StoreArgs& a) {
 
 int install_command(const std::vector<std::string>& operands, const StoreArgs& a) {
   if (operands.size() != 1)
-    return report(bad_input("usage: install IMAGE [--store DIR] [--allow-downgrade]"), "install");
+    return report(bad_input("usage: install IMAGE [--store DIR] [--allow-downgrade] [--if-newer]"), "install");
   if (Status st = make_dirs(a.store_dir, 0755); !st.ok()) return report(st.error(), "install");
-  auto info = open_store(a).install(operands[0], a.allow_downgrade);
+  bool up_to_date = false;
+  auto info = open_store(a).install(operands[0], a.allow_downgrade, {}, a.if_newer ? &up_to_date : nullptr);
   if (!info.ok()) return report(info.error(), "install");
+  if (up_to_date) {
+    std::printf("%s: version %s is not newer than the installed one: not installed\n", info->name.c_str(),
+                version_text(info->version, info->version_string).c_str());
+    return 0;
+  }
   std::printf("%s: installed version %s%s\n", info->name.c_str(),
               version_text(info->version, info->version_string).c_str(),
               info->policy.empty() ? " (base image, not runnable)" : "");

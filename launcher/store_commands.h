@@ -23,6 +23,7 @@ struct StoreArgs {
   verifier::DeviceIdentity device;  // compat may be empty where not needed (list, run)
   verifier::Mode mode = verifier::Mode::kFull;
   bool allow_downgrade = false;
+  bool if_newer = false;  // install: only an image newer than the installed one
   bool json = false;
 };
 

@@ -9,7 +9,17 @@
 
 namespace nestbox::signer {
 
+struct TreeManifestOptions {
+  // Record every entry as owned by 0:0: the tree is packed into a firmware
+  // image root-owned (mksquashfs -root-owned), so on the device it is 0:0
+  // whatever build user owned the staging directory. Modes, contents and
+  // xattrs are kept as they are (so is a setuid bit: compose's setuid policy
+  // decides those before the tree is written).
+  bool root_owned = false;
+};
+
 // Walks `root` and writes its manifest to `out_path` atomically.
-Status write_tree_manifest(const std::string& root, const std::string& out_path);
+Status write_tree_manifest(const std::string& root, const std::string& out_path,
+                           const TreeManifestOptions& options = {});
 
 }  // namespace nestbox::signer

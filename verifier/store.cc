@@ -248,7 +248,9 @@ Result<BootImage> Store::bootable(const std::string& name, Mode mode) const {
   return failure("no bootable image for " + name + " (" + problems + ")");
 }
 
-Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downgrade, const StepHook& hook) {
+Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downgrade, const StepHook& hook,
+                                 bool* up_to_date) {
+  if (up_to_date) *up_to_date = false;
   auto src = open_verified(image_path, o_.keyring, Mode::kFull);
   if (!src.ok()) return std::move(src).error().context("install");
   const std::string name = src->info.name;
@@ -265,6 +267,17 @@ Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downg
     NESTBOX_TRY(check_security_version(i, installed->security_version));
     return check_installable(i, o_.device, installed->version, allow_downgrade);
   };
+  // --if-newer: an image for this device (arch, compat) that is not newer
+  // than what boots now is left alone, whatever its rollback index (an older
+  // firmware's image has a lower one): decided under the lock, from the
+  // verified source and the store's own record.
+  if (up_to_date) {
+    NESTBOX_TRY_CTX(check_installable(src->info, o_.device, 0, true), "install " + image_path);
+    if (src->info.version <= installed->version && bootable(name, Mode::kFull).ok()) {
+      *up_to_date = true;
+      return std::move(src->info);
+    }
+  }
   NESTBOX_TRY_CTX(admissible(src->info), "install " + image_path);
   step(hook, "source-verified");
 

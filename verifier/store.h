@@ -77,7 +77,12 @@ class Store {
  public:
   explicit Store(StoreOptions options) : o_(std::move(options)) {}
 
-  Result<ImageInfo> install(const std::string& image_path, bool allow_downgrade, const StepHook& hook = {});
+  // `up_to_date` (install --if-newer, the first-boot install of the images a
+  // firmware ships): when given, an image whose version is not above the
+  // installed one (with a bootable slot) is verified but not installed; it
+  // is set true and the image's info returned, the store left as it was.
+  Result<ImageInfo> install(const std::string& image_path, bool allow_downgrade, const StepHook& hook = {},
+                            bool* up_to_date = nullptr);
   // Makes the other slot active after verifying it fully.
   Result<ImageInfo> rollback(const std::string& name, const StepHook& hook = {});
   // The image to start for `name`, verified in `mode`.

@@ -17,18 +17,24 @@
 # LXC configs) into OUT/build; relative [[rootfs.source]] paths in the
 # manifests are resolved against --staging (path = "." is the staged rootfs).
 # OUT/reports and OUT/images are emptied first: they hold this run's only.
+# --arch/--compat: the device's identity; verify refuses an image made for
+# another device (as nestbox-launch install would on it). --root-owned: the
+# staged rootfs is packed owned by 0:0 (OpenWrt's mksquashfs -root-owned), so
+# host-hardlink trees are signed with the owners the device will see
+# (nestbox compose --root-owned).
 #
 # usage: vendor-ci.sh --staging DIR --kernel-config FILE --key KEY.pem
-#                     --keyring DIR --out DIR MANIFEST...
+#                     --keyring DIR --out DIR [--arch ARCH] [--compat STRING]
+#                     [--root-owned] MANIFEST...
 # environment: NESTBOX  the nestbox binary (default: nestbox in PATH, e.g.
 #                       $(STAGING_DIR_HOST)/bin/nestbox in an OpenWrt buildroot)
 set -eu
 
 NESTBOX="${NESTBOX:-nestbox}"
-staging="" kconfig="" key="" keyring="" out=""
+staging="" kconfig="" key="" keyring="" out="" arch="" compat="" root_owned=""
 
 usage() {
-	echo "usage: vendor-ci.sh --staging DIR --kernel-config FILE --key KEY.pem --keyring DIR --out DIR MANIFEST..." >&2
+	echo "usage: vendor-ci.sh --staging DIR --kernel-config FILE --key KEY.pem --keyring DIR --out DIR [--arch ARCH] [--compat STRING] [--root-owned] MANIFEST..." >&2
 	exit 2
 }
 
@@ -39,7 +45,10 @@ while [ $# -gt 0 ]; do
 		--key) key="${2:-}"; shift 2 || usage ;;
 		--keyring) keyring="${2:-}"; shift 2 || usage ;;
 		--out) out="${2:-}"; shift 2 || usage ;;
-		--help|-h) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		--arch) arch="${2:-}"; [ -n "$arch" ] || usage; shift 2 ;;
+		--compat) compat="${2:-}"; [ -n "$compat" ] || usage; shift 2 ;;
+		--root-owned) root_owned="--root-owned"; shift ;;
+		--help|-h) sed -n '2,32s/^# \{0,1\}//p' "$0"; exit 0 ;;
 		--) shift; break ;;
 		-*) echo "vendor-ci: unknown option '$1'" >&2; usage ;;
 		*) break ;;
@@ -110,12 +119,17 @@ run_stage() {
 
 run_stage validate validate "$@"
 run_stage kernel-check kernel-check --config "$kconfig" --manifests "$@"
-run_stage compose compose --staging "$staging" --out "$build" "$@"
+# shellcheck disable=SC2086  # $root_owned: empty or one word
+run_stage compose compose --staging "$staging" --out "$build" $root_owned "$@"
 run_stage sign sign --composed "$build" --staging "$staging" --key "$key" --out "$images" "$@"
 n=0
 for img in "$images"/*.img; do
 	[ -f "$img" ] || continue
-	run_stage verify "verify-$(basename "$img" .img)" "$img" --keyring "$keyring"
+	# The device's identity when given: an image for another device fails here.
+	set -- "$img" --keyring "$keyring"
+	[ -z "$arch" ] || set -- "$@" --arch "$arch"
+	[ -z "$compat" ] || set -- "$@" --compat "$compat"
+	run_stage verify "verify-$(basename "$img" .img)" "$@"
 	n=$((n + 1))
 done
 [ "$n" -gt 0 ] || { echo "vendor-ci: sign wrote no images into $images" >&2; write_summary false; exit 1; }

@@ -17,6 +17,10 @@
 # signed container images, which the device installs with `nestbox-launch
 # install` (or which is written to a dedicated flash partition). Any failing
 # stage fails the image build with that stage's report in $@.nestbox/reports/.
+# An image recipe runs after root.$(fs) is made: host-hardlink trees it writes
+# never reach the firmware's root file system. For those, use the feed's
+# rootfs hook (nestbox-launch's postinst, run by prepare_rootfs before mkfs;
+# docs/openwrt.md, "The rootfs hook").
 #
 # Settings (make variables, e.g. in the device definition or .config env):
 #   NESTBOX             nestbox binary   (default $(STAGING_DIR_HOST)/bin/nestbox,
@@ -27,10 +31,18 @@
 #   NESTBOX_KEYRING     directory of trusted public keys for the verify step
 #   NESTBOX_KERNEL_CONFIG kernel .config checked by kernel-check
 #                       (default $(LINUX_DIR)/.config)
+#   NESTBOX_ARCH, NESTBOX_COMPAT  the device's identity: verify refuses images
+#                       made for another device
+#
+# Each is a device variable (DEVICE_VARS, include/image.mk's Device/Export):
+# a device's NESTBOX_MANIFESTS apply to that device's images only, not the
+# value the last device definition left behind.
 
 NESTBOX ?= $(STAGING_DIR_HOST)/bin/nestbox
 NESTBOX_CI ?= $(STAGING_DIR_HOST)/bin/nestbox-vendor-ci
 NESTBOX_KERNEL_CONFIG ?= $(LINUX_DIR)/.config
+DEVICE_VARS += NESTBOX_MANIFESTS NESTBOX_SIGNING_KEY NESTBOX_KEYRING NESTBOX_KERNEL_CONFIG \
+	NESTBOX_ARCH NESTBOX_COMPAT
 NESTBOX_SOURCE_DATE_EPOCH = $(if $(SOURCE_DATE_EPOCH),$(SOURCE_DATE_EPOCH),0)
 
 # The gate, then a reproducible archive of its images: fixed order, owner, time.
@@ -39,7 +51,8 @@ define Build/nestbox-images
 	SOURCE_DATE_EPOCH=$(NESTBOX_SOURCE_DATE_EPOCH) NESTBOX=$(NESTBOX) $(NESTBOX_CI) \
 		--staging $(TARGET_DIR) --kernel-config $(NESTBOX_KERNEL_CONFIG) \
 		--key $(NESTBOX_SIGNING_KEY) --keyring $(NESTBOX_KEYRING) \
-		--out $@.nestbox $(NESTBOX_MANIFESTS)
+		$(if $(NESTBOX_ARCH),--arch $(NESTBOX_ARCH)) $(if $(NESTBOX_COMPAT),--compat $(NESTBOX_COMPAT)) \
+		--root-owned --out $@.nestbox $(NESTBOX_MANIFESTS)
 	tar --sort=name --owner=0 --group=0 --numeric-owner \
 		--mtime=@$(NESTBOX_SOURCE_DATE_EPOCH) \
 		-C $@.nestbox/images -cf $@.new .

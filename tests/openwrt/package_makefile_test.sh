@@ -15,14 +15,16 @@ top="$tmp/top"
 mkdir -p "$top/include" "$tmp/build/openwrt-build/launcher" "$tmp/hostbuild/openwrt-build/cli" "$tmp/staging-host"
 echo '#!/bin/sh' > "$tmp/build/openwrt-build/launcher/nestbox-launch"
 echo '#!/bin/sh' > "$tmp/hostbuild/openwrt-build/cli/nestbox"
-mkdir -p "$tmp/hostbuild/openwrt/ci"
+mkdir -p "$tmp/hostbuild/openwrt/ci" "$tmp/hostbuild/openwrt/feed/nestbox/files"
 cp "$src/openwrt/ci/vendor-ci.sh" "$tmp/hostbuild/openwrt/ci/"
+cp "$src/openwrt/feed/nestbox/files/nestbox-rootfs-hook.sh" "$tmp/hostbuild/openwrt/feed/nestbox/files/"
 
 cat > "$top/rules.mk" <<'MK'
 INCLUDE_DIR:=$(TOPDIR)/include
 INSTALL_DIR:=install -d -m0755
 INSTALL_BIN:=install -m0755
 INSTALL_CONF:=install -m0600
+INSTALL_DATA:=install -m0644
 CP:=cp -fpR
 MK
 cat > "$top/include/package.mk" <<'MK'
@@ -33,6 +35,8 @@ define BuildPackage
 $(eval $(Package/$(1)))
 $(info package $(1) DEPENDS=$(strip $(DEPENDS)) PKG_BUILD_DEPENDS=$(PKG_BUILD_DEPENDS))
 $(info conffiles $(1): $(strip $(Package/$(1)/conffiles)))
+$(info license $(PKG_LICENSE) $(PKG_LICENSE_FILES))
+$(file >$(POSTINST_OUT),$(Package/$(1)/postinst))
 $(info cmake_options $(strip $(CMAKE_OPTIONS)))
 install-$(1):
 	$(call Package/$(1)/install,$(DESTDIR))
@@ -52,7 +56,7 @@ MK
 mk() {
 	make -s --no-print-directory -C "$feed" TOPDIR="$top" BUILD_DIR="$tmp/build" \
 		HOST_BUILD_DIR="$tmp/hostbuild" CMAKE_BINARY_SUBDIR=openwrt-build \
-		STAGING_DIR_HOST="$tmp/staging-host" DESTDIR="$tmp/root" "$@"
+		STAGING_DIR_HOST="$tmp/staging-host" DESTDIR="$tmp/root" POSTINST_OUT="$tmp/postinst" "$@"
 }
 
 check mk -n install-nestbox-launch > "$tmp/parse.out" 2>&1
@@ -67,11 +71,33 @@ check test -x "$tmp/root/usr/sbin/nestbox-launch"
 check test -x "$tmp/root/etc/init.d/nestbox"
 check cmp -s "$tmp/root/etc/config/nestbox" "$feed/files/nestbox.config"
 check test "$(head -n1 "$tmp/root/etc/init.d/nestbox")" = "#!/bin/sh /etc/rc.common"
+# sysupgrade keeps the store (with its rollback records); the first boot
+# installs the firmware's images; the images directory exists.
+check test "$(grep -v '^#' "$tmp/root/lib/upgrade/keep.d/nestbox")" = "/srv/nestbox/store/"
+check cmp -s "$tmp/root/etc/uci-defaults/90-nestbox-images" "$feed/files/nestbox.uci-defaults"
+check test -d "$tmp/root/usr/lib/nestbox/images"
+# PKG_LICENSE names the license of the LICENSE file it points at.
+check grep -q "license Apache-2.0 LICENSE" "$tmp/parse.out"
+check grep -q "Apache License" "$src/LICENSE"
+check grep -q "Version 2.0, January 2004" "$src/LICENSE"
+
+# The postinst as prepare_rootfs runs it (IPKG_INSTROOT=ROOT bash SCRIPT):
+# the hook with the staged rootfs; nothing on the device (no IPKG_INSTROOT)
+# or without manifests.
+printf '#!/bin/sh\necho "hook $*" > "%s/hook.out"\n' "$tmp" > "$tmp/fake-hook"
+chmod +x "$tmp/fake-hook"
+check env IPKG_INSTROOT="$tmp/root" NESTBOX_MANIFESTS=m.toml NESTBOX_ROOTFS_HOOK="$tmp/fake-hook" bash "$tmp/postinst"
+check test "$(cat "$tmp/hook.out")" = "hook $tmp/root"
+rm -f "$tmp/hook.out"
+check env IPKG_INSTROOT= NESTBOX_MANIFESTS=m.toml NESTBOX_ROOTFS_HOOK="$tmp/fake-hook" bash "$tmp/postinst"
+check env IPKG_INSTROOT="$tmp/root" NESTBOX_MANIFESTS= NESTBOX_ROOTFS_HOOK="$tmp/fake-hook" bash "$tmp/postinst"
+check test ! -e "$tmp/hook.out"
 
 check mk host-install > /dev/null
 check test -x "$tmp/staging-host/bin/nestbox"
 check cmp -s "$tmp/staging-host/bin/nestbox-vendor-ci" "$src/openwrt/ci/vendor-ci.sh"
 check test -x "$tmp/staging-host/bin/nestbox-vendor-ci"
+check cmp -s "$tmp/staging-host/bin/nestbox-rootfs-hook" "$src/openwrt/feed/nestbox/files/nestbox-rootfs-hook.sh"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

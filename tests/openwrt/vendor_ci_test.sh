@@ -76,6 +76,19 @@ for r in 01-validate 02-kernel-check 03-compose 04-sign 05-verify-nas 06-verify-
 done
 check summary_is "$tmp/ok/reports/summary.json" "True validate=0 kernel-check=0 compose=0 sign=0 verify-nas=0 verify-web=0"
 
+# The device's identity and the root-owned packing reach verify and compose.
+args_plain="$args"
+args="$args --arch aarch64 --compat my-router-v1 --root-owned"
+run "$tmp/dev"
+args="$args_plain"
+check test "$rc" -eq 0
+check test "$(cat "$tmp/calls")" = "validate --json $tmp/nas.toml $tmp/web.toml
+kernel-check --json --config $tmp/kconfig --manifests $tmp/nas.toml $tmp/web.toml
+compose --json --staging $tmp/root --out $tmp/dev/build --root-owned $tmp/nas.toml $tmp/web.toml
+sign --json --composed $tmp/dev/build --staging $tmp/root --key $tmp/key.pem --out $tmp/dev/images $tmp/nas.toml $tmp/web.toml
+verify --json $tmp/dev/images/nas.img --keyring $tmp/keys --arch aarch64 --compat my-router-v1
+verify --json $tmp/dev/images/web.img --keyring $tmp/keys --arch aarch64 --compat my-router-v1"
+
 # A subcommand without --json: run without it, its output wrapped as a JSON report.
 run "$tmp/nj" NOJSON="validate"
 check test "$rc" -eq 0

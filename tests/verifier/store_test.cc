@@ -83,6 +83,38 @@ TEST_F(StoreTest, InstallFlipsSlotsRollbackAndList) {
   EXPECT_FALSE(Store(options(dir_ / "store")).rollback("web").ok());
 }
 
+// install --if-newer (first boot after a flash): only a newer image is
+// installed; the same or an older one is verified and leaves the store as it
+// was (both slots and the pointer), a damaged one is still refused.
+TEST_F(StoreTest, IfNewerInstallsOnlyANewerImage) {
+  Store store(options(dir_ / "store"));
+  bool up_to_date = true;
+  ASSERT_TRUE(store.install(images_[0], false, {}, &up_to_date).ok());  // empty store
+  EXPECT_FALSE(up_to_date);
+  auto v2 = store.install(images_[1], false, {}, &up_to_date);
+  ASSERT_TRUE(v2.ok()) << v2.error().message;
+  EXPECT_FALSE(up_to_date);
+  EXPECT_EQ(boot_version(store), 2u);
+  std::string slot_a = slurp(dir_ / "store/nas/slot-a.img"), slot_b = slurp(dir_ / "store/nas/slot-b.img");
+  for (int i : {1, 0}) {  // the same version, then an older one
+    auto same = store.install(images_[i], false, {}, &up_to_date);
+    ASSERT_TRUE(same.ok()) << same.error().message;
+    EXPECT_TRUE(up_to_date);
+    EXPECT_EQ(same->version, static_cast<uint64_t>(i + 1));
+    EXPECT_EQ(slurp(dir_ / "store/nas/active"), "b\n");
+    EXPECT_EQ(slurp(dir_ / "store/nas/slot-a.img"), slot_a);
+    EXPECT_EQ(slurp(dir_ / "store/nas/slot-b.img"), slot_b);
+  }
+  EXPECT_EQ(slurp(dir_ / "store/.state/nas.version"), "2\n");
+  std::string bad = slurp(images_[1]);
+  bad[bad.size() / 2] ^= 1;
+  spit(dir_ / "bad.img", bad);
+  EXPECT_FALSE(store.install(dir_ / "bad.img", false, {}, &up_to_date).ok());
+  ASSERT_TRUE(store.install(images_[2], false, {}, &up_to_date).ok());
+  EXPECT_FALSE(up_to_date);
+  EXPECT_EQ(boot_version(store), 3u);
+}
+
 TEST_F(StoreTest, RefusesRollbackForeignAndTamperedImagesWithoutTouchingTheStore) {
   Store store(options(dir_ / "store"));
   ASSERT_TRUE(store.install(images_[1], false).ok());

@@ -73,6 +73,21 @@ TEST_F(Tree, ManifestListsEveryAttribute) {
   EXPECT_LT(m.find("\n/etc/conf f"), m.find("\n/fifo p"));
 }
 
+// compose --root-owned: the firmware packs the tree 0:0 (mksquashfs
+// -root-owned); the manifest says so for every entry and keeps everything else.
+TEST_F(Tree, RootOwnedManifestRecordsOwnerZeroAndKeepsTheRest) {
+  std::string owned = dir_ / "owned.manifest";
+  ASSERT_TRUE(signer::write_tree_manifest(root_, owned, {.root_owned = true}).ok());
+  std::string plain = slurp(manifest_), m = slurp(owned);
+  EXPECT_NE(m.find("\n/etc/conf f 0644 0 0 9:"), std::string::npos) << m;
+  EXPECT_EQ(m.find(" 1000 "), std::string::npos) << m;
+  // Only the owner of /etc/conf differed from 0:0 here: same manifest otherwise.
+  size_t at = plain.find("/etc/conf f 0644 1000 1000 ");
+  ASSERT_NE(at, std::string::npos);
+  plain.replace(at, std::string("/etc/conf f 0644 1000 1000 ").size(), "/etc/conf f 0644 0 0 ");
+  EXPECT_EQ(m, plain);
+}
+
 TEST_F(Tree, UntouchedTreeVerifies) {
   EXPECT_EQ(check(), "ok");
   auto info = verifier::verify_image(img_, verifier::Keyring{ring_, {}}, verifier::Mode::kFull);

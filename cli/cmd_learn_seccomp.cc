@@ -23,7 +23,8 @@ Runner define_learn_seccomp(CLI::App& sub) {
   sub.add_option("--probe", opts->probe,
                  "Shell command run on the host in the container's network namespace once it started "
                  "(the client that exercises it, e.g. wget); the container is stopped when it ends");
-  sub.add_option("--timeout", opts->timeout_ms, "Stop the container after this many milliseconds (default 10000)");
+  sub.add_option("--timeout", opts->timeout_ms, "Stop the container after this many milliseconds (default 10000)")
+      ->check(CLI::PositiveNumber);
   sub.add_option("-o,--output", *out, "Write the fragment to this file instead of standard output");
   sub.add_option("--staging", *staging, kStagingHelp);
   return [manifest, staging, opts, out] {

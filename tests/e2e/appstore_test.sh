@@ -78,6 +78,12 @@ sort -c "$work/learned.txt" || fail "learned list not sorted"
 for s in setuid setgid pread64 set_robust_list prlimit64 rseq alarm clone execve accept sendfile; do
   grep -qx "$s" "$work/learned.txt" || fail "learned list lacks $s"
 done
+# A run that did not work teaches nothing: a failing probe writes no list.
+rc=0
+err=$("$nestbox" learn-seccomp "$work/m/shipped.toml" --root "$tree" --probe "exit 3" -o "$work/bad.toml" 2>&1) || rc=$?
+[ "$rc" = 1 ] || fail "a failed probe: exit $rc, expected 1"
+grep -qF "nestbox learn-seccomp: the probe exited with status 3: the service did not do its job, so the list would be incomplete; nothing learned is written" <<<"$err" || fail "failed probe: $err"
+[ ! -e "$work/bad.toml" ] || fail "a list was written after a failed probe"
 names_of "$src/examples/untrusted-app.toml" | sort > "$work/shipped.txt"
 missing=$(comm -23 "$work/learned.txt" "$work/shipped.txt" | tr '\n' ' ')
 [ -z "$missing" ] || fail "the shipped example lacks learned syscalls: $missing"

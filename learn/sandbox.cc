@@ -114,9 +114,10 @@ Status expect_byte(int fd, char want) {
 }  // namespace
 
 int clone_flags(const Manifest& m) {
-  int flags = CLONE_NEWNS;
+  // Always a new pid namespace: when its first process ends, the kernel kills
+  // the rest, so nothing the untrusted program started outlives the run.
+  int flags = CLONE_NEWNS | CLONE_NEWPID;
   const auto& ns = m.namespaces;
-  if (ns.pid.mode != NsMode::kHost) flags |= CLONE_NEWPID;
   if (ns.net.mode != NsMode::kHost) flags |= CLONE_NEWNET;
   if (ns.uts.mode != NsMode::kHost) flags |= CLONE_NEWUTS;
   if (ns.ipc.mode != NsMode::kHost) flags |= CLONE_NEWIPC;

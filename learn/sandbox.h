@@ -23,9 +23,9 @@ struct SandboxPipes {
 // caller installs the filter and execs.
 Status enter_sandbox(const manifests::Manifest& manifest, const std::string& root, const SandboxPipes& pipes);
 
-// Which of the manifest's namespaces are new (CLONE_NEW* flags, always with
-// CLONE_NEWNS); joining another container's is not possible here, so a joined
-// namespace is a new one while learning.
+// Which namespaces are new (CLONE_NEW* flags): mount and pid always, the
+// others as the manifest says; joining another container's is not possible
+// here, so a joined namespace is a new one while learning.
 int clone_flags(const manifests::Manifest& manifest);
 
 }  // namespace nestbox::learn

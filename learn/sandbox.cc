@@ -146,7 +146,11 @@ Status enter_sandbox(const Manifest& m, const std::string& root, const SandboxPi
     NESTBOX_TRY(mount_at(r, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, ""));
   if (m.mounts.dev == manifests::DevMode::kMinimal) NESTBOX_TRY(minimal_dev(r));
   auto flags_of = [](bool noexec, bool nosuid, bool nodev) {
-    return (noexec ? static_cast<unsigned long>(MS_NOEXEC) : 0UL) | (nosuid ? static_cast<unsigned long>(MS_NOSUID) : 0UL) | (nodev ? static_cast<unsigned long>(MS_NODEV) : 0UL);
+    unsigned long f = 0;
+    if (noexec) f |= MS_NOEXEC;
+    if (nosuid) f |= MS_NOSUID;
+    if (nodev) f |= MS_NODEV;
+    return f;
   };
   for (const auto& t : m.mounts.tmpfs) {
     char mode[16];
@@ -163,9 +167,11 @@ Status enter_sandbox(const Manifest& m, const std::string& root, const SandboxPi
   for (const auto& s : m.mounts.storage)
     NESTBOX_TRY(mount_at(r, s.target, "tmpfs", "tmpfs", flags_of(s.noexec, s.nosuid, s.nodev),
                          "mode=0700,size=8m" + owner));
-  for (const auto& b : m.mounts.binds)
-    NESTBOX_TRY(mount_at(r, b.target, "tmpfs", "tmpfs", flags_of(b.noexec, b.nosuid, b.nodev) | (b.read_only ? MS_RDONLY : 0),
-                         "mode=0755,size=1m" + owner));
+  for (const auto& b : m.mounts.binds) {
+    unsigned long flags = flags_of(b.noexec, b.nosuid, b.nodev);
+    if (b.read_only) flags |= MS_RDONLY;
+    NESTBOX_TRY(mount_at(r, b.target, "tmpfs", "tmpfs", flags, "mode=0755,size=1m" + owner));
+  }
   if (::fchdir(r) != 0) return sys_error("enter " + root);
   if (::syscall(SYS_pivot_root, ".", ".") != 0) return sys_error("pivot_root");
   if (::umount2(".", MNT_DETACH) != 0) return sys_error("detach the host root");

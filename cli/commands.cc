@@ -18,6 +18,7 @@ Runner define_compose(CLI::App&);
 Runner define_plan(CLI::App&);
 Runner define_squash(CLI::App&);
 Runner define_gc(CLI::App&);
+Runner define_learn_seccomp(CLI::App&);
 
 namespace {
 const Command kCommands[] = {
@@ -33,6 +34,8 @@ const Command kCommands[] = {
     {"plan", "Compare the rootfs strategies (flash, shared page cache) for containers", define_plan},
     {"squash", "Write squashfs images of directories (shared block cache, overlay)", define_squash},
     {"gc", "Shrink a compressed-block cache to a size, least recently used blocks first", define_gc},
+    {"learn-seccomp", "Run a container's command in its rootfs and print the seccomp allow-list it needed",
+     define_learn_seccomp},
 };
 }  // namespace
 

@@ -34,7 +34,13 @@ const char* kProbe =
 // What the busybox probe shell needs beyond what the examples' own programs use.
 const char* kProbeSyscalls[] = {"clone", "clone3", "fork", "vfork", "wait4", "pipe", "pipe2", "dup", "dup3",
                                 "getpgrp", "setpgid", "prctl", "getrlimit", "prlimit64", "sysinfo",
-                                "readlink", "fchdir", "umask", "faccessat", "faccessat2", "rt_sigsuspend"};
+                                "readlink", "fchdir", "umask", "faccessat", "faccessat2", "rt_sigsuspend",
+                                // untrusted-app's list is httpd's, learned: the shell and its
+                                // applets (id, hostname, awk, grep, cat) need these too.
+                                "uname", "getpid", "getppid", "gettid", "geteuid", "getegid", "fstat", "stat",
+                                "statx", "lseek", "ioctl", "fcntl", "getdents64", "munmap", "rt_sigprocmask",
+                                "rt_sigreturn", "open", "poll", "readv", "writev", "exit", "nanosleep",
+                                "clock_gettime"};
 
 // What runc 1.1's own init calls after loading the filter and before execve:
 // fstatfs, and the Go runtime's background calls (futex, nanosleep, signals,

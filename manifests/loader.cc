@@ -74,7 +74,9 @@ void read_process(TableView& top, Manifest& m) {
   Process& proc = m.process;
   p.get_enum("model", proc.model, {{"process", Model::kProcess}, {"system", Model::kSystem}});
   // model = "system" with services may leave the init to nestbox (checked by validate).
-  if (!(proc.model == Model::kSystem && p.raw("service")))
+  if (proc.model == Model::kSystem && !p.raw("service"))
+    p.require("command", "an array of strings: the program and its arguments, or [[process.service]] entries for nestbox's init");
+  else if (proc.model != Model::kSystem)
     p.require("command", "an array of strings: the program and its arguments");
   p.get_strings("command", proc.command);
   p.get("cwd", proc.cwd);

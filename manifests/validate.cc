@@ -197,9 +197,6 @@ void validate_process(Manifest& m, Diagnostics& d) {
       check_abs(d, "process.command", p.command[0]);
   }
   check_argv(d, "process.command", p.command);
-  if (!d.seen("process.command") && p.command.empty() && p.model == Model::kSystem && p.services.empty())
-    d.error(d.pos("process"), "process.command",
-            "missing; expected the program and its arguments, or [[process.service]] entries for nestbox's init");
   check_abs(d, "process.cwd", p.cwd);
   check_count(d, "process.env", p.env.size(), kMaxEnv);
   for (const std::string& e : p.env)

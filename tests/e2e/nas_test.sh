@@ -23,7 +23,7 @@ staging=$(bash "$src/scripts/corpus.sh" 2>/dev/null) || { echo "SKIP: no demo co
 work=$(mktemp -d /tmp/nestbox-nas.XXXXXX)
 chmod 755 "$work"
 R=nbnas$$-r L=nbnas$$-l
-part_loop= pid=
+part_loop='' pid=''
 cleanup() {
   set +e
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
@@ -83,14 +83,13 @@ mkfs.ext4 -q -F "$work/nas-data.ext4"
 part_loop=$(losetup -f --show "$work/nas-data.ext4")
 mkdir -p "$work/parts" && ln -s "$part_loop" "$work/parts/nas-data"
 
-start() {  # [IMAGE-or-NAME]: run in the background inside the router namespace
-  nsenter --net="/run/netns/$R" "$launch" run "${1:-nas}" "${opts[@]}" >>"$work/nas.log" 2>&1 &
+start() {  # run the installed nas in the background inside the router namespace
+  nsenter --net="/run/netns/$R" "$launch" run nas "${opts[@]}" >>"$work/nas.log" 2>&1 &
   pid=$!
 }
 dav() { lan curl -sS -m 5 -o /dev/null -w '%{http_code}' "$@"; }
 wait_up() {
-  local i
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     kill -0 "$pid" 2>/dev/null || fail "the nas container exited"
     [ "$(dav -X PROPFIND -H 'Depth: 0' http://192.168.1.20/ 2>/dev/null)" = 207 ] &&
       lan rsync --contimeout=2 rsync://192.168.1.20/ >/dev/null 2>&1 && return 0
@@ -144,9 +143,12 @@ code=$(dav -T "$work/hello.txt" http://192.168.1.20/docs/again.txt); [ "$code" =
 
 # --- 3: a service killed with SIGKILL is restarted and counted ------------------------
 [ "$(svc_field webdav restarts)" = 0 ] || fail "webdav restarted already: $(services)"
-lighttpd=$(pgrep -f -P "$init" '^/usr/sbin/lighttpd' | head -n1 || true)
-[ -n "$lighttpd" ] || lighttpd=$(for c in $(cat "/proc/$(cat "$work/run/nas/init")/task/"*/children); do
-  [ "$(cat "/proc/$c/comm")" = lighttpd ] && echo "$c"; done | head -n1)
+init=$(cat "$work/run/nas/init")
+lighttpd=''
+# shellcheck disable=SC2013 # children: pids separated by blanks
+for c in $(cat "/proc/$init/task/"*/children); do
+  [ "$(cat "/proc/$c/comm" 2>/dev/null)" = lighttpd ] && lighttpd=$c
+done
 [ -n "$lighttpd" ] || fail "no lighttpd under nestbox's init"
 kill -KILL "$lighttpd"
 for _ in $(seq 50); do

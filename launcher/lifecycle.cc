@@ -89,7 +89,8 @@ std::string to_json(const ContainerStatus& s) {
                 ",\"state\":" + json_string(v.state) + ",\"restarts\":" + std::to_string(v.restarts) + "}";
   return "{\"name\":" + json_string(s.name) + ",\"state\":" + json_string(s.state) +
          ",\"pid\":" + std::to_string(s.launcher_pid) + ",\"init_pid\":" +
-         std::to_string(s.init_pid) + ",\"cgroups\":[" + cgroups + "],\"services\":[" + services + "]}";
+         std::to_string(s.init_pid) + ",\"cgroups\":[" + cgroups + "]" +
+         (s.services.empty() ? "" : ",\"services\":[" + services + "]") + "}";
 }
 
 std::string to_json(const std::vector<ContainerStatus>& list) {

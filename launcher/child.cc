@@ -17,6 +17,7 @@
 #include "launcher/namespaces.h"
 #include "launcher/privileges.h"
 #include "launcher/process.h"
+#include "launcher/supervisor.h"
 #include "launcher/sync.h"
 #include "util/file_io.h"
 
@@ -126,7 +127,7 @@ Status setup(const ChildPlan& plan) {
   NESTBOX_TRY(sync_expect(plan.sync_fd, kSyncRestricted));
   if (ns_new(p, policy::kNsCgroup) && ::unshare(CLONE_NEWCGROUP) != 0)
     return sys_error("unshare cgroup namespace");
-  if (!(p.process.model == policy::Model::kSystem && ns_new(p, policy::kNsPid)))
+  if (!(p.process.model == policy::Model::kSystem && ns_new(p, policy::kNsPid) && !p.process.argv.empty()))
     hide_launcher_args(*ranges);  // nestbox's init stays, not an exec'd program
   return enter_user_namespace(plan);
 }
@@ -143,11 +144,43 @@ pid_t spawn(const ChildPlan& plan, const std::vector<std::string>& argv) {
   return pid;
 }
 
+// model = "system" without a program of its own: nestbox's init supervises
+// the services (launcher/supervisor.h).
+[[noreturn]] void supervise_services(const ChildPlan& plan) {
+  const policy::Policy& p = *plan.policy;
+  // A service that cannot exec at the first start fails the launch (the
+  // launcher reads the setup channel until every holder has exec'd); later
+  // starts report on stderr and count as the service ending.
+  int sync_fd = plan.sync_fd;
+  Supervisor sup(
+      p.process.services,
+      [&plan, &sync_fd](const policy::Service& svc, int out, int err) -> pid_t {
+        pid_t pid = ::fork();
+        if (pid != 0) return pid;
+        if (::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(126);
+        Error e = become_and_exec(plan.profile, svc.argv);
+        e.context("service " + svc.name);
+        if (sync_fd >= 0) sync_send_error(sync_fd, e);
+        std::string msg = "nestbox-init: " + e.message + "\n";
+        (void)!::write(2, msg.data(), msg.size());
+        ::_exit(127);
+      },
+      plan.report_fd);
+  if (Status s = sup.start(); !s.ok()) fail(plan, s.error());
+  sync_fd = -1;
+  // The init keeps no descriptor of the launcher's (loop devices, state lock,
+  // the setup channel) nor of the launcher's caller.
+  if (Status s = close_all_above_stdio_except(sup.fds()); !s.ok()) ::_exit(126);
+  ::prctl(PR_SET_NAME, "nestbox-init", 0, 0, 0);
+  ::_exit(sup.run());
+}
+
 }  // namespace
 
 void container_main(const ChildPlan& plan) {
   if (Status s = setup(plan); !s.ok()) fail(plan, s.error());
   const policy::Policy& p = *plan.policy;
+  if (p.process.model == policy::Model::kSystem && p.process.argv.empty()) supervise_services(plan);
   for (const policy::Service& svc : p.process.services)
     if (spawn(plan, svc.argv) < 0) fail(plan, sys_error("fork service " + svc.name));
   bool own_pid_ns = ns_new(p, policy::kNsPid);

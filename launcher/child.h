@@ -21,6 +21,7 @@ struct ChildPlan {
   const Cgroup* cgroup = nullptr;  // joined by the container itself, first thing
   bool wait_for_go = false;        // the launcher has work to do first (network)
   int sync_fd = -1;
+  int report_fd = -1;              // nestbox's init → launcher: service states (supervisor.h)
   std::vector<UniqueFd>* joins = nullptr;
 };
 

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <vector>
@@ -60,6 +61,44 @@ Status cloexec_all_above_stdio() {
 #endif
   if (walk_proc(set_cloexec)) return {};
   return every_number(set_cloexec);
+}
+
+Status close_all_above_stdio_except(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned from = 3;
+  bool ranges = true;
+  for (size_t i = 0; i <= keep.size() && ranges; ++i) {
+    unsigned to = i < keep.size() ? static_cast<unsigned>(keep[i]) : ~0u;
+    if (i < keep.size() && keep[i] < 3) continue;
+    if (to > from) {
+#ifdef SYS_close_range
+      ranges = ::syscall(SYS_close_range, from, i < keep.size() ? to - 1 : to, 0u) == 0;
+#else
+      ranges = false;
+#endif
+    }
+    if (i < keep.size()) from = to + 1;
+  }
+  if (ranges) return {};
+  // No close_range: every open descriptor (or number) not kept.
+  DIR* d = ::opendir("/proc/self/fd");
+  std::vector<int> open;
+  if (d) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] >= '0' && e->d_name[0] <= '9') open.push_back(std::atoi(e->d_name));
+    int own = ::dirfd(d);
+    ::closedir(d);
+    open.erase(std::remove(open.begin(), open.end(), own), open.end());
+  } else {
+    rlimit lim;
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return sys_error("getrlimit RLIMIT_NOFILE");
+    rlim_t top = lim.rlim_max == RLIM_INFINITY || lim.rlim_max > (1u << 20) ? (1u << 20) : lim.rlim_max;
+    for (rlim_t fd = 3; fd < top; ++fd) open.push_back(static_cast<int>(fd));
+  }
+  for (int fd : open)
+    if (fd > 2 && !std::binary_search(keep.begin(), keep.end(), fd) && !close_fd(fd))
+      return sys_error("close descriptor " + std::to_string(fd));
+  return {};
 }
 
 Status close_all_above_stdio() {

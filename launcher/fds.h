@@ -4,6 +4,8 @@
 // the host (`/proc/self/fd/N/..`). Called before every exec into a container.
 #pragma once
 
+#include <vector>
+
 #include "util/result.h"
 
 namespace nestbox::launcher {
@@ -15,5 +17,8 @@ namespace nestbox::launcher {
 Status cloexec_all_above_stdio();
 // Closes every descriptor above 2 (nestbox's init, which never execs).
 Status close_all_above_stdio();
+// The same, sparing `keep` (nestbox's init supervising services: its signalfd,
+// report pipe and the services' output pipes).
+Status close_all_above_stdio_except(std::vector<int> keep);
 
 }  // namespace nestbox::launcher

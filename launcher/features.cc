@@ -27,7 +27,8 @@ bool has_filesystem(const std::string& fs) {
 
 Status check_policy(const policy::Policy& p) {
   NESTBOX_TRY(check_name(p.name));
-  if (p.process.argv.empty() || p.process.argv[0].empty())
+  bool nestbox_init = p.process.model == policy::Model::kSystem && !p.process.services.empty();
+  if (p.process.argv.empty() ? !nestbox_init : p.process.argv[0].empty())
     return bad_input("policy " + p.name + ": process.argv is empty");
   if (p.namespaces[policy::kNsPid].mode == policy::NsMode::kJoin &&
       p.namespaces[policy::kNsMount].mode != policy::NsMode::kJoin)

@@ -65,6 +65,11 @@ struct RunResult {
   int signal = 0;      // the signal that ended it, 0 if it exited
   bool oom_killed = false;  // the memory cgroup killed a process
   bool stopped = false;     // ended by SIGTERM/SIGINT to the launcher (`stop`)
+  // The stop timeout passed before the container's processes ended on
+  // SIGTERM: the launcher killed its cgroup.
+  bool killed_after_timeout = false;
+  // nestbox's init: "SERVICE: REASON" of the service that failed for good.
+  std::string failure;
 };
 
 // Runs the container in the foreground and returns when it has ended and

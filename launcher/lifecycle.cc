@@ -56,6 +56,8 @@ Result<ContainerStatus> container_status(const std::string& root, const std::str
   for (const CgroupDir& d : cg.dirs()) s.cgroups.push_back(d.path);
   auto frozen = cg.frozen();
   s.state = frozen.ok() && *frozen ? "frozen" : "running";
+  auto services = read_file(*dir + "/services");
+  if (services.ok()) s.services = parse_services(*services);
   return s;
 }
 
@@ -81,9 +83,14 @@ Result<std::vector<ContainerStatus>> list_containers(const std::string& root) {
 std::string to_json(const ContainerStatus& s) {
   std::string cgroups;
   for (const std::string& c : s.cgroups) cgroups += (cgroups.empty() ? "" : ",") + json_string(c);
+  std::string services;
+  for (const ServiceStatus& v : s.services)
+    services += (services.empty() ? "" : ",") + std::string("{\"name\":") + json_string(v.name) +
+                ",\"state\":" + json_string(v.state) + ",\"restarts\":" + std::to_string(v.restarts) + "}";
   return "{\"name\":" + json_string(s.name) + ",\"state\":" + json_string(s.state) +
          ",\"pid\":" + std::to_string(s.launcher_pid) + ",\"init_pid\":" +
-         std::to_string(s.init_pid) + ",\"cgroups\":[" + cgroups + "]}";
+         std::to_string(s.init_pid) + ",\"cgroups\":[" + cgroups + "]" +
+         (s.services.empty() ? "" : ",\"services\":[" + services + "]") + "}";
 }
 
 std::string to_json(const std::vector<ContainerStatus>& list) {

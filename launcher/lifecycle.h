@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "launcher/service_board.h"
 #include "util/result.h"
 
 namespace nestbox::launcher {
@@ -16,6 +17,7 @@ struct ContainerStatus {
   std::string state;  // "running", "frozen"
   int launcher_pid = 0, init_pid = 0;
   std::vector<std::string> cgroups;
+  std::vector<ServiceStatus> services;  // nestbox's init's services (model system)
 };
 
 Result<ContainerStatus> container_status(const std::string& state_root, const std::string& name);

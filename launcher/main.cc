@@ -234,6 +234,14 @@ int run_verified(const VerifiedImage& image, const Args& a) {
   if (r->oom_killed)
     std::fprintf(stderr, "nestbox-launch run: %s: out of memory, a process was killed\n",
                  image.policy.name.c_str());
+  if (!r->failure.empty())
+    std::fprintf(stderr, "nestbox-launch run: %s: service %s\n", image.policy.name.c_str(), r->failure.c_str());
+  // How a stop ended: the processes ended on SIGTERM, or were killed when the
+  // stop timeout ran out.
+  if (r->stopped)
+    std::fprintf(stderr, "nestbox-launch run: %s: stopped: %s\n", image.policy.name.c_str(),
+                 r->killed_after_timeout ? "killed after the stop timeout"
+                                         : "its processes ended on SIGTERM");
   return r->exit_code;
 }
 
@@ -326,6 +334,10 @@ int cmd_thaw(const Args& a) { return freeze(a, false, "thaw"); }
 void print_text(const launcher::ContainerStatus& s) {
   std::printf("%-20s %-8s %s\n", "NAME", "STATE", "INIT_PID");
   std::printf("%-20s %-8s %d\n", s.name.c_str(), s.state.c_str(), s.init_pid);
+  if (s.services.empty()) return;
+  std::printf("%-20s %-8s %s\n", "SERVICE", "STATE", "RESTARTS");
+  for (const launcher::ServiceStatus& v : s.services)
+    std::printf("%-20s %-8s %u\n", v.name.c_str(), v.state.c_str(), v.restarts);
 }
 
 int cmd_status(const Args& a) {

@@ -192,6 +192,7 @@ Status mount_inside(const policy::Policy& policy, const Options& options,
     // storage image or a bound directory could bring their own).
     if (policy.devices.empty()) m.flags |= policy::kMountNodev;
     NESTBOX_TRY_CTX(mount_one(m, options, container_root(policy), root.get()), m.target);
+    NESTBOX_TRY_CTX(set_storage_owner(m, policy, root.get()), m.target);
   }
   return {};
 }

@@ -2,6 +2,9 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -23,6 +26,7 @@
 #include "launcher/signal_block.h"
 #include "launcher/privileges.h"
 #include "launcher/process.h"
+#include "launcher/service_board.h"
 #include "launcher/state.h"
 #include "launcher/sync.h"
 
@@ -105,42 +109,65 @@ Status converse(int fd, pid_t child, const policy::Policy& p, const Cgroup& cg) 
   }
 }
 
+// Reads what nestbox's init reported (service states, a failure) and keeps
+// <state>/services in step. Non-blocking: reads what is there.
+void read_reports(int fd, ServiceBoard& board, const StateDir& state) {
+  if (fd < 0) return;
+  char buf[4096];
+  bool changed = false;
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) changed |= board.feed(buf, static_cast<size_t>(n));
+  if (changed) (void)state.write("services", board.render());
+}
+
 // Waits for the container's end, turning SIGTERM/SIGINT/SIGHUP into a
 // graceful stop: forward SIGTERM, then after the timeout kill the cgroup.
-RunResult supervise(ChildOwner& child, const Cgroup& cg, const SignalBlock& block,
-                    const Options& o) {
+// Signals come through a signalfd (still blocked: nothing is lost or run in a
+// handler) so that the init's reports can be read in the same loop.
+Result<RunResult> supervise(ChildOwner& child, const Cgroup& cg, const SignalBlock& block,
+                            const Options& o, int report_fd, ServiceBoard& board,
+                            const StateDir& state) {
+  UniqueFd signals(::signalfd(-1, &block.set(), SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signals) return sys_error("signalfd");
   RunResult result;
   int64_t deadline = -1;
   while (true) {
-    timespec ts{0, 0}, *timeout = nullptr;
-    if (deadline >= 0) {
-      int64_t left = std::max<int64_t>(0, deadline - now_ms());
-      ts = {static_cast<time_t>(left / 1000), static_cast<long>(left % 1000) * 1000000L};
-      timeout = &ts;
-    }
     int status = 0;
     if (::waitpid(child.pid(), &status, WNOHANG) == child.pid()) {
       child.reaped();
+      read_reports(report_fd, board, state);
       result.exit_code = exit_code(status);
       if (result.exit_code > 128 && result.exit_code < 128 + NSIG) result.signal = result.exit_code - 128;
+      result.failure = board.failure();
       return result;
     }
-    siginfo_t info;
-    std::memset(&info, 0, sizeof info);
-    int sig = ::sigtimedwait(&block.set(), &info, timeout);
-    if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+    pollfd pfds[2] = {{signals.get(), POLLIN, 0}, {report_fd, POLLIN, 0}};
+    int timeout = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
+    int ready = ::poll(pfds, report_fd >= 0 ? 2 : 1, timeout);
+    if (ready < 0 && errno != EINTR) return sys_error("poll");
+    if (report_fd >= 0 && (pfds[1].revents & (POLLIN | POLLHUP))) {
+      read_reports(report_fd, board, state);
+      if (pfds[1].revents & POLLHUP) report_fd = -1;  // the init is gone; waitpid follows
+    }
+    signalfd_siginfo info;
+    while (::read(signals.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      int sig = static_cast<int>(info.ssi_signo);
+      if (sig != SIGTERM && sig != SIGINT && sig != SIGHUP) continue;
       // `stop --stop-timeout MS` queues its timeout with the signal; it
       // replaces this launcher's own, or shortens a stop already under way.
       int64_t wait = o.stop_timeout_ms;
-      if (info.si_code == SI_QUEUE && info.si_value.sival_int >= 0) wait = info.si_value.sival_int;
+      bool queued = info.ssi_code == SI_QUEUE;
+      if (queued && info.ssi_int >= 0) wait = info.ssi_int;
       if (deadline < 0) {
         result.stopped = true;
         ::kill(child.pid(), SIGTERM);  // the container's init forwards it
         deadline = now_ms() + wait;
-      } else if (info.si_code == SI_QUEUE) {
+      } else if (queued) {
         deadline = std::min(deadline, now_ms() + wait);
       }
-    } else if (sig < 0 && errno == EAGAIN) {
+    }
+    if (deadline >= 0 && now_ms() >= deadline && !result.killed_after_timeout) {
+      result.killed_after_timeout = true;  // the processes did not end on SIGTERM
       cg.kill_all();
       ::kill(child.pid(), SIGKILL);
       deadline = now_ms() + 60000;
@@ -184,6 +211,11 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return sys_error("socketpair");
   UniqueFd ours(sv[0]), theirs(sv[1]);
+  // nestbox's init reports its services' states here (supervisor.h).
+  int rp[2];
+  if (::pipe2(rp, O_CLOEXEC) != 0) return sys_error("pipe");
+  UniqueFd reports(rp[0]), report_w(rp[1]);
+  if (::fcntl(reports.get(), F_SETFL, O_NONBLOCK) != 0) return sys_error("nonblocking report pipe");
 
   ChildPlan plan;
   plan.policy = &p;
@@ -195,6 +227,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   plan.cgroup = &cg.value();
   plan.wait_for_go = p.net == policy::NetMode::kInterfaces;
   plan.sync_fd = theirs.get();
+  plan.report_fd = report_w.get();
   plan.joins = &joins.value();
 
   // From here on SIGTERM (`stop`) is handled by supervise(), never fatal.
@@ -216,6 +249,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   }
   ChildOwner child(pid);
   theirs.reset();
+  report_w.reset();
   if (plan.wait_for_go) {
     NESTBOX_TRY_CTX(o.network_setup(p, pid), "network");
     network.arm();
@@ -228,8 +262,11 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   // 4. Running: the init pid and namespace links complete the state, then supervise.
   NESTBOX_TRY(state->write("init", std::to_string(pid) + "\n"));
   NESTBOX_TRY(state->link_namespaces(pid));
-  RunResult result = supervise(child, *cg, block, o);
-  result.oom_killed = cg->oom_killed();
+  ServiceBoard board(p);
+  if (!p.process.services.empty()) NESTBOX_TRY(state->write("services", board.render()));
+  auto result = supervise(child, *cg, block, o, reports.get(), board, *state);
+  if (!result.ok()) return result;
+  result->oom_killed = cg->oom_killed();
   return result;
 }
 

@@ -15,7 +15,7 @@
 
 namespace nestbox::launcher {
 namespace {
-const char* const kFiles[] = {"pid", "init", "cgroups", "freezer", "exec"};
+const char* const kFiles[] = {"pid", "init", "cgroups", "freezer", "exec", "services", "services.tmp"};
 const char* const kDirs[] = {"root", "lower0", "lower1", "upper/upper", "upper/work", "upper"};
 }  // namespace
 

@@ -5,6 +5,7 @@
 //   cgroups   Cgroup::describe()
 //   freezer   1 if the policy allows freezing
 //   exec      ExecProfile for `exec`
+//   services  one line per service of nestbox's init: "NAME STATE RESTARTS"
 //   ns/<type> symlinks to /proc/<init>/ns/<type>, for `exec` and joins
 //   root, lower0, lower1, upper   mount points (used only inside the container's mount ns)
 // Removed by the owner's destructor; a directory whose lock is free is stale.

@@ -67,6 +67,31 @@ HostOwner container_root(const policy::Policy& p) {
   return o;
 }
 
+Result<uint32_t> host_id(const std::vector<policy::IdMap>& map, uint32_t id, const char* what) {
+  if (map.empty()) return id;
+  for (const policy::IdMap& m : map)
+    if (id >= m.inside && id - m.inside < m.count) return m.outside + (id - m.inside);
+  return bad_input(std::string(what) + " " + std::to_string(id) + " is not mapped by the user namespace");
+}
+
+Status set_storage_owner(const policy::Mount& m, const policy::Policy& p, int root_fd) {
+  if (m.kind == policy::MountKind::kTmpfs || m.kind == policy::MountKind::kBind) return {};
+  if (!m.owner_set && m.mode == 0) return {};
+  // The mounted storage's root, resolved inside the container's root: a
+  // directory, never followed through a symlink.
+  auto top = open_in_root(root_fd, m.target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  if (!top.ok()) return std::move(top.error().context("storage root"));
+  if (m.owner_set) {
+    auto uid = host_id(p.uid_map, m.uid, "storage owner uid");
+    if (!uid.ok()) return std::move(uid).error();
+    auto gid = host_id(p.gid_map, m.gid, "storage owner gid");
+    if (!gid.ok()) return std::move(gid).error();
+    if (::fchown(top->get(), *uid, *gid) != 0) return sys_error("chown storage root " + m.target);
+  }
+  if (m.mode && ::fchmod(top->get(), m.mode) != 0) return sys_error("chmod storage root " + m.target);
+  return {};
+}
+
 Status ensure_host_dir(const std::string& dir, HostOwner owner) {
   for (size_t i = 1; i <= dir.size(); ++i) {
     if (i != dir.size() && dir[i] != '/') continue;

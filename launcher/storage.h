@@ -18,6 +18,15 @@ struct HostOwner {
 };
 HostOwner container_root(const policy::Policy& policy);
 
+// The host id of `id` inside the container through `map` (no map: no user
+// namespace, the same id); an id the map does not cover is refused.
+Result<uint32_t> host_id(const std::vector<policy::IdMap>& map, uint32_t id, const char* what);
+
+// Gives a mounted storage entry's root the declared owner (ids inside the
+// container, mapped to host ids) and mode, at every start: what a service
+// user needs to write it, whatever the filesystem held before.
+Status set_storage_owner(const policy::Mount& m, const policy::Policy& policy, int root_fd);
+
 // Mounts one storage entry (MountKind::kStorage*) onto m.target in the root.
 Status mount_storage(const policy::Mount& m, const Options& options, HostOwner owner, int root_fd);
 

@@ -84,6 +84,24 @@ const char* to_string(SeccompAction a) {
   return "?";
 }
 
+const char* to_string(Restart r) {
+  switch (r) {
+    case Restart::kOnFailure: return "on-failure";
+    case Restart::kAlways: return "always";
+    case Restart::kNever: return "never";
+  }
+  return "?";
+}
+
+const char* to_string(StorageMount::OwnerKind k) {
+  switch (k) {
+    case StorageMount::OwnerKind::kUnset: return "unset";
+    case StorageMount::OwnerKind::kIds: return "ids";
+    case StorageMount::OwnerKind::kProcess: return "process";
+  }
+  return "?";
+}
+
 const char* to_string(StorageKind k) {
   switch (k) {
     case StorageKind::kDirectory: return "directory";

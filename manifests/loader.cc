@@ -71,7 +71,11 @@ void read_process(TableView& top, Manifest& m) {
   TableView p(top.diag(), *t, "process");
   Process& proc = m.process;
   p.get_enum("model", proc.model, {{"process", Model::kProcess}, {"system", Model::kSystem}});
-  p.require("command", "an array of strings: the program and its arguments");
+  // model = "system" with services may leave the init to nestbox (checked by validate).
+  if (proc.model == Model::kSystem && !p.raw("service"))
+    p.require("command", "an array of strings: the program and its arguments, or [[process.service]] entries for nestbox's init");
+  else if (proc.model != Model::kSystem)
+    p.require("command", "an array of strings: the program and its arguments");
   p.get_strings("command", proc.command);
   p.get("cwd", proc.cwd);
   p.get_u32("user", proc.uid);
@@ -119,6 +123,10 @@ void read_process(TableView& top, Manifest& m) {
     s.get("name", svc.name);
     s.require("command", "an array of strings");
     s.get_strings("command", svc.command);
+    s.get_enum("restart", svc.restart,
+               {{"on-failure", Restart::kOnFailure}, {"always", Restart::kAlways}, {"never", Restart::kNever}});
+    s.get_u32("restart_limit", svc.restart_limit, 0, 1000);
+    s.get_duration_us("restart_delay", svc.restart_delay_us);
     proc.services.push_back(std::move(svc));
   });
   p.finish();
@@ -415,6 +423,25 @@ void read_mounts(TableView& top, Manifest& m) {
     e.get_size("size", s.size);
     e.get("fstype", s.fstype);
     read_mount_flags(e, s.noexec, s.nosuid, s.nodev);
+    std::string owner;
+    if (e.get("owner", owner)) {
+      if (owner == "process")
+        s.owner_kind = StorageMount::OwnerKind::kProcess;
+      else
+        e.diag().error(e.diag().pos(e.path_of("owner")), e.path_of("owner"),
+                       in_quotes(owner) + " is not an owner; expected \"process\" (or uid/gid)");
+    }
+    bool uid = e.get_u32("uid", s.owner.uid), gid = e.get_u32("gid", s.owner.gid);
+    if (uid || gid) {
+      if (s.owner_kind == StorageMount::OwnerKind::kProcess)
+        e.diag().error(e.diag().pos(e.path_of(uid ? "uid" : "gid")), e.path_of(uid ? "uid" : "gid"),
+                       "conflicts with owner = \"process\"; expected one of them");
+      else
+        s.owner_kind = StorageMount::OwnerKind::kIds;
+    }
+    if (e.get_mode("mode", s.mode) && s.mode == 0)
+      e.diag().error(e.diag().pos(e.path_of("mode")), e.path_of("mode"),
+                     "\"0000\" leaves the storage to nobody; expected a mode such as \"0770\"");
     mounts.storage.push_back(std::move(s));
   });
   mt.finish();

@@ -37,14 +37,22 @@ enum class Model {
   kSystem,   // an init plus a list of services started at container init
 };
 
+// When nestbox's init restarts a service that ended.
+enum class Restart { kOnFailure, kAlways, kNever };
+
 struct Service {
   std::string name;
   std::vector<std::string> command;  // argv, command[0] absolute inside the rootfs
+  Restart restart = Restart::kOnFailure;
+  uint32_t restart_limit = 5;        // restarts in a row before the service has failed
+  uint64_t restart_delay_us = 100000;  // first back-off, doubled per restart in a row
 };
 
 struct Process {
   Model model = Model::kProcess;
-  std::vector<std::string> command;   // argv of the main process (model=process) or init (system)
+  // argv of the main process (model=process) or init (system); empty with
+  // model=system and services: nestbox's init supervises them as pid 1.
+  std::vector<std::string> command;
   std::vector<std::string> env;       // "KEY=value", sorted by key
   std::string cwd = "/";
   uint32_t uid = 0;                   // inside the container
@@ -224,6 +232,13 @@ struct StorageMount {
   uint64_t size = 0;         // kImage: size of the image to create
   std::string fstype = "ext4";  // kImage / kPartition
   bool noexec = true, nosuid = true, nodev = true;
+  // The owner of the storage's root, set at every start: ids inside the
+  // container (`uid`/`gid`), or the container's process user (`owner =
+  // "process"`); mapped through the user namespace by the launcher.
+  enum class OwnerKind { kUnset, kIds, kProcess };
+  OwnerKind owner_kind = OwnerKind::kUnset;
+  Owner owner;
+  uint32_t mode = 0;  // the storage root's permission bits; 0: as it is
 };
 
 enum class SysMode { kReadOnly, kReadWrite, kNone };
@@ -326,6 +341,8 @@ const char* to_string(Compressor);
 const char* to_string(NsMode);
 const char* to_string(SeccompAction);
 const char* to_string(StorageKind);
+const char* to_string(Restart);
+const char* to_string(StorageMount::OwnerKind);
 const char* to_string(SysMode);
 const char* to_string(DevMode);
 const char* to_string(NetworkMode);

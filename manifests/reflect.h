@@ -49,6 +49,9 @@ void visit_manifest(V& v, Manifest& m) {
     p.list("services", m.process.services, [](V& s, Service& svc) {
       s.field("name", svc.name);
       s.field("command", svc.command);
+      s.enumeration("restart", svc.restart, {Restart::kOnFailure, Restart::kAlways, Restart::kNever});
+      s.field("restart_limit", svc.restart_limit);
+      s.field("restart_delay_us", svc.restart_delay_us);
     });
   });
 
@@ -190,6 +193,11 @@ void visit_manifest(V& v, Manifest& m) {
       s.field("noexec", st.noexec);
       s.field("nosuid", st.nosuid);
       s.field("nodev", st.nodev);
+      s.enumeration("owner_kind", st.owner_kind, {StorageMount::OwnerKind::kUnset, StorageMount::OwnerKind::kIds,
+                                                  StorageMount::OwnerKind::kProcess});
+      s.field("uid", st.owner.uid);
+      s.field("gid", st.owner.gid);
+      s.field("mode", st.mode);
     });
   });
 

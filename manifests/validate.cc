@@ -222,6 +222,10 @@ void validate_process(Manifest& m, Diagnostics& d) {
     else if (!is_absolute_clean(p.services[i].command[0]))
       d.error(d.pos("process.service"), key + ".command", in_quotes(p.services[i].command[0]) + " is not an absolute path");
     check_argv(d, key + ".command", p.services[i].command);
+    if (p.services[i].restart_delay_us > 60000000ull)
+      d.error(d.pos(key + ".restart_delay"), key + ".restart_delay", "is longer than 60s; expected at most \"60s\"");
+    else if (p.services[i].restart_delay_us % 1000)
+      d.error(d.pos(key + ".restart_delay"), key + ".restart_delay", "is not a whole number of milliseconds");
   }
 }
 
@@ -620,6 +624,24 @@ void validate_mounts(Manifest& m, Diagnostics& d) {
       check_abs(d, key + ".source", s.source);
     if (s.kind == StorageKind::kOverlay && m.rootfs.strategy != RootfsStrategy::kSquashfs && m.rootfs.strategy != RootfsStrategy::kOverlay)
       conflict(d, "mounts.storage", "an overlay store needs an image rootfs (squashfs or overlay); conflicts with", "rootfs.strategy");
+    if (s.kind == StorageKind::kOverlay && s.target == "/" && (s.owner_kind != StorageMount::OwnerKind::kUnset || s.mode))
+      d.error(d.pos(key + (s.mode ? ".mode" : s.owner_kind == StorageMount::OwnerKind::kProcess ? ".owner" : ".uid")),
+              key + (s.mode ? ".mode" : s.owner_kind == StorageMount::OwnerKind::kProcess ? ".owner" : ".uid"),
+              "is not taken by an overlay over \"/\" (the root's owner and mode come from the rootfs); expected a storage at another target");
+    if (s.owner_kind == StorageMount::OwnerKind::kIds) {
+      check_id(d, key + ".uid", s.owner.uid);
+      check_id(d, key + ".gid", s.owner.gid);
+      // The launcher maps the owner through the user namespace: an id the
+      // maps do not cover has no host id to give the storage.
+      const Users& u = m.users;
+      auto mapped = [](const std::vector<IdMapRange>& map, uint32_t id) {
+        return std::any_of(map.begin(), map.end(), [&](const IdMapRange& r) { return id >= r.inside && id - r.inside < r.count; });
+      };
+      if (!u.uid_map.empty() && !mapped(u.uid_map, s.owner.uid))
+        d.error(d.pos(key + ".uid"), key + ".uid", std::to_string(s.owner.uid) + " is not inside users.uid_map; expected a mapped uid");
+      if (!u.gid_map.empty() && !mapped(u.gid_map, s.owner.gid))
+        d.error(d.pos(key + ".gid"), key + ".gid", std::to_string(s.owner.gid) + " is not inside users.gid_map; expected a mapped gid");
+    }
   }
   if (mt.proc && m.namespaces.pid.mode == NsMode::kHost && d.seen("namespaces.pid"))
     conflict(d, "mounts.proc", "would show every host process; mount it only with a new pid namespace, conflicts with", "namespaces.pid");

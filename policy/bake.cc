@@ -40,7 +40,7 @@ MountKind storage_kind(m::StorageKind k) {
   return MountKind::kStorageDir;
 }
 
-std::vector<Mount> mounts(const m::Mounts& in) {
+std::vector<Mount> mounts(const m::Mounts& in, const m::Process& proc) {
   std::vector<Mount> out;
   for (const m::TmpfsMount& t : in.tmpfs)
     out.push_back({MountKind::kTmpfs, "", t.target, "", t.size, t.mode, flags(false, t.noexec, t.nosuid, t.nodev)});
@@ -49,8 +49,15 @@ std::vector<Mount> mounts(const m::Mounts& in) {
   for (const m::StorageMount& s : in.storage) {
     MountKind kind = storage_kind(s.kind);
     bool typed = kind == MountKind::kStorageImage || kind == MountKind::kStoragePartition;
-    out.push_back({kind, s.source, s.target, typed ? s.fstype : "", s.size, 0,
-                   flags(false, s.noexec, s.nosuid, s.nodev)});
+    Mount o{kind, s.source, s.target, typed ? s.fstype : "", s.size, s.mode,
+            flags(false, s.noexec, s.nosuid, s.nodev)};
+    if (s.owner_kind != m::StorageMount::OwnerKind::kUnset) {
+      bool process = s.owner_kind == m::StorageMount::OwnerKind::kProcess;
+      o.owner_set = true;
+      o.uid = process ? proc.uid : s.owner.uid;
+      o.gid = process ? proc.gid : s.owner.gid;
+    }
+    out.push_back(std::move(o));
   }
   return out;
 }
@@ -80,7 +87,9 @@ Process process(const m::Process& p) {
   o.uid = p.uid;
   o.gid = p.gid;
   o.groups = p.supplementary_gids;
-  for (const m::Service& s : p.services) o.services.push_back({s.name, s.command});
+  for (const m::Service& s : p.services)
+    o.services.push_back({s.name, s.command, static_cast<Restart>(s.restart), s.restart_limit,
+                          static_cast<uint32_t>(s.restart_delay_us / 1000)});
   return o;
 }
 
@@ -140,7 +149,7 @@ Result<Policy> bake(const m::Manifest& man) {
     if (d.type != m::DeviceType::kFifo)
       p.devices.push_back({d.type == m::DeviceType::kBlock ? DeviceType::kBlock : DeviceType::kChar, d.major,
                            d.minor, d.mode, d.owner.uid, d.owner.gid, d.path});
-  p.mounts = mounts(man.mounts);
+  p.mounts = mounts(man.mounts, man.process);
   p.net = static_cast<NetMode>(man.network.mode);
   for (const m::NetInterface& i : man.network.interfaces) p.interfaces.push_back(interface(i));
   for (const m::Rlimit& r : man.rlimits)

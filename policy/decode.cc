@@ -237,9 +237,9 @@ class Reader {
     if (!(ok)) return r_.fail((at), (field), (why)); \
   } while (0)
 
-Result<std::vector<string>> argv(Reader& r, std::string_view field) {
+Result<std::vector<string>> argv(Reader& r, std::string_view field, size_t min = 1) {
   size_t n;
-  READ(n, r.count(field, wire::kMaxArgs, 1));
+  READ(n, r.count(field, wire::kMaxArgs, min));
   std::vector<string> v(n);
   for (size_t i = 0; i < n; ++i) {
     Text kind = i == 0 ? Text::kPath : Text::kAny;
@@ -354,7 +354,8 @@ class Decoder {
     uint8_t model;
     READ(model, r_.enumeration("process.model", 2));
     pr.model = static_cast<Model>(model);
-    READ(pr.argv, argv(r_, "process.argv"));
+    size_t argv_at = r_.pos();
+    READ(pr.argv, argv(r_, "process.argv", 0));
     size_t n;
     READ(n, r_.count("process.env", wire::kMaxEnv));
     pr.env.resize(n);
@@ -378,8 +379,24 @@ class Decoder {
     for (size_t i = 0; i < n; ++i) {
       string f = idx("process.services", i);
       READ(pr.services[i].name, r_.str(f + ".name", wire::kMaxName, Text::kName, false));
-      READ(pr.services[i].argv, argv(r_, f + ".argv"));
+      Service& svc = pr.services[i];
+      READ(svc.argv, argv(r_, f + ".argv"));
+      uint8_t restart;
+      READ(restart, r_.enumeration(f + ".restart", 3));
+      svc.restart = static_cast<Restart>(restart);
+      NESTBOX_TRY(r_.zeros(3, f + ".reserved"));
+      size_t lat = r_.pos();
+      READ(svc.restart_limit, r_.u32(f + ".restart_limit"));
+      CHECK(lat, svc.restart_limit <= wire::kMaxRestartLimit, f + ".restart_limit",
+            "must be at most " + std::to_string(wire::kMaxRestartLimit));
+      lat = r_.pos();
+      READ(svc.restart_delay_ms, r_.u32(f + ".restart_delay_ms"));
+      CHECK(lat, svc.restart_delay_ms <= wire::kMaxRestartDelayMs, f + ".restart_delay_ms",
+            "must be at most " + std::to_string(wire::kMaxRestartDelayMs));
     }
+    // No program of its own: nestbox's init supervises the services.
+    CHECK(argv_at, !pr.argv.empty() || (pr.model == Model::kSystem && !pr.services.empty()),
+          "process.argv", "is empty; only model system with services may leave it to nestbox's init");
     return ok_status();
   }
 
@@ -555,6 +572,17 @@ class Decoder {
     CHECK(at, m.fstype.empty() != needs_fstype, f + ".fstype",
                       needs_fstype ? "image and partition mounts need a filesystem type"
                                    : "only image and partition mounts take a filesystem type");
+    bool storage = m.kind != MountKind::kTmpfs && m.kind != MountKind::kBind;
+    at = r_.pos();
+    READ(m.owner_set, r_.boolean(f + ".owner_set"));
+    CHECK(at, !m.owner_set || storage, f + ".owner_set", "only storage mounts take an owner");
+    NESTBOX_TRY(r_.zeros(3, f + ".reserved3"));
+    at = r_.pos();
+    READ(m.uid, r_.id(f + ".uid"));
+    CHECK(at, m.owner_set || m.uid == 0, f + ".uid", "an owner without owner_set");
+    at = r_.pos();
+    READ(m.gid, r_.id(f + ".gid"));
+    CHECK(at, m.owner_set || m.gid == 0, f + ".gid", "an owner without owner_set");
     return ok_status();
   }
 

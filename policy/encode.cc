@@ -86,6 +86,10 @@ void process(Writer& w, const Process& p) {
   w.list(p.services, [&](const Service& s) {
     w.str(s.name);
     w.strings(s.argv);
+    w.u8(static_cast<uint8_t>(s.restart));
+    w.zeros(3);
+    w.u32(s.restart_limit);
+    w.u32(s.restart_delay_ms);
   });
 }
 
@@ -160,6 +164,10 @@ void mounts(Writer& w, const Policy& p) {
     w.str(m.source);
     w.str(m.target);
     w.str(m.fstype);
+    w.boolean(m.owner_set);
+    w.zeros(3);
+    w.u32(m.uid);
+    w.u32(m.gid);
   });
 }
 

@@ -200,8 +200,12 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
   for (const IdMap& mp : p.gid_map) o << "lxc.idmap = g " << mp.inside << " " << mp.outside << " " << mp.count << "\n";
 
   // Process.
-  auto cmd = command_line(p.process.argv);
+  // No init of its own: LXC runs the first service; the others need nestbox's init.
+  bool nestbox_init = p.process.argv.empty() && !p.process.services.empty();
+  auto cmd = command_line(nestbox_init ? p.process.services[0].argv : p.process.argv);
   if (!cmd.ok()) return std::move(cmd.error().context("lxc " + p.name));
+  if (nestbox_init && p.process.services.size() > 1)
+    o << "# not expressible in LXC 5.0: services supervised by nestbox's init (only the first runs)\n";
   o << "lxc.execute.cmd = " << *cmd << "\n";
   o << "lxc.init.cmd = " << *cmd << "\n";
   o << "lxc.init.cwd = " << p.process.cwd << "\n";

@@ -34,7 +34,11 @@ json process(const Policy& p) {
   json user{{"uid", p.process.uid}, {"gid", p.process.gid}};
   if (!p.process.groups.empty()) user["additionalGids"] = p.process.groups;
   proc["user"] = user;
-  proc["args"] = p.process.argv;
+  // No init of the container's own (nestbox's init supervises the services):
+  // an OCI runtime runs one process, the first service; the others are
+  // listed in the annotation org.nestbox.services.
+  proc["args"] = p.process.argv.empty() && !p.process.services.empty() ? p.process.services[0].argv
+                                                                        : p.process.argv;
   proc["env"] = p.process.env;
   proc["cwd"] = p.process.cwd;
   json caps = capability_list(p.caps.keep);
@@ -239,6 +243,11 @@ Result<std::string> oci_config(const m::Manifest& man, const OciOptions& options
   c["annotations"] = {{"org.nestbox.name", p.name},
                       {"org.nestbox.arch", p.arch},
                       {"org.nestbox.model", p.process.model == Model::kSystem ? "system" : "process"}};
+  if (p.process.argv.empty() && !p.process.services.empty()) {
+    std::string names;
+    for (const Service& s : p.process.services) names += (names.empty() ? "" : ",") + s.name;
+    c["annotations"]["org.nestbox.services"] = names;  // supervised by nestbox's init only
+  }
   return json_text(c, 2) + "\n";
 }
 

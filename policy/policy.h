@@ -27,13 +27,28 @@ struct IdMap {
   uint32_t inside = 0, outside = 0, count = 0;
 };
 
+// When nestbox's init restarts a service that ended (model system, no init of
+// the container's own).
+enum class Restart : uint8_t { kOnFailure = 0, kAlways = 1, kNever = 2 };
+
 struct Service {
   std::string name;
   std::vector<std::string> argv;
+  Restart restart = Restart::kOnFailure;
+  // Restarts in a row before the service counts as failed (the container then
+  // stops, naming it); a run of kServiceStableMs or more starts the count again.
+  uint32_t restart_limit = 5;
+  // Back-off before the first restart in a row; doubled for each further one,
+  // capped at kServiceMaxDelayMs.
+  uint32_t restart_delay_ms = 100;
 };
+inline constexpr uint32_t kServiceStableMs = 10000;
+inline constexpr uint32_t kServiceMaxDelayMs = 30000;
 
 struct Process {
   Model model = Model::kProcess;
+  // Empty only with model system and services: nestbox's init is pid 1 and
+  // supervises the services (the container has no init of its own).
   std::vector<std::string> argv;
   std::vector<std::string> env;
   std::string cwd = "/";
@@ -87,8 +102,12 @@ struct Mount {
   std::string target;   // absolute path inside the container
   std::string fstype;   // image/partition filesystem
   uint64_t size = 0;    // tmpfs size / image size
-  uint32_t mode = 0;    // tmpfs root mode
+  uint32_t mode = 0;    // tmpfs root mode; storage: its root's mode (0 = as it is)
   uint32_t flags = 0;   // MountFlags
+  // Storage: the owner of its root, ids inside the container (mapped through
+  // the user namespace by the launcher); set at every start.
+  bool owner_set = false;
+  uint32_t uid = 0, gid = 0;
 };
 
 // A device node the manifest declares ([[rootfs.device]], char or block).

@@ -72,7 +72,11 @@ json build(const Policy& p) {
             {"cwd", p.process.cwd}, {"uid", p.process.uid}, {"gid", p.process.gid},
             {"groups", p.process.groups}};
   json services = json::array();
-  for (const Service& s : p.process.services) services.push_back({{"name", s.name}, {"argv", s.argv}});
+  static const char* const kRestart[] = {"on-failure", "always", "never"};
+  for (const Service& s : p.process.services)
+    services.push_back({{"name", s.name}, {"argv", s.argv},
+                        {"restart", kRestart[static_cast<int>(s.restart) % 3]},
+                        {"restart_limit", s.restart_limit}, {"restart_delay_ms", s.restart_delay_ms}});
   proc["services"] = services;
   j["process"] = proc;
   j["rootfs"] = {{"kind", rootfs_name(p.rootfs)}, {"read_only", p.read_only_root}, {"base", p.base}, {"base_sha256", p.base_sha256}};
@@ -110,8 +114,10 @@ json build(const Policy& p) {
   for (const Mount& m : p.mounts) {
     char mode[16];
     snprintf(mode, sizeof mode, "%04o", m.mode);  // octal, as in manifests
-    mounts.push_back({{"kind", mount_kind(m.kind)}, {"source", m.source}, {"target", m.target},
-                      {"fstype", m.fstype}, {"size", m.size}, {"mode", mode}, {"flags", flags(m.flags)}});
+    json one{{"kind", mount_kind(m.kind)}, {"source", m.source}, {"target", m.target},
+             {"fstype", m.fstype}, {"size", m.size}, {"mode", mode}, {"flags", flags(m.flags)}};
+    if (m.owner_set) one["owner"] = {{"uid", m.uid}, {"gid", m.gid}};
+    mounts.push_back(std::move(one));
   }
   j["mounts"] = {{"proc", p.proc}, {"sys", sys_name(p.sys)},
                  {"dev", p.dev == DevMode::kMinimal ? "minimal" : "none"}, {"list", mounts}};

@@ -12,7 +12,13 @@ namespace nestbox::policy::wire {
 inline constexpr char kMagic[4] = {'N', 'B', 'X', 'P'};
 // 2: cgroups.memory_swap_set (a swap limit of 0 is not "unset") and the
 // declared device nodes at the end of the rootfs section.
-inline constexpr uint16_t kVersion = 2;
+// 3: per service (after its argv) u8 restart, u8[3] reserved, u32
+// restart_limit, u32 restart_delay_ms; per mount (after fstype) u8 owner_set,
+// u8[3] reserved, u32 uid, u32 gid; an empty process.argv with model system
+// and services (nestbox's init).
+inline constexpr uint16_t kVersion = 3;
+inline constexpr uint32_t kMaxRestartLimit = 1000;
+inline constexpr uint32_t kMaxRestartDelayMs = 60000;
 
 // Bounds enforced by the reader (and therefore by the writer, which checks its
 // own output with the reader).

@@ -7,7 +7,11 @@
 #   -> run the hardened dnsmasq container (examples/dns.toml) in a network
 #      namespace the demo creates to play the router host (bridge br-lan +
 #      the container's veth), query it from the host side with dig
-#   -> stop it and show nothing is left behind -> summary table
+#   -> stop it and show nothing is left behind
+#   -> run the NAS stack (examples/nas.toml: the real rsync daemon and lighttpd
+#      WebDAV under nestbox's init) with its data partition, and use it from a
+#      "LAN" namespace: WebDAV PROPFIND/MKCOL/PUT/GET and an rsync upload;
+#      stop it (SIGTERM reaches every service) -> summary table
 #
 # All networking happens inside that namespace; the machine's own interfaces,
 # routes and firewall are never touched. Everything the demo creates lives in
@@ -25,10 +29,13 @@ src=$PWD
 
 readonly compat=nestbox-demo-hgw
 readonly netns=nbdemo-router
+readonly lanns=nbdemo-lan
 readonly epoch=1700000000
 tty=0; [[ -t 1 && -z ${CI:-} ]] && tty=1
 work=""
 launcher_pid=""
+nas_pid=""
+nas_loop=""
 
 # ---------------------------------------------------------------- output --
 step() { printf '\n== %s\n' "$*"; }
@@ -76,7 +83,7 @@ leftovers() {
   for n in "${images[@]}" "${bases[@]}"; do
     find /sys/fs/cgroup -name "nestbox-$n" 2>/dev/null | sed 's/^/cgroup: /'
   done
-  ip netns list 2>/dev/null | grep "^$netns" | sed 's/^/netns: /'
+  ip netns list 2>/dev/null | grep -E "^($netns|$lanns)( |$)" | sed 's/^/netns: /'
   ip -o link show | awk -F': ' '{print $2}' | grep -E '^(nb-dns|br-lan)(@|$)' | sed 's/^/host link: /'
   [[ -d $work/run ]] && find "$work/run" -mindepth 1 | sed 's/^/state: /'
   true
@@ -91,6 +98,12 @@ cleanup() {
     kill -0 "$launcher_pid" 2>/dev/null && kill "$launcher_pid" 2>/dev/null
     wait "$launcher_pid" 2>/dev/null
   fi
+  if [[ -n $nas_pid ]] && kill -0 "$nas_pid" 2>/dev/null; then
+    "$launch" stop nas --state-dir "$work/run" --stop-timeout 2000 >/dev/null 2>&1
+    wait "$nas_pid" 2>/dev/null
+  fi
+  [[ -n $nas_loop ]] && losetup -d "$nas_loop" 2>/dev/null
+  ip netns del "$lanns" 2>/dev/null
   ip netns del "$netns" 2>/dev/null
   [[ -n $work && -d $work ]] && rm -rf "$work"
   ((rc)) && printf '\ndemo: failed (exit %d); everything it created was removed\n' "$rc" >&2
@@ -331,6 +344,73 @@ stop() {
   info "no state in $work/run, namespace $netns deleted, no nb-dns/br-lan link on the host"
 }
 
+# Case 1 of the talk: the NAS stack (examples/nas.toml) with its real
+# services under nestbox's init, its data partition, and a LAN client.
+nas() {
+  step "run the NAS stack: rsync daemon + lighttpd WebDAV (examples/nas.toml), nestbox's init as pid 1"
+  # The router host again: br-lan (the NAS's LAN veth) and br-nas (its private one).
+  ip netns add "$netns"
+  ip -n "$netns" link set lo up
+  local b
+  for b in br-nas:10.10.0.1/24 br-lan:192.168.1.1/24; do
+    ip -n "$netns" link add "${b%%:*}" type bridge
+    ip -n "$netns" addr add "${b#*:}" dev "${b%%:*}"
+    ip -n "$netns" link set "${b%%:*}" up
+  done
+  # A PC on the LAN: its own namespace, a veth into br-lan.
+  ip netns add "$lanns"
+  ip -n "$lanns" link set lo up
+  ip -n "$netns" link add lan-pc type veth peer name eth0 netns "$lanns"
+  ip -n "$netns" link set lan-pc master br-lan up
+  ip -n "$lanns" addr add 192.168.1.100/24 dev eth0
+  ip -n "$lanns" link set eth0 up
+  # The data partition (a loop device standing in for a flash partition).
+  truncate -s 32M "$work/nas-data.ext4"
+  mkfs.ext4 -q -F "$work/nas-data.ext4"
+  nas_loop=$(losetup -f --show "$work/nas-data.ext4")
+  mkdir -p "$work/parts" && ln -s "$nas_loop" "$work/parts/nas-data"
+  info "router $netns (br-lan 192.168.1.1, br-nas 10.10.0.1), LAN PC $lanns (192.168.1.100), partition nas-data = $nas_loop"
+  local t0 i ok=0
+  t0=$(now_ms)
+  nsenter --net="/var/run/netns/$netns" "$launch" run nas "${launch_opts[@]}" --partition-dir "$work/parts" \
+    >"$work/nas.log" 2>&1 &
+  nas_pid=$!
+  lan() { nsenter --net="/var/run/netns/$lanns" "$@"; }
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$nas_pid" 2>/dev/null || { sed 's/^/   | /' "$work/nas.log"; die "the nas container exited"; }
+    if [[ $(lan curl -s -m 2 -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth: 0' http://192.168.1.20/ 2>/dev/null) == 207 ]] &&
+       lan rsync --contimeout=2 rsync://192.168.1.20/ >/dev/null 2>&1; then ok=1; break; fi
+    sleep 0.1
+  done
+  ((ok)) || { sed 's/^/   | /' "$work/nas.log"; die "no WebDAV/rsync answer from 192.168.1.20"; }
+  info "WebDAV and rsync answering after $(($(now_ms) - t0)) ms"
+  "$launch" status nas --state-dir "$work/run" | sed 's/^/   /'
+  local code
+  code=$(lan curl -sS -m 5 -o /dev/null -w '%{http_code}' -X MKCOL http://192.168.1.20/docs/)
+  info "LAN: curl -X MKCOL http://192.168.1.20/docs/ -> $code"
+  [[ $code == 201 ]] || die "MKCOL answered $code"
+  echo "hello from the LAN" >"$work/hello.txt"
+  code=$(lan curl -sS -m 5 -o /dev/null -w '%{http_code}' -T "$work/hello.txt" http://192.168.1.20/docs/hello.txt)
+  info "LAN: curl -T hello.txt http://192.168.1.20/docs/ (PUT) -> $code"
+  [[ $code == 201 ]] || die "PUT answered $code"
+  info "LAN: curl http://192.168.1.20/docs/hello.txt (GET) -> $(lan curl -sS -m 5 http://192.168.1.20/docs/hello.txt)"
+  mkdir -p "$work/photos" && head -c 200000 /dev/urandom >"$work/photos/holiday.jpg"
+  lan rsync -a --contimeout=5 "$work/photos" rsync://192.168.1.20/share/ || die "rsync upload failed"
+  info "LAN: rsync -a photos rsync://192.168.1.20/share/ -> uploaded"
+  code=$(lan curl -sS -m 5 -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth: 1' http://192.168.1.20/photos/)
+  info "LAN: PROPFIND /photos/ (the rsync upload, seen by WebDAV) -> $code"
+  [[ $code == 207 ]] || die "PROPFIND answered $code"
+  t0=$(now_ms)
+  "$launch" stop nas --state-dir "$work/run"
+  wait "$nas_pid" || true
+  nas_pid=""
+  info "stopped in $(($(now_ms) - t0)) ms; the launcher said: $(grep 'stopped:' "$work/nas.log" | sed 's/^nestbox-launch run: //')"
+  losetup -d "$nas_loop"
+  nas_loop=""
+  ip netns del "$lanns"
+  ip netns del "$netns"
+}
+
 summary() {
   step "summary"
   local n f sz
@@ -375,6 +455,7 @@ main() {
   install
   serve
   stop
+  nas
   summary
   printf '\ndemo: complete in %ss\n' "$(($(date +%s) - t0))"
 }

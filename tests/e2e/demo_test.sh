@@ -10,7 +10,7 @@
 set -euo pipefail
 nestbox=$1 launch=$2 src=$3
 if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (loop mounts, namespaces, cgroups)"; exit 77; fi
-for t in dig ip nsenter losetup python3 apt-get dpkg-deb; do
+for t in dig ip nsenter losetup python3 apt-get dpkg-deb curl rsync mkfs.ext4; do
   command -v "$t" >/dev/null || { echo "SKIP: $t is not installed (scripts/install-deps.sh)"; exit 77; }
 done
 fail() { echo "FAIL: $*"; exit 1; }
@@ -23,7 +23,7 @@ if ! corpus_log=$(bash "$src/scripts/corpus.sh" 2>&1); then
 fi
 
 mine() {  # what this test's run could leave: its netns, veth, loops, mounts, cgroups
-  ip netns list | grep '^nbdemo-router' || true
+  ip netns list | grep -E '^nbdemo-(router|lan)' || true
   ip -o link show | awk -F': ' '{print $2}' | grep -E '^nb-dns(@|$)' || true
   losetup -a | grep -F /tmp/nestbox-demo. || true
   grep -F /tmp/nestbox-demo. /proc/self/mountinfo || true
@@ -45,6 +45,13 @@ expect "CapEff: 0000000000000000 NoNewPrivs: 1 Seccomp: 2"
 expect "memory.limit 16777216 bytes, pids.max 8"
 expect "a copy of dns.img with one byte flipped: refused"
 expect "veth nb-dns: gone"
+# The NAS case: the real rsync and lighttpd from the LAN namespace.
+expect "LAN: curl -X MKCOL http://192.168.1.20/docs/ -> 201"
+expect "LAN: curl -T hello.txt http://192.168.1.20/docs/ (PUT) -> 201"
+expect "(GET) -> hello from the LAN"
+expect "LAN: rsync -a photos rsync://192.168.1.20/share/ -> uploaded"
+expect "(the rsync upload, seen by WebDAV) -> 207"
+expect "nas: stopped: its processes ended on SIGTERM"
 for n in appbase dns hello nas weather-app; do
   grep -qE "^   $n: installed version [0-9]+" <<<"$out" || fail "$n not installed"
   grep -qE "^   $n +(squashfs|overlay base|overlay layer) +[0-9]+ +[0-9]+$" <<<"$out" || fail "$n missing from the summary"

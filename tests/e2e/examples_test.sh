@@ -44,7 +44,9 @@ touch "$st/etc/dnsmasq.conf" "$st/etc/hosts" "$st/etc/passwd" "$st/etc/group" "$
 # copy EXAMPLE PROBE-ARGV: the example with its main command (the first
 # `command =`, under [process]) replaced by the probe.
 copy() {
-  PROBE="command = $2" awk '!done && /^command = /{print ENVIRON["PROBE"]; done=1; next} {print}' \
+  # (nas.toml has no command: nestbox's init would be pid 1; the probe becomes its own init.)
+  PROBE="command = $2" awk '/^\[/ {if (inproc && !done) {print ENVIRON["PROBE"]; done=1} inproc = ($0 == "[process]")}
+    inproc && !done && /^command = /{print ENVIRON["PROBE"]; done=1; next} {print}' \
     "$src/examples/$1.toml" > "$work/examples/$1.toml"
   grep -qF "command = $2" "$work/examples/$1.toml" || fail "probe not placed in $1"
   # Mount targets must exist in the image; the examples do not list them yet.

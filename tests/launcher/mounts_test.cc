@@ -222,6 +222,50 @@ TEST(Mounts, NewStorageBelongsToTheContainersRoot) {
   EXPECT_EQ(leftovers("m-userns-storage"), std::vector<std::string>{});
 }
 
+// Issue 16/17: storage of any kind can be given to the container's process
+// user; the ids are mapped through the user namespace, at every start (an
+// existing filesystem owned by someone else included), with the declared mode.
+TEST(Mounts, StorageOwnedByTheProcessUserThroughTheUserNamespace) {
+  NESTBOX_NEED_IMAGES();
+  std::string dir = images()->dir + "/owned-dir";
+  std::string image = images()->dir + "/owned.img";
+  policy::Policy p = full_policy("m-owned-storage", {"/bin/sh", "-c", "probe write /data/a; probe write /mnt/b"});
+  p.process.uid = 1000;
+  p.process.gid = 1000;
+  p.mounts.push_back(storage(policy::MountKind::kStorageDir, dir, "/data"));
+  p.mounts.push_back(storage(policy::MountKind::kStorageImage, image, "/mnt"));
+  p.mounts.back().size = 8 << 20;
+  // Without an owner the process user cannot write either (root's, 0700 / 0755).
+  Outcome before = run(p, squashfs_source());
+  ASSERT_TRUE(before.ok) << before.error;
+  EXPECT_EQ(before.out.find("write /data/a ok"), std::string::npos) << before.out;
+  EXPECT_EQ(before.out.find("write /mnt/b ok"), std::string::npos) << before.out;
+  for (policy::Mount& m : p.mounts) {
+    if (m.kind != policy::MountKind::kStorageDir && m.kind != policy::MountKind::kStorageImage) continue;
+    m.owner_set = true;
+    m.uid = 1000;
+    m.gid = 1000;
+    m.mode = 0750;
+  }
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "write /data/a ok\nwrite /mnt/b ok\n");
+  struct stat st;
+  ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 101000u);  // uid 1000 inside, 101000 on the host
+  EXPECT_EQ(st.st_gid, 101000u);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  ASSERT_EQ(::stat((dir + "/a").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 101000u);
+  // An owner the user namespace does not map refuses the start.
+  p.mounts.back().uid = 70000;
+  Outcome refused = run(p, squashfs_source());
+  EXPECT_FALSE(refused.ok);
+  EXPECT_NE(refused.error.find("storage owner uid 70000 is not mapped by the user namespace"), std::string::npos)
+      << refused.error;
+  EXPECT_EQ(leftovers("m-owned-storage"), std::vector<std::string>{});
+}
+
 TEST(Mounts, PersistentOverlayOverTheRootAndADirectory) {
   NESTBOX_NEED_IMAGES();
   std::string upper = images()->dir + "/persist-overlay";

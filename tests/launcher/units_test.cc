@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include <gtest/gtest.h>
 
 #include "launcher/cgroups.h"
@@ -13,10 +15,56 @@
 #include "launcher/namespaces.h"
 #include "launcher/profile.h"
 #include "launcher/rootpath.h"
+#include "launcher/service_board.h"
+#include "launcher/storage.h"
 #include "tests/launcher/support.h"
 
 namespace nestbox::launcher::testing {
 namespace {
+
+// nestbox's init reports from inside the container: the launcher takes only
+// the policy's service names, known states and bounded counts.
+TEST(ServiceBoard, TakesOnlyWellFormedReportsOfKnownServices) {
+  policy::Policy p;
+  p.process.model = policy::Model::kSystem;
+  p.process.services = {{"rsyncd", {"/usr/bin/rsync"}}, {"webdav", {"/usr/sbin/lighttpd"}}};
+  ServiceBoard b(p);
+  EXPECT_EQ(b.render(), "rsyncd starting 0\nwebdav starting 0\n");
+  std::string in = "S rsyncd running 0\nS webdav running 0\nS webdav backoff 1\nS webdav runn";
+  EXPECT_TRUE(b.feed(in.data(), in.size()));
+  EXPECT_EQ(b.render(), "rsyncd running 0\nwebdav backoff 1\n");
+  in = "ing 1\n";  // a line split over two reads
+  EXPECT_TRUE(b.feed(in.data(), in.size()));
+  EXPECT_EQ(b.render(), "rsyncd running 0\nwebdav running 1\n");
+  for (const char* bad : {"S ghost running 0\n", "S webdav pwned 2\n", "S webdav running -1\n",
+                          "S webdav running 99999999999\n", "S webdav running 1 extra\n",
+                          "S webdav\trunning 3\n", "X webdav running 3\n", "S  webdav running 3\n"}) {
+    EXPECT_FALSE(b.feed(bad, std::strlen(bad))) << bad;
+  }
+  EXPECT_EQ(b.render(), "rsyncd running 0\nwebdav running 1\n");
+  std::string huge(5000, 'a');  // no newline: dropped, not buffered forever
+  b.feed(huge.data(), huge.size());
+  in = "\nF webdav exited with status 1; restarted 5 times in a row (restart_limit 5)\nF rsyncd later\n";
+  b.feed(in.data(), in.size());
+  EXPECT_EQ(b.failure(), "webdav: exited with status 1; restarted 5 times in a row (restart_limit 5)");
+  auto back = parse_services(b.render());
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[1].name, "webdav");
+  EXPECT_EQ(back[1].state, "running");
+  EXPECT_EQ(back[1].restarts, 1u);
+}
+
+// Storage owners are ids inside the container, mapped to the host's through
+// the user namespace; an id the maps do not cover is refused.
+TEST(Storage, OwnerIdsAreMappedThroughTheUserNamespace) {
+  std::vector<policy::IdMap> map = {{0, 100000, 1000}, {1000, 5000, 1}};
+  EXPECT_EQ(host_id(map, 33, "uid").value(), 100033u);
+  EXPECT_EQ(host_id(map, 1000, "uid").value(), 5000u);
+  EXPECT_EQ(host_id({}, 33, "uid").value(), 33u);  // no user namespace
+  auto r = host_id(map, 1001, "storage owner uid");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "storage owner uid 1001 is not mapped by the user namespace");
+}
 
 TEST(Profile, RoundTrips) {
   ExecProfile e;

@@ -113,7 +113,7 @@ TEST(PolicyFormat, HeaderIsLittleEndianAtFixedOffsets) {
   std::vector<uint8_t> b = blob_of(full_policy());
   ASSERT_GE(b.size(), 32u);
   EXPECT_EQ(std::memcmp(b.data(), "NBXP", 4), 0);
-  EXPECT_EQ(b[4], 2);  // version, low byte first
+  EXPECT_EQ(b[4], 3);  // version, low byte first
   EXPECT_EQ(b[5], 0);
   EXPECT_EQ(b[6], 32);  // header size
   EXPECT_EQ(b[8] | b[9] << 8 | b[10] << 16 | b[11] << 24, static_cast<int>(b.size()));
@@ -159,7 +159,7 @@ TEST(PolicyFormat, HeaderErrorsNameTheField) {
   EXPECT_EQ(decode_error(bad), "policy: offset 0: header.magic: not a nestbox policy (expected \"NBXP\")");
   bad = b;
   bad[4] = 1;  // version 1 could not tell a swap limit of 0 from none
-  EXPECT_EQ(decode_error(bad), "policy: offset 4: header.version: unsupported version 1, expected 2");
+  EXPECT_EQ(decode_error(bad), "policy: offset 4: header.version: unsupported version 1, expected 3");
   bad = b;
   bad[12] = 1;
   EXPECT_EQ(decode_error(bad), "policy: offset 12: header.flags: unknown flags 1");
@@ -195,7 +195,22 @@ const Case kCases[] = {
      "process.argv[0]: path is not absolute"},
     {"NUL in argument", [](Policy& p) { p.process.argv[1] = std::string("a\0b", 3); },
      "process.argv[1]: string contains NUL"},
-    {"no argv", [](Policy& p) { p.process.argv.clear(); }, "process.argv: count 0 is below the minimum of 1"},
+    {"no argv", [](Policy& p) { p.process.argv.clear(); p.process.services.clear(); },
+     "process.argv: is empty; only model system with services may leave it to nestbox's init"},
+    {"no argv in model process", [](Policy& p) { p.process.argv.clear(); p.process.model = Model::kProcess; },
+     "process.services: services are only allowed with model system"},
+    {"restart out of range", [](Policy& p) { p.process.services[1].restart = static_cast<Restart>(3); },
+     "process.services[1].restart: value 3 out of range 0..2"},
+    {"restart limit too high", [](Policy& p) { p.process.services[0].restart_limit = 1001; },
+     "process.services[0].restart_limit: must be at most 1000"},
+    {"restart delay too long", [](Policy& p) { p.process.services[0].restart_delay_ms = 60001; },
+     "process.services[0].restart_delay_ms: must be at most 60000"},
+    {"owner on a tmpfs", [](Policy& p) { p.mounts[0].owner_set = true; },
+     "mounts[0].owner_set: only storage mounts take an owner"},
+    {"uid without owner_set", [](Policy& p) { p.mounts[2].owner_set = false; p.mounts[2].uid = 33; },
+     "mounts[2].uid: an owner without owner_set"},
+    {"unchanged storage owner", [](Policy& p) { p.mounts[2].owner_set = true; p.mounts[2].gid = 65535; },
+     "mounts[2].gid: 65535 is the kernel's \"unchanged\" id (-1): refused"},
     {"env without =", [](Policy& p) { p.process.env[1] = "TERM"; }, "process.env[1]: expected KEY=value"},
     {"dotdot cwd", [](Policy& p) { p.process.cwd = "/srv/../etc"; },
      "process.cwd: path has a '.' or '..' component"},
@@ -341,6 +356,35 @@ TEST(PolicyFormat, UnchangedIdsAreRefusedInEveryIdField) {
     put32(fine, at, 65534);  // nobody stays a valid id
     EXPECT_TRUE(decode(fine).ok()) << fields[k - 1];
   }
+}
+
+// Version 3: each service's restart settings after its argv, each mount's
+// owner after its fstype; an empty argv leaves pid 1 to nestbox's init.
+TEST(PolicyFormat, ServiceRestartAndStorageOwnerRoundTrip) {
+  Policy p = full_policy();
+  p.process.argv.clear();
+  p.process.services[0].restart = Restart::kAlways;
+  p.process.services[0].restart_limit = 7;
+  p.process.services[0].restart_delay_ms = 250;
+  p.process.services[1].restart = Restart::kNever;
+  p.mounts[2].owner_set = true;
+  p.mounts[2].uid = 33;
+  p.mounts[2].gid = 34;
+  p.mounts[2].mode = 0770;
+  std::vector<uint8_t> b = blob_of(p);
+  auto out = decode(b);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_TRUE(out->process.argv.empty());
+  EXPECT_EQ(out->process.services[0].restart, Restart::kAlways);
+  EXPECT_EQ(out->process.services[0].restart_limit, 7u);
+  EXPECT_EQ(out->process.services[0].restart_delay_ms, 250u);
+  EXPECT_EQ(out->process.services[1].restart, Restart::kNever);
+  EXPECT_TRUE(out->mounts[2].owner_set);
+  EXPECT_EQ(out->mounts[2].uid, 33u);
+  EXPECT_EQ(out->mounts[2].gid, 34u);
+  EXPECT_EQ(out->mounts[2].mode, 0770u);
+  EXPECT_FALSE(out->mounts[0].owner_set);
+  EXPECT_EQ(encode(*out).value(), b);
 }
 
 TEST(PolicyFormat, DeclaredDevicesRoundTrip) {

@@ -109,6 +109,64 @@ TEST(VerityTable, NoParametersWithoutATree) {
   EXPECT_EQ(p.error().message, "no dm-verity hash tree");
 }
 
+uint64_t rchar() {
+  std::string io = testing::slurp("/proc/self/io");
+  return std::stoull(io.substr(io.find("rchar: ") + 7));
+}
+
+// The start path in verity (and auto) mode reads O(1) bytes: trailer,
+// metadata, signatures, policy, keys; never the payload. Full mode reads it
+// all. Measured with the kernel's own count of bytes this process read.
+TEST(VerityMode, ReadsNoPayloadWhileFullModeReadsItAll) {
+  TempDir dir;
+  KeyPair k = testing::make_key(dir, "k");
+  std::string ring = testing::make_keyring(dir, "ring", {k});
+  std::string sqfs = testing::make_squashfs(dir, "big", 5, 8, 1 << 20);  // ~8 MiB, incompressible
+  std::string img = dir / "big.img";
+  ASSERT_TRUE(signer::build_image(testing::spec_for(sqfs, {k}), img).ok());
+  for (auto mode : {verifier::Mode::kVerity, verifier::Mode::kAuto, verifier::Mode::kFull}) {
+    uint64_t before = rchar();
+    auto info = verifier::verify_image(img, verifier::Keyring{ring, {}}, mode);
+    uint64_t read = rchar() - before;
+    ASSERT_TRUE(info.ok()) << info.error().message;
+    ASSERT_GE(info->squashfs_size, 8u << 20);
+    if (mode == verifier::Mode::kFull) {
+      EXPECT_TRUE(info->data_verified);
+      EXPECT_GE(read, info->squashfs_size + info->verity_size);
+    } else {
+      EXPECT_FALSE(info->data_verified);
+      EXPECT_LT(read, 64u * 1024) << "verity-mode start read " << read << " bytes";
+    }
+  }
+}
+
+// auto = verity for an image with a tree (a flipped payload byte is left to
+// dm-verity), full for one without (the flip is refused here).
+TEST(VerityMode, AutoHashesAnImageWithoutATreeInFull) {
+  TempDir dir;
+  KeyPair k = testing::make_key(dir, "k");
+  std::string ring = testing::make_keyring(dir, "ring", {k});
+  std::string sqfs = testing::make_squashfs(dir, "a", 3, 2, 20000);
+  for (bool tree : {true, false}) {
+    auto s = testing::spec_for(sqfs, {k});
+    s.verity = tree;
+    std::string img = dir / (tree ? "t.img" : "n.img");
+    ASSERT_TRUE(signer::build_image(s, img).ok());
+    std::string bytes = testing::slurp(img);
+    bytes[5000] = static_cast<char>(bytes[5000] ^ 1);
+    testing::spit(img, bytes);
+    auto info = verifier::verify_image(img, verifier::Keyring{ring, {}}, verifier::Mode::kAuto);
+    if (tree) {
+      ASSERT_TRUE(info.ok()) << info.error().message;
+      EXPECT_FALSE(info->data_verified);
+      EXPECT_TRUE(verifier::verity_params(*info).ok());
+    } else {
+      ASSERT_FALSE(info.ok());
+      EXPECT_EQ(info.error().message, "verify " + img + ": squashfs: sha256 mismatch");
+    }
+  }
+}
+
 TEST(DmDevice, MissingControlNamesTheKernelOptions) {
   Status s = dm::verity_available("/nonexistent/mapper/control");
   ASSERT_FALSE(s.ok());

@@ -11,9 +11,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "policy/policy.h"
+#include "util/dm_device.h"
 #include "util/fd.h"
 #include "util/result.h"
 
@@ -27,6 +29,12 @@ struct ImageWindow {
   // this fd, the path is never opened again. Null: open `path` (O_NOFOLLOW,
   // a regular file only) — for images nobody verified (tests, benchmarks).
   std::shared_ptr<UniqueFd> fd;
+  // Set when the verifier did not hash the payload (verity mode): the window
+  // is then mounted only through a read-only dm-verity device built from
+  // these signed parameters (never from the on-disk superblock), over a loop
+  // device of [offset, verity_end): the payload and its hash tree.
+  std::optional<dm::VerityParams> verity;
+  uint64_t verity_end = 0;
 };
 
 struct RootfsSource {
@@ -70,6 +78,9 @@ struct RunResult {
   bool killed_after_timeout = false;
   // nestbox's init: "SERVICE: REASON" of the service that failed for good.
   std::string failure;
+  // dm-verity refused a block of the image or its base (the read failed
+  // with EIO inside the container): the image is damaged or was tampered with.
+  bool verity_corrupted = false;
 };
 
 // Runs the container in the foreground and returns when it has ended and

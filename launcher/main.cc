@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "launcher/container_network.h"
+#include "launcher/image_device.h"
 #include "launcher/kernel_preflight.h"
 #include "launcher/launcher.h"
 #include "launcher/lifecycle.h"
@@ -19,6 +20,7 @@
 #include "launcher/store_commands.h"
 #include "kernel-check/probe.h"
 #include "policy/format.h"
+#include "util/dm_device.h"
 #include "util/file_io.h"
 #include "verifier/verifier.h"
 
@@ -35,7 +37,12 @@ struct Args {
   bool stop_timeout_given = false;            // stop: pass it to the running launcher
   bool json = false;
   std::string keyring = "/etc/nestbox/keys";  // trusted public keys (+ a `revoked` list)
-  bool verity_mode = false;                   // default: hash every byte before mounting
+  // How run and boot check an image's data (docs/launcher.md, *Verification
+  // modes*): auto = dm-verity when the kernel has it and the image has a hash
+  // tree, else every byte hashed before mounting; --verity / --full force one.
+  enum class DataMode { kAuto, kVerity, kFull } data_mode = DataMode::kAuto;
+  bool data_mode_conflict = false;            // both --verity and --full
+  verifier::Mode mode = verifier::Mode::kFull;  // select_mode()'s decision
   std::string compat;                         // device compatibility string (else /etc/nestbox/compat)
   std::string store_dir = launch::kDefaultStoreDir;  // the A/B container store
   bool allow_downgrade = false;
@@ -124,8 +131,10 @@ bool parse(int argc, char** argv, Args& a) {
       if (!value(a.base_image)) return false;
     } else if (s == "--partition-dir") {
       if (!value(a.partition_dir)) return false;
-    } else if (s == "--verity") {
-      a.verity_mode = true;
+    } else if (s == "--verity" || s == "--full") {
+      Args::DataMode m = s == "--verity" ? Args::DataMode::kVerity : Args::DataMode::kFull;
+      if (a.data_mode != Args::DataMode::kAuto && a.data_mode != m) a.data_mode_conflict = true;
+      a.data_mode = m;
     } else if (s == "--cgroup-parent") {
       if (!value(a.cgroup_parent)) return false;
     } else if (s == "--stop-timeout") {
@@ -148,11 +157,11 @@ bool parse(int argc, char** argv, Args& a) {
 launch::StoreArgs store_args(const Args& a);
 
 // What the verifier hands to the launcher: a verified image's squashfs window
-// and its decoded policy.
+// (with the verified fd: the loop device's, never `path` again; and in verity
+// mode the signed dm-verity parameters) and its decoded policy.
 struct VerifiedImage {
   std::string path;
-  std::shared_ptr<UniqueFd> fd;  // the file as verified: the loop device's, never `path` again
-  uint64_t squashfs_offset = 0, squashfs_size = 0;
+  launcher::ImageWindow window;
   policy::Policy policy;
 };
 
@@ -175,11 +184,11 @@ Result<VerifiedImage> admit(const std::string& path, std::shared_ptr<UniqueFd> f
   if (decoded->name != info.name)
     return bad_input(path + ": policy is for container \"" + decoded->name + "\" but the image is \"" +
                      info.name + "\"");
+  auto window = launcher::verified_window(path, std::move(fd), info);
+  if (!window.ok()) return std::move(window).error();
   VerifiedImage image;
   image.path = path;
-  image.fd = std::move(fd);
-  image.squashfs_offset = info.squashfs_offset;
-  image.squashfs_size = info.squashfs_size;
+  image.window = std::move(*window);
   image.policy = std::move(*decoded);
   return image;
 }
@@ -187,13 +196,14 @@ Result<VerifiedImage> admit(const std::string& path, std::shared_ptr<UniqueFd> f
 // Verifies the image against the keyring and decodes its signed policy.
 // Every refusal (unsigned, tampered, untrusted or revoked key, malformed
 // policy, a rollback index below the device's) happens here, before anything
-// is mounted. The file is opened once; that fd is verified (every byte) and
-// later given to the loop device, so a rename over `path` cannot swap it.
+// is mounted. The file is opened once; that fd is verified (every byte, or in
+// verity mode the metadata, whose root hash dm-verity then holds every block
+// to) and later given to the loop device, so a rename over `path` cannot swap it.
 Result<VerifiedImage> verify(const std::string& path, const Args& a) {
   verifier::Keyring keyring;
   keyring.dir = a.keyring;
   keyring.only_root_writes = true;
-  auto file = verifier::open_verified(path, keyring, verifier::Mode::kFull);
+  auto file = verifier::open_verified(path, keyring, a.mode);
   if (!file.ok()) return std::move(file).error();
   auto image = admit(path, std::make_shared<UniqueFd>(std::move(file->fd)), file->info, a);
   if (!image.ok()) return image;
@@ -203,12 +213,12 @@ Result<VerifiedImage> verify(const std::string& path, const Args& a) {
 
 int run_verified(const VerifiedImage& image, const Args& a) {
   launcher::RootfsSource src;
-  src.image = {image.path, image.squashfs_offset, image.squashfs_size, image.fd};
+  src.image = image.window;
   if (image.policy.rootfs == policy::RootfsKind::kOverlay) {  // the image is the layer
     auto compat = device_compat(a);
     if (!compat.ok()) return report(compat.error(), "run");
     launcher::BaseLookup lookup{a.base_image, a.store_dir, {a.keyring, {}, /*only_root_writes=*/true},
-                                verifier::Mode::kFull,
+                                a.mode,
                                 {kDeviceArch, *compat}};
     auto base = launcher::resolve_overlay_base(image.policy, lookup);
     if (!base.ok()) return report(base.error(), "run");
@@ -230,6 +240,13 @@ int run_verified(const VerifiedImage& image, const Args& a) {
   Status down = net.teardown();
   if (!down.ok()) report(down.error().context("network teardown"), "run");
   if (!r.ok()) return report(r.error(), "run");
+  if (r->verity_corrupted) {
+    std::fprintf(stderr,
+                 "nestbox-launch run: %s: dm-verity refused corrupted blocks of %s (reads failed with EIO): "
+                 "the image is damaged or was tampered with; reinstall it\n",
+                 image.policy.name.c_str(), image.path.c_str());
+    if (r->exit_code == 0) return 1;
+  }
   if (!down.ok() && r->exit_code == 0) return 1;  // something was left behind
   if (r->oom_killed)
     std::fprintf(stderr, "nestbox-launch run: %s: out of memory, a process was killed\n",
@@ -251,7 +268,7 @@ launch::StoreArgs store_args(const Args& a) {
   s.keyring = a.keyring;
   s.state_root = a.state_root;
   s.device.arch = kDeviceArch;
-  s.mode = verifier::Mode::kFull;  // --verity is refused (refuse_verity)
+  s.mode = a.mode;  // run and boot: select_mode(); install always verifies every byte
   s.allow_downgrade = a.allow_downgrade;
   s.if_newer = a.if_newer;
   s.json = a.json;
@@ -272,17 +289,33 @@ Result<VerifiedImage> resolve(const std::string& what, const Args& a) {
   return admit(installed->path, installed->fd, installed->info, a);
 }
 
-// --verity would verify the metadata and the root hash only and then mount
-// the data unchecked: until nestbox-launch sets up dm-verity, it is refused.
-Status refuse_verity(const Args& a) {
-  if (!a.verity_mode) return ok_status();
-  return failure(
-      "--verity: refused: this nestbox-launch cannot set up dm-verity (CONFIG_DM_VERITY), and without it the "
-      "image's data would be mounted unchecked; run without --verity (every byte is verified before mounting)");
+// Decides how run and boot check the data. --verity verifies the metadata and
+// root hash only and leaves every data block to dm-verity: on a kernel
+// without it the data would be mounted unchecked, so it fails closed. auto
+// takes dm-verity where the kernel has it (per image: one without a hash tree
+// is hashed in full), else full mode.
+Status select_mode(Args& a) {
+  if (a.data_mode_conflict) return bad_input("--verity and --full: choose one");
+  if (a.data_mode == Args::DataMode::kFull) {
+    a.mode = verifier::Mode::kFull;
+    return ok_status();
+  }
+  Status dm = dm::verity_available();
+  if (a.data_mode == Args::DataMode::kVerity) {
+    if (!dm.ok())
+      return failure("--verity: refused: " + dm.error().message +
+                     "; without dm-verity the image's data would be mounted unchecked: run without --verity "
+                     "(every byte is then verified before mounting)");
+    a.mode = verifier::Mode::kVerity;
+    return ok_status();
+  }
+  a.mode = dm.ok() ? verifier::Mode::kAuto : verifier::Mode::kFull;
+  return ok_status();
 }
 
-int cmd_run(const Args& a) {
-  if (Status st = refuse_verity(a); !st.ok()) return report(st.error(), "run");
+int cmd_run(const Args& given) {
+  Args a = given;
+  if (Status st = select_mode(a); !st.ok()) return report(st.error(), "run");
   if (a.operands.size() != 1) return report(bad_input("usage: run IMAGE|NAME"), "run");
   auto image = resolve(a.operands[0], a);
   if (!image.ok()) return report(image.error(), "run");
@@ -292,8 +325,9 @@ int cmd_run(const Args& a) {
 // install and rollback check the image against the device: arch and compat.
 int store_write(const Args& a, const char* command,
                 int (*run)(const std::vector<std::string>&, const launch::StoreArgs&)) {
-  if (Status st = refuse_verity(a); !st.ok()) return report(st.error(), command);
-  launch::StoreArgs s = store_args(a);
+  Args checked = a;  // same flags, same refusals as run and boot
+  if (Status st = select_mode(checked); !st.ok()) return report(st.error(), command);
+  launch::StoreArgs s = store_args(a);  // install and rollback hash every byte, whatever the mode
   auto compat = device_compat(a);
   if (!compat.ok()) return report(compat.error(), command);
   s.device.compat = *compat;
@@ -302,8 +336,9 @@ int store_write(const Args& a, const char* command,
 int cmd_install(const Args& a) { return store_write(a, "install", launch::install_command); }
 int cmd_rollback(const Args& a) { return store_write(a, "rollback", launch::rollback_command); }
 
-int cmd_boot(const Args& a) {
-  if (Status st = refuse_verity(a); !st.ok()) return report(st.error(), "boot");
+int cmd_boot(const Args& given) {
+  Args a = given;
+  if (Status st = select_mode(a); !st.ok()) return report(st.error(), "boot");
   auto prepare = [&a](const verifier::BootImage& b) -> Result<launch::Prepared> {
     auto image = admit(b.path, b.fd, b.info, a);
     if (!image.ok()) return std::move(image).error();
@@ -361,6 +396,26 @@ int cmd_exec(const Args& a) {
   return r.ok() ? *r : report(r.error(), "exec");
 }
 
+// dm-table NAME: the live table and status of container NAME's dm-verity
+// device, as `dmsetup table` / `dmsetup status` print them (target tests, and
+// the operator's proof that the signed root hash is what the kernel checks).
+int cmd_dm_table(const Args& a) {
+  if (a.operands.size() != 1) return report(bad_input("usage: dm-table NAME"), "dm-table");
+  int shown = 0;
+  for (const char* role : {"rootfs", "base"}) {
+    std::string dev = launcher::verity_device_name(a.operands[0], role);
+    if (!dm::DmDevice::exists(dev)) continue;
+    ++shown;
+    auto table = dm::DmDevice::table(dev);
+    if (!table.ok()) return report(table.error(), "dm-table");
+    auto status = dm::DmDevice::status(dev);
+    if (!status.ok()) return report(status.error(), "dm-table");
+    std::printf("%s table: %s\n%s status: %s\n", dev.c_str(), table->c_str(), dev.c_str(), status->c_str());
+  }
+  if (shown == 0) return report(failure("no dm-verity device of " + a.operands[0]), "dm-table");
+  return 0;
+}
+
 struct Command {
   const char* name;
   const char* summary;
@@ -378,13 +433,14 @@ const Command kCommands[] = {
     {"install", "Verify an image and install it into the store (IMAGE) [--allow-downgrade] [--if-newer]", cmd_install},
     {"rollback", "Make a container's other slot active again (NAME)", cmd_rollback},
     {"boot", "Verify and start the enabled containers (NAME... or all installed)", cmd_boot},
+    {"dm-table", "Show a running container's dm-verity table and status (NAME)", cmd_dm_table},
     {"check", "Report which container facilities the running kernel has [--json] [--require]", nullptr},
 };
 
 int usage(FILE* out) {
   std::fprintf(out,
                "usage: nestbox-launch <command> [args] [--state-dir DIR] [--cgroup-parent PATH]\n"
-               "                      [--stop-timeout MS] [--json] [--keyring DIR] [--verity]\n"
+               "                      [--stop-timeout MS] [--json] [--keyring DIR] [--verity|--full]\n"
                "                      [--compat STRING] [--base IMG] [--store DIR]\n"
                "                      [--partition-dir DIR]\n\ncommands:\n");
   for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);

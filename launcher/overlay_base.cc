@@ -57,7 +57,18 @@ Result<ImageWindow> resolve_overlay_base(const policy::Policy& p, const BaseLook
     so.keyring = lookup.keyring;
     NESTBOX_TRY_CTX(verifier::Store(std::move(so)).admit(base.info), "base " + lookup.image);
   }
-  return ImageWindow{base.path, base.info.squashfs_offset, base.info.squashfs_size, base.fd};
+  return verified_window(base.path, base.fd, base.info);
+}
+
+Result<ImageWindow> verified_window(const std::string& path, std::shared_ptr<UniqueFd> fd,
+                                    const verifier::ImageInfo& info) {
+  ImageWindow w{path, info.squashfs_offset, info.squashfs_size, std::move(fd), std::nullopt, 0};
+  if (info.data_verified) return w;
+  auto v = verifier::verity_params(info);
+  if (!v.ok()) return failure(path + ": payload not verified, and " + v.error().message + " to mount it through");
+  w.verity = std::move(*v);
+  w.verity_end = info.verity_offset + info.verity_size;
+  return w;
 }
 
 }  // namespace nestbox::launcher

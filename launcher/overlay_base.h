@@ -43,6 +43,13 @@ Result<VerifiedBase> base_from_store(const std::string& store_root, const std::s
 Status check_base(const policy::Policy& policy, const VerifiedBase& base,
                   const verifier::DeviceIdentity& device);
 
+// The window of a verified image to mount: its squashfs and, when the
+// verifier did not hash the payload (verity mode), the signed dm-verity
+// parameters the launcher must mount it through. An unhashed payload without
+// a hash tree is refused (it could only be mounted unchecked).
+Result<ImageWindow> verified_window(const std::string& path, std::shared_ptr<UniqueFd> fd,
+                                    const verifier::ImageInfo& info);
+
 // Finds, verifies and checks the base of overlay policy `policy`; returns the
 // window to mount below the container's layer, carrying the verified fd. A
 // base given by path is also held to the store's rollback index of its name

@@ -21,7 +21,7 @@
 #include "launcher/devices.h"
 #include "launcher/features.h"
 #include "launcher/launcher.h"
-#include "launcher/loop.h"
+#include "launcher/image_device.h"
 #include "launcher/namespaces.h"
 #include "launcher/signal_block.h"
 #include "launcher/privileges.h"
@@ -193,18 +193,18 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   // 2. Resources owned here, released in reverse order on every path.
   auto state = StateDir::create(o.state_root, p.name);
   if (!state.ok()) return std::move(state).error();
+  // Declared before the cgroup: a dm-verity device is removed after the
+  // cgroup's processes (and with them the container's mounts) are gone.
+  std::optional<ImageDevice> image, base;
   auto cg = Cgroup::create(p.name, o.cgroup_parent, p.cgroups);
   if (!cg.ok()) return std::move(cg.error().context("cgroup"));
-  std::optional<LoopDevice> image, base;
   if (src.kind != RootfsSource::Kind::kTree) {
-    auto l = LoopDevice::attach({src.image.path, src.image.offset, src.image.size, true, o.force_legacy_loop,
-                                 src.image.fd ? src.image.fd->get() : -1});
+    auto l = ImageDevice::attach(src.image, p.name, "rootfs", o.force_legacy_loop);
     if (!l.ok()) return std::move(l.error().context("rootfs image"));
     image.emplace(std::move(*l));
   }
   if (src.kind == RootfsSource::Kind::kOverlay) {
-    auto l = LoopDevice::attach({src.base.path, src.base.offset, src.base.size, true, o.force_legacy_loop,
-                                 src.base.fd ? src.base.fd->get() : -1});
+    auto l = ImageDevice::attach(src.base, p.name, "base", o.force_legacy_loop);
     if (!l.ok()) return std::move(l.error().context("base image"));
     base.emplace(std::move(*l));
   }
@@ -221,8 +221,8 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   plan.policy = &p;
   plan.source = &src;
   plan.options = &o;
-  plan.devices = {state->path(), state->path() + "/root", image ? image->path() : "",
-                  base ? base->path() : ""};
+  plan.devices = {state->path(), state->path() + "/root", image ? image->node() : "",
+                  base ? base->node() : ""};
   plan.profile = profile_from(p);
   plan.cgroup = &cg.value();
   plan.wait_for_go = p.net == policy::NetMode::kInterfaces;
@@ -256,8 +256,10 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
     NESTBOX_TRY(sync_send(ours.get(), kSyncGo));
   }
   NESTBOX_TRY_CTX(converse(ours.get(), pid, p, *cg), "container " + p.name);
-  image.reset();  // the mounts hold the loop devices now (autoclear)
-  base.reset();
+  // The mounts hold the loop devices now (autoclear), or the dm-verity
+  // devices do (removed when image/base go, after the cgroup).
+  if (image) image->release_loop();
+  if (base) base->release_loop();
 
   // 4. Running: the init pid and namespace links complete the state, then supervise.
   NESTBOX_TRY(state->write("init", std::to_string(pid) + "\n"));
@@ -267,6 +269,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   auto result = supervise(child, *cg, block, o, reports.get(), board, *state);
   if (!result.ok()) return result;
   result->oom_killed = cg->oom_killed();
+  result->verity_corrupted = (image && image->corrupted()) || (base && base->corrupted());
   return result;
 }
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "launcher/cgroups.h"
+#include "launcher/image_device.h"
 #include "launcher/namespaces.h"
 #include "launcher/storage.h"
 #include "util/file_io.h"
@@ -57,6 +58,8 @@ Result<StateDir> StateDir::create(const std::string& root, const std::string& na
   // it with the launcher. Kill what is left in its recorded cgroups and remove
   // them (we hold the lock: no launcher owns them), then clear all but the lock.
   if (auto described = read_file(dir + "/cgroups"); described.ok()) Cgroup::adopt(Cgroup::parse(*described));
+  // Its dm-verity devices too: their mounts went with those processes.
+  remove_stale_verity(name);
   for (const char* f : kFiles) ::unlink((dir + "/" + f).c_str());
   for (int i = 0; i < policy::kNsCount; ++i) ::unlink((dir + "/ns/" + kNsNames[i]).c_str());
   if (::mkdir((dir + "/ns").c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir ns");

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "util/dm_device.h"
 #include "util/fd.h"
 #include "util/result.h"
 
@@ -14,10 +15,12 @@ namespace nestbox::verifier {
 
 enum class Mode {
   kFull,    // hash every byte of every region, check the signature
-  kVerity,  // check the signature over metadata (incl. verity root hash) only;
-            // data blocks are then verified by dm-verity on read. The data
-            // is NOT checked: nestbox-launch refuses this mode until it sets
-            // up dm-verity (docs/threat-model.md, class 6).
+  kVerity,  // check the signature over metadata (incl. verity root hash) and
+            // the policy only; the data is NOT checked here: the caller must
+            // mount it through dm-verity built from the signed parameters
+            // (ImageInfo::data_verified is false; docs/threat-model.md, class 6).
+  kAuto,    // kVerity for an image with a hash tree, kFull for one without.
+            // Only for a caller that sets up dm-verity (the kernel has it).
 };
 
 struct Keyring {
@@ -47,6 +50,13 @@ struct ImageInfo {
   uint64_t squashfs_offset = 0, squashfs_size = 0;  // loop-mount window
   uint64_t verity_offset = 0, verity_size = 0;      // 0 size: no hash tree
   std::string verity_root_hex, verity_salt_hex;
+  // Additive (dm-verity): the rest of the signed verity parameters.
+  uint64_t verity_data_blocks = 0;
+  uint32_t verity_hash_type = 0, verity_data_block_size = 0, verity_hash_block_size = 0;
+  // True when every byte was hashed (Mode::kFull, or kAuto on an image
+  // without a tree); false: only metadata and policy were checked, and the
+  // payload may be mounted only through dm-verity.
+  bool data_verified = false;
   std::string policy;              // the baked policy bytes (verified)
   // Additive (signer issue): kind kTreeManifest images carry the tree digest
   // manifest in the squashfs_offset/squashfs_size window instead of a squashfs.
@@ -96,6 +106,12 @@ Result<ImageInfo> verify_image(const std::string& path, const Keyring& keyring, 
 // payload may be damaged. Only for the rollback floor (a damaged slot still
 // proves which index the device had installed); never for running an image.
 Result<ImageInfo> verify_signed_metadata(int fd, const Keyring& keyring);
+
+// The dm-verity parameters of a verified image with a hash tree, from its
+// signed metadata only (never the on-disk superblock), for a device whose
+// first byte is the squashfs window's first byte (the loop device): the
+// superblock's offset is relative to it. Refuses an image without a tree.
+Result<dm::VerityParams> verity_params(const ImageInfo& info);
 
 // Anti-rollback and device identity, checked after the signature.
 // `installed_version` is the version floor (install only; --allow-downgrade

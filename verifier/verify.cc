@@ -132,6 +132,10 @@ ImageInfo info_from(const Metadata& m) {
     info.verity_size = m.verity.size.get();
     info.verity_root_hex = crypto::to_hex(raw(m.verity_root, kSha256Size));
     info.verity_salt_hex = crypto::to_hex(raw(m.verity_salt, m.verity_salt_size.get()));
+    info.verity_data_blocks = m.verity_data_blocks.get();
+    info.verity_hash_type = static_cast<uint32_t>(m.verity_hash_type.get());
+    info.verity_data_block_size = static_cast<uint32_t>(m.verity_data_block_size.get());
+    info.verity_hash_block_size = static_cast<uint32_t>(m.verity_hash_block_size.get());
   }
   return info;
 }
@@ -208,16 +212,36 @@ Result<ImageInfo> verify_image_fd(int fd, const Keyring& keyring, Mode mode) {
   if (mode == Mode::kVerity && !(m.flags.get() & kHasVerity))
     return bad_input(std::string(kRegionMetadata) + ": verity mode requested but the image has no hash tree");
   const char* payload = info->tree_manifest ? kRegionManifest : kRegionSquashfs;
-  if (mode == Mode::kFull)
+  bool tree = m.flags.get() & kHasVerity;
+  if (mode == Mode::kFull || (mode == Mode::kAuto && !tree)) {
     NESTBOX_TRY(hash_regions(fd, m, payload, &info->policy));
-  else
+    info->data_verified = true;
+  } else {  // no payload byte read: dm-verity checks each block on read
     NESTBOX_TRY(read_policy(fd, m, &info->policy));
+  }
   return info;
 }
 
 Result<ImageInfo> verify_signed_metadata(int fd, const Keyring& keyring) {
   Metadata m;
   return check_signed(fd, keyring, &m);
+}
+
+Result<dm::VerityParams> verity_params(const ImageInfo& info) {
+  if (info.verity_size == 0 || info.tree_manifest || info.verity_offset < info.squashfs_offset)
+    return failure("no dm-verity hash tree");
+  dm::VerityParams v;
+  v.data_blocks = info.verity_data_blocks;
+  v.data_block_size = info.verity_data_block_size;
+  v.hash_block_size = info.verity_hash_block_size;
+  v.hash_type = info.verity_hash_type;
+  v.hash_offset = info.verity_offset - info.squashfs_offset;
+  v.root_hex = info.verity_root_hex;
+  v.salt_hex = info.verity_salt_hex;
+  // The dm device exposes exactly the signed data blocks: the squashfs window.
+  if (v.data_blocks * v.data_block_size != info.squashfs_size)
+    return failure("verity data blocks do not cover the squashfs window");
+  return v;
 }
 
 Result<VerifiedFile> open_verified(const std::string& path, const Keyring& keyring, Mode mode) {

@@ -138,7 +138,8 @@ done
 # --- init, cases, archive -----------------------------------------------------------
 cp "$here/init" "$root/init"
 cp "$here/guest.sh" "$here/lib.sh" "$root/nestbox/"
-cp "$here"/cases/*.sh "$root/nestbox/cases/"
+# NESTBOX_TARGET_CASES: a glob to run a subset while working on a case.
+cp "$here"/cases/${NESTBOX_TARGET_CASES:-*}.sh "$root/nestbox/cases/"
 chmod 755 "$root/init" "$root/nestbox/guest.sh"
 printf 'NB_ARCH=%s\nNB_KERNEL=%s\n' "$arch" "$release" > "$root/nestbox/env"
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 > "$out/initramfs.cpio.gz"

@@ -31,3 +31,11 @@ nb_fail() { _n=$1; shift; echo "NESTBOX-CASE $_n FAIL $*" | tr '\n' ' '; echo; }
 nb_expect() {
   if printf '%s\n' "$2" | grep -qxF -- "$3"; then nb_ok "$1"; else nb_fail "$1" "expected '$3' in: $2"; fi
 }
+# nb_veth A B: a veth pair A <-> B, both up. (busybox ip names the peer
+# itself, "vethN", whatever `peer name` says: rename it.)
+nb_veth() {
+  ip link add "$1" type veth || return 1
+  _peer=$(ip -o link show "$1" | sed -n "s/^[0-9]*: $1@\([^:]*\):.*/\1/p")
+  [ -n "$_peer" ] || { echo "nb_veth: no peer of $1"; return 1; }
+  ip link set "$_peer" name "$2" && ip link set "$1" up && ip link set "$2" up
+}

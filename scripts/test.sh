@@ -12,7 +12,7 @@
 #          installing the cross toolchains and qemu-user (install-deps.sh --cross).
 #          NESTBOX_CROSS=0 installs nothing: without toolchains the stage is then
 #          "skipped" with the reason.
-#   target tests/target/run.sh: Debian bookworm's own amd64 and arm64 kernels
+#   target tests/target/run.sh: Debian bookworm's own amd64, arm64 and mipsel kernels
 #          booted under qemu-system (TCG) run the device suite
 #          (tests/target/cases) on the launcher from `build` and the cross
 #          build; installs qemu-system and fetches the kernels (apt). Fails,

@@ -5,7 +5,7 @@
 # the kernel's own modules.dep), the signed test images and the guest init.
 #
 # usage: tests/target/build-initramfs.sh ARCH NESTBOX NESTBOX_LAUNCH OUT
-#   ARCH            amd64 | arm64 (Debian architecture names)
+#   ARCH            amd64 | arm64 | mipsel (Debian architecture names)
 #   NESTBOX         the host `nestbox` CLI (composes and signs the images)
 #   NESTBOX_LAUNCH  nestbox-launch built for ARCH
 #   OUT             output directory: OUT/vmlinuz, OUT/initramfs.cpio.gz
@@ -17,10 +17,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 arch=${1:?ARCH} nestbox=${2:?NESTBOX} launch=${3:?NESTBOX_LAUNCH} out=${4:?OUT}
 cache=${NESTBOX_TARGET_CACHE:-$repo/build-target/cache}
+# flavour: the kernel meta package is linux-image-<flavour>
 case $arch in
-  amd64) triple=x86_64-linux-gnu machine=x86_64 ;;
-  arm64) triple=aarch64-linux-gnu machine=aarch64 ;;
-  *) echo "build-initramfs: unknown arch '$arch' (amd64, arm64)" >&2; exit 2 ;;
+  amd64) triple=x86_64-linux-gnu machine=x86_64 flavour=amd64 ;;
+  arm64) triple=aarch64-linux-gnu machine=aarch64 flavour=arm64 ;;
+  mipsel) triple=mipsel-linux-gnu machine=mipsel flavour=4kc-malta ;;
+  *) echo "build-initramfs: unknown arch '$arch' (amd64, arm64, mipsel)" >&2; exit 2 ;;
 esac
 # What the cases load (dependencies are added from modules.dep).
 modules=(loop squashfs overlay dm-mod dm-verity veth bridge macvlan 8021q ext4)
@@ -41,8 +43,8 @@ fetch() {
   echo "$deb"
 }
 # The meta package names the real image package (linux-image-6.1.0-N-ARCH).
-kpkg=$(apt-cache depends "linux-image-$arch:$arch" 2>/dev/null | sed -n "s/^ *Depends: \(linux-image-[0-9][^:]*\).*/\1/p" | head -n1)
-[[ -n $kpkg ]] || { echo "build-initramfs: apt-cache knows no linux-image-$arch:$arch (dpkg --add-architecture $arch; apt-get update)" >&2; exit 1; }
+kpkg=$(apt-cache depends "linux-image-$flavour:$arch" 2>/dev/null | sed -n "s/^ *Depends: \(linux-image-[0-9][^:]*\).*/\1/p" | head -n1)
+[[ -n $kpkg ]] || { echo "build-initramfs: apt-cache knows no linux-image-$flavour:$arch (dpkg --add-architecture $arch; apt-get update)" >&2; exit 1; }
 kdeb=$(fetch "$kpkg")
 bbdeb=$(fetch busybox-static)
 
@@ -55,7 +57,8 @@ if [[ ! -f $kdir/.from || $(cat "$kdir/.from") != "$kdeb" ]]; then
 fi
 release=$(ls "$kdir/lib/modules")
 [[ -f $kdir/lib/modules/$release/modules.dep ]] || depmod -b "$kdir" "$release"
-cp "$kdir/boot/vmlinuz-$release" "$out/vmlinuz"
+# mipsel's malta kernel is an ELF vmlinux, the others a vmlinuz
+cp "$(ls "$kdir"/boot/vmlinu[xz]-"$release")" "$out/vmlinuz"
 
 root=$out/root
 rm -rf "$root"
@@ -90,13 +93,13 @@ done
 # --- nestbox-launch and its libraries --------------------------------------------
 cp "$launch" "$root/nestbox/nestbox-launch"
 strip_tool=strip
-[[ $arch == arm64 ]] && strip_tool=$triple-strip
+[[ $arch != amd64 ]] && strip_tool=$triple-strip
 "$strip_tool" "$root/nestbox/nestbox-launch"
 interp=$(readelf -l "$root/nestbox/nestbox-launch" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
 needed=$(readelf -d "$root/nestbox/nestbox-launch" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
 # Where the target's libraries are: the host's own (amd64 = this Debian), or
 # the cross toolchain's libc and the target's libcrypto/libmnl sysroot that
-# scripts/cross-build.sh --fetch extracted from the arm64 .debs.
+# scripts/cross-build.sh --fetch extracted from the target's .debs.
 if [[ $arch == amd64 ]]; then
   libdirs=("/lib/$triple" "/usr/lib/$triple")
 else
@@ -109,7 +112,16 @@ find_lib() {
   return 1
 }
 mkdir -p "$root/lib/$triple" "$root$(dirname "$interp")"
-for lib in $needed; do cp -L "$(find_lib "$lib")" "$root/lib/$triple/$lib"; done
+# The NEEDED closure (on mipsel libcrypto needs libatomic).
+while [[ -n $needed ]]; do
+  next=
+  for lib in $needed; do
+    [[ -e $root/lib/$triple/$lib ]] && continue
+    cp -L "$(find_lib "$lib")" "$root/lib/$triple/$lib"
+    next+=" $(readelf -d "$root/lib/$triple/$lib" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | { grep -vx "${interp##*/}" || true; } | tr '\n' ' ')"
+  done
+  needed=$next
+done
 cp -L "$(find_lib "${interp##*/}")" "$root$interp"
 
 # --- signed images: every tests/target/images/NAME.toml -> NAME.img ----------------

@@ -10,14 +10,17 @@
 set -euo pipefail
 
 arch=${1:?ARCH} out=${2:?OUT} limit=${3:-600}
-common=(-m 1024 -smp 2 -nodefaults -display none -no-reboot -nic none
+mem=1024 smp=2
+case $arch in mipsel) mem=256 smp=1 ;; esac  # malta: one CPU, 256 MiB of low memory
+common=(-m "$mem" -smp "$smp" -nodefaults -display none -no-reboot -nic none
         -kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio.gz"
         -serial "file:$out/console.log")
 cmdline="panic=-1 loglevel=4"
 case $arch in
   amd64) qemu=(qemu-system-x86_64 -M q35 -cpu max) cmdline="console=ttyS0 $cmdline" ;;
   arm64) qemu=(qemu-system-aarch64 -M virt -cpu cortex-a57) cmdline="console=ttyAMA0 $cmdline" ;;
-  *) echo "run-qemu: unknown arch '$arch' (amd64, arm64)" >&2; exit 2 ;;
+  mipsel) qemu=(qemu-system-mipsel -M malta -cpu 24Kf) cmdline="console=ttyS0 $cmdline" ;;
+  *) echo "run-qemu: unknown arch '$arch' (amd64, arm64, mipsel)" >&2; exit 2 ;;
 esac
 rm -f "$out/console.log"
 start=$SECONDS

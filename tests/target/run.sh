@@ -4,9 +4,9 @@
 # images and tests/target/cases/*.sh, and fails unless the guest reports every
 # case ok. See tests/target/README.md.
 #
-# usage: tests/target/run.sh [--arch amd64|arm64]... [--no-install]
-#   default: both arches. --no-install: use what is installed (else apt-get
-#   installs qemu-system-x86/-arm, cpio and the arm64 cross toolchain).
+# usage: tests/target/run.sh [--arch amd64|arm64|mipsel]... [--no-install]
+#   default: all three. --no-install: use what is installed (else apt-get
+#   installs qemu-system-x86/-arm/-mips, cpio and the cross toolchains).
 # Env: NESTBOX_BUILD_DIR (host build with `nestbox` and, for amd64,
 #   `nestbox-launch`; default build), NESTBOX_TARGET_OUT (build-target),
 #   NESTBOX_TARGET_TIMEOUT (seconds per boot, default 600),
@@ -20,14 +20,14 @@ repo=$(cd "$here/../.." && pwd)
 arches=() install=1
 while (($#)); do
   case $1 in
-    --arch) arches+=("${2:?--arch needs amd64 or arm64}"); shift ;;
+    --arch) arches+=("${2:?--arch needs amd64, arm64 or mipsel}"); shift ;;
     --no-install) install=0 ;;
     -h|--help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "target: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
 done
-((${#arches[@]})) || arches=(amd64 arm64)
+((${#arches[@]})) || arches=(amd64 arm64 mipsel)
 build=${NESTBOX_BUILD_DIR:-$repo/build}
 [[ $build == /* ]] || build=$repo/$build
 outroot=${NESTBOX_TARGET_OUT:-$repo/build-target}
@@ -38,7 +38,8 @@ for a in "${arches[@]}"; do
   case $a in
     amd64) need+=(qemu-system-x86) ;;
     arm64) need+=(qemu-system-arm g++-aarch64-linux-gnu binutils-aarch64-linux-gnu) ;;
-    *) echo "target: unknown arch '$a' (amd64, arm64)" >&2; exit 2 ;;
+    mipsel) need+=(qemu-system-mips g++-mipsel-linux-gnu binutils-mipsel-linux-gnu) ;;
+    *) echo "target: unknown arch '$a' (amd64, arm64, mipsel)" >&2; exit 2 ;;
   esac
 done
 if ((install)); then
@@ -65,8 +66,10 @@ for a in "${arches[@]}"; do
     launch=$build/launcher/nestbox-launch
   else
     # The cross stage's build (scripts/cross-build.sh), the same binary CI ships.
-    bash "$repo/scripts/cross-build.sh" --fetch aarch64 | tail -n 2
-    launch=${NESTBOX_CROSS_BUILD:-$repo/build-cross}/aarch64/launcher/nestbox-launch
+    cross=$a
+    [[ $a == arm64 ]] && cross=aarch64
+    bash "$repo/scripts/cross-build.sh" --fetch "$cross" | tail -n 2
+    launch=${NESTBOX_CROSS_BUILD:-$repo/build-cross}/$cross/launcher/nestbox-launch
   fi
   rc=0
   [[ -x $launch ]] || { echo "target: $a: no nestbox-launch at $launch"; rc=1; }

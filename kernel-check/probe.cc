@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
@@ -90,6 +92,10 @@ class Prober {
     read_cgroups();
     read_modules();
     read_boot_config();
+    const uint64_t compressors = feature_bit(Feature::kSquashfsGzip) | feature_bit(Feature::kSquashfsXz) |
+                                 feature_bit(Feature::kSquashfsLzo) | feature_bit(Feature::kSquashfsLz4) |
+                                 feature_bit(Feature::kSquashfsZstd);
+    if (boot_config_.empty() && (mask_ & compressors)) read_squashfs_symbols();
   }
 
   Report run() {
@@ -197,6 +203,56 @@ class Prober {
       if (line.rfind("CONFIG_", 0) != 0 || eq == std::string::npos) continue;
       std::string v = line.substr(eq + 1);
       if (v == "y" || v == "m") boot_config_[line.substr(7, eq - 7)] = v[0];
+    }
+  }
+
+  // The squashfs decompressors the running kernel has, from /proc/kallsyms:
+  // each CONFIG_SQUASHFS_<X> compiles fs/squashfs/<x>_wrapper.c, whose
+  // uncompress function is a text symbol (listed even without
+  // CONFIG_KALLSYMS_ALL; its address is taken by the comp_ops table, so it is
+  // never inlined away). Read when there is no /boot/config-*: a device's
+  // kernel rarely ships one, and /proc/config.gz (CONFIG_IKCONFIG_PROC) is
+  // gzip, which the target side cannot inflate (no zlib). Only symbols of the
+  // module that also holds squashfs_read_data count ("" = built in), so a
+  // namesake elsewhere is not taken for squashfs's; without that anchor
+  // (squashfs not loaded, no CONFIG_KALLSYMS) nothing is learned.
+  void read_squashfs_symbols() {
+    FILE* f = std::fopen(path("/proc/kallsyms").c_str(), "re");
+    if (!f) return;
+    static const char* const kWanted[] = {"squashfs_read_data", "zlib_uncompress", "squashfs_xz_uncompress",
+                                          "lzo_uncompress", "lz4_uncompress", "zstd_uncompress"};
+    std::map<std::string, std::set<std::string>> modules_of;  // symbol -> modules ("" = built in)
+    char* line = nullptr;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = ::getline(&line, &cap, f)) > 0) {
+      // "ffffffffc0a1b2c0 t zlib_uncompress\t[squashfs]" or "... T squashfs_read_data"
+      std::string l(line, static_cast<size_t>(n));
+      size_t name = l.find(' ', l.find(' ') + 1);
+      if (name == std::string::npos) continue;
+      size_t end = l.find_first_of("\t\n", ++name);
+      std::string sym = l.substr(name, end == std::string::npos ? std::string::npos : end - name);
+      if (std::find_if(std::begin(kWanted), std::end(kWanted), [&](const char* w) { return sym == w; }) ==
+          std::end(kWanted))
+        continue;
+      std::string module;
+      size_t open = l.find('[', name);
+      if (open != std::string::npos) module = l.substr(open + 1, l.find(']', open) - open - 1);
+      modules_of[sym].insert(module);
+    }
+    std::free(line);
+    std::fclose(f);
+    auto anchor = modules_of.find("squashfs_read_data");
+    if (anchor == modules_of.end() || anchor->second.size() != 1) return;
+    const std::string& module = *anchor->second.begin();
+    const std::pair<const char*, const char*> kSymbols[] = {
+        {"SQUASHFS_ZLIB", "zlib_uncompress"}, {"SQUASHFS_XZ", "squashfs_xz_uncompress"},
+        {"SQUASHFS_LZO", "lzo_uncompress"},   {"SQUASHFS_LZ4", "lz4_uncompress"},
+        {"SQUASHFS_ZSTD", "zstd_uncompress"}};
+    kallsyms_squashfs_ = module.empty() ? "built in" : "[" + module + "]";
+    for (const auto& [config, sym] : kSymbols) {
+      auto it = modules_of.find(sym);
+      squashfs_symbols_[config] = it != modules_of.end() && it->second.count(module);
     }
   }
 
@@ -324,8 +380,14 @@ class Prober {
   Finding compressor(const char* symbol) const {
     Finding sq = filesystem("squashfs", "squashfs");
     if (!enforceable(sq.state)) return sq;
-    if (boot_config_.empty())
-      return unknown("not visible on a running kernel (no " + boot_config_path_ + ")");
+    if (boot_config_.empty()) {
+      auto sym = squashfs_symbols_.find(symbol);
+      if (sym == squashfs_symbols_.end())
+        return unknown("not visible on a running kernel (no " + boot_config_path_ +
+                       ", no squashfs symbols in /proc/kallsyms)");
+      if (sym->second) return found("/proc/kallsyms: the squashfs decompressor (" + kallsyms_squashfs_ + ")");
+      return absent("/proc/kallsyms: squashfs (" + kallsyms_squashfs_ + ") without this decompressor");
+    }
     auto it = boot_config_.find(symbol);
     if (it == boot_config_.end()) return absent(boot_config_path_ + ": CONFIG_" + symbol + " not set");
     return found(boot_config_path_ + ": CONFIG_" + symbol + "=" + it->second);
@@ -490,6 +552,8 @@ class Prober {
   std::set<std::string> filesystems_, v1_controllers_, v2_controllers_, builtin_, loadable_;
   std::string cgroup2_mount_, own_cgroup_, boot_config_path_;
   std::map<std::string, char> boot_config_;
+  std::map<std::string, bool> squashfs_symbols_;  // CONFIG_ symbol -> decompressor in /proc/kallsyms
+  std::string kallsyms_squashfs_;                 // where squashfs's symbols are: "built in", "[squashfs]"
   std::map<std::string, std::string> v1_mounts_;  // controller -> v1 mount point
   std::map<std::string, std::string> v1_paths_;   // controller -> this process's v1 cgroup
   bool have_module_lists_ = false;

@@ -4,7 +4,8 @@
 // /proc/sys/user/max_user_namespaces, /dev/loop-control, /sys/module and the
 // module lists under /lib/modules/<release>. Squashfs compressors are not
 // visible on a running kernel; they are read from /boot/config-<release> when
-// that plain-text file exists, else reported as unknown.
+// that plain-text file exists, else from the squashfs decompressors' symbols in
+// /proc/kallsyms, else reported as unknown.
 #pragma once
 
 #include <cstdint>

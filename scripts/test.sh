@@ -12,12 +12,17 @@
 #          installing the cross toolchains and qemu-user (install-deps.sh --cross).
 #          NESTBOX_CROSS=0 installs nothing: without toolchains the stage is then
 #          "skipped" with the reason.
+#   target tests/target/run.sh: Debian bookworm's own amd64, arm64 and mipsel kernels
+#          booted under qemu-system (TCG) run the device suite
+#          (tests/target/cases) on the launcher from `build` and the cross
+#          build; installs qemu-system and fetches the kernels (apt). Fails,
+#          never skips, when anything cannot be fetched or a guest fails.
 # NESTBOX_STAGES picks stages (default: all, in this order). A failed stage
 # does not stop later independent ones (test needs build); the exit status is
 # non-zero if any stage failed. ccache (installed by deps) keeps rebuilds cheap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stages=${NESTBOX_STAGES:-deps build test asan fuzz cross}
+stages=${NESTBOX_STAGES:-deps build test asan fuzz cross target}
 build=${NESTBOX_BUILD_DIR:-build}
 jobs=$(nproc)
 
@@ -46,11 +51,15 @@ stage_cross() {
   return 0
 }
 
+stage_target() { NESTBOX_BUILD_DIR="$build" bash tests/target/run.sh; }
+
 declare -A took result
 failed=0
 total_start=$SECONDS
 for s in $stages; do
   if [[ $s == test && ${result[build]:-ok} != ok ]]; then result[$s]=skipped; took[$s]=0; continue; fi
+  # target needs build's nestbox; without it the stage fails (it never skips).
+  if [[ $s == target && ${result[build]:-ok} != ok ]]; then result[$s]=FAILED; failed=1; took[$s]=0; continue; fi
   echo "=== stage $s ($(date -u +%H:%M:%S))"
   start=$SECONDS
   rc=0

@@ -185,6 +185,49 @@ TEST(Probe, CompressorsUnknownWithoutAConfig) {
   EXPECT_EQ(unmet[0], Feature::kSquashfsXz);
 }
 
+// Without /boot/config-*, the decompressors squashfs was built with are read
+// from its text symbols in /proc/kallsyms: those of the module that holds
+// squashfs_read_data only (a namesake in another module does not count).
+TEST(Probe, CompressorsFromKallsyms) {
+  TempDir root;
+  std::filesystem::create_directories(root.path() + "/proc");
+  root.write("proc/filesystems", "\tsquashfs\n");
+  root.write("proc/kallsyms",
+             "ffffffff81000000 T _stext\n"
+             "ffffffff81234560 t lzo_uncompress\n"
+             "ffffffffc0a00000 t squashfs_read_data\t[squashfs]\n"
+             "ffffffffc0a01000 t zlib_uncompress\t[squashfs]\n"
+             "ffffffffc0a02000 t squashfs_xz_uncompress\t[squashfs]\n"
+             "ffffffffc0b00000 t zstd_uncompress\t[zram]\n");
+  Report r = probe_running_kernel({root.path()});
+  EXPECT_EQ(r.find("squashfs_gzip")->state, State::kAvailable);
+  EXPECT_EQ(r.find("squashfs_gzip")->detail, "/proc/kallsyms: the squashfs decompressor ([squashfs])");
+  EXPECT_EQ(r.find("squashfs_xz")->state, State::kAvailable);
+  EXPECT_EQ(r.find("squashfs_lzo")->state, State::kMissing);
+  EXPECT_EQ(r.find("squashfs_zstd")->state, State::kMissing);
+  EXPECT_EQ(r.find("squashfs_zstd")->detail, "/proc/kallsyms: squashfs ([squashfs]) without this decompressor");
+  EXPECT_EQ(r.find("squashfs_lz4")->state, State::kMissing);
+
+  // Built in: the untagged symbols.
+  root.write("proc/kallsyms",
+             "ffffffff81000000 T squashfs_read_data\n"
+             "ffffffff81000100 t zstd_uncompress\n"
+             "ffffffffc0a01000 t zlib_uncompress\t[other]\n");
+  r = probe_running_kernel({root.path()});
+  EXPECT_EQ(r.find("squashfs_zstd")->state, State::kAvailable);
+  EXPECT_EQ(r.find("squashfs_zstd")->detail, "/proc/kallsyms: the squashfs decompressor (built in)");
+  EXPECT_EQ(r.find("squashfs_gzip")->state, State::kMissing);
+
+  // No squashfs code in kallsyms (a module not loaded yet): still unknown.
+  root.write("proc/kallsyms", "ffffffffc0a01000 t zlib_uncompress\t[squashfs]\n");
+  r = probe_running_kernel({root.path()});
+  utsname u;
+  ASSERT_EQ(::uname(&u), 0);
+  EXPECT_EQ(r.find("squashfs_gzip")->state, State::kUnknown);
+  EXPECT_EQ(r.find("squashfs_gzip")->detail, "not visible on a running kernel (no /boot/config-" +
+                                                 std::string(u.release) + ", no squashfs symbols in /proc/kallsyms)");
+}
+
 // Runs run_check_command with stdout captured.
 int run_check(std::vector<std::string> args, std::string* out) {
   std::vector<char*> argv;

@@ -3,10 +3,12 @@
 // Then each manifest is baked into every runtime form in memory, as compose
 // would: the manifests library mirrors each of those rules with its place,
 // and this last step makes sure nothing compose refuses passes validate.
+#include <algorithm>
 #include <iostream>
 #include <regex>
 
 #include "cli/command.h"
+#include "composer/squashfs/compressor.h"
 #include "manifests/manifest.h"
 #include "policy/bake.h"
 #include "policy/lxc.h"
@@ -44,6 +46,26 @@ struct Findings {
   }
 };
 
+// A compressor the squashfs writer cannot produce (Debian's libsquashfs has
+// no LZO) is refused here with its place, as compose would refuse it.
+Status check_writer(const manifests::Manifest& m) {
+  using manifests::RootfsStrategy;
+  if (m.rootfs.strategy != RootfsStrategy::kSquashfs && m.rootfs.strategy != RootfsStrategy::kOverlay)
+    return ok_status();
+  std::string name = manifests::to_string(m.rootfs.compressor);
+  std::vector<std::string> have = composer::squashfs::available_compressors();
+  if (std::find(have.begin(), have.end(), name) != have.end()) return ok_status();
+  const manifests::SourcePos& at = m.rootfs.compressor_pos.line ? m.rootfs.compressor_pos : m.rootfs.pos;
+  std::string list;  // what a manifest may name and the writer has
+  for (auto c : {manifests::Compressor::kGzip, manifests::Compressor::kXz, manifests::Compressor::kZstd,
+                 manifests::Compressor::kLz4, manifests::Compressor::kLzo})
+    if (std::find(have.begin(), have.end(), manifests::to_string(c)) != have.end())
+      list += (list.empty() ? "\"" : ", \"") + std::string(manifests::to_string(c)) + "\"";
+  return bad_input(m.file + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
+                   ": rootfs.compressor: \"" + name +
+                   "\" is not produced by this build's squashfs writer (libsquashfs); expected one of " + list);
+}
+
 // Bakes every runtime form in memory, as compose would.
 Status bake_all(const manifests::Manifest& m) {
   if (auto baked = policy::bake_binary(m); !baked.ok()) return std::move(baked).error();
@@ -66,7 +88,9 @@ int run_validate(const ValidateArgs& a) {
   }
   if (found.status == kExitOk) {
     for (const auto& m : loaded) {
-      if (Status st = bake_all(m); !st.ok()) {  // what compose would refuse is bad input here too
+      if (Status st = check_writer(m); !st.ok()) {
+        found.add(st.error());
+      } else if (Status st = bake_all(m); !st.ok()) {  // what compose would refuse is bad input here too
         Error e = st.error();
         e.kind = ErrorKind::kBadInput;
         found.add(e.context(m.file));

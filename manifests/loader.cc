@@ -157,6 +157,7 @@ void read_rootfs(TableView& top, Manifest& m) {
   r.get_enum("compressor", fs.compressor,
              {{"gzip", Compressor::kGzip}, {"xz", Compressor::kXz}, {"zstd", Compressor::kZstd},
               {"lz4", Compressor::kLz4}, {"lzo", Compressor::kLzo}});
+  fs.compressor_pos = top.diag().pos("rootfs.compressor");
   uint64_t block = fs.block_size;
   if (r.get_size("block_size", block)) {
     if (block < 4096 || block > (1u << 20) || (block & (block - 1)))

@@ -121,6 +121,7 @@ struct Rootfs {
   RootfsStrategy strategy = RootfsStrategy::kSquashfs;
   std::string base;                     // overlay: name of the shared base ("" = automatic)
   SourcePos base_pos;                   // where `base` was written (for set-wide messages)
+  SourcePos compressor_pos;             // where `compressor` was written (the writer's check)
   std::vector<RootfsSource> sources;
   std::vector<std::string> include;     // globs over absolute paths inside the rootfs
   std::vector<std::string> exclude;

@@ -140,7 +140,10 @@ Result<FsTree> select_tree(const SourceTree& src, const manifests::Manifest& m,
     auto bad = src.violations().find(p);
     if (bad != src.violations().end()) return bad_input(bad->second);
     FsEntry e = it->second;
-    if (opts.source_date_epoch && e.mtime > *opts.source_date_epoch) e.mtime = *opts.source_date_epoch;
+    // Clamped to SOURCE_DATE_EPOCH; what the manifest made (no source gave
+    // it a time) gets SOURCE_DATE_EPOCH itself, not 1970.
+    if (opts.source_date_epoch && (e.mtime > *opts.source_date_epoch || src.made(p)))
+      e.mtime = *opts.source_date_epoch;
     if (m.users.shift_ownership) {
       auto uid = map_id(m.users.uid_map, e.uid);
       auto gid = map_id(m.users.gid_map, e.gid);

@@ -50,7 +50,9 @@ Status SourceTree::insert(FsEntry e, const std::string& origin, bool replace_ok)
     d.mode = 0755;
     d.mtime = e.mtime;
     entries_.emplace(p, d);
+    made_.insert(p);
   }
+  made_.erase(e.path);  // a source gives it (the manifest's own entries are marked after)
   auto it = entries_.find(e.path);
   if (it != entries_.end()) {
     if (!replace_ok) return bad_input(origin + ": duplicate entry");
@@ -146,7 +148,38 @@ Status SourceTree::add_manifest(const manifests::Manifest& m) {
                                                             : add_archive(path, s.kind, opts);
     if (!st.ok()) return st;
   }
-  return add_extras(m.rootfs, m.dir);
+  NESTBOX_TRY(add_extras(m.rootfs, m.dir));
+  return add_mount_points(m);
+}
+
+Status SourceTree::add_mount_points(const manifests::Manifest& m) {
+  std::vector<std::string> targets;
+  if (m.mounts.proc) targets.push_back("/proc");
+  if (m.mounts.dev != manifests::DevMode::kNone) targets.push_back("/dev");
+  if (m.mounts.sys != manifests::SysMode::kNone) targets.push_back("/sys");
+  for (const auto& t : m.mounts.tmpfs) targets.push_back(t.target);
+  for (const auto& s : m.mounts.storage)
+    if (s.target != "/") targets.push_back(s.target);
+  for (const std::string& target : targets) {
+    auto path = normalize_member(target, true);
+    if (!path.ok() || entries_.count(*path)) continue;  // there already: the launcher checks its kind
+    bool blocked = false;  // beneath a symlink or a file: not ours to create
+    for (std::string p = parent_of(*path); !blocked; p = parent_of(p)) {
+      auto it = entries_.find(p);
+      if (it != entries_.end()) {
+        blocked = it->second.type != EntryType::kDirectory;
+        break;
+      }
+      if (p == "/") break;
+    }
+    if (blocked) continue;
+    FsEntry e;
+    e.path = *path, e.type = EntryType::kDirectory, e.mode = 0755;
+    NESTBOX_TRY(insert(e, "mount point '" + target + "'", false));
+    forced_.push_back(*path);
+    made_.insert(*path);
+  }
+  return ok_status();
 }
 
 Status SourceTree::add_extras(const manifests::Rootfs& r, const std::string& manifest_dir) {
@@ -163,6 +196,7 @@ Status SourceTree::add_extras(const manifests::Rootfs& r, const std::string& man
     e.uid = d.owner.uid, e.gid = d.owner.gid;
     forced_.push_back(e.path);
     NESTBOX_TRY(insert(std::move(e), "rootfs.dirs '" + d.path + "'", true));
+    made_.insert(*p);
   }
   for (const auto& f : r.files) {
     auto p = norm(f.path, "files");
@@ -186,6 +220,7 @@ Status SourceTree::add_extras(const manifests::Rootfs& r, const std::string& man
     }
     forced_.push_back(e.path);
     NESTBOX_TRY(insert(std::move(e), "rootfs.files '" + f.path + "'", true));
+    made_.insert(*p);
   }
   for (const auto& s : r.symlinks) {
     auto p = norm(s.path, "symlinks");
@@ -196,6 +231,7 @@ Status SourceTree::add_extras(const manifests::Rootfs& r, const std::string& man
     e.path = *p, e.type = EntryType::kSymlink, e.mode = 0777, e.link_target = s.target;
     forced_.push_back(e.path);
     NESTBOX_TRY(insert(std::move(e), "rootfs.symlinks '" + s.path + "'", true));
+    made_.insert(*p);
   }
   for (const auto& d : r.devices) {
     auto p = norm(d.path, "devices");
@@ -209,6 +245,7 @@ Status SourceTree::add_extras(const manifests::Rootfs& r, const std::string& man
     e.rdev_major = d.major, e.rdev_minor = d.minor;
     forced_.push_back(e.path);
     NESTBOX_TRY(insert(std::move(e), "rootfs.devices '" + d.path + "'", true));
+    made_.insert(*p);
   }
   return ok_status();
 }

@@ -64,10 +64,18 @@ class SourceTree {
   // symlinks and device nodes (the manifest itself is trusted).
   Status add_manifest(const manifests::Manifest& m);
   Status add_extras(const manifests::Rootfs& r, const std::string& manifest_dir);
+  // Directories for the mounts the policy makes (/proc, /dev, /sys, tmpfs and
+  // storage targets) where the tree has nothing: the launcher mounts on them,
+  // and a missing one would fail only on the device. A target beneath a
+  // symlink or a file is left to the launcher (resolved in the root there).
+  Status add_mount_points(const manifests::Manifest& m);
 
   const std::map<std::string, FsEntry>& entries() const { return entries_; }
   // Paths the manifest itself adds (extras, devices): always selected.
   const std::vector<std::string>& forced() const { return forced_; }
+  // Entries no source gave (the manifest's extras, mount points, parents
+  // made for them): their time is SOURCE_DATE_EPOCH when it is set.
+  bool made(const std::string& path) const { return made_.count(path) != 0; }
   // Notes for the report (e.g. setuid bits stripped), in order, each with
   // the path it concerns (so only notes about selected entries are shown).
   const std::vector<std::pair<std::string, std::string>>& notes() const { return notes_; }
@@ -94,6 +102,7 @@ class SourceTree {
   std::map<std::string, FsEntry> entries_;
   std::vector<std::pair<std::string, std::string>> notes_;
   std::vector<std::string> forced_;
+  std::set<std::string> made_;
   std::map<std::string, std::string> violations_;
 };
 

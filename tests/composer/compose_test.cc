@@ -160,6 +160,33 @@ TEST_F(Compose, ReproducibleWithSourceDateEpoch) {
   EXPECT_EQ(describe(out_ + "/a"), first);
 }
 
+// Every mount the policy makes has its directory in the image (a missing one
+// failed only on the device), at SOURCE_DATE_EPOCH like every entry the
+// manifest made; a target beneath a symlink (OpenWrt's /var -> /tmp) is left
+// to the launcher, never created through the link.
+TEST_F(Compose, MountPointsAreMadeAndStampedWithSourceDateEpoch) {
+  testing::symlink_at("tmp", staging_ + "/var");
+  write(staging_ + "/srv/keep", "k", 0644);
+  Manifest a = manifest("a", RootfsStrategy::kTree);
+  a.mounts.tmpfs.push_back({.target = "/run/app"});
+  a.mounts.tmpfs.push_back({.target = "/var/run"});
+  manifests::StorageMount data;
+  data.target = "/data/db";
+  data.source = "/srv/nas";
+  a.mounts.storage.push_back(data);
+  a.rootfs.dirs.push_back({.path = "/extra/dir", .mode = 0700});
+  ASSERT_TRUE(run({a}, 1000000).ok());
+  std::string listing = describe(out_ + "/a");
+  for (const char* line : {"/proc 40755 0:0 1000000", "/dev 40755 0:0 1000000", "/sys 40755 0:0 1000000",
+                           "/run 40755 0:0 1000000", "/run/app 40755 0:0 1000000", "/data/db 40755 0:0 1000000",
+                           "/extra 40755 0:0 1000000", "/extra/dir 40700 0:0 1000000", "/var 120777 0:0"})
+    EXPECT_NE(listing.find(std::string(line)), std::string::npos) << line << "\n" << listing;
+  EXPECT_EQ(listing.find("/var/run"), std::string::npos) << listing;  // not through the symlink
+  EXPECT_EQ(listing.find("/tmp"), std::string::npos) << listing;
+  // A target the tree already has keeps what the source gave it.
+  EXPECT_NE(listing.find("/srv 40755"), std::string::npos) << listing;
+}
+
 TEST_F(Compose, HostHardlinkLinksIntoTheStagingRootfs) {
   Manifest d = manifest("dns", RootfsStrategy::kHostHardlink);
   d.rootfs.include = {"/usr/**", "/etc/config"};

@@ -114,7 +114,7 @@ bridge = "br-missing"
 addresses = ["10.50.0.5/24"]'
 manifest badmount 'echo should not run' '
 [[mounts.tmpfs]]
-target = "/not-in-the-image"
+target = "/bin/busybox/not-in-the-image"
 [[network.interface]]
 type = "phys"
 parent = "ph0"
@@ -223,7 +223,8 @@ grep -q "network" <<<"$err" || fail "nobridge reason: $err"
 grep -q "should not run" <<<"$err" && fail "container ran without its network"
 same nobridge
 
-# A launch that fails after its network was set up (a mount target is missing)
+# A launch that fails after its network was set up (a mount target beneath a
+# file: compose makes missing mount points, but never beneath a non-directory)
 # still tears it down: the phys device is back in R under its name.
 if err=$(run badmount 2>&1); then fail "missing mount target accepted: $err"; fi
 echo "badmount: $err"

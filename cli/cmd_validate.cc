@@ -5,7 +5,7 @@
 // and this last step makes sure nothing compose refuses passes validate.
 #include <algorithm>
 #include <iostream>
-#include <regex>
+#include <sstream>
 
 #include "cli/command.h"
 #include "composer/squashfs/compressor.h"
@@ -34,15 +34,27 @@ struct Findings {
   void add(const Error& error) {
     status = std::max(status, report("validate", error));
     // One problem per line: "FILE:LINE:COL: KEY: what was expected".
-    static const std::regex placed(R"(^(.*):([0-9]+):([0-9]+): (.*)$)");
     std::stringstream lines(error.message);
-    for (std::string line; std::getline(lines, line);) {
-      std::smatch m;
-      if (std::regex_match(line, m, placed))
-        problems.push_back({{"file", m[1]}, {"line", std::stoul(m[2])}, {"column", std::stoul(m[3])}, {"message", m[4]}});
-      else
-        problems.push_back({{"message", line}});
+    for (std::string line; std::getline(lines, line);) problems.push_back(problem(line));
+  }
+
+  // {file, line, column, message} of a placed line, else {message}.
+  static nlohmann::json problem(const std::string& line) {
+    // The place ends at the first ": " after two ":NUMBER" fields.
+    for (size_t end = line.find(": "); end != std::string::npos; end = line.find(": ", end + 1)) {
+      size_t col = line.rfind(':', end - 1);
+      if (col == std::string::npos || col == 0) continue;
+      size_t row = line.rfind(':', col - 1);
+      if (row == std::string::npos) continue;
+      std::string l = line.substr(row + 1, col - row - 1), c = line.substr(col + 1, end - col - 1);
+      auto digits = [](const std::string& t) {
+        return !t.empty() && t.size() < 10 && std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+      };
+      if (row == 0 || !digits(l) || !digits(c)) continue;
+      return {{"file", line.substr(0, row)}, {"line", std::stoul(l)}, {"column", std::stoul(c)},
+              {"message", line.substr(end + 2)}};
     }
+    return {{"message", line}};
   }
 };
 

@@ -1,5 +1,5 @@
 # cgroup v2 cpu.max (10 ms per 100 ms) throttles a busy loop (cpu.stat
-# nr_throttled > 0), cpu.weight, memory.swap.max and io.weight are written; then the
+# nr_throttled > 0), cpu.weight and memory.swap.max are written; then the
 # freezer: `freeze` sets cgroup.freeze and the kernel reports it frozen,
 # `thaw` undoes it.
 . "$NB_LIB"
@@ -7,14 +7,11 @@ cg=/sys/fs/cgroup/nestbox-cpu
 nb_start cpu || { nb_fail cpu-max "did not start"; exit 0; }
 sleep 2
 max=$(cat $cg/cpu.max) weight=$(cat $cg/cpu.weight) swap=$(cat $cg/memory.swap.max)
-io=$(cat $cg/io.weight 2>/dev/null)
 thr=$(sed -n 's/^nr_throttled //p' $cg/cpu.stat)
 echo "cpu.max=$max cpu.weight=$weight memory.swap.max=$swap nr_throttled=$thr"
 [ "$max" = "10000 100000" ] && [ "${thr:-0}" -gt 0 ] && nb_ok cpu-max || nb_fail cpu-max "cpu.max '$max', nr_throttled '$thr'"
 [ "$weight" = 50 ] && nb_ok cpu-weight || nb_fail cpu-weight "cpu.weight '$weight'"
 [ "$swap" = 8388608 ] && nb_ok memory-swap-max || nb_fail memory-swap-max "memory.swap.max '$swap'"
-# io.weight (iocost) is written; the guest has no disk for it to act on.
-[ "$io" = "default 300" ] && nb_ok io-weight-written || nb_fail io-weight-written "io.weight '$io'"
 "$NB_LAUNCH" freeze cpu --state-dir "$NB_STATE"
 # The kernel freezes asynchronously: cgroup.events says when it is done.
 i=0; while [ $i -lt 50 ] && ! grep -qx "frozen 1" $cg/cgroup.events; do sleep 0.1; i=$((i + 1)); done

@@ -28,16 +28,20 @@ rc=0
 timeout --kill-after=10 "$limit" "${qemu[@]}" "${common[@]}" -append "$cmdline" || rc=$?
 took=$((SECONDS - start))
 log=$out/console.log
+[[ -f $log ]] && sed -i 's/\r$//' "$log"  # the guest's tty writes CRLF
 grep -a -E '^(NESTBOX-|nestbox-guest:)' "$log" || true
 if ((rc == 124 || rc == 137)); then
   echo "run-qemu: $arch: FAIL: no poweroff within ${limit}s (console: $log)"; exit 1
 fi
 ((rc == 0)) || { echo "run-qemu: $arch: FAIL: qemu exited $rc (console: $log)"; tail -20 "$log"; exit 1; }
-result=$(grep -a '^NESTBOX-RESULT ' "$log" | tail -n1 | tr -d '\r')
+result=$(grep -a '^NESTBOX-RESULT ' "$log" | tail -n1)
 if [[ -z $result ]]; then
   echo "run-qemu: $arch: FAIL: the guest reported no result (console: $log)"; tail -30 "$log"; exit 1
 fi
-if [[ $result != "NESTBOX-RESULT ok "* ]] || grep -aq '^NESTBOX-CASE [^ ]* FAIL' "$log"; then
-  echo "run-qemu: $arch: FAIL: $result in ${took}s (console: $log)"; exit 1
+# The verdict must agree with the lines it counts: every check ok, none lost.
+oks=$(grep -a -c '^NESTBOX-CASE [^ ]* ok$' "$log" || true)
+fails=$(grep -a -c '^NESTBOX-CASE [^ ]* FAIL' "$log" || true)
+if [[ $result != "NESTBOX-RESULT ok $oks/$oks "* ]] || ((fails > 0 || oks == 0)); then
+  echo "run-qemu: $arch: FAIL: $result, $oks checks ok, $fails failed, in ${took}s (console: $log)"; exit 1
 fi
 echo "run-qemu: $arch: ${result#NESTBOX-RESULT } in ${took}s"

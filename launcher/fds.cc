@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -53,7 +55,41 @@ Status every_number(bool (*act)(int)) {
   return {};
 }
 
+constexpr const char* kStdioNames[3] = {"standard input", "standard output", "standard error"};
+
+// /dev/null opened onto the lowest free number, which must be `fd`; checked
+// to be the real null device (1:3), not whatever a tampered /dev holds.
+Status fill_with_null(int fd) {
+  int got = ::open("/dev/null", O_RDWR | O_NOCTTY);
+  if (got < 0) return sys_error("open /dev/null for the closed " + std::string(kStdioNames[fd]));
+  struct stat st;
+  bool is_null = ::fstat(got, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+  if (got != fd || !is_null) {
+    ::close(got);
+    return failure(std::string(kStdioNames[fd]) + " is closed and /dev/null could not take its place");
+  }
+  return {};
+}
+
 }  // namespace
+
+Status secure_stdio() {
+  for (int fd = 0; fd < 3; ++fd) {
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0) {
+      if (errno != EBADF) return sys_error(std::string("check ") + kStdioNames[fd]);
+      NESTBOX_TRY(fill_with_null(fd));
+      continue;
+    }
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return sys_error(std::string("check ") + kStdioNames[fd]);
+    if (S_ISDIR(st.st_mode) || (flags & O_PATH) == O_PATH)
+      return bad_input(std::string(kStdioNames[fd]) + " (descriptor " + std::to_string(fd) + ") is " +
+                       (S_ISDIR(st.st_mode) ? "a directory" : "an O_PATH handle") +
+                       ": a container must not inherit a handle on the host's files");
+  }
+  return {};
+}
 
 Status cloexec_all_above_stdio() {
 #ifdef SYS_close_range

@@ -10,6 +10,14 @@
 
 namespace nestbox::launcher {
 
+// The three standard descriptors are what a container inherits from the
+// caller on purpose, so they are checked before the launcher opens anything:
+// a closed one is filled with /dev/null (else the launcher's own first open,
+// an image or the store directory, would land on it and be inherited), and one
+// that is a directory or an O_PATH handle is refused (it would let the
+// container walk the host: `/proc/self/fd/0/..`, `openat(0, "..")`).
+Status secure_stdio();
+
 // Marks every descriptor above 2 close-on-exec (close_range(CLOSE_RANGE_CLOEXEC)
 // since 5.11, else each fd listed in /proc/self/fd, else every number below
 // the hard RLIMIT_NOFILE). Close-on-exec rather than close: the setup channel

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "launcher/container_network.h"
+#include "launcher/fds.h"
 #include "launcher/image_device.h"
 #include "launcher/kernel_preflight.h"
 #include "launcher/launcher.h"
@@ -450,6 +451,8 @@ int usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything is opened: nothing of the launcher's may land on 0-2.
+  if (Status s = launcher::secure_stdio(); !s.ok()) return report(s.error(), argc > 1 ? argv[1] : "");
   if (argc < 2) return usage(stderr);
   if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) return usage(stdout);
   if (!std::strcmp(argv[1], "--version")) {

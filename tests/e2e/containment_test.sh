@@ -2,6 +2,8 @@
 # Integration: what a default container (root inside, no user namespace, zero
 # capabilities, no_new_privs, own pid namespace) can do to its supervisor,
 # through the built binaries (issue 14, classes 2, 3 and 9):
+#   standard descriptors: a closed one becomes /dev/null, a directory or an
+#   O_PATH handle is refused (run and exec);
 #   under `nestbox-launch boot` with three containers, one runs kill(0, SIGKILL)
 #   and one kill(-1, SIGKILL): boot, every launcher and the sibling survive;
 #   an fd the caller of `run` and `exec` left open (the host's `/` as fd 7)
@@ -103,6 +105,30 @@ out=$(nl run fdcheck 7</ 2>"$work/fdcheck.err") || fail "run fdcheck: $(cat "$wo
 # pid 1's cmdline: "nestbox-init" (the launcher's argv wiped); its
 # environment unreadable (not dumpable) or NULs only.
 [ "$out" = $'fd7 absent\nnestbox-init|\nend' ] || fail "run with fd 7 open: $out"
+
+echo "== run/exec: standard descriptors that would hand the container the host's files"
+image stdio 'for f in 0 1 2; do echo "$f $(/bin/busybox readlink /proc/self/fd/$f)"; done'
+nl install "$work/stdio.img" >/dev/null
+# A closed one is filled with /dev/null before the launcher opens anything of
+# its own (which would otherwise land on it and be inherited).
+out=$(nl run stdio <&- 2>"$work/stdio.err") || fail "run with stdin closed: $(cat "$work/stdio.err")"
+[ "$(head -1 <<<"$out")" = "0 /dev/null" ] || fail "run with stdin closed: $out"
+# A directory (the host's /) or an O_PATH handle is refused, on 0, 1 or 2.
+expect_refused() {  # WHAT OUTPUT EXPECTED_MESSAGE
+  [ "$2" = "$3" ] || fail "$1: expected '$3', got '$2'"
+}
+out=$(nl run stdio </ 2>&1) && fail "run with / as stdin started: $out"
+expect_refused "run with / as stdin" "$out" \
+  "nestbox-launch run: standard input (descriptor 0) is a directory: a container must not inherit a handle on the host's files"
+out=$("$launch" exec --state-dir "$work/run" fdcheck -- /bin/busybox true 2>&1 1</) && fail "exec with / as stdout ran"
+expect_refused "exec with / as stdout" "$out" \
+  "nestbox-launch exec: standard output (descriptor 1) is a directory: a container must not inherit a handle on the host's files"
+out=$(/usr/bin/python3 -c 'import os, sys
+fd = os.open("/etc/hostname", os.O_PATH)
+os.dup2(fd, 2)
+os.execv(sys.argv[1], sys.argv[1:])' "$launch" run stdio --store "$store" --keyring "$work/keys" \
+  --compat nestbox-demo-hgw --state-dir "$work/run" 2>/dev/null; echo "rc=$?")
+[ "$out" = "rc=2" ] || fail "run with an O_PATH handle as stderr: $out"
 
 echo "== devices: a declared node works, an undeclared one in the image is dead"
 truncate -s 1M "$work/backing"

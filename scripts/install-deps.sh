@@ -23,6 +23,7 @@ test_packages=(
   busybox-static hyperfine
   rauc  # bench/signer_verify.py compares against `rauc info --keyring`
   time
+  bindfs  # tests/verifier: an image served by FUSE is refused
   groff-base bsdextrautils  # tests/cli: groff checks nestbox.1, col strips its overstrikes
   strace  # tests/e2e/store_test.sh kills `install` at every mutating system call
 )

@@ -86,7 +86,9 @@ Result<ImageInfo> verify_image_fd(int fd, const Keyring& keyring, Mode mode);
 // (owned by uid 0, no group or other write bit; an ACL granting write shows
 // in the group bits). The fd pins the inode, not its bytes: a user who could
 // write the same inode after verification would change what the loop device
-// reads (docs/threat-model.md, class 1). Errors carry no path.
+// reads (docs/threat-model.md, class 1). Refused as well on FUSE and network
+// filesystems, whose bytes a process or a remote host serves.
+// Errors carry no path.
 Status check_only_root_writes(int fd);
 
 // A verified image and the fd it was verified from (to mount, or to copy).

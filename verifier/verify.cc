@@ -2,6 +2,7 @@
 // the file, fixed-size buffers only. Format: docs/image-format.md.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -189,7 +190,35 @@ Result<UniqueFd> open_image(const std::string& path) {
   return fd;
 }
 
+namespace {
+
+// Filesystems whose bytes come from a process or a remote host rather than
+// from this kernel's own storage: owner and mode say nothing about who can
+// change what the loop device reads next, and the server may answer the
+// verifier's read and the kernel's later read differently.
+const char* served_filesystem(int fd) {
+  struct statfs fs;
+  if (::fstatfs(fd, &fs) != 0) return "an unknown filesystem";
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case 0x65735546: return "FUSE";  // also fuseblk
+    case 0x6969: return "NFS";
+    case 0xFF534D42: return "CIFS";
+    case 0xFE534D42: return "SMB2";
+    case 0x517B: return "SMB";
+    case 0x01021997: return "9P";
+    case 0x00C36400: return "Ceph";
+    case 0x6B414653: return "AFS";
+    case 0x73757245: return "Coda";
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
 Status check_only_root_writes(int fd) {
+  if (const char* fs = served_filesystem(fd))
+    return failure(std::string("on ") + fs + ", whose contents a process or remote host serves and can change after "
+                   "verification; only an image on local storage is mounted (or install it)");
   struct stat st;
   if (::fstat(fd, &st) != 0) return sys_error("stat");
   if (st.st_uid != 0)

@@ -4,13 +4,16 @@
 // store at install, boot, fallback and rollback, and its record is rebuilt
 // from the slots when deleted, never reset to zero.
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "tests/signer/fixture.h"
 #include "verifier/image_format.h"
@@ -127,6 +130,32 @@ TEST_F(ImageTrust, OnlyAnImageOnlyRootCanWriteIsMountable) {
   EXPECT_EQ(st.error().message,
             "owned by uid 1000, who could change it after verification; only a root-owned image is mounted (or "
             "install it)");
+}
+
+// A FUSE server (here the real bindfs, presenting the image root-owned and
+// read-only) decides what every read returns: owner and mode prove nothing.
+TEST_F(ImageTrust, AnImageOnFuseIsNotMountable) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (mount)";
+  if (::access("/usr/bin/bindfs", X_OK) != 0) GTEST_SKIP() << "needs bindfs (scripts/install-deps.sh installs it)";
+  TempDir mnt;
+  std::string cmd = "/usr/bin/bindfs -o ro,force-user=root,force-group=root,perms=0444 '" + dir_.path() + "' '" +
+                    mnt.path() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{mnt.path()};
+  auto fd = verifier::open_image(mnt / std::filesystem::path(images_[0]).filename().string());
+  ASSERT_TRUE(fd.ok()) << fd.error().message;
+  struct stat st;
+  ASSERT_EQ(::fstat(fd->get(), &st), 0);
+  ASSERT_EQ(st.st_uid, 0u);  // what the owner check alone would accept
+  ASSERT_EQ(st.st_mode & 07777, 0444u);
+  Status st2 = verifier::check_only_root_writes(fd->get());
+  ASSERT_FALSE(st2.ok());
+  EXPECT_EQ(st2.error().message,
+            "on FUSE, whose contents a process or remote host serves and can change after verification; only an "
+            "image on local storage is mounted (or install it)");
 }
 
 TEST_F(ImageTrust, KeyringFilesMustBeRegularFilesNotSymlinksOrFifos) {

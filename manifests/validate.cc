@@ -387,6 +387,19 @@ void validate_users(Manifest& m, Diagnostics& d) {
     for (size_t i = 0; i < m.rootfs.files.size(); ++i) owner("rootfs.file[" + std::to_string(i) + "]", m.rootfs.files[i].owner);
     for (size_t i = 0; i < m.rootfs.devices.size(); ++i) owner("rootfs.device[" + std::to_string(i) + "]", m.rootfs.devices[i].owner);
   }
+  // /sys files belong to the host's root with mode 0644: a process that *is*
+  // the host's root writes them with no capability at all (block queue knobs,
+  // driver unbind, LEDs, uevent_helper). The policy reader refuses it too.
+  if (m.mounts.sys == SysMode::kReadWrite) {
+    uint32_t host_uid = m.process.uid;
+    for (const IdMapRange& r : own_ns ? u.uid_map : std::vector<IdMapRange>{})
+      if (m.process.uid >= r.inside && m.process.uid - r.inside < r.count) host_uid = r.outside + (m.process.uid - r.inside);
+    if (host_uid == 0)
+      d.error(d.pos("mounts.sys"), "mounts.sys",
+              "\"rw\" for a process that is the host's root (uid 0, no user namespace mapping it elsewhere) would let it "
+              "write every root-owned /sys file without capabilities; expected \"ro\", or a process.user or "
+              "users.uid_map that is not the host's root");
+  }
 }
 
 // Every id the manifest names, against the "unchanged" markers.

@@ -489,6 +489,14 @@ class Decoder {
     return ok_status();
   }
 
+  // An id inside the container as the host sees it (maps already decoded).
+  uint32_t host_uid(uint32_t inside) const {
+    if (p_.namespaces[kNsUser].mode != NsMode::kNew) return inside;
+    for (const IdMap& m : p_.uid_map)
+      if (inside >= m.inside && inside - m.inside < m.count) return m.outside + (inside - m.inside);
+    return inside;
+  }
+
   Status security() {
     size_t at = r_.pos();
     READ(p_.caps.keep, r_.u64("security.capabilities"));
@@ -497,6 +505,10 @@ class Decoder {
     READ(p_.no_new_privs, r_.boolean("security.no_new_privs"));
     READ(p_.apparmor_profile, r_.str("security.apparmor_profile", wire::kMaxString, Text::kAny));
     READ(p_.selinux_context, r_.str("security.selinux_context", wire::kMaxString, Text::kAny));
+    // A writable /sys for the host's root: every 0644 root-owned knob is its
+    // to write without a capability (manifests/validate.cc says it too).
+    CHECK(at, p_.sys != SysMode::kReadWrite || host_uid(p_.process.uid) != 0, "rootfs.sys",
+          "rw for a process that is the host's root; expected ro, or a user namespace mapping it elsewhere");
     return ok_status();
   }
 

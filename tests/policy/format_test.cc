@@ -328,6 +328,32 @@ TEST(PolicyFormat, SwapLimitOfZeroIsNotUnset) {
   EXPECT_FALSE(encode(p).ok());  // a swap limit (even 0) needs memory_max
 }
 
+// A writable /sys for a process that is the host's root lets it write every
+// 0644 root-owned knob without a capability: neither written nor read.
+TEST(PolicyFormat, WritableSysIsRefusedForTheHostsRoot) {
+  auto refusal = [](Policy p) {
+    auto b = encode(p);
+    return b.ok() ? std::string("(accepted)") : b.error().message.substr(b.error().message.find("rootfs.sys"));
+  };
+  const std::string refused =
+      "rootfs.sys: rw for a process that is the host's root; expected ro, or a user namespace mapping it elsewhere";
+  Policy p = full_policy();
+  p.sys = SysMode::kReadWrite;
+  p.process.uid = 0;
+  EXPECT_EQ(refusal(p), "(accepted)");  // uid 0 is 100000 on the host
+  p.uid_map = {{0, 0, 1}, {1, 100001, 65535}};
+  EXPECT_EQ(refusal(p), refused);
+  p.namespaces[kNsUser] = {NsMode::kHost, ""};
+  p.uid_map.clear();
+  p.gid_map.clear();
+  EXPECT_EQ(refusal(p), refused);
+  p.process.uid = 1000;
+  EXPECT_EQ(refusal(p), "(accepted)");
+  p.process.uid = 0;
+  p.sys = SysMode::kReadOnly;
+  EXPECT_EQ(refusal(p), "(accepted)");
+}
+
 // A signed policy made by anything but `nestbox compose` (which refuses these
 // ids) must not run the process as the launcher's root: setresuid(-1) means
 // "unchanged" (issue 14, class 5). Every id field, both -1s, patched in place.

@@ -1,6 +1,8 @@
 #include "launcher/process.h"
 
+#include <linux/keyctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,12 +15,27 @@ extern char** environ;
 
 namespace nestbox::launcher {
 
+namespace {
+
+// The session keyring is inherited like a descriptor: possessing it gives
+// the caller's keys to whoever runs, whatever its uid or user namespace. A new
+// anonymous one (as runc does) before the ids change, charged to root's quota
+// so a container user's full quota cannot refuse the start. A kernel without
+// keys has nothing to inherit.
+Status join_own_session_keyring() {
+  if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) >= 0 || errno == ENOSYS) return {};
+  return sys_error("join a session keyring of its own");
+}
+
+}  // namespace
+
 Error become_and_exec(const ExecProfile& p, const std::vector<std::string>& argv) {
   if (argv.empty()) return bad_input("no command to run");
   ::umask(022);
   auto fail = [](Status s, const char* step) { return std::move(s.error().context(step)); };
   // Nothing the launcher or its caller had open survives the exec.
   if (Status s = cloexec_all_above_stdio(); !s.ok()) return fail(s, "close inherited descriptors");
+  if (Status s = join_own_session_keyring(); !s.ok()) return fail(s, "keyring");
   if (Status s = apply_rlimits(p.rlimits); !s.ok()) return fail(s, "rlimits");
   if (Status s = apply_lsm_label(p.apparmor, p.selinux); !s.ok()) return fail(s, "LSM");
   if (Status s = drop_bounding(p.caps); !s.ok()) return fail(s, "capabilities");

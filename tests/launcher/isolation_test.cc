@@ -17,6 +17,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include <linux/keyctl.h>
+#include <sys/syscall.h>
+
 #include <gtest/gtest.h>
 
 #include "launcher/cgroups.h"
@@ -143,6 +146,22 @@ TEST(Isolation, InheritedDescriptorsDoNotReachTheContainer) {
   EXPECT_EQ(leftovers("i-fds"), std::vector<std::string>{});
 }
 
+
+// Without a user namespace the container's root is the host's uid 0: the
+// session keyring it inherited would give it the caller's keys (possession).
+TEST(Isolation, ContainerGetsASessionKeyringOfItsOwn) {
+  NESTBOX_NEED_IMAGES();
+  long ring = ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "nestbox-test-caller");
+  if (ring < 0 && errno == ENOSYS) GTEST_SKIP() << "kernel without keys";
+  ASSERT_GE(ring, 0) << std::strerror(errno);
+  const char secret[] = "host secret";
+  ASSERT_GE(::syscall(SYS_add_key, "user", "nestbox-test-secret", secret, sizeof secret - 1,
+                      KEY_SPEC_SESSION_KEYRING), 0);
+  Outcome r = run(full_policy("i-keys", {"/bin/probe", "keyring", std::to_string(ring)}), squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "session own, caller's secret not found\n");
+  EXPECT_EQ(leftovers("i-keys"), std::vector<std::string>{});
+}
 
 TEST(Isolation, ExecGetsNoInheritedDescriptorsAndItsOwnSession) {
   NESTBOX_NEED_IMAGES();

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 
 static const char* err(int ok) { return ok ? "ok" : strerrorname_np(errno); }
 
@@ -145,6 +146,14 @@ int main(int argc, char** argv) {
       if (e->d_name[0] != '.' && atoi(e->d_name) > 2 && atoi(e->d_name) != dirfd(d)) printf(" %s", e->d_name);
     printf("\n");
     if (d) closedir(d);
+    return 0;
+  }
+  if (!strcmp(c, "keyring") && argc > 2) {  /* keyring ID: is ID our session keyring, and can we search it? */
+    long own = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
+    long caller = atol(argv[2]);
+    long search = syscall(SYS_keyctl, KEYCTL_SEARCH, caller, "user", "nestbox-test-secret", 0);
+    printf("session %s, caller's secret %s\n", own == caller ? "shared" : "own",
+           search >= 0 ? "found" : "not found");
     return 0;
   }
   if (!strcmp(c, "rootopts")) {  /* the per-mount options of "/" */

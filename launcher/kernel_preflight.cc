@@ -20,17 +20,22 @@ std::string describe(const kernel_check::FacilityStatus& s) {
   return out;
 }
 
-}  // namespace
+using kernel_check::feature_bit;
+using kernel_check::Feature;
 
-Status check_kernel_features(const policy::Policy& p, const std::string& probe_root) {
-  if (p.required_features == 0) return ok_status();
+constexpr uint64_t kDeferred = feature_bit(Feature::kSquashfsGzip) | feature_bit(Feature::kSquashfsXz) |
+                               feature_bit(Feature::kSquashfsLzo) | feature_bit(Feature::kSquashfsLz4) |
+                               feature_bit(Feature::kSquashfsZstd);
+
+Status check_features(const policy::Policy& p, uint64_t wanted, const std::string& probe_root) {
+  if (wanted == 0) return ok_status();
   kernel_check::ProbeOptions o;
   o.root = probe_root;
-  o.features = p.required_features;
+  o.features = wanted;
   kernel_check::Report report = kernel_check::probe_running_kernel(o);
   std::string refused, unknown;
   for (const kernel_check::FacilityStatus& s : report.facilities) {
-    if (!(p.required_features & (uint64_t{1} << s.facility->bit))) continue;
+    if (!(wanted & (uint64_t{1} << s.facility->bit))) continue;
     if (!enforceable(s.state) && s.state != kernel_check::State::kUnknown)
       refused += (refused.empty() ? "" : "; ") + describe(s);
     else if (s.state == kernel_check::State::kUnknown)
@@ -42,6 +47,16 @@ Status check_kernel_features(const policy::Policy& p, const std::string& probe_r
   if (!refused.empty())
     return failure(p.name + ": the running kernel lacks what the policy requires: " + refused);
   return ok_status();
+}
+
+}  // namespace
+
+Status check_kernel_features(const policy::Policy& p, const std::string& probe_root) {
+  return check_features(p, p.required_features & ~kDeferred, probe_root);
+}
+
+Status check_deferred_kernel_features(const policy::Policy& p, const std::string& probe_root) {
+  return check_features(p, p.required_features & kDeferred, probe_root);
 }
 
 }  // namespace nestbox::launch

@@ -15,6 +15,15 @@ namespace nestbox::launch {
 // the probe cannot determine is not a refusal (the launcher's own steps fail
 // closed), but is named in a warning on stderr. `probe_root` prefixes /proc,
 // /sys, ... for tests ("" = the real ones).
+// The squashfs decompressors are not checked here: on a kernel without
+// /boot/config-* telling them takes a full read of /proc/kallsyms (60 ms on a
+// 120 000-symbol kernel, more than the rest of a start), and the rootfs mount
+// refuses an image the kernel cannot decompress anyway (EINVAL).
 Status check_kernel_features(const policy::Policy& p, const std::string& probe_root = "");
+
+// After a start failed: the checks check_kernel_features() left out (the
+// squashfs decompressors), so the report names the real cause. Ok when they
+// find nothing missing.
+Status check_deferred_kernel_features(const policy::Policy& p, const std::string& probe_root = "");
 
 }  // namespace nestbox::launch

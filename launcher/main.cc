@@ -240,7 +240,13 @@ int run_verified(const VerifiedImage& image, const Args& a) {
   auto r = launcher::run_container(image.policy, src, o);
   Status down = net.teardown();
   if (!down.ok()) report(down.error().context("network teardown"), "run");
-  if (!r.ok()) return report(r.error(), "run");
+  if (!r.ok()) {
+    int status = report(r.error(), "run");
+    // What the preflight left for a failed start (the squashfs decompressor).
+    if (Status why = launch::check_deferred_kernel_features(image.policy, a.probe_root); !why.ok())
+      report(why.error(), "run");
+    return status;
+  }
   if (r->verity_corrupted) {
     std::fprintf(stderr,
                  "nestbox-launch run: %s: dm-verity refused corrupted blocks of %s (reads failed with EIO): "

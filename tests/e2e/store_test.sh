@@ -187,6 +187,23 @@ set -e
 [ "$rc" = 1 ] || fail "box on a kernel without squashfs: exit $rc ($err)"
 grep -q "Squashfs (squashfs): missing, enable CONFIG_SQUASHFS" <<<"$err" || fail "squashfs reason: $err"
 expect_run box "box v1"
+# The squashfs decompressor is not probed before a start (that takes a full
+# read of /proc/kallsyms where the kernel has no /boot/config-*): a kernel
+# whose symbols lack gzip still mounts box (the mount decides); a start that
+# fails names the missing decompressor after its own error.
+probe="$work/kernel-nozlib"  # this kernel, but its symbols lack zlib_uncompress
+mkdir -p "$probe/proc"
+for top in sys dev lib boot; do ln -s "/$top" "$probe/$top"; done
+for entry in /proc/*; do [ "$entry" = /proc/kallsyms ] || ln -s "$entry" "$probe$entry"; done
+grep -v " zlib_uncompress$" /proc/kallsyms > "$probe/proc/kallsyms"
+out=$(nl run box --kernel-probe-root "$probe" 2>&1) || fail "box with the decompressor deferred: $out"
+[ "$out" = "box v1" ] || fail "box with the decompressor deferred printed: $out"
+set +e
+err=$(nl run box --kernel-probe-root "$probe" --cgroup-parent "../escape" 2>&1); rc=$?
+set -e
+[ "$rc" = 2 ] || fail "box under the cgroup parent ../escape: exit $rc"
+grep -q "^nestbox-launch run: box: the running kernel lacks what the policy requires: .*(squashfs_gzip): missing, enable CONFIG_SQUASHFS, CONFIG_SQUASHFS_ZLIB$" <<<"$err" ||
+  fail "failed start without the deferred reason: $err"
 
 echo "== SIGKILL of install at every mutating system call"
 pristine="$work/pristine"

@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <sstream>
+#include <vector>
 
 #include "util/fd.h"
 #include "util/file_io.h"
@@ -21,28 +23,58 @@ void fsync_dir(const std::string& dir) {
   if (fd) ::fsync(fd.get());
 }
 
-// Puts `tmp` at `final_path` in one atomic step: a file replaces the old
+// Lexically inside `dir` (not `dir` itself, no way up).
+bool lies_beneath(const std::string& dir, const std::string& path) {
+  fs::path rel = fs::path(path).lexically_normal().lexically_relative(fs::path(dir).lexically_normal());
+  return !rel.empty() && rel != "." && *rel.begin() != "..";
+}
+
+// The directory that holds `final_path`, which must lie beneath `out_dir`:
+// each component below `out_dir` is opened (or made) without following a
+// symlink, so one planted in the output directory (`out/runtime -> /etc`)
+// cannot carry an output outside it. `out_dir` itself is the user's to name.
+Result<UniqueFd> parent_beneath(const std::string& out_dir, const std::string& final_path, std::string* leaf,
+                                bool create = true) {
+  if (!lies_beneath(out_dir, final_path)) return failure(final_path + ": not inside the output directory " + out_dir);
+  fs::path out = fs::path(out_dir).lexically_normal();
+  fs::path rel = fs::path(final_path).lexically_normal().lexically_relative(out);
+  UniqueFd dir(::open(out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return sys_error("open " + out_dir);
+  fs::path at = out;
+  std::vector<fs::path> parts(rel.begin(), rel.end());
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    at /= parts[i];
+    if (create && ::mkdirat(dir.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST)
+      return sys_error("create " + at.string());
+    UniqueFd next(::openat(dir.get(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next) {
+      if (errno == ELOOP || errno == ENOTDIR)
+        return failure(at.string() + ": a symbolic link or not a directory; compose writes only inside the output "
+                       "directory (remove it)");
+      return sys_error("open " + at.string());
+    }
+    dir = std::move(next);
+  }
+  *leaf = parts.back().string();
+  return dir;
+}
+
+// Puts `tmp` at (dir_fd, name) in one atomic step: a file replaces the old
 // one by rename; a directory is exchanged with the old one
 // (RENAME_EXCHANGE), which is then at `tmp`. Either way every final path
 // holds the old or the new version at every moment. Returns the previous
 // version to remove, or "".
-Result<std::string> install(const std::string& tmp, const std::string& final_path) {
-  std::error_code ec;
-  fs::create_directories(fs::path(final_path).parent_path(), ec);
-  if (ec) return failure("create " + fs::path(final_path).parent_path().string() + ": " + ec.message());
-  struct stat t, f;
-  if (::lstat(tmp.c_str(), &t) != 0) return sys_error("stat " + tmp);
-  if (S_ISDIR(t.st_mode) && ::lstat(final_path.c_str(), &f) == 0) {
-    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_path.c_str(), RENAME_EXCHANGE) != 0)
-      return sys_error("exchange " + tmp + " and " + final_path);
-    return tmp;  // now the previous version
-  }
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0)
-    return sys_error("rename " + tmp + " to " + final_path);
-  return std::string();
+Result<std::string> install_at(const std::string& tmp, int dir_fd, const std::string& name,
+                               const std::string& final_display);
+
+// install_at() for a final path beneath the output directory.
+Result<std::string> install(const std::string& out_dir, const std::string& tmp, const std::string& final_path) {
+  std::string leaf;
+  auto dir = parent_beneath(out_dir, final_path, &leaf);
+  if (!dir.ok()) return std::move(dir).error();
+  return install_at(tmp, dir->get(), leaf, final_path);
 }
 
-// install() for a final place given as (directory fd, name).
 Result<std::string> install_at(const std::string& tmp, int dir_fd, const std::string& name,
                                const std::string& final_display) {
   struct stat t, f;
@@ -136,6 +168,14 @@ Result<std::string> OutputCommit::scratch_dir(const std::string& label) {
 }
 
 Status OutputCommit::commit() {
+  // Every final place is resolved before anything moves: a symlink planted in
+  // the output directory refuses the run with the previous outputs untouched.
+  for (Move& m : moves_) {
+    if (m.dir) continue;
+    auto dir = parent_beneath(out_dir_, m.final_path, &m.name);
+    if (!dir.ok()) return std::move(dir).error();
+    m.dir = std::make_shared<UniqueFd>(std::move(*dir));
+  }
   std::vector<JournalEntry> entries;
   for (const Move& m : moves_) {
     struct stat st;
@@ -149,13 +189,11 @@ Status OutputCommit::commit() {
   committed_ = true;  // from here on the journal owns what is held
   std::vector<std::string> previous;
   for (const Move& m : moves_) {
-    auto old = m.dir ? install_at(m.tmp, m.dir->get(), m.name, m.final_path)
-                     : install(m.tmp, m.final_path);
+    auto old = install_at(m.tmp, m.dir->get(), m.name, m.final_path);
     if (!old.ok())  // the journal stays: the next compose completes the commit
       return std::move(old.error().context("commit of the outputs (the next compose completes it)"));
     if (!old->empty()) previous.push_back(*old);
-    if (m.dir) ::fsync(m.dir->get());
-    else fsync_dir(fs::path(m.final_path).parent_path().string());
+    ::fsync(m.dir->get());
   }
   if (::unlink(journal.c_str()) != 0)
     return sys_error("remove " + journal).context("commit of the outputs (the next compose completes it)");
@@ -180,19 +218,35 @@ Status OutputCommit::recover(const std::string& out_dir) {
   }
   std::istringstream in(*text);
   std::vector<std::string> previous;
+  std::vector<UniqueFd> held_dirs;  // open until `previous` is removed through them
   for (std::string line; std::getline(in, line);) {
     size_t t1 = line.find('\t'), t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
     if (t2 == std::string::npos) return bad_input(journal + ": malformed line: " + line);
     std::string tmp = line.substr(0, t1), final_path = line.substr(t1 + 1, t2 - t1 - 1);
     unsigned long long ino = std::strtoull(line.c_str() + t2 + 1, nullptr, 10);
+    // A journal is a file in the output directory: it moves and removes
+    // nothing outside it, by name or through a symlink (an interrupted run's
+    // staging-rootfs trees are composed again instead).
+    for (const std::string& p : {tmp, final_path})
+      if (!lies_beneath(out_dir, p))
+        return failure(journal + ": names " + p + ", outside the output directory; remove the journal and compose "
+                       "again");
+    std::string leaf;
+    auto dir = parent_beneath(out_dir, tmp, &leaf, /*create=*/false);
+    if (!dir.ok()) {
+      if (errno == ENOENT) continue;  // its holding directory is gone: installed
+      return std::move(dir.error().context(journal));
+    }
+    held_dirs.push_back(std::move(*dir));
+    tmp = "/proc/self/fd/" + std::to_string(held_dirs.back().get()) + "/" + leaf;
     struct stat st;
     if (::lstat(tmp.c_str(), &st) != 0) continue;  // installed (a renamed file or directory)
     if (st.st_ino != ino) {  // the previous version an exchange left there
       previous.push_back(tmp);
       continue;
     }
-    auto old = install(tmp, final_path);
-    if (!old.ok()) return std::move(old).error();
+    auto old = install(out_dir, tmp, final_path);
+    if (!old.ok()) return std::move(old.error().context(journal));
     if (!old->empty()) previous.push_back(*old);
   }
   if (::unlink(journal.c_str()) != 0) return sys_error("remove " + journal);

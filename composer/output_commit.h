@@ -14,6 +14,13 @@
 // on disk may mix old and new; `sign --composed` refuses while a journal is
 // present.
 //
+// Nothing is written outside the output directory: every final place's
+// parent directories below it are opened one component at a time without
+// following a symlink (all of them before the journal, so a planted symlink
+// refuses the run with nothing moved), and recover() moves and removes only
+// what lies inside it that way (a journal naming a staging-rootfs tree is
+// refused: compose again).
+//
 // Call order: OutputCommit(out) -> adopt()... -> commit(); the destructor
 // removes whatever was adopted but not committed.
 #pragma once

@@ -78,7 +78,8 @@ StateDir::~StateDir() {
 // with the boot anyway.
 Status StateDir::write(const std::string& file, const std::string& content) const {
   std::string path = path_ + "/" + file, tmp = path + ".tmp";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  ::unlink(tmp.c_str());  // a predictable name: never followed, created anew
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) return sys_error("create " + tmp);
   NESTBOX_TRY(write_all(fd.get(), content.data(), content.size(), tmp));
   if (::rename(tmp.c_str(), path.c_str()) != 0) return sys_error("rename " + tmp);

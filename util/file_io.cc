@@ -64,7 +64,11 @@ Status write_all(int fd, const void* data, size_t size, const std::string& what)
 
 Status write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  // The name is predictable: whatever is there (a crashed run's file, or a
+  // symlink planted to make this write elsewhere) is removed, never followed,
+  // and the file is created anew or not at all.
+  ::unlink(tmp.c_str());
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
   if (!fd) return sys_error("create " + tmp);
   Status st = write_all(fd.get(), data.data(), data.size(), tmp);
   if (st.ok() && ::fsync(fd.get()) != 0) st = sys_error("fsync " + tmp);

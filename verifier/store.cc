@@ -61,10 +61,11 @@ Result<char> read_pointer(const std::string& dir) {
 
 // Temporary files (util/temp_path.h) are removed on every early return and
 // kept once renamed. (A killed install leaves one instead; the next install
-// truncates and reuses it.)
+// removes it and creates its own.)
 Status write_pointer(const std::string& dir, char slot, const StepHook& hook) {
   std::string tmp = dir + "/active.tmp", path = dir + "/active";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  ::unlink(tmp.c_str());  // a predictable name: never followed, created anew
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!fd) return sys_error("create " + tmp);
   TempFile cleanup(tmp);
   char text[2] = {slot, '\n'};

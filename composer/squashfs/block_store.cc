@@ -41,7 +41,8 @@ bool get_raw(const std::string& in, size_t* pos, T* v) {
 // and is rebuilt, so the cache does not pay for durability.
 Status write_entry(const std::string& path, const std::string& data) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  ::unlink(tmp.c_str());  // a predictable name: never followed, created anew
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!fd) return sys_error("create " + tmp);
   Status st = write_all(fd.get(), data.data(), data.size(), tmp);
   fd.reset();

@@ -305,6 +305,63 @@ TEST_F(BuildInput, InterruptedCommitIsCompletedFromItsJournal) {
   EXPECT_FALSE(fs::exists(held + "/2"));
 }
 
+// Nothing is written outside the output directory: a symlink planted there
+// (out/runtime, out/base -> elsewhere) refuses the run before anything moves,
+// one in place of an output (out/a.sqfs -> elsewhere) is replaced, never
+// followed; a journal naming paths outside the output directory moves nothing.
+TEST_F(BuildInput, SymlinksPlantedInTheOutputDirectoryLeadNowhere) {
+  write(d_ / "staging/bin/tool", "tool", 0755);
+  std::string src = "[[rootfs.source]]\npath = \"staging\"\n";
+  write(d_ / "a.toml", manifest("a", "compressor = \"gzip\"\n", src));
+  write(d_ / "b.toml", manifest("b", "strategy = \"overlay\"\nbase = \"shared\"\ncompressor = \"gzip\"\n", src));
+  fs::create_directories(d_ / "elsewhere");
+  write(d_ / "victim", "host file");
+  fs::create_directories(d_ / "out");
+  for (const char* planted : {"runtime", "base"}) {
+    fs::remove_all(d_ / "out/" + std::string(planted));
+    fs::create_directory_symlink(d_ / "elsewhere", d_ / "out/" + std::string(planted));
+    std::string out;
+    EXPECT_EQ(compose(d_ / "a.toml " + d_ / "b.toml", &out), 1) << out;
+    EXPECT_EQ(out, "nestbox compose: " + d_ / "out/" + planted +
+                       ": a symbolic link or not a directory; compose writes only inside the output directory "
+                       "(remove it)\n");
+    EXPECT_TRUE(fs::is_empty(d_ / "elsewhere")) << planted;
+    EXPECT_FALSE(OutputCommit::interrupted(d_ / "out"));
+    fs::remove(d_ / "out/" + std::string(planted));
+  }
+  fs::create_symlink(d_ / "victim", d_ / "out/a.sqfs");
+  std::string out;
+  ASSERT_EQ(compose(d_ / "a.toml " + d_ / "b.toml", &out), 0) << out;
+  EXPECT_FALSE(fs::is_symlink(d_ / "out/a.sqfs"));
+  EXPECT_EQ(slurp(d_ / "victim"), "host file");
+  EXPECT_TRUE(fs::is_empty(d_ / "elsewhere"));
+
+  write(d_ / "out/.nestbox-commit", d_ / "victim\t" + d_ / "out/x\t1\n");
+  Status st = OutputCommit::recover(d_ / "out");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, d_ / "out/.nestbox-commit: names " + d_ / "victim" +
+                                    ", outside the output directory; remove the journal and compose again");
+  EXPECT_EQ(slurp(d_ / "victim"), "host file");
+  write(d_ / "out/.nestbox-commit", d_ / "out/.nestbox-outputs-1/0\t" + d_ / "elsewhere/x\t1\n");
+  write(d_ / "out/.nestbox-outputs-1/0", "held");
+  st = OutputCommit::recover(d_ / "out");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, d_ / "out/.nestbox-commit: names " + d_ / "elsewhere/x" +
+                                    ", outside the output directory; remove the journal and compose again");
+  EXPECT_TRUE(fs::is_empty(d_ / "elsewhere"));
+  // Inside by name, outside through a symlink: neither moved nor removed.
+  write(d_ / "elsewhere/kept", "host file");
+  fs::create_directory_symlink(d_ / "elsewhere", d_ / "out/link");
+  write(d_ / "out/.nestbox-commit", d_ / "out/link/kept\t" + d_ / "out/y\t1\n");
+  st = OutputCommit::recover(d_ / "out");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, d_ / "out/.nestbox-commit: " + d_ / "out/link" +
+                                    ": a symbolic link or not a directory; compose writes only inside the output "
+                                    "directory (remove it)");
+  EXPECT_EQ(slurp(d_ / "elsewhere/kept"), "host file");
+  EXPECT_FALSE(fs::exists(d_ / "out/y"));
+}
+
 // Until then, `sign --composed` refuses: the outputs may mix two runs.
 TEST_F(BuildInput, SignComposedRefusesAnInterruptedCommit) {
   write(d_ / "staging/bin/tool", "tool", 0755);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -36,6 +37,21 @@ TEST(FileIo, AtomicWriteReplacesAndLeavesNoTemporary) {
   struct stat st;
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0644u);
+  system(("rm -rf " + dir).c_str());
+}
+
+// The temporary name is predictable: a symlink planted there is replaced,
+// never followed (it would truncate and overwrite its target).
+TEST(FileIo, AtomicWriteNeverFollowsAPlantedTemporary) {
+  std::string dir = make_temp_dir();
+  std::string path = dir + "/state", victim = dir + "/victim";
+  ASSERT_TRUE(write_file_atomic(victim, "host file").ok());
+  std::string tmp = path + ".tmp." + std::to_string(getpid());
+  ASSERT_EQ(symlink(victim.c_str(), tmp.c_str()), 0);
+  ASSERT_TRUE(write_file_atomic(path, "new").ok());
+  EXPECT_EQ(*read_file(path), "new");
+  EXPECT_EQ(*read_file(victim), "host file");
+  EXPECT_EQ(count_entries(dir), 2);
   system(("rm -rf " + dir).c_str());
 }
 

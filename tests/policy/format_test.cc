@@ -427,6 +427,66 @@ TEST(PolicyFormat, BakeCarriesDeclaredDevicesAndUnsetSwap) {
   EXPECT_EQ(p->cgroups.memory_swap_max, std::optional<uint64_t>(0));
 }
 
+TEST(PolicyFormat, HotplugRulesRoundTripAndAreChecked) {
+  Policy p = full_policy();
+  p.namespaces[kNsUser].mode = NsMode::kHost;
+  p.uid_map.clear();
+  p.gid_map.clear();
+  HotplugRule r;
+  r.name = "sd*";
+  r.devtype = HotplugDevtype::kPartition;
+  r.properties = {{"PARTN", "1"}};
+  r.parent = "usb";
+  r.access = kHotplugRead;
+  r.dir = "/dev/usb";
+  r.mode = 0440;
+  r.gid = 33;
+  p.hotplug = {r};
+  std::vector<uint8_t> b = blob_of(p);
+  auto out = decode(b);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  ASSERT_EQ(out->hotplug.size(), 1u);
+  const HotplugRule& h = out->hotplug[0];
+  EXPECT_EQ(h.name, "sd*");
+  EXPECT_EQ(h.devtype, HotplugDevtype::kPartition);
+  ASSERT_EQ(h.properties.size(), 1u);
+  EXPECT_EQ(h.properties[0].key, "PARTN");
+  EXPECT_EQ(h.properties[0].value, "1");
+  EXPECT_EQ(h.parent, "usb");
+  EXPECT_EQ(h.access, kHotplugRead);
+  EXPECT_EQ(h.dir, "/dev/usb");
+  EXPECT_EQ(h.mode, 0440u);
+  EXPECT_EQ(h.gid, 33u);
+  EXPECT_EQ(encode(*out).value(), b);
+
+  size_t at = section_payload(b, wire::kTagHotplug);
+  auto refused = [&](void (*mutate)(Policy&)) {
+    Policy q = p;
+    mutate(q);
+    auto e = encode(q);
+    return e.ok() ? std::string("(accepted)") : e.error().message;
+  };
+  EXPECT_NE(refused([](Policy& q) { q.hotplug[0].properties[0].key = "ID_BUS"; })
+                .find("hotplug[0].properties[0].key: ID_* properties come from udev, not the kernel"),
+            std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.hotplug[0].dir = "/dev/../etc"; }).find("hotplug[0].dir: directory has an empty, '.' or '..' component"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.hotplug[0].dir = "/etc"; }).find("hotplug[0].dir: hot-plugged nodes must appear in /dev"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.hotplug[0].name = "a/b"; }).find("hotplug[0].name: device name pattern may hold only"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.hotplug[0].access = kHotplugWrite; }).find("hotplug[0].access: must be 1 (read) or 3 (read and write)"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.hotplug[0].mode = 04755; }).find("hotplug[0].mode: not a permission mode (0777 at most)"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.hotplug[0].uid = 0xffffffffu; }).find("hotplug[0].uid: 4294967295 is the kernel's \"unchanged\" id"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.dev = DevMode::kNone; }).find("hotplug: hot-plugged devices need dev \"minimal\" in a mount namespace of the container's own"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.namespaces[kNsMount].mode = NsMode::kHost; }).find("hotplug: hot-plugged devices need dev"), std::string::npos);
+  EXPECT_EQ(refused([](Policy& q) {
+              q.namespaces[kNsUser].mode = NsMode::kNew;
+              q.uid_map = {{0, 100000, 1000}};
+              q.gid_map = {{0, 100000, 1000}};
+            }),
+            "encode: policy: offset " + std::to_string(at) +
+                ": hotplug: hot-plugged devices need the host's user namespace (device nodes never open on a "
+                "filesystem mounted in another)");
+}
+
 TEST(PolicyFormat, EmptySeccompMeansNoFilter) {
   Policy p = full_policy();
   auto out = decode(blob_of(p));

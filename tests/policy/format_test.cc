@@ -113,7 +113,7 @@ TEST(PolicyFormat, HeaderIsLittleEndianAtFixedOffsets) {
   std::vector<uint8_t> b = blob_of(full_policy());
   ASSERT_GE(b.size(), 32u);
   EXPECT_EQ(std::memcmp(b.data(), "NBXP", 4), 0);
-  EXPECT_EQ(b[4], 3);  // version, low byte first
+  EXPECT_EQ(b[4], 4);  // version, low byte first
   EXPECT_EQ(b[5], 0);
   EXPECT_EQ(b[6], 32);  // header size
   EXPECT_EQ(b[8] | b[9] << 8 | b[10] << 16 | b[11] << 24, static_cast<int>(b.size()));
@@ -159,7 +159,7 @@ TEST(PolicyFormat, HeaderErrorsNameTheField) {
   EXPECT_EQ(decode_error(bad), "policy: offset 0: header.magic: not a nestbox policy (expected \"NBXP\")");
   bad = b;
   bad[4] = 1;  // version 1 could not tell a swap limit of 0 from none
-  EXPECT_EQ(decode_error(bad), "policy: offset 4: header.version: unsupported version 1, expected 3");
+  EXPECT_EQ(decode_error(bad), "policy: offset 4: header.version: unsupported version 1, expected 4");
   bad = b;
   bad[12] = 1;
   EXPECT_EQ(decode_error(bad), "policy: offset 12: header.flags: unknown flags 1");
@@ -429,6 +429,8 @@ TEST(PolicyFormat, BakeCarriesDeclaredDevicesAndUnsetSwap) {
 
 TEST(PolicyFormat, HotplugRulesRoundTripAndAreChecked) {
   Policy p = full_policy();
+  p.dev = DevMode::kMinimal;
+  p.namespaces[kNsMount] = {NsMode::kNew, ""};
   p.namespaces[kNsUser].mode = NsMode::kHost;
   p.uid_map.clear();
   p.gid_map.clear();

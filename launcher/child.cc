@@ -1,5 +1,6 @@
 #include "launcher/child.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -123,7 +124,16 @@ Status setup(const ChildPlan& plan) {
   }
   // The root is mounted (loop devices opened): from now on only the minimal
   // /dev and the declared devices, before anything of the container runs.
-  NESTBOX_TRY(sync_send(plan.sync_fd, kSyncDevices));
+  if (p.hotplug.empty()) {
+    NESTBOX_TRY(sync_send(plan.sync_fd, kSyncDevices));
+  } else {
+    // The launcher makes hot-plugged nodes in this /dev (its tmpfs): the
+    // directory itself, handed over before any of the container's code runs,
+    // so nothing it later puts at /dev can redirect them.
+    UniqueFd dev(::open("/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dev) return sys_error("open /dev for hot-plugged devices");
+    NESTBOX_TRY(sync_send_fd(plan.sync_fd, kSyncDevices, dev.get()));
+  }
   NESTBOX_TRY(sync_expect(plan.sync_fd, kSyncRestricted));
   if (ns_new(p, policy::kNsCgroup) && ::unshare(CLONE_NEWCGROUP) != 0)
     return sys_error("unshare cgroup namespace");

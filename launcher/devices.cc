@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -45,7 +46,11 @@ uint64_t insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) 
 
 long bpf(int cmd, bpf_attr* attr) { return ::syscall(SYS_bpf, cmd, attr, sizeof *attr); }
 
-Status attach_program(const std::string& dir, const std::vector<DeviceRule>& rules) {
+// Attaches a program of `rules` to `dir`, in place of `replace` when valid;
+// the attachment keeps the program (it goes with the cgroup), `*attached`
+// receives its fd when asked for.
+Status attach_program(const std::string& dir, const std::vector<DeviceRule>& rules, int replace = -1,
+                      UniqueFd* attached = nullptr) {
   auto prog = load_device_program(rules);
   if (!prog.ok()) return std::move(prog).error();
   UniqueFd prog_fd(*prog);
@@ -59,8 +64,15 @@ Status attach_program(const std::string& dir, const std::vector<DeviceRule>& rul
   // As crun: beside programs a manager (systemd) attached to the parents;
   // the kernel runs them all and a device must pass every one.
   attr.attach_flags = BPF_F_ALLOW_MULTI;
-  if (bpf(BPF_PROG_ATTACH, &attr) != 0) return sys_error("attach the device program to " + dir);
-  return {};  // the attachment keeps the program; it goes with the cgroup
+  if (replace >= 0) {
+    // One step: never a moment with neither program, nor with both.
+    attr.attach_flags |= BPF_F_REPLACE;
+    attr.replace_bpf_fd = static_cast<uint32_t>(replace);
+  }
+  if (bpf(BPF_PROG_ATTACH, &attr) != 0)
+    return sys_error(std::string(replace >= 0 ? "replace" : "attach") + " the device program of " + dir);
+  if (attached) *attached = std::move(prog_fd);
+  return {};
 }
 
 }  // namespace
@@ -76,8 +88,13 @@ std::vector<DeviceRule> device_rules(const policy::Policy& p) {
 std::vector<std::string> v1_allow_lines(const std::vector<DeviceRule>& rules) {
   std::vector<std::string> out;
   auto num = [](int64_t v) { return v < 0 ? std::string("*") : std::to_string(v); };
-  for (const DeviceRule& r : rules)
-    out.push_back(std::string(1, r.type) + " " + num(r.major) + ":" + num(r.minor) + " rwm");
+  for (const DeviceRule& r : rules) {
+    std::string access;
+    if (r.access & kDevRead) access += 'r';
+    if (r.access & kDevWrite) access += 'w';
+    if (r.access & kDevMknod) access += 'm';
+    out.push_back(std::string(1, r.type) + " " + num(r.major) + ":" + num(r.minor) + " " + access);
+  }
   return out;
 }
 
@@ -85,30 +102,40 @@ std::vector<uint64_t> device_program(const std::vector<DeviceRule>& rules) {
   // r1 = struct bpf_cgroup_dev_ctx {u32 access_type (access << 16 | type); u32 major, minor}
   constexpr uint8_t kLdxW = BPF_LDX | BPF_MEM | BPF_W, kAnd = BPF_ALU | BPF_AND | BPF_K,
                     kRsh = BPF_ALU | BPF_RSH | BPF_K, kJne = BPF_JMP | BPF_JNE | BPF_K,
-                    kMov = BPF_ALU64 | BPF_MOV | BPF_K, kExit = BPF_JMP | BPF_EXIT;
+                    kMov = BPF_ALU64 | BPF_MOV | BPF_K, kExit = BPF_JMP | BPF_EXIT,
+                    kMovX = BPF_ALU64 | BPF_MOV | BPF_X, kAnd64 = BPF_ALU64 | BPF_AND | BPF_K;
   std::vector<uint64_t> p = {
       insn(kLdxW, 2, 1, 0, 0), insn(kAnd, 2, 0, 0, 0xffff),  // r2 = type
-      insn(kLdxW, 3, 1, 0, 0), insn(kRsh, 3, 0, 0, 16),      // r3 = access (unused: rules are rwm)
+      insn(kLdxW, 3, 1, 0, 0), insn(kRsh, 3, 0, 0, 16),      // r3 = access
       insn(kLdxW, 4, 1, 4, 0),                               // r4 = major
       insn(kLdxW, 5, 1, 8, 0),                               // r5 = minor
   };
   for (const DeviceRule& r : rules) {
     // Each rule: compare, and on a mismatch jump past its "allow" (r0 = 1; exit).
-    std::vector<uint64_t> checks;
-    int type = r.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR;
-    int n = 1 + (r.major >= 0) + (r.minor >= 0);
-    int i = 0;
-    auto jne = [&](uint8_t reg, int64_t value) {
-      ++i;
-      // Remaining compares after this one, then the two allow instructions.
-      checks.push_back(insn(kJne, reg, 0, static_cast<int16_t>(n - i + 2), static_cast<int32_t>(value)));
+    std::vector<uint64_t> body;
+    std::vector<size_t> jumps;  // their offsets are patched once the body is complete
+    auto skip_unless = [&](uint8_t reg, int64_t value) {
+      jumps.push_back(body.size());
+      body.push_back(insn(kJne, reg, 0, 0, static_cast<int32_t>(value)));
     };
-    jne(2, type);
-    if (r.major >= 0) jne(4, r.major);
-    if (r.minor >= 0) jne(5, r.minor);
-    p.insert(p.end(), checks.begin(), checks.end());
-    p.push_back(insn(kMov, 0, 0, 0, 1));
-    p.push_back(insn(kExit, 0, 0, 0, 0));
+    skip_unless(2, r.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR);
+    if (r.major >= 0) skip_unless(4, r.major);
+    if (r.minor >= 0) skip_unless(5, r.minor);
+    if ((r.access & kDevAll) != kDevAll) {
+      // r6 = the access asked for beyond the rule's: none, or no match.
+      body.push_back(insn(kMovX, 6, 3, 0, 0));
+      body.push_back(insn(kAnd64, 6, 0, 0, ~r.access & kDevAll));
+      skip_unless(6, 0);
+    }
+    body.push_back(insn(kMov, 0, 0, 0, 1));
+    body.push_back(insn(kExit, 0, 0, 0, 0));
+    for (size_t j : jumps) {
+      bpf_insn i;
+      std::memcpy(&i, &body[j], sizeof i);
+      i.off = static_cast<int16_t>(body.size() - j - 1);
+      std::memcpy(&body[j], &i, sizeof i);
+    }
+    p.insert(p.end(), body.begin(), body.end());
   }
   p.push_back(insn(kMov, 0, 0, 0, 0));  // no rule matched: deny
   p.push_back(insn(kExit, 0, 0, 0, 0));
@@ -130,7 +157,8 @@ Result<int> load_device_program(const std::vector<DeviceRule>& rules) {
   return static_cast<int>(fd);
 }
 
-Status restrict_devices(const Cgroup& cg, const std::vector<DeviceRule>& rules) {
+Status restrict_devices(const Cgroup& cg, const std::vector<DeviceRule>& rules,
+                        std::vector<AttachedProgram>* keep) {
   bool applied = false;
   for (const CgroupDir& d : cg.dirs()) {
     if (d.controllers != "devices") continue;
@@ -142,9 +170,11 @@ Status restrict_devices(const Cgroup& cg, const std::vector<DeviceRule>& rules) 
   }
   for (const CgroupDir& d : cg.dirs()) {
     if (!d.v2) continue;
-    Status s = attach_program(d.path, rules);
+    UniqueFd prog;
+    Status s = attach_program(d.path, rules, -1, keep ? &prog : nullptr);
     if (s.ok()) {
       applied = true;
+      if (keep) keep->push_back({d.path, std::move(prog)});
     } else if (!applied) {
       return std::move(s.error().context("device allow-list"));
     }
@@ -154,6 +184,60 @@ Status restrict_devices(const Cgroup& cg, const std::vector<DeviceRule>& rules) 
     return failure("no device allow-list possible: neither a cgroup v1 devices controller nor cgroup v2 "
                    "(CONFIG_CGROUP_DEVICE / CONFIG_CGROUP_BPF)");
   return {};
+}
+
+DeviceAccess::DeviceAccess(const Cgroup& cg, std::vector<DeviceRule> base, std::vector<AttachedProgram> programs)
+    : cgroup_(cg), base_(std::move(base)), programs_(std::move(programs)) {}
+
+Status DeviceAccess::replace_programs() {
+  std::vector<DeviceRule> all = base_;
+  all.insert(all.end(), extra_.begin(), extra_.end());
+  for (AttachedProgram& a : programs_) {
+    UniqueFd next;
+    NESTBOX_TRY(attach_program(a.dir, all, a.prog.get(), &next));
+    a.prog = std::move(next);
+  }
+  return {};
+}
+
+Status DeviceAccess::probe() {
+  Status s = replace_programs();
+  if (!s.ok()) return std::move(s.error().context("hot-plugged devices need a replaceable cgroup v2 device program (Linux 5.6)"));
+  return s;
+}
+
+Status DeviceAccess::allow(const DeviceRule& r) {
+  extra_.push_back(r);
+  Status s = replace_programs();
+  for (const CgroupDir& d : cgroup_.dirs())
+    if (s.ok() && d.controllers == "devices")
+      for (const std::string& line : v1_allow_lines({r})) s = write_to(d.path + "/devices.allow", line);
+  if (!s.ok()) {
+    Status back = revoke(r);
+    if (!back.ok()) return std::move(back.error().context("revoke"));  // the worse: access that may stay
+  }
+  return s;
+}
+
+Status DeviceAccess::revoke(const DeviceRule& r) {
+  Status first;
+  for (const CgroupDir& d : cgroup_.dirs()) {
+    if (d.controllers != "devices") continue;
+    DeviceRule all = r;
+    all.access = kDevAll;
+    for (const std::string& line : v1_allow_lines({all})) {
+      Status s = write_to(d.path + "/devices.deny", line);
+      if (!s.ok() && first.ok()) first = std::move(s);
+    }
+  }
+  extra_.erase(std::remove_if(extra_.begin(), extra_.end(),
+                              [&](const DeviceRule& e) {
+                                return e.type == r.type && e.major == r.major && e.minor == r.minor;
+                              }),
+               extra_.end());
+  Status s = replace_programs();
+  if (!s.ok() && first.ok()) first = std::move(s);
+  return first;
 }
 
 }  // namespace nestbox::launcher

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "launcher/child.h"
 #include "launcher/devices.h"
 #include "launcher/features.h"
+#include "launcher/hotplug.h"
 #include "launcher/launcher.h"
 #include "launcher/image_device.h"
 #include "launcher/namespaces.h"
@@ -87,10 +89,14 @@ int64_t now_ms() {
 // Drives the setup conversation until the container runs (EOF) or fails.
 // The device allow-list is a required step: a container that reaches exec
 // without asking for it is refused.
-Status converse(int fd, pid_t child, const policy::Policy& p, const Cgroup& cg) {
+// With hot-plug rules the allow-list stays changeable (DeviceAccess) and the
+// devices present are given before the container runs (`hotplug`).
+Status converse(int fd, pid_t child, const policy::Policy& p, const Cgroup& cg,
+                std::optional<Hotplug>& hotplug) {
   bool restricted = false;
   while (true) {
-    auto msg = sync_recv(fd);
+    UniqueFd passed;
+    auto msg = sync_recv(fd, &passed);
     if (!msg.ok()) return std::move(msg).error();
     if (msg->empty()) {
       if (!restricted) return failure("container went away before its device allow-list");
@@ -98,7 +104,13 @@ Status converse(int fd, pid_t child, const policy::Policy& p, const Cgroup& cg) 
     }
     if ((*msg)[0] == kSyncError) return failure(msg->substr(1));
     if ((*msg)[0] == kSyncDevices && !restricted) {
-      NESTBOX_TRY(restrict_devices(cg, device_rules(p)));
+      std::vector<AttachedProgram> programs;
+      NESTBOX_TRY(restrict_devices(cg, device_rules(p), p.hotplug.empty() ? nullptr : &programs));
+      if (!p.hotplug.empty()) {
+        auto h = Hotplug::start(p, DeviceAccess(cg, device_rules(p), std::move(programs)), std::move(passed));
+        if (!h.ok()) return std::move(h).error();
+        hotplug.emplace(std::move(*h));
+      }
       restricted = true;
       NESTBOX_TRY(sync_send(fd, kSyncRestricted));
       continue;
@@ -126,7 +138,7 @@ void read_reports(int fd, ServiceBoard& board, const StateDir& state) {
 // handler) so that the init's reports can be read in the same loop.
 Result<RunResult> supervise(ChildOwner& child, const Cgroup& cg, const SignalBlock& block,
                             const Options& o, int report_fd, ServiceBoard& board,
-                            const StateDir& state) {
+                            const StateDir& state, std::optional<Hotplug>& hotplug) {
   UniqueFd signals(::signalfd(-1, &block.set(), SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signals) return sys_error("signalfd");
   RunResult result;
@@ -138,13 +150,25 @@ Result<RunResult> supervise(ChildOwner& child, const Cgroup& cg, const SignalBlo
       read_reports(report_fd, board, state);
       result.exit_code = exit_code(status);
       if (result.exit_code > 128 && result.exit_code < 128 + NSIG) result.signal = result.exit_code - 128;
-      result.failure = board.failure();
+      if (result.failure.empty()) result.failure = board.failure();
       return result;
     }
-    pollfd pfds[2] = {{signals.get(), POLLIN, 0}, {report_fd, POLLIN, 0}};
+    pollfd pfds[3] = {{signals.get(), POLLIN, 0}, {report_fd, POLLIN, 0}, {hotplug ? hotplug->fd() : -1, POLLIN, 0}};
     int timeout = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
-    int ready = ::poll(pfds, report_fd >= 0 ? 2 : 1, timeout);
+    int ready = ::poll(pfds, 3, timeout);  // negative fds are skipped
     if (ready < 0 && errno != EINTR) return sys_error("poll");
+    if (hotplug && (pfds[2].revents & POLLIN)) {
+      if (Status s = hotplug->on_readable(); !s.ok() && !result.killed_after_timeout) {
+        // A device the container may still reach after it went: stop it now.
+        std::fprintf(stderr, "nestbox-launch: hotplug: %s: stopping the container\n", s.error().message.c_str());
+        if (result.failure.empty()) result.failure = "hotplug: " + s.error().message;
+        result.killed_after_timeout = true;
+        cg.kill_all();
+        ::kill(child.pid(), SIGKILL);
+        deadline = now_ms() + 60000;
+        hotplug.reset();
+      }
+    }
     if (report_fd >= 0 && (pfds[1].revents & (POLLIN | POLLHUP))) {
       read_reports(report_fd, board, state);
       if (pfds[1].revents & POLLHUP) report_fd = -1;  // the init is gone; waitpid follows
@@ -255,7 +279,8 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
     network.arm();
     NESTBOX_TRY(sync_send(ours.get(), kSyncGo));
   }
-  NESTBOX_TRY_CTX(converse(ours.get(), pid, p, *cg), "container " + p.name);
+  std::optional<Hotplug> hotplug;
+  NESTBOX_TRY_CTX(converse(ours.get(), pid, p, *cg, hotplug), "container " + p.name);
   // The mounts hold the loop devices now (autoclear), or the dm-verity
   // devices do (removed when image/base go, after the cgroup).
   if (image) image->release_loop();
@@ -266,7 +291,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   NESTBOX_TRY(state->link_namespaces(pid));
   ServiceBoard board(p);
   if (!p.process.services.empty()) NESTBOX_TRY(state->write("services", board.render()));
-  auto result = supervise(child, *cg, block, o, reports.get(), board, *state);
+  auto result = supervise(child, *cg, block, o, reports.get(), board, *state, hotplug);
   if (!result.ok()) return result;
   result->oom_killed = cg->oom_killed();
   result->verity_corrupted = (image && image->corrupted()) || (base && base->corrupted());

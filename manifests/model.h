@@ -295,6 +295,26 @@ struct Rlimit {
   uint64_t hard = 0;  // UINT64_MAX = unlimited
 };
 
+// [[devices.hotplug]]: hot-plugged block devices that belong to the container
+// (docs/manifest.md). Matched on the kernel's own view of the device.
+enum class HotplugDevtype { kAny, kDisk, kPartition };
+
+struct HotplugRule {
+  std::string name;                    // glob over the kernel name ("sd*")
+  HotplugDevtype devtype = HotplugDevtype::kAny;
+  std::vector<std::pair<std::string, std::string>> properties;  // kernel uevent KEY -> value glob
+  std::string parent;                  // subsystem among the sysfs ancestors ("usb")
+  bool read_only = false;              // access = "ro"
+  std::string dir = "/dev";            // node: <dir>/<kernel name>
+  uint32_t mode = 0600;
+  Owner owner;
+  SourcePos pos;
+};
+
+struct Devices {
+  std::vector<HotplugRule> hotplug;
+};
+
 struct KernelVersion {
   int major = 0, minor = 0, patch = 0;
   auto operator<=>(const KernelVersion&) const = default;
@@ -319,6 +339,7 @@ struct Manifest {
   Mounts mounts;
   Network network;
   std::vector<Rlimit> rlimits;   // sorted by name
+  Devices devices;
   std::optional<KernelVersion> kernel_min;
   std::string signing_key;       // key id (hex SHA-256 of the public key DER), optional
 

@@ -1,5 +1,7 @@
 #include "manifests/validate.h"
 
+#include "manifests/devices.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -681,6 +683,7 @@ void validate(Manifest& m, Diagnostics& d) {
   validate_mounts(m, d);
   validate_rlimits(m, d);
   validate_lengths(m, d);
+  validate_devices(m, d);  // after validate_namespaces (the user namespace's mode)
 }
 
 }  // namespace nestbox::manifests::detail

@@ -149,6 +149,19 @@ Result<Policy> bake(const m::Manifest& man) {
     if (d.type != m::DeviceType::kFifo)
       p.devices.push_back({d.type == m::DeviceType::kBlock ? DeviceType::kBlock : DeviceType::kChar, d.major,
                            d.minor, d.mode, d.owner.uid, d.owner.gid, d.path});
+  for (const m::HotplugRule& r : man.devices.hotplug) {
+    HotplugRule h;
+    h.name = r.name;
+    h.devtype = static_cast<HotplugDevtype>(r.devtype);
+    for (const auto& [key, value] : r.properties) h.properties.push_back({key, value});
+    h.parent = r.parent;
+    h.access = r.read_only ? kHotplugRead : kHotplugRead | kHotplugWrite;
+    h.dir = r.dir;
+    h.mode = r.mode;
+    h.uid = r.owner.uid;
+    h.gid = r.owner.gid;
+    p.hotplug.push_back(std::move(h));
+  }
   p.mounts = mounts(man.mounts, man.process);
   p.net = static_cast<NetMode>(man.network.mode);
   for (const m::NetInterface& i : man.network.interfaces) p.interfaces.push_back(interface(i));

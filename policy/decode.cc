@@ -9,6 +9,7 @@
 #include "policy/arch.h"
 #include "policy/bpf_check.h"
 #include "policy/format.h"
+#include "policy/hotplug.h"
 #include "policy/wire.h"
 
 namespace nestbox::policy {
@@ -271,8 +272,10 @@ class Decoder {
         {wire::kTagNetwork, "network", &Decoder::network},
         {wire::kTagRlimits, "rlimits", &Decoder::rlimits},
         {wire::kTagSeccomp, "seccomp", &Decoder::seccomp},
+        {wire::kTagHotplug, "hotplug", &Decoder::hotplug},
     };
-    static_assert(sizeof(kSections) / sizeof(kSections[0]) == wire::kLastTag - wire::kFirstTag + 1);
+    // Strictly ascending up to the last tag (checked at run time by section()).
+    static_assert(kSections[sizeof(kSections) / sizeof(kSections[0]) - 1].tag == wire::kLastTag);
     for (const auto& s : kSections) NESTBOX_TRY(section(s.tag, s.name, s.fn));
     if (r_.pos() != size_)
       return r_.fail(r_.pos(), "file", std::to_string(size_ - r_.pos()) + " bytes after the last section");
@@ -717,6 +720,61 @@ class Decoder {
     BpfProblem bad = check_seccomp_bpf(p_.seccomp.bpf, *arch_);
     if (bad.what)
       return r_.fail(prog + bad.insn * wire::kBpfInsnSize, idx("seccomp.bpf", bad.insn), bad.what);
+    return ok_status();
+  }
+
+  // Section hotplug (wire::HotplugRecord). Needs the container's own mount
+  // namespace and the launcher's /dev (the nodes go into its tmpfs) and the
+  // host's user namespace (device nodes on a filesystem mounted in another
+  // user namespace never open).
+  Status hotplug_rule(const string& f, HotplugRule& h) {
+    size_t at = r_.pos();
+    READ(h.access, r_.u8(f + ".access"));
+    CHECK(at, (h.access & kHotplugRead) && (h.access & ~(kHotplugRead | kHotplugWrite)) == 0, f + ".access",
+          "must be 1 (read) or 3 (read and write)");
+    uint8_t v;
+    READ(v, r_.enumeration(f + ".devtype", 3));
+    h.devtype = static_cast<HotplugDevtype>(v);
+    NESTBOX_TRY(r_.zeros(2, f + ".reserved"));
+    at = r_.pos();
+    READ(h.mode, r_.u32(f + ".mode"));
+    CHECK(at, (h.mode & ~0777u) == 0, f + ".mode", "not a permission mode (0777 at most)");
+    READ(h.uid, r_.id(f + ".uid"));
+    READ(h.gid, r_.id(f + ".gid"));
+    auto text = [&](const string& field, string& out, size_t max, const char* (*problem)(std::string_view),
+                    bool optional) -> Status {
+      size_t sat = r_.pos();
+      READ(out, r_.str(field, max, Text::kAny, optional));
+      if (out.empty() && optional) return ok_status();
+      if (const char* why = problem(out)) return r_.fail(sat, field, why);
+      return ok_status();
+    };
+    NESTBOX_TRY(text(f + ".name", h.name, 64, hotplug_name_problem, false));
+    NESTBOX_TRY(text(f + ".parent", h.parent, 32, hotplug_parent_problem, true));
+    NESTBOX_TRY(text(f + ".dir", h.dir, 128, hotplug_dir_problem, false));
+    size_t n;
+    READ(n, r_.count(f + ".properties", wire::kMaxHotplugProperties));
+    h.properties.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      string pf = idx(f + ".properties", i);
+      NESTBOX_TRY(text(pf + ".key", h.properties[i].key, 64, hotplug_key_problem, false));
+      NESTBOX_TRY(text(pf + ".value", h.properties[i].value, 256, hotplug_value_problem, false));
+    }
+    return ok_status();
+  }
+
+  Status hotplug() {
+    size_t at = r_.pos();
+    size_t n;
+    READ(n, r_.count("hotplug", wire::kMaxHotplugRules));
+    if (n == 0) return ok_status();
+    CHECK(at, p_.dev == DevMode::kMinimal && p_.namespaces[kNsMount].mode == NsMode::kNew, "hotplug",
+          "hot-plugged devices need dev \"minimal\" in a mount namespace of the container's own");
+    CHECK(at, p_.namespaces[kNsUser].mode == NsMode::kHost, "hotplug",
+          "hot-plugged devices need the host's user namespace (device nodes never open on a filesystem "
+          "mounted in another)");
+    p_.hotplug.resize(n);
+    for (size_t i = 0; i < n; ++i) NESTBOX_TRY(hotplug_rule(idx("hotplug", i), p_.hotplug[i]));
     return ok_status();
   }
 

@@ -205,6 +205,24 @@ void seccomp(Writer& w, const Policy& p) {
   w.raw(p.seccomp.bpf.data(), p.seccomp.bpf.size());
 }
 
+void hotplug(Writer& w, const Policy& p) {
+  w.list(p.hotplug, [&](const HotplugRule& r) {
+    w.u8(r.access);
+    w.u8(static_cast<uint8_t>(r.devtype));
+    w.zeros(2);
+    w.u32(r.mode);
+    w.u32(r.uid);
+    w.u32(r.gid);
+    w.str(r.name);
+    w.str(r.parent);
+    w.str(r.dir);
+    w.list(r.properties, [&](const HotplugProperty& prop) {
+      w.str(prop.key);
+      w.str(prop.value);
+    });
+  });
+}
+
 }  // namespace
 
 Result<std::vector<uint8_t>> encode(const Policy& p) {
@@ -226,6 +244,7 @@ Result<std::vector<uint8_t>> encode(const Policy& p) {
   section(wire::kTagNetwork, [&] { network(w, p); });
   section(wire::kTagRlimits, [&] { rlimits(w, p); });
   section(wire::kTagSeccomp, [&] { seccomp(w, p); });
+  section(wire::kTagHotplug, [&] { hotplug(w, p); });
   size_t total = w.size();
   w.patch32(offsetof(wire::Header, total_size),
             total > 0xffffffffu ? 0xffffffffu : static_cast<uint32_t>(total));

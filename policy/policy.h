@@ -119,6 +119,27 @@ struct Device {
   std::string path;                        // absolute, where the image has it
 };
 
+// A rule naming hot-plugged block devices that belong to the container
+// (manifest [[devices.hotplug]]): while it runs, the launcher gives it each
+// matching device (a node in `dir`, access in the device cgroup) and takes it
+// back when the device goes. Matched on what the kernel says, never udev.
+enum class HotplugDevtype : uint8_t { kAny = 0, kDisk = 1, kPartition = 2 };
+enum HotplugAccess : uint8_t { kHotplugRead = 1, kHotplugWrite = 2 };
+struct HotplugProperty {
+  std::string key;    // kernel uevent key: [A-Z0-9_]+
+  std::string value;  // fnmatch(3) pattern over the value
+};
+struct HotplugRule {
+  std::string name;    // fnmatch(3) pattern over the kernel name ("sd*", "loop24[0-9]")
+  HotplugDevtype devtype = HotplugDevtype::kAny;
+  std::vector<HotplugProperty> properties;  // every one must match
+  // A subsystem ("usb") one of the device's sysfs ancestors belongs to; empty: any.
+  std::string parent;
+  uint8_t access = kHotplugRead | kHotplugWrite;  // HotplugAccess bits; never mknod
+  std::string dir = "/dev";                        // the node is <dir>/<kernel name>
+  uint32_t mode = 0600, uid = 0, gid = 0;
+};
+
 enum class SysMode : uint8_t { kReadOnly = 0, kReadWrite = 1, kNone = 2 };
 enum class DevMode : uint8_t { kMinimal = 0, kNone = 1 };
 
@@ -177,6 +198,8 @@ struct Policy {
   // Declared device nodes: the only ones besides the minimal /dev the
   // container may open; without any, every image mount is nodev.
   std::vector<Device> devices;
+  // Hot-plugged block devices given to the container while it runs.
+  std::vector<HotplugRule> hotplug;
   std::vector<Mount> mounts;
   NetMode net = NetMode::kEmpty;
   std::vector<Interface> interfaces;

@@ -85,6 +85,17 @@ json build(const Policy& p) {
     devices.push_back({{"path", d.path}, {"type", d.type == DeviceType::kBlock ? "block" : "char"},
                        {"major", d.major}, {"minor", d.minor}, {"mode", d.mode}, {"uid", d.uid}, {"gid", d.gid}});
   j["rootfs"]["devices"] = devices;
+  json hotplug = json::array();
+  static const char* const kDevtype[] = {"any", "disk", "partition"};
+  for (const HotplugRule& h : p.hotplug) {
+    json props = json::object();
+    for (const HotplugProperty& prop : h.properties) props[prop.key] = prop.value;
+    hotplug.push_back({{"name", h.name}, {"devtype", kDevtype[static_cast<int>(h.devtype) % 3]},
+                       {"properties", props}, {"parent", h.parent},
+                       {"access", (h.access & kHotplugWrite) ? "rw" : "ro"}, {"dir", h.dir},
+                       {"mode", h.mode}, {"uid", h.uid}, {"gid", h.gid}});
+  }
+  j["hotplug"] = hotplug;
   json ns;
   for (int i = 0; i < kNsCount; ++i) {
     json one{{"mode", ns_mode(p.namespaces[i].mode)}};

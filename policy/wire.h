@@ -16,7 +16,9 @@ inline constexpr char kMagic[4] = {'N', 'B', 'X', 'P'};
 // restart_limit, u32 restart_delay_ms; per mount (after fstype) u8 owner_set,
 // u8[3] reserved, u32 uid, u32 gid; an empty process.argv with model system
 // and services (nestbox's init).
-inline constexpr uint16_t kVersion = 3;
+// 4: new sections after seccomp, each once (12 firewall, 13 hotplug, 14
+// health, 15 ipc); an empty payload where a feature is unused.
+inline constexpr uint16_t kVersion = 4;
 inline constexpr uint32_t kMaxRestartLimit = 1000;
 inline constexpr uint32_t kMaxRestartDelayMs = 60000;
 
@@ -37,6 +39,8 @@ inline constexpr size_t kMaxAddresses = 32;
 inline constexpr size_t kMaxRoutes = 64;
 inline constexpr size_t kMaxRlimits = 16;           // RLIM_NLIMITS
 inline constexpr size_t kMaxDevices = 256;
+inline constexpr size_t kMaxHotplugRules = 32;
+inline constexpr size_t kMaxHotplugProperties = 16;
 inline constexpr size_t kMaxBpfInsns = 4096;        // BPF_MAXINSNS
 inline constexpr size_t kBpfInsnSize = 8;           // struct sock_filter
 inline constexpr unsigned kLastCap = 40;            // CAP_CHECKPOINT_RESTORE
@@ -84,9 +88,10 @@ enum Tag : uint16_t {
   kTagNetwork = 9,
   kTagRlimits = 10,
   kTagSeccomp = 11,
+  kTagHotplug = 13,
 };
 inline constexpr uint16_t kFirstTag = kTagIdentity;
-inline constexpr uint16_t kLastTag = kTagSeccomp;
+inline constexpr uint16_t kLastTag = kTagHotplug;
 
 // Fixed-size records inside sections.
 struct IdMapRecord {
@@ -155,6 +160,23 @@ static_assert(offsetof(DeviceRecord, minor) == 8);
 static_assert(offsetof(DeviceRecord, mode) == 12);
 static_assert(offsetof(DeviceRecord, uid) == 16);
 static_assert(offsetof(DeviceRecord, gid) == 20);
+
+// A hot-plug rule's fixed part (section hotplug), followed by `str name`,
+// `str parent`, `str dir`, then `u16 count` properties of `str key`, `str value`.
+struct HotplugRecord {
+  uint8_t access;       // HotplugAccess bits (1 read, 2 write), at least read
+  uint8_t devtype;      // 0 any, 1 disk, 2 partition
+  uint8_t reserved[2];  // 0
+  uint32_t mode;        // permission bits of the node (0777 at most)
+  uint32_t uid;         // owner of the node
+  uint32_t gid;
+};
+static_assert(sizeof(HotplugRecord) == 16);
+static_assert(offsetof(HotplugRecord, access) == 0);
+static_assert(offsetof(HotplugRecord, devtype) == 1);
+static_assert(offsetof(HotplugRecord, mode) == 4);
+static_assert(offsetof(HotplugRecord, uid) == 8);
+static_assert(offsetof(HotplugRecord, gid) == 12);
 
 // Mount fixed part, followed by strings source, target, fstype.
 struct MountRecord {

@@ -8,7 +8,11 @@
 # on SIGTERM (the launcher says so: not the kill-after-timeout path); a
 # service killed with SIGKILL is restarted and `status --json` counts it; a
 # service that keeps dying (the real rsync with a missing configuration) hits
-# its restart_limit and the launcher names it.
+# its restart_limit and the launcher names it. Hot-plugged storage: loop
+# devices attached and detached while the nas runs (real uevents; a loop device
+# stands in for a USB stick through one more [[devices.hotplug]] rule on the
+# name loop24[0-9]) appear as /dev/loopN, are read by busybox inside, and are
+# gone (node and device-cgroup access) when detached; loop250 never appears.
 # Usage: nas_test.sh NESTBOX NESTBOX_LAUNCH SOURCE_DIR
 set -euo pipefail
 nestbox=$1 launch=$2 src=$3
@@ -23,9 +27,13 @@ staging=$(bash "$src/scripts/corpus.sh" 2>/dev/null) || { echo "SKIP: no demo co
 work=$(mktemp -d /tmp/nestbox-nas.XXXXXX)
 chmod 755 "$work"
 R=nbnas$$-r L=nbnas$$-l
-part_loop='' pid=''
+part_loop='' pid='' hot_made=''
+loopctl() {  # add|remove N: loop devices of fixed numbers (LOOP_CTL_ADD / LOOP_CTL_REMOVE)
+  python3 -c 'import fcntl,os,sys; fd=os.open("/dev/loop-control",os.O_RDWR); fcntl.ioctl(fd,{"add":0x4C80,"remove":0x4C81}[sys.argv[1]],int(sys.argv[2]))' "$@"
+}
 cleanup() {
   set +e
+  for n in $hot_made; do losetup -d "/dev/loop$n" 2>/dev/null; loopctl remove "$n" 2>/dev/null; done
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     "$launch" stop nas --state-dir "$work/run" --stop-timeout 1000 >/dev/null 2>&1
     wait "$pid" 2>/dev/null
@@ -41,6 +49,8 @@ export SOURCE_DATE_EPOCH=1700000000
 # --- compose, sign: the example as shipped ------------------------------------------
 mkdir -p "$work/m" "$work/keys"
 cp "$src/examples/nas.toml" "$work/m/nas.toml"
+# No USB on the test machine: loop devices of fixed numbers play the stick.
+printf '\n[[devices.hotplug]]\nname = "loop24[0-9]"\naccess = "ro"\nmode = "0440"\ngid = 33\n' >>"$work/m/nas.toml"
 ln -s "$staging" "$work/m/staging"
 # The same container with one more service that keeps dying: the real rsync
 # daemon with a configuration that is not there.
@@ -131,6 +141,47 @@ lan rsync --contimeout=5 rsync://192.168.1.20/share/docs/hello.txt "$work/back.t
 cmp -s "$work/hello.txt" "$work/back.txt" || fail "rsync download differs"
 # lighttpd (www-data) writes its error log to /dev/stderr: nestbox's init relays it.
 grep -q "server started" "$work/nas.log" || fail "lighttpd's error log (/dev/stderr) did not reach the launcher"
+
+# --- 1b: hot-plugged storage while the nas runs -----------------------------------------
+inside() { "$launch" exec --state-dir "$work/run" nas -- /bin/busybox "$@"; }
+for n in 247 250; do
+  [ -e "/sys/class/block/loop$n" ] && fail "loop$n exists already (not this test's)"
+  loopctl add "$n" >/dev/null; hot_made="$hot_made $n"
+done
+printf 'USB-STICK-CONTENT-%s' "$$" >"$work/stick.img"; truncate -s 1M "$work/stick.img"
+cp "$work/stick.img" "$work/other.img"
+until_node() {  # present|absent NAME: waits for the launcher to act on the uevent
+  for _ in $(seq 50); do
+    if inside test -b "/dev/$2" 2>/dev/null; then [ "$1" = present ] && return 0
+    else [ "$1" = absent ] && return 0; fi
+    sleep 0.1
+  done
+  fail "/dev/$2 not $1 inside the nas: $(inside ls /dev 2>&1 | tr '\n' ' ')"
+}
+until_node absent loop247   # no media yet: nothing given
+losetup /dev/loop247 "$work/stick.img"
+losetup /dev/loop250 "$work/other.img"
+until_node present loop247
+got=$(inside dd if=/dev/loop247 bs=25 count=1 2>/dev/null | tr -d '\0')
+[ "$got" = "USB-STICK-CONTENT-$$" ] || fail "reading /dev/loop247 inside gave '$got'"
+[ "$(inside stat -c '%a %g' /dev/loop247)" = "440 33" ] || fail "node mode/owner: $(inside stat -c '%a %g' /dev/loop247)"
+! inside sh -c 'echo x >/dev/loop247' 2>/dev/null || fail "access = ro, yet writable"
+grep -q "hotplug: loop247 (7:247) given as /dev/loop247 ro" "$work/nas.log" || fail "the launcher did not say it gave loop247"
+sleep 0.3
+! inside test -e /dev/loop250 || fail "loop250 (no rule) appeared inside"
+# A node of the non-matching device made behind the container's back: the cgroup denies it.
+mknod "/proc/$(cat "$work/run/nas/init")/root/dev/probe250" b 7 250
+err=$(inside dd if=/dev/probe250 bs=1 count=1 2>&1 >/dev/null) && fail "loop250 readable inside"
+[[ $err == *"Operation not permitted"* ]] || fail "loop250: expected EPERM, got: $err"
+# Detached: the node goes, and access with it (a node made again is refused).
+losetup -d /dev/loop247
+until_node absent loop247
+mknod "/proc/$(cat "$work/run/nas/init")/root/dev/probe247" b 7 247
+err=$(inside dd if=/dev/probe247 bs=1 count=1 2>&1 >/dev/null) && fail "loop247 readable after detach"
+[[ $err == *"Operation not permitted"* ]] || fail "loop247 after detach: expected EPERM, got: $err"
+grep -q "hotplug: loop247 (7:247) taken back from /dev/loop247" "$work/nas.log" || fail "not taken back"
+losetup -d /dev/loop250
+for n in $hot_made; do loopctl remove "$n"; done; hot_made=''
 stop
 
 # --- 2: stop, reinstall, start: the data is still there -------------------------------

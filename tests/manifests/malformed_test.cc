@@ -28,7 +28,7 @@ const Case kCases[] = {
     // Syntax and types.
     {"syntax_error", "", "[cgroups\n", "t.toml:8:9: syntax error: Error while parsing table header: expected ']', saw '\\n'"},
     {"duplicate_key", "", "[cgroups]\npids_max = 1\npids_max = 2\n", "t.toml:10:12: syntax error: Error while parsing key-value pair: cannot redefine existing integer 'pids_max'"},
-    {"unknown_top_key", "colour = 1\n", "", "t.toml:1:1: colour: unknown key; expected one of schema, name, version, security_version, version_string, description, arch, compat, signing_key, kernel_min, process, rootfs, users, security, namespaces, cgroups, seccomp, mounts, network, rlimits"},
+    {"unknown_top_key", "colour = 1\n", "", "t.toml:1:1: colour: unknown key; expected one of schema, name, version, security_version, version_string, description, arch, compat, signing_key, kernel_min, process, rootfs, users, security, namespaces, cgroups, seccomp, mounts, network, rlimits, devices"},
     {"typo_top_key", "descripton = \"x\"\n", "", "t.toml:1:1: descripton: unknown key; did you mean \"description\"?"},
     {"typo_nested_key", "", "[cgroups]\nmemroy = \"1M\"\n", "t.toml:9:1: cgroups.memroy: unknown key; did you mean \"memory\"?"},
     {"typo_in_array_table", "", "[[rootfs.dir]]\npath = \"/x\"\nmdoe = \"0755\"\n", "t.toml:10:1: rootfs.dir[0].mdoe: unknown key; did you mean \"mode\"?"},
@@ -144,6 +144,12 @@ const Case kCases[] = {
     {"storage_uid_unmapped", "", "[users]\nnamespace = true\nuid_map = [{ inside = 0, outside = 100000, count = 1000 }]\ngid_map = [{ inside = 0, outside = 100000, count = 1000 }]\n[[mounts.storage]]\nkind = \"directory\"\nsource = \"/srv/d\"\ntarget = \"/data\"\nuid = 1000\ngid = 5\n", "t.toml:16:7: mounts.storage[0].uid: 1000 is not inside users.uid_map; expected a mapped uid"},
     {"storage_owner_overlay_root", "", "[[mounts.storage]]\nkind = \"overlay\"\nsource = \"/srv/up\"\ntarget = \"/\"\nowner = \"process\"\n", "t.toml:12:9: mounts.storage[0].owner: is not taken by an overlay over \"/\" (the root's owner and mode come from the rootfs); expected a storage at another target"},
     {"service_name_bad", nullptr, "name = \"t\"\nversion = 1\n[process]\nmodel = \"system\"\ncommand = [\"/sbin/init\"]\n[[process.service]]\nname = \"a b\"\ncommand = [\"/x\"]\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:7:8: process.service[0].name: \"a b\" is not a service name; expected 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit"},
+    {"hotplug_udev_key", "", "[[devices.hotplug]]\nname = \"sd*\"\nproperties = { ID_BUS = \"usb\" }\n", "t.toml:10:16: devices.hotplug[0].properties.ID_BUS: ID_* properties come from udev, not the kernel: match the kernel's keys (DEVTYPE, MAJOR, ...) or `parent` (a bus in the device's sysfs path, e.g. \"usb\")"},
+    {"hotplug_dir_outside_dev", "", "[[devices.hotplug]]\nname = \"sd*\"\ndir = \"/etc\"\n", "t.toml:10:7: devices.hotplug[0].dir: hot-plugged nodes must appear in /dev or a directory below it"},
+    {"hotplug_name_slash", "", "[[devices.hotplug]]\nname = \"../sda\"\n", "t.toml:9:8: devices.hotplug[0].name: device name pattern may hold only letters, digits, '._+:!-' and the globs '*?[]'"},
+    {"hotplug_access_bad", "", "[[devices.hotplug]]\nname = \"sd*\"\naccess = \"rwm\"\n", "t.toml:10:10: devices.hotplug[0].access: \"rwm\" is not a valid value; expected \"rw\" or \"ro\""},
+    {"hotplug_subsystem_net", "", "[[devices.hotplug]]\nsubsystem = \"net\"\nname = \"eth*\"\n", "t.toml:9:13: devices.hotplug[0].subsystem: \"net\" is not supported; expected \"block\" (hot-plugged storage)"},
+    {"hotplug_user_namespace", "", "[users]\nnamespace = true\nuid_map = [{ inside = 0, outside = 100000, count = 1000 }]\ngid_map = [{ inside = 0, outside = 100000, count = 1000 }]\n[[devices.hotplug]]\nname = \"sd*\"\n", "t.toml:12:1: devices.hotplug: hot-plugged devices need the host's user namespace: device nodes on a filesystem mounted in a user namespace never open"},
     {"interface_not_table", "", "[network]\ninterface = \"veth\"\n", "t.toml:9:13: network.interface: got a string; expected an array of tables ([[network.interface]])"},
 };
 

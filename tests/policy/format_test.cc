@@ -113,7 +113,7 @@ TEST(PolicyFormat, HeaderIsLittleEndianAtFixedOffsets) {
   std::vector<uint8_t> b = blob_of(full_policy());
   ASSERT_GE(b.size(), 32u);
   EXPECT_EQ(std::memcmp(b.data(), "NBXP", 4), 0);
-  EXPECT_EQ(b[4], 3);  // version, low byte first
+  EXPECT_EQ(b[4], 4);  // version, low byte first
   EXPECT_EQ(b[5], 0);
   EXPECT_EQ(b[6], 32);  // header size
   EXPECT_EQ(b[8] | b[9] << 8 | b[10] << 16 | b[11] << 24, static_cast<int>(b.size()));
@@ -159,7 +159,7 @@ TEST(PolicyFormat, HeaderErrorsNameTheField) {
   EXPECT_EQ(decode_error(bad), "policy: offset 0: header.magic: not a nestbox policy (expected \"NBXP\")");
   bad = b;
   bad[4] = 1;  // version 1 could not tell a swap limit of 0 from none
-  EXPECT_EQ(decode_error(bad), "policy: offset 4: header.version: unsupported version 1, expected 3");
+  EXPECT_EQ(decode_error(bad), "policy: offset 4: header.version: unsupported version 1, expected 4");
   bad = b;
   bad[12] = 1;
   EXPECT_EQ(decode_error(bad), "policy: offset 12: header.flags: unknown flags 1");
@@ -451,6 +451,67 @@ TEST(PolicyFormat, BakeCarriesDeclaredDevicesAndUnsetSwap) {
   p = bake(m);
   ASSERT_TRUE(p.ok()) << p.error().message;
   EXPECT_EQ(p->cgroups.memory_swap_max, std::optional<uint64_t>(0));
+}
+
+TEST(PolicyFormat, HotplugRulesRoundTripAndAreChecked) {
+  Policy p = full_policy();
+  p.dev = DevMode::kMinimal;
+  p.namespaces[kNsMount] = {NsMode::kNew, ""};
+  p.namespaces[kNsUser].mode = NsMode::kHost;
+  p.uid_map.clear();
+  p.gid_map.clear();
+  HotplugRule r;
+  r.name = "sd*";
+  r.devtype = HotplugDevtype::kPartition;
+  r.properties = {{"PARTN", "1"}};
+  r.parent = "usb";
+  r.access = kHotplugRead;
+  r.dir = "/dev/usb";
+  r.mode = 0440;
+  r.gid = 33;
+  p.hotplug = {r};
+  std::vector<uint8_t> b = blob_of(p);
+  auto out = decode(b);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  ASSERT_EQ(out->hotplug.size(), 1u);
+  const HotplugRule& h = out->hotplug[0];
+  EXPECT_EQ(h.name, "sd*");
+  EXPECT_EQ(h.devtype, HotplugDevtype::kPartition);
+  ASSERT_EQ(h.properties.size(), 1u);
+  EXPECT_EQ(h.properties[0].key, "PARTN");
+  EXPECT_EQ(h.properties[0].value, "1");
+  EXPECT_EQ(h.parent, "usb");
+  EXPECT_EQ(h.access, kHotplugRead);
+  EXPECT_EQ(h.dir, "/dev/usb");
+  EXPECT_EQ(h.mode, 0440u);
+  EXPECT_EQ(h.gid, 33u);
+  EXPECT_EQ(encode(*out).value(), b);
+
+  EXPECT_GT(section_payload(b, wire::kTagHotplug), 0u);
+  auto refused = [&](void (*mutate)(Policy&)) {
+    Policy q = p;
+    mutate(q);
+    auto e = encode(q);
+    return e.ok() ? std::string("(accepted)") : e.error().message;
+  };
+  EXPECT_NE(refused([](Policy& q) { q.hotplug[0].properties[0].key = "ID_BUS"; })
+                .find("hotplug[0].properties[0].key: ID_* properties come from udev, not the kernel"),
+            std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.hotplug[0].dir = "/dev/../etc"; }).find("hotplug[0].dir: directory has an empty, '.' or '..' component"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.hotplug[0].dir = "/etc"; }).find("hotplug[0].dir: hot-plugged nodes must appear in /dev"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.hotplug[0].name = "a/b"; }).find("hotplug[0].name: device name pattern may hold only"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.hotplug[0].access = kHotplugWrite; }).find("hotplug[0].access: must be 1 (read) or 3 (read and write)"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.hotplug[0].mode = 04755; }).find("hotplug[0].mode: not a permission mode (0777 at most)"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.hotplug[0].uid = 0xffffffffu; }).find("hotplug[0].uid: 4294967295 is the kernel's \"unchanged\" id"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.dev = DevMode::kNone; }).find("hotplug: hot-plugged devices need dev \"minimal\" in a mount namespace of the container's own"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) { q.namespaces[kNsMount].mode = NsMode::kHost; }).find("hotplug: hot-plugged devices need dev"), std::string::npos);
+  EXPECT_NE(refused([](Policy& q) {
+              q.namespaces[kNsUser].mode = NsMode::kNew;
+              q.uid_map = {{0, 100000, 1000}};
+              q.gid_map = {{0, 100000, 1000}};
+            }).find(": hotplug: hot-plugged devices need the host's user namespace (device nodes never open on a "
+                    "filesystem mounted in another)"),
+            std::string::npos);
 }
 
 TEST(PolicyFormat, EmptySeccompMeansNoFilter) {

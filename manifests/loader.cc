@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "manifests/ipc.h"
 #include "manifests/manifest.h"
 #include "manifests/toml_reader.h"
 #include "manifests/units.h"
@@ -563,6 +564,7 @@ Result<Manifest> load_string(std::string_view text, const std::string& file) {
   read_network(top, m);
   top.raw("rlimits");
   read_rlimits(top, m);
+  detail::read_ipc(top, m);
   top.finish();
 
   if (!diag.failed()) detail::validate(m, diag);

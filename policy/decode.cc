@@ -271,6 +271,10 @@ class Decoder {
         {wire::kTagNetwork, "network", &Decoder::network},
         {wire::kTagRlimits, "rlimits", &Decoder::rlimits},
         {wire::kTagSeccomp, "seccomp", &Decoder::seccomp},
+        {wire::kTagFirewall, "firewall", &Decoder::reserved_v4},
+        {wire::kTagHotplug, "hotplug", &Decoder::reserved_v4},
+        {wire::kTagHealth, "health", &Decoder::reserved_v4},
+        {wire::kTagIpc, "ipc", &Decoder::ipc},
     };
     static_assert(sizeof(kSections) / sizeof(kSections[0]) == wire::kLastTag - wire::kFirstTag + 1);
     for (const auto& s : kSections) NESTBOX_TRY(section(s.tag, s.name, s.fn));
@@ -705,6 +709,22 @@ class Decoder {
     BpfProblem bad = check_seccomp_bpf(p_.seccomp.bpf, *arch_);
     if (bad.what)
       return r_.fail(prog + bad.insn * wire::kBpfInsnSize, idx("seccomp.bpf", bad.insn), bad.what);
+    return ok_status();
+  }
+
+  // Sections 12..14 (firewall, hotplug, health) are other features of
+  // version 4; until they land here only an empty payload is accepted.
+  Status reserved_v4() { return ok_status(); }
+
+  // The ubus socket and its place inside the container: both set (absolute,
+  // no "." or ".."), or both empty.
+  Status ipc() {
+    size_t at = r_.pos();
+    READ(p_.ipc.ubus_socket, r_.str("ipc.ubus_socket", wire::kMaxString, Text::kPath, true));
+    READ(p_.ipc.ubus_target, r_.str("ipc.ubus_target", wire::kMaxString, Text::kPath, true));
+    CHECK(at, p_.ipc.ubus_socket.empty() == p_.ipc.ubus_target.empty(), "ipc",
+          "ubus socket and target must both be set or both be empty");
+    CHECK(at, p_.ipc.ubus_target != "/", "ipc.ubus_target", "the socket cannot be bound over the root");
     return ok_status();
   }
 

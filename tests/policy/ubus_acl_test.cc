@@ -116,26 +116,47 @@ TEST(UbusAcl, WrittenBesideThePolicyAndRemovedWithTheSection) {
 }
 
 TEST(UbusAcl, ManifestMistakesAreRefusedWithTheirPlace) {
+  auto ends_with = [](const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
   const std::string grant = "grants = [{ object = \"system\", methods = [\"info\"] }]\n";
-  EXPECT_EQ(load_error(app("[ipc.ubus]\n")), "");
-  EXPECT_EQ(load_error(app("[ipc.ubus]\ngrants = []\n")), "");
-  EXPECT_EQ(load_error(app("[ipc.ubus]\ngrants = [{ object = \"*\", methods = [\"info\"] }]\n")), "");
-  EXPECT_EQ(load_error(app("[ipc.ubus]\ngrants = [{ object = \"a b\", methods = [\"info\"] }]\n")), "");
-  EXPECT_EQ(load_error(app("[ipc.ubus]\ngrants = [{ object = \"system\", methods = [] }]\n")), "");
-  EXPECT_EQ(load_error(app("[ipc.ubus]\ngrants = [{ object = \"system\", methods = [\"in fo\"] }]\n")), "");
-  EXPECT_EQ(load_error(app("[ipc.ubus]\ngrants = [{ object = \"system\" }]\n")), "");
-  EXPECT_EQ(load_error(app("[ipc.ubus]\ngrants = [{ object = \"system\", methods = [\"a\"] }, "
-                           "{ object = \"system\", methods = [\"b\"] }]\n")), "");
-  EXPECT_EQ(load_error(app("[ipc.ubus]\nsocket = \"ubus.sock\"\n" + grant)), "");
-  EXPECT_EQ(load_error(app("[ipc.ubus]\ntarget = \"/var/../etc/passwd\"\n" + grant)), "");
-  EXPECT_EQ(load_error(app("[ipc.ubus]\nuser = \"Root User\"\n" + grant)), "");
-  EXPECT_EQ(load_error(app("[ipc.ubus]\nsokcet = \"/x\"\n" + grant)), "");
+  struct Case {
+    std::string ipc, expected;
+  } cases[] = {
+      {"[ipc.ubus]\n",
+       "ipc.ubus.grants: missing; expected [{ object = \"network.interface.wan\", methods = [\"status\"] }, ...]"},
+      {"[ipc.ubus]\ngrants = []\n", "ipc.ubus.grants: empty; expected at least one grant"},
+      {"[ipc.ubus]\ngrants = [{ object = \"*\", methods = [\"info\"] }]\n",
+       "ipc.ubus.grants[0].object: a grant must name an object (a bare \"*\" would grant the whole bus)"},
+      {"[ipc.ubus]\ngrants = [{ object = \"a b\", methods = [\"info\"] }]\n",
+       "ipc.ubus.grants[0].object: object name may hold only letters, digits, '.', '_', '-', '/', '@' and a final '*'"},
+      {"[ipc.ubus]\ngrants = [{ object = \"system\", methods = [] }]\n",
+       "ipc.ubus.grants[0].methods: empty; expected at least one method"},
+      {"[ipc.ubus]\ngrants = [{ object = \"system\", methods = [\"in fo\"] }]\n",
+       "ipc.ubus.grants[0].methods: method name may hold only letters, digits, '_', '-' and '.' (or be \"*\")"},
+      {"[ipc.ubus]\ngrants = [{ object = \"system\" }]\n",
+       "ipc.ubus.grants[0].methods: missing; expected a list of method names such as [\"status\"]"},
+      {"[ipc.ubus]\ngrants = [{ object = \"system\", methods = [\"a\"] }, { object = \"system\", methods = [\"b\"] }]\n",
+       "ipc.ubus.grants[1].object: \"system\" is granted twice; expected one grant per object"},
+      {"[ipc.ubus]\nsocket = \"ubus.sock\"\n" + grant, "ipc.ubus.socket: must be an absolute path"},
+      {"[ipc.ubus]\ntarget = \"/var/../etc/passwd\"\n" + grant,
+       "ipc.ubus.target: path may not hold empty, '.' or '..' components"},
+      {"[ipc.ubus]\nuser = \"Root User\"\n" + grant, "ipc.ubus.user: account name must start with a-z or '_'"},
+      {"[ipc.ubus]\nsokcet = \"/x\"\n" + grant, "ipc.ubus.sokcet: unknown key; did you mean \"socket\"?"},
+  };
+  for (const Case& c : cases) {
+    std::string msg = load_error(app(c.ipc));
+    EXPECT_EQ(msg.rfind("t.toml:", 0), 0u) << c.ipc << msg;
+    EXPECT_TRUE(ends_with(msg, ": " + c.expected)) << c.ipc << msg;
+  }
   EXPECT_EQ(load_error(app("[ipc.ubus]\nuser = \"app\"\n[[ipc.ubus.grants]]\nobject = \"system\"\n"
                            "methods = [\"info\"]\n")), "loaded");
   // Host uid 0: ubusd would not check the list at all.
-  EXPECT_EQ(load_error("name = \"app\"\nversion = 1\n[process]\ncommand = [\"/bin/app\"]\n"
-                       "[rootfs]\n[[rootfs.source]]\npath = \"s\"\n[ipc.ubus]\n" + grant),
-            "");
+  std::string root = load_error("name = \"app\"\nversion = 1\n[process]\ncommand = [\"/bin/app\"]\n"
+                                "[rootfs]\n[[rootfs.source]]\npath = \"s\"\n[ipc.ubus]\n" + grant);
+  EXPECT_TRUE(ends_with(root, ": ipc.ubus: the process runs as host uid 0, which ubusd lets call every object "
+                              "whatever its ACL; expected a user namespace or a non-root process.user"))
+      << root;
 }
 
 }  // namespace

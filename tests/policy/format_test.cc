@@ -115,7 +115,7 @@ TEST(PolicyFormat, HeaderIsLittleEndianAtFixedOffsets) {
   std::vector<uint8_t> b = blob_of(full_policy());
   ASSERT_GE(b.size(), 32u);
   EXPECT_EQ(std::memcmp(b.data(), "NBXP", 4), 0);
-  EXPECT_EQ(b[4], 3);  // version, low byte first
+  EXPECT_EQ(b[4], 4);  // version, low byte first
   EXPECT_EQ(b[5], 0);
   EXPECT_EQ(b[6], 32);  // header size
   EXPECT_EQ(b[8] | b[9] << 8 | b[10] << 16 | b[11] << 24, static_cast<int>(b.size()));

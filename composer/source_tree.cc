@@ -179,6 +179,36 @@ Status SourceTree::add_mount_points(const manifests::Manifest& m) {
     forced_.push_back(*path);
     made_.insert(*path);
   }
+  return add_ipc_mount_point(m);
+}
+
+// [ipc.ubus]: the bind of ubusd's socket needs a file to land on (the root is
+// read-only at run time): an empty regular file, 0644, root-owned, made like a
+// directory mount point (never beneath a symlink or a file). What the sources
+// already have there is left for the launcher to check (it refuses anything
+// but a regular file).
+Status SourceTree::add_ipc_mount_point(const manifests::Manifest& m) {
+  if (!m.ipc.ubus) return ok_status();
+  auto path = normalize_member(m.ipc.target, true);
+  if (!path.ok()) return std::move(path.error().context("ipc.ubus.target"));
+  if (entries_.count(*path)) return ok_status();
+  for (std::string p = parent_of(*path);; p = parent_of(p)) {
+    auto it = entries_.find(p);
+    if (it != entries_.end()) {
+      if (it->second.type != EntryType::kDirectory) return ok_status();
+      break;
+    }
+    if (p == "/") break;
+  }
+  auto blob = new_blob_path();
+  if (!blob.ok()) return std::move(blob).error();
+  NESTBOX_TRY(write_file_atomic(*blob, "", 0600));
+  FsEntry e;
+  e.path = *path, e.type = EntryType::kRegular, e.mode = 0644;
+  e.source_path = *blob, e.size = 0;
+  NESTBOX_TRY(insert(e, "ubus socket mount point '" + m.ipc.target + "'", false));
+  forced_.push_back(*path);
+  made_.insert(*path);
   return ok_status();
 }
 

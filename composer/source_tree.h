@@ -69,6 +69,7 @@ class SourceTree {
   // and a missing one would fail only on the device. A target beneath a
   // symlink or a file is left to the launcher (resolved in the root there).
   Status add_mount_points(const manifests::Manifest& m);
+  Status add_ipc_mount_point(const manifests::Manifest& m);
 
   const std::map<std::string, FsEntry>& entries() const { return entries_; }
   // Paths the manifest itself adds (extras, devices): always selected.

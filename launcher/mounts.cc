@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "launcher/ipc_bind.h"
 #include "launcher/rootpath.h"
 #include "launcher/storage.h"
 #include "util/fd.h"
@@ -194,6 +195,7 @@ Status mount_inside(const policy::Policy& policy, const Options& options,
     NESTBOX_TRY_CTX(mount_one(m, options, container_root(policy), root.get()), m.target);
     NESTBOX_TRY_CTX(set_storage_owner(m, policy, root.get()), m.target);
   }
+  NESTBOX_TRY_CTX(bind_ipc(policy, root.get()), "[ipc.ubus]");
   return {};
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "manifests/devices.h"
+#include "manifests/ipc.h"
 #include "manifests/manifest.h"
 #include "manifests/toml_reader.h"
 #include "manifests/units.h"
@@ -565,6 +566,7 @@ Result<Manifest> load_string(std::string_view text, const std::string& file) {
   top.raw("rlimits");
   read_rlimits(top, m);
   detail::read_devices(top, m);
+  detail::read_ipc(top, m);
   top.finish();
 
   if (!diag.failed()) detail::validate(m, diag);

@@ -315,6 +315,22 @@ struct Devices {
   std::vector<HotplugRule> hotplug;
 };
 
+// [ipc.ubus]: the router's management bus (OpenWrt's ubus) bound into the
+// container, and the access-control list that grants the app only the named
+// objects and methods (manifests/ipc.cc; written by compose, policy/ubus_acl.h).
+struct UbusGrant {
+  std::string object;                // "network.interface.wan"; a trailing '*' is a prefix
+  std::vector<std::string> methods;  // "status"; "*" for every method
+};
+
+struct Ipc {
+  bool ubus = false;                               // the [ipc.ubus] table is present
+  std::string socket = "/var/run/ubus/ubus.sock";  // host path of ubusd's socket
+  std::string target;                              // inside the container; default: socket
+  std::string user;                                // host account the ACL names; default: name
+  std::vector<UbusGrant> grants;
+};
+
 struct KernelVersion {
   int major = 0, minor = 0, patch = 0;
   auto operator<=>(const KernelVersion&) const = default;
@@ -340,6 +356,7 @@ struct Manifest {
   Network network;
   std::vector<Rlimit> rlimits;   // sorted by name
   Devices devices;
+  Ipc ipc;
   std::optional<KernelVersion> kernel_min;
   std::string signing_key;       // key id (hex SHA-256 of the public key DER), optional
 

@@ -170,6 +170,7 @@ Result<Policy> bake(const m::Manifest& man) {
   auto bpf = compile_seccomp(man.seccomp, man.arch);
   if (!bpf.ok()) return std::move(bpf.error().context("bake " + man.name));
   p.seccomp.bpf = std::move(*bpf);
+  if (man.ipc.ubus) p.ipc = {man.ipc.socket, man.ipc.target};
   p.required_features = required_kernel_features(man);
   auto check = encode(p);
   if (!check.ok()) return std::move(check.error().context("bake " + man.name));

@@ -272,10 +272,12 @@ class Decoder {
         {wire::kTagNetwork, "network", &Decoder::network},
         {wire::kTagRlimits, "rlimits", &Decoder::rlimits},
         {wire::kTagSeccomp, "seccomp", &Decoder::seccomp},
+        {wire::kTagFirewall, "firewall", &Decoder::reserved_v4},
         {wire::kTagHotplug, "hotplug", &Decoder::hotplug},
+        {wire::kTagHealth, "health", &Decoder::reserved_v4},
+        {wire::kTagIpc, "ipc", &Decoder::ipc},
     };
-    // Strictly ascending up to the last tag (checked at run time by section()).
-    static_assert(kSections[sizeof(kSections) / sizeof(kSections[0]) - 1].tag == wire::kLastTag);
+    static_assert(sizeof(kSections) / sizeof(kSections[0]) == wire::kLastTag - wire::kFirstTag + 1);
     for (const auto& s : kSections) NESTBOX_TRY(section(s.tag, s.name, s.fn));
     if (r_.pos() != size_)
       return r_.fail(r_.pos(), "file", std::to_string(size_ - r_.pos()) + " bytes after the last section");
@@ -775,6 +777,22 @@ class Decoder {
           "mounted in another)");
     p_.hotplug.resize(n);
     for (size_t i = 0; i < n; ++i) NESTBOX_TRY(hotplug_rule(idx("hotplug", i), p_.hotplug[i]));
+    return ok_status();
+  }
+
+  // Sections 12..14 (firewall, hotplug, health) are other features of
+  // version 4; until they land here only an empty payload is accepted.
+  Status reserved_v4() { return ok_status(); }
+
+  // The ubus socket and its place inside the container: both set (absolute,
+  // no "." or ".."), or both empty.
+  Status ipc() {
+    size_t at = r_.pos();
+    READ(p_.ipc.ubus_socket, r_.str("ipc.ubus_socket", wire::kMaxString, Text::kPath, true));
+    READ(p_.ipc.ubus_target, r_.str("ipc.ubus_target", wire::kMaxString, Text::kPath, true));
+    CHECK(at, p_.ipc.ubus_socket.empty() == p_.ipc.ubus_target.empty(), "ipc",
+          "ubus socket and target must both be set or both be empty");
+    CHECK(at, p_.ipc.ubus_target != "/", "ipc.ubus_target", "the socket cannot be bound over the root");
     return ok_status();
   }
 

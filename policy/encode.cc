@@ -223,6 +223,15 @@ void hotplug(Writer& w, const Policy& p) {
   });
 }
 
+// Sections 12..14 belong to other features of version 4 (firewall, hotplug,
+// health); until they land here they are written empty.
+void reserved_v4(Writer&) {}
+
+void ipc(Writer& w, const Policy& p) {
+  w.str(p.ipc.ubus_socket);
+  w.str(p.ipc.ubus_target);
+}
+
 }  // namespace
 
 Result<std::vector<uint8_t>> encode(const Policy& p) {
@@ -244,7 +253,10 @@ Result<std::vector<uint8_t>> encode(const Policy& p) {
   section(wire::kTagNetwork, [&] { network(w, p); });
   section(wire::kTagRlimits, [&] { rlimits(w, p); });
   section(wire::kTagSeccomp, [&] { seccomp(w, p); });
+  section(wire::kTagFirewall, [&] { reserved_v4(w); });
   section(wire::kTagHotplug, [&] { hotplug(w, p); });
+  section(wire::kTagHealth, [&] { reserved_v4(w); });
+  section(wire::kTagIpc, [&] { ipc(w, p); });
   size_t total = w.size();
   w.patch32(offsetof(wire::Header, total_size),
             total > 0xffffffffu ? 0xffffffffu : static_cast<uint32_t>(total));

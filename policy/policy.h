@@ -173,6 +173,15 @@ struct Seccomp {
   std::vector<uint8_t> bpf;  // 8 bytes per instruction, target byte order
 };
 
+// The router's management bus (ubus) bound into the container: the host's
+// socket at `socket`, bound onto `target` inside the root. Both empty: none.
+// The grants are not here: compose writes them as ubusd's ACL file
+// (policy/ubus_acl.h), which ubusd itself enforces.
+struct Ipc {
+  std::string ubus_socket;
+  std::string ubus_target;
+};
+
 struct Policy {
   std::string name;
   std::string arch;
@@ -205,6 +214,7 @@ struct Policy {
   std::vector<Interface> interfaces;
   std::vector<Rlimit> rlimits;
   Seccomp seccomp;
+  Ipc ipc;
   // Kernel facilities this policy needs, as kernel-check feature ids
   // (bit n = feature n of kernel-check's table), so the device can refuse
   // before mounting anything.

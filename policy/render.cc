@@ -150,6 +150,8 @@ json build(const Policy& p) {
   j["rlimits"] = rl;
   j["seccomp"] = {{"bpf_instructions", p.seccomp.bpf.size() / wire::kBpfInsnSize},
                   {"bpf_bytes", p.seccomp.bpf.size()}};
+  if (!p.ipc.ubus_socket.empty())  // shown only when set ([ipc.ubus])
+    j["ipc"] = {{"ubus_socket", p.ipc.ubus_socket}, {"ubus_target", p.ipc.ubus_target}};
   char feat[32];
   snprintf(feat, sizeof feat, "0x%016llx", static_cast<unsigned long long>(p.required_features));
   j["required_features"] = feat;

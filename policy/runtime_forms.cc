@@ -8,6 +8,7 @@
 #include "policy/format.h"
 #include "policy/lxc.h"
 #include "policy/oci.h"
+#include "policy/ubus_acl.h"
 #include "util/file_io.h"
 
 namespace nestbox::policy {
@@ -38,6 +39,8 @@ Status write_runtime_forms(const manifests::Manifest& m, const std::string& out_
     return sys_error("remove stale " + profile).context(ctx);  // lxc.conf no longer names it
   }
   NESTBOX_TRY_CTX(write_file_atomic(out_dir + "/lxc.conf", lxc->config), ctx);
+  // [ipc.ubus]: ubusd's ACL and the host account it names (policy/ubus_acl.h).
+  NESTBOX_TRY_CTX(write_ubus_acl(m, out_dir), ctx);
   return ok_status();
 }
 

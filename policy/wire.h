@@ -16,8 +16,8 @@ inline constexpr char kMagic[4] = {'N', 'B', 'X', 'P'};
 // restart_limit, u32 restart_delay_ms; per mount (after fstype) u8 owner_set,
 // u8[3] reserved, u32 uid, u32 gid; an empty process.argv with model system
 // and services (nestbox's init).
-// 4: new sections after seccomp, each once (12 firewall, 13 hotplug, 14
-// health, 15 ipc); an empty payload where a feature is unused.
+// 4: new sections after seccomp, each exactly once (empty payload allowed):
+// 12 firewall, 13 hotplug, 14 health, 15 ipc (ubus socket bind).
 inline constexpr uint16_t kVersion = 4;
 inline constexpr uint32_t kMaxRestartLimit = 1000;
 inline constexpr uint32_t kMaxRestartDelayMs = 60000;
@@ -88,10 +88,13 @@ enum Tag : uint16_t {
   kTagNetwork = 9,
   kTagRlimits = 10,
   kTagSeccomp = 11,
-  kTagHotplug = 13,
+  kTagFirewall = 12,  // issue 16.3 (s3/firewall)
+  kTagHotplug = 13,   // issue 16.4
+  kTagHealth = 14,    // issue 16.5
+  kTagIpc = 15,       // issue 17.5: ubus socket bind
 };
 inline constexpr uint16_t kFirstTag = kTagIdentity;
-inline constexpr uint16_t kLastTag = kTagHotplug;
+inline constexpr uint16_t kLastTag = kTagIpc;
 
 // Fixed-size records inside sections.
 struct IdMapRecord {

@@ -169,4 +169,111 @@ echo "without pread64: nestbox-launch run exited $rc"
 # The glibc loader cannot read the libraries' headers and exits 127; it cannot
 # even say so ("error while loading shared libraries": its writev is not on the list).
 [ "$rc" = 127 ] || fail "without pread64: expected the loader's exit status 127, got $rc"
+# --- 4. app settings and [ipc.ubus] (issue 17.5, 17.6) ------------------------------------
+# The example's settings applied: memory, swap, CPU quota and pids limits in
+# the app's cgroups; its /data owned by the app's user through the user
+# namespace (owner = "process"); and the router's management bus: ubusd's
+# socket bound into the container, the ACL compose wrote (exact JSON),
+# enforced by a test server with ubusd's rules (tests/e2e/ubus_acl_server.py,
+# SO_PEERCRED) on requests that the corpus's real perl makes from inside the
+# container as the app's user. Then the bind fails closed: a regular file or
+# a symlink where the socket should be refuses the start.
+ubus_pid=
+ipc_cleanup() { if [ -n "$ubus_pid" ]; then kill "$ubus_pid" 2>/dev/null || true; wait "$ubus_pid" 2>/dev/null || true; ubus_pid=; fi; }
+trap 'ipc_cleanup; cleanup' EXIT
+mkdir -p "$work/ubus" "$work/acl.d"
+python3 - "$src/examples/untrusted-app.toml" "$work/m/ipc.toml" "$work/ipc-data.img" "$work/ubus/ubus.sock" <<'PY'
+import json, re, sys
+text = open(sys.argv[1]).read()
+text = text.replace('source = "/srv/nestbox/weather-app/data.img"', f'source = "{sys.argv[3]}"')
+# The app: the corpus's perl, asking the bus as the app's user, then writing /data.
+client = r"""$|=1; for my $r ("network.interface.wan status", "network.interface.wan down", "system board", "system reboot", "network.interface.lan status") { socket(my $s, 1, 1, 0) or die "socket: $!"; connect($s, pack("S Z108", 1, "/var/run/ubus/ubus.sock")) or die "connect: $!"; syswrite($s, "call $r\n"); my $b = ""; sysread($s, $b, 256); print "ubus: $b"; close($s); } open(my $f, ">", "/data/written") or die "write /data: $!"; print $f "by the app\n"; close($f) or die "close: $!"; print "data: written\n"; sleep 120;"""
+text, n = re.subn(r'(?m)^command = \[.*\]$', 'command = ["/usr/bin/perl", "-e", ' + json.dumps(client).replace('\\', '\\\\') + ']', text)
+assert n == 1
+text = text.replace('binaries = ["/bin/busybox"]', 'binaries = ["/bin/busybox", "/usr/bin/perl"]')
+# perl's needs are not the httpd's learned list: the filter allows by default here.
+text, n = re.subn(r'(?ms)^default_action = "errno"\ndefault_errno = "ENOSYS"\nallow = \[.*?^\]\n', 'default_action = "allow"\n', text)
+assert n == 1
+text = text.replace('socket = "/var/run/ubus/ubus.sock"', f'socket = "{sys.argv[4]}"\ntarget = "/var/run/ubus/ubus.sock"')
+open(sys.argv[2], "w").write(text)
+PY
+grep -q '"/usr/bin/perl", "-e"' "$work/m/ipc.toml" || fail "ipc variant: no perl client"
+build ipc
+acl=$work/out-ipc/runtime/weather-app/ubus-acl.json
+printf '%s\n' '{' '	"user": "weather-app",' '	"access": {' '		"network.interface.wan": {' '			"methods": [' \
+  '				"status"' '			]' '		},' '		"system": {' '			"methods": [' '				"board",' '				"info"' '			]' '		}' '	}' '}' > "$work/acl-expected.json"
+diff -u "$work/acl-expected.json" "$acl" || fail "the generated ACL differs"
+[ "$(stat -c %a "$acl")" = 644 ] || fail "ACL mode $(stat -c %a "$acl"), expected 644"
+[ "$(cat "$work/out-ipc/runtime/weather-app/ubus-passwd")" = "weather-app:x:101000:101000:nestbox weather-app:/var/empty:/bin/false" ] ||
+  fail "passwd line: $(cat "$work/out-ipc/runtime/weather-app/ubus-passwd")"
+[ "$(cat "$work/out-ipc/runtime/weather-app/ubus-group")" = "weather-app:x:101000:" ] || fail "group line"
+python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$acl" || fail "ACL is not JSON"
+# (in the base or the layer: the overlay's root has it either way)
+{ unsquashfs -lls "$work/out-ipc/base/appbase.sqfs"; unsquashfs -lls "$work/out-ipc/weather-app.layer.sqfs"; } > "$work/layer.txt"
+grep -E '^-rw-r--r-- +[0-9]+/[0-9]+ +0 .*/var/run/ubus/ubus.sock$' "$work/layer.txt" >/dev/null ||
+  { grep -E 'var|ubus' "$work/layer.txt"; fail "no empty mount point file for the socket in the image"; }
+# The firmware's part: the list root-owned in acl.d, the account in passwd/group.
+install -m 0644 -o 0 -g 0 "$acl" "$work/acl.d/nestbox-weather-app.json"
+{ echo "root:x:0:0:root:/root:/bin/sh"; cat "$work/out-ipc/runtime/weather-app/ubus-passwd"; echo "nobody:x:65534:65534::/:/bin/false"; } > "$work/passwd"
+{ echo "root:x:0:"; cat "$work/out-ipc/runtime/weather-app/ubus-group"; echo "nogroup:x:65534:"; } > "$work/group"
+python3 "$src/tests/e2e/ubus_acl_server.py" "$work/ubus/ubus.sock" "$work/acl.d" "$work/passwd" "$work/group" "$work/ubus.log" &
+ubus_pid=$!
+for i in $(seq 300); do grep -qx ready "$work/ubus.log" 2>/dev/null && break; sleep 0.1; done
+grep -qx "loading $work/acl.d/nestbox-weather-app.json" "$work/ubus.log" || { cat "$work/ubus.log"; fail "the server did not load the ACL"; }
+run_app ipc
+for i in $(seq 150); do
+  grep -q "^data: written" "$work/ipc.log" 2>/dev/null && break
+  kill -0 "$app_pid" 2>/dev/null || break
+  sleep 0.1
+done
+cat "$work/ipc.log"
+printf '%s\n' "ubus: ok network.interface.wan status" "ubus: denied network.interface.wan down" "ubus: ok system board" \
+  "ubus: denied system reboot" "ubus: denied network.interface.lan status" "data: written" > "$work/ipc-expected.txt"
+grep -E "^(ubus|data):" "$work/ipc.log" | diff -u "$work/ipc-expected.txt" - || fail "ipc: the app's calls were not decided by the ACL"
+grep -qx "peer uid=101000 gid=101000: network.interface.wan status: ok" "$work/ubus.log" || { cat "$work/ubus.log"; fail "the server did not see host uid 101000"; }
+init=$(cat "$work/run/weather-app/init")
+grep -qE "^/var/run/ubus/ubus.sock " <(awk '{print $5, $10}' "/proc/$init/mountinfo") || fail "no socket mount in the container"
+cgfile() {  # CONTROLLER FILE: the value in the app's cgroup (v1 controllers)
+  local rel; rel=$(awk -F: -v c="$1" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' "/proc/$init/cgroup")
+  cat "/sys/fs/cgroup/$1$rel/$2"
+}
+[ "$(cgfile memory memory.limit_in_bytes)" = 33554432 ] || fail "memory limit $(cgfile memory memory.limit_in_bytes)"
+if [ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ]; then
+  [ "$(cgfile memory memory.memsw.limit_in_bytes)" = 33554432 ] || fail "swap limit not 0"
+fi
+[ "$(cgfile cpu cpu.cfs_quota_us)" = 20000 ] || fail "cpu quota $(cgfile cpu cpu.cfs_quota_us)"
+[ "$(cgfile cpu cpu.cfs_period_us)" = 100000 ] || fail "cpu period"
+[ "$(cgfile pids pids.max)" = 32 ] || fail "pids.max $(cgfile pids pids.max)"
+echo "ipc: memory 32M, swap 0, cpu 20ms/100ms, pids 32 applied"
+"$launch" stop weather-app --state-dir "$work/run" --stop-timeout 2000 >/dev/null
+wait "$app_pid" || true
+app_pid=
+# /data: written by the app's user, as the host sees it through the map.
+mkdir "$work/dmnt"
+mount -o loop,ro "$work/ipc-data.img" "$work/dmnt"
+o=$(stat -c '%u %a' "$work/dmnt")" $(stat -c %u "$work/dmnt/written")"; c=$(cat "$work/dmnt/written")
+umount "$work/dmnt"
+[ "$o" = "101000 700 101000" ] || fail "/data owner/mode: $o"
+[ "$c" = "by the app" ] || fail "/data content: $c"
+echo "ipc: /data owned by host uid 101000 (app uid 1000), written by the app"
+# Another host user is refused what the app is granted (the list is per user).
+chmod o+x "$work" "$work/ubus"  # mktemp's 0700: let that user reach the socket
+o=$(setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"call network.interface.wan status\n"); print(s.recv(256).decode().strip())' "$work/ubus/ubus.sock")
+[ "$o" = "denied network.interface.wan status" ] || fail "uid 65534 got: $o"
+# Fail closed: what is at the socket's path is not the socket.
+mv "$work/ubus/ubus.sock" "$work/ubus/real.sock"
+for kind in file symlink; do
+  rm -f "$work/ubus/ubus.sock"
+  if [ "$kind" = file ]; then : > "$work/ubus/ubus.sock"; what="a regular file"; else ln -s real.sock "$work/ubus/ubus.sock"; what="a symlink"; fi
+  rc=0
+  timeout 30 nsenter --net="/run/netns/$R" "$launch" run "$work/ipc.img" --base "$work/ipc-base.img" --keyring "$work/keys" \
+    --compat nestbox-demo-hgw --state-dir "$work/run" >"$work/ipc-$kind.log" 2>&1 || rc=$?
+  cat "$work/ipc-$kind.log"
+  [ "$rc" != 0 ] || fail "ipc: started with $what at the socket's path"
+  grep -qF "ubus socket $work/ubus/ubus.sock is $what, not a socket" "$work/ipc-$kind.log" || fail "ipc ($kind): message"
+  grep -q "^ubus:" "$work/ipc-$kind.log" && fail "ipc ($kind): the app ran"
+done
+echo "ipc: a regular file or a symlink at the socket's path refuses the start"
+ipc_cleanup
+
 echo "e2e appstore: ok"

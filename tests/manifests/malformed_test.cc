@@ -28,7 +28,7 @@ const Case kCases[] = {
     // Syntax and types.
     {"syntax_error", "", "[cgroups\n", "t.toml:8:9: syntax error: Error while parsing table header: expected ']', saw '\\n'"},
     {"duplicate_key", "", "[cgroups]\npids_max = 1\npids_max = 2\n", "t.toml:10:12: syntax error: Error while parsing key-value pair: cannot redefine existing integer 'pids_max'"},
-    {"unknown_top_key", "colour = 1\n", "", "t.toml:1:1: colour: unknown key; expected one of schema, name, version, security_version, version_string, description, arch, compat, signing_key, kernel_min, process, rootfs, users, security, namespaces, cgroups, seccomp, mounts, network, rlimits, devices"},
+    {"unknown_top_key", "colour = 1\n", "", "t.toml:1:1: colour: unknown key; expected one of schema, name, version, security_version, version_string, description, arch, compat, signing_key, kernel_min, process, rootfs, users, security, namespaces, cgroups, seccomp, mounts, network, rlimits, devices, ipc"},
     {"typo_top_key", "descripton = \"x\"\n", "", "t.toml:1:1: descripton: unknown key; did you mean \"description\"?"},
     {"typo_nested_key", "", "[cgroups]\nmemroy = \"1M\"\n", "t.toml:9:1: cgroups.memroy: unknown key; did you mean \"memory\"?"},
     {"typo_in_array_table", "", "[[rootfs.dir]]\npath = \"/x\"\nmdoe = \"0755\"\n", "t.toml:10:1: rootfs.dir[0].mdoe: unknown key; did you mean \"mode\"?"},

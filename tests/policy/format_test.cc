@@ -90,6 +90,8 @@ TEST(PolicyFormat, RoundTripKeepsEveryField) {
   EXPECT_EQ(out->interfaces[1].mtu, 9000u);
   ASSERT_EQ(out->rlimits.size(), 2u);
   EXPECT_EQ(out->rlimits[0].hard, 512u);
+  EXPECT_EQ(out->ipc.ubus_socket, "/var/run/ubus/ubus.sock");
+  EXPECT_EQ(out->ipc.ubus_target, "/run/ubus.sock");
   EXPECT_EQ(out->required_features, 0x5u);
   // Canonical: decoding and re-encoding gives the same bytes.
   EXPECT_EQ(blob_of(*out), b);
@@ -265,7 +267,33 @@ const Case kCases[] = {
      "cgroups.io_weight_best_effort: set without an io_weight"},
     {"bpf garbage", [](Policy& p) { p.seccomp.bpf.assign(16, 0xff); },
      "seccomp.bpf[0]: instruction not allowed in a seccomp filter"},
+    {"ubus socket relative", [](Policy& p) { p.ipc.ubus_socket = "var/run/ubus.sock"; },
+     "ipc.ubus_socket: path is not absolute"},
+    {"ubus target climbs", [](Policy& p) { p.ipc.ubus_target = "/run/../../etc/x"; },
+     "ipc.ubus_target: path has a '.' or '..' component"},
+    {"ubus socket without target", [](Policy& p) { p.ipc.ubus_target.clear(); },
+     "ipc: ubus socket and target must both be set or both be empty"},
+    {"ubus target without socket", [](Policy& p) { p.ipc.ubus_socket.clear(); },
+     "ipc: ubus socket and target must both be set or both be empty"},
+    {"ubus socket over the root", [](Policy& p) { p.ipc.ubus_target = "/"; },
+     "ipc.ubus_target: the socket cannot be bound over the root"},
 };
+
+// Version 4's sections 12..14 belong to other features; until they land an
+// empty payload is the only one accepted, and section 15 (ipc) comes last.
+TEST(PolicyFormat, Version4SectionsComeAfterSeccompInOrder) {
+  std::vector<uint8_t> b = blob_of(full_policy());
+  // The ipc section is the last: its header 8 bytes before its two strings.
+  size_t ipc = b.size() - (2 + 23 + 2 + 14) - 8;
+  EXPECT_EQ(b[ipc], 15);
+  EXPECT_EQ(b[ipc - 8], 14);  // health, empty
+  EXPECT_EQ(b[ipc - 16], 13);  // hotplug, empty
+  EXPECT_EQ(b[ipc - 24], 12);  // firewall, empty
+  std::vector<uint8_t> swapped = b;
+  swapped[ipc - 8] = 15;
+  EXPECT_EQ(decode_error(swapped), "policy: offset " + std::to_string(ipc - 8) +
+                                       ": section health.tag: expected tag 14, got 15");
+}
 
 TEST(PolicyFormat, FieldErrorsNameTheFieldAndOffset) {
   for (const Case& c : kCases) {

@@ -127,6 +127,7 @@ Policy full_policy() {
   phys.mtu = 9000;
   p.interfaces = {vlan, phys};
   p.rlimits = {{7, 256, 512}, {4, 0, 0}};
+  p.ipc = {"/var/run/ubus/ubus.sock", "/run/ubus.sock"};
   p.required_features = 0x5;
   return p;
 }

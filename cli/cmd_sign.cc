@@ -137,6 +137,7 @@ bool is_dir(const std::string& p) {
 struct Payload {
   std::string squashfs, tree, base;  // base: the overlay base's name, for a layer
   bool root_owned = false;           // compose --root-owned: the tree is packed 0:0
+  std::string location;              // host-hardlink: where the tree is on the device
 };
 Result<Payload> composed_payload(const SignOptions& o, const std::string& dir, const manifests::Manifest& m,
                                  const std::string& policy_bytes, const std::string& policy_path) {
@@ -206,6 +207,7 @@ Result<Payload> composed_payload(const SignOptions& o, const std::string& dir, c
       if (!composer::path_within(p.tree, real_staging))
         return bad_input(expected + " resolves to " + p.tree + ", outside the staging rootfs");
       expected = p.tree;
+      p.location = hardlink_dir + "/" + m.name;  // the staging root is the device's /
       break;
     }
   }
@@ -259,7 +261,7 @@ int run_sign_composed(const SignOptions& o) {
     spec.compat = m.compat;
     spec.policy = std::move(*bytes);
     spec.payload_path = payload->squashfs;
-    auto s = sign_one(spec, payload->tree, o.out + "/" + m.name + ".img", {payload->root_owned});
+    auto s = sign_one(spec, payload->tree, o.out + "/" + m.name + ".img", {payload->root_owned, payload->location});
     if (!s.ok()) return report("sign", s.error().context(m.name));
     done.push_back(std::move(*s));
     if (payload->base.empty()) continue;

@@ -43,6 +43,9 @@ struct RootfsSource {
   ImageWindow image;  // kSquashfs: the image; kOverlay: the container's layer
   ImageWindow base;   // kOverlay: the shared base image (below the layer)
   std::string tree;   // kTree: a host directory, bound read-only
+  // kTree: the tree's root directory as it was verified (launcher/tree_source.h);
+  // when set, this descriptor is bound (/proc/self/fd/N), `tree` only names it.
+  std::shared_ptr<UniqueFd> tree_fd;
 };
 
 struct Options {

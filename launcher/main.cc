@@ -19,6 +19,7 @@
 #include "launcher/lifecycle.h"
 #include "launcher/overlay_base.h"
 #include "launcher/store_commands.h"
+#include "launcher/tree_source.h"
 #include "kernel-check/probe.h"
 #include "policy/format.h"
 #include "util/dm_device.h"
@@ -164,6 +165,7 @@ struct VerifiedImage {
   std::string path;
   launcher::ImageWindow window;
   policy::Policy policy;
+  launcher::VerifiedTree tree;  // a tree image: its directory, verified now
 };
 
 // A verified image (from a file or the store) becomes runnable: arch,
@@ -185,9 +187,16 @@ Result<VerifiedImage> admit(const std::string& path, std::shared_ptr<UniqueFd> f
   if (decoded->name != info.name)
     return bad_input(path + ": policy is for container \"" + decoded->name + "\" but the image is \"" +
                      info.name + "\"");
+  VerifiedImage image;
+  if (info.tree_manifest) {  // checked entry by entry now, at every start
+    if (decoded->rootfs == policy::RootfsKind::kOverlay)
+      return bad_input(path + ": a tree image with an overlay policy");
+    auto tree = launcher::open_verified_tree(fd->get(), info, info.name);
+    if (!tree.ok()) return std::move(tree.error().context(path));
+    image.tree = std::move(*tree);
+  }
   auto window = launcher::verified_window(path, std::move(fd), info);
   if (!window.ok()) return std::move(window).error();
-  VerifiedImage image;
   image.path = path;
   image.window = std::move(*window);
   image.policy = std::move(*decoded);
@@ -215,6 +224,11 @@ Result<VerifiedImage> verify(const std::string& path, const Args& a) {
 int run_verified(const VerifiedImage& image, const Args& a) {
   launcher::RootfsSource src;
   src.image = image.window;
+  if (image.tree.root) {  // a tree image: the verified directory, not the window
+    src.kind = launcher::RootfsSource::Kind::kTree;
+    src.tree = image.tree.path;
+    src.tree_fd = image.tree.root;
+  }
   if (image.policy.rootfs == policy::RootfsKind::kOverlay) {  // the image is the layer
     auto compat = device_compat(a);
     if (!compat.ok()) return report(compat.error(), "run");

@@ -1,6 +1,9 @@
 // mount_rootfs(): the container's root at devices.root_dir.
 #include <sys/mount.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -26,10 +29,20 @@ Status mount_squashfs(const std::string& dev, const std::string& at, unsigned lo
   return {};
 }
 
-Status bind_tree(const std::string& tree, const std::string& at, unsigned long dev_flag) {
+// A verified tree (src.tree_fd: a detached, non-recursive clone of the
+// directory that was walked, tree_source.h) is attached with move_mount,
+// never looked up by path again (a rename after verification cannot swap
+// it); verification refused mounts inside it.
+Status bind_tree(const RootfsSource& src, const std::string& at, unsigned long dev_flag) {
+  const std::string& tree = src.tree;
   NESTBOX_TRY(mkdir_p(at));
-  if (::mount(tree.c_str(), at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+  if (src.tree_fd) {
+    constexpr unsigned kMoveMountFEmptyPath = 4;  // MOVE_MOUNT_F_EMPTY_PATH
+    if (::syscall(SYS_move_mount, src.tree_fd->get(), "", AT_FDCWD, at.c_str(), kMoveMountFEmptyPath) != 0)
+      return sys_error("attach verified tree " + tree);
+  } else if (::mount(tree.c_str(), at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
     return sys_error("bind " + tree);
+  }
   if (::mount("", at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | dev_flag, nullptr) != 0)
     return sys_error("remount " + tree + " read-only");
   return {};
@@ -50,12 +63,12 @@ Status mount_rootfs(const policy::Policy& p, const RootfsSource& src, const Root
   bool upper = persistent || !p.read_only_root;
   unsigned long dev_flag = nodev(p);
   if (src.kind == Kind::kSquashfs && !upper) return mount_squashfs(d.image_dev, d.root_dir, dev_flag);
-  if (src.kind == Kind::kTree && !upper) return bind_tree(src.tree, d.root_dir, dev_flag);
+  if (src.kind == Kind::kTree && !upper) return bind_tree(src, d.root_dir, dev_flag);
 
   std::string lower0 = d.work_dir + "/lower0", lower1 = d.work_dir + "/lower1";
   std::string lowers = lower0;
   if (src.kind == Kind::kTree) {
-    NESTBOX_TRY(bind_tree(src.tree, lower0, dev_flag));
+    NESTBOX_TRY(bind_tree(src, lower0, dev_flag));
   } else {
     NESTBOX_TRY(mount_squashfs(d.image_dev, lower0, dev_flag));
   }

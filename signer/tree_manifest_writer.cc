@@ -44,8 +44,11 @@ Status write_tree_manifest(const std::string& root, const std::string& out_path,
                     } else {
                       text.append(line);
                     }
-                    header = false;
                     text += '\n';
+                    if (header && !options.location.empty())
+                      text += std::string(verifier::kTreeLocationPrefix) +
+                              verifier::escape_tree_field(options.location) + '\n';
+                    header = false;
                     return ok_status();
                   }),
                   "tree manifest of " + root);

@@ -16,6 +16,10 @@ struct TreeManifestOptions {
   // xattrs are kept as they are (so is a setuid bit: compose's setuid policy
   // decides those before the tree is written).
   bool root_owned = false;
+  // Where the tree lives on the device (absolute, normalised; "" = none
+  // recorded: the device looks in verifier::kDefaultTreeDir/NAME). Written as
+  // the manifest's signed location line.
+  std::string location;
 };
 
 // Walks `root` and writes its manifest to `out_path` atomically.

@@ -398,6 +398,9 @@ TEST_F(ComposeImagesTest, WarmCacheRecompressesOnlyTheTouchedFile) {
   write_text(big, bytes);
   json warm = compose("--out out --cache cache " + std::string(kAll));
   ASSERT_FALSE(warm.is_null());
+  // Every build with --cache keeps it within --cache-max-size (default 1G).
+  EXPECT_EQ(warm["block_cache_gc"]["max_bytes"], 1ull << 30);
+  EXPECT_EQ(warm["block_cache_gc"]["evicted_entries"], 0);
   uint64_t compressed = 0, fragments = 0;
   for (const auto& i : warm["images"]) {
     compressed += i["blocks_compressed"].get<uint64_t>();

@@ -246,7 +246,9 @@ TEST_F(ComposeImagesTest, EveryImageMountsAndMatchesItsSelectedTree) {
     EXPECT_EQ(image(r, name, "squashfs")["path"], "out/" + std::string(name) + ".sqfs");
     EXPECT_EQ(fs::file_size(img) % 4096, 0u);
     expect_image_holds(img, expected(name), tmp_ / ("mnt-" + std::string(name)));
-    // The staging's hard link is one inode in the image, also for unsquashfs.
+    // The staging's hard link is one inode in the image, also for unsquashfs
+    // (nas selects /srv/**; hello only busybox's closure).
+    if (std::string(name) != "nas") continue;
     std::string x = tmp_ / ("x-" + std::string(name));
     auto un = run("unsquashfs -no-progress -d " + x + " " + img + " 2>&1");
     ASSERT_EQ(un.status, 0) << un.output;

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/cache_limit.h"
 #include "cli/command.h"
 #include "cli/manifest_set.h"
 #include "composer/compose.h"
@@ -40,6 +41,7 @@ struct ComposeArgs {
   int level = -1;
   std::string block_size;
   std::string cache;
+  std::string cache_max_size = kDefaultCacheMaxSize;
   bool no_pad = false;
   std::string kernel_config;
   std::string kernel_comp;
@@ -145,6 +147,8 @@ int run_compose(const ComposeArgs& a) {
   }
   auto io = image_options(a);
   if (!io.ok()) return report("compose", io.error());
+  auto cache_max = parse_cache_max_size("--cache-max-size", a.cache_max_size);
+  if (!cache_max.ok()) return report("compose", cache_max.error());
   // (A base named like a container is refused by validate_set, via
   // load_manifest_set.)
   sq::ImageLog log;
@@ -197,6 +201,9 @@ int run_compose(const ComposeArgs& a) {
     if (!st.ok()) return report("compose", st.error());
   }
   if (Status st = commit.commit(); !st.ok()) return report("compose", st.error());
+  // The outputs are in place: now keep the cache within its limit (the
+  // blocks this run used are the most recent, so they stay).
+  auto trimmed = trim_cache_after_build(a.cache, *cache_max);
   if (a.json) {
     nlohmann::ordered_json j;
     j["distinct_contents"] = r->distinct_contents;
@@ -231,6 +238,7 @@ int run_compose(const ComposeArgs& a) {
     }
     j["block_store"] = {{"hits", log.store.hits}, {"misses", log.store.misses},
                         {"corrupt", log.store.corrupt}, {"stored", log.store.stored}};
+    if (trimmed) j["block_cache_gc"] = cache_gc_json(a.cache, *cache_max, *trimmed);
     j["notes"] = r->notes;
     std::cout << json_text(j, 2) << "\n";
     return kExitOk;
@@ -244,6 +252,9 @@ int run_compose(const ComposeArgs& a) {
               << im.stats.image_size << " bytes, sha256 " << im.payload_sha256 << ", "
               << im.stats.data.blocks_compressed << " blocks compressed, "
               << im.stats.data.blocks_from_cache << " from cache\n";
+  if (trimmed && trimmed->evicted_entries > 0)
+    std::cout << "block cache " << a.cache << ": evicted " << trimmed->evicted_entries << " entries ("
+              << trimmed->evicted_bytes << " bytes) to stay within " << *cache_max << " bytes\n";
   for (const auto& n : r->notes) std::cout << "note: " << n << "\n";
   return kExitOk;
 }
@@ -273,6 +284,7 @@ Runner define_compose(CLI::App& sub) {
                  "Image block size, e.g. 128K (default: each manifest's rootfs.block_size)");
   sub.add_option("--cache", a->cache,
                  "Directory of the compressed-block cache, kept across runs");
+  add_cache_max_size_option(sub, &a->cache_max_size);
   sub.add_flag("--no-pad", a->no_pad, "Do not pad images to a multiple of 4096 bytes");
   sub.add_option("--kernel-config", a->kernel_config,
                  "Target kernel config (.config or config.gz): refuse compressors it lacks");

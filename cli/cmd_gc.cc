@@ -3,9 +3,9 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/cache_limit.h"
 #include "cli/command.h"
 #include "composer/squashfs/block_cache_gc.h"
-#include "manifests/units.h"
 #include "util/json_text.h"
 
 namespace nestbox::cli {
@@ -13,24 +13,17 @@ namespace {
 
 struct GcArgs {
   std::string cache;
-  std::string max_size;
+  std::string max_size = kDefaultCacheMaxSize;
   bool json = false;
 };
 
 Status run_gc(const GcArgs& a) {
-  auto max = manifests::parse_size(a.max_size);
-  if (!max) return bad_input("--max-size '" + a.max_size + "': expected a size such as 512M or 2G");
+  auto max = parse_cache_max_size("--max-size", a.max_size);
+  if (!max.ok()) return std::move(max).error();
   auto r = composer::squashfs::collect_block_cache(a.cache, *max);
   if (!r.ok()) return std::move(r).error();
   if (a.json) {
-    nlohmann::json j = {{"cache", a.cache},
-                        {"max_bytes", *max},
-                        {"entries", r->entries},
-                        {"bytes", r->bytes},
-                        {"evicted_entries", r->evicted_entries},
-                        {"evicted_bytes", r->evicted_bytes},
-                        {"stale_temporaries", r->stale_temporaries}};
-    std::cout << json_text(j, 2) << "\n";
+    std::cout << json_text(cache_gc_json(a.cache, *max, *r), 2) << "\n";
   } else {
     std::cout << a.cache << ": " << r->entries << " entries, " << r->bytes << " bytes; evicted "
               << r->evicted_entries << " entries, " << r->evicted_bytes << " bytes; removed "
@@ -44,7 +37,10 @@ Status run_gc(const GcArgs& a) {
 Runner define_gc(CLI::App& sub) {
   auto a = std::make_shared<GcArgs>();
   sub.add_option("--cache", a->cache, "The block cache directory (compose/squash --cache)")->required();
-  sub.add_option("--max-size", a->max_size, "Keep at most this many bytes, e.g. 2G")->required();
+  sub.add_option("--max-size", a->max_size,
+                 std::string("Keep at most this many bytes, e.g. 2G (default ") + kDefaultCacheMaxSize +
+                     ", the default of compose/squash --cache-max-size; 0 empties "
+                     "the cache)");
   sub.add_flag("--json", a->json, "Print the report as JSON");
   return [a] {
     Status st = run_gc(*a);

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "cli/cache_limit.h"
 #include "cli/command.h"
 #include "composer/squashfs/fs_tree_from_directory.h"
 #include "composer/squashfs/overlay_split.h"
@@ -25,6 +26,7 @@ struct SquashArgs {
   std::string block_size = "128K";
   unsigned threads = 0;
   std::string cache;
+  std::string cache_max_size = kDefaultCacheMaxSize;
   bool no_pad = false;
   std::string allowed;
   std::string overlay;
@@ -66,6 +68,8 @@ nlohmann::json stats_json(const std::string& out, const sq::SquashStats& s) {
 
 Status run_squash(const SquashArgs& a) {
   if (a.pairs.size() % 2 != 0) return bad_input("expected DIR OUT.img pairs");
+  auto cache_max = parse_cache_max_size("--cache-max-size", a.cache_max_size);
+  if (!cache_max.ok()) return std::move(cache_max).error();
   sq::SquashOptions o;
   o.compressor.name = a.comp;
   if (a.level >= 0) o.compressor.level = static_cast<uint32_t>(a.level);
@@ -102,12 +106,18 @@ Status run_squash(const SquashArgs& a) {
   }
   auto stats = sq::write_squashfs_images(reqs, o, a.cache);
   if (!stats.ok()) return std::move(stats).error();
+  auto trimmed = trim_cache_after_build(a.cache, *cache_max);
+  if (a.stats && trimmed)
+    std::cerr << "block cache " << a.cache << ": " << trimmed->entries << " entries, evicted "
+              << trimmed->evicted_entries << " (" << trimmed->evicted_bytes << " bytes)\n";
   if (a.stats)
     for (size_t i = 0; i < reqs.size(); ++i) print_stats(reqs[i].out, (*stats)[i]);
   if (a.json) {
     nlohmann::json images = nlohmann::json::array();
     for (size_t i = 0; i < reqs.size(); ++i) images.push_back(stats_json(reqs[i].out, (*stats)[i]));
-    std::cout << json_text({{"images", images}}, 2) << "\n";
+    nlohmann::json j = {{"images", images}};
+    if (trimmed) j["block_cache_gc"] = cache_gc_json(a.cache, *cache_max, *trimmed);
+    std::cout << json_text(j, 2) << "\n";
   }
   return ok_status();
 }
@@ -122,6 +132,7 @@ Runner define_squash(CLI::App& sub) {
   sub.add_option("--block-size", a->block_size, "Block size, e.g. 128K (4K..1M)");
   sub.add_option("--threads", a->threads, "Compression threads (default: all CPUs)");
   sub.add_option("--cache", a->cache, "Directory of the compressed-block cache, kept across runs");
+  add_cache_max_size_option(sub, &a->cache_max_size);
   sub.add_flag("--no-pad", a->no_pad, "Do not pad the image to a multiple of 4096 bytes");
   sub.add_option("--kernel-comp", a->allowed,
                  "Compressors the target kernel supports, comma separated (refuse others)");

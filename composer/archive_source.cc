@@ -147,7 +147,10 @@ class TarIngest {
     std::string violation;
     NESTBOX_TRY(apply_policy(&e, opts_, where, tree_, &violation));
     if (e.type == EntryType::kRegular) NESTBOX_TRY(extract(a, ae, &e, where));
-    if (e.type == EntryType::kRegular) regular_[e.path] = e;
+    if (e.type == EntryType::kRegular) {
+      e.link_id = new_link_id();  // a later hardlink member copies it: one inode in the image
+      regular_[e.path] = e;
+    }
     std::string member_path = e.path;
     NESTBOX_TRY(tree_->insert(std::move(e), where, true));
     if (!violation.empty()) tree_->violation(member_path, violation);

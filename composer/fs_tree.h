@@ -8,6 +8,7 @@
 // output never depends on readdir order or thread timing.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -45,7 +46,19 @@ struct FsEntry {
   ContentHash hash;
   std::string link_target;  // kSymlink
   uint32_t rdev_major = 0, rdev_minor = 0;  // devices
+  // Non-directories: entries with the same non-zero id were one inode (hard
+  // links) in their source. Only equality matters (the value never reaches
+  // an image); the squashfs writer gives such entries one inode when their
+  // metadata and content are identical too (squashfs/hard_links.h).
+  uint64_t link_id = 0;
 };
+
+// A fresh link_id, unique in this process: trees of several sources (and the
+// overlay base built from several containers) never share one by accident.
+inline uint64_t new_link_id() {
+  static std::atomic<uint64_t> next{0};
+  return ++next;
+}
 
 struct FsTree {
   std::vector<FsEntry> entries;  // sorted by path, root first

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
 #include "composer/path.h"
 #include "composer/source_tree.h"
@@ -69,6 +71,9 @@ Status SourceTree::add_directory(const std::string& given, const IngestOptions& 
   struct stat st;
   if (lstat(dir.c_str(), &st) != 0) return sys_error("staging directory " + dir);
   if (!S_ISDIR(st.st_mode)) return bad_input(dir + ": not a directory");
+  // Hard links: every non-directory the host shows with more than one link
+  // gets the link_id of its inode, so the image can keep them one inode.
+  std::map<std::pair<dev_t, ino_t>, uint64_t> link_ids;
   // Depth-first, sorted: parents are inserted before their children.
   std::vector<std::string> stack = {"/"};
   while (!stack.empty()) {
@@ -109,6 +114,11 @@ Status SourceTree::add_directory(const std::string& given, const IngestOptions& 
     }
     if (e.type == EntryType::kCharDevice || e.type == EntryType::kBlockDevice)
       e.rdev_major = major(st.st_rdev), e.rdev_minor = minor(st.st_rdev);
+    if (e.type != EntryType::kDirectory && st.st_nlink > 1) {
+      auto [it, fresh] = link_ids.emplace(std::make_pair(st.st_dev, st.st_ino), 0);
+      if (fresh) it->second = new_link_id();
+      e.link_id = it->second;
+    }
     std::string violation;
     NESTBOX_TRY(apply_policy(&e, opts, where, this, &violation));
     NESTBOX_TRY(insert(e, where, true));

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "util/fd.h"
@@ -65,6 +67,7 @@ struct Scanner {
   DirectoryScanOptions opts;
   std::optional<int64_t> clamp;
   FsTree tree;
+  std::map<std::pair<dev_t, ino_t>, uint64_t> link_ids;  // hard links: one link_id per inode
 
   Status add(const std::string& host, const std::string& path) {
     struct stat st {};
@@ -111,6 +114,11 @@ struct Scanner {
       case S_IFSOCK: e.type = EntryType::kSocket; break;
       default: return bad_input(host + ": unsupported file type");
     }
+    if (e.type != EntryType::kDirectory && st.st_nlink > 1) {
+      auto [it, fresh] = link_ids.emplace(std::make_pair(st.st_dev, st.st_ino), 0);
+      if (fresh) it->second = new_link_id();
+      e.link_id = it->second;
+    }
     bool is_dir = e.type == EntryType::kDirectory;
     tree.entries.push_back(std::move(e));
     if (!is_dir) return ok_status();
@@ -146,7 +154,7 @@ Result<ContentHash> hash_file(const std::string& path) {
 }
 
 Result<FsTree> fs_tree_from_directory(const std::string& dir, const DirectoryScanOptions& opts) {
-  Scanner s{dir, opts, opts.clamp_mtime, {}};
+  Scanner s{dir, opts, opts.clamp_mtime, {}, {}};
   if (!s.clamp) {
     if (const char* v = std::getenv("SOURCE_DATE_EPOCH"); v && *v) {
       char* end = nullptr;

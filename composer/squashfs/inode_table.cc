@@ -38,6 +38,28 @@ uint16_t type_bits(EntryType t) {
   return 0;
 }
 
+// A hard-linked non-directory: a basic file inode has no link count, so it
+// becomes an extended one (as mksquashfs writes it); the others have one.
+Status set_nlink(sqfs_inode_generic_t* in, uint32_t nlink, const std::string& path) {
+  if (in->base.type == SQFS_INODE_FILE)
+    if (int r = sqfs_inode_make_extended(in); r != 0) return sqfs_failure(path + ": extended inode", r);
+  switch (in->base.type) {
+    case SQFS_INODE_EXT_FILE: in->data.file_ext.nlink = nlink; break;
+    case SQFS_INODE_SLINK: in->data.slink.nlink = nlink; break;
+    case SQFS_INODE_EXT_SLINK: in->data.slink_ext.nlink = nlink; break;
+    case SQFS_INODE_BDEV:
+    case SQFS_INODE_CDEV: in->data.dev.nlink = nlink; break;
+    case SQFS_INODE_EXT_BDEV:
+    case SQFS_INODE_EXT_CDEV: in->data.dev_ext.nlink = nlink; break;
+    case SQFS_INODE_FIFO:
+    case SQFS_INODE_SOCKET: in->data.ipc.nlink = nlink; break;
+    case SQFS_INODE_EXT_FIFO:
+    case SQFS_INODE_EXT_SOCKET: in->data.ipc_ext.nlink = nlink; break;
+    default: return failure(path + ": a link count for an inode of type " + std::to_string(in->base.type));
+  }
+  return ok_status();
+}
+
 uint32_t clamp_time(int64_t t) {
   if (t < 0) return 0;
   if (t > std::numeric_limits<uint32_t>::max()) return std::numeric_limits<uint32_t>::max();
@@ -46,17 +68,36 @@ uint32_t clamp_time(int64_t t) {
 
 class Writer {
  public:
-  Writer(const FsTree& tree, const TreeLayout& layout, const std::vector<size_t>& data_index,
-         const DataWriter& data, const MetaTables& t)
-      : es_(tree.entries), layout_(layout), data_index_(data_index), data_(data), t_(t) {}
+  Writer(const FsTree& tree, const TreeLayout& layout, const InodeSharing& sharing,
+         const std::vector<size_t>& data_index, const DataWriter& data, const MetaTables& t)
+      : es_(tree.entries), layout_(layout), sharing_(sharing), data_index_(data_index), data_(data), t_(t) {}
 
   Result<InodeTableResult> run() {
     number(0);
     ino_.resize(es_.size());
     ref_.resize(es_.size());
+    // first_[leader]: the entry that writes the shared inode, the first of its
+    // names in post-order, so the inode exists before any directory lists it.
+    first_.assign(es_.size(), kNone);
     uint32_t n = 0;
-    for (size_t i : order_) ino_[i] = ++n;
-    for (size_t i : order_) NESTBOX_TRY(write(i));
+    for (size_t i : order_) {
+      size_t& first = first_[sharing_.leader[i]];
+      if (first == kNone) {
+        first = i;
+        ino_[i] = ++n;
+      } else {
+        ino_[i] = ino_[first];
+      }
+    }
+    count_ = n;
+    for (size_t i : order_) {
+      size_t first = first_[sharing_.leader[i]];
+      if (first == i) {
+        NESTBOX_TRY(write(i));
+      } else {
+        ref_[i] = ref_[first];  // another name of an inode already written
+      }
+    }
     return InodeTableResult{ref_[0], n};
   }
 
@@ -108,7 +149,7 @@ class Writer {
       if (r != 0) return sqfs_failure(es_[c].path + ": directory entry", r);
     }
     if (int r = sqfs_dir_writer_end(t_.dirs); r != 0) return sqfs_failure(e.path, r);
-    uint32_t parent = i == 0 ? static_cast<uint32_t>(order_.size()) + 1 : parent_ino(i);
+    uint32_t parent = i == 0 ? count_ + 1 : parent_ino(i);  // the root's: inode count + 1
     InodePtr inode(sqfs_dir_writer_create_inode(t_.dirs, 0, xattr, parent));
     if (!inode) return failure(e.path + ": out of memory");
     if (inode->base.type == SQFS_INODE_DIR) {
@@ -191,6 +232,7 @@ class Writer {
     in->base.mod_time = clamp_time(e.mtime);
     in->base.inode_number = ino_[i];
     if (int r = sqfs_inode_set_xattr_index(in, *xattr); r != 0) return sqfs_failure(e.path, r);
+    if (uint32_t nlink = sharing_.nlink[i]; nlink > 1) NESTBOX_TRY(set_nlink(in, nlink, e.path));
     if (int r = sqfs_id_table_id_to_index(t_.ids, e.uid, &in->base.uid_idx); r != 0)
       return bad_input(e.path + ": uid " + std::to_string(e.uid) + ": " + sqfs_error_name(r) +
                        " (squashfs holds at most 65536 distinct ids)");
@@ -206,8 +248,12 @@ class Writer {
     return ok_status();
   }
 
+  static constexpr size_t kNone = static_cast<size_t>(-1);
   const std::vector<FsEntry>& es_;
   const TreeLayout& layout_;
+  const InodeSharing& sharing_;
+  std::vector<size_t> first_;
+  uint32_t count_ = 0;
   const std::vector<size_t>& data_index_;
   const DataWriter& data_;
   const MetaTables& t_;
@@ -219,9 +265,10 @@ class Writer {
 }  // namespace
 
 Result<InodeTableResult> write_inode_table(const FsTree& tree, const TreeLayout& layout,
+                                           const InodeSharing& sharing,
                                            const std::vector<size_t>& data_index,
                                            const DataWriter& data, const MetaTables& t) {
-  return Writer(tree, layout, data_index, data, t).run();
+  return Writer(tree, layout, sharing, data_index, data, t).run();
 }
 
 }  // namespace nestbox::composer::squashfs

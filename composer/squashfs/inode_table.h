@@ -1,7 +1,9 @@
 // Writes the inode and directory tables of a squashfs image from an FsTree
 // whose file data is already placed (DataWriter finished). Inodes are numbered
 // and written in post-order (children before their directory, names sorted),
-// so the output depends only on the tree.
+// so the output depends only on the tree. Hard-linked entries (hard_links.h)
+// get one inode, written where the first of them comes in that order, and one
+// directory entry each.
 #pragma once
 
 #include <sqfs/dir_writer.h>
@@ -14,6 +16,7 @@
 
 #include "composer/fs_tree.h"
 #include "composer/squashfs/data_writer.h"
+#include "composer/squashfs/hard_links.h"
 #include "composer/squashfs/tree_layout.h"
 #include "util/result.h"
 
@@ -34,6 +37,7 @@ struct InodeTableResult {
 
 // `data_index[i]` is the DataWriter index of regular file entry i.
 Result<InodeTableResult> write_inode_table(const FsTree& tree, const TreeLayout& layout,
+                                           const InodeSharing& sharing,
                                            const std::vector<size_t>& data_index,
                                            const DataWriter& data, const MetaTables& t);
 

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "composer/squashfs/fd_file.h"
+#include "composer/squashfs/hard_links.h"
 #include "composer/squashfs/inode_table.h"
 #include "composer/squashfs/tree_layout.h"
 #include "util/temp_path.h"
@@ -150,9 +151,14 @@ Result<SquashStats> write_image(const FsTree& tree, const std::string& out,
   auto data = DataWriter::create(img.file.get(), img.comp, img.frags.get(), dopts,
                                  store ? store : &disabled);
   if (!data.ok()) return std::move(data).error();
+  InodeSharing sharing = share_inodes(tree);
   std::vector<size_t> data_index(tree.entries.size(), 0);
   for (size_t i = 0; i < tree.entries.size(); ++i) {
     if (tree.entries[i].type != EntryType::kRegular) continue;
+    if (size_t l = sharing.leader[i]; l != i) {  // another name of a file already added
+      data_index[i] = data_index[l];
+      continue;
+    }
     auto idx = (*data)->add_file(tree.entries[i]);
     if (!idx.ok()) return std::move(idx).error();
     data_index[i] = *idx;
@@ -161,7 +167,7 @@ Result<SquashStats> write_image(const FsTree& tree, const std::string& out,
 
   img.super.inode_table_start = img.f()->get_size(img.f());
   MetaTables t{img.file.get(), img.inodes.get(), img.dirs.get(), img.ids.get(), img.xattrs.get()};
-  auto inodes = write_inode_table(tree, *layout, data_index, **data, t);
+  auto inodes = write_inode_table(tree, *layout, sharing, data_index, **data, t);
   if (!inodes.ok()) return std::move(inodes).error();
   NESTBOX_TRY(write_tables(&img, *inodes, (*data)->fragment_count()));
   if (opts.pad) NESTBOX_TRY(pad_image(&img));

@@ -103,6 +103,9 @@ TEST_F(Sources, TarKeepsMetadataOfEveryType) {
     EXPECT_EQ(e.at("/usr/bin").mode, 0750u);
     EXPECT_EQ(e.at("/usr").type, EntryType::kDirectory);  // implicit parent
     EXPECT_EQ(e.at("/usr/bin/link").source_path, tool.source_path);
+    // One inode in the archive: one link_id (the image keeps them one inode).
+    EXPECT_NE(tool.link_id, 0u);
+    EXPECT_EQ(e.at("/usr/bin/link").link_id, tool.link_id);
     EXPECT_EQ(e.at("/bin").link_target, "usr/bin");
     EXPECT_EQ(e.at("/dev/null").type, EntryType::kCharDevice);
     EXPECT_EQ(e.at("/dev/null").rdev_major, 1u);
@@ -157,8 +160,17 @@ TEST_F(Sources, StagingDirectoryKeepsModesXattrsAndSymlinks) {
   testing::symlink_at("/usr/bin/app", dir + "/bin/app");
   ASSERT_EQ(setxattr((dir + "/usr/bin/app").c_str(), "user.nestbox", "v", 1, 0), 0);
   ASSERT_EQ(mkfifo((dir + "/fifo").c_str(), 0600), 0);
+  ASSERT_EQ(link((dir + "/usr/bin/app").c_str(), (dir + "/usr/bin/app2").c_str()), 0);
+  ASSERT_EQ(link((dir + "/fifo").c_str(), (dir + "/fifo2").c_str()), 0);
   ASSERT_TRUE(tree_->add_directory(dir, {}).ok());
   const auto& e = tree_->entries();
+  // Hard links: one link_id per host inode; a single name has none.
+  EXPECT_NE(e.at("/usr/bin/app").link_id, 0u);
+  EXPECT_EQ(e.at("/usr/bin/app2").link_id, e.at("/usr/bin/app").link_id);
+  EXPECT_NE(e.at("/fifo").link_id, 0u);
+  EXPECT_EQ(e.at("/fifo2").link_id, e.at("/fifo").link_id);
+  EXPECT_NE(e.at("/fifo").link_id, e.at("/usr/bin/app").link_id);
+  EXPECT_EQ(e.at("/bin/app").link_id, 0u);
   EXPECT_EQ(e.at("/usr/bin/app").mode, 0750u);
   EXPECT_EQ(e.at("/usr/bin/app").source_path, dir + "/usr/bin/app");
   ASSERT_EQ(e.at("/usr/bin/app").xattrs.size(), 1u);

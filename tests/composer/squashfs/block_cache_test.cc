@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "composer/squashfs/block_cache_gc.h"
 #include "composer/squashfs/squashfs_writer.h"
 #include "tests/composer/squashfs/test_support.h"
@@ -233,6 +235,65 @@ TEST_F(BlockCacheGc, RefusesForeignFilesAndSweepsDeadWritersTemporaries) {
   EXPECT_EQ(r->evicted_entries, 0u);
   EXPECT_FALSE(fs::exists(dead));
   EXPECT_TRUE(fs::exists(live));
+}
+
+// compose and squash keep a --cache within --cache-max-size after every
+// build (default 1G), least recently used first: the blocks the build just
+// used stay, an older build's go, and the next build of the same tree
+// compresses nothing.
+TEST_F(BlockCacheGc, SquashTrimsTheCacheAfterEachBuild) {
+  const std::string nestbox = std::string(NESTBOX_BINARY_DIR) + "/cli/nestbox";
+  auto squash = [&](const std::string& args) {
+    auto r = testing::run(nestbox + " squash --comp zstd --block-size 32K --threads 2 --json " + args +
+                          " 2>&1");
+    EXPECT_EQ(r.status, 0) << r.output;
+    try {
+      return nlohmann::json::parse(r.output);
+    } catch (const std::exception&) {
+      ADD_FAILURE() << r.output;
+      return nlohmann::json();
+    }
+  };
+  auto cache_bytes = [](const std::string& dir) {
+    uint64_t n = 0;
+    for (auto& e : fs::recursive_directory_iterator(dir))
+      if (e.is_regular_file()) n += e.file_size();
+    return n;
+  };
+  // What the fixture alone needs.
+  squash("--cache " + (tmp_ / "alone") + " " + src_ + " " + (tmp_ / "alone.img"));
+  uint64_t need = cache_bytes(tmp_ / "alone");
+  ASSERT_GT(need, 0u);
+
+  std::string other = tmp_ / "other";
+  fs::create_directories(other);
+  for (int i = 0; i < 8; ++i) testing::write_file(other + "/g" + std::to_string(i), 70000 + i, 7 + i);
+  nlohmann::json first = squash("--cache " + (tmp_ / "c") + " " + other + " " + (tmp_ / "b.img"));
+  ASSERT_TRUE(first.contains("block_cache_gc")) << first.dump();
+  EXPECT_EQ(first["block_cache_gc"]["max_bytes"], 1ull << 30);  // the default
+  EXPECT_EQ(first["block_cache_gc"]["evicted_entries"], 0);
+  ::usleep(30 * 1000);  // a tick of the coarse clock file times come from
+  nlohmann::json second = squash("--cache " + (tmp_ / "c") + " --cache-max-size " + std::to_string(need) +
+                                 " " + src_ + " " + (tmp_ / "a.img"));
+  EXPECT_GT(second["block_cache_gc"]["evicted_entries"].get<uint64_t>(), 0u) << second.dump();
+  EXPECT_EQ(cache_bytes(tmp_ / "c"), need);  // exactly this build's blocks are left
+  nlohmann::json third = squash("--cache " + (tmp_ / "c") + " --cache-max-size " + std::to_string(need) +
+                                " " + src_ + " " + (tmp_ / "a2.img"));
+  EXPECT_EQ(third["images"][0]["blocks_compressed"], 0);
+  EXPECT_EQ(third["images"][0]["fragment_blocks_from_cache"], third["images"][0]["fragment_blocks"]);
+  EXPECT_EQ(third["block_cache_gc"]["evicted_entries"], 0);
+  EXPECT_TRUE(file_bytes(tmp_ / "a.img") == file_bytes(tmp_ / "a2.img"));
+  // 0: no limit; a bad size is refused before anything is built.
+  nlohmann::json unlimited = squash("--cache " + (tmp_ / "c") + " --cache-max-size 0 " + other + " " +
+                                    (tmp_ / "b2.img"));
+  EXPECT_FALSE(unlimited.contains("block_cache_gc"));
+  EXPECT_GT(cache_bytes(tmp_ / "c"), need);
+  auto bad = testing::run(nestbox + " squash --cache " + (tmp_ / "c") + " --cache-max-size lots " + src_ +
+                          " " + (tmp_ / "x.img") + " 2>&1");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find("--cache-max-size 'lots': expected a size such as 512M or 2G"),
+            std::string::npos) << bad.output;
+  EXPECT_FALSE(fs::exists(tmp_ / "x.img"));
 }
 
 }  // namespace

@@ -72,6 +72,8 @@ void make_staging(const std::string& s) {
   write_text(s + "/srv/app/state", "idle\n");
   ASSERT_EQ(::chown((s + "/srv/app").c_str(), 1000, 1000), 0);
   ASSERT_EQ(::chown((s + "/srv/app/state").c_str(), 1000, 1000), 0);
+  // A hard link: the images keep the two names one inode.
+  ASSERT_EQ(::link((s + "/srv/app/state").c_str(), (s + "/srv/app/state.link").c_str()), 0);
 }
 
 // The example set in small: two standalone images (gzip, xz with extras and a
@@ -228,7 +230,9 @@ void expect_image_holds(const std::string& img, const FsTree& want, const std::s
   fs::create_directories(mnt);
   Mount m("squashfs", img, mnt, "loop,ro");
   ASSERT_TRUE(m.ok()) << m.error();
-  EXPECT_EQ(diff_trees(want, scan(mnt)), "") << img;
+  FsTree got = scan(mnt);
+  EXPECT_EQ(diff_trees(want, got), "") << img;
+  EXPECT_EQ(testing::diff_links(want, got), "") << img;
   EXPECT_EQ(unsquashfs_listing(img), listing_of(want)) << img;
 }
 
@@ -242,6 +246,17 @@ TEST_F(ComposeImagesTest, EveryImageMountsAndMatchesItsSelectedTree) {
     EXPECT_EQ(image(r, name, "squashfs")["path"], "out/" + std::string(name) + ".sqfs");
     EXPECT_EQ(fs::file_size(img) % 4096, 0u);
     expect_image_holds(img, expected(name), tmp_ / ("mnt-" + std::string(name)));
+    // The staging's hard link is one inode in the image, also for unsquashfs
+    // (nas selects /srv/**; hello only busybox's closure).
+    if (std::string(name) != "nas") continue;
+    std::string x = tmp_ / ("x-" + std::string(name));
+    auto un = run("unsquashfs -no-progress -d " + x + " " + img + " 2>&1");
+    ASSERT_EQ(un.status, 0) << un.output;
+    struct stat a {}, b {};
+    ASSERT_EQ(::lstat((x + "/srv/app/state").c_str(), &a), 0);
+    ASSERT_EQ(::lstat((x + "/srv/app/state.link").c_str(), &b), 0);
+    EXPECT_EQ(a.st_ino, b.st_ino);
+    EXPECT_EQ(a.st_nlink, 2u);
   }
   EXPECT_EQ(image(r, "hello", "squashfs")["compressor"], "gzip");
   EXPECT_EQ(image(r, "nas", "squashfs")["compressor"], "xz");
@@ -385,6 +400,9 @@ TEST_F(ComposeImagesTest, WarmCacheRecompressesOnlyTheTouchedFile) {
   write_text(big, bytes);
   json warm = compose("--out out --cache cache " + std::string(kAll));
   ASSERT_FALSE(warm.is_null());
+  // Every build with --cache keeps it within --cache-max-size (default 1G).
+  EXPECT_EQ(warm["block_cache_gc"]["max_bytes"], 1ull << 30);
+  EXPECT_EQ(warm["block_cache_gc"]["evicted_entries"], 0);
   uint64_t compressed = 0, fragments = 0;
   for (const auto& i : warm["images"]) {
     compressed += i["blocks_compressed"].get<uint64_t>();

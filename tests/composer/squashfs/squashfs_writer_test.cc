@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -127,6 +128,100 @@ TEST_F(SquashfsWriterTest, EveryCompressorExtractsWithUnsquashfsWhereBlocksDoNot
     ++tested;
   }
   EXPECT_GE(tested, 4);
+}
+
+// Every compressor's image of the whole fixture (every entry type, owners,
+// modes, xattrs, incompressible data) extracts with Debian's unsquashfs and
+// mounts with contents, owners, modes, mtimes, xattrs and hard links as in the
+// source. Hard links stay one inode with its link count, as mksquashfs keeps
+// them (they were separate inodes).
+TEST_F(SquashfsWriterTest, EveryCompressorKeepsMetadataAndHardLinksForUnsquashfsAndTheKernel) {
+  std::string src = tmp_ / "linked";
+  std::filesystem::create_directories(src);
+  testing::make_fixture(src);
+  testing::add_hard_links(src);
+  std::string noise(300 * 1024, '\0');
+  uint64_t x = 0x9e3779b97f4a7c15ull;  // xorshift: the same bytes every run
+  for (char& c : noise) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  testing::write_text(src + "/noise.bin", noise);
+  testing::write_text(src + "/hello", "hello\n");
+  FsTree tree = scan(src);
+  ASSERT_EQ(testing::diff_links(tree, tree), "");
+  // 8 extra names (ping has three): the image holds that many fewer inodes.
+  auto expect_links = [&](const std::string& root) {
+    EXPECT_EQ(testing::diff_links(tree, scan(root)), "");
+    struct stat a {}, b {}, c {};
+    ASSERT_EQ(::lstat((root + "/sbin/ping").c_str(), &a), 0);
+    ASSERT_EQ(::lstat((root + "/sbin/ping6").c_str(), &b), 0);
+    ASSERT_EQ(::lstat((root + "/bin/ping").c_str(), &c), 0);
+    EXPECT_EQ(a.st_ino, b.st_ino);
+    EXPECT_EQ(a.st_ino, c.st_ino);
+    EXPECT_EQ(a.st_nlink, 3u);
+    for (const char* p : {"/bin/busybox", "/etc/passwd", "/dev/null", "/run/fifo", "/usr/lib/libfoo.so"}) {
+      ASSERT_EQ(::lstat((root + p).c_str(), &a), 0) << p;
+      EXPECT_EQ(a.st_nlink, 2u) << p;
+    }
+    ASSERT_EQ(::lstat((root + "/hello").c_str(), &a), 0);
+    EXPECT_EQ(a.st_nlink, 1u);
+  };
+  int tested = 0;
+  for (const std::string& comp : available_compressors()) {
+    SCOPED_TRACE(comp);
+    std::string img = tmp_ / ("n-" + comp + ".img"), out = tmp_ / ("n-" + comp);
+    auto st = write_squashfs(tree, img, options(comp));
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    EXPECT_EQ(st->inodes, tree.entries.size() - 8);
+    auto extracted = run("unsquashfs -no-progress -d '" + out + "' '" + img + "' 2>&1");
+    ASSERT_EQ(extracted.status, 0) << extracted.output;
+    EXPECT_EQ(diff_trees(tree, scan(out)), "");
+    expect_links(out);
+    if (comp != "lzma") {  // the kernel reads every one but lzma
+      Mount m("squashfs", img, tmp_ / "mnt", "loop,ro");
+      ASSERT_TRUE(m.ok()) << m.error();
+      EXPECT_EQ(diff_trees(tree, scan(tmp_ / "mnt")), "");
+      expect_links(tmp_ / "mnt");
+    }
+    ++tested;
+  }
+  EXPECT_GE(tested, 4);
+}
+
+// Names of one source inode whose metadata differ in the tree (a policy
+// stripped a setuid bit or a capability from one name) cannot share an inode:
+// each differing name gets its own, the others stay linked.
+TEST_F(SquashfsWriterTest, LinkedNamesWithDifferentMetadataGetInodesOfTheirOwn) {
+  std::string src = tmp_ / "links";
+  std::filesystem::create_directories(src);
+  testing::make_fixture(src);
+  testing::add_hard_links(src);
+  FsTree tree = scan(src);
+  for (FsEntry& e : tree.entries) {
+    if (e.path == "/bin/ping") e.mode = 0755;  // setuid stripped on one name
+    if (e.path == "/home/user/notes.hard") e.xattrs.clear();
+  }
+  std::string img = tmp_ / "l.img";
+  auto st = write_squashfs(tree, img, options("zstd"));
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(st->inodes, tree.entries.size() - 6);
+  Mount m("squashfs", img, tmp_ / "mnt", "loop,ro");
+  ASSERT_TRUE(m.ok()) << m.error();
+  EXPECT_EQ(diff_trees(tree, scan(tmp_ / "mnt")), "");
+  auto st_of = [&](const std::string& p) {
+    struct stat s {};
+    EXPECT_EQ(::lstat((tmp_ / "mnt" + p).c_str(), &s), 0) << p;
+    return s;
+  };
+  EXPECT_EQ(st_of("/sbin/ping").st_ino, st_of("/sbin/ping6").st_ino);
+  EXPECT_EQ(st_of("/sbin/ping").st_nlink, 2u);
+  EXPECT_NE(st_of("/bin/ping").st_ino, st_of("/sbin/ping").st_ino);
+  EXPECT_EQ(st_of("/bin/ping").st_nlink, 1u);
+  EXPECT_EQ(st_of("/bin/ping").st_mode & 07777, 0755u);
+  EXPECT_NE(st_of("/home/user/notes").st_ino, st_of("/home/user/notes.hard").st_ino);
+  EXPECT_EQ(st_of("/home/user/notes").st_nlink, 1u);
+  EXPECT_EQ(file_bytes(tmp_ / "mnt/bin/ping"), file_bytes(src + "/sbin/ping"));
 }
 
 TEST_F(SquashfsWriterTest, Sqfs2tarReadsEveryEntry) {

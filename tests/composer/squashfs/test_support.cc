@@ -16,6 +16,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "composer/squashfs/fs_tree_from_directory.h"
@@ -155,6 +157,44 @@ void make_fixture(const std::string& d) {
     timespec ts[2] = {{1700000000, 0}, {1700000000, 0}};
     must(::utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW), "utimensat " + p);
   }
+}
+
+void add_hard_links(const std::string& d) {
+  auto link = [&](const std::string& from, const std::string& to) {
+    must(::linkat(AT_FDCWD, (d + from).c_str(), AT_FDCWD, (d + to).c_str(), 0), "link " + to);
+  };
+  std::filesystem::create_directories(d + "/usr/bin");
+  link("/bin/busybox", "/usr/bin/busybox");
+  link("/etc/passwd", "/etc/passwd.hard");
+  link("/home/user/notes", "/home/user/notes.hard");
+  link("/sbin/ping", "/sbin/ping6");
+  link("/sbin/ping", "/bin/ping");
+  link("/dev/null", "/dev/null.hard");
+  link("/run/fifo", "/run/fifo.hard");
+  link("/usr/lib/libfoo.so", "/usr/lib/libfoo.so.hard");  // the symlink itself (no follow)
+}
+
+std::string diff_links(const FsTree& want, const FsTree& got) {
+  // path -> the first path (byte order) of its inode, for each tree.
+  auto names = [](const FsTree& t) {
+    std::map<uint64_t, std::string> first;
+    std::map<std::string, std::string> out;
+    for (const FsEntry& e : t.entries) {
+      if (e.link_id == 0) continue;
+      out[e.path] = first.emplace(e.link_id, e.path).first->second;
+    }
+    return out;
+  };
+  auto a = names(want), b = names(got);
+  std::set<std::string> both;
+  for (const FsEntry& e : want.entries) both.insert(e.path);
+  std::ostringstream out;
+  for (const FsEntry& e : got.entries) {
+    if (!both.count(e.path)) continue;
+    std::string x = a.count(e.path) ? a[e.path] : e.path, y = b.count(e.path) ? b[e.path] : e.path;
+    if (x != y) out << e.path << ": a link of " << x << " in the source, of " << y << " in the image\n";
+  }
+  return out.str();
 }
 
 FsTree scan(const std::string& dir) {

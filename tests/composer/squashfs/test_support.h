@@ -48,6 +48,13 @@ class Mount {
 // A router-like tree with every entry type, owners, modes, xattrs, a
 // multi-block file, duplicates, an empty file and tricky name ordering.
 void make_fixture(const std::string& dir);
+// Hard links added to a make_fixture tree: a multi-block file, a fragment
+// file, a file with xattrs, a setuid file with a capability (three names), a
+// device node, a FIFO and a symlink each get a second name.
+void add_hard_links(const std::string& dir);
+// Differences in which paths are hard links of each other (the link_ids of
+// fs_tree_from_directory), for the paths both trees hold ("" when equal).
+std::string diff_links(const FsTree& want, const FsTree& got);
 // Writes `size` bytes of compressible pseudo-random text derived from `seed`.
 void write_file(const std::string& path, size_t size, unsigned seed);
 void write_text(const std::string& path, const std::string& text);

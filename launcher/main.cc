@@ -49,6 +49,7 @@ struct Args {
   std::string store_dir = launch::kDefaultStoreDir;  // the A/B container store
   bool allow_downgrade = false;
   bool if_newer = false;
+  uint32_t trial_seconds = 0;  // install --trial / --trial-seconds
   std::string probe_root;                     // kernel probe's /proc, /sys prefix (tests)
   bool kernel_checked = false;                // boot probed the kernel before forking
   std::string base_image;                     // overlay: the base image (else by name in the store)
@@ -56,6 +57,8 @@ struct Args {
 };
 
 // The architecture this binary was built for: the only one it can run.
+// install --trial without --trial-seconds: how long the new version must stay up.
+constexpr uint32_t kDefaultTrialSeconds = 60;
 constexpr const char* kDeviceArch =
 #if defined(__x86_64__)
     "x86_64";
@@ -127,6 +130,16 @@ bool parse(int argc, char** argv, Args& a) {
       a.allow_downgrade = true;
     } else if (s == "--if-newer") {
       a.if_newer = true;
+    } else if (s == "--trial") {
+      if (a.trial_seconds == 0) a.trial_seconds = kDefaultTrialSeconds;
+    } else if (s == "--trial-seconds") {
+      // 1..kMaxTrialSeconds, decimal digits only: implies --trial.
+      if (!value(v) || v.empty() || v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+      unsigned long n = 0;
+      for (char c : v) n = n * 10 + static_cast<unsigned long>(c - '0');
+      if (n == 0 || n > verifier::kMaxTrialSeconds) return false;
+      a.trial_seconds = static_cast<uint32_t>(n);
     } else if (s == "--kernel-probe-root") {
       if (!value(a.probe_root)) return false;
     } else if (s == "--base") {
@@ -292,6 +305,7 @@ launch::StoreArgs store_args(const Args& a) {
   s.mode = a.mode;  // run and boot: select_mode(); install always verifies every byte
   s.allow_downgrade = a.allow_downgrade;
   s.if_newer = a.if_newer;
+  s.trial_seconds = a.trial_seconds;
   s.json = a.json;
   return s;
 }
@@ -400,10 +414,18 @@ int cmd_status(const Args& a) {
   if (a.operands.size() != 1) return report(bad_input("usage: status NAME"), "status");
   auto s = launcher::container_status(a.state_root, a.operands[0]);
   if (!s.ok()) return report(s.error(), "status");
-  if (a.json)
-    std::puts(launcher::to_json(*s).c_str());
-  else
+  // An installed container also shows its trial (install --trial) and how
+  // the last one ended.
+  auto stored = launch::store_status(a.operands[0], store_args(a));
+  if (a.json) {
+    std::string json = launcher::to_json(*s);
+    if (stored && !json.empty() && json.back() == '}')
+      json.insert(json.size() - 1, "," + launch::trial_json(*stored));
+    std::puts(json.c_str());
+  } else {
     print_text(*s);
+    if (stored) std::fputs(launch::trial_text(*stored).c_str(), stdout);
+  }
   return 0;
 }
 
@@ -451,7 +473,10 @@ const Command kCommands[] = {
     {"status", "Show one container's state (NAME) [--json]", cmd_status},
     {"list", "List installed (slots, versions, active) and running containers [--json]", cmd_list},
     {"exec", "Run a command inside a running container (NAME -- COMMAND...)", cmd_exec},
-    {"install", "Verify an image and install it into the store (IMAGE) [--allow-downgrade] [--if-newer]", cmd_install},
+    {"install",
+     "Verify an image and install it into the store (IMAGE) [--allow-downgrade] [--if-newer] [--trial] "
+     "[--trial-seconds N]",
+     cmd_install},
     {"rollback", "Make a container's other slot active again (NAME)", cmd_rollback},
     {"boot", "Verify and start the enabled containers (NAME... or all installed)", cmd_boot},
     {"dm-table", "Show a running container's dm-verity table and status (NAME)", cmd_dm_table},

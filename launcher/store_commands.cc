@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <map>
 
 #include "launcher/lifecycle.h"
@@ -67,7 +69,7 @@ std::string row_json(const std::string& name, const Row& r) {
       if (s.active) active = std::string("\"") + s.slot + "\"";
       slots += (slots.empty() ? "" : ",") + slot_json(s);
     }
-    out += ",\"active\":" + active + ",\"slots\":[" + slots + "]";
+    out += ",\"active\":" + active + ",\"slots\":[" + slots + "]," + trial_json(*r.installed);
   }
   return out + "}";
 }
@@ -87,6 +89,7 @@ void print_row(const std::string& name, const Row& r) {
   if (r.installed)
     for (const verifier::SlotStatus& s : r.installed->slots) line += "  " + slot_text(s);
   std::puts(line.c_str());
+  if (r.installed) std::fputs(trial_text(*r.installed).c_str(), stdout);
 }
 
 std::string exit_text(int status) {
@@ -109,36 +112,243 @@ pid_t start_child(const Prepared& run) {
   ::_exit(status);
 }
 
-// Waits until every child has ended, passing stop signals on; records the
-// failures (a container stopped on request is none).
-void supervise(const launcher::SignalBlock& block, const std::string& state_root,
-               std::map<pid_t, std::string>* children, std::vector<std::string>* failed) {
-  bool stopping = false;
-  while (!children->empty()) {
-    int sig = ::sigwaitinfo(&block.set(), nullptr);
-    if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
-      stopping = true;
-      for (const auto& [pid, name] : *children) ::kill(pid, SIGTERM);
-      continue;
-    }
-    int status = 0;
-    pid_t pid;
-    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      auto it = children->find(pid);
-      if (it == children->end()) continue;
-      std::fprintf(stderr, "nestbox-launch boot: %s: %s\n", it->second.c_str(), exit_text(status).c_str());
-      bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-      if (!ok && !stopping) failed->push_back(it->second + " (" + exit_text(status) + ")");
-      // A launcher killed outright ran no destructor: its container died with
-      // it (parent-death signal), its state directory and cgroups are cleared here.
-      if (WIFSIGNALED(status) && launcher::clear_stale(state_root, it->second))
-        std::fprintf(stderr, "nestbox-launch boot: %s: cleared what its launcher left\n", it->second.c_str());
-      children->erase(it);
-    }
-  }
+double seconds_since(const timespec& t0) {
+  timespec now;
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<double>(now.tv_sec - t0.tv_sec) + static_cast<double>(now.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
+// The verified image to start for `name`, base or not.
+Result<verifier::BootImage> find_installed(const std::string& name, const StoreArgs& a) {
+  NESTBOX_TRY(verifier::check_container_name(name));
+  if (!is_dir(a.store_dir + "/" + name)) return bad_input(name + ": not installed in " + a.store_dir);
+  auto image = open_store(a).bootable(name, a.mode);
+  if (!image.ok()) return std::move(image).error();
+  if (image->fell_back)
+    std::fprintf(stderr, "nestbox-launch: %s: active slot unusable (%s); using slot %c, version %s\n",
+                 name.c_str(), image->active_problem.c_str(), image->slot,
+                 version_text(image->info.version, image->info.version_string).c_str());
+  return image;
+}
+
+// A container `boot` started, and its trial when it is on one.
+struct Child {
+  std::string name;
+  bool on_trial = false;
+  uint64_t version = 0;
+  uint32_t seconds = 0;
+  timespec started{};
+};
+
+// One boot: starts containers, judges trials, waits for the children.
+class Boot {
+ public:
+  Boot(const StoreArgs& a, const Prepare& prepare) : a_(a), store_(open_store(a)), prepare_(prepare) {}
+
+  // Settles an interrupted trial, then starts `name` (its trial, if pending).
+  void start(const std::string& name) {
+    auto trial = store_.live_trial(name);
+    if (!trial.ok()) {
+      std::fprintf(stderr, "nestbox-launch boot: %s: trial record: %s\n", name.c_str(),
+                   trial.error().message.c_str());
+    } else if (*trial && (*trial)->started) {
+      // Started by an earlier boot and never judged: that boot was killed or
+      // the power went. Never marked good, so it goes.
+      roll_back(name, (*trial)->version,
+                "the trial start was interrupted before it was judged (launcher killed or power lost)");
+      trial = std::optional<verifier::TrialRecord>();
+    }
+    auto image = find_installed(name, a_);
+    if (image.ok() && image->info.policy.empty()) {
+      std::fprintf(stderr, "nestbox-launch boot: %s: base image, not started\n", name.c_str());
+      return;
+    }
+    Child child{name};
+    if (trial.ok() && *trial && image.ok()) {
+      if (image->slot != (*trial)->slot) {
+        // bootable() fell back: the trial slot does not verify.
+        roll_back(name, (*trial)->version, "slot " + std::string(1, (*trial)->slot) + " unusable: " +
+                                               image->active_problem);
+      } else if (Status st = store_.start_trial(name); !st.ok()) {
+        // Unrecorded, a trial would not be rolled back after a power cut: not started.
+        std::fprintf(stderr, "nestbox-launch boot: %s: refused: %s\n", name.c_str(), st.error().message.c_str());
+        failed_.push_back(name + " (refused)");
+        return;
+      } else {
+        child.on_trial = true;
+        child.version = (*trial)->version;
+        child.seconds = (*trial)->seconds;
+      }
+    }
+    if (!launch(std::move(image), std::move(child))) return;
+  }
+
+  // Waits until every child has ended, passing stop signals on, committing
+  // trials that stayed up and replacing those that did not.
+  void supervise(const launcher::SignalBlock& block) {
+    bool stopping = false;
+    while (!children_.empty()) {
+      int sig = ::sigtimedwait(&block.set(), nullptr, next_deadline());
+      if (sig < 0) {
+        judge_running();
+        continue;
+      }
+      if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+        // A trial stopped on request is not judged: it stays "started", and
+        // the next boot rolls it back (never marked good).
+        stopping = true;
+        for (const auto& [pid, child] : children_) ::kill(pid, SIGTERM);
+        continue;
+      }
+      int status = 0;
+      pid_t pid;
+      while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        auto it = children_.find(pid);
+        if (it == children_.end()) continue;
+        Child child = std::move(it->second);
+        children_.erase(it);
+        std::fprintf(stderr, "nestbox-launch boot: %s: %s\n", child.name.c_str(), exit_text(status).c_str());
+        // A launcher killed outright ran no destructor: its container died with
+        // it (parent-death signal), its state directory and cgroups are cleared here.
+        if (WIFSIGNALED(status) && launcher::clear_stale(a_.state_root, child.name))
+          std::fprintf(stderr, "nestbox-launch boot: %s: cleared what its launcher left\n", child.name.c_str());
+        if (child.on_trial && !stopping) {
+          char why[160];
+          std::snprintf(why, sizeof why, "version %llu %s after %.1f s; it had to stay up %u s",
+                        static_cast<unsigned long long>(child.version), exit_text(status).c_str(),
+                        seconds_since(child.started), child.seconds);
+          if (roll_back(child.name, child.version, why)) launch(find_installed(child.name, a_), Child{child.name});
+          continue;
+        }
+        bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        if (!ok && !stopping) failed_.push_back(child.name + " (" + exit_text(status) + ")");
+      }
+    }
+  }
+
+  std::vector<std::string>& failed() { return failed_; }
+
+ private:
+  bool launch(Result<verifier::BootImage> image, Child child) {
+    const std::string& name = child.name;
+    Result<Prepared> run = image.ok() ? prepare_(*image) : Result<Prepared>(std::move(image).error());
+    if (!run.ok()) {
+      std::fprintf(stderr, "nestbox-launch boot: %s: refused: %s\n", name.c_str(), run.error().message.c_str());
+      failed_.push_back(name + " (refused)");
+      return false;
+    }
+    ::clock_gettime(CLOCK_MONOTONIC, &child.started);
+    pid_t pid = start_child(*run);
+    if (pid < 0) {
+      std::fprintf(stderr, "nestbox-launch boot: %s: fork failed\n", name.c_str());
+      failed_.push_back(name + " (not started)");
+      return false;
+    }
+    std::fprintf(stderr, "nestbox-launch boot: %s: started version %s from slot %c (pid %d)%s\n", name.c_str(),
+                 version_text(image->info.version, image->info.version_string).c_str(), image->slot,
+                 static_cast<int>(pid), child.on_trial ? " on trial" : "");
+    children_[pid] = std::move(child);
+    return true;
+  }
+
+  bool roll_back(const std::string& name, uint64_t version, const std::string& reason) {
+    auto back = store_.abandon_trial(name, reason);
+    if (!back.ok()) {
+      std::fprintf(stderr, "nestbox-launch boot: %s: trial of version %llu failed (%s); %s\n", name.c_str(),
+                   static_cast<unsigned long long>(version), reason.c_str(), back.error().message.c_str());
+      failed_.push_back(name + " (trial failed, not rolled back)");
+      return false;
+    }
+    std::fprintf(stderr, "nestbox-launch boot: %s: trial of version %llu failed (%s); rolled back to version %s\n",
+                 name.c_str(), static_cast<unsigned long long>(version), reason.c_str(),
+                 version_text(back->version, back->version_string).c_str());
+    return true;
+  }
+
+  // Commits each trial whose time is up while its container still runs.
+  void judge_running() {
+    for (auto& [pid, child] : children_) {
+      if (!child.on_trial || seconds_since(child.started) < child.seconds) continue;
+      child.on_trial = false;
+      if (Status st = store_.commit_trial(child.name); !st.ok()) {
+        // Left "started": the next boot rolls it back.
+        std::fprintf(stderr, "nestbox-launch boot: %s: trial not committed: %s\n", child.name.c_str(),
+                     st.error().message.c_str());
+        continue;
+      }
+      std::fprintf(stderr, "nestbox-launch boot: %s: version %llu stayed up %u s: committed\n", child.name.c_str(),
+                   static_cast<unsigned long long>(child.version), child.seconds);
+    }
+  }
+
+  // How long sigtimedwait may wait: until the nearest trial ends, else for ever.
+  const timespec* next_deadline() {
+    double wait = -1;
+    for (const auto& [pid, child] : children_) {
+      if (!child.on_trial) continue;
+      double left = std::max(0.0, child.seconds - seconds_since(child.started));
+      if (wait < 0 || left < wait) wait = left;
+    }
+    if (wait < 0) return nullptr;
+    timeout_.tv_sec = static_cast<time_t>(wait);
+    timeout_.tv_nsec = static_cast<long>((wait - static_cast<double>(timeout_.tv_sec)) * 1e9) + 1000000;
+    if (timeout_.tv_nsec >= 1000000000) {
+      timeout_.tv_sec += 1;
+      timeout_.tv_nsec -= 1000000000;
+    }
+    return &timeout_;
+  }
+
+  const StoreArgs& a_;
+  verifier::Store store_;
+  const Prepare& prepare_;
+  std::map<pid_t, Child> children_;
+  std::vector<std::string> failed_;
+  timespec timeout_{};
+};
+
 }  // namespace
+
+std::string trial_json(const verifier::ContainerStatus& c) {
+  std::string out = "\"trial\":";
+  if (c.trial)
+    out += std::string("{\"slot\":\"") + c.trial->slot + "\",\"version\":" + std::to_string(c.trial->version) +
+           ",\"seconds\":" + std::to_string(c.trial->seconds) + ",\"state\":\"" +
+           (c.trial->started ? "started" : "pending") + "\"}";
+  else
+    out += "null";
+  out += ",\"last_trial\":";
+  if (c.last_trial)
+    out += "{\"outcome\":" + json_string(c.last_trial->outcome) + ",\"version\":" +
+           std::to_string(c.last_trial->version) + ",\"reason\":" + json_string(c.last_trial->reason) + "}";
+  else
+    out += "null";
+  if (!c.trial_problem.empty()) out += ",\"trial_problem\":" + json_string(c.trial_problem);
+  return out;
+}
+
+std::string trial_text(const verifier::ContainerStatus& c) {
+  std::string out;
+  if (c.trial)
+    out += "  trial: version " + std::to_string(c.trial->version) + " in slot " + c.trial->slot + ", " +
+           (c.trial->started ? "started, not judged yet" : "pending") + " (must stay up " +
+           std::to_string(c.trial->seconds) + " s)\n";
+  if (c.last_trial)
+    out += "  last trial: version " + std::to_string(c.last_trial->version) + " " +
+           (c.last_trial->outcome == "committed" ? std::string("committed")
+                                                 : "rolled back: " + c.last_trial->reason) +
+           "\n";
+  if (!c.trial_problem.empty()) out += "  trial record: " + c.trial_problem + "\n";
+  return out;
+}
+
+std::optional<verifier::ContainerStatus> store_status(const std::string& name, const StoreArgs& a) {
+  auto all = open_store(a).list();
+  if (!all.ok()) return std::nullopt;
+  for (verifier::ContainerStatus& c : *all)
+    if (c.name == name) return std::move(c);
+  return std::nullopt;
+}
 
 verifier::Store open_store(const StoreArgs& a) {
   verifier::StoreOptions o;
@@ -151,10 +361,13 @@ verifier::Store open_store(const StoreArgs& a) {
 
 int install_command(const std::vector<std::string>& operands, const StoreArgs& a) {
   if (operands.size() != 1)
-    return report(bad_input("usage: install IMAGE [--store DIR] [--allow-downgrade] [--if-newer]"), "install");
+    return report(bad_input("usage: install IMAGE [--store DIR] [--allow-downgrade] [--if-newer] [--trial] "
+                            "[--trial-seconds N]"),
+                  "install");
   if (Status st = make_dirs(a.store_dir, 0755); !st.ok()) return report(st.error(), "install");
   bool up_to_date = false;
-  auto info = open_store(a).install(operands[0], a.allow_downgrade, {}, a.if_newer ? &up_to_date : nullptr);
+  auto info = open_store(a).install(operands[0], a.allow_downgrade, {}, a.if_newer ? &up_to_date : nullptr,
+                                    a.trial_seconds);
   if (!info.ok()) return report(info.error(), "install");
   if (up_to_date) {
     std::printf("%s: version %s is not newer than the installed one: not installed\n", info->name.c_str(),
@@ -164,6 +377,9 @@ int install_command(const std::vector<std::string>& operands, const StoreArgs& a
   std::printf("%s: installed version %s%s\n", info->name.c_str(),
               version_text(info->version, info->version_string).c_str(),
               info->policy.empty() ? " (base image, not runnable)" : "");
+  if (a.trial_seconds > 0)
+    std::printf("%s: on trial: the next boot commits it once it stays up %u s, else rolls it back\n",
+                info->name.c_str(), a.trial_seconds);
   return 0;
 }
 
@@ -195,22 +411,6 @@ int list_command(const StoreArgs& a) {
   return 0;
 }
 
-namespace {
-
-// The verified image to start for `name`, base or not.
-Result<verifier::BootImage> find_installed(const std::string& name, const StoreArgs& a) {
-  NESTBOX_TRY(verifier::check_container_name(name));
-  if (!is_dir(a.store_dir + "/" + name)) return bad_input(name + ": not installed in " + a.store_dir);
-  auto image = open_store(a).bootable(name, a.mode);
-  if (!image.ok()) return std::move(image).error();
-  if (image->fell_back)
-    std::fprintf(stderr, "nestbox-launch: %s: active slot unusable (%s); using slot %c, version %s\n",
-                 name.c_str(), image->active_problem.c_str(), image->slot,
-                 version_text(image->info.version, image->info.version_string).c_str());
-  return image;
-}
-
-}  // namespace
 
 Result<verifier::BootImage> installed_image(const std::string& name, const StoreArgs& a) {
   if (!is_dir(a.store_dir + "/" + name) && verifier::check_container_name(name).ok())
@@ -229,36 +429,13 @@ int boot_command(const std::vector<std::string>& operands, const StoreArgs& a, c
     for (const verifier::ContainerStatus& c : *installed) names.push_back(c.name);
   }
   launcher::SignalBlock block;
-  std::map<pid_t, std::string> children;
-  std::vector<std::string> failed;
-  for (const std::string& name : names) {
-    auto image = find_installed(name, a);
-    if (image.ok() && image->info.policy.empty()) {
-      std::fprintf(stderr, "nestbox-launch boot: %s: base image, not started\n", name.c_str());
-      continue;
-    }
-    Result<Prepared> run = image.ok() ? prepare(*image) : Result<Prepared>(std::move(image).error());
-    if (!run.ok()) {
-      std::fprintf(stderr, "nestbox-launch boot: %s: refused: %s\n", name.c_str(), run.error().message.c_str());
-      failed.push_back(name + " (refused)");
-      continue;
-    }
-    pid_t pid = start_child(*run);
-    if (pid < 0) {
-      std::fprintf(stderr, "nestbox-launch boot: %s: fork failed\n", name.c_str());
-      failed.push_back(name + " (not started)");
-      continue;
-    }
-    std::fprintf(stderr, "nestbox-launch boot: %s: started version %s from slot %c (pid %d)\n", name.c_str(),
-                 version_text(image->info.version, image->info.version_string).c_str(), image->slot,
-                 static_cast<int>(pid));
-    children[pid] = name;
-  }
-  supervise(block, a.state_root, &children, &failed);
-  if (failed.empty()) return 0;
+  Boot boot(a, prepare);
+  for (const std::string& name : names) boot.start(name);
+  boot.supervise(block);
+  if (boot.failed().empty()) return 0;
   std::string list;
-  for (const std::string& f : failed) list += (list.empty() ? "" : ", ") + f;
-  std::fprintf(stderr, "nestbox-launch boot: %zu container(s) failed: %s\n", failed.size(), list.c_str());
+  for (const std::string& f : boot.failed()) list += (list.empty() ? "" : ", ") + f;
+  std::fprintf(stderr, "nestbox-launch boot: %zu container(s) failed: %s\n", boot.failed().size(), list.c_str());
   return 1;
 }
 

@@ -4,7 +4,9 @@
 // (verifier/store.h); docs/launcher.md, "Container store".
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,7 @@ struct StoreArgs {
   verifier::Mode mode = verifier::Mode::kFull;
   bool allow_downgrade = false;
   bool if_newer = false;  // install: only an image newer than the installed one
+  uint32_t trial_seconds = 0;  // install --trial: the next start is provisional for this long
   bool json = false;
 };
 
@@ -44,6 +47,14 @@ Result<verifier::BootImage> installed_image(const std::string& name, const Store
 using Prepared = std::function<int()>;
 using Prepare = std::function<Result<Prepared>(const verifier::BootImage&)>;
 
+// The trial state of an installed container as JSON members
+// (`"trial":{...},"last_trial":{...}`, each null when there is none), for
+// `list --json` and `status --json`; and as text lines for `status`.
+std::string trial_json(const verifier::ContainerStatus& c);
+std::string trial_text(const verifier::ContainerStatus& c);
+// The store's view of one container (nullopt when it is not installed).
+std::optional<verifier::ContainerStatus> store_status(const std::string& name, const StoreArgs& a);
+
 // `boot [NAME...]`: the named containers (the init script passes the enabled
 // ones), or every installed one. Each is verified again and started in its own
 // child; one that fails is refused, logged and skipped, the others start. Bases
@@ -51,6 +62,11 @@ using Prepare = std::function<Result<Prepared>(const verifier::BootImage&)>;
 // (SIGTERM/SIGINT/SIGHUP are passed on); exit 0 only when every container was
 // started and exited 0 or was stopped by such a signal, else 1 with a summary
 // naming each failure.
+// Trials (install --trial): a trial found "started" (its boot was killed or
+// lost power before judging it) is rolled back before anything starts; a
+// pending one is marked started (durably), then started, and judged: still
+// running after its seconds, it is committed; ended before, it is rolled back
+// (the reason recorded) and the previous slot started in its place.
 int boot_command(const std::vector<std::string>& operands, const StoreArgs& a, const Prepare& prepare);
 
 }  // namespace nestbox::launch

@@ -161,6 +161,23 @@ std::optional<ImageInfo> signed_slot(const std::string& path, const std::string&
   return std::move(*info);
 }
 
+// The live trial of the container in `dir` (no lock taken): its record when
+// it names the slot the pointer selects. A record naming the other slot is
+// stale (an install cut before the flip, a rollback since): reported as none.
+Result<std::optional<TrialRecord>> live_trial_in(const std::string& dir) {
+  auto t = read_trial(dir);
+  if (!t.ok() || !*t) return t;
+  auto pointer = read_pointer(dir);
+  if (!pointer.ok() || *pointer != (*t)->slot) return std::optional<TrialRecord>();
+  return t;
+}
+
+// The slot on trial, or 0 (none, or a record that does not read).
+char trial_slot(const std::string& dir) {
+  auto t = live_trial_in(dir);
+  return t.ok() && *t ? (*t)->slot : 0;
+}
+
 }  // namespace
 
 Result<RollbackFloor> Store::floor(const std::string& name) const {
@@ -175,7 +192,10 @@ Result<RollbackFloor> Store::floor(const std::string& name) const {
   // A record is missing (never written, or deleted): rebuild it from what is
   // installed, never from zero. A slot counts when its signed metadata
   // verifies, even with a damaged payload: it proves what was installed.
+  // A slot on trial is not committed: it never sets the floor.
+  char on_trial = trial_slot(dir);
   for (char slot : {'a', 'b'}) {
+    if (slot == on_trial) continue;
     auto info = signed_slot(slot_path(dir, slot), name, o_.keyring);
     if (!info) continue;
     if (!*version) f.version = std::max(f.version, info->version);
@@ -188,11 +208,11 @@ Result<RollbackFloor> Store::floor(const std::string& name) const {
   return f;
 }
 
-Status Store::admit(const ImageInfo& image) const {
+Status Store::admit(const ImageInfo& image, bool raise) const {
   auto f = floor(image.name);
   if (!f.ok()) return std::move(f).error();
   NESTBOX_TRY(check_security_version(image, f->security_version));
-  if (image.security_version > f->security_version)
+  if (raise && image.security_version > f->security_version)
     NESTBOX_TRY_CTX(raise_security_version(o_.root + "/.state", image.name, image.security_version),
                     "record the rollback index");
   return ok_status();
@@ -204,6 +224,7 @@ Result<BootImage> Store::bootable(const std::string& name, Mode mode) const {
   auto floor_now = floor(name);
   if (!floor_now.ok()) return std::move(floor_now).error().context(name + ": rollback floor");
   auto pointer = read_pointer(dir);
+  char on_trial = trial_slot(dir);
   std::vector<char> order;
   std::string problems;
   if (pointer.ok()) {
@@ -238,7 +259,9 @@ Result<BootImage> Store::bootable(const std::string& name, Mode mode) const {
     }
     // A/B fallback never goes below the rollback index: a damaged active
     // slot must not boot an older, vulnerable version instead.
-    if (Status st = admit(*info); !st.ok()) {
+    // A slot on trial is admitted without raising the floor: that waits for
+    // commit_trial(), so a failed trial can still go back.
+    if (Status st = admit(*info, slot != on_trial); !st.ok()) {
       add_problem(&problems, label + st.error().message);
       continue;
     }
@@ -250,8 +273,13 @@ Result<BootImage> Store::bootable(const std::string& name, Mode mode) const {
 }
 
 Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downgrade, const StepHook& hook,
-                                 bool* up_to_date) {
+                                 bool* up_to_date, uint32_t trial_seconds) {
   if (up_to_date) *up_to_date = false;
+  if (trial_seconds > kMaxTrialSeconds)
+    return bad_input("install --trial: " + std::to_string(trial_seconds) + " s: expected 1.." +
+                     std::to_string(kMaxTrialSeconds));
+  // A trial commits by recording its version, which a downgrade cannot.
+  if (trial_seconds > 0 && allow_downgrade) return bad_input("install: --trial and --allow-downgrade: choose one");
   auto src = open_verified(image_path, o_.keyring, Mode::kFull);
   if (!src.ok()) return std::move(src).error().context("install");
   const std::string name = src->info.name;
@@ -262,6 +290,13 @@ Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downg
   NESTBOX_TRY(make_dir(dir));
   auto lock = lock_container(dir);
   if (!lock.ok()) return std::move(lock).error();
+  // While a trial is live the other slot holds the committed version it
+  // falls back to: never overwritten.
+  auto live = live_trial_in(dir);
+  if (!live.ok()) return std::move(live).error().context("install " + name);
+  if (*live)
+    return failure("install " + name + ": version " + std::to_string((*live)->version) + " in slot " +
+                   (*live)->slot + " is on trial: boot it (committed or rolled back) or roll it back first");
   auto installed = floor(name);
   if (!installed.ok()) return std::move(installed).error().context("install " + name);
   auto admissible = [&](const ImageInfo& i) -> Status {
@@ -284,7 +319,11 @@ Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downg
 
   // Never touch the slot that boots now, whatever the pointer says.
   char target = 'a';
-  if (auto current = bootable(name, Mode::kFull); current.ok()) target = other(current->slot);
+  auto current = bootable(name, Mode::kFull);
+  if (current.ok()) target = other(current->slot);
+  if (trial_seconds > 0 && !current.ok())
+    return failure("install --trial " + name + ": no bootable committed version to fall back to (" +
+                   current.error().message + ")");
   std::string slot = slot_path(dir, target);
   auto written = copy_into_slot(src->fd.get(), image_path, dir, slot, o_.keyring, hook);
   if (!written.ok()) return std::move(written).error().context("install " + name);
@@ -293,6 +332,15 @@ Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downg
     return failure("install " + name + ": the source image changed while it was copied");
   NESTBOX_TRY_CTX(admissible(*written), "install " + image_path);
 
+  if (trial_seconds > 0) {
+    // The record first, then the flip: a cut between them leaves a stale
+    // record (the pointer still on the committed slot), never an untracked trial.
+    NESTBOX_TRY_CTX(write_trial(dir, TrialRecord{target, written->version, trial_seconds, false}),
+                    "install " + name + ": trial record");
+    step(hook, "trial-recorded");
+    NESTBOX_TRY_CTX(write_pointer(dir, target, hook), "install " + name);
+    return std::move(*written);
+  }
   NESTBOX_TRY_CTX(write_pointer(dir, target, hook), "install " + name);
   NESTBOX_TRY_CTX(record_installed_version(state, name, written->version, allow_downgrade), "install " + name);
   NESTBOX_TRY_CTX(raise_security_version(state, name, written->security_version), "install " + name);
@@ -321,6 +369,102 @@ Result<ImageInfo> Store::rollback(const std::string& name, const StepHook& hook)
   NESTBOX_TRY_CTX(check_installable(*info, o_.device, 0, true), "rollback " + name);
   step(hook, "other-verified");
   NESTBOX_TRY_CTX(write_pointer(dir, target, hook), "rollback " + name);
+  // A trial rolled back by hand leaves a stale record: cleared.
+  if (auto t = read_trial(dir); t.ok() && *t && (*t)->slot != target) NESTBOX_TRY(remove_trial(dir));
+  return std::move(*info);
+}
+
+Result<std::optional<TrialRecord>> Store::live_trial(const std::string& name, const StepHook& hook) {
+  NESTBOX_TRY(check_container_name(name));
+  std::string dir = o_.root + "/" + name;
+  if (!exists(dir)) return std::optional<TrialRecord>();
+  auto lock = lock_container(dir);
+  if (!lock.ok()) return std::move(lock).error();
+  auto t = read_trial(dir);
+  if (!t.ok() || !*t) return t;
+  auto live = live_trial_in(dir);
+  if (live.ok() && !*live) {
+    NESTBOX_TRY_CTX(remove_trial(dir), name + ": stale trial record");
+    step(hook, "stale-trial-removed");
+  }
+  return live;
+}
+
+Status Store::start_trial(const std::string& name, const StepHook& hook) {
+  NESTBOX_TRY(check_container_name(name));
+  std::string dir = o_.root + "/" + name;
+  auto lock = lock_container(dir);
+  if (!lock.ok()) return std::move(lock).error();
+  auto t = live_trial_in(dir);
+  if (!t.ok()) return std::move(t).error();
+  if (!*t) return failure(name + ": no trial to start");
+  if ((*t)->started) return failure(name + ": the trial was started before and never judged");
+  (*t)->started = true;
+  NESTBOX_TRY_CTX(write_trial(dir, **t), name + ": trial record");
+  step(hook, "trial-started");
+  return ok_status();
+}
+
+Status Store::commit_trial(const std::string& name, const StepHook& hook) {
+  NESTBOX_TRY(check_container_name(name));
+  std::string dir = o_.root + "/" + name, state = o_.root + "/.state";
+  auto lock = lock_container(dir);
+  if (!lock.ok()) return std::move(lock).error();
+  auto t = live_trial_in(dir);
+  if (!t.ok()) return std::move(t).error();
+  if (!*t) return failure(name + ": no trial to commit");
+  auto info = signed_slot(slot_path(dir, (*t)->slot), name, o_.keyring);
+  if (!info || info->version != (*t)->version)
+    return failure(name + ": slot " + (*t)->slot + " no longer holds the version on trial");
+  // Forward first, then the record goes: a cut between them leaves a record
+  // whose version is the recorded one, which abandon_trial() refuses to leave.
+  NESTBOX_TRY_CTX(record_installed_version(state, name, info->version, false), name + ": commit");
+  NESTBOX_TRY_CTX(raise_security_version(state, name, info->security_version), name + ": commit");
+  step(hook, "trial-state-recorded");
+  NESTBOX_TRY(write_trial_result(dir, TrialResult{"committed", info->version, ""}));
+  NESTBOX_TRY(remove_trial(dir));
+  step(hook, "trial-committed");
+  return ok_status();
+}
+
+Result<ImageInfo> Store::abandon_trial(const std::string& name, const std::string& reason, const StepHook& hook) {
+  NESTBOX_TRY(check_container_name(name));
+  std::string dir = o_.root + "/" + name, state = o_.root + "/.state";
+  auto lock = lock_container(dir);
+  if (!lock.ok()) return std::move(lock).error();
+  auto t = live_trial_in(dir);
+  if (!t.ok()) return std::move(t).error();
+  if (!*t) return failure(name + ": no trial to roll back");
+  char target = other((*t)->slot);
+  std::string path = slot_path(dir, target);
+  std::string what = "trial rollback of " + name + " to slot " + std::string(1, target);
+  auto committed = read_installed_version(state, name);
+  if (!committed.ok()) return std::move(committed).error().context(what);
+  // A commit cut after its version was recorded (before the record went):
+  // the trial passed. Finished here, never undone.
+  if (auto trial_info = signed_slot(slot_path(dir, (*t)->slot), name, o_.keyring);
+      trial_info && trial_info->version == (*t)->version && (*t)->version == *committed) {
+    NESTBOX_TRY(write_trial_result(dir, TrialResult{"committed", (*t)->version, ""}));
+    NESTBOX_TRY(remove_trial(dir));
+    return failure(what + " refused: version " + std::to_string(*committed) + " was committed already");
+  }
+  auto info = verify_image(path, o_.keyring, Mode::kFull);
+  if (!info.ok()) return std::move(info).error().context(what);
+  if (info->name != name) return failure(what + ": holds " + info->name);
+  // Only back to what was committed: the version record moves only on
+  // commit, so a slot below it is older than a committed version.
+  if (info->version < *committed)
+    return failure(what + " refused: its version " + std::to_string(info->version) +
+                   " is below the committed version " + std::to_string(*committed));
+  auto floor_now = floor(name);
+  if (!floor_now.ok()) return std::move(floor_now).error().context(what);
+  NESTBOX_TRY_CTX(check_security_version(*info, floor_now->security_version), what);
+  // Arch and compat: checked by whoever runs it next (boot's admit), as for any slot.
+  step(hook, "trial-other-verified");
+  NESTBOX_TRY_CTX(write_trial_result(dir, TrialResult{"rolled-back", (*t)->version, reason}), what);
+  NESTBOX_TRY_CTX(write_pointer(dir, target, hook), what);
+  NESTBOX_TRY_CTX(remove_trial(dir), what);
+  step(hook, "trial-rolled-back");
   return std::move(*info);
 }
 
@@ -351,6 +495,14 @@ Result<std::vector<ContainerStatus>> Store::list() const {
         if (Status h = read_header(path, &s); !h.ok()) s.problem = h.error().message;
       c.slots.push_back(s);
     }
+    if (auto t = live_trial_in(dir); t.ok())
+      c.trial = *t;
+    else
+      c.trial_problem = t.error().message;
+    if (auto r = read_trial_result(dir); r.ok())
+      c.last_trial = *r;
+    else
+      c.trial_problem += (c.trial_problem.empty() ? "" : "; ") + r.error().message;
     out.push_back(std::move(c));
   }
   return out;

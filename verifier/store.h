@@ -26,10 +26,12 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "util/result.h"
+#include "verifier/trial_state.h"
 #include "verifier/verifier.h"
 
 namespace nestbox::verifier {
@@ -52,6 +54,9 @@ struct SlotStatus {
 struct ContainerStatus {
   std::string name;
   std::vector<SlotStatus> slots;  // a, b
+  std::optional<TrialRecord> trial;      // a live trial (install --trial)
+  std::optional<TrialResult> last_trial;  // how the last one ended
+  std::string trial_problem;              // a trial record that does not read
 };
 
 struct BootImage {
@@ -81,8 +86,14 @@ class Store {
   // firmware ships): when given, an image whose version is not above the
   // installed one (with a bootable slot) is verified but not installed; it
   // is set true and the image's info returned, the store left as it was.
+  //
+  // `trial_seconds` > 0 (install --trial): the new slot's next start is
+  // provisional. The trial record is written (durably) before the pointer
+  // flips; the version record and the rollback index are left where the
+  // committed version put them until commit_trial(). Needs a bootable
+  // committed version to fall back to, and no other trial live.
   Result<ImageInfo> install(const std::string& image_path, bool allow_downgrade, const StepHook& hook = {},
-                            bool* up_to_date = nullptr);
+                            bool* up_to_date = nullptr, uint32_t trial_seconds = 0);
   // Makes the other slot active after verifying it fully.
   Result<ImageInfo> rollback(const std::string& name, const StepHook& hook = {});
   // The image to start for `name`, verified in `mode`.
@@ -95,7 +106,25 @@ class Store {
   Result<RollbackFloor> floor(const std::string& name) const;
   // For an image about to run (run IMAGE, run NAME, boot): refuses it below
   // the rollback index floor, and raises the floor to its index when higher.
-  Status admit(const ImageInfo& image) const;
+  // `raise` false (the slot on trial): checked against the floor, never raising it.
+  Status admit(const ImageInfo& image, bool raise = true) const;
+
+  // Trials (trial_state.h). The live trial of `name`: its record when it
+  // names the slot the pointer selects (a record left by an install cut
+  // before the flip, or by a rollback, is stale: removed here), else nullopt.
+  Result<std::optional<TrialRecord>> live_trial(const std::string& name, const StepHook& hook = {});
+  // Marks the live pending trial "started" (durably) before its slot starts.
+  Status start_trial(const std::string& name, const StepHook& hook = {});
+  // The trial stayed up: its version becomes the recorded version, its
+  // rollback index the floor (anti-rollback moves forward only here), the
+  // result "committed"; the record goes.
+  Status commit_trial(const std::string& name, const StepHook& hook = {});
+  // The trial failed (`reason`): the pointer goes back to the other slot, the
+  // result "rolled-back" with `reason`. Only for a trial never committed: the
+  // slot it returns to must verify fully, be at or above the recorded
+  // (committed) version and the rollback index; else refused and the trial
+  // slot stays (never a downgrade below a committed version).
+  Result<ImageInfo> abandon_trial(const std::string& name, const std::string& reason, const StepHook& hook = {});
 
  private:
   StoreOptions o_;

@@ -141,7 +141,7 @@ nl install "$work/box-2.img" | grep -qx "box: installed version 2 (2.0)" || fail
 [ "$(nl list)" = "NAME                 STATE    INIT_PID  SLOTS (version, * active)
 box                  stopped  0  a=1 (1.0)  b=2 (2.0)*" ] || fail "list: $(nl list)"
 json=$(nl list --json)
-[ "$json" = '[{"name":"box","state":"stopped","pid":0,"init_pid":0,"installed":true,"active":"b","slots":[{"slot":"a","present":true,"active":false,"version":1,"version_string":"1.0"},{"slot":"b","present":true,"active":true,"version":2,"version_string":"2.0"}]}]' ] ||
+[ "$json" = '[{"name":"box","state":"stopped","pid":0,"init_pid":0,"installed":true,"active":"b","slots":[{"slot":"a","present":true,"active":false,"version":1,"version_string":"1.0"},{"slot":"b","present":true,"active":true,"version":2,"version_string":"2.0"}],"trial":null,"last_trial":null}]' ] ||
   fail "list --json: $json"
 expect_run box "box v2"
 nl rollback box | grep -qx "box: rolled back to version 1 (1.0)" || fail "rollback"

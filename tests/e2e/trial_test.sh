@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Integration: trial installs (install --trial, issue 16.5) through the built
+# binaries, with busybox from the demo corpus as the container's program.
+#   a version that crashes on start (busybox runs an applet that does not
+#   exist) is rolled back by `boot` by itself, the previous one started, the
+#   reason in `list`/`list --json`; a healthy one (busybox httpd) is committed
+#   once it stayed up 1 s, and only then does the version record move; a boot
+#   SIGKILLed during a trial leaves it "started", and the next boot rolls it
+#   back; a trial record claiming the committed slot is on trial never rolls
+#   back below the committed version; a second trial, and --trial with
+#   --allow-downgrade, are refused.
+# Usage: trial_test.sh NESTBOX NESTBOX_LAUNCH
+set -euo pipefail
+nestbox=$1 launch=$2
+if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (loop mounts, namespaces)"; exit 77; fi
+work=$(mktemp -d /tmp/nestbox-trial.XXXXXX)
+boot_pid=
+cleanup() {
+  [ -z "$boot_pid" ] || kill -9 "$boot_pid" 2>/dev/null || true
+  "$launch" stop tbox --state-dir "$work/run" --stop-timeout 200 >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  [ ! -e "$work/boot.err" ] || { echo "--- boot stderr"; cat "$work/boot.err"; }
+  exit 1
+}
+
+# manifest VERSION COMMAND_JSON
+manifest() {
+  cat <<EOT
+schema = 1
+name = "tbox"
+version = $1
+version_string = "$1.0"
+arch = "x86_64"
+compat = "nestbox-demo-hgw"
+
+[process]
+command = $2
+
+[rootfs]
+strategy = "squashfs"
+compressor = "gzip"
+binaries = ["/bin/busybox"]
+[[rootfs.source]]
+path = "staging"
+[[rootfs.dir]]
+path = "/proc"
+[[rootfs.dir]]
+path = "/dev"
+[[rootfs.dir]]
+path = "/sys"
+[[rootfs.dir]]
+path = "/www"
+
+[namespaces]
+net = "new"
+
+[security]
+capabilities = ["CAP_NET_BIND_SERVICE"]
+
+[cgroups]
+memory = "16M"
+pids_max = 16
+
+[mounts]
+sys = "none"
+EOT
+}
+mkdir -p "$work/staging/bin" "$work/keys"
+cp /bin/busybox "$work/staging/bin/busybox"
+"$nestbox" keygen -o "$work/demo" >/dev/null
+cp "$work/demo.pub" "$work/keys/"
+export SOURCE_DATE_EPOCH=1700000000
+image() {  # image VERSION COMMAND_JSON -> $work/tbox-VERSION.img
+  manifest "$1" "$2" > "$work/tbox-$1.toml"
+  "$nestbox" compose "$work/tbox-$1.toml" --out "$work/c-$1" --strategy tree >/dev/null
+  [ -e "$work/rootfs.sqfs" ] || "$nestbox" squash "$work/c-$1/tbox" "$work/rootfs.sqfs" --comp gzip
+  "$nestbox" sign --squashfs "$work/rootfs.sqfs" --policy "$work/c-$1/runtime/tbox/policy.bin" \
+    --manifest "$work/tbox-$1.toml" -k "$work/demo.key" -o "$work/tbox-$1.img" >/dev/null
+}
+httpd='["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]'
+image 1 '["/bin/busybox", "echo", "tbox v1"]'
+image 2 '["/bin/busybox", "no-such-applet"]'  # crashes on start: exit 127
+image 3 "$httpd"
+image 4 "$httpd"
+
+store="$work/store"
+nl() {
+  local command=$1
+  shift
+  "$launch" "$command" --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run" "$@"
+}
+# boot_bg: `boot tbox` in the background, its pid (the launcher's own) in boot_pid.
+boot_bg() {
+  "$launch" boot tbox --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run" \
+    > "$work/boot.out" 2> "$work/boot.err" &
+  boot_pid=$!
+}
+# wait_for PATTERN: until the background boot's stderr has it (10 s at most).
+wait_for() {
+  for _ in $(seq 100); do grep -q "$1" "$work/boot.err" && return 0; sleep 0.1; done
+  fail "boot never said '$1'"
+}
+active_json() { nl list --json | grep -o '"active":"[ab]"'; }
+
+echo "== a version that crashes on start is rolled back by boot"
+nl install "$work/tbox-1.img" >/dev/null
+out=$(nl install "$work/tbox-2.img" --trial-seconds 1) || fail "install --trial: $out"
+[ "$out" = "tbox: installed version 2 (2.0)
+tbox: on trial: the next boot commits it once it stays up 1 s, else rolls it back" ] || fail "install --trial said: $out"
+nl list | grep -qx "  trial: version 2 in slot b, pending (must stay up 1 s)" || fail "list: $(nl list)"
+[ "$(cat "$store/.state/tbox.version")" = 1 ] || fail "the version record moved on a trial install"
+if err=$(nl install "$work/tbox-3.img" 2>&1); then fail "a second install during a trial was accepted"; fi
+grep -q "tbox: version 2 in slot b is on trial: boot it (committed or rolled back) or roll it back first" <<<"$err" ||
+  fail "second install: $err"
+nl boot tbox > "$work/boot.out" 2> "$work/boot.err" || fail "boot after a crashing trial: exit $?"
+grep -q "tbox: started version 2 (2.0) from slot b (pid [0-9]*) on trial" "$work/boot.err" || fail "trial not started"
+grep -q "tbox: trial of version 2 failed (version 2 exited 127 after [0-9.]* s; it had to stay up 1 s); rolled back to version 1 (1.0)" \
+  "$work/boot.err" || fail "no rollback"
+grep -qx "tbox v1" "$work/boot.out" || fail "v1 not started after the rollback: $(cat "$work/boot.out")"
+[ "$(active_json)" = '"active":"a"' ] || fail "active after rollback: $(nl list --json)"
+json=$(nl list --json)
+grep -qF '"trial":null,"last_trial":{"outcome":"rolled-back","version":2,"reason":"version 2 exited 127 after' <<<"$json" ||
+  fail "list --json: $json"
+nl list | grep -q "^  last trial: version 2 rolled back: version 2 exited 127 after" || fail "list: $(nl list)"
+[ "$(cat "$store/.state/tbox.version")" = 1 ] || fail "the version record moved on a failed trial"
+
+echo "== a healthy version is committed"
+if err=$(nl install "$work/tbox-3.img" --trial --allow-downgrade 2>&1); then fail "--trial --allow-downgrade accepted"; fi
+grep -qx "nestbox-launch install: install: --trial and --allow-downgrade: choose one" <<<"$err" || fail "$err"
+nl install "$work/tbox-3.img" --trial-seconds 1 >/dev/null
+boot_bg
+wait_for "tbox: version 3 stayed up 1 s: committed"
+[ "$(cat "$store/.state/tbox.version")" = 3 ] || fail "the version record did not move on commit"
+status=$(nl status tbox --json)
+grep -qF '"trial":null,"last_trial":{"outcome":"committed","version":3,"reason":""}' <<<"$status" || fail "status: $status"
+kill -TERM "$boot_pid"  # boot passes it on: a stop on request, no failure
+wait "$boot_pid" || fail "boot after a committed trial: exit $?"
+boot_pid=
+[ "$(active_json)" = '"active":"b"' ] || fail "active after commit: $(nl list --json)"
+
+echo "== a trial whose boot is SIGKILLed is rolled back at the next boot"
+nl install "$work/tbox-4.img" --trial-seconds 30 >/dev/null
+boot_bg
+wait_for "tbox: started version 4 (4.0) from slot a (pid [0-9]*) on trial"
+grep -qx "state=started" "$store/tbox/trial" || fail "trial not recorded as started: $(cat "$store/tbox/trial")"
+kill -9 "$boot_pid"
+wait "$boot_pid" 2>/dev/null || true
+boot_pid=
+# The launcher child stops its container on its parent's death.
+for _ in $(seq 100); do nl status tbox >/dev/null 2>&1 || break; sleep 0.1; done
+boot_bg
+wait_for "tbox: trial of version 4 failed (the trial start was interrupted before it was judged (launcher killed or power lost)); rolled back to version 3 (3.0)"
+wait_for "tbox: started version 3 (3.0) from slot b"
+kill -TERM "$boot_pid"  # boot passes it on: a stop on request, no failure
+wait "$boot_pid" || fail "boot after an interrupted trial: exit $?"
+boot_pid=
+[ "$(active_json)" = '"active":"b"' ] || fail "active after the interrupted trial: $(nl list --json)"
+[ "$(cat "$store/.state/tbox.version")" = 3 ] || fail "the version record moved on an interrupted trial"
+
+echo "== the trial path never goes below the committed version"
+# Slot a holds 4 (rolled back, never committed), b the committed 3. Put the
+# crashing 2 into slot a by hand (a store an attacker wrote to), then a
+# record saying committed slot b is on trial and was interrupted.
+nl install "$work/tbox-2.img" --allow-downgrade >/dev/null  # into a, active; records 2
+nl rollback tbox >/dev/null                                 # back to b (3)
+printf '3\n' > "$store/.state/tbox.version"                 # 3 is what was committed
+printf 'slot=b\nversion=4\nseconds=1\nstate=started\n' > "$store/tbox/trial"
+boot_bg
+wait_for "; trial rollback of tbox to slot a refused: its version 2 is below the committed version 3"
+wait_for "tbox: started version 3 (3.0) from slot b"
+kill -TERM "$boot_pid"  # boot passes it on: a stop on request, no failure
+wait "$boot_pid" && fail "boot did not report the refused trial rollback"
+boot_pid=
+[ "$(active_json)" = '"active":"b"' ] || fail "went below the committed version: $(nl list --json)"
+echo "PASS"

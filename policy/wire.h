@@ -16,7 +16,9 @@ inline constexpr char kMagic[4] = {'N', 'B', 'X', 'P'};
 // restart_limit, u32 restart_delay_ms; per mount (after fstype) u8 owner_set,
 // u8[3] reserved, u32 uid, u32 gid; an empty process.argv with model system
 // and services (nestbox's init).
-inline constexpr uint16_t kVersion = 3;
+// 4: in the rootfs section, after base_sha256: u64 base_min_version, u64
+// base_max_version, str base_key_id (the base requirement that replaces the pin).
+inline constexpr uint16_t kVersion = 4;
 inline constexpr uint32_t kMaxRestartLimit = 1000;
 inline constexpr uint32_t kMaxRestartDelayMs = 60000;
 

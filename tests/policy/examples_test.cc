@@ -121,7 +121,7 @@ TEST(Examples, InspectPrintsABakedPolicy) {
   testing::write_text(dir.path() + "/bad.bin", bin);
   EXPECT_EQ(testing::run_shell(kNestbox + " inspect " + dir.path() + "/bad.bin", &out), 2);
   EXPECT_EQ(out, "nestbox inspect: " + dir.path() +
-                     "/bad.bin: policy: offset 4: header.version: unsupported version 9, expected 3\n");
+                     "/bad.bin: policy: offset 4: header.version: unsupported version 9, expected 4\n");
   EXPECT_EQ(testing::run_shell(kNestbox + " inspect " + dir.path() + "/missing.bin", &out), 2);  // a missing input is bad input
 }
 

@@ -149,9 +149,10 @@ Result<Payload> composed_payload(const SignOptions& o, const std::string& dir, c
     case policy::RootfsKind::kOverlay:
       p.squashfs = expected = dir + "/" + m.name + ".layer.sqfs";
       p.base = pol->base;
-      // compose pins the base it writes in the same run; no pin means this
-      // run wrote no layer (e.g. --strategy), and what is on disk is stale.
-      if (p.base.empty() || pol->base_sha256.empty())
+      // compose pins the base it writes in the same run unless the manifest
+      // states a base requirement; neither means this run wrote no layer
+      // (e.g. --strategy), and what is on disk is stale.
+      if (p.base.empty() || (pol->base_sha256.empty() && !pol->base_requirement.set()))
         return bad_input(policy_path + ": overlay policy without a pinned base: compose did not write '" +
                          m.name + "' as an overlay layer in its last run (--strategy?)");
       break;

@@ -32,6 +32,11 @@ class ImageDevice {
   bool verity() const { return dm_.has_value(); }
   // Closes the loop device fd: the mount (autoclear) or the dm device holds it.
   void release_loop() { loop_.reset(); }
+  // Leaves the dm-verity device in place when this object goes (a shared
+  // base mount holds it; launcher/shared_base.h removes it by name).
+  void disown_verity() {
+    if (dm_) dm_->disown();
+  }
   // dm-verity has refused a block (status "C"); false without dm-verity.
   bool corrupted() const { return dm_ && dm_->corrupted(); }
 

@@ -35,6 +35,10 @@ struct ImageWindow {
   // device of [offset, verity_end): the payload and its hash tree.
   std::optional<dm::VerityParams> verity;
   uint64_t verity_end = 0;
+  // SHA-256 (64 lowercase hex) of the window's bytes as the signed metadata
+  // states it, when the verifier hashed them (else empty): with `verity`, what
+  // names the content of a shared base mount (launcher/shared_base.h).
+  std::string digest;
 };
 
 struct RootfsSource {

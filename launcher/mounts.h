@@ -18,7 +18,7 @@ struct RootDevices {
   std::string work_dir;   // scratch mount points (lower0, lower1, upper)
   std::string root_dir;   // where the new root is assembled
   std::string image_dev;  // loop device of the image / overlay layer
-  std::string base_dev;   // loop device of the overlay base
+  std::string base_dir;   // the overlay base's shared mount (launcher/shared_base.h), bound below the layer
 };
 
 Status mount_rootfs(const policy::Policy& policy, const RootfsSource& source,

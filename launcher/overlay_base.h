@@ -1,9 +1,12 @@
 // The base below an overlay container (nestbox-launch run): found by path
 // (`--base IMG`) or by name in the container store, verified like the
-// container's own image (same keyring, mode and device identity), and pinned:
-// its verified payload digest must equal the policy's `base_sha256`. Every
-// refusal happens before anything is mounted; an empty pin is refused too
-// (fail closed). Part of the nestbox-launch front end: libc + libcrypto.
+// container's own image (same keyring, mode and device identity), and held to
+// what the layer's signed policy says of it: either a pin (its verified
+// payload digest must equal `base_sha256`) or a requirement (signed by the
+// key `base_requirement.key_id`, its signed version in the stated range).
+// Every refusal happens before anything is mounted; a policy with neither is
+// refused too (fail closed). Part of the nestbox-launch front end: libc +
+// libcrypto.
 #pragma once
 
 #include <memory>
@@ -33,13 +36,26 @@ struct VerifiedBase {
 };
 
 // The bootable, verified image of base `name` in the store at `store_root`
-// (verifier::Store::bootable: the active slot, else the other one).
+// (verifier::Store::bootable: the active slot, else the other one). With
+// `app` stating a base requirement, a slot that does not satisfy it is passed
+// over: the active slot when it does, else the other one, never one below the
+// base's rollback index.
 Result<VerifiedBase> base_from_store(const std::string& store_root, const std::string& name,
-                                     const verifier::Keyring& keyring, verifier::Mode mode);
+                                     const verifier::Keyring& keyring, verifier::Mode mode,
+                                     const policy::Policy* app = nullptr,
+                                     const verifier::DeviceIdentity& device = {});
 
-// The pin and identity checks of a verified base against the overlay policy:
-// a squashfs image named `policy.base`, for this device, whose payload digest
-// is `policy.base_sha256` (which must be set).
+// "\"appbase\", version >= 2 and <= 9, signed by key 0123456789abcdef".
+std::string describe_requirement(const policy::Policy& policy);
+
+// Whether verified base `base` meets `policy.base_requirement`: its name, one
+// verified signature by the required key (not merely by some trusted key),
+// its signed version within the range. The error says which, and why.
+Status satisfies_requirement(const policy::Policy& policy, const verifier::ImageInfo& base);
+
+// The identity checks of a verified base against the overlay policy: a
+// squashfs image named `policy.base`, for this device, and either the pinned
+// payload digest `policy.base_sha256` or the base requirement.
 Status check_base(const policy::Policy& policy, const VerifiedBase& base,
                   const verifier::DeviceIdentity& device);
 

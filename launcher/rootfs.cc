@@ -73,7 +73,9 @@ Status mount_rootfs(const policy::Policy& p, const RootfsSource& src, const Root
     NESTBOX_TRY(mount_squashfs(d.image_dev, lower0, dev_flag));
   }
   if (src.kind == Kind::kOverlay) {
-    NESTBOX_TRY(mount_squashfs(d.base_dev, lower1, dev_flag));
+    // One mount of the base serves every container over it (one page
+    // cache); each binds it read-only with its own device policy.
+    NESTBOX_TRY(bind_tree(d.base_dir, lower1, dev_flag));
     lowers += ":" + lower1;  // the layer lies on top of the base
   }
   std::string data = "lowerdir=" + lowers;

@@ -23,6 +23,7 @@
 #include "launcher/features.h"
 #include "launcher/hotplug.h"
 #include "launcher/launcher.h"
+#include "launcher/shared_base.h"
 #include "launcher/image_device.h"
 #include "launcher/namespaces.h"
 #include "launcher/signal_block.h"
@@ -219,7 +220,8 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   if (!state.ok()) return std::move(state).error();
   // Declared before the cgroup: a dm-verity device is removed after the
   // cgroup's processes (and with them the container's mounts) are gone.
-  std::optional<ImageDevice> image, base;
+  std::optional<ImageDevice> image;
+  std::optional<SharedBase> base;
   auto cg = Cgroup::create(p.name, o.cgroup_parent, p.cgroups);
   if (!cg.ok()) return std::move(cg.error().context("cgroup"));
   if (src.kind != RootfsSource::Kind::kTree) {
@@ -228,9 +230,9 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
     image.emplace(std::move(*l));
   }
   if (src.kind == RootfsSource::Kind::kOverlay) {
-    auto l = ImageDevice::attach(src.base, p.name, "base", o.force_legacy_loop);
-    if (!l.ok()) return std::move(l.error().context("base image"));
-    base.emplace(std::move(*l));
+    auto b = SharedBase::acquire(o.state_root, p.base, src.base, o.force_legacy_loop);
+    if (!b.ok()) return std::move(b.error().context("base " + p.base));
+    base.emplace(std::move(*b));
   }
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return sys_error("socketpair");
@@ -246,7 +248,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   plan.source = &src;
   plan.options = &o;
   plan.devices = {state->path(), state->path() + "/root", image ? image->node() : "",
-                  base ? base->node() : ""};
+                  base ? base->dir() : ""};
   plan.profile = profile_from(p);
   plan.cgroup = &cg.value();
   plan.wait_for_go = p.net == policy::NetMode::kInterfaces;
@@ -284,7 +286,6 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   // The mounts hold the loop devices now (autoclear), or the dm-verity
   // devices do (removed when image/base go, after the cgroup).
   if (image) image->release_loop();
-  if (base) base->release_loop();
 
   // 4. Running: the init pid and namespace links complete the state, then supervise.
   NESTBOX_TRY(state->write("init", std::to_string(pid) + "\n"));

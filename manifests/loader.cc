@@ -155,6 +155,9 @@ void read_rootfs(TableView& top, Manifest& m) {
   r.get_enum("strategy", fs.strategy, strategy_names());
   r.get("base", fs.base);
   fs.base_pos = top.diag().pos("rootfs.base");
+  r.get("base_key", fs.base_key);
+  r.get_uint("base_min_version", fs.base_min_version, 0, UINT64_MAX >> 1);
+  r.get_uint("base_max_version", fs.base_max_version, 1, UINT64_MAX >> 1);
   r.get("read_only", fs.read_only);
   r.get_enum("compressor", fs.compressor,
              {{"gzip", Compressor::kGzip}, {"xz", Compressor::kXz}, {"zstd", Compressor::kZstd},

@@ -121,6 +121,12 @@ struct Rootfs {
   RootfsStrategy strategy = RootfsStrategy::kSquashfs;
   std::string base;                     // overlay: name of the shared base ("" = automatic)
   SourcePos base_pos;                   // where `base` was written (for set-wide messages)
+  // overlay: the base this layer runs over, instead of the digest compose
+  // pins: any base `base` signed by key `base_key` (key id, 64 lowercase hex)
+  // whose signed version lies in [base_min_version, base_max_version] (max 0:
+  // no upper bound). Empty base_key: compose pins the base it writes.
+  std::string base_key;
+  uint64_t base_min_version = 0, base_max_version = 0;
   SourcePos compressor_pos;             // where `compressor` was written (the writer's check)
   std::vector<RootfsSource> sources;
   std::vector<std::string> include;     // globs over absolute paths inside the rootfs

@@ -231,8 +231,38 @@ void validate_process(Manifest& m, Diagnostics& d) {
   }
 }
 
+bool is_key_id(const std::string& s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return std::isxdigit(static_cast<unsigned char>(c)) && !std::isupper(static_cast<unsigned char>(c));
+         });
+}
+
+// The base requirement (rootfs.base_key, base_min_version, base_max_version):
+// a named overlay base, the key that must sign it, a sane range.
+void validate_base_requirement(const Rootfs& fs, Diagnostics& d) {
+  if (!fs.base_key.empty() && !is_key_id(fs.base_key))
+    d.error(d.pos("rootfs.base_key"), "rootfs.base_key",
+            "expected a key id: 64 lowercase hex digits (SHA-256 of the public key), as `nestbox keygen` prints");
+  if (fs.base_key.empty()) {
+    for (const char* k : {"rootfs.base_min_version", "rootfs.base_max_version"})
+      if (d.seen(k))
+        d.error(d.pos(k), k,
+                "needs rootfs.base_key, the key that must sign the base; expected it beside the version range "
+                "(a range alone would admit a base signed by any trusted key)");
+    return;
+  }
+  if (fs.strategy != RootfsStrategy::kOverlay || fs.base.empty())
+    d.error(d.pos("rootfs.base_key"), "rootfs.base_key",
+            "requires a named shared base; expected strategy = \"overlay\" and rootfs.base");
+  if (fs.base_max_version != 0 && fs.base_max_version < fs.base_min_version)
+    d.error(d.pos("rootfs.base_max_version"), "rootfs.base_max_version",
+            std::to_string(fs.base_max_version) + " is below rootfs.base_min_version " +
+                std::to_string(fs.base_min_version) + "; expected an upper bound at or above it");
+}
+
 void validate_rootfs(Manifest& m, Diagnostics& d) {
   const Rootfs& fs = m.rootfs;
+  validate_base_requirement(fs, d);
   if (!fs.base.empty() && fs.strategy != RootfsStrategy::kOverlay)
     conflict(d, "rootfs.base", "names a shared base, which needs strategy = \"overlay\"; conflicts with", "rootfs.strategy",
              "\"squashfs\"");

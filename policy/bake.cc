@@ -122,7 +122,10 @@ Result<Policy> bake(const m::Manifest& man) {
   p.process = process(man.process);
   p.rootfs = rootfs_kind(man.rootfs.strategy);
   p.read_only_root = man.rootfs.read_only;
-  if (man.rootfs.strategy == m::RootfsStrategy::kOverlay) p.base = man.rootfs.base;
+  if (man.rootfs.strategy == m::RootfsStrategy::kOverlay) {
+    p.base = man.rootfs.base;
+    p.base_requirement = {man.rootfs.base_key, man.rootfs.base_min_version, man.rootfs.base_max_version};
+  }
   const m::Namespaces& n = man.namespaces;
   p.namespaces[kNsMount] = ns(n.mount);
   p.namespaces[kNsUts] = ns(n.uts);

@@ -405,6 +405,24 @@ class Decoder {
     return ok_status();
   }
 
+  // Version 4: the base requirement (policy.h BaseRequirement), right after base_sha256.
+  Status base_requirement() {
+    BaseRequirement& b = p_.base_requirement;
+    READ(b.min_version, r_.u64("rootfs.base_min_version"));
+    size_t at = r_.pos();
+    READ(b.max_version, r_.u64("rootfs.base_max_version"));
+    CHECK(at, b.max_version == 0 || b.max_version >= b.min_version, "rootfs.base_max_version",
+          "is below rootfs.base_min_version");
+    at = r_.pos();
+    READ(b.key_id, r_.str("rootfs.base_key_id", 64, Text::kSha256));
+    CHECK(at, b.key_id.empty() || !p_.base.empty(), "rootfs.base_key_id", "a base requirement is only allowed with a base");
+    CHECK(at, b.key_id.empty() || p_.base_sha256.empty(), "rootfs.base_key_id",
+          "a base is either pinned (base_sha256) or required (base_key_id), not both");
+    CHECK(at, !b.key_id.empty() || (b.min_version == 0 && b.max_version == 0), "rootfs.base_key_id",
+          "is empty, but a base version range is set; a range needs the key that must sign the base");
+    return ok_status();
+  }
+
   Status rootfs() {
     uint8_t v;
     READ(v, r_.enumeration("rootfs.kind", 4));
@@ -418,6 +436,7 @@ class Decoder {
     READ(p_.base_sha256, r_.str("rootfs.base_sha256", 64, Text::kSha256));
     CHECK(at, p_.base_sha256.empty() || !p_.base.empty(), "rootfs.base_sha256",
                       "a base digest is only allowed with a base");
+    NESTBOX_TRY(base_requirement());
     READ(p_.proc, r_.boolean("rootfs.proc"));
     READ(v, r_.enumeration("rootfs.sys", 3));
     p_.sys = static_cast<SysMode>(v);

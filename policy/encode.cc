@@ -93,11 +93,19 @@ void process(Writer& w, const Process& p) {
   });
 }
 
+// Version 4: what an overlay layer needs of its base (policy.h BaseRequirement).
+void base_requirement(Writer& w, const BaseRequirement& b) {
+  w.u64(b.min_version);
+  w.u64(b.max_version);
+  w.str(b.key_id);
+}
+
 void rootfs(Writer& w, const Policy& p) {
   w.u8(static_cast<uint8_t>(p.rootfs));
   w.boolean(p.read_only_root);
   w.str(p.base);
   w.str(p.base_sha256);
+  base_requirement(w, p.base_requirement);
   w.boolean(p.proc);
   w.u8(static_cast<uint8_t>(p.sys));
   w.u8(static_cast<uint8_t>(p.dev));

@@ -182,6 +182,14 @@ struct Ipc {
   std::string ubus_target;
 };
 
+// What an overlay layer needs of its base instead of one pinned digest.
+struct BaseRequirement {
+  std::string key_id;         // SHA-256 of the signing key's DER SPKI, 64 lowercase hex; empty: none
+  uint64_t min_version = 0;   // the base image's signed `version`
+  uint64_t max_version = 0;   // 0: no upper bound
+  bool set() const { return !key_id.empty(); }
+};
+
 struct Policy {
   std::string name;
   std::string arch;
@@ -195,6 +203,12 @@ struct Policy {
   // layer's signature covers the policy, so this pins the exact base: the
   // launcher refuses any other.
   std::string base_sha256;
+  // overlay (wire version 4): instead of a pin, the bases this layer runs
+  // over: any base image named `base`, signed by the key `base_key_id`, whose
+  // signed metadata version lies in [base_min_version, base_max_version]
+  // (max 0: no upper bound). The launcher picks the newest verified store
+  // slot that satisfies it (launcher/base_requirement.h).
+  BaseRequirement base_requirement;
   Namespace namespaces[kNsCount];
   std::vector<IdMap> uid_map, gid_map;
   Capabilities caps;

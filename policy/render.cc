@@ -79,7 +79,9 @@ json build(const Policy& p) {
                         {"restart_limit", s.restart_limit}, {"restart_delay_ms", s.restart_delay_ms}});
   proc["services"] = services;
   j["process"] = proc;
-  j["rootfs"] = {{"kind", rootfs_name(p.rootfs)}, {"read_only", p.read_only_root}, {"base", p.base}, {"base_sha256", p.base_sha256}};
+  j["rootfs"] = {{"kind", rootfs_name(p.rootfs)}, {"read_only", p.read_only_root}, {"base", p.base}, {"base_sha256", p.base_sha256},
+                {"base_key_id", p.base_requirement.key_id}, {"base_min_version", p.base_requirement.min_version},
+                {"base_max_version", p.base_requirement.max_version}};
   json devices = json::array();
   for (const Device& d : p.devices)
     devices.push_back({{"path", d.path}, {"type", d.type == DeviceType::kBlock ? "block" : "char"},

@@ -21,7 +21,9 @@ Status write_runtime_forms(const manifests::Manifest& m, const std::string& out_
                            const RuntimeFormsOptions& options) {
   auto baked = bake(m);
   if (!baked.ok()) return std::move(baked).error();
-  baked->base_sha256 = options.base_sha256;
+  // A layer that states its base requirement is not pinned: any base that
+  // satisfies it runs below it (docs/launcher.md, "The base").
+  if (!baked->base_requirement.set()) baked->base_sha256 = options.base_sha256;
   auto blob = encode(*baked);
   if (!blob.ok()) return std::move(blob).error();
   auto oci = oci_config(m);

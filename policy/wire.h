@@ -18,6 +18,8 @@ inline constexpr char kMagic[4] = {'N', 'B', 'X', 'P'};
 // and services (nestbox's init).
 // 4: new sections after seccomp, each exactly once (empty payload allowed):
 // 12 firewall, 13 hotplug, 14 health, 15 ipc (ubus socket bind).
+// Also in 4: in the rootfs section, after base_sha256: u64 base_min_version,
+// u64 base_max_version, str base_key_id (the base requirement that replaces the pin).
 inline constexpr uint16_t kVersion = 4;
 inline constexpr uint32_t kMaxRestartLimit = 1000;
 inline constexpr uint32_t kMaxRestartDelayMs = 60000;

@@ -35,6 +35,7 @@ tty=0; [[ -t 1 && -z ${CI:-} ]] && tty=1
 work=""
 launcher_pid=""
 nas_pid=""
+declare -A app_pids=()
 nas_loop=""
 
 # ---------------------------------------------------------------- output --
@@ -102,6 +103,11 @@ cleanup() {
     "$launch" stop nas --state-dir "$work/run" --stop-timeout 2000 >/dev/null 2>&1
     wait "$nas_pid" 2>/dev/null
   fi
+  local n
+  for n in "${!app_pids[@]}"; do
+    "$launch" stop "$n" --state-dir "$work/run" --stop-timeout 2000 >/dev/null 2>&1 || kill "${app_pids[$n]}" 2>/dev/null
+    wait "${app_pids[$n]}" 2>/dev/null
+  done
   [[ -n $nas_loop ]] && losetup -d "$nas_loop" 2>/dev/null
   ip netns del "$lanns" 2>/dev/null
   ip netns del "$netns" 2>/dev/null
@@ -138,6 +144,12 @@ prepare() {
   cp examples/*.toml "$work/manifests/"
   ln -s "$staging" "$work/manifests/staging"
   manifests=("$work"/manifests/*.toml)
+  # The demo key signs everything; the app store's app names it as the key
+  # its base must be signed by (rootfs.base_key).
+  "$nestbox" keygen -o "$work/demo" --json >"$work/demo-key.json"
+  demo_key_id=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["key_id"])' "$work/demo-key.json")
+  sed -i "s/^base_key = \"[0-9a-f]*\"/base_key = \"$demo_key_id\"/" "$work/manifests/untrusted-app.toml"
+  grep -q "^base_key = \"$demo_key_id\"" "$work/manifests/untrusted-app.toml" || die "no base_key in untrusted-app.toml"
 }
 
 validate() {
@@ -220,7 +232,7 @@ payload_of() {  # NAME -> its squashfs
 sign() {
   step "sign: one demo key (Ed25519); squashfs + verity tree + policy + metadata"
   mkdir -p "$work/keys" "$work/img"
-  "$nestbox" keygen -o "$work/demo" | sed 's/^/   key id: /'
+  info "key id: $demo_key_id"
   cp "$work/demo.pub" "$work/keys/"
   local n
   for n in "${bases[@]}"; do
@@ -411,6 +423,88 @@ nas() {
   ip netns del "$netns"
 }
 
+# Case 2 of the talk: the untrusted app store (examples/untrusted-app.toml).
+# Two apps (weather-app and a sibling built from it) over one shared base,
+# from the store, on macvlan private; the base upgraded while they run, the
+# apps restarted onto it, then the base rolled back.
+app_start() {  # NAME ADDRESS PAGE
+  nsenter --net="/var/run/netns/$netns" "$launch" run "$1" "${launch_opts[@]}" >"$work/$1.log" 2>&1 &
+  app_pids[$1]=$!
+  local o="" i
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "${app_pids[$1]}" 2>/dev/null || { sed 's/^/   | /' "$work/$1.log"; die "$1 exited"; }
+    o=$(ip netns exec "$lanns" curl -s -m 1 "http://$2:8080/" 2>/dev/null) && break
+    sleep 0.1
+  done
+  [[ $o == "<html><body>$3</body></html>" ]] || { sed 's/^/   | /' "$work/$1.log"; die "$1: the LAN got '$o'"; }
+  info "$1: $(grep -o 'base appbase version [0-9]*' "$work/$1.log"), serving http://$2:8080/ -> $o"
+}
+app_stop() {
+  "$launch" stop "$1" --state-dir "$work/run" --stop-timeout 2000 >/dev/null
+  wait "${app_pids[$1]}" || true
+  unset "app_pids[$1]"
+}
+base_mounts() { grep -c " $work/run/.bases/[^ ]*/root .* - squashfs " /proc/self/mountinfo || true; }
+
+appstore() {
+  step "run the app store: two untrusted apps over one upgradable base (examples/untrusted-app.toml)"
+  ip netns add "$netns"
+  ip -n "$netns" link set lo up
+  ip -n "$netns" link add br-lan type bridge
+  ip -n "$netns" addr add 192.168.1.1/24 dev br-lan
+  ip -n "$netns" link set br-lan up
+  ip netns add "$lanns"
+  ip -n "$lanns" link set lo up
+  ip -n "$netns" link add lan-pc type veth peer name eth0 netns "$lanns"
+  ip -n "$netns" link set lan-pc master br-lan up
+  ip -n "$lanns" addr add 192.168.1.100/24 dev eth0
+  ip -n "$lanns" link set eth0 up
+  # The sibling app: the same app under another name, address and page.
+  local m=$work/manifests/untrusted-app.toml s=$work/appstore
+  mkdir -p "$s" && ln -s "$staging" "$s/staging"
+  sed -e 's/^name = "weather-app"/name = "news-app"/' -e 's|192.168.1.50/24|192.168.1.52/24|' \
+    -e 's/Sunny, 21 C/Rain tomorrow/' -e 's|/weather-app/data.img|/news-app/data.img|' "$m" >"$s/news-app.toml"
+  sed -i "s|source = \"/srv/nestbox/\(.*\)/data.img\"|source = \"$work/\1-data.img\"|" "$m" "$s/news-app.toml"
+  SOURCE_DATE_EPOCH=$epoch "$nestbox" compose "$m" "$s/news-app.toml" --out "$s/out" --comp gzip >/dev/null
+  local n
+  for n in weather-app news-app; do
+    SOURCE_DATE_EPOCH=$epoch "$nestbox" sign --squashfs "$s/out/$n.layer.sqfs" --policy "$s/out/runtime/$n/policy.bin" \
+      --manifest "$([[ $n == weather-app ]] && echo "$m" || echo "$s/news-app.toml")" -k "$work/demo.key" \
+      -o "$s/$n.img" >/dev/null
+    "$launch" install "$s/$n.img" "${launch_opts[@]}" | sed 's/^/   /'
+  done
+  # The base these layers were composed over, as version 1 of the store's appbase.
+  SOURCE_DATE_EPOCH=$epoch "$nestbox" sign --squashfs "$s/out/base/appbase.sqfs" --name appbase --version 1 \
+    --arch x86_64 --compat "$compat" -k "$work/demo.key" -o "$s/appbase-1.img" >/dev/null
+  "$launch" install "$s/appbase-1.img" "${launch_opts[@]}" | sed 's/^/   /'
+  info "both state their base: \"appbase\", version >= 1, signed by key ${demo_key_id:0:16} (no pinned digest)"
+  app_start weather-app 192.168.1.50 "Sunny, 21 C"
+  app_start news-app 192.168.1.52 "Rain tomorrow"
+  [[ $(base_mounts) == 1 ]] || die "two apps over one base: $(base_mounts) base mounts"
+  info "one verified read-only mount of the base for both: $(grep -o "$work/run/.bases/[^/ ]*" /proc/self/mountinfo | head -n1 | sed "s|$work/||")"
+  # Base version 2: the same packages built a day later (other bytes).
+  SOURCE_DATE_EPOCH=$((epoch + 86400)) "$nestbox" compose "$m" "$s/news-app.toml" --out "$s/out2" --comp gzip >/dev/null
+  SOURCE_DATE_EPOCH=$((epoch + 86400)) "$nestbox" sign --squashfs "$s/out2/base/appbase.sqfs" --name appbase \
+    --version 2 --arch x86_64 --compat "$compat" -k "$work/demo.key" -o "$s/appbase-2.img" >/dev/null
+  "$launch" install "$s/appbase-2.img" "${launch_opts[@]}" | sed 's/^/   /'
+  for n in 192.168.1.50 192.168.1.52; do
+    ip netns exec "$lanns" curl -sf -m 2 -o /dev/null "http://$n:8080/" || die "$n stopped serving at the base upgrade"
+  done
+  info "base 2 installed while both run: both still serving; restarting them"
+  app_stop weather-app; app_start weather-app 192.168.1.50 "Sunny, 21 C"
+  app_stop news-app; app_start news-app 192.168.1.52 "Rain tomorrow"
+  "$launch" rollback appbase "${launch_opts[@]}" | sed 's/^/   /'
+  info "base rolled back; restarting them"
+  app_stop weather-app; app_start weather-app 192.168.1.50 "Sunny, 21 C"
+  app_stop news-app; app_start news-app 192.168.1.52 "Rain tomorrow"
+  app_stop weather-app
+  app_stop news-app
+  [[ $(base_mounts) == 0 ]] || die "the apps stopped, yet $(base_mounts) base mounts remain"
+  info "both stopped: the shared base mount went with the last one"
+  ip netns del "$lanns"
+  ip netns del "$netns"
+}
+
 summary() {
   step "summary"
   local n f sz
@@ -456,6 +550,7 @@ main() {
   serve
   stop
   nas
+  appstore
   summary
   printf '\ndemo: complete in %ss\n' "$(($(date +%s) - t0))"
 }

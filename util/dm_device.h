@@ -77,6 +77,9 @@ class DmDevice {
   Result<std::string> node() const;
   // dm-verity reports a corrupted block it was asked to read ("C" status).
   bool corrupted() const;
+  // Gives up ownership: the device outlives this object (a mount shared by
+  // several launchers holds it; the last one removes it by name).
+  void disown() { name_.clear(); }
 
  private:
   DmDevice(std::string name, dev_t dev, std::string control)

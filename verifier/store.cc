@@ -218,7 +218,8 @@ Status Store::admit(const ImageInfo& image, bool raise) const {
   return ok_status();
 }
 
-Result<BootImage> Store::bootable(const std::string& name, Mode mode) const {
+Result<BootImage> Store::bootable(const std::string& name, Mode mode,
+                                  const std::function<Status(const ImageInfo&)>& accept) const {
   NESTBOX_TRY(check_container_name(name));
   std::string dir = o_.root + "/" + name;
   auto floor_now = floor(name);
@@ -264,6 +265,12 @@ Result<BootImage> Store::bootable(const std::string& name, Mode mode) const {
     if (Status st = admit(*info, slot != on_trial); !st.ok()) {
       add_problem(&problems, label + st.error().message);
       continue;
+    }
+    if (accept) {
+      if (Status st = accept(*info); !st.ok()) {
+        add_problem(&problems, label + st.error().message);
+        continue;
+      }
     }
     BootImage b{path, std::make_shared<UniqueFd>(std::move(*fd)), slot, std::move(*info),
                 !pointer.ok() || slot != *pointer, problems};

@@ -96,8 +96,11 @@ class Store {
                             bool* up_to_date = nullptr, uint32_t trial_seconds = 0);
   // Makes the other slot active after verifying it fully.
   Result<ImageInfo> rollback(const std::string& name, const StepHook& hook = {});
-  // The image to start for `name`, verified in `mode`.
-  Result<BootImage> bootable(const std::string& name, Mode mode) const;
+  // The image to start for `name`, verified in `mode`. `accept` (an overlay
+  // layer's base requirement): a verified slot it refuses is passed over
+  // like a damaged one, its reason kept in the error and in active_problem.
+  Result<BootImage> bootable(const std::string& name, Mode mode,
+                             const std::function<Status(const ImageInfo&)>& accept = {}) const;
   // Every container (sorted by name) with both slots.
   Result<std::vector<ContainerStatus>> list() const;
   // The floor of `name`: each record, or, when a record is missing, the

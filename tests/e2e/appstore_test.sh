@@ -30,7 +30,13 @@ file -L "$staging/bin/busybox" 2>/dev/null | grep -q "dynamically linked" || fai
 work=$(mktemp -d /tmp/nestbox-appstore.XXXXXX)
 R=nba$$-r L=nba$$-l S=nba$$-s
 app_pid=
+declare -A store_pids=()
 cleanup() {
+  local n
+  for n in "${!store_pids[@]}"; do
+    "$launch" stop "$n" --state-dir "$work/run" --stop-timeout 2000 >/dev/null 2>&1 || kill "${store_pids[$n]}" 2>/dev/null
+    wait "${store_pids[$n]}" 2>/dev/null || true
+  done
   if [ -n "$app_pid" ] && kill -0 "$app_pid" 2>/dev/null; then
     "$launch" stop weather-app --state-dir "$work/run" --stop-timeout 2000 >/dev/null 2>&1 || kill "$app_pid" 2>/dev/null
     wait "$app_pid" 2>/dev/null || true
@@ -41,16 +47,24 @@ cleanup() {
 trap cleanup EXIT
 export SOURCE_DATE_EPOCH=1700000000
 
+# The app store's key: it signs the base (and here the apps too); the apps'
+# manifests name it as the key their base must be signed by.
+mkdir -p "$work/keys"
+vendor_id=$("$nestbox" keygen -o "$work/vendor" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["key_id"])')
+cp "$work/vendor.pub" "$work/keys/"
+
 # --- manifests next to the corpus, as in a firmware tree ---------------------------
 mkdir -p "$work/m"
 ln -s "$staging" "$work/m/staging"
 # variant NAME ALLOW-FILE: the shipped example, its storage in the test's
 # directory and (unless ALLOW-FILE is "-") its allow-list replaced by the names in ALLOW-FILE.
 variant() {
-  python3 - "$src/examples/untrusted-app.toml" "$work/m/$1.toml" "$2" "$work/$1-data.img" <<'PY'
+  python3 - "$src/examples/untrusted-app.toml" "$work/m/$1.toml" "$2" "$work/$1-data.img" "$vendor_id" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 text = text.replace('source = "/srv/nestbox/weather-app/data.img"', f'source = "{sys.argv[4]}"')
+text, n = re.subn(r'(?m)^base_key = "[0-9a-f]{64}"', f'base_key = "{sys.argv[5]}"', text)
+assert n == 1, "no base_key in the example"
 if sys.argv[3] != "-":
     names = open(sys.argv[3]).read().split()
     block = "allow = [\n" + "".join(f'  "{n}",\n' for n in names) + "]\n"
@@ -105,9 +119,6 @@ ip -n "$R" link set sib0 netns "$S"
 ip -n "$S" addr add 192.168.1.51/24 dev sib0
 ip -n "$S" link set sib0 up
 
-mkdir -p "$work/keys"
-"$nestbox" keygen -o "$work/vendor" >/dev/null
-cp "$work/vendor.pub" "$work/keys/"
 build() {  # VARIANT: compose (overlay), sign base and app
   "$nestbox" compose "$work/m/$1.toml" --out "$work/out-$1" --comp gzip >/dev/null
   "$nestbox" sign -k "$work/vendor.key" --squashfs "$work/out-$1/base/appbase.sqfs" --name appbase --version 1 \
@@ -276,4 +287,168 @@ done
 echo "ipc: a regular file or a symlink at the socket's path refuses the start"
 ipc_cleanup
 
+
+# --- 5. the app store: two apps over one upgradable base, from the store -----------------
+# weather-app as shipped (any appbase signed by the store's key, version >= 1)
+# and news-app, a sibling that accepts only version 1 of the base. Both are
+# installed with the base into the device's store and run from it by name.
+mkdir -p "$work/sm" && ln -s "$staging" "$work/sm/staging"
+store_app() {  # NAME ADDRESS PAGE MAX-VERSION|-
+  python3 - "$src/examples/untrusted-app.toml" "$work/sm/$1.toml" "$@" "$vendor_id" "$work/$1-data.img" <<'PY'
+import re, sys
+src, out, name, addr, page, maxv, key, data = sys.argv[1:]
+t = open(src).read()
+for a, b in (('name = "weather-app"', f'name = "{name}"'), ('192.168.1.50/24', addr), ('Sunny, 21 C', page),
+             ('source = "/srv/nestbox/weather-app/data.img"', f'source = "{data}"')):
+    assert a in t, a
+    t = t.replace(a, b)
+t, n = re.subn(r'(?m)^base_key = "[0-9a-f]{64}"', f'base_key = "{key}"', t)
+assert n == 1
+if maxv != "-":
+    t = t.replace("base_min_version = 1\n", f"base_min_version = 1\nbase_max_version = {maxv}\n")
+open(out, "w").write(t)
+PY
+}
+store_app weather-app 192.168.1.50/24 "Sunny, 21 C" -
+store_app news-app 192.168.1.52/24 "Rain tomorrow" 1
+apps=("$work/sm/weather-app.toml" "$work/sm/news-app.toml")
+"$nestbox" compose "${apps[@]}" --out "$work/so1" --comp gzip >/dev/null
+"$nestbox" inspect "$work/so1/runtime/news-app/policy.bin" > "$work/news-policy.txt"
+grep -qx "rootfs.base_key_id = \"$vendor_id\"" "$work/news-policy.txt" || fail "no base requirement baked: $(cat "$work/news-policy.txt")"
+grep -qx 'rootfs.base_max_version = 1' "$work/news-policy.txt" || fail "no base range baked"
+grep -qx 'rootfs.base_sha256 = ""' "$work/news-policy.txt" || fail "a required base is pinned too"
+# Version 2 of the base: the same packages built later (other bytes, other digest).
+SOURCE_DATE_EPOCH=1700086400 "$nestbox" compose "${apps[@]}" --out "$work/so2" --comp gzip >/dev/null
+cmp -s "$work/so1/base/appbase.sqfs" "$work/so2/base/appbase.sqfs" && fail "base version 2 has the same bytes"
+"$nestbox" keygen -o "$work/other" >/dev/null
+cp "$work/other.pub" "$work/keys/"   # another vendor's key, trusted by the device too
+sign_base() {  # OUT SQUASHFS KEY VERSION [SIGN OPTION...]
+  local out=$1 sq=$2 key=$3 v=$4; shift 4
+  "$nestbox" sign -k "$work/$key.key" --squashfs "$sq" --name appbase --version "$v" --arch x86_64 \
+    --compat nestbox-demo-hgw -o "$out" "$@" >/dev/null
+}
+sign_base "$work/base-v0.img" "$work/so1/base/appbase.sqfs" vendor 0
+sign_base "$work/base-v1.img" "$work/so1/base/appbase.sqfs" vendor 1
+sign_base "$work/base-v2.img" "$work/so2/base/appbase.sqfs" vendor 2
+sign_base "$work/base-v3-other.img" "$work/so2/base/appbase.sqfs" other 3
+sign_base "$work/base-v4-sec.img" "$work/so2/base/appbase.sqfs" vendor 4 --security-version 1
+for n in weather-app news-app; do
+  "$nestbox" sign -k "$work/vendor.key" --squashfs "$work/so1/$n.layer.sqfs" --policy "$work/so1/runtime/$n/policy.bin" \
+    --manifest "$work/sm/$n.toml" -o "$work/$n.img" >/dev/null
+done
+lopts=(--store "$work/store" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run")
+install() { "$launch" install "$@" "${lopts[@]}" >/dev/null; }
+for i in base-v1 weather-app news-app; do install "$work/$i.img"; done
+start() {  # NAME ADDRESS PAGE: run from the store, wait for its page on the LAN
+  nsenter --net="/run/netns/$R" "$launch" run "$1" "${lopts[@]}" >"$work/$1.log" 2>&1 &
+  store_pids[$1]=$!
+  local o="" i
+  for i in $(seq 100); do
+    kill -0 "${store_pids[$1]}" 2>/dev/null || { cat "$work/$1.log"; fail "$1 exited"; }
+    o=$(ip netns exec "$L" curl -s --max-time 1 "http://$2:8080/") && break
+    sleep 0.1
+  done
+  [ "$o" = "<html><body>$3</body></html>" ] || { cat "$work/$1.log"; fail "$1: LAN got '$o'"; }
+}
+serving() {  # ADDRESS PAGE
+  [ "$(ip netns exec "$L" curl -s --max-time 2 "http://$1:8080/")" = "<html><body>$2</body></html>" ]
+}
+halt() {
+  "$launch" stop "$1" --state-dir "$work/run" --stop-timeout 2000 >/dev/null
+  wait "${store_pids[$1]}" || true
+  unset "store_pids[$1]"
+}
+on_base() {  # NAME VERSION: what the launcher said it runs over
+  grep -q "^nestbox-launch: $1: base appbase version $2 " "$work/$1.log" || { cat "$work/$1.log"; fail "$1 is not on base version $2"; }
+}
+base_mounts() { grep -c " $work/run/.bases/[^ ]*/root .* - squashfs " /proc/self/mountinfo || true; }
+W=(weather-app 192.168.1.50 "Sunny, 21 C") N=(news-app 192.168.1.52 "Rain tomorrow")
+
+# 5a. Both apps over base version 1: one verified, read-only mount of it.
+start "${W[@]}"
+on_base weather-app 1
+mem_of() {  # NAME: page cache charged to its memory cgroup (v1 "cache", v2 "file")
+  local d
+  for d in $(tr ' ' '\n' < "$work/run/$1/cgroups"); do
+    [ -e "$d/memory.stat" ] && { awk '$1 == "cache" || $1 == "file" {print $2; exit}' "$d/memory.stat"; return; }
+  done
+  echo -1
+}
+start "${N[@]}"
+on_base news-app 1
+[ "$(base_mounts)" = 1 ] || { grep "$work/run" /proc/self/mountinfo; fail "two apps over one base: $(base_mounts) base mounts"; }
+echo "5a: weather-app and news-app serve over one mount of base version 1"
+
+# Page cache: the base's pages are read once. Each app's memory cgroup is
+# charged for the page cache it brought in: the first app paid for busybox
+# and its libraries, the second found them cached.
+w_cache=$(mem_of weather-app) n_cache=$(mem_of news-app)
+shared_root=$(grep -o "$work/run/.bases/[^ ]*/root" /proc/self/mountinfo | head -n1)
+resident=$(find "$shared_root" -type f -print0 | xargs -0 fincore -b -n -o RES | awk '{s += $1} END {print s + 0}')
+"$nestbox" plan "${apps[@]}" --json > "$work/plan.json"
+plan_shared=$(python3 -c 'import json, sys; print([r for r in json.load(open(sys.argv[1]))["strategies"] if r["strategy"] == "overlay"][0]["page_cache_shared_bytes"])' "$work/plan.json")
+echo "5a: page cache: weather-app charged $w_cache, news-app $n_cache; base pages resident $resident; plan: $plan_shared shared"
+[ "$w_cache" -gt 0 ] && [ "$n_cache" -ge 0 ] || fail "no memory cgroup figures ($w_cache, $n_cache)"
+[ "$resident" -gt 0 ] || fail "no base page resident"
+# Resident pages are whole pages: each file's last one may be partly used.
+nfiles=$(find "$shared_root" -type f | wc -l)
+[ "$resident" -le $((plan_shared + nfiles * 4096)) ] ||
+  fail "resident base pages $resident above plan's shared $plan_shared (+ a page per file, $nfiles files)"
+# Separate mounts would charge the second app for its own copy of the same pages.
+[ "$n_cache" -lt $((w_cache / 2)) ] || fail "news-app was charged $n_cache for page cache (weather-app $w_cache): base not shared"
+
+# 5b. A new base is installed while both run: they keep serving; at their next
+# start weather-app takes version 2, news-app (<= 1) keeps the previous slot.
+install "$work/base-v2.img"
+serving 192.168.1.50 "Sunny, 21 C" && serving 192.168.1.52 "Rain tomorrow" || fail "an app stopped serving at the base install"
+halt weather-app; start "${W[@]}"; on_base weather-app 2
+halt news-app; start "${N[@]}"; on_base news-app 1
+grep -q "refused for news-app: version 2 is above 1, the highest news-app accepts" "$work/news-app.log" ||
+  { cat "$work/news-app.log"; fail "news-app: no reason for passing over base version 2"; }
+[ "$(base_mounts)" = 2 ] || fail "two base versions in use: $(base_mounts) base mounts"
+echo "5b: base 2 installed: weather-app restarted on it; news-app refused it and runs on the previous slot"
+
+# 5c. The base rolled back: both on version 1 again at their next start, one mount.
+"$launch" rollback appbase "${lopts[@]}" >/dev/null
+halt weather-app; start "${W[@]}"; on_base weather-app 1
+halt news-app; start "${N[@]}"; on_base news-app 1
+[ "$(base_mounts)" = 1 ] || fail "after the rollback: $(base_mounts) base mounts"
+"$launch" rollback appbase "${lopts[@]}" >/dev/null   # version 2 active again
+echo "5c: base rolled back: both apps restarted on version 1"
+
+# 5d. Attacks on the requirement. A base signed by another trusted key (it
+# installs: the device trusts that vendor) is refused for the app, which falls
+# back to the previous slot; news-app, with no acceptable slot left, is refused.
+install "$work/base-v3-other.img"   # replaces the inactive slot (version 1)
+other_id=$("$nestbox" keygen --id "$work/other.pub")
+halt weather-app; start "${W[@]}"; on_base weather-app 2
+grep -q "refused for weather-app: signed by key ${other_id:0:16}, not by key ${vendor_id:0:16} that weather-app requires of its base" \
+  "$work/weather-app.log" || { cat "$work/weather-app.log"; fail "weather-app: other vendor's base not refused"; }
+halt news-app
+rc=0
+err=$("$launch" run news-app "${lopts[@]}" 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "news-app started without an acceptable base"
+grep -qF "no installed base satisfies news-app's requirement (\"appbase\", version >= 1 and <= 1, signed by key ${vendor_id:0:16})" <<<"$err" ||
+  fail "news-app: $err"
+# A base below the app's minimum (version 0, the right key) is refused.
+rc=0
+err=$("$launch" run weather-app "${lopts[@]}" --base "$work/base-v0.img" 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "a base below the minimum was accepted"
+grep -qF "refused for weather-app: version 0 is below 1, the lowest weather-app accepts" <<<"$err" || fail "base v0: $err"
+echo "5d: another vendor's base and a base below the minimum refused, with the reason"
+
+# 5e. Anti-rollback of the base holds: once a base with rollback index 1 is
+# installed, no slot or file below it runs any app.
+install "$work/base-v4-sec.img"
+halt weather-app; start "${W[@]}"; on_base weather-app 4
+rc=0
+err=$("$launch" rollback appbase "${lopts[@]}" 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "the base was rolled back below its rollback index"
+rc=0
+err=$("$launch" run weather-app "${lopts[@]}" --base "$work/base-v2.img" 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "a base below the rollback index ran"
+grep -q "rollback index\|security.version\|security_version" <<<"$err" || fail "base below the floor: $err"
+halt weather-app
+[ "$(base_mounts)" = 0 ] || fail "the last app stopped, yet $(base_mounts) base mounts remain"
+echo "5e: base anti-rollback holds; the last app's stop removed the shared mount"
 echo "e2e appstore: ok"

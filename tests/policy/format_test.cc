@@ -64,6 +64,7 @@ TEST(PolicyFormat, RoundTripKeepsEveryField) {
   EXPECT_FALSE(out->read_only_root);
   EXPECT_EQ(out->base, "base-2024");
   EXPECT_EQ(out->base_sha256, std::string(64, 'a'));
+  EXPECT_FALSE(out->base_requirement.set());
   EXPECT_EQ(out->namespaces[kNsIpc].mode, NsMode::kJoin);
   EXPECT_EQ(out->namespaces[kNsIpc].join, "router");
   EXPECT_EQ(out->namespaces[kNsCgroup].mode, NsMode::kHost);
@@ -263,6 +264,25 @@ const Case kCases[] = {
      "rootfs.base_sha256: digest must be lowercase hex"},
     {"base digest without base", [](Policy& p) { p.base.clear(); },
      "rootfs.base_sha256: a base digest is only allowed with a base"},
+    {"base key id too short", [](Policy& p) { p.base_sha256.clear(); p.base_requirement.key_id = "abc"; },
+     "rootfs.base_key_id: digest must be 64 hex digits"},
+    {"base pinned and required", [](Policy& p) { p.base_requirement.key_id = std::string(64, 'b'); },
+     "rootfs.base_key_id: a base is either pinned (base_sha256) or required (base_key_id), not both"},
+    {"base range without a key", [](Policy& p) { p.base_sha256.clear(); p.base_requirement.min_version = 2; },
+     "rootfs.base_key_id: is empty, but a base version range is set; a range needs the key that must sign the base"},
+    {"base range upside down",
+     [](Policy& p) {
+       p.base_sha256.clear();
+       p.base_requirement = {std::string(64, 'b'), 5, 4};
+     },
+     "rootfs.base_max_version: is below rootfs.base_min_version"},
+    {"base requirement without base",
+     [](Policy& p) {
+       p.base.clear();
+       p.base_sha256.clear();
+       p.base_requirement.key_id = std::string(64, 'b');
+     },
+     "rootfs.base_key_id: a base requirement is only allowed with a base"},
     {"io best effort without a weight", [](Policy& p) { p.cgroups.io_weight = 0; },
      "cgroups.io_weight_best_effort: set without an io_weight"},
     {"bpf garbage", [](Policy& p) { p.seccomp.bpf.assign(16, 0xff); },
@@ -293,6 +313,20 @@ TEST(PolicyFormat, Version4SectionsComeAfterSeccompInOrder) {
   swapped[ipc - 8] = 15;
   EXPECT_EQ(decode_error(swapped), "policy: offset " + std::to_string(ipc - 8) +
                                        ": section health.tag: expected tag 14, got 15");
+}
+
+TEST(PolicyFormat, BaseRequirementRoundTrips) {
+  Policy p = testing::full_policy();
+  p.base_sha256.clear();
+  p.base_requirement = {std::string(64, 'c'), 2, 7};
+  auto blob = encode(p);
+  ASSERT_TRUE(blob.ok()) << blob.error().message;
+  auto out = decode(*blob);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(out->base_requirement.key_id, std::string(64, 'c'));
+  EXPECT_EQ(out->base_requirement.min_version, 2u);
+  EXPECT_EQ(out->base_requirement.max_version, 7u);
+  EXPECT_EQ(out->base_sha256, "");
 }
 
 TEST(PolicyFormat, FieldErrorsNameTheFieldAndOffset) {

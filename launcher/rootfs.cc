@@ -29,20 +29,27 @@ Status mount_squashfs(const std::string& dev, const std::string& at, unsigned lo
   return {};
 }
 
+// A directory bound read-only at `at` (the shared base's one mount: a
+// mount point the launcher made and holds, not a path the image controls).
+Status bind_dir(const std::string& dir, const std::string& at, unsigned long dev_flag) {
+  NESTBOX_TRY(mkdir_p(at));
+  if (::mount(dir.c_str(), at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) return sys_error("bind " + dir);
+  if (::mount("", at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | dev_flag, nullptr) != 0)
+    return sys_error("remount " + dir + " read-only");
+  return {};
+}
+
 // A verified tree (src.tree_fd: a detached, non-recursive clone of the
 // directory that was walked, tree_source.h) is attached with move_mount,
 // never looked up by path again (a rename after verification cannot swap
 // it); verification refused mounts inside it.
 Status bind_tree(const RootfsSource& src, const std::string& at, unsigned long dev_flag) {
   const std::string& tree = src.tree;
+  if (!src.tree_fd) return bind_dir(tree, at, dev_flag);
   NESTBOX_TRY(mkdir_p(at));
-  if (src.tree_fd) {
-    constexpr unsigned kMoveMountFEmptyPath = 4;  // MOVE_MOUNT_F_EMPTY_PATH
-    if (::syscall(SYS_move_mount, src.tree_fd->get(), "", AT_FDCWD, at.c_str(), kMoveMountFEmptyPath) != 0)
-      return sys_error("attach verified tree " + tree);
-  } else if (::mount(tree.c_str(), at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-    return sys_error("bind " + tree);
-  }
+  constexpr unsigned kMoveMountFEmptyPath = 4;  // MOVE_MOUNT_F_EMPTY_PATH
+  if (::syscall(SYS_move_mount, src.tree_fd->get(), "", AT_FDCWD, at.c_str(), kMoveMountFEmptyPath) != 0)
+    return sys_error("attach verified tree " + tree);
   if (::mount("", at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | dev_flag, nullptr) != 0)
     return sys_error("remount " + tree + " read-only");
   return {};
@@ -75,7 +82,7 @@ Status mount_rootfs(const policy::Policy& p, const RootfsSource& src, const Root
   if (src.kind == Kind::kOverlay) {
     // One mount of the base serves every container over it (one page
     // cache); each binds it read-only with its own device policy.
-    NESTBOX_TRY(bind_tree(d.base_dir, lower1, dev_flag));
+    NESTBOX_TRY(bind_dir(d.base_dir, lower1, dev_flag));
     lowers += ":" + lower1;  // the layer lies on top of the base
   }
   std::string data = "lowerdir=" + lowers;

@@ -314,7 +314,7 @@ for _ in $(seq 100); do
 done
 nl list | grep -q "^sleeper  *running" || fail "sleeper did not start: $(cat "$work/sleeper.out")"
 [ "$(cgroups)" != "$cgroups_before" ] || fail "no cgroup seen for the running sleeper (the leftover check would be blind)"
-nl list --json | grep -q '{"name":"sleeper","state":"running","pid":[1-9][0-9]*,"init_pid":[1-9][0-9]*,"cgroups":\[.*\],"installed":true,"active":"a","slots":\[{"slot":"a","present":true,"active":true,"version":1,"version_string":"1.0"},{"slot":"b","present":false,"active":false}\]}' ||
+nl list --json | grep -q '{"name":"sleeper","state":"running","pid":[1-9][0-9]*,"init_pid":[1-9][0-9]*,"cgroups":\[.*\],"installed":true,"active":"a","slots":\[{"slot":"a","present":true,"active":true,"version":1,"version_string":"1.0"},{"slot":"b","present":false,"active":false}\],"trial":null,"last_trial":null}' ||
   fail "list --json of a running container: $(nl list --json)"
 # Upgrade while it runs: the new version goes to the other slot; the running
 # container keeps its (mounted) image.

@@ -82,38 +82,46 @@ TEST(SharedBase, OverlayContainersShareOneMount) {
 
 // A launcher SIGKILLed while holding the mount: no count drifts (the kernel
 // drops its flock); the next acquire mounts afresh, a sweep removes others.
+// A launcher in a child process that takes the mount of `digest`, then is SIGKILLed.
+void killed_holder(char digest) {
+  int pfd[2];
+  ASSERT_EQ(::pipe(pfd), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(pfd[0]);
+    auto b = SharedBase::acquire(images()->state_root, "appbase", base_window(digest), false);
+    char c = b.ok() ? 'y' : 'n';
+    (void)!::write(pfd[1], &c, 1);
+    ::pause();
+    ::_exit(0);
+  }
+  ::close(pfd[1]);
+  char c = 0;
+  ASSERT_EQ(::read(pfd[0], &c, 1), 1);
+  ::close(pfd[0]);
+  ASSERT_EQ(c, 'y');
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
 TEST(SharedBase, KilledHolderLeavesNothingTheNextStartKeeps) {
   NESTBOX_NEED_IMAGES();
-  for (char digest : {'4', '5'}) {
-    int pfd[2];
-    ASSERT_EQ(::pipe(pfd), 0);
-    pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::close(pfd[0]);
-      auto b = SharedBase::acquire(images()->state_root, "appbase", base_window(digest), false);
-      char c = b.ok() ? 'y' : 'n';
-      (void)!::write(pfd[1], &c, 1);
-      ::pause();
-      ::_exit(0);
-    }
-    ::close(pfd[1]);
-    char c = 0;
-    ASSERT_EQ(::read(pfd[0], &c, 1), 1);
-    ::close(pfd[0]);
-    ASSERT_EQ(c, 'y');
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  }
-  EXPECT_EQ(base_mounts(), 2);  // stale: their holders are dead
+  killed_holder('4');
+  EXPECT_EQ(base_mounts(), 1);  // stale: its holder is dead, nothing counts it
+  killed_holder('5');
+  EXPECT_EQ(base_mounts(), 1);  // that start swept the first one
   {
-    auto again = SharedBase::acquire(images()->state_root, "appbase", base_window('4'), false);
+    auto again = SharedBase::acquire(images()->state_root, "appbase", base_window('5'), false);
     ASSERT_TRUE(again.ok()) << again.error().message;
     EXPECT_TRUE(again->created());  // the stale mount was not trusted: mounted afresh
-    EXPECT_EQ(base_mounts(), 1);    // and the other stale one swept
+    EXPECT_EQ(base_mounts(), 1);
   }
   EXPECT_EQ(base_mounts(), 0);
+  killed_holder('6');
+  EXPECT_EQ(base_mounts(), 1);
   ASSERT_TRUE(sweep_stale_bases(images()->state_root).ok());
+  EXPECT_EQ(base_mounts(), 0);
 }
 
 TEST(SharedBase, WindowWithoutVerifiedDigestIsRefused) {

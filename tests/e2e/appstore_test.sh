@@ -63,12 +63,14 @@ variant() {
 import re, sys
 text = open(sys.argv[1]).read()
 text = text.replace('source = "/srv/nestbox/weather-app/data.img"', f'source = "{sys.argv[4]}"')
+# No ubusd here: part 4 binds the example's [ipc.ubus] to a test server.
+text = re.sub(r'(?ms)^\[ipc\.ubus\]\n.*\Z', '', text)
 text, n = re.subn(r'(?m)^base_key = "[0-9a-f]{64}"', f'base_key = "{sys.argv[5]}"', text)
 assert n == 1, "no base_key in the example"
 if sys.argv[3] != "-":
     names = open(sys.argv[3]).read().split()
     block = "allow = [\n" + "".join(f'  "{n}",\n' for n in names) + "]\n"
-    text, n = re.subn(r'(?ms)^(\[seccomp\]\n(?:[^\[\n].*\n)*?)allow = \[.*?^\]\n', lambda m: m.group(1) + block, text)
+    text, n = re.subn(r'(?ms)^(\[seccomp\]\n(?:[^\[\n][^\n]*\n)*?)allow = \[.*?^\]\n', lambda m: m.group(1) + block, text)
     assert n == 1, "no [seccomp] allow in the example"
 open(sys.argv[2], "w").write(text)
 PY
@@ -193,9 +195,11 @@ ubus_pid=
 ipc_cleanup() { if [ -n "$ubus_pid" ]; then kill "$ubus_pid" 2>/dev/null || true; wait "$ubus_pid" 2>/dev/null || true; ubus_pid=; fi; }
 trap 'ipc_cleanup; cleanup' EXIT
 mkdir -p "$work/ubus" "$work/acl.d"
-python3 - "$src/examples/untrusted-app.toml" "$work/m/ipc.toml" "$work/ipc-data.img" "$work/ubus/ubus.sock" <<'PY'
+python3 - "$src/examples/untrusted-app.toml" "$work/m/ipc.toml" "$work/ipc-data.img" "$work/ubus/ubus.sock" "$vendor_id" <<'PY'
 import json, re, sys
 text = open(sys.argv[1]).read()
+text, n = re.subn(r'(?m)^base_key = "[0-9a-f]{64}"', f'base_key = "{sys.argv[5]}"', text)
+assert n == 1, "no base_key in the example"
 text = text.replace('source = "/srv/nestbox/weather-app/data.img"', f'source = "{sys.argv[3]}"')
 # The app: the corpus's perl, asking the bus as the app's user, then writing /data.
 client = r"""$|=1; for my $r ("network.interface.wan status", "network.interface.wan down", "system board", "system reboot", "network.interface.lan status") { socket(my $s, 1, 1, 0) or die "socket: $!"; connect($s, pack("S Z108", 1, "/var/run/ubus/ubus.sock")) or die "connect: $!"; syswrite($s, "call $r\n"); my $b = ""; sysread($s, $b, 256); print "ubus: $b"; close($s); } open(my $f, ">", "/data/written") or die "write /data: $!"; print $f "by the app\n"; close($f) or die "close: $!"; print "data: written\n"; sleep 120;"""
@@ -298,6 +302,7 @@ store_app() {  # NAME ADDRESS PAGE MAX-VERSION|-
 import re, sys
 src, out, name, addr, page, maxv, key, data = sys.argv[1:]
 t = open(src).read()
+t = re.sub(r'(?ms)^\[ipc\.ubus\]\n.*\Z', '', t)  # no ubusd here (part 4 has a test server)
 for a, b in (('name = "weather-app"', f'name = "{name}"'), ('192.168.1.50/24', addr), ('Sunny, 21 C', page),
              ('source = "/srv/nestbox/weather-app/data.img"', f'source = "{data}"')):
     assert a in t, a

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Launcher benchmark: start-to-exit of /bin/true in a fully isolated container.
-#   nestbox-launch  `nestbox-launch run IMAGE --verity` of a signed image (the
-#             shipped binary: signature check in verity mode, policy decode,
+#   nestbox-launch  `nestbox-launch run IMAGE` of a signed image (the shipped
+#             binary, default verification mode: dm-verity where the kernel has
+#             it, else every byte hashed before mounting; signature check, policy decode,
 #             kernel check, then everything below)
 #   nestbox   the same policy through the launcher library alone (no verifier):
 #             squashfs image → loop mount, all namespaces (userns 0→100000),
@@ -89,8 +90,8 @@ cat >"$work/bundle/config.json" <<JSON
 }
 JSON
 
-launch_cmd="$launch run $work/bench.img --verity --keyring $work/keys --compat nestbox-bench --state-dir /run/nestbox-bench"
-launch_sleep="$launch run $work/bench-sleep.img --verity --keyring $work/keys --compat nestbox-bench --state-dir /run/nestbox-bench"
+launch_cmd="$launch run $work/bench.img --keyring $work/keys --compat nestbox-bench --state-dir /run/nestbox-bench"
+launch_sleep="$launch run $work/bench-sleep.img --keyring $work/keys --compat nestbox-bench --state-dir /run/nestbox-bench"
 nestbox_cmd="$bench_run $work/rootfs.sqfs $work/seccomp.bpf /run/nestbox-bench -- /bin/true"
 tree_cmd="$bench_run $root $work/seccomp.bpf /run/nestbox-bench -- /bin/true"
 crun_cmd="crun --root $work/crun-state run --bundle $work/bundle nestbox-bench-crun"

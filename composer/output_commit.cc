@@ -12,6 +12,7 @@
 
 #include "util/fd.h"
 #include "util/file_io.h"
+#include "util/open_in_root.h"
 
 namespace nestbox::composer {
 namespace {
@@ -38,24 +39,22 @@ Result<UniqueFd> parent_beneath(const std::string& out_dir, const std::string& f
   if (!lies_beneath(out_dir, final_path)) return failure(final_path + ": not inside the output directory " + out_dir);
   fs::path out = fs::path(out_dir).lexically_normal();
   fs::path rel = fs::path(final_path).lexically_normal().lexically_relative(out);
-  UniqueFd dir(::open(out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir) return sys_error("open " + out_dir);
-  fs::path at = out;
-  std::vector<fs::path> parts(rel.begin(), rel.end());
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    at /= parts[i];
-    if (create && ::mkdirat(dir.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST)
-      return sys_error("create " + at.string());
-    UniqueFd next(::openat(dir.get(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!next) {
-      if (errno == ELOOP || errno == ENOTDIR)
-        return failure(at.string() + ": a symbolic link or not a directory; compose writes only inside the output "
-                       "directory (remove it)");
-      return sys_error("open " + at.string());
-    }
-    dir = std::move(next);
+  UniqueFd top(::open(out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!top) return sys_error("open " + out_dir);
+  std::string parents = rel.parent_path().string();
+  size_t end = 0;
+  UniqueFd dir = open_dirs_no_symlinks(top.get(), parents, create, &end);
+  if (!dir) {
+    int err = errno;
+    std::string at = (out / parents.substr(0, end)).string();
+    Error e = err == ELOOP || err == ENOTDIR
+                  ? failure(at + ": a symbolic link or not a directory; compose writes only inside the output "
+                            "directory (remove it)")
+                  : sys_error((create ? "create " : "open ") + at, err);
+    errno = err;  // recover() tells a holding directory already gone (ENOENT)
+    return e;
   }
-  *leaf = parts.back().string();
+  *leaf = rel.filename().string();
   return dir;
 }
 

@@ -15,6 +15,7 @@
 #include <cstdlib>
 
 #include "util/file_io.h"
+#include "util/open_in_root.h"
 
 namespace nestbox::launcher {
 namespace {
@@ -126,18 +127,10 @@ bool ours(int dir, const std::string& name, dev_t dev) {
 
 // mkdir -p of `path` (below /dev) beneath the /dev fd, never following a link.
 Result<UniqueFd> open_dir(int dev_fd, const std::string& path) {
-  UniqueFd dir(::fcntl(dev_fd, F_DUPFD_CLOEXEC, 0));
-  if (!dir) return sys_error("dup /dev");
-  for (size_t i = 5; i < path.size();) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string part = path.substr(i, j - i);
-    if (::mkdirat(dir.get(), part.c_str(), 0755) != 0 && errno != EEXIST) return sys_error("mkdir " + path);
-    UniqueFd next(::openat(dir.get(), part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!next) return sys_error("open " + path.substr(0, j));
-    dir = std::move(next);
-    i = j + 1;
-  }
+  size_t end = 0;
+  std::string below = path.size() > 5 ? path.substr(5) : "";
+  UniqueFd dir = open_dirs_no_symlinks(dev_fd, below, /*create=*/true, &end);
+  if (!dir) return sys_error("open " + path.substr(0, 5 + end));
   return dir;
 }
 

@@ -6,33 +6,25 @@
 
 #include <cerrno>
 
+#include "util/open_in_root.h"
 #include "verifier/tree_manifest.h"
 
 namespace nestbox::launcher {
 namespace {
 
-// Component by component from "/", each openat(O_NOFOLLOW | O_DIRECTORY):
-// a symlink anywhere on the way is refused (ELOOP/ENOTDIR), as
-// RESOLVE_NO_SYMLINKS would, on kernels older than openat2 (5.6) as well.
-// The location is normalised (tree_location refuses "." and "..").
+// Component by component from "/", never through a symlink, on kernels
+// before openat2 as well (the location is normalised: tree_location refuses
+// "." and "..").
 Result<UniqueFd> open_no_symlinks(const std::string& path) {
-  UniqueFd cur(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!cur) return sys_error("open /");
-  size_t pos = 1;
-  while (pos < path.size()) {
-    size_t end = path.find('/', pos);
-    if (end == std::string::npos) end = path.size();
-    std::string part = path.substr(pos, end - pos);
-    UniqueFd next(::openat(cur.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
-    if (!next) {
-      if (errno == ELOOP || errno == ENOTDIR)
-        return failure(path.substr(0, end) + ": not a directory (a symlink on the way to a tree is refused)");
-      return sys_error("open " + path.substr(0, end));
-    }
-    cur = std::move(next);
-    pos = end + 1;
-  }
-  return cur;
+  UniqueFd root(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return sys_error("open /");
+  size_t end = 0;
+  UniqueFd dir = open_dirs_no_symlinks(root.get(), path.substr(1), /*create=*/false, &end);
+  if (dir) return dir;
+  std::string failed = path.substr(0, end + 1);
+  if (errno == ELOOP || errno == ENOTDIR)
+    return failure(failed + ": not a directory (a symlink on the way to a tree is refused)");
+  return sys_error("open " + failed);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,6 +23,36 @@ UniqueFd open_confined(int dir_fd, const std::string& path, int flags, Confine c
                 (confine == Confine::kInRoot ? RESOLVE_IN_ROOT : RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
   long fd = ::syscall(SYS_openat2, dir_fd, rel.c_str(), &how, sizeof how);
   return UniqueFd(fd < 0 ? -1 : static_cast<int>(fd));
+}
+
+UniqueFd open_dirs_no_symlinks(int dir_fd, const std::string& relative, bool create, size_t* failed_end) {
+  UniqueFd cur(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
+  for (size_t pos = 0; cur && pos < relative.size();) {
+    size_t end = relative.find('/', pos);
+    if (end == std::string::npos) end = relative.size();
+    std::string part = relative.substr(pos, end - pos);
+    if (part.empty()) {  // "a//b"
+      pos = end + 1;
+      continue;
+    }
+    if (part == "." || part == "..") {
+      if (failed_end) *failed_end = end;
+      errno = EINVAL;
+      return UniqueFd();
+    }
+    if (create && ::mkdirat(cur.get(), part.c_str(), 0755) != 0 && errno != EEXIST) {
+      if (failed_end) *failed_end = end;
+      return UniqueFd();
+    }
+    UniqueFd next(::openat(cur.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next) {
+      if (failed_end) *failed_end = end;
+      return UniqueFd();
+    }
+    cur = std::move(next);
+    pos = end + 1;
+  }
+  return cur;
 }
 
 }  // namespace nestbox

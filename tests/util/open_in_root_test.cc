@@ -80,5 +80,35 @@ TEST_F(OpenConfined, FdsAreCloseOnExec) {
   EXPECT_TRUE(::fcntl(fd.get(), F_GETFD) & FD_CLOEXEC);
 }
 
+// The component walk for kernels without openat2 (and for making the
+// directories on the way): a symlink anywhere refuses, nothing is made
+// beyond it, and the failing prefix is reported.
+TEST(OpenDirsNoSymlinks, RefusesSymlinksOnTheWayAndMakesWhatIsMissing) {
+  auto d = TempDir::create(::testing::TempDir() + "/dirs-");
+  ASSERT_TRUE(d.ok());
+  std::string top = d->path();
+  ASSERT_EQ(::mkdir((top + "/outside").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink((top + "/outside").c_str(), (top + "/link").c_str()), 0);
+  UniqueFd fd(::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(fd);
+  size_t end = 0;
+  EXPECT_FALSE(open_dirs_no_symlinks(fd.get(), "link/made", true, &end));
+  EXPECT_TRUE(errno == ENOTDIR || errno == ELOOP) << errno;  // O_DIRECTORY | O_NOFOLLOW on a link
+  EXPECT_EQ(end, 4u);  // "link"
+  struct stat st;
+  EXPECT_NE(::stat((top + "/outside/made").c_str(), &st), 0);  // nothing made through the link
+  EXPECT_FALSE(open_dirs_no_symlinks(fd.get(), "a/../b", true, &end));
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_FALSE(open_dirs_no_symlinks(fd.get(), "x/y", false, &end));
+  EXPECT_EQ(errno, ENOENT);
+  UniqueFd made = open_dirs_no_symlinks(fd.get(), "x/y", true, &end);
+  ASSERT_TRUE(made);
+  ASSERT_EQ(::fstat(made.get(), &st), 0);
+  struct stat want;
+  ASSERT_EQ(::stat((top + "/x/y").c_str(), &want), 0);
+  EXPECT_EQ(st.st_ino, want.st_ino);
+  EXPECT_TRUE(open_dirs_no_symlinks(fd.get(), "", false));  // the directory itself
+}
+
 }  // namespace
 }  // namespace nestbox

@@ -34,6 +34,7 @@ readonly epoch=1700000000
 tty=0; [[ -t 1 && -z ${CI:-} ]] && tty=1
 work=""
 launcher_pid=""
+cgroups_before=""
 nas_pid=""
 declare -A app_pids=()
 nas_loop=""
@@ -76,14 +77,18 @@ long() {
 # creating loop devices, mounts and cgroups at the same time, so only the
 # demo's own are looked at: loop devices backed by files in its work
 # directory, mounts below it, cgroups of its containers, its namespace and
-# links named like its veth.
+# links named like its veth. Cgroups are named after containers, not after
+# the demo, so one that was already there when the demo began (another run's,
+# still in use or left over) is not the demo's.
+container_cgroups() { find /sys/fs/cgroup -type d -name 'nestbox-*' 2>/dev/null | sort; }
+
 leftovers() {
-  local n
   losetup -a | grep -F "$work/" | sed 's/^/loop device: /'
   grep -F "$work/" /proc/self/mountinfo | awk '{print "mount: " $5}'
-  for n in "${images[@]}" "${bases[@]}"; do
-    find /sys/fs/cgroup -name "nestbox-$n" 2>/dev/null | sed 's/^/cgroup: /'
-  done
+  local names
+  names=$(IFS='|'; echo "${images[*]}|${bases[*]}")
+  comm -13 <(printf '%s\n' "$cgroups_before") <(container_cgroups) |
+    grep -E "/nestbox-($names)\$" | sed 's/^/cgroup: /'
   ip netns list 2>/dev/null | grep -E "^($netns|$lanns)( |$)" | sed 's/^/netns: /'
   ip -o link show | awk -F': ' '{print $2}' | grep -E '^(nb-dns|br-lan)(@|$)' | sed 's/^/host link: /'
   [[ -d $work/run ]] && find "$work/run" -mindepth 1 | sed 's/^/state: /'
@@ -545,6 +550,7 @@ main() {
   local t0
   t0=$(date +%s)
   prepare
+  cgroups_before=$(container_cgroups)
   validate
   kernel_check
   [[ -n ${NESTBOX_DEMO_NO_PLAN:-} ]] || plan

@@ -222,5 +222,117 @@ TEST_F(StoreTest, KillAtEveryStepNeverLeavesTheContainerUnbootable) {
   EXPECT_EQ(cases, 30);
 }
 
+// Trials (install --trial): the anti-rollback records move only on commit; a
+// failed trial goes back; never below a committed version.
+TEST_F(StoreTest, TrialIsCommittedOrRolledBackNeverBelowTheCommittedVersion) {
+  std::string root = dir_ / "store", dir = root + "/nas";
+  Store store(options(root));
+  auto no_fallback = store.install(images_[0], false, {}, nullptr, 5);
+  ASSERT_FALSE(no_fallback.ok());
+  EXPECT_EQ(no_fallback.error().message.rfind("install --trial nas: no bootable committed version to fall back to", 0),
+            0u);
+  ASSERT_TRUE(store.install(images_[0], false).ok());
+  EXPECT_EQ(store.install(images_[1], true, {}, nullptr, 5).error().message,
+            "install: --trial and --allow-downgrade: choose one");
+  ASSERT_TRUE(store.install(images_[1], false, {}, nullptr, 5).ok());
+  EXPECT_EQ(slurp(dir + "/trial"), "slot=b\nversion=2\nseconds=5\nstate=pending\n");
+  EXPECT_EQ(slurp(dir + "/active"), "b\n");
+  EXPECT_EQ(slurp(root + "/.state/nas.version"), "1\n");  // not before commit
+  EXPECT_EQ(store.install(images_[2], false).error().message,
+            "install nas: version 2 in slot b is on trial: boot it (committed or rolled back) or roll it back first");
+  ASSERT_TRUE(store.start_trial("nas").ok());
+  EXPECT_EQ(slurp(dir + "/trial"), "slot=b\nversion=2\nseconds=5\nstate=started\n");
+  EXPECT_EQ(store.start_trial("nas").error().message, "nas: the trial was started before and never judged");
+  auto back = store.abandon_trial("nas", "exited 1\nforged=line");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->version, 1u);
+  EXPECT_EQ(slurp(dir + "/active"), "a\n");
+  EXPECT_EQ(slurp(dir + "/trial-result"), "outcome=rolled-back\nversion=2\nreason=exited 1 forged=line\n");
+  EXPECT_FALSE(::access((dir + "/trial").c_str(), F_OK) == 0);
+  EXPECT_EQ(slurp(root + "/.state/nas.version"), "1\n");
+
+  // Committed: the record moves forward; no trial left to roll back.
+  ASSERT_TRUE(store.install(images_[1], false, {}, nullptr, 5).ok());
+  ASSERT_TRUE(store.start_trial("nas").ok());
+  ASSERT_TRUE(store.commit_trial("nas").ok());
+  EXPECT_EQ(slurp(root + "/.state/nas.version"), "2\n");
+  EXPECT_EQ(slurp(dir + "/trial-result"), "outcome=committed\nversion=2\nreason=\n");
+  EXPECT_EQ(store.abandon_trial("nas", "x").error().message, "nas: no trial to roll back");
+
+  // A started record planted on the committed slot (b, 2) with older 1 in a:
+  // never a way back below 2.
+  spit(dir + "/trial", "slot=b\nversion=3\nseconds=1\nstate=started\n");
+  EXPECT_EQ(store.abandon_trial("nas", "x").error().message,
+            "trial rollback of nas to slot a refused: its version 1 is below the committed version 2");
+  EXPECT_EQ(slurp(dir + "/active"), "b\n");
+  // A commit cut after its version was recorded: finished, not undone.
+  spit(dir + "/trial", "slot=b\nversion=2\nseconds=1\nstate=started\n");
+  EXPECT_EQ(store.abandon_trial("nas", "x").error().message,
+            "trial rollback of nas to slot a refused: version 2 was committed already");
+  EXPECT_FALSE(::access((dir + "/trial").c_str(), F_OK) == 0);
+  EXPECT_EQ(slurp(dir + "/active"), "b\n");
+
+  // A record naming the slot the pointer does not select is stale: removed.
+  spit(dir + "/trial", "slot=a\nversion=1\nseconds=1\nstate=started\n");
+  auto live = store.live_trial("nas");
+  ASSERT_TRUE(live.ok());
+  EXPECT_FALSE(*live);
+  EXPECT_FALSE(::access((dir + "/trial").c_str(), F_OK) == 0);
+  // A record that does not read is an error, never "no trial".
+  for (const char* bad : {"slot=b\nversion=2\nseconds=0\nstate=started\n", "slot=b\nversion=2\nseconds=1\n",
+                          "slot=b\nversion=2\nseconds=1\nstate=started\nextra=1\n", "slot=c\n", "garbage"}) {
+    spit(dir + "/trial", bad);
+    EXPECT_FALSE(store.live_trial("nas").ok()) << bad;
+    EXPECT_FALSE(store.install(images_[2], false).ok()) << bad;
+  }
+  ::unlink((dir + "/trial").c_str());
+  ASSERT_EQ(::mkfifo((dir + "/trial").c_str(), 0600), 0);  // never a hang
+  EXPECT_FALSE(store.live_trial("nas").ok());
+}
+
+// Killed at every step of install --trial, start and rollback: the next boot
+// (live trial started -> roll back) boots 1 or the pending trial 2, and the
+// version record never says 2.
+TEST_F(StoreTest, KillAtEveryTrialStepNeverCommitsIt) {
+  auto sequence = [&](Store& store, const verifier::StepHook& hook) {
+    (void)store.install(images_[1], false, hook, nullptr, 5);
+    (void)store.start_trial("nas", hook);
+    (void)store.abandon_trial("nas", "crashed", hook);
+  };
+  int total = 0;
+  {
+    Store dry(options(dir_ / "dry"));
+    ASSERT_TRUE(dry.install(images_[0], false).ok());
+    sequence(dry, [&](const char*) { ++total; });
+    EXPECT_EQ(boot_version(dry), 1u);
+  }
+  ASSERT_GT(total, 12);
+  for (int k = 1; k <= total; ++k) {
+    std::string root = dir_ / ("tkill-" + std::to_string(k));
+    Store store(options(root));
+    ASSERT_TRUE(store.install(images_[0], false).ok());
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int n = 0;
+      sequence(store, [&](const char*) {
+        if (++n == k) ::raise(SIGKILL);
+      });
+      ::_exit(0);
+    }
+    int st = 0;
+    ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(st)) << "not killed at step " << k;
+    // What the next boot does first.
+    auto live = store.live_trial("nas");
+    ASSERT_TRUE(live.ok()) << "step " << k << ": " << live.error().message;
+    if (*live && (*live)->started) {
+      ASSERT_TRUE(store.abandon_trial("nas", "interrupted").ok()) << "step " << k;
+    }
+    uint64_t v = boot_version(store);
+    EXPECT_TRUE(v == 1 || (v == 2 && *live && !(*live)->started)) << "step " << k << " boots " << v;
+    EXPECT_EQ(slurp(root + "/.state/nas.version"), "1\n") << "step " << k;
+  }
+}
+
 }  // namespace
 }  // namespace nestbox

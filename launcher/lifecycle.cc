@@ -18,6 +18,7 @@
 #include "launcher/privileges.h"
 #include "launcher/process.h"
 #include "launcher/profile.h"
+#include "launcher/running_init.h"
 #include "launcher/state.h"
 #include "util/file_io.h"
 #include "util/json_quote.h"
@@ -153,16 +154,18 @@ Result<int> exec_in_container(const std::string& root, const std::string& name,
   if (!described.ok()) return std::move(described).error();
   Cgroup cg = Cgroup::attach(Cgroup::parse(*described));
 
-  // Open every namespace first: after setns(mnt) the host's /run is gone.
-  std::vector<UniqueFd> ns(policy::kNsCount);
+  // Open every namespace first: after setns(mnt) the host's /proc is gone.
+  bool every[policy::kNsCount];
+  std::fill(std::begin(every), std::end(every), true);
+  auto opened = open_running_namespaces(root, name, every);
+  if (!opened.ok()) return std::move(opened).error();
+  std::vector<UniqueFd> ns = std::move(*opened);
   for (int i = 0; i < policy::kNsCount; ++i) {
-    std::string path = *dir + "/ns/" + kNsNames[i];
     struct stat mine, theirs;
     std::string self = std::string("/proc/self/ns/") + kNsNames[i];
-    if (::stat(path.c_str(), &theirs) != 0) return sys_error("stat " + path);
-    if (::stat(self.c_str(), &mine) == 0 && mine.st_ino == theirs.st_ino) continue;  // shared
-    ns[i].reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!ns[i]) return sys_error("open " + path);
+    if (::fstat(ns[i].get(), &theirs) != 0) return sys_error(std::string("stat namespace ") + kNsNames[i]);
+    if (::stat(self.c_str(), &mine) == 0 && mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino)
+      ns[i].reset();  // shared with the host: nothing to join
   }
   int go[2];
   if (::pipe2(go, O_CLOEXEC) != 0) return sys_error("pipe");

@@ -4,6 +4,8 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "launcher/running_init.h"
+
 namespace nestbox::launcher {
 
 const char* const kNsNames[policy::kNsCount] = {"mnt", "uts", "ipc", "pid", "net", "user", "cgroup"};
@@ -35,11 +37,11 @@ Result<std::vector<UniqueFd>> open_joins(const policy::Policy& p, const std::str
   for (int i = 0; i < policy::kNsCount; ++i) {
     const policy::Namespace& ns = p.namespaces[i];
     if (ns.mode != policy::NsMode::kJoin) continue;
-    if (ns.join.empty() || ns.join.find('/') != std::string::npos || ns.join[0] == '.')
-      return bad_input(std::string(kNsNames[i]) + " namespace: bad container name '" + ns.join + "'");
-    std::string path = state_root + "/" + ns.join + "/ns/" + kNsNames[i];
-    fds[i].reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fds[i]) return sys_error("join " + path + " (is container '" + ns.join + "' running?)");
+    bool wanted[policy::kNsCount] = {};
+    wanted[i] = true;
+    auto opened = open_running_namespaces(state_root, ns.join, wanted);
+    if (!opened.ok()) return std::move(opened.error().context(std::string("join ") + kNsNames[i] + " namespace"));
+    fds[i] = std::move((*opened)[i]);
   }
   return fds;
 }

@@ -29,6 +29,7 @@
 #include "launcher/signal_block.h"
 #include "launcher/privileges.h"
 #include "launcher/process.h"
+#include "launcher/running_init.h"
 #include "launcher/service_board.h"
 #include "launcher/state.h"
 #include "launcher/sync.h"
@@ -288,6 +289,9 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   if (image) image->release_loop();
 
   // 4. Running: the init pid and namespace links complete the state, then supervise.
+  auto started = process_start_time(pid);
+  if (!started.ok()) return std::move(started).error();
+  NESTBOX_TRY(state->write("init_start", *started + "\n"));
   NESTBOX_TRY(state->write("init", std::to_string(pid) + "\n"));
   NESTBOX_TRY(state->link_namespaces(pid));
   ServiceBoard board(p);

@@ -16,7 +16,7 @@
 
 namespace nestbox::launcher {
 namespace {
-const char* const kFiles[] = {"pid", "init", "cgroups", "freezer", "exec", "services", "services.tmp"};
+const char* const kFiles[] = {"pid", "init", "init_start", "cgroups", "freezer", "exec", "services", "services.tmp"};
 const char* const kDirs[] = {"root", "lower0", "lower1", "upper/upper", "upper/work", "upper"};
 }  // namespace
 

@@ -2,11 +2,13 @@
 //   lock      flock()ed exclusively by the launcher while it runs
 //   pid       the launcher's pid (signal it to stop the container)
 //   init      the container's first process, host pid
+//   init_start its start time (running_init.h: a pid alone may be reused)
 //   cgroups   Cgroup::describe()
 //   freezer   1 if the policy allows freezing
 //   exec      ExecProfile for `exec`
 //   services  one line per service of nestbox's init: "NAME STATE RESTARTS"
-//   ns/<type> symlinks to /proc/<init>/ns/<type>, for `exec` and joins
+//   ns/<type> symlinks to /proc/<init>/ns/<type>, for OCI runtimes' joins
+//             (exec and nestbox's own joins pin the init: running_init.h)
 //   root, lower0, lower1, upper   mount points (used only inside the container's mount ns)
 // Removed by the owner's destructor; a directory whose lock is free is stale.
 #pragma once

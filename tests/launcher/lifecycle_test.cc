@@ -182,10 +182,78 @@ TEST(Lifecycle, JoinsAnotherContainersNamespaces) {
   p.namespaces[policy::kNsNet] = {policy::NsMode::kJoin, "l-nobody"};
   r = run(p, squashfs_source());
   EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.error, "join " + images()->state_root +
-                         "/l-nobody/ns/net (is container 'l-nobody' running?): No such file or directory");
+  EXPECT_EQ(r.error, "join net namespace: container 'l-nobody' is not running");
   ASSERT_TRUE(stop_container(images()->state_root, "l-join-a", 5000).ok());
   a.finish();
+}
+
+// A host process standing in for whatever process got the number of a
+// container's init after the init was reaped: the test's own child, in the
+// test's (the host's) namespaces.
+struct HostProcess {
+  pid_t pid = ::fork();
+  HostProcess() {
+    if (pid == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+  }
+  ~HostProcess() {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+};
+
+// What pid reuse does to a state directory's view: "init" and the namespace
+// links now name the host process.
+void point_state_at(const std::string& dir, pid_t pid) {
+  ASSERT_TRUE(write_file_atomic(dir + "/init", std::to_string(pid) + "\n").ok());
+  for (const char* ns : {"mnt", "uts", "ipc", "pid", "net", "user", "cgroup"}) {
+    std::string link = dir + "/ns/" + ns;
+    ::unlink(link.c_str());
+    ASSERT_EQ(::symlink(("/proc/" + std::to_string(pid) + "/ns/" + ns).c_str(), link.c_str()), 0);
+  }
+}
+
+TEST(Lifecycle, ExecNeverJoinsAProcessThatReusedTheInitsPid) {
+  NESTBOX_NEED_IMAGES();
+  Background bg(full_policy("l-reused", {"/bin/probe", "sleep"}));
+  ASSERT_TRUE(bg.wait_for("sleeping\n")) << bg.output();
+  std::string dir = images()->state_root + "/l-reused";
+  std::string init = sh("cat " + dir + "/init");
+  ASSERT_EQ(sh("cat " + dir + "/init_start"), sh("cut -d')' -f2 /proc/" + init.substr(0, init.size() - 1) +
+                                                 "/stat | awk '{print $20}'"));
+  HostProcess host;
+  point_state_at(dir, host.pid);
+  // The launcher still holds the lock: only the start time tells the init
+  // from the host process, and exec must not run in the host's namespaces.
+  EXPECT_EQ(launch_cli("exec l-reused -- /bin/probe ns"),
+            "nestbox-launch exec: container 'l-reused': its init (pid " + std::to_string(host.pid) +
+                ") has exited\nexit 1\n");
+  ASSERT_TRUE(stop_container(images()->state_root, "l-reused", 5000).ok());
+  bg.finish();
+  EXPECT_EQ(leftovers("l-reused"), std::vector<std::string>{});
+}
+
+TEST(Lifecycle, JoinNeverFollowsAStaleStateToAHostProcess) {
+  NESTBOX_NEED_IMAGES();
+  // A launcher killed with SIGKILL leaves its state directory; its init's pid
+  // then names another process. Even with the start time recorded right for
+  // that process, the free lock says the container is gone.
+  HostProcess host;
+  std::string dir = images()->state_root + "/l-stale";
+  ASSERT_EQ(sh("mkdir -p " + dir + "/ns && touch " + dir + "/lock && echo ok"), "ok\n");
+  point_state_at(dir, host.pid);
+  auto started = sh("cut -d')' -f2 /proc/" + std::to_string(host.pid) + "/stat | awk '{print $20}'");
+  ASSERT_TRUE(write_file_atomic(dir + "/init_start", started).ok());
+  policy::Policy p = full_policy("l-stale-joiner", {"/bin/probe", "ns"});
+  p.namespaces[policy::kNsNet] = {policy::NsMode::kJoin, "l-stale"};
+  Outcome r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << r.out;
+  EXPECT_EQ(r.error, "join net namespace: container 'l-stale' is not running");
+  EXPECT_EQ(r.out.find(sh("readlink /proc/self/ns/net")), std::string::npos) << r.out;
+  sh("rm -rf " + dir);
+  EXPECT_EQ(leftovers("l-stale-joiner"), std::vector<std::string>{});
 }
 
 TEST(Lifecycle, PureCgroupV1HostFreezesWithTheFreezerController) {

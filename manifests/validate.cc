@@ -10,7 +10,9 @@
 #include <set>
 
 #include "manifests/manifest.h"
+#include "manifests/mount_kind.h"
 #include "manifests/units.h"
+#include "policy/host_sources.h"
 #include "policy/syscall_arch.h"
 
 namespace nestbox::manifests::detail {
@@ -688,6 +690,27 @@ void validate_mounts(Manifest& m, Diagnostics& d) {
         d.error(d.pos(key + ".gid"), key + ".gid", std::to_string(s.owner.gid) + " is not inside users.gid_map; expected a mapped gid");
     }
   }
+  // No host source below one the container can write (policy/host_sources.h:
+  // the device refuses the same).
+  std::vector<policy::HostSource> sources;
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < mt.binds.size(); ++i) {
+    keys.push_back("mounts.bind[" + std::to_string(i) + "].source");
+    policy::add_host_sources(policy::MountKind::kBind, mt.binds[i].source, mt.binds[i].read_only, keys.size() - 1, sources);
+  }
+  for (size_t i = 0; i < mt.storage.size(); ++i) {
+    keys.push_back("mounts.storage[" + std::to_string(i) + "].source");
+    policy::add_host_sources(mount_kind(mt.storage[i].kind), mt.storage[i].source, false, keys.size() - 1, sources);
+  }
+  if (m.ipc.ubus) {
+    keys.push_back("ipc.ubus.socket");
+    sources.push_back({m.ipc.socket, false, keys.size() - 1});
+  }
+  if (auto nested = policy::source_below_writable(sources))
+    d.error(d.pos(keys[nested->first.mount]), keys[nested->first.mount],
+            in_quotes(nested->first.path) + " lies below " + in_quotes(nested->second.path) + " (" +
+                keys[nested->second.mount] + "), which the container can write and could replace with a symlink; "
+                "expected host sources that do not nest in a writable one");
   if (mt.proc && m.namespaces.pid.mode == NsMode::kHost && d.seen("namespaces.pid"))
     conflict(d, "mounts.proc", "would show every host process; mount it only with a new pid namespace, conflicts with", "namespaces.pid");
 }

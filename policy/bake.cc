@@ -1,6 +1,7 @@
 #include "policy/bake.h"
 
 #include "kernel-check/requirements.h"
+#include "manifests/mount_kind.h"
 #include "policy/format.h"
 #include "policy/seccomp_compile.h"
 
@@ -30,16 +31,6 @@ uint32_t flags(bool ro, bool noexec, bool nosuid, bool nodev) {
   return f;
 }
 
-MountKind storage_kind(m::StorageKind k) {
-  switch (k) {
-    case m::StorageKind::kDirectory: return MountKind::kStorageDir;
-    case m::StorageKind::kImage: return MountKind::kStorageImage;
-    case m::StorageKind::kPartition: return MountKind::kStoragePartition;
-    case m::StorageKind::kOverlay: return MountKind::kStorageOverlay;
-  }
-  return MountKind::kStorageDir;
-}
-
 std::vector<Mount> mounts(const m::Mounts& in, const m::Process& proc) {
   std::vector<Mount> out;
   for (const m::TmpfsMount& t : in.tmpfs)
@@ -47,7 +38,7 @@ std::vector<Mount> mounts(const m::Mounts& in, const m::Process& proc) {
   for (const m::BindMount& b : in.binds)
     out.push_back({MountKind::kBind, b.source, b.target, "", 0, 0, flags(b.read_only, b.noexec, b.nosuid, b.nodev)});
   for (const m::StorageMount& s : in.storage) {
-    MountKind kind = storage_kind(s.kind);
+    MountKind kind = m::mount_kind(s.kind);
     bool typed = kind == MountKind::kStorageImage || kind == MountKind::kStoragePartition;
     Mount o{kind, s.source, s.target, typed ? s.fstype : "", s.size, s.mode,
             flags(false, s.noexec, s.nosuid, s.nodev)};

@@ -9,6 +9,7 @@
 #include "policy/arch.h"
 #include "policy/bpf_check.h"
 #include "policy/format.h"
+#include "policy/host_sources.h"
 #include "policy/hotplug.h"
 #include "policy/wire.h"
 
@@ -279,6 +280,7 @@ class Decoder {
     };
     static_assert(sizeof(kSections) / sizeof(kSections[0]) == wire::kLastTag - wire::kFirstTag + 1);
     for (const auto& s : kSections) NESTBOX_TRY(section(s.tag, s.name, s.fn));
+    NESTBOX_TRY(sources_apart());
     if (r_.pos() != size_)
       return r_.fail(r_.pos(), "file", std::to_string(size_ - r_.pos()) + " bytes after the last section");
     return std::move(p_);
@@ -624,9 +626,28 @@ class Decoder {
 
   Status mounts() {
     size_t n;
+    size_t at = r_.pos();
     READ(n, r_.count("mounts", wire::kMaxMounts));
     p_.mounts.resize(n);
     for (size_t i = 0; i < n; ++i) NESTBOX_TRY(mount(idx("mounts", i), p_.mounts[i]));
+    mounts_at_ = at;
+    return ok_status();
+  }
+
+  // No host source below one the container can write (policy/host_sources.h);
+  // the ubus socket counts as a read-only source.
+  Status sources_apart() {
+    std::vector<HostSource> sources;
+    for (size_t i = 0; i < p_.mounts.size(); ++i) {
+      const Mount& m = p_.mounts[i];
+      add_host_sources(m.kind, m.source, (m.flags & kMountReadOnly) != 0, i, sources);
+    }
+    if (!p_.ipc.ubus_socket.empty()) sources.push_back({p_.ipc.ubus_socket, false, p_.mounts.size()});
+    auto nested = source_below_writable(sources);
+    CHECK(mounts_at_, !nested, "mounts",
+          nested ? "\"" + nested->first.path + "\" lies below \"" + nested->second.path +
+                       "\", which the container can write (it could be replaced by a symlink); expected host sources apart"
+                 : "");
     return ok_status();
   }
 
@@ -817,6 +838,7 @@ class Decoder {
 
   Reader r_;
   size_t size_;
+  size_t mounts_at_ = 0;
   Policy p_;
   const ArchInfo* arch_ = nullptr;
 };

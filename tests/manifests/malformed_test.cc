@@ -154,6 +154,9 @@ const Case kCases[] = {
     {"hotplug_access_bad", "", "[[devices.hotplug]]\nname = \"sd*\"\naccess = \"rwm\"\n", "t.toml:10:10: devices.hotplug[0].access: \"rwm\" is not a valid value; expected \"rw\" or \"ro\""},
     {"hotplug_subsystem_net", "", "[[devices.hotplug]]\nsubsystem = \"net\"\nname = \"eth*\"\n", "t.toml:9:13: devices.hotplug[0].subsystem: \"net\" is not supported; expected \"block\" (hot-plugged storage)"},
     {"hotplug_user_namespace", "", "[users]\nnamespace = true\nuid_map = [{ inside = 0, outside = 100000, count = 1000 }]\ngid_map = [{ inside = 0, outside = 100000, count = 1000 }]\n[[devices.hotplug]]\nname = \"sd*\"\n", "t.toml:12:1: devices.hotplug: hot-plugged devices need the host's user namespace: device nodes on a filesystem mounted in a user namespace never open"},
+    // A host source below one the container can write could be swapped for a symlink.
+    {"storage_below_writable_bind", "", "[[mounts.bind]]\nsource = \"/srv/app\"\ntarget = \"/app\"\nread_only = false\n[[mounts.storage]]\nkind = \"directory\"\nsource = \"/srv/app/cache\"\ntarget = \"/cache\"\n", "t.toml:14:10: mounts.storage[0].source: \"/srv/app/cache\" lies below \"/srv/app\" (mounts.bind[0].source), which the container can write and could replace with a symlink; expected host sources that do not nest in a writable one"},
+    {"bind_below_storage_overlay", "", "[[mounts.bind]]\nsource = \"/srv/o/upper/etc\"\ntarget = \"/hostetc\"\n[[mounts.storage]]\nkind = \"overlay\"\nsource = \"/srv/o\"\ntarget = \"/var\"\n", "t.toml:9:10: mounts.bind[0].source: \"/srv/o/upper/etc\" lies below \"/srv/o/upper\" (mounts.storage[0].source), which the container can write and could replace with a symlink; expected host sources that do not nest in a writable one"},
     {"interface_not_table", "", "[network]\ninterface = \"veth\"\n", "t.toml:9:13: network.interface: got a string; expected an array of tables ([[network.interface]])"},
 };
 

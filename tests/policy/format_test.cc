@@ -418,6 +418,39 @@ TEST(PolicyFormat, WritableSysIsRefusedForTheHostsRoot) {
   EXPECT_EQ(refusal(p), "(accepted)");
 }
 
+// A host source below one the container can write: the container swaps it for
+// a symlink and the next start mounts what the symlink names.
+TEST(PolicyFormat, HostSourcesBelowAWritableOneAreRefused) {
+  auto refusal = [](std::vector<Mount> mounts, std::string ubus = "") {
+    Policy p = full_policy();
+    p.mounts = std::move(mounts);
+    p.ipc.ubus_socket = ubus;
+    p.ipc.ubus_target = ubus.empty() ? "" : "/var/run/ubus/ubus.sock";
+    auto b = encode(p);
+    return b.ok() ? std::string("(accepted)") : b.error().message.substr(b.error().message.find("mounts:"));
+  };
+  auto below = [](const std::string& inner, const std::string& outer) {
+    return "mounts: \"" + inner + "\" lies below \"" + outer +
+           "\", which the container can write (it could be replaced by a symlink); expected host sources apart";
+  };
+  Mount rw_bind{MountKind::kBind, "/srv/app", "/app", "", 0, 0, 0};
+  Mount ro_bind{MountKind::kBind, "/srv/app", "/app", "", 0, 0, kMountReadOnly};
+  Mount dir{MountKind::kStorageDir, "/srv/app/cache", "/cache", "", 0, 0, 0};
+  Mount image{MountKind::kStorageImage, "/srv/app/data.img", "/data", "ext4", 1 << 20, 0, 0};
+  Mount overlay{MountKind::kStorageOverlay, "/srv/app/cache", "/var", "", 0, 0, 0};
+  EXPECT_EQ(refusal({rw_bind, dir}), below("/srv/app/cache", "/srv/app"));
+  EXPECT_EQ(refusal({dir, rw_bind}), below("/srv/app/cache", "/srv/app"));
+  EXPECT_EQ(refusal({rw_bind, image}), below("/srv/app/data.img", "/srv/app"));
+  EXPECT_EQ(refusal({ro_bind, dir, image}), "(accepted)");
+  EXPECT_EQ(refusal({dir, overlay}), below("/srv/app/cache/upper", "/srv/app/cache"));
+  EXPECT_EQ(refusal({dir, dir}), "(accepted)");  // a mount's own root cannot be replaced
+  EXPECT_EQ(refusal({Mount{MountKind::kBind, "/", "/host", "", 0, 0, 0}, ro_bind}), below("/srv/app", "/"));
+  EXPECT_EQ(refusal({Mount{MountKind::kStorageDir, "/var/run", "/run", "", 0, 0, 0}}, "/var/run/ubus/ubus.sock"),
+            below("/var/run/ubus/ubus.sock", "/var/run"));
+  EXPECT_EQ(refusal({Mount{MountKind::kStorageDir, "/var/run-app", "/run", "", 0, 0, 0}}, "/var/run/ubus/ubus.sock"),
+            "(accepted)");
+}
+
 // A signed policy made by anything but `nestbox compose` (which refuses these
 // ids) must not run the process as the launcher's root: setresuid(-1) means
 // "unchanged" (issue 14, class 5). Every id field, both -1s, patched in place.

@@ -105,16 +105,21 @@ Status stop_container(const std::string& root, const std::string& name, int wait
   auto dir = running_dir(root, name);
   if (!dir.ok()) return std::move(dir).error();
   int pid = read_int(*dir + "/pid");
-  if (pid <= 0) return failure(*dir + "/pid: no launcher pid");
-  int sent;
-  if (stop_timeout_ms >= 0) {
-    sigval value;
-    value.sival_int = stop_timeout_ms;
-    sent = ::sigqueue(pid, SIGTERM, value);  // the launcher reads the timeout from it
+  if (pid <= 1) return failure(*dir + "/pid: no launcher pid");
+  // Pinned, then the lock checked again: the launcher held it after the pin,
+  // so the pidfd is the launcher's, not a process that got its number after
+  // it exited. The launcher reads the stop timeout from the queued value.
+  UniqueFd pidfd = pin_process(pid);
+  if (!pidfd && errno != ENOSYS) return failure("container '" + name + "' is not running");
+  if (!is_running(*dir)) return failure("container '" + name + "' is not running");
+  int value = stop_timeout_ms >= 0 ? stop_timeout_ms : -1;
+  if (pidfd) {
+    NESTBOX_TRY_CTX(signal_pinned(pidfd, SIGTERM, value), "signal launcher " + std::to_string(pid));
   } else {
-    sent = ::kill(pid, SIGTERM);
+    sigval v;
+    v.sival_int = value;
+    if (::sigqueue(pid, SIGTERM, v) != 0) return sys_error("signal launcher " + std::to_string(pid));
   }
-  if (sent != 0) return sys_error("signal launcher " + std::to_string(pid));
   for (int waited = 0; waited < wait_ms; waited += 10) {
     if (!is_running(*dir)) return {};
     sleep_ms(10);

@@ -182,8 +182,8 @@ Result<RunResult> supervise(ChildOwner& child, const Cgroup& cg, const SignalBlo
       // `stop --stop-timeout MS` queues its timeout with the signal; it
       // replaces this launcher's own, or shortens a stop already under way.
       int64_t wait = o.stop_timeout_ms;
-      bool queued = info.ssi_code == SI_QUEUE;
-      if (queued && info.ssi_int >= 0) wait = info.ssi_int;
+      bool queued = info.ssi_code == SI_QUEUE && info.ssi_int >= 0;  // -1: no timeout given
+      if (queued) wait = info.ssi_int;
       if (deadline < 0) {
         result.stopped = true;
         ::kill(child.pid(), SIGTERM);  // the container's init forwards it

@@ -22,15 +22,24 @@ namespace {
 #define SYS_pidfd_send_signal 424
 #endif
 
-// Before 5.3 there is no pidfd: the start time is then compared again after
-// the opens (a reused pid within the same clock tick is out of reach).
-UniqueFd pin(pid_t pid) { return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); }
-
 bool still_alive(const UniqueFd& pidfd) {
   return ::syscall(SYS_pidfd_send_signal, pidfd.get(), 0, nullptr, 0) == 0;
 }
 
 }  // namespace
+
+UniqueFd pin_process(pid_t pid) { return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); }
+
+Status signal_pinned(const UniqueFd& pidfd, int signal, int value) {
+  siginfo_t info{};
+  info.si_signo = signal;
+  info.si_code = SI_QUEUE;
+  info.si_pid = ::getpid();
+  info.si_uid = ::getuid();
+  info.si_value.sival_int = value;
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), signal, &info, 0) != 0) return sys_error("pidfd_send_signal");
+  return {};
+}
 
 Result<std::string> process_start_time(pid_t pid) {
   std::string path = "/proc/" + std::to_string(pid) + "/stat";
@@ -72,7 +81,9 @@ Result<std::vector<UniqueFd>> open_running_namespaces(const std::string& state_r
   };
   std::string gone = "container '" + name + "': its init (pid " + std::to_string(init) + ") has exited";
 
-  UniqueFd pidfd = pin(static_cast<pid_t>(init));
+  // Before 5.3 there is no pidfd: the start time is then compared again
+  // after the opens (a reused pid within the same clock tick is out of reach).
+  UniqueFd pidfd = pin_process(static_cast<pid_t>(init));
   if (!pidfd && errno != ENOSYS) return failure(gone);
   if (!same_process()) return failure(gone);
   std::vector<UniqueFd> fds(policy::kNsCount);

@@ -23,6 +23,12 @@
 
 namespace nestbox::launcher {
 
+// A pidfd for `pid` (invalid where the kernel has none: before 5.3, errno ENOSYS).
+UniqueFd pin_process(pid_t pid);
+// Sends `signal` with `value` (as sigqueue does) to the process `pidfd` names:
+// never to another process that got its number since.
+Status signal_pinned(const UniqueFd& pidfd, int signal, int value);
+
 // Field 22 of /proc/PID/stat, as text.
 Result<std::string> process_start_time(pid_t pid);
 

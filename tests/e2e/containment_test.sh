@@ -24,7 +24,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
 names="sibling killgroup killall"
 cgroups() {
   local n
@@ -44,18 +45,7 @@ compat = "nestbox-demo-hgw"
 [process]
 command = ['/bin/busybox', 'sh', '-c', '$2']
 
-[rootfs]
-strategy = "squashfs"
-compressor = "gzip"
-binaries = ["/bin/busybox"]
-[[rootfs.source]]
-path = "staging"
-[[rootfs.dir]]
-path = "/proc"
-[[rootfs.dir]]
-path = "/dev"
-[[rootfs.dir]]
-path = "/sys"
+$(busybox_rootfs)
 
 [security]
 capabilities = []
@@ -70,17 +60,11 @@ ${3:-}
 EOF
 }
 
-mkdir -p "$work/staging/bin" "$work/keys"
-cp /bin/busybox "$work/staging/bin/busybox"
-"$nestbox" keygen -o "$work/demo" >/dev/null
-cp "$work/demo.pub" "$work/keys/"
+busybox_staging "$work"
 export SOURCE_DATE_EPOCH=1700000000
 image() {  # image NAME SHELL_COMMAND [EXTRA_TOML] -> $work/NAME.img
   manifest "$1" "$2" "${3:-}" > "$work/$1.toml"
-  "$nestbox" compose "$work/$1.toml" --out "$work/c-$1" --strategy tree >/dev/null
-  "$nestbox" squash "$work/c-$1/$1" "$work/$1.sqfs" --comp gzip >/dev/null
-  "$nestbox" sign --squashfs "$work/$1.sqfs" --policy "$work/c-$1/runtime/$1/policy.bin" \
-    --manifest "$work/$1.toml" -k "$work/demo.key" -o "$work/$1.img" >/dev/null
+  signed_image "$work/$1.toml" "$1" "$work/$1.sqfs" "$work/$1.img"
 }
 # The attackers wait until the sibling runs.
 image sibling 'echo sibling up; exec /bin/busybox sleep 600'

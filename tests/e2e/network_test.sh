@@ -24,7 +24,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
 arch=$(uname -m)
 
 # --- images: one per case, all from the same busybox rootfs ---------------------
@@ -39,17 +40,7 @@ arch = "$arch"
 compat = "nbtest"
 [process]
 command = ["/bin/busybox", "sh", "-c", '$2']
-[rootfs]
-strategy = "squashfs"
-binaries = ["/bin/busybox"]
-[[rootfs.source]]
-path = "staging"
-[[rootfs.dir]]
-path = "/proc"
-[[rootfs.dir]]
-path = "/dev"
-[[rootfs.dir]]
-path = "/sys"
+$(busybox_rootfs)
 [security]
 capabilities = ["CAP_NET_RAW"]
 [mounts]

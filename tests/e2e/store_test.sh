@@ -26,7 +26,8 @@ if ! command -v strace >/dev/null; then echo "SKIP: needs strace (scripts/instal
 traced() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace "$@"; }
 work=$(mktemp -d /tmp/nestbox-store.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
 # Leftovers are looked for by this test's own paths and container names (other
 # tests may run beside this one).
 names="box vbox alpha beta gamma sleeper race rb"
@@ -54,18 +55,7 @@ compat = "nestbox-demo-hgw"
 [process]
 command = ["/bin/busybox", "sh", "-c", "$run"]
 
-[rootfs]
-strategy = "squashfs"
-compressor = "gzip"
-binaries = ["/bin/busybox"]
-[[rootfs.source]]
-path = "staging"
-[[rootfs.dir]]
-path = "/proc"
-[[rootfs.dir]]
-path = "/dev"
-[[rootfs.dir]]
-path = "/sys"
+$(busybox_rootfs)
 
 [security]
 capabilities = []
@@ -87,10 +77,7 @@ ${3:-}
 EOF
 }
 
-mkdir -p "$work/staging/bin" "$work/keys"
-cp /bin/busybox "$work/staging/bin/busybox"
-"$nestbox" keygen -o "$work/demo" >/dev/null
-cp "$work/demo.pub" "$work/keys/"
+busybox_staging "$work"
 export SOURCE_DATE_EPOCH=1700000000
 
 # image NAME VERSION [EXTRA_TOML] [SIGN_ARGS...] -> $work/NAME-VERSION.img
@@ -98,10 +85,7 @@ image() {
   local name=$1 version=$2 extra=${3:-}
   shift 3 || shift $#
   manifest "$name" "$version" "$extra" > "$work/$name-$version.toml"
-  "$nestbox" compose "$work/$name-$version.toml" --out "$work/c-$name-$version" --strategy tree >/dev/null
-  [ -e "$work/rootfs.sqfs" ] || "$nestbox" squash "$work/c-$name-$version/$name" "$work/rootfs.sqfs" --comp gzip
-  "$nestbox" sign --squashfs "$work/rootfs.sqfs" --policy "$work/c-$name-$version/runtime/$name/policy.bin" \
-    --manifest "$work/$name-$version.toml" -k "$work/demo.key" -o "$work/$name-$version.img" "$@" >/dev/null
+  signed_image "$work/$name-$version.toml" "$name" "$work/rootfs.sqfs" "$work/$name-$version.img" "$@"
 }
 image box 1
 image box 2

@@ -21,7 +21,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() {
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+fail() {  # the library's, with the boot's stderr
   echo "FAIL: $*"
   [ ! -e "$work/boot.err" ] || { echo "--- boot stderr"; cat "$work/boot.err"; }
   exit 1
@@ -40,20 +42,7 @@ compat = "nestbox-demo-hgw"
 [process]
 command = $2
 
-[rootfs]
-strategy = "squashfs"
-compressor = "gzip"
-binaries = ["/bin/busybox"]
-[[rootfs.source]]
-path = "staging"
-[[rootfs.dir]]
-path = "/proc"
-[[rootfs.dir]]
-path = "/dev"
-[[rootfs.dir]]
-path = "/sys"
-[[rootfs.dir]]
-path = "/www"
+$(busybox_rootfs /www)
 
 [namespaces]
 net = "new"
@@ -69,17 +58,11 @@ pids_max = 16
 sys = "none"
 EOT
 }
-mkdir -p "$work/staging/bin" "$work/keys"
-cp /bin/busybox "$work/staging/bin/busybox"
-"$nestbox" keygen -o "$work/demo" >/dev/null
-cp "$work/demo.pub" "$work/keys/"
+busybox_staging "$work"
 export SOURCE_DATE_EPOCH=1700000000
 image() {  # image VERSION COMMAND_JSON -> $work/tbox-VERSION.img
   manifest "$1" "$2" > "$work/tbox-$1.toml"
-  "$nestbox" compose "$work/tbox-$1.toml" --out "$work/c-$1" --strategy tree >/dev/null
-  [ -e "$work/rootfs.sqfs" ] || "$nestbox" squash "$work/c-$1/tbox" "$work/rootfs.sqfs" --comp gzip
-  "$nestbox" sign --squashfs "$work/rootfs.sqfs" --policy "$work/c-$1/runtime/tbox/policy.bin" \
-    --manifest "$work/tbox-$1.toml" -k "$work/demo.key" -o "$work/tbox-$1.img" >/dev/null
+  signed_image "$work/tbox-$1.toml" tbox "$work/rootfs.sqfs" "$work/tbox-$1.img"
 }
 httpd='["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]'
 image 1 '["/bin/busybox", "echo", "tbox v1"]'

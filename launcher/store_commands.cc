@@ -12,8 +12,10 @@
 #include <ctime>
 #include <map>
 
+#include "launcher/health_check.h"
 #include "launcher/lifecycle.h"
 #include "launcher/signal_block.h"
+#include "policy/format.h"
 #include "util/file_io.h"
 #include "util/json_quote.h"
 #include "verifier/rollback_state.h"
@@ -138,6 +140,8 @@ struct Child {
   uint64_t version = 0;
   uint32_t seconds = 0;
   timespec started{};
+  policy::Health health;     // the trial's check ([health]), if it has one
+  std::string failed_check;  // why the check failed: the container is being stopped
 };
 
 // One boot: starts containers, judges trials, waits for the children.
@@ -178,6 +182,9 @@ class Boot {
         child.on_trial = true;
         child.version = (*trial)->version;
         child.seconds = (*trial)->seconds;
+        const std::string& bytes = image->info.policy;
+        auto decoded = policy::decode({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+        if (decoded.ok()) child.health = decoded->health;  // else prepare refuses it below
       }
     }
     if (!launch(std::move(image), std::move(child))) return;
@@ -217,7 +224,8 @@ class Boot {
           std::snprintf(why, sizeof why, "version %llu %s after %.1f s; it had to stay up %u s",
                         static_cast<unsigned long long>(child.version), exit_text(status).c_str(),
                         seconds_since(child.started), child.seconds);
-          if (roll_back(child.name, child.version, why)) launch(find_installed(child.name, a_), Child{child.name});
+          std::string reason = child.failed_check.empty() ? why : child.failed_check;
+          if (roll_back(child.name, child.version, reason)) launch(find_installed(child.name, a_), Child{child.name});
           continue;
         }
         bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -265,10 +273,21 @@ class Boot {
     return true;
   }
 
-  // Commits each trial whose time is up while its container still runs.
+  // Commits each trial whose time is up while its container still runs and
+  // whose [health] check, if it has one, passes; stops the others (they are
+  // rolled back when their launcher has ended).
   void judge_running() {
     for (auto& [pid, child] : children_) {
-      if (!child.on_trial || seconds_since(child.started) < child.seconds) continue;
+      if (!child.on_trial || !child.failed_check.empty() || seconds_since(child.started) < child.seconds) continue;
+      if (!child.health.argv.empty()) {
+        std::string problem = launcher::run_health_check(a_.state_root, child.name, child.health);
+        if (!problem.empty()) {
+          child.failed_check = "version " + std::to_string(child.version) + " stayed up " +
+                               std::to_string(child.seconds) + " s but its health check " + problem;
+          ::kill(pid, SIGTERM);
+          continue;
+        }
+      }
       child.on_trial = false;
       if (Status st = store_.commit_trial(child.name); !st.ok()) {
         // Left "started": the next boot rolls it back.
@@ -276,8 +295,9 @@ class Boot {
                      st.error().message.c_str());
         continue;
       }
-      std::fprintf(stderr, "nestbox-launch boot: %s: version %llu stayed up %u s: committed\n", child.name.c_str(),
-                   static_cast<unsigned long long>(child.version), child.seconds);
+      std::fprintf(stderr, "nestbox-launch boot: %s: version %llu stayed up %u s%s: committed\n",
+                   child.name.c_str(), static_cast<unsigned long long>(child.version), child.seconds,
+                   child.health.argv.empty() ? "" : " and passed its health check");
     }
   }
 
@@ -285,7 +305,7 @@ class Boot {
   const timespec* next_deadline() {
     double wait = -1;
     for (const auto& [pid, child] : children_) {
-      if (!child.on_trial) continue;
+      if (!child.on_trial || !child.failed_check.empty()) continue;
       double left = std::max(0.0, child.seconds - seconds_since(child.started));
       if (wait < 0 || left < wait) wait = left;
     }

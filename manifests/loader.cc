@@ -538,6 +538,16 @@ void read_rlimits(TableView& top, Manifest& m) {
   TableView(top.diag(), *t, "rlimits");  // every key was handled above
 }
 
+void read_health(TableView& top, Manifest& m) {
+  const toml::table* t = top.table("health");
+  if (!t) return;
+  TableView h(top.diag(), *t, "health");
+  h.require("command", "an array of strings: the check run inside the container, exit 0 when healthy");
+  h.get_strings("command", m.health.command);
+  h.get_duration_us("timeout", m.health.timeout_us);
+  h.finish();
+}
+
 }  // namespace
 
 Result<Manifest> load_string(std::string_view text, const std::string& file) {
@@ -570,6 +580,7 @@ Result<Manifest> load_string(std::string_view text, const std::string& file) {
   read_rlimits(top, m);
   detail::read_devices(top, m);
   detail::read_ipc(top, m);
+  read_health(top, m);
   top.finish();
 
   if (!diag.failed()) detail::validate(m, diag);

@@ -48,6 +48,16 @@ struct Service {
   uint64_t restart_delay_us = 100000;  // first back-off, doubled per restart in a row
 };
 
+// [health]: judges a trial install (`nestbox-launch install --trial`). Once
+// the trial's time is up with the container still running, `boot` runs
+// `command` inside it (as `exec` does: every namespace, the cgroup, the same
+// user, capabilities and seccomp); exit 0 within `timeout` commits the new
+// version, anything else rolls it back. Empty: staying up is enough.
+struct Health {
+  std::vector<std::string> command;  // argv, command[0] absolute inside the rootfs
+  uint64_t timeout_us = 10000000;    // 10 s
+};
+
 struct Process {
   Model model = Model::kProcess;
   // argv of the main process (model=process) or init (system); empty with
@@ -363,6 +373,7 @@ struct Manifest {
   std::vector<Rlimit> rlimits;   // sorted by name
   Devices devices;
   Ipc ipc;
+  Health health;
   std::optional<KernelVersion> kernel_min;
   std::string signing_key;       // key id (hex SHA-256 of the public key DER), optional
 

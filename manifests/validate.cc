@@ -715,6 +715,19 @@ void validate_mounts(Manifest& m, Diagnostics& d) {
     conflict(d, "mounts.proc", "would show every host process; mount it only with a new pid namespace, conflicts with", "namespaces.pid");
 }
 
+void validate_health(Manifest& m, Diagnostics& d) {
+  const Health& h = m.health;
+  if (!d.seen("health")) return;
+  if (h.command.empty())
+    d.error(d.pos("health.command"), "health.command", "is empty; expected the check's program and its arguments");
+  else
+    check_abs(d, "health.command", h.command[0]);
+  check_argv(d, "health.command", h.command);
+  // The launcher's judge waits for it: between 1 ms and 5 minutes.
+  if (h.timeout_us < 1000 || h.timeout_us > 300000000ull)
+    d.error(d.pos("health.timeout"), "health.timeout", "is outside 1ms..300s; expected a duration such as \"10s\"");
+}
+
 void validate_rlimits(Manifest& m, Diagnostics& d) {
   for (const Rlimit& r : m.rlimits)
     if (r.soft > r.hard)
@@ -735,6 +748,7 @@ void validate(Manifest& m, Diagnostics& d) {
   validate_seccomp(m, d);
   validate_mounts(m, d);
   validate_rlimits(m, d);
+  validate_health(m, d);
   validate_lengths(m, d);
   validate_devices(m, d);  // after validate_namespaces (the user namespace's mode)
 }

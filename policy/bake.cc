@@ -165,6 +165,8 @@ Result<Policy> bake(const m::Manifest& man) {
   if (!bpf.ok()) return std::move(bpf.error().context("bake " + man.name));
   p.seccomp.bpf = std::move(*bpf);
   if (man.ipc.ubus) p.ipc = {man.ipc.socket, man.ipc.target};
+  if (!man.health.command.empty())
+    p.health = {man.health.command, static_cast<uint32_t>(man.health.timeout_us / 1000)};
   p.required_features = required_kernel_features(man);
   auto check = encode(p);
   if (!check.ok()) return std::move(check.error().context("bake " + man.name));

@@ -275,7 +275,7 @@ class Decoder {
         {wire::kTagSeccomp, "seccomp", &Decoder::seccomp},
         {wire::kTagFirewall, "firewall", &Decoder::reserved_v4},
         {wire::kTagHotplug, "hotplug", &Decoder::hotplug},
-        {wire::kTagHealth, "health", &Decoder::reserved_v4},
+        {wire::kTagHealth, "health", &Decoder::health},
         {wire::kTagIpc, "ipc", &Decoder::ipc},
     };
     static_assert(sizeof(kSections) / sizeof(kSections[0]) == wire::kLastTag - wire::kFirstTag + 1);
@@ -820,9 +820,19 @@ class Decoder {
     return ok_status();
   }
 
-  // Sections 12..14 (firewall, hotplug, health) are other features of
-  // version 4; until they land here only an empty payload is accepted.
+  // Section 12 (firewall) is another feature of version 4; until it lands
+  // here only an empty payload is accepted.
   Status reserved_v4() { return ok_status(); }
+
+  // Empty: no check. Else its argv (at least the program) and its timeout.
+  Status health() {
+    if (r_.pos() == r_.end()) return ok_status();
+    READ(p_.health.argv, argv(r_, "health.argv"));
+    size_t at = r_.pos();
+    READ(p_.health.timeout_ms, r_.u32("health.timeout_ms"));
+    CHECK(at, p_.health.timeout_ms >= 1 && p_.health.timeout_ms <= 300000, "health.timeout_ms", "must be 1..300000");
+    return ok_status();
+  }
 
   // The ubus socket and its place inside the container: both set (absolute,
   // no "." or ".."), or both empty.

@@ -231,9 +231,16 @@ void hotplug(Writer& w, const Policy& p) {
   });
 }
 
-// Sections 12..14 belong to other features of version 4 (firewall, hotplug,
-// health); until they land here they are written empty.
+// Section 12 belongs to another feature of version 4 (firewall); until it
+// lands here it is written empty.
 void reserved_v4(Writer&) {}
+
+// Empty without a check, so that policies without [health] keep their bytes.
+void health(Writer& w, const Policy& p) {
+  if (p.health.argv.empty()) return;
+  w.strings(p.health.argv);
+  w.u32(p.health.timeout_ms);
+}
 
 void ipc(Writer& w, const Policy& p) {
   w.str(p.ipc.ubus_socket);
@@ -263,7 +270,7 @@ Result<std::vector<uint8_t>> encode(const Policy& p) {
   section(wire::kTagSeccomp, [&] { seccomp(w, p); });
   section(wire::kTagFirewall, [&] { reserved_v4(w); });
   section(wire::kTagHotplug, [&] { hotplug(w, p); });
-  section(wire::kTagHealth, [&] { reserved_v4(w); });
+  section(wire::kTagHealth, [&] { health(w, p); });
   section(wire::kTagIpc, [&] { ipc(w, p); });
   size_t total = w.size();
   w.patch32(offsetof(wire::Header, total_size),

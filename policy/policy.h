@@ -190,6 +190,12 @@ struct BaseRequirement {
   bool set() const { return !key_id.empty(); }
 };
 
+// [health] (manifests/model.h Health): the check a trial install must pass.
+struct Health {
+  std::vector<std::string> argv;  // empty: none
+  uint32_t timeout_ms = 0;
+};
+
 struct Policy {
   std::string name;
   std::string arch;
@@ -229,6 +235,7 @@ struct Policy {
   std::vector<Rlimit> rlimits;
   Seccomp seccomp;
   Ipc ipc;
+  Health health;
   // Kernel facilities this policy needs, as kernel-check feature ids
   // (bit n = feature n of kernel-check's table), so the device can refuse
   // before mounting anything.

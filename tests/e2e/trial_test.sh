@@ -8,7 +8,10 @@
 #   SIGKILLed during a trial leaves it "started", and the next boot rolls it
 #   back; a trial record claiming the committed slot is on trial never rolls
 #   back below the committed version; a second trial, and --trial with
-#   --allow-downgrade, are refused.
+#   --allow-downgrade, are refused. [health]: a version that stays up but
+#   whose check fails (exits 1, or outlives its timeout) is rolled back; one
+#   whose check passes (busybox wget from the container's httpd, inside the
+#   container) is committed.
 # Usage: trial_test.sh NESTBOX NESTBOX_LAUNCH
 set -euo pipefail
 nestbox=$1 launch=$2
@@ -56,19 +59,26 @@ pids_max = 16
 
 [mounts]
 sys = "none"
+${3:-}
 EOT
 }
 busybox_staging "$work"
 export SOURCE_DATE_EPOCH=1700000000
-image() {  # image VERSION COMMAND_JSON -> $work/tbox-VERSION.img
-  manifest "$1" "$2" > "$work/tbox-$1.toml"
-  signed_image "$work/tbox-$1.toml" tbox "$work/rootfs.sqfs" "$work/tbox-$1.img"
+# image VERSION COMMAND_JSON [EXTRA_TOML] -> $work/tbox-VERSION.img; the images
+# share one squashfs ($work/rootfs.sqfs) unless SQFS names another
+image() {
+  manifest "$1" "$2" "${3:-}" > "$work/tbox-$1.toml"
+  signed_image "$work/tbox-$1.toml" tbox "${SQFS:-$work/rootfs.sqfs}" "$work/tbox-$1.img"
 }
 httpd='["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]'
 image 1 '["/bin/busybox", "echo", "tbox v1"]'
 image 2 '["/bin/busybox", "no-such-applet"]'  # crashes on start: exit 127
 image 3 "$httpd"
 image 4 "$httpd"
+# [health]: the check runs inside the container once the trial's time is up.
+image 5 "$httpd" $'[health]\ncommand = ["/bin/busybox", "pidof", "no-such-daemon"]'
+image 6 "$httpd" $'[health]\ncommand = ["/bin/busybox", "sleep", "5"]\ntimeout = "300ms"'
+SQFS="$work/www.sqfs" image 7 "$httpd" $'[health]\ncommand = ["/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]\n[[rootfs.file]]\npath = "/www/index.html"\ncontent = "up"'
 
 store="$work/store"
 nl() {
@@ -159,4 +169,23 @@ kill -TERM "$boot_pid"  # boot passes it on: a stop on request, no failure
 wait "$boot_pid" && fail "boot did not report the refused trial rollback"
 boot_pid=
 [ "$(active_json)" = '"active":"b"' ] || fail "went below the committed version: $(nl list --json)"
+
+echo "== [health]: a version that stays up but fails its check is rolled back"
+rm "$store/tbox/trial"  # the hand-written record above, left live by the refused rollback
+health_trial() {  # VERSION EXPECTED_BOOT_LINE...
+  nl install "$work/tbox-$1.img" --trial-seconds 1 >/dev/null
+  boot_bg
+  local line
+  for line in "${@:2}"; do wait_for "$line"; done
+  kill -TERM "$boot_pid"
+  wait "$boot_pid" || true
+  boot_pid=
+}
+health_trial 5 "tbox: trial of version 5 failed (version 5 stayed up 1 s but its health check exited 1); rolled back to version 3 (3.0)" \
+  "tbox: started version 3 (3.0) from slot b"
+[ "$(cat "$store/.state/tbox.version")" = 3 ] || fail "the version record moved on a failed check"
+health_trial 6 "tbox: trial of version 6 failed (version 6 stayed up 1 s but its health check did not finish within 300 ms); rolled back to version 3 (3.0)"
+health_trial 7 "tbox: version 7 stayed up 1 s and passed its health check: committed"
+[ "$(cat "$store/.state/tbox.version")" = 7 ] || fail "the version record did not move on a passed check"
+[ "$(active_json)" = '"active":"a"' ] || fail "active after the passed check: $(nl list --json)"
 echo "PASS"

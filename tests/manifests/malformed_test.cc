@@ -28,7 +28,7 @@ const Case kCases[] = {
     // Syntax and types.
     {"syntax_error", "", "[cgroups\n", "t.toml:8:9: syntax error: Error while parsing table header: expected ']', saw '\\n'"},
     {"duplicate_key", "", "[cgroups]\npids_max = 1\npids_max = 2\n", "t.toml:10:12: syntax error: Error while parsing key-value pair: cannot redefine existing integer 'pids_max'"},
-    {"unknown_top_key", "colour = 1\n", "", "t.toml:1:1: colour: unknown key; expected one of schema, name, version, security_version, version_string, description, arch, compat, signing_key, kernel_min, process, rootfs, users, security, namespaces, cgroups, seccomp, mounts, network, rlimits, devices, ipc"},
+    {"unknown_top_key", "colour = 1\n", "", "t.toml:1:1: colour: unknown key; expected one of schema, name, version, security_version, version_string, description, arch, compat, signing_key, kernel_min, process, rootfs, users, security, namespaces, cgroups, seccomp, mounts, network, rlimits, devices, ipc, health"},
     {"typo_top_key", "descripton = \"x\"\n", "", "t.toml:1:1: descripton: unknown key; did you mean \"description\"?"},
     {"typo_nested_key", "", "[cgroups]\nmemroy = \"1M\"\n", "t.toml:9:1: cgroups.memroy: unknown key; did you mean \"memory\"?"},
     {"typo_in_array_table", "", "[[rootfs.dir]]\npath = \"/x\"\nmdoe = \"0755\"\n", "t.toml:10:1: rootfs.dir[0].mdoe: unknown key; did you mean \"mode\"?"},
@@ -157,6 +157,9 @@ const Case kCases[] = {
     // A host source below one the container can write could be swapped for a symlink.
     {"storage_below_writable_bind", "", "[[mounts.bind]]\nsource = \"/srv/app\"\ntarget = \"/app\"\nread_only = false\n[[mounts.storage]]\nkind = \"directory\"\nsource = \"/srv/app/cache\"\ntarget = \"/cache\"\n", "t.toml:14:10: mounts.storage[0].source: \"/srv/app/cache\" lies below \"/srv/app\" (mounts.bind[0].source), which the container can write and could replace with a symlink; expected host sources that do not nest in a writable one"},
     {"bind_below_storage_overlay", "", "[[mounts.bind]]\nsource = \"/srv/o/upper/etc\"\ntarget = \"/hostetc\"\n[[mounts.storage]]\nkind = \"overlay\"\nsource = \"/srv/o\"\ntarget = \"/var\"\n", "t.toml:9:10: mounts.bind[0].source: \"/srv/o/upper/etc\" lies below \"/srv/o/upper\" (mounts.storage[0].source), which the container can write and could replace with a symlink; expected host sources that do not nest in a writable one"},
+    {"health_without_command", "", "[health]\ntimeout = \"5s\"\n", "t.toml:8:1: health.command: missing; expected an array of strings: the check run inside the container, exit 0 when healthy"},
+    {"health_relative", "", "[health]\ncommand = [\"pidof\", \"httpd\"]\n", "t.toml:9:11: health.command: \"pidof\" is not a clean absolute path; expected \"/dir/name\" without \".\", \"..\" or \"//\""},
+    {"health_timeout_long", "", "[health]\ncommand = [\"/bin/true\"]\ntimeout = \"301s\"\n", "t.toml:10:11: health.timeout: is outside 1ms..300s; expected a duration such as \"10s\""},
     {"interface_not_table", "", "[network]\ninterface = \"veth\"\n", "t.toml:9:13: network.interface: got a string; expected an array of tables ([[network.interface]])"},
 };
 

@@ -317,6 +317,29 @@ TEST(PolicyFormat, Version4SectionsComeAfterSeccompInOrder) {
                                        ": section health.tag: expected tag 14, got 15");
 }
 
+// [health]: empty when there is no check (earlier policies keep their
+// bytes), else the check's argv and timeout, both checked on reading.
+TEST(PolicyFormat, HealthCheckRoundTripsAndIsChecked) {
+  Policy p = testing::full_policy();
+  std::vector<uint8_t> without = blob_of(p);
+  EXPECT_EQ(section_payload(without, wire::kTagIpc) - section_payload(without, wire::kTagHealth), 8u);
+  p.health = {{"/bin/busybox", "pidof", "httpd"}, 2500};
+  auto blob = encode(p);
+  ASSERT_TRUE(blob.ok()) << blob.error().message;
+  auto out = decode(*blob);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(out->health.argv, p.health.argv);
+  EXPECT_EQ(out->health.timeout_ms, 2500u);
+  auto refusal = [&](Health h) {
+    p.health = std::move(h);
+    auto b = encode(p);
+    return b.ok() ? std::string("(accepted)") : b.error().message.substr(b.error().message.find("health"));
+  };
+  EXPECT_EQ(refusal({{"/bin/true"}, 0}), "health.timeout_ms: must be 1..300000");
+  EXPECT_EQ(refusal({{"/bin/true"}, 300001}), "health.timeout_ms: must be 1..300000");
+  EXPECT_EQ(refusal({{"bin/true"}, 10}), "health.argv[0]: path is not absolute");
+}
+
 TEST(PolicyFormat, BaseRequirementRoundTrips) {
   Policy p = testing::full_policy();
   p.base_sha256.clear();

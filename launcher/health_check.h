@@ -1,0 +1,19 @@
+// The [health] check of a trial install: run inside the running container, as
+// `exec` runs a command, and judged by its exit status within its timeout.
+#pragma once
+
+#include <string>
+
+#include "policy/policy.h"
+
+namespace nestbox::launcher {
+
+// Runs `health.argv` in running container `name` (<state_root>/<name>) with
+// stdin and stdout on /dev/null and stderr on the caller's. Returns "" when
+// it exited 0 within `health.timeout_ms`, else why not ("exited 1", "did
+// not finish within 300 ms", "could not run: ..."). A check still running at
+// its timeout is killed with the container, which the caller then stops.
+std::string run_health_check(const std::string& state_root, const std::string& name,
+                             const policy::Health& health);
+
+}  // namespace nestbox::launcher

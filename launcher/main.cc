@@ -24,6 +24,7 @@
 #include "policy/format.h"
 #include "util/dm_device.h"
 #include "util/file_io.h"
+#include "verifier/crypto.h"
 #include "verifier/verifier.h"
 
 namespace {
@@ -498,6 +499,9 @@ int usage(FILE* out) {
 int main(int argc, char** argv) {
   // Before anything is opened: nothing of the launcher's may land on 0-2.
   if (Status s = launcher::secure_stdio(); !s.ok()) return report(s.error(), argc > 1 ? argv[1] : "");
+  // Before any other libcrypto call: the verifier's libcrypto reads no
+  // configuration (verifier/crypto.h, init_target_library).
+  if (Status s = crypto::init_target_library(); !s.ok()) return report(s.error(), argc > 1 ? argv[1] : "");
   if (argc < 2) return usage(stderr);
   if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) return usage(stdout);
   if (!std::strcmp(argv[1], "--version")) {

@@ -27,6 +27,13 @@ std::string last_openssl_error() {
   return out;
 }
 
+Status init_target_library() {
+  const uint64_t opts = OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+                        OPENSSL_INIT_NO_ADD_ALL_DIGESTS;
+  if (OPENSSL_init_crypto(opts, nullptr) != 1) return failure("libcrypto initialisation: " + last_openssl_error());
+  return ok_status();
+}
+
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
   ok_ = ctx_ && EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) == 1;
 }

@@ -55,6 +55,15 @@ Status verify_signature(EVP_PKEY* key, image::SigAlgorithm alg, std::string_view
 // Parses a PEM SubjectPublicKeyInfo.
 Result<Pkey> load_public_pem(std::string_view pem, const std::string& what);
 
+// Initialises libcrypto for the target, before any other libcrypto call:
+// no configuration file (openssl.cnf or $OPENSSL_CONF could activate other
+// providers, load engine or provider modules into this root process, or
+// switch SHA-256 off), no name tables of every cipher and digest (nothing
+// looks algorithms up by name), no cleanup handler at exit (the process
+// ends; freeing OpenSSL's stores only costs time). Fails closed: a launcher
+// whose libcrypto could not be set up this way verifies nothing.
+Status init_target_library();
+
 // The last libcrypto error as text, queue cleared.
 std::string last_openssl_error();
 

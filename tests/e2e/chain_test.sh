@@ -7,7 +7,7 @@
 # refused by run, boot and install naming CONFIG_DM_VERITY, and the default
 # (auto) hashes every byte; `verify --mode verity` says the data was not
 # checked. An image another user could write (not root's, or group/other
-# writable) is not mounted.
+# writable) is not mounted. libcrypto reads no configuration ($OPENSSL_CONF).
 # Usage: chain_test.sh NESTBOX NESTBOX_LAUNCH SOURCE_DIR
 set -euo pipefail
 nestbox=$1 launch=$2 src=$3
@@ -41,6 +41,23 @@ grep -q "^hello from hello: pid 2, uid 0$" <<<"$out" || fail "container output: 
 grep -q "^CapEff:	0000000000000000$" <<<"$out" || fail "capabilities not dropped"
 grep -q "^NoNewPrivs:	1$" <<<"$out" || fail "no_new_privs not set"
 grep -q "^Seccomp:	2$" <<<"$out" || fail "seccomp filter not installed"
+
+echo "== libcrypto takes no configuration from the environment or openssl.cnf"
+# A configuration that activates only the null provider leaves no SHA-256 and
+# no Ed25519 (one naming a provider module would load that code into the root
+# launcher): nestbox-launch must not read it, so the start is unchanged.
+cat >"$work/openssl.cnf" <<'CNF'
+openssl_conf = openssl_init
+[openssl_init]
+providers = provider_sect
+[provider_sect]
+null = null_sect
+[null_sect]
+activate = 1
+CNF
+out=$(OPENSSL_CONF="$work/openssl.cnf" "$launch" run "$work/hello.img" --keyring "$work/keys" --compat nestbox-demo-hgw \
+      --state-dir "$work/run" 2>&1) || fail "OPENSSL_CONF changed the verification: $out"
+grep -q "^hello from hello: pid 2, uid 0$" <<<"$out" || fail "container output under OPENSSL_CONF: $out"
 
 echo "== --verity: refused on this kernel (no device-mapper); auto falls back to full mode"
 verity_text=$("$nestbox" verify "$work/hello.img" --keyring "$work/keys" --mode verity)

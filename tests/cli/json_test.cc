@@ -10,23 +10,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/cli_run.h"
+
 namespace nestbox {
 namespace {
 
-struct CliRun {
-  int status;
-  std::string out;  // stdout only
-};
+using testing_support::CliRun;
 
-CliRun nestbox(const std::string& args) {
-  std::string cmd = std::string(NESTBOX_CLI) + " " + args;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+CliRun nestbox(const std::string& args) { return testing_support::run_cli(args, testing_support::CliStreams::kStdout); }
 
 std::string scratch(const char* name) {
   std::string dir = ::testing::TempDir() + "/" + name;

@@ -161,6 +161,15 @@ const char* to_string(MacvlanMode m) {
   return "?";
 }
 
+const char* to_string(HotplugDevtype t) {
+  switch (t) {
+    case HotplugDevtype::kAny: return "any";
+    case HotplugDevtype::kDisk: return "disk";
+    case HotplugDevtype::kPartition: return "partition";
+  }
+  return "?";
+}
+
 std::string to_string(const KernelVersion& v) {
   return std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.patch);
 }

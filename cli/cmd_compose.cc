@@ -39,6 +39,7 @@ struct ComposeArgs {
   std::string strategy;
   unsigned threads = 0;
   bool json = false;
+  bool quiet = false;  // -q: nothing on stdout on success (--json still prints)
   std::string comp;
   int level = -1;
   std::string block_size;
@@ -227,6 +228,7 @@ int run_compose(const ComposeArgs& a) {
     std::cout << json_text(j, 2) << "\n";
     return kExitOk;
   }
+  if (a.quiet) return kExitOk;
   for (const auto& out : r->outputs)
     std::cout << out.container << " (" << out.strategy << "): " << out.path << ": " << out.entries
               << " entries, " << out.files << " files, " << out.bytes << " bytes, " << out.linked
@@ -278,6 +280,7 @@ Runner define_compose(CLI::App& sub) {
                  "LXC's lxcpath on the device: lxc.conf names LXCPATH/NAME/rootfs and LXCPATH/NAME/lxc.seccomp "
                  "(default /var/lib/lxc)");
   sub.add_flag("--json", a->json, "Print the report as JSON");
+  sub.add_flag("-q,--quiet", a->quiet, "Print nothing on success (errors still go to stderr)");
   return [a] { return run_compose(*a); };
 }
 

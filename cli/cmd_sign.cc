@@ -24,6 +24,7 @@ struct SignOptions {
   std::string name, version_string, arch, compat;
   uint64_t version = 0, security_version = 0;
   bool version_set = false, security_version_set = false, no_verity = false, json = false;
+  bool quiet = false;  // -q: nothing on stdout on success (--json still prints)
   bool root_owned = false;  // --tree: sign it as packed owned by 0:0
   std::vector<std::string> keys, providers;
   // --composed DIR MANIFEST...: sign everything compose wrote for them.
@@ -44,7 +45,7 @@ Status fill_from_manifest(SignOptions& o) {
   return signer::check_signing_key(*m, o.keys);
 }
 
-int print_signed(const std::vector<signer::SignedImage>& images, bool json) {
+int print_signed(const std::vector<signer::SignedImage>& images, bool json, bool quiet) {
   if (json) {
     std::cout << "{\"images\":[";
     const char* sep = "";
@@ -58,6 +59,7 @@ int print_signed(const std::vector<signer::SignedImage>& images, bool json) {
     std::cout << "]}\n";
     return kExitOk;
   }
+  if (quiet) return kExitOk;
   for (const signer::SignedImage& s : images) {
     std::cout << s.path << ": " << s.image.size << " bytes, signed by";
     for (const std::string& id : s.image.key_ids) std::cout << " " << id;
@@ -78,7 +80,7 @@ int run_sign_composed(const SignOptions& o, std::optional<int64_t> created) {
   if (!ms.ok()) return report("sign", ms.error());
   auto done = signer::sign_composed(*ms, {o.composed, o.out, o.keys, !o.no_verity, o.hardlink_dir, created});
   if (!done.ok()) return report("sign", done.error());
-  return print_signed(*done, o.json);
+  return print_signed(*done, o.json, o.quiet);
 }
 
 int run_sign(SignOptions o) {
@@ -115,7 +117,7 @@ int run_sign(SignOptions o) {
   spec.payload_path = o.squashfs;
   auto s = signer::sign_image(spec, o.tree, o.out, {o.root_owned});
   if (!s.ok()) return report("sign", s.error());
-  return print_signed({std::move(*s)}, o.json);
+  return print_signed({std::move(*s)}, o.json, o.quiet);
 }
 
 }  // namespace
@@ -154,6 +156,7 @@ Runner define_sign(CLI::App& sub) {
                  "With --composed: where compose put host-hardlink trees inside the staging rootfs "
                  "(default: what compose recorded, else /usr/lib/nestbox/rootfs); must match the record");
   sub.add_flag("--json", o->json, "Print the signed images as JSON");
+  sub.add_flag("-q,--quiet", o->quiet, "Print nothing on success (errors still go to stderr)");
   return [o] { return run_sign(*o); };
 }
 

@@ -14,13 +14,15 @@
 #include "cli/manifest_set.h"
 #include "composer/compose.h"
 #include "composer/output_commit.h"
+#include "composer/output_layout.h"
 #include "composer/select.h"
 #include "composer/squashfs/image_writers.h"
 #include "composer/staging_root.h"
-#include "kernel-check/config.h"
+#include "kernel-check/squashfs_compressors.h"
 #include "manifests/manifest.h"
 #include "policy/runtime_forms.h"
 #include "util/file_io.h"
+#include "util/source_date_epoch.h"
 #include "util/json_text.h"
 
 namespace nestbox::cli {
@@ -37,6 +39,7 @@ struct ComposeArgs {
   std::string strategy;
   unsigned threads = 0;
   bool json = false;
+  bool quiet = false;  // -q: nothing on stdout on success (--json still prints)
   std::string comp;
   int level = -1;
   std::string block_size;
@@ -60,24 +63,6 @@ Result<uint32_t> parse_block_size(const std::string& s) {
   return static_cast<uint32_t>(v);
 }
 
-// The squashfs compressors a kernel config enables (CONFIG_SQUASHFS_<X>=y/m).
-Result<std::set<std::string>> kernel_compressors(const std::string& file) {
-  auto config = kernel_check::load_config(file);
-  if (!config.ok()) return std::move(config).error();
-  if (config->tristate("SQUASHFS") == kernel_check::Tristate::kNo)
-    return bad_input(file + ": CONFIG_SQUASHFS is not set: the target kernel cannot mount "
-                     "squashfs images");
-  std::set<std::string> out;
-  static const std::pair<const char*, const char*> kSymbols[] = {
-      {"SQUASHFS_ZLIB", "gzip"}, {"SQUASHFS_XZ", "xz"},     {"SQUASHFS_LZO", "lzo"},
-      {"SQUASHFS_LZ4", "lz4"},   {"SQUASHFS_ZSTD", "zstd"},
-  };
-  for (const auto& [sym, name] : kSymbols)
-    if (config->tristate(sym) != kernel_check::Tristate::kNo) out.insert(name);
-  if (out.empty()) return bad_input(file + ": no CONFIG_SQUASHFS_<compressor> is set");
-  return out;
-}
-
 Result<sq::ImageOptions> image_options(const ComposeArgs& a) {
   sq::ImageOptions o;
   if (!a.comp.empty()) o.compressor = a.comp;
@@ -91,7 +76,7 @@ Result<sq::ImageOptions> image_options(const ComposeArgs& a) {
   o.cache_dir = a.cache;
   o.pad = !a.no_pad;
   if (!a.kernel_config.empty()) {
-    auto k = kernel_compressors(a.kernel_config);
+    auto k = kernel_check::squashfs_compressors(a.kernel_config);
     if (!k.ok()) return std::move(k).error();
     o.allowed_compressors = std::move(*k);
   }
@@ -134,14 +119,13 @@ int run_compose(const ComposeArgs& a) {
   o.root_owned = a.root_owned;
   o.hardlink_dir = a.hardlink_dir.empty() ? composer::kDefaultHardlinkDir : a.hardlink_dir;
   if (auto v = composer::validate_hardlink_dir(o.hardlink_dir); !v.ok()) return report("compose", v.error());
-  auto sde = composer::source_date_epoch_from_env();
+  auto sde = source_date_epoch_from_env();
   if (!sde.ok()) return report("compose", sde.error());
   o.source_date_epoch = *sde;
   if (!a.strategy.empty()) {
     std::optional<manifests::RootfsStrategy> s;
-    for (auto v : {manifests::RootfsStrategy::kHostHardlink, manifests::RootfsStrategy::kTree,
-                   manifests::RootfsStrategy::kSquashfs, manifests::RootfsStrategy::kOverlay})
-      if (a.strategy == manifests::to_string(v)) s = v;
+    for (const auto& [name, v] : manifests::strategy_names())
+      if (a.strategy == name) s = v;
     if (!s) return report("compose", bad_input("--strategy: unknown strategy '" + a.strategy + "'"));
     o.force_strategy = *s;
   }
@@ -149,6 +133,7 @@ int run_compose(const ComposeArgs& a) {
   if (!io.ok()) return report("compose", io.error());
   auto cache_max = parse_cache_max_size("--cache-max-size", a.cache_max_size);
   if (!cache_max.ok()) return report("compose", cache_max.error());
+  if (o.source_date_epoch) io->mkfs_time = static_cast<uint32_t>(*o.source_date_epoch);
   // (A base named like a container is refused by validate_set, via
   // load_manifest_set.)
   sq::ImageLog log;
@@ -169,7 +154,7 @@ int run_compose(const ComposeArgs& a) {
   // outputs. Images are written first, so an overlay container's policy pins
   // the digest of the base just written.
   for (const auto& m : ms) {
-    std::string final_dir = a.out + "/runtime/" + m.name;
+    std::string final_dir = composer::OutputLayout(a.out).runtime_dir(m.name);
     auto dir = commit.scratch_dir("runtime-" + m.name);
     if (!dir.ok()) return report("compose", dir.error());
     policy::RuntimeFormsOptions rf;
@@ -243,6 +228,7 @@ int run_compose(const ComposeArgs& a) {
     std::cout << json_text(j, 2) << "\n";
     return kExitOk;
   }
+  if (a.quiet) return kExitOk;
   for (const auto& out : r->outputs)
     std::cout << out.container << " (" << out.strategy << "): " << out.path << ": " << out.entries
               << " entries, " << out.files << " files, " << out.bytes << " bytes, " << out.linked
@@ -294,6 +280,7 @@ Runner define_compose(CLI::App& sub) {
                  "LXC's lxcpath on the device: lxc.conf names LXCPATH/NAME/rootfs and LXCPATH/NAME/lxc.seccomp "
                  "(default /var/lib/lxc)");
   sub.add_flag("--json", a->json, "Print the report as JSON");
+  sub.add_flag("-q,--quiet", a->quiet, "Print nothing on success (errors still go to stderr)");
   return [a] { return run_compose(*a); };
 }
 

@@ -13,6 +13,7 @@
 #include "composer/squashfs/overlay_split.h"
 #include "composer/squashfs/squashfs_writer.h"
 #include "util/json_text.h"
+#include "util/source_date_epoch.h"
 
 namespace nestbox::cli {
 namespace {
@@ -79,6 +80,9 @@ Status run_squash(const SquashArgs& a) {
   o.threads = a.threads;
   o.pad = !a.no_pad;
   o.stable_fragments = !a.dense_fragments;
+  auto sde = source_date_epoch_from_env();
+  if (!sde.ok()) return std::move(sde).error();
+  if (*sde) o.mkfs_time = static_cast<uint32_t>(**sde);
   std::stringstream ss(a.allowed);
   for (std::string c; std::getline(ss, c, ',');)
     if (!c.empty()) o.allowed_compressors.insert(c);
@@ -86,6 +90,7 @@ Status run_squash(const SquashArgs& a) {
   for (size_t i = 0; i < a.pairs.size(); i += 2) {
     sq::DirectoryScanOptions scan;
     scan.hash = !a.overlay.empty();  // the writer hashes content itself; the split needs it up front
+    scan.clamp_mtime = *sde;
     auto t = sq::fs_tree_from_directory(a.pairs[i], scan);
     if (!t.ok()) return std::move(t).error();
     trees.push_back(std::move(*t));

@@ -89,17 +89,6 @@ std::optional<uint32_t> map_id(const std::vector<manifests::IdMapRange>& map, ui
   return std::nullopt;
 }
 
-Result<std::optional<int64_t>> source_date_epoch_from_env() {
-  const char* v = getenv("SOURCE_DATE_EPOCH");
-  if (!v || !*v) return std::optional<int64_t>();
-  char* end = nullptr;
-  errno = 0;
-  long long n = strtoll(v, &end, 10);
-  if (errno || *end || n < 0)
-    return bad_input(std::string("SOURCE_DATE_EPOCH='") + v + "': expected seconds since 1970");
-  return std::optional<int64_t>(n);
-}
-
 Result<FsTree> select_tree(const SourceTree& src, const manifests::Manifest& m,
                            const SelectOptions& opts) {
   const auto& all = src.entries();

@@ -33,7 +33,4 @@ Result<FsTree> select_tree(const SourceTree& src, const manifests::Manifest& m,
 // Maps an id through `map` (inside -> outside); nullopt when unmapped.
 std::optional<uint32_t> map_id(const std::vector<manifests::IdMapRange>& map, uint32_t id);
 
-// SOURCE_DATE_EPOCH from the environment, or nullopt; garbage is an error.
-Result<std::optional<int64_t>> source_date_epoch_from_env();
-
 }  // namespace nestbox::composer

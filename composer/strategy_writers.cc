@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "composer/compose.h"
+#include "composer/output_layout.h"
 #include "composer/path.h"
 #include "composer/source_tree.h"
 #include "composer/staging_root.h"
@@ -54,7 +55,7 @@ class TreeWriter : public OutputWriter {
     // Everything is complete: hand each tree to the run's commit.
     for (size_t i = 0; i < containers.size(); ++i) {
       const auto& c = *containers[i];
-      std::string final_path = ctx.out_dir + "/" + c.manifest->name;
+      std::string final_path = OutputLayout(ctx.out_dir).tree(c.manifest->name);
       NESTBOX_TRY(ctx.commit->adopt(tmp + "/" + c.manifest->name, final_path));
       report->outputs.push_back(output_of(c, final_path, stats[i]));
     }

@@ -96,10 +96,8 @@ bool read_all(int fd, void* buf, size_t n) {
 
 std::string arch_name(uint32_t audit_arch, int nr) {
   if (audit_arch == SCMP_ARCH_X86_64 && (nr & __X32_SYSCALL_BIT)) return "x32";
-  for (const char* n : {"x86_64", "aarch64", "arm", "mips", "mipsel", "powerpc", "riscv64", "i386"}) {
-    const policy::ArchInfo* a = policy::find_arch(n);
-    if (a && a->audit_arch == audit_arch) return n;
-  }
+  for (const policy::ArchInfo& a : policy::kArches)
+    if (a.audit_arch == audit_arch) return a.name;
   char buf[32];
   std::snprintf(buf, sizeof buf, "arch-0x%08x", audit_arch);
   return buf;

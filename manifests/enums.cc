@@ -1,14 +1,23 @@
 #include "manifests/model.h"
 
+#include <array>
+#include <utility>
+
+#include "policy/arch.h"
+
 namespace nestbox::manifests {
 
 namespace {
 
-constexpr std::pair<const char*, Arch> kArchNames[] = {
-    {"x86_64", Arch::kX86_64}, {"aarch64", Arch::kAarch64}, {"arm", Arch::kArm},
-    {"mips", Arch::kMips},     {"mipsel", Arch::kMipsel},   {"powerpc", Arch::kPowerpc},
-    {"riscv64", Arch::kRiscv64}, {"i386", Arch::kI386},
-};
+// The names are policy::kArches' (the one list); Arch is its index.
+constexpr size_t kArchCount = std::size(policy::kArches);
+static_assert(static_cast<size_t>(Arch::kI386) + 1 == kArchCount, "manifests::Arch and policy::kArches differ");
+constexpr std::array<std::pair<const char*, Arch>, kArchCount> make_arch_names() {
+  std::array<std::pair<const char*, Arch>, kArchCount> t{};
+  for (size_t i = 0; i < kArchCount; ++i) t[i] = {policy::kArches[i].name, static_cast<Arch>(i)};
+  return t;
+}
+constexpr auto kArchNames = make_arch_names();
 constexpr std::pair<const char*, RootfsStrategy> kStrategyNames[] = {
     {"host-hardlink", RootfsStrategy::kHostHardlink},
     {"tree", RootfsStrategy::kTree},
@@ -16,8 +25,8 @@ constexpr std::pair<const char*, RootfsStrategy> kStrategyNames[] = {
     {"overlay", RootfsStrategy::kOverlay},
 };
 
-template <typename E, size_t N>
-const char* name_of(const std::pair<const char*, E> (&table)[N], E value) {
+template <typename E>
+const char* name_of(std::span<const std::pair<const char*, E>> table, E value) {
   for (const auto& [name, v] : table)
     if (v == value) return name;
   return "?";
@@ -28,11 +37,11 @@ const char* name_of(const std::pair<const char*, E> (&table)[N], E value) {
 std::span<const std::pair<const char*, Arch>> arch_names() { return kArchNames; }
 std::span<const std::pair<const char*, RootfsStrategy>> strategy_names() { return kStrategyNames; }
 
-const char* to_string(Arch a) { return name_of(kArchNames, a); }
+const char* to_string(Arch a) { return name_of<Arch>(kArchNames, a); }
 
 const char* to_string(Model m) { return m == Model::kProcess ? "process" : "system"; }
 
-const char* to_string(RootfsStrategy s) { return name_of(kStrategyNames, s); }
+const char* to_string(RootfsStrategy s) { return name_of<RootfsStrategy>(kStrategyNames, s); }
 
 const char* to_string(SourceKind k) {
   switch (k) {
@@ -148,6 +157,15 @@ const char* to_string(MacvlanMode m) {
     case MacvlanMode::kPrivate: return "private";
     case MacvlanMode::kBridge: return "bridge";
     case MacvlanMode::kPassthru: return "passthru";
+  }
+  return "?";
+}
+
+const char* to_string(HotplugDevtype t) {
+  switch (t) {
+    case HotplugDevtype::kAny: return "any";
+    case HotplugDevtype::kDisk: return "disk";
+    case HotplugDevtype::kPartition: return "partition";
   }
   return "?";
 }

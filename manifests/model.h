@@ -404,6 +404,7 @@ const char* to_string(DevMode);
 const char* to_string(NetworkMode);
 const char* to_string(InterfaceType);
 const char* to_string(MacvlanMode);
+const char* to_string(HotplugDevtype);
 std::string to_string(const KernelVersion&);
 
 }  // namespace nestbox::manifests

@@ -1,6 +1,10 @@
-// Internal: the one description of every Manifest field, visited by the JSON
-// writer, the JSON reader and the text renderer (render.cc). Adding a field
-// here is the only step needed to show and round-trip it.
+// Internal: the one description of every Manifest field as it is shown and
+// round-tripped, visited by the JSON writer, the JSON reader and the text
+// renderer (render.cc). Adding a field here is the only step needed to show
+// and round-trip it. (The TOML loader reads the manifest's written syntax,
+// with its places and defaults, in loader.cc, ipc.cc and devices.cc; a field
+// missing here is dropped by `show --json` and by from_json: Json's
+// round-trip test checks the tables the examples use.)
 #pragma once
 
 #include "manifests/model.h"
@@ -60,6 +64,9 @@ void visit_manifest(V& v, Manifest& m) {
     r.enumeration("strategy", fs.strategy, {RootfsStrategy::kHostHardlink, RootfsStrategy::kTree,
                                             RootfsStrategy::kSquashfs, RootfsStrategy::kOverlay});
     r.field("base", fs.base);
+    r.field("base_key", fs.base_key);
+    r.field("base_min_version", fs.base_min_version);
+    r.field("base_max_version", fs.base_max_version);
     r.field("read_only", fs.read_only);
     r.enumeration("compressor", fs.compressor, {Compressor::kGzip, Compressor::kXz, Compressor::kZstd,
                                                 Compressor::kLz4, Compressor::kLzo});
@@ -228,6 +235,32 @@ void visit_manifest(V& v, Manifest& m) {
     s.field("resource", r.resource);
     s.field("soft", r.soft);
     s.field("hard", r.hard);
+  });
+
+  v.object("devices", [&](V& d) {
+    d.list("hotplug", m.devices.hotplug, [](V& s, HotplugRule& h) {
+      s.field("name", h.name);
+      s.enumeration("devtype", h.devtype, {HotplugDevtype::kAny, HotplugDevtype::kDisk, HotplugDevtype::kPartition});
+      s.field("properties", h.properties);  // [KEY, value glob] pairs
+      s.field("parent", h.parent);
+      s.field("read_only", h.read_only);    // access = "ro"
+      s.field("dir", h.dir);
+      s.mode("mode", h.mode);
+      visit_owner(s, h.owner);
+    });
+  });
+
+  v.object("ipc", [&](V& i) {
+    i.object("ubus", [&](V& u) {
+      u.field("enabled", m.ipc.ubus);  // the [ipc.ubus] table is present
+      u.field("socket", m.ipc.socket);
+      u.field("target", m.ipc.target);
+      u.field("user", m.ipc.user);
+      u.list("grants", m.ipc.grants, [](V& s, UbusGrant& g) {
+        s.field("object", g.object);
+        s.field("methods", g.methods);
+      });
+    });
   });
 }
 

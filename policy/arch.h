@@ -1,7 +1,13 @@
 // Target architectures a policy can be baked for: the name used in manifests
 // and policies, the AUDIT_ARCH_* value a seccomp filter must check, and the
 // byte order of the BPF program. Target-safe (libc only).
+//
+// kArches is the one list of architecture names: manifests::Arch is its
+// index (manifests/enums.cc builds the names from it), so a new architecture
+// is added here and in that enum's tail, nowhere else.
 #pragma once
+
+#include <linux/audit.h>
 
 #include <cstdint>
 #include <string_view>
@@ -12,6 +18,14 @@ struct ArchInfo {
   const char* name;      // "x86_64", "mipsel", ... (manifests::to_string(Arch))
   uint32_t audit_arch;   // AUDIT_ARCH_* (seccomp_data.arch)
   bool big_endian;       // byte order of seccomp_data and of the BPF program
+};
+
+// In the order of manifests::Arch.
+inline constexpr ArchInfo kArches[] = {
+    {"x86_64", AUDIT_ARCH_X86_64, false}, {"aarch64", AUDIT_ARCH_AARCH64, false},
+    {"arm", AUDIT_ARCH_ARM, false},       {"mips", AUDIT_ARCH_MIPS, true},
+    {"mipsel", AUDIT_ARCH_MIPSEL, false}, {"powerpc", AUDIT_ARCH_PPC, true},
+    {"riscv64", AUDIT_ARCH_RISCV64, false}, {"i386", AUDIT_ARCH_I386, false},
 };
 
 // nullptr when `name` is not a supported architecture.

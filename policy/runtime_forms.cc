@@ -32,7 +32,7 @@ Status write_runtime_forms(const manifests::Manifest& m, const std::string& out_
   auto lxc = lxc_config(m, LxcOptions{dev + "/rootfs", dev + "/lxc.seccomp"});
   if (!lxc.ok()) return std::move(lxc).error();
   std::string ctx = "write runtime forms of " + m.name;
-  NESTBOX_TRY_CTX(write_file_atomic(out_dir + "/policy.bin", std::string(blob->begin(), blob->end())), ctx);
+  NESTBOX_TRY_CTX(write_file_atomic(out_dir + "/" + kPolicyFileName, std::string(blob->begin(), blob->end())), ctx);
   NESTBOX_TRY_CTX(write_file_atomic(out_dir + "/config.json", *oci), ctx);
   std::string profile = out_dir + "/lxc.seccomp";
   if (!lxc->seccomp.empty()) {

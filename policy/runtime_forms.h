@@ -14,6 +14,9 @@
 
 namespace nestbox::policy {
 
+// The baked policy's file name in out_dir (composer/output_layout.h).
+inline constexpr const char* kPolicyFileName = "policy.bin";
+
 struct RuntimeFormsOptions {
   // Where out_dir will live on the device, for the absolute paths in lxc.conf
   // (rootfs, seccomp profile). Empty: out_dir itself.

@@ -84,17 +84,6 @@ Result<std::vector<Signer>> load_signers(const std::vector<std::string>& uris) {
 
 }  // namespace
 
-Result<int64_t> default_creation_time() {
-  const char* sde = std::getenv("SOURCE_DATE_EPOCH");
-  if (!sde || !*sde) return static_cast<int64_t>(std::time(nullptr));
-  char* end = nullptr;
-  errno = 0;
-  long long v = std::strtoll(sde, &end, 10);
-  if (errno != 0 || *end != '\0' || v < 0)
-    return bad_input(std::string("SOURCE_DATE_EPOCH='") + sde + "': expected a non-negative integer");
-  return static_cast<int64_t>(v);
-}
-
 Result<BuiltImage> build_image(const ImageSpec& spec, const std::string& out_path) {
   Metadata m;
   std::memset(&m, 0, sizeof m);
@@ -107,14 +96,7 @@ Result<BuiltImage> build_image(const ImageSpec& spec, const std::string& out_pat
   bool verity = squashfs && spec.verity;
   if (!spec.verity_salt.empty() && spec.verity_salt.size() != kVeritySaltSize)
     return bad_input("verity salt: expected 32 bytes");
-  int64_t created = 0;
-  if (spec.created) {
-    created = *spec.created;
-  } else {
-    auto t = default_creation_time();
-    if (!t.ok()) return std::move(t).error();
-    created = *t;
-  }
+  int64_t created = spec.created ? *spec.created : static_cast<int64_t>(std::time(nullptr));
   auto signers = load_signers(spec.key_uris);
   if (!signers.ok()) return std::move(signers).error();
 

@@ -21,7 +21,7 @@ struct ImageSpec {
   std::string name, version_string, arch, compat;
   uint64_t version = 0;
   uint64_t security_version = 0;  // rollback index (docs/image-format.md)
-  // Creation time; unset: $SOURCE_DATE_EPOCH, else the current time.
+  // Creation time (the front end passes SOURCE_DATE_EPOCH); unset: now.
   std::optional<int64_t> created;
   bool verity = true;         // squashfs only
   std::string verity_salt;    // 32 raw bytes; empty: derived from the payload digest
@@ -36,8 +36,5 @@ struct BuiltImage {
 };
 
 Result<BuiltImage> build_image(const ImageSpec& spec, const std::string& out_path);
-
-// The creation time build_image uses when spec.created is unset.
-Result<int64_t> default_creation_time();
 
 }  // namespace nestbox::signer

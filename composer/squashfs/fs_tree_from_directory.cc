@@ -155,13 +155,6 @@ Result<ContentHash> hash_file(const std::string& path) {
 
 Result<FsTree> fs_tree_from_directory(const std::string& dir, const DirectoryScanOptions& opts) {
   Scanner s{dir, opts, opts.clamp_mtime, {}, {}};
-  if (!s.clamp) {
-    if (const char* v = std::getenv("SOURCE_DATE_EPOCH"); v && *v) {
-      char* end = nullptr;
-      long long t = std::strtoll(v, &end, 10);
-      if (*end == '\0') s.clamp = t;
-    }
-  }
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) return sys_error("stat " + dir);
   if (!S_ISDIR(st.st_mode)) return bad_input(dir + ": not a directory");

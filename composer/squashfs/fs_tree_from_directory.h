@@ -13,7 +13,7 @@ namespace nestbox::composer::squashfs {
 
 struct DirectoryScanOptions {
   bool hash = true;                     // fill FsEntry::hash (XXH3-128 of content)
-  std::optional<int64_t> clamp_mtime;   // default: SOURCE_DATE_EPOCH when set
+  std::optional<int64_t> clamp_mtime;   // the front end passes SOURCE_DATE_EPOCH
 };
 
 Result<FsTree> fs_tree_from_directory(const std::string& dir,

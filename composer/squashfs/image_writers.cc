@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 
+#include "composer/output_layout.h"
 #include "composer/squashfs/overlay_split.h"
 #include "util/temp_path.h"
 
@@ -138,7 +139,7 @@ class SquashfsImageWriter : public OutputWriter {
       ImageRecord r;
       r.kind = ImageRecord::Kind::kStandalone;
       r.name = m.name;
-      r.path = ctx.out_dir + "/" + m.name + ".sqfs";
+      r.path = OutputLayout(ctx.out_dir).squashfs(m.name);
       SquashOptions o = options_for(opts_, m);
       r.compressor = o.compressor.name;
       r.block_size = o.block_size;
@@ -244,7 +245,7 @@ class OverlayImageWriter : public OutputWriter {
       ImageRecord b;
       b.kind = ImageRecord::Kind::kBase;
       b.name = base;
-      b.path = ctx.out_dir + "/base/" + base + ".sqfs";
+      b.path = OutputLayout(ctx.out_dir).base(base);
       for (const ComposedContainer* c : list) b.containers.push_back(c->manifest->name);
       SquashOptions bo = options_for(opts_, *list.front()->manifest);
       b.compressor = bo.compressor.name;
@@ -264,7 +265,7 @@ class OverlayImageWriter : public OutputWriter {
         r.kind = ImageRecord::Kind::kLayer;
         r.name = m.name;
         r.base = base;
-        r.path = ctx.out_dir + "/" + m.name + ".layer.sqfs";
+        r.path = OutputLayout(ctx.out_dir).layer(m.name);
         SquashOptions o = options_for(opts_, m);
         r.compressor = o.compressor.name;
         r.block_size = o.block_size;

@@ -42,7 +42,7 @@ struct ImageOptions {
   std::string cache_dir;                  // block store kept across runs ("" = per run)
   bool pad = true;                        // pad images to 4096 bytes
   std::set<std::string> allowed_compressors;  // the target kernel's; empty = any
-  std::optional<uint32_t> mkfs_time;      // default: SOURCE_DATE_EPOCH
+  std::optional<uint32_t> mkfs_time;      // the front end passes SOURCE_DATE_EPOCH; default 0
 };
 
 struct ImageRecord {

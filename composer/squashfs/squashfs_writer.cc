@@ -141,7 +141,7 @@ Result<SquashStats> write_image(const FsTree& tree, const std::string& out,
   img.file = make_fd_file(std::move(fd));
   img.comp = std::move(*comp);
   NESTBOX_TRY(open_tables(&img));
-  NESTBOX_TRY(write_header(&img, opts.block_size, opts.mkfs_time.value_or(mkfs_time_from_env())));
+  NESTBOX_TRY(write_header(&img, opts.block_size, opts.mkfs_time.value_or(0)));
 
   BlockStore disabled;
   DataOptions dopts;
@@ -183,16 +183,6 @@ Result<SquashStats> write_image(const FsTree& tree, const std::string& out,
 }
 
 }  // namespace
-
-uint32_t mkfs_time_from_env() {
-  const char* v = std::getenv("SOURCE_DATE_EPOCH");
-  if (v == nullptr || *v == '\0') return 0;
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long t = std::strtoull(v, &end, 10);
-  if (errno != 0 || *end != '\0' || t > 0xFFFFFFFFull) return 0;
-  return static_cast<uint32_t>(t);
-}
 
 Result<SquashStats> write_squashfs(const FsTree& tree, const std::string& out,
                                    const SquashOptions& opts, BlockStore* store) {

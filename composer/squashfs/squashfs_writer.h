@@ -1,8 +1,8 @@
 // Squashfs images from FsTrees with the installed libsquashfs (1.2).
 //
 // Reproducible: the same tree and options give the same bytes, whatever the
-// thread count or the state of the block cache (mkfs time from
-// SOURCE_DATE_EPOCH, else 0; names sorted; fragments packed in path order).
+// thread count or the state of the block cache (mkfs time as
+// given, the front end's SOURCE_DATE_EPOCH, else 0; names sorted; fragments packed in path order).
 // The image is written to "<out>.tmp.<pid>" beside `out` and renamed into
 // place only when complete; on any error the temporary file is removed and a
 // previous image at `out` is untouched.
@@ -27,7 +27,7 @@ struct SquashOptions {
   uint32_t block_size = 128 * 1024;      // power of two, 4 KiB .. 1 MiB
   unsigned threads = 0;                  // compression workers; 0 = online CPUs
   bool pad = true;                       // pad the image to a multiple of 4096
-  std::optional<uint32_t> mkfs_time;     // default: mkfs_time_from_env()
+  std::optional<uint32_t> mkfs_time;     // SOURCE_DATE_EPOCH; default 0
   std::set<std::string> allowed_compressors;  // the target kernel's; empty = any
   uint64_t max_file_size = 0;            // 0 = the squashfs limit only
   bool stable_fragments = true;          // see DataOptions
@@ -39,9 +39,6 @@ struct SquashStats {
   uint32_t inodes = 0;
   DataStats data;
 };
-
-// SOURCE_DATE_EPOCH when set and valid, else 0.
-uint32_t mkfs_time_from_env();
 
 // Writes `tree` as a squashfs image at `out`. With a `store`, compressed
 // blocks are looked up there first and new ones added.

@@ -10,23 +10,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/cli_run.h"
+
 namespace nestbox {
 namespace {
 
-struct CliRun {
-  int status;
-  std::string out;  // stdout only
-};
+using testing_support::CliRun;
 
-CliRun nestbox(const std::string& args) {
-  std::string cmd = std::string(NESTBOX_CLI) + " " + args;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+CliRun nestbox(const std::string& args) { return testing_support::run_cli(args, testing_support::CliStreams::kStdout); }
 
 std::string scratch(const char* name) {
   std::string dir = ::testing::TempDir() + "/" + name;
@@ -70,6 +61,38 @@ TEST(Json, SquashReportsEachImage) {
   EXPECT_EQ(j["images"][1]["inodes"], 3);
   // b's copy of a's data was compressed once: its blocks came from the shared store.
   EXPECT_GT(j["images"][1]["blocks_from_cache"].get<uint64_t>(), 0u) << r.out;
+}
+
+// -q: compose and sign print nothing on success, and still write their outputs
+// (the text form, without -q, names each output).
+TEST(Quiet, ComposeAndSignPrintNothingOnSuccess) {
+  std::string dir = scratch("quiet");
+  ASSERT_EQ(std::system(("mkdir -p " + dir + "/staging/bin && echo x > " + dir + "/staging/bin/tool && chmod 755 " +
+                         dir + "/staging/bin/tool")
+                            .c_str()),
+            0);
+  std::ofstream(dir + "/a.toml") << "name = \"a\"\nversion = 1\n[process]\ncommand = [\"/bin/tool\"]\n"
+                                    "[rootfs]\nstrategy = \"squashfs\"\n[[rootfs.source]]\npath = \"staging\"\n";
+  ASSERT_EQ(nestbox("keygen -t ecdsa-p256 -o " + dir + "/k").status, 0);
+  const std::string compose = "compose --cache " + dir + "/cache --out " + dir + "/out " + dir + "/a.toml";
+  const std::string sign = "sign -k " + dir + "/k.key --composed " + dir + "/out -o " + dir + "/img " + dir + "/a.toml";
+  CliRun loud = nestbox(compose);
+  ASSERT_EQ(loud.status, 0) << loud.out;
+  EXPECT_NE(loud.out.find("a (squashfs): "), std::string::npos) << loud.out;
+  CliRun loud_sign = nestbox(sign);
+  ASSERT_EQ(loud_sign.status, 0) << loud_sign.out;
+  EXPECT_NE(loud_sign.out.find(dir + "/img/a.img: "), std::string::npos) << loud_sign.out;
+
+  ASSERT_EQ(std::system(("rm -rf " + dir + "/out " + dir + "/img").c_str()), 0);
+  CliRun quiet = nestbox(compose + " -q");
+  EXPECT_EQ(quiet.status, 0);
+  EXPECT_EQ(quiet.out, "");
+  CliRun quiet_sign = nestbox(sign + " --quiet");
+  EXPECT_EQ(quiet_sign.status, 0);
+  EXPECT_EQ(quiet_sign.out, "");
+  struct stat st{};
+  EXPECT_EQ(::stat((dir + "/out/a.sqfs").c_str(), &st), 0);
+  EXPECT_EQ(::stat((dir + "/img/a.img").c_str(), &st), 0);
 }
 
 }  // namespace

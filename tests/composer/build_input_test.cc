@@ -14,6 +14,7 @@
 #include <set>
 
 #include "composer/output_commit.h"
+#include "composer/output_layout.h"
 #include "composer/select.h"
 #include "composer/source_tree.h"
 #include "tests/composer/archive_builder.h"
@@ -405,14 +406,15 @@ TEST_F(BuildInput, SignComposedFindsTheHostHardlinkTreeWhereComposePutIt) {
   ASSERT_EQ(compose(d_ / "a.toml --hardlink-dir /var/lib/nestbox/rootfs", &out), 0) << out;
   EXPECT_TRUE(std::filesystem::is_directory(d_ / ("staging/tmp/lib/nestbox/rootfs/" + name)));
   EXPECT_FALSE(std::filesystem::exists("/tmp/lib/nestbox/rootfs/" + name));
-  EXPECT_EQ(testing::slurp(d_ / ("out/runtime/" + name + "/hardlink-dir")), "/var/lib/nestbox/rootfs\n");
+  const OutputLayout layout(d_ / "out");
+  EXPECT_EQ(testing::slurp(layout.hardlink_dir_record(name)), "/var/lib/nestbox/rootfs\n");
   out = sign("");
   EXPECT_EQ(st, 0) << out;
   EXPECT_NE(out.find(d_ / "img/" + name + ".img"), std::string::npos) << out;
   out = sign(" --hardlink-dir /usr/lib/nestbox/rootfs");
   EXPECT_EQ(st, 2);
   EXPECT_EQ(out, "nestbox sign: --hardlink-dir '/usr/lib/nestbox/rootfs' differs from '/var/lib/nestbox/rootfs' "
-                 "that compose recorded in " + d_ / ("out/runtime/" + name + "/hardlink-dir") + "\n");
+                 "that compose recorded in " + layout.hardlink_dir_record(name) + "\n");
   EXPECT_FALSE(std::filesystem::exists("/tmp/lib/nestbox/rootfs/" + name));
 }
 

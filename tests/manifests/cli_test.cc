@@ -11,23 +11,15 @@
 #include <nlohmann/json.hpp>
 
 #include "manifests/manifest.h"
+#include "tests/cli_run.h"
 
 namespace nestbox {
 namespace {
 
-struct CliRun {
-  int status;
-  std::string out;  // stdout and stderr together
-};
+using testing_support::CliRun;
 
 CliRun run(const std::string& args) {
-  std::string cmd = std::string(NESTBOX_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+  return testing_support::run_cli(args, testing_support::CliStreams::kStdoutAndStderr);
 }
 
 std::string src(const std::string& rel) { return std::string(NESTBOX_SOURCE_DIR) + "/" + rel; }

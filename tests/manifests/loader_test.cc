@@ -234,6 +234,43 @@ TEST(Json, RoundTripIsLossless) {
   }
 }
 
+// Every table survives to_json/from_json: the base requirement and
+// [ipc.ubus] (untrusted-app) and [[devices.hotplug]] (nas) too, not only the
+// keys the JSON happens to show.
+TEST(Json, BaseRequirementIpcAndHotplugRoundTrip) {
+  Manifest app = load_ok(src("examples/untrusted-app.toml"));
+  ASSERT_TRUE(app.ipc.ubus);
+  ASSERT_FALSE(app.rootfs.base_key.empty());
+  auto back = from_json(to_json(app), app.file);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->rootfs.base_key, app.rootfs.base_key);
+  EXPECT_EQ(back->rootfs.base_min_version, 1u);
+  EXPECT_EQ(back->rootfs.base_max_version, app.rootfs.base_max_version);
+  EXPECT_TRUE(back->ipc.ubus);
+  EXPECT_EQ(back->ipc.socket, "/var/run/ubus/ubus.sock");
+  EXPECT_EQ(back->ipc.target, app.ipc.target);
+  EXPECT_EQ(back->ipc.user, "weather-app");
+  ASSERT_EQ(back->ipc.grants.size(), 2u);
+  EXPECT_EQ(back->ipc.grants[1].object, "system");
+  EXPECT_EQ(back->ipc.grants[1].methods, (std::vector<std::string>{"board", "info"}));
+  EXPECT_NE(to_text(app).find("ipc.ubus.grants[0].object = \"network.interface.wan\"\n"), std::string::npos);
+
+  Manifest nas = load_ok(src("examples/nas.toml"));
+  ASSERT_FALSE(nas.devices.hotplug.empty());
+  auto nas_back = from_json(to_json(nas), nas.file);
+  ASSERT_TRUE(nas_back.ok()) << nas_back.error().message;
+  ASSERT_EQ(nas_back->devices.hotplug.size(), nas.devices.hotplug.size());
+  const HotplugRule& h = nas_back->devices.hotplug[0];
+  EXPECT_EQ(h.name, "sd*");
+  EXPECT_EQ(h.parent, "usb");
+  EXPECT_FALSE(h.read_only);
+  EXPECT_EQ(h.mode, 0660u);
+  EXPECT_EQ(h.owner.gid, 33u);
+  EXPECT_EQ(h.dir, nas.devices.hotplug[0].dir);
+  EXPECT_EQ(h.devtype, nas.devices.hotplug[0].devtype);
+  EXPECT_EQ(h.properties, nas.devices.hotplug[0].properties);
+}
+
 TEST(Json, MalformedJsonIsBadInput) {
   auto r = from_json("{\"name\": 3}", "x.json");
   ASSERT_FALSE(r.ok());

@@ -76,29 +76,29 @@ TEST(VerityTable, ParametersTheKernelWouldMisreadAreRefused) {
     auto r = dm::verity_table(q, dev, dev);
     return r.ok() ? "accepted: " + *r : r.error().message;
   };
-  dm::VerityParams q = p;
-  q.root_hex = std::string(63, 'a') + " ";
-  EXPECT_EQ(message(q), "verity: root hash is not 64 hex digits");
-  q = p;
-  q.root_hex = std::string(64, 'A');
-  EXPECT_EQ(message(q), "verity: root hash is not 64 hex digits");
-  q = p;
-  q.salt_hex = "0 1";
-  EXPECT_EQ(message(q), "verity: bad salt");
-  q = p;
-  q.data_blocks = 0;
-  EXPECT_EQ(message(q), "verity: no data blocks");
-  q = p;
-  q.hash_offset = 4097;
-  EXPECT_EQ(message(q), "verity: hash offset 4097 is not a multiple of the hash block size");
-  q = p;
-  q.data_block_size = 4095;
-  EXPECT_EQ(message(q), "verity: block sizes must be powers of two >= 512");
-  q = p;
-  q.hash_type = 0;
-  EXPECT_EQ(message(q), "verity: hash type 0 unsupported");
+  // One change to the good parameters per row, and what it must give.
+  struct Case {
+    void (*change)(dm::VerityParams&);
+    const char* expected;
+  };
+  const Case cases[] = {
+      {[](dm::VerityParams& q) { q.root_hex = std::string(63, 'a') + " "; },
+       "verity: root hash is not 64 hex digits"},
+      {[](dm::VerityParams& q) { q.root_hex = std::string(64, 'A'); }, "verity: root hash is not 64 hex digits"},
+      {[](dm::VerityParams& q) { q.salt_hex = "0 1"; }, "verity: bad salt"},
+      {[](dm::VerityParams& q) { q.data_blocks = 0; }, "verity: no data blocks"},
+      {[](dm::VerityParams& q) { q.hash_offset = 4097; },
+       "verity: hash offset 4097 is not a multiple of the hash block size"},
+      {[](dm::VerityParams& q) { q.data_block_size = 4095; }, "verity: block sizes must be powers of two >= 512"},
+      {[](dm::VerityParams& q) { q.hash_type = 0; }, "verity: hash type 0 unsupported"},
+  };
+  for (const Case& c : cases) {
+    dm::VerityParams q = p;
+    c.change(q);
+    EXPECT_EQ(message(q), c.expected);
+  }
   EXPECT_EQ(message(p, "7:0 restart_on_corruption"), "verity: bad device");
-  q = p;
+  dm::VerityParams q = p;
   q.salt_hex = "";
   EXPECT_EQ(message(q), "accepted: 1 7:0 7:0 4096 4096 3 4 sha256 " + std::string(64, 'a') + " -");
 }

@@ -19,6 +19,7 @@
 
 #include "composer/compose.h"
 #include "composer/content_index.h"
+#include "composer/output_layout.h"
 #include "composer/squashfs/fs_tree_from_directory.h"
 #include "manifests/manifest.h"
 #include "tests/composer/squashfs/test_support.h"
@@ -242,7 +243,7 @@ TEST_F(ComposeImagesTest, EveryImageMountsAndMatchesItsSelectedTree) {
   ASSERT_EQ(r["images"].size(), 7u);  // hello, nas, appbase + 2 layers, auto-base + 1 layer
   for (const char* name : {"hello", "nas"}) {
     SCOPED_TRACE(name);
-    std::string img = tmp_ / ("out/" + std::string(name) + ".sqfs");
+    std::string img = OutputLayout(tmp_ / "out").squashfs(name);
     EXPECT_EQ(image(r, name, "squashfs")["path"], "out/" + std::string(name) + ".sqfs");
     EXPECT_EQ(fs::file_size(img) % 4096, 0u);
     expect_image_holds(img, expected(name), tmp_ / ("mnt-" + std::string(name)));
@@ -267,10 +268,11 @@ TEST_F(ComposeImagesTest, EveryImageMountsAndMatchesItsSelectedTree) {
   json appbase = image(r, "appbase", "base");
   EXPECT_EQ(appbase["containers"], json::array({"app1", "app2"}));
   EXPECT_EQ(image(r, "auto-base", "base")["containers"], json::array({"solo"}));
+  const OutputLayout out(tmp_ / "out");
   for (auto [name, base] : {std::pair{"app1", "appbase"}, {"app2", "appbase"}, {"solo", "auto-base"}}) {
     SCOPED_TRACE(name);
-    std::string layer = tmp_ / ("out/" + std::string(name) + ".layer.sqfs");
-    std::string base_img = tmp_ / ("out/base/" + std::string(base) + ".sqfs");
+    std::string layer = out.layer(name);
+    std::string base_img = out.base(base);
     EXPECT_EQ(image(r, name, "layer")["base"], base);
     std::string lm = tmp_ / ("lm-" + std::string(name)), bm = tmp_ / ("bm-" + std::string(name)),
                 om = tmp_ / ("om-" + std::string(name));
@@ -287,9 +289,9 @@ TEST_F(ComposeImagesTest, EveryImageMountsAndMatchesItsSelectedTree) {
     EXPECT_EQ(diff_trees(want, scan(om)), "");
   }
   // The base holds what is shared; a layer only the container's own.
-  auto base = unsquashfs_listing(tmp_ / "out/base/appbase.sqfs");
-  auto app1 = unsquashfs_listing(tmp_ / "out/app1.layer.sqfs");
-  auto app2 = unsquashfs_listing(tmp_ / "out/app2.layer.sqfs");
+  auto base = unsquashfs_listing(out.base("appbase"));
+  auto app1 = unsquashfs_listing(out.layer("app1"));
+  auto app2 = unsquashfs_listing(out.layer("app2"));
   EXPECT_TRUE(base.count("/bin/busybox"));
   EXPECT_FALSE(app1.count("/bin/busybox"));
   EXPECT_TRUE(app1.count("/www/index.html"));
@@ -297,9 +299,9 @@ TEST_F(ComposeImagesTest, EveryImageMountsAndMatchesItsSelectedTree) {
   EXPECT_TRUE(base.count("/usr/share/data/big.txt"));  // in both
   EXPECT_FALSE(base.count("/etc/app.conf"));           // app2's only
   EXPECT_TRUE(app2.count("/etc/app.conf"));
-  auto hello = unsquashfs_listing(tmp_ / "out/hello.sqfs");
+  auto hello = unsquashfs_listing(out.squashfs("hello"));
   EXPECT_EQ(hello["/bin/busybox"].substr(11, 13), "100000/100000");  // shifted owners
-  auto solo_base = unsquashfs_listing(tmp_ / "out/base/auto-base.sqfs");
+  auto solo_base = unsquashfs_listing(out.base("auto-base"));
   EXPECT_TRUE(solo_base.count("/etc/app.conf"));
   EXPECT_FALSE(solo_base.count("/opt/solo"));  // manifest extras stay in the layer
 }
@@ -323,17 +325,18 @@ TEST_F(ComposeImagesTest, OverlayPolicyPinsThePaddedBaseDigest) {
     std::string out = std::string("out") + pad;
     json r = compose("--out " + out + " " + pad + " app1.toml app2.toml solo.toml");
     ASSERT_FALSE(r.is_null());
-    std::string base = tmp_ / (out + "/base/appbase.sqfs");
+    const OutputLayout layout(tmp_ / out);
+    std::string base = layout.base("appbase");
     if (*pad) {
       EXPECT_NE(fs::file_size(base) % 4096, 0u) << "unpadded base happens to be aligned";
     }
     std::string want = padded_sha256_sh(base);
     EXPECT_EQ(image(r, "appbase", "base")["payload_sha256"], want);
-    EXPECT_EQ(policy_base_sha(tmp_ / (out + "/runtime/app1/policy.bin")), want);
-    EXPECT_EQ(policy_base_sha(tmp_ / (out + "/runtime/app2/policy.bin")), want);
-    std::string solo = padded_sha256_sh(tmp_ / (out + "/base/auto-base.sqfs"));
-    EXPECT_EQ(policy_base_sha(tmp_ / (out + "/runtime/solo/policy.bin")), solo);
-    auto ins = run(nestbox() + " inspect " + (tmp_ / (out + "/runtime/solo/policy.bin")));
+    EXPECT_EQ(policy_base_sha(layout.policy("app1")), want);
+    EXPECT_EQ(policy_base_sha(layout.policy("app2")), want);
+    std::string solo = padded_sha256_sh(layout.base("auto-base"));
+    EXPECT_EQ(policy_base_sha(layout.policy("solo")), solo);
+    auto ins = run(nestbox() + " inspect " + layout.policy("solo"));
     EXPECT_NE(ins.output.find("rootfs.base = \"auto-base\""), std::string::npos) << ins.output;
   }
 }

@@ -262,6 +262,11 @@ void visit_manifest(V& v, Manifest& m) {
       });
     });
   });
+
+  v.object("health", [&](V& h) {
+    h.field("command", m.health.command);  // empty: no [health] check
+    h.field("timeout_us", m.health.timeout_us);
+  });
 }
 
 }  // namespace nestbox::manifests::detail

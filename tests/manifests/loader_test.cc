@@ -271,6 +271,17 @@ TEST(Json, BaseRequirementIpcAndHotplugRoundTrip) {
   EXPECT_EQ(h.properties, nas.devices.hotplug[0].properties);
 }
 
+TEST(Json, HealthCheckRoundTrips) {
+  auto text = read_file(src("examples/dns.toml"));
+  ASSERT_TRUE(text.ok());
+  auto m = load_string(*text + "\n[health]\ncommand = [\"/usr/sbin/dnsmasq\", \"--test\"]\ntimeout = \"2s\"\n", "dns.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  auto back = from_json(to_json(*m), m->file);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->health.command, (std::vector<std::string>{"/usr/sbin/dnsmasq", "--test"}));
+  EXPECT_EQ(back->health.timeout_us, 2000000u);
+}
+
 TEST(Json, MalformedJsonIsBadInput) {
   auto r = from_json("{\"name\": 3}", "x.json");
   ASSERT_FALSE(r.ok());

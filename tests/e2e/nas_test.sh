@@ -93,7 +93,7 @@ ip netns add "$W"; ip -n "$W" link set lo up
 ip -n "$R" link add eth1 type veth peer name wan-w netns "$W"
 ip -n "$R" addr add 10.20.0.1/24 dev eth1; ip -n "$R" link set eth1 up
 ip -n "$W" addr add 10.20.0.9/24 dev wan-w; ip -n "$W" link set wan-w up
-nsenter --net="/run/netns/$R" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
 mkdir -p "$work/wan" && echo wan-ok >"$work/wan/index.html"
 (cd "$work/wan" && exec nsenter --net="/run/netns/$W" python3 -m http.server 8000 --bind 10.20.0.9) 2>"$work/wan.log" &
 wan_pid=$!

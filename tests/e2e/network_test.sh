@@ -99,13 +99,13 @@ name = "eth0"
 bridge = "br0"
 host_name = "nbv-sleep"
 addresses = ["10.50.0.3/24"]'
-# The firewall case: busybox httpd on 80 (allowed from the LAN and the host)
+# The firewall case: busybox httpd on 8000 (allowed from the LAN and the host)
 # and on 8080 (open inside, dropped from outside); it may open connections to
 # the WAN only, NAT'ed behind R's WAN address. It fetches from a WAN and a LAN
 # server at start and says which answered.
 # shellcheck disable=SC2016 # expanded inside the container's shell
 fetch='fetch() { if busybox wget -q -T 2 -O- "$2" >/dev/null 2>&1; then echo "fetch $1 yes"; else echo "fetch $1 no"; fi; };'
-manifest fw "$fetch busybox httpd -p 80 -h /www; busybox httpd -p 8080 -h /www; fetch wan http://10.55.0.9:8000/; fetch lan http://10.50.0.9:8000/; echo probes-done; exec busybox sleep 60" '
+manifest fw "$fetch busybox httpd -p 8000 -h /www; busybox httpd -p 8080 -h /www; fetch wan http://10.55.0.9:8000/; fetch lan http://10.50.0.9:8000/; echo probes-done; exec busybox sleep 60" '
 [[rootfs.file]]
 path = "/www/index.html"
 content = "fw-ok"
@@ -124,7 +124,7 @@ masquerade = true
 [[network.firewall.allow_in]]
 interface = "eth0"
 protocol = "tcp"
-ports = [80]
+ports = [8000]
 from = ["lan", "host"]'
 manifest nobridge 'echo should not run' '
 [[network.interface]]
@@ -174,7 +174,7 @@ rip link add wan-r type veth peer name wan-w netns "$W"
 rip addr add 10.55.0.1/24 dev wan-r; rip link set wan-r up
 ip -n "$W" addr add 10.55.0.9/24 dev wan-w; ip -n "$W" link set wan-w up
 ip -n "$L" route add 10.54.0.0/24 via 10.50.0.1
-nsenter --net="/run/netns/$R" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
 links() { ip -n "$R" -o link show | sed 's/^[0-9]*: \([^:@]*\).*/\1/' | sort; }
 before=$(links)
 same() { [ "$(links)" = "$before" ] || fail "$1: router links changed: $(links | tr '\n' ' ')"; }
@@ -278,8 +278,8 @@ cat "$work/fw.out"
 grep -q probes-done "$work/fw.out" || fail "firewalled container did not come up"
 table=$(nftr list table inet nestbox-fw)
 ! grep -q stale-from-a-killed-run <<<"$table" || fail "stale table not replaced: $table"
-[ "$(lanw http://10.54.0.2/)" = fw-ok ] || fail "allowed port 80 does not answer the LAN"
-[ "$(nsenter --net="/run/netns/$R" busybox wget -q -T 2 -O- http://10.54.0.2/)" = fw-ok ] || fail "allowed port 80 does not answer the host"
+[ "$(lanw http://10.54.0.2:8000/)" = fw-ok ] || fail "allowed port 8000 does not answer the LAN: $(nftr list ruleset)"
+[ "$(nsenter --net="/run/netns/$R" busybox wget -q -T 2 -O- http://10.54.0.2:8000/)" = fw-ok ] || fail "allowed port 8000 does not answer the host"
 if lanw http://10.54.0.2:8080/ >/dev/null; then fail "blocked port 8080 answered the LAN"; fi
 if nsenter --net="/run/netns/$R" busybox wget -q -T 2 -O- http://10.54.0.2:8080/ >/dev/null 2>&1; then fail "blocked port 8080 answered the host"; fi
 # 8080 is served: it is the firewall that drops it.

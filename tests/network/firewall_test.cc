@@ -53,7 +53,7 @@ std::string hex(const void* data, size_t len) {
 
 std::map<int, const nlattr*> nested(const nlattr* parent) {
   std::map<int, const nlattr*> out;
-  const nlattr* a;
+  nlattr* a;
   mnl_attr_for_each_nested(a, parent) out[mnl_attr_get_type(a)] = a;
   return out;
 }
@@ -97,7 +97,7 @@ Parsed parse(const Batch& b) {
     out.messages.push_back(std::to_string(nlh->nlmsg_type) + ":" + std::to_string(nlh->nlmsg_flags) + ":" +
                            std::to_string(nfg->nfgen_family) + ":" + std::to_string(ntohs(nfg->res_id)));
     std::map<int, const nlattr*> a;
-    const nlattr* at;
+    nlattr* at;
     mnl_attr_for_each(at, nlh, sizeof(nfgenmsg)) a[mnl_attr_get_type(at)] = at;
     uint16_t type = nlh->nlmsg_type & 0xff;
     if (nlh->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES) continue;
@@ -110,7 +110,7 @@ Parsed parse(const Batch& b) {
                            std::to_string(be32(a.at(NFTA_CHAIN_POLICY))));
     } else if (type == NFT_MSG_NEWRULE) {
       std::string r = std::string(mnl_attr_get_str(a.at(NFTA_RULE_CHAIN))) + ":";
-      const nlattr* e;
+      nlattr* e;
       mnl_attr_for_each_nested(e, a.at(NFTA_RULE_EXPRESSIONS)) r += " " + expr_text(e) + ";";
       out.rules.push_back(r);
     }
@@ -177,7 +177,7 @@ TEST(FirewallBatchTest, DeleteBatchNamesOnlyTheContainersTable) {
                                std::to_string(NLM_F_REQUEST | NLM_F_ACK) + ":1:0");
   int len = static_cast<int>(b.length);
   const nlmsghdr* del = mnl_nlmsg_next(static_cast<const nlmsghdr*>(b.data()), &len);
-  const nlattr* a;
+  nlattr* a;
   std::string table;
   mnl_attr_for_each(a, del, sizeof(nfgenmsg)) if (mnl_attr_get_type(a) == NFTA_TABLE_NAME) table = mnl_attr_get_str(a);
   EXPECT_EQ(table, "nestbox-nas");

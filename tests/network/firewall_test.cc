@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -51,10 +52,25 @@ std::string hex(const void* data, size_t len) {
   return s;
 }
 
+// libmnl's iteration macros assign void* (C only): the same walk, typed.
+template <typename F>
+void each_attr(const void* start, const void* end, F f) {
+  for (auto* a = static_cast<const nlattr*>(start);
+       mnl_attr_ok(a, static_cast<int>(static_cast<const char*>(end) - reinterpret_cast<const char*>(a)));
+       a = mnl_attr_next(a))
+    f(a);
+}
+void each_nested(const nlattr* parent, const std::function<void(const nlattr*)>& f) {
+  const char* p = static_cast<const char*>(mnl_attr_get_payload(parent));
+  each_attr(p, p + mnl_attr_get_payload_len(parent), f);
+}
+void each_top(const nlmsghdr* nlh, const std::function<void(const nlattr*)>& f) {
+  each_attr(mnl_nlmsg_get_payload_offset(nlh, sizeof(nfgenmsg)), mnl_nlmsg_get_payload_tail(nlh), f);
+}
+
 std::map<int, const nlattr*> nested(const nlattr* parent) {
   std::map<int, const nlattr*> out;
-  nlattr* a;
-  mnl_attr_for_each_nested(a, parent) out[mnl_attr_get_type(a)] = a;
+  each_nested(parent, [&](const nlattr* a) { out[mnl_attr_get_type(a)] = a; });
   return out;
 }
 
@@ -97,8 +113,7 @@ Parsed parse(const Batch& b) {
     out.messages.push_back(std::to_string(nlh->nlmsg_type) + ":" + std::to_string(nlh->nlmsg_flags) + ":" +
                            std::to_string(nfg->nfgen_family) + ":" + std::to_string(ntohs(nfg->res_id)));
     std::map<int, const nlattr*> a;
-    nlattr* at;
-    mnl_attr_for_each(at, nlh, sizeof(nfgenmsg)) a[mnl_attr_get_type(at)] = at;
+    each_top(nlh, [&](const nlattr* at) { a[mnl_attr_get_type(at)] = at; });
     uint16_t type = nlh->nlmsg_type & 0xff;
     if (nlh->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES) continue;
     if (type == NFT_MSG_NEWCHAIN) {
@@ -110,8 +125,7 @@ Parsed parse(const Batch& b) {
                            std::to_string(be32(a.at(NFTA_CHAIN_POLICY))));
     } else if (type == NFT_MSG_NEWRULE) {
       std::string r = std::string(mnl_attr_get_str(a.at(NFTA_RULE_CHAIN))) + ":";
-      nlattr* e;
-      mnl_attr_for_each_nested(e, a.at(NFTA_RULE_EXPRESSIONS)) r += " " + expr_text(e) + ";";
+      each_nested(a.at(NFTA_RULE_EXPRESSIONS), [&](const nlattr* e) { r += " " + expr_text(e) + ";"; });
       out.rules.push_back(r);
     }
   }
@@ -177,9 +191,10 @@ TEST(FirewallBatchTest, DeleteBatchNamesOnlyTheContainersTable) {
                                std::to_string(NLM_F_REQUEST | NLM_F_ACK) + ":1:0");
   int len = static_cast<int>(b.length);
   const nlmsghdr* del = mnl_nlmsg_next(static_cast<const nlmsghdr*>(b.data()), &len);
-  nlattr* a;
   std::string table;
-  mnl_attr_for_each(a, del, sizeof(nfgenmsg)) if (mnl_attr_get_type(a) == NFTA_TABLE_NAME) table = mnl_attr_get_str(a);
+  each_top(del, [&](const nlattr* a) {
+    if (mnl_attr_get_type(a) == NFTA_TABLE_NAME) table = mnl_attr_get_str(a);
+  });
   EXPECT_EQ(table, "nestbox-nas");
 }
 

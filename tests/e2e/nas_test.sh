@@ -162,7 +162,7 @@ code=$(router curl -sS -m 5 -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth
 rc=0; router curl -sS -m 2 -o /dev/null http://10.10.0.2:8080/ 2>/dev/null || rc=$?
 [ "$rc" = 28 ] || fail "port 8080 from the router: curl exit $rc, expected 28 (dropped, a timeout)"
 for _ in $(seq 30); do router curl -s -m 1 -o /dev/null http://10.20.0.9:8000/ && break; sleep 0.1; done
-[ "$("$launch" exec nas --state-dir "$work/run" -- /bin/busybox wget -q -T 5 -O- http://10.20.0.9:8000/)" = wan-ok ] ||
+[ "$("$launch" exec nas --state-dir "$work/run" -- /bin/busybox timeout 5 /bin/busybox wget -q -O- http://10.20.0.9:8000/)" = wan-ok ] ||
   fail "the NAS does not reach the WAN"
 grep -q '^10\.20\.0\.1 .*"GET / ' "$work/wan.log" || fail "the WAN did not see the NAT address: $(cat "$work/wan.log")"
 

@@ -104,7 +104,8 @@ addresses = ["10.50.0.3/24"]'
 # the WAN only, NAT'ed behind R's WAN address. It fetches from a WAN and a LAN
 # server at start and says which answered.
 # shellcheck disable=SC2016 # expanded inside the container's shell
-fetch='fetch() { if busybox wget -q -T 2 -O- "$2" >/dev/null 2>&1; then echo "fetch $1 yes"; else echo "fetch $1 no"; fi; };'
+# (Debian's busybox 1.35 wget segfaults with -T: timeouts come from timeout.)
+fetch='fetch() { if busybox timeout 2 busybox wget -q -O- "$2" >/dev/null 2>&1; then echo "fetch $1 yes"; else echo "fetch $1 no"; fi; };'
 manifest fw "$fetch busybox httpd -p 8000 -h /www; busybox httpd -p 8080 -h /www; fetch wan http://10.55.0.9:8000/; fetch lan http://10.50.0.9:8000/; echo probes-done; exec busybox sleep 60" '
 [[rootfs.file]]
 path = "/www/index.html"
@@ -257,7 +258,7 @@ table inet fw4 {
 	}
 }
 NFT
-ruleset_before=$(nftr list ruleset)
+ruleset_before=$(nftr -s list ruleset)  # -s: without the counters fw4 is allowed to count
 nftr add table inet nestbox-fw
 nftr add chain inet nestbox-fw stale-from-a-killed-run
 mkdir -p "$work/www"; echo srv-ok > "$work/www/index.html"
@@ -265,9 +266,13 @@ mkdir -p "$work/www"; echo srv-ok > "$work/www/index.html"
 server_pids="$server_pids $!"
 (cd "$work/www" && exec nsenter --net="/run/netns/$L" python3 -m http.server 8000 --bind 10.50.0.9) 2>"$work/lan.log" &
 server_pids="$server_pids $!"
-lanw() { nsenter --net="/run/netns/$L" busybox wget -q -T 2 -O- "$@" 2>/dev/null; }
+# Debian's busybox 1.35 wget segfaults with -T (exit 139, which once made the
+# blocked-port checks pass for nothing): the timeout is timeout(1)'s, and a
+# dropped port must be exactly that timeout (124), not a refusal or a crash.
+lanw() { timeout 2 nsenter --net="/run/netns/$L" busybox wget -q -O- "$@" 2>/dev/null; }
+rw() { timeout 2 nsenter --net="/run/netns/$R" busybox wget -q -O- "$@" 2>/dev/null; }
 for _ in $(seq 50); do
-  [ "$(lanw http://10.50.0.9:8000/)" = srv-ok ] && [ "$(nsenter --net="/run/netns/$W" busybox wget -q -T 1 -O- http://10.55.0.9:8000/ 2>/dev/null)" = srv-ok ] && break
+  [ "$(lanw http://10.50.0.9:8000/)" = srv-ok ] && [ "$(timeout 1 nsenter --net="/run/netns/$W" busybox wget -q -O- http://10.55.0.9:8000/ 2>/dev/null)" = srv-ok ] && break
   sleep 0.1
 done
 : >"$work/wan.log"; : >"$work/lan.log"
@@ -278,10 +283,12 @@ cat "$work/fw.out"
 grep -q probes-done "$work/fw.out" || fail "firewalled container did not come up"
 table=$(nftr list table inet nestbox-fw)
 ! grep -q stale-from-a-killed-run <<<"$table" || fail "stale table not replaced: $table"
-[ "$(lanw http://10.54.0.2:8000/)" = fw-ok ] || fail "allowed port 8000 does not answer the LAN: $(nftr list ruleset)"
-[ "$(nsenter --net="/run/netns/$R" busybox wget -q -T 2 -O- http://10.54.0.2:8000/)" = fw-ok ] || fail "allowed port 8000 does not answer the host"
-if lanw http://10.54.0.2:8080/ >/dev/null; then fail "blocked port 8080 answered the LAN"; fi
-if nsenter --net="/run/netns/$R" busybox wget -q -T 2 -O- http://10.54.0.2:8080/ >/dev/null 2>&1; then fail "blocked port 8080 answered the host"; fi
+[ "$(lanw http://10.54.0.2:8000/)" = fw-ok ] || fail "allowed port 8000 does not answer the LAN: $(nftr -s list ruleset)"
+[ "$(rw http://10.54.0.2:8000/)" = fw-ok ] || fail "allowed port 8000 does not answer the host"
+rc=0; lanw http://10.54.0.2:8080/ >/dev/null || rc=$?
+[ "$rc" = 124 ] || fail "blocked port 8080 from the LAN: exit $rc, expected 124 (dropped: a timeout)"
+rc=0; rw http://10.54.0.2:8080/ >/dev/null || rc=$?
+[ "$rc" = 124 ] || fail "blocked port 8080 from the host: exit $rc, expected 124 (dropped: a timeout)"
 # 8080 is served: it is the firewall that drops it.
 [ "$("$launch" exec fw --state-dir "$work/run" -- /bin/busybox wget -q -O- http://127.0.0.1:8080/)" = fw-ok ] ||
   fail "8080 not served inside the container"
@@ -294,7 +301,7 @@ grep -q '^10\.55\.0\.1 .*"GET / ' "$work/wan.log" || fail "WAN side did not see 
 rc=0; wait "$launcher_pid" || rc=$?
 launcher_pid=
 [ "$rc" = 143 ] || fail "stopped firewalled container: exit $rc, expected 143"
-[ "$(nftr list ruleset)" = "$ruleset_before" ] || fail "ruleset after stop: $(nftr list ruleset)"
+[ "$(nftr -s list ruleset)" = "$ruleset_before" ] || fail "ruleset after stop: $(nftr -s list ruleset)"
 same fw
 
 # A firewall that cannot be installed refuses the start and leaves nothing: a
@@ -310,8 +317,8 @@ grep -q "nestbox-launch run: network: firewall of fw: delete table nestbox-fw: O
 grep -q "probes-done" <<<"$err" && fail "container ran without its firewall"
 nftr list table inet nestbox-fw | grep -q "flags owner" || fail "the holder's table was touched"
 kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true
-for _ in $(seq 50); do [ "$(nftr list ruleset)" = "$ruleset_before" ] && break; sleep 0.1; done
-[ "$(nftr list ruleset)" = "$ruleset_before" ] || fail "ruleset after a refused start: $(nftr list ruleset)"
+for _ in $(seq 50); do [ "$(nftr -s list ruleset)" = "$ruleset_before" ] && break; sleep 0.1; done
+[ "$(nftr -s list ruleset)" = "$ruleset_before" ] || fail "ruleset after a refused start: $(nftr -s list ruleset)"
 same fwheld
 
 # A setup that fails (no such bridge) refuses the launch and leaves nothing.

@@ -705,6 +705,9 @@ TEST(PolicyFormat, SeccompProgramIsCheckedLikeTheKernelWould) {
 }  // namespace
 }  // namespace nestbox::policy
 
+namespace nestbox::policy {
+namespace {
+
 // Version 4, section 12: the firewall (docs/policy-format.md, "Firewall section").
 Policy firewalled() {
   Policy p = full_policy();
@@ -777,3 +780,6 @@ TEST(PolicyFormat, FirewallRefusals) {
     EXPECT_NE(blob.error().message.find(c.error), std::string::npos) << c.name << ": " << blob.error().message;
   }
 }
+
+}  // namespace
+}  // namespace nestbox::policy

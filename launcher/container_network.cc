@@ -10,6 +10,17 @@ void ContainerNetwork::attach(Options& o) {
     auto s = network::setup_network_for_pid(p, pid);
     if (!s.ok()) return std::move(s).error();  // a half-done setup undid itself
     setup_.emplace(std::move(*s));
+    // The firewall goes in before the container continues: it never runs
+    // without it. Installed in this (the host's) namespace, out of reach of
+    // the container even with CAP_NET_ADMIN in its own.
+    if (p.firewall.enabled) {
+      auto fw = network::install_firewall(p);
+      if (!fw.ok()) {
+        (void)teardown();  // fail closed: no network either
+        return std::move(fw).error();
+      }
+      firewall_.emplace(std::move(*fw));
+    }
     return ok_status();
   };
   // run_container() calls this once the container is gone, before it
@@ -21,6 +32,12 @@ Status ContainerNetwork::teardown() {
   if (setup_) {
     Status s = setup_->teardown();
     setup_.reset();
+    if (!s.ok() && result_.ok()) result_ = std::move(s);
+  }
+  // After the links: the container's traffic is gone before its rules are.
+  if (firewall_) {
+    Status s = firewall_->remove();
+    firewall_.reset();
     if (!s.ok() && result_.ok()) result_ = std::move(s);
   }
   return result_;

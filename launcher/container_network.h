@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "launcher/launcher.h"
+#include "network/firewall.h"
 #include "network/setup.h"
 #include "util/result.h"
 
@@ -26,7 +27,9 @@ class ContainerNetwork {
   ~ContainerNetwork() { (void)teardown(); }
 
   // Sets o.network_setup to a hook that sets up the policy's interfaces and
-  // keeps them in this object (which must outlive the run).
+  // its firewall (network/firewall.h) and keeps them in this object (which
+  // must outlive the run). A firewall that cannot be installed refuses the
+  // start and undoes the interfaces.
   void attach(Options& o);
   // Removes what was created and returns moved-in interfaces; idempotent:
   // returns the first teardown error seen (also one from the hook).
@@ -34,6 +37,7 @@ class ContainerNetwork {
 
  private:
   std::optional<network::NetworkSetup> setup_;
+  std::optional<network::Firewall> firewall_;  // policy firewall, host namespace
   Status result_;
 };
 

@@ -488,6 +488,7 @@ void read_network(TableView& top, Manifest& m) {
   });
   if (!m.network.interfaces.empty() && !top.diag().seen("network.mode"))
     m.network.mode = NetworkMode::kInterfaces;
+  detail::read_firewall(n, m);
   n.finish();
 }
 

@@ -299,9 +299,31 @@ struct NetInterface {
   SourcePos pos;
 };
 
+// [network.firewall]: what a container's veth interfaces may receive and
+// send, and NAT towards the WAN (docs/network.md, "Firewall").
+enum class FwProtocol { kTcp, kUdp, kIcmp };
+
+struct FirewallAllowIn {
+  std::string interface;              // a container interface name (veth)
+  FwProtocol protocol = FwProtocol::kTcp;
+  std::vector<uint32_t> ports;        // tcp/udp: 1..65535; icmp: none
+  std::vector<std::string> from;      // zones "host", "lan", "wan"; empty = all three
+  SourcePos pos;
+};
+
+struct Firewall {
+  bool enabled = false;                // the [network.firewall] table is present
+  std::vector<std::string> lan, wan;   // host devices of each zone
+  std::vector<std::string> allow_out;  // zones the container may open connections to
+  bool masquerade = false;             // NAT the container's subnets out of `wan`
+  std::vector<FirewallAllowIn> allow_in;
+  SourcePos pos;
+};
+
 struct Network {
   NetworkMode mode = NetworkMode::kEmpty;
   std::vector<NetInterface> interfaces;
+  Firewall firewall;
 };
 
 struct Rlimit {

@@ -744,6 +744,7 @@ void validate(Manifest& m, Diagnostics& d) {
   validate_ids(m, d);
   validate_namespaces(m, d);
   validate_network(m, d);
+  validate_firewall(m, d);
   validate_cgroups(m, d);
   validate_seccomp(m, d);
   validate_mounts(m, d);

@@ -10,4 +10,9 @@ namespace nestbox::manifests::detail {
 // user/net namespace modes) when it passes.
 void validate(Manifest& m, Diagnostics& diag);
 
+// [network.firewall] (manifests/firewall.cc): read from the [network] table,
+// and checked against the interfaces once they are validated.
+void read_firewall(TableView& network, Manifest& m);
+void validate_firewall(Manifest& m, Diagnostics& diag);
+
 }  // namespace nestbox::manifests::detail

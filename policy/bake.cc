@@ -69,6 +69,31 @@ Interface interface(const m::NetInterface& i) {
   return o;
 }
 
+uint8_t zones(const std::vector<std::string>& names) {
+  uint8_t bits = 0;
+  for (const std::string& z : names) bits |= z == "host" ? kZoneHost : z == "lan" ? kZoneLan : z == "wan" ? kZoneWan : 0;
+  return bits;
+}
+
+Firewall firewall(const m::Firewall& f) {
+  Firewall o;
+  if (!f.enabled) return o;
+  o.enabled = true;
+  o.masquerade = f.masquerade;
+  o.allow_out = zones(f.allow_out);
+  o.lan = f.lan;
+  o.wan = f.wan;
+  for (const m::FirewallAllowIn& r : f.allow_in) {
+    FirewallAllow a;
+    a.interface = r.interface;
+    a.protocol = static_cast<FwProtocol>(r.protocol);
+    a.from = r.from.empty() ? kZoneAll : zones(r.from);
+    for (uint32_t port : r.ports) a.ports.push_back(static_cast<uint16_t>(port));
+    o.allow_in.push_back(std::move(a));
+  }
+  return o;
+}
+
 Process process(const m::Process& p) {
   Process o;
   o.model = static_cast<Model>(p.model);
@@ -159,6 +184,7 @@ Result<Policy> bake(const m::Manifest& man) {
   p.mounts = mounts(man.mounts, man.process);
   p.net = static_cast<NetMode>(man.network.mode);
   for (const m::NetInterface& i : man.network.interfaces) p.interfaces.push_back(interface(i));
+  p.firewall = firewall(man.network.firewall);
   for (const m::Rlimit& r : man.rlimits)
     p.rlimits.push_back({static_cast<uint32_t>(r.resource), r.soft, r.hard});
   auto bpf = compile_seccomp(man.seccomp, man.arch);

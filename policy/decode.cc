@@ -273,7 +273,7 @@ class Decoder {
         {wire::kTagNetwork, "network", &Decoder::network},
         {wire::kTagRlimits, "rlimits", &Decoder::rlimits},
         {wire::kTagSeccomp, "seccomp", &Decoder::seccomp},
-        {wire::kTagFirewall, "firewall", &Decoder::reserved_v4},
+        {wire::kTagFirewall, "firewall", &Decoder::firewall},
         {wire::kTagHotplug, "hotplug", &Decoder::hotplug},
         {wire::kTagHealth, "health", &Decoder::health},
         {wire::kTagIpc, "ipc", &Decoder::ipc},
@@ -805,6 +805,84 @@ class Decoder {
     return ok_status();
   }
 
+  // Section 12 (docs/policy-format.md, "Firewall"). Needs the network
+  // section (decoded before): rules name its veth interfaces.
+  Status firewall() {
+    Firewall& f = p_.firewall;
+    size_t at = r_.pos();
+    READ(f.enabled, r_.boolean("firewall.enabled"));
+    if (f.enabled) {
+      CHECK(at, p_.net == NetMode::kInterfaces && !p_.interfaces.empty(), "firewall.enabled",
+            "a firewall needs network mode interfaces");
+      for (const Interface& in : p_.interfaces)
+        CHECK(at, in.type == IfType::kVeth, "firewall.enabled",
+              "interface '" + in.name + "' is not a veth: a firewall filters veth interfaces only");
+    }
+    at = r_.pos();
+    READ(f.masquerade, r_.boolean("firewall.masquerade"));
+    CHECK(at, f.enabled || !f.masquerade, "firewall.masquerade", "set without a firewall");
+    at = r_.pos();
+    READ(f.allow_out, r_.u8("firewall.allow_out"));
+    CHECK(at, (f.allow_out & ~kZoneAll) == 0, "firewall.allow_out", "unknown zone bits");
+    CHECK(at, f.enabled || f.allow_out == 0, "firewall.allow_out", "set without a firewall");
+    NESTBOX_TRY(r_.zeros(1, "firewall.reserved"));
+    NESTBOX_TRY(zone_devices("firewall.lan", f.lan));
+    at = r_.pos();
+    NESTBOX_TRY(zone_devices("firewall.wan", f.wan));
+    CHECK(at, !f.wan.empty() || (!f.masquerade && !(f.allow_out & kZoneWan)), "firewall.wan",
+          "masquerade and allow_out wan need wan devices");
+    CHECK(at, !f.lan.empty() || !(f.allow_out & kZoneLan), "firewall.lan", "allow_out lan needs lan devices");
+    size_t n;
+    at = r_.pos();
+    READ(n, r_.count("firewall.allow_in", wire::kMaxFirewallRules));
+    CHECK(at, f.enabled || n == 0, "firewall.allow_in", "set without a firewall");
+    f.allow_in.resize(n);
+    for (size_t i = 0; i < n; ++i) NESTBOX_TRY(firewall_allow(idx("firewall.allow_in", i), f.allow_in[i]));
+    return ok_status();
+  }
+
+  Status zone_devices(const string& field, std::vector<string>& out) {
+    size_t at = r_.pos();
+    size_t n;
+    READ(n, r_.count(field, wire::kMaxFirewallZoneDevices));
+    CHECK(at, p_.firewall.enabled || n == 0, field, "set without a firewall");
+    out.resize(n);
+    for (size_t i = 0; i < n; ++i) READ(out[i], r_.str(idx(field, i), 15, Text::kIfName, false));
+    return ok_status();
+  }
+
+  Status firewall_allow(const string& f, FirewallAllow& a) {
+    size_t at = r_.pos();
+    READ(a.interface, r_.str(f + ".interface", 15, Text::kIfName, false));
+    bool known = false;
+    for (const Interface& in : p_.interfaces) known = known || in.name == a.interface;
+    CHECK(at, known, f + ".interface", "no interface '" + a.interface + "' in the network section");
+    for (const Interface& in : p_.interfaces)
+      for (const auto* zone : {&p_.firewall.lan, &p_.firewall.wan})
+        for (const string& d : *zone)
+          CHECK(at, in.name != a.interface || in.bridge.empty() || in.bridge != d, f + ".interface",
+                "'" + a.interface + "' is bridged into the zone device '" + d + "': its traffic is not routed by the host");
+    uint8_t v;
+    READ(v, r_.enumeration(f + ".protocol", 3));
+    a.protocol = static_cast<FwProtocol>(v);
+    at = r_.pos();
+    READ(a.from, r_.u8(f + ".from"));
+    CHECK(at, a.from != 0 && (a.from & ~kZoneAll) == 0, f + ".from", "must name 1..3 known zones");
+    NESTBOX_TRY(r_.zeros(2, f + ".reserved"));
+    size_t n;
+    at = r_.pos();
+    READ(n, r_.count(f + ".ports", wire::kMaxFirewallPorts));
+    bool icmp = a.protocol == FwProtocol::kIcmp;
+    CHECK(at, icmp ? n == 0 : n > 0, f + ".ports", icmp ? "icmp takes no ports" : "tcp and udp need ports");
+    a.ports.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      at = r_.pos();
+      READ(a.ports[i], r_.u16(idx(f + ".ports", i)));
+      CHECK(at, a.ports[i] != 0, idx(f + ".ports", i), "port 0");
+    }
+    return ok_status();
+  }
+
   Status hotplug() {
     size_t at = r_.pos();
     size_t n;
@@ -819,10 +897,6 @@ class Decoder {
     for (size_t i = 0; i < n; ++i) NESTBOX_TRY(hotplug_rule(idx("hotplug", i), p_.hotplug[i]));
     return ok_status();
   }
-
-  // Section 12 (firewall) is another feature of version 4; until it lands
-  // here only an empty payload is accepted.
-  Status reserved_v4() { return ok_status(); }
 
   // Empty: no check. Else its argv (at least the program) and its timeout.
   Status health() {

@@ -213,6 +213,23 @@ void seccomp(Writer& w, const Policy& p) {
   w.raw(p.seccomp.bpf.data(), p.seccomp.bpf.size());
 }
 
+// Section 12 (docs/policy-format.md, "Firewall").
+void firewall(Writer& w, const Firewall& f) {
+  w.boolean(f.enabled);
+  w.boolean(f.masquerade);
+  w.u8(f.allow_out);
+  w.zeros(1);
+  w.strings(f.lan);
+  w.strings(f.wan);
+  w.list(f.allow_in, [&](const FirewallAllow& a) {
+    w.str(a.interface);
+    w.u8(static_cast<uint8_t>(a.protocol));
+    w.u8(a.from);
+    w.zeros(2);
+    w.list(a.ports, [&](uint16_t port) { w.u16(port); });
+  });
+}
+
 void hotplug(Writer& w, const Policy& p) {
   w.list(p.hotplug, [&](const HotplugRule& r) {
     w.u8(r.access);
@@ -230,10 +247,6 @@ void hotplug(Writer& w, const Policy& p) {
     });
   });
 }
-
-// Section 12 belongs to another feature of version 4 (firewall); until it
-// lands here it is written empty.
-void reserved_v4(Writer&) {}
 
 // Empty without a check, so that policies without [health] keep their bytes.
 void health(Writer& w, const Policy& p) {
@@ -268,7 +281,7 @@ Result<std::vector<uint8_t>> encode(const Policy& p) {
   section(wire::kTagNetwork, [&] { network(w, p); });
   section(wire::kTagRlimits, [&] { rlimits(w, p); });
   section(wire::kTagSeccomp, [&] { seccomp(w, p); });
-  section(wire::kTagFirewall, [&] { reserved_v4(w); });
+  section(wire::kTagFirewall, [&] { firewall(w, p.firewall); });
   section(wire::kTagHotplug, [&] { hotplug(w, p); });
   section(wire::kTagHealth, [&] { health(w, p); });
   section(wire::kTagIpc, [&] { ipc(w, p); });

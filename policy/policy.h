@@ -162,6 +162,29 @@ struct Interface {
   std::vector<Route> routes;
 };
 
+// Firewall and NAT of a container's veth interfaces (manifest
+// [network.firewall], docs/network.md "Firewall"), installed by the launcher
+// in the host's namespace as one nftables table of its own.
+enum class FwProtocol : uint8_t { kTcp = 0, kUdp = 1, kIcmp = 2 };
+// Zones, as bits: the host itself, the routes out of its `lan` / `wan` devices.
+enum FwZone : uint8_t { kZoneHost = 1u << 0, kZoneLan = 1u << 1, kZoneWan = 1u << 2 };
+inline constexpr uint8_t kZoneAll = kZoneHost | kZoneLan | kZoneWan;
+
+struct FirewallAllow {
+  std::string interface;  // a container interface (Interface::name), veth
+  FwProtocol protocol = FwProtocol::kTcp;
+  uint8_t from = kZoneAll;     // FwZone bits the connection may come from
+  std::vector<uint16_t> ports;  // tcp/udp: 1..65535, at least one; icmp: none
+};
+
+struct Firewall {
+  bool enabled = false;         // off: no table, every other field empty
+  bool masquerade = false;      // NAT the container's subnets out of `wan`
+  uint8_t allow_out = 0;        // FwZone bits the container may open connections to
+  std::vector<std::string> lan, wan;  // host device names of each zone
+  std::vector<FirewallAllow> allow_in;
+};
+
 struct Rlimit {
   uint32_t resource = 0;  // RLIMIT_* number
   uint64_t soft = 0, hard = 0;
@@ -236,6 +259,7 @@ struct Policy {
   Seccomp seccomp;
   Ipc ipc;
   Health health;
+  Firewall firewall;
   // Kernel facilities this policy needs, as kernel-check feature ids
   // (bit n = feature n of kernel-check's table), so the device can refuse
   // before mounting anything.

@@ -144,6 +144,23 @@ json build(const Policy& p) {
                    {"routes", routes}});
   }
   j["network"] = {{"mode", net_name(p.net)}, {"interfaces", ifs}};
+  if (p.firewall.enabled) {
+    auto zones = [](uint8_t bits) {
+      json z = json::array();
+      if (bits & kZoneHost) z.push_back("host");
+      if (bits & kZoneLan) z.push_back("lan");
+      if (bits & kZoneWan) z.push_back("wan");
+      return z;
+    };
+    json allow = json::array();
+    for (const FirewallAllow& a : p.firewall.allow_in)
+      allow.push_back({{"interface", a.interface},
+                       {"protocol", a.protocol == FwProtocol::kTcp ? "tcp" : a.protocol == FwProtocol::kUdp ? "udp" : "icmp"},
+                       {"ports", a.ports}, {"from", zones(a.from)}});
+    j["network"]["firewall"] = {{"lan", p.firewall.lan}, {"wan", p.firewall.wan},
+                                {"allow_out", zones(p.firewall.allow_out)},
+                                {"masquerade", p.firewall.masquerade}, {"allow_in", allow}};
+  }
   json rl = json::array();
   for (const Rlimit& r : p.rlimits) {
     const char* n = rlimit_name(r.resource);

@@ -17,7 +17,7 @@ inline constexpr char kMagic[4] = {'N', 'B', 'X', 'P'};
 // u8[3] reserved, u32 uid, u32 gid; an empty process.argv with model system
 // and services (nestbox's init).
 // 4: new sections after seccomp, each exactly once (empty payload allowed):
-// 12 firewall, 13 hotplug, 14 health, 15 ipc (ubus socket bind).
+// 12 firewall (the per-container nftables rules), 13 hotplug, 14 health, 15 ipc (ubus socket bind).
 // Also in 4: in the rootfs section, after base_sha256: u64 base_min_version,
 // u64 base_max_version, str base_key_id (the base requirement that replaces the pin).
 inline constexpr uint16_t kVersion = 4;
@@ -43,6 +43,9 @@ inline constexpr size_t kMaxRlimits = 16;           // RLIM_NLIMITS
 inline constexpr size_t kMaxDevices = 256;
 inline constexpr size_t kMaxHotplugRules = 32;
 inline constexpr size_t kMaxHotplugProperties = 16;
+inline constexpr size_t kMaxFirewallZoneDevices = 16;  // lan / wan device names each
+inline constexpr size_t kMaxFirewallRules = 64;        // allow_in entries
+inline constexpr size_t kMaxFirewallPorts = 64;        // ports per allow_in entry
 inline constexpr size_t kMaxBpfInsns = 4096;        // BPF_MAXINSNS
 inline constexpr size_t kBpfInsnSize = 8;           // struct sock_filter
 inline constexpr unsigned kLastCap = 40;            // CAP_CHECKPOINT_RESTORE

@@ -19,15 +19,15 @@ nestbox=$1 launch=$2 src=$3
 if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (namespaces, loop mounts)"; exit 77; fi
 [ "$(uname -m)" = x86_64 ] || { echo "SKIP: the example is built for x86_64"; exit 77; }
 bash "$src/scripts/install-deps.sh" >/dev/null 2>&1 || true   # curl, rsync (idempotent)
-for t in ip nsenter mkfs.ext4 losetup curl rsync python3; do
+for t in ip nsenter mkfs.ext4 losetup curl rsync python3 nft; do
   command -v "$t" >/dev/null || { echo "SKIP: needs $t (scripts/install-deps.sh)"; exit 77; }
 done
 staging=$(bash "$src/scripts/corpus.sh" 2>/dev/null) || { echo "SKIP: no demo corpus (scripts/corpus.sh needs apt)"; exit 77; }
 
 work=$(mktemp -d /tmp/nestbox-nas.XXXXXX)
 chmod 755 "$work"
-R=nbnas$$-r L=nbnas$$-l
-part_loop='' pid='' hot_made=''
+R=nbnas$$-r L=nbnas$$-l W=nbnas$$-w
+part_loop='' pid='' hot_made='' wan_pid=''
 loopctl() {  # add|remove N: loop devices of fixed numbers (LOOP_CTL_ADD / LOOP_CTL_REMOVE)
   python3 -c 'import fcntl,os,sys; fd=os.open("/dev/loop-control",os.O_RDWR); fcntl.ioctl(fd,{"add":0x4C80,"remove":0x4C81}[sys.argv[1]],int(sys.argv[2]))' "$@"
 }
@@ -38,7 +38,8 @@ cleanup() {
     "$launch" stop nas --state-dir "$work/run" --stop-timeout 1000 >/dev/null 2>&1
     wait "$pid" 2>/dev/null
   fi
-  ip netns del "$L" 2>/dev/null; ip netns del "$R" 2>/dev/null
+  [ -n "$wan_pid" ] && { kill "$wan_pid"; wait "$wan_pid"; } 2>/dev/null
+  ip netns del "$L" 2>/dev/null; ip netns del "$W" 2>/dev/null; ip netns del "$R" 2>/dev/null
   [ -n "$part_loop" ] && losetup -d "$part_loop" 2>/dev/null
   rm -rf "$work"
 }
@@ -86,6 +87,17 @@ ip -n "$R" link set lan-host master br-lan up
 ip -n "$L" addr add 192.168.1.100/24 dev lan-pc
 ip -n "$L" link set lan-pc up
 lan() { nsenter --net="/run/netns/$L" "$@"; }
+# The WAN: R's eth1 (the manifest's firewall.wan) to a server in W, which has
+# no route back to the NAS's private subnet: only NAT'ed traffic is answered.
+ip netns add "$W"; ip -n "$W" link set lo up
+ip -n "$R" link add eth1 type veth peer name wan-w netns "$W"
+ip -n "$R" addr add 10.20.0.1/24 dev eth1; ip -n "$R" link set eth1 up
+ip -n "$W" addr add 10.20.0.9/24 dev wan-w; ip -n "$W" link set wan-w up
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
+mkdir -p "$work/wan" && echo wan-ok >"$work/wan/index.html"
+(cd "$work/wan" && exec nsenter --net="/run/netns/$W" python3 -m http.server 8000 --bind 10.20.0.9) 2>"$work/wan.log" &
+wan_pid=$!
+router() { nsenter --net="/run/netns/$R" "$@"; }
 
 # The NAS's data partition, found by name in --partition-dir.
 truncate -s 32M "$work/nas-data.ext4"
@@ -141,6 +153,18 @@ lan rsync --contimeout=5 rsync://192.168.1.20/share/docs/hello.txt "$work/back.t
 cmp -s "$work/hello.txt" "$work/back.txt" || fail "rsync download differs"
 # lighttpd (www-data) writes its error log to /dev/stderr: nestbox's init relays it.
 grep -q "server started" "$work/nas.log" || fail "lighttpd's error log (/dev/stderr) did not reach the launcher"
+# The firewall on the private eth0 (br-nas): WebDAV answers the router; a port
+# the manifest does not open is dropped (a timeout, not a refusal); the NAS
+# reaches the WAN, which sees the router's WAN address (masquerade).
+router nft list table inet nestbox-nas >/dev/null || fail "no firewall table while the NAS runs"
+code=$(router curl -sS -m 5 -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth: 0' http://10.10.0.2/) || true
+[ "$code" = 207 ] || fail "PROPFIND from the router to the firewalled eth0: $code"
+rc=0; router curl -sS -m 2 -o /dev/null http://10.10.0.2:8080/ 2>/dev/null || rc=$?
+[ "$rc" = 28 ] || fail "port 8080 from the router: curl exit $rc, expected 28 (dropped, a timeout)"
+for _ in $(seq 30); do router curl -s -m 1 -o /dev/null http://10.20.0.9:8000/ && break; sleep 0.1; done
+[ "$("$launch" exec nas --state-dir "$work/run" -- /bin/busybox timeout 5 /bin/busybox wget -q -O- http://10.20.0.9:8000/)" = wan-ok ] ||
+  fail "the NAS does not reach the WAN"
+grep -q '^10\.20\.0\.1 .*"GET / ' "$work/wan.log" || fail "the WAN did not see the NAT address: $(cat "$work/wan.log")"
 
 # --- 1b: hot-plugged storage while the nas runs -----------------------------------------
 inside() { "$launch" exec --state-dir "$work/run" nas -- /bin/busybox "$@"; }
@@ -183,6 +207,7 @@ grep -q "hotplug: loop247 (7:247) taken back from /dev/loop247" "$work/nas.log" 
 losetup -d /dev/loop250
 for n in $hot_made; do loopctl remove "$n"; done; hot_made=''
 stop
+[ -z "$(router nft list ruleset)" ] || fail "firewall rules left after stop: $(router nft list ruleset)"
 
 # --- 2: stop, reinstall, start: the data is still there -------------------------------
 "$launch" install "$work/nas.img" "${opts[@]}" --allow-downgrade >/dev/null 2>&1 ||

@@ -11,16 +11,17 @@
 set -euo pipefail
 nestbox=$1 launch=$2
 if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (namespaces, loop mounts)"; exit 77; fi
-for t in ip busybox nsenter; do
+for t in ip busybox nsenter nft python3; do
   command -v "$t" >/dev/null || { echo "SKIP: needs $t (scripts/install-deps.sh)"; exit 77; }
 done
 work=$(mktemp -d /tmp/nestbox-net.XXXXXX)
 p=nbe$$
-R=$p-r L=$p-l S=$p-s
-launcher_pid=
+R=$p-r L=$p-l S=$p-s W=$p-w
+launcher_pid= server_pids=
 cleanup() {
   if [ -n "$launcher_pid" ]; then kill -KILL "$launcher_pid" 2>/dev/null || true; wait "$launcher_pid" 2>/dev/null || true; fi
-  for ns in "$S" "$L" "$R"; do ip netns del "$ns" 2>/dev/null || true; done
+  for pid in $server_pids; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  for ns in "$S" "$L" "$W" "$R"; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -98,6 +99,34 @@ name = "eth0"
 bridge = "br0"
 host_name = "nbv-sleep"
 addresses = ["10.50.0.3/24"]'
+# The firewall case: busybox httpd on 8000 (allowed from the LAN and the host)
+# and on 8080 (open inside, dropped from outside); it may open connections to
+# the WAN only, NAT'ed behind R's WAN address. It fetches from a WAN and a LAN
+# server at start and says which answered.
+# shellcheck disable=SC2016 # expanded inside the container's shell
+# (Debian's busybox 1.35 wget segfaults with -T: timeouts come from timeout.)
+fetch='fetch() { if busybox timeout 2 busybox wget -q -O- "$2" >/dev/null 2>&1; then echo "fetch $1 yes"; else echo "fetch $1 no"; fi; };'
+manifest fw "$fetch busybox httpd -p 8000 -h /www; busybox httpd -p 8080 -h /www; fetch wan http://10.55.0.9:8000/; fetch lan http://10.50.0.9:8000/; echo probes-done; exec busybox sleep 60" '
+[[rootfs.file]]
+path = "/www/index.html"
+content = "fw-ok"
+[[network.interface]]
+type = "veth"
+name = "eth0"
+bridge = "br-fw"
+host_name = "nbv-fw"
+addresses = ["10.54.0.2/24"]
+routes = [{ to = "default", via = "10.54.0.1" }]
+[network.firewall]
+lan = ["br0"]
+wan = ["wan-r"]
+allow_out = ["wan"]
+masquerade = true
+[[network.firewall.allow_in]]
+interface = "eth0"
+protocol = "tcp"
+ports = [8000]
+from = ["lan", "host"]'
 manifest nobridge 'echo should not run' '
 [[network.interface]]
 type = "veth"
@@ -110,7 +139,7 @@ target = "/bin/busybox/not-in-the-image"
 type = "phys"
 parent = "ph0"
 addresses = ["10.50.0.6/24"]'
-names="veth nas mvprivate mvbridge empty phys sleeper nobridge badmount"
+names="veth nas mvprivate mvbridge empty phys sleeper fw nobridge badmount"
 manifests=() squash=()
 for n in $names; do manifests+=("$work/m/$n.toml"); squash+=("$work/out/$n" "$work/$n.sqfs"); done
 SOURCE_DATE_EPOCH=1700000000 "$nestbox" compose "${manifests[@]}" --out "$work/out" --strategy tree >/dev/null
@@ -137,6 +166,16 @@ rip link add mvlan type dummy 2>/dev/null || { rip link add mvlan type veth peer
 rip link set mvlan up
 rip link add ph0 type veth peer name ph0w     # a "physical" WAN port wired into br0
 rip link set ph0w master br0 up
+# For the firewall case: a private bridge, a WAN peer W behind R's wan-r (no
+# route back to the container's subnet: only NAT'ed traffic gets answers), L
+# routed to the container through R, and forwarding on in R.
+bridge br-fw 10.54.0.1/24
+ip netns add "$W"; ip -n "$W" link set lo up
+rip link add wan-r type veth peer name wan-w netns "$W"
+rip addr add 10.55.0.1/24 dev wan-r; rip link set wan-r up
+ip -n "$W" addr add 10.55.0.9/24 dev wan-w; ip -n "$W" link set wan-w up
+ip -n "$L" route add 10.54.0.0/24 via 10.50.0.1
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
 links() { ip -n "$R" -o link show | sed 's/^[0-9]*: \([^:@]*\).*/\1/' | sort; }
 before=$(links)
 same() { [ "$(links)" = "$before" ] || fail "$1: router links changed: $(links | tr '\n' ' ')"; }
@@ -206,6 +245,81 @@ rc=0; wait "$launcher_pid" || rc=$?
 launcher_pid=
 [ "$rc" = 143 ] || fail "stopped container: exit $rc, expected 143"
 same stop
+
+# Firewall and NAT (nftables, in R: the host's namespace). firewall4's table
+# is there before and must be untouched; a stale table of an earlier run of
+# the same container (nestbox-launch killed) is replaced.
+nftr() { nsenter --net="/run/netns/$R" nft "$@"; }
+nftr -f - <<'NFT'
+table inet fw4 {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		counter
+	}
+}
+NFT
+ruleset_before=$(nftr -s list ruleset)  # -s: without the counters fw4 is allowed to count
+nftr add table inet nestbox-fw
+nftr add chain inet nestbox-fw stale-from-a-killed-run
+mkdir -p "$work/www"; echo srv-ok > "$work/www/index.html"
+(cd "$work/www" && exec nsenter --net="/run/netns/$W" python3 -m http.server 8000 --bind 10.55.0.9) 2>"$work/wan.log" &
+server_pids="$server_pids $!"
+(cd "$work/www" && exec nsenter --net="/run/netns/$L" python3 -m http.server 8000 --bind 10.50.0.9) 2>"$work/lan.log" &
+server_pids="$server_pids $!"
+# Debian's busybox 1.35 wget segfaults with -T (exit 139, which once made the
+# blocked-port checks pass for nothing): the timeout is timeout(1)'s, and a
+# dropped port must be exactly that timeout (124), not a refusal or a crash.
+lanw() { timeout 2 nsenter --net="/run/netns/$L" busybox wget -q -O- "$@" 2>/dev/null; }
+rw() { timeout 2 nsenter --net="/run/netns/$R" busybox wget -q -O- "$@" 2>/dev/null; }
+for _ in $(seq 50); do
+  [ "$(lanw http://10.50.0.9:8000/)" = srv-ok ] && [ "$(timeout 1 nsenter --net="/run/netns/$W" busybox wget -q -O- http://10.55.0.9:8000/ 2>/dev/null)" = srv-ok ] && break
+  sleep 0.1
+done
+: >"$work/wan.log"; : >"$work/lan.log"
+run fw --stop-timeout 2000 >"$work/fw.out" 2>&1 &
+launcher_pid=$!
+for _ in $(seq 100); do grep -q probes-done "$work/fw.out" && break; sleep 0.1; done
+cat "$work/fw.out"
+grep -q probes-done "$work/fw.out" || fail "firewalled container did not come up"
+table=$(nftr list table inet nestbox-fw)
+! grep -q stale-from-a-killed-run <<<"$table" || fail "stale table not replaced: $table"
+[ "$(lanw http://10.54.0.2:8000/)" = fw-ok ] || fail "allowed port 8000 does not answer the LAN: $(nftr -s list ruleset)"
+[ "$(rw http://10.54.0.2:8000/)" = fw-ok ] || fail "allowed port 8000 does not answer the host"
+rc=0; lanw http://10.54.0.2:8080/ >/dev/null || rc=$?
+[ "$rc" = 124 ] || fail "blocked port 8080 from the LAN: exit $rc, expected 124 (dropped: a timeout)"
+rc=0; rw http://10.54.0.2:8080/ >/dev/null || rc=$?
+[ "$rc" = 124 ] || fail "blocked port 8080 from the host: exit $rc, expected 124 (dropped: a timeout)"
+# 8080 is served: it is the firewall that drops it.
+[ "$("$launch" exec fw --state-dir "$work/run" -- /bin/busybox wget -q -O- http://127.0.0.1:8080/)" = fw-ok ] ||
+  fail "8080 not served inside the container"
+expect "$(cat "$work/fw.out")" "fetch wan yes"
+expect "$(cat "$work/fw.out")" "fetch lan no"
+grep -q '^10\.55\.0\.1 .*"GET / ' "$work/wan.log" || fail "WAN side did not see the NAT address: $(cat "$work/wan.log")"
+! grep -q '10\.54\.0\.2' "$work/wan.log" || fail "WAN side saw the container's private address"
+! grep -q 'GET' "$work/lan.log" || fail "LAN server reached although allow_out has no lan: $(cat "$work/lan.log")"
+"$launch" stop fw --state-dir "$work/run"
+rc=0; wait "$launcher_pid" || rc=$?
+launcher_pid=
+[ "$rc" = 143 ] || fail "stopped firewalled container: exit $rc, expected 143"
+[ "$(nftr -s list ruleset)" = "$ruleset_before" ] || fail "ruleset after stop: $(nftr -s list ruleset)"
+same fw
+
+# A firewall that cannot be installed refuses the start and leaves nothing: a
+# table of the container's name held by another program (an nft with `flags
+# owner`: only its owner may delete it) cannot be replaced.
+(echo 'add table inet nestbox-fw { flags owner; }'; sleep 20) | nsenter --net="/run/netns/$R" nft -i >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 50); do nftr list table inet nestbox-fw >/dev/null 2>&1 && break; sleep 0.1; done
+if err=$(run fw 2>&1); then fail "start with an uninstallable firewall accepted: $err"; fi
+echo "fw held: $err"
+grep -q "nestbox-launch run: network: firewall of fw: delete table nestbox-fw: Operation not permitted" <<<"$err" ||
+  fail "uninstallable firewall reason: $err"
+grep -q "probes-done" <<<"$err" && fail "container ran without its firewall"
+nftr list table inet nestbox-fw | grep -q "flags owner" || fail "the holder's table was touched"
+kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true
+for _ in $(seq 50); do [ "$(nftr -s list ruleset)" = "$ruleset_before" ] && break; sleep 0.1; done
+[ "$(nftr -s list ruleset)" = "$ruleset_before" ] || fail "ruleset after a refused start: $(nftr -s list ruleset)"
+same fwheld
 
 # A setup that fails (no such bridge) refuses the launch and leaves nothing.
 if err=$(run nobridge 2>&1); then fail "missing bridge accepted: $err"; fi

@@ -299,8 +299,7 @@ const Case kCases[] = {
      "ipc.ubus_target: the socket cannot be bound over the root"},
 };
 
-// Version 4's sections 12..14 belong to other features; until they land an
-// empty payload is the only one accepted, and section 15 (ipc) comes last.
+// Version 4's sections 12..15 come after seccomp, in order, each exactly once.
 TEST(PolicyFormat, Version4SectionsComeAfterSeccompInOrder) {
   std::vector<uint8_t> b = blob_of(full_policy());
   size_t previous = section_payload(b, wire::kTagSeccomp);
@@ -723,6 +722,85 @@ TEST(PolicyFormat, SeccompProgramIsCheckedLikeTheKernelWould) {
             "seccomp.bpf[3]: program does not end with a return");
   EXPECT_EQ(bpf_error(program({ld_arch, jeq_arch, {0x02, 0, 0, 16}, allow})),  // BPF_ST to M[16]
             "seccomp.bpf[2]: scratch memory index out of range");
+}
+
+}  // namespace
+}  // namespace nestbox::policy
+
+namespace nestbox::policy {
+namespace {
+
+// Version 4, section 12: the firewall (docs/policy-format.md, "Firewall section").
+Policy firewalled() {
+  Policy p = full_policy();
+  Interface veth;
+  veth.type = IfType::kVeth;
+  veth.name = "eth0";
+  veth.bridge = "br-nas";
+  veth.addresses = {"10.10.0.2/24"};
+  p.interfaces = {veth};
+  p.firewall.enabled = true;
+  p.firewall.masquerade = true;
+  p.firewall.allow_out = kZoneHost | kZoneWan;
+  p.firewall.lan = {"br-lan"};
+  p.firewall.wan = {"eth1", "pppoe-wan"};
+  p.firewall.allow_in = {{"eth0", FwProtocol::kTcp, kZoneLan | kZoneHost, {80, 873}},
+                         {"eth0", FwProtocol::kIcmp, kZoneHost, {}}};
+  return p;
+}
+
+TEST(PolicyFormat, FirewallRoundTrip) {
+  Policy p = firewalled();
+  std::vector<uint8_t> b = blob_of(p);
+  auto out = decode(b);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  const Firewall& f = out->firewall;
+  EXPECT_TRUE(f.enabled);
+  EXPECT_TRUE(f.masquerade);
+  EXPECT_EQ(f.allow_out, kZoneHost | kZoneWan);
+  EXPECT_EQ(f.lan, (std::vector<std::string>{"br-lan"}));
+  EXPECT_EQ(f.wan, (std::vector<std::string>{"eth1", "pppoe-wan"}));
+  ASSERT_EQ(f.allow_in.size(), 2u);
+  EXPECT_EQ(f.allow_in[0].interface, "eth0");
+  EXPECT_EQ(f.allow_in[0].protocol, FwProtocol::kTcp);
+  EXPECT_EQ(f.allow_in[0].from, kZoneLan | kZoneHost);
+  EXPECT_EQ(f.allow_in[0].ports, (std::vector<uint16_t>{80, 873}));
+  EXPECT_EQ(f.allow_in[1].protocol, FwProtocol::kIcmp);
+  EXPECT_TRUE(f.allow_in[1].ports.empty());
+  EXPECT_EQ(encode(*out).value(), b);
+  // Without a firewall the section is 6 bytes of zeros (empty lists).
+  EXPECT_FALSE(decode(blob_of(full_policy()))->firewall.enabled);
+}
+
+TEST(PolicyFormat, FirewallRefusals) {
+  struct Case {
+    const char* name;
+    void (*mutate)(Policy&);
+    const char* error;
+  } cases[] = {
+      {"macvlan", [](Policy& p) { p.interfaces[0].type = IfType::kMacvlan; p.interfaces[0].parent = "eth0"; p.interfaces[0].bridge.clear(); },
+       "firewall.enabled: interface 'eth0' is not a veth: a firewall filters veth interfaces only"},
+      {"masquerade without wan", [](Policy& p) { p.firewall.wan.clear(); p.firewall.allow_out = kZoneHost; },
+       "firewall.wan: masquerade and allow_out wan need wan devices"},
+      {"unknown interface", [](Policy& p) { p.firewall.allow_in[0].interface = "eth9"; },
+       "firewall.allow_in[0].interface: no interface 'eth9' in the network section"},
+      {"bridged into the lan", [](Policy& p) { p.firewall.lan = {"br-nas"}; },
+       "firewall.allow_in[0].interface: 'eth0' is bridged into the zone device 'br-nas': its traffic is not routed by the host"},
+      {"icmp with ports", [](Policy& p) { p.firewall.allow_in[1].ports = {1}; }, "firewall.allow_in[1].ports: icmp takes no ports"},
+      {"tcp without ports", [](Policy& p) { p.firewall.allow_in[0].ports.clear(); }, "firewall.allow_in[0].ports: tcp and udp need ports"},
+      {"port 0", [](Policy& p) { p.firewall.allow_in[0].ports[1] = 0; }, "firewall.allow_in[0].ports[1]: port 0"},
+      {"no zone", [](Policy& p) { p.firewall.allow_in[0].from = 0; }, "firewall.allow_in[0].from: must name 1..3 known zones"},
+      {"unknown zone bit", [](Policy& p) { p.firewall.allow_out = 8; }, "firewall.allow_out: unknown zone bits"},
+      {"rules without a firewall", [](Policy& p) { p.firewall.enabled = false; p.firewall.masquerade = false; },
+       "firewall.allow_out: set without a firewall"},
+  };
+  for (const Case& c : cases) {
+    Policy p = firewalled();
+    c.mutate(p);
+    auto blob = encode(p);
+    ASSERT_FALSE(blob.ok()) << c.name;
+    EXPECT_NE(blob.error().message.find(c.error), std::string::npos) << c.name << ": " << blob.error().message;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,447 @@
+#include "network/firewall.h"
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <set>
+
+#include "network/address.h"
+#include "network/setup.h"
+
+namespace nestbox::network {
+namespace {
+
+// Plenty for the policy's limits in practice; a larger rule set is refused
+// (one netlink message batch must fit the socket's buffer).
+constexpr size_t kMaxBatch = 128 * 1024;
+constexpr uint32_t kReg = NFT_REG_1;  // the one data register the rules use
+
+// Filter chains at the standard filter priority, NAT at srcnat: base chains of
+// every table see each packet, so these add restrictions to firewall4's rules
+// (a drop here is final; an accept here does not override fw4's drop).
+constexpr int kFilterPriority = 0;
+constexpr int kSrcNatPriority = 100;
+
+class BatchBuilder {
+ public:
+  BatchBuilder() : storage_(kMaxBatch / sizeof(uint64_t) * 2, 0) {
+    batch_ = mnl_nlmsg_batch_start(storage_.data(), kMaxBatch);
+    control(NFNL_MSG_BATCH_BEGIN);
+  }
+  ~BatchBuilder() { mnl_nlmsg_batch_stop(batch_); }
+
+  // One nf_tables message; `body` adds its attributes.
+  void message(uint16_t type, uint16_t flags, const std::function<void(nlmsghdr*)>& body) {
+    if (full_) return;
+    nlmsghdr* nlh = begin(static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | type),
+                          static_cast<uint16_t>(flags | NLM_F_ACK), NFPROTO_INET, 0);
+    acked_.push_back(nlh->nlmsg_seq);
+    body(nlh);
+    next();
+  }
+
+  Result<Batch> finish() {
+    control(NFNL_MSG_BATCH_END);
+    if (full_) return failure("the firewall's rules exceed one netlink batch of " + std::to_string(kMaxBatch) + " bytes");
+    Batch b;
+    b.length = mnl_nlmsg_batch_size(batch_);
+    b.storage.assign(storage_.begin(), storage_.begin() + static_cast<std::ptrdiff_t>((b.length + 7) / 8));
+    b.acked = acked_;
+    return b;
+  }
+
+ private:
+  nlmsghdr* begin(uint16_t type, uint16_t flags, uint8_t family, uint16_t res_id) {
+    nlmsghdr* nlh = mnl_nlmsg_put_header(mnl_nlmsg_batch_current(batch_));
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
+    nlh->nlmsg_seq = ++seq_;
+    auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+    nfg->nfgen_family = family;
+    nfg->version = NFNETLINK_V0;
+    nfg->res_id = htons(res_id);
+    return nlh;
+  }
+  void control(uint16_t type) {
+    if (full_) return;
+    begin(type, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+    next();
+  }
+  // mnl_nlmsg_batch_next() says false when the message just written crossed
+  // the batch size: the builder's storage is twice that, so it was written
+  // into slack; the batch is then refused.
+  void next() {
+    if (!mnl_nlmsg_batch_next(batch_)) full_ = true;
+  }
+
+  std::vector<uint64_t> storage_;
+  mnl_nlmsg_batch* batch_ = nullptr;
+  std::vector<uint32_t> acked_;
+  uint32_t seq_ = 0;
+  bool full_ = false;
+};
+
+// --- expressions ---------------------------------------------------------------
+
+void put_be32(nlmsghdr* nlh, uint16_t type, uint32_t v) { mnl_attr_put_u32(nlh, type, htonl(v)); }
+
+void put_data(nlmsghdr* nlh, uint16_t type, const void* data, size_t len) {
+  nlattr* n = mnl_attr_nest_start(nlh, type);
+  mnl_attr_put(nlh, NFTA_DATA_VALUE, len, data);
+  mnl_attr_nest_end(nlh, n);
+}
+
+void expr(nlmsghdr* nlh, const char* name, const std::function<void()>& data) {
+  nlattr* elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+  mnl_attr_put_strz(nlh, NFTA_EXPR_NAME, name);
+  nlattr* d = mnl_attr_nest_start(nlh, NFTA_EXPR_DATA);
+  data();
+  mnl_attr_nest_end(nlh, d);
+  mnl_attr_nest_end(nlh, elem);
+}
+
+void meta(nlmsghdr* nlh, uint32_t key) {
+  expr(nlh, "meta", [&] {
+    put_be32(nlh, NFTA_META_KEY, key);
+    put_be32(nlh, NFTA_META_DREG, kReg);
+  });
+}
+
+void cmp(nlmsghdr* nlh, uint32_t op, const void* data, size_t len) {
+  expr(nlh, "cmp", [&] {
+    put_be32(nlh, NFTA_CMP_SREG, kReg);
+    put_be32(nlh, NFTA_CMP_OP, op);
+    put_data(nlh, NFTA_CMP_DATA, data, len);
+  });
+}
+
+// iifname/oifname == name (the kernel compares the full IFNAMSIZ buffer).
+void ifname(nlmsghdr* nlh, uint32_t key, const std::string& name) {
+  char buf[16] = {};
+  std::memcpy(buf, name.data(), name.size() < 15 ? name.size() : 15);
+  meta(nlh, key);
+  cmp(nlh, NFT_CMP_EQ, buf, sizeof buf);
+}
+
+void payload(nlmsghdr* nlh, uint32_t base, uint32_t offset, uint32_t len) {
+  expr(nlh, "payload", [&] {
+    put_be32(nlh, NFTA_PAYLOAD_DREG, kReg);
+    put_be32(nlh, NFTA_PAYLOAD_BASE, base);
+    put_be32(nlh, NFTA_PAYLOAD_OFFSET, offset);
+    put_be32(nlh, NFTA_PAYLOAD_LEN, len);
+  });
+}
+
+void bitwise(nlmsghdr* nlh, const void* mask, const void* xor_value, uint32_t len) {
+  expr(nlh, "bitwise", [&] {
+    put_be32(nlh, NFTA_BITWISE_SREG, kReg);
+    put_be32(nlh, NFTA_BITWISE_DREG, kReg);
+    put_be32(nlh, NFTA_BITWISE_LEN, len);
+    put_data(nlh, NFTA_BITWISE_MASK, mask, len);
+    put_data(nlh, NFTA_BITWISE_XOR, xor_value, len);
+  });
+}
+
+// ct state established,related
+void ct_established(nlmsghdr* nlh) {
+  expr(nlh, "ct", [&] {
+    put_be32(nlh, NFTA_CT_KEY, NFT_CT_STATE);
+    put_be32(nlh, NFTA_CT_DREG, kReg);
+  });
+  uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
+  bitwise(nlh, &mask, &zero, 4);
+  cmp(nlh, NFT_CMP_NEQ, &zero, 4);
+}
+
+void verdict(nlmsghdr* nlh, uint32_t code) {
+  expr(nlh, "immediate", [&] {
+    put_be32(nlh, NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
+    nlattr* data = mnl_attr_nest_start(nlh, NFTA_IMMEDIATE_DATA);
+    nlattr* v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
+    put_be32(nlh, NFTA_VERDICT_CODE, code);
+    mnl_attr_nest_end(nlh, v);
+    mnl_attr_nest_end(nlh, data);
+  });
+}
+
+// meta l4proto <p> [th dport <port>]
+void l4(nlmsghdr* nlh, uint8_t proto) {
+  meta(nlh, NFT_META_L4PROTO);
+  cmp(nlh, NFT_CMP_EQ, &proto, 1);
+}
+
+void dport(nlmsghdr* nlh, uint16_t port) {
+  payload(nlh, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+  uint16_t be = htons(port);
+  cmp(nlh, NFT_CMP_EQ, &be, 2);
+}
+
+// ip saddr / ip6 saddr within `net`
+void saddr_in(nlmsghdr* nlh, const Cidr& net) {
+  uint8_t nfproto = net.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+  meta(nlh, NFT_META_NFPROTO);
+  cmp(nlh, NFT_CMP_EQ, &nfproto, 1);
+  uint32_t len = static_cast<uint32_t>(net.addr_len());
+  payload(nlh, NFT_PAYLOAD_NETWORK_HEADER, net.family == AF_INET ? 12 : 8, len);
+  uint8_t mask[16] = {}, value[16] = {}, zero[16] = {};
+  for (unsigned bit = 0; bit < net.prefix; ++bit) mask[bit / 8] |= static_cast<uint8_t>(0x80u >> (bit % 8));
+  for (size_t i = 0; i < len; ++i) value[i] = net.addr[i] & mask[i];
+  bitwise(nlh, mask, zero, len);
+  cmp(nlh, NFT_CMP_EQ, value, len);
+}
+
+// --- the rule set ----------------------------------------------------------------
+
+struct Rules {
+  BatchBuilder& b;
+  const std::string& table;
+
+  void chain(const char* name, const char* type, uint32_t hook, int priority) {
+    b.message(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL, [&](nlmsghdr* nlh) {
+      mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, table.c_str());
+      mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, name);
+      nlattr* h = mnl_attr_nest_start(nlh, NFTA_CHAIN_HOOK);
+      put_be32(nlh, NFTA_HOOK_HOOKNUM, hook);
+      put_be32(nlh, NFTA_HOOK_PRIORITY, static_cast<uint32_t>(priority));
+      mnl_attr_nest_end(nlh, h);
+      put_be32(nlh, NFTA_CHAIN_POLICY, NF_ACCEPT);  // other traffic is not ours to judge
+      mnl_attr_put_strz(nlh, NFTA_CHAIN_TYPE, type);
+    });
+  }
+  void rule(const char* chain, const std::function<void(nlmsghdr*)>& exprs) {
+    b.message(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, [&](nlmsghdr* nlh) {
+      mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, table.c_str());
+      mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
+      nlattr* list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+      exprs(nlh);
+      mnl_attr_nest_end(nlh, list);
+    });
+  }
+};
+
+void match_allow(nlmsghdr* nlh, const policy::FirewallAllow& a, uint16_t port) {
+  switch (a.protocol) {
+    case policy::FwProtocol::kTcp: l4(nlh, IPPROTO_TCP); dport(nlh, port); break;
+    case policy::FwProtocol::kUdp: l4(nlh, IPPROTO_UDP); dport(nlh, port); break;
+    case policy::FwProtocol::kIcmp: break;  // two rules, see for_each_match
+  }
+}
+
+// Calls fn(exprs) once per (protocol, port) of an allow_in entry: icmp is
+// ICMP and ICMPv6 (two matches), tcp/udp one per port.
+void for_each_match(const policy::FirewallAllow& a, const std::function<void(const std::function<void(nlmsghdr*)>&)>& fn) {
+  if (a.protocol == policy::FwProtocol::kIcmp) {
+    fn([](nlmsghdr* nlh) { l4(nlh, IPPROTO_ICMP); });
+    fn([](nlmsghdr* nlh) { l4(nlh, IPPROTO_ICMPV6); });
+    return;
+  }
+  for (uint16_t port : a.ports) fn([&a, port](nlmsghdr* nlh) { match_allow(nlh, a, port); });
+}
+
+// The host-side device a container interface's routed traffic crosses: its
+// bridge, or the veth's host end when it has none.
+std::string host_side(const policy::Policy& p, const policy::Interface& itf) {
+  if (!itf.bridge.empty()) return itf.bridge;
+  if (!itf.host_name.empty()) return itf.host_name;
+  return default_veth_host_name(p.name, itf.name);
+}
+
+// An interface bridged into a LAN/WAN device is a member of that segment (its
+// traffic is bridged, not routed): matching its bridge would judge the whole
+// zone's traffic. It is left to the zone (docs/network.md, "Firewall").
+bool in_zone(const policy::Policy& p, const policy::Interface& itf) {
+  std::string c = host_side(p, itf);
+  for (const auto* zone : {&p.firewall.lan, &p.firewall.wan})
+    for (const std::string& d : *zone)
+      if (d == c) return true;
+  return false;
+}
+
+void add_rules(Rules& r, const policy::Policy& p) {
+  const policy::Firewall& fw = p.firewall;
+  r.chain("input", "filter", NF_INET_LOCAL_IN, kFilterPriority);
+  r.chain("output", "filter", NF_INET_LOCAL_OUT, kFilterPriority);
+  r.chain("forward", "filter", NF_INET_FORWARD, kFilterPriority);
+  std::set<std::string> seen;
+  for (const policy::Interface& itf : p.interfaces) {
+    const std::string c = host_side(p, itf);
+    if (!seen.insert(c).second) continue;  // two interfaces in one bridge: one set of rules
+    if (in_zone(p, itf)) continue;
+    std::vector<const policy::FirewallAllow*> allows;
+    for (const policy::FirewallAllow& a : fw.allow_in)
+      for (const policy::Interface& j : p.interfaces)
+        if (j.name == a.interface && host_side(p, j) == c) allows.push_back(&a);
+
+    // container -> host
+    r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
+    if (fw.allow_out & policy::kZoneHost)
+      r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NF_ACCEPT); });
+    r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NF_DROP); });
+
+    // host -> container
+    r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
+    for (const auto* a : allows)
+      if (a->from & policy::kZoneHost)
+        for_each_match(*a, [&](const auto& m) {
+          r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
+        });
+    r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NF_DROP); });
+
+    // container -> lan/wan, and replies
+    r.rule("forward", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
+    r.rule("forward", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
+    for (auto [bit, devs] : {std::pair{policy::kZoneLan, &fw.lan}, std::pair{policy::kZoneWan, &fw.wan}})
+      if (fw.allow_out & bit)
+        for (const std::string& d : *devs)
+          r.rule("forward", [&](nlmsghdr* n) {
+            ifname(n, NFT_META_IIFNAME, c);
+            ifname(n, NFT_META_OIFNAME, d);
+            verdict(n, NF_ACCEPT);
+          });
+    r.rule("forward", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NF_DROP); });
+    // lan/wan -> container, on the allowed ports only
+    for (const auto* a : allows)
+      for (auto [bit, devs] : {std::pair{policy::kZoneLan, &fw.lan}, std::pair{policy::kZoneWan, &fw.wan}})
+        if (a->from & bit)
+          for (const std::string& d : *devs)
+            for_each_match(*a, [&](const auto& m) {
+              r.rule("forward", [&](nlmsghdr* n) {
+                ifname(n, NFT_META_IIFNAME, d);
+                ifname(n, NFT_META_OIFNAME, c);
+                m(n);
+                verdict(n, NF_ACCEPT);
+              });
+            });
+    r.rule("forward", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NF_DROP); });
+  }
+}
+
+Status add_masquerade(Rules& r, const policy::Policy& p) {
+  r.chain("postrouting", "nat", NF_INET_POST_ROUTING, kSrcNatPriority);
+  for (const policy::Interface& itf : p.interfaces)
+    for (const std::string& text : in_zone(p, itf) ? std::vector<std::string>{} : itf.addresses) {
+      auto net = parse_cidr(text);
+      if (!net.ok()) return std::move(net).error();
+      for (const std::string& d : p.firewall.wan)
+        r.rule("postrouting", [&](nlmsghdr* n) {
+          saddr_in(n, *net);
+          ifname(n, NFT_META_OIFNAME, d);
+          expr(n, "masq", [] {});
+        });
+    }
+  return ok_status();
+}
+
+// --- sending --------------------------------------------------------------------
+
+Result<mnl_socket*> open_nftables() {
+  mnl_socket* nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+  if (!nl) return sys_error("netlink: nftables socket");
+  if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+    Error e = sys_error("netlink: bind");
+    mnl_socket_close(nl);
+    return e;
+  }
+  return nl;
+}
+
+}  // namespace
+
+std::string firewall_table_name(const std::string& container) { return "nestbox-" + container; }
+
+Result<Batch> build_firewall_batch(const policy::Policy& p) {
+  if (!p.firewall.enabled) return failure("firewall of " + p.name + ": not enabled in the policy");
+  std::string table = firewall_table_name(p.name);
+  BatchBuilder b;
+  b.message(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, [&](nlmsghdr* nlh) {
+    mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table.c_str());
+    put_be32(nlh, NFTA_TABLE_FLAGS, 0);
+  });
+  Rules r{b, table};
+  add_rules(r, p);
+  if (p.firewall.masquerade) NESTBOX_TRY(add_masquerade(r, p));
+  auto batch = b.finish();
+  if (!batch.ok()) return std::move(batch.error().context("firewall of " + p.name));
+  return batch;
+}
+
+Batch build_delete_batch(const std::string& container) {
+  std::string table = firewall_table_name(container);
+  BatchBuilder b;
+  b.message(NFT_MSG_DELTABLE, 0, [&](nlmsghdr* nlh) { mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table.c_str()); });
+  return *b.finish();  // one small message: always fits
+}
+
+Status send_batch(const Batch& batch, const std::string& what) {
+  auto opened = open_nftables();
+  if (!opened.ok()) return std::move(opened.error().context(what));
+  mnl_socket* nl = *opened;
+  struct Closer {
+    mnl_socket* nl;
+    ~Closer() { mnl_socket_close(nl); }
+  } closer{nl};
+  if (mnl_socket_sendto(nl, batch.data(), batch.length) < 0) return sys_error(what + ": netlink send");
+  // nf_tables handles the batch inside sendmsg(); every answer is queued by
+  // the time it returns. Wait a little anyway rather than trust that.
+  std::set<uint32_t> pending(batch.acked.begin(), batch.acked.end());
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  unsigned portid = mnl_socket_get_portid(nl);
+  while (!pending.empty()) {
+    pollfd pfd{mnl_socket_get_fd(nl), POLLIN, 0};
+    int ready = ::poll(&pfd, 1, 5000);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return sys_error(what + ": poll");
+    if (ready == 0) return failure(what + ": the kernel did not acknowledge the batch");
+    ssize_t got = mnl_socket_recvfrom(nl, buf.data(), buf.size());
+    if (got < 0) return sys_error(what + ": netlink receive");
+    int n = static_cast<int>(got);
+    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+      if (nlh->nlmsg_pid != portid || nlh->nlmsg_type != NLMSG_ERROR) continue;
+      if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) return failure(what + ": short netlink error message");
+      const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+      if (err->error != 0) return sys_error(what, -err->error);
+      pending.erase(nlh->nlmsg_seq);
+    }
+  }
+  return ok_status();
+}
+
+Firewall& Firewall::operator=(Firewall&& o) noexcept {
+  if (this != &o) {
+    (void)remove();
+    container_ = std::move(o.container_);
+    o.container_.clear();
+  }
+  return *this;
+}
+
+Status Firewall::remove() {
+  if (container_.empty()) return ok_status();
+  std::string name = std::move(container_);
+  container_.clear();
+  Status s = send_batch(build_delete_batch(name), "firewall of " + name + ": delete table " + firewall_table_name(name));
+  if (!s.ok() && s.error().sys_errno == ENOENT) return ok_status();
+  return s;
+}
+
+Result<Firewall> install_firewall(const policy::Policy& p) {
+  auto batch = build_firewall_batch(p);
+  if (!batch.ok()) return std::move(batch).error();
+  // A table of this container's name can only be a stale one (nestbox-launch
+  // killed before it could remove it): one container of a name runs at a time.
+  Firewall stale(p.name);
+  NESTBOX_TRY(stale.remove());
+  NESTBOX_TRY(send_batch(*batch, "firewall of " + p.name + ": create table " + firewall_table_name(p.name)));
+  return Firewall(p.name);
+}
+
+}  // namespace nestbox::network

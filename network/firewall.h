@@ -1,0 +1,68 @@
+// A container's firewall and NAT (policy::Firewall) as one nftables table of
+// its own in the host's network namespace, through raw nf_tables netlink
+// (libmnl; no libnftnl, no `nft`). docs/network.md, "Firewall".
+//
+// Call order (the launcher, after setup_network(), before the container runs):
+//   auto fw = install_firewall(policy);   // removes a stale table of an earlier
+//                                         // run, then creates the new one in a
+//                                         // single batch (all or nothing)
+//   ... container runs ...
+//   fw->remove();                         // or let the destructor do it
+// Only the table named firewall_table_name(policy.name) is ever created or
+// deleted; no other table (OpenWrt's `inet fw4`) is flushed or touched.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "policy/policy.h"
+#include "util/result.h"
+
+namespace nestbox::network {
+
+// "nestbox-<container>": the table's name (family inet).
+std::string firewall_table_name(const std::string& container);
+
+// The nf_tables messages of one batch, ready to send: BATCH_BEGIN, the
+// messages, BATCH_END. Kept as bytes so the encoding is unit-tested by parsing
+// it back with libmnl.
+struct Batch {
+  std::vector<uint64_t> storage;  // 8-byte aligned
+  size_t length = 0;              // bytes used
+  std::vector<uint32_t> acked;    // seq numbers of the messages that carry NLM_F_ACK
+  const void* data() const { return storage.data(); }
+};
+
+// The batch that creates the table with every chain and rule (NLM_F_EXCL: an
+// existing table of that name fails it, so nothing stale is merged in).
+Result<Batch> build_firewall_batch(const policy::Policy& policy);
+// The batch that deletes the table (and everything in it).
+Batch build_delete_batch(const std::string& container);
+
+class Firewall {
+ public:
+  Firewall() = default;
+  explicit Firewall(std::string container) : container_(std::move(container)) {}
+  Firewall(Firewall&& o) noexcept : container_(std::move(o.container_)) { o.container_.clear(); }
+  Firewall& operator=(Firewall&& o) noexcept;
+  Firewall(const Firewall&) = delete;
+  Firewall& operator=(const Firewall&) = delete;
+  ~Firewall() { (void)remove(); }
+
+  // Deletes the table; a table already gone is not an error. Idempotent.
+  Status remove();
+
+ private:
+  std::string container_;  // empty: nothing installed
+};
+
+// Installs the policy's firewall in the calling thread's network namespace.
+// A table of the same name left by an earlier run (nestbox-launch killed) is
+// deleted first. On any error nothing of this container's table is left.
+Result<Firewall> install_firewall(const policy::Policy& policy);
+
+// Sends a batch and checks the kernel's answer to every acked message.
+Status send_batch(const Batch& batch, const std::string& what);
+
+}  // namespace nestbox::network

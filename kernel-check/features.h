@@ -119,6 +119,12 @@ struct Facility {
   Version until;         // only checked on kernels older than this; {0,0,0} = no end
   const char* config;    // expression over CONFIG_ symbols, see above
   uint8_t sources;       // Source bits
+  // OpenWrt's kernel module package that provides the facility
+  // (package/kernel/linux/modules/*.mk of openwrt/openwrt), or nullptr when
+  // OpenWrt has none: the facility is then built in, asked for with the
+  // buildroot's KERNEL_<SYMBOL> options (config/Config-kernel.in) or the
+  // target's kernel config. `nestbox kernel-check --openwrt-packages`.
+  const char* openwrt_kmod = nullptr;
 };
 
 inline constexpr Version kAlways{};
@@ -153,11 +159,11 @@ inline constexpr std::array<Facility, kFeatureCount> kFeatures = {{
     {24, "cgroup_freeze", "Cgroup v2 freezer (cgroup.freeze)", Category::kCgroups, {5, 2, 0}, {}, "CGROUPS", kFromNestbox},
     {25, "cgroup_kill", "cgroup.kill", Category::kCgroups, {5, 14, 0}, {}, "CGROUPS", kFromNestbox},
     {26, "device_cgroup_bpf", "Device control (cgroup v2 BPF)", Category::kCgroups, {4, 15, 0}, {}, "CGROUPS CGROUP_BPF", kFromMoby},
-    {27, "loop", "Loop block device", Category::kFilesystem, kAlways, {}, "BLK_DEV_LOOP", kFromNestbox},
-    {28, "loop_configure", "LOOP_CONFIGURE ioctl", Category::kFilesystem, {5, 8, 0}, {}, "BLK_DEV_LOOP", kFromNestbox},
-    {29, "squashfs", "Squashfs", Category::kFilesystem, {2, 6, 29}, {}, "SQUASHFS", kFromNestbox},
+    {27, "loop", "Loop block device", Category::kFilesystem, kAlways, {}, "BLK_DEV_LOOP", kFromNestbox, "kmod-loop"},
+    {28, "loop_configure", "LOOP_CONFIGURE ioctl", Category::kFilesystem, {5, 8, 0}, {}, "BLK_DEV_LOOP", kFromNestbox, "kmod-loop"},
+    {29, "squashfs", "Squashfs", Category::kFilesystem, {2, 6, 29}, {}, "SQUASHFS", kFromNestbox, "kmod-fs-squashfs"},
     {30, "squashfs_gzip", "Squashfs gzip (zlib) images", Category::kFilesystem, {2, 6, 29}, {}, "SQUASHFS SQUASHFS_ZLIB", kFromNestbox},
-    {31, "squashfs_xz", "Squashfs xz images", Category::kFilesystem, {2, 6, 38}, {}, "SQUASHFS SQUASHFS_XZ", kFromNestbox},
+    {31, "squashfs_xz", "Squashfs xz images", Category::kFilesystem, {2, 6, 38}, {}, "SQUASHFS SQUASHFS_XZ", kFromNestbox, "kmod-fs-squashfs"},
     {32, "squashfs_lzo", "Squashfs lzo images", Category::kFilesystem, {2, 6, 36}, {}, "SQUASHFS SQUASHFS_LZO", kFromNestbox},
     {33, "squashfs_lz4", "Squashfs lz4 images", Category::kFilesystem, {3, 19, 0}, {}, "SQUASHFS SQUASHFS_LZ4", kFromNestbox},
     {34, "squashfs_zstd", "Squashfs zstd images", Category::kFilesystem, {4, 14, 0}, {}, "SQUASHFS SQUASHFS_ZSTD", kFromNestbox},
@@ -167,16 +173,16 @@ inline constexpr std::array<Facility, kFeatureCount> kFeatures = {{
     {38, "devpts", "devpts (one instance per container)", Category::kFilesystem, kAlways, {}, "UNIX98_PTYS DEVPTS_MULTIPLE_INSTANCES|>=4.7", kFromLxc | kFromMoby | kFromNestbox},
     {39, "procfs", "procfs", Category::kFilesystem, kAlways, {}, "PROC_FS", kFromNestbox},
     {40, "sysfs", "sysfs", Category::kFilesystem, kAlways, {}, "SYSFS", kFromNestbox},
-    {41, "veth", "Veth pair device", Category::kNetwork, {2, 6, 24}, {}, "VETH", kFromLxc | kFromMoby | kFromNestbox},
-    {42, "bridge", "Bridge", Category::kNetwork, kAlways, {}, "BRIDGE", kFromLxc | kFromMoby | kFromNestbox},
-    {43, "macvlan", "Macvlan (vepa, private, bridge)", Category::kNetwork, {2, 6, 33}, {}, "MACVLAN", kFromLxc | kFromMoby | kFromNestbox},
-    {44, "vlan", "802.1Q VLAN", Category::kNetwork, kAlways, {}, "VLAN_8021Q", kFromLxc | kFromNestbox},
+    {41, "veth", "Veth pair device", Category::kNetwork, {2, 6, 24}, {}, "VETH", kFromLxc | kFromMoby | kFromNestbox, "kmod-veth"},
+    {42, "bridge", "Bridge", Category::kNetwork, kAlways, {}, "BRIDGE", kFromLxc | kFromMoby | kFromNestbox, "kmod-bridge"},
+    {43, "macvlan", "Macvlan (vepa, private, bridge)", Category::kNetwork, {2, 6, 33}, {}, "MACVLAN", kFromLxc | kFromMoby | kFromNestbox, "kmod-macvlan"},
+    {44, "vlan", "802.1Q VLAN", Category::kNetwork, kAlways, {}, "VLAN_8021Q", kFromLxc | kFromNestbox, "kmod-8021q"},
     {45, "ipv6", "IPv6", Category::kNetwork, kAlways, {}, "IPV6", kFromNestbox},
-    {46, "ext4", "ext4", Category::kFilesystem, kAlways, {}, "EXT4_FS", kFromMoby | kFromNestbox},
-    {47, "f2fs", "F2FS", Category::kFilesystem, {3, 8, 0}, {}, "F2FS_FS", kFromNestbox},
+    {46, "ext4", "ext4", Category::kFilesystem, kAlways, {}, "EXT4_FS", kFromMoby | kFromNestbox, "kmod-fs-ext4"},
+    {47, "f2fs", "F2FS", Category::kFilesystem, {3, 8, 0}, {}, "F2FS_FS", kFromNestbox, "kmod-fs-f2fs"},
     {48, "ubifs", "UBIFS", Category::kFilesystem, {2, 6, 27}, {}, "UBIFS_FS", kFromNestbox},
     {49, "jffs2", "JFFS2", Category::kFilesystem, kAlways, {}, "JFFS2_FS", kFromNestbox},
-    {50, "vfat", "VFAT", Category::kFilesystem, kAlways, {}, "VFAT_FS", kFromNestbox},
+    {50, "vfat", "VFAT", Category::kFilesystem, kAlways, {}, "VFAT_FS", kFromNestbox, "kmod-fs-vfat"},
     {51, "openat2", "openat2 (RESOLVE_IN_ROOT)", Category::kFilesystem, {5, 6, 0}, {}, "", kFromNestbox},
     {52, "posix_mqueue", "POSIX message queues", Category::kNamespaces, kAlways, {}, "POSIX_MQUEUE", kFromMoby | kFromNestbox},
 }};

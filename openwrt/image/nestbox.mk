@@ -34,6 +34,20 @@
 #   NESTBOX_ARCH, NESTBOX_COMPAT  the device's identity: verify refuses images
 #                       made for another device
 #
+# The kernel modules a device's containers need go into its DEVICE_PACKAGES,
+# from kernel-check's table (nestbox kernel-check --openwrt-packages):
+#
+#     DEVICE_PACKAGES += nestbox-launch $(call nestbox-kmods,$(TOPDIR)/nestbox/nas.toml ...)
+#
+# include/image.mk's Device/DumpInfo reads DEVICE_PACKAGES when the target's
+# metadata is dumped (Target-Profile-Packages, the device profile's package
+# selection), i.e. before any package is built: $(NESTBOX) must exist then
+# (a nestbox on the build machine, or `make package/nestbox/host/compile`
+# followed by `make defconfig`). Until it does the list is empty with a
+# warning; a nestbox that fails (a bad manifest) stops make. Either way the
+# image command's kernel-check refuses a kernel that lacks what a container
+# needs.
+#
 # Each is a device variable (DEVICE_VARS, include/image.mk's Device/Export):
 # a device's NESTBOX_MANIFESTS apply to that device's images only, not the
 # value the last device definition left behind.
@@ -43,6 +57,9 @@ NESTBOX_CI ?= $(STAGING_DIR_HOST)/bin/nestbox-vendor-ci
 NESTBOX_KERNEL_CONFIG ?= $(LINUX_DIR)/.config
 DEVICE_VARS += NESTBOX_MANIFESTS NESTBOX_SIGNING_KEY NESTBOX_KEYRING NESTBOX_KERNEL_CONFIG \
 	NESTBOX_ARCH NESTBOX_COMPAT
+nestbox-kmods = $(if $(wildcard $(NESTBOX)),$(call nestbox-kmods-run,$(1)),$(warning nestbox-kmods: $(NESTBOX) not built yet: no kernel modules listed for $(1)))
+nestbox-kmods-run = $(call nestbox-kmods-check,$(shell $(NESTBOX) kernel-check --openwrt-packages --manifests $(1) 2>&1; echo "nestbox-exit=$$?"))
+nestbox-kmods-check = $(if $(filter nestbox-exit=0,$(1)),$(filter-out nestbox-exit=%,$(1)),$(error nestbox kernel-check --openwrt-packages failed: $(1)))
 NESTBOX_SOURCE_DATE_EPOCH = $(if $(SOURCE_DATE_EPOCH),$(SOURCE_DATE_EPOCH),0)
 
 # The gate, then a reproducible archive of its images: fixed order, owner, time.

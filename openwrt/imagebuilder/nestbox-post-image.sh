@@ -1,7 +1,9 @@
 #!/bin/sh
 # ImageBuilder post-step: compose, sign and verify the containers from the
 # rootfs that `make image` staged, then (optionally) run `make image` again so
-# the signed images land in the firmware through the FILES= overlay.
+# the signed images land in the firmware through the FILES= overlay, with the
+# kernel modules the containers need added to PACKAGES (printed, and written
+# to WORK/packages: `nestbox kernel-check --openwrt-packages`).
 #
 # usage: nestbox-post-image.sh IMAGEBUILDER_DIR FILES_DIR -- VENDOR_CI_ARGS...
 #   IMAGEBUILDER_DIR  an ImageBuilder tree after `make image PROFILE=... PACKAGES=...`
@@ -33,9 +35,26 @@ work="${WORK:-$files/../nestbox-work}"
 rm -rf "$work"
 "$here/../ci/vendor-ci.sh" --staging "$root" --out "$work" "$@"
 
+# The kernel modules the containers need, as OpenWrt packages, for the final
+# image's PACKAGES (kernel-check's table; docs/openwrt.md). The manifests are
+# the VENDOR_CI_ARGS that are not options of vendor-ci.sh or their values.
+manifests="" skip=0
+for a in "$@"; do
+	if [ "$skip" = 1 ]; then skip=0; continue; fi
+	case "$a" in
+		--staging|--kernel-config|--key|--keyring|--out|--arch|--compat) skip=1 ;;
+		--*) ;;
+		*) manifests="$manifests $a" ;;
+	esac
+done
+# shellcheck disable=SC2086 # a word list of manifest paths
+kmods="$("${NESTBOX:-nestbox}" kernel-check --openwrt-packages --manifests $manifests)"
+kmods="$(printf '%s' "$kmods" | tr '\n' ' ')"  # one line
+printf '%s\n' "$kmods" > "$work/packages"
+
 mkdir -p "$files/srv/nestbox/images"
 for img in "$work"/images/*.img; do
 	cp "$img" "$files/srv/nestbox/images/"
 done
 echo "nestbox-post-image: signed images in $files/srv/nestbox/images; now run:"
-echo "  make -C $ib image PROFILE=... PACKAGES=\"nestbox-launch ...\" FILES=$files"
+echo "  make -C $ib image PROFILE=... PACKAGES=\"nestbox-launch $kmods ...\" FILES=$files"

@@ -44,6 +44,8 @@ endef
 MK
 cat > "$top/include/host-build.mk" <<'MK'
 define HostBuild
+$(info host HOST_BUILD_DEPENDS=$(strip $(HOST_BUILD_DEPENDS)))
+$(info host CMAKE_HOST_OPTIONS=$(strip $(CMAKE_HOST_OPTIONS)))
 host-install:
 	$(call Host/Install)
 endef
@@ -60,11 +62,25 @@ mk() {
 }
 
 check mk -n install-nestbox-launch > "$tmp/parse.out" 2>&1
-check grep -q "package nestbox-launch DEPENDS=+libopenssl PKG_BUILD_DEPENDS=libmnl" "$tmp/parse.out"
+check grep -q "package nestbox-launch DEPENDS=+libopenssl +kmod-loop +kmod-fs-squashfs PKG_BUILD_DEPENDS=libmnl" "$tmp/parse.out"
+# The host tool's libraries: host builds, each a HostBuild package of this
+# feed (the packages feed has none of them as host builds), installed where
+# cmake.mk looks; the host tool builds no tests (no GoogleTest needed).
+check grep -q "^host HOST_BUILD_DEPENDS=nestbox-libarchive/host nestbox-libseccomp/host nestbox-xxhash/host nestbox-nlohmann-json/host$" "$tmp/parse.out"
+check grep -q "^host CMAKE_HOST_OPTIONS=.*-DNESTBOX_TESTS=OFF" "$tmp/parse.out"
+# shellcheck disable=SC2013 # one line of words
+for dep in $(sed -n 's/^host HOST_BUILD_DEPENDS=//p' "$tmp/parse.out"); do
+	m="$src/openwrt/feed/${dep%/host}/Makefile"
+	check grep -q '^PKG_NAME:='"${dep%/host}"'$' "$m"
+	check grep -q 'call HostBuild' "$m"
+	check grep -q '^PKG_HOST_ONLY:=1' "$m"
+	# Fetched from upstream and checked: a hash, never "skip".
+	check grep -Eq '^PKG_(MIRROR_)?HASH:=[0-9a-f]{64}$' "$m"
+done
 check grep -q "conffiles nestbox-launch: /etc/config/nestbox" "$tmp/parse.out"
 check grep -q "cmake_options -DNESTBOX_TARGET_ONLY=ON -DCMAKE_BUILD_TYPE=MinSizeRel -DNESTBOX_REQUIRE_STATIC_MNL=ON" "$tmp/parse.out"
 # Target-side rule: nothing host-only may be a runtime dependency.
-check sh -c "! grep -E 'DEPENDS=.*(libarchive|squashfs|toml|xxhash|seccomp|json)' '$tmp/parse.out'"
+check sh -c "! grep '^package ' '$tmp/parse.out' | sed 's/PKG_BUILD_DEPENDS=.*//' | grep -E '[+](libarchive|libsquashfs|squashfs-tools|toml|xxhash|libseccomp|nlohmann)'"
 
 check mk install-nestbox-launch > /dev/null
 check test -x "$tmp/root/usr/sbin/nestbox-launch"

@@ -138,6 +138,10 @@ NESTBOX="$tmp/nestbox" STUB_LOG="$tmp/calls" sh "$src/openwrt/imagebuilder/nestb
 check test "$rc" -eq 0
 check test -f "$tmp/files/srv/nestbox/images/nas.img"
 check grep -q "compose --json --staging $tmp/ib/build_dir/target-mipsel_24kc_musl/root-ramips" "$tmp/calls"
+# The kmods for PACKAGES asked of nestbox for exactly the manifests (not the
+# options' values), printed in the final make image command.
+check grep -qx "kernel-check --openwrt-packages --manifests $tmp/nas.toml" "$tmp/calls"
+check grep -q "PACKAGES=\"nestbox-launch a.toml: ok" "$tmp/stdout"
 rc=0; sh "$src/openwrt/imagebuilder/nestbox-post-image.sh" "$tmp/empty" "$tmp/f" -- x 2> "$tmp/stderr" || rc=$?
 check test "$rc" -eq 2
 check grep -q "run 'make image' first" "$tmp/stderr"

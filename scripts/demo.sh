@@ -417,11 +417,25 @@ nas() {
   code=$(lan curl -sS -m 5 -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth: 1' http://192.168.1.20/photos/)
   info "LAN: PROPFIND /photos/ (the rsync upload, seen by WebDAV) -> $code"
   [[ $code == 207 ]] || die "PROPFIND answered $code"
+  # The private veth (eth0 in br-nas) is firewalled by the launcher in the
+  # router's namespace: WebDAV answers the router, other ports are dropped.
+  local rules
+  rules=$(ip netns exec "$netns" nft list table inet nestbox-nas) || die "no firewall table while the NAS runs"
+  info "firewall: table inet nestbox-nas in the router's namespace, $(grep -c 'accept\|drop\|masquerade' <<<"$rules") rules"
+  code=$(ip netns exec "$netns" curl -sS -m 5 -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth: 0' http://10.10.0.2/ || true)
+  info "router: PROPFIND http://10.10.0.2/ (eth0, tcp 80 allowed from the host) -> $code"
+  [[ $code == 207 ]] || die "PROPFIND over the firewalled eth0 answered $code"
+  local rc=0
+  ip netns exec "$netns" curl -sS -m 2 -o /dev/null http://10.10.0.2:8080/ 2>/dev/null || rc=$?
+  info "router: curl http://10.10.0.2:8080/ (not allowed) -> no answer in 2 s (curl exit $rc: dropped, not refused)"
+  [[ $rc == 28 ]] || die "port 8080 over the firewalled eth0: curl exit $rc, expected 28 (a timeout)"
   t0=$(now_ms)
   "$launch" stop nas --state-dir "$work/run"
   wait "$nas_pid" || true
   nas_pid=""
   info "stopped in $(($(now_ms) - t0)) ms; the launcher said: $(grep 'stopped:' "$work/nas.log" | sed 's/^nestbox-launch run: //')"
+  if ip netns exec "$netns" nft list table inet nestbox-nas >/dev/null 2>&1; then die "firewall table left after stop"; fi
+  info "firewall table inet nestbox-nas: gone"
   losetup -d "$nas_loop"
   nas_loop=""
   ip netns del "$lanns"

@@ -10,7 +10,7 @@
 set -euo pipefail
 nestbox=$1 launch=$2 src=$3
 if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (loop mounts, namespaces, cgroups)"; exit 77; fi
-for t in dig ip nsenter losetup python3 apt-get dpkg-deb curl rsync mkfs.ext4; do
+for t in dig ip nsenter losetup python3 apt-get dpkg-deb curl rsync mkfs.ext4 nft; do
   command -v "$t" >/dev/null || { echo "SKIP: $t is not installed (scripts/install-deps.sh)"; exit 77; }
 done
 fail() { echo "FAIL: $*"; exit 1; }
@@ -52,6 +52,9 @@ expect "(GET) -> hello from the LAN"
 expect "LAN: rsync -a photos rsync://192.168.1.20/share/ -> uploaded"
 expect "(the rsync upload, seen by WebDAV) -> 207"
 expect "nas: stopped: its processes ended on SIGTERM"
+expect "router: PROPFIND http://10.10.0.2/ (eth0, tcp 80 allowed from the host) -> 207"
+expect "(curl exit 28: dropped, not refused)"
+expect "firewall table inet nestbox-nas: gone"
 for n in appbase dns hello nas weather-app; do
   grep -qE "^   $n: installed version [0-9]+" <<<"$out" || fail "$n not installed"
   grep -qE "^   $n +(squashfs|overlay base|overlay layer) +[0-9]+ +[0-9]+$" <<<"$out" || fail "$n missing from the summary"

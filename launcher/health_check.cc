@@ -31,6 +31,11 @@ std::string run_health_check(const std::string& state_root, const std::string& n
   pid_t pid = ::fork();
   if (pid < 0) return "could not run: fork failed";
   if (pid == 0) {
+    // `boot` blocks its signals to wait for them: the check must not inherit
+    // that mask (execve keeps it), or it would ignore a SIGTERM it relies on.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ExecRequest req;
     req.argv = health.argv;
     req.stdin_fd = req.stdout_fd = null.get();

@@ -35,6 +35,10 @@ struct LinkChange {
   std::optional<uint32_t> mtu;       // IFLA_MTU
   std::optional<int> master;         // IFLA_MASTER (bridge ifindex)
   std::optional<int> netns_fd;       // IFLA_NET_NS_FD: move into that netns
+  // IFLA_AF_SPEC/AF_INET/IFLA_INET_CONF: the link's arp_notify switched on, so
+  // bringing it up (with its addresses already set) announces them in
+  // gratuitous ARP.
+  bool arp_notify = false;
   bool up = false;                   // set IFF_UP
 };
 

@@ -142,20 +142,23 @@ class Builder {
   }
 
   Status configure(const Interface& iface, int index, const std::string& name) {
-    LinkChange change{.index = index};
+    // A restarted container's interface has a new MAC (macvlan, veth) while
+    // its neighbours still hold the old one for its address and would not
+    // reach it for up to a minute. So the addresses are set while the link is
+    // down and arp_notify is on: bringing it up announces them in gratuitous
+    // ARP, which replaces those stale entries at once.
+    LinkChange change{.index = index, .arp_notify = true};
     if (!iface.mac.empty()) change.mac = *parse_mac(iface.mac);
     if (iface.mtu) change.mtu = iface.mtu;
-    if (change.mac || change.mtu) {
-      Message m = set_link(change);
-      NESTBOX_TRY(s_.container_->request(m, "set MAC/MTU of " + name));
-    }
-    LinkChange up{.index = index, .up = true};
-    Message m = set_link(up);
-    NESTBOX_TRY(s_.container_->request(m, "bring up " + name));
+    Message m = set_link(change);
+    NESTBOX_TRY(s_.container_->request(m, "set MAC/MTU/arp_notify of " + name));
     for (const std::string& a : iface.addresses) {
       Message am = new_address(index, *parse_cidr(a));
       NESTBOX_TRY(s_.container_->request(am, "add address " + a + " to " + name));
     }
+    LinkChange up{.index = index, .up = true};
+    Message um = set_link(up);
+    NESTBOX_TRY(s_.container_->request(um, "bring up " + name));
     return ok_status();
   }
 

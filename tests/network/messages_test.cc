@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
@@ -97,6 +98,18 @@ TEST(MessagesTest, SetLinkOnlyCarriesWhatChanges) {
   EXPECT_EQ(mnl_attr_get_u32(top.at(IFLA_MTU)), 1400u);
   EXPECT_EQ(mnl_attr_get_u32(top.at(IFLA_MASTER)), 11u);
   EXPECT_EQ(mnl_attr_get_u32(top.at(IFLA_NET_NS_FD)), 6u);
+  EXPECT_EQ(top.count(IFLA_AF_SPEC), 0u);
+}
+
+TEST(MessagesTest, ArpNotifyIsTheInetDeviceSetting) {
+  Message m = set_link({.index = 4, .arp_notify = true});
+  auto top = attrs_of(m.header(), sizeof(ifinfomsg));
+  ASSERT_EQ(top.count(IFLA_AF_SPEC), 1u);
+  auto inet = nested(top.at(IFLA_AF_SPEC));
+  ASSERT_EQ(inet.count(AF_INET), 1u);
+  auto conf = nested(nested(inet.at(AF_INET)).at(IFLA_INET_CONF));
+  ASSERT_EQ(conf.size(), 1u);
+  EXPECT_EQ(mnl_attr_get_u32(conf.at(IPV4_DEVCONF_ARP_NOTIFY)), 1u);
 }
 
 TEST(MessagesTest, Ipv6AddressSkipsDad) {

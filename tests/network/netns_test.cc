@@ -357,6 +357,45 @@ class MacvlanTest : public NetnsTest {
   }
 };
 
+// A container restarted with the same address comes back with a new MAC. Its
+// neighbours must learn that at once (gratuitous ARP when the link comes up),
+// not after their stale entry times out 20-50 s later: until then a LAN client
+// keeps sending to the old MAC and the app is unreachable.
+TEST_F(MacvlanTest, ARestartAnnouncesTheNewMacToNeighbours) {
+  auto mac_of = [](const Netns& ns) {
+    std::string s = ns.ip_out("-o link show eth0");
+    size_t at = s.find("link/ether ");
+    return at == std::string::npos ? std::string() : s.substr(at + 11, 17);
+  };
+  auto neighbour = [&] {
+    std::string s = router_->ip_out("neigh show 10.7.0.2 dev brlan");
+    size_t at = s.find("lladdr ");
+    return at == std::string::npos ? std::string() : s.substr(at + 7, 17);
+  };
+  Interface i = make(IfType::kMacvlan, "eth0");
+  i.parent = "lan0";
+  i.macvlan_mode = MacvlanMode::kPrivate;
+  i.addresses = {"10.7.0.2/24"};
+  auto a = add_container("a");
+  std::string first_mac;
+  {
+    auto s = setup(container("a", {i}), *a);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    first_mac = mac_of(*a);
+    ASSERT_TRUE(a->ping("10.7.0.1"));
+    ASSERT_EQ(neighbour(), first_mac) << router_->ip_out("neigh");
+    ASSERT_TRUE(teardown(*s).ok());
+  }
+  auto s = setup(container("a", {i}), *a);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  std::string second_mac = mac_of(*a);
+  ASSERT_NE(second_mac, first_mac);
+  // No traffic from the container: only its announcement can update the entry.
+  for (int tries = 0; tries < 20 && neighbour() != second_mac; ++tries) ::usleep(50 * 1000);
+  EXPECT_EQ(neighbour(), second_mac) << router_->ip_out("neigh");
+  ASSERT_TRUE(teardown(*s).ok());
+}
+
 TEST_F(MacvlanTest, BridgeReachesSiblings) { siblings(MacvlanMode::kBridge, false, true); }
 TEST_F(MacvlanTest, PrivateCannotReachSiblings) { siblings(MacvlanMode::kPrivate, false, false); }
 TEST_F(MacvlanTest, PrivateCannotReachSiblingsEvenWithHairpin) {

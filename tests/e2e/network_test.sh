@@ -307,8 +307,13 @@ same fw
 # A firewall that cannot be installed refuses the start and leaves nothing: a
 # table of the container's name held by another program (an nft with `flags
 # owner`: only its owner may delete it) cannot be replaced.
-(echo 'add table inet nestbox-fw { flags owner; }'; sleep 20) | nsenter --net="/run/netns/$R" nft -i >/dev/null 2>&1 &
+# The holder reads its commands from a fifo and ends (its table with it) when
+# the fifo is closed.
+mkfifo "$work/holder.in"
+nsenter --net="/run/netns/$R" nft -i <"$work/holder.in" >/dev/null 2>&1 &
 holder=$!
+exec 9>"$work/holder.in"
+echo 'add table inet nestbox-fw { flags owner; }' >&9
 for _ in $(seq 50); do nftr list table inet nestbox-fw >/dev/null 2>&1 && break; sleep 0.1; done
 if err=$(run fw 2>&1); then fail "start with an uninstallable firewall accepted: $err"; fi
 echo "fw held: $err"
@@ -316,7 +321,8 @@ grep -q "nestbox-launch run: network: firewall of fw: delete table nestbox-fw: O
   fail "uninstallable firewall reason: $err"
 grep -q "probes-done" <<<"$err" && fail "container ran without its firewall"
 nftr list table inet nestbox-fw | grep -q "flags owner" || fail "the holder's table was touched"
-kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true
+exec 9>&-
+wait "$holder" 2>/dev/null || true
 for _ in $(seq 50); do [ "$(nftr -s list ruleset)" = "$ruleset_before" ] && break; sleep 0.1; done
 [ "$(nftr -s list ruleset)" = "$ruleset_before" ] || fail "ruleset after a refused start: $(nftr -s list ruleset)"
 same fwheld

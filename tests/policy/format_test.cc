@@ -674,6 +674,22 @@ TEST(PolicyFormat, DISABLED_WriteSeedCorpus) {
     ASSERT_TRUE(b.ok()) << b.error().message;
     write(std::string("example-") + example + ".bin", *b);
   }
+  // Sections no example fills: a health check and a base requirement, over
+  // the NAS example's firewall and hot-plug rules.
+  auto nas = manifests::load_file(std::string(NESTBOX_SOURCE_DIR) + "/examples/nas.toml");
+  ASSERT_TRUE(nas.ok()) << nas.error().message;
+  auto baked_nas = bake_binary(*nas);
+  ASSERT_TRUE(baked_nas.ok()) << baked_nas.error().message;
+  auto decoded = decode(*baked_nas);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_FALSE(decoded->firewall.allow_in.empty());
+  ASSERT_FALSE(decoded->hotplug.empty());
+  decoded->health = {{"/bin/busybox", "pidof", "lighttpd"}, 2500};
+  write("health-firewall-hotplug.bin", blob_of(*decoded));
+  Policy required = testing::full_policy();
+  required.base_sha256.clear();
+  required.base_requirement = {std::string(64, 'c'), 2, 7};
+  write("base-requirement.bin", blob_of(required));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "launcher/health_check.h"
 #include "launcher/lifecycle.h"
+#include "launcher/parallel.h"
 #include "launcher/signal_block.h"
 #include "policy/format.h"
 #include "util/file_io.h"
@@ -120,16 +121,24 @@ double seconds_since(const timespec& t0) {
   return static_cast<double>(now.tv_sec - t0.tv_sec) + static_cast<double>(now.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
-// The verified image to start for `name`, base or not.
-Result<verifier::BootImage> find_installed(const std::string& name, const StoreArgs& a) {
+// The verified image to start for `name`, base or not. Prints nothing: boot
+// verifies several at once and reports in name order (note_fallback).
+Result<verifier::BootImage> verify_installed(const std::string& name, const StoreArgs& a) {
   NESTBOX_TRY(verifier::check_container_name(name));
   if (!is_dir(a.store_dir + "/" + name)) return bad_input(name + ": not installed in " + a.store_dir);
-  auto image = open_store(a).bootable(name, a.mode);
-  if (!image.ok()) return std::move(image).error();
-  if (image->fell_back)
+  return open_store(a).bootable(name, a.mode);
+}
+
+void note_fallback(const std::string& name, const Result<verifier::BootImage>& image) {
+  if (image.ok() && image->fell_back)
     std::fprintf(stderr, "nestbox-launch: %s: active slot unusable (%s); using slot %c, version %s\n",
                  name.c_str(), image->active_problem.c_str(), image->slot,
                  version_text(image->info.version, image->info.version_string).c_str());
+}
+
+Result<verifier::BootImage> find_installed(const std::string& name, const StoreArgs& a) {
+  auto image = verify_installed(name, a);
+  note_fallback(name, image);
   return image;
 }
 
@@ -149,8 +158,27 @@ class Boot {
  public:
   Boot(const StoreArgs& a, const Prepare& prepare) : a_(a), store_(open_store(a)), prepare_(prepare) {}
 
-  // Settles an interrupted trial, then starts `name` (its trial, if pending).
-  void start(const std::string& name) {
+  // Starts each of `names`: trials are settled first (an interrupted one is
+  // rolled back, which changes the slot to verify), then every image is
+  // verified, several at once (each is hashed independently: CPU and I/O
+  // bound), then the containers are started in the order given, so what
+  // boot prints does not depend on which verification ended first. A
+  // refused image is reported and skipped; the others still start.
+  void start_all(const std::vector<std::string>& names) {
+    std::vector<Result<std::optional<verifier::TrialRecord>>> trials;
+    for (const std::string& name : names) trials.push_back(settle(name));
+    std::vector<std::optional<Result<verifier::BootImage>>> images(names.size());
+    run_parallel(names.size(), parallel_jobs(names.size()),
+                 [&](size_t i) { images[i].emplace(verify_installed(names[i], a_)); });
+    for (size_t i = 0; i < names.size(); ++i) {
+      note_fallback(names[i], *images[i]);
+      start(names[i], std::move(trials[i]), std::move(*images[i]));
+    }
+  }
+
+ private:
+  // Settles an interrupted trial of `name`; its live trial, if any.
+  Result<std::optional<verifier::TrialRecord>> settle(const std::string& name) {
     auto trial = store_.live_trial(name);
     if (!trial.ok()) {
       std::fprintf(stderr, "nestbox-launch boot: %s: trial record: %s\n", name.c_str(),
@@ -162,7 +190,12 @@ class Boot {
                 "the trial start was interrupted before it was judged (launcher killed or power lost)");
       trial = std::optional<verifier::TrialRecord>();
     }
-    auto image = find_installed(name, a_);
+    return trial;
+  }
+
+  // Starts `name` from its verified image (its trial, if pending).
+  void start(const std::string& name, Result<std::optional<verifier::TrialRecord>> trial,
+             Result<verifier::BootImage> image) {
     if (image.ok() && image->info.policy.empty()) {
       std::fprintf(stderr, "nestbox-launch boot: %s: base image, not started\n", name.c_str());
       return;
@@ -189,6 +222,8 @@ class Boot {
     }
     if (!launch(std::move(image), std::move(child))) return;
   }
+
+ public:
 
   // Waits until every child has ended, passing stop signals on, committing
   // trials that stayed up and replacing those that did not.
@@ -450,7 +485,7 @@ int boot_command(const std::vector<std::string>& operands, const StoreArgs& a, c
   }
   launcher::SignalBlock block;
   Boot boot(a, prepare);
-  for (const std::string& name : names) boot.start(name);
+  boot.start_all(names);
   boot.supervise(block);
   if (boot.failed().empty()) return 0;
   std::string list;

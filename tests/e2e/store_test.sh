@@ -282,6 +282,13 @@ grep -q "^nestbox-launch boot: gamma: refused: .*squashfs: sha256 mismatch" "$wo
 grep -q "^nestbox-launch boot: vbox: refused: .*CONFIG_VLAN_8021Q" "$work/boot.err" || fail "vbox not named"
 grep -q "^nestbox-launch boot: base: base image, not started" "$work/boot.err" || fail "base not skipped"
 grep -q "^nestbox-launch boot: 2 container(s) failed: gamma (refused), vbox (refused)$" "$work/boot.err" || fail "summary"
+# Images are verified several at once, but reported and started in name
+# order, whichever verification ends first.
+order=$(sed -n 's/^nestbox-launch boot: \([a-z]*\): \(started\|refused\|base\).*/\1/p' "$work/boot.err" | tr '\n' ' ')
+[ "$order" = "alpha base beta gamma vbox " ] || fail "boot reported out of name order: $order"
+traced -f -qq -e trace=clone,clone3 -o "$work/boot.trace" "$launch" boot alpha beta gamma --store "$store" \
+  --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run" >/dev/null 2>&1 || true
+grep -q CLONE_THREAD "$work/boot.trace" || fail "boot verified its images one after the other: $(cat "$work/boot.trace")"
 out=$(nl boot alpha base 2>/dev/null) || fail "boot of enabled alpha (and a base) failed"
 [ "$out" = "alpha v1" ] || fail "boot alpha: $out"
 if err=$(nl boot nosuch 2>&1); then fail "boot of a container that is not installed succeeded"; fi

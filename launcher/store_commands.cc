@@ -16,6 +16,7 @@
 #include "launcher/lifecycle.h"
 #include "launcher/parallel.h"
 #include "launcher/signal_block.h"
+#include "launcher/state.h"
 #include "policy/format.h"
 #include "util/file_io.h"
 #include "util/json_quote.h"
@@ -170,13 +171,67 @@ class Boot {
     std::vector<std::optional<Result<verifier::BootImage>>> images(names.size());
     run_parallel(names.size(), parallel_jobs(names.size()),
                  [&](size_t i) { images[i].emplace(verify_installed(names[i], a_)); });
+    // A container that joins another's namespaces needs that one running
+    // first: joiners start after the containers they join (in rounds, name
+    // order within each), and wait for them (wait_ready). A cycle, or a
+    // join of a container this boot does not start, starts as it comes;
+    // the joiner's own checks then refuse it if its target is not running.
+    std::vector<std::vector<std::string>> joins(names.size());
     for (size_t i = 0; i < names.size(); ++i) {
-      note_fallback(names[i], *images[i]);
-      start(names[i], std::move(trials[i]), std::move(*images[i]));
+      if (!images[i]->ok() || (*images[i])->info.policy.empty()) continue;
+      const std::string& bytes = (*images[i])->info.policy;
+      auto decoded = policy::decode({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+      if (!decoded.ok()) continue;  // prepare refuses it
+      for (const policy::Namespace& ns : decoded->namespaces)
+        if (ns.mode == policy::NsMode::kJoin && ns.join != names[i] &&
+            std::find(names.begin(), names.end(), ns.join) != names.end() &&
+            std::find(joins[i].begin(), joins[i].end(), ns.join) == joins[i].end())
+          joins[i].push_back(ns.join);
+    }
+    std::vector<bool> done(names.size());
+    for (size_t left = names.size(); left > 0;) {
+      bool progress = false;
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (done[i]) continue;
+        bool ready = std::all_of(joins[i].begin(), joins[i].end(), [&](const std::string& j) {
+          size_t k = static_cast<size_t>(std::find(names.begin(), names.end(), j) - names.begin());
+          return done[k];
+        });
+        if (!ready) continue;
+        for (const std::string& j : joins[i]) wait_ready(j);
+        note_fallback(names[i], *images[i]);
+        start(names[i], std::move(trials[i]), std::move(*images[i]));
+        done[i] = true;
+        --left;
+        progress = true;
+      }
+      if (progress) continue;
+      for (size_t i = 0; i < names.size(); ++i) {  // a cycle: the first left goes
+        if (done[i]) continue;
+        joins[i].clear();
+        break;
+      }
     }
   }
 
  private:
+  // Waits (at most 10 s) until `name`, started by this boot, has its init
+  // recorded, so a container joining its namespaces finds them; returns at
+  // once when it was not started or its launcher has already ended.
+  void wait_ready(const std::string& name) {
+    auto it = started_.find(name);
+    if (it == started_.end()) return;
+    std::string dir = a_.state_root + "/" + name;
+    for (int tries = 0; tries < 2000; ++tries) {
+      if (launcher::is_running(dir) && read_file(dir + "/init_start").ok()) return;
+      siginfo_t info{};
+      if (::waitid(P_PID, static_cast<id_t>(it->second), &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+          info.si_pid != 0)
+        return;  // ended (reaped in supervise): the joiner's own check reports it
+      ::usleep(5000);
+    }
+  }
+
   // Settles an interrupted trial of `name`; its live trial, if any.
   Result<std::optional<verifier::TrialRecord>> settle(const std::string& name) {
     auto trial = store_.live_trial(name);
@@ -290,6 +345,7 @@ class Boot {
     std::fprintf(stderr, "nestbox-launch boot: %s: started version %s from slot %c (pid %d)%s\n", name.c_str(),
                  version_text(image->info.version, image->info.version_string).c_str(), image->slot,
                  static_cast<int>(pid), child.on_trial ? " on trial" : "");
+    started_[name] = pid;
     children_[pid] = std::move(child);
     return true;
   }
@@ -358,6 +414,7 @@ class Boot {
   verifier::Store store_;
   const Prepare& prepare_;
   std::map<pid_t, Child> children_;
+  std::map<std::string, pid_t> started_;  // launcher pid of each container this boot started
   std::vector<std::string> failed_;
   timespec timeout_{};
 };

@@ -14,7 +14,9 @@
 
 #include "launcher/health_check.h"
 #include "launcher/lifecycle.h"
+#include "launcher/parallel.h"
 #include "launcher/signal_block.h"
+#include "launcher/state.h"
 #include "policy/format.h"
 #include "util/file_io.h"
 #include "util/json_quote.h"
@@ -120,16 +122,24 @@ double seconds_since(const timespec& t0) {
   return static_cast<double>(now.tv_sec - t0.tv_sec) + static_cast<double>(now.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
-// The verified image to start for `name`, base or not.
-Result<verifier::BootImage> find_installed(const std::string& name, const StoreArgs& a) {
+// The verified image to start for `name`, base or not. Prints nothing: boot
+// verifies several at once and reports in name order (note_fallback).
+Result<verifier::BootImage> verify_installed(const std::string& name, const StoreArgs& a) {
   NESTBOX_TRY(verifier::check_container_name(name));
   if (!is_dir(a.store_dir + "/" + name)) return bad_input(name + ": not installed in " + a.store_dir);
-  auto image = open_store(a).bootable(name, a.mode);
-  if (!image.ok()) return std::move(image).error();
-  if (image->fell_back)
+  return open_store(a).bootable(name, a.mode);
+}
+
+void note_fallback(const std::string& name, const Result<verifier::BootImage>& image) {
+  if (image.ok() && image->fell_back)
     std::fprintf(stderr, "nestbox-launch: %s: active slot unusable (%s); using slot %c, version %s\n",
                  name.c_str(), image->active_problem.c_str(), image->slot,
                  version_text(image->info.version, image->info.version_string).c_str());
+}
+
+Result<verifier::BootImage> find_installed(const std::string& name, const StoreArgs& a) {
+  auto image = verify_installed(name, a);
+  note_fallback(name, image);
   return image;
 }
 
@@ -149,8 +159,81 @@ class Boot {
  public:
   Boot(const StoreArgs& a, const Prepare& prepare) : a_(a), store_(open_store(a)), prepare_(prepare) {}
 
-  // Settles an interrupted trial, then starts `name` (its trial, if pending).
-  void start(const std::string& name) {
+  // Starts each of `names`: trials are settled first (an interrupted one is
+  // rolled back, which changes the slot to verify), then every image is
+  // verified, several at once (each is hashed independently: CPU and I/O
+  // bound), then the containers are started in the order given, so what
+  // boot prints does not depend on which verification ended first. A
+  // refused image is reported and skipped; the others still start.
+  void start_all(const std::vector<std::string>& names) {
+    std::vector<Result<std::optional<verifier::TrialRecord>>> trials;
+    for (const std::string& name : names) trials.push_back(settle(name));
+    std::vector<std::optional<Result<verifier::BootImage>>> images(names.size());
+    run_parallel(names.size(), parallel_jobs(names.size()),
+                 [&](size_t i) { images[i].emplace(verify_installed(names[i], a_)); });
+    // A container that joins another's namespaces needs that one running
+    // first: joiners start after the containers they join (in rounds, name
+    // order within each), and wait for them (wait_ready). A cycle, or a
+    // join of a container this boot does not start, starts as it comes;
+    // the joiner's own checks then refuse it if its target is not running.
+    std::vector<std::vector<std::string>> joins(names.size());
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (!images[i]->ok() || (*images[i])->info.policy.empty()) continue;
+      const std::string& bytes = (*images[i])->info.policy;
+      auto decoded = policy::decode({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+      if (!decoded.ok()) continue;  // prepare refuses it
+      for (const policy::Namespace& ns : decoded->namespaces)
+        if (ns.mode == policy::NsMode::kJoin && ns.join != names[i] &&
+            std::find(names.begin(), names.end(), ns.join) != names.end() &&
+            std::find(joins[i].begin(), joins[i].end(), ns.join) == joins[i].end())
+          joins[i].push_back(ns.join);
+    }
+    std::vector<bool> done(names.size());
+    for (size_t left = names.size(); left > 0;) {
+      bool progress = false;
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (done[i]) continue;
+        bool ready = std::all_of(joins[i].begin(), joins[i].end(), [&](const std::string& j) {
+          size_t k = static_cast<size_t>(std::find(names.begin(), names.end(), j) - names.begin());
+          return done[k];
+        });
+        if (!ready) continue;
+        for (const std::string& j : joins[i]) wait_ready(j);
+        note_fallback(names[i], *images[i]);
+        start(names[i], std::move(trials[i]), std::move(*images[i]));
+        done[i] = true;
+        --left;
+        progress = true;
+      }
+      if (progress) continue;
+      for (size_t i = 0; i < names.size(); ++i) {  // a cycle: the first left goes
+        if (done[i]) continue;
+        joins[i].clear();
+        break;
+      }
+    }
+  }
+
+ private:
+  // Waits (at most 10 s) until `name`, started by this boot, has its init
+  // recorded, so a container joining its namespaces finds them; returns at
+  // once when it was not started or its launcher has already ended.
+  void wait_ready(const std::string& name) {
+    auto it = started_.find(name);
+    if (it == started_.end()) return;
+    std::string dir = a_.state_root + "/" + name;
+    for (int tries = 0; tries < 2000; ++tries) {
+      if (launcher::is_running(dir) && read_file(dir + "/init_start").ok()) return;
+      siginfo_t info{};
+      if (::waitid(P_PID, static_cast<id_t>(it->second), &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+          info.si_pid != 0)
+        return;  // ended (reaped in supervise): the joiner's own check reports it
+      ::usleep(5000);
+    }
+  }
+
+  // Settles an interrupted trial of `name`; its live trial, if any.
+  Result<std::optional<verifier::TrialRecord>> settle(const std::string& name) {
     auto trial = store_.live_trial(name);
     if (!trial.ok()) {
       std::fprintf(stderr, "nestbox-launch boot: %s: trial record: %s\n", name.c_str(),
@@ -162,7 +245,12 @@ class Boot {
                 "the trial start was interrupted before it was judged (launcher killed or power lost)");
       trial = std::optional<verifier::TrialRecord>();
     }
-    auto image = find_installed(name, a_);
+    return trial;
+  }
+
+  // Starts `name` from its verified image (its trial, if pending).
+  void start(const std::string& name, Result<std::optional<verifier::TrialRecord>> trial,
+             Result<verifier::BootImage> image) {
     if (image.ok() && image->info.policy.empty()) {
       std::fprintf(stderr, "nestbox-launch boot: %s: base image, not started\n", name.c_str());
       return;
@@ -189,6 +277,8 @@ class Boot {
     }
     if (!launch(std::move(image), std::move(child))) return;
   }
+
+ public:
 
   // Waits until every child has ended, passing stop signals on, committing
   // trials that stayed up and replacing those that did not.
@@ -255,6 +345,7 @@ class Boot {
     std::fprintf(stderr, "nestbox-launch boot: %s: started version %s from slot %c (pid %d)%s\n", name.c_str(),
                  version_text(image->info.version, image->info.version_string).c_str(), image->slot,
                  static_cast<int>(pid), child.on_trial ? " on trial" : "");
+    started_[name] = pid;
     children_[pid] = std::move(child);
     return true;
   }
@@ -323,6 +414,7 @@ class Boot {
   verifier::Store store_;
   const Prepare& prepare_;
   std::map<pid_t, Child> children_;
+  std::map<std::string, pid_t> started_;  // launcher pid of each container this boot started
   std::vector<std::string> failed_;
   timespec timeout_{};
 };
@@ -450,7 +542,7 @@ int boot_command(const std::vector<std::string>& operands, const StoreArgs& a, c
   }
   launcher::SignalBlock block;
   Boot boot(a, prepare);
-  for (const std::string& name : names) boot.start(name);
+  boot.start_all(names);
   boot.supervise(block);
   if (boot.failed().empty()) return 0;
   std::string list;

@@ -30,7 +30,7 @@ trap 'rm -rf "$work"' EXIT
 . "$(dirname "$0")/lib.sh"
 # Leftovers are looked for by this test's own paths and container names (other
 # tests may run beside this one).
-names="box vbox alpha beta gamma sleeper race rb"
+names="box vbox alpha beta gamma sleeper race rb jn ps"
 cgroups() {
   local n
   for n in $names; do find /sys/fs/cgroup -maxdepth 4 -type d -name "nestbox-$n" 2>/dev/null; done | sort
@@ -100,6 +100,14 @@ SV=1 image rb 2
 SV=2 image rb 3
 SV=2 image rb 4
 image vbox 1 $'[[network.interface]]\ntype = "vlan"\nparent = "eth0"\nvlan_id = 42'
+# jn joins ps's network namespace: composed together (compose checks the join).
+RUN="sleep 1; echo ps v1" manifest ps 1 > "$work/ps-1.toml"
+manifest jn 1 $'[namespaces]\nnet = "container:ps"' > "$work/jn-1.toml"
+"$nestbox" compose "$work/ps-1.toml" "$work/jn-1.toml" --out "$work/c-join" --strategy tree >/dev/null
+for c in ps jn; do
+  "$nestbox" sign --squashfs "$work/rootfs.sqfs" --policy "$work/c-join/runtime/$c/policy.bin" \
+    --manifest "$work/$c-1.toml" -k "$work/demo.key" -o "$work/$c-1.img" >/dev/null
+done
 "$nestbox" sign --squashfs "$work/rootfs.sqfs" --name base --version 1 --arch x86_64 \
   --compat nestbox-demo-hgw -k "$work/demo.key" -o "$work/base-1.img" >/dev/null
 
@@ -282,6 +290,24 @@ grep -q "^nestbox-launch boot: gamma: refused: .*squashfs: sha256 mismatch" "$wo
 grep -q "^nestbox-launch boot: vbox: refused: .*CONFIG_VLAN_8021Q" "$work/boot.err" || fail "vbox not named"
 grep -q "^nestbox-launch boot: base: base image, not started" "$work/boot.err" || fail "base not skipped"
 grep -q "^nestbox-launch boot: 2 container(s) failed: gamma (refused), vbox (refused)$" "$work/boot.err" || fail "summary"
+# Images are verified several at once, but reported and started in name
+# order, whichever verification ends first.
+order=$(sed -n 's/^nestbox-launch boot: \([a-z]*\): \(started\|refused\|base\).*/\1/p' "$work/boot.err" | tr '\n' ' ')
+[ "$order" = "alpha base beta gamma vbox " ] || fail "boot reported out of name order: $order"
+traced -f -qq -e trace=clone,clone3 -o "$work/boot.trace" "$launch" boot alpha beta gamma --store "$store" \
+  --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run" >/dev/null 2>&1 || true
+grep -q CLONE_THREAD "$work/boot.trace" || fail "boot verified its images one after the other: $(cat "$work/boot.trace")"
+# jn joins ps's network namespace: boot starts ps first (jn sorts before it)
+# and forks jn only once ps's init is recorded (a join of a container still
+# starting is refused: "is starting or stopping (no init recorded)").
+for c in ps jn; do nl install "$work/$c-1.img" >/dev/null; done
+set +e
+out=$(nl boot jn ps 2>"$work/join.err"); rc=$?
+set -e
+[ "$rc" = 0 ] || fail "boot of a joiner and the container it joins: exit $rc: $(cat "$work/join.err")"
+[ "$(sort <<<"$out")" = $'jn v1\nps v1' ] || fail "boot jn ps: $out"
+[ "$(sed -n 's/^nestbox-launch boot: \([a-z]*\): started.*/\1/p' "$work/join.err" | tr '\n' ' ')" = "ps jn " ] ||
+  fail "joiner started before the container it joins: $(cat "$work/join.err")"
 out=$(nl boot alpha base 2>/dev/null) || fail "boot of enabled alpha (and a base) failed"
 [ "$out" = "alpha v1" ] || fail "boot alpha: $out"
 if err=$(nl boot nosuch 2>&1); then fail "boot of a container that is not installed succeeded"; fi

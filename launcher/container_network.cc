@@ -20,6 +20,19 @@ void ContainerNetwork::attach(Options& o) {
         return std::move(fw).error();
       }
       firewall_.emplace(std::move(*fw));
+      // macvlan/vlan/phys interfaces: a table in the container's namespace
+      // (it goes with the namespace; the policy reader refused a container
+      // that keeps CAP_NET_ADMIN, which could remove it).
+      Status in_container = [&]() -> Status {
+        if (!network::has_side(p, network::FirewallSide::kContainer)) return ok_status();
+        auto netns = network::open_netns_of(pid);
+        if (!netns.ok()) return std::move(netns).error();
+        return network::install_container_firewall(p, netns->get());
+      }();
+      if (!in_container.ok()) {
+        (void)teardown();
+        return in_container;
+      }
     }
     return ok_status();
   };

@@ -1,5 +1,7 @@
 // [network.firewall]: reading (types, unknown keys) and the rules that relate
 // it to the interfaces (docs/manifest.md, docs/network.md "Firewall").
+#include <linux/capability.h>
+
 #include <algorithm>
 #include <set>
 
@@ -94,16 +96,33 @@ void validate_firewall(Manifest& m, Diagnostics& d) {
     d.error(fw.pos, p, "filters the container's interfaces, but it has none; expected [[network.interface]] entries");
     return;
   }
+  // macvlan/vlan/phys traffic never crosses the host's IP stack: the launcher
+  // filters it inside the container's own network namespace, in the zone of
+  // the segment its parent device is on (docs/network.md, "Firewall").
+  auto in = [](const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); };
+  bool any_veth = false;
   for (size_t i = 0; i < m.network.interfaces.size(); ++i) {
     const NetInterface& itf = m.network.interfaces[i];
-    // macvlan/vlan/phys traffic never crosses the host's IP stack: the host
-    // could not filter it, and a firewall that silently does not apply is worse
-    // than none.
-    if (itf.type != InterfaceType::kVeth)
-      d.error(itf.pos, "network.interface[" + std::to_string(i) + "].type",
-              std::string("is ") + to_string(itf.type) + ", but " + p +
-                  " filters veth interfaces only (the host never sees the others' traffic)");
+    if (itf.type == InterfaceType::kVeth) {
+      any_veth = true;
+      continue;
+    }
+    if (!in(fw.lan, itf.parent) && !in(fw.wan, itf.parent))
+      d.error(itf.pos, "network.interface[" + std::to_string(i) + "].parent",
+              in_quotes(itf.parent) + " is in no zone of " + p + ", so the " + to_string(itf.type) +
+                  " interface's segment is unknown; expected it in " + p + ".lan or " + p + ".wan");
   }
+  // A table in the container's own namespace holds only while the container
+  // cannot change it: CAP_NET_ADMIN there would let it delete the table.
+  bool any_on_link = false;
+  for (const NetInterface& itf : m.network.interfaces) any_on_link = any_on_link || itf.type != InterfaceType::kVeth;
+  if (any_on_link && (m.security.capability_mask & (1ull << CAP_NET_ADMIN)))
+    d.error(fw.pos, p, "filters the macvlan/vlan/phys interfaces inside the container's network namespace, but the "
+                       "container keeps CAP_NET_ADMIN, with which it could remove that filter; expected "
+                       "security.capabilities without it");
+  if (fw.masquerade && !any_veth)
+    d.error(d.pos(p + ".masquerade"), p + ".masquerade",
+            "NATs routed traffic, but the container has no veth interface (its others are on the LAN/WAN segment itself); expected none");
   check_devices(d, p + ".lan", fw.lan);
   check_devices(d, p + ".wan", fw.wan);
   check_zones(d, p + ".allow_out", fw.allow_out);
@@ -146,6 +165,16 @@ void validate_firewall(Manifest& m, Diagnostics& d) {
       d.error(d.pos(key + ".from"), key + ".from", "names \"lan\", but no LAN devices are named; expected " + p + ".lan");
     if (has(r.from, "wan") && fw.wan.empty())
       d.error(d.pos(key + ".from"), key + ".from", "names \"wan\", but no WAN devices are named; expected " + p + ".wan");
+    // On a macvlan/vlan/phys interface a connection can only come from the
+    // segment it is on.
+    for (const NetInterface& itf : m.network.interfaces) {
+      if (itf.name != r.interface || itf.type == InterfaceType::kVeth) continue;
+      const char* zone = in(fw.lan, itf.parent) ? "lan" : in(fw.wan, itf.parent) ? "wan" : nullptr;
+      if (zone && !r.from.empty() && !has(r.from, zone))
+        d.error(d.pos(key + ".from"), key + ".from",
+                "never matches: " + in_quotes(r.interface) + " is on the " + zone + " segment (its parent " +
+                    in_quotes(itf.parent) + "); expected \"" + zone + "\" among the zones");
+    }
   }
 }
 

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "network/address.h"
+#include "network/netlink.h"
 #include "network/setup.h"
 
 namespace nestbox::network {
@@ -273,6 +274,7 @@ void add_rules(Rules& r, const policy::Policy& p) {
   r.chain("forward", "filter", NF_INET_FORWARD, kFilterPriority);
   std::set<std::string> seen;
   for (const policy::Interface& itf : p.interfaces) {
+    if (policy::filtered_in_container(itf)) continue;  // add_container_rules()
     const std::string c = host_side(p, itf);
     if (!seen.insert(c).second) continue;  // two interfaces in one bridge: one set of rules
     if (in_zone(p, itf)) continue;
@@ -325,10 +327,38 @@ void add_rules(Rules& r, const policy::Policy& p) {
   }
 }
 
+// The table in the container's own namespace, for its macvlan/vlan/phys
+// interfaces: each is on its parent's segment (zone z). In: replies, and the
+// allow_in entries for it that name z. Out: replies, and anything when z is
+// in allow_out. Everything else on it is dropped; other interfaces (lo, its
+// veths: filtered on the host) are not this table's to judge.
+void add_container_rules(Rules& r, const policy::Policy& p) {
+  const policy::Firewall& fw = p.firewall;
+  r.chain("input", "filter", NF_INET_LOCAL_IN, kFilterPriority);
+  r.chain("output", "filter", NF_INET_LOCAL_OUT, kFilterPriority);
+  for (const policy::Interface& itf : p.interfaces) {
+    if (!policy::filtered_in_container(itf)) continue;
+    const std::string& c = itf.name;
+    uint8_t zone = policy::segment_zone(fw, itf);
+    r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
+    for (const policy::FirewallAllow& a : fw.allow_in)
+      if (a.interface == c && (a.from & zone))
+        for_each_match(a, [&](const auto& m) {
+          r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
+        });
+    r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NF_DROP); });
+    r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
+    if (fw.allow_out & zone)
+      r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NF_ACCEPT); });
+    r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NF_DROP); });
+  }
+}
+
 Status add_masquerade(Rules& r, const policy::Policy& p) {
   r.chain("postrouting", "nat", NF_INET_POST_ROUTING, kSrcNatPriority);
   for (const policy::Interface& itf : p.interfaces)
-    for (const std::string& text : in_zone(p, itf) ? std::vector<std::string>{} : itf.addresses) {
+    for (const std::string& text : in_zone(p, itf) || policy::filtered_in_container(itf) ? std::vector<std::string>{}
+                                                                                           : itf.addresses) {
       auto net = parse_cidr(text);
       if (!net.ok()) return std::move(net).error();
       for (const std::string& d : p.firewall.wan)
@@ -343,9 +373,14 @@ Status add_masquerade(Rules& r, const policy::Policy& p) {
 
 // --- sending --------------------------------------------------------------------
 
-Result<mnl_socket*> open_nftables() {
-  mnl_socket* nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+// An nf_tables socket in the calling thread's network namespace, or in the
+// one `netns_fd` names (a socket stays bound to the namespace it was made in).
+Result<mnl_socket*> open_nftables(int netns_fd) {
+  auto fd = netlink_socket_in(NETLINK_NETFILTER, netns_fd);
+  if (!fd.ok()) return std::move(fd.error().context("netlink: nftables socket"));
+  mnl_socket* nl = mnl_socket_fdopen(fd->get());
   if (!nl) return sys_error("netlink: nftables socket");
+  (void)fd->release();  // the mnl_socket owns it now
   if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
     Error e = sys_error("netlink: bind");
     mnl_socket_close(nl);
@@ -358,7 +393,7 @@ Result<mnl_socket*> open_nftables() {
 
 std::string firewall_table_name(const std::string& container) { return "nestbox-" + container; }
 
-Result<Batch> build_firewall_batch(const policy::Policy& p) {
+Result<Batch> build_firewall_batch(const policy::Policy& p, FirewallSide side) {
   if (!p.firewall.enabled) return failure("firewall of " + p.name + ": not enabled in the policy");
   std::string table = firewall_table_name(p.name);
   BatchBuilder b;
@@ -367,11 +402,22 @@ Result<Batch> build_firewall_batch(const policy::Policy& p) {
     put_be32(nlh, NFTA_TABLE_FLAGS, 0);
   });
   Rules r{b, table};
-  add_rules(r, p);
-  if (p.firewall.masquerade) NESTBOX_TRY(add_masquerade(r, p));
+  if (side == FirewallSide::kHost) {
+    add_rules(r, p);
+    if (p.firewall.masquerade) NESTBOX_TRY(add_masquerade(r, p));
+  } else {
+    add_container_rules(r, p);
+  }
   auto batch = b.finish();
   if (!batch.ok()) return std::move(batch.error().context("firewall of " + p.name));
   return batch;
+}
+
+bool has_side(const policy::Policy& p, FirewallSide side) {
+  if (!p.firewall.enabled) return false;
+  for (const policy::Interface& itf : p.interfaces)
+    if (policy::filtered_in_container(itf) == (side == FirewallSide::kContainer)) return true;
+  return false;
 }
 
 Batch build_delete_batch(const std::string& container) {
@@ -381,8 +427,8 @@ Batch build_delete_batch(const std::string& container) {
   return *b.finish();  // one small message: always fits
 }
 
-Status send_batch(const Batch& batch, const std::string& what) {
-  auto opened = open_nftables();
+Status send_batch(const Batch& batch, const std::string& what, int netns_fd) {
+  auto opened = open_nftables(netns_fd);
   if (!opened.ok()) return std::move(opened.error().context(what));
   mnl_socket* nl = *opened;
   struct Closer {
@@ -434,14 +480,27 @@ Status Firewall::remove() {
 }
 
 Result<Firewall> install_firewall(const policy::Policy& p) {
-  auto batch = build_firewall_batch(p);
-  if (!batch.ok()) return std::move(batch).error();
   // A table of this container's name can only be a stale one (nestbox-launch
   // killed before it could remove it): one container of a name runs at a time.
   Firewall stale(p.name);
   NESTBOX_TRY(stale.remove());
+  if (!has_side(p, FirewallSide::kHost)) return Firewall();  // nothing routed through the host
+  auto batch = build_firewall_batch(p, FirewallSide::kHost);
+  if (!batch.ok()) return std::move(batch).error();
   NESTBOX_TRY(send_batch(*batch, "firewall of " + p.name + ": create table " + firewall_table_name(p.name)));
   return Firewall(p.name);
+}
+
+}  // namespace nestbox::network
+
+namespace nestbox::network {
+
+Status install_container_firewall(const policy::Policy& p, int netns_fd) {
+  if (!has_side(p, FirewallSide::kContainer)) return ok_status();
+  auto batch = build_firewall_batch(p, FirewallSide::kContainer);
+  if (!batch.ok()) return std::move(batch).error();
+  return send_batch(*batch, "firewall of " + p.name + ": create table " + firewall_table_name(p.name) +
+                                " in its network namespace", netns_fd);
 }
 
 }  // namespace nestbox::network

@@ -1,6 +1,7 @@
 // A container's firewall and NAT (policy::Firewall) as one nftables table of
-// its own in the host's network namespace, through raw nf_tables netlink
-// (libmnl; no libnftnl, no `nft`). docs/network.md, "Firewall".
+// its own in the host's network namespace (its veth interfaces) and one in
+// its own namespace (its macvlan/vlan/phys interfaces), through raw nf_tables
+// netlink (libmnl; no libnftnl, no `nft`). docs/network.md, "Firewall".
 //
 // Call order (the launcher, after setup_network(), before the container runs):
 //   auto fw = install_firewall(policy);   // removes a stale table of an earlier
@@ -34,9 +35,18 @@ struct Batch {
   const void* data() const { return storage.data(); }
 };
 
-// The batch that creates the table with every chain and rule (NLM_F_EXCL: an
-// existing table of that name fails it, so nothing stale is merged in).
-Result<Batch> build_firewall_batch(const policy::Policy& policy);
+// Where a table goes: the host's namespace filters the veth interfaces (their
+// traffic is routed by the host); the container's own namespace filters its
+// macvlan/vlan/phys interfaces (policy::filtered_in_container), whose traffic
+// never crosses the host's IP stack.
+enum class FirewallSide { kHost, kContainer };
+// Whether the policy has interfaces that side filters.
+bool has_side(const policy::Policy& policy, FirewallSide side);
+
+// The batch that creates that side's table with every chain and rule
+// (NLM_F_EXCL: an existing table of that name fails it, so nothing stale is
+// merged in).
+Result<Batch> build_firewall_batch(const policy::Policy& policy, FirewallSide side = FirewallSide::kHost);
 // The batch that deletes the table (and everything in it).
 Batch build_delete_batch(const std::string& container);
 
@@ -57,12 +67,21 @@ class Firewall {
   std::string container_;  // empty: nothing installed
 };
 
-// Installs the policy's firewall in the calling thread's network namespace.
-// A table of the same name left by an earlier run (nestbox-launch killed) is
-// deleted first. On any error nothing of this container's table is left.
+// Installs the policy's host-side firewall in the calling thread's network
+// namespace (nothing when it has no veth interface). A table of the same name
+// left by an earlier run (nestbox-launch killed) is deleted first. On any
+// error nothing of this container's table is left.
 Result<Firewall> install_firewall(const policy::Policy& policy);
 
-// Sends a batch and checks the kernel's answer to every acked message.
-Status send_batch(const Batch& batch, const std::string& what);
+// Installs the container-side table in the container's new network namespace
+// `netns_fd`, before its process runs (nothing without such interfaces). It
+// needs no removal: it goes with the namespace. It holds because the
+// container cannot change it: the policy reader refuses such a firewall for
+// a container that keeps CAP_NET_ADMIN.
+Status install_container_firewall(const policy::Policy& policy, int netns_fd);
+
+// Sends a batch in the calling thread's network namespace (or `netns_fd`'s)
+// and checks the kernel's answer to every acked message.
+Status send_batch(const Batch& batch, const std::string& what, int netns_fd = -1);
 
 }  // namespace nestbox::network

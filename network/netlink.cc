@@ -51,8 +51,8 @@ Result<mnl_socket*> wrap_fd(UniqueFd fd) {
   return nl;
 }
 
-Result<UniqueFd> raw_socket() {
-  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+Result<UniqueFd> raw_socket(int protocol = NETLINK_ROUTE) {
+  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
   if (!fd) return sys_error("netlink: socket");
   return fd;
 }
@@ -110,7 +110,8 @@ Result<NetlinkSocket> NetlinkSocket::open() {
   return NetlinkSocket(*nl);
 }
 
-Result<NetlinkSocket> NetlinkSocket::open_in(int netns_fd) {
+Result<UniqueFd> netlink_socket_in(int protocol, int netns_fd) {
+  if (netns_fd < 0) return raw_socket(protocol);
   // A socket stays bound to the namespace it was created in: enter the
   // container's namespace, create the socket there and come back. Done in the
   // calling thread (a helper thread would pull the C++ thread and exception
@@ -118,12 +119,17 @@ Result<NetlinkSocket> NetlinkSocket::open_in(int netns_fd) {
   UniqueFd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!home) return sys_error("open /proc/thread-self/ns/net");
   if (::setns(netns_fd, CLONE_NEWNET) != 0) return sys_error("setns into the container network namespace");
-  Result<UniqueFd> fd = raw_socket();
+  Result<UniqueFd> fd = raw_socket(protocol);
   if (::setns(home.get(), CLONE_NEWNET) != 0) {
     // Fail closed: every later host-side step would act inside the container.
     std::fprintf(stderr, "nestbox: cannot return to the host network namespace: %s\n", std::strerror(errno));
     std::abort();
   }
+  return fd;
+}
+
+Result<NetlinkSocket> NetlinkSocket::open_in(int netns_fd) {
+  Result<UniqueFd> fd = netlink_socket_in(NETLINK_ROUTE, netns_fd);
   if (!fd) return std::move(fd.error());
   auto nl = wrap_fd(std::move(*fd));
   if (!nl) return std::move(nl.error());

@@ -41,6 +41,10 @@ class NetlinkSocket {
   int last_ifindex_ = 0;  // ifi_index of the last RTM_NEWLINK reply
 };
 
+// A netlink socket of `protocol` (NETLINK_ROUTE, NETLINK_NETFILTER) in the
+// network namespace `netns_fd` refers to; netns_fd < 0: the calling thread's.
+Result<UniqueFd> netlink_socket_in(int protocol, int netns_fd);
+
 // The calling thread's network namespace (/proc/thread-self/ns/net).
 Result<UniqueFd> open_current_netns();
 // The network namespace of process `pid`.

@@ -1,6 +1,7 @@
 // Bounds-checked reader of the baked policy (layout: policy/wire.h). Every
 // field is checked; the first problem names its offset and field.
 #include <arpa/inet.h>
+#include <linux/capability.h>
 
 #include <cstring>
 #include <set>
@@ -814,9 +815,12 @@ class Decoder {
     if (f.enabled) {
       CHECK(at, p_.net == NetMode::kInterfaces && !p_.interfaces.empty(), "firewall.enabled",
             "a firewall needs network mode interfaces");
-      for (const Interface& in : p_.interfaces)
-        CHECK(at, in.type == IfType::kVeth, "firewall.enabled",
-              "interface '" + in.name + "' is not a veth: a firewall filters veth interfaces only");
+      // macvlan/vlan/phys interfaces are filtered inside the container's own
+      // namespace: only while it cannot change that filter.
+      bool on_link = false;
+      for (const Interface& in : p_.interfaces) on_link = on_link || filtered_in_container(in);
+      CHECK(at, !on_link || !(p_.caps.keep & (1ull << CAP_NET_ADMIN)), "firewall.enabled",
+            "a macvlan/vlan/phys interface is filtered in the container's namespace, which CAP_NET_ADMIN (kept) could undo");
     }
     at = r_.pos();
     READ(f.masquerade, r_.boolean("firewall.masquerade"));
@@ -832,6 +836,13 @@ class Decoder {
     CHECK(at, !f.wan.empty() || (!f.masquerade && !(f.allow_out & kZoneWan)), "firewall.wan",
           "masquerade and allow_out wan need wan devices");
     CHECK(at, !f.lan.empty() || !(f.allow_out & kZoneLan), "firewall.lan", "allow_out lan needs lan devices");
+    bool veth = false;
+    for (const Interface& in : p_.interfaces) {
+      veth = veth || !filtered_in_container(in);
+      CHECK(at, !f.enabled || !filtered_in_container(in) || segment_zone(f, in) != 0, "firewall.lan",
+            "the parent '" + in.parent + "' of interface '" + in.name + "' is in no zone");
+    }
+    CHECK(at, !f.masquerade || veth, "firewall.masquerade", "set without a veth interface to NAT");
     size_t n;
     at = r_.pos();
     READ(n, r_.count("firewall.allow_in", wire::kMaxFirewallRules));
@@ -857,6 +868,9 @@ class Decoder {
     bool known = false;
     for (const Interface& in : p_.interfaces) known = known || in.name == a.interface;
     CHECK(at, known, f + ".interface", "no interface '" + a.interface + "' in the network section");
+    uint8_t on_link_zone = 0;
+    for (const Interface& in : p_.interfaces)
+      if (in.name == a.interface && filtered_in_container(in)) on_link_zone = segment_zone(p_.firewall, in);
     for (const Interface& in : p_.interfaces)
       for (const auto* zone : {&p_.firewall.lan, &p_.firewall.wan})
         for (const string& d : *zone)
@@ -868,6 +882,8 @@ class Decoder {
     at = r_.pos();
     READ(a.from, r_.u8(f + ".from"));
     CHECK(at, a.from != 0 && (a.from & ~kZoneAll) == 0, f + ".from", "must name 1..3 known zones");
+    CHECK(at, on_link_zone == 0 || (a.from & on_link_zone), f + ".from",
+          "never matches: '" + a.interface + "' is on a segment of a zone it does not name");
     NESTBOX_TRY(r_.zeros(2, f + ".reserved"));
     size_t n;
     at = r_.pos();

@@ -185,6 +185,19 @@ struct Firewall {
   std::vector<FirewallAllow> allow_in;
 };
 
+// A macvlan/vlan/phys interface sits on its parent's segment: its traffic
+// never crosses the host's IP stack, so its firewall lives in the container's
+// own network namespace, and its zone is the one whose devices list the
+// parent (kZoneLan/kZoneWan; 0: in no zone).
+inline bool filtered_in_container(const Interface& itf) { return itf.type != IfType::kVeth; }
+inline uint8_t segment_zone(const Firewall& fw, const Interface& itf) {
+  for (const std::string& d : fw.lan)
+    if (d == itf.parent) return kZoneLan;
+  for (const std::string& d : fw.wan)
+    if (d == itf.parent) return kZoneWan;
+  return 0;
+}
+
 struct Rlimit {
   uint32_t resource = 0;  // RLIMIT_* number
   uint64_t soft = 0, hard = 0;

@@ -384,6 +384,30 @@ on_base news-app 1
 [ "$(base_mounts)" = 1 ] || { grep "$work/run" /proc/self/mountinfo; fail "two apps over one base: $(base_mounts) base mounts"; }
 echo "5a: weather-app and news-app serve over one mount of base version 1"
 
+# The app's firewall ([network.firewall] of the example) on its macvlan: a
+# table in the app's own network namespace. A second httpd started inside
+# the app on port 8081 is not reachable from the LAN (only 8080 is allowed),
+# while a LAN server it could reach without a firewall is not reachable from
+# it (nothing out); the app cannot change the table.
+init=$(cat "$work/run/weather-app/init")
+ruleset=$(nsenter --net="/proc/$init/ns/net" nft list table inet nestbox-weather-app) ||
+  fail "no firewall table in weather-app's network namespace"
+grep -q 'iifname "eth0" tcp dport 8080 accept' <<<"$ruleset" || fail "weather-app table: $ruleset"
+"$launch" exec weather-app --state-dir "$work/run" -- /bin/busybox httpd -p 8081 -h /www >/dev/null 2>&1 ||
+  fail "a second httpd in weather-app did not start"
+nsenter --net="/proc/$init/ns/net" curl -sf --max-time 2 -o /dev/null http://127.0.0.1:8081/ ||
+  fail "the second httpd does not serve inside the app"
+o=$(ip netns exec "$L" curl -s --max-time 2 http://192.168.1.50:8081/) && fail "the LAN reached port 8081 of weather-app: $o"
+ip netns exec "$L" busybox httpd -f -p 8090 -h "$work" &
+lan_httpd=$!
+o=$(nsenter --net="/proc/$init/ns/net" curl -s --max-time 2 -o /dev/null -w '%{http_code}' http://192.168.1.100:8090/) &&
+  { kill "$lan_httpd"; fail "weather-app's namespace reached the LAN (HTTP $o)"; }
+kill "$lan_httpd"; wait "$lan_httpd" 2>/dev/null || true
+err=$("$launch" exec weather-app --state-dir "$work/run" -- /bin/busybox ip link set eth0 down 2>&1) &&
+  fail "the app changed its own network: $err"
+page "$L" 2 >/dev/null || fail "weather-app stopped serving after the firewall checks"
+echo "5a: weather-app's firewall: 8080 from the LAN only, nothing out, not changeable from inside"
+
 # Page cache: the base's pages are read once. Each app's memory cgroup is
 # charged for the page cache it brought in: the first app paid for busybox
 # and its libraries, the second found them cached.

@@ -270,5 +270,47 @@ TEST_F(FirewallKernelTest, KernelAcceptsTheTableAndRemoveLeavesOthersAlone) {
   EXPECT_EQ(nft("list ruleset"), fw4_);
 }
 
+// A container with a veth (filtered on the host) and a macvlan on the LAN
+// bridge (filtered in its own namespace): each side's table holds only its
+// interfaces, and the container-side one is installed in the namespace the
+// fd names, not the caller's.
+TEST_F(FirewallKernelTest, OnLinkInterfacesAreFilteredInTheContainersNamespace) {
+  policy::Policy p = sample();
+  policy::Interface mv;
+  mv.type = policy::IfType::kMacvlan;
+  mv.name = "lan0";
+  mv.parent = "br-lan";
+  mv.addresses = {"192.168.1.60/24"};
+  p.interfaces.push_back(mv);
+  p.firewall.allow_out |= policy::kZoneLan;
+  p.firewall.allow_in.push_back({"lan0", policy::FwProtocol::kUdp, policy::kZoneLan | policy::kZoneWan, {53}});
+  EXPECT_TRUE(has_side(p, FirewallSide::kHost));
+  EXPECT_TRUE(has_side(p, FirewallSide::kContainer));
+  auto host = build_firewall_batch(p, FirewallSide::kHost);
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  int fd = ::open(("/run/netns/" + ns_).c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  Status s = install_container_firewall(p, fd);  // from this (the host's) namespace
+  ::close(fd);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  std::string listed = nft("list table inet nestbox-c");
+  EXPECT_NE(listed.find("iifname \"lan0\" udp dport 53 accept"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("oifname \"lan0\" accept"), std::string::npos) << listed;  // lan in allow_out
+  EXPECT_NE(listed.find("iifname \"lan0\" drop"), std::string::npos) << listed;
+  EXPECT_EQ(listed.find("eth0"), std::string::npos) << listed;   // the veth is the host's to filter
+  EXPECT_EQ(listed.find("br-c"), std::string::npos) << listed;
+  EXPECT_EQ(listed.find("masquerade"), std::string::npos) << listed;
+  // Only macvlans: nothing for the host to install.
+  p.interfaces.erase(p.interfaces.begin());
+  p.firewall.allow_in.erase(p.firewall.allow_in.begin());
+  p.firewall.masquerade = false;
+  EXPECT_FALSE(has_side(p, FirewallSide::kHost));
+  in_netns(ns_, [&] {
+    auto none = install_firewall(p);  // removes the stale table of a killed run, makes none
+    ASSERT_TRUE(none.ok()) << none.error().message;
+  });
+  EXPECT_EQ(nft("list ruleset"), fw4_);
+}
+
 }  // namespace
 }  // namespace nestbox::network

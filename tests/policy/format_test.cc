@@ -794,8 +794,22 @@ TEST(PolicyFormat, FirewallRefusals) {
     void (*mutate)(Policy&);
     const char* error;
   } cases[] = {
-      {"macvlan", [](Policy& p) { p.interfaces[0].type = IfType::kMacvlan; p.interfaces[0].parent = "eth0"; p.interfaces[0].bridge.clear(); },
-       "firewall.enabled: interface 'eth0' is not a veth: a firewall filters veth interfaces only"},
+      {"macvlan on a parent in no zone", [](Policy& p) {
+         p.interfaces[0].type = IfType::kMacvlan; p.interfaces[0].parent = "eth0"; p.interfaces[0].bridge.clear();
+         p.caps.keep &= ~(1ull << 12); },
+       "firewall.lan: the parent 'eth0' of interface 'eth0' is in no zone"},
+      {"macvlan with CAP_NET_ADMIN", [](Policy& p) {
+         p.interfaces[0].type = IfType::kMacvlan; p.interfaces[0].parent = "br-lan"; p.interfaces[0].bridge.clear();
+         p.caps.keep |= 1ull << 12; },
+       "firewall.enabled: a macvlan/vlan/phys interface is filtered in the container's namespace, which CAP_NET_ADMIN (kept) could undo"},
+      {"masquerade of a macvlan", [](Policy& p) {
+         p.interfaces[0].type = IfType::kMacvlan; p.interfaces[0].parent = "br-lan"; p.interfaces[0].bridge.clear();
+         p.caps.keep &= ~(1ull << 12); },
+       "firewall.masquerade: set without a veth interface to NAT"},
+      {"macvlan from a zone it is not on", [](Policy& p) {
+         p.interfaces[0].type = IfType::kMacvlan; p.interfaces[0].parent = "br-lan"; p.interfaces[0].bridge.clear();
+         p.caps.keep &= ~(1ull << 12); p.firewall.masquerade = false; p.firewall.allow_in[0].from = kZoneWan; },
+       "firewall.allow_in[0].from: never matches: 'eth0' is on a segment of a zone it does not name"},
       {"masquerade without wan", [](Policy& p) { p.firewall.wan.clear(); p.firewall.allow_out = kZoneHost; },
        "firewall.wan: masquerade and allow_out wan need wan devices"},
       {"unknown interface", [](Policy& p) { p.firewall.allow_in[0].interface = "eth9"; },

@@ -1,15 +1,16 @@
 #include "composer/select.h"
 
-#include <elf.h>
 #include <fnmatch.h>
 
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include "composer/closure.h"
 #include "composer/elf.h"
 #include "composer/root_view.h"
 #include "composer/path.h"
+#include "policy/arch.h"
 
 namespace nestbox::composer {
 namespace {
@@ -43,25 +44,12 @@ void add_subtree(const std::map<std::string, FsEntry>& all, const std::string& p
     out->insert(it->first);
 }
 
-// ELF machine and byte order of each manifest architecture.
-std::pair<uint16_t, bool> machine_of(manifests::Arch a) {
-  using manifests::Arch;
-  switch (a) {
-    case Arch::kX86_64: return {EM_X86_64, false};
-    case Arch::kAarch64: return {EM_AARCH64, false};
-    case Arch::kArm: return {EM_ARM, false};
-    case Arch::kMips: return {EM_MIPS, true};
-    case Arch::kMipsel: return {EM_MIPS, false};
-    case Arch::kPowerpc: return {EM_PPC, true};
-    case Arch::kRiscv64: return {EM_RISCV, false};
-    case Arch::kI386: return {EM_386, false};
-  }
-  return {0, false};
-}
-
 // A binary built for another architecture than the manifest's is an error.
 Status check_arch(const RootView& view, const manifests::Manifest& m) {
-  auto [machine, big] = machine_of(m.arch);
+  // ELF machine and byte order from the one architecture table.
+  const policy::ArchInfo& arch = policy::kArches[static_cast<size_t>(m.arch)];
+  uint16_t machine = policy::elf_machine(arch);
+  bool big = arch.big_endian;
   for (const auto& b : m.rootfs.binaries) {
     auto r = resolve_in_root(view, normalize_clamped(b));
     if (!r.ok() || r->kind != NodeKind::kRegular) continue;  // the closure reports it

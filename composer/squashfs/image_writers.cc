@@ -54,21 +54,15 @@ class Staging {
  public:
   static Result<Staging> create(const std::string& out_dir) {
     Staging s;
-    s.dir_ = out_dir + "/.nestbox-images-" + std::to_string(::getpid());
-    std::error_code ec;
-    fs::remove_all(s.dir_, ec);
-    if (::mkdir(s.dir_.c_str(), 0755) != 0) return sys_error("create " + s.dir_);
+    std::string dir = out_dir + "/.nestbox-images-" + std::to_string(::getpid());
+    { TempDir leftover(dir); }  // removes what a crashed run with this pid left
+    if (::mkdir(dir.c_str(), 0755) != 0) return sys_error("create " + dir);
+    s.dir_ = TempDir(std::move(dir));
     return s;
-  }
-  Staging() = default;
-  Staging(Staging&& o) noexcept : dir_(std::move(o.dir_)), moves_(std::move(o.moves_)) { o.dir_.clear(); }
-  ~Staging() {
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
   }
   // A temporary path for the image that will end up at `final_path`.
   std::string add(const std::string& final_path) {
-    std::string tmp = dir_ + "/" + std::to_string(moves_.size()) + ".sqfs";
+    std::string tmp = dir_.path() + "/" + std::to_string(moves_.size()) + ".sqfs";
     moves_.push_back({tmp, final_path});
     return tmp;
   }
@@ -80,7 +74,7 @@ class Staging {
   }
 
  private:
-  std::string dir_;
+  TempDir dir_;  // util/temp_path.h: removed with what is left in it
   std::vector<std::pair<std::string, std::string>> moves_;
 };
 
@@ -154,8 +148,8 @@ class SquashfsImageWriter : public OutputWriter {
     }
     NESTBOX_TRY(staging->install(ctx.commit));
     for (size_t i = 0; i < containers.size(); ++i)
-      report->outputs.push_back(output_of(containers[i]->manifest->name, "squashfs", recs[i].path,
-                                          containers[i]->tree));
+      report->outputs.push_back(output_of(containers[i]->manifest->name, manifests::to_string(strategy()),
+                                          recs[i].path, containers[i]->tree));
     for (auto& r : recs) log_->images.push_back(std::move(r));
     if (session_->active()) log_->store = session_->active()->stats();
     return ok_status();
@@ -276,7 +270,7 @@ class OverlayImageWriter : public OutputWriter {
         auto d = padded_sha256(tmp);
         if (!d.ok()) return std::move(d).error();
         r.payload_sha256 = *d;
-        outs.push_back(output_of(m.name, "overlay", r.path, split->layers[i]));
+        outs.push_back(output_of(m.name, manifests::to_string(strategy()), r.path, split->layers[i]));
         recs.push_back(std::move(r));
       }
     }

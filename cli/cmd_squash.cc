@@ -9,6 +9,7 @@
 
 #include "cli/cache_limit.h"
 #include "cli/command.h"
+#include "cli/progress_line.h"
 #include "composer/squashfs/fs_tree_from_directory.h"
 #include "composer/squashfs/overlay_split.h"
 #include "composer/squashfs/squashfs_writer.h"
@@ -33,6 +34,7 @@ struct SquashArgs {
   std::string overlay;
   bool stats = false;
   bool json = false;
+  bool quiet = false;  // -q: no progress line
   bool dense_fragments = false;
 };
 
@@ -109,6 +111,8 @@ Status run_squash(const SquashArgs& a) {
   } else {
     for (size_t i = 0; i < trees.size(); ++i) reqs.push_back({&trees[i], a.pairs[2 * i + 1]});
   }
+  ProgressLine progress(ProgressLine::wanted(a.quiet));  // each image, on a terminal
+  o.progress = progress.callback();
   auto stats = sq::write_squashfs_images(reqs, o, a.cache);
   if (!stats.ok()) return std::move(stats).error();
   auto trimmed = trim_cache_after_build(a.cache, *cache_max);
@@ -148,6 +152,7 @@ Runner define_squash(CLI::App& sub) {
                "invalidates more cached fragment blocks)");
   sub.add_flag("--stats", a->stats, "Print per-image statistics to stderr");
   sub.add_flag("--json", a->json, "Print per-image statistics as JSON");
+  sub.add_flag("-q,--quiet", a->quiet, "No progress on a terminal");
   return [a] {
     Status st = run_squash(*a);
     return st.ok() ? kExitOk : report("squash", st.error());

@@ -88,6 +88,9 @@ SquashOptions options_for(const ImageOptions& io, const manifests::Manifest& m) 
   o.mkfs_time = io.mkfs_time;
   o.allowed_compressors = io.allowed_compressors;
   o.max_file_size = m.rootfs.max_file_size;
+  o.progress = io.progress;
+  o.explain = io.explain;
+  o.progress_name = m.name;
   return o;
 }
 
@@ -242,6 +245,7 @@ class OverlayImageWriter : public OutputWriter {
       b.path = OutputLayout(ctx.out_dir).base(base);
       for (const ComposedContainer* c : list) b.containers.push_back(c->manifest->name);
       SquashOptions bo = options_for(opts_, *list.front()->manifest);
+      bo.progress_name = "base " + base;
       b.compressor = bo.compressor.name;
       b.block_size = bo.block_size;
       std::string btmp = staging->add(b.path);
@@ -312,25 +316,22 @@ Result<MeasuredFlash> measure_flash(std::span<const ComposedContainer> container
   std::error_code ec;
   fs::create_directories(scratch + "/blocks", ec);
   if (ec) return failure("create " + scratch + ": " + ec.message());
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code e;
-      fs::remove_all(dir, e);
-    }
-  } cleanup{scratch};
+  TempDir cleanup(scratch);  // removed with the images and the block store
   auto store = BlockStore::open(scratch + "/blocks");
   if (!store.ok()) return std::move(store).error();
   MeasuredFlash m;
-  auto write_one = [&](const FsTree& t, const manifests::Manifest& man) -> Result<uint64_t> {
+  auto write_one = [&](const FsTree& t, const manifests::Manifest& man,
+                       const std::string& label) -> Result<uint64_t> {
     std::string img = scratch + "/image.sqfs";
-    auto st = write_squashfs(t, img, options_for(options, man), &*store);
+    SquashOptions o = options_for(options, man);
+    o.progress_name = label;
+    auto st = write_squashfs(t, img, o, &*store);
     if (!st.ok()) return std::move(st).error();
     ::unlink(img.c_str());
     return st->image_size;
   };
   for (const auto& c : containers) {
-    auto n = write_one(c.tree, *c.manifest);
+    auto n = write_one(c.tree, *c.manifest, c.manifest->name + " (squashfs)");
     if (!n.ok()) return std::move(n).error();
     m.squashfs_bytes += *n;
   }
@@ -339,11 +340,12 @@ Result<MeasuredFlash> measure_flash(std::span<const ComposedContainer> container
   auto split = containers.size() == 1 ? split_overlay_with_base(base_of_single(containers[0]), trees)
                                       : split_overlay(trees, 2);
   if (!split.ok()) return std::move(split).error();
-  auto b = write_one(split->base, *containers[0].manifest);
+  auto b = write_one(split->base, *containers[0].manifest, "base (overlay)");
   if (!b.ok()) return std::move(b).error();
   m.base_bytes = m.overlay_bytes = *b;
   for (size_t i = 0; i < containers.size(); ++i) {
-    auto n = write_one(split->layers[i], *containers[i].manifest);
+    auto n = write_one(split->layers[i], *containers[i].manifest,
+                       containers[i].manifest->name + " (overlay layer)");
     if (!n.ok()) return std::move(n).error();
     m.overlay_bytes += *n;
   }

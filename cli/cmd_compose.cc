@@ -41,6 +41,7 @@ struct ComposeArgs {
   unsigned threads = 0;
   bool json = false;
   bool quiet = false;  // -q: nothing on stdout on success (--json still prints)
+  bool all_time = false;  // --all-time: every mtime = SOURCE_DATE_EPOCH
   bool verbose = false;  // -v: every decision on stderr (why a file was taken, cached blocks)
   std::string comp;
   int level = -1;
@@ -124,6 +125,9 @@ int run_compose(const ComposeArgs& a) {
   auto sde = source_date_epoch_from_env();
   if (!sde.ok()) return report("compose", sde.error());
   o.source_date_epoch = *sde;
+  if (a.all_time && !o.source_date_epoch)
+    return report("compose", bad_input("--all-time sets every mtime to SOURCE_DATE_EPOCH, which is not set"));
+  o.all_time = a.all_time;
   if (!a.strategy.empty()) {
     std::optional<manifests::RootfsStrategy> s;
     for (const auto& [name, v] : manifests::strategy_names())
@@ -288,6 +292,8 @@ Runner define_compose(CLI::App& sub) {
                  "(default /var/lib/lxc)");
   sub.add_flag("--json", a->json, "Print the report as JSON");
   sub.add_flag("-q,--quiet", a->quiet, "Print nothing on success (errors still go to stderr)");
+  sub.add_flag("--all-time", a->all_time,
+               "Set every mtime to SOURCE_DATE_EPOCH (mksquashfs -all-time), not only clamp later ones");
   sub.add_flag("-v,--verbose", a->verbose,
                "Explain each decision on stderr: why each file was taken or left out, where each image "
                "file's blocks came from (compressed, the cache, an identical file)");

@@ -35,6 +35,7 @@ struct SquashArgs {
   bool stats = false;
   bool json = false;
   bool quiet = false;  // -q: no progress line
+  bool all_time = false;  // --all-time: every mtime = SOURCE_DATE_EPOCH
   bool dense_fragments = false;
 };
 
@@ -85,6 +86,7 @@ Status run_squash(const SquashArgs& a) {
   auto sde = source_date_epoch_from_env();
   if (!sde.ok()) return std::move(sde).error();
   if (*sde) o.mkfs_time = static_cast<uint32_t>(**sde);
+  if (a.all_time && !*sde) return bad_input("--all-time sets every mtime to SOURCE_DATE_EPOCH, which is not set");
   std::stringstream ss(a.allowed);
   for (std::string c; std::getline(ss, c, ',');)
     if (!c.empty()) o.allowed_compressors.insert(c);
@@ -93,6 +95,7 @@ Status run_squash(const SquashArgs& a) {
     sq::DirectoryScanOptions scan;
     scan.hash = !a.overlay.empty();  // the writer hashes content itself; the split needs it up front
     scan.clamp_mtime = *sde;
+    scan.all_time = a.all_time;
     auto t = sq::fs_tree_from_directory(a.pairs[i], scan);
     if (!t.ok()) return std::move(t).error();
     trees.push_back(std::move(*t));
@@ -153,6 +156,8 @@ Runner define_squash(CLI::App& sub) {
   sub.add_flag("--stats", a->stats, "Print per-image statistics to stderr");
   sub.add_flag("--json", a->json, "Print per-image statistics as JSON");
   sub.add_flag("-q,--quiet", a->quiet, "No progress on a terminal");
+  sub.add_flag("--all-time", a->all_time,
+               "Set every mtime to SOURCE_DATE_EPOCH (mksquashfs -all-time), not only clamp later ones");
   return [a] {
     Status st = run_squash(*a);
     return st.ok() ? kExitOk : report("squash", st.error());

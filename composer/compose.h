@@ -84,6 +84,7 @@ struct ComposeOptions {
   std::string out_dir;
   unsigned threads = 0;                       // 0: one per core
   std::optional<int64_t> source_date_epoch;   // clamp mtimes
+  bool all_time = false;                      // every mtime = source_date_epoch (compose --all-time)
   std::optional<manifests::RootfsStrategy> force_strategy;  // override every manifest
   std::string hardlink_dir;  // host-hardlink trees inside the staging rootfs ("": default)
   bool root_owned = false;   // host-hardlink: packed owned by 0:0 (ComposeContext::root_owned)
@@ -103,7 +104,8 @@ Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
                                             std::optional<int64_t> source_date_epoch,
                                             std::vector<std::string>* notes,
                                             const std::string& hardlink_dir = "",
-                                            const std::function<void(const std::string&)>& explain = nullptr);
+                                            const std::function<void(const std::string&)>& explain = nullptr,
+                                            bool all_time = false);
 
 Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
                               const ComposeOptions& opts,

@@ -169,7 +169,7 @@ Result<FsTree> select_tree(const SourceTree& src, const manifests::Manifest& m,
     FsEntry e = it->second;
     // Clamped to SOURCE_DATE_EPOCH; what the manifest made (no source gave
     // it a time) gets SOURCE_DATE_EPOCH itself, not 1970.
-    if (opts.source_date_epoch && (e.mtime > *opts.source_date_epoch || src.made(p)))
+    if (opts.source_date_epoch && (opts.all_time || e.mtime > *opts.source_date_epoch || src.made(p)))
       e.mtime = *opts.source_date_epoch;
     if (m.users.shift_ownership) {
       auto uid = map_id(m.users.uid_map, e.uid);

@@ -29,6 +29,7 @@ using ExplainFn = std::function<void(const std::string& path, const std::string&
 
 struct SelectOptions {
   std::optional<int64_t> source_date_epoch;  // clamp mtimes to it when set
+  bool all_time = false;  // with source_date_epoch: every mtime is it (mksquashfs -all-time)
   ExplainFn explain;  // when set: called for every path taken, in tree order, and every one excluded
 };
 

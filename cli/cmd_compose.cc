@@ -12,6 +12,7 @@
 #include "cli/cache_limit.h"
 #include "cli/command.h"
 #include "cli/manifest_set.h"
+#include "cli/progress_line.h"
 #include "composer/compose.h"
 #include "composer/output_commit.h"
 #include "composer/output_layout.h"
@@ -40,6 +41,8 @@ struct ComposeArgs {
   unsigned threads = 0;
   bool json = false;
   bool quiet = false;  // -q: nothing on stdout on success (--json still prints)
+  bool all_time = false;  // --all-time: every mtime = SOURCE_DATE_EPOCH
+  bool verbose = false;  // -v: every decision on stderr (why a file was taken, cached blocks)
   std::string comp;
   int level = -1;
   std::string block_size;
@@ -122,6 +125,9 @@ int run_compose(const ComposeArgs& a) {
   auto sde = source_date_epoch_from_env();
   if (!sde.ok()) return report("compose", sde.error());
   o.source_date_epoch = *sde;
+  if (a.all_time && !o.source_date_epoch)
+    return report("compose", bad_input("--all-time sets every mtime to SOURCE_DATE_EPOCH, which is not set"));
+  o.all_time = a.all_time;
   if (!a.strategy.empty()) {
     std::optional<manifests::RootfsStrategy> s;
     for (const auto& [name, v] : manifests::strategy_names())
@@ -136,6 +142,11 @@ int run_compose(const ComposeArgs& a) {
   if (o.source_date_epoch) io->mkfs_time = static_cast<uint32_t>(*o.source_date_epoch);
   // (A base named like a container is refused by validate_set, via
   // load_manifest_set.)
+  // Each image's files as they are compressed, on a terminal (the summary
+  // lines below are what logs get).
+  ProgressLine progress(ProgressLine::wanted(a.quiet || a.verbose));
+  io->progress = progress.callback();
+  if (a.verbose) o.explain = io->explain = [](const std::string& line) { std::cerr << line << "\n"; };
   sq::ImageLog log;
   auto writers = composer::default_writers();
   for (auto& w : sq::image_writers(*io, &log)) writers.push_back(std::move(w));
@@ -281,6 +292,11 @@ Runner define_compose(CLI::App& sub) {
                  "(default /var/lib/lxc)");
   sub.add_flag("--json", a->json, "Print the report as JSON");
   sub.add_flag("-q,--quiet", a->quiet, "Print nothing on success (errors still go to stderr)");
+  sub.add_flag("--all-time", a->all_time,
+               "Set every mtime to SOURCE_DATE_EPOCH (mksquashfs -all-time), not only clamp later ones");
+  sub.add_flag("-v,--verbose", a->verbose,
+               "Explain each decision on stderr: why each file was taken or left out, where each image "
+               "file's blocks came from (compressed, the cache, an identical file)");
   return [a] { return run_compose(*a); };
 }
 

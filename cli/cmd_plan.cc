@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/manifest_set.h"
+#include "cli/progress_line.h"
 #include "composer/plan.h"
 #include "composer/squashfs/plan_pipeline.h"
 #include "util/source_date_epoch.h"
@@ -29,7 +30,9 @@ Runner define_plan(CLI::App& sub) {
     if (!loaded.ok()) return report("plan", loaded.error());
     auto sde = source_date_epoch_from_env();
     if (!sde.ok()) return report("plan", sde.error());
-    auto plan = composer::squashfs::plan_manifests(*loaded, {*threads, *measure, *sde});
+    // --measure writes every image: its progress on a terminal.
+    ProgressLine progress(ProgressLine::wanted(false));
+    auto plan = composer::squashfs::plan_manifests(*loaded, {*threads, *measure, *sde, progress.callback()});
     if (!plan.ok()) return report("plan", plan.error());
     std::cout << (*json ? composer::plan_to_json(*plan) : composer::plan_to_text(*plan));
     return kExitOk;

@@ -9,6 +9,7 @@
 
 #include "cli/cache_limit.h"
 #include "cli/command.h"
+#include "cli/progress_line.h"
 #include "composer/squashfs/fs_tree_from_directory.h"
 #include "composer/squashfs/overlay_split.h"
 #include "composer/squashfs/squashfs_writer.h"
@@ -33,6 +34,8 @@ struct SquashArgs {
   std::string overlay;
   bool stats = false;
   bool json = false;
+  bool quiet = false;  // -q: no progress line
+  bool all_time = false;  // --all-time: every mtime = SOURCE_DATE_EPOCH
   bool dense_fragments = false;
 };
 
@@ -83,6 +86,7 @@ Status run_squash(const SquashArgs& a) {
   auto sde = source_date_epoch_from_env();
   if (!sde.ok()) return std::move(sde).error();
   if (*sde) o.mkfs_time = static_cast<uint32_t>(**sde);
+  if (a.all_time && !*sde) return bad_input("--all-time sets every mtime to SOURCE_DATE_EPOCH, which is not set");
   std::stringstream ss(a.allowed);
   for (std::string c; std::getline(ss, c, ',');)
     if (!c.empty()) o.allowed_compressors.insert(c);
@@ -91,6 +95,7 @@ Status run_squash(const SquashArgs& a) {
     sq::DirectoryScanOptions scan;
     scan.hash = !a.overlay.empty();  // the writer hashes content itself; the split needs it up front
     scan.clamp_mtime = *sde;
+    scan.all_time = a.all_time;
     auto t = sq::fs_tree_from_directory(a.pairs[i], scan);
     if (!t.ok()) return std::move(t).error();
     trees.push_back(std::move(*t));
@@ -109,6 +114,8 @@ Status run_squash(const SquashArgs& a) {
   } else {
     for (size_t i = 0; i < trees.size(); ++i) reqs.push_back({&trees[i], a.pairs[2 * i + 1]});
   }
+  ProgressLine progress(ProgressLine::wanted(a.quiet));  // each image, on a terminal
+  o.progress = progress.callback();
   auto stats = sq::write_squashfs_images(reqs, o, a.cache);
   if (!stats.ok()) return std::move(stats).error();
   auto trimmed = trim_cache_after_build(a.cache, *cache_max);
@@ -148,6 +155,9 @@ Runner define_squash(CLI::App& sub) {
                "invalidates more cached fragment blocks)");
   sub.add_flag("--stats", a->stats, "Print per-image statistics to stderr");
   sub.add_flag("--json", a->json, "Print per-image statistics as JSON");
+  sub.add_flag("-q,--quiet", a->quiet, "No progress on a terminal");
+  sub.add_flag("--all-time", a->all_time,
+               "Set every mtime to SOURCE_DATE_EPOCH (mksquashfs -all-time), not only clamp later ones");
   return [a] {
     Status st = run_squash(*a);
     return st.ok() ? kExitOk : report("squash", st.error());

@@ -3,17 +3,22 @@
 // Then each manifest is baked into every runtime form in memory, as compose
 // would: the manifests library mirrors each of those rules with its place,
 // and this last step makes sure nothing compose refuses passes validate.
+// With --sources, each container's files are selected as compose would too.
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/manifest_set.h"
+#include "composer/compose.h"
 #include "composer/squashfs/compressor.h"
 #include "manifests/manifest.h"
 #include "policy/bake.h"
 #include "policy/lxc.h"
 #include "policy/oci.h"
 #include "util/json_text.h"
+#include "util/temp_path.h"
 
 namespace nestbox::cli {
 namespace {
@@ -22,6 +27,8 @@ struct ValidateArgs {
   std::vector<std::string> files;
   bool quiet = false;
   bool json = false;
+  bool sources = false;  // --sources: select each container's files as compose would
+  std::string staging;
 };
 
 // What validate found: the manifests that passed and every problem, each
@@ -78,6 +85,23 @@ Status check_writer(const manifests::Manifest& m) {
                    "\" is not produced by this build's squashfs writer (libsquashfs); expected one of " + list);
 }
 
+// --sources: each container's files selected as compose selects them
+// (sources read, archives unpacked into `scratch`, includes, the ELF closure
+// of rootfs.binaries and its architecture, setuid and device refusals), so a
+// missing source or binary is found before the build. Placed at the
+// manifest's first [[rootfs.source]] (else its [rootfs]).
+Status check_sources(const manifests::Manifest& m, const std::string& scratch) {
+  std::vector<std::string> notes;
+  auto c = composer::prepare_container(m, scratch + "/" + m.name, std::nullopt, &notes);
+  if (c.ok()) return ok_status();
+  const manifests::SourcePos& at = m.rootfs.sources.empty() ? m.rootfs.pos : m.rootfs.sources.front().pos;
+  Error e = c.error();
+  std::string own = m.file + ": ";  // prepare_container's context, replaced by the place
+  if (e.message.rfind(own, 0) == 0) e.message.erase(0, own.size());
+  e.message = m.file + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": rootfs: " + e.message;
+  return e;
+}
+
 // Bakes every runtime form in memory, as compose would.
 Status bake_all(const manifests::Manifest& m) {
   if (auto baked = policy::bake_binary(m); !baked.ok()) return std::move(baked).error();
@@ -90,10 +114,18 @@ Status bake_all(const manifests::Manifest& m) {
 int run_validate(const ValidateArgs& a) {
   std::vector<manifests::Manifest> loaded;
   Findings found;
+  if (!a.staging.empty() && !a.sources) return report("validate", bad_input("--staging needs --sources"));
   for (const std::string& f : a.files) {
     auto m = manifests::load_file(f);
+    if (m.ok() && !a.staging.empty()) manifests::resolve_sources_in(*m, a.staging);
     if (m.ok()) loaded.push_back(std::move(*m));
     else found.add(m.error());
+  }
+  TempDir scratch;
+  if (a.sources) {
+    auto made = TempDir::create((std::filesystem::temp_directory_path() / "nestbox-validate-").string());
+    if (!made.ok()) return report("validate", made.error());
+    scratch = std::move(*made);
   }
   if (found.status == kExitOk) {
     if (Status st = manifests::validate_set(loaded); !st.ok()) found.add(st.error());
@@ -106,6 +138,8 @@ int run_validate(const ValidateArgs& a) {
         Error e = st.error();
         e.kind = ErrorKind::kBadInput;
         found.add(e.context(m.file));
+      } else if (Status src = a.sources ? check_sources(m, scratch.path()) : ok_status(); !src.ok()) {
+        found.add(src.error());
       } else {
         found.passed.push_back(&m);
       }
@@ -130,6 +164,10 @@ Runner define_validate(CLI::App& sub) {
   sub.add_option("files", a->files, "Manifest files (TOML, schema v1)")->required();
   sub.add_flag("-q,--quiet", a->quiet, "Print nothing on success");
   sub.add_flag("--json", a->json, "Print the manifests that passed and every problem (file, line, column) as JSON");
+  sub.add_flag("--sources", a->sources,
+               "Also select each container's files as compose would: missing sources, rootfs.binaries not in "
+               "the sources or built for another arch, refused setuid files and device nodes");
+  sub.add_option("--staging", a->staging, std::string(kStagingHelp) + " (with --sources)");
   return [a] { return run_validate(*a); };
 }
 

@@ -21,7 +21,9 @@ Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
                                             const std::string& scratch,
                                             std::optional<int64_t> source_date_epoch,
                                             std::vector<std::string>* notes,
-                                            const std::string& hardlink_dir) {
+                                            const std::string& hardlink_dir,
+                                            const std::function<void(const std::string&)>& explain,
+                                            bool all_time) {
   std::error_code ec;
   fs::create_directories(scratch, ec);
   if (ec) return failure("create " + scratch + ": " + ec.message());
@@ -30,6 +32,9 @@ Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
   NESTBOX_TRY_CTX(src.add_manifest(m), m.file.empty() ? m.name : m.file);
   SelectOptions so;
   so.source_date_epoch = source_date_epoch;
+  so.all_time = all_time;
+  if (explain)
+    so.explain = [&](const std::string& path, const std::string& why) { explain(m.name + ": " + path + ": " + why); };
   auto tree = select_tree(src, m, so);
   if (!tree.ok()) return std::move(tree).error();
   ComposedContainer c;
@@ -82,7 +87,7 @@ Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
   std::vector<ComposedContainer> containers;
   for (const auto& m : manifests) {
     auto c = prepare_container(m, scratch.path() + "/" + m.name, opts.source_date_epoch,
-                               &report.notes, opts.hardlink_dir);
+                               &report.notes, opts.hardlink_dir, opts.explain, opts.all_time);
     if (!c.ok()) return std::move(c).error();
     if (opts.force_strategy) c->strategy = *opts.force_strategy;
     containers.push_back(std::move(*c));

@@ -84,10 +84,14 @@ struct ComposeOptions {
   std::string out_dir;
   unsigned threads = 0;                       // 0: one per core
   std::optional<int64_t> source_date_epoch;   // clamp mtimes
+  bool all_time = false;                      // every mtime = source_date_epoch (compose --all-time)
   std::optional<manifests::RootfsStrategy> force_strategy;  // override every manifest
   std::string hardlink_dir;  // host-hardlink trees inside the staging rootfs ("": default)
   bool root_owned = false;   // host-hardlink: packed owned by 0:0 (ComposeContext::root_owned)
   std::function<void(uint64_t)> progress;
+  // compose -v: one line per decision ("NAME: PATH: taken: matches
+  // rootfs.include \"/bin/**\""); the image writers add theirs (ImageOptions).
+  std::function<void(const std::string&)> explain;
   // The caller's commit, when it adds outputs of its own (runtime forms) and
   // commits itself; null: compose() commits its writers' outputs on success.
   OutputCommit* commit = nullptr;
@@ -99,7 +103,9 @@ Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
                                             const std::string& scratch,
                                             std::optional<int64_t> source_date_epoch,
                                             std::vector<std::string>* notes,
-                                            const std::string& hardlink_dir = "");
+                                            const std::string& hardlink_dir = "",
+                                            const std::function<void(const std::string&)>& explain = nullptr,
+                                            bool all_time = false);
 
 Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
                               const ComposeOptions& opts,

@@ -1,15 +1,16 @@
 #include "composer/select.h"
 
-#include <elf.h>
 #include <fnmatch.h>
 
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include "composer/closure.h"
 #include "composer/elf.h"
 #include "composer/root_view.h"
 #include "composer/path.h"
+#include "policy/arch.h"
 
 namespace nestbox::composer {
 namespace {
@@ -27,12 +28,6 @@ bool match_parts(const std::vector<std::string>& pat, size_t pi,
   return match_parts(pat, pi + 1, path, si + 1);
 }
 
-bool matches_any(const std::vector<std::string>& globs, const std::string& path) {
-  for (const auto& g : globs)
-    if (glob_match(g, path)) return true;
-  return false;
-}
-
 // Adds `path` and, for a directory, everything beneath it.
 void add_subtree(const std::map<std::string, FsEntry>& all, const std::string& path,
                  std::set<std::string>* out) {
@@ -43,25 +38,12 @@ void add_subtree(const std::map<std::string, FsEntry>& all, const std::string& p
     out->insert(it->first);
 }
 
-// ELF machine and byte order of each manifest architecture.
-std::pair<uint16_t, bool> machine_of(manifests::Arch a) {
-  using manifests::Arch;
-  switch (a) {
-    case Arch::kX86_64: return {EM_X86_64, false};
-    case Arch::kAarch64: return {EM_AARCH64, false};
-    case Arch::kArm: return {EM_ARM, false};
-    case Arch::kMips: return {EM_MIPS, true};
-    case Arch::kMipsel: return {EM_MIPS, false};
-    case Arch::kPowerpc: return {EM_PPC, true};
-    case Arch::kRiscv64: return {EM_RISCV, false};
-    case Arch::kI386: return {EM_386, false};
-  }
-  return {0, false};
-}
-
 // A binary built for another architecture than the manifest's is an error.
 Status check_arch(const RootView& view, const manifests::Manifest& m) {
-  auto [machine, big] = machine_of(m.arch);
+  // ELF machine and byte order from the one architecture table.
+  const policy::ArchInfo& arch = policy::kArches[static_cast<size_t>(m.arch)];
+  uint16_t machine = policy::elf_machine(arch);
+  bool big = arch.big_endian;
   for (const auto& b : m.rootfs.binaries) {
     auto r = resolve_in_root(view, normalize_clamped(b));
     if (!r.ok() || r->kind != NodeKind::kRegular) continue;  // the closure reports it
@@ -94,17 +76,41 @@ Result<FsTree> select_tree(const SourceTree& src, const manifests::Manifest& m,
   const auto& all = src.entries();
   const auto& r = m.rootfs;
   std::set<std::string> chosen;
+  // Why each path was taken (only with opts.explain): the first reason wins.
+  std::map<std::string, std::string> why;
+  auto because = [&](const std::set<std::string>& paths, const std::string& top, const std::string& reason) {
+    if (!opts.explain) return;
+    for (const auto& p : paths)
+      why.emplace(p, p == top ? reason : "inside " + top + ", which " + reason);
+  };
   if (r.include.empty() && r.binaries.empty()) {
     for (const auto& [p, e] : all) chosen.insert(p);
+    if (opts.explain)
+      for (const auto& p : chosen) why.emplace(p, "no rootfs.include or rootfs.binaries (everything)");
   } else {
     for (const auto& [p, e] : all)
-      if (matches_any(r.include, p)) add_subtree(all, p, &chosen);
+      for (const auto& g : r.include)
+        if (glob_match(g, p)) {
+          std::set<std::string> sub;
+          add_subtree(all, p, &sub);
+          chosen.insert(sub.begin(), sub.end());
+          because(sub, p, "matches rootfs.include \"" + g + "\"");
+          break;
+        }
   }
   if (!r.exclude.empty()) {
     std::set<std::string> removed;
     for (const auto& p : chosen)
-      if (matches_any(r.exclude, p)) add_subtree(all, p, &removed);
-    for (const auto& p : removed) chosen.erase(p);
+      for (const auto& g : r.exclude)
+        if (glob_match(g, p)) {
+          std::set<std::string> sub;
+          add_subtree(all, p, &sub);
+          removed.insert(sub.begin(), sub.end());
+          if (opts.explain)
+            for (const auto& q : sub) opts.explain(q, "left out: rootfs.exclude \"" + g + "\"");
+          break;
+        }
+    for (const auto& p : removed) chosen.erase(p), why.erase(p);
   }
   if (!r.binaries.empty()) {
     auto view = src.view();
@@ -112,14 +118,46 @@ Result<FsTree> select_tree(const SourceTree& src, const manifests::Manifest& m,
     auto c = compute_closure(*view, r.binaries);
     if (!c.ok()) return std::move(c.error().context(m.name + ": rootfs.binaries"));
     chosen.insert(c->install_paths.begin(), c->install_paths.end());
+    if (opts.explain) {
+      // ClosureObject::via in words.
+      auto where = [](const std::string& via) -> std::string {
+        if (via == "interp") return "the interpreter's directory";
+        if (via == "rpath") return "DT_RPATH";
+        if (via == "runpath") return "DT_RUNPATH";
+        if (via == "default") return "the default directories";
+        return via;  // "ld.so.conf"
+      };
+      for (const ClosureObject& o : c->objects) {
+        std::string reason = o.via == "root" ? "listed in rootfs.binaries"
+                             : o.name == "interpreter" ? "ELF closure: the interpreter of " + o.needed_by
+                                                 : "ELF closure: " + o.name + " needed by " + o.needed_by +
+                                                       " (found in " + where(o.via) + ")";
+        why.emplace(o.path, reason);
+        why.emplace(o.real_path, reason);
+        for (const auto& l : o.symlinks) why.emplace(l, reason + ", a symlink on the way");
+      }
+      for (const auto& p : c->install_paths) why.emplace(p, "ELF closure of rootfs.binaries");
+    }
   }
-  for (const auto& p : src.forced()) add_subtree(all, p, &chosen);
+  for (const auto& p : src.forced()) {
+    std::set<std::string> sub;
+    add_subtree(all, p, &sub);
+    chosen.insert(sub.begin(), sub.end());
+    because(sub, p,
+            "made by the manifest: its [[rootfs.dir]], .file, .symlink, .device, or a mount point its policy "
+            "needs");
+  }
   // Parents of everything chosen.
   std::set<std::string> parents;
   for (const auto& p : chosen)
     for (std::string d = parent_of(p); parents.insert(d).second && d != "/"; d = parent_of(d)) {}
   chosen.insert(parents.begin(), parents.end());
   chosen.insert("/");
+  if (opts.explain)
+    for (const auto& p : chosen) {
+      auto it = why.emplace(p, "a parent directory of what was taken").first;
+      if (all.count(p)) opts.explain(p, "taken: " + it->second);
+    }
 
   FsTree tree;
   tree.entries.reserve(chosen.size());
@@ -131,7 +169,7 @@ Result<FsTree> select_tree(const SourceTree& src, const manifests::Manifest& m,
     FsEntry e = it->second;
     // Clamped to SOURCE_DATE_EPOCH; what the manifest made (no source gave
     // it a time) gets SOURCE_DATE_EPOCH itself, not 1970.
-    if (opts.source_date_epoch && (e.mtime > *opts.source_date_epoch || src.made(p)))
+    if (opts.source_date_epoch && (opts.all_time || e.mtime > *opts.source_date_epoch || src.made(p)))
       e.mtime = *opts.source_date_epoch;
     if (m.users.shift_ownership) {
       auto uid = map_id(m.users.uid_map, e.uid);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -22,8 +23,14 @@ namespace nestbox::composer {
 
 bool glob_match(const std::string& pattern, const std::string& path);
 
+// Why a path is in the tree (or left out): "matches include \"/bin/**\"",
+// "libc.so.6 needed by /bin/busybox (found via default)", ... For compose -v.
+using ExplainFn = std::function<void(const std::string& path, const std::string& why)>;
+
 struct SelectOptions {
   std::optional<int64_t> source_date_epoch;  // clamp mtimes to it when set
+  bool all_time = false;  // with source_date_epoch: every mtime is it (mksquashfs -all-time)
+  ExplainFn explain;  // when set: called for every path taken, in tree order, and every one excluded
 };
 
 // `m` gives rootfs.include/exclude/binaries and users (ownership shift).

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
-#include <linux/openat2.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -19,6 +18,7 @@
 #include <cstring>
 
 #include "util/fd.h"
+#include "util/open_in_root.h"
 
 namespace nestbox::learn {
 namespace {
@@ -30,13 +30,11 @@ std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 // Paths inside the rootfs are resolved by the kernel beneath it: a symlink in
 // an untrusted tree cannot send a mount outside.
+// (util/open_in_root.h: the one openat2 wrapper.)
 Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags) {
-  open_how how{};
-  how.flags = static_cast<__u64>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  long fd = ::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how);
-  if (fd < 0) return sys_error("mount point " + path + " in the rootfs");
-  return UniqueFd(static_cast<int>(fd));
+  UniqueFd fd = open_confined(root_fd, path, flags, Confine::kInRoot);
+  if (!fd) return sys_error("mount point " + path + " in the rootfs");
+  return fd;
 }
 
 Status mount_at(int root_fd, const std::string& target, const char* source, const char* type,

@@ -28,6 +28,10 @@ inline constexpr ArchInfo kArches[] = {
     {"riscv64", AUDIT_ARCH_RISCV64, false}, {"i386", AUDIT_ARCH_I386, false},
 };
 
+// The ELF e_machine of an architecture's binaries: AUDIT_ARCH_* is EM_* with
+// flag bits above (linux/audit.h), so the table states it once.
+constexpr uint16_t elf_machine(const ArchInfo& a) { return static_cast<uint16_t>(a.audit_arch & 0xFFFF); }
+
 // nullptr when `name` is not a supported architecture.
 const ArchInfo* find_arch(std::string_view name);
 

@@ -21,7 +21,9 @@ Result<UbusAcl> ubus_acl(const manifests::Manifest& m) {
   // "user" only: ubusd reads "user" before "group" and ignores the group then.
   nlohmann::ordered_json doc = {{"user", m.ipc.user}, {"access", access}};
   UbusAcl acl;
-  acl.json = doc.dump(1, '\t') + "\n";
+  // Replacing, never throwing, on invalid UTF-8 (util/json_text.h): the
+  // manifest loader only admits UTF-8 names, but no JSON writer may abort.
+  acl.json = doc.dump(1, '\t', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   std::string uid = std::to_string(ids->first), gid = std::to_string(ids->second);
   acl.passwd = m.ipc.user + ":x:" + uid + ":" + gid + ":nestbox " + m.name + ":/var/empty:/bin/false\n";
   acl.group = m.ipc.user + ":x:" + gid + ":\n";

@@ -21,6 +21,7 @@ test_packages=(
   bind9-dnsutils curl  # scripts/demo.sh and tests/e2e query the demo daemons from the host side
   rsync  # tests/e2e/nas_test.sh and the demo upload to the NAS example's rsync daemon
   nftables  # tests/e2e (network, nas) and the demo read the containers' firewall tables with nft
+  openssh-client  # tests/e2e/ssh_test.sh logs into the dropbear container
   busybox-static hyperfine
   rauc  # bench/signer_verify.py compares against `rauc info --keyring`
   time

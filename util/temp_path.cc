@@ -36,11 +36,13 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
 }
 
 // Depth first, never following a symlink (FTW_PHYS): a link in the tree is
-// removed, not what it points to. Best effort: a cleanup must not fail the run.
+// removed, not what it points to; never below a mount point (FTW_MOUNT): a
+// bind mount left behind in the tree is not emptied. Best effort: a cleanup
+// must not fail the run.
 void TempDir::remove() {
   if (!path_.empty())
     ::nftw(path_.c_str(), [](const char* p, const struct stat*, int, FTW*) { return (::remove(p), 0); }, 16,
-           FTW_DEPTH | FTW_PHYS);
+           FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
   path_.clear();
 }
 

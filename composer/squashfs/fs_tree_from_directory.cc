@@ -78,7 +78,7 @@ struct Scanner {
     e.uid = st.st_uid;
     e.gid = st.st_gid;
     e.mtime = st.st_mtim.tv_sec;
-    if (clamp && e.mtime > *clamp) e.mtime = *clamp;
+    if (clamp && (opts.all_time || e.mtime > *clamp)) e.mtime = *clamp;
     auto xattrs = read_xattrs(host);
     if (!xattrs.ok()) return std::move(xattrs).error();
     e.xattrs = std::move(*xattrs);

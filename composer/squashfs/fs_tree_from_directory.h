@@ -14,6 +14,7 @@ namespace nestbox::composer::squashfs {
 struct DirectoryScanOptions {
   bool hash = true;                     // fill FsEntry::hash (XXH3-128 of content)
   std::optional<int64_t> clamp_mtime;   // the front end passes SOURCE_DATE_EPOCH
+  bool all_time = false;                // every mtime = clamp_mtime (mksquashfs -all-time), not only later ones
 };
 
 Result<FsTree> fs_tree_from_directory(const std::string& dir,

@@ -54,21 +54,15 @@ class Staging {
  public:
   static Result<Staging> create(const std::string& out_dir) {
     Staging s;
-    s.dir_ = out_dir + "/.nestbox-images-" + std::to_string(::getpid());
-    std::error_code ec;
-    fs::remove_all(s.dir_, ec);
-    if (::mkdir(s.dir_.c_str(), 0755) != 0) return sys_error("create " + s.dir_);
+    std::string dir = out_dir + "/.nestbox-images-" + std::to_string(::getpid());
+    { TempDir leftover(dir); }  // removes what a crashed run with this pid left
+    if (::mkdir(dir.c_str(), 0755) != 0) return sys_error("create " + dir);
+    s.dir_ = TempDir(std::move(dir));
     return s;
-  }
-  Staging() = default;
-  Staging(Staging&& o) noexcept : dir_(std::move(o.dir_)), moves_(std::move(o.moves_)) { o.dir_.clear(); }
-  ~Staging() {
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
   }
   // A temporary path for the image that will end up at `final_path`.
   std::string add(const std::string& final_path) {
-    std::string tmp = dir_ + "/" + std::to_string(moves_.size()) + ".sqfs";
+    std::string tmp = dir_.path() + "/" + std::to_string(moves_.size()) + ".sqfs";
     moves_.push_back({tmp, final_path});
     return tmp;
   }
@@ -80,7 +74,7 @@ class Staging {
   }
 
  private:
-  std::string dir_;
+  TempDir dir_;  // util/temp_path.h: removed with what is left in it
   std::vector<std::pair<std::string, std::string>> moves_;
 };
 
@@ -94,6 +88,9 @@ SquashOptions options_for(const ImageOptions& io, const manifests::Manifest& m) 
   o.mkfs_time = io.mkfs_time;
   o.allowed_compressors = io.allowed_compressors;
   o.max_file_size = m.rootfs.max_file_size;
+  o.progress = io.progress;
+  o.explain = io.explain;
+  o.progress_name = m.name;
   return o;
 }
 
@@ -154,8 +151,8 @@ class SquashfsImageWriter : public OutputWriter {
     }
     NESTBOX_TRY(staging->install(ctx.commit));
     for (size_t i = 0; i < containers.size(); ++i)
-      report->outputs.push_back(output_of(containers[i]->manifest->name, "squashfs", recs[i].path,
-                                          containers[i]->tree));
+      report->outputs.push_back(output_of(containers[i]->manifest->name, manifests::to_string(strategy()),
+                                          recs[i].path, containers[i]->tree));
     for (auto& r : recs) log_->images.push_back(std::move(r));
     if (session_->active()) log_->store = session_->active()->stats();
     return ok_status();
@@ -248,6 +245,7 @@ class OverlayImageWriter : public OutputWriter {
       b.path = OutputLayout(ctx.out_dir).base(base);
       for (const ComposedContainer* c : list) b.containers.push_back(c->manifest->name);
       SquashOptions bo = options_for(opts_, *list.front()->manifest);
+      bo.progress_name = "base " + base;
       b.compressor = bo.compressor.name;
       b.block_size = bo.block_size;
       std::string btmp = staging->add(b.path);
@@ -276,7 +274,7 @@ class OverlayImageWriter : public OutputWriter {
         auto d = padded_sha256(tmp);
         if (!d.ok()) return std::move(d).error();
         r.payload_sha256 = *d;
-        outs.push_back(output_of(m.name, "overlay", r.path, split->layers[i]));
+        outs.push_back(output_of(m.name, manifests::to_string(strategy()), r.path, split->layers[i]));
         recs.push_back(std::move(r));
       }
     }
@@ -318,25 +316,22 @@ Result<MeasuredFlash> measure_flash(std::span<const ComposedContainer> container
   std::error_code ec;
   fs::create_directories(scratch + "/blocks", ec);
   if (ec) return failure("create " + scratch + ": " + ec.message());
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code e;
-      fs::remove_all(dir, e);
-    }
-  } cleanup{scratch};
+  TempDir cleanup(scratch);  // removed with the images and the block store
   auto store = BlockStore::open(scratch + "/blocks");
   if (!store.ok()) return std::move(store).error();
   MeasuredFlash m;
-  auto write_one = [&](const FsTree& t, const manifests::Manifest& man) -> Result<uint64_t> {
+  auto write_one = [&](const FsTree& t, const manifests::Manifest& man,
+                       const std::string& label) -> Result<uint64_t> {
     std::string img = scratch + "/image.sqfs";
-    auto st = write_squashfs(t, img, options_for(options, man), &*store);
+    SquashOptions o = options_for(options, man);
+    o.progress_name = label;
+    auto st = write_squashfs(t, img, o, &*store);
     if (!st.ok()) return std::move(st).error();
     ::unlink(img.c_str());
     return st->image_size;
   };
   for (const auto& c : containers) {
-    auto n = write_one(c.tree, *c.manifest);
+    auto n = write_one(c.tree, *c.manifest, c.manifest->name + " (squashfs)");
     if (!n.ok()) return std::move(n).error();
     m.squashfs_bytes += *n;
   }
@@ -345,11 +340,12 @@ Result<MeasuredFlash> measure_flash(std::span<const ComposedContainer> container
   auto split = containers.size() == 1 ? split_overlay_with_base(base_of_single(containers[0]), trees)
                                       : split_overlay(trees, 2);
   if (!split.ok()) return std::move(split).error();
-  auto b = write_one(split->base, *containers[0].manifest);
+  auto b = write_one(split->base, *containers[0].manifest, "base (overlay)");
   if (!b.ok()) return std::move(b).error();
   m.base_bytes = m.overlay_bytes = *b;
   for (size_t i = 0; i < containers.size(); ++i) {
-    auto n = write_one(split->layers[i], *containers[i].manifest);
+    auto n = write_one(split->layers[i], *containers[i].manifest,
+                       containers[i].manifest->name + " (overlay layer)");
     if (!n.ok()) return std::move(n).error();
     m.overlay_bytes += *n;
   }

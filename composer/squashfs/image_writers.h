@@ -43,6 +43,8 @@ struct ImageOptions {
   bool pad = true;                        // pad images to 4096 bytes
   std::set<std::string> allowed_compressors;  // the target kernel's; empty = any
   std::optional<uint32_t> mkfs_time;      // the front end passes SOURCE_DATE_EPOCH; default 0
+  ProgressFn progress;                    // each image's (composer/progress.h)
+  std::function<void(const std::string&)> explain;  // compose -v (SquashOptions::explain)
 };
 
 struct ImageRecord {

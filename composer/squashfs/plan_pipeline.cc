@@ -29,6 +29,7 @@ Result<Plan> plan_manifests(const std::vector<manifests::Manifest>& ms, const Pl
   if (opts.measure) {
     ImageOptions io;
     io.threads = opts.threads;
+    io.progress = opts.progress;
     if (opts.source_date_epoch) io.mkfs_time = static_cast<uint32_t>(*opts.source_date_epoch);
     auto m = measure_flash(cs, tmpl + "/measure", io);
     if (!m.ok()) return std::move(m).error();

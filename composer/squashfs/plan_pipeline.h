@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "composer/plan.h"
+#include "composer/progress.h"
 #include "manifests/manifest.h"
 #include "util/result.h"
 
@@ -20,6 +21,7 @@ struct PlanRunOptions {
   unsigned threads = 0;                      // 0: one per core
   bool measure = false;                      // write the images for real sizes
   std::optional<int64_t> source_date_epoch;  // as compose would clamp
+  ProgressFn progress;                       // measure: each image written (composer/progress.h)
 };
 
 Result<Plan> plan_manifests(const std::vector<manifests::Manifest>& ms, const PlanRunOptions& opts);

@@ -127,6 +127,24 @@ Status sync_and_rename(Image* img, TempFile* tmp, const std::string& out) {
   return ok_status();
 }
 
+// compose -v: where one file's data came from, from the writer's counters
+// before and after it was added (a tail goes to a fragment block, whose
+// cache lookup happens when the block is full).
+void explain_file(const SquashOptions& opts, const FsEntry& e, const DataStats& before, const DataStats& after) {
+  std::string why;
+  if (after.duplicate_files > before.duplicate_files) {
+    why = "same content as an earlier file: stored once";
+  } else {
+    uint64_t cached = after.blocks_from_cache - before.blocks_from_cache;
+    uint64_t compressed = after.blocks_compressed - before.blocks_compressed;
+    if (cached) why = std::to_string(cached) + " block" + (cached == 1 ? "" : "s") + " from the cache";
+    if (compressed) why = std::to_string(compressed) + " block" + (compressed == 1 ? "" : "s") + " compressed";
+    if (e.size % opts.block_size) why += std::string(why.empty() ? "" : ", ") + "tail in a fragment block";
+    if (why.empty()) why = "empty";
+  }
+  opts.explain(opts.progress_name + ": " + e.path + ": " + why);
+}
+
 Result<SquashStats> write_image(const FsTree& tree, const std::string& out,
                                 const SquashOptions& opts, BlockStore* store, TempFile* tmp) {
   NESTBOX_TRY(check_options(opts));
@@ -153,17 +171,32 @@ Result<SquashStats> write_image(const FsTree& tree, const std::string& out,
   if (!data.ok()) return std::move(data).error();
   InodeSharing sharing = share_inodes(tree);
   std::vector<size_t> data_index(tree.entries.size(), 0);
+  Progress progress{opts.progress_name, 0, tree.entries.size(), 0, 0};
+  if (opts.progress)
+    for (size_t i = 0; i < tree.entries.size(); ++i)
+      if (tree.entries[i].type == EntryType::kRegular && sharing.leader[i] == i)
+        progress.bytes_total += tree.entries[i].size;
   for (size_t i = 0; i < tree.entries.size(); ++i) {
+    progress.entries_done = i + 1;
     if (tree.entries[i].type != EntryType::kRegular) continue;
     if (size_t l = sharing.leader[i]; l != i) {  // another name of a file already added
       data_index[i] = data_index[l];
       continue;
     }
+    DataStats before = (*data)->stats();
     auto idx = (*data)->add_file(tree.entries[i]);
     if (!idx.ok()) return std::move(idx).error();
     data_index[i] = *idx;
+    progress.bytes_done += tree.entries[i].size;
+    if (opts.explain) explain_file(opts, tree.entries[i], before, (*data)->stats());
+    if (opts.progress) opts.progress(progress);
   }
   NESTBOX_TRY((*data)->finish());
+  if (opts.progress) {  // complete: every entry, every byte
+    progress.entries_done = progress.entries_total;
+    progress.bytes_done = progress.bytes_total;
+    opts.progress(progress);
+  }
 
   img.super.inode_table_start = img.f()->get_size(img.f());
   MetaTables t{img.file.get(), img.inodes.get(), img.dirs.get(), img.ids.get(), img.xattrs.get()};
@@ -208,7 +241,9 @@ Result<std::vector<SquashStats>> write_squashfs_images(const std::vector<ImageRe
   if (!store.ok()) return std::move(store).error();
   std::vector<SquashStats> out;
   for (const auto& req : images) {
-    auto st = write_squashfs(*req.tree, req.out, opts, &*store);
+    SquashOptions o = opts;
+    if (o.progress_name.empty()) o.progress_name = req.out;
+    auto st = write_squashfs(*req.tree, req.out, o, &*store);
     if (!st.ok()) return std::move(st).error();
     out.push_back(*st);
   }

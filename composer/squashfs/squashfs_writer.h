@@ -9,12 +9,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "composer/fs_tree.h"
+#include "composer/progress.h"
 #include "composer/squashfs/block_store.h"
 #include "composer/squashfs/compressor.h"
 #include "composer/squashfs/data_writer.h"
@@ -31,6 +33,11 @@ struct SquashOptions {
   std::set<std::string> allowed_compressors;  // the target kernel's; empty = any
   uint64_t max_file_size = 0;            // 0 = the squashfs limit only
   bool stable_fragments = true;          // see DataOptions
+  ProgressFn progress;                   // after each file's data (composer/progress.h)
+  std::string progress_name;             // Progress::output
+  // compose -v: where each file's data came from ("NAME: PATH: 3 blocks from
+  // the cache"), prefixed with progress_name.
+  std::function<void(const std::string&)> explain;
 };
 
 struct SquashStats {

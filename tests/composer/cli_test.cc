@@ -93,5 +93,95 @@ TEST(Cli, ComposeAndPlanFromManifests) {
   EXPECT_TRUE(fs::exists(d / "out2/one.sqfs"));
 }
 
+// Never abort on output: a staging file name need not be UTF-8, and it
+// reaches compose --json (here in the note that its setuid bit was removed).
+// nlohmann's dump() throws on it unless the writer replaces the bytes: the
+// report is whole, valid JSON, with U+FFFD in place of the byte.
+TEST(Cli, ComposeJsonWithANonUtf8FileName) {
+  TempDir d;
+  write(d / "staging/bin/tool", "tool", 0755);
+  write(d / "staging/bin/su\xff", "su", 04755);
+  write(d / "one.toml",
+        "schema = 1\nname = \"one\"\nversion = 1\n[process]\ncommand = [\"/bin/tool\"]\n[rootfs]\n"
+        "strategy = \"tree\"\ninclude = [\"/bin/**\"]\n[[rootfs.source]]\npath = \"staging\"\n");
+  int st = 0;
+  std::string json = run(kNestbox + " compose --json --out " + d / "out" + " " + d / "one.toml 2>&1", &st);
+  ASSERT_EQ(st, 0) << json;
+  EXPECT_EQ(json.find("terminate"), std::string::npos) << json;
+  EXPECT_NE(json.find("/staging: entry '/bin/su\xEF\xBF\xBD': setuid/setgid bits removed\""), std::string::npos)
+      << json;
+  EXPECT_EQ(json.find("\xff"), std::string::npos) << json;
+  EXPECT_EQ(json.back(), '\n');
+  EXPECT_EQ(json.substr(json.size() - 2), "}\n") << json;
+}
+
+// compose -v explains each decision on stderr: why each path was taken (which
+// include glob, which ELF closure step, the manifest's own entries, parents)
+// or left out (which exclude glob), and where each image file's blocks came
+// from: compressed in the first run, the cache in the second.
+TEST(Cli, ComposeVerboseExplainsEachDecision) {
+  TempDir d;
+  testing::ElfSpec app;
+  app.interp = "/lib/ld.so";
+  app.needed = {"libx.so.1"};
+  write(d / "staging/lib/ld.so", testing::build_elf({}), 0755);
+  testing::ElfSpec lib;
+  lib.soname = "libx.so.1";
+  write(d / "staging/lib/libx.so.1", testing::build_elf(lib), 0755);
+  write(d / "staging/bin/app", testing::build_elf(app), 0755);
+  write(d / "staging/bin/other", "other", 0755);
+  write(d / "staging/etc/big", std::string(300 * 1024, 'b'));
+  write(d / "staging/etc/drop", "drop");
+  write(d / "v.toml",
+        "schema = 1\nname = \"v\"\nversion = 1\n[process]\ncommand = [\"/bin/app\"]\n[rootfs]\n"
+        "strategy = \"squashfs\"\ninclude = [\"/etc/*\"]\nexclude = [\"/etc/drop\"]\n"
+        "binaries = [\"/bin/app\"]\n[[rootfs.source]]\npath = \"staging\"\n");
+  std::string cmd = kNestbox + " compose -v --cache " + d / "cache" + " --out " + d / "out" + " " + d / "v.toml";
+  int st = 0;
+  std::string first = run(cmd + " 2>&1 >/dev/null", &st);
+  ASSERT_EQ(st, 0) << first;
+  for (const char* line : {
+           "v: /bin/app: taken: listed in rootfs.binaries\n",
+           "v: /lib/ld.so: taken: ELF closure: the interpreter of /bin/app\n",
+           "v: /lib/libx.so.1: taken: ELF closure: libx.so.1 needed by /bin/app (found in the interpreter's "
+           "directory)\n",
+           "v: /etc/big: taken: matches rootfs.include \"/etc/*\"\n",
+           "v: /etc/drop: left out: rootfs.exclude \"/etc/drop\"\n",
+           "v: /lib: taken: a parent directory of what was taken\n",
+           "v: /proc: taken: made by the manifest: its [[rootfs.dir]], .file, .symlink, .device, or a mount "
+           "point its policy needs\n",
+           "v: /etc/big: 2 blocks compressed, tail in a fragment block\n"})
+    EXPECT_NE(first.find(line), std::string::npos) << line << "in:\n" << first;
+  EXPECT_EQ(first.find("/bin/other"), std::string::npos) << first;  // neither taken nor refused: not named
+  std::string second = run(cmd + " 2>&1 >/dev/null", &st);
+  ASSERT_EQ(st, 0) << second;
+  EXPECT_NE(second.find("v: /etc/big: 2 blocks from the cache, tail in a fragment block\n"), std::string::npos)
+      << second;
+  // Without -v: nothing on stderr; not on a terminal: no progress line.
+  std::string plain = run(kNestbox + " compose --out " + d / "out2" + " " + d / "v.toml 2>&1 >/dev/null", &st);
+  EXPECT_EQ(st, 0);
+  EXPECT_EQ(plain, "");
+}
+
+// On a terminal (script(1) gives the command one), compose draws each
+// image's progress on stderr: entries and bytes done, with a bar; -q draws
+// nothing.
+TEST(Cli, ComposeProgressOnATerminal) {
+  if (access("/usr/bin/script", X_OK) != 0) GTEST_SKIP() << "script(1) (util-linux) not installed";
+  TempDir d;
+  write(d / "staging/bin/tool", std::string(200 * 1024, 't'), 0755);
+  write(d / "p.toml",
+        "schema = 1\nname = \"p\"\nversion = 1\n[process]\ncommand = [\"/bin/tool\"]\n[rootfs]\n"
+        "strategy = \"squashfs\"\n[[rootfs.source]]\npath = \"staging\"\n");
+  auto on_tty = [&](const std::string& args) {
+    return run("script -qec '" + kNestbox + " compose " + args + " --out " + d / "out" + " " + d / "p.toml" +
+               " >/dev/null' /dev/null");
+  };
+  std::string shown = on_tty("");
+  EXPECT_NE(shown.find("p: [####################]  6/6 entries, 0.2/0.2 MiB\r\n"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("\r\033[Kp: ["), std::string::npos) << shown;
+  EXPECT_EQ(on_tty("-q"), "");
+}
+
 }  // namespace
 }  // namespace nestbox::composer

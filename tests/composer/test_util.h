@@ -11,24 +11,11 @@
 #include <fstream>
 #include <string>
 
+#include "tests/test_dir.h"
+
 namespace nestbox::composer::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "nestbox-composer-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
+using TempDir = nestbox::testing::TestDir;  // tests/test_dir.h
 
 inline void write(const std::string& path, const std::string& data, mode_t mode = 0644) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());

@@ -14,25 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_dir.h"
+
 namespace nestbox::kernel_check::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "nestbox-kc-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string write(const std::string& name, const std::string& data) const {
-    std::string p = path_ + "/" + name;
-    std::ofstream(p, std::ios::binary) << data;
-    return p;
-  }
-
- private:
-  std::string path_;
-};
+using TempDir = nestbox::testing::TestDir;  // tests/test_dir.h
 
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

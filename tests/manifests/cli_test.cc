@@ -87,6 +87,42 @@ TEST(Cli, ValidateRefusesACompressorTheWriterLacks) {
   EXPECT_EQ(run("validate " + path).status, 0);
 }
 
+// validate --sources selects each container's files as compose would: a
+// missing source directory and a binary that is not in it are found before
+// the build, placed at the manifest's [[rootfs.source]]; --staging resolves
+// the sources as compose --staging does.
+TEST(Cli, ValidateSourcesFindsWhatComposeWouldRefuse) {
+  std::string dir = ::testing::TempDir() + "/validate-sources";
+  std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "/stage/bin' && cp /bin/busybox '" + dir +
+               "/stage/bin/busybox'").c_str());
+  std::string path = dir + "/m.toml";
+  auto manifest = [&](const std::string& source, const std::string& binary) {
+    std::ofstream(path) << "name = \"m\"\nversion = 1\n[process]\ncommand = [\"" << binary
+                        << "\"]\n[rootfs]\nstrategy = \"tree\"\nbinaries = [\"" << binary
+                        << "\"]\n\n[[rootfs.source]]\npath = \"" << source << "\"\n";
+  };
+  manifest("nostage", "/bin/busybox");
+  EXPECT_EQ(run("validate -q " + path).status, 0);  // without --sources: the manifest alone
+  CliRun r = run("validate --sources " + path);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "nestbox validate: " + path + ":9:1: rootfs: staging directory " + dir +
+                       "/nostage: No such file or directory\n") << r.out;
+  manifest("stage", "/bin/nothere");
+  r = run("validate --sources " + path);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "nestbox validate: " + path + ":9:1: rootfs: m: rootfs.binaries: /bin/nothere: not a regular "
+                   "file inside the root\n") << r.out;
+  manifest("stage", "/bin/busybox");
+  r = run("validate --sources " + path);
+  EXPECT_EQ(r.status, 0) << r.out;
+  manifest(".", "/bin/busybox");  // "." is --staging itself
+  r = run("validate --sources --staging " + dir + "/stage " + path);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(run("validate --staging " + dir + "/stage " + path).out,
+            "nestbox validate: --staging needs --sources\n");
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
 TEST(Cli, MissingFileIsBadInput) {
   CliRun r = run("validate /nonexistent/x.toml");
   EXPECT_EQ(r.status, 2);
@@ -113,7 +149,13 @@ TEST(Cli, MissingInputIsBadInputInEveryCommand) {
   for (const char* cmd : {"validate /nonexistent/x.toml", "show /nonexistent/x.toml", "inspect /nonexistent/p.bin",
                           "verify /nonexistent/x.img --keyring /nonexistent/keys",
                           "kernel-check --config /nonexistent/.config",
-                          "squash /nonexistent/dir /tmp/nestbox-cli-never.img"}) {
+                          "squash /nonexistent/dir /tmp/nestbox-cli-never.img",
+                          "compose --out /tmp/nestbox-cli-never /nonexistent/x.toml", "plan /nonexistent/x.toml",
+                          "plan --measure /nonexistent/x.toml", "closure --root /nonexistent /bin/sh",
+                          "gc --cache /nonexistent/cache", "keygen --id /nonexistent/k.pub",
+                          "learn-seccomp --root /nonexistent /nonexistent/x.toml",
+                          "sign --key /nonexistent/k.key --out /tmp/nestbox-cli-never.img --squashfs "
+                          "/nonexistent/r.sqfs --policy /nonexistent/p.bin --manifest /nonexistent/x.toml"}) {
     CliRun r = run(cmd);
     EXPECT_EQ(r.status, 2) << cmd << ": " << r.out;
     std::string name = std::string(cmd).substr(0, std::string(cmd).find(' '));

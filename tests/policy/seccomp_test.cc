@@ -1,6 +1,7 @@
 #include "policy/seccomp_compile.h"
 
 #include <gtest/gtest.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -214,6 +215,20 @@ INSTANTIATE_TEST_SUITE_P(Arches, SeccompForeign,
                                            Foreign{m::Arch::kPowerpc, "powerpc"},
                                            Foreign{m::Arch::kRiscv64, "riscv64"}),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// The one architecture table also gives the ELF machine compose checks
+// rootfs.binaries against (composer/select.cc): AUDIT_ARCH_* minus its flags.
+TEST(Arch, ElfMachineComesFromTheAuditArch) {
+  const std::pair<const char*, uint16_t> want[] = {{"x86_64", EM_X86_64}, {"aarch64", EM_AARCH64}, {"arm", EM_ARM},
+                                                   {"mips", EM_MIPS},     {"mipsel", EM_MIPS},      {"powerpc", EM_PPC},
+                                                   {"riscv64", EM_RISCV}, {"i386", EM_386}};
+  ASSERT_EQ(std::size(kArches), std::size(want));
+  for (const auto& [name, machine] : want) {
+    const ArchInfo* a = find_arch(name);
+    ASSERT_NE(a, nullptr) << name;
+    EXPECT_EQ(elf_machine(*a), machine) << name;
+  }
+}
 
 }  // namespace
 }  // namespace nestbox::policy

@@ -1,6 +1,5 @@
 #include "tests/policy/test_util.h"
 
-#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,20 +11,6 @@
 #include <sstream>
 
 namespace nestbox::policy::testing {
-
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/nestbox-policy-XXXXXX";
-  char* p = mkdtemp(tmpl);
-  path_ = p ? p : "";
-}
-
-TempDir::~TempDir() {
-  if (path_.empty()) return;
-  nftw(
-      path_.c_str(),
-      [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p) == 0 ? 0 : 0; }, 16,
-      FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
 
 int run_shell(const std::string& command, std::string* output) {
   std::string cmd = "(" + command + ") 2>&1";

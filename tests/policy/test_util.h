@@ -4,20 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_dir.h"
+
 namespace nestbox::policy::testing {
 
 // A fresh directory under /tmp, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = nestbox::testing::TestDir;  // tests/test_dir.h
 
 // Runs `command` with /bin/sh; stdout+stderr into *output. Returns the exit
 // status (or 128+signal).

@@ -18,22 +18,11 @@
 
 #include "signer/image_builder.h"
 #include "signer/keys.h"
+#include "tests/test_dir.h"
 
 namespace nestbox::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/nestbox-signer-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using TempDir = TestDir;  // tests/test_dir.h
 
 // Runs a shell command; returns its exit status (stdout+stderr into *output).
 inline int run(const std::string& cmd, std::string* output = nullptr) {

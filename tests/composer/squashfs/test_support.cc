@@ -24,18 +24,6 @@
 
 namespace nestbox::composer::squashfs::testing {
 
-TempDir::TempDir() {
-  std::string tmpl = "/tmp/nestbox-sqfs-test.XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  if (std::getenv("NESTBOX_KEEP_TMP")) return;  // debugging aid
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 RunResult run(const std::string& command) {
   RunResult r;
   FILE* p = ::popen((command + " 2>&1").c_str(), "r");

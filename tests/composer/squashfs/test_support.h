@@ -6,21 +6,11 @@
 #include <vector>
 
 #include "composer/fs_tree.h"
+#include "tests/test_dir.h"
 
 namespace nestbox::composer::squashfs::testing {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using TempDir = nestbox::testing::TestDir;  // tests/test_dir.h
 
 struct RunResult {
   int status = -1;  // exit status, or -1

@@ -48,8 +48,9 @@ skip() { echo "cross-build: SKIP $1: $2"; summary+=("$1: skipped ($2)"); skipped
 # Target -dev packages into a flattened sysroot (usr/include, usr/lib).
 sysroot() {
   local debarch="$1" triple="$2" dir="$cache/$1"
-  # A sysroot from before the mbedTLS backend lacks its headers: fetch again.
-  if [[ -f "$dir/sysroot/.complete" && -f "$dir/sysroot/usr/include/mbedtls/pk.h" ]]; then
+  # A sysroot from before the mbedTLS backend lacks its headers: fetch again
+  # when they are needed.
+  if [[ -f "$dir/sysroot/.complete" && ( "$backend" == openssl || -f "$dir/sysroot/usr/include/mbedtls/pk.h" ) ]]; then
     echo "$dir/sysroot"; return 0
   fi
   if ((!fetch)); then return 1; fi
@@ -75,7 +76,7 @@ for arch in "${arches[@]}"; do
     skip "$arch" "$triple-g++ not installed (scripts/install-deps.sh --cross)"; continue
   fi
   if ! libs="$(sysroot "$debarch" "$triple")"; then
-    skip "$arch" "no target libcrypto/libmnl in $cache/$debarch (run with --fetch after 'dpkg --add-architecture $debarch && apt-get update')"
+    skip "$arch" "no target libcrypto/mbedTLS/libmnl in $cache/$debarch (run with --fetch after 'dpkg --add-architecture $debarch && apt-get update')"
     continue
   fi
   bdir="$build_root/$arch"

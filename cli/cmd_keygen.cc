@@ -8,6 +8,7 @@
 #include "util/file_io.h"
 #include "util/json_text.h"
 #include "verifier/crypto.h"
+#include "verifier/openssl_key.h"
 
 namespace nestbox::cli {
 
@@ -24,9 +25,9 @@ Runner define_keygen(CLI::App& sub) {
     if (!id_of->empty()) {
       auto pem = read_file(*id_of);
       if (!pem.ok()) return report("keygen", pem.error());
-      auto key = crypto::load_public_pem(*pem, *id_of);
+      auto key = crypto::ossl::load_public_pem(*pem, *id_of);
       if (!key.ok()) return report("keygen", key.error());
-      auto id = crypto::key_id(key->get());
+      auto id = crypto::ossl::key_id(key->get());
       if (!id.ok()) return report("keygen", id.error());
       if (*json)
         std::cout << json_text({{"key_id", crypto::to_hex(*id)}, {"public_key", *id_of}}, 2) << "\n";

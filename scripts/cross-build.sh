@@ -3,16 +3,20 @@
 # with Debian's cross toolchains and, with --test, runs the target-side unit
 # tests (util, network parsing/encoding) under qemu-user.
 #
-# usage: scripts/cross-build.sh [--test] [--fetch] [ARCH...]     ARCH: aarch64 mipsel (default: both)
-#   --fetch  download the target's libcrypto/libmnl -dev packages if not cached
+# usage: scripts/cross-build.sh [--test] [--fetch] [--backend=openssl|mbedtls] [ARCH...]
+#                                                               ARCH: aarch64 mipsel (default: both)
+#   --fetch  download the target's libcrypto/mbedTLS/libmnl -dev packages if not cached
 #            (apt-get download; needs `dpkg --add-architecture <arch>` and apt-get update)
+#   --backend  the verifier's crypto library (NESTBOX_CRYPTO_BACKEND, default
+#            openssl); mbedtls builds into build-cross/<arch>-mbedtls
 #
 # Needs: g++-aarch64-linux-gnu / g++-mipsel-linux-gnu and qemu-user
 # (scripts/install-deps.sh --cross). An arch whose toolchain or target libraries
 # are absent is SKIPPED with the reason printed, and the script still exits 0, so
 # a CI step can run it unconditionally. Exit 1: a build or a test failed.
 #
-# Target libraries: libssl-dev/libssl3/libmnl-dev/libmnl0 for the target arch
+# Target libraries: libssl-dev/libssl3/libmbedtls-dev (+ libmbedcrypto7,
+# libmbedtls14, libmbedx509-1)/libmnl-dev/libmnl0 for the target arch
 # are fetched as .debs and extracted into a flattened sysroot under
 # ${NESTBOX_CROSS_CACHE:-/var/cache/nestbox-cross}/<debian-arch>/sysroot:
 # nothing is installed into the host (multiarch libssl3 would have to match
@@ -22,11 +26,12 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${NESTBOX_CROSS_CACHE:-/var/cache/nestbox-cross}"
 build_root="${NESTBOX_CROSS_BUILD:-$here/build-cross}"
-run_tests=0 fetch=0 arches=()
+run_tests=0 fetch=0 arches=() backend=openssl
 for a in "$@"; do
   case "$a" in
     --test) run_tests=1 ;;
     --fetch) fetch=1 ;;
+    --backend=openssl|--backend=mbedtls) backend="${a#--backend=}" ;;
     aarch64|mipsel) arches+=("$a") ;;
     -h|--help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "cross-build: unknown argument '$a'" >&2; exit 2 ;;
@@ -43,12 +48,17 @@ skip() { echo "cross-build: SKIP $1: $2"; summary+=("$1: skipped ($2)"); skipped
 # Target -dev packages into a flattened sysroot (usr/include, usr/lib).
 sysroot() {
   local debarch="$1" triple="$2" dir="$cache/$1"
-  if [[ -f "$dir/sysroot/.complete" ]]; then echo "$dir/sysroot"; return 0; fi
+  # A sysroot from before the mbedTLS backend lacks its headers: fetch again
+  # when they are needed.
+  if [[ -f "$dir/sysroot/.complete" && ( "$backend" == openssl || -f "$dir/sysroot/usr/include/mbedtls/pk.h" ) ]]; then
+    echo "$dir/sysroot"; return 0
+  fi
   if ((!fetch)); then return 1; fi
   dpkg --print-foreign-architectures | grep -qx "$debarch" || return 1
   rm -rf "$dir" && mkdir -p "$dir/debs" "$dir/sysroot.tmp"
   (cd "$dir/debs" && apt-get download -q \
-    "libssl-dev:$debarch" "libssl3:$debarch" "libmnl-dev:$debarch" "libmnl0:$debarch") >&2 || return 1
+    "libssl-dev:$debarch" "libssl3:$debarch" "libmnl-dev:$debarch" "libmnl0:$debarch" \
+    "libmbedtls-dev:$debarch" "libmbedcrypto7:$debarch" "libmbedtls14:$debarch" "libmbedx509-1:$debarch") >&2 || return 1
   local deb
   for deb in "$dir"/debs/*.deb; do dpkg-deb -x "$deb" "$dir/sysroot.tmp"; done
   local s="$dir/sysroot.tmp"
@@ -66,16 +76,17 @@ for arch in "${arches[@]}"; do
     skip "$arch" "$triple-g++ not installed (scripts/install-deps.sh --cross)"; continue
   fi
   if ! libs="$(sysroot "$debarch" "$triple")"; then
-    skip "$arch" "no target libcrypto/libmnl in $cache/$debarch (run with --fetch after 'dpkg --add-architecture $debarch && apt-get update')"
+    skip "$arch" "no target libcrypto/mbedTLS/libmnl in $cache/$debarch (run with --fetch after 'dpkg --add-architecture $debarch && apt-get update')"
     continue
   fi
   bdir="$build_root/$arch"
+  [[ "$backend" == openssl ]] || bdir+="-$backend"
   mkdir -p "$bdir"
   echo "cross-build: $arch ($triple) in $bdir"
   cmake -S "$here" -B "$bdir" -G Ninja \
     -DCMAKE_TOOLCHAIN_FILE="$here/cmake/toolchains/$triple.cmake" \
     -DNESTBOX_CROSS_LIBS="$libs" -DCMAKE_BUILD_TYPE=MinSizeRel \
-    -DNESTBOX_TARGET_ONLY=ON -DNESTBOX_TARGET_TESTS=$((run_tests ? 1 : 0)) > "$bdir.configure.log" 2>&1 \
+    -DNESTBOX_CRYPTO_BACKEND="$backend" -DNESTBOX_TARGET_ONLY=ON -DNESTBOX_TARGET_TESTS=$((run_tests ? 1 : 0)) > "$bdir.configure.log" 2>&1 \
     || { echo "cross-build: $arch: configure failed, see $bdir.configure.log" >&2; tail -20 "$bdir.configure.log" >&2; summary+=("$arch: configure FAILED"); failed=1; continue; }
   targets=(nestbox-launch)
   ((run_tests)) && targets+=(util_tests network_tests)

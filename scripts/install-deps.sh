@@ -2,8 +2,8 @@
 # Installs everything nestbox needs to build, test and run its demo on Debian 12.
 # Idempotent: apt-get skips what is already installed. Run as root.
 #   --cross  also the cross toolchains and qemu-user for scripts/cross-build.sh
-#            (aarch64, mipsel), and the foreign architectures whose libcrypto and
-#            libmnl .debs that script downloads into its own cache.
+#            (aarch64, mipsel), and the foreign architectures whose libcrypto,
+#            mbedTLS and libmnl .debs that script downloads into its own cache.
 set -euo pipefail
 cross=0
 [[ "${1:-}" == "--cross" ]] && cross=1
@@ -12,6 +12,7 @@ build_packages=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   libarchive-dev libsquashfs-dev libssl-dev libtomlplusplus-dev libxxhash-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libseccomp-dev libmnl-dev
+  libmbedtls-dev  # the mbedTLS verifier backend (NESTBOX_CRYPTO_BACKEND; tests build both)
   zlib1g-dev
 )
 # Real tools the tests compare against or drive (never linked).

@@ -54,12 +54,12 @@ Result<std::string> copy_payload(int in, int out, uint64_t size, uint64_t padded
   h.update(pad.data(), pad.size());
   NESTBOX_TRY(write_all(out, pad.data(), pad.size(), "image"));
   std::string d = h.finish();
-  if (!h.ok()) return failure("sha256: " + crypto::last_openssl_error());
+  if (!h.ok()) return failure("sha256: " + crypto::last_error());
   return d;
 }
 
 struct Signer {
-  crypto::Pkey key;
+  crypto::ossl::Pkey key;
   SigAlgorithm alg;
   std::string id;  // raw
 };
@@ -71,9 +71,9 @@ Result<std::vector<Signer>> load_signers(const std::vector<std::string>& uris) {
   for (const std::string& uri : uris) {
     auto key = load_private_key(uri);
     if (!key.ok()) return std::move(key).error();
-    auto alg = crypto::algorithm_for_key(key->get());
+    auto alg = crypto::ossl::algorithm_for_key(key->get());
     if (!alg.ok()) return std::move(alg).error().context("key " + uri);
-    auto id = crypto::key_id(key->get());
+    auto id = crypto::ossl::key_id(key->get());
     if (!id.ok()) return std::move(id).error().context("key " + uri);
     for (const Signer& s : out)
       if (s.id == *id) return bad_input("key " + uri + ": the same key is given twice");

@@ -19,7 +19,7 @@ namespace nestbox::signer {
 
 namespace {
 
-using crypto::last_openssl_error;
+using crypto::ossl::last_error;
 
 struct BioDeleter {
   void operator()(BIO* p) const { BIO_free(p); }
@@ -66,19 +66,19 @@ Result<KeyType> parse_key_type(std::string_view name) {
 }
 
 Result<std::string> generate_key(KeyType type, const std::string& private_path, const std::string& public_path) {
-  crypto::Pkey key;
+  crypto::ossl::Pkey key;
   switch (type) {
     case KeyType::kEd25519: key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")); break;
     case KeyType::kEcdsaP256: key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")); break;
     case KeyType::kRsa3072: key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{3072})); break;
   }
-  if (!key) return failure("key generation: " + last_openssl_error());
+  if (!key) return failure("key generation: " + last_error());
   std::unique_ptr<BIO, BioDeleter> priv(BIO_new(BIO_s_mem()));
   if (!priv || PEM_write_bio_PrivateKey(priv.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
-    return failure("encode private key: " + last_openssl_error());
+    return failure("encode private key: " + last_error());
   auto pub = public_pem(key.get());
   if (!pub.ok()) return std::move(pub).error();
-  auto id = crypto::key_id(key.get());
+  auto id = crypto::ossl::key_id(key.get());
   if (!id.ok()) return std::move(id).error();
   NESTBOX_TRY(write_new_file(private_path, bio_string(priv.get()), 0600));
   Status st = write_new_file(public_path, *pub, 0644);
@@ -91,14 +91,14 @@ Result<std::string> generate_key(KeyType type, const std::string& private_path, 
 
 Status load_provider(const std::string& name) {
   if (!OSSL_PROVIDER_available(nullptr, "default") && !OSSL_PROVIDER_load(nullptr, "default"))
-    return failure("load provider default: " + last_openssl_error());
+    return failure("load provider default: " + last_error());
   if (OSSL_PROVIDER_available(nullptr, name.c_str())) return ok_status();
   if (!OSSL_PROVIDER_load(nullptr, name.c_str()))
-    return failure("load provider " + name + ": " + last_openssl_error());
+    return failure("load provider " + name + ": " + last_error());
   return ok_status();
 }
 
-Result<crypto::Pkey> load_private_key(const std::string& uri) {
+Result<crypto::ossl::Pkey> load_private_key(const std::string& uri) {
   std::string store_uri = uri;
   if (!has_scheme(uri)) {
     if (::access(uri.c_str(), R_OK) != 0) return sys_error("key " + uri);
@@ -112,7 +112,7 @@ Result<crypto::Pkey> load_private_key(const std::string& uri) {
   }
   std::unique_ptr<OSSL_STORE_CTX, StoreDeleter> store(
       OSSL_STORE_open(store_uri.c_str(), nullptr, nullptr, nullptr, nullptr));
-  if (!store) return bad_input("key " + uri + ": cannot open (" + last_openssl_error() + ")");
+  if (!store) return bad_input("key " + uri + ": cannot open (" + last_error() + ")");
   OSSL_STORE_expect(store.get(), OSSL_STORE_INFO_PKEY);
   while (!OSSL_STORE_eof(store.get())) {
     std::unique_ptr<OSSL_STORE_INFO, StoreInfoDeleter> info(OSSL_STORE_load(store.get()));
@@ -121,39 +121,39 @@ Result<crypto::Pkey> load_private_key(const std::string& uri) {
       continue;
     }
     if (OSSL_STORE_INFO_get_type(info.get()) == OSSL_STORE_INFO_PKEY) {
-      crypto::Pkey key(OSSL_STORE_INFO_get1_PKEY(info.get()));
+      crypto::ossl::Pkey key(OSSL_STORE_INFO_get1_PKEY(info.get()));
       if (key) return key;
     }
   }
-  return bad_input("key " + uri + ": no private key found (" + last_openssl_error() + ")");
+  return bad_input("key " + uri + ": no private key found (" + last_error() + ")");
 }
 
 Result<std::string> public_pem(EVP_PKEY* key) {
   std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key) != 1) return failure("encode public key: " + last_openssl_error());
+  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key) != 1) return failure("encode public key: " + last_error());
   return bio_string(bio.get());
 }
 
 Result<std::string> sign(EVP_PKEY* key, image::SigAlgorithm alg, std::string_view message) {
-  crypto::MdCtx ctx(EVP_MD_CTX_new());
-  if (!ctx) return failure("EVP_MD_CTX_new: " + last_openssl_error());
+  crypto::ossl::MdCtx ctx(EVP_MD_CTX_new());
+  if (!ctx) return failure("EVP_MD_CTX_new: " + last_error());
   EVP_PKEY_CTX* pctx = nullptr;
   const EVP_MD* md = alg == image::SigAlgorithm::kEd25519 ? nullptr : EVP_sha256();
   if (EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, key) != 1)
-    return failure("sign init: " + last_openssl_error());
+    return failure("sign init: " + last_error());
   if (alg == image::SigAlgorithm::kRsaPssSha256) {
     if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
         EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1)
-      return failure("RSA-PSS parameters: " + last_openssl_error());
+      return failure("RSA-PSS parameters: " + last_error());
   }
   const auto* msg = reinterpret_cast<const unsigned char*>(message.data());
   size_t len = 0;
   if (EVP_DigestSign(ctx.get(), nullptr, &len, msg, message.size()) != 1)
-    return failure("sign: " + last_openssl_error());
+    return failure("sign: " + last_error());
   std::string sig(len, '\0');
   if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, msg, message.size()) != 1)
-    return failure("sign: " + last_openssl_error());
+    return failure("sign: " + last_error());
   sig.resize(len);
   if (sig.size() > image::kMaxSignatureSize) return bad_input("signature larger than 512 bytes (key too large)");
   return sig;

@@ -8,6 +8,7 @@
 
 #include "util/result.h"
 #include "verifier/crypto.h"
+#include "verifier/openssl_key.h"
 #include "verifier/image_format.h"
 
 namespace nestbox::signer {
@@ -28,7 +29,7 @@ Status load_provider(const std::string& name);
 
 // Loads a private key: a plain path is read as PEM/DER; anything with a scheme
 // ("file:...", "pkcs11:...") goes through OSSL_STORE.
-Result<crypto::Pkey> load_private_key(const std::string& uri);
+Result<crypto::ossl::Pkey> load_private_key(const std::string& uri);
 
 // The public half as SubjectPublicKeyInfo PEM.
 Result<std::string> public_pem(EVP_PKEY* key);

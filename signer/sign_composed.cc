@@ -25,7 +25,7 @@ Status check_signing_key(const manifests::Manifest& m, const std::vector<std::st
   for (const std::string& uri : key_uris) {
     auto key = load_private_key(uri);
     if (!key.ok()) return std::move(key).error();
-    auto id = crypto::key_id(key->get());
+    auto id = crypto::ossl::key_id(key->get());
     if (id.ok() && crypto::to_hex(*id) == m.signing_key) return ok_status();
   }
   return bad_input(m.file + ": signing_key " + m.signing_key + " is not among the --key arguments");

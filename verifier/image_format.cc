@@ -158,7 +158,7 @@ Result<std::string> signed_digest(std::string_view metadata, std::string_view si
   }
   h.update(trailer.data(), trailer.size());
   std::string d = h.finish();
-  if (!h.ok()) return failure("sha256: " + crypto::last_openssl_error());
+  if (!h.ok()) return failure("sha256: " + crypto::last_error());
   return d;
 }
 

@@ -126,18 +126,18 @@ Result<TrustedKeys> TrustedKeys::load(const Keyring& keyring) {
     if (!pem.ok()) return std::move(pem).error().context(keyring.dir);
     auto key = crypto::load_public_pem(*pem, path);
     if (!key.ok()) return std::move(key).error();
-    auto alg = crypto::algorithm_for_key(key->get());
+    auto alg = crypto::algorithm_for_key(*key);
     if (!alg.ok()) return std::move(alg).error().context(path);
-    auto id = crypto::key_id(key->get());
+    auto id = crypto::key_id(*key);
     if (!id.ok()) return std::move(id).error().context(path);
     out.keys_.emplace_back(crypto::to_hex(*id), std::move(*key));
   }
   return out;
 }
 
-EVP_PKEY* TrustedKeys::find(const std::string& id_hex) const {
+const crypto::PublicKey* TrustedKeys::find(const std::string& id_hex) const {
   for (const auto& [id, key] : keys_)
-    if (id == id_hex) return key.get();
+    if (id == id_hex) return &key;
   return nullptr;
 }
 

@@ -29,12 +29,12 @@ class TrustedKeys {
   static Result<TrustedKeys> load(const Keyring& keyring);
 
   // Key by hex id, or nullptr. Revoked keys are still found; ask revoked().
-  EVP_PKEY* find(const std::string& id_hex) const;
+  const crypto::PublicKey* find(const std::string& id_hex) const;
   bool revoked(const std::string& id_hex) const;
   size_t size() const { return keys_.size(); }
 
  private:
-  std::vector<std::pair<std::string, crypto::Pkey>> keys_;
+  std::vector<std::pair<std::string, crypto::PublicKey>> keys_;
   std::vector<std::string> revoked_;
 };
 

@@ -58,13 +58,21 @@ Result<std::vector<std::string>> check_signatures(std::string_view metadata, std
       seen += (seen.empty() ? "" : ", ") + id + " revoked";
       continue;
     }
-    EVP_PKEY* key = keys.find(id);
+    auto alg = static_cast<SigAlgorithm>(e.algorithm.get());
+    // A backend without the algorithm (mbedTLS: Ed25519) never accepts the
+    // signature; the keyring refused such keys already. Said by name, so a
+    // device built with that backend tells why an Ed25519-signed image fails.
+    if (!crypto::algorithm_supported(alg)) {
+      seen += (seen.empty() ? "" : ", ") + id + " " + crypto::algorithm_name(alg) + " not supported by the " +
+              crypto::backend_name() + " backend";
+      continue;
+    }
+    const crypto::PublicKey* key = keys.find(id);
     if (!key) {
       seen += (seen.empty() ? "" : ", ") + id + " untrusted";
       continue;
     }
-    auto alg = static_cast<SigAlgorithm>(e.algorithm.get());
-    Status st = crypto::verify_signature(key, alg, *digest, raw(e.signature, e.signature_size.get()));
+    Status st = crypto::verify_signature(*key, alg, *digest, raw(e.signature, e.signature_size.get()));
     if (!st.ok()) return st.error().context(std::string(kRegionSignatures) + ": " + where);
     verified.push_back(id);
   }
@@ -100,7 +108,7 @@ Status hash_regions(int fd, const Metadata& m, const char* payload_name, std::st
     }
     if (r.desc->size.get() == 0) continue;
     std::string d = h.finish();
-    if (!h.ok()) return failure(std::string(r.name) + ": sha256: " + crypto::last_openssl_error());
+    if (!h.ok()) return failure(std::string(r.name) + ": sha256: " + crypto::last_error());
     if (d != raw(r.desc->sha256, kSha256Size)) return failure(std::string(r.name) + ": sha256 mismatch");
   }
   return ok_status();

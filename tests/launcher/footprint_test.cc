@@ -1,5 +1,6 @@
-// nestbox-launch ships on the router: it may load libc and libcrypto only
-// (and libmnl where no static libmnl exists).
+// nestbox-launch ships on the router: it may load libc and its one crypto
+// library only (libcrypto, or libmbedcrypto with NESTBOX_CRYPTO_BACKEND=mbedtls;
+// never both), and libmnl where no static libmnl exists.
 #include <gtest/gtest.h>
 
 #include "tests/launcher/support.h"
@@ -20,7 +21,9 @@ TEST(Footprint, LinksOnlyLibcAndLibcrypto) {
     std::string lib = needed.substr(pos, end - pos);
     pos = end + 1;
     // libmnl only where no libmnl.a exists (Debian; docs/network.md, "libmnl linkage").
-    bool allowed = lib == "libc.so.6" || lib.rfind("ld-linux", 0) == 0 || lib.rfind("libcrypto.so", 0) == 0 ||
+    const std::string crypto_lib =
+        std::string(NESTBOX_CRYPTO_BACKEND_NAME) == "mbedtls" ? "libmbedcrypto.so" : "libcrypto.so";
+    bool allowed = lib == "libc.so.6" || lib.rfind("ld-linux", 0) == 0 || lib.rfind(crypto_lib, 0) == 0 ||
                    lib.rfind("libmnl.so", 0) == 0;
     EXPECT_TRUE(allowed) << "nestbox-launch needs " << lib;
   }

@@ -38,6 +38,7 @@ $(info conffiles $(1): $(strip $(Package/$(1)/conffiles)))
 $(info license $(PKG_LICENSE) $(PKG_LICENSE_FILES))
 $(file >$(POSTINST_OUT),$(Package/$(1)/postinst))
 $(info cmake_options $(strip $(CMAKE_OPTIONS)))
+$(file >$(CONFIG_OUT),$(Package/$(1)/config))
 install-$(1):
 	$(call Package/$(1)/install,$(DESTDIR))
 endef
@@ -58,11 +59,22 @@ MK
 mk() {
 	make -s --no-print-directory -C "$feed" TOPDIR="$top" BUILD_DIR="$tmp/build" \
 		HOST_BUILD_DIR="$tmp/hostbuild" CMAKE_BINARY_SUBDIR=openwrt-build \
-		STAGING_DIR_HOST="$tmp/staging-host" DESTDIR="$tmp/root" POSTINST_OUT="$tmp/postinst" "$@"
+		STAGING_DIR_HOST="$tmp/staging-host" DESTDIR="$tmp/root" POSTINST_OUT="$tmp/postinst" CONFIG_OUT="$tmp/config.in" "$@"
 }
 
 check mk -n install-nestbox-launch > "$tmp/parse.out" 2>&1
-check grep -q "package nestbox-launch DEPENDS=+libopenssl +kmod-loop +kmod-fs-squashfs PKG_BUILD_DEPENDS=libmnl" "$tmp/parse.out"
+check grep -q "package nestbox-launch DEPENDS=+NESTBOX_CRYPTO_OPENSSL:libopenssl +NESTBOX_CRYPTO_MBEDTLS:libmbedtls +kmod-loop +kmod-fs-squashfs PKG_BUILD_DEPENDS=libmnl" "$tmp/parse.out"
+# The verifier's crypto library is a menuconfig choice (default OpenSSL); the
+# choice reaches CMake, and only the chosen library is a runtime dependency.
+check grep -q "^cmake_options .*-DNESTBOX_CRYPTO_BACKEND=openssl" "$tmp/parse.out"
+check grep -q "^  choice$" "$tmp/config.in"
+check grep -q "^    default NESTBOX_CRYPTO_OPENSSL$" "$tmp/config.in"
+check grep -q "^    config NESTBOX_CRYPTO_MBEDTLS$" "$tmp/config.in"
+check grep -q "^    config NESTBOX_CRYPTO_OPENSSL$" "$tmp/config.in"
+check grep -q "^  endchoice$" "$tmp/config.in"
+check sh -c "grep '^PKG_CONFIG_DEPENDS:=' '$feed/Makefile' | grep -q CONFIG_NESTBOX_CRYPTO_MBEDTLS"
+check mk -n install-nestbox-launch CONFIG_NESTBOX_CRYPTO_MBEDTLS=y > "$tmp/parse-mbedtls.out" 2>&1
+check grep -q "^cmake_options .*-DNESTBOX_CRYPTO_BACKEND=mbedtls" "$tmp/parse-mbedtls.out"
 # The host tool's libraries: host builds, each a HostBuild package of this
 # feed (the packages feed has none of them as host builds), installed where
 # cmake.mk looks; the host tool builds no tests (no GoogleTest needed).

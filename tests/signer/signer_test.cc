@@ -45,7 +45,7 @@ TEST(Keys, GenerateEveryTypeKeyIdIsSpkiSha256) {
     ASSERT_TRUE(a.ok()) << a.error().message;
     auto b = signer::load_private_key("file:" + k.private_path);
     ASSERT_TRUE(b.ok()) << b.error().message;
-    EXPECT_EQ(crypto::to_hex(*crypto::key_id(b->get())), k.id);
+    EXPECT_EQ(crypto::to_hex(*crypto::ossl::key_id(b->get())), k.id);
   }
 }
 

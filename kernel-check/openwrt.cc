@@ -9,8 +9,55 @@ namespace nestbox::kernel_check {
 
 namespace {
 
+// The KERNEL_<SYMBOL> options OpenWrt's config/Config-kernel.in defines that
+// nestbox may ask for, each with the option whose `if`/`depends on` block it
+// sits in (selecting a child without its parent leaves it off in the kernel's
+// config). A symbol not here has no buildroot option (PROC_FS, TMPFS,
+// SQUASHFS_ZSTD, SECURITY_APPARMOR, ...): it is the target kernel config's
+// business, and kernel-check on the built kernel's config decides it, as it
+// does for ">=" clauses. tests/openwrt/fixtures/openwrt-kernel-symbols.txt
+// holds the names as read from the real file; kernel_symbols_test checks this
+// table against it.
+struct KernelOption {
+  std::string_view symbol;
+  std::string_view parent;  // empty: top level
+};
+constexpr KernelOption kKernelOptions[] = {
+    {"CGROUPS", ""},
+    {"CGROUP_PIDS", "CGROUPS"},
+    {"CGROUP_BPF", "CGROUPS"},
+    {"CPUSETS", "CGROUPS"},
+    {"MEMCG", "CGROUPS"},
+    {"CGROUP_SCHED", "CGROUPS"},
+    {"FAIR_GROUP_SCHED", "CGROUP_SCHED"},
+    {"CFS_BANDWIDTH", "FAIR_GROUP_SCHED"},
+    {"BLK_CGROUP", "CGROUPS"},
+    {"SWAP", ""},
+    {"NAMESPACES", ""},
+    {"UTS_NS", "NAMESPACES"},
+    {"IPC_NS", "NAMESPACES"},
+    {"USER_NS", "NAMESPACES"},
+    {"PID_NS", "NAMESPACES"},
+    {"NET_NS", "NAMESPACES"},
+    {"POSIX_MQUEUE", ""},
+    {"SECCOMP", ""},
+    {"SECCOMP_FILTER", ""},
+    {"IPV6", ""},
+    {"SECURITY_SELINUX", ""},
+};
+
+// Adds KERNEL_<symbol> and, transitively, its parents.
+void add_kernel_option(std::string_view symbol, std::set<std::string>* out) {
+  for (const KernelOption& o : kKernelOptions)
+    if (o.symbol == symbol) {
+      out->insert("KERNEL_" + std::string(symbol));
+      if (!o.parent.empty()) add_kernel_option(o.parent, out);
+      return;
+    }
+}
+
 // Adds KERNEL_<first alternative> for every clause of `config` that no
-// kernel version satisfies on its own.
+// kernel version satisfies on its own and that OpenWrt has an option for.
 void add_kernel_options(std::string_view config, std::set<std::string>* out) {
   size_t pos = 0;
   while (pos < config.size()) {
@@ -20,7 +67,7 @@ void add_kernel_options(std::string_view config, std::set<std::string>* out) {
     pos = end + 1;
     if (clause.empty() || clause.find(">=") != std::string_view::npos) continue;
     std::string_view first = clause.substr(0, clause.find('|'));
-    out->insert("KERNEL_" + std::string(first));
+    add_kernel_option(first, out);
   }
 }
 

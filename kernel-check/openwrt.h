@@ -18,9 +18,11 @@ struct OpenWrtNeeds {
   std::vector<std::string> packages;
   // Sorted, each once, without CONFIG_: "KERNEL_USER_NS", ... One per clause
   // of the config expression of every required feature OpenWrt has no kmod
-  // for (its first alternative); clauses that newer kernels satisfy by
-  // version (">=X.Y") are left out: kernel-check on the built kernel's
-  // config decides those.
+  // for (its first alternative), plus the option whose block it sits in
+  // (KERNEL_NAMESPACES for KERNEL_USER_NS); clauses that newer kernels
+  // satisfy by version (">=X.Y") and symbols config/Config-kernel.in has no
+  // option for (PROC_FS, SQUASHFS_ZSTD, ...) are left out: kernel-check on the
+  // built kernel's config decides those.
   std::vector<std::string> kernel_options;
 };
 

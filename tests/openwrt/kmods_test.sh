@@ -3,7 +3,7 @@
 # `nestbox kernel-check --openwrt-packages/--openwrt-kconfig` (kernel-check's
 # table, kernel-check/features.h openwrt_kmod; the package names are those of
 # openwrt/openwrt package/kernel/linux/modules/*.mk: kmod-loop in block.mk,
-# kmod-veth and kmod-macvlan in netdevices.mk, kmod-fs-squashfs and
+# kmod-veth and kmod-bridge in netsupport.mk, kmod-macvlan in netdevices.mk, kmod-fs-squashfs and
 # kmod-fs-ext4 in fs.mk), and the image recipe's $(call nestbox-kmods,...)
 # (openwrt/image/nestbox.mk) that puts them into DEVICE_PACKAGES.
 # usage: kmods_test.sh NESTBOX
@@ -38,7 +38,7 @@ check test "$all" = "$(printf '%s\n' $(kmods "$ex/dns.toml") $(kmods "$ex/nas.to
 # kernel version satisfies (">=") is left to kernel-check of the built kernel.
 "$nestbox" kernel-check --openwrt-kconfig --manifests "$ex/dns.toml" "$ex/nas.toml" \
 	"$ex/untrusted-app.toml" > "$tmp/kconfig"
-for k in USER_NS NET_NS PID_NS IPC_NS UTS_NS CGROUPS MEMCG CGROUP_PIDS SECCOMP SECCOMP_FILTER; do
+for k in NAMESPACES USER_NS NET_NS PID_NS IPC_NS UTS_NS CGROUPS MEMCG CGROUP_PIDS SECCOMP SECCOMP_FILTER; do
 	check grep -qx "CONFIG_KERNEL_$k=y" "$tmp/kconfig"
 done
 check sh -c "! grep -v '^CONFIG_KERNEL_[A-Z0-9_]*=y$' '$tmp/kconfig'"

@@ -15,10 +15,11 @@ jobs=$(nproc)
 # on a 2-core CI machine that builds everything twice.
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNESTBOX_SANITIZE=ON \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" >/dev/null
-# The test binaries and the programs they drive; not the benchmark helpers
+# The test binaries (*_tests, *_tests_<variant>, *_test) and the programs
+# they drive; not the benchmark helpers
 # (composer_bench, nestbox-bench-run, nestbox-gen-bpf, verify_probe).
 mapfile -t exes < <(cmake --build "$build" --target help |
-  sed -n 's/^\([A-Za-z0-9_-]*_tests\|nestbox\|nestbox-launch\|nestbox_probe\): phony$/\1/p')
+  sed -n 's/^\([A-Za-z0-9_-]*_tests\(_[a-z0-9]*\)\?\|[A-Za-z0-9_-]*_test\|nestbox\|nestbox-launch\|nestbox_probe\): phony$/\1/p')
 cmake --build "$build" -j"$jobs" --target "${exes[@]}"
 
 export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "manifests/validate.h"
 
@@ -116,10 +117,14 @@ void validate_firewall(Manifest& m, Diagnostics& d) {
   // cannot change it: CAP_NET_ADMIN there would let it delete the table.
   bool any_on_link = false;
   for (const NetInterface& itf : m.network.interfaces) any_on_link = any_on_link || itf.type != InterfaceType::kVeth;
-  if (any_on_link && (m.security.capability_mask & (1ull << CAP_NET_ADMIN)))
-    d.error(fw.pos, p, "filters the macvlan/vlan/phys interfaces inside the container's network namespace, but the "
-                       "container keeps CAP_NET_ADMIN, with which it could remove that filter; expected "
-                       "security.capabilities without it");
+  // CAP_NET_ADMIN could delete the table; CAP_NET_RAW opens AF_PACKET
+  // sockets, whose frames pass no netfilter hook at all.
+  for (auto [cap, why] : {std::pair{CAP_NET_ADMIN, "with which it could remove that filter"},
+                          std::pair{CAP_NET_RAW, "whose packet sockets bypass that filter"}})
+    if (any_on_link && (m.security.capability_mask & (1ull << cap)))
+      d.error(fw.pos, p, std::string("filters the macvlan/vlan/phys interfaces inside the container's network namespace, but the "
+                                     "container keeps ") + (cap == CAP_NET_ADMIN ? "CAP_NET_ADMIN" : "CAP_NET_RAW") + ", " + why +
+                             "; expected security.capabilities without it");
   if (fw.masquerade && !any_veth)
     d.error(d.pos(p + ".masquerade"), p + ".masquerade",
             "NATs routed traffic, but the container has no veth interface (its others are on the LAN/WAN segment itself); expected none");

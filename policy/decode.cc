@@ -821,6 +821,8 @@ class Decoder {
       for (const Interface& in : p_.interfaces) on_link = on_link || filtered_in_container(in);
       CHECK(at, !on_link || !(p_.caps.keep & (1ull << CAP_NET_ADMIN)), "firewall.enabled",
             "a macvlan/vlan/phys interface is filtered in the container's namespace, which CAP_NET_ADMIN (kept) could undo");
+      CHECK(at, !on_link || !(p_.caps.keep & (1ull << CAP_NET_RAW)), "firewall.enabled",
+            "a macvlan/vlan/phys interface is filtered in the container's namespace, which CAP_NET_RAW (kept: packet sockets) bypasses");
     }
     at = r_.pos();
     READ(f.masquerade, r_.boolean("firewall.masquerade"));

@@ -802,6 +802,10 @@ TEST(PolicyFormat, FirewallRefusals) {
          p.interfaces[0].type = IfType::kMacvlan; p.interfaces[0].parent = "br-lan"; p.interfaces[0].bridge.clear();
          p.caps.keep |= 1ull << 12; },
        "firewall.enabled: a macvlan/vlan/phys interface is filtered in the container's namespace, which CAP_NET_ADMIN (kept) could undo"},
+      {"macvlan with CAP_NET_RAW", [](Policy& p) {
+         p.interfaces[0].type = IfType::kMacvlan; p.interfaces[0].parent = "br-lan"; p.interfaces[0].bridge.clear();
+         p.caps.keep &= ~(1ull << 12); p.caps.keep |= 1ull << 13; },
+       "firewall.enabled: a macvlan/vlan/phys interface is filtered in the container's namespace, which CAP_NET_RAW (kept: packet sockets) bypasses"},
       {"masquerade of a macvlan", [](Policy& p) {
          p.interfaces[0].type = IfType::kMacvlan; p.interfaces[0].parent = "br-lan"; p.interfaces[0].bridge.clear();
          p.caps.keep &= ~(1ull << 12); },

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "manifests/effective_seccomp.h"
+
 namespace nestbox::kernel_check {
 
 namespace {
@@ -59,7 +61,11 @@ void seccomp_action(manifests::SeccompAction a, const std::string& key, Collecto
 }
 
 void seccomp(const Manifest& m, Collector* c) {
-  if (!m.seccomp.enabled) return;
+  if (!m.seccomp.enabled) {
+    // The host-keyring guard is a filter of its own (manifests/effective_seccomp.h).
+    if (manifests::effective_seccomp(m).enabled) c->need(Feature::kSeccompFilter, "namespaces.user (keyring guard)");
+    return;
+  }
   c->need(Feature::kSeccompFilter, "seccomp.enabled");
   seccomp_action(m.seccomp.default_action, "seccomp.default_action", c);
   for (size_t i = 0; i < m.seccomp.deny.size(); ++i)

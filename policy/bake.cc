@@ -1,6 +1,7 @@
 #include "policy/bake.h"
 
 #include "kernel-check/requirements.h"
+#include "manifests/effective_seccomp.h"
 #include "manifests/mount_kind.h"
 #include "policy/format.h"
 #include "policy/seccomp_compile.h"
@@ -187,7 +188,7 @@ Result<Policy> bake(const m::Manifest& man) {
   p.firewall = firewall(man.network.firewall);
   for (const m::Rlimit& r : man.rlimits)
     p.rlimits.push_back({static_cast<uint32_t>(r.resource), r.soft, r.hard});
-  auto bpf = compile_seccomp(man.seccomp, man.arch);
+  auto bpf = compile_seccomp(m::effective_seccomp(man), man.arch);
   if (!bpf.ok()) return std::move(bpf.error().context("bake " + man.name));
   p.seccomp.bpf = std::move(*bpf);
   if (man.ipc.ubus) p.ipc = {man.ipc.socket, man.ipc.target};

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <sstream>
 
+#include "manifests/effective_seccomp.h"
 #include "policy/bake.h"
 #include "policy/cgroup_v1.h"
 #include "policy/names.h"
@@ -55,15 +56,15 @@ std::string action(m::SeccompAction a, int err) {
   return s;
 }
 
-Result<std::string> seccomp_profile(const m::Manifest& man) {
-  auto plan = plan_seccomp(man.seccomp, man.arch);
+Result<std::string> seccomp_profile(const m::Seccomp& rules, m::Arch arch) {
+  auto plan = plan_seccomp(rules, arch);
   if (!plan.ok()) return std::move(plan).error();
   std::ostringstream o;
   o << "2\n";
-  if (man.seccomp.default_action == m::SeccompAction::kAllow)
+  if (rules.default_action == m::SeccompAction::kAllow)
     o << "denylist\n";
   else
-    o << "allowlist " << action(man.seccomp.default_action, man.seccomp.default_errno) << "\n";
+    o << "allowlist " << action(rules.default_action, rules.default_errno) << "\n";
   o << "[all]\n";
   for (const SeccompPlan::Rule& r : plan->rules)
     for (const std::string& call : r.syscalls) o << call << " " << action(r.action, r.errno_value) << "\n";
@@ -235,8 +236,8 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
   if (!p.apparmor_profile.empty()) o << "lxc.apparmor.profile = " << p.apparmor_profile << "\n";
   if (!p.selinux_context.empty()) o << "lxc.selinux.context = " << p.selinux_context << "\n";
   LxcConfig out;
-  if (man.seccomp.enabled) {
-    auto prof = seccomp_profile(man);
+  if (m::Seccomp rules = m::effective_seccomp(man); rules.enabled) {
+    auto prof = seccomp_profile(rules, man.arch);
     if (!prof.ok()) return std::move(prof.error().context("lxc " + p.name));
     out.seccomp = *prof;
     o << "lxc.seccomp.profile = " << options.seccomp_profile_path << "\n";

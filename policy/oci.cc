@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "manifests/effective_seccomp.h"
 #include "policy/bake.h"
 #include "policy/names.h"
 #include "policy/seccomp_compile.h"
@@ -185,13 +186,13 @@ const char* oci_action(m::SeccompAction a) {
   return "SCMP_ACT_KILL_PROCESS";
 }
 
-Result<json> seccomp(const m::Manifest& man) {
-  auto plan = plan_seccomp(man.seccomp, man.arch);
+Result<json> seccomp(const m::Seccomp& rules, m::Arch arch) {
+  auto plan = plan_seccomp(rules, arch);
   if (!plan.ok()) return std::move(plan).error();
   json s;
-  s["defaultAction"] = oci_action(man.seccomp.default_action);
-  if (man.seccomp.default_action == m::SeccompAction::kErrno) s["defaultErrnoRet"] = man.seccomp.default_errno;
-  s["architectures"] = json::array({oci_seccomp_arch(man.arch)});
+  s["defaultAction"] = oci_action(rules.default_action);
+  if (rules.default_action == m::SeccompAction::kErrno) s["defaultErrnoRet"] = rules.default_errno;
+  s["architectures"] = json::array({oci_seccomp_arch(arch)});
   json calls = json::array();
   for (const SeccompPlan::Rule& r : plan->rules) {
     json rule{{"names", r.syscalls}, {"action", oci_action(r.action)}};
@@ -230,8 +231,8 @@ Result<std::string> oci_config(const m::Manifest& man, const OciOptions& options
   }
   linux["resources"] = resources(p);
   linux["cgroupsPath"] = options.cgroups_path.empty() ? "/nestbox/" + p.name : options.cgroups_path;
-  if (man.seccomp.enabled) {
-    auto s = seccomp(man);
+  if (m::Seccomp rules = m::effective_seccomp(man); rules.enabled) {
+    auto s = seccomp(rules, man.arch);
     if (!s.ok()) return std::move(s.error().context("oci " + man.name));
     linux["seccomp"] = *s;
   }

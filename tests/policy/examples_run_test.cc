@@ -8,6 +8,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "manifests/effective_seccomp.h"
 #include "manifests/manifest.h"
 #include "policy/oci.h"
 #include "tests/policy/test_util.h"
@@ -132,7 +133,7 @@ TEST_P(ExampleRun, DeclaredIsolationIsObservable) {
   if (man->mounts.sys == m::SysMode::kReadOnly) {
     EXPECT_NE(out.find(" /sys sysfs ro,"), std::string::npos) << out;
   }
-  EXPECT_NE(out.find(man->seccomp.enabled ? "seccomp=Seccomp:2\n" : "seccomp=Seccomp:0\n"), std::string::npos) << out;
+  EXPECT_NE(out.find(m::effective_seccomp(*man).enabled ? "seccomp=Seccomp:2\n" : "seccomp=Seccomp:0\n"), std::string::npos) << out;
   // mkdir is not in any example's allow list: a default errno shows up as that errno.
   if (man->seccomp.enabled && man->seccomp.default_action == m::SeccompAction::kErrno) {
     EXPECT_NE(out.find(strerror(man->seccomp.default_errno)), std::string::npos) << out;

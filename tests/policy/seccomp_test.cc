@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/keyctl.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/prctl.h>
@@ -13,9 +14,11 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <algorithm>
 #include <set>
 
+#include "manifests/effective_seccomp.h"
 #include "policy/arch.h"
 #include "policy/bake.h"
 #include "policy/bpf_check.h"
@@ -118,6 +121,84 @@ TEST(Seccomp, OutputIsReproducible) {
   auto x = compile_seccomp(a, m::Arch::kMips), y = compile_seccomp(b, m::Arch::kMips);
   ASSERT_TRUE(x.ok() && y.ok());
   EXPECT_EQ(*x, *y);
+}
+
+// A container in the host's user namespace runs as a host uid: without the
+// guard its processes would read (and fill) that uid's user keyring, here
+// root's, where the test puts a key first.
+const char kHostSecret[] = "nestbox-test-host-user-key";
+
+int keyring_calls_refused() {
+  if (syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user", kHostSecret, 0) != -1 || errno != EPERM)
+    return 1;
+  if (syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_USER_KEYRING, 0) != -1 || errno != EPERM) return 2;
+  if (syscall(SYS_add_key, "user", "nestbox-test-filled", "x", 1, KEY_SPEC_USER_KEYRING) != -1 || errno != EPERM)
+    return 3;
+  if (syscall(SYS_request_key, "user", kHostSecret, nullptr, 0) != -1 || errno != EPERM) return 4;
+  if (syscall(SYS_getppid) <= 0) return 5;  // everything else still runs
+  return 0;
+}
+
+int host_key_found() {
+  return syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user", kHostSecret, 0) >= 0 ? 0 : 1;
+}
+
+TEST(Seccomp, HostUserNamespaceKeepsTheHostUidsKeyringOutOfReach) {
+  const char secret[] = "host secret";
+  long key = syscall(SYS_add_key, "user", kHostSecret, secret, sizeof secret - 1, KEY_SPEC_USER_KEYRING);
+  if (key < 0 && errno == ENOSYS) GTEST_SKIP() << "kernel without keys";
+  ASSERT_GE(key, 0) << std::strerror(errno);
+  struct Unlink {
+    long key;
+    ~Unlink() { syscall(SYS_keyctl, KEYCTL_INVALIDATE, key); }
+  } unlink{key};
+
+  m::Manifest man = testing::full_manifest();
+  man.seccomp = {};  // no [seccomp] at all
+  ASSERT_EQ(man.namespaces.user.mode, m::NsMode::kHost);
+  auto blob = bake_binary(man);
+  ASSERT_TRUE(blob.ok()) << blob.error().message;
+  auto p = decode(*blob);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  ASSERT_FALSE(p->seccomp.bpf.empty());
+  // The control: the same child without the filter finds root's key.
+  pid_t pid = fork();
+  if (pid == 0) syscall(SYS_exit_group, host_key_found());
+  int st = 0;
+  waitpid(pid, &st, 0);
+  ASSERT_TRUE(WIFEXITED(st));
+  ASSERT_EQ(WEXITSTATUS(st), 0) << "the control child did not find the key";
+  st = run_filtered(p->seccomp.bpf, keyring_calls_refused);
+  ASSERT_TRUE(WIFEXITED(st)) << "status " << st;
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+
+  // In a user namespace of its own the user keyring is that namespace's:
+  // no guard, and no filter the manifest did not ask for.
+  man.namespaces.user.mode = m::NsMode::kNew;
+  EXPECT_FALSE(m::effective_seccomp(man).enabled);
+}
+
+TEST(Seccomp, KeyringGuardAddsOnlyWhatTheRulesLetThrough) {
+  m::Manifest man = testing::full_manifest();  // host user namespace
+  auto guard = [&]() -> std::vector<std::string> {
+    m::Seccomp s = m::effective_seccomp(man);
+    if (s.deny.size() == man.seccomp.deny.size()) return {};
+    EXPECT_EQ(s.deny.back().action, m::SeccompAction::kErrno);
+    EXPECT_EQ(s.deny.back().errno_value, EPERM);
+    return s.deny.back().syscalls;
+  };
+  man.seccomp.default_action = m::SeccompAction::kAllow;
+  EXPECT_EQ(guard(), (std::vector<std::string>{"add_key", "keyctl", "request_key"}));
+  man.seccomp.default_action = m::SeccompAction::kLog;  // logs, then lets the call run
+  EXPECT_EQ(guard(), (std::vector<std::string>{"add_key", "keyctl", "request_key"}));
+  man.seccomp.deny.push_back({{"keyctl"}, m::SeccompAction::kKill, 0});  // its own rule stays the only one
+  EXPECT_EQ(guard(), (std::vector<std::string>{"add_key", "request_key"}));
+  man.seccomp.allow = {"request_key"};  // named: the manifest's signed decision
+  EXPECT_EQ(guard(), (std::vector<std::string>{"add_key"}));
+  for (m::SeccompAction a : {m::SeccompAction::kErrno, m::SeccompAction::kKill, m::SeccompAction::kTrap}) {
+    man.seccomp.default_action = a;  // the default already stops every call not allowed
+    EXPECT_EQ(guard(), std::vector<std::string>{});
+  }
 }
 
 // Foreign arches: the program checks the right AUDIT_ARCH first, and the

@@ -43,6 +43,8 @@ TEST(Requirements, NasCaseStudy) {
   EXPECT_TRUE(has("ipv6 <- network.interfaces[1].addresses[1]"));
   EXPECT_FALSE(has("ipv6 <- network.interfaces[0].addresses[0]"));
   EXPECT_FALSE(has("seccomp_filter <- seccomp.enabled"));
+  // No [seccomp], host user namespace: the keyring guard is a filter too.
+  EXPECT_TRUE(has("seccomp_filter <- namespaces.user (keyring guard)"));
 }
 
 TEST(Requirements, AppCaseStudy) {

@@ -6,16 +6,16 @@
 # HOST_LDFLAGS, PKG_CONFIG, HOSTCC) give it, against an OpenWrt-shaped
 # staging_dir that holds only what the host builds would install there:
 #   staging_dir/host      tools/ (always built): gcc wrappers, pkg-config,
-#                         zlib, xz, zstd
+#                         zlib, xz, zstd, lz4
 #   staging_dir/hostpkg   HOST_BUILD_PREFIX of package host builds: every
-#                         HOST_BUILD_DEPENDS entry of openwrt/feed/nestbox/Makefile,
-#                         plus the libraries no OpenWrt host build provides yet
-#                         (NO_PROVIDER below; docs/openwrt.md, "The host package")
+#                         HOST_BUILD_DEPENDS entry of openwrt/feed/nestbox/Makefile
+#                         (docs/openwrt.md, "The host package")
 # The libraries are Debian's, symlinked to where those host builds install them
 # (.pc files rewritten to that prefix, as an installed .pc says).
 # Asserts: configure passes; without any one declared dependency it fails
-# naming that dependency ('Could NOT find LibArchive', ...); without OpenSSL it
-# fails with 'Could NOT find OpenSSL' (the issue's first failure); outside the
+# naming that dependency ('Could NOT find LibArchive', ...; without
+# nestbox-openssl/host 'Could NOT find OpenSSL', the issue's first failure);
+# the declared list is exactly what the configure needs; outside the
 # staging dir (Debian's /usr) nothing that find_library/find_path/pkg-config
 # resolves is used.
 #
@@ -93,10 +93,10 @@ provide() { # PROVIDER PREFIX
 		ln -sf "$(command -v gcc)" "$2/bin/gcc"
 		ln -sf "$(command -v g++)" "$2/bin/g++"
 		ln -sf "$(command -v pkg-config)" "$2/bin/pkg-config"
-		hdrs "$2" zlib.h zstd.h zstd_errors.h lzma.h lzma
+		hdrs "$2" zlib.h zstd.h zstd_errors.h lzma.h lzma lz4.h lz4frame.h lz4hc.h
 		ln -sf "/usr/include/$(gcc -dumpmachine)/zconf.h" "$2/include/"
-		libs "$2" libz libzstd liblzma
-		pc zlib "$2"; pc libzstd "$2"; pc liblzma "$2" ;;
+		libs "$2" libz libzstd liblzma liblz4
+		pc zlib "$2"; pc libzstd "$2"; pc liblzma "$2"; pc liblz4 "$2" ;;
 	nestbox-libarchive/host)
 		hdrs "$2" archive.h archive_entry.h; libs "$2" libarchive; pc libarchive "$2" ;;
 	nestbox-libseccomp/host)
@@ -107,23 +107,19 @@ provide() { # PROVIDER PREFIX
 		hdrs "$2" nlohmann
 		mkdir -p "$2/share/cmake/nlohmann_json"
 		for f in /usr/share/cmake/nlohmann_json/*; do ln -sf "$f" "$2/share/cmake/nlohmann_json/"; done ;;
-	openssl)
+	nestbox-openssl/host)
 		mkdir -p "$2/include/openssl"
 		for f in /usr/include/openssl/* "/usr/include/$(gcc -dumpmachine)/openssl"/*; do
 			ln -sf "$f" "$2/include/openssl/"
 		done
 		libs "$2" libcrypto libssl; pc libcrypto "$2" ;;
-	libsquashfs)
-		hdrs "$2" sqfs lz4.h lz4frame.h lz4hc.h; libs "$2" libsquashfs liblz4
-		pc libsquashfs1 "$2"; pc liblz4 "$2" ;;
-	libmnl)
+	nestbox-libsquashfs/host)
+		hdrs "$2" sqfs; libs "$2" libsquashfs; pc libsquashfs1 "$2" ;;
+	nestbox-libmnl/host)
 		hdrs "$2" libmnl; libs "$2" libmnl; pc libmnl "$2" ;;
 	*) echo "no recipe for provider $1"; return 1 ;;
 	esac
 }
-# No OpenWrt host build (core or packages feed) provides these yet.
-NO_PROVIDER="openssl libsquashfs libmnl"
-
 # One configure as the buildroot runs it. $1: a provider left out ("" = none).
 configure() {
 	topdir="$tmp/run/openwrt"
@@ -134,7 +130,7 @@ configure() {
 	HOST_BUILD_PREFIX="$STAGING_DIR_HOSTPKG"
 	mkdir -p "$STAGING_DIR/host" "$STAGING_DIR_HOST" "$STAGING_DIR_HOSTPKG"
 	provide tools "$STAGING_DIR_HOST"
-	for p in $declared $NO_PROVIDER; do
+	for p in $declared; do
 		[ "$p" = "$1" ] || provide "$p" "$HOST_BUILD_PREFIX"
 	done
 	HOST_CPPFLAGS="-I$STAGING_DIR_HOST/include -I$STAGING_DIR_HOSTPKG/include -I$STAGING_DIR/host/include"
@@ -194,6 +190,9 @@ check grep -q "^LibArchive_INCLUDE_DIR:PATH=$tmp/run/openwrt/staging_dir/hostpkg
 check grep -q "^nlohmann_json_DIR:PATH=$tmp/run/openwrt/staging_dir/hostpkg/share/cmake/nlohmann_json" "$cache"
 check grep -q "^ZLIB_INCLUDE_DIR:PATH=$tmp/run/openwrt/staging_dir/host/include" "$cache"
 check grep -q "^pkgcfg_lib_SECCOMP_seccomp:FILEPATH=$tmp/run/openwrt/staging_dir/hostpkg/lib/libseccomp" "$cache"
+check grep -q "^pkgcfg_lib_SQUASHFS_squashfs:FILEPATH=$tmp/run/openwrt/staging_dir/hostpkg/lib/libsquashfs" "$cache"
+check grep -q "^pkgcfg_lib_MNL_mnl:FILEPATH=$tmp/run/openwrt/staging_dir/hostpkg/lib/libmnl" "$cache"
+check grep -q "^NESTBOX_MNL_INCLUDE_DIR:PATH=$tmp/run/openwrt/staging_dir/hostpkg/include" "$cache"
 check sh -c "! grep -E '^(OPENSSL|LibArchive|ZLIB|pkgcfg_lib|NESTBOX_MNL)[^=]*=/usr/' '$cache'"
 check grep -q "^NESTBOX_TESTS:BOOL=OFF" "$cache"
 
@@ -208,7 +207,9 @@ expect_missing() { # PROVIDER MESSAGE
 expect_missing nestbox-libarchive/host "Could NOT find LibArchive"
 expect_missing nestbox-libseccomp/host "Package 'libseccomp'.* not found"
 expect_missing nestbox-xxhash/host "Package 'libxxhash'.* not found"
-expect_missing openssl "Could NOT find OpenSSL"
+expect_missing nestbox-openssl/host "Could NOT find OpenSSL"
+expect_missing nestbox-libsquashfs/host "Package 'libsquashfs1'.* not found"
+expect_missing nestbox-libmnl/host "Package 'libmnl'.* not found"
 # nlohmann_json is a CMake package: cmake.mk leaves CMAKE_FIND_ROOT_PATH_MODE_PACKAGE
 # at its default (BOTH), so without the host build a build machine that has
 # it in /usr would still configure; the staging copy wins when it is there

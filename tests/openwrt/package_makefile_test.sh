@@ -46,6 +46,8 @@ MK
 cat > "$top/include/host-build.mk" <<'MK'
 define HostBuild
 $(info host HOST_BUILD_DEPENDS=$(strip $(HOST_BUILD_DEPENDS)))
+$(info source $(PKG_NAME) $(PKG_VERSION) $(PKG_SOURCE) $(PKG_HASH))
+$(info url $(PKG_NAME) $(strip $(PKG_SOURCE_URL)))
 $(info host CMAKE_HOST_OPTIONS=$(strip $(CMAKE_HOST_OPTIONS)))
 host-install:
 	$(call Host/Install)
@@ -78,7 +80,14 @@ check grep -q "^cmake_options .*-DNESTBOX_CRYPTO_BACKEND=mbedtls" "$tmp/parse-mb
 # The host tool's libraries: host builds, each a HostBuild package of this
 # feed (the packages feed has none of them as host builds), installed where
 # cmake.mk looks; the host tool builds no tests (no GoogleTest needed).
-check grep -q "^host HOST_BUILD_DEPENDS=nestbox-libarchive/host nestbox-libseccomp/host nestbox-xxhash/host nestbox-nlohmann-json/host$" "$tmp/parse.out"
+check grep -q "^host HOST_BUILD_DEPENDS=nestbox-libarchive/host nestbox-libseccomp/host nestbox-xxhash/host nestbox-nlohmann-json/host nestbox-openssl/host nestbox-libmnl/host nestbox-libsquashfs/host$" "$tmp/parse.out"
+# ... and every other package of the feed is one of them (a host library
+# added to the feed but not declared would never be built).
+for m in "$src"/openwrt/feed/*/Makefile; do
+	name="$(basename "$(dirname "$m")")"
+	[ "$name" = nestbox ] && continue
+	check grep -Eq "^host HOST_BUILD_DEPENDS=(.* )?$name/host( |\$)" "$tmp/parse.out"
+done
 check grep -q "^host CMAKE_HOST_OPTIONS=.*-DNESTBOX_TESTS=OFF" "$tmp/parse.out"
 # shellcheck disable=SC2013 # one line of words
 for dep in $(sed -n 's/^host HOST_BUILD_DEPENDS=//p' "$tmp/parse.out"); do
@@ -88,6 +97,37 @@ for dep in $(sed -n 's/^host HOST_BUILD_DEPENDS=//p' "$tmp/parse.out"); do
 	check grep -q '^PKG_HOST_ONLY:=1' "$m"
 	# Fetched from upstream and checked: a hash, never "skip".
 	check grep -Eq '^PKG_(MIRROR_)?HASH:=[0-9a-f]{64}$' "$m"
+done
+# Where no OpenWrt tree packages the tarball with a hash, PKG_HASH comes from
+# Debian's signed source indices, recorded in fixtures/host-sources/
+# (provenance.txt: the index entries, and the .dsc files apt checked against
+# them): the Makefile's PKG_VERSION, PKG_SOURCE (expanded), PKG_HASH and pool
+# URL must be the recorded ones, the hash must be the index's and the .dsc's,
+# and each kept .dsc must be the one the index names (its SHA-256 and size).
+prov="$src/tests/openwrt/fixtures/host-sources"
+# shellcheck disable=SC2034 # size/debsrc/debver used below
+grep -v '^#' "$prov/provenance.txt" | while read -r pkg ver file sha size debsrc debver pool; do
+	mk -C "$src/openwrt/feed/$pkg" -n > "$tmp/$pkg.out" 2>&1 || echo "FAIL: make $pkg"
+	grep -qx "source $pkg $ver $file $sha" "$tmp/$pkg.out" || echo "FAIL: $pkg PKG_VERSION/PKG_SOURCE/PKG_HASH differ from $prov/provenance.txt"
+	grep -q "^url $pkg \(.* \)\?https://deb.debian.org/$pool/\( \|$\)" "$tmp/$pkg.out" || echo "FAIL: $pkg PKG_SOURCE_URL is not $pool"
+	grep -qx "##  $sha $size $file" "$prov/provenance.txt" || echo "FAIL: $pkg hash not in the recorded index entry"
+	dsc="$prov/${debsrc}_$debver.dsc"
+	if [ -f "$dsc" ]; then
+		grep -qx " $sha $size $file" "$dsc" || echo "FAIL: $pkg hash not in $dsc"
+		grep -qx "##  $(sha256sum < "$dsc" | cut -d' ' -f1) $(wc -c < "$dsc") ${debsrc}_$debver.dsc" "$prov/provenance.txt" ||
+			echo "FAIL: $dsc is not the .dsc the index names"
+	fi
+done > "$tmp/provenance.out"
+cat "$tmp/provenance.out"
+check test ! -s "$tmp/provenance.out"
+for pkg in nestbox-openssl nestbox-libmnl nestbox-libsquashfs; do
+	check grep -q "^$pkg " "$prov/provenance.txt"
+done
+# Every feed package fetched from Debian's pool has a recorded provenance.
+for m in "$src"/openwrt/feed/*/Makefile; do
+	if grep -q 'deb.debian.org' "$m"; then
+		check grep -q "^$(basename "$(dirname "$m")") " "$prov/provenance.txt"
+	fi
 done
 check grep -q "conffiles nestbox-launch: /etc/config/nestbox" "$tmp/parse.out"
 check grep -q "cmake_options -DNESTBOX_TARGET_ONLY=ON -DCMAKE_BUILD_TYPE=MinSizeRel -DNESTBOX_REQUIRE_STATIC_MNL=ON" "$tmp/parse.out"

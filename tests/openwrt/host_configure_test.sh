@@ -123,6 +123,21 @@ provide() { # PROVIDER PREFIX
 		libs "$2" libcrypto libssl; pc libcrypto "$2" ;;
 	nestbox-libsquashfs/host)
 		hdrs "$2" sqfs; libs "$2" libsquashfs; pc libsquashfs1 "$2" ;;
+	nestbox-tomlplusplus/host)
+		# Debian's toml++ is a compiled library (upstream's CMake install is
+		# header-only); its package config, copied and pointed at PREFIX as
+		# an installed one would be.
+		hdrs "$2" toml++; libs "$2" libtomlplusplus
+		mkdir -p "$2/lib/cmake/tomlplusplus"
+		for f in "$multi/cmake/tomlplusplus"/*; do
+			sed -e "s|^get_filename_component(PACKAGE_PREFIX_DIR .*|set(PACKAGE_PREFIX_DIR \"$2\")|" \
+				-e "s|lib/$(gcc -dumpmachine)/libtomlplusplus|lib/libtomlplusplus|" \
+				"$f" > "$2/lib/cmake/tomlplusplus/${f##*/}"
+		done ;;
+	nestbox-cli11/host)
+		hdrs "$2" CLI
+		mkdir -p "$2/share/cmake/CLI11"
+		cp /usr/share/cmake/CLI11/* "$2/share/cmake/CLI11/" ;;
 	nestbox-libmnl/host)
 		hdrs "$2" libmnl; libs "$2" libmnl; pc libmnl "$2" ;;
 	*) echo "no recipe for provider $1"; return 1 ;;
@@ -196,6 +211,8 @@ cache="$tmp/run/build/nestbox-0.1.0/openwrt-build/CMakeCache.txt"
 check grep -q "^OPENSSL_CRYPTO_LIBRARY:FILEPATH=$tmp/run/openwrt/staging_dir/hostpkg/lib/libcrypto.so" "$cache"
 check grep -q "^LibArchive_INCLUDE_DIR:PATH=$tmp/run/openwrt/staging_dir/hostpkg/include" "$cache"
 check grep -q "^nlohmann_json_DIR:PATH=$tmp/run/openwrt/staging_dir/hostpkg/share/cmake/nlohmann_json" "$cache"
+check grep -q "^tomlplusplus_DIR:PATH=$tmp/run/openwrt/staging_dir/hostpkg/lib/cmake/tomlplusplus" "$cache"
+check grep -q "^CLI11_DIR:PATH=$tmp/run/openwrt/staging_dir/hostpkg/share/cmake/CLI11" "$cache"
 check grep -q "^ZLIB_INCLUDE_DIR:PATH=$tmp/run/openwrt/staging_dir/host/include" "$cache"
 check grep -q "^pkgcfg_lib_SECCOMP_seccomp:FILEPATH=$tmp/run/openwrt/staging_dir/hostpkg/lib/libseccomp" "$cache"
 check grep -q "^pkgcfg_lib_SQUASHFS_squashfs:FILEPATH=$tmp/run/openwrt/staging_dir/hostpkg/lib/libsquashfs" "$cache"

@@ -80,7 +80,7 @@ check grep -q "^cmake_options .*-DNESTBOX_CRYPTO_BACKEND=mbedtls" "$tmp/parse-mb
 # The host tool's libraries: host builds, each a HostBuild package of this
 # feed (the packages feed has none of them as host builds), installed where
 # cmake.mk looks; the host tool builds no tests (no GoogleTest needed).
-check grep -q "^host HOST_BUILD_DEPENDS=nestbox-libarchive/host nestbox-libseccomp/host nestbox-xxhash/host nestbox-nlohmann-json/host nestbox-openssl/host nestbox-libmnl/host nestbox-libsquashfs/host$" "$tmp/parse.out"
+check grep -q "^host HOST_BUILD_DEPENDS=nestbox-libarchive/host nestbox-libseccomp/host nestbox-xxhash/host nestbox-nlohmann-json/host nestbox-openssl/host nestbox-libmnl/host nestbox-libsquashfs/host nestbox-tomlplusplus/host nestbox-cli11/host$" "$tmp/parse.out"
 # ... and every other package of the feed is one of them (a host library
 # added to the feed but not declared would never be built).
 for m in "$src"/openwrt/feed/*/Makefile; do

@@ -21,6 +21,7 @@
 #include "launcher/store_commands.h"
 #include "launcher/tree_source.h"
 #include "kernel-check/probe.h"
+#include "policy/arch.h"
 #include "policy/format.h"
 #include "util/dm_device.h"
 #include "util/file_io.h"
@@ -57,29 +58,10 @@ struct Args {
   std::string partition_dir = "/dev/disk/by-partlabel";  // storage partitions by name
 };
 
-// The architecture this binary was built for: the only one it can run.
 // install --trial without --trial-seconds: how long the new version must stay up.
 constexpr uint32_t kDefaultTrialSeconds = 60;
-constexpr const char* kDeviceArch =
-#if defined(__x86_64__)
-    "x86_64";
-#elif defined(__aarch64__)
-    "aarch64";
-#elif defined(__arm__)
-    "arm";
-#elif defined(__mips__) && defined(__MIPSEL__)
-    "mipsel";
-#elif defined(__mips__)
-    "mips";
-#elif defined(__powerpc__)
-    "powerpc";
-#elif defined(__riscv)
-    "riscv64";
-#elif defined(__i386__)
-    "i386";
-#else
-    "unknown";
-#endif
+// The architecture this binary was built for: the only one it can run.
+constexpr const char* kDeviceArch = policy::build_arch_name();
 
 // The device's compatibility string: --compat, else the first line of
 // /etc/nestbox/compat. Unknown is an error: an image is never run on a device

@@ -171,14 +171,7 @@ std::string identity(const manifests::Manifest& m) {
 Result<LearnResult> learn_seccomp(const manifests::Manifest& m, const LearnOptions& options) {
   if (m.process.command.empty()) return bad_input(m.name + ": no process.command to run");
   const policy::ArchInfo* arch = policy::find_arch(manifests::to_string(m.arch));
-#if defined(__x86_64__)
-  const char* host_arch = "x86_64";
-#elif defined(__aarch64__)
-  const char* host_arch = "aarch64";
-#else
-  const char* host_arch = "";
-#endif
-  if (!arch || std::string(manifests::to_string(m.arch)) != host_arch)
+  if (!arch || arch->audit_arch != policy::kBuildAuditArch)
     return bad_input(m.name + ": arch '" + manifests::to_string(m.arch) +
                      "' is not this machine's: its programs cannot run here to be observed");
   int c2p[2], p2c[2];

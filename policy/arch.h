@@ -35,4 +35,36 @@ constexpr uint16_t elf_machine(const ArchInfo& a) { return static_cast<uint16_t>
 // nullptr when `name` is not a supported architecture.
 const ArchInfo* find_arch(std::string_view name);
 
+// The AUDIT_ARCH_* of the architecture this code is compiled for (0 when it is
+// none of kArches): what the compiler's target tells, nothing else. Its name
+// and byte order come from kArches.
+inline constexpr uint32_t kBuildAuditArch =
+#if defined(__x86_64__)
+    AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+    AUDIT_ARCH_AARCH64;
+#elif defined(__arm__)
+    AUDIT_ARCH_ARM;
+#elif defined(__mips__) && defined(__MIPSEL__) && !defined(__mips64)
+    AUDIT_ARCH_MIPSEL;
+#elif defined(__mips__) && !defined(__mips64)
+    AUDIT_ARCH_MIPS;
+#elif defined(__powerpc__) && !defined(__powerpc64__)
+    AUDIT_ARCH_PPC;
+#elif defined(__riscv) && __riscv_xlen == 64
+    AUDIT_ARCH_RISCV64;
+#elif defined(__i386__)
+    AUDIT_ARCH_I386;
+#else
+    0;
+#endif
+
+// The entry of kArches this binary runs as ("unknown" when none: such a
+// device matches no image's architecture).
+constexpr const char* build_arch_name() {
+  for (const ArchInfo& a : kArches)
+    if (a.audit_arch == kBuildAuditArch) return a.name;
+  return "unknown";
+}
+
 }  // namespace nestbox::policy

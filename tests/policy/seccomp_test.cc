@@ -9,6 +9,7 @@
 #include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -308,6 +309,20 @@ TEST(Arch, ElfMachineComesFromTheAuditArch) {
     const ArchInfo* a = find_arch(name);
     ASSERT_NE(a, nullptr) << name;
     EXPECT_EQ(elf_machine(*a), machine) << name;
+  }
+}
+
+// The launcher's device architecture and learn-seccomp's "this machine" come
+// from the compiler's target, named by the one table.
+TEST(Arch, BuildArchIsThisMachine) {
+  ASSERT_NE(kBuildAuditArch, 0u);
+  const ArchInfo* a = find_arch(build_arch_name());
+  ASSERT_NE(a, nullptr) << build_arch_name();
+  EXPECT_EQ(a->audit_arch, kBuildAuditArch);
+  struct utsname u;
+  ASSERT_EQ(uname(&u), 0);
+  if (find_arch(u.machine)) {
+    EXPECT_STREQ(build_arch_name(), u.machine);
   }
 }
 

@@ -101,6 +101,10 @@ std::string journal_path(const std::string& p) {
   return std::string(buf, static_cast<size_t>(n)) + (slash == std::string::npos ? "" : p.substr(slash));
 }
 
+// Removes a file or a whole tree now, the way every temporary is removed
+// (util/temp_path.h: no symlink followed, no mount point crossed).
+void remove_tree(std::string path) { TempDir owner(std::move(path)); }
+
 // Journal lines: "<tmp>\t<final>\t<inode of the new output>\n". After an
 // exchange the previous version sits at <tmp>: the inode tells it from the
 // new output that was never installed. Names never hold tabs or newlines
@@ -122,26 +126,25 @@ OutputCommit::OutputCommit(std::string out_dir) : out_dir_(std::move(out_dir)) {
 
 OutputCommit::~OutputCommit() {
   if (committed_) return;
-  std::error_code ec;
-  for (const Move& m : moves_) fs::remove_all(m.tmp, ec);
-  if (!holding_.empty()) fs::remove_all(holding_, ec);
+  for (const Move& m : moves_) remove_tree(m.tmp);
+  // holding_ removes itself.
 }
 
 Status OutputCommit::ensure_holding() {
-  if (!holding_.empty()) return ok_status();
+  if (!holding_.path().empty()) return ok_status();
   std::error_code ec;
   fs::create_directories(out_dir_, ec);
   if (ec) return failure("create " + out_dir_ + ": " + ec.message());
   std::string dir = out_dir_ + "/.nestbox-outputs-" + std::to_string(::getpid());
-  fs::remove_all(dir, ec);
+  remove_tree(dir);  // a stale one of an earlier run with this pid
   if (::mkdir(dir.c_str(), 0755) != 0) return sys_error("create " + dir);
-  holding_ = dir;
+  holding_ = TempDir(dir);
   return ok_status();
 }
 
 Status OutputCommit::adopt(const std::string& tmp, const std::string& final_path) {
   NESTBOX_TRY(ensure_holding());
-  std::string held = holding_ + "/" + std::to_string(moves_.size());
+  std::string held = holding_.path() + "/" + std::to_string(moves_.size());
   if (::rename(tmp.c_str(), held.c_str()) == 0) {
     moves_.push_back({held, final_path});
     return ok_status();
@@ -161,7 +164,7 @@ Status OutputCommit::adopt_at(const std::string& tmp, std::shared_ptr<UniqueFd> 
 
 Result<std::string> OutputCommit::scratch_dir(const std::string& label) {
   NESTBOX_TRY(ensure_holding());
-  std::string dir = holding_ + "/scratch-" + label;
+  std::string dir = holding_.path() + "/scratch-" + label;
   if (::mkdir(dir.c_str(), 0755) != 0) return sys_error("create " + dir);
   return dir;
 }
@@ -197,9 +200,8 @@ Status OutputCommit::commit() {
   if (::unlink(journal.c_str()) != 0)
     return sys_error("remove " + journal).context("commit of the outputs (the next compose completes it)");
   fsync_dir(out_dir_);
-  std::error_code ec;
-  for (const std::string& p : previous) fs::remove_all(p, ec);
-  if (!holding_.empty()) fs::remove_all(holding_, ec);
+  for (const std::string& p : previous) remove_tree(p);
+  holding_ = TempDir();
   return ok_status();
 }
 
@@ -250,8 +252,7 @@ Status OutputCommit::recover(const std::string& out_dir) {
   }
   if (::unlink(journal.c_str()) != 0) return sys_error("remove " + journal);
   fsync_dir(out_dir);
-  std::error_code ec;
-  for (const std::string& p : previous) fs::remove_all(p, ec);
+  for (const std::string& p : previous) remove_tree(p);
   return ok_status();
 }
 

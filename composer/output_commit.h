@@ -31,6 +31,7 @@
 
 #include "util/fd.h"
 #include "util/result.h"
+#include "util/temp_path.h"
 
 namespace nestbox::composer {
 
@@ -78,7 +79,7 @@ class OutputCommit {
   Status ensure_holding();
 
   std::string out_dir_;
-  std::string holding_;
+  TempDir holding_;  // this run's holding directory, removed with its owner
   std::vector<Move> moves_;
   bool committed_ = false;
 };

@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/manifest_set.h"
+#include "cli/progress_line.h"
 #include "manifests/manifest.h"
 #include "signer/image_builder.h"
 #include "signer/keys.h"
@@ -24,7 +25,8 @@ struct SignOptions {
   std::string name, version_string, arch, compat;
   uint64_t version = 0, security_version = 0;
   bool version_set = false, security_version_set = false, no_verity = false, json = false;
-  bool quiet = false;  // -q: nothing on stdout on success (--json still prints)
+  bool quiet = false;  // -q: nothing on stdout on success (--json still prints), no progress
+  bool verbose = false;  // -v: what each image was made of, on stderr
   bool root_owned = false;  // --tree: sign it as packed owned by 0:0
   std::vector<std::string> keys, providers;
   // --composed DIR MANIFEST...: sign everything compose wrote for them.
@@ -43,6 +45,29 @@ Status fill_from_manifest(SignOptions& o) {
   if (o.arch.empty()) o.arch = manifests::to_string(m->arch);
   if (o.compat.empty()) o.compat = m->compat;
   return signer::check_signing_key(*m, o.keys);
+}
+
+// -v: what went into each image, and for a base why it has its version.
+void explain(const std::vector<signer::SignedImage>& images) {
+  for (const signer::SignedImage& s : images) {
+    std::cerr << s.path << ": signed " << s.source << ", version " << s.version << " (security version "
+              << s.security_version << ")";
+    if (!s.base_of.empty()) {
+      std::cerr << ", the highest of the containers on this base:";
+      for (const std::string& c : s.base_of) std::cerr << " " << c;
+    }
+    std::cerr << "; keys";
+    for (const std::string& id : s.image.key_ids) std::cerr << " " << id;
+    std::cerr << (s.image.verity_root_hex.empty() ? "; no dm-verity tree\n" : "; dm-verity tree appended\n");
+  }
+}
+
+// The library's byte counts as a progress line (one per image, no entries).
+std::function<void(const std::string&, uint64_t, uint64_t)> draw_on(ProgressLine& line) {
+  if (!line.callback()) return {};
+  return [&line](const std::string& name, uint64_t done, uint64_t total) {
+    line.update({.output = name, .bytes_done = done, .bytes_total = total});
+  };
 }
 
 int print_signed(const std::vector<signer::SignedImage>& images, bool json, bool quiet) {
@@ -78,8 +103,11 @@ int run_sign_composed(const SignOptions& o, std::optional<int64_t> created) {
   if (o.manifests.empty()) return report("sign", bad_input("--composed: give the manifests compose was given"));
   auto ms = load_manifest_set(o.manifests, o.staging);
   if (!ms.ok()) return report("sign", ms.error());
-  auto done = signer::sign_composed(*ms, {o.composed, o.out, o.keys, !o.no_verity, o.hardlink_dir, created});
+  ProgressLine line(ProgressLine::wanted(o.quiet || o.verbose));
+  auto done = signer::sign_composed(*ms, {o.composed, o.out, o.keys, !o.no_verity, o.hardlink_dir, created,
+                                          draw_on(line)});
   if (!done.ok()) return report("sign", done.error());
+  if (o.verbose) explain(*done);
   return print_signed(*done, o.json, o.quiet);
 }
 
@@ -115,8 +143,12 @@ int run_sign(SignOptions o) {
     spec.policy = std::move(*p);
   }
   spec.payload_path = o.squashfs;
+  ProgressLine line(ProgressLine::wanted(o.quiet || o.verbose));
+  if (auto draw = draw_on(line))
+    spec.progress = [draw, name = o.name](uint64_t done, uint64_t total) { draw(name, done, total); };
   auto s = signer::sign_image(spec, o.tree, o.out, {o.root_owned});
   if (!s.ok()) return report("sign", s.error());
+  if (o.verbose) explain({*s});
   return print_signed({std::move(*s)}, o.json, o.quiet);
 }
 
@@ -156,7 +188,9 @@ Runner define_sign(CLI::App& sub) {
                  "With --composed: where compose put host-hardlink trees inside the staging rootfs "
                  "(default: what compose recorded, else /usr/lib/nestbox/rootfs); must match the record");
   sub.add_flag("--json", o->json, "Print the signed images as JSON");
-  sub.add_flag("-q,--quiet", o->quiet, "Print nothing on success (errors still go to stderr)");
+  sub.add_flag("-q,--quiet", o->quiet, "Print nothing on success (errors still go to stderr); no progress");
+  sub.add_flag("-v,--verbose", o->verbose,
+               "Say what went into each image (payload, versions, the containers a base serves, keys) on stderr");
   return [o] { return run_sign(*o); };
 }
 

@@ -25,8 +25,10 @@ std::string progress_text(const composer::Progress& p, int bar_width) {
   if (filled > bar_width) filled = bar_width;
   std::string bar = "[" + std::string(static_cast<size_t>(filled), '#') +
                     std::string(static_cast<size_t>(bar_width - filled), '.') + "]";
-  return bar + "  " + std::to_string(p.entries_done) + "/" + std::to_string(p.entries_total) + " entries, " +
-         mib(p.bytes_done) + "/" + mib(p.bytes_total) + " MiB";
+  std::string entries = p.entries_total
+                            ? std::to_string(p.entries_done) + "/" + std::to_string(p.entries_total) + " entries, "
+                            : "";  // an output that is one file (sign)
+  return bar + "  " + entries + mib(p.bytes_done) + "/" + mib(p.bytes_total) + " MiB";
 }
 
 bool ProgressLine::wanted(bool quiet) { return !quiet && ::isatty(STDERR_FILENO) == 1; }

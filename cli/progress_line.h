@@ -37,7 +37,8 @@ class ProgressLine {
   std::chrono::steady_clock::time_point last_{};
 };
 
-// "[####......]  12/34 entries, 1.2/3.4 MiB" (exposed for the test).
+// "[####......]  12/34 entries, 1.2/3.4 MiB"; without entries (entries_total
+// 0, an output made of one file) "[####......]  1.2/3.4 MiB". Exposed for the test.
 std::string progress_text(const composer::Progress& p, int bar_width = 20);
 
 }  // namespace nestbox::cli

@@ -37,7 +37,8 @@ Status set_string(char (&field)[N], const std::string& value, const char* what, 
 void set_digest(uint8_t (&field)[kSha256Size], const std::string& d) { std::memcpy(field, d.data(), kSha256Size); }
 
 // Copies `in` to `out` (hashing), then pads with zeros to `padded` bytes.
-Result<std::string> copy_payload(int in, int out, uint64_t size, uint64_t padded, const std::string& what) {
+Result<std::string> copy_payload(int in, int out, uint64_t size, uint64_t padded, const std::string& what,
+                                 const std::function<void(uint64_t)>& copied) {
   crypto::Sha256 h;
   std::vector<char> buf(1 << 20);
   uint64_t left = size;
@@ -49,6 +50,7 @@ Result<std::string> copy_payload(int in, int out, uint64_t size, uint64_t padded
     h.update(buf.data(), static_cast<size_t>(n));
     NESTBOX_TRY(write_all(out, buf.data(), static_cast<size_t>(n), "image"));
     left -= static_cast<uint64_t>(n);
+    copied(static_cast<uint64_t>(n));
   }
   std::string pad(padded - size, '\0');
   h.update(pad.data(), pad.size());
@@ -116,7 +118,13 @@ Result<BuiltImage> build_image(const ImageSpec& spec, const std::string& out_pat
   TempFile tmp(out_path + ".tmp." + std::to_string(::getpid()));
   UniqueFd out(::open(tmp.path().c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!out) return sys_error("create " + tmp.path());
-  auto payload_digest = copy_payload(in.get(), out.get(), payload_size, payload_region, spec.payload_path);
+  // Progress: the payload once, and again for the verity tree.
+  uint64_t work_total = payload_size + (verity ? payload_region : 0), work_done = 0;
+  auto advanced = [&](uint64_t bytes) {
+    work_done += bytes;
+    if (spec.progress) spec.progress(work_done, work_total);
+  };
+  auto payload_digest = copy_payload(in.get(), out.get(), payload_size, payload_region, spec.payload_path, advanced);
   if (!payload_digest.ok()) return std::move(payload_digest).error();
 
   m.format_version.set(kFormatVersion);
@@ -140,7 +148,7 @@ Result<BuiltImage> build_image(const ImageSpec& spec, const std::string& out_pat
     std::string uuid = crypto::sha256("nestbox verity uuid v1" + salt).substr(0, 16);
     uuid[6] = static_cast<char>((uuid[6] & 0x0f) | 0x40);  // RFC 4122 version 4 layout
     uuid[8] = static_cast<char>((uuid[8] & 0x3f) | 0x80);
-    auto tree = build_verity_tree(out.get(), payload_region, salt, uuid);
+    auto tree = build_verity_tree(out.get(), payload_region, salt, uuid, advanced);
     if (!tree.ok()) return std::move(tree).error();
     NESTBOX_TRY(write_all(out.get(), tree->region.data(), tree->region.size(), "image"));
     m.flags.set(kHasVerity);

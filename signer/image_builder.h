@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct ImageSpec {
   std::string verity_salt;    // 32 raw bytes; empty: derived from the payload digest
   // Private keys: paths or OSSL_STORE URIs (file:, pkcs11:, ...). One signature each.
   std::vector<std::string> key_uris;
+  // Told how many of `total` bytes are done (the payload copied and hashed,
+  // then read again for the verity tree), for a progress line; may be empty.
+  std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
 struct BuiltImage {

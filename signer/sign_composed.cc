@@ -43,7 +43,8 @@ Result<SignedImage> sign_image(ImageSpec spec, const std::string& tree, const st
   auto built = build_image(spec, out);
   if (!manifest_tmp.empty()) ::unlink(manifest_tmp.c_str());
   if (!built.ok()) return std::move(built).error();
-  return SignedImage{out, std::move(*built)};
+  return SignedImage{out, std::move(*built), tree.empty() ? spec.payload_path : tree, spec.version,
+                     spec.security_version, {}};
 }
 
 namespace {
@@ -174,10 +175,15 @@ Result<std::vector<SignedImage>> sign_composed(const std::vector<manifests::Mani
     spec.created = opts.created;
     return spec;
   };
+  auto progress_of = [&](const std::string& name) -> std::function<void(uint64_t, uint64_t)> {
+    if (!opts.progress) return {};
+    return [&opts, name](uint64_t done, uint64_t total) { opts.progress(name, done, total); };
+  };
 
   struct Base {
     ImageSpec spec;
     std::string path, first_user;
+    std::vector<std::string> users;
   };
   std::map<std::string, Base> bases;
   std::vector<SignedImage> done;
@@ -197,6 +203,7 @@ Result<std::vector<SignedImage>> sign_composed(const std::vector<manifests::Mani
     spec.compat = m.compat;
     spec.policy = std::move(*bytes);
     spec.payload_path = payload->squashfs;
+    spec.progress = progress_of(m.name);
     auto s = sign_image(spec, payload->tree, opts.out + "/" + m.name + ".img", {payload->root_owned, payload->location});
     if (!s.ok()) return std::move(s).error().context(m.name);
     done.push_back(std::move(*s));
@@ -215,13 +222,16 @@ Result<std::vector<SignedImage>> sign_composed(const std::vector<manifests::Mani
       return bad_input(m.file + ": arch " + spec.arch + ", compat '" + spec.compat + "' differ from those of " +
                        b.first_user + ", which shares base '" + payload->base + "'");
     }
+    b.users.push_back(m.name);
     b.spec.version = std::max(b.spec.version, m.version);
     b.spec.security_version = std::max(b.spec.security_version, m.security_version);
   }
   for (auto& [name, b] : bases) {
     b.spec.version_string = std::to_string(b.spec.version);
+    b.spec.progress = progress_of(name);
     auto s = sign_image(b.spec, "", b.path);
     if (!s.ok()) return std::move(s).error().context("base " + name);
+    s->base_of = std::move(b.users);
     done.push_back(std::move(*s));
   }
   return done;

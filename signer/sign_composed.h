@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,12 @@ namespace nestbox::signer {
 struct SignedImage {
   std::string path;
   BuiltImage image;
+  // What was signed, for `sign -v`: the payload (a squashfs, or the tree
+  // whose digest manifest was signed), the versions, and for an overlay base
+  // the containers whose highest versions it carries.
+  std::string source;
+  uint64_t version = 0, security_version = 0;
+  std::vector<std::string> base_of;
 };
 
 // A manifest may name the key that must sign it (signing_key = key id): bad
@@ -38,6 +45,8 @@ struct ComposedSignOptions {
   bool verity = true;
   std::string hardlink_dir;           // "": what compose recorded, else the default
   std::optional<int64_t> created;     // SOURCE_DATE_EPOCH; unset: now
+  // Told each image's progress (ImageSpec::progress), named by its image name.
+  std::function<void(const std::string& name, uint64_t done, uint64_t total)> progress;
 };
 
 // OUT/NAME.img per container (its rootfs as its baked policy records the

@@ -54,7 +54,8 @@ std::string hash_level(const std::string& salt, const std::string& level) {
 
 }  // namespace
 
-Result<VerityTree> build_verity_tree(int fd, uint64_t data_size, const std::string& salt, const std::string& uuid) {
+Result<VerityTree> build_verity_tree(int fd, uint64_t data_size, const std::string& salt, const std::string& uuid,
+                                     const std::function<void(uint64_t)>& read) {
   if (data_size == 0 || data_size % kBlock != 0) return bad_input("verity: data size not a multiple of 4096");
   if (salt.size() != image::kVeritySaltSize || uuid.size() != 16) return bad_input("verity: bad salt or uuid size");
   VerityTree out;
@@ -74,6 +75,7 @@ Result<VerityTree> build_verity_tree(int fd, uint64_t data_size, const std::stri
     if (whole == 0) return failure("verity: short read");
     for (size_t i = 0; i < whole; i += kBlock) level += hash_block(salt, buf.data() + i);
     off += whole;
+    if (read) read(whole);
   }
 
   // cryptsetup's level count: the smallest L with (blocks - 1) >> (7 * L) == 0.

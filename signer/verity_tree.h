@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "util/result.h"
@@ -19,6 +20,8 @@ struct VerityTree {
 
 // Reads `data_size` bytes (a multiple of 4096, > 0) from `fd` at offset 0.
 // `salt` is 32 raw bytes, `uuid` 16 raw bytes (stored in the superblock).
-Result<VerityTree> build_verity_tree(int fd, uint64_t data_size, const std::string& salt, const std::string& uuid);
+// `read` (optional) is told the bytes of each chunk it has hashed.
+Result<VerityTree> build_verity_tree(int fd, uint64_t data_size, const std::string& salt, const std::string& uuid,
+                                     const std::function<void(uint64_t)>& read = {});
 
 }  // namespace nestbox::signer

@@ -183,5 +183,39 @@ TEST(Cli, ComposeProgressOnATerminal) {
   EXPECT_EQ(on_tty("-q"), "");
 }
 
+// sign draws each image's progress on a terminal (bytes only: one file
+// hashed, then its verity tree), draws nothing with -q or off a terminal, and
+// with -v says on stderr what went into each image.
+TEST(Cli, SignProgressOnATerminalAndVerbose) {
+  if (access("/usr/bin/script", X_OK) != 0) GTEST_SKIP() << "script(1) (util-linux) not installed";
+  TempDir d;
+  write(d / "staging/bin/tool", std::string(200 * 1024, 't'), 0755);
+  write(d / "p.toml",
+        "schema = 1\nname = \"p\"\nversion = 3\nsecurity_version = 2\n[process]\ncommand = [\"/bin/tool\"]\n"
+        "[rootfs]\nstrategy = \"squashfs\"\n[[rootfs.source]]\npath = \"staging\"\n");
+  int st = 0;
+  run(kNestbox + " compose -q --out " + d / "out" + " " + d / "p.toml", &st);
+  ASSERT_EQ(st, 0);
+  std::string id = run(kNestbox + " keygen -o " + d / "k", &st);
+  ASSERT_EQ(st, 0) << id;
+  while (!id.empty() && id.back() == '\n') id.pop_back();
+  std::string sign = kNestbox + " sign --composed " + d / "out" + " -k " + d / "k.key" + " -o " + d / "img " +
+                     d / "p.toml";
+  auto on_tty = [&](const std::string& args) { return run("script -qec '" + sign + args + " >/dev/null' /dev/null"); };
+  std::string shown = on_tty("");
+  EXPECT_NE(shown.find("\r\033[Kp: [####################]  "), std::string::npos) << shown;
+  EXPECT_NE(shown.find(" MiB\r\n"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("entries"), std::string::npos) << shown;
+  EXPECT_EQ(on_tty(" -q"), "");
+  EXPECT_EQ(run(sign + " 2>&1 >/dev/null", &st), "");  // not a terminal: nothing drawn
+  EXPECT_EQ(st, 0);
+  std::string told = run(sign + " -v 2>&1 >/dev/null", &st);
+  EXPECT_EQ(st, 0);
+  EXPECT_NE(told.find(d / "img/p.img" + ": signed " + d / "out/p.sqfs" + ", version 3 (security version 2); keys "),
+            std::string::npos)
+      << told;
+  EXPECT_NE(told.find("; dm-verity tree appended\n"), std::string::npos) << told;
+}
+
 }  // namespace
 }  // namespace nestbox::composer

@@ -3,7 +3,8 @@
 // Then each manifest is baked into every runtime form in memory, as compose
 // would: the manifests library mirrors each of those rules with its place,
 // and this last step makes sure nothing compose refuses passes validate.
-// With --sources, each container's files are selected as compose would too.
+// Then, unless --no-sources, each container's files are selected as compose
+// would too (a missing source is refused here as compose refuses it).
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
@@ -27,7 +28,7 @@ struct ValidateArgs {
   std::vector<std::string> files;
   bool quiet = false;
   bool json = false;
-  bool sources = false;  // --sources: select each container's files as compose would
+  bool sources = true;  // select each container's files as compose would (--no-sources: the manifests only)
   std::string staging;
 };
 
@@ -85,7 +86,7 @@ Status check_writer(const manifests::Manifest& m) {
                    "\" is not produced by this build's squashfs writer (libsquashfs); expected one of " + list);
 }
 
-// --sources: each container's files selected as compose selects them
+// Unless --no-sources: each container's files selected as compose selects them
 // (sources read, archives unpacked into `scratch`, includes, the ELF closure
 // of rootfs.binaries and its architecture, setuid and device refusals), so a
 // missing source or binary is found before the build. Placed at the
@@ -114,7 +115,7 @@ Status bake_all(const manifests::Manifest& m) {
 int run_validate(const ValidateArgs& a) {
   std::vector<manifests::Manifest> loaded;
   Findings found;
-  if (!a.staging.empty() && !a.sources) return report("validate", bad_input("--staging needs --sources"));
+  if (!a.staging.empty() && !a.sources) return report("validate", bad_input("--staging: not with --no-sources"));
   for (const std::string& f : a.files) {
     auto m = manifests::load_file(f);
     if (m.ok() && !a.staging.empty()) manifests::resolve_sources_in(*m, a.staging);
@@ -164,10 +165,11 @@ Runner define_validate(CLI::App& sub) {
   sub.add_option("files", a->files, "Manifest files (TOML, schema v1)")->required();
   sub.add_flag("-q,--quiet", a->quiet, "Print nothing on success");
   sub.add_flag("--json", a->json, "Print the manifests that passed and every problem (file, line, column) as JSON");
-  sub.add_flag("--sources", a->sources,
-               "Also select each container's files as compose would: missing sources, rootfs.binaries not in "
-               "the sources or built for another arch, refused setuid files and device nodes");
-  sub.add_option("--staging", a->staging, std::string(kStagingHelp) + " (with --sources)");
+  sub.add_flag("--sources,!--no-sources", a->sources,
+               "Select each container's files as compose would (the default): missing sources, rootfs.binaries "
+               "not in the sources or built for another arch, refused setuid files and device nodes; "
+               "--no-sources checks the manifests alone (no staging tree at hand)");
+  sub.add_option("--staging", a->staging, kStagingHelp);
   return [a] { return run_validate(*a); };
 }
 

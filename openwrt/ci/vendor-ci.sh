@@ -117,7 +117,8 @@ run_stage() {
 	fi
 }
 
-run_stage validate validate "$@"
+# The sources as compose will read them: a missing one stops the gate here.
+run_stage validate validate --staging "$staging" "$@"
 run_stage kernel-check kernel-check --config "$kconfig" --manifests "$@"
 # shellcheck disable=SC2086  # $root_owned: empty or one word
 run_stage compose compose --staging "$staging" --out "$build" $root_owned "$@"

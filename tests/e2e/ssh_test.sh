@@ -109,4 +109,4 @@ login 'busybox ls /etc/dropbear' | grep -qx dropbear_ed25519_host_key || fail "n
 wait "$pid" || true
 pid=''
 grep -q "nestbox-launch run: sshd: stopped" "$work/sshd.log" || fail "the stop was not reported"
-echo "PASS: dropbear from the corpus: validate --sources, compose, sign --composed, install, ssh login from a netns"
+echo "PASS: dropbear from the corpus: validate (sources included), compose, sign --composed, install, ssh login from a netns"

@@ -24,8 +24,10 @@ CliRun run(const std::string& args) {
 
 std::string src(const std::string& rel) { return std::string(NESTBOX_SOURCE_DIR) + "/" + rel; }
 
+// The examples' sources (examples/staging) are what scripts/demo.sh builds:
+// the manifests alone here.
 TEST(Cli, ValidateExamplesExitsZero) {
-  CliRun r = run("validate " + src("examples/nas.toml") + " " + src("examples/untrusted-app.toml") + " " +
+  CliRun r = run("validate --no-sources " + src("examples/nas.toml") + " " + src("examples/untrusted-app.toml") + " " +
               src("examples/dns.toml"));
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("nas.toml: ok (nas version 3)"), std::string::npos) << r.out;
@@ -61,7 +63,7 @@ TEST(Cli, ValidateJsonNamesEachProblemWithItsPlace) {
   EXPECT_EQ(j["problems"][0]["column"], 12);
   EXPECT_EQ(j["problems"][0]["message"], "cgroups.pids_max: got a string; expected an integer from 1 to 4194304");
 
-  r = run("validate --json " + src("examples/nas.toml"));
+  r = run("validate --no-sources --json " + src("examples/nas.toml"));
   EXPECT_EQ(r.status, 0) << r.out;
   j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["ok"], true);
@@ -84,13 +86,13 @@ TEST(Cli, ValidateRefusesACompressorTheWriterLacks) {
   // A tree has no compressor: the same manifest with strategy "tree" passes.
   std::ofstream(path) << "name = \"x\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\n"
                          "strategy = \"tree\"\n[[rootfs.source]]\npath = \"s\"\n";
-  EXPECT_EQ(run("validate " + path).status, 0);
+  EXPECT_EQ(run("validate --no-sources " + path).status, 0);
 }
 
-// validate --sources selects each container's files as compose would: a
-// missing source directory and a binary that is not in it are found before
-// the build, placed at the manifest's [[rootfs.source]]; --staging resolves
-// the sources as compose --staging does.
+// validate selects each container's files as compose would (unless
+// --no-sources): a missing source directory and a binary that is not in it
+// are found before the build, placed at the manifest's [[rootfs.source]];
+// --staging resolves the sources as compose --staging does.
 TEST(Cli, ValidateSourcesFindsWhatComposeWouldRefuse) {
   std::string dir = ::testing::TempDir() + "/validate-sources";
   std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "/stage/bin' && cp /bin/busybox '" + dir +
@@ -102,8 +104,8 @@ TEST(Cli, ValidateSourcesFindsWhatComposeWouldRefuse) {
                         << "\"]\n\n[[rootfs.source]]\npath = \"" << source << "\"\n";
   };
   manifest("nostage", "/bin/busybox");
-  EXPECT_EQ(run("validate -q " + path).status, 0);  // without --sources: the manifest alone
-  CliRun r = run("validate --sources " + path);
+  EXPECT_EQ(run("validate -q --no-sources " + path).status, 0);  // the manifest alone
+  CliRun r = run("validate " + path);  // the default: compose would refuse it, so validate does
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.out, "nestbox validate: " + path + ":9:1: rootfs: staging directory " + dir +
                        "/nostage: No such file or directory\n") << r.out;
@@ -118,8 +120,9 @@ TEST(Cli, ValidateSourcesFindsWhatComposeWouldRefuse) {
   manifest(".", "/bin/busybox");  // "." is --staging itself
   r = run("validate --sources --staging " + dir + "/stage " + path);
   EXPECT_EQ(r.status, 0) << r.out;
-  EXPECT_EQ(run("validate --staging " + dir + "/stage " + path).out,
-            "nestbox validate: --staging needs --sources\n");
+  EXPECT_EQ(run("validate --staging " + dir + "/stage " + path).status, 0);  // --sources is the default
+  EXPECT_EQ(run("validate --no-sources --staging " + dir + "/stage " + path).out,
+            "nestbox validate: --staging: not with --no-sources\n");
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 

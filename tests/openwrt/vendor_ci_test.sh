@@ -65,7 +65,7 @@ PY
 
 run "$tmp/ok"
 check test "$rc" -eq 0
-check test "$(cat "$tmp/calls")" = "validate --json $tmp/nas.toml $tmp/web.toml
+check test "$(cat "$tmp/calls")" = "validate --json --staging $tmp/root $tmp/nas.toml $tmp/web.toml
 kernel-check --json --config $tmp/kconfig --manifests $tmp/nas.toml $tmp/web.toml
 compose --json --staging $tmp/root --out $tmp/ok/build $tmp/nas.toml $tmp/web.toml
 sign --json --composed $tmp/ok/build --staging $tmp/root --key $tmp/key.pem --out $tmp/ok/images $tmp/nas.toml $tmp/web.toml
@@ -82,7 +82,7 @@ args="$args --arch aarch64 --compat my-router-v1 --root-owned"
 run "$tmp/dev"
 args="$args_plain"
 check test "$rc" -eq 0
-check test "$(cat "$tmp/calls")" = "validate --json $tmp/nas.toml $tmp/web.toml
+check test "$(cat "$tmp/calls")" = "validate --json --staging $tmp/root $tmp/nas.toml $tmp/web.toml
 kernel-check --json --config $tmp/kconfig --manifests $tmp/nas.toml $tmp/web.toml
 compose --json --staging $tmp/root --out $tmp/dev/build --root-owned $tmp/nas.toml $tmp/web.toml
 sign --json --composed $tmp/dev/build --staging $tmp/root --key $tmp/key.pem --out $tmp/dev/images $tmp/nas.toml $tmp/web.toml
@@ -92,7 +92,7 @@ verify --json $tmp/dev/images/web.img --keyring $tmp/keys --arch aarch64 --compa
 # A subcommand without --json: run without it, its output wrapped as a JSON report.
 run "$tmp/nj" NOJSON="validate"
 check test "$rc" -eq 0
-check test "$(head -n1 "$tmp/calls")" = "validate $tmp/nas.toml $tmp/web.toml"
+check test "$(head -n1 "$tmp/calls")" = "validate --staging $tmp/root $tmp/nas.toml $tmp/web.toml"
 check python3 - "$tmp/nj/reports/01-validate.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "launcher/launcher.h"
-#include "launcher/loop.h"
+#include "util/loop_device.h"
 #include "util/dm_device.h"
 #include "util/result.h"
 

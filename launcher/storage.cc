@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "launcher/loop.h"
+#include "util/loop_device.h"
 #include "launcher/mounts.h"
 #include "launcher/rootpath.h"
 #include "util/file_io.h"

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "launcher/loop.h"
+#include "util/loop_device.h"
 #include "launcher/storage.h"
 #include "tests/launcher/support.h"
 #include "util/file_io.h"

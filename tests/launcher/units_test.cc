@@ -11,7 +11,7 @@
 
 #include "launcher/cgroups.h"
 #include "launcher/features.h"
-#include "launcher/loop.h"
+#include "util/loop_device.h"
 #include "launcher/namespaces.h"
 #include "launcher/profile.h"
 #include "launcher/rootpath.h"

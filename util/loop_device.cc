@@ -1,4 +1,4 @@
-#include "launcher/loop.h"
+#include "util/loop_device.h"
 
 #include <fcntl.h>
 #include <linux/loop.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace nestbox::launcher {
+namespace nestbox {
 namespace {
 
 #ifndef LOOP_CONFIGURE
@@ -91,4 +91,4 @@ Result<LoopDevice> LoopDevice::attach(const LoopRequest& r) {
   return failure("attach " + r.file + ": no free loop device after 16 attempts");
 }
 
-}  // namespace nestbox::launcher
+}  // namespace nestbox

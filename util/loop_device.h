@@ -10,7 +10,7 @@
 #include "util/fd.h"
 #include "util/result.h"
 
-namespace nestbox::launcher {
+namespace nestbox {
 
 struct LoopRequest {
   std::string file;               // names the file in messages (and opens it when fd < 0)
@@ -41,4 +41,4 @@ class LoopDevice {
   std::string path_;
 };
 
-}  // namespace nestbox::launcher
+}  // namespace nestbox

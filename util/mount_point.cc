@@ -1,0 +1,28 @@
+#include "util/mount_point.h"
+
+#include <sys/mount.h>
+
+namespace nestbox {
+
+Result<MountPoint> MountPoint::mount(const std::string& source, const std::string& target,
+                                     const char* type, unsigned long flags, const std::string& data) {
+  if (::mount(source.c_str(), target.c_str(), type, flags, data.empty() ? nullptr : data.c_str()) != 0)
+    return sys_error(std::string("mount ") + type + " " + source + " on " + target);
+  return MountPoint(target);
+}
+
+MountPoint& MountPoint::operator=(MountPoint&& other) noexcept {
+  if (this != &other) {
+    release();
+    target_ = std::move(other.target_);
+    other.target_.clear();
+  }
+  return *this;
+}
+
+void MountPoint::release() {
+  if (!target_.empty()) ::umount2(target_.c_str(), MNT_DETACH);
+  target_.clear();
+}
+
+}  // namespace nestbox

@@ -1,6 +1,7 @@
 // nestbox plan MANIFEST... [--json]: the four rootfs strategies compared on
 // the containers' real content (flash estimated by compressing, page cache
-// shared, standalone or not). Writes nothing but a scratch dir it removes.
+// shared, standalone or not, manageability; --measure: real images, memory
+// and cold reads). Writes nothing but a scratch dir it removes.
 #include <iostream>
 
 #include "cli/command.h"
@@ -19,8 +20,9 @@ Runner define_plan(CLI::App& sub) {
   auto measure = std::make_shared<bool>(false);
   auto staging = std::make_shared<std::string>();
   sub.add_flag("--measure", *measure,
-               "Write the squashfs and overlay images (scratch, removed) and report their real "
-               "sizes instead of the estimate");
+               "Write the squashfs and overlay images and the tree (scratch, removed), report their "
+               "real sizes, and mount each layout to measure the page cache the containers share "
+               "and each container's cold read time (needs root and loop devices)");
   sub.add_option("manifests", *files, "Manifest files")->required();
   sub.add_flag("--json", *json, "Print JSON instead of a table");
   sub.add_option("--threads", *threads, "Worker threads (default: one per core)");

@@ -171,6 +171,8 @@ Settings settings_of(const ComposedContainer& c) {
   return {c.manifest->rootfs.compressor, c.manifest->rootfs.block_size};
 }
 
+}  // namespace
+
 bool host_linkable(const ComposedContainer& c, const FsEntry& e) {
   if (c.staging_dir.empty() || !path_within(e.source_path, c.staging_dir) ||
       e.source_path == c.staging_dir)
@@ -179,8 +181,6 @@ bool host_linkable(const ComposedContainer& c, const FsEntry& e) {
   return lstat(e.source_path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == e.uid &&
          st.st_gid == e.gid && (st.st_mode & 07777) == e.mode;
 }
-
-}  // namespace
 
 Result<uint64_t> compressed_file_size(const std::string& path, Compressor c, uint32_t block_size) {
   auto cmp = make_compressor(c, block_size);
@@ -243,7 +243,11 @@ Result<Plan> make_plan(std::span<const ComposedContainer> containers, const Cont
     auto s = image_size(es, index, sizes, settings_of(c));
     if (!s.ok()) return std::move(s).error();
     sq.flash_bytes += *s;
+    sq.manage.upgrade_download_bytes.push_back(*s);
   }
+  // Each container is one image: a release signs them all, an upgrade is one.
+  sq.manage.signed_images = static_cast<unsigned>(containers.size());
+  sq.manage.upgrade_images = sq.manage.upgrade_images_shared = 1;
   // 2. overlay: base = entries identical in >= 2 containers; a layer each.
   StrategyFigures ov{RootfsStrategy::kOverlay, 0, 0, false, ""};
   std::vector<const FsEntry*> base;
@@ -266,7 +270,14 @@ Result<Plan> make_plan(std::span<const ComposedContainer> containers, const Cont
       auto l = image_size(layer, index, sizes, settings_of(c));
       if (!l.ok()) return std::move(l).error();
       layers += *l;
+      ov.manage.upgrade_download_bytes.push_back(*l);
     }
+    // The base's digest is pinned in every layer's policy: a change to a
+    // shared file is a new base and a new layer for each container on it.
+    const auto n = static_cast<unsigned>(containers.size());
+    ov.manage.signed_images = n + 1;
+    ov.manage.upgrade_images = 1;
+    ov.manage.upgrade_images_shared = n + 1;
     ov.flash_bytes += layers;
     ov.layout = "base image (" + std::to_string(base.size()) + " shared entries) + " +
                 std::to_string(containers.size()) + " layers";
@@ -306,9 +317,76 @@ Result<Plan> make_plan(std::span<const ComposedContainer> containers, const Cont
       if (who.size() >= 2) tr.page_cache_shared += content_size[id];
     tr.layout = "hardlinked trees, " + std::to_string(contents.size()) + " distinct files";
   }
+  // Trees live in the firmware's root filesystem; each container's signed
+  // image is its tree manifest. Upgrading its files upgrades the firmware.
+  for (StrategyFigures* f : {&hh, &tr}) {
+    f->manage.signed_images = static_cast<unsigned>(containers.size());
+    f->manage.upgrade_images = f->manage.upgrade_images_shared = 1;
+    f->manage.upgrade_needs_firmware = true;
+  }
   plan.rows = {sq, ov, hh, tr};
   return plan;
 }
+
+namespace {
+
+std::string manageability_text(const Plan& p) {
+  std::string out = "\n";
+  char line[256];
+  snprintf(line, sizeof line, "%-14s %13s  %-38s %s\n", "manageability", "signed images",
+           "to upgrade one container", "download for one container");
+  out += line;
+  for (const auto& r : p.rows) {
+    const Manageability& m = r.manage;
+    std::string upgrade, download;
+    if (m.upgrade_needs_firmware) {
+      upgrade = "firmware + " + std::to_string(m.upgrade_images) + " tree manifest";
+      download = "the firmware image";
+    } else {
+      upgrade = std::to_string(m.upgrade_images) + " image, " +
+                std::to_string(m.upgrade_images_shared) + " if a shared file changes";
+      size_t largest = 0;
+      for (size_t i = 1; i < m.upgrade_download_bytes.size(); ++i)
+        if (m.upgrade_download_bytes[i] > m.upgrade_download_bytes[largest]) largest = i;
+      if (!m.upgrade_download_bytes.empty() && largest < p.containers.size())
+        download = std::to_string(m.upgrade_download_bytes[largest]) + " bytes at most (" +
+                   p.containers[largest] + ")";
+    }
+    snprintf(line, sizeof line, "%-14s %13u  %-38s %s\n", manifests::to_string(r.strategy),
+             m.signed_images, upgrade.c_str(), download.c_str());
+    out += line;
+  }
+  return out;
+}
+
+std::string runtime_text(const Plan& p) {
+  std::string out = "\nmeasured: every container reads its whole rootfs through the layout\n";
+  std::string names;
+  for (size_t i = 0; i < p.containers.size(); ++i) names += (i ? ", " : "") + p.containers[i];
+  char line[512];
+  snprintf(line, sizeof line, "%-14s %12s %12s %12s %12s  cold read ms (%s)\n", "strategy",
+           "bytes read", "page cache", "shared", "image cache", names.c_str());
+  out += line;
+  for (const auto& r : p.rows) {
+    if (!r.runtime) continue;
+    const RuntimeFigures& f = *r.runtime;
+    std::string times;
+    for (size_t i = 0; i < f.cold_read_ns.size(); ++i) {
+      char t[32];
+      snprintf(t, sizeof t, "%s%.1f", i ? ", " : "", static_cast<double>(f.cold_read_ns[i]) / 1e6);
+      times += t;
+    }
+    snprintf(line, sizeof line, "%-14s %12llu %12llu %12llu %12llu  %s\n",
+             manifests::to_string(r.strategy), static_cast<unsigned long long>(f.bytes_read),
+             static_cast<unsigned long long>(f.file_cache_bytes),
+             static_cast<unsigned long long>(f.shared_bytes()),
+             static_cast<unsigned long long>(f.image_cache_bytes), times.c_str());
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string plan_to_text(const Plan& p) {
   std::string out = "containers: ";
@@ -326,6 +404,8 @@ std::string plan_to_text(const Plan& p) {
              r.layout.c_str());
     out += line;
   }
+  out += manageability_text(p);
+  if (!p.rows.empty() && p.rows[0].runtime) out += runtime_text(p);
   bool measured = false;
   int64_t saved = overlay_saving(p, &measured);
   uint64_t standalone = measured ? *p.measured_squashfs : p.rows.empty() ? 0 : p.rows[0].flash_bytes;
@@ -361,12 +441,34 @@ std::string plan_to_json(const Plan& p) {
   j["file_bytes"] = p.file_bytes;
   j["distinct_file_bytes"] = p.unique_bytes;
   j["strategies"] = nlohmann::ordered_json::array();
-  for (const auto& r : p.rows)
-    j["strategies"].push_back({{"strategy", manifests::to_string(r.strategy)},
-                               {"flash_bytes", r.flash_bytes},
-                               {"page_cache_shared_bytes", r.page_cache_shared},
-                               {"standalone", r.standalone},
-                               {"layout", r.layout}});
+  for (const auto& r : p.rows) {
+    nlohmann::ordered_json row = {{"strategy", manifests::to_string(r.strategy)},
+                                  {"flash_bytes", r.flash_bytes},
+                                  {"page_cache_shared_bytes", r.page_cache_shared},
+                                  {"standalone", r.standalone},
+                                  {"layout", r.layout}};
+    const Manageability& m = r.manage;
+    nlohmann::ordered_json download = nlohmann::ordered_json::object();
+    for (size_t i = 0; i < m.upgrade_download_bytes.size() && i < p.containers.size(); ++i)
+      download[p.containers[i]] = m.upgrade_download_bytes[i];
+    row["manageability"] = {{"signed_images", m.signed_images},
+                            {"upgrade_images", m.upgrade_images},
+                            {"upgrade_images_shared_file", m.upgrade_images_shared},
+                            {"upgrade_needs_firmware", m.upgrade_needs_firmware},
+                            {"upgrade_download_bytes", download}};
+    if (r.runtime) {
+      const RuntimeFigures& f = *r.runtime;
+      nlohmann::ordered_json cold = nlohmann::ordered_json::object();
+      for (size_t i = 0; i < f.cold_read_ns.size() && i < p.containers.size(); ++i)
+        cold[p.containers[i]] = f.cold_read_ns[i];
+      row["runtime"] = {{"bytes_read", f.bytes_read},
+                        {"file_cache_bytes", f.file_cache_bytes},
+                        {"shared_bytes", f.shared_bytes()},
+                        {"image_cache_bytes", f.image_cache_bytes},
+                        {"cold_read_ns", cold}};
+    }
+    j["strategies"].push_back(std::move(row));
+  }
   bool measured = false;
   j["overlay_saving_bytes"] = overlay_saving(p, &measured);
   j["overlay_saving_measured"] = measured;

@@ -316,38 +316,43 @@ Result<MeasuredFlash> measure_flash(std::span<const ComposedContainer> container
   std::error_code ec;
   fs::create_directories(scratch + "/blocks", ec);
   if (ec) return failure("create " + scratch + ": " + ec.message());
-  TempDir cleanup(scratch);  // removed with the images and the block store
   auto store = BlockStore::open(scratch + "/blocks");
   if (!store.ok()) return std::move(store).error();
   MeasuredFlash m;
-  auto write_one = [&](const FsTree& t, const manifests::Manifest& man,
+  auto write_one = [&](const FsTree& t, const manifests::Manifest& man, const std::string& file,
                        const std::string& label) -> Result<uint64_t> {
-    std::string img = scratch + "/image.sqfs";
     SquashOptions o = options_for(options, man);
     o.progress_name = label;
-    auto st = write_squashfs(t, img, o, &*store);
+    auto st = write_squashfs(t, scratch + "/" + file, o, &*store);
     if (!st.ok()) return std::move(st).error();
-    ::unlink(img.c_str());
     return st->image_size;
   };
-  for (const auto& c : containers) {
-    auto n = write_one(c.tree, *c.manifest, c.manifest->name + " (squashfs)");
+  for (size_t i = 0; i < containers.size(); ++i) {
+    const auto& c = containers[i];
+    std::string file = "squashfs-" + std::to_string(i) + ".sqfs";
+    auto n = write_one(c.tree, *c.manifest, file, c.manifest->name + " (squashfs)");
     if (!n.ok()) return std::move(n).error();
     m.squashfs_bytes += *n;
+    m.squashfs_images.push_back(scratch + "/" + file);
+    m.squashfs_image_bytes.push_back(*n);
   }
   std::vector<const FsTree*> trees;
   for (const auto& c : containers) trees.push_back(&c.tree);
   auto split = containers.size() == 1 ? split_overlay_with_base(base_of_single(containers[0]), trees)
                                       : split_overlay(trees, 2);
   if (!split.ok()) return std::move(split).error();
-  auto b = write_one(split->base, *containers[0].manifest, "base (overlay)");
+  auto b = write_one(split->base, *containers[0].manifest, "base.sqfs", "base (overlay)");
   if (!b.ok()) return std::move(b).error();
   m.base_bytes = m.overlay_bytes = *b;
+  m.base_image = scratch + "/base.sqfs";
   for (size_t i = 0; i < containers.size(); ++i) {
-    auto n = write_one(split->layers[i], *containers[i].manifest,
+    std::string file = "layer-" + std::to_string(i) + ".sqfs";
+    auto n = write_one(split->layers[i], *containers[i].manifest, file,
                        containers[i].manifest->name + " (overlay layer)");
     if (!n.ok()) return std::move(n).error();
     m.overlay_bytes += *n;
+    m.layer_images.push_back(scratch + "/" + file);
+    m.layer_image_bytes.push_back(*n);
   }
   return m;
 }

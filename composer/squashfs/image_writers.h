@@ -78,11 +78,17 @@ std::vector<std::unique_ptr<OutputWriter>> image_writers(const ImageOptions& opt
 // Flash bytes measured by really writing the images (for `nestbox plan
 // --measure`): one standalone image per container, and the overlay layout (one
 // base shared by all containers, as compose's automatic base, plus a layer
-// each). Images go to `scratch` and are removed; one block store is shared.
+// each). The images stay in `scratch` (the caller removes it: plan mounts them
+// to measure memory and read times); one block store is shared.
 struct MeasuredFlash {
   uint64_t squashfs_bytes = 0;  // sum of the standalone images
   uint64_t overlay_bytes = 0;   // base + layers
   uint64_t base_bytes = 0;
+  std::vector<std::string> squashfs_images;  // one per container, same order
+  std::vector<uint64_t> squashfs_image_bytes;
+  std::string base_image;
+  std::vector<std::string> layer_images;     // one per container, same order
+  std::vector<uint64_t> layer_image_bytes;
 };
 Result<MeasuredFlash> measure_flash(std::span<const ComposedContainer> containers,
                                     const std::string& scratch, const ImageOptions& options);

@@ -5,6 +5,7 @@
 #include "composer/compose.h"
 #include "composer/content_index.h"
 #include "composer/squashfs/image_writers.h"
+#include "composer/squashfs/runtime_measure.h"
 #include "util/temp_path.h"
 
 namespace nestbox::composer::squashfs {
@@ -35,6 +36,13 @@ Result<Plan> plan_manifests(const std::vector<manifests::Manifest>& ms, const Pl
     if (!m.ok()) return std::move(m).error();
     plan->measured_squashfs = m->squashfs_bytes;
     plan->measured_overlay = m->overlay_bytes;
+    // The images written are what an upgrade downloads.
+    plan->rows[0].manage.upgrade_download_bytes = m->squashfs_image_bytes;
+    plan->rows[1].manage.upgrade_download_bytes = m->layer_image_bytes;
+    auto runtime = measure_runtime(cs, *index, *m, tmpl + "/measure");
+    if (!runtime.ok()) return std::move(runtime).error();
+    for (size_t i = 0; i < plan->rows.size() && i < runtime->size(); ++i)
+      plan->rows[i].runtime = std::move((*runtime)[i]);
   }
   return plan;
 }

@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -520,6 +521,76 @@ TEST_F(ComposeImagesTest, PlanMeasuresTheImagesComposeWrites) {
   auto text = run("cd " + tmp_.path() + " && " + nestbox() + " plan app1.toml app2.toml");
   EXPECT_NE(text.output.find("overlay vs standalone squashfs: saves"), std::string::npos) << text.output;
   EXPECT_NE(text.output.find("estimate"), std::string::npos) << text.output;
+}
+
+// plan --measure also runs the containers' reads through each real layout:
+// the overlay base mounted once and the hardlinked tree are shared in the
+// page cache, standalone images are not; every container has a cold read
+// time; manageability counts the images compose writes and signs.
+TEST_F(ComposeImagesTest, PlanMeasuresSharedMemoryColdReadsAndUpgrades) {
+  json overlay = compose("--out ov app1.toml app2.toml");
+  json standalone = compose("--out sq --strategy squashfs app1.toml app2.toml");
+  std::map<std::string, uint64_t> layer_bytes, image_bytes;
+  for (const auto& i : overlay["images"])
+    if (i["kind"] == "layer") layer_bytes[i["name"]] = i["image_size"];
+  for (const auto& i : standalone["images"]) image_bytes[i["name"]] = i["image_size"];
+  ASSERT_EQ(layer_bytes.size(), 2u) << overlay.dump();
+  auto r = run("cd " + tmp_.path() + " && " + nestbox() + " plan --measure --json app1.toml app2.toml");
+  ASSERT_EQ(r.status, 0) << r.output;
+  json p = json::parse(r.output);
+  std::map<std::string, json> row;
+  for (const auto& s : p["strategies"]) row[s["strategy"]] = s;
+  const uint64_t busybox = fs::file_size("/usr/bin/busybox");
+
+  for (const char* name : {"squashfs", "overlay", "host-hardlink", "tree"}) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(row[name].contains("runtime")) << row[name].dump();
+    const json& rt = row[name]["runtime"];
+    // Both containers read busybox at least.
+    EXPECT_GE(rt["bytes_read"].get<uint64_t>(), 2 * busybox);
+    EXPECT_GT(rt["file_cache_bytes"].get<uint64_t>(), busybox);
+    EXPECT_EQ(rt["shared_bytes"].get<uint64_t>() + rt["file_cache_bytes"].get<uint64_t>(),
+              rt["bytes_read"].get<uint64_t>());
+    for (const char* c : {"app1", "app2"}) EXPECT_GT(rt["cold_read_ns"][c].get<uint64_t>(), 0u) << c;
+  }
+  // Standalone images share nothing; each file was cached once per image.
+  EXPECT_LT(row["squashfs"]["runtime"]["shared_bytes"].get<uint64_t>(), busybox / 10);
+  EXPECT_GT(row["squashfs"]["runtime"]["image_cache_bytes"].get<uint64_t>(), 0u);
+  // One base mount serves both overlays: busybox's pages are there once.
+  EXPECT_GE(row["overlay"]["runtime"]["shared_bytes"].get<uint64_t>(), busybox);
+  EXPECT_GT(row["overlay"]["runtime"]["image_cache_bytes"].get<uint64_t>(), 0u);
+  // Identical files are one inode in the tree and the host's own file with host-hardlink.
+  EXPECT_GE(row["tree"]["runtime"]["shared_bytes"].get<uint64_t>(), busybox);
+  EXPECT_GE(row["host-hardlink"]["runtime"]["shared_bytes"].get<uint64_t>(), busybox);
+  EXPECT_EQ(row["tree"]["runtime"]["image_cache_bytes"], 0u);
+
+  // Manageability: what a release signs and an upgrade of one container takes.
+  const json& sq = row["squashfs"]["manageability"];
+  EXPECT_EQ(sq["signed_images"], 2u);
+  EXPECT_EQ(sq["upgrade_images"], 1u);
+  EXPECT_EQ(sq["upgrade_images_shared_file"], 1u);
+  EXPECT_FALSE(sq["upgrade_needs_firmware"].get<bool>());
+  const json& ov = row["overlay"]["manageability"];
+  EXPECT_EQ(ov["signed_images"], 3u);
+  EXPECT_EQ(ov["upgrade_images"], 1u);
+  EXPECT_EQ(ov["upgrade_images_shared_file"], 3u);  // the base and both layers
+  for (const char* c : {"app1", "app2"}) {
+    EXPECT_EQ(sq["upgrade_download_bytes"][c], image_bytes[c]) << c;  // the images compose writes
+    EXPECT_EQ(ov["upgrade_download_bytes"][c], layer_bytes[c]) << c;
+  }
+  for (const char* name : {"host-hardlink", "tree"}) {
+    EXPECT_TRUE(row[name]["manageability"]["upgrade_needs_firmware"].get<bool>()) << name;
+    EXPECT_TRUE(row[name]["manageability"]["upgrade_download_bytes"].empty()) << name;
+  }
+  // Nothing is left mounted or attached.
+  EXPECT_EQ(run("grep -c nestbox-plan- /proc/self/mountinfo").output, "0\n");
+  EXPECT_EQ(run("losetup -a | grep -c nestbox-plan-").output, "0\n");
+
+  auto text = run("cd " + tmp_.path() + " && " + nestbox() + " plan --measure app1.toml app2.toml");
+  ASSERT_EQ(text.status, 0) << text.output;
+  EXPECT_NE(text.output.find("cold read ms (app1, app2)"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("firmware + 1 tree manifest"), std::string::npos) << text.output;
+  std::cout << text.output;
 }
 
 }  // namespace

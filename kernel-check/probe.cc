@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -24,6 +23,7 @@
 #include "util/fd.h"
 #include "util/file_io.h"
 #include "util/io_schedulers.h"
+#include "util/open_in_root.h"
 
 namespace nestbox::kernel_check {
 
@@ -504,14 +504,10 @@ class Prober {
       case Feature::kJffs2: return filesystem("jffs2", "jffs2");
       case Feature::kVfat: return filesystem("vfat", "vfat");
       case Feature::kOpenat2: {
-        open_how how;
-        std::memset(&how, 0, sizeof how);
-        how.flags = O_PATH | O_CLOEXEC;
-        long fd = ::syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof how);
-        if (fd >= 0) {
-          ::close(static_cast<int>(fd));
+        // Through the one openat2 wrapper: "/" is the directory itself.
+        UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (root && open_confined(root.get(), "/", O_PATH, Confine::kBeneathNoSymlinks))
           return found("openat2(2)");
-        }
         return absent(std::string("openat2(2): ") + std::strerror(errno));
       }
       case Feature::kPosixMqueue: return filesystem("mqueue", "mqueue");

@@ -62,8 +62,8 @@ Status check_policy(const policy::Policy& p) {
 Status check_kernel(const policy::Policy& p, const RootfsSource& source) {
   for (int i = 0; i < policy::kNsCount; ++i) {
     if (!ns_new(p, i) && p.namespaces[i].mode != policy::NsMode::kJoin) continue;
-    std::string file = std::string("/proc/self/ns/") + kNsNames[i];
-    if (::access(file.c_str(), F_OK) != 0) return missing(std::string(kNsNames[i]) + " namespaces", kNsConfig[i]);
+    std::string file = std::string("/proc/self/ns/") + ns_name(i);
+    if (::access(file.c_str(), F_OK) != 0) return missing(std::string(ns_name(i)) + " namespaces", kNsConfig[i]);
   }
   if (ns_new(p, policy::kNsUser)) {
     auto max = read_file("/proc/sys/user/max_user_namespaces");

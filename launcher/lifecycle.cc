@@ -167,8 +167,8 @@ Result<int> exec_in_container(const std::string& root, const std::string& name,
   std::vector<UniqueFd> ns = std::move(*opened);
   for (int i = 0; i < policy::kNsCount; ++i) {
     struct stat mine, theirs;
-    std::string self = std::string("/proc/self/ns/") + kNsNames[i];
-    if (::fstat(ns[i].get(), &theirs) != 0) return sys_error(std::string("stat namespace ") + kNsNames[i]);
+    std::string self = std::string("/proc/self/ns/") + ns_name(i);
+    if (::fstat(ns[i].get(), &theirs) != 0) return sys_error(std::string("stat namespace ") + ns_name(i));
     if (::stat(self.c_str(), &mine) == 0 && mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino)
       ns[i].reset();  // shared with the host: nothing to join
   }

@@ -8,7 +8,6 @@
 
 namespace nestbox::launcher {
 
-const char* const kNsNames[policy::kNsCount] = {"mnt", "uts", "ipc", "pid", "net", "user", "cgroup"};
 
 int ns_clone_flag(int index) {
   static const int flags[policy::kNsCount] = {CLONE_NEWNS,  CLONE_NEWUTS,  CLONE_NEWIPC,
@@ -40,7 +39,7 @@ Result<std::vector<UniqueFd>> open_joins(const policy::Policy& p, const std::str
     bool wanted[policy::kNsCount] = {};
     wanted[i] = true;
     auto opened = open_running_namespaces(state_root, ns.join, wanted);
-    if (!opened.ok()) return std::move(opened.error().context(std::string("join ") + kNsNames[i] + " namespace"));
+    if (!opened.ok()) return std::move(opened.error().context(std::string("join ") + ns_name(i) + " namespace"));
     fds[i] = std::move((*opened)[i]);
   }
   return fds;
@@ -50,7 +49,7 @@ Status join_namespaces(std::vector<UniqueFd>& fds) {
   for (int i = 0; i < policy::kNsCount; ++i) {
     if (i == policy::kNsUser || !fds[i]) continue;
     if (::setns(fds[i].get(), ns_clone_flag(i)) != 0)
-      return sys_error(std::string("setns ") + kNsNames[i]);
+      return sys_error(std::string("setns ") + ns_name(i));
     fds[i].reset();
   }
   return {};

@@ -8,14 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "policy/names.h"
 #include "policy/policy.h"
 #include "util/fd.h"
 #include "util/result.h"
 
 namespace nestbox::launcher {
 
-extern const char* const kNsNames[policy::kNsCount];  // "mnt", "uts", ... by NsIndex
-int ns_clone_flag(int index);                         // CLONE_NEW*
+// "mnt", "uts", ... by index (policy/names.h holds the names).
+inline const char* ns_name(int index) {
+  return policy::namespace_proc_name(static_cast<policy::NsIndex>(index));
+}
+int ns_clone_flag(int index);  // CLONE_NEW*
 
 bool ns_new(const policy::Policy& p, int index);
 // CLONE_NEW* flags for the namespaces created at clone time (all but user,

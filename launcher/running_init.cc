@@ -89,7 +89,7 @@ Result<std::vector<UniqueFd>> open_running_namespaces(const std::string& state_r
   std::vector<UniqueFd> fds(policy::kNsCount);
   for (int i = 0; i < policy::kNsCount; ++i) {
     if (!wanted[i]) continue;
-    std::string path = "/proc/" + std::to_string(init) + "/ns/" + kNsNames[i];
+    std::string path = "/proc/" + std::to_string(init) + "/ns/" + ns_name(i);
     fds[i].reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fds[i]) return failure(gone);
   }

@@ -37,7 +37,7 @@ bool is_running(const std::string& dir) {
 
 void remove_state(const std::string& dir) {
   for (const char* f : kFiles) ::unlink((dir + "/" + f).c_str());
-  for (int i = 0; i < policy::kNsCount; ++i) ::unlink((dir + "/ns/" + kNsNames[i]).c_str());
+  for (int i = 0; i < policy::kNsCount; ++i) ::unlink((dir + "/ns/" + ns_name(i)).c_str());
   ::rmdir((dir + "/ns").c_str());
   for (const char* d : kDirs) ::rmdir((dir + "/" + d).c_str());
   ::unlink((dir + "/lock").c_str());
@@ -61,7 +61,7 @@ Result<StateDir> StateDir::create(const std::string& root, const std::string& na
   // Its dm-verity devices too: their mounts went with those processes.
   remove_stale_verity(name);
   for (const char* f : kFiles) ::unlink((dir + "/" + f).c_str());
-  for (int i = 0; i < policy::kNsCount; ++i) ::unlink((dir + "/ns/" + kNsNames[i]).c_str());
+  for (int i = 0; i < policy::kNsCount; ++i) ::unlink((dir + "/ns/" + ns_name(i)).c_str());
   if (::mkdir((dir + "/ns").c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir ns");
   return StateDir(dir, std::move(lock));
 }
@@ -88,8 +88,8 @@ Status StateDir::write(const std::string& file, const std::string& content) cons
 
 Status StateDir::link_namespaces(pid_t init) const {
   for (int i = 0; i < policy::kNsCount; ++i) {
-    std::string link = path_ + "/ns/" + kNsNames[i];
-    std::string target = "/proc/" + std::to_string(init) + "/ns/" + kNsNames[i];
+    std::string link = path_ + "/ns/" + ns_name(i);
+    std::string target = "/proc/" + std::to_string(init) + "/ns/" + ns_name(i);
     ::unlink(link.c_str());
     if (::symlink(target.c_str(), link.c_str()) != 0) return sys_error("symlink " + link);
   }

@@ -61,9 +61,7 @@ void read_devices(TableView& top, Manifest& m) {
                      in_quotes(subsystem) + " is not supported; expected \"block\" (hot-plugged storage)");
     h.require("name", "a pattern over the kernel's device name, e.g. \"sd*\"");
     checked(h, "name", rule.name, policy::hotplug_name_problem);
-    h.get_enum("devtype", rule.devtype,
-               {{"any", HotplugDevtype::kAny}, {"disk", HotplugDevtype::kDisk},
-                {"partition", HotplugDevtype::kPartition}});
+    h.get_enum("devtype", rule.devtype, hotplug_devtype_names());
     read_properties(h, rule);
     checked(h, "parent", rule.parent, policy::hotplug_parent_problem);
     std::string access = "rw";

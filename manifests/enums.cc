@@ -24,6 +24,72 @@ constexpr std::pair<const char*, RootfsStrategy> kStrategyNames[] = {
     {"squashfs", RootfsStrategy::kSquashfs},
     {"overlay", RootfsStrategy::kOverlay},
 };
+constexpr std::pair<const char*, Model> kModelNames[] = {
+    {"process", Model::kProcess},
+    {"system", Model::kSystem},
+};
+constexpr std::pair<const char*, SourceKind> kSourceKindNames[] = {
+    {"dir", SourceKind::kDirectory},
+    {"tar", SourceKind::kTar},
+    {"ipk", SourceKind::kIpk},
+    {"deb", SourceKind::kDeb},
+};
+constexpr std::pair<const char*, DeviceType> kDeviceTypeNames[] = {
+    {"char", DeviceType::kChar},
+    {"block", DeviceType::kBlock},
+    {"fifo", DeviceType::kFifo},
+};
+constexpr std::pair<const char*, Compressor> kCompressorNames[] = {
+    {"gzip", Compressor::kGzip},
+    {"xz", Compressor::kXz},
+    {"zstd", Compressor::kZstd},
+    {"lz4", Compressor::kLz4},
+    {"lzo", Compressor::kLzo},
+};
+constexpr std::pair<const char*, SeccompAction> kSeccompActionNames[] = {
+    {"allow", SeccompAction::kAllow},
+    {"errno", SeccompAction::kErrno},
+    {"kill", SeccompAction::kKill},
+    {"log", SeccompAction::kLog},
+    {"trap", SeccompAction::kTrap},
+};
+constexpr std::pair<const char*, Restart> kRestartNames[] = {
+    {"on-failure", Restart::kOnFailure},
+    {"always", Restart::kAlways},
+    {"never", Restart::kNever},
+};
+constexpr std::pair<const char*, StorageKind> kStorageKindNames[] = {
+    {"directory", StorageKind::kDirectory},
+    {"image", StorageKind::kImage},
+    {"partition", StorageKind::kPartition},
+    {"overlay", StorageKind::kOverlay},
+};
+constexpr std::pair<const char*, SysMode> kSysModeNames[] = {
+    {"ro", SysMode::kReadOnly},
+    {"rw", SysMode::kReadWrite},
+    {"none", SysMode::kNone},
+};
+constexpr std::pair<const char*, DevMode> kDevModeNames[] = {
+    {"minimal", DevMode::kMinimal},
+    {"none", DevMode::kNone},
+};
+constexpr std::pair<const char*, InterfaceType> kInterfaceTypeNames[] = {
+    {"phys", InterfaceType::kPhys},
+    {"vlan", InterfaceType::kVlan},
+    {"veth", InterfaceType::kVeth},
+    {"macvlan", InterfaceType::kMacvlan},
+};
+constexpr std::pair<const char*, MacvlanMode> kMacvlanModeNames[] = {
+    {"vepa", MacvlanMode::kVepa},
+    {"private", MacvlanMode::kPrivate},
+    {"bridge", MacvlanMode::kBridge},
+    {"passthru", MacvlanMode::kPassthru},
+};
+constexpr std::pair<const char*, HotplugDevtype> kHotplugDevtypeNames[] = {
+    {"any", HotplugDevtype::kAny},
+    {"disk", HotplugDevtype::kDisk},
+    {"partition", HotplugDevtype::kPartition},
+};
 
 template <typename E>
 const char* name_of(std::span<const std::pair<const char*, E>> table, E value) {
@@ -38,66 +104,38 @@ std::span<const std::pair<const char*, Arch>> arch_names() { return kArchNames; 
 std::span<const std::pair<const char*, RootfsStrategy>> strategy_names() { return kStrategyNames; }
 
 const char* to_string(Arch a) { return name_of<Arch>(kArchNames, a); }
-
-const char* to_string(Model m) { return m == Model::kProcess ? "process" : "system"; }
+std::span<const std::pair<const char*, Model>> model_names() { return kModelNames; }
+const char* to_string(Model v) { return name_of<Model>(kModelNames, v); }
+std::span<const std::pair<const char*, SourceKind>> source_kind_names() { return kSourceKindNames; }
+const char* to_string(SourceKind v) { return name_of<SourceKind>(kSourceKindNames, v); }
+std::span<const std::pair<const char*, DeviceType>> device_type_names() { return kDeviceTypeNames; }
+const char* to_string(DeviceType v) { return name_of<DeviceType>(kDeviceTypeNames, v); }
+std::span<const std::pair<const char*, Compressor>> compressor_names() { return kCompressorNames; }
+const char* to_string(Compressor v) { return name_of<Compressor>(kCompressorNames, v); }
+std::span<const std::pair<const char*, SeccompAction>> seccomp_action_names() { return kSeccompActionNames; }
+const char* to_string(SeccompAction v) { return name_of<SeccompAction>(kSeccompActionNames, v); }
+std::span<const std::pair<const char*, Restart>> restart_names() { return kRestartNames; }
+const char* to_string(Restart v) { return name_of<Restart>(kRestartNames, v); }
+std::span<const std::pair<const char*, StorageKind>> storage_kind_names() { return kStorageKindNames; }
+const char* to_string(StorageKind v) { return name_of<StorageKind>(kStorageKindNames, v); }
+std::span<const std::pair<const char*, SysMode>> sys_mode_names() { return kSysModeNames; }
+const char* to_string(SysMode v) { return name_of<SysMode>(kSysModeNames, v); }
+std::span<const std::pair<const char*, DevMode>> dev_mode_names() { return kDevModeNames; }
+const char* to_string(DevMode v) { return name_of<DevMode>(kDevModeNames, v); }
+std::span<const std::pair<const char*, InterfaceType>> interface_type_names() { return kInterfaceTypeNames; }
+const char* to_string(InterfaceType v) { return name_of<InterfaceType>(kInterfaceTypeNames, v); }
+std::span<const std::pair<const char*, MacvlanMode>> macvlan_mode_names() { return kMacvlanModeNames; }
+const char* to_string(MacvlanMode v) { return name_of<MacvlanMode>(kMacvlanModeNames, v); }
+std::span<const std::pair<const char*, HotplugDevtype>> hotplug_devtype_names() { return kHotplugDevtypeNames; }
+const char* to_string(HotplugDevtype v) { return name_of<HotplugDevtype>(kHotplugDevtypeNames, v); }
 
 const char* to_string(RootfsStrategy s) { return name_of<RootfsStrategy>(kStrategyNames, s); }
-
-const char* to_string(SourceKind k) {
-  switch (k) {
-    case SourceKind::kDirectory: return "dir";
-    case SourceKind::kTar: return "tar";
-    case SourceKind::kIpk: return "ipk";
-    case SourceKind::kDeb: return "deb";
-  }
-  return "?";
-}
-
-const char* to_string(DeviceType t) {
-  switch (t) {
-    case DeviceType::kChar: return "char";
-    case DeviceType::kBlock: return "block";
-    case DeviceType::kFifo: return "fifo";
-  }
-  return "?";
-}
-
-const char* to_string(Compressor c) {
-  switch (c) {
-    case Compressor::kGzip: return "gzip";
-    case Compressor::kXz: return "xz";
-    case Compressor::kZstd: return "zstd";
-    case Compressor::kLz4: return "lz4";
-    case Compressor::kLzo: return "lzo";
-  }
-  return "?";
-}
 
 const char* to_string(NsMode m) {
   switch (m) {
     case NsMode::kNew: return "new";
     case NsMode::kHost: return "host";
     case NsMode::kJoin: return "join";
-  }
-  return "?";
-}
-
-const char* to_string(SeccompAction a) {
-  switch (a) {
-    case SeccompAction::kAllow: return "allow";
-    case SeccompAction::kErrno: return "errno";
-    case SeccompAction::kKill: return "kill";
-    case SeccompAction::kLog: return "log";
-    case SeccompAction::kTrap: return "trap";
-  }
-  return "?";
-}
-
-const char* to_string(Restart r) {
-  switch (r) {
-    case Restart::kOnFailure: return "on-failure";
-    case Restart::kAlways: return "always";
-    case Restart::kNever: return "never";
   }
   return "?";
 }
@@ -111,61 +149,11 @@ const char* to_string(StorageMount::OwnerKind k) {
   return "?";
 }
 
-const char* to_string(StorageKind k) {
-  switch (k) {
-    case StorageKind::kDirectory: return "directory";
-    case StorageKind::kImage: return "image";
-    case StorageKind::kPartition: return "partition";
-    case StorageKind::kOverlay: return "overlay";
-  }
-  return "?";
-}
-
-const char* to_string(SysMode m) {
-  switch (m) {
-    case SysMode::kReadOnly: return "ro";
-    case SysMode::kReadWrite: return "rw";
-    case SysMode::kNone: return "none";
-  }
-  return "?";
-}
-
-const char* to_string(DevMode m) { return m == DevMode::kMinimal ? "minimal" : "none"; }
-
 const char* to_string(NetworkMode m) {
   switch (m) {
     case NetworkMode::kNone: return "none";
     case NetworkMode::kEmpty: return "empty";
     case NetworkMode::kInterfaces: return "interfaces";
-  }
-  return "?";
-}
-
-const char* to_string(InterfaceType t) {
-  switch (t) {
-    case InterfaceType::kPhys: return "phys";
-    case InterfaceType::kVlan: return "vlan";
-    case InterfaceType::kVeth: return "veth";
-    case InterfaceType::kMacvlan: return "macvlan";
-  }
-  return "?";
-}
-
-const char* to_string(MacvlanMode m) {
-  switch (m) {
-    case MacvlanMode::kVepa: return "vepa";
-    case MacvlanMode::kPrivate: return "private";
-    case MacvlanMode::kBridge: return "bridge";
-    case MacvlanMode::kPassthru: return "passthru";
-  }
-  return "?";
-}
-
-const char* to_string(HotplugDevtype t) {
-  switch (t) {
-    case HotplugDevtype::kAny: return "any";
-    case HotplugDevtype::kDisk: return "disk";
-    case HotplugDevtype::kPartition: return "partition";
   }
   return "?";
 }

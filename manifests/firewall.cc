@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "manifests/validate.h"
+#include "policy/names.h"
 
 namespace nestbox::manifests::detail {
 namespace {
@@ -123,7 +124,7 @@ void validate_firewall(Manifest& m, Diagnostics& d) {
                           std::pair{CAP_NET_RAW, "whose packet sockets bypass that filter"}})
     if (any_on_link && (m.security.capability_mask & (1ull << cap)))
       d.error(fw.pos, p, std::string("filters the macvlan/vlan/phys interfaces inside the container's network namespace, but the "
-                                     "container keeps ") + (cap == CAP_NET_ADMIN ? "CAP_NET_ADMIN" : "CAP_NET_RAW") + ", " + why +
+                                     "container keeps ") + policy::capability_name(cap) + ", " + why +
                              "; expected security.capabilities without it");
   if (fw.masquerade && !any_veth)
     d.error(d.pos(p + ".masquerade"), p + ".masquerade",

@@ -72,7 +72,7 @@ void read_process(TableView& top, Manifest& m) {
   }
   TableView p(top.diag(), *t, "process");
   Process& proc = m.process;
-  p.get_enum("model", proc.model, {{"process", Model::kProcess}, {"system", Model::kSystem}});
+  p.get_enum("model", proc.model, model_names());
   // model = "system" with services may leave the init to nestbox (checked by validate).
   if (proc.model == Model::kSystem && !p.raw("service"))
     p.require("command", "an array of strings: the program and its arguments, or [[process.service]] entries for nestbox's init");
@@ -125,8 +125,7 @@ void read_process(TableView& top, Manifest& m) {
     s.get("name", svc.name);
     s.require("command", "an array of strings");
     s.get_strings("command", svc.command);
-    s.get_enum("restart", svc.restart,
-               {{"on-failure", Restart::kOnFailure}, {"always", Restart::kAlways}, {"never", Restart::kNever}});
+    s.get_enum("restart", svc.restart, restart_names());
     s.get_u32("restart_limit", svc.restart_limit, 0, 1000);
     s.get_duration_us("restart_delay", svc.restart_delay_us);
     proc.services.push_back(std::move(svc));
@@ -159,9 +158,7 @@ void read_rootfs(TableView& top, Manifest& m) {
   r.get_uint("base_min_version", fs.base_min_version, 0, UINT64_MAX >> 1);
   r.get_uint("base_max_version", fs.base_max_version, 1, UINT64_MAX >> 1);
   r.get("read_only", fs.read_only);
-  r.get_enum("compressor", fs.compressor,
-             {{"gzip", Compressor::kGzip}, {"xz", Compressor::kXz}, {"zstd", Compressor::kZstd},
-              {"lz4", Compressor::kLz4}, {"lzo", Compressor::kLzo}});
+  r.get_enum("compressor", fs.compressor, compressor_names());
   fs.compressor_pos = top.diag().pos("rootfs.compressor");
   uint64_t block = fs.block_size;
   if (r.get_size("block_size", block)) {
@@ -184,9 +181,7 @@ void read_rootfs(TableView& top, Manifest& m) {
     s.require("path", "a staging directory or a .tar/.ipk/.deb archive");
     s.get("path", src.path);
     src.kind = infer_source_kind(src.path);
-    s.get_enum("type", src.kind,
-               {{"dir", SourceKind::kDirectory}, {"tar", SourceKind::kTar},
-                {"ipk", SourceKind::kIpk}, {"deb", SourceKind::kDeb}});
+    s.get_enum("type", src.kind, source_kind_names());
     // Archives are what third parties hand over: untrusted unless the
     // manifest says otherwise. A staging directory is the build's own.
     src.trusted = src.kind == SourceKind::kDirectory;
@@ -224,8 +219,7 @@ void read_rootfs(TableView& top, Manifest& m) {
     d.require("path", "an absolute path inside the rootfs");
     d.get("path", dev.path);
     d.require("type", "\"char\", \"block\" or \"fifo\"");
-    d.get_enum("type", dev.type,
-               {{"char", DeviceType::kChar}, {"block", DeviceType::kBlock}, {"fifo", DeviceType::kFifo}});
+    d.get_enum("type", dev.type, device_type_names());
     d.get_u32("major", dev.major, 0, 4095);
     d.get_u32("minor", dev.minor, 0, 1048575);
     d.get_mode("mode", dev.mode);
@@ -345,10 +339,6 @@ void read_cgroups(TableView& top, Manifest& m) {
   c.finish();
 }
 
-const std::initializer_list<std::pair<const char*, SeccompAction>> kSeccompActions = {
-    {"allow", SeccompAction::kAllow}, {"errno", SeccompAction::kErrno}, {"kill", SeccompAction::kKill},
-    {"log", SeccompAction::kLog}, {"trap", SeccompAction::kTrap}};
-
 bool read_errno(TableView& t, const char* key, int& out) {
   std::string text;
   if (const toml::node* n = t.raw(key); n && n->is_integer()) text = std::to_string(n->as_integer()->get());
@@ -369,14 +359,14 @@ void read_seccomp(TableView& top, Manifest& m) {
   Seccomp& sc = m.seccomp;
   sc.enabled = true;
   s.get("enabled", sc.enabled);
-  s.get_enum("default_action", sc.default_action, kSeccompActions);
+  s.get_enum("default_action", sc.default_action, seccomp_action_names());
   read_errno(s, "default_errno", sc.default_errno);
   s.get_strings("allow", sc.allow);
   for_each_table(s, "deny", [&](TableView& d, size_t) {
     SeccompRule rule;
     d.require("syscalls", "an array of syscall names");
     d.get_strings("syscalls", rule.syscalls);
-    d.get_enum("action", rule.action, kSeccompActions);
+    d.get_enum("action", rule.action, seccomp_action_names());
     read_errno(d, "errno", rule.errno_value);
     sc.deny.push_back(std::move(rule));
   });
@@ -395,8 +385,8 @@ void read_mounts(TableView& top, Manifest& m) {
   TableView mt(top.diag(), *t, "mounts");
   Mounts& mounts = m.mounts;
   mt.get("proc", mounts.proc);
-  mt.get_enum("sys", mounts.sys, {{"ro", SysMode::kReadOnly}, {"rw", SysMode::kReadWrite}, {"none", SysMode::kNone}});
-  mt.get_enum("dev", mounts.dev, {{"minimal", DevMode::kMinimal}, {"none", DevMode::kNone}});
+  mt.get_enum("sys", mounts.sys, sys_mode_names());
+  mt.get_enum("dev", mounts.dev, dev_mode_names());
   for_each_table(mt, "tmpfs", [&](TableView& e, size_t) {
     TmpfsMount tm;
     e.require("target", "an absolute path inside the container");
@@ -419,9 +409,7 @@ void read_mounts(TableView& top, Manifest& m) {
   for_each_table(mt, "storage", [&](TableView& e, size_t) {
     StorageMount s;
     e.require("kind", "\"directory\", \"image\", \"partition\" or \"overlay\"");
-    e.get_enum("kind", s.kind,
-               {{"directory", StorageKind::kDirectory}, {"image", StorageKind::kImage},
-                {"partition", StorageKind::kPartition}, {"overlay", StorageKind::kOverlay}});
+    e.get_enum("kind", s.kind, storage_kind_names());
     e.require("target", "an absolute path inside the container");
     e.get("target", s.target);
     e.require("source", "a host directory, an image file or a partition name");
@@ -463,17 +451,13 @@ void read_network(TableView& top, Manifest& m) {
     NetInterface itf;
     itf.pos = top.diag().to_pos(e.toml_table().source());
     e.require("type", "\"phys\", \"vlan\", \"veth\" or \"macvlan\"");
-    e.get_enum("type", itf.type,
-               {{"phys", InterfaceType::kPhys}, {"vlan", InterfaceType::kVlan},
-                {"veth", InterfaceType::kVeth}, {"macvlan", InterfaceType::kMacvlan}});
+    e.get_enum("type", itf.type, interface_type_names());
     e.get("name", itf.name);
     e.get("parent", itf.parent);
     e.get_u32("vlan_id", itf.vlan_id, 1, 4094);
     e.get("bridge", itf.bridge);
     e.get("host_name", itf.host_name);
-    e.get_enum("mode", itf.macvlan_mode,
-               {{"vepa", MacvlanMode::kVepa}, {"private", MacvlanMode::kPrivate},
-                {"bridge", MacvlanMode::kBridge}, {"passthru", MacvlanMode::kPassthru}});
+    e.get_enum("mode", itf.macvlan_mode, macvlan_mode_names());
     e.get("mac", itf.mac);
     e.get_strings("addresses", itf.addresses);
     e.get_u32("mtu", itf.mtu, 68, 65535);

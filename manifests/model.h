@@ -409,6 +409,18 @@ struct Manifest {
 // prints them.
 std::span<const std::pair<const char*, Arch>> arch_names();
 std::span<const std::pair<const char*, RootfsStrategy>> strategy_names();
+std::span<const std::pair<const char*, Model>> model_names();
+std::span<const std::pair<const char*, SourceKind>> source_kind_names();
+std::span<const std::pair<const char*, DeviceType>> device_type_names();
+std::span<const std::pair<const char*, Compressor>> compressor_names();
+std::span<const std::pair<const char*, SeccompAction>> seccomp_action_names();
+std::span<const std::pair<const char*, Restart>> restart_names();
+std::span<const std::pair<const char*, StorageKind>> storage_kind_names();
+std::span<const std::pair<const char*, SysMode>> sys_mode_names();
+std::span<const std::pair<const char*, DevMode>> dev_mode_names();
+std::span<const std::pair<const char*, InterfaceType>> interface_type_names();
+std::span<const std::pair<const char*, MacvlanMode>> macvlan_mode_names();
+std::span<const std::pair<const char*, HotplugDevtype>> hotplug_devtype_names();
 
 const char* to_string(Arch);
 const char* to_string(Model);

@@ -1,6 +1,7 @@
 #include "composer/content_index.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -44,6 +45,11 @@ Result<bool> same_bytes(const std::string& a, const std::string& b) {
   if (!fa) return sys_error("open " + a);
   UniqueFd fb(open(b.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fb) return sys_error("open " + b);
+  struct stat sa, sb;
+  if (fstat(fa.get(), &sa) != 0) return sys_error("stat " + a);
+  if (fstat(fb.get(), &sb) != 0) return sys_error("stat " + b);
+  if (sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino) return true;  // hard links
+  if (sa.st_size != sb.st_size) return false;
   constexpr size_t kBuf = 128 * 1024;
   std::unique_ptr<char[]> ba(new char[kBuf]), bb(new char[kBuf]);
   for (;;) {
@@ -132,8 +138,17 @@ Result<ContentIndex> ContentIndex::build(const std::vector<FsTree*>& trees, unsi
         const ContentInfo* c = index->find(e.source_path);
         e.hash = c->hash;
         e.size = c->size;
+        e.content_id = c->id;
       }
   return index;
+}
+
+bool same_content(const FsEntry& a, const FsEntry& b) {
+  if (a.size != b.size || a.hash != b.hash) return false;
+  if (a.content_id != kNoContentId && b.content_id != kNoContentId) return a.content_id == b.content_id;
+  if (a.source_path == b.source_path) return true;
+  auto same = same_bytes(a.source_path, b.source_path);
+  return same.ok() && *same;
 }
 
 const ContentInfo* ContentIndex::find(const std::string& source_path) const {

@@ -24,7 +24,8 @@ struct ContentInfo {
 
 class ContentIndex {
  public:
-  // Hashes the regular entries of `trees` and fills in their FsEntry::hash.
+  // Hashes the regular entries of `trees` and fills in their FsEntry::hash
+  // and content_id.
   // threads == 0: one per core.
   static Result<ContentIndex> build(const std::vector<FsTree*>& trees, unsigned threads = 0);
 
@@ -46,7 +47,14 @@ class ContentIndex {
 
 // XXH3-128 of a host file (streamed), as ContentHash.
 Result<ContentHash> hash_file(const std::string& path, uint64_t* size);
-// Whether two host files have identical bytes.
+// Whether two host files have identical bytes (one inode: without reading).
 Result<bool> same_bytes(const std::string& a, const std::string& b);
+
+// Whether two regular entries hold the same bytes: equal content ids when
+// both were indexed (together); otherwise equal size and hash confirmed by
+// comparing the source files byte for byte. A hash is never trusted alone:
+// XXH3 is not collision resistant, and sources can be a third party's. A read
+// error answers false (nothing is shared).
+bool same_content(const FsEntry& a, const FsEntry& b);
 
 }  // namespace nestbox::composer

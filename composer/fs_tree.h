@@ -31,6 +31,8 @@ struct ContentHash {
   auto operator<=>(const ContentHash&) const = default;
 };
 
+inline constexpr uint32_t kNoContentId = UINT32_MAX;
+
 struct FsEntry {
   std::string path;        // "/" for the root
   EntryType type = EntryType::kRegular;
@@ -44,6 +46,10 @@ struct FsEntry {
   std::string source_path;
   uint64_t size = 0;
   ContentHash hash;
+  // The content index's id (composer/content_index.h): entries indexed
+  // together with equal ids hold byte-identical content (confirmed by
+  // comparison, never by the hash alone). kNoContentId: not indexed.
+  uint32_t content_id = kNoContentId;
   std::string link_target;  // kSymlink
   uint32_t rdev_major = 0, rdev_minor = 0;  // devices
   // Non-directories: entries with the same non-zero id were one inode (hard

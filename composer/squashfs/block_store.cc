@@ -1,12 +1,14 @@
 #include "composer/squashfs/block_store.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sqfs/block.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "util/fd.h"
@@ -58,15 +60,45 @@ Status mkdir_if_missing(const std::string& dir) {
 
 }  // namespace
 
-StoreKey make_store_key(EntryKind kind, const ContentHash& content,
+ContentDigester::ContentDigester() : ctx_(EVP_MD_CTX_new()) {
+  // Allocation failure or a missing SHA-256 is a broken libcrypto: abort
+  // rather than key the store with something weaker.
+  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1)
+    std::abort();
+}
+
+ContentDigester::~ContentDigester() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void ContentDigester::update(const void* data, size_t size) {
+  if (EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data, size) != 1) std::abort();
+}
+
+ContentDigest ContentDigester::finish() {
+  ContentDigest d;
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), d.bytes.data(), &n) != 1 || n != d.bytes.size())
+    std::abort();
+  return d;
+}
+
+ContentDigest content_digest(const void* data, size_t size) {
+  ContentDigester d;
+  d.update(data, size);
+  return d.finish();
+}
+
+StoreKey make_store_key(EntryKind kind, const ContentDigest& content,
                         const std::string& fingerprint) {
-  std::string buf;
-  put_raw(&buf, static_cast<uint8_t>(kind));
-  put_raw(&buf, content.high);
-  put_raw(&buf, content.low);
-  buf += fingerprint;
-  XXH128_hash_t h = XXH3_128bits(buf.data(), buf.size());
-  return StoreKey{h.high64, h.low64};
+  ContentDigester d;
+  const auto k = static_cast<uint8_t>(kind);
+  d.update(&k, 1);
+  d.update(content.bytes.data(), content.bytes.size());
+  d.update(fingerprint.data(), fingerprint.size());
+  ContentDigest h = d.finish();
+  StoreKey key;
+  std::memcpy(&key.high, h.bytes.data(), 8);
+  std::memcpy(&key.low, h.bytes.data() + 8, 8);
+  return key;
 }
 
 Result<BlockStore> BlockStore::open(const std::string& dir) {

@@ -1,13 +1,16 @@
 // Content-addressed store of compressed squashfs blocks, shared by every image
 // built in one run and (with a directory) persisted across runs.
 //
-// Key: XXH3-128 over (kind, content hash, compressor fingerprint incl. options
-// and block size). A file entry holds the compressed full blocks of one file
+// Key: SHA-256 (first 128 bits) over (kind, SHA-256 of the content,
+// compressor fingerprint incl. options and block size). Never the content
+// index's XXH3: that is not collision resistant, and a third party's file
+// made to collide with another's would be handed the other's blocks. A file entry holds the compressed full blocks of one file
 // content; a fragment entry holds one compressed fragment block. Each entry on
 // disk ends with an XXH3-128 of its bytes; an entry that fails the check is
 // reported as corrupt, never returned, and rebuilt by the caller.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -24,7 +27,26 @@ struct StoreKey {
 
 enum class EntryKind : uint8_t { kFileBlocks = 1, kFragmentBlock = 2 };
 
-StoreKey make_store_key(EntryKind kind, const ContentHash& content, const std::string& fingerprint);
+// SHA-256 of the bytes an entry stands for (a file's content, a fragment block).
+struct ContentDigest {
+  std::array<uint8_t, 32> bytes{};
+};
+ContentDigest content_digest(const void* data, size_t size);
+// The same, fed in pieces.
+class ContentDigester {
+ public:
+  ContentDigester();
+  ~ContentDigester();
+  ContentDigester(const ContentDigester&) = delete;
+  ContentDigester& operator=(const ContentDigester&) = delete;
+  void update(const void* data, size_t size);
+  ContentDigest finish();
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
+
+StoreKey make_store_key(EntryKind kind, const ContentDigest& content, const std::string& fingerprint);
 
 struct StoreEntry {
   std::vector<uint32_t> words;  // squashfs on-disk size words (bit 24: stored uncompressed)

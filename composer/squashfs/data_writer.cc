@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "util/fd.h"
 
@@ -71,20 +72,26 @@ Status read_exact(int fd, uint64_t offset, char* out, size_t size, const std::st
   return ok_status();
 }
 
-Result<ContentHash> hash_stream(int fd, uint64_t size, const std::string& what) {
+// XXH3-128 of a file, streamed; with `digest`, its SHA-256 from the same read.
+Result<ContentHash> hash_stream(int fd, uint64_t size, const std::string& what, ContentDigest* digest) {
   XXH3_state_t* st = XXH3_createState();
   if (st == nullptr) return failure("out of memory");
   XXH3_128bits_reset(st);
+  std::optional<ContentDigester> sha;
+  if (digest) sha.emplace();
   std::string buf(1u << 20, '\0');
   Status status;
   for (uint64_t off = 0; off < size && status.ok(); off += buf.size()) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
     status = read_exact(fd, off, buf.data(), n, what);
-    if (status.ok()) XXH3_128bits_update(st, buf.data(), n);
+    if (!status.ok()) break;
+    XXH3_128bits_update(st, buf.data(), n);
+    if (sha) sha->update(buf.data(), n);
   }
   XXH128_hash_t h = XXH3_128bits_digest(st);
   XXH3_freeState(st);
   if (!status.ok()) return std::move(status).error();
+  if (digest) *digest = sha->finish();
   return ContentHash{h.high64, h.low64};
 }
 
@@ -219,24 +226,39 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
                      std::to_string(e.size));
   if (e.size == 0) return index;
 
+  // Content the index already compared byte for byte with a file written
+  // before: the same data, not read again.
+  if (e.content_id != kNoContentId) {
+    if (auto it = by_content_id_.find(e.content_id); it != by_content_id_.end()) {
+      alias_[index] = it->second;
+      ++stats_.duplicate_files;
+      return index;
+    }
+  }
+
+  // The store is keyed by a SHA-256 of the content, never by the XXH3 the
+  // index compares (a third party's file can be made to collide with it).
+  const bool keyed = store_->enabled();
   std::string buf;
   const std::string* bufp = nullptr;
   ContentHash hash;
+  ContentDigest digest;
   if (e.size <= kWholeFileLimit) {
     buf.resize(e.size);
     NESTBOX_TRY(read_exact(fd.get(), 0, buf.data(), buf.size(), what));
     XXH128_hash_t h = XXH3_128bits(buf.data(), buf.size());
     hash = {h.high64, h.low64};
+    if (keyed) digest = content_digest(buf.data(), buf.size());
     bufp = &buf;
   } else {
-    auto h = hash_stream(fd.get(), e.size, what);
+    auto h = hash_stream(fd.get(), e.size, what, keyed ? &digest : nullptr);
     if (!h.ok()) return std::move(h).error();
     hash = *h;
   }
   if (e.hash != ContentHash{} && e.hash != hash)
     return failure(what + ": content changed since it was indexed (hash mismatch)");
+  if (e.content_id != kNoContentId) by_content_id_.emplace(e.content_id, index);
 
-  bool cacheable = true;
   auto key = std::make_pair(hash, e.size);
   if (auto it = by_content_.find(key); it != by_content_.end()) {
     auto same = same_content(fd.get(), it->second.source, e.size, what);
@@ -246,14 +268,13 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
       ++stats_.duplicate_files;
       return index;
     }
-    cacheable = false;  // a hash collision: never trust the store for this content
   } else {
     by_content_.emplace(key, Original{index, e.source_path});
   }
 
   uint64_t nfull = e.size / opts_.block_size;
   size_t tail = static_cast<size_t>(e.size % opts_.block_size);
-  if (nfull > 0) NESTBOX_TRY(add_blocks(index, e, fd.get(), bufp, hash, cacheable, nfull));
+  if (nfull > 0) NESTBOX_TRY(add_blocks(index, e, fd.get(), bufp, keyed ? &digest : nullptr, nfull));
   if (tail > 0) {
     std::string tail_buf;
     const char* tail_data;
@@ -270,13 +291,13 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
 }
 
 Status DataWriter::add_blocks(size_t index, const FsEntry& e, int fd, const std::string* buf,
-                              const ContentHash& hash, bool cacheable, uint64_t nfull) {
+                              const ContentDigest* digest, uint64_t nfull) {
   auto job = std::make_unique<Job>();
   job->kind = Job::Kind::kFile;
   job->file_index = index;
   job->count = static_cast<uint32_t>(nfull);
-  if (cacheable && store_->enabled()) {
-    job->key = make_store_key(EntryKind::kFileBlocks, hash, comp_->fingerprint);
+  if (digest) {
+    job->key = make_store_key(EntryKind::kFileBlocks, *digest, comp_->fingerprint);
     StoreEntry entry;
     auto found = store_->get(job->key, opts_.block_size, &entry);
     if (found == BlockStore::Lookup::kHit && entry.words.size() == nfull) {
@@ -327,8 +348,7 @@ Status DataWriter::flush_fragment() {
   std::string data = std::move(frag_buf_);
   frag_buf_.clear();
   if (store_->enabled()) {
-    XXH128_hash_t h = XXH3_128bits(data.data(), data.size());
-    job->key = make_store_key(EntryKind::kFragmentBlock, ContentHash{h.high64, h.low64},
+    job->key = make_store_key(EntryKind::kFragmentBlock, content_digest(data.data(), data.size()),
                               comp_->fingerprint);
     StoreEntry entry;
     auto found = store_->get(job->key, opts_.block_size, &entry);

@@ -75,8 +75,9 @@ class DataWriter {
 
  private:
   DataWriter() = default;
+  // `digest`: the content's SHA-256, the store's key (nullptr: no store).
   Status add_blocks(size_t index, const FsEntry& e, int fd, const std::string* buf,
-                    const ContentHash& hash, bool cacheable, uint64_t nfull);
+                    const ContentDigest* digest, uint64_t nfull);
   Status submit_cached(std::unique_ptr<Job> job, const StoreEntry& entry);
   Status submit_raw(Job* job, const char* data, size_t size);
   Job* track(std::unique_ptr<Job> job);
@@ -99,6 +100,7 @@ class DataWriter {
     std::string source;
   };
   std::map<std::pair<ContentHash, uint64_t>, Original> by_content_;
+  std::map<uint32_t, size_t> by_content_id_;  // FsEntry::content_id -> first file written
   std::map<Job*, std::unique_ptr<Job>> in_flight_;
   std::string frag_buf_;
   uint32_t frag_index_ = 0, frag_count_ = 0;

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "composer/content_index.h"
+
 namespace nestbox::composer::squashfs {
 namespace {
 
@@ -10,7 +12,7 @@ bool same_inode(const FsEntry& a, const FsEntry& b) {
       a.mtime != b.mtime || a.xattrs != b.xattrs)
     return false;
   switch (a.type) {
-    case EntryType::kRegular: return a.size == b.size && a.hash == b.hash;
+    case EntryType::kRegular: return same_content(a, b);  // never the hash alone
     case EntryType::kSymlink: return a.link_target == b.link_target;
     case EntryType::kCharDevice:
     case EntryType::kBlockDevice: return a.rdev_major == b.rdev_major && a.rdev_minor == b.rdev_minor;

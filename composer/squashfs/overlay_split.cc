@@ -5,6 +5,8 @@
 #include <set>
 #include <string>
 
+#include "composer/content_index.h"
+
 namespace nestbox::composer::squashfs {
 namespace {
 
@@ -90,7 +92,7 @@ Result<OverlaySplit> layers_for(FsTree base, const std::vector<const FsTree*>& c
 bool same_entry(const FsEntry& a, const FsEntry& b) {
   if (!same_metadata(a, b) || a.path != b.path) return false;
   switch (a.type) {
-    case EntryType::kRegular: return a.size == b.size && a.hash == b.hash;
+    case EntryType::kRegular: return same_content(a, b);  // never the hash alone
     case EntryType::kSymlink: return a.link_target == b.link_target;
     case EntryType::kCharDevice:
     case EntryType::kBlockDevice: return a.rdev_major == b.rdev_major && a.rdev_minor == b.rdev_minor;

@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
 
 #include "composer/squashfs/block_cache_gc.h"
+#include "composer/squashfs/block_store.h"
 #include "composer/squashfs/squashfs_writer.h"
 #include "tests/composer/squashfs/test_support.h"
 
@@ -294,6 +296,40 @@ TEST_F(BlockCacheGc, SquashTrimsTheCacheAfterEachBuild) {
   EXPECT_NE(bad.output.find("--cache-max-size 'lots': expected a size such as 512M or 2G"),
             std::string::npos) << bad.output;
   EXPECT_FALSE(fs::exists(tmp_ / "x.img"));
+}
+
+// The store is keyed by SHA-256, never by the content index's XXH3: a third
+// party's file crafted to collide in XXH3 with another container's file must
+// not be handed that file's blocks (one compose run shares one store across
+// every container). The key is the first 128 bits of SHA-256(kind, SHA-256 of
+// the content, fingerprint), checked against the openssl tool.
+TEST(BlockStoreKey, IsSha256OfKindContentDigestAndFingerprint) {
+  TempDir tmp;
+  const std::string content = "the bytes of one file\n", fingerprint = "zstd:15:0:131072";
+  ContentDigest d = content_digest(content.data(), content.size());
+  testing::write_text(tmp / "content", content);
+  auto hex = [](const uint8_t* p, size_t n) {
+    std::string out;
+    char b[3];
+    for (size_t i = 0; i < n; ++i) snprintf(b, sizeof b, "%02x", p[i]), out += b;
+    return out;
+  };
+  auto sha = testing::run("openssl dgst -sha256 -r " + (tmp / "content") + " | cut -c1-64");
+  EXPECT_EQ(sha.output, hex(d.bytes.data(), d.bytes.size()) + "\n");
+  // kind byte 1 (file blocks), the content digest, the fingerprint.
+  std::string keyed(1, '\x01');
+  keyed.append(reinterpret_cast<const char*>(d.bytes.data()), d.bytes.size());
+  keyed += fingerprint;
+  testing::write_text(tmp / "keyed", keyed);
+  auto want = testing::run("openssl dgst -sha256 -r " + (tmp / "keyed") + " | cut -c1-32");
+  StoreKey k = make_store_key(EntryKind::kFileBlocks, d, fingerprint);
+  uint8_t raw[16];
+  std::memcpy(raw, &k.high, 8);
+  std::memcpy(raw + 8, &k.low, 8);
+  EXPECT_EQ(want.output, hex(raw, 16) + "\n");
+  // Another kind or fingerprint, another key.
+  EXPECT_NE(make_store_key(EntryKind::kFragmentBlock, d, fingerprint), k);
+  EXPECT_NE(make_store_key(EntryKind::kFileBlocks, d, "xz:6:0:131072"), k);
 }
 
 }  // namespace

@@ -119,5 +119,42 @@ TEST(OverlaySplit, RefusesTreesWithoutHashes) {
   EXPECT_EQ(r.error().message, "overlay split: /f: no content hash");
 }
 
+// XXH3 is not collision resistant and an app store's package is a third
+// party's bytes: two containers' files at one path with equal size and hash
+// but different bytes never become one base file (a forged hash stands in for
+// a crafted collision), neither compared by their sources nor when the index
+// gave them different content ids.
+TEST_F(OverlaySplitTest, EqualHashesAloneNeverShareContent) {
+  std::string one = tmp_ / "h1", two = tmp_ / "h2";
+  fs::create_directories(one);
+  fs::create_directories(two);
+  testing::write_text(one + "/tool", "the real tool\n");
+  testing::write_text(two + "/tool", "an evil tool!\n");  // same length
+  testing::write_text(one + "/same", "shared bytes\n");
+  testing::write_text(two + "/same", "shared bytes\n");
+  ASSERT_EQ(run("touch -h -d @1700000000 " + one + " " + one + "/* " + two + " " + two + "/*").status, 0);
+  FsTree a = scan(one), b = scan(two);
+  FsEntry* ta = nullptr;
+  FsEntry* tb = nullptr;
+  for (auto& e : a.entries) if (e.path == "/tool") ta = &e;
+  for (auto& e : b.entries) if (e.path == "/tool") tb = &e;
+  ASSERT_TRUE(ta && tb);
+  ASSERT_EQ(ta->size, tb->size);
+  tb->hash = ta->hash;  // the collision
+
+  auto base_has = [&](const FsTree& x, const FsTree& y, const std::string& path) {
+    auto split = split_overlay({&x, &y});
+    EXPECT_TRUE(split.ok()) << split.error().message;
+    return split.ok() && find(split->base, path) != nullptr;
+  };
+  EXPECT_FALSE(base_has(a, b, "/tool"));  // not indexed: the bytes are compared
+  EXPECT_TRUE(base_has(a, b, "/same"));   // identical files still share
+  ta->content_id = 1;
+  tb->content_id = 2;  // the index compared them: different content
+  EXPECT_FALSE(base_has(a, b, "/tool"));
+  tb->content_id = 1;
+  EXPECT_TRUE(base_has(a, b, "/tool"));  // the index said identical
+}
+
 }  // namespace
 }  // namespace nestbox::composer::squashfs

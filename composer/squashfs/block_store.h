@@ -25,7 +25,10 @@ struct StoreKey {
   auto operator<=>(const StoreKey&) const = default;
 };
 
-enum class EntryKind : uint8_t { kFileBlocks = 1, kFragmentBlock = 2 };
+// kFileBlocks: all full blocks of a file of a few blocks; kDataBlock: one
+// full block of a file of many (keyed by its own bytes); kFragmentBlock: one
+// fragment block.
+enum class EntryKind : uint8_t { kFileBlocks = 1, kFragmentBlock = 2, kDataBlock = 3 };
 
 // SHA-256 of the bytes an entry stands for (a file's content, a fragment block).
 struct ContentDigest {

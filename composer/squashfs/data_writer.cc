@@ -21,6 +21,7 @@ struct DataWriter::Job {
   size_t file_index = 0;
   uint32_t frag_index = 0;
   uint32_t count = 0, next = 0;
+  bool starts_file = true;  // kFile: its first block is the file's first
   bool precompressed = false;
   std::vector<uint32_t> cached_words;
   bool capture = false;
@@ -39,6 +40,8 @@ struct DataWriter::Shim {
 namespace {
 
 constexpr uint64_t kWholeFileLimit = 32u << 20;  // files up to this size are read once
+// Files of at least this many full blocks are stored block by block.
+constexpr uint64_t kPerBlockMin = 8;
 constexpr uint32_t kUncompressedBit = 1u << 24;
 constexpr uint32_t kSubmitFlags = SQFS_BLK_DONT_FRAGMENT | SQFS_BLK_IGNORE_SPARSE | SQFS_BLK_DONT_HASH;
 
@@ -172,7 +175,7 @@ int DataWriter::on_block(Job* job, uint32_t size, uint32_t flags, const uint8_t*
   }
   if (job->kind == Job::Kind::kFile) {
     FileData& fd = files_[job->file_index];
-    if (job->next == 0) fd.blocks_start = location;
+    if (job->starts_file && job->next == 0) fd.blocks_start = location;
     fd.words.push_back(word);
   } else if (int r = sqfs_frag_table_set(frags_, job->frag_index, location, word); r != 0) {
     return r;
@@ -238,25 +241,39 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
 
   // The store is keyed by a SHA-256 of the content, never by the XXH3 the
   // index compares (a third party's file can be made to collide with it).
-  const bool keyed = store_->enabled();
+  // Files of many blocks are stored block by block, so a small change to a
+  // big file recompresses only the blocks it touched.
+  const uint64_t nfull = e.size / opts_.block_size;
+  const size_t tail = static_cast<size_t>(e.size % opts_.block_size);
+  const bool per_block = store_->enabled() && nfull >= kPerBlockMin;
+  const bool whole_key = store_->enabled() && !per_block;
   std::string buf;
   const std::string* bufp = nullptr;
   ContentHash hash;
   ContentDigest digest;
+  // A large indexed file whose key does not need its whole content first is
+  // read once: hashed as its blocks are read, checked against the index at
+  // the end (the run fails and commits nothing on a mismatch).
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> verify(nullptr, XXH3_freeState);
   if (e.size <= kWholeFileLimit) {
     buf.resize(e.size);
     NESTBOX_TRY(read_exact(fd.get(), 0, buf.data(), buf.size(), what));
     XXH128_hash_t h = XXH3_128bits(buf.data(), buf.size());
     hash = {h.high64, h.low64};
-    if (keyed) digest = content_digest(buf.data(), buf.size());
+    if (whole_key) digest = content_digest(buf.data(), buf.size());
     bufp = &buf;
+  } else if (e.hash != ContentHash{} && !whole_key) {
+    hash = e.hash;
+    verify.reset(XXH3_createState());
+    if (!verify) return failure("out of memory");
+    XXH3_128bits_reset(verify.get());
   } else {
-    auto h = hash_stream(fd.get(), e.size, what, keyed ? &digest : nullptr);
+    auto h = hash_stream(fd.get(), e.size, what, whole_key ? &digest : nullptr);
     if (!h.ok()) return std::move(h).error();
     hash = *h;
   }
-  if (e.hash != ContentHash{} && e.hash != hash)
-    return failure(what + ": content changed since it was indexed (hash mismatch)");
+  const auto changed = [&] { return failure(what + ": content changed since it was indexed (hash mismatch)"); };
+  if (e.hash != ContentHash{} && e.hash != hash) return changed();
   if (e.content_id != kNoContentId) by_content_id_.emplace(e.content_id, index);
 
   auto key = std::make_pair(hash, e.size);
@@ -272,9 +289,11 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
     by_content_.emplace(key, Original{index, e.source_path});
   }
 
-  uint64_t nfull = e.size / opts_.block_size;
-  size_t tail = static_cast<size_t>(e.size % opts_.block_size);
-  if (nfull > 0) NESTBOX_TRY(add_blocks(index, e, fd.get(), bufp, keyed ? &digest : nullptr, nfull));
+  if (per_block) {
+    NESTBOX_TRY(add_blocks_each(index, e, fd.get(), bufp, nfull, verify.get()));
+  } else if (nfull > 0) {
+    NESTBOX_TRY(add_blocks(index, e, fd.get(), bufp, whole_key ? &digest : nullptr, nfull, verify.get()));
+  }
   if (tail > 0) {
     std::string tail_buf;
     const char* tail_data;
@@ -284,14 +303,55 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
       tail_buf.resize(tail);
       NESTBOX_TRY(read_exact(fd.get(), nfull * opts_.block_size, tail_buf.data(), tail, what));
       tail_data = tail_buf.data();
+      if (verify) XXH3_128bits_update(verify.get(), tail_data, tail);
     }
     NESTBOX_TRY(add_tail(index, tail_data, tail, XXH3_64bits(tail_data, tail)));
+  }
+  if (verify) {
+    XXH128_hash_t h = XXH3_128bits_digest(verify.get());
+    if (ContentHash{h.high64, h.low64} != e.hash) return changed();
   }
   return index;
 }
 
+// One block of a file at a time (a file of many blocks): each looked up in
+// the store by its own bytes, taken from it or compressed and stored.
+Status DataWriter::add_blocks_each(size_t index, const FsEntry& e, int fd, const std::string* buf,
+                                   uint64_t nfull, XXH3_state_t* verify) {
+  std::string block;
+  for (uint64_t i = 0; i < nfull; ++i) {
+    const char* p;
+    if (buf) {
+      p = buf->data() + i * opts_.block_size;
+    } else {
+      block.resize(opts_.block_size);
+      NESTBOX_TRY(read_exact(fd, i * opts_.block_size, block.data(), block.size(), e.source_path));
+      if (verify) XXH3_128bits_update(verify, block.data(), block.size());
+      p = block.data();
+    }
+    auto job = std::make_unique<Job>();
+    job->kind = Job::Kind::kFile;
+    job->file_index = index;
+    job->starts_file = i == 0;
+    job->count = 1;
+    job->key = make_store_key(EntryKind::kDataBlock, content_digest(p, opts_.block_size), comp_->fingerprint);
+    StoreEntry entry;
+    auto found = store_->get(job->key, opts_.block_size, &entry);
+    if (found == BlockStore::Lookup::kHit && entry.words.size() == 1) {
+      ++stats_.blocks_from_cache;
+      NESTBOX_TRY(submit_cached(std::move(job), entry));
+      continue;
+    }
+    if (found != BlockStore::Lookup::kMiss) ++stats_.cache_corrupt;
+    job->capture = true;
+    ++stats_.blocks_compressed;
+    NESTBOX_TRY(submit_raw(track(std::move(job)), p, opts_.block_size));
+  }
+  return ok_status();
+}
+
 Status DataWriter::add_blocks(size_t index, const FsEntry& e, int fd, const std::string* buf,
-                              const ContentDigest* digest, uint64_t nfull) {
+                              const ContentDigest* digest, uint64_t nfull, XXH3_state_t* verify) {
   auto job = std::make_unique<Job>();
   job->kind = Job::Kind::kFile;
   job->file_index = index;
@@ -317,6 +377,7 @@ Status DataWriter::add_blocks(size_t index, const FsEntry& e, int fd, const std:
     } else {
       block.resize(opts_.block_size);
       NESTBOX_TRY(read_exact(fd, i * opts_.block_size, block.data(), block.size(), e.source_path));
+      if (verify) XXH3_128bits_update(verify, block.data(), block.size());
       p = block.data();
     }
     NESTBOX_TRY(submit_raw(raw, p, opts_.block_size));

@@ -26,6 +26,8 @@
 #include "composer/squashfs/sqfs_ptr.h"
 #include "util/result.h"
 
+struct XXH3_state_s;  // xxhash.h
+
 namespace nestbox::composer::squashfs {
 
 struct FileData {
@@ -75,9 +77,12 @@ class DataWriter {
 
  private:
   DataWriter() = default;
-  // `digest`: the content's SHA-256, the store's key (nullptr: no store).
+  // `digest`: the content's SHA-256, the store's key (nullptr: no store);
+  // `verify`: a hash state fed with every block read (nullptr: none).
   Status add_blocks(size_t index, const FsEntry& e, int fd, const std::string* buf,
-                    const ContentDigest* digest, uint64_t nfull);
+                    const ContentDigest* digest, uint64_t nfull, XXH3_state_s* verify);
+  Status add_blocks_each(size_t index, const FsEntry& e, int fd, const std::string* buf,
+                         uint64_t nfull, XXH3_state_s* verify);
   Status submit_cached(std::unique_ptr<Job> job, const StoreEntry& entry);
   Status submit_raw(Job* job, const char* data, size_t size);
   Job* track(std::unique_ptr<Job> job);

@@ -99,6 +99,33 @@ TEST_F(BlockCacheTest, RebuildAfterTouchingOneFileRecompressesLittle) {
   EXPECT_EQ(diff_trees(changed, scan(tmp_ / "mnt")), "");
 }
 
+// A file of many blocks is stored block by block: changing a few bytes in
+// the middle of a big file recompresses the block they are in, not the file,
+// and the image is the bytes a cold build of the changed tree gives.
+TEST_F(BlockCacheTest, ASmallChangeToABigFileRecompressesOnlyItsBlock) {
+  std::string big = src_ + "/usr/lib/big.bin";
+  fs::create_directories(src_ + "/usr/lib");
+  testing::write_file(big, 40 * 32768 + 1000, 7);  // 40 full blocks and a tail
+  FsTree before = scan(src_);
+  ASSERT_TRUE(build(before, tmp_ / "a.img").ok());
+  {
+    std::string b = file_bytes(big);
+    b.replace(20 * 32768 + 100, 9, "one line\n");
+    testing::write_text(big, b);
+  }
+  FsTree changed = scan(src_);
+  auto w = build(changed, tmp_ / "b.img");
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  EXPECT_EQ(w->data.blocks_compressed, 1u);
+  EXPECT_GE(w->data.blocks_from_cache, 39u);
+  auto cold = write_squashfs(changed, tmp_ / "cold.img", opts_);
+  ASSERT_TRUE(cold.ok()) << cold.error().message;
+  EXPECT_TRUE(file_bytes(tmp_ / "b.img") == file_bytes(tmp_ / "cold.img"));
+  Mount m("squashfs", tmp_ / "b.img", tmp_ / "mnt", "loop,ro");
+  ASSERT_TRUE(m.ok()) << m.error();
+  EXPECT_EQ(diff_trees(changed, scan(tmp_ / "mnt")), "");
+}
+
 TEST_F(BlockCacheTest, CorruptEntryIsDetectedRebuiltAndNeverUsed) {
   std::string cold = tmp_ / "cold.img";
   ASSERT_TRUE(build(tree_, cold).ok());
@@ -115,7 +142,9 @@ TEST_F(BlockCacheTest, CorruptEntryIsDetectedRebuiltAndNeverUsed) {
   std::string again = tmp_ / "again.img";
   auto r = build(tree_, again);
   ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r->data.cache_corrupt, files.size());
+  // Every entry is found corrupt (one stored block a file repeats is looked
+  // up once per repetition).
+  EXPECT_GE(r->data.cache_corrupt, files.size());
   EXPECT_EQ(r->data.blocks_from_cache + r->data.fragment_blocks_from_cache, 0u);
   EXPECT_TRUE(file_bytes(cold) == file_bytes(again));
   Mount m("squashfs", again, tmp_ / "mnt", "loop,ro");

@@ -406,6 +406,8 @@ std::string plan_to_text(const Plan& p) {
   }
   out += manageability_text(p);
   if (!p.rows.empty() && p.rows[0].runtime) out += runtime_text(p);
+  if (!p.runtime_unmeasured.empty())
+    out += "\nmemory and read times not measured: " + p.runtime_unmeasured + "\n";
   bool measured = false;
   int64_t saved = overlay_saving(p, &measured);
   uint64_t standalone = measured ? *p.measured_squashfs : p.rows.empty() ? 0 : p.rows[0].flash_bytes;
@@ -472,6 +474,7 @@ std::string plan_to_json(const Plan& p) {
   bool measured = false;
   j["overlay_saving_bytes"] = overlay_saving(p, &measured);
   j["overlay_saving_measured"] = measured;
+  if (!p.runtime_unmeasured.empty()) j["runtime_unmeasured"] = p.runtime_unmeasured;
   if (measured) {
     j["measured_squashfs_bytes"] = *p.measured_squashfs;
     j["measured_overlay_bytes"] = *p.measured_overlay;

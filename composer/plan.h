@@ -72,6 +72,9 @@ struct Plan {
   // Set by `nestbox plan --measure`: flash of the real images (squashfs writer,
   // shared block store) instead of the estimate.
   std::optional<uint64_t> measured_squashfs, measured_overlay;
+  // --measure: why the memory and read times could not be measured (they
+  // need root and loop devices); "" when they were.
+  std::string runtime_unmeasured;
 };
 
 // Whether a container entry is a file the host-hardlink strategy links to the

@@ -1,7 +1,6 @@
 #include "composer/squashfs/block_store.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sqfs/block.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 
 #include "util/fd.h"
 #include "util/file_io.h"
+#include "verifier/crypto.h"
 
 namespace nestbox::composer::squashfs {
 namespace {
@@ -60,41 +60,30 @@ Status mkdir_if_missing(const std::string& dir) {
 
 }  // namespace
 
-ContentDigester::ContentDigester() : ctx_(EVP_MD_CTX_new()) {
-  // Allocation failure or a missing SHA-256 is a broken libcrypto: abort
-  // rather than key the store with something weaker.
-  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1)
-    std::abort();
-}
-
-ContentDigester::~ContentDigester() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
-
-void ContentDigester::update(const void* data, size_t size) {
-  if (EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data, size) != 1) std::abort();
-}
-
-ContentDigest ContentDigester::finish() {
+// The store must never be keyed by anything weaker: a failing backend
+// (allocation) aborts rather than return a digest that is not one.
+static ContentDigest to_digest(crypto::Sha256& sha) {
+  std::string raw = sha.finish();
+  if (!sha.ok() || raw.size() != 32) std::abort();
   ContentDigest d;
-  unsigned int n = 0;
-  if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), d.bytes.data(), &n) != 1 || n != d.bytes.size())
-    std::abort();
+  std::memcpy(d.bytes.data(), raw.data(), d.bytes.size());
   return d;
 }
 
 ContentDigest content_digest(const void* data, size_t size) {
-  ContentDigester d;
-  d.update(data, size);
-  return d.finish();
+  crypto::Sha256 sha;
+  sha.update(data, size);
+  return to_digest(sha);
 }
 
 StoreKey make_store_key(EntryKind kind, const ContentDigest& content,
                         const std::string& fingerprint) {
-  ContentDigester d;
+  crypto::Sha256 d;
   const auto k = static_cast<uint8_t>(kind);
   d.update(&k, 1);
   d.update(content.bytes.data(), content.bytes.size());
   d.update(fingerprint.data(), fingerprint.size());
-  ContentDigest h = d.finish();
+  ContentDigest h = to_digest(d);
   StoreKey key;
   std::memcpy(&key.high, h.bytes.data(), 8);
   std::memcpy(&key.low, h.bytes.data() + 8, 8);

@@ -30,25 +30,12 @@ struct StoreKey {
 // fragment block.
 enum class EntryKind : uint8_t { kFileBlocks = 1, kFragmentBlock = 2, kDataBlock = 3 };
 
-// SHA-256 of the bytes an entry stands for (a file's content, a fragment block).
+// SHA-256 of the bytes an entry stands for (a file's content, a block), by
+// the verifier's crypto (verifier/crypto.h, crypto::Sha256 for pieces).
 struct ContentDigest {
   std::array<uint8_t, 32> bytes{};
 };
 ContentDigest content_digest(const void* data, size_t size);
-// The same, fed in pieces.
-class ContentDigester {
- public:
-  ContentDigester();
-  ~ContentDigester();
-  ContentDigester(const ContentDigester&) = delete;
-  ContentDigester& operator=(const ContentDigester&) = delete;
-  void update(const void* data, size_t size);
-  ContentDigest finish();
-
- private:
-  void* ctx_;  // EVP_MD_CTX
-};
-
 StoreKey make_store_key(EntryKind kind, const ContentDigest& content, const std::string& fingerprint);
 
 struct StoreEntry {

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "util/fd.h"
+#include "verifier/crypto.h"
 
 namespace nestbox::composer::squashfs {
 
@@ -80,7 +81,7 @@ Result<ContentHash> hash_stream(int fd, uint64_t size, const std::string& what, 
   XXH3_state_t* st = XXH3_createState();
   if (st == nullptr) return failure("out of memory");
   XXH3_128bits_reset(st);
-  std::optional<ContentDigester> sha;
+  std::optional<crypto::Sha256> sha;
   if (digest) sha.emplace();
   std::string buf(1u << 20, '\0');
   Status status;
@@ -94,7 +95,11 @@ Result<ContentHash> hash_stream(int fd, uint64_t size, const std::string& what, 
   XXH128_hash_t h = XXH3_128bits_digest(st);
   XXH3_freeState(st);
   if (!status.ok()) return std::move(status).error();
-  if (digest) *digest = sha->finish();
+  if (digest) {
+    std::string raw = sha->finish();
+    if (!sha->ok() || raw.size() != digest->bytes.size()) return failure("sha256 of " + what + ": the crypto backend failed");
+    std::memcpy(digest->bytes.data(), raw.data(), raw.size());
+  }
   return ContentHash{h.high64, h.low64};
 }
 

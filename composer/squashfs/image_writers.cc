@@ -1,7 +1,6 @@
 #include "composer/squashfs/image_writers.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include "composer/output_layout.h"
 #include "composer/squashfs/overlay_split.h"
 #include "util/temp_path.h"
+#include "verifier/crypto.h"
 
 namespace nestbox::composer::squashfs {
 namespace {
@@ -360,9 +360,7 @@ Result<MeasuredFlash> measure_flash(std::span<const ComposedContainer> container
 Result<std::string> padded_sha256(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return sys_error("open " + path);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1)
-    return failure("sha256: cannot initialise");
+  crypto::Sha256 md;
   std::vector<unsigned char> buf(1 << 20);
   uint64_t total = 0;
   for (;;) {
@@ -372,21 +370,20 @@ Result<std::string> padded_sha256(const std::string& path) {
       return sys_error("read " + path);
     }
     if (n == 0) break;
-    EVP_DigestUpdate(md.get(), buf.data(), static_cast<size_t>(n));
+    md.update(buf.data(), static_cast<size_t>(n));
     total += static_cast<uint64_t>(n);
   }
   if (uint64_t rest = total % 4096; rest != 0) {
     std::vector<unsigned char> zeros(4096 - rest, 0);
-    EVP_DigestUpdate(md.get(), zeros.data(), zeros.size());
+    md.update(zeros.data(), zeros.size());
   }
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  if (EVP_DigestFinal_ex(md.get(), out, &len) != 1) return failure("sha256: cannot finish");
+  std::string out = md.finish();
+  if (!md.ok() || out.size() != 32) return failure("sha256 of " + path + ": the crypto backend failed");
   static const char* hex = "0123456789abcdef";
   std::string s;
-  for (unsigned i = 0; i < len; ++i) {
-    s += hex[out[i] >> 4];
-    s += hex[out[i] & 15];
+  for (unsigned char c : out) {
+    s += hex[c >> 4];
+    s += hex[c & 15];
   }
   return s;
 }

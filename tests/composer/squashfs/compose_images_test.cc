@@ -586,6 +586,16 @@ TEST_F(ComposeImagesTest, PlanMeasuresSharedMemoryColdReadsAndUpgrades) {
   EXPECT_EQ(run("grep -c nestbox-plan- /proc/self/mountinfo").output, "0\n");
   EXPECT_EQ(run("losetup -a | grep -c nestbox-plan-").output, "0\n");
 
+  // Without the privileges for mounts (a user namespace: no loop devices),
+  // the flash is still measured and the plan says why the rest is not.
+  auto unprivileged = run("cd " + tmp_.path() + " && unshare -U " + nestbox() +
+                          " plan --measure --json app1.toml app2.toml");
+  ASSERT_EQ(unprivileged.status, 0) << unprivileged.output;
+  json u = json::parse(unprivileged.output);
+  EXPECT_EQ(u["measured_squashfs_bytes"], p["measured_squashfs_bytes"]);
+  EXPECT_NE(u.value("runtime_unmeasured", ""), "") << unprivileged.output;
+  for (const auto& s : u["strategies"]) EXPECT_FALSE(s.contains("runtime")) << s.dump();
+
   auto text = run("cd " + tmp_.path() + " && " + nestbox() + " plan --measure app1.toml app2.toml");
   ASSERT_EQ(text.status, 0) << text.output;
   EXPECT_NE(text.output.find("cold read ms (app1, app2)"), std::string::npos) << text.output;

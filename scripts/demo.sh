@@ -185,6 +185,16 @@ print(f"containers: {', '.join(p['containers'])}; file bytes {p['file_bytes']} (
 print(f"{'strategy':<15}{'flash bytes':>13}{'page cache shared':>19}  standalone  layout")
 for r in p["strategies"]:
     print(f"{r['strategy']:<15}{r['flash_bytes']:>13}{r['page_cache_shared_bytes']:>19}  {'yes' if r['standalone'] else 'no ':<10}  {r['layout']}")
+print(f"{'manageability':<15}{'signed images':>13}  to upgrade one container")
+for r in p["strategies"]:
+    m = r["manageability"]
+    if m["upgrade_needs_firmware"]:
+        up = f"firmware + {m['upgrade_images']} tree manifest"
+    else:
+        most = max(m["upgrade_download_bytes"].values(), default=0)
+        up = (f"{m['upgrade_images']} image ({m['upgrade_images_shared_file']} if a shared file changes), "
+              f"download {most} bytes at most")
+    print(f"{r['strategy']:<15}{m['signed_images']:>13}  {up}")
 EOF
 }
 

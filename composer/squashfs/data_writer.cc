@@ -319,27 +319,32 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
   return index;
 }
 
+// Full block `i` of a file: in the whole-file buffer, or read into `scratch`
+// (and fed to `verify`, a streaming check against the index's hash).
+Result<const char*> DataWriter::full_block(int fd, const std::string* buf, uint64_t i,
+                                           XXH3_state_t* verify, const std::string& what,
+                                           std::string* scratch) {
+  if (buf) return buf->data() + i * opts_.block_size;
+  scratch->resize(opts_.block_size);
+  NESTBOX_TRY(read_exact(fd, i * opts_.block_size, scratch->data(), scratch->size(), what));
+  if (verify) XXH3_128bits_update(verify, scratch->data(), scratch->size());
+  return static_cast<const char*>(scratch->data());
+}
+
 // One block of a file at a time (a file of many blocks): each looked up in
 // the store by its own bytes, taken from it or compressed and stored.
 Status DataWriter::add_blocks_each(size_t index, const FsEntry& e, int fd, const std::string* buf,
                                    uint64_t nfull, XXH3_state_t* verify) {
-  std::string block;
+  std::string scratch;
   for (uint64_t i = 0; i < nfull; ++i) {
-    const char* p;
-    if (buf) {
-      p = buf->data() + i * opts_.block_size;
-    } else {
-      block.resize(opts_.block_size);
-      NESTBOX_TRY(read_exact(fd, i * opts_.block_size, block.data(), block.size(), e.source_path));
-      if (verify) XXH3_128bits_update(verify, block.data(), block.size());
-      p = block.data();
-    }
+    auto p = full_block(fd, buf, i, verify, e.source_path, &scratch);
+    if (!p.ok()) return std::move(p).error();
     auto job = std::make_unique<Job>();
     job->kind = Job::Kind::kFile;
     job->file_index = index;
     job->starts_file = i == 0;
     job->count = 1;
-    job->key = make_store_key(EntryKind::kDataBlock, content_digest(p, opts_.block_size), comp_->fingerprint);
+    job->key = make_store_key(EntryKind::kDataBlock, content_digest(*p, opts_.block_size), comp_->fingerprint);
     StoreEntry entry;
     auto found = store_->get(job->key, opts_.block_size, &entry);
     if (found == BlockStore::Lookup::kHit && entry.words.size() == 1) {
@@ -350,7 +355,7 @@ Status DataWriter::add_blocks_each(size_t index, const FsEntry& e, int fd, const
     if (found != BlockStore::Lookup::kMiss) ++stats_.cache_corrupt;
     job->capture = true;
     ++stats_.blocks_compressed;
-    NESTBOX_TRY(submit_raw(track(std::move(job)), p, opts_.block_size));
+    NESTBOX_TRY(submit_raw(track(std::move(job)), *p, opts_.block_size));
   }
   return ok_status();
 }
@@ -374,18 +379,11 @@ Status DataWriter::add_blocks(size_t index, const FsEntry& e, int fd, const std:
   }
   Job* raw = track(std::move(job));
   stats_.blocks_compressed += nfull;
-  std::string block;
+  std::string scratch;
   for (uint64_t i = 0; i < nfull; ++i) {
-    const char* p;
-    if (buf) {
-      p = buf->data() + i * opts_.block_size;
-    } else {
-      block.resize(opts_.block_size);
-      NESTBOX_TRY(read_exact(fd, i * opts_.block_size, block.data(), block.size(), e.source_path));
-      if (verify) XXH3_128bits_update(verify, block.data(), block.size());
-      p = block.data();
-    }
-    NESTBOX_TRY(submit_raw(raw, p, opts_.block_size));
+    auto p = full_block(fd, buf, i, verify, e.source_path, &scratch);
+    if (!p.ok()) return std::move(p).error();
+    NESTBOX_TRY(submit_raw(raw, *p, opts_.block_size));
   }
   return ok_status();
 }

@@ -81,6 +81,8 @@ class DataWriter {
   // `verify`: a hash state fed with every block read (nullptr: none).
   Status add_blocks(size_t index, const FsEntry& e, int fd, const std::string* buf,
                     const ContentDigest* digest, uint64_t nfull, XXH3_state_s* verify);
+  Result<const char*> full_block(int fd, const std::string* buf, uint64_t i, XXH3_state_s* verify,
+                                 const std::string& what, std::string* scratch);
   Status add_blocks_each(size_t index, const FsEntry& e, int fd, const std::string* buf,
                          uint64_t nfull, XXH3_state_s* verify);
   Status submit_cached(std::unique_ptr<Job> job, const StoreEntry& entry);

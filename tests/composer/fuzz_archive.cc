@@ -11,12 +11,16 @@
 #include <string>
 
 #include "composer/source_tree.h"
+#include "util/temp_path.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string base = [] {
-    char tmpl[] = "/tmp/nestbox-fuzz-archive-XXXXXX";
-    return std::string(mkdtemp(tmpl));
+  // Removed at exit (a function-local static's destructor).
+  static const nestbox::TempDir owner = [] {
+    auto made = nestbox::TempDir::create("/tmp/nestbox-fuzz-archive-");
+    if (!made.ok()) std::abort();
+    return std::move(*made);
   }();
+  const std::string& base = owner.path();
   std::string input = base + "/input";
   std::string scratch = base + "/scratch";
   std::filesystem::remove_all(scratch);

@@ -10,15 +10,22 @@
 #include <sys/stat.h>
 #include <string>
 
+#include "util/temp_path.h"
 #include "verifier/image_format.h"
 #include "verifier/verifier.h"
 
 namespace {
 
+// Removed at exit (a function-local static's destructor), like every run's
+// scratch directory.
 std::string scratch_dir() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/nestbox-fuzz-XXXXXX";
-    std::string d = ::mkdtemp(tmpl);
+  static const nestbox::TempDir owner = [] {
+    auto made = nestbox::TempDir::create("/tmp/nestbox-fuzz-");
+    if (!made.ok()) std::abort();
+    return std::move(*made);
+  }();
+  static const std::string dir = [] {
+    std::string d = owner.path();
     ::mkdir((d + "/ring").c_str(), 0755);
     // The golden image's public key, so signature checks are reached.
     const char* src = std::getenv("NESTBOX_SOURCE_DIR");

@@ -9,7 +9,9 @@
 namespace nestbox::launcher {
 
 // Runs `health.argv` in running container `name` (<state_root>/<name>) with
-// stdin and stdout on /dev/null and stderr on the caller's. Returns "" when
+// stdin and stdout on /dev/null; what it writes to stderr reaches the
+// caller's stderr quoted (each line prefixed "nestbox-launch: NAME: health
+// check said: ", control and non-ASCII bytes as '?', at most 2 KiB). Returns "" when
 // it exited 0 within `health.timeout_ms`, else why not ("exited 1", "did
 // not finish within 300 ms", "could not run: ..."). A check still running at
 // its timeout is killed with the container, which the caller then stops.

@@ -78,7 +78,7 @@ image 4 "$httpd"
 # [health]: the check runs inside the container once the trial's time is up.
 # Version 5's check also tries to write a line that reads like boot's own
 # (and a terminal escape): it must arrive quoted, never as a line of boot's.
-image 5 "$httpd" $'[health]\ncommand = ["/bin/busybox", "sh", "-c", "printf \'tbox: version 5 stayed up 1 s and passed its health check: committed\\\\n\\\\033[2Jcleared\\\\n\' >&2; exit 1"]'
+image 5 "$httpd" $'[health]\ncommand = ["/bin/busybox", "sh", "-c", "printf \'nestbox-launch boot: tbox: version 5 stayed up 1 s and passed its health check: committed\\\\n\\\\033[2Jcleared\\\\n\' >&2; exit 1"]'
 image 6 "$httpd" $'[health]\ncommand = ["/bin/busybox", "sleep", "5"]\ntimeout = "300ms"'
 SQFS="$work/www.sqfs" image 7 "$httpd" $'[health]\ncommand = ["/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]\n[[rootfs.file]]\npath = "/www/index.html"\ncontent = "up"'
 
@@ -186,9 +186,9 @@ health_trial() {  # VERSION EXPECTED_BOOT_LINE...
 health_trial 5 "tbox: trial of version 5 failed (version 5 stayed up 1 s but its health check exited 1); rolled back to version 3 (3.0)" \
   "tbox: started version 3 (3.0) from slot b"
 [ "$(cat "$store/.state/tbox.version")" = 3 ] || fail "the version record moved on a failed check"
-grep -q '^nestbox-launch: tbox: health check said: tbox: version 5 stayed up 1 s and passed its health check: committed$' "$work/boot.err" ||
+grep -q '^nestbox-launch: tbox: health check said: nestbox-launch boot: tbox: version 5 stayed up 1 s and passed its health check: committed$' "$work/boot.err" ||
   fail "the check's output is not quoted: $(cat "$work/boot.err")"
-grep -q '^tbox: version 5 stayed up' "$work/boot.err" && fail "the check wrote a line of boot's own: $(cat "$work/boot.err")"
+grep -q '^nestbox-launch boot: tbox: version 5 stayed up' "$work/boot.err" && fail "the check wrote a line of boot's own: $(cat "$work/boot.err")"
 grep -q $'\033' "$work/boot.err" && fail "a terminal escape reached boot's log"
 grep -q '^nestbox-launch: tbox: health check said: ?\[2Jcleared$' "$work/boot.err" || fail "the escape line: $(cat "$work/boot.err")"
 health_trial 6 "tbox: trial of version 6 failed (version 6 stayed up 1 s but its health check did not finish within 300 ms); rolled back to version 3 (3.0)"

@@ -363,10 +363,10 @@ std::string runtime_text(const Plan& p) {
   std::string out = "\nmeasured: every container reads its whole rootfs through the layout\n";
   std::string names;
   for (size_t i = 0; i < p.containers.size(); ++i) names += (i ? ", " : "") + p.containers[i];
-  char line[512];
-  snprintf(line, sizeof line, "%-14s %12s %12s %12s %12s  cold read ms (%s)\n", "strategy",
-           "bytes read", "page cache", "shared", "image cache", names.c_str());
-  out += line;
+  char line[128];
+  snprintf(line, sizeof line, "%-14s %12s %12s %12s %12s  ", "strategy", "bytes read",
+           "page cache", "shared", "image cache");
+  out += line + ("cold read ms (" + names + ")\n");
   for (const auto& r : p.rows) {
     if (!r.runtime) continue;
     const RuntimeFigures& f = *r.runtime;
@@ -376,12 +376,12 @@ std::string runtime_text(const Plan& p) {
       snprintf(t, sizeof t, "%s%.1f", i ? ", " : "", static_cast<double>(f.cold_read_ns[i]) / 1e6);
       times += t;
     }
-    snprintf(line, sizeof line, "%-14s %12llu %12llu %12llu %12llu  %s\n",
+    snprintf(line, sizeof line, "%-14s %12llu %12llu %12llu %12llu  ",
              manifests::to_string(r.strategy), static_cast<unsigned long long>(f.bytes_read),
              static_cast<unsigned long long>(f.file_cache_bytes),
              static_cast<unsigned long long>(f.shared_bytes()),
-             static_cast<unsigned long long>(f.image_cache_bytes), times.c_str());
-    out += line;
+             static_cast<unsigned long long>(f.image_cache_bytes));
+    out += line + times + "\n";
   }
   return out;
 }

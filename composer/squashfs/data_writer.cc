@@ -279,20 +279,22 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
   }
   const auto changed = [&] { return failure(what + ": content changed since it was indexed (hash mismatch)"); };
   if (e.hash != ContentHash{} && e.hash != hash) return changed();
-  if (e.content_id != kNoContentId) by_content_id_.emplace(e.content_id, index);
-
+  // Both maps name only files whose data is written (never an alias: a
+  // reader follows one alias_ step).
   auto key = std::make_pair(hash, e.size);
   if (auto it = by_content_.find(key); it != by_content_.end()) {
     auto same = same_content(fd.get(), it->second.source, e.size, what);
     if (!same.ok()) return std::move(same).error();
     if (*same) {
       alias_[index] = it->second.index;
+      if (e.content_id != kNoContentId) by_content_id_.emplace(e.content_id, it->second.index);
       ++stats_.duplicate_files;
       return index;
     }
   } else {
     by_content_.emplace(key, Original{index, e.source_path});
   }
+  if (e.content_id != kNoContentId) by_content_id_.emplace(e.content_id, index);
 
   if (per_block) {
     NESTBOX_TRY(add_blocks_each(index, e, fd.get(), bufp, nfull, verify.get()));

@@ -224,6 +224,25 @@ TEST_F(SquashfsWriterTest, LinkedNamesWithDifferentMetadataGetInodesOfTheirOwn) 
   EXPECT_EQ(file_bytes(tmp_ / "mnt/bin/ping"), file_bytes(src + "/sbin/ping"));
 }
 
+// Identical files are stored once however they are found equal: a file the
+// writer compared by bytes (not indexed) and later ones the content index
+// gave one id all read back whole (the writer must record the file whose
+// data it wrote, never an alias of it).
+TEST_F(SquashfsWriterTest, DuplicatesFoundByBytesAndByContentIdReadBackWhole) {
+  std::string src = tmp_ / "dups";
+  std::filesystem::create_directories(src);
+  for (const char* name : {"a", "b", "c"}) testing::write_file(src + "/" + name, 300 * 1024 + 77, 42);
+  FsTree tree = scan(src);
+  for (FsEntry& e : tree.entries) {
+    if (e.path == "/b" || e.path == "/c") e.content_id = 5;  // indexed together
+  }
+  std::string img = tmp_ / "dups.img";
+  auto st = write_squashfs(tree, img, options("gzip"));
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(st->data.duplicate_files, 2u);
+  expect_mounts_equal(img, tree);
+}
+
 TEST_F(SquashfsWriterTest, Sqfs2tarReadsEveryEntry) {
   std::string img = tmp_ / "t.img";
   ASSERT_TRUE(write_squashfs(tree_, img, options("zstd")).ok());

@@ -31,10 +31,12 @@ class CheckOutput {
  public:
   static constexpr size_t kKeep = 2048;
 
-  // Reads what is there now (the fd is non-blocking).
+  // Reads what is there now (the fd is non-blocking), at most 64 KiB per
+  // call: a container writing without end must not keep the launcher here
+  // past the check's deadline.
   void drain(int fd) {
     char buf[4096];
-    for (;;) {
+    for (int reads = 0; reads < 16; ++reads) {
       ssize_t n = ::read(fd, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return;

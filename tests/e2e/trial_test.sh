@@ -79,7 +79,9 @@ image 4 "$httpd"
 # Version 5's check also tries to write a line that reads like boot's own
 # (and a terminal escape): it must arrive quoted, never as a line of boot's.
 image 5 "$httpd" $'[health]\ncommand = ["/bin/busybox", "sh", "-c", "printf \'nestbox-launch boot: tbox: version 5 stayed up 1 s and passed its health check: committed\\\\n\\\\033[2Jcleared\\\\n\' >&2; exit 1"]'
-image 6 "$httpd" $'[health]\ncommand = ["/bin/busybox", "sleep", "5"]\ntimeout = "300ms"'
+# Version 6's check writes to stderr without end: its timeout still holds,
+# and boot's log keeps 2 KiB of it.
+image 6 "$httpd" $'[health]\ncommand = ["/bin/busybox", "sh", "-c", "/bin/busybox yes flood >&2"]\ntimeout = "300ms"'
 SQFS="$work/www.sqfs" image 7 "$httpd" $'[health]\ncommand = ["/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]\n[[rootfs.file]]\npath = "/www/index.html"\ncontent = "up"'
 
 store="$work/store"
@@ -192,6 +194,10 @@ grep -q '^nestbox-launch boot: tbox: version 5 stayed up' "$work/boot.err" && fa
 grep -q $'\033' "$work/boot.err" && fail "a terminal escape reached boot's log"
 grep -q '^nestbox-launch: tbox: health check said: ?\[2Jcleared$' "$work/boot.err" || fail "the escape line: $(cat "$work/boot.err")"
 health_trial 6 "tbox: trial of version 6 failed (version 6 stayed up 1 s but its health check did not finish within 300 ms); rolled back to version 3 (3.0)"
+[ "$(grep -c '^nestbox-launch: tbox: health check said: flood$' "$work/boot.err")" -le 342 ] ||
+  fail "more than 2 KiB of the check's output in boot's log"
+grep -q '^nestbox-launch: tbox: health check said [0-9]* more bytes, not shown$' "$work/boot.err" ||
+  fail "the flood's excess is not reported: $(tail -3 "$work/boot.err")"
 health_trial 7 "tbox: version 7 stayed up 1 s and passed its health check: committed"
 [ "$(cat "$store/.state/tbox.version")" = 7 ] || fail "the version record did not move on a passed check"
 [ "$(active_json)" = '"active":"a"' ] || fail "active after the passed check: $(nl list --json)"

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -81,18 +82,38 @@ Result<ContentIndex> ContentIndex::build_files(std::vector<std::string> files, u
     std::optional<Error> error;
   };
   std::vector<Slot> slots(files.size());
+  // Names of one inode (hard links) are read once: the others copy its slot.
+  std::vector<size_t> first(files.size());
+  std::vector<size_t> to_hash;
+  {
+    std::map<std::pair<dev_t, ino_t>, size_t> seen;
+    for (size_t i = 0; i < files.size(); ++i) {
+      struct stat st;
+      first[i] = i;
+      if (::lstat(files[i].c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1) {
+        auto [it, added] = seen.emplace(std::make_pair(st.st_dev, st.st_ino), i);
+        first[i] = it->second;
+        if (!added) continue;
+      }
+      to_hash.push_back(i);
+    }
+  }
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < files.size();) {
+    for (size_t k; (k = next.fetch_add(1)) < to_hash.size();) {
+      const size_t i = to_hash[k];
       auto h = hash_file(files[i], &slots[i].size);
       if (h.ok()) slots[i].hash = *h;
       else slots[i].error = std::move(h).error();
     }
   };
+  threads = std::min<unsigned>(threads, std::max<size_t>(1, to_hash.size()));
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
+  for (size_t i = 0; i < files.size(); ++i)
+    if (first[i] != i) slots[i] = slots[first[i]];
 
   ContentIndex index;
   // Group by (hash, size); within a group, byte-compare against each distinct
@@ -101,7 +122,7 @@ Result<ContentIndex> ContentIndex::build_files(std::vector<std::string> files, u
   std::vector<std::string> reps;
   for (size_t i = 0; i < files.size(); ++i) {
     if (slots[i].error) return *slots[i].error;
-    index.bytes_ += slots[i].size;
+    if (first[i] == i) index.bytes_ += slots[i].size;  // a hard link's bytes are read once
     auto& ids = groups[{slots[i].hash, slots[i].size}];
     ContentInfo info{slots[i].hash, slots[i].size, 0, files[i]};
     bool found = false;

@@ -1,6 +1,7 @@
 #include "composer/content_index.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 
@@ -53,6 +54,22 @@ TEST(ContentIndex, IdenticalBytesShareAnIdDifferentBytesDoNot) {
   auto same = same_bytes(d / "a", d / "c");
   ASSERT_TRUE(same.ok());
   EXPECT_FALSE(*same);
+}
+
+// Names of one inode are read once (as mksquashfs reads them) and share its
+// content id.
+TEST(ContentIndex, HardLinksAreReadOnce) {
+  TempDir d;
+  write(d / "a", "linked content");
+  ASSERT_EQ(::link((d / "a").c_str(), (d / "b").c_str()), 0);
+  write(d / "c", "other");
+  auto index = ContentIndex::build_files({d / "a", d / "b", d / "c"}, 2);
+  ASSERT_TRUE(index.ok()) << index.error().message;
+  EXPECT_EQ(index->find(d / "a")->id, index->find(d / "b")->id);
+  EXPECT_EQ(index->find(d / "b")->hash, index->find(d / "a")->hash);
+  EXPECT_EQ(index->find(d / "b")->size, 14u);
+  EXPECT_EQ(index->distinct_contents(), 2u);
+  EXPECT_EQ(index->bytes_hashed(), 14u + 5u);
 }
 
 TEST(ContentIndex, ResultDoesNotDependOnThreadCount) {

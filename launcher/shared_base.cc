@@ -14,6 +14,7 @@
 
 #include "launcher/image_device.h"
 #include "util/dm_device.h"
+#include "util/mount_point.h"
 
 namespace nestbox::launcher {
 namespace {
@@ -66,12 +67,12 @@ bool is_squashfs_mount(const std::string& dir) {
 std::string dm_owner(const std::string& key) { return "@" + key.substr(0, 100); }
 std::string dm_name_of(const std::string& key) { return verity_device_name(dm_owner(key), "base"); }
 
-// Removes what a shared base of `key` may hold: its mount (detached: a
-// container on its way out may still reference it; the loop device goes with
+// Removes what a shared base of `key` may hold: its mount (detached if a
+// container on its way out still references it; the loop device goes with
 // the last reference, autoclear), its dm-verity device, its files.
 void clear(const std::string& bases, const std::string& key) {
   std::string dir = bases + "/" + key;
-  while (::umount2((dir + "/root").c_str(), MNT_DETACH) == 0) {
+  while (unmount_now_or_detach(dir + "/root")) {
   }
   struct stat st;
   if (::stat(dm::kControl, &st) == 0 && dm::DmDevice::exists(dm_name_of(key)))
@@ -127,7 +128,7 @@ Result<SharedBase> SharedBase::acquire(const std::string& state_root, const std:
   if (::flock(holder->get(), LOCK_EX | LOCK_NB) == 0) {
     // Nobody holds it: whatever is mounted there was left by a launcher that
     // died. Never trust it: mount afresh from this launcher's verified fd.
-    while (::umount2(b.root_.c_str(), MNT_DETACH) == 0) {
+    while (unmount_now_or_detach(b.root_)) {
     }
     struct stat st;
     if (::stat(dm::kControl, &st) == 0 && dm::DmDevice::exists(dm_name_of(b.key_)))

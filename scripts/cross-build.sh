@@ -56,9 +56,17 @@ sysroot() {
   if ((!fetch)); then return 1; fi
   dpkg --print-foreign-architectures | grep -qx "$debarch" || return 1
   rm -rf "$dir" && mkdir -p "$dir/debs" "$dir/sysroot.tmp"
-  (cd "$dir/debs" && apt-get download -q \
-    "libssl-dev:$debarch" "libssl3:$debarch" "libmnl-dev:$debarch" "libmnl0:$debarch" \
-    "libmbedtls-dev:$debarch" "libmbedcrypto7:$debarch" "libmbedtls14:$debarch" "libmbedx509-1:$debarch") >&2 || return 1
+  # A mirror that drops a connection now and then is not a reason to skip:
+  # three tries, a few seconds apart.
+  local try
+  for try in 1 2 3; do
+    (cd "$dir/debs" && apt-get download -q \
+      "libssl-dev:$debarch" "libssl3:$debarch" "libmnl-dev:$debarch" "libmnl0:$debarch" \
+      "libmbedtls-dev:$debarch" "libmbedcrypto7:$debarch" "libmbedtls14:$debarch" "libmbedx509-1:$debarch") >&2 && break
+    ((try < 3)) || return 1
+    echo "cross-build: apt-get download for $debarch failed (try $try of 3); again in 5 s" >&2
+    sleep 5
+  done
   local deb
   for deb in "$dir"/debs/*.deb; do dpkg-deb -x "$deb" "$dir/sysroot.tmp"; done
   local s="$dir/sysroot.tmp"

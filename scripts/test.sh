@@ -47,13 +47,15 @@ stage_cross() {
   out=$(bash scripts/cross-build.sh --test "${fetch[@]}" 2>&1) || rc=$?
   printf '%s\n' "$out"
   ((rc == 0)) || return "$rc"
+  # The reasons go to the table at the end too: a long log may be cut.
+  why[cross]=$(grep '^cross-build: SKIP' <<<"$out" | sed 's/^cross-build: SKIP //' | paste -sd ';' || true)
   grep -q '^cross-build: SKIP' <<<"$out" && ! grep -q 'unit tests passed' <<<"$out" && return 77
   return 0
 }
 
 stage_target() { NESTBOX_BUILD_DIR="$build" bash tests/target/run.sh; }
 
-declare -A took result
+declare -A took result why
 failed=0
 total_start=$SECONDS
 for s in $stages; do
@@ -74,7 +76,9 @@ for s in $stages; do
 done
 echo
 echo "stage   result   time"
-for s in $stages; do printf '%-7s %-8s %dm%02ds\n' "$s" "${result[$s]}" $((took[$s] / 60)) $((took[$s] % 60)); done
+for s in $stages; do
+  printf '%-7s %-8s %dm%02ds%s\n' "$s" "${result[$s]}" $((took[$s] / 60)) $((took[$s] % 60)) "${why[$s]:+  (${why[$s]})}"
+done
 total=$((SECONDS - total_start))
 printf '%-7s %-8s %dm%02ds\n' total "$([[ $failed == 0 ]] && echo ok || echo FAILED)" $((total / 60)) $((total % 60))
 exit $failed

@@ -1,8 +1,14 @@
 #include "util/mount_point.h"
 
+#include <errno.h>
 #include <sys/mount.h>
 
 namespace nestbox {
+
+bool unmount_now_or_detach(const std::string& target) {
+  if (::umount2(target.c_str(), 0) == 0) return true;
+  return errno == EBUSY && ::umount2(target.c_str(), MNT_DETACH) == 0;
+}
 
 Result<MountPoint> MountPoint::mount(const std::string& source, const std::string& target,
                                      const char* type, unsigned long flags, const std::string& data) {
@@ -21,7 +27,7 @@ MountPoint& MountPoint::operator=(MountPoint&& other) noexcept {
 }
 
 void MountPoint::release() {
-  if (!target_.empty()) ::umount2(target_.c_str(), MNT_DETACH);
+  if (!target_.empty()) unmount_now_or_detach(target_);
   target_.clear();
 }
 

@@ -1,6 +1,6 @@
-// One mount this process made, detached (umount2 MNT_DETACH) when its owner
-// goes: the owner type for mounts made outside a namespace that would take
-// them away (plan's measurements, tests). Target-safe: libc only.
+// One mount this process made, unmounted when its owner goes: the owner type
+// for mounts made outside a namespace that would take them away (plan's
+// measurements, tests). Target-safe: libc only.
 #pragma once
 
 #include <string>
@@ -8,6 +8,14 @@
 #include "util/result.h"
 
 namespace nestbox {
+
+// Unmounts the top mount on `target`: at once when nothing uses it, so its
+// superblock and the loop device under it are released before this returns;
+// detached (MNT_DETACH) when busy. A detach is released later, by the kernel
+// (6.15 on even defers the release of an idle detached mount), so a caller
+// that then counts loop devices, or removes the dm device under them, could
+// otherwise still see them. Returns false when nothing was mounted there.
+bool unmount_now_or_detach(const std::string& target);
 
 class MountPoint {
  public:

@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 nestbox=$(realpath "${1:-$here/../build/cli/nestbox}")
 out=${2:-/tmp/nestbox-compose-bench}
 corpus=$("$here/squashfs-corpus.sh")
-comp=${COMP:-gzip}; level=${LEVEL:-9}; bs=${BS:-131072}; threads=${THREADS:-2}
+comp=${COMP:-gzip}; level=${LEVEL-9}; [[ $comp == lz4 ]] && level=; bs=${BS:-131072}; threads=${THREADS:-2}
 rm -rf "$out"; mkdir -p "$out"
 export SOURCE_DATE_EPOCH=1700000000
 
@@ -46,15 +46,16 @@ measure() {  # name shell-command (may use nb, mk, gen)
   echo "$name: ${secs[$name]} s, ${rss[$name]} KiB  ($*)" >&2
 }
 export nestbox comp level bs threads
-nb() { "$nestbox" compose --comp "$comp" --level "$level" --block-size "$bs" --threads "$threads" --json "$@"; }
-mk() { mksquashfs "$1" "$2" -comp "$comp" -Xcompression-level "$level" -b "$bs" -processors "$threads" \
+# lz4 has no level (mksquashfs refuses -Xcompression-level for it).
+nb() { "$nestbox" compose --comp "$comp" ${level:+--level "$level"} --block-size "$bs" --threads "$threads" --json "$@"; }
+mk() { mksquashfs "$1" "$2" -comp "$comp" ${level:+-Xcompression-level "$level"} -b "$bs" -processors "$threads" \
          -noappend -no-progress -quiet -always-use-fragments; }
-gen() { gensquashfs --pack-dir "$1" -c "$comp" -X "level=$level" -b "$bs" -j "$threads" -k -x -f -q "$2"; }
+gen() { gensquashfs --pack-dir "$1" -c "$comp" ${level:+-X "level=$level"} -b "$bs" -j "$threads" -k -x -f -q "$2"; }
 size() { stat -c %s "$1"; }
 ratio() { python3 -c "print(f'{$1/$2:.3f}')"; }
 
 c1=$corpus/c1 c2=$corpus/c2 c3=$corpus/c3
-tar -cf - -C "$corpus" c1 c2 c3 >/dev/null  # warm the page cache for every tool
+tar -cf - -C "$corpus" c1 c2 c3 | cat >/dev/null  # warm the page cache for every tool (tar skips reading when it writes to /dev/null itself)
 measure nestbox_one nb --out one c1.toml
 measure mksquashfs_one mk "$c1" "$out/m1.img"
 measure gensquashfs_one gen "$c1" "$out/g1.img"

@@ -62,6 +62,37 @@ Status write_all(int fd, const void* data, size_t size, const std::string& what)
   return ok_status();
 }
 
+Status pwrite_all(int fd, const void* data, size_t size, uint64_t offset, const std::string& what) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = ::pwrite(fd, p, size, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("write " + what);
+    }
+    p += n;
+    offset += static_cast<uint64_t>(n);
+    size -= static_cast<size_t>(n);
+  }
+  return ok_status();
+}
+
+Status pread_exact(int fd, void* data, size_t size, uint64_t offset, const std::string& what) {
+  char* p = static_cast<char*>(data);
+  while (size > 0) {
+    ssize_t n = ::pread(fd, p, size, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("read " + what);
+    }
+    if (n == 0) return failure("read " + what + ": the file ends " + std::to_string(size) + " bytes early");
+    p += n;
+    offset += static_cast<uint64_t>(n);
+    size -= static_cast<size_t>(n);
+  }
+  return ok_status();
+}
+
 Status write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   // The name is predictable: whatever is there (a crashed run's file, or a

@@ -1,6 +1,7 @@
 // Small file helpers shared by host and target code (libc only).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "util/result.h"
@@ -26,5 +27,9 @@ Status make_dirs(const std::string& path, unsigned mode);
 
 // Writes the whole buffer, retrying on EINTR and short writes.
 Status write_all(int fd, const void* data, size_t size, const std::string& what);
+// The same at `offset` (pwrite: the file position does not move).
+Status pwrite_all(int fd, const void* data, size_t size, uint64_t offset, const std::string& what);
+// Reads exactly `size` bytes at `offset`; a file that ends first is an error.
+Status pread_exact(int fd, void* data, size_t size, uint64_t offset, const std::string& what);
 
 }  // namespace nestbox

@@ -98,6 +98,42 @@ Result<BlockStore> BlockStore::open(const std::string& dir) {
   return store;
 }
 
+Result<BlockStore> BlockStore::open_for_one_run(const std::string& dir) {
+  BlockStore store;
+  std::string path = dir + "/pack";
+  store.pack_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!store.pack_) return sys_error("create " + path).context("block store of this run");
+  return store;
+}
+
+BlockStore::Lookup BlockStore::get_packed(const StoreKey& key, StoreEntry* out) {
+  auto it = packed_.find(key);
+  if (it == packed_.end()) {
+    ++stats_.misses;
+    return Lookup::kMiss;
+  }
+  StoreEntry entry;
+  entry.words = it->second.words;
+  entry.data.resize(it->second.size);
+  if (!pread_exact(pack_.get(), entry.data.data(), entry.data.size(), it->second.offset, "block store").ok()) {
+    ++stats_.corrupt;
+    return Lookup::kCorrupt;
+  }
+  *out = std::move(entry);
+  ++stats_.hits;
+  return Lookup::kHit;
+}
+
+Status BlockStore::put_packed(const StoreKey& key, const StoreEntry& entry) {
+  if (packed_.count(key)) return ok_status();
+  NESTBOX_TRY_CTX(pwrite_all(pack_.get(), entry.data.data(), entry.data.size(), pack_end_, "block store"),
+                  "block store of this run");
+  packed_[key] = Packed{pack_end_, entry.words, entry.data.size()};
+  pack_end_ += entry.data.size();
+  ++stats_.stored;
+  return ok_status();
+}
+
 std::string BlockStore::path_of(const StoreKey& key) const {
   std::string hex = hex128(key.high, key.low);
   return dir_ + "/" + hex.substr(0, 2) + "/" + hex;
@@ -105,6 +141,7 @@ std::string BlockStore::path_of(const StoreKey& key) const {
 
 BlockStore::Lookup BlockStore::get(const StoreKey& key, uint32_t max_block, StoreEntry* out) {
   if (!enabled()) return Lookup::kMiss;
+  if (pack_) return get_packed(key, out);
   auto bytes = read_file(path_of(key));
   if (!bytes.ok()) {
     ++stats_.misses;
@@ -147,6 +184,7 @@ BlockStore::Lookup BlockStore::get(const StoreKey& key, uint32_t max_block, Stor
 
 Status BlockStore::put(const StoreKey& key, const StoreEntry& entry) {
   if (!enabled()) return ok_status();
+  if (pack_) return put_packed(key, entry);
   std::string buf(kMagic, sizeof kMagic);
   put_raw(&buf, key.high);
   put_raw(&buf, key.low);

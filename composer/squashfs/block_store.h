@@ -12,10 +12,12 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "composer/fs_tree.h"
+#include "util/fd.h"
 #include "util/result.h"
 
 namespace nestbox::composer::squashfs {
@@ -51,8 +53,14 @@ class BlockStore {
  public:
   // An empty `dir` makes a disabled store (every lookup misses, puts are dropped).
   static Result<BlockStore> open(const std::string& dir);
+  // A store for one run only (images of one compose share it, nothing is
+  // kept): entries appended to one file created in `dir`, located through an
+  // index in memory. A directory store costs a file per entry (create, write,
+  // rename, and at each hit open, read, touch), which with a fast compressor
+  // costs more than compressing the block again.
+  static Result<BlockStore> open_for_one_run(const std::string& dir);
 
-  bool enabled() const { return !dir_.empty(); }
+  bool enabled() const { return !dir_.empty() || pack_; }
   enum class Lookup { kMiss, kHit, kCorrupt };
   // `max_block` bounds each block's on-disk size (the image block size).
   Lookup get(const StoreKey& key, uint32_t max_block, StoreEntry* out);
@@ -61,7 +69,18 @@ class BlockStore {
   std::string path_of(const StoreKey& key) const;
 
  private:
+  struct Packed {
+    uint64_t offset = 0;
+    std::vector<uint32_t> words;
+    uint64_t size = 0;
+  };
+  Lookup get_packed(const StoreKey& key, StoreEntry* out);
+  Status put_packed(const StoreKey& key, const StoreEntry& entry);
+
   std::string dir_;
+  UniqueFd pack_;  // open_for_one_run: the entries' bytes, back to back
+  uint64_t pack_end_ = 0;
+  std::map<StoreKey, Packed> packed_;
   StoreStats stats_;
 };
 

@@ -27,15 +27,16 @@ class StoreSession {
 
   Result<BlockStore*> get(const std::string& out_dir, size_t images) {
     if (store_) return &*store_;
-    std::string dir = cache_dir_;
-    if (dir.empty()) {
+    Result<BlockStore> s = failure("");
+    if (cache_dir_.empty()) {
       if (images < 2) return &disabled_;
       auto made = TempDir::create(out_dir + "/.nestbox-blocks-");
       if (!made.ok()) return std::move(made).error().context("temporary block store");
       temp_dir_ = std::move(*made);
-      dir = temp_dir_.path();
+      s = BlockStore::open_for_one_run(temp_dir_.path());
+    } else {
+      s = BlockStore::open(cache_dir_);
     }
-    auto s = BlockStore::open(dir);
     if (!s.ok()) return std::move(s).error();
     store_ = std::move(*s);
     return &*store_;
@@ -314,9 +315,9 @@ Result<MeasuredFlash> measure_flash(std::span<const ComposedContainer> container
                                     const std::string& scratch, const ImageOptions& options) {
   if (containers.empty()) return bad_input("measure: no containers");
   std::error_code ec;
-  fs::create_directories(scratch + "/blocks", ec);
+  fs::create_directories(scratch, ec);
   if (ec) return failure("create " + scratch + ": " + ec.message());
-  auto store = BlockStore::open(scratch + "/blocks");
+  auto store = BlockStore::open_for_one_run(scratch);
   if (!store.ok()) return std::move(store).error();
   MeasuredFlash m;
   auto write_one = [&](const FsTree& t, const manifests::Manifest& man, const std::string& file,

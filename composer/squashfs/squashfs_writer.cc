@@ -228,16 +228,15 @@ Result<SquashStats> write_squashfs(const FsTree& tree, const std::string& out,
 Result<std::vector<SquashStats>> write_squashfs_images(const std::vector<ImageRequest>& images,
                                                        const SquashOptions& opts,
                                                        const std::string& cache_dir) {
-  std::string dir = cache_dir;
   TempDir temp_store;
-  if (dir.empty() && images.size() > 1) {  // one image alone has nothing to share
+  Result<BlockStore> store = BlockStore::open(cache_dir);  // "": disabled
+  if (cache_dir.empty() && images.size() > 1) {  // one image alone has nothing to share
     std::string parent = std::filesystem::path(images[0].out).parent_path().string();
     auto made = TempDir::create((parent.empty() ? "." : parent) + "/.nestbox-blocks.");
     if (!made.ok()) return std::move(made).error().context("temporary block store");
     temp_store = std::move(*made);
-    dir = temp_store.path();
+    store = BlockStore::open_for_one_run(temp_store.path());
   }
-  auto store = BlockStore::open(dir);
   if (!store.ok()) return std::move(store).error();
   std::vector<SquashStats> out;
   for (const auto& req : images) {

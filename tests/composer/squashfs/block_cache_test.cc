@@ -176,6 +176,44 @@ TEST_F(BlockCacheTest, ImagesBuiltTogetherShareCompressedBlocks) {
   EXPECT_EQ(diff_trees(two, scan(tmp_ / "mnt")), "");
 }
 
+// The store of one run keeps its entries in one file and gives the images the
+// same bytes a directory store (and no store) gives; what it returns is what
+// was put, by key.
+TEST_F(BlockCacheTest, OneRunStoreIsOneFileAndGivesTheSameImages) {
+  fs::create_directories(tmp_ / "run");
+  auto store = BlockStore::open_for_one_run(tmp_ / "run");
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  std::string src2 = tmp_ / "src2";
+  ASSERT_EQ(testing::run("cp -a '" + src_ + "' '" + src2 + "'").status, 0);
+  testing::write_text(src2 + "/etc/only-in-two", "extra\n");
+  FsTree two = scan(src2);
+  auto first = write_squashfs(tree_, tmp_ / "one.img", opts_, &*store);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto second = write_squashfs(two, tmp_ / "two.img", opts_, &*store);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(second->data.blocks_compressed, 0u);
+  EXPECT_EQ(second->data.blocks_from_cache, first->data.blocks_compressed);
+  EXPECT_GT(second->data.fragment_blocks_from_cache, 0u);
+  EXPECT_EQ(store->stats().corrupt, 0u);
+  size_t files = 0;
+  for (auto& e : fs::recursive_directory_iterator(tmp_ / "run")) files += e.is_regular_file();
+  EXPECT_EQ(files, 1u);
+  // Byte-identical to images built with no store at all.
+  ASSERT_TRUE(write_squashfs(two, tmp_ / "two-plain.img", opts_).ok());
+  EXPECT_TRUE(file_bytes(tmp_ / "two.img") == file_bytes(tmp_ / "two-plain.img"));
+
+  StoreKey a{1, 2}, b{3, 4};
+  ASSERT_TRUE(store->put(a, StoreEntry{{5}, "abcde"}).ok());
+  ASSERT_TRUE(store->put(b, StoreEntry{{3, 2}, "xyzuv"}).ok());
+  StoreEntry got;
+  ASSERT_EQ(store->get(a, 131072, &got), BlockStore::Lookup::kHit);
+  EXPECT_EQ(got.data, "abcde");
+  EXPECT_EQ(got.words, std::vector<uint32_t>{5});
+  ASSERT_EQ(store->get(b, 131072, &got), BlockStore::Lookup::kHit);
+  EXPECT_EQ(got.data, "xyzuv");
+  EXPECT_EQ(store->get(StoreKey{9, 9}, 131072, &got), BlockStore::Lookup::kMiss);
+}
+
 }  // namespace
 }  // namespace nestbox::composer::squashfs
 

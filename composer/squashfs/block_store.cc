@@ -134,6 +134,28 @@ Status BlockStore::put_packed(const StoreKey& key, const StoreEntry& entry) {
   return ok_status();
 }
 
+Status BlockStore::remember(uint32_t content_id, const std::string& fingerprint,
+                            std::vector<StoreKey> blocks, const char* tail, uint32_t tail_size) {
+  if (!remembers()) return ok_status();
+  WrittenContent w{std::move(blocks), pack_end_, tail_size};
+  if (tail_size > 0) {
+    NESTBOX_TRY_CTX(pwrite_all(pack_.get(), tail, tail_size, pack_end_, "block store"), "block store of this run");
+    pack_end_ += tail_size;
+  }
+  written_.emplace(std::make_pair(content_id, fingerprint), std::move(w));
+  return ok_status();
+}
+
+const WrittenContent* BlockStore::recall(uint32_t content_id, const std::string& fingerprint) const {
+  auto it = written_.find(std::make_pair(content_id, fingerprint));
+  return it == written_.end() ? nullptr : &it->second;
+}
+
+Status BlockStore::read_tail(const WrittenContent& w, std::string* out) const {
+  out->resize(w.tail_size);
+  return pread_exact(pack_.get(), out->data(), out->size(), w.tail_offset, "block store");
+}
+
 std::string BlockStore::path_of(const StoreKey& key) const {
   std::string hex = hex128(key.high, key.low);
   return dir_ + "/" + hex.substr(0, 2) + "/" + hex;

@@ -45,6 +45,16 @@ struct StoreEntry {
   std::string data;             // the blocks' bytes, concatenated
 };
 
+// What one content became in an image written earlier in the same run: the
+// keys of its full blocks' entries, in order, and where its tail bytes were
+// kept. Content ids are the run's content index's (equal bytes, compared),
+// so a later image takes this without reading or hashing the file again.
+struct WrittenContent {
+  std::vector<StoreKey> blocks;
+  uint64_t tail_offset = 0;
+  uint32_t tail_size = 0;
+};
+
 struct StoreStats {
   uint64_t hits = 0, misses = 0, corrupt = 0, stored = 0;
 };
@@ -68,6 +78,15 @@ class BlockStore {
   const StoreStats& stats() const { return stats_; }
   std::string path_of(const StoreKey& key) const;
 
+  // The store of one run remembers what each indexed content became, per
+  // compressor fingerprint (a directory store remembers nothing: ids are
+  // the run's own).
+  bool remembers() const { return static_cast<bool>(pack_); }
+  Status remember(uint32_t content_id, const std::string& fingerprint, std::vector<StoreKey> blocks,
+                  const char* tail, uint32_t tail_size);
+  const WrittenContent* recall(uint32_t content_id, const std::string& fingerprint) const;
+  Status read_tail(const WrittenContent& w, std::string* out) const;
+
  private:
   struct Packed {
     uint64_t offset = 0;
@@ -81,6 +100,7 @@ class BlockStore {
   UniqueFd pack_;  // open_for_one_run: the entries' bytes, back to back
   uint64_t pack_end_ = 0;
   std::map<StoreKey, Packed> packed_;
+  std::map<std::pair<uint32_t, std::string>, WrittenContent> written_;
   StoreStats stats_;
 };
 

@@ -242,6 +242,15 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
       ++stats_.duplicate_files;
       return index;
     }
+    // Written by an earlier image of this run: its entries, not the file.
+    if (const WrittenContent* w = store_->recall(e.content_id, comp_->fingerprint)) {
+      auto taken = add_written(index, e, *w);
+      if (!taken.ok()) return std::move(taken).error();
+      if (*taken) {
+        by_content_id_.emplace(e.content_id, index);
+        return index;
+      }
+    }
   }
 
   // The store is keyed by a SHA-256 of the content, never by the XXH3 the
@@ -296,6 +305,7 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
   }
   if (e.content_id != kNoContentId) by_content_id_.emplace(e.content_id, index);
 
+  keys_.clear();
   if (per_block) {
     NESTBOX_TRY(add_blocks_each(index, e, fd.get(), bufp, nfull, verify.get()));
   } else if (nfull > 0) {
@@ -313,12 +323,45 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
       if (verify) XXH3_128bits_update(verify.get(), tail_data, tail);
     }
     NESTBOX_TRY(add_tail(index, tail_data, tail, XXH3_64bits(tail_data, tail)));
+    if (e.content_id != kNoContentId)
+      NESTBOX_TRY(store_->remember(e.content_id, comp_->fingerprint, std::move(keys_), tail_data,
+                                   static_cast<uint32_t>(tail)));
+  } else if (e.content_id != kNoContentId) {
+    NESTBOX_TRY(store_->remember(e.content_id, comp_->fingerprint, std::move(keys_), nullptr, 0));
   }
   if (verify) {
     XXH128_hash_t h = XXH3_128bits_digest(verify.get());
     if (ContentHash{h.high64, h.low64} != e.hash) return changed();
   }
   return index;
+}
+
+// A content an earlier image of this run wrote (store_->recall): its full
+// blocks' entries submitted as they are, its tail packed from the copy the
+// store kept. false when an entry is missing or does not fit: the caller
+// then reads the file as for any other.
+Result<bool> DataWriter::add_written(size_t index, const FsEntry& e, const WrittenContent& w) {
+  const uint64_t nfull = e.size / opts_.block_size;
+  if (w.tail_size != e.size % opts_.block_size) return false;
+  std::vector<StoreEntry> entries(w.blocks.size());
+  uint64_t words = 0;
+  for (size_t i = 0; i < w.blocks.size(); ++i) {
+    if (store_->get(w.blocks[i], opts_.block_size, &entries[i]) != BlockStore::Lookup::kHit) return false;
+    words += entries[i].words.size();
+  }
+  if (words != nfull) return false;
+  std::string tail;
+  NESTBOX_TRY(store_->read_tail(w, &tail));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    auto job = std::make_unique<Job>();
+    job->kind = Job::Kind::kFile;
+    job->file_index = index;
+    job->starts_file = i == 0;
+    NESTBOX_TRY(submit_cached(std::move(job), entries[i]));
+  }
+  stats_.blocks_from_cache += nfull;
+  if (!tail.empty()) NESTBOX_TRY(add_tail(index, tail.data(), tail.size(), XXH3_64bits(tail.data(), tail.size())));
+  return true;
 }
 
 // Full block `i` of a file: in the whole-file buffer, or read into `scratch`
@@ -347,6 +390,7 @@ Status DataWriter::add_blocks_each(size_t index, const FsEntry& e, int fd, const
     job->starts_file = i == 0;
     job->count = 1;
     job->key = make_store_key(EntryKind::kDataBlock, content_digest(*p, opts_.block_size), comp_->fingerprint);
+    keys_.push_back(job->key);
     StoreEntry entry;
     auto found = store_->get(job->key, opts_.block_size, &entry);
     if (found == BlockStore::Lookup::kHit && entry.words.size() == 1) {
@@ -370,6 +414,7 @@ Status DataWriter::add_blocks(size_t index, const FsEntry& e, int fd, const std:
   job->count = static_cast<uint32_t>(nfull);
   if (digest) {
     job->key = make_store_key(EntryKind::kFileBlocks, *digest, comp_->fingerprint);
+    keys_.push_back(job->key);
     StoreEntry entry;
     auto found = store_->get(job->key, opts_.block_size, &entry);
     if (found == BlockStore::Lookup::kHit && entry.words.size() == nfull) {

@@ -85,6 +85,7 @@ class DataWriter {
                                  const std::string& what, std::string* scratch);
   Status add_blocks_each(size_t index, const FsEntry& e, int fd, const std::string* buf,
                          uint64_t nfull, XXH3_state_s* verify);
+  Result<bool> add_written(size_t index, const FsEntry& e, const WrittenContent& w);
   Status submit_cached(std::unique_ptr<Job> job, const StoreEntry& entry);
   Status submit_raw(Job* job, const char* data, size_t size);
   Job* track(std::unique_ptr<Job> job);
@@ -109,6 +110,7 @@ class DataWriter {
   std::map<std::pair<ContentHash, uint64_t>, Original> by_content_;
   std::map<uint32_t, size_t> by_content_id_;  // FsEntry::content_id -> first file written
   std::map<Job*, std::unique_ptr<Job>> in_flight_;
+  std::vector<StoreKey> keys_;  // the entries of the file being added, for store_->remember
   std::string frag_buf_;
   uint32_t frag_index_ = 0, frag_count_ = 0;
   Status writer_error_;

@@ -52,7 +52,7 @@ dpkg-query -W -f='${Status}' lxc 2>/dev/null | grep -q "install ok installed" ||
 
 if ((${#missing[@]} || lxc_missing || ${cross_update:-0})); then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
+  bash "$(dirname "$0")/apt-update.sh"
   ((${#missing[@]})) && apt-get install -y -qq --no-install-recommends "${missing[@]}"
   ((lxc_missing)) && apt-get install -y -qq --no-install-recommends lxc
 fi

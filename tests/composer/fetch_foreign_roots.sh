@@ -27,7 +27,7 @@ done
 # A partial update (one mirror index mid-sync) is fine as long as the
 # downloads below succeed.
 if ((need_update)) || ! apt-cache show "libc6:${arches[0]}" >/dev/null 2>&1; then
-  apt-get update -qq || true
+  bash "$(dirname "$0")/../../scripts/apt-update.sh"
 fi
 
 for a in "${arches[@]}"; do

@@ -51,7 +51,7 @@ if ((install)); then
   fi
   for a in "${arches[@]}"; do
     [[ $a == amd64 ]] || dpkg --print-foreign-architectures | grep -qx "$a" && continue
-    dpkg --add-architecture "$a" && apt-get update -q >/dev/null
+    dpkg --add-architecture "$a" && bash "$here/../../scripts/apt-update.sh" >/dev/null
   done
 fi
 

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "util/fd.h"
+#include "util/file_io.h"
 #include "verifier/crypto.h"
 
 namespace nestbox::composer::squashfs {
@@ -63,19 +64,6 @@ sqfs_u64 shim_count(const sqfs_block_writer_t* wr) {
 
 void shim_destroy(sqfs_object_t*) {}  // owned by the DataWriter
 
-Status read_exact(int fd, uint64_t offset, char* out, size_t size, const std::string& what) {
-  while (size > 0) {
-    ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error("read " + what);
-    if (n == 0) return failure("read " + what + ": file shrank while reading");
-    out += n;
-    size -= static_cast<size_t>(n);
-    offset += static_cast<uint64_t>(n);
-  }
-  return ok_status();
-}
-
 // XXH3-128 of a file, streamed; with `digest`, its SHA-256 from the same read.
 Result<ContentHash> hash_stream(int fd, uint64_t size, const std::string& what, ContentDigest* digest) {
   XXH3_state_t* st = XXH3_createState();
@@ -87,7 +75,7 @@ Result<ContentHash> hash_stream(int fd, uint64_t size, const std::string& what, 
   Status status;
   for (uint64_t off = 0; off < size && status.ok(); off += buf.size()) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
-    status = read_exact(fd, off, buf.data(), n, what);
+    status = pread_exact(fd, buf.data(), n, off, what);
     if (!status.ok()) break;
     XXH3_128bits_update(st, buf.data(), n);
     if (sha) sha->update(buf.data(), n);
@@ -109,8 +97,8 @@ Result<bool> same_content(int fd, const std::string& other, uint64_t size, const
   std::string a(1u << 20, '\0'), b(1u << 20, '\0');
   for (uint64_t off = 0; off < size; off += a.size()) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(a.size(), size - off));
-    NESTBOX_TRY(read_exact(fd, off, a.data(), n, what));
-    NESTBOX_TRY(read_exact(ofd.get(), off, b.data(), n, other));
+    NESTBOX_TRY(pread_exact(fd, a.data(), n, off, what));
+    NESTBOX_TRY(pread_exact(ofd.get(), b.data(), n, off, other));
     if (std::memcmp(a.data(), b.data(), n) != 0) return false;
   }
   return true;
@@ -271,7 +259,7 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> verify(nullptr, XXH3_freeState);
   if (e.size <= kWholeFileLimit) {
     buf.resize(e.size);
-    NESTBOX_TRY(read_exact(fd.get(), 0, buf.data(), buf.size(), what));
+    NESTBOX_TRY(pread_exact(fd.get(), buf.data(), buf.size(), 0, what));
     XXH128_hash_t h = XXH3_128bits(buf.data(), buf.size());
     hash = {h.high64, h.low64};
     if (whole_key) digest = content_digest(buf.data(), buf.size());
@@ -318,7 +306,7 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
       tail_data = buf.data() + nfull * opts_.block_size;
     } else {
       tail_buf.resize(tail);
-      NESTBOX_TRY(read_exact(fd.get(), nfull * opts_.block_size, tail_buf.data(), tail, what));
+      NESTBOX_TRY(pread_exact(fd.get(), tail_buf.data(), tail, nfull * opts_.block_size, what));
       tail_data = tail_buf.data();
       if (verify) XXH3_128bits_update(verify.get(), tail_data, tail);
     }
@@ -371,7 +359,7 @@ Result<const char*> DataWriter::full_block(int fd, const std::string* buf, uint6
                                            std::string* scratch) {
   if (buf) return buf->data() + i * opts_.block_size;
   scratch->resize(opts_.block_size);
-  NESTBOX_TRY(read_exact(fd, i * opts_.block_size, scratch->data(), scratch->size(), what));
+  NESTBOX_TRY(pread_exact(fd, scratch->data(), scratch->size(), i * opts_.block_size, what));
   if (verify) XXH3_128bits_update(verify, scratch->data(), scratch->size());
   return static_cast<const char*>(scratch->data());
 }

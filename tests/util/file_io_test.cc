@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -65,6 +66,23 @@ TEST(FileIo, AtomicWriteIntoMissingDirFailsCleanly) {
   Status st = write_file_atomic("/nonexistent/dir/file", "x");
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("create /nonexistent/dir/file.tmp."), std::string::npos);
+}
+
+// Positioned I/O: writes land at the offset, reads return exactly what is
+// there, and a file that ends early is an error naming it, not a short read.
+TEST(FileIo, PositionedWriteAndExactRead) {
+  FILE* f = tmpfile();
+  ASSERT_NE(f, nullptr);
+  int fd = fileno(f);
+  ASSERT_TRUE(pwrite_all(fd, "world", 5, 6, "scratch").ok());
+  ASSERT_TRUE(pwrite_all(fd, "hello ", 6, 0, "scratch").ok());
+  char buf[11] = {};
+  ASSERT_TRUE(pread_exact(fd, buf, 11, 0, "scratch").ok());
+  EXPECT_EQ(std::string(buf, 11), "hello world");
+  Status past = pread_exact(fd, buf, 4, 9, "scratch");
+  ASSERT_FALSE(past.ok());
+  EXPECT_EQ(past.error().message, "read scratch: the file ends 2 bytes early");
+  fclose(f);
 }
 
 }  // namespace

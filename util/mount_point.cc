@@ -6,8 +6,10 @@
 namespace nestbox {
 
 bool unmount_now_or_detach(const std::string& target) {
-  if (::umount2(target.c_str(), 0) == 0) return true;
-  return errno == EBUSY && ::umount2(target.c_str(), MNT_DETACH) == 0;
+  // Never through a symlink: a link planted at `target` must not make this
+  // unmount whatever it points to.
+  if (::umount2(target.c_str(), UMOUNT_NOFOLLOW) == 0) return true;
+  return errno == EBUSY && ::umount2(target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0;
 }
 
 Result<MountPoint> MountPoint::mount(const std::string& source, const std::string& target,

@@ -14,7 +14,8 @@ namespace nestbox {
 // detached (MNT_DETACH) when busy. A detach is released later, by the kernel
 // (6.15 on even defers the release of an idle detached mount), so a caller
 // that then counts loop devices, or removes the dm device under them, could
-// otherwise still see them. Returns false when nothing was mounted there.
+// otherwise still see them. A symlink at `target` is not followed. Returns
+// false when nothing was mounted there (or `target` is a symlink).
 bool unmount_now_or_detach(const std::string& target);
 
 class MountPoint {

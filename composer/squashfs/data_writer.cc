@@ -235,7 +235,11 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
       auto taken = add_written(index, e, *w);
       if (!taken.ok()) return std::move(taken).error();
       if (*taken) {
+        // Found by bytes as well, as if it had been read: a later file the
+        // index did not number is then stored once too, and the image is the
+        // one a run without the earlier images writes.
         by_content_id_.emplace(e.content_id, index);
+        if (e.hash != ContentHash{}) by_content_.emplace(std::make_pair(e.hash, e.size), Original{index, e.source_path});
         return index;
       }
     }

@@ -132,10 +132,16 @@ Result<std::string> verity_table(const VerityParams& p, const std::string& data_
 }
 
 Status verity_available(const std::string& control) {
+  const std::string no_dm =
+      "this kernel has no device-mapper (CONFIG_BLK_DEV_DM), so no dm-verity (CONFIG_DM_VERITY): " + control;
   struct stat st;
-  if (::stat(control.c_str(), &st) != 0)
-    return sys_error("this kernel has no device-mapper (CONFIG_BLK_DEV_DM), so no dm-verity (CONFIG_DM_VERITY): " +
-                     control);
+  if (::stat(control.c_str(), &st) != 0) return sys_error(no_dm);
+  // A node with no driver behind it (dmsetup creates one even where the
+  // kernel has no device-mapper) says the same thing.
+  {
+    UniqueFd probe(::open(control.c_str(), O_RDWR | O_CLOEXEC));
+    if (!probe && (errno == ENODEV || errno == ENXIO)) return sys_error(no_dm);
+  }
   auto c = run(control, DM_LIST_VERSIONS, "DM_LIST_VERSIONS", "", 0);
   if (!c.ok()) return std::move(c).error().context("device-mapper");
   std::string_view out = c->out();

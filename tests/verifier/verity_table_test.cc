@@ -3,6 +3,12 @@
 // hash start block from `veritysetup --debug verify` (its own activation
 // parameters), salt from `veritysetup dump`, the root hash accepted by
 // `veritysetup verify`. Runs on any host (no device-mapper needed).
+#include <fstream>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <cstring>
+#include <cerrno>
 #include <gtest/gtest.h>
 
 // GCC 12 reports a false -Wmaybe-uninitialized inside <regex> (std::function
@@ -176,6 +182,25 @@ TEST(DmDevice, MissingControlNamesTheKernelOptions) {
   EXPECT_EQ(s.error().message,
             "this kernel has no device-mapper (CONFIG_BLK_DEV_DM), so no dm-verity (CONFIG_DM_VERITY): "
             "/nonexistent/mapper/control: No such file or directory");
+}
+
+// A control node with no driver behind it (dmsetup makes one even where the
+// kernel has no device-mapper) is refused the same way as a missing node.
+TEST(DmDevice, ControlNodeWithoutADriverNamesTheKernelOptions) {
+  std::ifstream misc("/proc/misc");
+  for (std::string line; std::getline(misc, line);)
+    if (line.find("device-mapper") != std::string::npos) GTEST_SKIP() << "this kernel has device-mapper";
+  char dir[] = "/tmp/nestbox-dmnode-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string node = std::string(dir) + "/control";
+  ASSERT_EQ(::mknod(node.c_str(), S_IFCHR | 0600, makedev(10, 236)), 0) << strerror(errno);
+  Status s = dm::verity_available(node);
+  ::unlink(node.c_str());
+  ::rmdir(dir);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message,
+            "this kernel has no device-mapper (CONFIG_BLK_DEV_DM), so no dm-verity (CONFIG_DM_VERITY): " + node +
+                ": No such device");
 }
 
 }  // namespace

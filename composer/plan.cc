@@ -6,16 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <thread>
 
+#include "composer/parallel_for.h"
 #include "composer/path.h"
 #include "util/fd.h"
 #include "util/json_text.h"
@@ -102,31 +100,28 @@ class SizeCache {
       for (const auto& [id, path] : contents) work.push_back({id, s});
     std::vector<uint64_t> sizes(work.size());
     std::vector<std::optional<Error>> errors(work.size());
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
+    const unsigned workers = worker_count(threads, work.size());
+    struct WorkerState {  // compressors and buffers, reused across a worker's items
       std::map<Settings, CompressorPtr> cmps;
       std::vector<uint8_t> in, out;
-      for (size_t i; (i = next.fetch_add(1)) < work.size();) {
-        const auto& [id, s] = work[i];
-        auto& cmp = cmps[s];
-        if (!cmp) {
-          auto c = make_compressor(s.compressor, s.block_size);
-          if (!c.ok()) {
-            errors[i] = std::move(c).error();
-            continue;
-          }
-          cmp = std::move(*c);
-        }
-        auto r = compress_file(cmp.get(), contents.at(id), s.block_size, &in, &out);
-        if (r.ok()) sizes[i] = *r;
-        else errors[i] = std::move(r).error();
-      }
     };
-    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
+    std::vector<WorkerState> state(workers);
+    parallel_for(work.size(), workers, [&](size_t i, unsigned worker) {
+      WorkerState& w = state[worker];
+      const auto& [id, s] = work[i];
+      auto& cmp = w.cmps[s];
+      if (!cmp) {
+        auto c = make_compressor(s.compressor, s.block_size);
+        if (!c.ok()) {
+          errors[i] = std::move(c).error();
+          return;
+        }
+        cmp = std::move(*c);
+      }
+      auto r = compress_file(cmp.get(), contents.at(id), s.block_size, &w.in, &w.out);
+      if (r.ok()) sizes[i] = *r;
+      else errors[i] = std::move(r).error();
+    });
     for (size_t i = 0; i < work.size(); ++i) {
       if (errors[i]) return *errors[i];
       sizes_[work[i]] = sizes[i];

@@ -6,23 +6,29 @@
 #include <xxhash.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
-#include <thread>
 
+#include "composer/parallel_for.h"
 #include "util/fd.h"
+#include "verifier/crypto.h"
 
 namespace nestbox::composer {
 
-Result<ContentHash> hash_file(const std::string& path, uint64_t* size) {
+namespace {
+
+// XXH3-128 of a host file, and its SHA-256 when `sha256` is given, from one read.
+Result<ContentHash> hash_file_once(const std::string& path, uint64_t* size, std::string* sha256) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) return sys_error("open " + path);
   posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> st(XXH3_createState(), XXH3_freeState);
+  if (!st) return failure("out of memory");
   XXH3_128bits_reset(st.get());
+  std::optional<crypto::Sha256> sha;
+  if (sha256) sha.emplace();
   constexpr size_t kBuf = 256 * 1024;
   std::unique_ptr<char[]> buf(new char[kBuf]);
   uint64_t total = 0;
@@ -34,11 +40,22 @@ Result<ContentHash> hash_file(const std::string& path, uint64_t* size) {
     }
     if (n == 0) break;
     XXH3_128bits_update(st.get(), buf.get(), n);
+    if (sha) sha->update(buf.get(), static_cast<size_t>(n));
     total += n;
   }
   XXH128_hash_t h = XXH3_128bits_digest(st.get());
   if (size) *size = total;
+  if (sha) {
+    *sha256 = sha->finish();
+    if (!sha->ok() || sha256->size() != 32) return failure("sha256 of " + path + ": the crypto backend failed");
+  }
   return ContentHash{h.high64, h.low64};
+}
+
+}  // namespace
+
+Result<ContentHash> hash_file(const std::string& path, uint64_t* size) {
+  return hash_file_once(path, size, nullptr);
 }
 
 Result<bool> same_bytes(const std::string& a, const std::string& b) {
@@ -74,10 +91,9 @@ Result<bool> same_bytes(const std::string& a, const std::string& b) {
 Result<ContentIndex> ContentIndex::build_files(std::vector<std::string> files, unsigned threads) {
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, std::max<size_t>(1, files.size()));
   struct Slot {
     ContentHash hash;
+    std::string sha256;  // raw; empty when not read
     uint64_t size = 0;
     std::optional<Error> error;
   };
@@ -87,60 +103,64 @@ Result<ContentIndex> ContentIndex::build_files(std::vector<std::string> files, u
   std::vector<size_t> to_hash;
   {
     std::map<std::pair<dev_t, ino_t>, size_t> seen;
+    // A content whose size no other inode has cannot equal another: it is
+    // not read here (its hash stays zero, its id is its own), and the writer
+    // reads it once, when it compresses it. Only sizes that repeat are hashed.
+    std::map<uint64_t, std::vector<size_t>> by_size;
     for (size_t i = 0; i < files.size(); ++i) {
       struct stat st;
       first[i] = i;
-      if (::lstat(files[i].c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1) {
+      if (::lstat(files[i].c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        to_hash.push_back(i);  // hash_file names the error
+        continue;
+      }
+      if (st.st_nlink > 1) {
         auto [it, added] = seen.emplace(std::make_pair(st.st_dev, st.st_ino), i);
         first[i] = it->second;
         if (!added) continue;
       }
-      to_hash.push_back(i);
+      slots[i].size = static_cast<uint64_t>(st.st_size);
+      by_size[slots[i].size].push_back(i);
     }
+    for (const auto& [size, same_size] : by_size)
+      if (same_size.size() > 1 && size > 0) to_hash.insert(to_hash.end(), same_size.begin(), same_size.end());
+    std::sort(to_hash.begin(), to_hash.end());
   }
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t k; (k = next.fetch_add(1)) < to_hash.size();) {
-      const size_t i = to_hash[k];
-      auto h = hash_file(files[i], &slots[i].size);
-      if (h.ok()) slots[i].hash = *h;
-      else slots[i].error = std::move(h).error();
-    }
-  };
-  threads = std::min<unsigned>(threads, std::max<size_t>(1, to_hash.size()));
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  parallel_for(to_hash.size(), worker_count(threads, to_hash.size()), [&](size_t k, unsigned) {
+    const size_t i = to_hash[k];
+    auto h = hash_file_once(files[i], &slots[i].size, &slots[i].sha256);
+    if (h.ok()) slots[i].hash = *h;
+    else slots[i].error = std::move(h).error();
+  });
   for (size_t i = 0; i < files.size(); ++i)
     if (first[i] != i) slots[i] = slots[first[i]];
 
   ContentIndex index;
-  // Group by (hash, size); within a group, byte-compare against each distinct
-  // representative so a hash collision can never merge different files.
-  std::map<std::pair<ContentHash, uint64_t>, std::vector<uint32_t>> groups;
-  std::vector<std::string> reps;
+  // Equal size and SHA-256 is equal content (the block store trusts the same
+  // digest), so nothing is read a second time to compare; XXH3 alone is never
+  // trusted (it is not collision resistant, and sources can be a third
+  // party's): equal XXH3 with different SHA-256 is counted as a collision.
+  std::map<std::pair<uint64_t, std::string>, uint32_t> by_digest;
+  std::map<std::pair<ContentHash, uint64_t>, std::string> xxh3_seen;
+  std::vector<std::string> reps;  // by id: the first path (sorted) with that content
   for (size_t i = 0; i < files.size(); ++i) {
     if (slots[i].error) return *slots[i].error;
-    if (first[i] == i) index.bytes_ += slots[i].size;  // a hard link's bytes are read once
-    auto& ids = groups[{slots[i].hash, slots[i].size}];
-    ContentInfo info{slots[i].hash, slots[i].size, 0, files[i]};
-    bool found = false;
-    for (uint32_t id : ids) {
-      auto same = same_bytes(reps[id], files[i]);
-      if (!same.ok()) return std::move(same).error();
-      if (*same) {
-        info.id = id, info.representative = reps[id], found = true;
-        break;
+    const Slot& slot = slots[i];
+    const auto next_id = static_cast<uint32_t>(reps.size());
+    uint32_t id = next_id;
+    if (!slot.sha256.empty() || slot.size == 0) {  // read, or empty (one content)
+      if (first[i] == i) index.bytes_ += slot.size;  // a hard link's bytes are read once
+      auto [it, added] = by_digest.emplace(std::make_pair(slot.size, slot.sha256), next_id);
+      id = it->second;
+      if (added) {
+        auto [x, fresh] = xxh3_seen.emplace(std::make_pair(slot.hash, slot.size), slot.sha256);
+        if (!fresh && x->second != slot.sha256) ++index.collisions_;
       }
-      ++index.collisions_;
+    } else if (first[i] != i) {
+      id = index.by_path_.at(files[first[i]]).id;  // a hard link of an unread inode
     }
-    if (!found) {
-      info.id = static_cast<uint32_t>(reps.size());
-      reps.push_back(files[i]);
-      ids.push_back(info.id);
-    }
-    index.by_path_.emplace(files[i], std::move(info));
+    if (id == next_id) reps.push_back(files[i]);
+    index.by_path_.emplace(files[i], ContentInfo{slot.hash, slot.size, id, reps[id]});
   }
   index.distinct_ = reps.size();
   return index;
@@ -165,8 +185,10 @@ Result<ContentIndex> ContentIndex::build(const std::vector<FsTree*>& trees, unsi
 }
 
 bool same_content(const FsEntry& a, const FsEntry& b) {
-  if (a.size != b.size || a.hash != b.hash) return false;
+  if (a.size != b.size) return false;
   if (a.content_id != kNoContentId && b.content_id != kNoContentId) return a.content_id == b.content_id;
+  // A zero hash was not computed (content_index.h): only the bytes can tell.
+  if (a.hash != ContentHash{} && b.hash != ContentHash{} && a.hash != b.hash) return false;
   if (a.source_path == b.source_path) return true;
   auto same = same_bytes(a.source_path, b.source_path);
   return same.ok() && *same;

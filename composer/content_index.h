@@ -1,8 +1,10 @@
-// Content index: every distinct regular file of a set of trees is read once
-// and hashed with XXH3-128, spread over the available cores (results land in
-// a fixed slot per file, so thread timing never shows in the output). Files
-// with equal size and hash are then compared byte for byte; only identical
-// files get the same content id, which is what output writers share.
+// Content index: every distinct regular file of a set of trees gets a content
+// id; only identical files share one, which is what output writers share.
+// Files whose size another file (inode) has too are read once and hashed with
+// XXH3-128, spread over the available cores (results land in a fixed slot per
+// file, so thread timing never shows in the output); files with equal size
+// and hash are then compared byte for byte. A file of a size no other has is
+// not read at all: nothing can equal it, and the writer reads it once anyway.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +18,7 @@
 namespace nestbox::composer {
 
 struct ContentInfo {
-  ContentHash hash;
+  ContentHash hash;            // zero when no other file has this size (not read)
   uint64_t size = 0;
   uint32_t id = 0;            // equal ids <=> byte-identical content
   std::string representative;  // first source path (sorted) with this content
@@ -51,8 +53,8 @@ Result<ContentHash> hash_file(const std::string& path, uint64_t* size);
 Result<bool> same_bytes(const std::string& a, const std::string& b);
 
 // Whether two regular entries hold the same bytes: equal content ids when
-// both were indexed (together); otherwise equal size and hash confirmed by
-// comparing the source files byte for byte. A hash is never trusted alone:
+// both were indexed (together); otherwise equal size (and equal hashes where
+// both were computed) confirmed by comparing the source files byte for byte. A hash is never trusted alone:
 // XXH3 is not collision resistant, and sources can be a third party's. A read
 // error answers false (nothing is shared).
 bool same_content(const FsEntry& a, const FsEntry& b);

@@ -45,6 +45,8 @@ struct FsEntry {
   // exactly `size` bytes (a staging file, or a file the composer extracted).
   std::string source_path;
   uint64_t size = 0;
+  // Zero when not hashed: not indexed, or indexed with a size no other
+  // indexed file has (then its content id alone says it is unique).
   ContentHash hash;
   // The content index's id (composer/content_index.h): entries indexed
   // together with equal ids hold byte-identical content (confirmed by

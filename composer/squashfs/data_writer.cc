@@ -261,6 +261,10 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
   // read once: hashed as its blocks are read, checked against the index at
   // the end (the run fails and commits nothing on a mismatch).
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> verify(nullptr, XXH3_freeState);
+  // Indexed, and no other indexed file has its size (the index did not read
+  // it): no file of the run can share its data, so a large one is not hashed
+  // before its blocks are read either.
+  const bool unique = e.content_id != kNoContentId && e.hash == ContentHash{};
   if (e.size <= kWholeFileLimit) {
     buf.resize(e.size);
     NESTBOX_TRY(pread_exact(fd.get(), buf.data(), buf.size(), 0, what));
@@ -268,6 +272,8 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
     hash = {h.high64, h.low64};
     if (whole_key) digest = content_digest(buf.data(), buf.size());
     bufp = &buf;
+  } else if (unique && !whole_key) {
+    // hash stays zero: not compared, not entered below
   } else if (e.hash != ContentHash{} && !whole_key) {
     hash = e.hash;
     verify.reset(XXH3_createState());
@@ -283,7 +289,9 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
   // Both maps name only files whose data is written (never an alias: a
   // reader follows one alias_ step).
   auto key = std::make_pair(hash, e.size);
-  if (auto it = by_content_.find(key); it != by_content_.end()) {
+  if (hash == ContentHash{}) {
+    // unique in the run (above)
+  } else if (auto it = by_content_.find(key); it != by_content_.end()) {
     auto same = same_content(fd.get(), it->second.source, e.size, what);
     if (!same.ok()) return std::move(same).error();
     if (*same) {

@@ -105,7 +105,8 @@ Result<OverlaySplit> split_overlay(const std::vector<const FsTree*>& containers,
   if (containers.empty()) return bad_input("overlay split: no containers");
   for (const FsTree* c : containers)
     for (const auto& e : c->entries)
-      if (e.type == EntryType::kRegular && e.hash == ContentHash{} && e.size > 0)
+      if (e.type == EntryType::kRegular && e.hash == ContentHash{} && e.content_id == kNoContentId &&
+          e.size > 0)
         return bad_input("overlay split: " + e.path + ": no content hash");
   // Count identical non-directory entries across containers.
   std::map<std::string, std::vector<const FsEntry*>> by_path;

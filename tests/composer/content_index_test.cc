@@ -23,12 +23,14 @@ std::string hex(const ContentHash& h) {
 TEST(ContentIndex, HashesAgreeWithXxhsum) {
   TempDir d;
   std::vector<std::string> files;
-  for (size_t size : {0ul, 1ul, 240ul, 4096ul, 1000000ul}) {
-    std::string data(size, '\0');
-    for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>(i * 7 + size);
-    files.push_back(d / ("f" + std::to_string(size)));
-    write(files.back(), data);
-  }
+  // Two different files of each size: only sizes that repeat are hashed.
+  for (size_t size : {1ul, 240ul, 4096ul, 1000000ul})
+    for (char variant : {'a', 'b'}) {
+      std::string data(size, '\0');
+      for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>(i * 7 + size + variant);
+      files.push_back(d / ("f" + std::to_string(size) + variant));
+      write(files.back(), data);
+    }
   auto index = ContentIndex::build_files(files, 2);
   ASSERT_TRUE(index.ok()) << index.error().message;
   for (const auto& f : files) {
@@ -50,7 +52,7 @@ TEST(ContentIndex, IdenticalBytesShareAnIdDifferentBytesDoNot) {
   EXPECT_NE(index->find(d / "a")->id, index->find(d / "c")->id);
   EXPECT_EQ(index->find(d / "b")->representative, d / "a");  // sorted: deterministic
   EXPECT_EQ(index->distinct_contents(), 3u);
-  EXPECT_EQ(index->bytes_hashed(), 36u);
+  EXPECT_EQ(index->bytes_hashed(), 36u);  // a, b, c: one size; e is empty
   auto same = same_bytes(d / "a", d / "c");
   ASSERT_TRUE(same.ok());
   EXPECT_FALSE(*same);
@@ -62,14 +64,36 @@ TEST(ContentIndex, HardLinksAreReadOnce) {
   TempDir d;
   write(d / "a", "linked content");
   ASSERT_EQ(::link((d / "a").c_str(), (d / "b").c_str()), 0);
-  write(d / "c", "other");
-  auto index = ContentIndex::build_files({d / "a", d / "b", d / "c"}, 2);
+  write(d / "c", "other content!");  // the size of a: read
+  write(d / "e", "other");
+  auto index = ContentIndex::build_files({d / "a", d / "b", d / "c", d / "e"}, 2);
   ASSERT_TRUE(index.ok()) << index.error().message;
   EXPECT_EQ(index->find(d / "a")->id, index->find(d / "b")->id);
+  EXPECT_NE(index->find(d / "a")->hash, ContentHash{});
   EXPECT_EQ(index->find(d / "b")->hash, index->find(d / "a")->hash);
   EXPECT_EQ(index->find(d / "b")->size, 14u);
+  EXPECT_EQ(index->distinct_contents(), 3u);
+  EXPECT_EQ(index->bytes_hashed(), 14u + 14u);  // the inode of a and b once, c; e not at all
+}
+
+// A size no other inode has cannot be shared: the file is not read (its
+// hash stays zero) and still gets an id of its own; two names of one inode
+// are one size, not a repeat.
+TEST(ContentIndex, AFileOfAUniqueSizeIsNotRead) {
+  TempDir d;
+  write(d / "unique", "only this one has eleven");
+  ASSERT_EQ(::link((d / "unique").c_str(), (d / "unique-link").c_str()), 0);
+  write(d / "x", "same");
+  write(d / "y", "same");
+  auto index = ContentIndex::build_files({d / "unique", d / "unique-link", d / "x", d / "y"}, 2);
+  ASSERT_TRUE(index.ok()) << index.error().message;
+  EXPECT_EQ(index->find(d / "unique")->hash, ContentHash{});
+  EXPECT_EQ(index->find(d / "unique")->size, 24u);
+  EXPECT_EQ(index->find(d / "unique")->id, index->find(d / "unique-link")->id);
+  EXPECT_NE(index->find(d / "unique")->id, index->find(d / "x")->id);
+  EXPECT_EQ(index->find(d / "x")->id, index->find(d / "y")->id);
+  EXPECT_EQ(index->bytes_hashed(), 8u);
   EXPECT_EQ(index->distinct_contents(), 2u);
-  EXPECT_EQ(index->bytes_hashed(), 14u + 5u);
 }
 
 TEST(ContentIndex, ResultDoesNotDependOnThreadCount) {

@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <type_traits>
 
+#include "composer/parallel_for.h"
 #include "composer/select.h"
 #include "composer/source_tree.h"
 #include "util/temp_path.h"
@@ -64,10 +66,6 @@ Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
   return c;
 }
 
-namespace {
-
-}  // namespace
-
 Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
                               const ComposeOptions& opts,
                               std::span<OutputWriter* const> writers) {
@@ -84,13 +82,25 @@ Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
   }
   TempDir scratch(opts.out_dir + "/.nestbox-work-" + std::to_string(getpid()));
   ComposeReport report;
+  // Containers are selected side by side (source walks, package extraction
+  // and ELF closures are independent of each other); results, notes and the
+  // first error keep the manifests' order. -v explains one container after
+  // another, so it selects them one at a time.
+  std::vector<std::optional<Result<ComposedContainer>>> prepared(manifests.size());
+  std::vector<std::vector<std::string>> notes(manifests.size());
+  const unsigned workers = opts.explain ? 1 : worker_count(opts.threads, manifests.size());
+  parallel_for(manifests.size(), workers, [&](size_t i, unsigned) {
+    const auto& m = manifests[i];
+    prepared[i] = prepare_container(m, scratch.path() + "/" + m.name, opts.source_date_epoch,
+                                    &notes[i], opts.hardlink_dir, opts.explain, opts.all_time);
+  });
   std::vector<ComposedContainer> containers;
-  for (const auto& m : manifests) {
-    auto c = prepare_container(m, scratch.path() + "/" + m.name, opts.source_date_epoch,
-                               &report.notes, opts.hardlink_dir, opts.explain, opts.all_time);
+  for (size_t i = 0; i < manifests.size(); ++i) {
+    Result<ComposedContainer>& c = *prepared[i];
     if (!c.ok()) return std::move(c).error();
     if (opts.force_strategy) c->strategy = *opts.force_strategy;
     containers.push_back(std::move(*c));
+    for (auto& n : notes[i]) report.notes.push_back(std::move(n));
   }
   std::vector<FsTree*> trees;
   for (auto& c : containers) trees.push_back(&c.tree);

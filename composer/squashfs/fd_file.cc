@@ -1,5 +1,6 @@
 #include "composer/squashfs/fd_file.h"
 
+#include <fcntl.h>
 #include <sqfs/error.h>
 #include <unistd.h>
 
@@ -8,6 +9,8 @@
 
 namespace nestbox::composer::squashfs {
 namespace {
+
+constexpr uint64_t kWritebackChunk = 8u << 20;
 
 FdFile* self(sqfs_file_t* f) { return reinterpret_cast<FdFile*>(f); }
 const FdFile* self(const sqfs_file_t* f) { return reinterpret_cast<const FdFile*>(f); }
@@ -46,6 +49,14 @@ int write_at(sqfs_file_t* base, sqfs_u64 offset, const void* buffer, size_t size
     offset += static_cast<uint64_t>(n);
   }
   if (end > f->size) f->size = end;
+  // Start writing what is done to the disk now, without waiting, so that the
+  // fsync before the image is renamed into place finds little left to write
+  // (an image is appended front to back; the superblock is rewritten last).
+  if (f->size - f->writeback_from >= kWritebackChunk) {
+    ::sync_file_range(f->fd.get(), static_cast<off_t>(f->writeback_from),
+                      static_cast<off_t>(f->size - f->writeback_from), SYNC_FILE_RANGE_WRITE);
+    f->writeback_from = f->size;
+  }
   return 0;
 }
 

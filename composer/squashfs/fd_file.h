@@ -16,6 +16,7 @@ struct FdFile {
   UniqueFd fd;
   uint64_t size = 0;
   int last_errno = 0;  // errno of the first failed read/write, else 0
+  uint64_t writeback_from = 0;  // below this, writeback to the disk has been started
 };
 
 // Wraps `fd` (opened read-write, empty). The returned object owns the fd.

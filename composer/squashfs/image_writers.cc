@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <future>
 #include <map>
 
 #include "composer/output_layout.h"
@@ -79,6 +80,33 @@ class Staging {
   std::vector<std::pair<std::string, std::string>> moves_;
 };
 
+// The padded SHA-256 of each finished image, read back on a thread of its
+// own while the next image is written (it is still in the page cache); one
+// at a time, so a run never holds more than one extra thread.
+class DigestQueue {
+ public:
+  explicit DigestQueue(std::vector<ImageRecord>* recs) : recs_(recs) {}
+  // Starts on (*recs)[index]'s image at `path`, after the one before is done.
+  Status start(size_t index, std::string path) {
+    NESTBOX_TRY(wait());
+    index_ = index;
+    pending_ = std::async(std::launch::async, [p = std::move(path)] { return padded_sha256(p); });
+    return ok_status();
+  }
+  Status wait() {
+    if (!pending_.valid()) return ok_status();
+    auto digest = pending_.get();
+    if (!digest.ok()) return std::move(digest).error();
+    (*recs_)[index_].payload_sha256 = std::move(*digest);
+    return ok_status();
+  }
+
+ private:
+  std::vector<ImageRecord>* recs_;
+  size_t index_ = 0;
+  std::future<Result<std::string>> pending_;
+};
+
 SquashOptions options_for(const ImageOptions& io, const manifests::Manifest& m) {
   SquashOptions o;
   o.compressor.name = io.compressor.value_or(manifests::to_string(m.rootfs.compressor));
@@ -131,7 +159,8 @@ class SquashfsImageWriter : public OutputWriter {
     auto staging = Staging::create(ctx.out_dir);
     if (!staging.ok()) return std::move(staging).error();
     std::vector<ImageRecord> recs;
-    std::vector<std::string> tmps;
+    recs.reserve(containers.size());
+    DigestQueue digests(&recs);
     for (const ComposedContainer* c : containers) {
       const auto& m = *c->manifest;
       ImageRecord r;
@@ -145,11 +174,10 @@ class SquashfsImageWriter : public OutputWriter {
       auto st = write_squashfs(c->tree, tmp, o, *store);
       if (!st.ok()) return std::move(st.error().context(m.name + ": image " + r.path));
       r.stats = *st;
-      auto digest = padded_sha256(tmp);
-      if (!digest.ok()) return std::move(digest).error();
-      r.payload_sha256 = *digest;
       recs.push_back(std::move(r));
+      NESTBOX_TRY(digests.start(recs.size() - 1, tmp));
     }
+    NESTBOX_TRY(digests.wait());
     NESTBOX_TRY(staging->install(ctx.commit));
     for (size_t i = 0; i < containers.size(); ++i)
       report->outputs.push_back(output_of(containers[i]->manifest->name, manifests::to_string(strategy()),
@@ -231,6 +259,8 @@ class OverlayImageWriter : public OutputWriter {
     if (!staging.ok()) return std::move(staging).error();
 
     std::vector<ImageRecord> recs;
+    recs.reserve(images);
+    DigestQueue digests(&recs);
     std::vector<ComposeReport::Output> outs;
     for (const auto& [base, list] : groups) {
       std::vector<const FsTree*> trees;
@@ -253,11 +283,9 @@ class OverlayImageWriter : public OutputWriter {
       auto bst = write_squashfs(split->base, btmp, bo, *store);
       if (!bst.ok()) return std::move(bst.error().context("overlay base " + base + ": image " + b.path));
       b.stats = *bst;
-      auto digest = padded_sha256(btmp);
-      if (!digest.ok()) return std::move(digest).error();
-      b.payload_sha256 = *digest;
       outs.push_back(output_of(base, "overlay-base", b.path, split->base));
       recs.push_back(std::move(b));
+      NESTBOX_TRY(digests.start(recs.size() - 1, btmp));
       for (size_t i = 0; i < list.size(); ++i) {
         const auto& m = *list[i]->manifest;
         ImageRecord r;
@@ -272,13 +300,12 @@ class OverlayImageWriter : public OutputWriter {
         auto st = write_squashfs(split->layers[i], tmp, o, *store);
         if (!st.ok()) return std::move(st.error().context(m.name + ": layer " + r.path));
         r.stats = *st;
-        auto d = padded_sha256(tmp);
-        if (!d.ok()) return std::move(d).error();
-        r.payload_sha256 = *d;
         outs.push_back(output_of(m.name, manifests::to_string(strategy()), r.path, split->layers[i]));
         recs.push_back(std::move(r));
+        NESTBOX_TRY(digests.start(recs.size() - 1, tmp));
       }
     }
+    NESTBOX_TRY(digests.wait());
     NESTBOX_TRY(staging->install(ctx.commit));
     for (auto& o : outs) report->outputs.push_back(std::move(o));
     for (auto& r : recs) log_->images.push_back(std::move(r));

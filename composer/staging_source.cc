@@ -5,46 +5,19 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <map>
 #include <utility>
 
+#include "composer/host_xattrs.h"
 #include "composer/path.h"
 #include "composer/source_tree.h"
 #include "util/fd.h"
 
 namespace nestbox::composer {
 namespace {
-
-Result<std::vector<Xattr>> read_xattrs(const std::string& path) {
-  std::vector<Xattr> out;
-  ssize_t n = llistxattr(path.c_str(), nullptr, 0);
-  if (n < 0) {
-    if (errno == ENOTSUP) return out;
-    return sys_error("listxattr " + path);
-  }
-  std::string names(n, '\0');
-  n = llistxattr(path.c_str(), names.data(), names.size());
-  if (n < 0) return sys_error("listxattr " + path);
-  names.resize(n);
-  for (size_t i = 0; i < names.size();) {
-    std::string name = names.c_str() + i;
-    i += name.size() + 1;
-    if (name.empty()) continue;
-    ssize_t vn = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
-    if (vn < 0) return sys_error("getxattr " + path + " " + name);
-    std::string value(vn, '\0');
-    vn = lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
-    if (vn < 0) return sys_error("getxattr " + path + " " + name);
-    value.resize(vn);
-    out.push_back({name, value});
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 Result<std::vector<std::string>> sorted_names(const std::string& dir) {
   DIR* d = opendir(dir.c_str());
@@ -87,7 +60,7 @@ Status SourceTree::add_directory(const std::string& given, const IngestOptions& 
     e.mode = st.st_mode & 07777;
     e.uid = st.st_uid, e.gid = st.st_gid;
     e.mtime = st.st_mtime;
-    auto x = read_xattrs(host);
+    auto x = read_host_xattrs(host);
     if (!x.ok()) return std::move(x).error();
     e.xattrs = std::move(*x);
     switch (st.st_mode & S_IFMT) {

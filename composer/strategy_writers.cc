@@ -1,7 +1,6 @@
 // The `tree` and `host-hardlink` output writers.
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <optional>
 
 #include "composer/compose.h"
+#include "composer/host_xattrs.h"
 #include "composer/output_layout.h"
 #include "composer/path.h"
 #include "composer/source_tree.h"
@@ -68,29 +68,9 @@ class TreeWriter : public OutputWriter {
 // short read must not make a file with capabilities look like one without).
 // `follow`: `path` is a /proc/self/fd magic link to the file itself.
 std::optional<std::vector<Xattr>> host_xattrs(const std::string& path, bool follow) {
-  auto list = follow ? listxattr : llistxattr;
-  auto get = follow ? getxattr : lgetxattr;
-  std::vector<Xattr> out;
-  ssize_t n = list(path.c_str(), nullptr, 0);
-  if (n < 0) return errno == ENOTSUP ? std::optional(out) : std::nullopt;
-  std::string names(static_cast<size_t>(n), '\0');
-  n = list(path.c_str(), names.data(), names.size());
-  if (n < 0) return std::nullopt;
-  names.resize(static_cast<size_t>(n));
-  for (size_t i = 0; i < names.size();) {
-    std::string name = names.c_str() + i;
-    i += name.size() + 1;
-    if (name.empty()) continue;
-    ssize_t v = get(path.c_str(), name.c_str(), nullptr, 0);
-    if (v < 0) return std::nullopt;
-    std::string value(static_cast<size_t>(v), '\0');
-    v = get(path.c_str(), name.c_str(), value.data(), value.size());
-    if (v < 0) return std::nullopt;
-    value.resize(static_cast<size_t>(v));
-    out.push_back({name, value});
-  }
-  std::sort(out.begin(), out.end());
-  return out;
+  auto x = read_host_xattrs(path, follow);
+  if (!x.ok()) return std::nullopt;
+  return std::move(*x);
 }
 
 // `host-hardlink`: <staging><hardlink_dir>/<name>/ (default

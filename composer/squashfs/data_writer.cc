@@ -206,6 +206,17 @@ Status DataWriter::submit_cached(std::unique_ptr<Job> job, const StoreEntry& ent
   return ok_status();
 }
 
+// One buffer for every file read at once, grown to the largest (at most
+// kWholeFileLimit) and never cleared: each file overwrites what it reads, so
+// neither zero-filling nor a fresh mapping per file is paid for.
+char* DataWriter::whole_buffer(size_t size) {
+  if (size > whole_capacity_) {
+    whole_.reset(new char[size]);
+    whole_capacity_ = size;
+  }
+  return whole_.get();
+}
+
 Result<size_t> DataWriter::add_file(const FsEntry& e) {
   size_t index = files_.size();
   files_.emplace_back().size = e.size;
@@ -253,8 +264,7 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
   const size_t tail = static_cast<size_t>(e.size % opts_.block_size);
   const bool per_block = store_->enabled() && nfull >= kPerBlockMin;
   const bool whole_key = store_->enabled() && !per_block;
-  std::string buf;
-  const std::string* bufp = nullptr;
+  const char* whole = nullptr;  // the whole file, when it was read at once
   ContentHash hash;
   ContentDigest digest;
   // A large indexed file whose key does not need its whole content first is
@@ -266,12 +276,12 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
   // before its blocks are read either.
   const bool unique = e.content_id != kNoContentId && e.hash == ContentHash{};
   if (e.size <= kWholeFileLimit) {
-    buf.resize(e.size);
-    NESTBOX_TRY(pread_exact(fd.get(), buf.data(), buf.size(), 0, what));
-    XXH128_hash_t h = XXH3_128bits(buf.data(), buf.size());
+    char* buf = whole_buffer(e.size);
+    NESTBOX_TRY(pread_exact(fd.get(), buf, e.size, 0, what));
+    XXH128_hash_t h = XXH3_128bits(buf, e.size);
     hash = {h.high64, h.low64};
-    if (whole_key) digest = content_digest(buf.data(), buf.size());
-    bufp = &buf;
+    if (whole_key) digest = content_digest(buf, e.size);
+    whole = buf;
   } else if (unique && !whole_key) {
     // hash stays zero: not compared, not entered below
   } else if (e.hash != ContentHash{} && !whole_key) {
@@ -307,15 +317,15 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
 
   keys_.clear();
   if (per_block) {
-    NESTBOX_TRY(add_blocks_each(index, e, fd.get(), bufp, nfull, verify.get()));
+    NESTBOX_TRY(add_blocks_each(index, e, fd.get(), whole, nfull, verify.get()));
   } else if (nfull > 0) {
-    NESTBOX_TRY(add_blocks(index, e, fd.get(), bufp, whole_key ? &digest : nullptr, nfull, verify.get()));
+    NESTBOX_TRY(add_blocks(index, e, fd.get(), whole, whole_key ? &digest : nullptr, nfull, verify.get()));
   }
   if (tail > 0) {
     std::string tail_buf;
     const char* tail_data;
-    if (bufp) {
-      tail_data = buf.data() + nfull * opts_.block_size;
+    if (whole) {
+      tail_data = whole + nfull * opts_.block_size;
     } else {
       tail_buf.resize(tail);
       NESTBOX_TRY(pread_exact(fd.get(), tail_buf.data(), tail, nfull * opts_.block_size, what));
@@ -366,10 +376,10 @@ Result<bool> DataWriter::add_written(size_t index, const FsEntry& e, const Writt
 
 // Full block `i` of a file: in the whole-file buffer, or read into `scratch`
 // (and fed to `verify`, a streaming check against the index's hash).
-Result<const char*> DataWriter::full_block(int fd, const std::string* buf, uint64_t i,
+Result<const char*> DataWriter::full_block(int fd, const char* whole, uint64_t i,
                                            XXH3_state_t* verify, const std::string& what,
                                            std::string* scratch) {
-  if (buf) return buf->data() + i * opts_.block_size;
+  if (whole) return whole + i * opts_.block_size;
   scratch->resize(opts_.block_size);
   NESTBOX_TRY(pread_exact(fd, scratch->data(), scratch->size(), i * opts_.block_size, what));
   if (verify) XXH3_128bits_update(verify, scratch->data(), scratch->size());
@@ -378,11 +388,11 @@ Result<const char*> DataWriter::full_block(int fd, const std::string* buf, uint6
 
 // One block of a file at a time (a file of many blocks): each looked up in
 // the store by its own bytes, taken from it or compressed and stored.
-Status DataWriter::add_blocks_each(size_t index, const FsEntry& e, int fd, const std::string* buf,
+Status DataWriter::add_blocks_each(size_t index, const FsEntry& e, int fd, const char* whole,
                                    uint64_t nfull, XXH3_state_t* verify) {
   std::string scratch;
   for (uint64_t i = 0; i < nfull; ++i) {
-    auto p = full_block(fd, buf, i, verify, e.source_path, &scratch);
+    auto p = full_block(fd, whole, i, verify, e.source_path, &scratch);
     if (!p.ok()) return std::move(p).error();
     auto job = std::make_unique<Job>();
     job->kind = Job::Kind::kFile;
@@ -406,7 +416,7 @@ Status DataWriter::add_blocks_each(size_t index, const FsEntry& e, int fd, const
   return ok_status();
 }
 
-Status DataWriter::add_blocks(size_t index, const FsEntry& e, int fd, const std::string* buf,
+Status DataWriter::add_blocks(size_t index, const FsEntry& e, int fd, const char* whole,
                               const ContentDigest* digest, uint64_t nfull, XXH3_state_t* verify) {
   auto job = std::make_unique<Job>();
   job->kind = Job::Kind::kFile;
@@ -428,7 +438,7 @@ Status DataWriter::add_blocks(size_t index, const FsEntry& e, int fd, const std:
   stats_.blocks_compressed += nfull;
   std::string scratch;
   for (uint64_t i = 0; i < nfull; ++i) {
-    auto p = full_block(fd, buf, i, verify, e.source_path, &scratch);
+    auto p = full_block(fd, whole, i, verify, e.source_path, &scratch);
     if (!p.ok()) return std::move(p).error();
     NESTBOX_TRY(submit_raw(raw, *p, opts_.block_size));
   }

@@ -79,16 +79,17 @@ class DataWriter {
   DataWriter() = default;
   // `digest`: the content's SHA-256, the store's key (nullptr: no store);
   // `verify`: a hash state fed with every block read (nullptr: none).
-  Status add_blocks(size_t index, const FsEntry& e, int fd, const std::string* buf,
+  Status add_blocks(size_t index, const FsEntry& e, int fd, const char* whole,
                     const ContentDigest* digest, uint64_t nfull, XXH3_state_s* verify);
-  Result<const char*> full_block(int fd, const std::string* buf, uint64_t i, XXH3_state_s* verify,
+  Result<const char*> full_block(int fd, const char* whole, uint64_t i, XXH3_state_s* verify,
                                  const std::string& what, std::string* scratch);
-  Status add_blocks_each(size_t index, const FsEntry& e, int fd, const std::string* buf,
+  Status add_blocks_each(size_t index, const FsEntry& e, int fd, const char* whole,
                          uint64_t nfull, XXH3_state_s* verify);
   Result<bool> add_written(size_t index, const FsEntry& e, const WrittenContent& w);
   Status submit_cached(std::unique_ptr<Job> job, const StoreEntry& entry);
   Status submit_raw(Job* job, const char* data, size_t size);
   Job* track(std::unique_ptr<Job> job);
+  char* whole_buffer(size_t size);
   Status add_tail(size_t index, const char* data, size_t size, uint64_t tail_hash);
   Status flush_fragment();
   Status check(int code, const std::string& what);
@@ -111,6 +112,8 @@ class DataWriter {
   std::map<uint32_t, size_t> by_content_id_;  // FsEntry::content_id -> first file written
   std::map<Job*, std::unique_ptr<Job>> in_flight_;
   std::vector<StoreKey> keys_;  // the entries of the file being added, for store_->remember
+  std::unique_ptr<char[]> whole_;  // whole_buffer()
+  size_t whole_capacity_ = 0;
   std::string frag_buf_;
   uint32_t frag_index_ = 0, frag_count_ = 0;
   Status writer_error_;

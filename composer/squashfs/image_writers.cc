@@ -80,9 +80,18 @@ class Staging {
   std::vector<std::pair<std::string, std::string>> moves_;
 };
 
-// The padded SHA-256 of each finished image, read back on a thread of its
-// own while the next image is written (it is still in the page cache); one
-// at a time, so a run never holds more than one extra thread.
+Result<std::string> sync_and_digest(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error("open " + path);
+  if (::fsync(fd.get()) != 0) return sys_error("fsync " + path);
+  return padded_sha256(path);
+}
+
+// Each finished image (written with SquashOptions::sync off) is synced to
+// the disk and read back for its padded SHA-256 on a thread of its own while
+// the next image is written (it is still in the page cache); one at a time,
+// so a run never holds more than one extra thread. wait() before the
+// images are committed: only synced images are renamed into place.
 class DigestQueue {
  public:
   explicit DigestQueue(std::vector<ImageRecord>* recs) : recs_(recs) {}
@@ -90,7 +99,7 @@ class DigestQueue {
   Status start(size_t index, std::string path) {
     NESTBOX_TRY(wait());
     index_ = index;
-    pending_ = std::async(std::launch::async, [p = std::move(path)] { return padded_sha256(p); });
+    pending_ = std::async(std::launch::async, [p = std::move(path)] { return sync_and_digest(p); });
     return ok_status();
   }
   Status wait() {
@@ -168,6 +177,7 @@ class SquashfsImageWriter : public OutputWriter {
       r.name = m.name;
       r.path = OutputLayout(ctx.out_dir).squashfs(m.name);
       SquashOptions o = options_for(opts_, m);
+      o.sync = false;  // digests.start syncs it
       r.compressor = o.compressor.name;
       r.block_size = o.block_size;
       std::string tmp = staging->add(r.path);
@@ -276,6 +286,7 @@ class OverlayImageWriter : public OutputWriter {
       b.path = OutputLayout(ctx.out_dir).base(base);
       for (const ComposedContainer* c : list) b.containers.push_back(c->manifest->name);
       SquashOptions bo = options_for(opts_, *list.front()->manifest);
+      bo.sync = false;  // digests.start syncs it
       bo.progress_name = "base " + base;
       b.compressor = bo.compressor.name;
       b.block_size = bo.block_size;
@@ -294,6 +305,7 @@ class OverlayImageWriter : public OutputWriter {
         r.base = base;
         r.path = OutputLayout(ctx.out_dir).layer(m.name);
         SquashOptions o = options_for(opts_, m);
+        o.sync = false;  // digests.start syncs it
         r.compressor = o.compressor.name;
         r.block_size = o.block_size;
         std::string tmp = staging->add(r.path);
@@ -350,6 +362,7 @@ Result<MeasuredFlash> measure_flash(std::span<const ComposedContainer> container
   auto write_one = [&](const FsTree& t, const manifests::Manifest& man, const std::string& file,
                        const std::string& label) -> Result<uint64_t> {
     SquashOptions o = options_for(options, man);
+    o.sync = false;  // scratch images: measured, then removed
     o.progress_name = label;
     auto st = write_squashfs(t, scratch + "/" + file, o, &*store);
     if (!st.ok()) return std::move(st).error();

@@ -115,12 +115,13 @@ Status pad_image(Image* img) {
   return check(*img, img->f()->write_at(img->f(), size, zeros.data(), zeros.size()), "pad image");
 }
 
-Status sync_and_rename(Image* img, TempFile* tmp, const std::string& out) {
-  if (::fsync(img->file->fd.get()) != 0) return sys_error("fsync " + tmp->path());
+Status sync_and_rename(Image* img, TempFile* tmp, const std::string& out, bool sync) {
+  if (sync && ::fsync(img->file->fd.get()) != 0) return sys_error("fsync " + tmp->path());
   img->file->fd.reset();
   if (::rename(tmp->path().c_str(), out.c_str()) != 0)
     return sys_error("rename " + tmp->path() + " to " + out);
   tmp->keep();
+  if (!sync) return ok_status();
   std::string dir = std::filesystem::path(out).parent_path().string();
   UniqueFd dfd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd) ::fsync(dfd.get());
@@ -211,7 +212,7 @@ Result<SquashStats> write_image(const FsTree& tree, const std::string& out,
   stats.inodes = inodes->inode_count;
   stats.data = (*data)->stats();
   data->reset();
-  NESTBOX_TRY(sync_and_rename(&img, tmp, out));
+  NESTBOX_TRY(sync_and_rename(&img, tmp, out, opts.sync));
   return stats;
 }
 

@@ -29,6 +29,9 @@ struct SquashOptions {
   uint32_t block_size = 128 * 1024;      // power of two, 4 KiB .. 1 MiB
   unsigned threads = 0;                  // compression workers; 0 = online CPUs
   bool pad = true;                       // pad the image to a multiple of 4096
+  // fsync the image before it is renamed to `out`. false: the caller syncs
+  // it before the image goes anywhere a reader or a crash could find it.
+  bool sync = true;
   std::optional<uint32_t> mkfs_time;     // SOURCE_DATE_EPOCH; default 0
   std::set<std::string> allowed_compressors;  // the target kernel's; empty = any
   uint64_t max_file_size = 0;            // 0 = the squashfs limit only

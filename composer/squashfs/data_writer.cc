@@ -280,7 +280,7 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
     NESTBOX_TRY(pread_exact(fd.get(), buf, e.size, 0, what));
     XXH128_hash_t h = XXH3_128bits(buf, e.size);
     hash = {h.high64, h.low64};
-    if (whole_key) digest = content_digest(buf, e.size);
+    if (whole_key && nfull > 0) digest = content_digest(buf, e.size);  // the key of its full blocks
     whole = buf;
   } else if (unique && !whole_key) {
     // hash stays zero: not compared, not entered below

@@ -80,11 +80,14 @@ class Staging {
   std::vector<std::pair<std::string, std::string>> moves_;
 };
 
+// The disk write-back and the read-back from the page cache run side by side.
 Result<std::string> sync_and_digest(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return sys_error("open " + path);
-  if (::fsync(fd.get()) != 0) return sys_error("fsync " + path);
-  return padded_sha256(path);
+  auto synced = std::async(std::launch::async, [f = fd.get()] { return ::fsync(f) == 0 ? 0 : errno; });
+  auto digest = padded_sha256(path);
+  if (int err = synced.get(); err != 0) return sys_error("fsync " + path, err);
+  return digest;
 }
 
 // Each finished image (written with SquashOptions::sync off) is synced to

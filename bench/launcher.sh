@@ -16,6 +16,9 @@
 # Build first: cmake --build BUILD --target nestbox nestbox-launch nestbox-bench-run nestbox-gen-bpf
 # Usage: bench/launcher.sh BUILD_DIR [RUNS [COMPRESSOR]]   (root; hyperfine, crun, cc,
 # mksquashfs; COMPRESSOR: mksquashfs -comp, default gzip)
+# MBEDTLS_LAUNCH=PATH adds a row for a nestbox-launch built with
+# -DNESTBOX_CRYPTO_BACKEND=mbedtls (OpenWrt's crypto library); both launchers
+# then verify the same image, signed with ECDSA P-256 (mbedTLS has no Ed25519).
 set -euo pipefail
 build=$(realpath "${1:?usage: launcher.sh BUILD_DIR [RUNS [COMPRESSOR]]}")
 runs=${2:-200}
@@ -42,7 +45,8 @@ mksquashfs "$root" "$work/rootfs.sqfs" -noappend -quiet -no-progress -all-root -
 "$bench_run" --policy-out "$work/policy.bin" "$work/seccomp.bpf" -- /bin/true
 "$bench_run" --policy-out "$work/policy-sleep.bin" "$work/seccomp.bpf" -- /bin/sleep 1
 mkdir -p "$work/keys"
-"$nestbox" keygen -o "$work/bench" >/dev/null
+mbed=${MBEDTLS_LAUNCH:-}
+"$nestbox" keygen -t "$([[ -n $mbed ]] && echo ecdsa-p256 || echo ed25519)" -o "$work/bench" >/dev/null
 cp "$work/bench.pub" "$work/keys/"
 for v in "" -sleep; do
   "$nestbox" sign --squashfs "$work/rootfs.sqfs" --policy "$work/policy$v.bin" --name bench --version 1 \
@@ -96,13 +100,15 @@ nestbox_cmd="$bench_run $work/rootfs.sqfs $work/seccomp.bpf /run/nestbox-bench -
 tree_cmd="$bench_run $root $work/seccomp.bpf /run/nestbox-bench -- /bin/true"
 crun_cmd="crun --root $work/crun-state run --bundle $work/bundle nestbox-bench-crun"
 floor_cmd="unshare -mpiu --fork chroot $root /bin/true"
+mbed_cmd=${mbed:+"$mbed run $work/bench.img --keyring $work/keys --compat nestbox-bench --state-dir /run/nestbox-bench"}
 
 unshare -m --propagation private bash -euo pipefail -c "
   umount /sys/fs/cgroup/unified 2>/dev/null || true
-  $launch_cmd && $nestbox_cmd && $tree_cmd && $crun_cmd && $floor_cmd   # each must work before timing
+  $launch_cmd && $nestbox_cmd && $tree_cmd && $crun_cmd && $floor_cmd ${mbed:+&& $mbed_cmd}  # each must work before timing
   hyperfine -N --warmup 10 --runs $runs --export-json $work/result.json \
-    -n nestbox-launch '$launch_cmd' -n nestbox '$nestbox_cmd' -n nestbox-tree '$tree_cmd' \
-    -n crun '$crun_cmd' -n floor '$floor_cmd' >&2
+    -n nestbox-launch '$launch_cmd' ${mbed:+-n nestbox-launch-mbedtls '$mbed_cmd'} -n nestbox '$nestbox_cmd' \
+    -n nestbox-tree '$tree_cmd' -n crun '$crun_cmd' -n floor '$floor_cmd' >&2
+  ${mbed:+/usr/bin/time -f '%M' $mbed_cmd 2>$work/rss-mbed}
   /usr/bin/time -f '%M' $launch_cmd 2>$work/rss-launch
   /usr/bin/time -f '%M' $nestbox_cmd 2>$work/rss-nestbox
   /usr/bin/time -f '%M' $crun_cmd 2>$work/rss-crun
@@ -120,12 +126,14 @@ r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 wall = {k: r[k]["mean"] * 1000 for k in r}
 sd = {k: r[k]["stddev"] * 1000 for k in r}
 cpu = {k: (r[k]["user"] + r[k]["system"]) * 1000 for k in r}
-for k in ("nestbox-launch", "nestbox", "nestbox-tree", "crun", "floor"):
-    print(f"{k:14} wall {wall[k]:6.1f} ms ± {sd[k]:5.1f}   CPU (user+sys) {cpu[k]:5.1f} ms")
-for k in ("nestbox-launch", "nestbox", "nestbox-tree", "floor"):
-    print(f"{k}/crun: wall {wall[k] / wall['crun']:.2f}x, CPU {cpu[k] / cpu['crun']:.2f}x")
+rows = [k for k in ("nestbox-launch", "nestbox-launch-mbedtls", "nestbox", "nestbox-tree", "crun", "floor") if k in r]
+for k in rows:
+    print(f"{k:22} wall {wall[k]:6.1f} ms ± {sd[k]:5.1f}   CPU (user+sys) {cpu[k]:5.1f} ms")
+for k in rows:
+    if k != "crun":
+        print(f"{k}/crun: wall {wall[k] / wall['crun']:.2f}x, CPU {cpu[k] / cpu['crun']:.2f}x")
 PY
-echo "peak RSS (KiB, max of the launcher and its container processes): nestbox-launch $(cat "$work/rss-launch"), nestbox (library, no libcrypto) $(cat "$work/rss-nestbox"), crun $(cat "$work/rss-crun"), libcrypto floor $(cat "$work/rss-crypto")"
+echo "peak RSS (KiB, max of the launcher and its container processes): nestbox-launch $(cat "$work/rss-launch"),${mbed:+ nestbox-launch-mbedtls $(cat "$work/rss-mbed"),} nestbox (library, no libcrypto) $(cat "$work/rss-nestbox"), crun $(cat "$work/rss-crun"), libcrypto floor $(cat "$work/rss-crypto")"
 echo "nestbox-launch while its container runs (kB):" $(tr -s ' \n' ' ' <"$work/smaps-launch")
 strip -o "$work/nestbox-launch.stripped" "$launch"
 echo "nestbox-launch stripped: $(stat -c %s "$work/nestbox-launch.stripped") bytes"

@@ -76,6 +76,16 @@ ContentDigest content_digest(const void* data, size_t size) {
   return to_digest(sha);
 }
 
+ContentDigest run_digest(const std::vector<uint64_t>& parts) {
+  crypto::Sha256 sha;
+  for (uint64_t v : parts) {
+    uint8_t le[8];
+    for (int i = 0; i < 8; ++i) le[i] = static_cast<uint8_t>(v >> (8 * i));
+    sha.update(le, sizeof le);
+  }
+  return to_digest(sha);
+}
+
 StoreKey make_store_key(EntryKind kind, const ContentDigest& content,
                         const std::string& fingerprint) {
   crypto::Sha256 d;

@@ -29,8 +29,19 @@ struct StoreKey {
 
 // kFileBlocks: all full blocks of a file of a few blocks; kDataBlock: one
 // full block of a file of many (keyed by its own bytes); kFragmentBlock: one
-// fragment block.
-enum class EntryKind : uint8_t { kFileBlocks = 1, kFragmentBlock = 2, kDataBlock = 3 };
+// fragment block. The kRun* kinds are the same entries keyed by the run's
+// content ids (run_digest) instead of a SHA-256 of the bytes: only in a
+// store of one run, whose ids are those of one content index (equal ids,
+// equal SHA-256). The kind is part of every key, so a key of one family
+// never equals a key of the other, whatever bytes a file holds.
+enum class EntryKind : uint8_t {
+  kFileBlocks = 1,
+  kFragmentBlock = 2,
+  kDataBlock = 3,
+  kRunFileBlocks = 4,     // run_digest({content id})
+  kRunDataBlock = 5,      // run_digest({content id, block number})
+  kRunFragmentBlock = 6,  // run_digest({content id, tail size} of each tail in order)
+};
 
 // SHA-256 of the bytes an entry stands for (a file's content, a block), by
 // the verifier's crypto (verifier/crypto.h, crypto::Sha256 for pieces).
@@ -38,6 +49,9 @@ struct ContentDigest {
   std::array<uint8_t, 32> bytes{};
 };
 ContentDigest content_digest(const void* data, size_t size);
+// A digest standing for the numbers of a kRun* entry (64-bit little-endian
+// each), without reading the bytes they name.
+ContentDigest run_digest(const std::vector<uint64_t>& parts);
 StoreKey make_store_key(EntryKind kind, const ContentDigest& content, const std::string& fingerprint);
 
 struct StoreEntry {

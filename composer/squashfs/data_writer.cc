@@ -264,6 +264,9 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
   const size_t tail = static_cast<size_t>(e.size % opts_.block_size);
   const bool per_block = store_->enabled() && nfull >= kPerBlockMin;
   const bool whole_key = store_->enabled() && !per_block;
+  // In a store of one run, an indexed content's entries are keyed by its
+  // content id (block_store.h, kRun* kinds): its bytes are not hashed for it.
+  const uint32_t run_id = store_->remembers() ? e.content_id : kNoContentId;
   const char* whole = nullptr;  // the whole file, when it was read at once
   ContentHash hash;
   ContentDigest digest;
@@ -280,7 +283,7 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
     NESTBOX_TRY(pread_exact(fd.get(), buf, e.size, 0, what));
     XXH128_hash_t h = XXH3_128bits(buf, e.size);
     hash = {h.high64, h.low64};
-    if (whole_key && nfull > 0) digest = content_digest(buf, e.size);  // the key of its full blocks
+    if (whole_key && nfull > 0 && run_id == kNoContentId) digest = content_digest(buf, e.size);  // the key of its full blocks
     whole = buf;
   } else if (unique && !whole_key) {
     // hash stays zero: not compared, not entered below
@@ -290,7 +293,7 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
     if (!verify) return failure("out of memory");
     XXH3_128bits_reset(verify.get());
   } else {
-    auto h = hash_stream(fd.get(), e.size, what, whole_key ? &digest : nullptr);
+    auto h = hash_stream(fd.get(), e.size, what, whole_key && run_id == kNoContentId ? &digest : nullptr);
     if (!h.ok()) return std::move(h).error();
     hash = *h;
   }
@@ -317,9 +320,14 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
 
   keys_.clear();
   if (per_block) {
-    NESTBOX_TRY(add_blocks_each(index, e, fd.get(), whole, nfull, verify.get()));
+    NESTBOX_TRY(add_blocks_each(index, e, fd.get(), whole, nfull, run_id, verify.get()));
   } else if (nfull > 0) {
-    NESTBOX_TRY(add_blocks(index, e, fd.get(), whole, whole_key ? &digest : nullptr, nfull, verify.get()));
+    std::optional<StoreKey> key;
+    if (whole_key)
+      key = run_id != kNoContentId
+                ? make_store_key(EntryKind::kRunFileBlocks, run_digest({run_id}), comp_->fingerprint)
+                : make_store_key(EntryKind::kFileBlocks, digest, comp_->fingerprint);
+    NESTBOX_TRY(add_blocks(index, e, fd.get(), whole, key ? &*key : nullptr, nfull, verify.get()));
   }
   if (tail > 0) {
     std::string tail_buf;
@@ -332,7 +340,7 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
       tail_data = tail_buf.data();
       if (verify) XXH3_128bits_update(verify.get(), tail_data, tail);
     }
-    NESTBOX_TRY(add_tail(index, tail_data, tail, XXH3_64bits(tail_data, tail)));
+    NESTBOX_TRY(add_tail(index, tail_data, tail, XXH3_64bits(tail_data, tail), e.content_id));
     if (e.content_id != kNoContentId)
       NESTBOX_TRY(store_->remember(e.content_id, comp_->fingerprint, std::move(keys_), tail_data,
                                    static_cast<uint32_t>(tail)));
@@ -370,7 +378,8 @@ Result<bool> DataWriter::add_written(size_t index, const FsEntry& e, const Writt
     NESTBOX_TRY(submit_cached(std::move(job), entries[i]));
   }
   stats_.blocks_from_cache += nfull;
-  if (!tail.empty()) NESTBOX_TRY(add_tail(index, tail.data(), tail.size(), XXH3_64bits(tail.data(), tail.size())));
+  if (!tail.empty())
+    NESTBOX_TRY(add_tail(index, tail.data(), tail.size(), XXH3_64bits(tail.data(), tail.size()), e.content_id));
   return true;
 }
 
@@ -389,7 +398,7 @@ Result<const char*> DataWriter::full_block(int fd, const char* whole, uint64_t i
 // One block of a file at a time (a file of many blocks): each looked up in
 // the store by its own bytes, taken from it or compressed and stored.
 Status DataWriter::add_blocks_each(size_t index, const FsEntry& e, int fd, const char* whole,
-                                   uint64_t nfull, XXH3_state_t* verify) {
+                                   uint64_t nfull, uint32_t run_id, XXH3_state_t* verify) {
   std::string scratch;
   for (uint64_t i = 0; i < nfull; ++i) {
     auto p = full_block(fd, whole, i, verify, e.source_path, &scratch);
@@ -399,7 +408,9 @@ Status DataWriter::add_blocks_each(size_t index, const FsEntry& e, int fd, const
     job->file_index = index;
     job->starts_file = i == 0;
     job->count = 1;
-    job->key = make_store_key(EntryKind::kDataBlock, content_digest(*p, opts_.block_size), comp_->fingerprint);
+    job->key = run_id != kNoContentId
+                   ? make_store_key(EntryKind::kRunDataBlock, run_digest({run_id, i}), comp_->fingerprint)
+                   : make_store_key(EntryKind::kDataBlock, content_digest(*p, opts_.block_size), comp_->fingerprint);
     keys_.push_back(job->key);
     StoreEntry entry;
     auto found = store_->get(job->key, opts_.block_size, &entry);
@@ -417,13 +428,13 @@ Status DataWriter::add_blocks_each(size_t index, const FsEntry& e, int fd, const
 }
 
 Status DataWriter::add_blocks(size_t index, const FsEntry& e, int fd, const char* whole,
-                              const ContentDigest* digest, uint64_t nfull, XXH3_state_t* verify) {
+                              const StoreKey* key, uint64_t nfull, XXH3_state_t* verify) {
   auto job = std::make_unique<Job>();
   job->kind = Job::Kind::kFile;
   job->file_index = index;
   job->count = static_cast<uint32_t>(nfull);
-  if (digest) {
-    job->key = make_store_key(EntryKind::kFileBlocks, *digest, comp_->fingerprint);
+  if (key) {
+    job->key = *key;
     keys_.push_back(job->key);
     StoreEntry entry;
     auto found = store_->get(job->key, opts_.block_size, &entry);
@@ -445,12 +456,19 @@ Status DataWriter::add_blocks(size_t index, const FsEntry& e, int fd, const char
   return ok_status();
 }
 
-Status DataWriter::add_tail(size_t index, const char* data, size_t size, uint64_t tail_hash) {
+Status DataWriter::add_tail(size_t index, const char* data, size_t size, uint64_t tail_hash,
+                            uint32_t content_id) {
   if (frag_buf_.size() + size > opts_.block_size) NESTBOX_TRY(flush_fragment());
   if (frag_buf_.empty()) {
     NESTBOX_TRY(check(sqfs_frag_table_append(frags_, 0, 0, &frag_index_), "fragment table"));
     ++frag_count_;
+    frag_parts_.clear();
+    frag_by_id_ = store_->remembers();
   }
+  // Equal ids and sizes in the same order are equal fragment bytes (each id
+  // is one content; its tail is its last bytes).
+  if (content_id == kNoContentId) frag_by_id_ = false;
+  if (frag_by_id_) frag_parts_.insert(frag_parts_.end(), {content_id, size});
   files_[index].frag_index = frag_index_;
   files_[index].frag_offset = static_cast<uint32_t>(frag_buf_.size());
   frag_buf_.append(data, size);
@@ -469,8 +487,9 @@ Status DataWriter::flush_fragment() {
   std::string data = std::move(frag_buf_);
   frag_buf_.clear();
   if (store_->enabled()) {
-    job->key = make_store_key(EntryKind::kFragmentBlock, content_digest(data.data(), data.size()),
-                              comp_->fingerprint);
+    job->key = frag_by_id_ ? make_store_key(EntryKind::kRunFragmentBlock, run_digest(frag_parts_), comp_->fingerprint)
+                           : make_store_key(EntryKind::kFragmentBlock, content_digest(data.data(), data.size()),
+                                            comp_->fingerprint);
     StoreEntry entry;
     auto found = store_->get(job->key, opts_.block_size, &entry);
     if (found == BlockStore::Lookup::kHit && entry.words.size() == 1) {

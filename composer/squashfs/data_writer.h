@@ -77,20 +77,21 @@ class DataWriter {
 
  private:
   DataWriter() = default;
-  // `digest`: the content's SHA-256, the store's key (nullptr: no store);
+  // `key`: the store's key of the file's full blocks (nullptr: no store);
   // `verify`: a hash state fed with every block read (nullptr: none).
   Status add_blocks(size_t index, const FsEntry& e, int fd, const char* whole,
-                    const ContentDigest* digest, uint64_t nfull, XXH3_state_s* verify);
+                    const StoreKey* key, uint64_t nfull, XXH3_state_s* verify);
   Result<const char*> full_block(int fd, const char* whole, uint64_t i, XXH3_state_s* verify,
                                  const std::string& what, std::string* scratch);
+  // `run_id`: key the blocks by this content id (kRunDataBlock), not by their bytes.
   Status add_blocks_each(size_t index, const FsEntry& e, int fd, const char* whole,
-                         uint64_t nfull, XXH3_state_s* verify);
+                         uint64_t nfull, uint32_t run_id, XXH3_state_s* verify);
   Result<bool> add_written(size_t index, const FsEntry& e, const WrittenContent& w);
   Status submit_cached(std::unique_ptr<Job> job, const StoreEntry& entry);
   Status submit_raw(Job* job, const char* data, size_t size);
   Job* track(std::unique_ptr<Job> job);
   char* whole_buffer(size_t size);
-  Status add_tail(size_t index, const char* data, size_t size, uint64_t tail_hash);
+  Status add_tail(size_t index, const char* data, size_t size, uint64_t tail_hash, uint32_t content_id);
   Status flush_fragment();
   Status check(int code, const std::string& what);
   int on_block(Job* job, uint32_t size, uint32_t flags, const uint8_t* data, uint64_t location);
@@ -115,6 +116,8 @@ class DataWriter {
   std::unique_ptr<char[]> whole_;  // whole_buffer()
   size_t whole_capacity_ = 0;
   std::string frag_buf_;
+  std::vector<uint64_t> frag_parts_;  // (content id, tail size) of each tail in frag_buf_
+  bool frag_by_id_ = false;           // every tail in frag_buf_ has a content id: key by frag_parts_
   uint32_t frag_index_ = 0, frag_count_ = 0;
   Status writer_error_;
   DataStats stats_;

@@ -15,6 +15,7 @@
 
 #include "composer/squashfs/block_cache_gc.h"
 #include "composer/squashfs/block_store.h"
+#include "composer/squashfs/compressor.h"
 #include "composer/squashfs/squashfs_writer.h"
 #include "tests/composer/squashfs/test_support.h"
 
@@ -250,7 +251,21 @@ TEST_F(BlockCacheTest, OneRunStoreTakesIndexedContentWithoutReadingItAgain) {
   ASSERT_TRUE(second.ok()) << second.error().message;
   EXPECT_EQ(second->data.blocks_compressed, 0u);
   EXPECT_EQ(second->data.blocks_from_cache, first->data.blocks_compressed);
+  EXPECT_EQ(second->data.fragment_blocks_from_cache, second->data.fragment_blocks);
   EXPECT_TRUE(file_bytes(tmp_ / "two.img") == file_bytes(tmp_ / "plain.img"));
+  // Numbered content is stored under its id (no SHA-256 of its bytes):
+  // big's first block under (id, 0), not under the digest of its bytes.
+  auto comp = make_compressor(opts_.compressor, opts_.block_size);
+  ASSERT_TRUE(comp.ok());
+  std::string big = file_bytes(src_ + "/usr/lib/big");
+  StoreEntry entry;
+  EXPECT_EQ(store->get(make_store_key(EntryKind::kRunDataBlock, run_digest({ids.at(big), 0}), comp->fingerprint),
+                       opts_.block_size, &entry),
+            BlockStore::Lookup::kHit);
+  EXPECT_EQ(store->get(make_store_key(EntryKind::kDataBlock, content_digest(big.data(), opts_.block_size),
+                                      comp->fingerprint),
+                       opts_.block_size, &entry),
+            BlockStore::Lookup::kMiss);
 }
 
 }  // namespace
@@ -436,6 +451,34 @@ TEST(BlockStoreKey, IsSha256OfKindContentDigestAndFingerprint) {
   // Another kind or fingerprint, another key.
   EXPECT_NE(make_store_key(EntryKind::kFragmentBlock, d, fingerprint), k);
   EXPECT_NE(make_store_key(EntryKind::kFileBlocks, d, "xz:6:0:131072"), k);
+}
+
+// A one-run store keys an indexed content's entries by its content id
+// (run_digest of the numbers, little-endian). Bytes made to equal such a
+// preimage get the same digest, but never the same key: the kind is hashed
+// into every key, and the two families have kinds of their own.
+TEST(BlockStoreKey, RunKeysAreAFamilyOfTheirOwn) {
+  TempDir tmp;
+  std::string preimage;
+  for (uint64_t v : {uint64_t{7}, uint64_t{3}})
+    for (int i = 0; i < 8; ++i) preimage += static_cast<char>(v >> (8 * i));
+  testing::write_text(tmp / "preimage", preimage);
+  ContentDigest run = run_digest({7, 3});
+  auto sha = testing::run("openssl dgst -sha256 -r " + (tmp / "preimage") + " | cut -c1-64");
+  std::string hex;
+  for (uint8_t b : run.bytes) {
+    char x[3];
+    snprintf(x, sizeof x, "%02x", b);
+    hex += x;
+  }
+  EXPECT_EQ(sha.output, hex + "\n");
+  ContentDigest bytes = content_digest(preimage.data(), preimage.size());
+  ASSERT_EQ(bytes.bytes, run.bytes);
+  const std::string fp = "lz4:0:0:131072";
+  EXPECT_NE(make_store_key(EntryKind::kFragmentBlock, bytes, fp), make_store_key(EntryKind::kRunDataBlock, run, fp));
+  EXPECT_NE(make_store_key(EntryKind::kFragmentBlock, bytes, fp), make_store_key(EntryKind::kRunFragmentBlock, run, fp));
+  EXPECT_NE(make_store_key(EntryKind::kFileBlocks, bytes, fp), make_store_key(EntryKind::kRunFileBlocks, run, fp));
+  EXPECT_NE(make_store_key(EntryKind::kDataBlock, bytes, fp), make_store_key(EntryKind::kRunDataBlock, run, fp));
 }
 
 }  // namespace

@@ -255,7 +255,7 @@ TEST_F(BlockCacheTest, OneRunStoreTakesIndexedContentWithoutReadingItAgain) {
   EXPECT_TRUE(file_bytes(tmp_ / "two.img") == file_bytes(tmp_ / "plain.img"));
   // Numbered content is stored under its id (no SHA-256 of its bytes):
   // big's first block under (id, 0), not under the digest of its bytes.
-  auto comp = make_compressor(opts_.compressor, opts_.block_size);
+  auto comp = make_compressor(opts_.compressor, opts_.block_size, {});
   ASSERT_TRUE(comp.ok());
   std::string big = file_bytes(src_ + "/usr/lib/big");
   StoreEntry entry;

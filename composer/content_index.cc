@@ -21,8 +21,12 @@ namespace {
 
 // XXH3-128 of a host file, and its SHA-256 when `sha256` is given, from one read.
 Result<ContentHash> hash_file_once(const std::string& path, uint64_t* size, std::string* sha256) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  // O_NONBLOCK: a source swapped for a FIFO is refused, never waited on.
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!fd) return sys_error("open " + path);
+  struct stat info;
+  if (fstat(fd.get(), &info) != 0) return sys_error("stat " + path);
+  if (!S_ISREG(info.st_mode)) return bad_input(path + ": not a regular file");
   posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> st(XXH3_createState(), XXH3_freeState);
   if (!st) return failure("out of memory");

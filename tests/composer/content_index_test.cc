@@ -1,6 +1,7 @@
 #include "composer/content_index.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -111,6 +112,16 @@ TEST(ContentIndex, ResultDoesNotDependOnThreadCount) {
     EXPECT_EQ(one->find(f)->hash, many->find(f)->hash);
   }
   EXPECT_EQ(one->distinct_contents(), 35u);
+}
+
+// A source that is not a regular file when it is read (here a FIFO with no
+// writer, which a blocking open would wait on forever) is refused.
+TEST(ContentIndex, AFifoIsRefusedNotWaitedOn) {
+  TempDir d;
+  ASSERT_EQ(::mkfifo((d / "fifo").c_str(), 0644), 0);
+  auto index = ContentIndex::build_files({d / "fifo"}, 1);
+  ASSERT_FALSE(index.ok());
+  EXPECT_EQ(index.error().message, d / "fifo" + ": not a regular file");
 }
 
 TEST(ContentIndex, UnreadableFileIsAnError) {

@@ -91,7 +91,10 @@ Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
   const unsigned workers = opts.explain ? 1 : worker_count(opts.threads, manifests.size());
   parallel_for(manifests.size(), workers, [&](size_t i, unsigned) {
     const auto& m = manifests[i];
-    prepared[i] = prepare_container(m, scratch.path() + "/" + m.name, opts.source_date_epoch,
+    // One scratch directory per manifest, numbered: two containers side by
+    // side never extract into the same place, even under one name.
+    prepared[i] = prepare_container(m, scratch.path() + "/" + std::to_string(i) + "-" + m.name,
+                                    opts.source_date_epoch,
                                     &notes[i], opts.hardlink_dir, opts.explain, opts.all_time);
   });
   std::vector<ComposedContainer> containers;

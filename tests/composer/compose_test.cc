@@ -376,6 +376,35 @@ TEST_F(Compose, HostileArchiveFailsWithoutTouchingOutputOrHost) {
   }
 }
 
+// Containers are selected side by side, yet the outcome is the manifests'
+// order: the first failing manifest names the error, whichever finished
+// first; and archives extracted side by side each keep their own bytes.
+TEST_F(Compose, SelectionSideBySideKeepsManifestOrder) {
+  Manifest good = manifest("good", RootfsStrategy::kTree);
+  Manifest first = manifest("first", RootfsStrategy::kTree);
+  first.rootfs.sources.push_back({.path = top_ / "missing-one"});
+  Manifest second = manifest("second", RootfsStrategy::kTree);
+  second.rootfs.sources.push_back({.path = top_ / "missing-two"});
+  for (int round = 0; round < 5; ++round) {
+    auto r = run({good, first, second});
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("missing-one"), std::string::npos) << r.error().message;
+    EXPECT_EQ(r.error().message.find("missing-two"), std::string::npos) << r.error().message;
+  }
+  // Two archives with the same member, extracted side by side.
+  auto with_archive = [&](const std::string& data) {
+    std::string tar = top_ / ("pkg-" + data + ".tar");
+    write(tar, testing::build_archive({{.name = "etc/which", .data = data}}, "tar"));
+    Manifest m = manifest(data, RootfsStrategy::kTree);
+    m.rootfs.sources.push_back({.kind = manifests::SourceKind::kTar, .path = tar, .trusted = false});
+    return m;
+  };
+  auto r = run({with_archive("one"), with_archive("two")});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(testing::slurp(out_ + "/one/etc/which"), "one");
+  EXPECT_EQ(testing::slurp(out_ + "/two/etc/which"), "two");
+}
+
 TEST_F(Compose, BinariesPullTheirClosureFromRealPackages) {
   std::string why, cache = testing::foreign_roots(&why);
   if (cache.empty()) GTEST_SKIP() << why;

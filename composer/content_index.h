@@ -1,10 +1,11 @@
 // Content index: every distinct regular file of a set of trees gets a content
 // id; only identical files share one, which is what output writers share.
-// Files whose size another file (inode) has too are read once and hashed with
-// XXH3-128, spread over the available cores (results land in a fixed slot per
-// file, so thread timing never shows in the output); files with equal size
-// and hash are then compared byte for byte. A file of a size no other has is
-// not read at all: nothing can equal it, and the writer reads it once anyway.
+// Files whose size another file (inode) has too are read once, hashed with
+// XXH3-128 and SHA-256 in the same pass, spread over the available cores
+// (results land in a fixed slot per file, so thread timing never shows in the
+// output); equal size and SHA-256 give one id (never XXH3 alone). A file of a
+// size no other has is not read at all: nothing can equal it, and the writer
+// reads it once anyway.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,7 @@ class ContentIndex {
   const ContentInfo* find(const std::string& source_path) const;
   size_t distinct_contents() const { return distinct_; }
   uint64_t bytes_hashed() const { return bytes_; }
+  // Contents with equal size and XXH3 but different SHA-256.
   uint64_t hash_collisions() const { return collisions_; }
 
  private:
@@ -54,9 +56,10 @@ Result<bool> same_bytes(const std::string& a, const std::string& b);
 
 // Whether two regular entries hold the same bytes: equal content ids when
 // both were indexed (together); otherwise equal size (and equal hashes where
-// both were computed) confirmed by comparing the source files byte for byte. A hash is never trusted alone:
-// XXH3 is not collision resistant, and sources can be a third party's. A read
-// error answers false (nothing is shared).
+// both were computed) confirmed by comparing the source files byte for byte.
+// A hash is never trusted alone: XXH3 is not collision resistant, and
+// sources can be a third party's. A read error answers false (nothing is
+// shared).
 bool same_content(const FsEntry& a, const FsEntry& b);
 
 }  // namespace nestbox::composer

@@ -33,8 +33,9 @@ struct StoreKey {
 // content ids (run_digest) instead of a SHA-256 of the bytes: only in a
 // store of one run, whose ids are those of one content index (equal ids,
 // equal SHA-256); the caller must not give one such store trees numbered by
-// two indexes (as it must not for remember/recall). The kind is part of every key, so a key of one family
-// never equals a key of the other, whatever bytes a file holds.
+// two indexes (as it must not for remember/recall). The kind is part of
+// every key, so a key of one family never equals a key of the other,
+// whatever bytes a file holds.
 enum class EntryKind : uint8_t {
   kFileBlocks = 1,
   kFragmentBlock = 2,

@@ -92,9 +92,9 @@ Result<std::string> sync_and_digest(const std::string& path) {
 
 // Each finished image (written with SquashOptions::sync off) is synced to
 // the disk and read back for its padded SHA-256 on a thread of its own while
-// the next image is written (it is still in the page cache); one at a time,
-// so a run never holds more than one extra thread. wait() before the
-// images are committed: only synced images are renamed into place.
+// the next image is written (it is still in the page cache); one image at a
+// time (two threads: the read-back and the fsync). wait() before the images
+// are committed: only synced images are renamed into place.
 class DigestQueue {
  public:
   explicit DigestQueue(std::vector<ImageRecord>* recs) : recs_(recs) {}

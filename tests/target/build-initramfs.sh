@@ -10,6 +10,11 @@
 #   NESTBOX_LAUNCH  nestbox-launch built for ARCH
 #   OUT             output directory: OUT/vmlinuz, OUT/initramfs.cpio.gz
 # Downloads (.debs) are cached in ${NESTBOX_TARGET_CACHE:-build-target/cache}.
+# A benchmark (bench/target-start.sh) boots the same guest with its own set:
+#   NESTBOX_TARGET_IMAGE_DIR  manifests NAME.toml (+ NAME.signargs), default images/
+#   NESTBOX_TARGET_CASE_DIR   the cases, default cases/
+#   NESTBOX_TARGET_ROOT_ADD   a directory copied over the initramfs root (extra programs)
+#   NESTBOX_TARGET_CASE_TIMEOUT  seconds a case may take in the guest, default 300
 # Exits non-zero when anything cannot be fetched or built: never a skip.
 set -euo pipefail
 
@@ -60,6 +65,8 @@ release=$(ls "$kdir/lib/modules")
 # mipsel's malta kernel is an ELF vmlinux, the others a vmlinuz
 cp "$(ls "$kdir"/boot/vmlinu[xz]-"$release")" "$out/vmlinuz"
 
+image_dir=${NESTBOX_TARGET_IMAGE_DIR:-$here/images}
+case_dir=${NESTBOX_TARGET_CASE_DIR:-$here/cases}
 root=$out/root
 rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,etc,nestbox/cases,nestbox/images,nestbox/keys,lib/modules}
@@ -129,7 +136,7 @@ work=$out/images
 rm -rf "$work" && mkdir -p "$work/m/staging/bin" "$work/out"
 cp "$root/bin/busybox" "$work/m/staging/bin/busybox"
 names=() manifests=() squash=()
-for t in "$here"/images/*.toml; do
+for t in "$image_dir"/*.toml; do
   n=$(basename "$t" .toml)
   sed "s/@ARCH@/$machine/" "$t" > "$work/m/$n.toml"
   names+=("$n") manifests+=("$work/m/$n.toml") squash+=("$work/out/$n" "$work/$n.sqfs")
@@ -142,7 +149,7 @@ cp "$work/k.pub" "$root/nestbox/keys/"
 for n in "${names[@]}"; do
   extra=()
   # NAME.signargs: extra `nestbox sign` arguments for that image (one a line).
-  [[ -f $here/images/$n.signargs ]] && mapfile -t extra < "$here/images/$n.signargs"
+  [[ -f $image_dir/$n.signargs ]] && mapfile -t extra < "$image_dir/$n.signargs"
   "$nestbox" sign --squashfs "$work/$n.sqfs" --policy "$work/out/runtime/$n/policy.bin" \
     --manifest "$work/m/$n.toml" -k "$work/k.key" -o "$root/nestbox/images/$n.img" "${extra[@]}" >/dev/null
 done
@@ -151,8 +158,9 @@ done
 cp "$here/init" "$root/init"
 cp "$here/guest.sh" "$here/lib.sh" "$root/nestbox/"
 # NESTBOX_TARGET_CASES: a glob to run a subset while working on a case.
-cp "$here"/cases/${NESTBOX_TARGET_CASES:-*}.sh "$root/nestbox/cases/"
+cp "$case_dir"/${NESTBOX_TARGET_CASES:-*}.sh "$root/nestbox/cases/"
+[[ -z ${NESTBOX_TARGET_ROOT_ADD:-} ]] || cp -a "$NESTBOX_TARGET_ROOT_ADD/." "$root/"
 chmod 755 "$root/init" "$root/nestbox/guest.sh"
-printf 'NB_ARCH=%s\nNB_KERNEL=%s\n' "$arch" "$release" > "$root/nestbox/env"
+printf 'NB_ARCH=%s\nNB_KERNEL=%s\nNB_CASE_TIMEOUT=%s\n' "$arch" "$release" "${NESTBOX_TARGET_CASE_TIMEOUT:-300}" > "$root/nestbox/env"
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 > "$out/initramfs.cpio.gz"
 echo "build-initramfs: $arch: kernel $release, $(stat -c %s "$out/initramfs.cpio.gz") bytes initramfs, ${#names[@]} images, modules: ${order[*]}"

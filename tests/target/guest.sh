@@ -35,7 +35,7 @@ for c in /nestbox/cases/*.sh; do
   start=$(cut -d' ' -f1 /proc/uptime)
   # A case's own lines go to the console; a case that exits non-zero or
   # reports nothing counts as a failure of its own.
-  timeout 300 sh "$c" > "$NB_TMP/$name.log" 2>&1
+  timeout "${NB_CASE_TIMEOUT:-300}" sh "$c" > "$NB_TMP/$name.log" 2>&1
   rc=$?
   # Only this script reports the result: a case's own line that looks like one is defused.
   sed 's/^NESTBOX-RESULT/(case output) NESTBOX-RESULT/' "$NB_TMP/$name.log"

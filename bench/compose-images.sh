@@ -14,24 +14,8 @@ comp=${COMP:-gzip}; level=${LEVEL-9}; [[ $comp == lz4 ]] && level=; bs=${BS:-131
 rm -rf "$out"; mkdir -p "$out"
 export SOURCE_DATE_EPOCH=1700000000
 
-# One manifest per tree: everything selected (no include, no binaries).
-manifest() {  # name source strategy
-  cat >"$out/$1.toml" <<EOF
-schema = 1
-name = "$1"
-version = 1
-arch = "x86_64"
-compat = "bench"
-[process]
-command = ["/bin/busybox", "true"]
-[rootfs]
-strategy = "$3"
-compressor = "$comp"
-$( [[ $3 == overlay ]] && echo 'base = "shared"' )
-[[rootfs.source]]
-path = "$2"
-EOF
-}
+. "$here/bench_manifest.sh"
+manifest() { bench_manifest "$out/$1.toml" "$1" "$2" "$3" "$comp"; }  # name source strategy
 for i in 1 2 3; do
   manifest c$i "$corpus/c$i" squashfs
   manifest o$i "$corpus/c$i" overlay

@@ -20,21 +20,8 @@ corpus=$("$here/squashfs-corpus.sh")
 out=$(mktemp -d /tmp/nestbox-compose-rounds.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
-for i in 1 2 3; do
-  cat >"$out/c$i.toml" <<EOF
-schema = 1
-name = "c$i"
-version = 1
-arch = "x86_64"
-compat = "bench"
-[process]
-command = ["/bin/busybox", "true"]
-[rootfs]
-strategy = "squashfs"
-[[rootfs.source]]
-path = "$corpus/c$i"
-EOF
-done
+. "$here/bench_manifest.sh"
+for i in 1 2 3; do bench_manifest "$out/c$i.toml" "c$i" "$corpus/c$i" squashfs; done
 tar -cf "$out/c1.tar" -C "$corpus/c1" .  # tar2sqfs reads a tarball; page cache warm for all
 cat "$out/c1.tar" >/dev/null
 

@@ -11,10 +11,12 @@
 #   crun      the same rootfs unpacked as an OCI bundle, same namespaces,
 #             mounts, limits and seccomp rule (crun compiles it at start)
 #   floor     unshare -mpiu --fork chroot ROOT /bin/true
-# All three run side by side in one hyperfine run, inside a private mount
-# namespace without the cgroup2 mount (crun on this hybrid host needs that).
+# All run side by side in ROUNDS interleaved hyperfine runs (default 5, each
+# with RUNS/ROUNDS starts of every row; load from other jobs hits every row
+# alike), inside a private mount namespace without the cgroup2 mount (crun on
+# this hybrid host needs that). The table gives medians over rounds.
 # Build first: cmake --build BUILD --target nestbox nestbox-launch nestbox-bench-run nestbox-gen-bpf
-# Usage: bench/launcher.sh BUILD_DIR [RUNS [COMPRESSOR]]   (root; hyperfine, crun, cc,
+# Usage: [ROUNDS=N] bench/launcher.sh BUILD_DIR [RUNS [COMPRESSOR]]   (root; hyperfine, crun, cc,
 # mksquashfs; COMPRESSOR: mksquashfs -comp, default gzip)
 # MBEDTLS_LAUNCH=PATH adds a row for a nestbox-launch built with
 # -DNESTBOX_CRYPTO_BACKEND=mbedtls (OpenWrt's crypto library); both launchers
@@ -23,10 +25,13 @@ set -euo pipefail
 build=$(realpath "${1:?usage: launcher.sh BUILD_DIR [RUNS [COMPRESSOR]]}")
 runs=${2:-200}
 comp=${3:-gzip}
+rounds=${ROUNDS:-5}
+per_round=$(( (runs + rounds - 1) / rounds ))
 bench_run=$build/tests/launcher/nestbox-bench-run
 gen_bpf=$build/tests/launcher/nestbox-gen-bpf
 launch=$build/launcher/nestbox-launch
 nestbox=$build/cli/nestbox
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for t in hyperfine crun mksquashfs busybox cc; do command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }; done
 
 work=$(mktemp -d /tmp/nestbox-bench-launcher-XXXXXX)
@@ -105,9 +110,11 @@ mbed_cmd=${mbed:+"$mbed run $work/bench.img --keyring $work/keys --compat nestbo
 unshare -m --propagation private bash -euo pipefail -c "
   umount /sys/fs/cgroup/unified 2>/dev/null || true
   $launch_cmd && $nestbox_cmd && $tree_cmd && $crun_cmd && $floor_cmd ${mbed:+&& $mbed_cmd}  # each must work before timing
-  hyperfine -N --warmup 10 --runs $runs --export-json $work/result.json \
-    -n nestbox-launch '$launch_cmd' ${mbed:+-n nestbox-launch-mbedtls '$mbed_cmd'} -n nestbox '$nestbox_cmd' \
-    -n nestbox-tree '$tree_cmd' -n crun '$crun_cmd' -n floor '$floor_cmd' >&2
+  for r in \$(seq $rounds); do
+    hyperfine -N --warmup 3 --runs $per_round --export-json $work/result-\$r.json \
+      -n nestbox-launch '$launch_cmd' ${mbed:+-n nestbox-launch-mbedtls '$mbed_cmd'} -n nestbox '$nestbox_cmd' \
+      -n nestbox-tree '$tree_cmd' -n crun '$crun_cmd' -n floor '$floor_cmd' >/dev/null
+  done
   ${mbed:+/usr/bin/time -f '%M' $mbed_cmd 2>$work/rss-mbed}
   /usr/bin/time -f '%M' $launch_cmd 2>$work/rss-launch
   /usr/bin/time -f '%M' $nestbox_cmd 2>$work/rss-nestbox
@@ -120,19 +127,24 @@ unshare -m --propagation private bash -euo pipefail -c "
   grep -E '^(Rss|Pss|Private_Clean|Private_Dirty):' /proc/\$pid/smaps_rollup >$work/smaps-launch
   wait \$pid
 "
-python3 - "$work/result.json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-wall = {k: r[k]["mean"] * 1000 for k in r}
-sd = {k: r[k]["stddev"] * 1000 for k in r}
-cpu = {k: (r[k]["user"] + r[k]["system"]) * 1000 for k in r}
-rows = [k for k in ("nestbox-launch", "nestbox-launch-mbedtls", "nestbox", "nestbox-tree", "crun", "floor") if k in r]
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$work" "$rounds" <<'PY'
+import json, statistics, sys
+rounds = [{x["command"]: x for x in json.load(open(f"{sys.argv[1]}/result-{i}.json"))["results"]}
+          for i in range(1, int(sys.argv[2]) + 1)]
+med = lambda k, f: statistics.median(f(r[k]) for r in rounds)
+rows = [k for k in ("nestbox-launch", "nestbox-launch-mbedtls", "nestbox", "nestbox-tree", "crun", "floor") if k in rounds[0]]
+wall = {k: med(k, lambda x: x["mean"] * 1000) for k in rows}
+spread = {k: max(r[k]["mean"] for r in rounds) * 1000 - min(r[k]["mean"] for r in rounds) * 1000 for k in rows}
+cpu = {k: med(k, lambda x: (x["user"] + x["system"]) * 1000) for k in rows}
+print(f"{len(rounds)} interleaved rounds of {len(rounds[0][rows[0]]['times'])} starts per row; medians over rounds")
 for k in rows:
-    print(f"{k:22} wall {wall[k]:6.1f} ms ± {sd[k]:5.1f}   CPU (user+sys) {cpu[k]:5.1f} ms")
+    print(f"{k:22} wall {wall[k]:6.1f} ms (rounds spread {spread[k]:5.1f})   CPU (user+sys) {cpu[k]:5.1f} ms")
 for k in rows:
     if k != "crun":
         print(f"{k}/crun: wall {wall[k] / wall['crun']:.2f}x, CPU {cpu[k] / cpu['crun']:.2f}x")
 PY
+echo "load average: $load_start at the start, $load_end at the end"
 echo "peak RSS (KiB, max of the launcher and its container processes): nestbox-launch $(cat "$work/rss-launch"),${mbed:+ nestbox-launch-mbedtls $(cat "$work/rss-mbed"),} nestbox (library, no libcrypto) $(cat "$work/rss-nestbox"), crun $(cat "$work/rss-crun"), libcrypto floor $(cat "$work/rss-crypto")"
 echo "nestbox-launch while its container runs (kB):" $(tr -s ' \n' ' ' <"$work/smaps-launch")
 strip -o "$work/nestbox-launch.stripped" "$launch"

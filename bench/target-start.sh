@@ -50,12 +50,14 @@ while [[ -n $needed ]]; do
 done
 
 out=$work/vm
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 limit=$((300 + rounds * runs * 5 * 3))
 NESTBOX_TARGET_IMAGE_DIR=$work/images NESTBOX_TARGET_CASE_DIR=$work/cases NESTBOX_TARGET_ROOT_ADD=$work/add \
   NESTBOX_TARGET_CASE_TIMEOUT=$limit NESTBOX_TARGET_CACHE=${NESTBOX_TARGET_CACHE:-$repo/build-target/cache} \
   bash "$repo/tests/target/build-initramfs.sh" amd64 "$build/cli/nestbox" "$build/launcher/nestbox-launch" "$out"
 bash "$repo/tests/target/run-qemu.sh" amd64 "$out" $((limit + 120)) || { grep -a 'FAIL\|start_loop' "$out/console.log" | tail -20; exit 1; }
 grep -a '^NESTBOX-BENCH' "$out/console.log" >"$work/bench.txt"
+echo "build machine load average: $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 grep -a '^nestbox-guest: amd64 kernel' "$out/console.log" || true
 python3 - "$work/bench.txt" "$rounds" "$runs" "$comp" <<'PY'
 import re, statistics, sys

@@ -233,7 +233,7 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
                      std::to_string(e.size));
   if (e.size == 0) return index;
 
-  // Content the index already compared byte for byte with a file written
+  // Content the index found equal (same size and SHA-256) to a file written
   // before: the same data, not read again.
   if (e.content_id != kNoContentId) {
     if (auto it = by_content_id_.find(e.content_id); it != by_content_id_.end()) {

@@ -18,6 +18,7 @@
 # Build first: cmake --build BUILD --target nestbox nestbox-launch nestbox-bench-run nestbox-gen-bpf
 # Usage: [ROUNDS=N] bench/launcher.sh BUILD_DIR [RUNS [COMPRESSOR]]   (root; hyperfine, crun, cc,
 # mksquashfs; COMPRESSOR: mksquashfs -comp, default gzip)
+# BLOCK_SIZE=16K: the image's squashfs block size (mksquashfs -b; default 128K).
 # MBEDTLS_LAUNCH=PATH adds a row for a nestbox-launch built with
 # -DNESTBOX_CRYPTO_BACKEND=mbedtls (OpenWrt's crypto library); both launchers
 # then verify the same image, signed with ECDSA P-256 (mbedTLS has no Ed25519).
@@ -42,7 +43,7 @@ cp "$(command -v busybox)" "$root/bin/busybox"
 ln -s busybox "$root/bin/true"
 ln -s busybox "$root/bin/sh"
 ln -s busybox "$root/bin/sleep"
-mksquashfs "$root" "$work/rootfs.sqfs" -noappend -quiet -no-progress -all-root -comp "$comp" >/dev/null
+mksquashfs "$root" "$work/rootfs.sqfs" -noappend -quiet -no-progress -all-root -comp "$comp" ${BLOCK_SIZE:+-b "$BLOCK_SIZE"} >/dev/null
 "$gen_bpf" >"$work/seccomp.bpf"
 
 # The signed image: the same squashfs and the same policy, baked, signed with a

@@ -32,27 +32,13 @@ cp "$here/target-start/config.json" "$b/"
 echo "$rounds" >"$b/rounds"
 echo "$runs" >"$b/runs"
 cc -O2 -static -o "$b/start_loop" "$here/start_loop.c" -lm
-# crun with the closure of its NEEDED libraries (the guest has the loader and
-# libc already: nestbox-launch needs them too).
-crun=$(command -v crun)
-cp "$crun" "$b/crun"
-mkdir -p "$work/add/lib/x86_64-linux-gnu"
-needed=$(readelf -d "$crun" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
-while [[ -n $needed ]]; do
-  next=
-  for lib in $needed; do
-    dst=$work/add/lib/x86_64-linux-gnu/$lib
-    [[ -e $dst ]] && continue
-    cp -L "/lib/x86_64-linux-gnu/$lib" "$dst"
-    next+=" $(readelf -d "$dst" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')"
-  done
-  needed=$next
-done
 
 out=$work/vm
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 limit=$((300 + rounds * runs * 5 * 3))
-NESTBOX_TARGET_IMAGE_DIR=$work/images NESTBOX_TARGET_CASE_DIR=$work/cases NESTBOX_TARGET_ROOT_ADD=$work/add \
+# crun with its libraries (the guest's loader and libc are nestbox-launch's).
+NESTBOX_TARGET_PROGRAMS="$(command -v crun):nestbox/bench/crun" \
+  NESTBOX_TARGET_IMAGE_DIR=$work/images NESTBOX_TARGET_CASE_DIR=$work/cases NESTBOX_TARGET_ROOT_ADD=$work/add \
   NESTBOX_TARGET_CASE_TIMEOUT=$limit NESTBOX_TARGET_CACHE=${NESTBOX_TARGET_CACHE:-$repo/build-target/cache} \
   bash "$repo/tests/target/build-initramfs.sh" amd64 "$build/cli/nestbox" "$build/launcher/nestbox-launch" "$out"
 bash "$repo/tests/target/run-qemu.sh" amd64 "$out" $((limit + 120)) || { grep -a 'FAIL\|start_loop' "$out/console.log" | tail -20; exit 1; }

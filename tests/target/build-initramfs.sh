@@ -13,7 +13,8 @@
 # A benchmark (bench/target-start.sh) boots the same guest with its own set:
 #   NESTBOX_TARGET_IMAGE_DIR  manifests NAME.toml (+ NAME.signargs), default images/
 #   NESTBOX_TARGET_CASE_DIR   the cases, default cases/
-#   NESTBOX_TARGET_ROOT_ADD   a directory copied over the initramfs root (extra programs)
+#   NESTBOX_TARGET_ROOT_ADD   a directory copied over the initramfs root (extra files)
+#   NESTBOX_TARGET_PROGRAMS   "SRC:DEST ...": programs copied to DEST with their libraries
 #   NESTBOX_TARGET_CASE_TIMEOUT  seconds a case may take in the guest, default 300
 # Exits non-zero when anything cannot be fetched or built: never a skip.
 set -euo pipefail
@@ -119,17 +120,29 @@ find_lib() {
   return 1
 }
 mkdir -p "$root/lib/$triple" "$root$(dirname "$interp")"
-# The NEEDED closure (on mipsel libcrypto needs libatomic).
-while [[ -n $needed ]]; do
-  next=
-  for lib in $needed; do
-    [[ -e $root/lib/$triple/$lib ]] && continue
-    cp -L "$(find_lib "$lib")" "$root/lib/$triple/$lib"
-    next+=" $(readelf -d "$root/lib/$triple/$lib" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | { grep -vx "${interp##*/}" || true; } | tr '\n' ' ')"
+# add_needed LIB...: the libraries and everything they need, into the root
+# (the NEEDED closure; on mipsel libcrypto needs libatomic).
+add_needed() {
+  local needed="$*" next lib
+  while [[ -n $needed ]]; do
+    next=
+    for lib in $needed; do
+      [[ -e $root/lib/$triple/$lib ]] && continue
+      cp -L "$(find_lib "$lib")" "$root/lib/$triple/$lib"
+      next+=" $(readelf -d "$root/lib/$triple/$lib" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | { grep -vx "${interp##*/}" || true; } | tr '\n' ' ')"
+    done
+    needed=$next
   done
-  needed=$next
-done
+}
+add_needed $needed
 cp -L "$(find_lib "${interp##*/}")" "$root$interp"
+# NESTBOX_TARGET_PROGRAMS="SRC:DEST ...": more programs of ARCH (a benchmark's
+# crun), each at DEST in the root with the libraries it needs.
+for prog in ${NESTBOX_TARGET_PROGRAMS:-}; do
+  src=${prog%%:*} dst=$root/${prog#*:}
+  mkdir -p "$(dirname "$dst")" && cp -L "$src" "$dst"
+  add_needed $(readelf -d "$dst" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
+done
 
 # --- signed images: every tests/target/images/NAME.toml -> NAME.img ----------------
 work=$out/images

@@ -81,6 +81,9 @@ Status check_metadata(const Metadata& m, const Trailer& t) {
   bool squashfs = kind == static_cast<uint32_t>(Kind::kSquashfs);
   uint64_t psize = m.payload_size.get(), pregion = m.payload.size.get();
   if (m.payload.offset.get() != 0) return region_error(kRegionMetadata, "payload not at offset 0");
+  // Checked before aligning: align_up wraps to 0 for a size within a block
+  // of 2^64, and a payload region of 0 would then pass as its aligned size.
+  if (psize > t.metadata_offset.get()) return region_error(kRegionMetadata, "payload larger than the file");
   if (squashfs ? (pregion != align_up(psize, kBlockSize) || psize == 0) : pregion != psize)
     return region_error(kRegionMetadata, "payload size inconsistent");
   uint64_t voff = m.verity.offset.get(), vsize = m.verity.size.get();

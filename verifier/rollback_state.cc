@@ -29,7 +29,7 @@ Status fsync_dir(const std::string& dir) {
 // An exclusive flock of the state directory: read-compare-write of a record
 // is atomic against every other writer (install, run, boot).
 Result<UniqueFd> lock_dir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return sys_error("open " + dir);
   while (::flock(fd.get(), LOCK_EX) != 0)
     if (errno != EINTR) return sys_error("lock " + dir);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -30,9 +31,44 @@ void step(const StepHook& hook, const char* name) {
 std::string slot_path(const std::string& dir, char slot) { return dir + "/slot-" + slot + ".img"; }
 char other(char slot) { return slot == 'a' ? 'b' : 'a'; }
 
-Status make_dir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return sys_error("mkdir " + path);
+// A directory of the store (<root>, <root>/<name>, <root>/.state) as the
+// store uses it: a real directory, owned by root and writable by nobody else.
+// A symlink planted where one belongs (a store on removable media is written
+// elsewhere too) would send the lock, the slots and the records somewhere
+// else, created and written as root; a directory others can write lets them
+// swap its entries between a check and their use. `follow`: the root itself
+// may be reached through a link the operator set up (/srv -> /mnt/usb).
+// Absent is not an error here (nothing installed yet).
+Status check_store_dir(const std::string& path, bool follow) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW)));
+  if (!fd) {
+    if (errno == ENOENT) return ok_status();
+    if (errno == ELOOP || errno == ENOTDIR)
+      return bad_input(path + ": not a directory (a symbolic link or a file): refused");
+    return sys_error("open " + path);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
+  if (st.st_uid != 0)
+    return failure(path + ": owned by uid " + std::to_string(st.st_uid) + ", not root: refused");
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return failure(path + ": writable by group or others (mode " + mode + "): refused");
+  }
   return ok_status();
+}
+
+// The store directories `name` uses, checked before any of them is used.
+Status check_layout(const std::string& root, const std::string& name) {
+  NESTBOX_TRY(check_store_dir(root, true));
+  NESTBOX_TRY(check_store_dir(root + "/.state", false));
+  return check_store_dir(root + "/" + name, false);
+}
+
+Status make_dir(const std::string& path, bool follow = false) {
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return sys_error("mkdir " + path);
+  return check_store_dir(path, follow);
 }
 
 Status fsync_dir(const std::string& dir) {
@@ -44,8 +80,16 @@ Status fsync_dir(const std::string& dir) {
 
 Result<UniqueFd> lock_container(const std::string& dir) {
   std::string path = dir + "/lock";
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd) return sys_error("open " + path);
+  // Created or opened as root: never through a symlink, never a device or
+  // FIFO (opening one can have effects: a watchdog arms).
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644));
+  if (!fd) {
+    if (errno == ELOOP) return bad_input(path + ": a symbolic link: refused");
+    return sys_error("open " + path);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
+  if (!S_ISREG(st.st_mode)) return bad_input(path + ": not a regular file: refused");
   while (::flock(fd.get(), LOCK_EX) != 0)
     if (errno != EINTR) return sys_error("lock " + path);
   return fd;
@@ -182,6 +226,7 @@ char trial_slot(const std::string& dir) {
 
 Result<RollbackFloor> Store::floor(const std::string& name) const {
   NESTBOX_TRY(check_container_name(name));
+  NESTBOX_TRY(check_layout(o_.root, name));
   std::string state = o_.root + "/.state", dir = o_.root + "/" + name;
   auto version = read_version_record(state, name);
   if (!version.ok()) return std::move(version).error();
@@ -292,7 +337,7 @@ Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downg
   const std::string name = src->info.name;
   NESTBOX_TRY_CTX(check_container_name(name), "install");
   std::string state = o_.root + "/.state", dir = o_.root + "/" + name;
-  NESTBOX_TRY(make_dir(o_.root));
+  NESTBOX_TRY(make_dir(o_.root, true));
   NESTBOX_TRY(make_dir(state));
   NESTBOX_TRY(make_dir(dir));
   auto lock = lock_container(dir);
@@ -357,6 +402,7 @@ Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downg
 
 Result<ImageInfo> Store::rollback(const std::string& name, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
+  NESTBOX_TRY(check_layout(o_.root, name));
   std::string dir = o_.root + "/" + name;
   if (!exists(dir)) return bad_input("rollback " + name + ": not installed");
   auto lock = lock_container(dir);
@@ -383,6 +429,7 @@ Result<ImageInfo> Store::rollback(const std::string& name, const StepHook& hook)
 
 Result<std::optional<TrialRecord>> Store::live_trial(const std::string& name, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
+  NESTBOX_TRY(check_layout(o_.root, name));
   std::string dir = o_.root + "/" + name;
   if (!exists(dir)) return std::optional<TrialRecord>();
   auto lock = lock_container(dir);
@@ -399,6 +446,7 @@ Result<std::optional<TrialRecord>> Store::live_trial(const std::string& name, co
 
 Status Store::start_trial(const std::string& name, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
+  NESTBOX_TRY(check_layout(o_.root, name));
   std::string dir = o_.root + "/" + name;
   auto lock = lock_container(dir);
   if (!lock.ok()) return std::move(lock).error();
@@ -414,6 +462,7 @@ Status Store::start_trial(const std::string& name, const StepHook& hook) {
 
 Status Store::commit_trial(const std::string& name, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
+  NESTBOX_TRY(check_layout(o_.root, name));
   std::string dir = o_.root + "/" + name, state = o_.root + "/.state";
   auto lock = lock_container(dir);
   if (!lock.ok()) return std::move(lock).error();
@@ -436,7 +485,8 @@ Status Store::commit_trial(const std::string& name, const StepHook& hook) {
 
 Result<ImageInfo> Store::abandon_trial(const std::string& name, const std::string& reason, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
-  std::string dir = o_.root + "/" + name, state = o_.root + "/.state";
+  NESTBOX_TRY(check_layout(o_.root, name));
+  std::string dir = o_.root + "/" + name;
   auto lock = lock_container(dir);
   if (!lock.ok()) return std::move(lock).error();
   auto t = live_trial_in(dir);
@@ -445,26 +495,28 @@ Result<ImageInfo> Store::abandon_trial(const std::string& name, const std::strin
   char target = other((*t)->slot);
   std::string path = slot_path(dir, target);
   std::string what = "trial rollback of " + name + " to slot " + std::string(1, target);
-  auto committed = read_installed_version(state, name);
-  if (!committed.ok()) return std::move(committed).error().context(what);
+  // The committed version: the record, rebuilt from the committed slot when
+  // it is missing, never 0: a lost record must not let the trial go back
+  // below what was committed.
+  auto floor_now = floor(name);
+  if (!floor_now.ok()) return std::move(floor_now).error().context(what);
+  const uint64_t committed = floor_now->version;
   // A commit cut after its version was recorded (before the record went):
   // the trial passed. Finished here, never undone.
   if (auto trial_info = signed_slot(slot_path(dir, (*t)->slot), name, o_.keyring);
-      trial_info && trial_info->version == (*t)->version && (*t)->version == *committed) {
+      trial_info && trial_info->version == (*t)->version && (*t)->version == committed) {
     NESTBOX_TRY(write_trial_result(dir, TrialResult{"committed", (*t)->version, ""}));
     NESTBOX_TRY(remove_trial(dir));
-    return failure(what + " refused: version " + std::to_string(*committed) + " was committed already");
+    return failure(what + " refused: version " + std::to_string(committed) + " was committed already");
   }
   auto info = verify_image(path, o_.keyring, Mode::kFull);
   if (!info.ok()) return std::move(info).error().context(what);
   if (info->name != name) return failure(what + ": holds " + info->name);
   // Only back to what was committed: the version record moves only on
   // commit, so a slot below it is older than a committed version.
-  if (info->version < *committed)
+  if (info->version < committed)
     return failure(what + " refused: its version " + std::to_string(info->version) +
-                   " is below the committed version " + std::to_string(*committed));
-  auto floor_now = floor(name);
-  if (!floor_now.ok()) return std::move(floor_now).error().context(what);
+                   " is below the committed version " + std::to_string(committed));
   NESTBOX_TRY_CTX(check_security_version(*info, floor_now->security_version), what);
   // Arch and compat: checked by whoever runs it next (boot's admit), as for any slot.
   step(hook, "trial-other-verified");
@@ -477,6 +529,7 @@ Result<ImageInfo> Store::abandon_trial(const std::string& name, const std::strin
 
 Result<std::vector<ContainerStatus>> Store::list() const {
   std::vector<ContainerStatus> out;
+  NESTBOX_TRY(check_store_dir(o_.root, true));
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(o_.root.c_str()), ::closedir);
   if (!d) {
     if (errno == ENOENT) return out;
@@ -488,8 +541,8 @@ Result<std::vector<ContainerStatus>> Store::list() const {
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
     std::string dir = o_.root + "/" + name;
-    struct stat st;
-    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    struct stat st;  // a symlink or a file where a container belongs is not one
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || !check_store_dir(dir, false).ok()) continue;
     auto pointer = read_pointer(dir);
     ContainerStatus c{name, {}};
     for (char slot : {'a', 'b'}) {

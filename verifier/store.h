@@ -8,6 +8,8 @@
 //   <root>/.state/<name>.version           anti-rollback state (rollback_state.h)
 //   <root>/.state/<name>.security_version  the rollback index floor
 //
+// The store's directories must be real directories (no symlink) owned by
+// root and writable by nobody else; the lock must be a regular file.
 // Every image and slot is opened once (verifier::open_image: no symlink, no
 // FIFO, a regular file) and verified, copied and handed to the loop device
 // through that fd, never through its path again.

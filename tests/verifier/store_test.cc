@@ -50,6 +50,64 @@ class StoreTest : public ::testing::Test {
   std::vector<std::string> images_;  // nas versions 1, 2, 3
 };
 
+// Someone who can write the store (a store on removable media) plants
+// symlinks where its directories and lock belong: install, boot and the
+// trial commands run as root and would create and write files where they
+// point. Each is refused, and nothing is created at the target.
+TEST_F(StoreTest, SymlinkedDirectoriesAndLockAreRefusedNeverFollowed) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (ownership checks)";
+  std::string victim = dir_ / "victim";
+  ASSERT_EQ(::mkdir(victim.c_str(), 0755), 0);
+  auto created = [&] {
+    std::string out;
+    testing::run("ls -A '" + victim + "'", &out);
+    return out;
+  };
+
+  // <store>/<name>/lock -> a file elsewhere (a key in the keyring, /etc/nologin)
+  ASSERT_EQ(::mkdir((dir_ / "s1").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((dir_ / "s1/nas").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink((victim + "/zz.pem").c_str(), (dir_ / "s1/nas/lock").c_str()), 0);
+  auto r1 = Store(options(dir_ / "s1")).install(images_[0], false);
+  ASSERT_FALSE(r1.ok());
+  EXPECT_EQ(r1.error().message, dir_ / "s1/nas/lock" + ": a symbolic link: refused");
+  EXPECT_FALSE(Store(options(dir_ / "s1")).live_trial("nas").ok());
+
+  // <store>/<name> -> another directory: slots, pointer and lock would land there
+  ASSERT_EQ(::mkdir((dir_ / "s2").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink(victim.c_str(), (dir_ / "s2/nas").c_str()), 0);
+  auto r2 = Store(options(dir_ / "s2")).install(images_[0], false);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.error().message, dir_ / "s2/nas" + ": not a directory (a symbolic link or a file): refused");
+  auto b2 = Store(options(dir_ / "s2")).bootable("nas", Mode::kFull);
+  ASSERT_FALSE(b2.ok());
+  EXPECT_NE(b2.error().message.find("not a directory (a symbolic link or a file): refused"), std::string::npos);
+  auto l2 = Store(options(dir_ / "s2")).list();
+  ASSERT_TRUE(l2.ok());
+  EXPECT_TRUE(l2->empty());  // a link where a container belongs is not one
+
+  // <store>/.state -> another directory: the anti-rollback records
+  ASSERT_EQ(::mkdir((dir_ / "s3").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink(victim.c_str(), (dir_ / "s3/.state").c_str()), 0);
+  auto r3 = Store(options(dir_ / "s3")).install(images_[0], false);
+  ASSERT_FALSE(r3.ok());
+  EXPECT_EQ(r3.error().message, dir_ / "s3/.state" + ": not a directory (a symbolic link or a file): refused");
+  EXPECT_EQ(created(), "");
+
+  // A store directory others can write, or that root does not own
+  ASSERT_EQ(::mkdir((dir_ / "s4").c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((dir_ / "s4").c_str(), 0777), 0);
+  auto r4 = Store(options(dir_ / "s4")).install(images_[0], false);
+  ASSERT_FALSE(r4.ok());
+  EXPECT_EQ(r4.error().message, dir_ / "s4" + ": writable by group or others (mode 0777): refused");
+  ASSERT_EQ(::chmod((dir_ / "s4").c_str(), 0755), 0);
+  ASSERT_TRUE(Store(options(dir_ / "s4")).install(images_[0], false).ok());
+  ASSERT_EQ(::chown((dir_ / "s4/nas").c_str(), 1000, 1000), 0);
+  auto b4 = Store(options(dir_ / "s4")).bootable("nas", Mode::kFull);
+  ASSERT_FALSE(b4.ok());
+  EXPECT_NE(b4.error().message.find(dir_ / "s4/nas" + ": owned by uid 1000, not root: refused"), std::string::npos);
+}
+
 TEST_F(StoreTest, InstallFlipsSlotsRollbackAndList) {
   Store store(options(dir_ / "store"));
   EXPECT_EQ(store.bootable("nas", Mode::kFull).error().message.rfind("no bootable image for nas", 0), 0u);

@@ -264,6 +264,23 @@ TEST(Malicious, WrappingVeritySizeIsRejectedBeforeAnyRead) {
   EXPECT_EQ(r.error().kind, ErrorKind::kBadInput);
 }
 
+// A payload size within a block of 2^64 wrapped when aligned up: region 0
+// then matched it. Signed metadata only, but checked all the same.
+TEST(Malicious, PayloadSizeThatWrapsWhenAlignedIsRejected) {
+  std::string bytes = slurp(std::string(NESTBOX_SOURCE_DIR) + "/tests/signer/data/golden.img");
+  image::Trailer t;
+  image::Metadata m;
+  std::memcpy(&t, bytes.data() + bytes.size() - sizeof t, sizeof t);
+  std::memcpy(&m, bytes.data() + t.metadata_offset.get(), sizeof m);
+  ASSERT_TRUE(image::check_metadata(m, t).ok());
+  m.payload_size.set(UINT64_MAX);
+  m.payload.size.set(0);
+  m.verity.offset.set(0);
+  Status st = image::check_metadata(m, t);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, "metadata: payload larger than the file");
+}
+
 TEST(Malicious, GoldenImageStillVerifiesWithItsCommittedKey) {
   std::string data = std::string(NESTBOX_SOURCE_DIR) + "/tests/signer/data";
   auto r = verifier::verify_image(data + "/golden.img", verifier::Keyring{data, {}}, verifier::Mode::kFull);

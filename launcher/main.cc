@@ -49,6 +49,7 @@ struct Args {
   verifier::Mode mode = verifier::Mode::kFull;  // select_mode()'s decision
   std::string compat;                         // device compatibility string (else /etc/nestbox/compat)
   std::string store_dir = launch::kDefaultStoreDir;  // the A/B container store
+  std::string rollback_dir;  // its anti-rollback records (else <store>/.state)
   bool allow_downgrade = false;
   bool if_newer = false;
   uint32_t trial_seconds = 0;  // install --trial / --trial-seconds
@@ -109,6 +110,8 @@ bool parse(int argc, char** argv, Args& a) {
       if (!value(a.compat)) return false;
     } else if (s == "--store") {
       if (!value(a.store_dir)) return false;
+    } else if (s == "--rollback-dir") {
+      if (!value(a.rollback_dir) || a.rollback_dir.empty()) return false;
     } else if (s == "--allow-downgrade") {
       a.allow_downgrade = true;
     } else if (s == "--if-newer") {
@@ -230,7 +233,7 @@ int run_verified(const VerifiedImage& image, const Args& a) {
     if (!compat.ok()) return report(compat.error(), "run");
     launcher::BaseLookup lookup{a.base_image, a.store_dir, {a.keyring, {}, /*only_root_writes=*/true},
                                 a.mode,
-                                {kDeviceArch, *compat}};
+                                {kDeviceArch, *compat}, a.rollback_dir};
     auto base = launcher::resolve_overlay_base(image.policy, lookup);
     if (!base.ok()) return report(base.error(), "run");
     src.kind = launcher::RootfsSource::Kind::kOverlay;
@@ -282,6 +285,7 @@ int run_verified(const VerifiedImage& image, const Args& a) {
 launch::StoreArgs store_args(const Args& a) {
   launch::StoreArgs s;
   s.store_dir = a.store_dir;
+  s.rollback_dir = a.rollback_dir;
   s.keyring = a.keyring;
   s.state_root = a.state_root;
   s.device.arch = kDeviceArch;
@@ -471,7 +475,7 @@ int usage(FILE* out) {
                "usage: nestbox-launch <command> [args] [--state-dir DIR] [--cgroup-parent PATH]\n"
                "                      [--stop-timeout MS] [--json] [--keyring DIR] [--verity|--full]\n"
                "                      [--compat STRING] [--base IMG] [--store DIR]\n"
-               "                      [--partition-dir DIR]\n\ncommands:\n");
+               "                      [--rollback-dir DIR] [--partition-dir DIR]\n\ncommands:\n");
   for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
   return out == stdout ? 0 : 2;
 }

@@ -8,11 +8,13 @@
 
 namespace nestbox::launcher {
 
-Result<VerifiedBase> base_from_store(const std::string& store_root, const std::string& name,
+Result<VerifiedBase> base_from_store(const std::string& store_root, const std::string& rollback_dir,
+                                     const std::string& name,
                                      const verifier::Keyring& keyring, verifier::Mode mode,
                                      const policy::Policy* app, const verifier::DeviceIdentity& device) {
   verifier::StoreOptions so;
   so.root = store_root;
+  so.rollback_dir = rollback_dir;
   so.keyring = keyring;
   verifier::Store store(std::move(so));
   // With a requirement, a slot that does not meet it is passed over like a
@@ -120,7 +122,7 @@ Result<ImageWindow> resolve_overlay_base(const policy::Policy& p, const BaseLook
   } else {
     if (lookup.store_root.empty())
       return bad_input(p.name + " is an overlay on base \"" + p.base + "\": pass --base IMG or --store DIR");
-    auto found = base_from_store(lookup.store_root, p.base, lookup.keyring, lookup.mode, &p, lookup.device);
+    auto found = base_from_store(lookup.store_root, lookup.rollback_dir, p.base, lookup.keyring, lookup.mode, &p, lookup.device);
     if (!found.ok()) return std::move(found).error();
     base = std::move(*found);
   }
@@ -130,6 +132,7 @@ Result<ImageWindow> resolve_overlay_base(const policy::Policy& p, const BaseLook
   if (!lookup.image.empty() && !lookup.store_root.empty()) {  // the store's bootable() did this already
     verifier::StoreOptions so;
     so.root = lookup.store_root;
+    so.rollback_dir = lookup.rollback_dir;
     so.keyring = lookup.keyring;
     NESTBOX_TRY_CTX(verifier::Store(std::move(so)).admit(base.info), "base " + lookup.image);
   }

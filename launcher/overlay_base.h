@@ -25,6 +25,7 @@ struct BaseLookup {
   verifier::Keyring keyring;
   verifier::Mode mode = verifier::Mode::kFull;
   verifier::DeviceIdentity device;
+  std::string rollback_dir;  // the store's anti-rollback records (StoreOptions::rollback_dir)
 };
 
 // A verified base image: its path, the fd it was verified from (the one the
@@ -40,7 +41,8 @@ struct VerifiedBase {
 // `app` stating a base requirement, a slot that does not satisfy it is passed
 // over: the active slot when it does, else the other one, never one below the
 // base's rollback index.
-Result<VerifiedBase> base_from_store(const std::string& store_root, const std::string& name,
+Result<VerifiedBase> base_from_store(const std::string& store_root, const std::string& rollback_dir,
+                                     const std::string& name,
                                      const verifier::Keyring& keyring, verifier::Mode mode,
                                      const policy::Policy* app = nullptr,
                                      const verifier::DeviceIdentity& device = {});

@@ -465,6 +465,7 @@ std::optional<verifier::ContainerStatus> store_status(const std::string& name, c
 verifier::Store open_store(const StoreArgs& a) {
   verifier::StoreOptions o;
   o.root = a.store_dir;
+  o.rollback_dir = a.rollback_dir;
   o.keyring.dir = a.keyring;
   o.keyring.only_root_writes = true;
   o.device = a.device;

@@ -20,6 +20,7 @@ inline constexpr const char* kDefaultStoreDir = "/srv/nestbox/store";
 
 struct StoreArgs {
   std::string store_dir = kDefaultStoreDir;
+  std::string rollback_dir;  // anti-rollback records; empty: <store>/.state
   std::string keyring;
   std::string state_root;
   verifier::DeviceIdentity device;  // compat may be empty where not needed (list, run)

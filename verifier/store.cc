@@ -59,15 +59,8 @@ Status check_store_dir(const std::string& path, bool follow) {
   return ok_status();
 }
 
-// The store directories `name` uses, checked before any of them is used.
-Status check_layout(const std::string& root, const std::string& name) {
-  NESTBOX_TRY(check_store_dir(root, true));
-  NESTBOX_TRY(check_store_dir(root + "/.state", false));
-  return check_store_dir(root + "/" + name, false);
-}
-
 Status make_dir(const std::string& path, bool follow = false) {
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return sys_error("mkdir " + path);
+  NESTBOX_TRY(make_dirs(path, 0755));
   return check_store_dir(path, follow);
 }
 
@@ -224,10 +217,18 @@ char trial_slot(const std::string& dir) {
 
 }  // namespace
 
+// The store directories `name` uses, checked before any of them is used. A
+// rollback directory of its own is the operator's path (followed, like the root).
+Status Store::check_layout(const std::string& name) const {
+  NESTBOX_TRY(check_store_dir(o_.root, true));
+  NESTBOX_TRY(check_store_dir(state_dir(), !o_.rollback_dir.empty()));
+  return check_store_dir(o_.root + "/" + name, false);
+}
+
 Result<RollbackFloor> Store::floor(const std::string& name) const {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(check_layout(o_.root, name));
-  std::string state = o_.root + "/.state", dir = o_.root + "/" + name;
+  NESTBOX_TRY(check_layout(name));
+  std::string state = state_dir(), dir = o_.root + "/" + name;
   auto version = read_version_record(state, name);
   if (!version.ok()) return std::move(version).error();
   auto index = read_security_version(state, name);
@@ -258,7 +259,7 @@ Status Store::admit(const ImageInfo& image, bool raise) const {
   if (!f.ok()) return std::move(f).error();
   NESTBOX_TRY(check_security_version(image, f->security_version));
   if (raise && image.security_version > f->security_version)
-    NESTBOX_TRY_CTX(raise_security_version(o_.root + "/.state", image.name, image.security_version),
+    NESTBOX_TRY_CTX(raise_security_version(state_dir(), image.name, image.security_version),
                     "record the rollback index");
   return ok_status();
 }
@@ -336,9 +337,9 @@ Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downg
   if (!src.ok()) return std::move(src).error().context("install");
   const std::string name = src->info.name;
   NESTBOX_TRY_CTX(check_container_name(name), "install");
-  std::string state = o_.root + "/.state", dir = o_.root + "/" + name;
+  std::string state = state_dir(), dir = o_.root + "/" + name;
   NESTBOX_TRY(make_dir(o_.root, true));
-  NESTBOX_TRY(make_dir(state));
+  NESTBOX_TRY(make_dir(state, !o_.rollback_dir.empty()));
   NESTBOX_TRY(make_dir(dir));
   auto lock = lock_container(dir);
   if (!lock.ok()) return std::move(lock).error();
@@ -402,7 +403,7 @@ Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downg
 
 Result<ImageInfo> Store::rollback(const std::string& name, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(check_layout(o_.root, name));
+  NESTBOX_TRY(check_layout(name));
   std::string dir = o_.root + "/" + name;
   if (!exists(dir)) return bad_input("rollback " + name + ": not installed");
   auto lock = lock_container(dir);
@@ -429,7 +430,7 @@ Result<ImageInfo> Store::rollback(const std::string& name, const StepHook& hook)
 
 Result<std::optional<TrialRecord>> Store::live_trial(const std::string& name, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(check_layout(o_.root, name));
+  NESTBOX_TRY(check_layout(name));
   std::string dir = o_.root + "/" + name;
   if (!exists(dir)) return std::optional<TrialRecord>();
   auto lock = lock_container(dir);
@@ -446,7 +447,7 @@ Result<std::optional<TrialRecord>> Store::live_trial(const std::string& name, co
 
 Status Store::start_trial(const std::string& name, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(check_layout(o_.root, name));
+  NESTBOX_TRY(check_layout(name));
   std::string dir = o_.root + "/" + name;
   auto lock = lock_container(dir);
   if (!lock.ok()) return std::move(lock).error();
@@ -462,8 +463,8 @@ Status Store::start_trial(const std::string& name, const StepHook& hook) {
 
 Status Store::commit_trial(const std::string& name, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(check_layout(o_.root, name));
-  std::string dir = o_.root + "/" + name, state = o_.root + "/.state";
+  NESTBOX_TRY(check_layout(name));
+  std::string dir = o_.root + "/" + name, state = state_dir();
   auto lock = lock_container(dir);
   if (!lock.ok()) return std::move(lock).error();
   auto t = live_trial_in(dir);
@@ -485,7 +486,7 @@ Status Store::commit_trial(const std::string& name, const StepHook& hook) {
 
 Result<ImageInfo> Store::abandon_trial(const std::string& name, const std::string& reason, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(check_layout(o_.root, name));
+  NESTBOX_TRY(check_layout(name));
   std::string dir = o_.root + "/" + name;
   auto lock = lock_container(dir);
   if (!lock.ok()) return std::move(lock).error();

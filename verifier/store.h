@@ -7,6 +7,7 @@
 //   <root>/<name>/lock                     flock: one writer per container
 //   <root>/.state/<name>.version           anti-rollback state (rollback_state.h)
 //   <root>/.state/<name>.security_version  the rollback index floor
+//                                          (.state: StoreOptions::rollback_dir when set)
 //
 // The store's directories must be real directories (no symlink) owned by
 // root and writable by nobody else; the lock must be a regular file.
@@ -42,6 +43,10 @@ struct StoreOptions {
   std::string root;
   Keyring keyring;
   DeviceIdentity device;
+  // Where the anti-rollback records live; empty: <root>/.state. A store on
+  // media others can write (a USB disk) keeps them here instead, on the
+  // device's own flash: whoever writes the store could otherwise lower them.
+  std::string rollback_dir;
 };
 
 struct SlotStatus {
@@ -132,6 +137,9 @@ class Store {
   Result<ImageInfo> abandon_trial(const std::string& name, const std::string& reason, const StepHook& hook = {});
 
  private:
+  std::string state_dir() const { return o_.rollback_dir.empty() ? o_.root + "/.state" : o_.rollback_dir; }
+  Status check_layout(const std::string& name) const;
+
   StoreOptions o_;
 };
 

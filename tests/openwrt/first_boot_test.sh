@@ -76,7 +76,9 @@ check test "$(active)" = 1
 # sysupgrade to a firmware carrying web version V: keep what keep.d lists,
 # flash (a fresh overlay), restore, then the first boot's uci-defaults.
 upgrade() {  # upgrade V -> exit status of the uci-defaults script
-	grep -v '^#' "$src/openwrt/feed/nestbox/files/nestbox.keep" | sed 's|^/|./|' > "$tmp/keep.list"
+	# sysupgrade keeps the listed paths that exist
+	grep -v '^#' "$src/openwrt/feed/nestbox/files/nestbox.keep" | sed 's|^/|./|' |
+		while read -r p; do [ ! -e "$dev/$p" ] || echo "$p"; done > "$tmp/keep.list"
 	(cd "$dev" && tar -cf "$tmp/backup.tar" -T "$tmp/keep.list")
 	rm -rf "$dev" && mkdir -p "$dev"
 	tar -xf "$tmp/backup.tar" -C "$dev"

@@ -101,7 +101,24 @@ config container 'nas'
 CONF
 run "$tmp/store.conf"
 expect "global store is passed to boot" "$tmp/log" 'open_instance nas
-set_param command /usr/sbin/nestbox-launch boot nas --store /mnt/data/nestbox
+set_param command /usr/sbin/nestbox-launch boot nas --store /mnt/data/nestbox --rollback-dir /etc/nestbox/rollback
+set_param respawn 3600 5 5
+set_param term_timeout 10
+set_param stdout 1
+set_param stderr 1
+close_instance'
+
+cat > "$tmp/rollback.conf" <<'CONF'
+config nestbox 'global'
+	option store '/mnt/data/nestbox'
+	option rollback_dir '/overlay/nestbox-rollback'
+
+config container 'nas'
+	option enabled '1'
+CONF
+run "$tmp/rollback.conf"
+expect "a moved store's rollback records stay where rollback_dir says" "$tmp/log" 'open_instance nas
+set_param command /usr/sbin/nestbox-launch boot nas --store /mnt/data/nestbox --rollback-dir /overlay/nestbox-rollback
 set_param respawn 3600 5 5
 set_param term_timeout 10
 set_param stdout 1

@@ -318,6 +318,37 @@ TEST_F(ImageTrust, DeletedRecordIsRebuiltFromTheSlotsNotResetToZero) {
             "never lowered, not even with --allow-downgrade)");
 }
 
+// A store on media others can write (a USB disk): whoever writes it can put
+// an old, validly signed image in both slots and delete the records, which
+// rebuilds the floor from the slots at the old index. With the records on
+// the device's own flash (rollback_dir) that lowers nothing.
+TEST_F(ImageTrust, RecordsOutsideTheStoreSurviveAStoreWriter) {
+  verifier::StoreOptions o = options();
+  o.rollback_dir = dir_ / "flash/rollback";
+  Store store(o);
+  ASSERT_TRUE(store.install(images_[1], false).ok());  // a: v2 sv 1
+  ASSERT_TRUE(store.install(images_[2], false).ok());  // b: v3 sv 2
+  EXPECT_EQ(slurp(dir_ / "flash/rollback/nas.security_version"), "2\n");
+  EXPECT_EQ(slurp(dir_ / "flash/rollback/nas.version"), "3\n");
+  struct stat st;
+  EXPECT_NE(::lstat((dir_ / "store/.state/nas.security_version").c_str(), &st), 0);  // nothing in the store
+  // The store writer: both slots hold v1 (sv 1), any in-store records gone.
+  spit(dir_ / "store/nas/slot-a.img", slurp(images_[0]));
+  spit(dir_ / "store/nas/slot-b.img", slurp(images_[0]));
+  testing::run("rm -rf '" + dir_ / "store/.state" + "'");
+  auto boot = store.bootable("nas", Mode::kFull);
+  ASSERT_FALSE(boot.ok());
+  EXPECT_NE(boot.error().message.find("security version 1, lower than this device's 2"), std::string::npos)
+      << boot.error().message;
+  EXPECT_EQ(slurp(dir_ / "flash/rollback/nas.security_version"), "2\n");
+  // The same store without a rollback directory of its own falls to 1: the
+  // records are only as safe as the store they live in.
+  Store in_store(options());
+  auto lowered = in_store.bootable("nas", Mode::kFull);
+  ASSERT_TRUE(lowered.ok()) << lowered.error().message;
+  EXPECT_EQ(lowered->info.security_version, 1u);
+}
+
 TEST_F(ImageTrust, AdmitRaisesTheIndexAndAGarbageRecordFailsClosed) {
   Store store(options());
   auto v3 = verifier::verify_image(images_[2], ring(), Mode::kFull);

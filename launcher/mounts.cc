@@ -61,10 +61,19 @@ Status mount_proc(int root_fd) {
     NESTBOX_TRY(do_mount("", fd_path(again->get()), nullptr,
                          MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "", p));
   }
-  for (const char* p : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/kallsyms"}) {
+  // The mask is the host's /dev/null, bound read-only: through a writable
+  // bind a container running as host root could chmod the host's /dev/null
+  // (its owner) and break every program on the router that writes to it.
+  for (const char* p : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/timer_stats", "/proc/kallsyms",
+                        "/proc/kpageflags", "/proc/kpagecount", "/proc/kpagecgroup", "/proc/latency_stats",
+                        "/proc/sched_debug"}) {
     auto fd = open_in_root(root_fd, p, O_PATH);
     if (!fd.ok()) continue;
     NESTBOX_TRY(do_mount("/dev/null", fd_path(fd->get()), nullptr, MS_BIND, "", p));
+    auto again = open_in_root(root_fd, p, O_PATH);
+    if (!again.ok()) return std::move(again).error();
+    NESTBOX_TRY(do_mount("", fd_path(again->get()), nullptr,
+                         MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "", p));
   }
   return {};
 }

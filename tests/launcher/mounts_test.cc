@@ -38,16 +38,23 @@ TEST(Mounts, MinimalDevProcAndReadOnlySys) {
   int masked = 0;
   for (const char* f : {"/proc/kcore", "/proc/keys", "/proc/timer_list"}) masked += ::access(f, F_OK) == 0;
   ASSERT_GT(masked, 0);
+  std::string read_only;
+  for (const char* f : {"/proc/keys", "/proc/kpageflags"})
+    if (::access(f, F_OK) == 0) read_only += std::string("chmod: ") + f + ": Read-only file system\n";
   Outcome r = run(full_policy("m-dev", {"/bin/sh", "-c",
                                         "ls /dev; echo x > /dev/null && echo null-ok;"
                                         " probe write /sys/kernel/x; probe write /proc/sys/kernel/hostname;"
-                                        " for f in /proc/kcore /proc/keys /proc/timer_list; do [ -e $f ] && wc -c < $f; done"}),
+                                        " for f in /proc/kcore /proc/keys /proc/timer_list; do [ -e $f ] && wc -c < $f; done;"
+                                        // the masks are the host's /dev/null: read-only, so not even
+                                        // its owner can chmod it from here
+                                        " for f in /proc/keys /proc/kpageflags; do [ -e $f ] && chmod 0 $f 2>&1; done;"
+                                        " true"}),
                   squashfs_source());
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.out,
             "fd\nfull\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n"
             "null-ok\nwrite /sys/kernel/x EROFS\nwrite /proc/sys/kernel/hostname EROFS\n" +
-                masked_zeros(masked));
+                masked_zeros(masked) + read_only);
 }
 
 TEST(Mounts, TmpfsSizeAndFlags) {

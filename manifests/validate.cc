@@ -3,6 +3,7 @@
 #include "manifests/devices.h"
 
 #include <arpa/inet.h>
+#include <linux/capability.h>
 
 #include <algorithm>
 #include <cctype>
@@ -386,6 +387,16 @@ void validate_users(Manifest& m, Diagnostics& d) {
   const char* ns_key = ns_given ? "namespaces.user" : "users.namespace";
   for (const char* key : {"users.uid_map", "users.gid_map", "users.shift_ownership"})
     if (d.seen(key) && !own_ns) conflict(d, key, "needs a new user namespace; conflicts with", ns_key, "false");
+  // nestbox's init (for the container's whole life) and its exec and health
+  // check helpers sit in the container's pid namespace with the launcher's
+  // capabilities; only not being dumpable keeps the container from ptracing
+  // them, and CAP_SYS_PTRACE overrides that. In a user namespace of its own
+  // the capability reaches nothing of the host's. The policy reader refuses
+  // it too.
+  if (!own_ns && (m.security.capability_mask & (1ull << CAP_SYS_PTRACE)))
+    d.error(d.pos("security.capabilities"), "security.capabilities",
+            "CAP_SYS_PTRACE without a user namespace would let the container take over nestbox's init, which "
+            "holds the host's capabilities; expected a user namespace (users.namespace = true) or no CAP_SYS_PTRACE");
   if (own_ns) {
     if (u.uid_map.empty())
       d.error(d.pos("users"), "users.uid_map", "missing; a new user namespace needs a uid map, e.g. [{ inside = 0, outside = 100000, count = 65536 }]");

@@ -529,6 +529,10 @@ class Decoder {
     READ(p_.caps.keep, r_.u64("security.capabilities"));
     CHECK(at, (p_.caps.keep >> (wire::kLastCap + 1)) == 0, "security.capabilities",
                       "bits above CAP_CHECKPOINT_RESTORE (40) are set");
+    // It would reach nestbox's init, which holds the host's capabilities
+    // (manifests/validate.cc says why).
+    CHECK(at, !(p_.caps.keep & (1ull << CAP_SYS_PTRACE)) || p_.namespaces[kNsUser].mode == NsMode::kNew,
+          "security.capabilities", "CAP_SYS_PTRACE without a user namespace of its own");
     READ(p_.no_new_privs, r_.boolean("security.no_new_privs"));
     READ(p_.apparmor_profile, r_.str("security.apparmor_profile", wire::kMaxString, Text::kAny));
     READ(p_.selinux_context, r_.str("security.selinux_context", wire::kMaxString, Text::kAny));

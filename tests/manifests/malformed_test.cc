@@ -84,6 +84,8 @@ const Case kCases[] = {
     {"capability_unknown", "", "[security]\ncapabilities = [\"CAP_FLY\"]\n", "t.toml:9:16: security.capabilities[0]: \"CAP_FLY\" is not a Linux capability; expected a name such as \"CAP_NET_BIND_SERVICE\""},
     {"capability_lowercase", "", "[security]\ncapabilities = [\"net_admin\"]\n", "t.toml:9:16: security.capabilities[0]: \"net_admin\" is not a Linux capability; did you mean \"CAP_NET_ADMIN\"?"},
     {"capability_typo", "", "[security]\ncapabilities = [\"CAP_NET_ADMN\"]\n", "t.toml:9:16: security.capabilities[0]: \"CAP_NET_ADMN\" is not a Linux capability; did you mean \"CAP_NET_ADMIN\"?"},
+    // It would reach nestbox's init, which holds the launcher's capabilities.
+    {"capability_ptrace_without_userns", "", "[security]\ncapabilities = [\"CAP_SYS_PTRACE\"]\n", "t.toml:9:16: security.capabilities: CAP_SYS_PTRACE without a user namespace would let the container take over nestbox's init, which holds the host's capabilities; expected a user namespace (users.namespace = true) or no CAP_SYS_PTRACE"},
     {"mount_twice", "", "[[mounts.tmpfs]]\ntarget = \"/tmp\"\n[[mounts.bind]]\nsource = \"/x\"\ntarget = \"/tmp\"\n", "t.toml:12:10: mounts.bind[0].target: \"/tmp\" is mounted twice; expected one mount per target"},
     {"storage_image_without_size", "", "[[mounts.storage]]\nkind = \"image\"\nsource = \"/data.img\"\ntarget = \"/data\"\n", "t.toml:8:1: mounts.storage[0].size: missing; an image store needs a size such as \"16M\""},
     {"vlan_without_id", "", "[[network.interface]]\ntype = \"vlan\"\nparent = \"eth0\"\n", "t.toml:8:1: network.interface[0].vlan_id: missing; a vlan interface needs an id from 1 to 4094"},

@@ -1,6 +1,7 @@
 #include "policy/format.h"
 
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 
 #include <cstring>
 
@@ -412,6 +413,27 @@ TEST(PolicyFormat, SwapLimitOfZeroIsNotUnset) {
                                    ": cgroups.memory_swap_set: a swap limit of 1 without memory_swap_set");
   p.cgroups.memory_max = 0;
   EXPECT_FALSE(encode(p).ok());  // a swap limit (even 0) needs memory_max
+}
+
+// CAP_SYS_PTRACE without a user namespace reaches nestbox's init, which
+// holds the launcher's capabilities: neither written nor read.
+TEST(PolicyFormat, PtraceWithoutAUserNamespaceIsRefused) {
+  auto refusal = [](Policy p) {
+    auto b = encode(p);
+    if (b.ok()) return std::string("(accepted)");
+    size_t at = b.error().message.find("security.capabilities");
+    return at == std::string::npos ? b.error().message : b.error().message.substr(at);
+  };
+  Policy p = full_policy();
+  p.caps.keep = 1ull << CAP_SYS_PTRACE;
+  EXPECT_EQ(refusal(p), "(accepted)");  // its own user namespace
+  p.namespaces[kNsUser] = {NsMode::kHost, ""};
+  p.uid_map.clear();
+  p.gid_map.clear();
+  p.sys = SysMode::kReadOnly;  // the host's root may not write /sys either
+  EXPECT_EQ(refusal(p), "security.capabilities: CAP_SYS_PTRACE without a user namespace of its own");
+  p.caps.keep = 1ull << CAP_NET_BIND_SERVICE;
+  EXPECT_EQ(refusal(p), "(accepted)");
 }
 
 // A writable /sys for a process that is the host's root lets it write every

@@ -141,7 +141,8 @@ check cmp -s "$tmp/root/etc/config/nestbox" "$feed/files/nestbox.config"
 check test "$(head -n1 "$tmp/root/etc/init.d/nestbox")" = "#!/bin/sh /etc/rc.common"
 # sysupgrade keeps the store (with its rollback records); the first boot
 # installs the firmware's images; the images directory exists.
-check test "$(grep -v '^#' "$tmp/root/lib/upgrade/keep.d/nestbox")" = "/srv/nestbox/store/"
+check test "$(grep -v '^#' "$tmp/root/lib/upgrade/keep.d/nestbox")" = "/srv/nestbox/store/
+/etc/nestbox/rollback/"
 check cmp -s "$tmp/root/etc/uci-defaults/90-nestbox-images" "$feed/files/nestbox.uci-defaults"
 check test -d "$tmp/root/usr/lib/nestbox/images"
 # PKG_LICENSE names the license of the LICENSE file it points at.

@@ -18,6 +18,7 @@
 #include "launcher/namespaces.h"
 #include "launcher/privileges.h"
 #include "launcher/process.h"
+#include "launcher/stdio_relay.h"
 #include "launcher/supervisor.h"
 #include "launcher/sync.h"
 #include "util/file_io.h"
@@ -122,6 +123,7 @@ Status setup(const ChildPlan& plan) {
     NESTBOX_TRY(mount_inside(p, *plan.options, plan.devices.root_dir));
     NESTBOX_TRY(enter_root(p, plan.devices.root_dir));
   }
+  NESTBOX_TRY(replace_host_null());
   // The root is mounted (loop devices opened): from now on only the minimal
   // /dev and the declared devices, before anything of the container runs.
   if (p.hotplug.empty()) {

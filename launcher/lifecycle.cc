@@ -20,6 +20,7 @@
 #include "launcher/profile.h"
 #include "launcher/running_init.h"
 #include "launcher/state.h"
+#include "launcher/stdio_relay.h"
 #include "util/file_io.h"
 #include "util/json_quote.h"
 
@@ -188,6 +189,7 @@ Result<int> exec_in_container(const std::string& root, const std::string& name,
       if (fds[i] >= 0) ::dup2(fds[i], i);
     Status s = join_namespaces(ns);  // pid: for the child forked below
     if (s.ok()) s = join_user(ns);
+    if (s.ok()) s = replace_host_null();  // the container's own, once inside it
     if (!s.ok()) {
       std::fprintf(stderr, "nestbox-launch exec: %s\n", s.error().message.c_str());
       ::_exit(126);

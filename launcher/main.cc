@@ -18,6 +18,7 @@
 #include "launcher/launcher.h"
 #include "launcher/lifecycle.h"
 #include "launcher/overlay_base.h"
+#include "launcher/stdio_relay.h"
 #include "launcher/store_commands.h"
 #include "launcher/tree_source.h"
 #include "kernel-check/probe.h"
@@ -507,8 +508,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nestbox-launch: check takes its own options after it (nestbox-launch check --json)\n");
     return 2;
   }
-  for (const Command& c : kCommands)
-    if (name == c.name && c.run) return c.run(args);
+  for (const Command& c : kCommands) {
+    if (name != c.name || !c.run) continue;
+    // What puts the caller's descriptors into a container: never one of the
+    // host's files or devices as it is (launcher/stdio_relay.h).
+    if (name != "run" && name != "boot" && name != "exec") return c.run(args);
+    auto relay = launcher::StdioRelay::start();
+    if (!relay.ok()) return report(relay.error(), name.c_str());
+    int status = c.run(args);
+    relay->finish();
+    return status;
+  }
   std::fprintf(stderr, "nestbox-launch: unknown command '%s'\n", name.c_str());
   return usage(stderr);
 }

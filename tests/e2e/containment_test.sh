@@ -3,7 +3,8 @@
 # capabilities, no_new_privs, own pid namespace) can do to its supervisor,
 # through the built binaries (issue 14, classes 2, 3 and 9):
 #   standard descriptors: a closed one becomes /dev/null, a directory or an
-#   O_PATH handle is refused (run and exec);
+#   O_PATH handle is refused (run and exec), an output file reaches the
+#   container as a relayed pipe and the host's /dev/null as its own;
 #   under `nestbox-launch boot` with three containers, one runs kill(0, SIGKILL)
 #   and one kill(-1, SIGKILL): boot, every launcher and the sibling survive;
 #   an fd the caller of `run` and `exec` left open (the host's `/` as fd 7)
@@ -113,6 +114,27 @@ os.dup2(fd, 2)
 os.execv(sys.argv[1], sys.argv[1:])' "$launch" run stdio --store "$store" --keyring "$work/keys" \
   --compat nestbox-demo-hgw --state-dir "$work/run" 2>/dev/null; echo "rc=$?")
 [ "$out" = "rc=2" ] || fail "run with an O_PATH handle as stderr: $out"
+
+echo "== run: the host's files and null device never reach the container as they are"
+# The container runs as the host's root (no user namespace): it owns whatever
+# root-owned inode it is handed, and chmod through /proc/self/fd/N needs no
+# capability. An output file is relayed through a pipe; the host's /dev/null
+# is replaced by the container's own.
+image chmodder 'for f in 0 1 2; do /bin/busybox chmod 4755 /proc/self/fd/$f 2>/dev/null; done; echo done; echo to-stderr >&2'
+nl install "$work/chmodder.img" >/dev/null
+: >"$work/out.log"
+chmod 0644 "$work/out.log"
+nl run chmodder >"$work/out.log" 2>&1 </dev/null || fail "run chmodder: $(cat "$work/out.log")"
+[ "$(stat -c %a "$work/out.log")" = 644 ] || fail "the container changed its output file's mode: $(stat -c %a "$work/out.log")"
+[ "$(cat "$work/out.log")" = $'done\nto-stderr' ] || fail "relayed output: $(cat "$work/out.log")"
+# procd's /dev/null on a router is root's: a private mount namespace gives
+# this run one that is (the machine's own may belong to another user).
+mknod "$work/null" c 1 3
+chmod 0666 "$work/null"
+unshare -m --propagation private sh -c 'mount --bind "$1" /dev/null && shift && exec "$@" </dev/null' sh \
+  "$work/null" "$launch" run chmodder --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw \
+  --state-dir "$work/run" >"$work/null.out" 2>&1 || fail "run chmodder with a root-owned /dev/null: $(cat "$work/null.out")"
+[ "$(stat -c %a "$work/null")" = 666 ] || fail "the container changed the host's /dev/null: $(stat -c %a "$work/null")"
 
 echo "== devices: a declared node works, an undeclared one in the image is dead"
 truncate -s 1M "$work/backing"

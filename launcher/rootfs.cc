@@ -100,6 +100,7 @@ Status mount_rootfs(const policy::Policy& p, const RootfsSource& src, const Root
     // The upper layer's top is the container root's: root in a user namespace
     // can then write the root filesystem.
     NESTBOX_TRY(ensure_host_dir(dir + "/upper", container_root(p)));
+    if (persistent) NESTBOX_TRY(check_host_storage_closed(dir + "/upper", container_root(p)));
     NESTBOX_TRY(mkdir_p(dir + "/work"));
     data += ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
   }

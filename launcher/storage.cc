@@ -106,6 +106,21 @@ Status ensure_host_dir(const std::string& dir, HostOwner owner) {
   return {};
 }
 
+Status check_host_storage_closed(const std::string& dir, HostOwner owner) {
+  if (owner.uid != 0) return {};
+  for (size_t end = dir.rfind('/'); end != std::string::npos && end > 0; end = dir.rfind('/', end - 1)) {
+    std::string above = dir.substr(0, end);
+    struct stat st;
+    if (::stat(above.c_str(), &st) != 0) return sys_error("stat " + above);
+    bool others_shut_out = !(st.st_mode & S_IXOTH) && (st.st_gid == 0 || !(st.st_mode & S_IXGRP));
+    if (st.st_uid == 0 && S_ISDIR(st.st_mode) && others_shut_out) return {};
+  }
+  return failure(dir + ": lies below no directory that only root can enter, and the container writes it as the "
+                 "host's root (no user namespace): it could leave a setuid-root program there for the host's other "
+                 "users; expected it below a directory of mode 0700 (nestbox creates missing ones so), or a user "
+                 "namespace");
+}
+
 Result<bool> ensure_image_file(const std::string& path, uint64_t size, const std::string& fstype) {
   if (::access(path.c_str(), F_OK) == 0) return false;
   if (!size) return bad_input(path + ": storage image is missing and has no size to create it");
@@ -148,6 +163,7 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
   switch (m.kind) {
     case policy::MountKind::kStorageDir: {
       NESTBOX_TRY(ensure_host_dir(m.source, owner));
+      NESTBOX_TRY(check_host_storage_closed(m.source, owner));
       auto fd = open_in_root(root_fd, m.target, O_PATH | O_DIRECTORY);
       if (!fd.ok()) return std::move(fd.error().context("mount target (must exist in the rootfs)"));
       std::string at = fd_path(fd->get());
@@ -184,6 +200,7 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
       auto fd = open_in_root(root_fd, m.target, O_PATH | O_DIRECTORY);
       if (!fd.ok()) return std::move(fd.error().context("mount target (must exist in the rootfs)"));
       NESTBOX_TRY(ensure_host_dir(m.source + "/upper", owner));
+      NESTBOX_TRY(check_host_storage_closed(m.source + "/upper", owner));
       NESTBOX_TRY(ensure_host_dir(m.source + "/work"));
       std::string at = fd_path(fd->get());
       std::string data = "lowerdir=" + at + ",upperdir=" + m.source + "/upper,workdir=" +

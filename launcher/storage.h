@@ -34,6 +34,14 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
 // component, if created here, is given to `owner`.
 Status ensure_host_dir(const std::string& dir, HostOwner owner = {});
 
+// A writable directory on the host that the container's root writes (a
+// storage directory, an overlay's upper layer): when that root is the
+// host's root (no user namespace), whatever it leaves there is the host
+// root's, a setuid-root program for the host's other users to run. Such a
+// directory must lie below one that only root can enter (owned by root,
+// not searchable by others; ensure_host_dir creates missing ones 0700).
+Status check_host_storage_closed(const std::string& dir, HostOwner owner);
+
 // Creates `path` of `size` bytes holding an empty `fstype` filesystem, via a
 // temporary file renamed into place once mkfs succeeded. Returns whether it
 // was created (false: it existed).

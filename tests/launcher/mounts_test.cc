@@ -158,6 +158,35 @@ TEST(Mounts, PersistentDirectoryImageAndPartition) {
   EXPECT_EQ(leftovers("m-storage"), std::vector<std::string>{});
 }
 
+// A container without a user namespace writes its storage as the host's
+// root: a directory every host user can reach would let it leave them a
+// setuid-root program. Refused until something above it shuts them out.
+TEST(Mounts, StorageTheHostsUsersCanReachIsRefusedForTheHostsRoot) {
+  NESTBOX_NEED_IMAGES();
+  char open_dir[] = "/tmp/nestbox-open-XXXXXX";
+  ASSERT_NE(::mkdtemp(open_dir), nullptr);
+  ASSERT_EQ(::chmod(open_dir, 0755), 0);  // /tmp and / are searchable by everyone
+  std::string dir = std::string(open_dir) + "/data";
+  policy::Policy p = full_policy("m-storage-open", {"/bin/sh", "-c", "echo wrote > /data/f; echo done"});
+  p.namespaces[policy::kNsUser] = {policy::NsMode::kHost, ""};
+  p.uid_map.clear();
+  p.gid_map.clear();
+  p.sys = policy::SysMode::kReadOnly;
+  p.mounts.push_back(storage(policy::MountKind::kStorageDir, dir, "/data"));
+  Outcome refused = run(p, squashfs_source());
+  EXPECT_FALSE(refused.ok);
+  EXPECT_NE(refused.error.find(dir + ": lies below no directory that only root can enter"), std::string::npos)
+      << refused.error;
+  struct stat st;
+  EXPECT_NE(::stat((dir + "/f").c_str(), &st), 0);  // nothing written
+  ASSERT_EQ(::chmod(open_dir, 0700), 0);
+  Outcome ran = run(p, squashfs_source());
+  EXPECT_TRUE(ran.ok) << ran.error;
+  EXPECT_EQ(ran.out, "done\n");
+  EXPECT_EQ(leftovers("m-storage-open"), std::vector<std::string>{});
+  std::system((std::string("rm -rf ") + open_dir).c_str());
+}
+
 // Issue 14, class 1: a storage image is opened once, O_NOFOLLOW|O_NONBLOCK,
 // must be a regular file, and the loop device gets that fd. A symlink planted
 // at the image's path (to another filesystem image, or a disk) is refused,

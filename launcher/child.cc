@@ -1,6 +1,7 @@
 #include "launcher/child.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -208,6 +209,13 @@ void container_main(const ChildPlan& plan) {
   // The init keeps no descriptor of the launcher's (loop devices, state lock)
   // nor of the launcher's caller.
   if (Status s = close_all_above_stdio(); !s.ok()) ::_exit(126);
+  // From here it only reaps and forwards signals, for the container's whole
+  // life, inside its pid namespace: of the launcher's capabilities it keeps
+  // CAP_KILL alone (the main process may run as another user), so none is
+  // left within the container's reach should anything there get at pid 1.
+  if (!drop_bounding(uint64_t{1} << CAP_KILL).ok() || !set_caps(uint64_t{1} << CAP_KILL).ok() ||
+      !set_no_new_privs().ok())
+    ::_exit(126);
   ::prctl(PR_SET_NAME, "nestbox-init", 0, 0, 0);
   ::_exit(run_init(main));
 }

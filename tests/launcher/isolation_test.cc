@@ -260,6 +260,19 @@ TEST(Isolation, InitShowsNoLauncherArgumentsOrEnvironment) {
   EXPECT_EQ(leftovers("i-init"), std::vector<std::string>{});
 }
 
+// nestbox's init stays pid 1 for the container's life: it keeps CAP_KILL
+// alone of the launcher's capabilities, and no_new_privs.
+TEST(Isolation, InitKeepsOnlyCapKill) {
+  NESTBOX_NEED_IMAGES();
+  for (policy::Policy p : {full_policy("i-initcaps", {"/bin/probe", "initcaps"}),
+                           root_policy("i-initcaps", {"/bin/probe", "initcaps"})}) {
+    Outcome r = run(p, squashfs_source());
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.out, "eff 0000000000000020 bnd 0000000000000020 nnp 1\n");
+  }
+  EXPECT_EQ(leftovers("i-initcaps"), std::vector<std::string>{});
+}
+
 TEST(Isolation, StopTimeoutOfStopReplacesTheLaunchers) {
   NESTBOX_NEED_IMAGES();
   Options o = test_options();

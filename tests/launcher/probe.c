@@ -170,6 +170,24 @@ int main(int argc, char** argv) {
     print_nul_file("environ", "/proc/1/environ");
     return 0;
   }
+  if (!strcmp(c, "initcaps")) { /* pid 1's capabilities once it has dropped them (waits up to 2 s) */
+    char text[4096], eff[64] = "", bnd[64] = "", nnp[64] = "";
+    for (int i = 0; i < 200; ++i) {
+      FILE* f = fopen("/proc/1/status", "r");
+      if (!f) return 1;
+      size_t n = fread(text, 1, sizeof text - 1, f);
+      fclose(f);
+      text[n] = 0;
+      char* at;
+      if ((at = strstr(text, "CapEff:"))) sscanf(at, "CapEff: %63s", eff);
+      if ((at = strstr(text, "CapBnd:"))) sscanf(at, "CapBnd: %63s", bnd);
+      if ((at = strstr(text, "NoNewPrivs:"))) sscanf(at, "NoNewPrivs: %63s", nnp);
+      if (!strcmp(nnp, "1")) break;
+      usleep(10000);
+    }
+    printf("eff %s bnd %s nnp %s\n", eff, bnd, nnp);
+    return 0;
+  }
   if (!strcmp(c, "escape")) return cmd_escape();
   if (!strcmp(c, "id")) {
     printf("uid %d gid %d\n", getuid(), getgid());

@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "manifests/manifest.h"
@@ -91,19 +94,32 @@ bool valid_mac(const std::string& s) {
   return true;
 }
 
+// The kernel takes CPU and node numbers below NR_CPUS / MAX_NUMNODES, a few
+// dozen at most on the routers nestbox targets; 4095 is far above that. The
+// bound keeps the parse itself safe: a number that does not fit is refused,
+// not thrown (std::stoul did, and aborted validate and compose).
+constexpr unsigned kMaxCpusetNumber = 4095;
+
+// One number of a CPU/node list at `i`, advancing past it; nullopt if there
+// is none or it exceeds kMaxCpusetNumber.
+std::optional<unsigned> cpuset_number(const std::string& s, size_t& i) {
+  unsigned n = 0;
+  auto [end, ec] = std::from_chars(s.data() + i, s.data() + s.size(), n);
+  if (ec != std::errc() || n > kMaxCpusetNumber) return std::nullopt;
+  i = end - s.data();
+  return n;
+}
+
 bool valid_cpuset(const std::string& s) {
   // "0-3,5,7-8"
   size_t i = 0;
   while (i < s.size()) {
-    size_t start = i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-    if (i == start) return false;
+    auto lo = cpuset_number(s, i);
+    if (!lo) return false;
     if (i < s.size() && s[i] == '-') {
-      size_t lo = start;
       ++i;
-      size_t hs = i;
-      while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-      if (i == hs || std::stoul(s.substr(lo, hs - 1 - lo)) > std::stoul(s.substr(hs, i - hs))) return false;
+      auto hi = cpuset_number(s, i);
+      if (!hi || *lo > *hi) return false;
     }
     if (i < s.size()) {
       if (s[i] != ',' || i + 1 == s.size()) return false;
@@ -573,7 +589,8 @@ void validate_cgroups(Manifest& m, Diagnostics& d) {
       d.error(d.pos(std::string("cgroups.") + key), std::string("cgroups.") + key, "is longer than 256 bytes");
     else if (!v.empty() && !valid_cpuset(v))
       d.error(d.pos(std::string("cgroups.") + key), std::string("cgroups.") + key,
-              in_quotes(v) + " is not a CPU/node list; expected a list such as \"0-1,3\"");
+              in_quotes(v) + " is not a CPU/node list; expected a list such as \"0-1,3\" of numbers up to " +
+                  std::to_string(kMaxCpusetNumber));
   }
 }
 

@@ -48,7 +48,11 @@ const Case kCases[] = {
     {"weight_range", "", "[cgroups]\ncpu_weight = 0\n", "t.toml:9:14: cgroups.cpu_weight: 0 is out of range; expected an integer from 1 to 10000"},
     {"mode_not_octal", "", "[[rootfs.dir]]\npath = \"/x\"\nmode = \"0789\"\n", "t.toml:10:8: rootfs.dir[0].mode: \"0789\" is not a mode; expected an octal mode such as \"0755\" or 0o755"},
     {"block_size_not_pow2", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\nblock_size = \"100K\"\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:6:14: rootfs.block_size: 102400 bytes is not allowed; expected a power of two from 4K to 1M"},
-    {"cpuset_syntax", "", "[cgroups]\ncpuset_cpus = \"3-1\"\n", "t.toml:9:15: cgroups.cpuset_cpus: \"3-1\" is not a CPU/node list; expected a list such as \"0-1,3\""},
+    {"cpuset_syntax", "", "[cgroups]\ncpuset_cpus = \"3-1\"\n", "t.toml:9:15: cgroups.cpuset_cpus: \"3-1\" is not a CPU/node list; expected a list such as \"0-1,3\" of numbers up to 4095"},
+    // A range end that overflowed std::stoul aborted validate (uncaught out_of_range).
+    {"cpuset_range_overflow", "", "[cgroups]\ncpuset_cpus = \"0-99999999999999999999\"\n", "t.toml:9:15: cgroups.cpuset_cpus: \"0-99999999999999999999\" is not a CPU/node list; expected a list such as \"0-1,3\" of numbers up to 4095"},
+    {"cpuset_number_too_big", "", "[cgroups]\ncpuset_mems = \"99999999999999999999\"\n", "t.toml:9:15: cgroups.cpuset_mems: \"99999999999999999999\" is not a CPU/node list; expected a list such as \"0-1,3\" of numbers up to 4095"},
+    {"cpuset_above_bound", "", "[cgroups]\ncpuset_cpus = \"0,4096\"\n", "t.toml:9:15: cgroups.cpuset_cpus: \"0,4096\" is not a CPU/node list; expected a list such as \"0-1,3\" of numbers up to 4095"},
     {"rlimit_unknown", "", "[rlimits]\nnofiles = 10\n", "t.toml:9:1: rlimits.nofiles: unknown resource limit; did you mean \"nofile\"?"},
     {"rlimit_soft_gt_hard", "", "[rlimits]\nnofile = [100, 10]\n", "t.toml:9:10: rlimits.nofile: soft limit exceeds hard limit; expected soft <= hard"},
     {"rlimit_bad_value", "", "[rlimits]\ncore = \"lots\"\n", "t.toml:9:8: rlimits.core: got a string; expected a non-negative integer, \"unlimited\", or [soft, hard]"},

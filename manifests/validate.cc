@@ -577,6 +577,16 @@ void validate_cgroups(Manifest& m, Diagnostics& d) {
             "says how to apply io_weight, which is not set; expected cgroups.io_weight too");
   if (c.memory_max && *c.memory_max < (1u << 20))
     d.error(d.pos("cgroups.memory"), "cgroups.memory", std::to_string(*c.memory_max) + " bytes is too small to start anything; expected at least 1M");
+  // The kernel and the OCI runtimes read these as int64, and cgroup v1 and OCI
+  // take memory + swap as one number: past INT64_MAX the sum wrapped into a
+  // swap limit below the memory limit (policy::memory_plus_swap refuses it).
+  constexpr uint64_t kMaxBytes = INT64_MAX;
+  if (c.memory_max && *c.memory_max > kMaxBytes)
+    d.error(d.pos("cgroups.memory"), "cgroups.memory", std::to_string(*c.memory_max) +
+            " bytes is more than the kernel takes; expected at most 9223372036854775807");
+  else if (c.memory_swap_max && *c.memory_swap_max > kMaxBytes - c.memory_max.value_or(0))
+    d.error(d.pos("cgroups.memory_swap"), "cgroups.memory_swap", std::to_string(*c.memory_swap_max) +
+            " bytes on top of cgroups.memory makes more than the kernel takes; expected memory + swap at most 9223372036854775807");
   if (c.cpu_quota_us && *c.cpu_quota_us < 1000)
     d.error(d.pos("cgroups.cpu_quota"), "cgroups.cpu_quota", "is below the kernel's minimum; expected at least \"1ms\"");
   if (c.cpu_period_us < 1000 || c.cpu_period_us > 1000000)

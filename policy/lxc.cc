@@ -123,7 +123,7 @@ void network(std::ostringstream& o, const Policy& p) {
 // hierarchies (and ignores the legacy keys on a pure v2 host), so both are
 // written: the limits hold on v2, v1 and hybrid hosts, converted as the
 // launcher converts them (policy/cgroup_v1.h).
-void cgroups(std::ostringstream& o, const Cgroups& c) {
+Status cgroups(std::ostringstream& o, const Cgroups& c) {
   if (c.memory_max) o << "lxc.cgroup2.memory.max = " << c.memory_max << "\n";
   if (c.memory_max) o << "lxc.cgroup2.memory.swap.max = " << c.memory_swap_max.value_or(0) << "\n";  // unset: no swap
   if (c.cpu_weight) o << "lxc.cgroup2.cpu.weight = " << c.cpu_weight << "\n";
@@ -140,9 +140,13 @@ void cgroups(std::ostringstream& o, const Cgroups& c) {
   if (!c.cpuset_mems.empty()) o << "lxc.cgroup2.cpuset.mems = " << c.cpuset_mems << "\n";
 
   if (c.memory_max) {
-    o << "lxc.cgroup.memory.limit_in_bytes = " << c.memory_max << "\n";
     // v1 limits memory and swap together (LXC writes memsw after the limit).
-    o << "lxc.cgroup.memory.memsw.limit_in_bytes = " << c.memory_max + c.memory_swap_max.value_or(0) << "\n";
+    auto memsw = memory_plus_swap(c.memory_max, c.memory_swap_max.value_or(0));
+    if (!memsw)
+      return bad_input("cgroups: memory " + std::to_string(c.memory_max) + " + swap " +
+                       std::to_string(c.memory_swap_max.value_or(0)) + " exceeds 9223372036854775807 bytes");
+    o << "lxc.cgroup.memory.limit_in_bytes = " << c.memory_max << "\n";
+    o << "lxc.cgroup.memory.memsw.limit_in_bytes = " << *memsw << "\n";
   }
   if (c.cpu_weight) o << "lxc.cgroup.cpu.shares = " << cpu_shares_from_weight(c.cpu_weight) << "\n";
   if (c.cpu_quota_us) {
@@ -153,6 +157,7 @@ void cgroups(std::ostringstream& o, const Cgroups& c) {
   if (io_weight) o << "lxc.cgroup.blkio.weight = " << blkio_weight_from_io_weight(c.io_weight) << "\n";
   if (!c.cpuset_cpus.empty()) o << "lxc.cgroup.cpuset.cpus = " << c.cpuset_cpus << "\n";
   if (!c.cpuset_mems.empty()) o << "lxc.cgroup.cpuset.mems = " << c.cpuset_mems << "\n";
+  return ok_status();
 }
 
 Status check_device_path(const char* what, const std::string& path) {
@@ -242,7 +247,7 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
     out.seccomp = *prof;
     o << "lxc.seccomp.profile = " << options.seccomp_profile_path << "\n";
   }
-  cgroups(o, p.cgroups);
+  NESTBOX_TRY_CTX(cgroups(o, p.cgroups), "lxc " + p.name);
 
   // Mounts.
   std::string autos;

@@ -79,6 +79,9 @@ const Case kCases[] = {
     {"ns_mode_bad", "", "[namespaces]\npid = \"shared\"\n", "t.toml:9:7: namespaces.pid: \"shared\" is not a namespace mode; expected \"new\", \"host\" or \"container:NAME\""},
     {"join_self", "", "[namespaces]\nipc = \"container:t\"\n", "t.toml:9:7: namespaces.ipc: joins its own container; expected another container's name"},
     {"io_best_effort_without_weight", "", "[cgroups]\nio_weight_best_effort = true\n", "t.toml:9:25: cgroups.io_weight_best_effort: says how to apply io_weight, which is not set; expected cgroups.io_weight too"},
+    // Past INT64_MAX memory + swap wrapped into a swap limit below the memory limit.
+    {"memory_above_int64", "", "[cgroups]\nmemory = \"9999999999999999999\"\n", "t.toml:9:10: cgroups.memory: 9999999999999999999 bytes is more than the kernel takes; expected at most 9223372036854775807"},
+    {"memory_plus_swap_above_int64", "", "[cgroups]\nmemory = \"1M\"\nmemory_swap = \"9223372036854775807\"\n", "t.toml:10:15: cgroups.memory_swap: 9223372036854775807 bytes on top of cgroups.memory makes more than the kernel takes; expected memory + swap at most 9223372036854775807"},
     {"swap_without_memory", "", "[cgroups]\nmemory_swap = \"1M\"\n", "t.toml:9:15: cgroups.memory_swap: limits swap on top of memory; expected cgroups.memory to be set too"},
     {"seccomp_allow_with_allow_default", "", "[seccomp]\ndefault_action = \"allow\"\nallow = [\"read\"]\n", "t.toml:10:9: seccomp.allow: lists allowed syscalls, which means nothing when everything is allowed; conflicts with seccomp.default_action (line 9); remove one of them"},
     {"seccomp_empty_allow", "", "[seccomp]\ndefault_action = \"kill\"\n", "t.toml:8:1: seccomp.allow: is empty while seccomp.default_action is \"kill\"; expected the syscalls the container may use"},

@@ -54,6 +54,15 @@ void check_abs(Diagnostics& d, const std::string& key, const std::string& path) 
     d.error(d.pos(key), key, in_quotes(path) + " is not a clean absolute path; expected \"/dir/name\" without \".\", \"..\" or \"//\"");
 }
 
+// LXC reads an lxc.mount.entry as fstab fields split at whitespace, with
+// backslash escapes: a space in a bind source starts the next field
+// ("/etc /srv none rbind,rw" became a read-write bind of /etc). No mount path
+// may hold either; policy/lxc.cc refuses the same.
+void check_mount_path(Diagnostics& d, const std::string& key, const std::string& path) {
+  if (path.find_first_of(" \t\n\r\v\f\\") != std::string::npos)
+    d.error(d.pos(key), key, in_quotes(path) + " holds whitespace or a backslash, which an LXC mount entry cannot carry; expected a path without them");
+}
+
 bool valid_name(const std::string& s, size_t max) {
   if (s.empty() || s.size() > max) return false;
   if (!std::isalnum(static_cast<unsigned char>(s[0]))) return false;
@@ -670,6 +679,7 @@ void validate_mounts(Manifest& m, Diagnostics& d) {
   auto target = [&](const std::string& list, size_t i, const std::string& path) {
     std::string key = list + "[" + std::to_string(i) + "].target";
     check_abs(d, key, path);
+    check_mount_path(d, key, path);
     // Only a persistent overlay store covers "/" (it sits over the image);
     // any other mount there would hide the verified rootfs.
     bool root_overlay = list == "mounts.storage" && mt.storage[i].kind == StorageKind::kOverlay;
@@ -682,6 +692,7 @@ void validate_mounts(Manifest& m, Diagnostics& d) {
   for (size_t i = 0; i < mt.binds.size(); ++i) {
     target("mounts.bind", i, mt.binds[i].target);
     check_abs(d, "mounts.bind[" + std::to_string(i) + "].source", mt.binds[i].source);
+    check_mount_path(d, "mounts.bind[" + std::to_string(i) + "].source", mt.binds[i].source);
   }
   for (size_t i = 0; i < mt.storage.size(); ++i) {
     StorageMount& s = mt.storage[i];
@@ -696,6 +707,7 @@ void validate_mounts(Manifest& m, Diagnostics& d) {
       d.error(d.pos("mounts.storage"), key + ".size", "missing; an image store needs a size such as \"16M\"");
     if ((s.kind == StorageKind::kDirectory || s.kind == StorageKind::kImage || s.kind == StorageKind::kOverlay) && !s.source.empty())
       check_abs(d, key + ".source", s.source);
+    if (s.kind != StorageKind::kPartition) check_mount_path(d, key + ".source", s.source);  // a name: checked above
     if (s.kind == StorageKind::kOverlay && m.rootfs.strategy != RootfsStrategy::kSquashfs && m.rootfs.strategy != RootfsStrategy::kOverlay)
       conflict(d, "mounts.storage", "an overlay store needs an image rootfs (squashfs or overlay); conflicts with", "rootfs.strategy");
     if (s.kind == StorageKind::kOverlay && s.target == "/" && (s.owner_kind != StorageMount::OwnerKind::kUnset || s.mode))

@@ -175,6 +175,17 @@ Status check_device_path(const char* what, const std::string& path) {
   return ok_status();
 }
 
+// LXC splits an lxc.mount.entry into fstab fields at whitespace and reads
+// backslash escapes, and the paths are written as they are: a source
+// "/etc /srv none rbind,rw" would be read as a read-write bind of /etc.
+// Manifest validation refuses these first; this holds for any other caller.
+Status check_mount_entry_path(const char* what, const std::string& path) {
+  if (path.find_first_of(" \t\n\r\v\f\\") != std::string::npos)
+    return bad_input(std::string("mount ") + what + " '" + path +
+                     "': holds whitespace or a backslash, which an LXC mount entry cannot carry");
+  return ok_status();
+}
+
 }  // namespace
 
 Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) {
@@ -257,6 +268,8 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
   o << "lxc.autodev = " << (p.dev == DevMode::kMinimal ? 1 : 0) << "\n";
   for (size_t i = 0; i < p.mounts.size(); ++i) {
     const Mount& mt = p.mounts[i];
+    NESTBOX_TRY_CTX(check_mount_entry_path("source", mt.source), "lxc " + p.name);
+    NESTBOX_TRY_CTX(check_mount_entry_path("target", mt.target), "lxc " + p.name);
     std::string target = mt.target.substr(1);  // LXC: relative to the rootfs
     std::string opts = mount_options(mt.flags);
     auto join = [&](const std::string& more) { return opts.empty() ? more : more + "," + opts; };

@@ -132,8 +132,9 @@ Status apply_policy(FsEntry* e, const IngestOptions& opts, const std::string& wh
   return ok_status();
 }
 
-Status SourceTree::add_manifest(const manifests::Manifest& m) {
-  for (const auto& s : m.rootfs.sources) {
+Status SourceTree::add_manifest(const manifests::Manifest& m, std::optional<size_t>* failed_source) {
+  for (size_t i = 0; i < m.rootfs.sources.size(); ++i) {
+    const manifests::RootfsSource& s = m.rootfs.sources[i];
     IngestOptions opts;
     opts.trusted = s.trusted;
     opts.allow_file_caps = m.rootfs.allow_file_caps;
@@ -146,7 +147,10 @@ Status SourceTree::add_manifest(const manifests::Manifest& m) {
     if (!path.empty() && path[0] != '/' && !m.dir.empty()) path = m.dir + "/" + path;
     Status st = s.kind == manifests::SourceKind::kDirectory ? add_directory(path, opts)
                                                             : add_archive(path, s.kind, opts);
-    if (!st.ok()) return st;
+    if (!st.ok()) {
+      if (failed_source) *failed_source = i;
+      return st;
+    }
   }
   NESTBOX_TRY(add_extras(m.rootfs, m.dir));
   return add_mount_points(m);

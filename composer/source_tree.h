@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -61,8 +62,10 @@ class SourceTree {
   Status add_archive(const std::string& path, manifests::SourceKind kind,
                      const IngestOptions& opts);
   // Adds every source of the manifest in order, then its extra dirs, files,
-  // symlinks and device nodes (the manifest itself is trusted).
-  Status add_manifest(const manifests::Manifest& m);
+  // symlinks and device nodes (the manifest itself is trusted). When a
+  // [[rootfs.source]] fails, its index goes to *failed_source (if given), so
+  // the caller can place the error at that source.
+  Status add_manifest(const manifests::Manifest& m, std::optional<size_t>* failed_source = nullptr);
   Status add_extras(const manifests::Rootfs& r, const std::string& manifest_dir);
   // Directories for the mounts the policy makes (/proc, /dev, /sys, tmpfs and
   // storage targets) where the tree has nothing: the launcher mounts on them,

@@ -303,6 +303,14 @@ void validate_rootfs(Manifest& m, Diagnostics& d) {
   for (size_t i = 0; i < fs.sources.size(); ++i)
     if (fs.sources[i].path.empty())
       d.error(fs.sources[i].pos, "rootfs.source[" + std::to_string(i) + "].path", "is empty; expected a directory or archive path");
+  // host-hardlink links the files of the host staging rootfs: compose refuses
+  // it without a directory source (composer/strategy_writers.cc).
+  if (fs.strategy == RootfsStrategy::kHostHardlink && !fs.sources.empty() &&
+      std::none_of(fs.sources.begin(), fs.sources.end(),
+                   [](const RootfsSource& s) { return s.kind == SourceKind::kDirectory; }))
+    d.error(d.pos("rootfs.strategy"), "rootfs.strategy",
+            "\"host-hardlink\" links files of the host staging rootfs, but no [[rootfs.source]] is a directory; "
+            "expected a directory source");
   std::set<std::string> paths;
   auto extra = [&](const std::string& key, const std::string& path) {
     check_abs(d, key, path);

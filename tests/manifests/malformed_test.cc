@@ -119,6 +119,8 @@ const Case kCases[] = {
     {"fw_unknown_key", "", "[[network.interface]]\ntype = \"veth\"\nbridge = \"br-c\"\n[network.firewall]\nallow_inn = []\n", "t.toml:12:1: network.firewall.allow_inn: unknown key; did you mean \"allow_in\"?"},
     {"bridge_on_macvlan", "", "[[network.interface]]\ntype = \"macvlan\"\nparent = \"eth0\"\nbridge = \"br-lan\"\n", "t.toml:8:1: network.interface[0].bridge: only applies to veth interfaces; this one is macvlan"},
     {"file_without_content", "", "[[rootfs.file]]\npath = \"/etc/x\"\n", "t.toml:8:1: rootfs.file[0]: expected exactly one of `source` (a host file) or `content` (literal text)"},
+    // compose refused it (no staging rootfs to link into); validate passed it.
+    {"host_hardlink_without_directory", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\nstrategy = \"host-hardlink\"\n[[rootfs.source]]\npath = \"s.tar\"\n", "t.toml:6:12: rootfs.strategy: \"host-hardlink\" links files of the host staging rootfs, but no [[rootfs.source]] is a directory; expected a directory source"},
     {"relative_include", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\ninclude = [\"etc/*\"]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:6:11: rootfs.include[0]: \"etc/*\" is relative; expected an absolute path or glob inside the rootfs"},
     // Issue 14, class 5: ids the kernel reads as "unchanged", unmapped groups.
     {"user_minus_one", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\nuser = 4294967295\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:5:8: process.user: 4294967295 is -1, which the kernel reads as \"unchanged\"; expected a real id"},

@@ -126,6 +126,18 @@ Status apply_policy(FsEntry* e, const IngestOptions& opts, const std::string& wh
         break;
     }
   }
+  // system.* names are interpreted by the kernel (system.posix_acl_access is
+  // an ACL grant, not data): squashfs cannot store them and the tree writer
+  // would apply them, so an untrusted source (an archive from a third party)
+  // may carry only the namespaces an image keeps, whatever the strategy.
+  if (!opts.trusted) {
+    auto other = std::find_if(e->xattrs.begin(), e->xattrs.end(), [](const Xattr& x) {
+      return x.name.rfind("user.", 0) != 0 && x.name.rfind("trusted.", 0) != 0 && x.name.rfind("security.", 0) != 0;
+    });
+    if (other != e->xattrs.end() && violation->empty())
+      *violation = where + ": xattr '" + other->name +
+                   "' from an untrusted source; expected only user.*, trusted.* or security.* names";
+  }
   if (e->type == EntryType::kRegular && opts.max_file_size && e->size > opts.max_file_size)
     return bad_input(where + ": file of " + std::to_string(e->size) +
                      " bytes over the size limit of " + std::to_string(opts.max_file_size));

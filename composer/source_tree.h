@@ -110,10 +110,11 @@ class SourceTree {
   std::map<std::string, std::string> violations_;
 };
 
-// Checks shared by every reader: setuid policy, device trust, size limit.
-// May rewrite `e` (stripping setuid bits). `where` is "<source>: entry 'x'".
-// Sets *violation to the message of a refused setuid entry, which the reader
-// records after inserting the entry.
+// Checks shared by every reader: setuid policy, device trust, xattr names
+// from untrusted sources, size limit. May rewrite `e` (stripping setuid
+// bits). `where` is "<source>: entry 'x'". Sets *violation to the message of
+// an entry refused only if selected, which the reader records after
+// inserting the entry.
 Status apply_policy(FsEntry* e, const IngestOptions& opts, const std::string& where,
                     SourceTree* tree, std::string* violation);
 

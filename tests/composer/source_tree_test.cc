@@ -293,6 +293,30 @@ TEST_F(Sources, HostileSetuidRefusedOrNeutralised) {
   EXPECT_EQ(tree_->notes()[0].second, tar + ": entry 'bin/su': setuid/setgid bits removed");
 }
 
+// system.posix_acl_access is an ACL grant, which the tree writer applied
+// (squashfs cannot store it): from an untrusted source any name outside
+// user.*, trusted.* and security.* is refused when selected, whatever the
+// strategy.
+TEST_F(Sources, HostileSystemXattrRefusedFromUntrustedSources) {
+  std::string bad = put("acl.tar", build_archive({{.name = "etc/shadow", .data = "x",
+                                                   .xattrs = {{"system.posix_acl_access", "acl"}}},
+                                                  {.name = "etc/motd", .data = "hi", .xattrs = {{"user.a", "1"}}}},
+                                                 "tar"));
+  IngestOptions untrusted;
+  untrusted.trusted = false;
+  ASSERT_TRUE(tree_->add_archive(bad, SourceKind::kTar, untrusted).ok());
+  ASSERT_EQ(tree_->entries().at("/etc/shadow").xattrs.size(), 1u);  // the tar carries it
+  manifests::Manifest m;
+  m.name = "c";
+  m.rootfs.include = {"/etc/shadow"};
+  auto t = select_tree(*tree_, m, {});
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().message, bad + ": entry 'etc/shadow': xattr 'system.posix_acl_access' from an untrusted "
+                                     "source; expected only user.*, trusted.* or security.* names");
+  m.rootfs.include = {"/etc/motd"};
+  EXPECT_TRUE(select_tree(*tree_, m, {}).ok());
+}
+
 TEST_F(Sources, HostileFileOverSizeLimit) {
   IngestOptions limited;
   limited.max_file_size = 10;

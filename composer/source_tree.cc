@@ -5,12 +5,39 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "composer/path.h"
 #include "util/fd.h"
 #include "util/file_io.h"
+#include "util/open_in_root.h"
 
 namespace nestbox::composer {
+namespace {
+
+// A [[rootfs.file]] source is a regular file below the directory it is
+// relative to (the manifest's; "/" for an absolute path) with no symlink
+// anywhere on the way. stat() followed a symlinked directory (a staging
+// "stg/cfg -> /etc" put the host's /etc/shadow in the image) while a symlink
+// as the last component was refused; the kernel walks it now
+// (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), which also keeps ".." from leaving.
+Result<struct stat> stat_file_source(const std::string& source, const std::string& manifest_dir,
+                                     const std::string& what) {
+  std::string base = source[0] == '/' ? "/" : manifest_dir.empty() ? "." : manifest_dir;
+  UniqueFd dir(::open(base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return sys_error("open " + base);
+  UniqueFd fd = open_confined(dir.get(), source, O_PATH, Confine::kBeneathNoSymlinks);
+  if (!fd && errno == ELOOP)
+    return bad_input(what + " goes through a symlink below " + base +
+                     "; expected a path of real directories to a regular file");
+  if (!fd && errno == EXDEV) return bad_input(what + " leaves " + base + "; expected a path below it");
+  struct stat st;
+  if (!fd || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+    return bad_input(what + " is not a readable regular file");
+  return st;
+}
+
+}  // namespace
 
 SourceTree::SourceTree(std::string scratch_dir) : scratch_(std::move(scratch_dir)) {
   FsEntry root;
@@ -253,11 +280,9 @@ Status SourceTree::add_extras(const manifests::Rootfs& r, const std::string& man
     if (!f.source.empty()) {
       std::string src = f.source[0] == '/' || manifest_dir.empty() ? f.source
                                                                    : manifest_dir + "/" + f.source;
-      struct stat st;
-      if (stat(src.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-        return bad_input("rootfs.files '" + f.path + "': source " + src +
-                         " is not a readable regular file");
-      e.source_path = src, e.size = st.st_size;
+      auto st = stat_file_source(f.source, manifest_dir, "rootfs.files '" + f.path + "': source " + src);
+      if (!st.ok()) return std::move(st).error();
+      e.source_path = src, e.size = st->st_size;
     } else {
       auto blob = new_blob_path();
       if (!blob.ok()) return std::move(blob).error();

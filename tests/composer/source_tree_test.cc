@@ -211,6 +211,41 @@ TEST_F(Sources, ManifestDeviceTableAndExtras) {
             "rootfs.symlinks '/x': symlink target '../../etc' points outside the root");
 }
 
+// A [[rootfs.file]] source through a symlinked directory (a staging
+// "stg/cfg -> /etc", source "stg/cfg/shadow") read the host's file; a symlink
+// anywhere below the manifest's directory is refused, as one at the end was.
+TEST_F(Sources, FileSourceThroughASymlinkedDirectoryIsRefused) {
+  std::string dir = top_ / "m";
+  testing::write(dir + "/stg/real/app.conf", "ok\n");
+  testing::write(top_ / "host/shadow", "secret\n");
+  testing::symlink_at(top_ / "host", dir + "/stg/cfg");
+  testing::symlink_at("app.conf", dir + "/stg/real/link.conf");
+  auto add = [&](const std::string& source) {
+    manifests::Rootfs r;
+    r.files.push_back({.path = "/etc/f", .source = source, .mode = 0644});
+    return tree_->add_extras(r, dir);
+  };
+  Status st = add("stg/cfg/shadow");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kBadInput);
+  EXPECT_EQ(st.error().message, "rootfs.files '/etc/f': source " + dir + "/stg/cfg/shadow goes through a symlink below " +
+                                    dir + "; expected a path of real directories to a regular file");
+  st = add("stg/real/link.conf");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("goes through a symlink below"), std::string::npos) << st.error().message;
+  st = add(dir + "/stg/cfg/shadow");  // absolute: no symlink below "/" either
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, "rootfs.files '/etc/f': source " + dir + "/stg/cfg/shadow goes through a symlink below /" +
+                                    "; expected a path of real directories to a regular file");
+  st = add("../host/shadow");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, "rootfs.files '/etc/f': source " + dir + "/../host/shadow leaves " + dir +
+                                    "; expected a path below it");
+  SetUp();
+  ASSERT_TRUE(add("stg/real/app.conf").ok());
+  EXPECT_EQ(tree_->entries().at("/etc/f").source_path, dir + "/stg/real/app.conf");
+}
+
 // ---- Hostile archives: each refused, nothing escapes ----------------------
 
 TEST_F(Sources, HostileDotDot) {

@@ -90,12 +90,15 @@ Status check_writer(const manifests::Manifest& m) {
 // (sources read, archives unpacked into `scratch`, includes, the ELF closure
 // of rootfs.binaries and its architecture, setuid and device refusals), so a
 // missing source or binary is found before the build. Placed at the
-// manifest's first [[rootfs.source]] (else its [rootfs]).
+// [[rootfs.source]] that failed, else at the first one (else its [rootfs]).
 Status check_sources(const manifests::Manifest& m, const std::string& scratch) {
   std::vector<std::string> notes;
-  auto c = composer::prepare_container(m, scratch + "/" + m.name, std::nullopt, &notes);
+  std::optional<size_t> failed;
+  auto c = composer::prepare_container(m, scratch + "/" + m.name, std::nullopt, &notes, "", nullptr, false, &failed);
   if (c.ok()) return ok_status();
-  const manifests::SourcePos& at = m.rootfs.sources.empty() ? m.rootfs.pos : m.rootfs.sources.front().pos;
+  const manifests::SourcePos& at = failed                   ? m.rootfs.sources[*failed].pos
+                                   : m.rootfs.sources.empty() ? m.rootfs.pos
+                                                              : m.rootfs.sources.front().pos;
   Error e = c.error();
   std::string own = m.file + ": ";  // prepare_container's context, replaced by the place
   if (e.message.rfind(own, 0) == 0) e.message.erase(0, own.size());

@@ -63,13 +63,30 @@ Result<std::vector<std::string>> glob_in_root(const RootView& root, const std::s
   return current;
 }
 
-Status parse_conf(const RootView& root, const std::string& file, int depth,
-                  std::vector<std::string>* out) {
+// An ld.so.conf and what it includes, read from an untrusted root. The depth
+// limit alone let a few files fan out (60 files each including 4 more: 4^15
+// parses), so each file is read once, which changes nothing in the result
+// (directories are kept once, in first-seen order), and there is a cap.
+constexpr size_t kMaxConfFiles = 256;
+
+struct ConfWalk {
+  std::set<std::string> seen;  // resolved paths already parsed
+  std::vector<std::string> dirs;
+};
+
+Status parse_conf(const RootView& root, const std::string& file, int depth, ConfWalk* walk) {
   if (depth > 16) return bad_input(file + ": include nesting too deep");
+  auto resolved = resolve_in_root(root, file);
+  if (!resolved.ok()) return std::move(resolved).error();
+  if (resolved->kind != NodeKind::kRegular || !walk->seen.insert(resolved->path).second) return ok_status();
+  if (walk->seen.size() > kMaxConfFiles)
+    return bad_input(file + ": ld.so.conf and its includes are more than " + std::to_string(kMaxConfFiles) +
+                     " files; expected fewer");
   bool found = false;
-  auto text = read_text(root, file, &found);
+  auto text = read_text(root, resolved->path, &found);
   if (!text.ok()) return std::move(text).error();
   if (!found) return ok_status();
+  std::vector<std::string>* out = &walk->dirs;
   size_t pos = 0;
   while (pos < text->size()) {
     size_t nl = text->find('\n', pos);
@@ -84,7 +101,7 @@ Status parse_conf(const RootView& root, const std::string& file, int depth,
       if (pat[0] != '/') pat = parent_of(file) + "/" + pat;
       auto files = glob_in_root(root, pat);
       if (!files.ok()) return std::move(files).error();
-      for (const auto& f : *files) NESTBOX_TRY(parse_conf(root, f, depth + 1, out));
+      for (const auto& f : *files) NESTBOX_TRY(parse_conf(root, f, depth + 1, walk));
       continue;
     }
     if (line.rfind("hwcap", 0) == 0) continue;
@@ -323,9 +340,9 @@ class ClosureBuilder {
 }  // namespace
 
 Result<std::vector<std::string>> load_ld_so_conf(const RootView& root) {
-  std::vector<std::string> dirs;
-  NESTBOX_TRY(parse_conf(root, "/etc/ld.so.conf", 0, &dirs));
-  return dirs;
+  ConfWalk walk;
+  NESTBOX_TRY(parse_conf(root, "/etc/ld.so.conf", 0, &walk));
+  return std::move(walk.dirs);
 }
 
 Result<Closure> compute_closure(const RootView& root, const std::vector<std::string>& programs) {

@@ -25,13 +25,14 @@ Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
                                             std::vector<std::string>* notes,
                                             const std::string& hardlink_dir,
                                             const std::function<void(const std::string&)>& explain,
-                                            bool all_time) {
+                                            bool all_time,
+                                            std::optional<size_t>* failed_source) {
   std::error_code ec;
   fs::create_directories(scratch, ec);
   if (ec) return failure("create " + scratch + ": " + ec.message());
   SourceTree src(scratch);
   if (!hardlink_dir.empty()) src.exclude(hardlink_dir);
-  NESTBOX_TRY_CTX(src.add_manifest(m), m.file.empty() ? m.name : m.file);
+  NESTBOX_TRY_CTX(src.add_manifest(m, failed_source), m.file.empty() ? m.name : m.file);
   SelectOptions so;
   so.source_date_epoch = source_date_epoch;
   so.all_time = all_time;

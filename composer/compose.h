@@ -99,13 +99,15 @@ struct ComposeOptions {
 
 // Sources + selection for one manifest; `scratch` holds archive contents and
 // must outlive the returned tree. Notes (setuid stripped...) are appended.
+// An error from one [[rootfs.source]] sets *failed_source (if given) to its index.
 Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
                                             const std::string& scratch,
                                             std::optional<int64_t> source_date_epoch,
                                             std::vector<std::string>* notes,
                                             const std::string& hardlink_dir = "",
                                             const std::function<void(const std::string&)>& explain = nullptr,
-                                            bool all_time = false);
+                                            bool all_time = false,
+                                            std::optional<size_t>* failed_source = nullptr);
 
 Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
                               const ComposeOptions& opts,

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "composer/closure.h"
 #include "composer/elf.h"
@@ -15,17 +17,28 @@
 namespace nestbox::composer {
 namespace {
 
-bool match_parts(const std::vector<std::string>& pat, size_t pi,
-                 const std::vector<std::string>& path, size_t si) {
-  if (pi == pat.size()) return si == path.size();
-  if (pat[pi] == "**") {
-    for (size_t k = si; k <= path.size(); ++k)
-      if (match_parts(pat, pi + 1, path, k)) return true;
-    return false;
+// Whether `pat` matches `path` component by component, "**" standing for any
+// number of components. The plain recursion retried every split at each "**"
+// and was exponential in their count (a dozen over a deep tree hung compose);
+// this fills the table of which pattern suffix matches which path suffix, one
+// row per pattern component: O(|pat| x |path|) fnmatch calls at most.
+bool match_parts(const std::vector<std::string>& pat, const std::vector<std::string>& path) {
+  const size_t n = path.size();
+  // next[j]: pat[i+1..] matches path[j..]; row i is built from it.
+  std::vector<char> next(n + 1, 0), row(n + 1, 0);
+  next[n] = 1;  // the empty pattern matches the empty rest
+  for (size_t i = pat.size(); i-- > 0;) {
+    if (pat[i] == "**") {
+      row[n] = next[n];
+      for (size_t j = n; j-- > 0;) row[j] = next[j] || row[j + 1];
+    } else {
+      row[n] = 0;
+      for (size_t j = 0; j < n; ++j)
+        row[j] = next[j + 1] && fnmatch(pat[i].c_str(), path[j].c_str(), 0) == 0;
+    }
+    std::swap(row, next);
   }
-  if (si == path.size()) return false;
-  if (fnmatch(pat[pi].c_str(), path[si].c_str(), 0) != 0) return false;
-  return match_parts(pat, pi + 1, path, si + 1);
+  return next[0];
 }
 
 // Adds `path` and, for a directory, everything beneath it.
@@ -62,7 +75,7 @@ Status check_arch(const RootView& view, const manifests::Manifest& m) {
 }  // namespace
 
 bool glob_match(const std::string& pattern, const std::string& path) {
-  return match_parts(split_components(pattern), 0, split_components(path), 0);
+  return match_parts(split_components(pattern), split_components(path));
 }
 
 std::optional<uint32_t> map_id(const std::vector<manifests::IdMapRange>& map, uint32_t id) {

@@ -5,12 +5,39 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "composer/path.h"
 #include "util/fd.h"
 #include "util/file_io.h"
+#include "util/open_in_root.h"
 
 namespace nestbox::composer {
+namespace {
+
+// A [[rootfs.file]] source is a regular file below the directory it is
+// relative to (the manifest's; "/" for an absolute path) with no symlink
+// anywhere on the way. stat() followed a symlinked directory (a staging
+// "stg/cfg -> /etc" put the host's /etc/shadow in the image) while a symlink
+// as the last component was refused; the kernel walks it now
+// (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), which also keeps ".." from leaving.
+Result<struct stat> stat_file_source(const std::string& source, const std::string& manifest_dir,
+                                     const std::string& what) {
+  std::string base = source[0] == '/' ? "/" : manifest_dir.empty() ? "." : manifest_dir;
+  UniqueFd dir(::open(base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return sys_error("open " + base);
+  UniqueFd fd = open_confined(dir.get(), source, O_PATH, Confine::kBeneathNoSymlinks);
+  if (!fd && errno == ELOOP)
+    return bad_input(what + " goes through a symlink below " + base +
+                     "; expected a path of real directories to a regular file");
+  if (!fd && errno == EXDEV) return bad_input(what + " leaves " + base + "; expected a path below it");
+  struct stat st;
+  if (!fd || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+    return bad_input(what + " is not a readable regular file");
+  return st;
+}
+
+}  // namespace
 
 SourceTree::SourceTree(std::string scratch_dir) : scratch_(std::move(scratch_dir)) {
   FsEntry root;
@@ -126,14 +153,27 @@ Status apply_policy(FsEntry* e, const IngestOptions& opts, const std::string& wh
         break;
     }
   }
+  // system.* names are interpreted by the kernel (system.posix_acl_access is
+  // an ACL grant, not data): squashfs cannot store them and the tree writer
+  // would apply them, so an untrusted source (an archive from a third party)
+  // may carry only the namespaces an image keeps, whatever the strategy.
+  if (!opts.trusted) {
+    auto other = std::find_if(e->xattrs.begin(), e->xattrs.end(), [](const Xattr& x) {
+      return x.name.rfind("user.", 0) != 0 && x.name.rfind("trusted.", 0) != 0 && x.name.rfind("security.", 0) != 0;
+    });
+    if (other != e->xattrs.end() && violation->empty())
+      *violation = where + ": xattr '" + other->name +
+                   "' from an untrusted source; expected only user.*, trusted.* or security.* names";
+  }
   if (e->type == EntryType::kRegular && opts.max_file_size && e->size > opts.max_file_size)
     return bad_input(where + ": file of " + std::to_string(e->size) +
                      " bytes over the size limit of " + std::to_string(opts.max_file_size));
   return ok_status();
 }
 
-Status SourceTree::add_manifest(const manifests::Manifest& m) {
-  for (const auto& s : m.rootfs.sources) {
+Status SourceTree::add_manifest(const manifests::Manifest& m, std::optional<size_t>* failed_source) {
+  for (size_t i = 0; i < m.rootfs.sources.size(); ++i) {
+    const manifests::RootfsSource& s = m.rootfs.sources[i];
     IngestOptions opts;
     opts.trusted = s.trusted;
     opts.allow_file_caps = m.rootfs.allow_file_caps;
@@ -146,7 +186,10 @@ Status SourceTree::add_manifest(const manifests::Manifest& m) {
     if (!path.empty() && path[0] != '/' && !m.dir.empty()) path = m.dir + "/" + path;
     Status st = s.kind == manifests::SourceKind::kDirectory ? add_directory(path, opts)
                                                             : add_archive(path, s.kind, opts);
-    if (!st.ok()) return st;
+    if (!st.ok()) {
+      if (failed_source) *failed_source = i;
+      return st;
+    }
   }
   NESTBOX_TRY(add_extras(m.rootfs, m.dir));
   return add_mount_points(m);
@@ -237,11 +280,9 @@ Status SourceTree::add_extras(const manifests::Rootfs& r, const std::string& man
     if (!f.source.empty()) {
       std::string src = f.source[0] == '/' || manifest_dir.empty() ? f.source
                                                                    : manifest_dir + "/" + f.source;
-      struct stat st;
-      if (stat(src.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-        return bad_input("rootfs.files '" + f.path + "': source " + src +
-                         " is not a readable regular file");
-      e.source_path = src, e.size = st.st_size;
+      auto st = stat_file_source(f.source, manifest_dir, "rootfs.files '" + f.path + "': source " + src);
+      if (!st.ok()) return std::move(st).error();
+      e.source_path = src, e.size = st->st_size;
     } else {
       auto blob = new_blob_path();
       if (!blob.ok()) return std::move(blob).error();

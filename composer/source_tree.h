@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -61,8 +62,10 @@ class SourceTree {
   Status add_archive(const std::string& path, manifests::SourceKind kind,
                      const IngestOptions& opts);
   // Adds every source of the manifest in order, then its extra dirs, files,
-  // symlinks and device nodes (the manifest itself is trusted).
-  Status add_manifest(const manifests::Manifest& m);
+  // symlinks and device nodes (the manifest itself is trusted). When a
+  // [[rootfs.source]] fails, its index goes to *failed_source (if given), so
+  // the caller can place the error at that source.
+  Status add_manifest(const manifests::Manifest& m, std::optional<size_t>* failed_source = nullptr);
   Status add_extras(const manifests::Rootfs& r, const std::string& manifest_dir);
   // Directories for the mounts the policy makes (/proc, /dev, /sys, tmpfs and
   // storage targets) where the tree has nothing: the launcher mounts on them,
@@ -107,10 +110,11 @@ class SourceTree {
   std::map<std::string, std::string> violations_;
 };
 
-// Checks shared by every reader: setuid policy, device trust, size limit.
-// May rewrite `e` (stripping setuid bits). `where` is "<source>: entry 'x'".
-// Sets *violation to the message of a refused setuid entry, which the reader
-// records after inserting the entry.
+// Checks shared by every reader: setuid policy, device trust, xattr names
+// from untrusted sources, size limit. May rewrite `e` (stripping setuid
+// bits). `where` is "<source>: entry 'x'". Sets *violation to the message of
+// an entry refused only if selected, which the reader records after
+// inserting the entry.
 Status apply_policy(FsEntry* e, const IngestOptions& opts, const std::string& where,
                     SourceTree* tree, std::string* violation);
 

@@ -24,7 +24,7 @@ Result<UniqueFd> open_beneath(int root_fd, const std::string& path, const std::s
 }
 
 Status copy_content(const std::string& src, int dst_fd, const std::string& what) {
-  UniqueFd in(open(src.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd in(open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!in) return sys_error("open " + src);
   for (;;) {
     ssize_t n = copy_file_range(in.get(), nullptr, dst_fd, nullptr, 1 << 30, 0);

@@ -181,8 +181,12 @@ Status apply_v1(const std::string& d, const std::string& ctrl, const std::string
       if (!memsw)
         return failure("memory_swap_max: memory.memsw.limit_in_bytes is not available "
                        "(no swap accounting: CONFIG_MEMCG_SWAP, swapaccount=1)");
-      NESTBOX_TRY(write_to(d + "/memory.memsw.limit_in_bytes",
-                           std::to_string(l.memory_max + *l.memory_swap_max)));
+      // A wrapped sum would be a swap limit below the memory limit: refuse it.
+      auto limit = policy::memory_plus_swap(l.memory_max, *l.memory_swap_max);
+      if (!limit)
+        return bad_input("memory_max " + std::to_string(l.memory_max) + " + memory_swap_max " +
+                         std::to_string(*l.memory_swap_max) + " exceeds 9223372036854775807 bytes");
+      NESTBOX_TRY(write_to(d + "/memory.memsw.limit_in_bytes", std::to_string(*limit)));
     } else if (l.memory_max && memsw) {
       NESTBOX_TRY(write_to(d + "/memory.memsw.limit_in_bytes", std::to_string(l.memory_max)));
     }

@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "manifests/manifest.h"
@@ -52,6 +55,15 @@ void check_abs(Diagnostics& d, const std::string& key, const std::string& path) 
     d.error(d.pos(key), key, in_quotes(path) + " is not a clean absolute path; expected \"/dir/name\" without \".\", \"..\" or \"//\"");
 }
 
+// LXC reads an lxc.mount.entry as fstab fields split at whitespace, with
+// backslash escapes: a space in a bind source starts the next field
+// ("/etc /srv none rbind,rw" became a read-write bind of /etc). No mount path
+// may hold either; policy/lxc.cc refuses the same.
+void check_mount_path(Diagnostics& d, const std::string& key, const std::string& path) {
+  if (path.find_first_of(" \t\n\r\v\f\\") != std::string::npos)
+    d.error(d.pos(key), key, in_quotes(path) + " holds whitespace or a backslash, which an LXC mount entry cannot carry; expected a path without them");
+}
+
 bool valid_name(const std::string& s, size_t max) {
   if (s.empty() || s.size() > max) return false;
   if (!std::isalnum(static_cast<unsigned char>(s[0]))) return false;
@@ -92,19 +104,32 @@ bool valid_mac(const std::string& s) {
   return true;
 }
 
+// The kernel takes CPU and node numbers below NR_CPUS / MAX_NUMNODES, a few
+// dozen at most on the routers nestbox targets; 4095 is far above that. The
+// bound keeps the parse itself safe: a number that does not fit is refused,
+// not thrown (std::stoul did, and aborted validate and compose).
+constexpr unsigned kMaxCpusetNumber = 4095;
+
+// One number of a CPU/node list at `i`, advancing past it; nullopt if there
+// is none or it exceeds kMaxCpusetNumber.
+std::optional<unsigned> cpuset_number(const std::string& s, size_t& i) {
+  unsigned n = 0;
+  auto [end, ec] = std::from_chars(s.data() + i, s.data() + s.size(), n);
+  if (ec != std::errc() || n > kMaxCpusetNumber) return std::nullopt;
+  i = end - s.data();
+  return n;
+}
+
 bool valid_cpuset(const std::string& s) {
   // "0-3,5,7-8"
   size_t i = 0;
   while (i < s.size()) {
-    size_t start = i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-    if (i == start) return false;
+    auto lo = cpuset_number(s, i);
+    if (!lo) return false;
     if (i < s.size() && s[i] == '-') {
-      size_t lo = start;
       ++i;
-      size_t hs = i;
-      while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-      if (i == hs || std::stoul(s.substr(lo, hs - 1 - lo)) > std::stoul(s.substr(hs, i - hs))) return false;
+      auto hi = cpuset_number(s, i);
+      if (!hi || *lo > *hi) return false;
     }
     if (i < s.size()) {
       if (s[i] != ',' || i + 1 == s.size()) return false;
@@ -279,6 +304,14 @@ void validate_rootfs(Manifest& m, Diagnostics& d) {
   for (size_t i = 0; i < fs.sources.size(); ++i)
     if (fs.sources[i].path.empty())
       d.error(fs.sources[i].pos, "rootfs.source[" + std::to_string(i) + "].path", "is empty; expected a directory or archive path");
+  // host-hardlink links the files of the host staging rootfs: compose refuses
+  // it without a directory source (composer/strategy_writers.cc).
+  if (fs.strategy == RootfsStrategy::kHostHardlink && !fs.sources.empty() &&
+      std::none_of(fs.sources.begin(), fs.sources.end(),
+                   [](const RootfsSource& s) { return s.kind == SourceKind::kDirectory; }))
+    d.error(d.pos("rootfs.strategy"), "rootfs.strategy",
+            "\"host-hardlink\" links files of the host staging rootfs, but no [[rootfs.source]] is a directory; "
+            "expected a directory source");
   std::set<std::string> paths;
   auto extra = [&](const std::string& key, const std::string& path) {
     check_abs(d, key, path);
@@ -572,6 +605,16 @@ void validate_cgroups(Manifest& m, Diagnostics& d) {
             "says how to apply io_weight, which is not set; expected cgroups.io_weight too");
   if (c.memory_max && *c.memory_max < (1u << 20))
     d.error(d.pos("cgroups.memory"), "cgroups.memory", std::to_string(*c.memory_max) + " bytes is too small to start anything; expected at least 1M");
+  // The kernel and the OCI runtimes read these as int64, and cgroup v1 and OCI
+  // take memory + swap as one number: past INT64_MAX the sum wrapped into a
+  // swap limit below the memory limit (policy::memory_plus_swap refuses it).
+  constexpr uint64_t kMaxBytes = INT64_MAX;
+  if (c.memory_max && *c.memory_max > kMaxBytes)
+    d.error(d.pos("cgroups.memory"), "cgroups.memory", std::to_string(*c.memory_max) +
+            " bytes is more than the kernel takes; expected at most 9223372036854775807");
+  else if (c.memory_swap_max && *c.memory_swap_max > kMaxBytes - c.memory_max.value_or(0))
+    d.error(d.pos("cgroups.memory_swap"), "cgroups.memory_swap", std::to_string(*c.memory_swap_max) +
+            " bytes on top of cgroups.memory makes more than the kernel takes; expected memory + swap at most 9223372036854775807");
   if (c.cpu_quota_us && *c.cpu_quota_us < 1000)
     d.error(d.pos("cgroups.cpu_quota"), "cgroups.cpu_quota", "is below the kernel's minimum; expected at least \"1ms\"");
   if (c.cpu_period_us < 1000 || c.cpu_period_us > 1000000)
@@ -584,7 +627,8 @@ void validate_cgroups(Manifest& m, Diagnostics& d) {
       d.error(d.pos(std::string("cgroups.") + key), std::string("cgroups.") + key, "is longer than 256 bytes");
     else if (!v.empty() && !valid_cpuset(v))
       d.error(d.pos(std::string("cgroups.") + key), std::string("cgroups.") + key,
-              in_quotes(v) + " is not a CPU/node list; expected a list such as \"0-1,3\"");
+              in_quotes(v) + " is not a CPU/node list; expected a list such as \"0-1,3\" of numbers up to " +
+                  std::to_string(kMaxCpusetNumber));
   }
 }
 
@@ -654,6 +698,7 @@ void validate_mounts(Manifest& m, Diagnostics& d) {
   auto target = [&](const std::string& list, size_t i, const std::string& path) {
     std::string key = list + "[" + std::to_string(i) + "].target";
     check_abs(d, key, path);
+    check_mount_path(d, key, path);
     // Only a persistent overlay store covers "/" (it sits over the image);
     // any other mount there would hide the verified rootfs.
     bool root_overlay = list == "mounts.storage" && mt.storage[i].kind == StorageKind::kOverlay;
@@ -666,6 +711,7 @@ void validate_mounts(Manifest& m, Diagnostics& d) {
   for (size_t i = 0; i < mt.binds.size(); ++i) {
     target("mounts.bind", i, mt.binds[i].target);
     check_abs(d, "mounts.bind[" + std::to_string(i) + "].source", mt.binds[i].source);
+    check_mount_path(d, "mounts.bind[" + std::to_string(i) + "].source", mt.binds[i].source);
   }
   for (size_t i = 0; i < mt.storage.size(); ++i) {
     StorageMount& s = mt.storage[i];
@@ -680,6 +726,7 @@ void validate_mounts(Manifest& m, Diagnostics& d) {
       d.error(d.pos("mounts.storage"), key + ".size", "missing; an image store needs a size such as \"16M\"");
     if ((s.kind == StorageKind::kDirectory || s.kind == StorageKind::kImage || s.kind == StorageKind::kOverlay) && !s.source.empty())
       check_abs(d, key + ".source", s.source);
+    if (s.kind != StorageKind::kPartition) check_mount_path(d, key + ".source", s.source);  // a name: checked above
     if (s.kind == StorageKind::kOverlay && m.rootfs.strategy != RootfsStrategy::kSquashfs && m.rootfs.strategy != RootfsStrategy::kOverlay)
       conflict(d, "mounts.storage", "an overlay store needs an image rootfs (squashfs or overlay); conflicts with", "rootfs.strategy");
     if (s.kind == StorageKind::kOverlay && s.target == "/" && (s.owner_kind != StorageMount::OwnerKind::kUnset || s.mode))

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 namespace nestbox::policy {
 
@@ -13,6 +14,16 @@ constexpr uint64_t cpu_shares_from_weight(uint32_t weight) { return 2 + ((uint64
 // io.weight (1..10000) → blkio.weight (10..1000), as crun converts it.
 constexpr uint64_t blkio_weight_from_io_weight(uint32_t weight) { return 10 + ((uint64_t(weight) - 1) * 990) / 9999; }
 
+// memory + swap, as v1's memory.memsw.limit_in_bytes and OCI's memory.swap
+// take it. The kernel and the runtimes read these as int64: nullopt when the
+// sum would not fit, so that no caller writes a wrapped (smaller) limit.
+constexpr std::optional<uint64_t> memory_plus_swap(uint64_t memory, uint64_t swap) {
+  constexpr uint64_t kMax = INT64_MAX;
+  if (memory > kMax || swap > kMax - memory) return std::nullopt;
+  return memory + swap;
+}
+
+static_assert(memory_plus_swap(1, 2) == 3u && !memory_plus_swap(INT64_MAX, 1) && !memory_plus_swap(UINT64_MAX - 1, 2));
 static_assert(cpu_shares_from_weight(1) == 2 && cpu_shares_from_weight(10000) == 262144);
 static_assert(blkio_weight_from_io_weight(1) == 10 && blkio_weight_from_io_weight(10000) == 1000);
 

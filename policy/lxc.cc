@@ -123,7 +123,7 @@ void network(std::ostringstream& o, const Policy& p) {
 // hierarchies (and ignores the legacy keys on a pure v2 host), so both are
 // written: the limits hold on v2, v1 and hybrid hosts, converted as the
 // launcher converts them (policy/cgroup_v1.h).
-void cgroups(std::ostringstream& o, const Cgroups& c) {
+Status cgroups(std::ostringstream& o, const Cgroups& c) {
   if (c.memory_max) o << "lxc.cgroup2.memory.max = " << c.memory_max << "\n";
   if (c.memory_max) o << "lxc.cgroup2.memory.swap.max = " << c.memory_swap_max.value_or(0) << "\n";  // unset: no swap
   if (c.cpu_weight) o << "lxc.cgroup2.cpu.weight = " << c.cpu_weight << "\n";
@@ -140,9 +140,13 @@ void cgroups(std::ostringstream& o, const Cgroups& c) {
   if (!c.cpuset_mems.empty()) o << "lxc.cgroup2.cpuset.mems = " << c.cpuset_mems << "\n";
 
   if (c.memory_max) {
-    o << "lxc.cgroup.memory.limit_in_bytes = " << c.memory_max << "\n";
     // v1 limits memory and swap together (LXC writes memsw after the limit).
-    o << "lxc.cgroup.memory.memsw.limit_in_bytes = " << c.memory_max + c.memory_swap_max.value_or(0) << "\n";
+    auto memsw = memory_plus_swap(c.memory_max, c.memory_swap_max.value_or(0));
+    if (!memsw)
+      return bad_input("cgroups: memory " + std::to_string(c.memory_max) + " + swap " +
+                       std::to_string(c.memory_swap_max.value_or(0)) + " exceeds 9223372036854775807 bytes");
+    o << "lxc.cgroup.memory.limit_in_bytes = " << c.memory_max << "\n";
+    o << "lxc.cgroup.memory.memsw.limit_in_bytes = " << *memsw << "\n";
   }
   if (c.cpu_weight) o << "lxc.cgroup.cpu.shares = " << cpu_shares_from_weight(c.cpu_weight) << "\n";
   if (c.cpu_quota_us) {
@@ -153,6 +157,7 @@ void cgroups(std::ostringstream& o, const Cgroups& c) {
   if (io_weight) o << "lxc.cgroup.blkio.weight = " << blkio_weight_from_io_weight(c.io_weight) << "\n";
   if (!c.cpuset_cpus.empty()) o << "lxc.cgroup.cpuset.cpus = " << c.cpuset_cpus << "\n";
   if (!c.cpuset_mems.empty()) o << "lxc.cgroup.cpuset.mems = " << c.cpuset_mems << "\n";
+  return ok_status();
 }
 
 Status check_device_path(const char* what, const std::string& path) {
@@ -167,6 +172,17 @@ Status check_device_path(const char* what, const std::string& path) {
   if (!clean)
     return bad_input(std::string("lxc: ") + what + " '" + path +
                      "': expected an absolute path on the device, without '.', '..', '//' or control characters");
+  return ok_status();
+}
+
+// LXC splits an lxc.mount.entry into fstab fields at whitespace and reads
+// backslash escapes, and the paths are written as they are: a source
+// "/etc /srv none rbind,rw" would be read as a read-write bind of /etc.
+// Manifest validation refuses these first; this holds for any other caller.
+Status check_mount_entry_path(const char* what, const std::string& path) {
+  if (path.find_first_of(" \t\n\r\v\f\\") != std::string::npos)
+    return bad_input(std::string("mount ") + what + " '" + path +
+                     "': holds whitespace or a backslash, which an LXC mount entry cannot carry");
   return ok_status();
 }
 
@@ -242,7 +258,7 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
     out.seccomp = *prof;
     o << "lxc.seccomp.profile = " << options.seccomp_profile_path << "\n";
   }
-  cgroups(o, p.cgroups);
+  NESTBOX_TRY_CTX(cgroups(o, p.cgroups), "lxc " + p.name);
 
   // Mounts.
   std::string autos;
@@ -252,6 +268,8 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
   o << "lxc.autodev = " << (p.dev == DevMode::kMinimal ? 1 : 0) << "\n";
   for (size_t i = 0; i < p.mounts.size(); ++i) {
     const Mount& mt = p.mounts[i];
+    NESTBOX_TRY_CTX(check_mount_entry_path("source", mt.source), "lxc " + p.name);
+    NESTBOX_TRY_CTX(check_mount_entry_path("target", mt.target), "lxc " + p.name);
     std::string target = mt.target.substr(1);  // LXC: relative to the rootfs
     std::string opts = mount_options(mt.flags);
     auto join = [&](const std::string& more) { return opts.empty() ? more : more + "," + opts; };

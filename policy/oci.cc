@@ -5,6 +5,7 @@
 
 #include "manifests/effective_seccomp.h"
 #include "policy/bake.h"
+#include "policy/cgroup_v1.h"
 #include "policy/names.h"
 #include "policy/seccomp_compile.h"
 #include "util/json_text.h"
@@ -150,14 +151,18 @@ json idmap(const std::vector<IdMap>& maps) {
 // of the conversion runc and crun apply on v2 hosts.
 uint64_t weight_to_shares(uint32_t w) { return 2 + (uint64_t{w} - 1) * 262142 / 9999; }
 
-json resources(const Policy& p) {
+Result<json> resources(const Policy& p) {
   const Cgroups& c = p.cgroups;
   json r;
   r["devices"] = json::array({{{"allow", false}, {"access", "rwm"}}});
   if (c.memory_max) {
     json mem{{"limit", c.memory_max}};
-    // OCI swap is memory+swap.
-    mem["swap"] = c.memory_max + c.memory_swap_max.value_or(0);  // unset: no swap
+    // OCI swap is memory+swap (unset: no swap), an int64.
+    auto swap = memory_plus_swap(c.memory_max, c.memory_swap_max.value_or(0));
+    if (!swap)
+      return bad_input("cgroups: memory " + std::to_string(c.memory_max) + " + swap " +
+                       std::to_string(c.memory_swap_max.value_or(0)) + " exceeds 9223372036854775807 bytes");
+    mem["swap"] = *swap;
     r["memory"] = mem;
   }
   json cpu = json::object();
@@ -229,7 +234,9 @@ Result<std::string> oci_config(const m::Manifest& man, const OciOptions& options
     linux["uidMappings"] = idmap(p.uid_map);
     linux["gidMappings"] = idmap(p.gid_map);
   }
-  linux["resources"] = resources(p);
+  auto res = resources(p);
+  if (!res.ok()) return std::move(res.error().context("oci " + p.name));
+  linux["resources"] = *res;
   linux["cgroupsPath"] = options.cgroups_path.empty() ? "/nestbox/" + p.name : options.cgroups_path;
   if (m::Seccomp rules = m::effective_seccomp(man); rules.enabled) {
     auto s = seccomp(rules, man.arch);

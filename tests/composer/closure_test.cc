@@ -74,6 +74,41 @@ TEST_F(SyntheticRoot, LdSoConfIncludesAreSortedAndExpanded) {
   EXPECT_EQ(*dirs, (std::vector<std::string>{"/usr/local/lib", "/usr/local/lib32", "/opt/bar"}));
 }
 
+// Every conf including every conf: the depth limit alone allowed 8^16 parses
+// (a hang); each file is read once and the result is as ldconfig's.
+TEST(LdSoConf, IncludeFanOutParsesEachFileOnce) {
+  TempDir root;
+  write(root / "etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n");
+  std::vector<std::string> expected;
+  for (int i = 0; i < 8; ++i) {
+    write(root / ("etc/ld.so.conf.d/" + std::to_string(i) + ".conf"), "/lib" + std::to_string(i) + "\ninclude *.conf\n");
+    expected.push_back("/lib" + std::to_string(i));
+  }
+  auto view = open_dir_root(root.path());
+  ASSERT_TRUE(view.ok());
+  auto dirs = load_ld_so_conf(**view);
+  ASSERT_TRUE(dirs.ok()) << dirs.error().message;
+  EXPECT_EQ(*dirs, expected);
+}
+
+// More included files than anyone writes is refused, naming the first too many.
+TEST(LdSoConf, TooManyIncludedFilesAreRefused) {
+  TempDir root;
+  write(root / "etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n");
+  for (int i = 0; i < 300; ++i) {
+    char name[32];
+    snprintf(name, sizeof name, "etc/ld.so.conf.d/f%03d.conf", i);
+    write(root / name, "/lib\n");
+  }
+  auto view = open_dir_root(root.path());
+  ASSERT_TRUE(view.ok());
+  auto dirs = load_ld_so_conf(**view);
+  ASSERT_FALSE(dirs.ok());
+  EXPECT_EQ(dirs.error().kind, ErrorKind::kBadInput);
+  EXPECT_EQ(dirs.error().message,
+            "/etc/ld.so.conf.d/f255.conf: ld.so.conf and its includes are more than 256 files; expected fewer");
+}
+
 TEST_F(SyntheticRoot, ResolvesEveryRuleInsideTheRoot) {
   auto c = compute_closure(*view_, {"/opt/app/bin/app"});
   ASSERT_TRUE(c.ok()) << c.error().message;

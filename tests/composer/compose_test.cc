@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 
+#include <chrono>
 #include <filesystem>
 #include <sstream>
 
@@ -442,6 +443,21 @@ TEST(Select, Globs) {
   EXPECT_FALSE(glob_match("/usr/lib/*.so", "/usr/lib/sub/libx.so"));
   EXPECT_TRUE(glob_match("/**/*.conf", "/etc/a/b.conf"));
   EXPECT_FALSE(glob_match("/etc", "/etcx"));
+  EXPECT_TRUE(glob_match("/**/**/b/**", "/a/b"));
+  EXPECT_FALSE(glob_match("/**/b/**/c", "/a/b"));
+}
+
+// Each "**" retried every split of the rest: twelve of them against a path
+// 40 deep that never matches took ~40^12 steps (the audit's hanging include).
+TEST(Select, ManyDoubleStarsMatchInPolynomialTime) {
+  std::string pattern, path;
+  for (int i = 0; i < 12; ++i) pattern += "/**";
+  pattern += "/zz";
+  for (int i = 0; i < 40; ++i) path += "/d" + std::to_string(i);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(glob_match(pattern, path));
+  EXPECT_TRUE(glob_match(pattern, path + "/zz"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
 }  // namespace

@@ -211,6 +211,41 @@ TEST_F(Sources, ManifestDeviceTableAndExtras) {
             "rootfs.symlinks '/x': symlink target '../../etc' points outside the root");
 }
 
+// A [[rootfs.file]] source through a symlinked directory (a staging
+// "stg/cfg -> /etc", source "stg/cfg/shadow") read the host's file; a symlink
+// anywhere below the manifest's directory is refused, as one at the end was.
+TEST_F(Sources, FileSourceThroughASymlinkedDirectoryIsRefused) {
+  std::string dir = top_ / "m";
+  testing::write(dir + "/stg/real/app.conf", "ok\n");
+  testing::write(top_ / "host/shadow", "secret\n");
+  testing::symlink_at(top_ / "host", dir + "/stg/cfg");
+  testing::symlink_at("app.conf", dir + "/stg/real/link.conf");
+  auto add = [&](const std::string& source) {
+    manifests::Rootfs r;
+    r.files.push_back({.path = "/etc/f", .source = source, .mode = 0644});
+    return tree_->add_extras(r, dir);
+  };
+  Status st = add("stg/cfg/shadow");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kBadInput);
+  EXPECT_EQ(st.error().message, "rootfs.files '/etc/f': source " + dir + "/stg/cfg/shadow goes through a symlink below " +
+                                    dir + "; expected a path of real directories to a regular file");
+  st = add("stg/real/link.conf");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("goes through a symlink below"), std::string::npos) << st.error().message;
+  st = add(dir + "/stg/cfg/shadow");  // absolute: no symlink below "/" either
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, "rootfs.files '/etc/f': source " + dir + "/stg/cfg/shadow goes through a symlink below /" +
+                                    "; expected a path of real directories to a regular file");
+  st = add("../host/shadow");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, "rootfs.files '/etc/f': source " + dir + "/../host/shadow leaves " + dir +
+                                    "; expected a path below it");
+  SetUp();
+  ASSERT_TRUE(add("stg/real/app.conf").ok());
+  EXPECT_EQ(tree_->entries().at("/etc/f").source_path, dir + "/stg/real/app.conf");
+}
+
 // ---- Hostile archives: each refused, nothing escapes ----------------------
 
 TEST_F(Sources, HostileDotDot) {
@@ -291,6 +326,30 @@ TEST_F(Sources, HostileSetuidRefusedOrNeutralised) {
   EXPECT_EQ(tree_->entries().at("/bin/su").mode, 0755u);
   ASSERT_EQ(tree_->notes().size(), 1u);
   EXPECT_EQ(tree_->notes()[0].second, tar + ": entry 'bin/su': setuid/setgid bits removed");
+}
+
+// system.posix_acl_access is an ACL grant, which the tree writer applied
+// (squashfs cannot store it): from an untrusted source any name outside
+// user.*, trusted.* and security.* is refused when selected, whatever the
+// strategy.
+TEST_F(Sources, HostileSystemXattrRefusedFromUntrustedSources) {
+  std::string bad = put("acl.tar", build_archive({{.name = "etc/shadow", .data = "x",
+                                                   .xattrs = {{"system.posix_acl_access", "acl"}}},
+                                                  {.name = "etc/motd", .data = "hi", .xattrs = {{"user.a", "1"}}}},
+                                                 "tar"));
+  IngestOptions untrusted;
+  untrusted.trusted = false;
+  ASSERT_TRUE(tree_->add_archive(bad, SourceKind::kTar, untrusted).ok());
+  ASSERT_EQ(tree_->entries().at("/etc/shadow").xattrs.size(), 1u);  // the tar carries it
+  manifests::Manifest m;
+  m.name = "c";
+  m.rootfs.include = {"/etc/shadow"};
+  auto t = select_tree(*tree_, m, {});
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().message, bad + ": entry 'etc/shadow': xattr 'system.posix_acl_access' from an untrusted "
+                                     "source; expected only user.*, trusted.* or security.* names");
+  m.rootfs.include = {"/etc/motd"};
+  EXPECT_TRUE(select_tree(*tree_, m, {}).ok());
 }
 
 TEST_F(Sources, HostileFileOverSizeLimit) {

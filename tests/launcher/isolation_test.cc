@@ -503,6 +503,25 @@ TEST(Swap, ZeroAndUnsetMeanNoSwapAndARequestedLimitFailsClosed) {
   EXPECT_EQ(trim(sh("find /sys/fs/cgroup -maxdepth 4 -type d -name 'nestbox-i-swap-*'")), "");
 }
 
+// v1 takes memory + swap as one number: past INT64_MAX it wrapped into a
+// memsw limit below the memory limit. Refused, not written.
+TEST(Swap, MemoryPlusSwapPastInt64IsRefusedNotWrapped) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  if (trim(sh("grep -c ' - cgroup cgroup .*memory' /proc/self/mountinfo")) == "0")
+    GTEST_SKIP() << "no cgroup v1 memory controller";
+  if (trim(sh("ls /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null")).empty())
+    GTEST_SKIP() << "no swap accounting";
+  policy::Cgroups limits;
+  limits.memory_max = 1ull << 62;
+  limits.memory_swap_max = 1ull << 62;
+  auto cg = Cgroup::create("i-swap-wrap", "", limits);
+  ASSERT_FALSE(cg.ok());
+  EXPECT_EQ(cg.error().kind, ErrorKind::kBadInput);
+  EXPECT_EQ(cg.error().message,
+            "memory_max 4611686018427387904 + memory_swap_max 4611686018427387904 exceeds 9223372036854775807 bytes");
+  EXPECT_EQ(trim(sh("find /sys/fs/cgroup -maxdepth 4 -type d -name 'nestbox-i-swap-*'")), "");
+}
+
 // ---- LSM labels --------------------------------------------------------
 
 TEST(Lsm, TheHostsViewDecides) {

@@ -126,6 +126,20 @@ TEST(Cli, ValidateSourcesFindsWhatComposeWouldRefuse) {
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
+// A failing source is placed at its own [[rootfs.source]], not the first one.
+TEST(Cli, ValidateSourcesPlacesTheFailingSource) {
+  std::string dir = ::testing::TempDir() + "/validate-second-source";
+  std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "/stage'").c_str());
+  std::string path = dir + "/m.toml";
+  std::ofstream(path) << "name = \"m\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\n"
+                         "strategy = \"tree\"\n[[rootfs.source]]\npath = \"stage\"\n[[rootfs.source]]\npath = \"nostage\"\n";
+  CliRun r = run("validate " + path);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "nestbox validate: " + path + ":9:1: rootfs: staging directory " + dir +
+                       "/nostage: No such file or directory\n") << r.out;
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
 TEST(Cli, MissingFileIsBadInput) {
   CliRun r = run("validate /nonexistent/x.toml");
   EXPECT_EQ(r.status, 2);

@@ -48,7 +48,11 @@ const Case kCases[] = {
     {"weight_range", "", "[cgroups]\ncpu_weight = 0\n", "t.toml:9:14: cgroups.cpu_weight: 0 is out of range; expected an integer from 1 to 10000"},
     {"mode_not_octal", "", "[[rootfs.dir]]\npath = \"/x\"\nmode = \"0789\"\n", "t.toml:10:8: rootfs.dir[0].mode: \"0789\" is not a mode; expected an octal mode such as \"0755\" or 0o755"},
     {"block_size_not_pow2", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\nblock_size = \"100K\"\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:6:14: rootfs.block_size: 102400 bytes is not allowed; expected a power of two from 4K to 1M"},
-    {"cpuset_syntax", "", "[cgroups]\ncpuset_cpus = \"3-1\"\n", "t.toml:9:15: cgroups.cpuset_cpus: \"3-1\" is not a CPU/node list; expected a list such as \"0-1,3\""},
+    {"cpuset_syntax", "", "[cgroups]\ncpuset_cpus = \"3-1\"\n", "t.toml:9:15: cgroups.cpuset_cpus: \"3-1\" is not a CPU/node list; expected a list such as \"0-1,3\" of numbers up to 4095"},
+    // A range end that overflowed std::stoul aborted validate (uncaught out_of_range).
+    {"cpuset_range_overflow", "", "[cgroups]\ncpuset_cpus = \"0-99999999999999999999\"\n", "t.toml:9:15: cgroups.cpuset_cpus: \"0-99999999999999999999\" is not a CPU/node list; expected a list such as \"0-1,3\" of numbers up to 4095"},
+    {"cpuset_number_too_big", "", "[cgroups]\ncpuset_mems = \"99999999999999999999\"\n", "t.toml:9:15: cgroups.cpuset_mems: \"99999999999999999999\" is not a CPU/node list; expected a list such as \"0-1,3\" of numbers up to 4095"},
+    {"cpuset_above_bound", "", "[cgroups]\ncpuset_cpus = \"0,4096\"\n", "t.toml:9:15: cgroups.cpuset_cpus: \"0,4096\" is not a CPU/node list; expected a list such as \"0-1,3\" of numbers up to 4095"},
     {"rlimit_unknown", "", "[rlimits]\nnofiles = 10\n", "t.toml:9:1: rlimits.nofiles: unknown resource limit; did you mean \"nofile\"?"},
     {"rlimit_soft_gt_hard", "", "[rlimits]\nnofile = [100, 10]\n", "t.toml:9:10: rlimits.nofile: soft limit exceeds hard limit; expected soft <= hard"},
     {"rlimit_bad_value", "", "[rlimits]\ncore = \"lots\"\n", "t.toml:9:8: rlimits.core: got a string; expected a non-negative integer, \"unlimited\", or [soft, hard]"},
@@ -75,6 +79,9 @@ const Case kCases[] = {
     {"ns_mode_bad", "", "[namespaces]\npid = \"shared\"\n", "t.toml:9:7: namespaces.pid: \"shared\" is not a namespace mode; expected \"new\", \"host\" or \"container:NAME\""},
     {"join_self", "", "[namespaces]\nipc = \"container:t\"\n", "t.toml:9:7: namespaces.ipc: joins its own container; expected another container's name"},
     {"io_best_effort_without_weight", "", "[cgroups]\nio_weight_best_effort = true\n", "t.toml:9:25: cgroups.io_weight_best_effort: says how to apply io_weight, which is not set; expected cgroups.io_weight too"},
+    // Past INT64_MAX memory + swap wrapped into a swap limit below the memory limit.
+    {"memory_above_int64", "", "[cgroups]\nmemory = \"9999999999999999999\"\n", "t.toml:9:10: cgroups.memory: 9999999999999999999 bytes is more than the kernel takes; expected at most 9223372036854775807"},
+    {"memory_plus_swap_above_int64", "", "[cgroups]\nmemory = \"1M\"\nmemory_swap = \"9223372036854775807\"\n", "t.toml:10:15: cgroups.memory_swap: 9223372036854775807 bytes on top of cgroups.memory makes more than the kernel takes; expected memory + swap at most 9223372036854775807"},
     {"swap_without_memory", "", "[cgroups]\nmemory_swap = \"1M\"\n", "t.toml:9:15: cgroups.memory_swap: limits swap on top of memory; expected cgroups.memory to be set too"},
     {"seccomp_allow_with_allow_default", "", "[seccomp]\ndefault_action = \"allow\"\nallow = [\"read\"]\n", "t.toml:10:9: seccomp.allow: lists allowed syscalls, which means nothing when everything is allowed; conflicts with seccomp.default_action (line 9); remove one of them"},
     {"seccomp_empty_allow", "", "[seccomp]\ndefault_action = \"kill\"\n", "t.toml:8:1: seccomp.allow: is empty while seccomp.default_action is \"kill\"; expected the syscalls the container may use"},
@@ -87,6 +94,11 @@ const Case kCases[] = {
     // It would reach nestbox's init, which holds the launcher's capabilities.
     {"capability_ptrace_without_userns", "", "[security]\ncapabilities = [\"CAP_SYS_PTRACE\"]\n", "t.toml:9:16: security.capabilities: CAP_SYS_PTRACE without a user namespace would let the container take over nestbox's init, which holds the host's capabilities; expected a user namespace (users.namespace = true) or no CAP_SYS_PTRACE"},
     {"mount_twice", "", "[[mounts.tmpfs]]\ntarget = \"/tmp\"\n[[mounts.bind]]\nsource = \"/x\"\ntarget = \"/tmp\"\n", "t.toml:12:10: mounts.bind[0].target: \"/tmp\" is mounted twice; expected one mount per target"},
+    // An LXC mount entry is split at whitespace: this source read as a read-write bind of /etc.
+    {"bind_source_space", "", "[[mounts.bind]]\nsource = \"/etc /srv none rbind,rw\"\ntarget = \"/srv\"\nread_only = true\n", "t.toml:9:10: mounts.bind[0].source: \"/etc /srv none rbind,rw\" holds whitespace or a backslash, which an LXC mount entry cannot carry; expected a path without them"},
+    {"bind_target_tab", "", "[[mounts.bind]]\nsource = \"/srv\"\ntarget = \"/a\\tb\"\n", "t.toml:10:10: mounts.bind[0].target: \"/a\tb\" holds whitespace or a backslash, which an LXC mount entry cannot carry; expected a path without them"},
+    {"tmpfs_target_backslash", "", "[[mounts.tmpfs]]\ntarget = \"/a\\\\040b\"\n", "t.toml:9:10: mounts.tmpfs[0].target: \"/a\\040b\" holds whitespace or a backslash, which an LXC mount entry cannot carry; expected a path without them"},
+    {"storage_source_space", "", "[[mounts.storage]]\nkind = \"directory\"\nsource = \"/data x\"\ntarget = \"/data\"\n", "t.toml:10:10: mounts.storage[0].source: \"/data x\" holds whitespace or a backslash, which an LXC mount entry cannot carry; expected a path without them"},
     {"storage_image_without_size", "", "[[mounts.storage]]\nkind = \"image\"\nsource = \"/data.img\"\ntarget = \"/data\"\n", "t.toml:8:1: mounts.storage[0].size: missing; an image store needs a size such as \"16M\""},
     {"vlan_without_id", "", "[[network.interface]]\ntype = \"vlan\"\nparent = \"eth0\"\n", "t.toml:8:1: network.interface[0].vlan_id: missing; a vlan interface needs an id from 1 to 4094"},
     {"macvlan_without_parent", "", "[[network.interface]]\ntype = \"macvlan\"\n", "t.toml:8:1: network.interface[0].parent: missing; a macvlan interface needs the parent device"},
@@ -109,6 +121,8 @@ const Case kCases[] = {
     {"fw_unknown_key", "", "[[network.interface]]\ntype = \"veth\"\nbridge = \"br-c\"\n[network.firewall]\nallow_inn = []\n", "t.toml:12:1: network.firewall.allow_inn: unknown key; did you mean \"allow_in\"?"},
     {"bridge_on_macvlan", "", "[[network.interface]]\ntype = \"macvlan\"\nparent = \"eth0\"\nbridge = \"br-lan\"\n", "t.toml:8:1: network.interface[0].bridge: only applies to veth interfaces; this one is macvlan"},
     {"file_without_content", "", "[[rootfs.file]]\npath = \"/etc/x\"\n", "t.toml:8:1: rootfs.file[0]: expected exactly one of `source` (a host file) or `content` (literal text)"},
+    // compose refused it (no staging rootfs to link into); validate passed it.
+    {"host_hardlink_without_directory", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\nstrategy = \"host-hardlink\"\n[[rootfs.source]]\npath = \"s.tar\"\n", "t.toml:6:12: rootfs.strategy: \"host-hardlink\" links files of the host staging rootfs, but no [[rootfs.source]] is a directory; expected a directory source"},
     {"relative_include", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\ninclude = [\"etc/*\"]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:6:11: rootfs.include[0]: \"etc/*\" is relative; expected an absolute path or glob inside the rootfs"},
     // Issue 14, class 5: ids the kernel reads as "unchanged", unmapped groups.
     {"user_minus_one", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\nuser = 4294967295\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:5:8: process.user: 4294967295 is -1, which the kernel reads as \"unchanged\"; expected a real id"},

@@ -100,6 +100,36 @@ TEST(Lxc, NamesNoBuildPathsAndRefusesUnsafeDevicePaths) {
   }
 }
 
+// memory + swap past INT64_MAX wrapped into a memsw limit below the memory
+// limit; it is refused, not written.
+TEST(Lxc, RefusesMemoryPlusSwapPastInt64) {
+  m::Manifest man = full_manifest();
+  man.cgroups.memory_max = 9999999999999999999ull;
+  man.cgroups.memory_swap_max = 9223372036854775807ull;
+  auto c = lxc_config(man, options("/var/lib/lxc/web"));
+  ASSERT_FALSE(c.ok()) << c->config;
+  EXPECT_EQ(c.error().kind, ErrorKind::kBadInput);
+  EXPECT_NE(c.error().message.find("cgroups: memory 9999999999999999999 + swap 9223372036854775807 exceeds 9223372036854775807 bytes"),
+            std::string::npos) << c.error().message;
+}
+
+// LXC splits a mount entry at whitespace: "/etc /srv none rbind,rw" as a
+// read-only bind's source was read as a read-write bind of /etc. Refused here
+// too, not only by manifest validation.
+TEST(Lxc, RefusesMountPathsThatWouldSplitTheEntry) {
+  for (const char* bad : {"/etc /srv none rbind,rw", "/a\tb", "/a\nlxc.cap.keep = sys_admin", "/a\\040b"}) {
+    m::Manifest man = full_manifest();
+    ASSERT_FALSE(man.mounts.binds.empty());
+    man.mounts.binds[0].source = bad;
+    man.mounts.binds[0].read_only = true;
+    auto c = lxc_config(man, options("/var/lib/lxc/web"));
+    ASSERT_FALSE(c.ok()) << bad << "\n" << c->config;
+    EXPECT_EQ(c.error().kind, ErrorKind::kBadInput);
+    EXPECT_NE(c.error().message.find("holds whitespace or a backslash, which an LXC mount entry cannot carry"),
+              std::string::npos) << c.error().message;
+  }
+}
+
 // A best-effort io weight must not stop LXC where no scheduler honours it.
 TEST(Lxc, BestEffortIoWeightIsOnlyNoted) {
   m::Manifest man = full_manifest();

@@ -144,6 +144,19 @@ TEST(Oci, ForeignArchSeccompAndStorageStaging) {
   EXPECT_EQ(srv["type"], "bind");
 }
 
+// OCI's memory.swap is memory + swap, an int64: past INT64_MAX it wrapped
+// into a swap limit below the memory limit; it is refused, not written.
+TEST(Oci, RefusesMemoryPlusSwapPastInt64) {
+  m::Manifest man = minimal_manifest();
+  man.cgroups.memory_max = 9999999999999999999ull;
+  man.cgroups.memory_swap_max = 9223372036854775807ull;
+  auto c = oci_config(man);
+  ASSERT_FALSE(c.ok()) << *c;
+  EXPECT_EQ(c.error().kind, ErrorKind::kBadInput);
+  EXPECT_NE(c.error().message.find("cgroups: memory 9999999999999999999 + swap 9223372036854775807 exceeds 9223372036854775807 bytes"),
+            std::string::npos) << c.error().message;
+}
+
 TEST(Oci, BadManifestIsRefused) {
   m::Manifest man = minimal_manifest();
   man.process.command = {"sh"};

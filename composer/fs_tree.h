@@ -45,6 +45,9 @@ struct FsEntry {
   // exactly `size` bytes (a staging file, or a file the composer extracted).
   std::string source_path;
   uint64_t size = 0;
+  // A host tree's file: the inode its walk saw, which every later open must
+  // find again (composer/source_file.h). 0: the composer's own file.
+  uint64_t source_dev = 0, source_ino = 0;
   // Zero when not hashed: not indexed, or indexed with a size no other
   // indexed file has (then its content id alone says it is unique).
   ContentHash hash;

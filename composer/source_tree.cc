@@ -283,6 +283,7 @@ Status SourceTree::add_extras(const manifests::Rootfs& r, const std::string& man
       auto st = stat_file_source(f.source, manifest_dir, "rootfs.files '" + f.path + "': source " + src);
       if (!st.ok()) return std::move(st).error();
       e.source_path = src, e.size = st->st_size;
+      e.source_dev = st->st_dev, e.source_ino = st->st_ino;
     } else {
       auto blob = new_blob_path();
       if (!blob.ok()) return std::move(blob).error();

@@ -67,6 +67,7 @@ Status SourceTree::add_directory(const std::string& given, const IngestOptions& 
       case S_IFDIR: e.type = EntryType::kDirectory; break;
       case S_IFREG:
         e.type = EntryType::kRegular, e.size = st.st_size, e.source_path = host;
+        e.source_dev = st.st_dev, e.source_ino = st.st_ino;
         break;
       case S_IFLNK: {
         e.type = EntryType::kSymlink;

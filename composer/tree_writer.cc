@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "composer/path.h"
+#include "composer/source_file.h"
 #include "util/fd.h"
 #include "util/file_io.h"
 #include "util/open_in_root.h"
@@ -23,9 +24,11 @@ Result<UniqueFd> open_beneath(int root_fd, const std::string& path, const std::s
   return fd;
 }
 
-Status copy_content(const std::string& src, int dst_fd, const std::string& what) {
-  UniqueFd in(open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!in) return sys_error("open " + src);
+Status copy_content(const FsEntry& e, int dst_fd, const std::string& what) {
+  const std::string& src = e.source_path;
+  auto opened = open_source_file(e);
+  if (!opened.ok()) return std::move(opened).error();
+  UniqueFd in = std::move(*opened);
   for (;;) {
     ssize_t n = copy_file_range(in.get(), nullptr, dst_fd, nullptr, 1 << 30, 0);
     if (n < 0) {
@@ -149,7 +152,7 @@ Status write_tree(const FsTree& tree, const std::string& dir, const std::string&
         UniqueFd out(openat(parent.get(), n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                             0600));
         if (!out) return sys_error("create " + what);
-        NESTBOX_TRY(copy_content(e.source_path, out.get(), what));
+        NESTBOX_TRY(copy_content(e, out.get(), what));
         out.reset();
         NESTBOX_TRY(apply_meta(parent.get(), base, e, what, !ctx.root_owned));
         ++stats->copied;

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <optional>
 
+#include "composer/source_file.h"
 #include "util/fd.h"
 #include "util/file_io.h"
 #include "verifier/crypto.h"
@@ -223,14 +224,9 @@ Result<size_t> DataWriter::add_file(const FsEntry& e) {
   alias_.push_back(index);
   ++stats_.files;
   const std::string what = e.source_path + " (for " + e.path + ")";
-  UniqueFd fd(::open(e.source_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return sys_error("open " + what);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + what);
-  if (!S_ISREG(st.st_mode)) return bad_input(what + ": not a regular file");
-  if (static_cast<uint64_t>(st.st_size) != e.size)
-    return bad_input(what + ": has " + std::to_string(st.st_size) + " bytes, the tree says " +
-                     std::to_string(e.size));
+  auto opened = open_source_file(e);
+  if (!opened.ok()) return std::move(opened).error();
+  UniqueFd fd = std::move(*opened);
   if (e.size == 0) return index;
 
   // Content the index found equal (same size and SHA-256) to a file written

@@ -88,6 +88,7 @@ struct Scanner {
         e.type = EntryType::kRegular;
         e.source_path = host;
         e.size = static_cast<uint64_t>(st.st_size);
+        e.source_dev = st.st_dev, e.source_ino = st.st_ino;
         if (opts.hash) {
           auto h = hash_file(host);
           if (!h.ok()) return std::move(h).error();

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <utility>
 
+#include "composer/source_file.h"
 #include "composer/tree_writer.h"
 #include "util/fd.h"
 #include "util/loop_device.h"
@@ -330,9 +331,7 @@ class Measurer {
         a.open[i] = [c, linked, from_root](const FsEntry& e) -> Result<UniqueFd> {
           size_t k = static_cast<size_t>(&e - c->tree.entries.data());
           if (!(*linked)[k]) return from_root(e);
-          UniqueFd fd(::open(e.source_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-          if (!fd) return sys_error("open " + e.source_path);
-          return fd;
+          return open_source_file(e);
         };
       } else {
         a.open[i] = std::move(from_root);

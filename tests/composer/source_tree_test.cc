@@ -9,6 +9,7 @@
 
 #include "composer/closure.h"
 #include "composer/select.h"
+#include "composer/source_file.h"
 #include "tests/composer/archive_builder.h"
 #include "tests/composer/test_util.h"
 
@@ -177,6 +178,27 @@ TEST_F(Sources, StagingDirectoryKeepsModesXattrsAndSymlinks) {
   EXPECT_EQ(e.at("/usr/bin/app").xattrs[0].value, "v");
   EXPECT_EQ(e.at("/bin/app").link_target, "/usr/bin/app");
   EXPECT_EQ(e.at("/fifo").type, EntryType::kFifo);
+}
+
+// The walk records each file's inode; writers open the path again later. A
+// directory swapped for a symlink in between (a racer renaming
+// stg/d <-> stg/x/d -> /etc put the host's /etc/shadow into images) names
+// another file of the same size: refused, never read.
+TEST_F(Sources, StagingFileSwappedAfterTheWalkIsRefusedWhenOpened) {
+  std::string dir = top_ / "staging";
+  testing::write(dir + "/d/secret", "staging", 0644);
+  testing::write(top_ / "host/secret", "HOSTKEY", 0600);  // same size, another file
+  ASSERT_TRUE(tree_->add_directory(dir, {}).ok());
+  const FsEntry& e = tree_->entries().at("/d/secret");
+  auto before = open_source_file(e);
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  std::filesystem::rename(dir + "/d", top_ / "staged-d");
+  testing::symlink_at(top_ / "host", dir + "/d");
+  auto after = open_source_file(e);
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.error().message, dir + "/d/secret (for /d/secret): not the file its source held when it "
+                                         "was read (a path swapped since): refused");
+  EXPECT_EQ(after.error().kind, ErrorKind::kBadInput);
 }
 
 TEST_F(Sources, StagingSymlinkEscapingTheRootIsRefused) {

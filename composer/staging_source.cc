@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <utility>
 
 #include "composer/host_xattrs.h"
@@ -19,9 +20,16 @@
 namespace nestbox::composer {
 namespace {
 
-Result<std::vector<std::string>> sorted_names(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (!d) return sys_error("opendir " + dir);
+// The names in the directory open at `dir_fd` (its own descriptor is not
+// moved), sorted. `what` names it in errors.
+Result<std::vector<std::string>> sorted_names(int dir_fd, const std::string& what) {
+  int dup = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return sys_error("dup " + what);
+  DIR* d = fdopendir(dup);
+  if (!d) {
+    close(dup);
+    return sys_error("opendir " + what);
+  }
   std::vector<std::string> names;
   while (struct dirent* e = readdir(d)) {
     std::string n = e->d_name;
@@ -30,6 +38,20 @@ Result<std::vector<std::string>> sorted_names(const std::string& dir) {
   closedir(d);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+// An entry still to visit: its name in its parent directory, held open, so
+// no path is resolved again below the root. A directory renamed or swapped
+// for a symlink while the walk runs cannot send it elsewhere: each step is
+// one name below a directory already open.
+struct Pending {
+  std::shared_ptr<UniqueFd> parent;
+  std::string name;
+  std::string rel;
+};
+
+std::string fd_path(int fd, const std::string& name) {
+  return "/proc/self/fd/" + std::to_string(fd) + (name.empty() ? "" : "/" + name);
 }
 
 }  // namespace
@@ -48,19 +70,25 @@ Status SourceTree::add_directory(const std::string& given, const IngestOptions& 
   // gets the link_id of its inode, so the image can keep them one inode.
   std::map<std::pair<dev_t, ino_t>, uint64_t> link_ids;
   // Depth-first, sorted: parents are inserted before their children.
-  std::vector<std::string> stack = {"/"};
+  auto root = std::make_shared<UniqueFd>(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!*root) return sys_error("open staging directory " + dir);
+  std::vector<Pending> stack = {{nullptr, "", "/"}};
   while (!stack.empty()) {
-    std::string rel = std::move(stack.back());
+    Pending at = std::move(stack.back());
     stack.pop_back();
+    const std::string& rel = at.rel;
     std::string host = rel == "/" ? dir : dir + rel;
     std::string where = dir + ": entry '" + rel + "'";
-    if (lstat(host.c_str(), &st) != 0) return sys_error("lstat " + host);
+    // Relative to the open parent, never following the last name.
+    int parent = at.parent ? at.parent->get() : -1;
+    if (at.parent ? fstatat(parent, at.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 : fstat(root->get(), &st) != 0)
+      return sys_error("lstat " + host);
     FsEntry e;
     e.path = rel;
     e.mode = st.st_mode & 07777;
     e.uid = st.st_uid, e.gid = st.st_gid;
     e.mtime = st.st_mtime;
-    auto x = read_host_xattrs(host);
+    auto x = read_host_xattrs(at.parent ? fd_path(parent, at.name) : fd_path(root->get(), ""), !at.parent);
     if (!x.ok()) return std::move(x).error();
     e.xattrs = std::move(*x);
     switch (st.st_mode & S_IFMT) {
@@ -72,7 +100,7 @@ Status SourceTree::add_directory(const std::string& given, const IngestOptions& 
       case S_IFLNK: {
         e.type = EntryType::kSymlink;
         std::string buf(st.st_size + 1, '\0');
-        ssize_t n = readlink(host.c_str(), buf.data(), buf.size());
+        ssize_t n = readlinkat(parent, at.name.c_str(), buf.data(), buf.size());
         if (n < 0) return sys_error("readlink " + host);
         buf.resize(n);
         e.link_target = buf;
@@ -98,11 +126,20 @@ Status SourceTree::add_directory(const std::string& given, const IngestOptions& 
     NESTBOX_TRY(insert(e, where, true));
     if (!violation.empty()) this->violation(e.path, violation);
     if (e.type != EntryType::kDirectory) continue;
-    auto names = sorted_names(host);
+    std::shared_ptr<UniqueFd> self = root;
+    if (at.parent) {
+      self = std::make_shared<UniqueFd>(openat(parent, at.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      struct stat opened;
+      if (!*self) return sys_error("open " + host);
+      if (fstat(self->get(), &opened) != 0) return sys_error("stat " + host);
+      if (opened.st_dev != st.st_dev || opened.st_ino != st.st_ino)
+        return bad_input(where + ": changed while the staging directory was read: refused");
+    }
+    auto names = sorted_names(self->get(), host);
     if (!names.ok()) return std::move(names).error();
     for (auto it = names->rbegin(); it != names->rend(); ++it) {
       std::string child = rel == "/" ? "/" + *it : rel + "/" + *it;
-      if (child != excluded_) stack.push_back(std::move(child));
+      if (child != excluded_) stack.push_back({self, *it, std::move(child)});
     }
   }
   return ok_status();

@@ -96,9 +96,8 @@ TEST(LdSoConf, TooManyIncludedFilesAreRefused) {
   TempDir root;
   write(root / "etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n");
   for (int i = 0; i < 300; ++i) {
-    char name[32];
-    snprintf(name, sizeof name, "etc/ld.so.conf.d/f%03d.conf", i);
-    write(root / name, "/lib\n");
+    std::string n = std::to_string(i);
+    write(root / ("etc/ld.so.conf.d/f" + std::string(3 - std::min<size_t>(3, n.size()), '0') + n + ".conf"), "/lib\n");
   }
   auto view = open_dir_root(root.path());
   ASSERT_TRUE(view.ok());

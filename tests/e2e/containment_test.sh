@@ -3,8 +3,9 @@
 # capabilities, no_new_privs, own pid namespace) can do to its supervisor,
 # through the built binaries (issue 14, classes 2, 3 and 9):
 #   standard descriptors: a closed one becomes /dev/null, a directory or an
-#   O_PATH handle is refused (run and exec), an output file reaches the
-#   container as a relayed pipe and the host's /dev/null as its own;
+#   O_PATH handle is refused (run and exec), an output file, a named FIFO
+#   and the caller's terminal (a pty under script(1), run and exec) reach the
+#   container as relayed pipes and the host's /dev/null as its own;
 #   under `nestbox-launch boot` with three containers, one runs kill(0, SIGKILL)
 #   and one kill(-1, SIGKILL): boot, every launcher and the sibling survive;
 #   an fd the caller of `run` and `exec` left open (the host's `/` as fd 7)

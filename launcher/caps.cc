@@ -52,6 +52,13 @@ Status change_ids(uint32_t uid, uint32_t gid, const std::vector<uint32_t>& group
   return {};
 }
 
+Result<uint64_t> permitted_caps() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2];
+  if (::syscall(SYS_capget, &header, data) != 0) return sys_error("capget");
+  return data[0].permitted | uint64_t(data[1].permitted) << 32;
+}
+
 Status raise_effective() {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2];

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -157,10 +158,60 @@ pid_t spawn(const ChildPlan& plan, const std::vector<std::string>& argv) {
   return pid;
 }
 
+// A hard limit of `limits` above this process's own: only CAP_SYS_RESOURCE
+// may raise it, in the process that becomes a service.
+bool raises_a_hard_limit(const std::vector<policy::Rlimit>& limits) {
+  for (const policy::Rlimit& r : limits) {
+    if (r.resource >= RLIM_NLIMITS) return true;  // apply_rlimits refuses it
+#ifdef __GLIBC__
+    auto resource = static_cast<__rlimit_resource>(r.resource);  // glibc's C++ prototype
+#else
+    int resource = static_cast<int>(r.resource);  // musl (OpenWrt)
+#endif
+    rlimit now;
+    if (::getrlimit(resource, &now) != 0 || static_cast<rlim_t>(r.hard) > now.rlim_max) return true;
+  }
+  return false;
+}
+
+// What nestbox's init of the services model keeps of the launcher's
+// capabilities for the container's life: only what starting a service again
+// takes (become_and_exec in a fork of the init): the service's own set (the
+// fork can hand on only what it has), CAP_SETPCAP to drop the bounding set to
+// it, CAP_SETUID/CAP_SETGID for the service's ids and groups, CAP_KILL to
+// signal services running as another user, CAP_SYS_RESOURCE only to raise a
+// hard rlimit above the init's, CAP_SYS_ADMIN only to load a seccomp filter
+// without no_new_privs. Nothing else of the host's root (CAP_SYS_ADMIN,
+// CAP_DAC_OVERRIDE, CAP_SYS_MODULE, CAP_NET_ADMIN ...) stays within reach of
+// the container should anything there get at pid 1.
+uint64_t supervisor_caps(const ExecProfile& prof) {
+  auto bit = [](int cap) { return uint64_t{1} << cap; };
+  uint64_t keep = prof.caps | bit(CAP_KILL) | bit(CAP_SETPCAP) | bit(CAP_SETUID) | bit(CAP_SETGID);
+  if (raises_a_hard_limit(prof.rlimits)) keep |= bit(CAP_SYS_RESOURCE);
+  if (!prof.no_new_privs && !prof.seccomp.empty()) keep |= bit(CAP_SYS_ADMIN);
+  return keep;
+}
+
+// Before any service starts: the init's bounding, permitted and effective
+// sets become supervisor_caps(), and no_new_privs when the services get it
+// anyway (it is inherited; a profile without it keeps setuid programs working).
+Status reduce_supervisor(const ExecProfile& prof) {
+  auto have = permitted_caps();
+  if (!have.ok()) return std::move(have.error().context("nestbox-init"));
+  // What the launcher itself lacks cannot be kept (a service needing it
+  // fails at its own capset, as before).
+  uint64_t keep = supervisor_caps(prof) & *have;
+  NESTBOX_TRY_CTX(drop_bounding(keep), "nestbox-init");
+  NESTBOX_TRY_CTX(set_caps(keep), "nestbox-init");
+  if (prof.no_new_privs) NESTBOX_TRY_CTX(set_no_new_privs(), "nestbox-init");
+  return {};
+}
+
 // model = "system" without a program of its own: nestbox's init supervises
 // the services (launcher/supervisor.h).
 [[noreturn]] void supervise_services(const ChildPlan& plan) {
   const policy::Policy& p = *plan.policy;
+  if (Status s = reduce_supervisor(plan.profile); !s.ok()) fail(plan, s.error());
   // A service that cannot exec at the first start fails the launch (the
   // launcher reads the setup channel until every holder has exec'd); later
   // starts report on stderr and count as the service ending.

@@ -23,6 +23,7 @@ Status apply_lsm_label(const std::string& apparmor, const std::string& selinux);
 // caps.cc
 Status drop_bounding(uint64_t keep);
 Status change_ids(uint32_t uid, uint32_t gid, const std::vector<uint32_t>& groups);
+Result<uint64_t> permitted_caps();  // this process's permitted set
 Status raise_effective();          // effective = permitted (for seccomp without nnp)
 Status set_caps(uint64_t keep);    // permitted/effective/inheritable, then ambient
 Status set_no_new_privs();

@@ -5,7 +5,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -24,13 +26,21 @@ namespace {
 
 bool is_null_device(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3); }
 
-// Whether the container may hold `fd` as it is: a pipe, a socket, a terminal
-// or the null device (replaced inside the container, replace_host_null).
+// Whether the container may hold `fd` as it is: an anonymous pipe, a socket
+// (both inodes of the kernel's, reachable by no path) or the null device
+// (replaced inside the container, replace_host_null). Everything else is an
+// inode of the host's that a container running as the host's root owns: a
+// regular file, a device, a named FIFO (chmod 0666 hands the caller's stream
+// to every user) and a terminal above all (chmod/chown of the caller's pty or
+// the console, TIOCSTI once it made the terminal its controlling one,
+// TIOCSETD, vhangup): relayed, so the container sees a pipe.
 bool passes_as_is(int fd) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return false;
-  if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || is_null_device(st)) return true;
-  return ::isatty(fd) == 1;
+  if (S_ISSOCK(st.st_mode) || is_null_device(st)) return true;
+  if (!S_ISFIFO(st.st_mode)) return false;
+  struct statfs fs;
+  return ::fstatfs(fd, &fs) == 0 && fs.f_type == PIPEFS_MAGIC;
 }
 
 // `2>&1`: one pipe for both, so their order in the file stays as written.

@@ -1,11 +1,15 @@
-// The caller's standard descriptors as a container may hold them. A pipe, a
-// socket or a terminal is handed over as it is. A regular file or a device
+// The caller's standard descriptors as a container may hold them. An
+// anonymous pipe or a socket is handed over as it is. A regular file, a
+// named FIFO, a terminal (a pty, a serial line, /dev/console) or a device
 // other than the null device is one of the host's inodes, and a container
 // that runs as the host's root owns it: `fchmod(1, 04755)` on an output file
-// plants a setuid-root program on the host. Such a descriptor is replaced
-// by a pipe, and a relay process outside the container copies between the
-// pipe and the original until the writers are gone. (The host's /dev/null is
-// replaced inside the container by its own: replace_host_null.)
+// plants a setuid-root program on the host, `fchmod(0, 0666)` on the caller's
+// terminal lets every user read what is typed there, and a container that
+// makes the terminal its controlling one (setsid, TIOCSCTTY) types into it
+// with TIOCSTI. Such a descriptor is replaced by a pipe, and a relay process
+// outside the container copies between the pipe and the original until the
+// writers are gone. (The host's /dev/null is replaced inside the container by
+// its own: replace_host_null.)
 #pragma once
 
 #include <sys/types.h>
@@ -24,7 +28,7 @@ class StdioRelay {
   ~StdioRelay();
 
   // Before anything is started: replaces 0-2 as said above (nothing to do,
-  // and no process, when every one is a pipe, socket, terminal or null).
+  // and no process, when every one is an anonymous pipe, a socket or null).
   static Result<StdioRelay> start();
 
   // When the launcher is done: its ends of the pipes are closed (0-2 become

@@ -1,6 +1,12 @@
 // The seccomp rules a container really gets: its manifest's [seccomp] plus
-// the host-keyring guard. One function, so the baked policy, the OCI and LXC
-// forms and kernel-check all see the same filter.
+// the io_uring guard and the host-keyring guard. One function, so the baked
+// policy, the OCI and LXC forms and kernel-check all see the same filter.
+//
+// Why the io_uring guard: io_uring performs opens, connects, sends, renames
+// and more itself (its opcodes), and seccomp sees only io_uring_enter. A
+// filter that lets calls through by default and denies `openat` or `connect`
+// was bypassed by a container that opened the file or connected through a
+// ring (IORING_OP_OPENAT, IORING_OP_CONNECT): the signed rule did not hold.
 //
 // Why the guard: the kernel's per-uid user keyring (`@u`) is looked up by uid
 // within a user namespace. A container in the host's user namespace runs as a
@@ -20,11 +26,30 @@ namespace nestbox::manifests {
 // explicit decision) or denies them itself.
 inline constexpr std::string_view kKeyringSyscalls[] = {"add_key", "keyctl", "request_key"};
 
+// The calls io_uring can perform as opcodes (and their older or multiplexed
+// names): a deny rule naming one of them is bypassed through a ring.
+inline constexpr std::string_view kIoUringReachable[] = {
+    "accept", "accept4", "bind", "close", "connect", "creat", "epoll_ctl", "epoll_pwait", "epoll_pwait2",
+    "epoll_wait", "fadvise64", "fadvise64_64", "fallocate", "fdatasync", "fgetxattr", "fsetxattr", "fstat",
+    "fsync", "ftruncate", "futex", "futex_wait", "futex_waitv", "futex_wake", "getsockopt", "getxattr", "ioctl",
+    "lgetxattr", "link", "linkat", "listen", "lsetxattr", "lstat", "madvise", "mkdir", "mkdirat", "newfstatat",
+    "open", "openat", "openat2", "pipe", "pipe2", "poll", "ppoll", "pread64", "preadv", "preadv2", "pwrite64",
+    "pwritev", "pwritev2", "read", "readv", "recv", "recvfrom", "recvmmsg", "recvmsg", "rename", "renameat",
+    "renameat2", "rmdir", "send", "sendmmsg", "sendmsg", "sendto", "setsockopt", "setxattr", "shutdown",
+    "socket", "socketcall", "splice", "stat", "statx", "symlink", "symlinkat", "sync_file_range", "tee",
+    "truncate", "unlink", "unlinkat", "waitid", "write", "writev"};
+// Denied (ENOSYS: "this kernel has no io_uring", which programs fall back
+// from) when the filter lets calls through by default and one of the
+// manifest's deny rules names a call of kIoUringReachable, unless the
+// manifest names io_uring_setup itself (allowing it is its signed decision).
+inline constexpr std::string_view kIoUringSyscalls[] = {"io_uring_enter", "io_uring_register", "io_uring_setup"};
+
 // True when the container's processes run in the host's user namespace.
 bool shares_host_user_namespace(const Manifest& m);
 
-// `m.seccomp`, plus a deny rule for the keyring calls the rules would let
-// through, when the container shares the host's user namespace. A manifest
+// `m.seccomp`, plus the io_uring guard when its deny rules need it, plus a
+// deny rule for the keyring calls the rules would let through, when the
+// container shares the host's user namespace (that one last). A manifest
 // without [seccomp] then gets a filter that allows everything else.
 Seccomp effective_seccomp(const Manifest& m);
 

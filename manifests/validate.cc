@@ -430,6 +430,17 @@ void validate_users(Manifest& m, Diagnostics& d) {
     d.error(d.pos("security.capabilities"), "security.capabilities",
             "CAP_SYS_PTRACE without a user namespace would let the container take over nestbox's init, which "
             "holds the host's capabilities; expected a user namespace (users.namespace = true) or no CAP_SYS_PTRACE");
+  // CAP_DAC_READ_SEARCH of the initial user namespace makes open_by_handle_at
+  // open any inode of a filesystem the container holds a mount of, by its
+  // handle, past the container's root (the "shocker" escape): through a host
+  // bind, a directory storage, a tree rootfs, even the host's /dev/null that
+  // masks /proc files, the host's whole filesystem. In a user namespace of
+  // its own the kernel refuses handles. The policy reader refuses it too.
+  if (!own_ns && (m.security.capability_mask & (1ull << CAP_DAC_READ_SEARCH)))
+    d.error(d.pos("security.capabilities"), "security.capabilities",
+            "CAP_DAC_READ_SEARCH without a user namespace would let the container open the host's files by handle "
+            "(open_by_handle_at) past its root; expected a user namespace (users.namespace = true) or no "
+            "CAP_DAC_READ_SEARCH");
   if (own_ns) {
     if (u.uid_map.empty())
       d.error(d.pos("users"), "users.uid_map", "missing; a new user namespace needs a uid map, e.g. [{ inside = 0, outside = 100000, count = 65536 }]");

@@ -533,6 +533,9 @@ class Decoder {
     // (manifests/validate.cc says why).
     CHECK(at, !(p_.caps.keep & (1ull << CAP_SYS_PTRACE)) || p_.namespaces[kNsUser].mode == NsMode::kNew,
           "security.capabilities", "CAP_SYS_PTRACE without a user namespace of its own");
+    // open_by_handle_at past the container's root (manifests/validate.cc says why).
+    CHECK(at, !(p_.caps.keep & (1ull << CAP_DAC_READ_SEARCH)) || p_.namespaces[kNsUser].mode == NsMode::kNew,
+          "security.capabilities", "CAP_DAC_READ_SEARCH without a user namespace of its own");
     READ(p_.no_new_privs, r_.boolean("security.no_new_privs"));
     READ(p_.apparmor_profile, r_.str("security.apparmor_profile", wire::kMaxString, Text::kAny));
     READ(p_.selinux_context, r_.str("security.selinux_context", wire::kMaxString, Text::kAny));

@@ -3,8 +3,9 @@
 # capabilities, no_new_privs, own pid namespace) can do to its supervisor,
 # through the built binaries (issue 14, classes 2, 3 and 9):
 #   standard descriptors: a closed one becomes /dev/null, a directory or an
-#   O_PATH handle is refused (run and exec), an output file reaches the
-#   container as a relayed pipe and the host's /dev/null as its own;
+#   O_PATH handle is refused (run and exec), an output file, a named FIFO
+#   and the caller's terminal (a pty under script(1), run and exec) reach the
+#   container as relayed pipes and the host's /dev/null as its own;
 #   under `nestbox-launch boot` with three containers, one runs kill(0, SIGKILL)
 #   and one kill(-1, SIGKILL): boot, every launcher and the sibling survive;
 #   an fd the caller of `run` and `exec` left open (the host's `/` as fd 7)
@@ -135,6 +136,41 @@ unshare -m --propagation private sh -c 'mount --bind "$1" /dev/null && shift && 
   "$work/null" "$launch" run chmodder --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw \
   --state-dir "$work/run" >"$work/null.out" 2>&1 || fail "run chmodder with a root-owned /dev/null: $(cat "$work/null.out")"
 [ "$(stat -c %a "$work/null")" = 666 ] || fail "the container changed the host's /dev/null: $(stat -c %a "$work/null")"
+
+echo "== run/exec: the caller's terminal and named FIFOs never reach the container as they are"
+# A container running as the host's root would chmod 0666 the caller's
+# terminal (every user then reads what is typed there, or writes to it) or a
+# named FIFO it is given. script(1) gives `run` and `exec` a pty as their
+# controlling terminal and stdio; a FIFO is given as stdout. Both are
+# relayed: the container sees pipes, the modes stay, the output arrives.
+if command -v script >/dev/null; then
+  image ttycheck 'for f in 0 1 2; do /bin/busybox chmod 0666 /proc/self/fd/$f; done; [ -t 0 ] || [ -t 1 ] || [ -t 2 ] && echo has-a-terminal; echo ttycheck done; exec /bin/busybox sleep 600'
+  nl install "$work/ttycheck.img" >/dev/null
+  {
+    echo 'before=$(stat -c %a "$(tty)")'
+    echo "\"$launch\" run ttycheck --store \"$store\" --keyring \"$work/keys\" --compat nestbox-demo-hgw --state-dir \"$work/run\" &"
+    echo "for _ in \$(seq 100); do [ -s \"$work/run/ttycheck/init\" ] && break; sleep 0.1; done"
+    echo 'sleep 0.5; echo "run mode $before -> $(stat -c %a "$(tty)")"'
+    echo "\"$launch\" exec --state-dir \"$work/run\" ttycheck -- /bin/busybox sh -c 'for f in 0 1 2; do /bin/busybox chmod 0666 /proc/self/fd/\$f; done; [ -t 1 ] && echo exec-has-a-terminal; echo exec done'"
+    echo 'echo "exec rc=$? mode $before -> $(stat -c %a "$(tty)")"'
+    echo "\"$launch\" stop ttycheck --state-dir \"$work/run\" --stop-timeout 200 >/dev/null; wait"
+  } >"$work/tty.sh"
+  out=$(script -qec "bash $work/tty.sh" /dev/null </dev/null | tr -d '\r')
+  grep -q '^ttycheck done$' <<<"$out" || fail "run on a pty: no output relayed: $out"
+  grep -q '^exec done$' <<<"$out" || fail "exec on a pty: no output relayed: $out"
+  grep -q 'has-a-terminal' <<<"$out" && fail "the container was handed the caller's terminal: $out"
+  grep -qE '^run mode ([0-7]+) -> \1$' <<<"$out" || fail "run changed the caller's terminal: $out"
+  grep -qE '^exec rc=0 mode ([0-7]+) -> \1$' <<<"$out" || fail "exec changed the caller's terminal: $out"
+else
+  echo "(no script(1): the pty case is skipped)"
+fi
+mkfifo -m 0600 "$work/fifo"
+cat "$work/fifo" >"$work/fifo.out" &
+fifo_reader=$!
+nl run chmodder >"$work/fifo" 2>&1 </dev/null || fail "run chmodder on a FIFO"
+wait "$fifo_reader"
+[ "$(stat -c %a "$work/fifo")" = 600 ] || fail "the container changed the caller's FIFO: $(stat -c %a "$work/fifo")"
+[ "$(cat "$work/fifo.out")" = $'done\nto-stderr' ] || fail "output through the FIFO: $(cat "$work/fifo.out")"
 
 echo "== devices: a declared node works, an undeclared one in the image is dead"
 truncate -s 1M "$work/backing"

@@ -273,6 +273,35 @@ TEST(Isolation, InitKeepsOnlyCapKill) {
   EXPECT_EQ(leftovers("i-initcaps"), std::vector<std::string>{});
 }
 
+// The services supervisor (model "system", no command) is pid 1 for the
+// container's life and starts services again: of the launcher's capabilities
+// it keeps only what that takes (CAP_KILL, CAP_SETGID, CAP_SETUID,
+// CAP_SETPCAP and the services' own set), bounding set included, and
+// no_new_privs; a restarted service still gets exactly its own set.
+TEST(Isolation, ServiceSupervisorKeepsOnlyWhatRestartingNeeds) {
+  NESTBOX_NEED_IMAGES();
+  for (policy::Policy p : {full_policy("i-supcaps", {}), root_policy("i-supcaps", {})}) {
+    p.process.model = policy::Model::kSystem;
+    p.process.services = {{"probe", {"/bin/probe", "initcaps"}, policy::Restart::kNever}};
+    Outcome r = run(p, squashfs_source());
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.out, "eff 00000000000001e0 bnd 00000000000001e0 nnp 1\n");
+
+    // CAP_NET_BIND_SERVICE (10) granted: the supervisor keeps it to hand on,
+    // and the second start (after a failure) gets it as the first did.
+    p.caps.keep = uint64_t{1} << 10;
+    p.process.services = {{"again",
+                           {"/bin/sh", "-c", "/bin/probe initcaps; /bin/busybox grep CapEff /proc/self/status; exit 3"},
+                           policy::Restart::kOnFailure, 1, 10}};
+    r = run(p, squashfs_source());
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.result.exit_code, 1) << r.out;  // the service failed for good
+    std::string once = "eff 00000000000005e0 bnd 00000000000005e0 nnp 1\nCapEff:\t0000000000000400\n";
+    EXPECT_EQ(r.out.substr(0, 2 * once.size()), once + once) << r.out;
+  }
+  EXPECT_EQ(leftovers("i-supcaps"), std::vector<std::string>{});
+}
+
 TEST(Isolation, StopTimeoutOfStopReplacesTheLaunchers) {
   NESTBOX_NEED_IMAGES();
   Options o = test_options();

@@ -93,6 +93,8 @@ const Case kCases[] = {
     {"capability_typo", "", "[security]\ncapabilities = [\"CAP_NET_ADMN\"]\n", "t.toml:9:16: security.capabilities[0]: \"CAP_NET_ADMN\" is not a Linux capability; did you mean \"CAP_NET_ADMIN\"?"},
     // It would reach nestbox's init, which holds the launcher's capabilities.
     {"capability_ptrace_without_userns", "", "[security]\ncapabilities = [\"CAP_SYS_PTRACE\"]\n", "t.toml:9:16: security.capabilities: CAP_SYS_PTRACE without a user namespace would let the container take over nestbox's init, which holds the host's capabilities; expected a user namespace (users.namespace = true) or no CAP_SYS_PTRACE"},
+    // open_by_handle_at would open the host's files by handle, past the container's root.
+    {"capability_dac_read_search_without_userns", "", "[security]\ncapabilities = [\"CAP_DAC_READ_SEARCH\"]\n", "t.toml:9:16: security.capabilities: CAP_DAC_READ_SEARCH without a user namespace would let the container open the host's files by handle (open_by_handle_at) past its root; expected a user namespace (users.namespace = true) or no CAP_DAC_READ_SEARCH"},
     {"mount_twice", "", "[[mounts.tmpfs]]\ntarget = \"/tmp\"\n[[mounts.bind]]\nsource = \"/x\"\ntarget = \"/tmp\"\n", "t.toml:12:10: mounts.bind[0].target: \"/tmp\" is mounted twice; expected one mount per target"},
     // An LXC mount entry is split at whitespace: this source read as a read-write bind of /etc.
     {"bind_source_space", "", "[[mounts.bind]]\nsource = \"/etc /srv none rbind,rw\"\ntarget = \"/srv\"\nread_only = true\n", "t.toml:9:10: mounts.bind[0].source: \"/etc /srv none rbind,rw\" holds whitespace or a backslash, which an LXC mount entry cannot carry; expected a path without them"},

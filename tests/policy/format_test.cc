@@ -436,6 +436,27 @@ TEST(PolicyFormat, PtraceWithoutAUserNamespaceIsRefused) {
   EXPECT_EQ(refusal(p), "(accepted)");
 }
 
+// CAP_DAC_READ_SEARCH opens the host's files by handle past the container's
+// root (open_by_handle_at) unless the container has a user namespace.
+TEST(PolicyFormat, DacReadSearchWithoutAUserNamespaceIsRefused) {
+  auto refusal = [](Policy p) {
+    auto b = encode(p);
+    if (b.ok()) return std::string("(accepted)");
+    size_t at = b.error().message.find("security.capabilities");
+    return at == std::string::npos ? b.error().message : b.error().message.substr(at);
+  };
+  Policy p = full_policy();
+  p.caps.keep = 1ull << CAP_DAC_READ_SEARCH;
+  EXPECT_EQ(refusal(p), "(accepted)");  // its own user namespace
+  p.namespaces[kNsUser] = {NsMode::kHost, ""};
+  p.uid_map.clear();
+  p.gid_map.clear();
+  p.sys = SysMode::kReadOnly;
+  EXPECT_EQ(refusal(p), "security.capabilities: CAP_DAC_READ_SEARCH without a user namespace of its own");
+  p.caps.keep = 1ull << CAP_DAC_OVERRIDE;
+  EXPECT_EQ(refusal(p), "(accepted)");
+}
+
 // A writable /sys for a process that is the host's root lets it write every
 // 0644 root-owned knob without a capability: neither written nor read.
 TEST(PolicyFormat, WritableSysIsRefusedForTheHostsRoot) {

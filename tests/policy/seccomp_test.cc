@@ -202,6 +202,69 @@ TEST(Seccomp, KeyringGuardAddsOnlyWhatTheRulesLetThrough) {
   }
 }
 
+// io_uring performs opens, connects and more as opcodes that seccomp never
+// sees: a filter that lets calls through by default and denies `openat` was
+// bypassed with IORING_OP_OPENAT. The baked filter denies the ring's calls
+// then (ENOSYS), on the real kernel.
+int io_uring_refused() {
+  char params[120] = {};  // struct io_uring_params
+  if (syscall(__NR_io_uring_setup, 4, params) != -1 || errno != ENOSYS) return 1;
+  if (syscall(__NR_io_uring_enter, -1, 0, 0, 0, nullptr, 0) != -1 || errno != ENOSYS) return 2;
+  if (syscall(__NR_io_uring_register, -1, 0, nullptr, 0) != -1 || errno != ENOSYS) return 3;
+  if (syscall(SYS_getppid) <= 0) return 4;  // everything else still runs
+  return 0;
+}
+
+TEST(Seccomp, DenyRulesIoUringWouldBypassDenyTheRingToo) {
+  m::Manifest man = testing::full_manifest();
+  man.seccomp.default_action = m::SeccompAction::kAllow;
+  man.seccomp.deny = {{{"openat", "open"}, m::SeccompAction::kErrno, EACCES}};
+  auto blob = bake_binary(man);
+  ASSERT_TRUE(blob.ok()) << blob.error().message;
+  auto p = decode(*blob);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  // The control: without the filter this kernel makes a ring.
+  char params[120] = {};
+  long ring = syscall(__NR_io_uring_setup, 4, params);
+  if (ring < 0) GTEST_SKIP() << "no io_uring here: " << std::strerror(errno);
+  close(static_cast<int>(ring));
+  int st = run_filtered(p->seccomp.bpf, io_uring_refused);
+  ASSERT_TRUE(WIFEXITED(st)) << "status " << st;
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+
+  // The rule effective_seccomp added for io_uring (the keyring guard, for
+  // this host user namespace, comes after it).
+  auto guard = [&]() -> std::vector<std::string> {
+    m::Seccomp s = m::effective_seccomp(man);
+    for (size_t i = man.seccomp.deny.size(); i < s.deny.size(); ++i) {
+      const m::SeccompRule& r = s.deny[i];
+      if (r.syscalls.empty() || r.syscalls[0].rfind("io_uring_", 0) != 0) continue;
+      EXPECT_EQ(r.action, m::SeccompAction::kErrno);
+      EXPECT_EQ(r.errno_value, ENOSYS);
+      return r.syscalls;
+    }
+    return {};
+  };
+  const std::vector<std::string> all{"io_uring_enter", "io_uring_register", "io_uring_setup"};
+  EXPECT_EQ(guard(), all);
+  man.seccomp.deny = {{{"connect"}, m::SeccompAction::kKill, 0}};  // any call a ring can make
+  EXPECT_EQ(guard(), all);
+  man.seccomp.default_action = m::SeccompAction::kLog;  // logs, then lets the call run
+  EXPECT_EQ(guard(), all);
+  man.seccomp.deny.push_back({{"io_uring_enter"}, m::SeccompAction::kKill, 0});  // its own rule stays
+  EXPECT_EQ(guard(), (std::vector<std::string>{"io_uring_register", "io_uring_setup"}));
+  man.seccomp.deny = {{{"ptrace", "reboot"}, m::SeccompAction::kErrno, EPERM}};  // nothing a ring can do
+  EXPECT_EQ(guard(), std::vector<std::string>{});
+  man.seccomp.deny = {{{"openat"}, m::SeccompAction::kErrno, EPERM}};
+  man.seccomp.allow = {"io_uring_setup"};  // named: the manifest's signed decision
+  EXPECT_EQ(guard(), std::vector<std::string>{});
+  man.seccomp.allow.clear();
+  for (m::SeccompAction a : {m::SeccompAction::kErrno, m::SeccompAction::kKill, m::SeccompAction::kTrap}) {
+    man.seccomp.default_action = a;  // the default already stops io_uring_setup unless allowed
+    EXPECT_EQ(guard(), std::vector<std::string>{});
+  }
+}
+
 // Foreign arches: the program checks the right AUDIT_ARCH first, and the
 // syscall numbers it compares are libseccomp's numbers for that arch.
 struct Foreign {

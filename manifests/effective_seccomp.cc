@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <string>
+#include <vector>
+
+#include "policy/syscall_arch.h"
 
 namespace nestbox::manifests {
 
@@ -20,6 +24,28 @@ bool named_in(const Seccomp& s, std::string_view call) {
   for (const SeccompRule& r : s.deny)
     if (std::find(r.syscalls.begin(), r.syscalls.end(), call) != r.syscalls.end()) return true;
   return false;
+}
+
+// Each deny rule also denies the calls that would do its calls' work.
+void add_alias_guard(Seccomp& s, Arch arch) {
+  if (!s.enabled || !default_lets_through(s)) return;
+  const Seccomp named = s;  // what the manifest itself names
+  for (SeccompRule& rule : s.deny) {
+    std::vector<std::string> widened;
+    for (const std::string& call : rule.syscalls)
+      for (const SyscallAliases& a : kSyscallAliases) {
+        if (a.denied != call) continue;
+        for (std::string_view alias : a.also) {
+          if (alias.empty()) continue;
+          std::string name(alias);
+          if (named_in(named, alias) || std::find(widened.begin(), widened.end(), name) != widened.end()) continue;
+          if (policy::resolve_syscall(name, arch) != policy::SyscallOnArch::kExists) continue;
+          widened.push_back(std::move(name));
+        }
+      }
+    for (std::string& name : widened)
+      if (!named_in(s, name)) rule.syscalls.push_back(std::move(name));
+  }
 }
 
 // A deny rule io_uring would bypass: the ring's calls are denied too.
@@ -41,6 +67,7 @@ void add_io_uring_guard(Seccomp& s) {
 
 Seccomp effective_seccomp(const Manifest& m) {
   Seccomp s = m.seccomp;
+  add_alias_guard(s, m.arch);
   add_io_uring_guard(s);
   if (!shares_host_user_namespace(m)) return s;
   if (!s.enabled) s = Seccomp{.enabled = true, .default_action = SeccompAction::kAllow};

@@ -15,11 +15,56 @@
 // A session keyring of its own (launcher/process.cc) does not cover `@u`.
 #pragma once
 
+#include <array>
 #include <string_view>
 
 #include "manifests/model.h"
 
 namespace nestbox::manifests {
+
+// Calls that do what another call does, by another entry point: a deny rule
+// naming the first is bypassed through the others (`mount` through the new
+// mount API: fsopen + fsmount + move_mount mounted a tmpfs in a container
+// whose filter denied `mount`; `execve` through execveat; `rename` through
+// renameat2). Only wider calls are listed: denying `openat2` or `clone3`
+// alone, so that programs fall back to the older call, stays possible.
+struct SyscallAliases {
+  std::string_view denied;
+  std::array<std::string_view, 7> also;  // empty names pad the array
+};
+inline constexpr SyscallAliases kSyscallAliases[] = {
+    {"mount", {"fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr"}},
+    {"umount", {"umount2"}},
+    {"execve", {"execveat"}},
+    {"kexec_load", {"kexec_file_load"}},
+    {"kexec_file_load", {"kexec_load"}},
+    {"init_module", {"finit_module"}},
+    {"finit_module", {"init_module"}},
+    {"creat", {"open", "openat", "openat2"}},
+    {"open", {"openat", "openat2"}},
+    {"openat", {"open", "creat", "openat2"}},
+    {"rename", {"renameat", "renameat2"}},
+    {"renameat", {"rename", "renameat2"}},
+    {"link", {"linkat"}},
+    {"linkat", {"link"}},
+    {"symlink", {"symlinkat"}},
+    {"symlinkat", {"symlink"}},
+    {"unlink", {"unlinkat"}},
+    {"rmdir", {"unlinkat"}},
+    {"unlinkat", {"unlink", "rmdir"}},
+    {"mkdir", {"mkdirat"}},
+    {"mkdirat", {"mkdir"}},
+    {"mknod", {"mknodat"}},
+    {"mknodat", {"mknod"}},
+    {"chmod", {"fchmodat", "fchmodat2"}},
+    {"fchmodat", {"chmod", "fchmodat2"}},
+    {"chown", {"fchownat", "lchown"}},
+    {"lchown", {"fchownat", "chown"}},
+    {"fchownat", {"chown", "lchown"}},
+    {"fork", {"vfork", "clone", "clone3"}},
+    {"vfork", {"fork", "clone", "clone3"}},
+    {"clone", {"clone3"}},
+};
 
 // The calls that reach a keyring. Denied with EPERM to a container in the
 // host's user namespace unless its [seccomp] names them in `allow` (a signed,
@@ -47,7 +92,10 @@ inline constexpr std::string_view kIoUringSyscalls[] = {"io_uring_enter", "io_ur
 // True when the container's processes run in the host's user namespace.
 bool shares_host_user_namespace(const Manifest& m);
 
-// `m.seccomp`, plus the io_uring guard when its deny rules need it, plus a
+// `m.seccomp`, each deny rule widened to the aliases (kSyscallAliases) of
+// the calls it names when the filter lets calls through by default (same
+// action; an alias the manifest names anywhere is its own decision and left
+// alone; an alias the manifest's arch lacks is skipped), plus the io_uring guard when its deny rules need it, plus a
 // deny rule for the keyring calls the rules would let through, when the
 // container shares the host's user namespace (that one last). A manifest
 // without [seccomp] then gets a filter that allows everything else.

@@ -76,10 +76,11 @@ TEST(Lxc, ConfigCarriesTheManifest) {
            "lxc.net.1.macvlan.mode = bridge",
        })
     EXPECT_TRUE(has_line(t, line)) << "missing: " << line << "\n" << t;
-  // The last three: the host-keyring guard of a container in the host's user
-  // namespace (manifests/effective_seccomp.h).
+  // kexec_file_load joins kexec_load's rule (its alias); the last three: the
+  // host-keyring guard of a container in the host's user namespace
+  // (manifests/effective_seccomp.h).
   EXPECT_EQ(c->seccomp,
-            "2\ndenylist\n[all]\nmkdir errno 13\nmkdirat errno 13\nkexec_load kill\nreboot kill\n"
+            "2\ndenylist\n[all]\nmkdir errno 13\nmkdirat errno 13\nkexec_file_load kill\nkexec_load kill\nreboot kill\n"
             // mkdir is a call io_uring makes: the ring is denied too.
             "io_uring_enter errno 38\nio_uring_register errno 38\nio_uring_setup errno 38\n"
             "add_key errno 1\nkeyctl errno 1\nrequest_key errno 1\n");

@@ -6,6 +6,7 @@
 #include <linux/filter.h>
 #include <linux/keyctl.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -263,6 +264,67 @@ TEST(Seccomp, DenyRulesIoUringWouldBypassDenyTheRingToo) {
     man.seccomp.default_action = a;  // the default already stops io_uring_setup unless allowed
     EXPECT_EQ(guard(), std::vector<std::string>{});
   }
+}
+
+// Exit code: 0 when the new mount API and execveat are refused as `mount`
+// and `execve` are; 10 + step when one of them got through.
+int mount_and_exec_aliases_refused() {
+  // A user and mount namespace of its own: CAP_SYS_ADMIN over its mounts, so
+  // only the filter stands between the call and a tmpfs.
+  if (syscall(SYS_unshare, CLONE_NEWUSER | CLONE_NEWNS) != 0) return 1;
+  if (syscall(SYS_mount, "none", "/tmp", "tmpfs", 0, nullptr) != -1 || errno != EPERM) return 2;
+  long fs = syscall(SYS_fsopen, "tmpfs", 0);
+  if (fs >= 0 || errno != EPERM) return 10 + 1;
+  if (syscall(SYS_open_tree, AT_FDCWD, "/", 0) != -1 || errno != EPERM) return 10 + 2;
+  char* const argv[] = {nullptr};
+  if (syscall(SYS_execveat, AT_FDCWD, "/nonexistent-nb", argv, argv, 0) != -1 || errno != EPERM) return 10 + 3;
+  return 0;
+}
+
+// A deny rule is widened to the calls that do its calls' work by another
+// entry point: `mount` denied, fsopen + fsmount + move_mount mounted anyway.
+TEST(Seccomp, DenyRulesHoldAgainstAliasCalls) {
+  m::Manifest man = testing::full_manifest();
+  man.seccomp.default_action = m::SeccompAction::kAllow;
+  man.seccomp.deny = {{{"mount", "execve"}, m::SeccompAction::kErrno, EPERM}};
+  // The control: the manifest's rule as written lets the new mount API in.
+  auto as_written = compile_seccomp(man.seccomp, m::Arch::kX86_64);
+  ASSERT_TRUE(as_written.ok()) << as_written.error().message;
+  int st = run_filtered(*as_written, mount_and_exec_aliases_refused);
+  ASSERT_TRUE(WIFEXITED(st)) << "status " << st;
+  if (WEXITSTATUS(st) == 1) GTEST_SKIP() << "no user namespaces here";
+  ASSERT_EQ(WEXITSTATUS(st), 10 + 1) << "fsopen was refused without the aliases";
+
+  auto blob = bake_binary(man);
+  ASSERT_TRUE(blob.ok()) << blob.error().message;
+  auto p = decode(*blob);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  st = run_filtered(p->seccomp.bpf, mount_and_exec_aliases_refused);
+  ASSERT_TRUE(WIFEXITED(st)) << "status " << st;
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+
+  m::Seccomp s = m::effective_seccomp(man);
+  ASSERT_FALSE(s.deny.empty());
+  EXPECT_EQ(s.deny[0].syscalls, (std::vector<std::string>{"mount", "execve", "fsopen", "fsconfig", "fsmount",
+                                                          "fspick", "move_mount", "open_tree", "mount_setattr",
+                                                          "execveat"}));
+  // An alias the manifest names itself is its own decision.
+  man.seccomp.allow = {"execveat"};
+  s = m::effective_seccomp(man);
+  EXPECT_EQ(std::count(s.deny[0].syscalls.begin(), s.deny[0].syscalls.end(), "execveat"), 0);
+  // Narrower calls are never added: denying clone3 alone makes glibc fall back to clone.
+  man.seccomp.allow.clear();
+  man.seccomp.deny = {{{"clone3", "openat2"}, m::SeccompAction::kErrno, ENOSYS}};
+  EXPECT_EQ(m::effective_seccomp(man).deny[0].syscalls, (std::vector<std::string>{"clone3", "openat2"}));
+  // A default that stops calls already stops the aliases unless allowed.
+  man.seccomp.default_action = m::SeccompAction::kErrno;
+  man.seccomp.deny = {{{"mount"}, m::SeccompAction::kKill, 0}};
+  EXPECT_EQ(m::effective_seccomp(man).deny[0].syscalls, std::vector<std::string>{"mount"});
+  // Names of another arch are skipped: aarch64 has neither `open` nor `creat`.
+  man.arch = m::Arch::kAarch64;
+  man.seccomp.default_action = m::SeccompAction::kAllow;
+  man.seccomp.deny = {{{"openat"}, m::SeccompAction::kErrno, EPERM}};
+  EXPECT_EQ(m::effective_seccomp(man).deny[0].syscalls, (std::vector<std::string>{"openat", "openat2"}));
 }
 
 // Foreign arches: the program checks the right AUDIT_ARCH first, and the

@@ -187,6 +187,13 @@ Result<VerifiedImage> admit(const std::string& path, std::shared_ptr<UniqueFd> f
   if (decoded->name != info.name)
     return bad_input(path + ": policy is for container \"" + decoded->name + "\" but the image is \"" +
                      info.name + "\"");
+  // The architecture is signed twice, in the metadata (checked against this
+  // device above) and in the policy (whose seccomp program and byte order
+  // are for it): a policy baked for another architecture would start here,
+  // mounted and set up, its filter never matching (or, without one, unnoticed).
+  if (decoded->arch != info.arch)
+    return bad_input(path + ": policy is for arch \"" + decoded->arch + "\" but the image is for \"" +
+                     info.arch + "\"");
   VerifiedImage image;
   if (info.tree_manifest) {  // checked entry by entry now, at every start
     if (decoded->rootfs == policy::RootfsKind::kOverlay)

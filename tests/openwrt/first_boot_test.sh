@@ -14,9 +14,11 @@
 # (/etc/nestbox/rollback) from then on, for every store, and a UCI edit
 # (dropping `option store`) cannot bring an older store's versions back.
 #
-# usage: first_boot_test.sh NESTBOX NESTBOX_LAUNCH
+# usage: first_boot_test.sh NESTBOX NESTBOX_LAUNCH [NESTBOX_LAUNCH_OPENWRT]
+# (the last: nestbox-launch built as the OpenWrt package builds it, with its
+# default --rollback-dir /etc/nestbox/rollback)
 set -eu
-nestbox="$1" launch="$2"
+nestbox="$1" launch="$2" launch_openwrt="${3:-}"
 src="${NESTBOX_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (nestbox-launch's store and keyring are root's)"; exit 77; }
 for t in busybox python3 tar; do
@@ -152,6 +154,22 @@ $command_line --store "$old_store" $launch_args > "$tmp/uci-switch.out" 2>&1 || 
 check test "$rc" != 0
 check grep -q "security version 1, lower than this device's 2" "$tmp/uci-switch.out"
 if grep -q "web v1" "$tmp/uci-switch.out"; then fails=$((fails + 1)); echo "FAIL: version 1 ran"; cat "$tmp/uci-switch.out"; fi
+
+# By hand, as an operator runs it on the router: `run OLD.img` with no
+# --rollback-dir. The store's own .state still says 1 (an older release kept
+# the records there); the OpenWrt-built launcher checks the device's records
+# (2) by default, like boot, and refuses version 1. (/etc is the device's
+# overlay, bound over it in a mount namespace of the test's.)
+if [ -n "$launch_openwrt" ]; then
+	check test "$(cat "$store/.state/web.security_version")" = 1
+	rc=0
+	# shellcheck disable=SC2016,SC2086
+	unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1" /etc && shift && exec "$@"' sh "$dev/etc" \
+		"$launch_openwrt" run "$tmp/signed1/web.img" --store "$store" $launch_args > "$tmp/by-hand.out" 2>&1 || rc=$?
+	check test "$rc" != 0
+	check grep -q "security version 1, lower than this device's 2" "$tmp/by-hand.out"
+	if grep -q "web v1" "$tmp/by-hand.out"; then fails=$((fails + 1)); echo "FAIL: version 1 ran by hand"; fi
+fi
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

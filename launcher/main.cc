@@ -29,6 +29,10 @@
 #include "verifier/crypto.h"
 #include "verifier/verifier.h"
 
+#ifndef NESTBOX_DEFAULT_ROLLBACK_DIR
+#define NESTBOX_DEFAULT_ROLLBACK_DIR ""  // <store>/.state
+#endif
+
 namespace {
 
 using namespace nestbox;
@@ -50,7 +54,11 @@ struct Args {
   verifier::Mode mode = verifier::Mode::kFull;  // select_mode()'s decision
   std::string compat;                         // device compatibility string (else /etc/nestbox/compat)
   std::string store_dir = launch::kDefaultStoreDir;  // the A/B container store
-  std::string rollback_dir;  // its anti-rollback records (else <store>/.state)
+  // Its anti-rollback records: the build's default (the OpenWrt package:
+  // /etc/nestbox/rollback, where its scripts keep them for every store), else
+  // <store>/.state. One place for every command, so `run OLD.img` or an
+  // `install` by hand checks the floor boot keeps.
+  std::string rollback_dir = NESTBOX_DEFAULT_ROLLBACK_DIR;
   bool allow_downgrade = false;
   bool if_newer = false;
   uint32_t trial_seconds = 0;  // install --trial / --trial-seconds
@@ -187,6 +195,13 @@ Result<VerifiedImage> admit(const std::string& path, std::shared_ptr<UniqueFd> f
   if (decoded->name != info.name)
     return bad_input(path + ": policy is for container \"" + decoded->name + "\" but the image is \"" +
                      info.name + "\"");
+  // The architecture is signed twice, in the metadata (checked against this
+  // device above) and in the policy (whose seccomp program and byte order
+  // are for it): a policy baked for another architecture would start here,
+  // mounted and set up, its filter never matching (or, without one, unnoticed).
+  if (decoded->arch != info.arch)
+    return bad_input(path + ": policy is for arch \"" + decoded->arch + "\" but the image is for \"" +
+                     info.arch + "\"");
   VerifiedImage image;
   if (info.tree_manifest) {  // checked entry by entry now, at every start
     if (decoded->rootfs == policy::RootfsKind::kOverlay)
@@ -476,7 +491,9 @@ int usage(FILE* out) {
                "usage: nestbox-launch <command> [args] [--state-dir DIR] [--cgroup-parent PATH]\n"
                "                      [--stop-timeout MS] [--json] [--keyring DIR] [--verity|--full]\n"
                "                      [--compat STRING] [--base IMG] [--store DIR]\n"
-               "                      [--rollback-dir DIR] [--partition-dir DIR]\n\ncommands:\n");
+               "                      [--rollback-dir DIR] [--partition-dir DIR]\n"
+               "rollback records: --rollback-dir, default %s\n\ncommands:\n",
+               *NESTBOX_DEFAULT_ROLLBACK_DIR ? NESTBOX_DEFAULT_ROLLBACK_DIR : "<store>/.state");
   for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
   return out == stdout ? 0 : 2;
 }

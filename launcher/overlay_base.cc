@@ -114,19 +114,29 @@ Result<ImageWindow> resolve_overlay_base(const policy::Policy& p, const BaseLook
   // Cheap refusal first: a policy that neither pins nor requires a base
   // never gets one verified.
   NESTBOX_TRY(check_base_stated(p));
+  // A pin names the base by its payload digest, which only hashing the
+  // payload proves: in verity mode the digest is merely what the metadata
+  // claims, and dm-verity holds the blocks to the root hash, not to that
+  // digest. Another trusted key could sign a base whose metadata claims the
+  // pinned digest over other content. A pinned base is therefore verified in
+  // full (every byte) whatever the mode; a base requirement names the key
+  // that must have signed the base, so its verity root is that key's word.
+  const verifier::Mode mode = p.base_requirement.set() ? lookup.mode : verifier::Mode::kFull;
   VerifiedBase base;
   if (!lookup.image.empty()) {
-    auto file = verifier::open_verified(lookup.image, lookup.keyring, lookup.mode);
+    auto file = verifier::open_verified(lookup.image, lookup.keyring, mode);
     if (!file.ok()) return std::move(file.error().context("base " + lookup.image));
     base = {lookup.image, std::make_shared<UniqueFd>(std::move(file->fd)), std::move(file->info)};
   } else {
     if (lookup.store_root.empty())
       return bad_input(p.name + " is an overlay on base \"" + p.base + "\": pass --base IMG or --store DIR");
-    auto found = base_from_store(lookup.store_root, lookup.rollback_dir, p.base, lookup.keyring, lookup.mode, &p, lookup.device);
+    auto found = base_from_store(lookup.store_root, lookup.rollback_dir, p.base, lookup.keyring, mode, &p, lookup.device);
     if (!found.ok()) return std::move(found).error();
     base = std::move(*found);
   }
   NESTBOX_TRY(check_base(p, base, lookup.device));
+  if (!p.base_requirement.set() && !base.info.data_verified)
+    return failure("base " + base.path + ": the pinned digest was not proved by hashing the payload");
   if (!base.fd) return failure("base " + base.path + ": no verified file descriptor");
   NESTBOX_TRY_CTX(verifier::check_only_root_writes(base.fd->get()), "base " + base.path);
   if (!lookup.image.empty() && !lookup.store_root.empty()) {  // the store's bootable() did this already

@@ -7,6 +7,7 @@
 #include <set>
 #include <string_view>
 
+#include "kernel-check/features.h"
 #include "policy/arch.h"
 #include "policy/bpf_check.h"
 #include "policy/format.h"
@@ -315,7 +316,21 @@ class Decoder {
     at = r_.pos();
     READ(flags, r_.u32("header.flags"));
     CHECK(at, flags == 0, "header.flags", "unknown flags " + std::to_string(flags));
+    at = r_.pos();
     READ(p_.required_features, r_.u64("header.required_features"));
+    // Feature bits are appended as kernel-check learns facilities
+    // (kernel-check/features.h), without a format version: a bit this build
+    // does not know is a facility a newer compose requires and this launcher
+    // cannot probe. Ignoring it would start the container without it.
+    constexpr uint64_t kKnown = kernel_check::kFeatureCount >= 64 ? ~uint64_t{0}
+                                                                  : (uint64_t{1} << kernel_check::kFeatureCount) - 1;
+    if (uint64_t unknown = p_.required_features & ~kKnown; unknown != 0) {
+      int first = 0;
+      while (!(unknown & (uint64_t{1} << first))) ++first;
+      return r_.fail(at, "header.required_features",
+                     "requires kernel feature bit " + std::to_string(first) + ", unknown to this build (it knows bits 0.." +
+                         std::to_string(kernel_check::kFeatureCount - 1) + "); refusing to run without it");
+    }
     return r_.zeros(8, "header.reserved");
   }
 

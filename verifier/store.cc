@@ -234,22 +234,41 @@ Result<RollbackFloor> Store::floor(const std::string& name) const {
   auto index = read_security_version(state, name);
   if (!index.ok()) return std::move(index).error();
   RollbackFloor f{version->value_or(0), index->value_or(0)};
-  if (*version && *index) return f;
-  // A record is missing (never written, or deleted): rebuild it from what is
-  // installed, never from zero. A slot counts when its signed metadata
-  // verifies, even with a damaged payload: it proves what was installed.
-  // A slot on trial is not committed: it never sets the floor.
-  char on_trial = trial_slot(dir);
-  for (char slot : {'a', 'b'}) {
-    if (slot == on_trial) continue;
-    auto info = signed_slot(slot_path(dir, slot), name, o_.keyring);
-    if (!info) continue;
-    if (!*version) f.version = std::max(f.version, info->version);
-    if (!*index) f.security_version = std::max(f.security_version, info->security_version);
+  if (!*version || !*index) {
+    // A record is missing (never written, or deleted): rebuild it from what
+    // is installed, never from zero. A slot counts when its signed metadata
+    // verifies, even with a damaged payload: it proves what was installed.
+    // A slot on trial is not committed: it never sets the floor.
+    char on_trial = trial_slot(dir);
+    for (char slot : {'a', 'b'}) {
+      if (slot == on_trial) continue;
+      auto info = signed_slot(slot_path(dir, slot), name, o_.keyring);
+      if (!info) continue;
+      if (!*version) f.version = std::max(f.version, info->version);
+      if (!*index) f.security_version = std::max(f.security_version, info->security_version);
+    }
   }
-  if (!*version && f.version > 0)
+  if (!o_.rollback_dir.empty()) {
+    // The records this store kept in its own .state before they moved to
+    // the rollback directory (a device whose firmware now passes
+    // --rollback-dir for every store): they only ever raise the floor. Read
+    // as a lower bound, never as the floor, since whoever writes the store
+    // writes them too.
+    std::string own = o_.root + "/.state";
+    struct stat st;
+    if (own != state && ::lstat(own.c_str(), &st) == 0) {
+      NESTBOX_TRY(check_store_dir(own, false));
+      auto old_version = read_version_record(own, name);
+      if (!old_version.ok()) return std::move(old_version).error().context(name + ": the store's own record");
+      auto old_index = read_security_version(own, name);
+      if (!old_index.ok()) return std::move(old_index).error().context(name + ": the store's own record");
+      f.version = std::max(f.version, old_version->value_or(0));
+      f.security_version = std::max(f.security_version, old_index->value_or(0));
+    }
+  }
+  if (f.version > version->value_or(0))
     NESTBOX_TRY_CTX(record_installed_version(state, name, f.version, false), "rebuild the version record");
-  if (!*index && f.security_version > 0)
+  if (f.security_version > index->value_or(0))
     NESTBOX_TRY_CTX(raise_security_version(state, name, f.security_version), "rebuild the rollback index record");
   return f;
 }

@@ -59,19 +59,22 @@ Result<std::vector<std::string>> check_signatures(std::string_view metadata, std
       continue;
     }
     auto alg = static_cast<SigAlgorithm>(e.algorithm.get());
-    // A backend without the algorithm (mbedTLS: Ed25519) never accepts the
-    // signature; the keyring refused such keys already. Said by name, so a
-    // device built with that backend tells why an Ed25519-signed image fails.
-    if (!crypto::algorithm_supported(alg)) {
-      seen += (seen.empty() ? "" : ", ") + id + " " + crypto::algorithm_name(alg) + " not supported by the " +
-              crypto::backend_name() + " backend";
-      continue;
-    }
     const crypto::PublicKey* key = keys.find(id);
     if (!key) {
-      seen += (seen.empty() ? "" : ", ") + id + " untrusted";
+      // A backend without the algorithm (mbedTLS: Ed25519) never accepts the
+      // signature; its keyring refused such keys already. Said by name, so a
+      // device built with that backend tells why an Ed25519-signed image fails.
+      if (!crypto::algorithm_supported(alg))
+        seen += (seen.empty() ? "" : ", ") + id + " " + crypto::algorithm_name(alg) + " not supported by the " +
+                crypto::backend_name() + " backend";
+      else
+        seen += (seen.empty() ? "" : ", ") + id + " untrusted";
       continue;
     }
+    // An entry naming a trusted key is checked whatever its algorithm: one the
+    // backend lacks fails like one that does not match the key, so a second,
+    // failing signature by a trusted key rejects the image under either backend
+    // (mbedTLS used to skip it where libcrypto refused).
     Status st = crypto::verify_signature(*key, alg, *digest, raw(e.signature, e.signature_size.get()));
     if (!st.ok()) return st.error().context(std::string(kRegionSignatures) + ": " + where);
     verified.push_back(id);

@@ -118,6 +118,43 @@ set -e
 grep -qx "nestbox-launch run: $work/shared.img: owned by uid 1000, who could change it after verification; only a root-owned image is mounted (or install it)" <<<"$err" ||
   fail "image owned by uid 1000: $err"
 
+echo "== a policy baked for another architecture than the signed metadata's is refused before anything is mounted"
+# The same container, its policy baked for aarch64, signed with the x86_64
+# metadata of hello.toml: two signed fields that disagree.
+mkdir -p "$work/a64/staging/bin"
+printf '#!/bin/sh\n' > "$work/a64/staging/bin/run"
+cat > "$work/a64/hello.toml" <<'EOT'
+schema = 1
+name = "hello"
+version = 1
+arch = "aarch64"
+compat = "nestbox-demo-hgw"
+[process]
+command = ["/bin/run"]
+[rootfs]
+strategy = "squashfs"
+[[rootfs.source]]
+path = "staging"
+[[rootfs.dir]]
+path = "/proc"
+[[rootfs.dir]]
+path = "/dev"
+[security]
+capabilities = []
+[mounts]
+sys = "none"
+EOT
+SOURCE_DATE_EPOCH=1700000000 "$nestbox" compose "$work/a64/hello.toml" --out "$work/a64/out" >/dev/null
+SOURCE_DATE_EPOCH=1700000000 "$nestbox" sign --squashfs "$work/hello.sqfs" \
+  --policy "$work/a64/out/runtime/hello/policy.bin" --manifest "$work/examples/hello.toml" \
+  -k "$work/demo.key" -o "$work/a64.img" >/dev/null
+set +e
+err=$("$launch" run "$work/a64.img" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run" 2>&1); rc=$?
+set -e
+[ "$rc" = 2 ] || fail "policy for another arch: exit $rc ($err)"
+grep -qx "nestbox-launch run: $work/a64.img: policy is for arch \"aarch64\" but the image is for \"x86_64\"" <<<"$err" ||
+  fail "policy for another arch: $err"
+
 if err=$("$launch" run "$work/hello.img" --keyring "$work/keys" --compat other-router --state-dir "$work/run" 2>&1); then fail "wrong compat accepted"; fi
 grep -q "compat" <<<"$err" || fail "compat reason: $err"
 echo "wrong compat: $err"

@@ -55,7 +55,7 @@ config container 'bad'
 CONF
 
 nas='open_instance nas
-set_param command /usr/sbin/nestbox-launch boot nas
+set_param command /usr/sbin/nestbox-launch boot nas --rollback-dir /etc/nestbox/rollback
 set_param respawn 3600 5 5
 set_param term_timeout 10
 set_param stdout 1
@@ -65,7 +65,7 @@ close_instance'
 run "$tmp/routers.conf"
 expect "boot starts enabled autostart containers" "$tmp/log" "$nas
 open_instance vpn-gw
-set_param command /usr/sbin/nestbox-launch boot vpn-gw
+set_param command /usr/sbin/nestbox-launch boot vpn-gw --rollback-dir /etc/nestbox/rollback
 set_param respawn 3600 5 5
 set_param term_timeout 30
 set_param stdout 1
@@ -76,7 +76,7 @@ expect "invalid name is refused with a message" "$tmp/err" \
 
 run "$tmp/routers.conf" web
 expect "start NAME starts a non-autostart container" "$tmp/log" 'open_instance web
-set_param command /usr/sbin/nestbox-launch boot web
+set_param command /usr/sbin/nestbox-launch boot web --rollback-dir /etc/nestbox/rollback
 set_param respawn 3600 5 0
 set_param term_timeout 10
 set_param stdout 1
@@ -117,13 +117,17 @@ config container 'nas'
 	option enabled '1'
 CONF
 run "$tmp/rollback.conf"
-expect "a moved store's rollback records stay where rollback_dir says" "$tmp/log" 'open_instance nas
-set_param command /usr/sbin/nestbox-launch boot nas --store /mnt/data/nestbox --rollback-dir /overlay/nestbox-rollback
+# The records are one place for every store: a UCI edit (LuCI) that points
+# them elsewhere would reset the floor, so option rollback_dir is not followed.
+expect "option rollback_dir cannot move the records" "$tmp/log" 'open_instance nas
+set_param command /usr/sbin/nestbox-launch boot nas --store /mnt/data/nestbox --rollback-dir /etc/nestbox/rollback
 set_param respawn 3600 5 5
 set_param term_timeout 10
 set_param stdout 1
 set_param stderr 1
 close_instance'
+expect "... and says so" "$tmp/err" \
+	"nestbox: option rollback_dir '/overlay/nestbox-rollback' ignored: the anti-rollback records are in /etc/nestbox/rollback"
 
 run "$src/openwrt/feed/nestbox/files/nestbox.config"
 expect "shipped default config starts nothing" "$tmp/log" ""

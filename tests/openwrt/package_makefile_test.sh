@@ -130,6 +130,10 @@ for m in "$src"/openwrt/feed/*/Makefile; do
 	fi
 done
 check grep -q "conffiles nestbox-launch: /etc/config/nestbox" "$tmp/parse.out"
+# nestbox-launch's default --rollback-dir is where the scripts keep the records
+# (files/nestbox.init): a command run by hand checks the floor boot keeps.
+check grep -q "^cmake_options .*-DNESTBOX_DEFAULT_ROLLBACK_DIR=/etc/nestbox/rollback" "$tmp/parse.out"
+check grep -q "^NESTBOX_ROLLBACK_DIR=\"\${NESTBOX_ROLLBACK_DIR:-/etc/nestbox/rollback}\"$" "$feed/files/nestbox.init"
 check grep -q "cmake_options -DNESTBOX_TARGET_ONLY=ON -DCMAKE_BUILD_TYPE=MinSizeRel -DNESTBOX_REQUIRE_STATIC_MNL=ON" "$tmp/parse.out"
 # Target-side rule: nothing host-only may be a runtime dependency.
 check sh -c "! grep '^package ' '$tmp/parse.out' | sed 's/PKG_BUILD_DEPENDS=.*//' | grep -E '[+](libarchive|libsquashfs|squashfs-tools|toml|xxhash|libseccomp|nlohmann)'"

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "kernel-check/features.h"
 #include "manifests/manifest.h"
 #include "policy/bake.h"
 #include "policy/render.h"
@@ -179,6 +180,24 @@ TEST(PolicyFormat, HeaderErrorsNameTheField) {
   EXPECT_EQ(decode_error({}), "policy: offset 0: header: truncated: needs 32 bytes, 0 left");
   std::vector<uint8_t> huge(wire::kMaxTotalSize + 1, 0);
   EXPECT_EQ(decode_error(huge), "policy: offset 0: file: size 1048577 exceeds the limit of 1048576");
+}
+
+// A kernel feature bit this build does not know (a newer compose's): refused,
+// never ignored (the launcher could not probe for it and would run without).
+TEST(PolicyFormat, UnknownRequiredFeatureBitsAreRefused) {
+  std::vector<uint8_t> b = blob_of(full_policy());
+  auto bad = b;
+  bad[16 + 7] |= 0x10;  // bit 60 of header.required_features (little-endian, offset 16)
+  EXPECT_EQ(decode_error(bad), "policy: offset 16: header.required_features: requires kernel feature bit 60, unknown "
+                               "to this build (it knows bits 0.." + std::to_string(kernel_check::kFeatureCount - 1) +
+                               "); refusing to run without it");
+  bad = b;
+  bad[16 + kernel_check::kFeatureCount / 8] |= static_cast<uint8_t>(1u << (kernel_check::kFeatureCount % 8));
+  EXPECT_NE(decode_error(bad).find("feature bit " + std::to_string(kernel_check::kFeatureCount) + ","), std::string::npos);
+  // Every known bit still decodes.
+  Policy all = full_policy();
+  all.required_features = (uint64_t{1} << kernel_check::kFeatureCount) - 1;
+  EXPECT_EQ(decode(blob_of(all)).ok(), true);
 }
 
 TEST(PolicyFormat, SectionsMustComeInOrder) {

@@ -209,6 +209,20 @@ TEST_P(Backend, AlgorithmMustMatchTheKey) {
                                    (rsa ? "rsa-pss-sha256" : "ecdsa-p256-sha256") + ")");
 }
 
+// An entry naming the trusted key with an algorithm the backend may lack
+// (Ed25519 under mbedTLS): the same refusal, naming the key, under both
+// backends; never skipped as if the key were unknown.
+TEST_P(Backend, AnAlgorithmTheBackendLacksOnATrustedKeyIsRefusedAsMismatched) {
+  std::string bad = image_;
+  auto ed = image::SigAlgorithm::kEd25519;
+  bad[entry() + offsetof(image::SignatureEntry, algorithm)] = static_cast<char>(static_cast<uint16_t>(ed) & 0xff);
+  std::string p = write(bad, "ed-alg");
+  auto r = verify(p, ring({GetParam()}));
+  ASSERT_FALSE(r.ok());
+  std::string prefix = "verify " + p + ": signatures: signature 0 (key " + id() + "): algorithm ed25519 ";
+  EXPECT_EQ(r.error().message.compare(0, prefix.size(), prefix), 0) << r.error().message;
+}
+
 INSTANTIATE_TEST_SUITE_P(Golden, Backend, ::testing::Values("ecdsa", "rsa"));
 
 // Ed25519: libcrypto verifies it; mbedTLS has none, so its keyring refuses

@@ -349,6 +349,33 @@ TEST_F(ImageTrust, RecordsOutsideTheStoreSurviveAStoreWriter) {
   EXPECT_EQ(lowered->info.security_version, 1u);
 }
 
+// A device whose records were in the store's own .state (the default store
+// before the OpenWrt glue passed --rollback-dir for every store) keeps its
+// floor when they move: the old records raise the new ones, never lower them,
+// and a store writer's lower record there changes nothing.
+TEST_F(ImageTrust, RecordsMovedToARollbackDirKeepTheStoresOwnFloor) {
+  Store in_store(options());
+  ASSERT_TRUE(in_store.install(images_[0], false).ok());  // a: v1 sv 1
+  ASSERT_TRUE(in_store.install(images_[2], false).ok());  // b: v3 sv 2
+  // Slot b damaged since, and only v1 left to rebuild from: the store's own
+  // record (2) is the only witness of the index the device reached.
+  spit(dir_ / "store/nas/slot-b.img", "gone");
+  verifier::StoreOptions o = options();
+  o.rollback_dir = dir_ / "flash/rollback";
+  Store moved(o);
+  auto boot = moved.bootable("nas", Mode::kFull);
+  ASSERT_FALSE(boot.ok()) << "v1 (sv 1) booted below the floor 2 the store's own record holds";
+  EXPECT_NE(boot.error().message.find("security version 1, lower than this device's 2"), std::string::npos)
+      << boot.error().message;
+  EXPECT_EQ(slurp(dir_ / "flash/rollback/nas.security_version"), "2\n");
+  EXPECT_EQ(slurp(dir_ / "flash/rollback/nas.version"), "3\n");
+  // Lowered in the store afterwards: the moved records stand.
+  spit(dir_ / "store/.state/nas.security_version", "0\n");
+  spit(dir_ / "store/.state/nas.version", "0\n");
+  EXPECT_FALSE(moved.bootable("nas", Mode::kFull).ok());
+  EXPECT_EQ(slurp(dir_ / "flash/rollback/nas.security_version"), "2\n");
+}
+
 TEST_F(ImageTrust, AdmitRaisesTheIndexAndAGarbageRecordFailsClosed) {
   Store store(options());
   auto v3 = verifier::verify_image(images_[2], ring(), Mode::kFull);

@@ -1,18 +1,25 @@
 #include "launcher/storage.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <algorithm>
+#include <memory>
+#include <vector>
 
 #include "util/loop_device.h"
 #include "launcher/mounts.h"
 #include "launcher/rootpath.h"
+#include "launcher/uevent.h"
 #include "util/file_io.h"
 
 namespace nestbox::launcher {
@@ -139,11 +146,60 @@ Result<bool> ensure_image_file(const std::string& path, uint64_t size, const std
   return true;
 }
 
-Result<std::string> find_partition(const std::string& name, const std::string& dir) {
+std::vector<LabelledBlockDevice> block_devices_labelled(const std::string& name, const std::string& class_block) {
+  std::vector<LabelledBlockDevice> out;
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(class_block.c_str()), &::closedir);
+  if (!d) return out;  // no sysfs: the partition directory is all there is
+  while (dirent* e = ::readdir(d.get())) {
+    std::string dev = e->d_name;
+    if (dev == "." || dev == "..") continue;
+    auto text = read_file(class_block + "/" + dev + "/uevent");
+    if (!text.ok()) continue;  // gone meanwhile
+    auto vars = parse_uevent_file(*text);
+    if (!vars.ok()) continue;
+    const std::string* label = uevent_var(*vars, "PARTNAME");
+    const std::string* major = uevent_var(*vars, "MAJOR");
+    const std::string* minor = uevent_var(*vars, "MINOR");
+    if (!label || *label != name || !major || !minor) continue;
+    char* end = nullptr;
+    unsigned long maj = std::strtoul(major->c_str(), &end, 10);
+    if (major->empty() || *end) continue;
+    unsigned long min = std::strtoul(minor->c_str(), &end, 10);
+    if (minor->empty() || *end) continue;
+    out.push_back({dev, makedev(static_cast<unsigned>(maj), static_cast<unsigned>(min))});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const LabelledBlockDevice& x, const LabelledBlockDevice& y) { return x.name < y.name; });
+  return out;
+}
+
+Result<std::string> find_partition(const std::string& name, const std::string& dir, const std::string& class_block) {
   if (name.empty() || name.find('/') != std::string::npos)
     return bad_input("partition name '" + name + "' is empty or contains '/'");
+  // A label names a partition only while one device carries it: a USB stick
+  // plugged in with the label of the NAS's data partition would otherwise
+  // take its place (a by-partlabel link follows the last one added).
+  std::vector<LabelledBlockDevice> labelled = block_devices_labelled(name, class_block);
+  if (labelled.size() > 1) {
+    std::string list;
+    for (const LabelledBlockDevice& dev : labelled) list += (list.empty() ? "" : ", ") + dev.name;
+    return failure("partition '" + name + "' is named by " + std::to_string(labelled.size()) +
+                   " block devices (" + list + "); expected one: refusing to guess which holds the data");
+  }
+  struct stat st;
+  if (labelled.size() == 1) {
+    // devtmpfs names the node as sysfs does (OpenWrt has no by-partlabel
+    // links); it must be that very device.
+    std::string node = "/dev/" + labelled[0].name;
+    if (::stat(node.c_str(), &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == labelled[0].dev) return node;
+  }
   std::string by_name = dir + "/" + name;
-  if (::access(by_name.c_str(), F_OK) == 0) return by_name;
+  if (::stat(by_name.c_str(), &st) == 0) {
+    if (!S_ISBLK(st.st_mode)) return failure(by_name + ": not a block device");
+    if (labelled.size() == 1 && st.st_rdev != labelled[0].dev)
+      return failure(by_name + ": is not " + labelled[0].name + ", the one block device labelled '" + name + "'");
+    return by_name;
+  }
   auto mtd = read_file("/proc/mtd");  // "mtd3: 00100000 00010000 \"data\""
   if (mtd.ok()) {
     size_t pos = mtd->find("\"" + name + "\"");
@@ -155,7 +211,7 @@ Result<std::string> find_partition(const std::string& name, const std::string& d
         return "/dev/mtdblock" + mtd->substr(line + 3, colon - line - 3);
     }
   }
-  return failure("partition '" + name + "' not found in " + dir + " or /proc/mtd");
+  return failure("partition '" + name + "' not found in " + class_block + ", " + dir + " or /proc/mtd");
 }
 
 Status mount_storage(const policy::Mount& m, const Options& options, HostOwner owner,

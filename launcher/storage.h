@@ -3,7 +3,10 @@
 // an overlay upper directory over a directory of the read-only rootfs.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
+#include <vector>
 
 #include "launcher/launcher.h"
 #include "policy/policy.h"
@@ -47,8 +50,23 @@ Status check_host_storage_closed(const std::string& dir, HostOwner owner);
 // was created (false: it existed).
 Result<bool> ensure_image_file(const std::string& path, uint64_t size, const std::string& fstype);
 
-// The block device of a named partition: <partition_dir>/<name>, else the
-// MTD partition of that name (/proc/mtd → /dev/mtdblockN).
-Result<std::string> find_partition(const std::string& name, const std::string& partition_dir);
+// A block device whose partition is labelled (GPT name: PARTNAME in sysfs).
+struct LabelledBlockDevice {
+  std::string name;  // as in /sys/class/block and /dev: "mmcblk0p3"
+  dev_t dev;
+};
+
+// The block devices of `class_block` whose partition is labelled `name`,
+// sorted by name.
+std::vector<LabelledBlockDevice> block_devices_labelled(const std::string& name,
+                                                const std::string& class_block = "/sys/class/block");
+
+// The block device of a named partition: the one block device labelled so
+// (/dev/NAME, checked to be that device), else <partition_dir>/<name> (a
+// block device; the labelled one when there is one), else the MTD partition
+// of that name (/proc/mtd → /dev/mtdblockN). Refused when more than one
+// block device carries the label.
+Result<std::string> find_partition(const std::string& name, const std::string& partition_dir,
+                                   const std::string& class_block = "/sys/class/block");
 
 }  // namespace nestbox::launcher

@@ -19,6 +19,7 @@ build_packages=(
 test_packages=(
   squashfs-tools squashfs-tools-ng pax-utils python3-pyelftools bc crun runc cryptsetup-bin xxhash
   iproute2 kmod util-linux python3 python3-jsonschema shellcheck strace
+  fdisk  # sfdisk: tests/target builds a GPT disk with a labelled partition
   bind9-dnsutils curl  # scripts/demo.sh and tests/e2e query the demo daemons from the host side
   rsync  # tests/e2e/nas_test.sh and the demo upload to the NAS example's rsync daemon
   nftables  # tests/e2e (network, nas) and the demo read the containers' firewall tables with nft

@@ -31,7 +31,9 @@ case $arch in
   *) echo "build-initramfs: unknown arch '$arch' (amd64, arm64, mipsel)" >&2; exit 2 ;;
 esac
 # What the cases load (dependencies are added from modules.dep).
-modules=(loop squashfs overlay dm-mod dm-verity veth bridge macvlan 8021q ext4)
+# crc32c_generic: ext4 asks the crypto API for "crc32c" at mount (metadata_csum)
+# and fails with ENOENT without it; modules.dep does not say so.
+modules=(loop squashfs overlay dm-mod dm-verity veth bridge macvlan 8021q ext4 crc32c_generic)
 
 mkdir -p "$cache" "$out"
 out=$(cd "$out" && pwd)
@@ -166,6 +168,15 @@ for n in "${names[@]}"; do
   "$nestbox" sign --squashfs "$work/$n.sqfs" --policy "$work/out/runtime/$n/policy.bin" \
     --manifest "$work/m/$n.toml" -k "$work/k.key" -o "$root/nestbox/images/$n.img" "${extra[@]}" >/dev/null
 done
+
+# --- a GPT disk whose one ext4 partition is labelled nb-data (cases/60-partition.sh) --
+disk=$root/nestbox/disks/labelled.img
+mkdir -p "$(dirname "$disk")"
+rm -f "$disk" "$out/part.ext4"
+truncate -s 8M "$disk"
+printf 'label: gpt\nstart=2048, size=12288, type=L, name="nb-data"\n' | sfdisk -q "$disk"
+mkfs.ext4 -q -F "$out/part.ext4" 6M
+dd if="$out/part.ext4" of="$disk" bs=512 seek=2048 conv=notrunc status=none
 
 # --- init, cases, archive -----------------------------------------------------------
 cp "$here/init" "$root/init"

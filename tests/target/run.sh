@@ -33,7 +33,7 @@ build=${NESTBOX_BUILD_DIR:-$repo/build}
 outroot=${NESTBOX_TARGET_OUT:-$repo/build-target}
 export NESTBOX_TARGET_CACHE=${NESTBOX_TARGET_CACHE:-$outroot/cache}
 
-need=(cpio)
+need=(cpio fdisk e2fsprogs)  # fdisk: sfdisk, for the labelled disk of cases/60-partition.sh
 for a in "${arches[@]}"; do
   case $a in
     amd64) need+=(qemu-system-x86) ;;

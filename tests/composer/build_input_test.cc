@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -351,6 +352,41 @@ TEST_F(BuildInput, NamesAndLinkTargetsNoOutputCanHoldAreRefusedByValidateToo) {
       EXPECT_NE(out.find(c.message), std::string::npos) << out;
     }
   }
+}
+
+// A trusted staging file with an ACL (system.posix_acl_access): validate
+// passed, and compose of a squashfs or overlay image failed in the writer,
+// which stores no system.* names. validate refuses it now, as compose does.
+TEST_F(BuildInput, XattrsAnImageCannotStoreAreRefusedByValidateToo) {
+  write(d_ / "staging/bin/tool", "tool", 0755);
+  // POSIX ACL xattr, version 2: user::rwx, user:1000:r--, group::r-x, mask::r-x, other::r-x.
+  const uint16_t e[][2] = {{0x01, 7}, {0x02, 4}, {0x04, 5}, {0x10, 5}, {0x20, 5}};
+  const uint32_t ids[] = {UINT32_MAX, 1000, UINT32_MAX, UINT32_MAX, UINT32_MAX};
+  std::string acl("\x02\0\0\0", 4);
+  for (int i = 0; i < 5; ++i) {
+    acl.append(reinterpret_cast<const char*>(e[i]), 4);
+    acl.append(reinterpret_cast<const char*>(&ids[i]), 4);
+  }
+  std::string tool = d_ / "staging/bin/tool";
+  if (setxattr(tool.c_str(), "system.posix_acl_access", acl.data(), acl.size(), 0) != 0)
+    GTEST_SKIP() << "no ACLs on this file system: " << strerror(errno);
+  const std::string message = "bin/tool: xattr 'system.posix_acl_access': squashfs stores only user.*, "
+                              "trusted.* and security.* names";
+  for (const char* strategy : {"squashfs", "overlay"}) {
+    write(d_ / "m.toml", manifest("acl", "strategy = \"" + std::string(strategy) + "\"\n",
+                                  "[[rootfs.source]]\npath = \"staging\"\n"));
+    int st = 0;
+    std::string v = run(kNestbox + " validate " + d_ / "m.toml" + " 2>&1", &st);
+    EXPECT_NE(st, 0) << strategy << ": validate passed: " << v;
+    EXPECT_NE(v.find(message), std::string::npos) << v;
+    std::string out;
+    EXPECT_EQ(compose(d_ / "m.toml", &out), 2) << out;
+    EXPECT_NE(out.find(message), std::string::npos) << out;
+  }
+  // A tree keeps the ACL (a trusted source's xattrs are written as they are).
+  write(d_ / "m.toml", manifest("acl", "strategy = \"tree\"\n", "[[rootfs.source]]\npath = \"staging\"\n"));
+  std::string out;
+  EXPECT_EQ(compose(d_ / "m.toml", &out), 0) << out;
 }
 
 // An output directory inside a directory source: each compose read the

@@ -24,9 +24,20 @@ struct ArchiveFree {
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
 
+// The compressions packages use, each decoded by a library libarchive links.
+// Not archive_read_support_filter_all(): it adds lrzip, grzip and lzop,
+// which libarchive runs as external programs found in PATH (a third party's
+// bytes fed to whatever is installed under that name), plus uudecode.
 ArchivePtr new_reader(bool any_format) {
   ArchivePtr a(archive_read_new());
-  archive_read_support_filter_all(a.get());
+  archive_read_support_filter_gzip(a.get());
+  archive_read_support_filter_bzip2(a.get());
+  archive_read_support_filter_xz(a.get());
+  archive_read_support_filter_lzma(a.get());
+  archive_read_support_filter_lzip(a.get());
+  archive_read_support_filter_zstd(a.get());
+  archive_read_support_filter_lz4(a.get());
+  archive_read_support_filter_compress(a.get());
   if (any_format) {
     archive_read_support_format_tar(a.get());
     archive_read_support_format_gnutar(a.get());

@@ -321,6 +321,31 @@ TEST_F(BuildInput, ArchiveSourceThatIsNotARegularFileIsRefused) {
   }
 }
 
+// A source whose bytes begin "LRZI" (lrzip) made libarchive run the
+// `lrzip` found in PATH on the third party's bytes, and take what it printed
+// as the archive. Only library-backed decompressors are enabled now: no
+// program is ever run on an archive (nor grzip, nor lzop).
+TEST_F(BuildInput, NoExternalDecompressorIsRunOnAnArchive) {
+  std::string bin = d_ / "bin", marker = d_ / "ran";
+  write(d_ / "inner.tar", build_archive({{.name = "bin/tool", .mode = 0755, .data = "t"}}, "tar"));
+  for (const char* prog : {"lrzip", "grzip", "lzop"})
+    write(bin + "/" + prog, "#!/bin/sh\necho " + std::string(prog) + " >> " + marker + "\ncat " + d_ / "inner.tar" + "\n",
+          0755);
+  const std::pair<const char*, std::string> inputs[] = {
+      {"lrz.tar", std::string("LRZI\0\x06", 6) + std::string(100, '\0')},
+      {"grz.tar", std::string("GRZipII\0\x02\x04:)", 12) + std::string(100, '\0')},
+      {"lzo.tar", std::string("\x89LZO\0\r\n\x1a\n", 9) + std::string(100, '\0')},
+  };
+  for (const auto& [name, bytes] : inputs) {
+    write(d_ / name, bytes);
+    write(d_ / "m.toml", manifest("x", "strategy = \"tree\"\n", "[[rootfs.source]]\npath = \"" + std::string(name) + "\"\n"));
+    int st = 0;
+    std::string out = run("PATH=" + bin + ":$PATH " + kNestbox + " validate " + d_ / "m.toml" + " 2>&1", &st);
+    EXPECT_NE(st, 0) << name << ": " << out;
+  }
+  EXPECT_FALSE(fs::exists(marker)) << slurp(marker);
+}
+
 // validate passed an archive member whose name (300 bytes) or symlink
 // target (6000 bytes) no output can hold, and compose then failed in the
 // squashfs or tree writer. Both now refuse it at the source, with one message.

@@ -68,14 +68,11 @@ Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
   return c;
 }
 
-// The output directory may not be, or lie inside, a directory source: the
-// walk would read it back, so each build packed the previous one's images,
-// runtime forms and even its own scratch files (two composes of the same
-// inputs gave different images, the second holding the first).
-Status check_out_dir_outside_sources(const std::vector<manifests::Manifest>& manifests, const std::string& out_dir) {
+Status check_outside_directory_sources(const std::vector<manifests::Manifest>& manifests, const std::string& dir,
+                                       const std::string& what) {
   std::error_code ec;
-  fs::path out = fs::weakly_canonical(fs::absolute(out_dir), ec);
-  if (ec) return failure("resolve " + out_dir + ": " + ec.message());
+  fs::path out = fs::weakly_canonical(fs::absolute(dir), ec);
+  if (ec) return failure("resolve " + dir + ": " + ec.message());
   for (const auto& m : manifests)
     for (const auto& s : m.rootfs.sources) {
       if (s.kind != manifests::SourceKind::kDirectory) continue;
@@ -83,9 +80,9 @@ Status check_out_dir_outside_sources(const std::vector<manifests::Manifest>& man
       fs::path src = fs::weakly_canonical(fs::absolute(p), ec);
       if (ec) continue;  // the walk names the error
       if (out == src || path_within(out.string(), src.string()))
-        return bad_input(std::string(m.file.empty() ? m.name : m.file) + ": output directory " + out_dir +
-                         " lies inside the directory source " + p +
-                         ", which would read it back; expected an output directory outside every directory source");
+        return bad_input(std::string(m.file.empty() ? m.name : m.file) + ": " + what + " " + dir +
+                         " lies inside the directory source " + p + ", which would read it back; expected " +
+                         (what == "output directory" ? "an " : "a ") + what + " outside every directory source");
     }
   return ok_status();
 }
@@ -93,7 +90,7 @@ Status check_out_dir_outside_sources(const std::vector<manifests::Manifest>& man
 Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
                               const ComposeOptions& opts,
                               std::span<OutputWriter* const> writers) {
-  NESTBOX_TRY(check_out_dir_outside_sources(manifests, opts.out_dir));
+  NESTBOX_TRY(check_outside_directory_sources(manifests, opts.out_dir, "output directory"));
   std::error_code ec;
   fs::create_directories(opts.out_dir, ec);
   if (ec) return failure("create " + opts.out_dir + ": " + ec.message());

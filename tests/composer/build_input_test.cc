@@ -432,6 +432,18 @@ TEST_F(BuildInput, OutputDirectoryInsideADirectorySourceIsRefused) {
               std::string::npos)
         << out;
   }
+  // The block cache likewise (its entries were packed into the next image).
+  int cst = 0;
+  std::string cout_ = run(kNestbox + " compose -q --out " + d_ / "out" + " --cache " + d_ / "staging/cache " +
+                              d_ / "m.toml" + " 2>&1",
+                          &cst);
+  EXPECT_EQ(cst, 2) << cout_;
+  EXPECT_NE(cout_.find(": block cache " + d_ / "staging/cache" + " lies inside the directory source " +
+                       d_ / "staging" + ", which would read it back; expected a block cache outside every "
+                       "directory source"),
+            std::string::npos)
+      << cout_;
+  fs::remove_all(d_ / "out");
   std::set<std::string> names;
   for (const auto& e : fs::recursive_directory_iterator(d_ / "staging")) names.insert(e.path().string());
   EXPECT_EQ(names, (std::set<std::string>{d_ / "staging/bin", d_ / "staging/bin/tool"}));

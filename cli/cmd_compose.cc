@@ -116,6 +116,9 @@ int run_compose(const ComposeArgs& a) {
   auto loaded = load_manifest_set(a.files, a.staging);
   if (!loaded.ok()) return report("compose", loaded.error());
   std::vector<manifests::Manifest>& ms = *loaded;
+  if (!a.cache.empty())
+    if (Status st = composer::check_outside_directory_sources(ms, a.cache, "block cache"); !st.ok())
+      return report("compose", st.error());
   composer::ComposeOptions o;
   o.out_dir = a.out;
   o.threads = a.threads;

@@ -2,6 +2,7 @@
 // directories with the composer's writer. Several pairs share one block store
 // (identical content compressed once); --cache keeps it across runs;
 // --overlay BASE.img writes a shared base image plus one layer per pair.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -10,6 +11,7 @@
 #include "cli/cache_limit.h"
 #include "cli/command.h"
 #include "cli/progress_line.h"
+#include "composer/path.h"
 #include "composer/squashfs/fs_tree_from_directory.h"
 #include "composer/squashfs/overlay_split.h"
 #include "composer/squashfs/squashfs_writer.h"
@@ -70,6 +72,30 @@ nlohmann::json stats_json(const std::string& out, const sq::SquashStats& s) {
           {"duplicate_files", s.data.duplicate_files}};
 }
 
+// No output (an image, the overlay base, the block cache) may lie inside a
+// directory being packed: the walk would read the previous run's image back
+// into the next one, so two runs over the same directory differed.
+Status check_outputs_outside_inputs(const SquashArgs& a) {
+  namespace fs = std::filesystem;
+  auto resolved = [](const std::string& p) {
+    std::error_code ec;
+    fs::path r = fs::weakly_canonical(fs::absolute(p), ec);
+    return ec ? fs::path(p).lexically_normal() : r;
+  };
+  std::vector<std::pair<std::string, std::string>> outputs;  // (shown, resolved)
+  for (size_t i = 1; i < a.pairs.size(); i += 2) outputs.push_back({a.pairs[i], resolved(a.pairs[i]).string()});
+  if (!a.overlay.empty()) outputs.push_back({a.overlay, resolved(a.overlay).string()});
+  if (!a.cache.empty()) outputs.push_back({a.cache, resolved(a.cache).string()});
+  for (size_t i = 0; i < a.pairs.size(); i += 2) {
+    std::string dir = resolved(a.pairs[i]).string();
+    for (const auto& [shown, out] : outputs)
+      if (composer::path_within(out, dir))
+        return bad_input(shown + ": lies inside " + a.pairs[i] +
+                         ", which is packed: the next run would pack this output too; expected it outside every DIR");
+  }
+  return ok_status();
+}
+
 Status run_squash(const SquashArgs& a) {
   if (a.pairs.size() % 2 != 0) return bad_input("expected DIR OUT.img pairs");
   auto cache_max = parse_cache_max_size("--cache-max-size", a.cache_max_size);
@@ -90,6 +116,7 @@ Status run_squash(const SquashArgs& a) {
   std::stringstream ss(a.allowed);
   for (std::string c; std::getline(ss, c, ',');)
     if (!c.empty()) o.allowed_compressors.insert(c);
+  NESTBOX_TRY(check_outputs_outside_inputs(a));
   std::vector<composer::FsTree> trees;
   for (size_t i = 0; i < a.pairs.size(); i += 2) {
     sq::DirectoryScanOptions scan;

@@ -24,9 +24,20 @@ struct ArchiveFree {
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
 
+// The compressions packages use, each decoded by a library libarchive links.
+// Not archive_read_support_filter_all(): it adds lrzip, grzip and lzop,
+// which libarchive runs as external programs found in PATH (a third party's
+// bytes fed to whatever is installed under that name), plus uudecode.
 ArchivePtr new_reader(bool any_format) {
   ArchivePtr a(archive_read_new());
-  archive_read_support_filter_all(a.get());
+  archive_read_support_filter_gzip(a.get());
+  archive_read_support_filter_bzip2(a.get());
+  archive_read_support_filter_xz(a.get());
+  archive_read_support_filter_lzma(a.get());
+  archive_read_support_filter_lzip(a.get());
+  archive_read_support_filter_zstd(a.get());
+  archive_read_support_filter_lz4(a.get());
+  archive_read_support_filter_compress(a.get());
   if (any_format) {
     archive_read_support_format_tar(a.get());
     archive_read_support_format_gnutar(a.get());
@@ -68,10 +79,25 @@ EntryType type_of(mode_t ft) {
   }
 }
 
+// What one archive of `archive_size` bytes on disk may unpack to
+// (source_tree.h: kUnpackRatio, kUnpackAllowance).
+uint64_t unpack_budget(uint64_t archive_size, const IngestOptions& opts) {
+  return std::max<uint64_t>(kUnpackAllowance, opts.max_file_size) +
+         std::min<uint64_t>(archive_size, UINT64_MAX / 2 / kUnpackRatio) * kUnpackRatio;
+}
+
+std::string bomb_message(uint64_t budget) {
+  return "the archive unpacks to more than " + std::to_string(budget) + " bytes (" + std::to_string(kUnpackRatio) +
+         " times its size plus at least " + std::to_string(kUnpackAllowance) +
+         "): refused as a decompression bomb (rootfs.max_file_size raises the limit)";
+}
+
 class TarIngest {
  public:
-  TarIngest(SourceTree* tree, std::string name, const IngestOptions& opts)
-      : tree_(tree), name_(std::move(name)), opts_(opts) {}
+  // `archive_size`: the bytes of the file on disk (for a package, the
+  // whole .ipk or .deb), which bounds what it may unpack to.
+  TarIngest(SourceTree* tree, std::string name, const IngestOptions& opts, uint64_t archive_size)
+      : tree_(tree), name_(std::move(name)), opts_(opts), unpack_budget_(unpack_budget(archive_size, opts)) {}
 
   Status run(archive* a) {
     archive_entry* ae;
@@ -91,6 +117,12 @@ class TarIngest {
     auto path = normalize_member(member, false);
     if (!path.ok()) return bad_input(where + ": " + path.error().message);
     if (!seen_.insert(*path).second) return bad_input(where + ": duplicate entry");
+    // Every header, and the data of a member that is not extracted (libarchive
+    // still inflates it to skip it), counts as unpacked: a bomb of a million
+    // empty members, or of a huge link member, is stopped too.
+    const bool extracted = !archive_entry_hardlink(ae) && type_of(archive_entry_filetype(ae)) == EntryType::kRegular;
+    NESTBOX_TRY(charge(512 + (extracted ? 0 : static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(ae), 0))),
+                       where));
 
     FsEntry e;
     e.path = *path;
@@ -157,19 +189,41 @@ class TarIngest {
     return ok_status();
   }
 
+  // Counts `n` more bytes unpacked (data, headers, data skipped).
+  Status charge(uint64_t n, const std::string& where) {
+    unpacked_ += std::min<uint64_t>(n, UINT64_MAX / 2);
+    if (unpacked_ > unpack_budget_) return bad_input(where + ": " + bomb_message(unpack_budget_));
+    return ok_status();
+  }
+
   // Copies the member's bytes to a fresh blob in the scratch directory,
   // enforcing the size limit on what is actually read. Data blocks are
   // written at their offsets, so holes of a sparse member stay holes in the
   // blob, and the blob is then extended to the member's logical size: a
   // member that ends in a hole (or is all hole) keeps its full size of zeros.
+  //
+  // Every later step (content index, image and tree writers) reads or
+  // writes those zeros, so the holes are bounded: a 400-byte tar.gz whose
+  // sparse map declares a 1 TiB file made compose read a terabyte and the
+  // tree writer fill the build host's disk. The holes of one archive's
+  // members add up to at most kHoleAllowance, or rootfs.max_file_size when
+  // the manifest sets a larger one, checked before any of it is written.
   Status extract(archive* a, archive_entry* ae, FsEntry* e, const std::string& where) {
     auto blob = tree_->new_blob_path();
     if (!blob.ok()) return std::move(blob).error();
     UniqueFd fd(open(blob->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd) return sys_error("create " + *blob);
-    uint64_t end = 0;
+    uint64_t end = 0, stored = 0;
     auto over = [&](uint64_t size) {
       return opts_.max_file_size && size > opts_.max_file_size;
+    };
+    const uint64_t hole_budget = std::max<uint64_t>(kHoleAllowance, opts_.max_file_size);
+    auto too_sparse = [&](uint64_t size) -> Status {
+      uint64_t holes = size > stored ? size - stored : 0;
+      if (holes_ + holes <= hole_budget) return ok_status();
+      return bad_input(where + ": sparse file of " + std::to_string(size) + " bytes stores only " +
+                       std::to_string(stored) + " bytes of data; the holes of this archive's files exceed " +
+                       std::to_string(hole_budget) + " bytes (rootfs.max_file_size raises the limit)");
     };
     for (;;) {
       const void* buf;
@@ -182,6 +236,12 @@ class TarIngest {
       if (over(block_end))
         return bad_input(where + ": file over the size limit of " +
                          std::to_string(opts_.max_file_size));
+      stored += n;
+      NESTBOX_TRY(too_sparse(block_end));
+      // A decompression bomb (bzip2 packs 2 GiB of zeros into 1.5 KB, and
+      // an .ipk nests two compressed layers) is stopped as it unpacks, not
+      // after it has filled the build host's disk.
+      NESTBOX_TRY(charge(n, where));
       const char* p = static_cast<const char*>(buf);
       for (size_t done = 0; done < n;) {
         ssize_t w = pwrite(fd.get(), p + done, n - done, offset + static_cast<off_t>(done));
@@ -200,6 +260,8 @@ class TarIngest {
     uint64_t size = std::max<uint64_t>(end, declared > 0 ? static_cast<uint64_t>(declared) : 0);
     if (over(size))
       return bad_input(where + ": file over the size limit of " + std::to_string(opts_.max_file_size));
+    NESTBOX_TRY(too_sparse(size));
+    holes_ += size > stored ? size - stored : 0;
     if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return sys_error("truncate " + *blob);
     e->source_path = *blob;
     e->size = size;
@@ -211,20 +273,44 @@ class TarIngest {
   IngestOptions opts_;
   std::set<std::string> seen_;
   std::map<std::string, FsEntry> regular_;
+  uint64_t holes_ = 0;  // bytes of holes in the members extracted so far
+  uint64_t unpacked_ = 0;  // bytes of data extracted so far
+  uint64_t unpack_budget_;
 };
 
-Status open_file(archive* a, const std::string& path) {
-  if (archive_read_open_filename(a, path.c_str(), 64 * 1024) != ARCHIVE_OK)
+// The archive, opened once: a regular file (a FIFO would hang the build on
+// open or read, a device such as /dev/zero would never end), read through
+// this descriptor. Its size bounds what it may unpack to.
+struct OpenedArchive {
+  UniqueFd fd;
+  uint64_t size = 0;
+};
+
+Result<OpenedArchive> open_file(archive* a, const std::string& path) {
+  OpenedArchive out;
+  out.fd = UniqueFd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!out.fd) return sys_error("open " + path);
+  struct stat st;
+  if (fstat(out.fd.get(), &st) != 0) return sys_error("stat " + path);
+  if (!S_ISREG(st.st_mode)) return bad_input(path + ": not a regular file; expected a .tar, .ipk or .deb archive");
+  if (fcntl(out.fd.get(), F_SETFL, O_RDONLY) != 0) return sys_error("fcntl " + path);
+  out.size = static_cast<uint64_t>(st.st_size);
+  if (archive_read_open_fd(a, out.fd.get(), 64 * 1024) != ARCHIVE_OK)
     return bad_input(path + ": " + la_error(a));
-  return ok_status();
+  return out;
 }
 
 // .ipk / .deb: find the data.tar.* member of the outer container (ar, or a
 // tar.gz for OpenWrt's newer ipk) and read it as a tar stream.
 Status ingest_package(SourceTree* tree, const std::string& path, const IngestOptions& opts) {
   ArchivePtr outer = new_reader(true);
-  NESTBOX_TRY(open_file(outer.get(), path));
+  auto file = open_file(outer.get(), path);
+  if (!file.ok()) return std::move(file).error();
   archive_entry* ae;
+  // Members skipped on the way to data.tar.* are inflated too (a tar.gz
+  // .ipk): they count against the same bound as what is unpacked.
+  const uint64_t budget = unpack_budget(file->size, opts);
+  uint64_t skipped = 0;
   for (;;) {
     int r = archive_read_next_header(outer.get(), &ae);
     if (r == ARCHIVE_EOF) break;
@@ -232,12 +318,17 @@ Status ingest_package(SourceTree* tree, const std::string& path, const IngestOpt
     const char* raw = archive_entry_pathname(ae);
     std::string name = raw ? raw : "";
     if (name.rfind("./", 0) == 0) name = name.substr(2);
-    if (name.rfind("data.tar", 0) != 0) continue;
+    if (name.rfind("data.tar", 0) != 0) {
+      skipped += 512 + static_cast<uint64_t>(std::min<la_int64_t>(std::max<la_int64_t>(archive_entry_size(ae), 0),
+                                                                 INT64_MAX / 4));
+      if (skipped > budget) return bad_input(path + ": " + name + ": " + bomb_message(budget));
+      continue;
+    }
     MemberStream stream{outer.get(), {}};
     ArchivePtr inner = new_reader(false);
     if (archive_read_open(inner.get(), &stream, nullptr, member_read, nullptr) != ARCHIVE_OK)
       return bad_input(path + ": " + name + ": " + la_error(inner.get()));
-    TarIngest ingest(tree, path + ": " + name, opts);
+    TarIngest ingest(tree, path + ": " + name, opts, file->size);
     return ingest.run(inner.get());
   }
   return bad_input(path + ": no data.tar member (not an .ipk or .deb package)");
@@ -250,8 +341,9 @@ Status SourceTree::add_archive(const std::string& path, manifests::SourceKind ki
   if (kind == manifests::SourceKind::kIpk || kind == manifests::SourceKind::kDeb)
     return ingest_package(this, path, opts);
   ArchivePtr a = new_reader(false);
-  NESTBOX_TRY(open_file(a.get(), path));
-  TarIngest ingest(this, path, opts);
+  auto file = open_file(a.get(), path);
+  if (!file.ok()) return std::move(file).error();
+  TarIngest ingest(this, path, opts, file->size);
   return ingest.run(a.get());
 }
 

@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "composer/parallel_for.h"
+#include "composer/path.h"
 #include "composer/select.h"
 #include "composer/source_tree.h"
 #include "util/temp_path.h"
@@ -67,9 +68,29 @@ Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
   return c;
 }
 
+Status check_outside_directory_sources(const std::vector<manifests::Manifest>& manifests, const std::string& dir,
+                                       const std::string& what) {
+  std::error_code ec;
+  fs::path out = fs::weakly_canonical(fs::absolute(dir), ec);
+  if (ec) return failure("resolve " + dir + ": " + ec.message());
+  for (const auto& m : manifests)
+    for (const auto& s : m.rootfs.sources) {
+      if (s.kind != manifests::SourceKind::kDirectory) continue;
+      std::string p = s.path[0] == '/' || m.dir.empty() ? s.path : m.dir + "/" + s.path;
+      fs::path src = fs::weakly_canonical(fs::absolute(p), ec);
+      if (ec) continue;  // the walk names the error
+      if (out == src || path_within(out.string(), src.string()))
+        return bad_input(std::string(m.file.empty() ? m.name : m.file) + ": " + what + " " + dir +
+                         " lies inside the directory source " + p + ", which would read it back; expected " +
+                         (what == "output directory" ? "an " : "a ") + what + " outside every directory source");
+    }
+  return ok_status();
+}
+
 Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
                               const ComposeOptions& opts,
                               std::span<OutputWriter* const> writers) {
+  NESTBOX_TRY(check_outside_directory_sources(manifests, opts.out_dir, "output directory"));
   std::error_code ec;
   fs::create_directories(opts.out_dir, ec);
   if (ec) return failure("create " + opts.out_dir + ": " + ec.message());

@@ -109,6 +109,14 @@ Result<ComposedContainer> prepare_container(const manifests::Manifest& m,
                                             bool all_time = false,
                                             std::optional<size_t>* failed_source = nullptr);
 
+// `dir` (compose's output directory, "output directory"; its block cache,
+// "block cache") may not be, or lie inside, a directory source of these
+// manifests (symlinks resolved): the walk would read it back, so each build
+// packed the previous one's images, runtime forms, scratch files or cache
+// entries (two composes of the same inputs gave different images).
+Status check_outside_directory_sources(const std::vector<manifests::Manifest>& manifests, const std::string& dir,
+                                       const std::string& what);
+
 Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
                               const ComposeOptions& opts,
                               std::span<OutputWriter* const> writers);

@@ -180,6 +180,16 @@ Result<FsTree> select_tree(const SourceTree& src, const manifests::Manifest& m,
     auto bad = src.violations().find(p);
     if (bad != src.violations().end()) return bad_input(bad->second);
     FsEntry e = it->second;
+    // An image stores only these xattr namespaces, and the image writer
+    // refuses any other: a trusted staging file with an ACL
+    // (system.posix_acl_access) passed validate, which selects but writes
+    // nothing, and then failed compose. Refused here, as the writer words it.
+    if (m.rootfs.strategy == manifests::RootfsStrategy::kSquashfs ||
+        m.rootfs.strategy == manifests::RootfsStrategy::kOverlay)
+      for (const Xattr& x : e.xattrs)
+        if (x.name.rfind("user.", 0) != 0 && x.name.rfind("trusted.", 0) != 0 && x.name.rfind("security.", 0) != 0)
+          return bad_input(m.name + ": " + p + ": xattr '" + x.name +
+                           "': squashfs stores only user.*, trusted.* and security.* names");
     // Clamped to SOURCE_DATE_EPOCH; what the manifest made (no source gave
     // it a time) gets SOURCE_DATE_EPOCH itself, not 1970.
     if (opts.source_date_epoch && (opts.all_time || e.mtime > *opts.source_date_epoch || src.made(p)))

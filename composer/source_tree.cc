@@ -54,6 +54,16 @@ Result<std::string> SourceTree::new_blob_path() {
 }
 
 Status SourceTree::insert(FsEntry e, const std::string& origin, bool replace_ok) {
+  // What no output can hold (Linux NAME_MAX and PATH_MAX, which squashfs
+  // shares) is refused here, where validate sees it too: a 300-byte member
+  // name or a 6000-byte symlink target passed validate and failed compose.
+  for (const std::string& c : split_components(e.path))
+    if (c.size() > kMaxNameBytes)
+      return bad_input(origin + ": a name of " + std::to_string(c.size()) + " bytes; expected at most " +
+                       std::to_string(kMaxNameBytes));
+  if (e.type == EntryType::kSymlink && (e.link_target.empty() || e.link_target.size() > kMaxLinkTargetBytes))
+    return bad_input(origin + ": symlink target of " + std::to_string(e.link_target.size()) +
+                     " bytes; expected 1 to " + std::to_string(kMaxLinkTargetBytes));
   // Every ancestor must be a directory: a path through a symlink (or a file)
   // could lead anywhere once written.
   std::string parent = parent_of(e.path);

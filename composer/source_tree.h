@@ -10,7 +10,12 @@
 // above the root, hardlinks to anything but an earlier regular file of the
 // same archive, a path through a symlink or a non-directory, a duplicate
 // member, a device node from an untrusted source, setuid/setgid bits where
-// the policy refuses them, a file over the size limit.
+// the policy refuses them, a file over the size limit, sparse members whose
+// holes add up to more than kHoleAllowance (or rootfs.max_file_size), an
+// archive that unpacks to more than kUnpackRatio times its size plus
+// kUnpackAllowance (a decompression bomb), an archive path that is not a
+// regular file (a FIFO or device), a name over 255 bytes, a symlink target
+// empty or over 4095 bytes.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +38,20 @@ enum class SetuidPolicy {
   kStrip,   // neutralise: clear the bits and record it in the report
   kRefuse,  // fail naming the source and entry, when the entry is selected
 };
+
+// How many bytes of holes the sparse members of one archive may declare in
+// all (beyond the data they store) unless rootfs.max_file_size is larger:
+// every hole is read, and written by the tree writers, as zeros.
+inline constexpr uint64_t kHoleAllowance = 64ull << 20;
+// The longest name (path component) and symlink target any output holds.
+inline constexpr size_t kMaxNameBytes = 255;
+inline constexpr size_t kMaxLinkTargetBytes = 4095;
+// What the members of one archive may hold in all: kUnpackRatio times the
+// archive's size on disk plus kUnpackAllowance (or rootfs.max_file_size when
+// larger). Real packages unpack to a few times their size; a decompression
+// bomb (bzip2 packs 2 GiB of zeros into 1.5 KB) is refused as it unpacks.
+inline constexpr uint64_t kUnpackRatio = 1000;
+inline constexpr uint64_t kUnpackAllowance = 256ull << 20;
 
 struct IngestOptions {
   bool trusted = true;                 // untrusted: setuid files are refused, not stripped

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <memory>
 
 #include "util/fd.h"
@@ -98,26 +100,57 @@ Status load_provider(const std::string& name) {
   return ok_status();
 }
 
-Result<crypto::ossl::Pkey> load_private_key(const std::string& uri) {
-  std::string store_uri = uri;
-  if (!has_scheme(uri)) {
-    if (::access(uri.c_str(), R_OK) != 0) return sys_error("key " + uri);
-    store_uri = "file:" + uri;
-    // OSSL_STORE's file scheme wants an absolute path.
-    if (uri[0] != '/') {
-      char cwd[4096];
-      if (!::getcwd(cwd, sizeof cwd)) return sys_error("getcwd");
-      store_uri = std::string("file:") + cwd + "/" + uri;
-    }
+namespace {
+
+// A private key file's bytes, read from one open: a regular file (a FIFO
+// hung `sign` in open(2), a directory made OSSL_STORE try every file in it)
+// that no other user may read or change (as ssh refuses an unprotected
+// key: a signing key readable by the build host's other users is as good as
+// published, and one they may write can be swapped for theirs).
+Result<std::string> read_private_key_file(const std::string& path, const std::string& shown) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd) return sys_error("key " + shown);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return sys_error("stat key " + shown);
+  if (!S_ISREG(st.st_mode)) return bad_input("key " + shown + ": not a regular file");
+  if (st.st_mode & 077) {
+    char mode[8];
+    snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return bad_input("key " + shown + ": mode " + mode +
+                     " lets other users read or change the private key; expected 0600 or stricter (chmod 600 " +
+                     path + ")");
   }
-  std::unique_ptr<OSSL_STORE_CTX, StoreDeleter> store(
-      OSSL_STORE_open(store_uri.c_str(), nullptr, nullptr, nullptr, nullptr));
-  if (!store) return bad_input("key " + uri + ": cannot open (" + last_error() + ")");
-  OSSL_STORE_expect(store.get(), OSSL_STORE_INFO_PKEY);
-  while (!OSSL_STORE_eof(store.get())) {
-    std::unique_ptr<OSSL_STORE_INFO, StoreInfoDeleter> info(OSSL_STORE_load(store.get()));
+  constexpr off_t kMaxKeyFile = 1 << 20;
+  if (st.st_size > kMaxKeyFile) return bad_input("key " + shown + ": larger than 1 MiB, not a key");
+  if (::fcntl(fd.get(), F_SETFL, O_RDONLY) != 0) return sys_error("fcntl key " + shown);
+  std::string data(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < data.size()) {
+    ssize_t n = ::read(fd.get(), data.data() + got, data.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("read key " + shown);
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  data.resize(got);
+  return data;
+}
+
+// The host path of a "file:" URI ("file:/k", "file:///k", "file://localhost/k"), or "".
+std::string file_uri_path(const std::string& uri) {
+  if (uri.compare(0, 5, "file:") != 0) return "";
+  std::string p = uri.substr(5);
+  if (p.compare(0, 11, "//localhost") == 0) p = p.substr(11);
+  else if (p.compare(0, 2, "//") == 0) p = p.substr(2);
+  return p;
+}
+
+Result<crypto::ossl::Pkey> first_private_key(OSSL_STORE_CTX* store, const std::string& uri) {
+  OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY);
+  while (!OSSL_STORE_eof(store)) {
+    std::unique_ptr<OSSL_STORE_INFO, StoreInfoDeleter> info(OSSL_STORE_load(store));
     if (!info) {
-      if (OSSL_STORE_error(store.get())) break;
+      if (OSSL_STORE_error(store)) break;
       continue;
     }
     if (OSSL_STORE_INFO_get_type(info.get()) == OSSL_STORE_INFO_PKEY) {
@@ -126,6 +159,30 @@ Result<crypto::ossl::Pkey> load_private_key(const std::string& uri) {
     }
   }
   return bad_input("key " + uri + ": no private key found (" + last_error() + ")");
+}
+
+}  // namespace
+
+Result<crypto::ossl::Pkey> load_private_key(const std::string& uri) {
+  std::string path = has_scheme(uri) ? file_uri_path(uri) : uri;
+  if (path.empty()) {  // a provider's URI (pkcs11:...): the provider reads it
+    std::unique_ptr<OSSL_STORE_CTX, StoreDeleter> store(
+        OSSL_STORE_open(uri.c_str(), nullptr, nullptr, nullptr, nullptr));
+    if (!store) return bad_input("key " + uri + ": cannot open (" + last_error() + ")");
+    return first_private_key(store.get(), uri);
+  }
+  // A file: opened and checked once here, then decoded from memory (PEM or
+  // DER, as OSSL_STORE's file loader reads them), never opened again by name.
+  auto data = read_private_key_file(path, uri);
+  if (!data.ok()) return std::move(data).error();
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(data->data(), static_cast<int>(data->size())));
+  if (!bio) return failure("BIO_new_mem_buf: " + last_error());
+  std::unique_ptr<OSSL_STORE_CTX, StoreDeleter> store(
+      OSSL_STORE_attach(bio.get(), "file", nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr));
+  if (!store) return bad_input("key " + uri + ": cannot open (" + last_error() + ")");
+  auto key = first_private_key(store.get(), uri);
+  OPENSSL_cleanse(data->data(), data->size());
+  return key;
 }
 
 Result<std::string> public_pem(EVP_PKEY* key) {

@@ -1,5 +1,7 @@
-// An FsTree from a directory on the host (lstat walk, names sorted, xattrs via
-// llistxattr, XXH3-128 content hashes). For the `nestbox squash` command,
+// An FsTree from a directory on the host (the composer's host walk,
+// composer/host_walk.h: name by name below directories held open, nothing
+// followed; names sorted, all xattrs, XXH3-128 content hashes read through
+// the inode the walk recorded). For the `nestbox squash` command,
 // tests and benchmarks; manifests get their trees from the composer proper.
 #pragma once
 

@@ -9,6 +9,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -228,6 +230,233 @@ TEST_F(BuildInput, SparseGnuTarMembersKeepTheirLogicalSize) {
     small.max_file_size = 4096;
     Status st2 = limited.add_archive(tar, SourceKind::kTar, small);
     ASSERT_FALSE(st2.ok()) << fmt;
+  }
+}
+
+// A sparse member's holes are read (content index, squashfs writer) and
+// written (tree writers) as zeros: a 400-byte tar.gz declaring a 1 TiB file
+// made compose fill the build host's disk (977 MB in 20 s, still going).
+// Refused at once, naming the archive and the member, with nothing written
+// to the output; a manifest that allows big files may have them.
+TEST_F(BuildInput, SparseMemberOfATerabyteIsRefusedAtOnce) {
+  std::string in = d_ / "sparse";
+  int st = 0;
+  run("mkdir -p " + in + "/usr && echo hi > " + in + "/usr/tool && truncate -s 1T " + in +
+          "/usr/big && tar --sparse --format=posix -C " + in + " -czf " + d_ / "sparse.tar.gz" +
+          " usr && rm " + in + "/usr/big",
+      &st);
+  ASSERT_EQ(st, 0);
+  ASSERT_LT(fs::file_size(d_ / "sparse.tar.gz"), 4096u);
+  write(d_ / "m.toml", manifest("sp", "strategy = \"tree\"\n", "[[rootfs.source]]\npath = \"sparse.tar.gz\"\n"));
+  std::string out;
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(compose(d_ / "m.toml", &out), 2) << out;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
+  EXPECT_NE(out.find(d_ / "sparse.tar.gz" + ": entry 'usr/big': sparse file of 1099511627776 bytes stores only 0 "
+                            "bytes of data; the holes of this archive's files exceed 67108864 bytes "
+                            "(rootfs.max_file_size raises the limit)"),
+            std::string::npos)
+      << out;
+  uint64_t written = 0;
+  for (const auto& e : fs::recursive_directory_iterator(d_ / "out"))
+    if (e.is_regular_file()) written += e.file_size();
+  EXPECT_LT(written, 1u << 20);
+
+  // 100 MiB of holes: over the allowance, unless rootfs.max_file_size is larger.
+  run("truncate -s 100M " + in + "/usr/big && tar --sparse --format=gnu -C " + in + " -cf " + d_ / "s100.tar" +
+          " usr && rm " + in + "/usr/big",
+      &st);
+  ASSERT_EQ(st, 0);
+  TempDir scratch;
+  SourceTree plain(scratch.path());
+  Status refused = plain.add_archive(d_ / "s100.tar", SourceKind::kTar, {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::kBadInput);
+  fs::create_directories(scratch.path() + "/big");
+  SourceTree allowed(scratch.path() + "/big");
+  IngestOptions big;
+  big.max_file_size = 128ull << 20;
+  Status taken = allowed.add_archive(d_ / "s100.tar", SourceKind::kTar, big);
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  EXPECT_EQ(allowed.entries().at("/usr/big").size, 100ull << 20);
+}
+
+// A decompression bomb: bzip2 packs 300 MiB of zeros into a few hundred
+// bytes, which compose unpacked to the scratch directory in full (and a
+// 1 MB one would be 1.4 TB). Refused once the archive has unpacked to more
+// than 1000 times its size plus 256 MiB.
+TEST_F(BuildInput, DecompressionBombIsRefusedAsItUnpacks) {
+  std::string in = d_ / "bomb";
+  int st = 0;
+  run("mkdir -p " + in + " && head -c 300M /dev/zero > " + in + "/zeros && tar -C " + in +
+          " -cf - zeros | bzip2 -9 > " + d_ / "bomb.tar.bz2" + " && rm " + in + "/zeros",
+      &st);
+  ASSERT_EQ(st, 0);
+  uint64_t size = fs::file_size(d_ / "bomb.tar.bz2");
+  ASSERT_LT(size, 4096u);
+  TempDir scratch;
+  SourceTree tree(scratch.path());
+  Status r = tree.add_archive(d_ / "bomb.tar.bz2", SourceKind::kTar, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kBadInput);
+  uint64_t budget = kUnpackAllowance + size * kUnpackRatio;
+  EXPECT_EQ(r.error().message, d_ / "bomb.tar.bz2" + ": entry 'zeros': the archive unpacks to more than " +
+                                   std::to_string(budget) + " bytes (1000 times its size plus at least 268435456): "
+                                   "refused as a decompression bomb (rootfs.max_file_size raises the limit)");
+}
+
+// An archive source that is a FIFO (or a device) hung compose in open(2)
+// forever, or never ended (/dev/zero): refused as not a regular file.
+TEST_F(BuildInput, ArchiveSourceThatIsNotARegularFileIsRefused) {
+  ASSERT_EQ(mkfifo((d_ / "pkg.ipk").c_str(), 0644), 0);
+  ASSERT_EQ(symlink("/dev/zero", (d_ / "zero.tar").c_str()), 0);
+  TempDir scratch;
+  for (const char* name : {"pkg.ipk", "zero.tar"}) {
+    SourceTree tree(scratch.path());
+    std::string p = d_ / name;
+    Status r = tree.add_archive(p, name[0] == 'p' ? SourceKind::kIpk : SourceKind::kTar, {});
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_EQ(r.error().kind, ErrorKind::kBadInput);
+    EXPECT_EQ(r.error().message, p + ": not a regular file; expected a .tar, .ipk or .deb archive");
+  }
+}
+
+// A source whose bytes begin "LRZI" (lrzip) made libarchive run the
+// `lrzip` found in PATH on the third party's bytes, and take what it printed
+// as the archive. Only library-backed decompressors are enabled now: no
+// program is ever run on an archive (nor grzip, nor lzop).
+TEST_F(BuildInput, NoExternalDecompressorIsRunOnAnArchive) {
+  std::string bin = d_ / "bin", marker = d_ / "ran";
+  write(d_ / "inner.tar", build_archive({{.name = "bin/tool", .mode = 0755, .data = "t"}}, "tar"));
+  for (const char* prog : {"lrzip", "grzip", "lzop"})
+    write(bin + "/" + prog, "#!/bin/sh\necho " + std::string(prog) + " >> " + marker + "\ncat " + d_ / "inner.tar" + "\n",
+          0755);
+  const std::pair<const char*, std::string> inputs[] = {
+      {"lrz.tar", std::string("LRZI\0\x06", 6) + std::string(100, '\0')},
+      {"grz.tar", std::string("GRZipII\0\x02\x04:)", 12) + std::string(100, '\0')},
+      {"lzo.tar", std::string("\x89LZO\0\r\n\x1a\n", 9) + std::string(100, '\0')},
+  };
+  for (const auto& [name, bytes] : inputs) {
+    write(d_ / name, bytes);
+    write(d_ / "m.toml", manifest("x", "strategy = \"tree\"\n", "[[rootfs.source]]\npath = \"" + std::string(name) + "\"\n"));
+    int st = 0;
+    std::string out = run("PATH=" + bin + ":$PATH " + kNestbox + " validate " + d_ / "m.toml" + " 2>&1", &st);
+    EXPECT_NE(st, 0) << name << ": " << out;
+  }
+  EXPECT_FALSE(fs::exists(marker)) << slurp(marker);
+}
+
+// validate passed an archive member whose name (300 bytes) or symlink
+// target (6000 bytes) no output can hold, and compose then failed in the
+// squashfs or tree writer. Both now refuse it at the source, with one message.
+TEST_F(BuildInput, NamesAndLinkTargetsNoOutputCanHoldAreRefusedByValidateToo) {
+  const std::string long_name = "usr/" + std::string(300, 'a');
+  std::string long_target;
+  while (long_target.size() < 6000) long_target += "/b";
+  struct Case {
+    const char* file;
+    std::vector<testing::Member> members;
+    std::string message;
+  } cases[] = {
+      {"name.tar", {{.name = "bin/tool", .data = "t"}, {.name = long_name, .data = "x"}},
+       "entry '" + long_name + "': a name of 300 bytes; expected at most 255"},
+      {"link.tar", {{.name = "bin/tool", .data = "t"}, {.name = "usr/l", .type = AE_IFLNK, .link = long_target}},
+       "entry 'usr/l': symlink target of 6000 bytes; expected 1 to 4095"},
+  };
+  for (const Case& c : cases) {
+    write(d_ / c.file, build_archive(c.members, "tar"));
+    for (const char* strategy : {"squashfs", "tree"}) {
+      write(d_ / "m.toml", manifest("ln", "strategy = \"" + std::string(strategy) + "\"\n",
+                                    "[[rootfs.source]]\npath = \"" + std::string(c.file) + "\"\n"));
+      int st = 0;
+      std::string v = run(kNestbox + " validate " + d_ / "m.toml" + " 2>&1", &st);
+      EXPECT_NE(st, 0) << c.file << " " << strategy << ": validate passed: " << v;
+      EXPECT_NE(v.find(c.message), std::string::npos) << v;
+      std::string out;
+      EXPECT_EQ(compose(d_ / "m.toml", &out), 2) << out;
+      EXPECT_NE(out.find(c.message), std::string::npos) << out;
+    }
+  }
+}
+
+// A trusted staging file with an ACL (system.posix_acl_access): validate
+// passed, and compose of a squashfs or overlay image failed in the writer,
+// which stores no system.* names. validate refuses it now, as compose does.
+TEST_F(BuildInput, XattrsAnImageCannotStoreAreRefusedByValidateToo) {
+  write(d_ / "staging/bin/tool", "tool", 0755);
+  // POSIX ACL xattr, version 2: user::rwx, user:1000:r--, group::r-x, mask::r-x, other::r-x.
+  const uint16_t e[][2] = {{0x01, 7}, {0x02, 4}, {0x04, 5}, {0x10, 5}, {0x20, 5}};
+  const uint32_t ids[] = {UINT32_MAX, 1000, UINT32_MAX, UINT32_MAX, UINT32_MAX};
+  std::string acl("\x02\0\0\0", 4);
+  for (int i = 0; i < 5; ++i) {
+    acl.append(reinterpret_cast<const char*>(e[i]), 4);
+    acl.append(reinterpret_cast<const char*>(&ids[i]), 4);
+  }
+  std::string tool = d_ / "staging/bin/tool";
+  if (setxattr(tool.c_str(), "system.posix_acl_access", acl.data(), acl.size(), 0) != 0)
+    GTEST_SKIP() << "no ACLs on this file system: " << strerror(errno);
+  const std::string message = "bin/tool: xattr 'system.posix_acl_access': squashfs stores only user.*, "
+                              "trusted.* and security.* names";
+  for (const char* strategy : {"squashfs", "overlay"}) {
+    write(d_ / "m.toml", manifest("acl", "strategy = \"" + std::string(strategy) + "\"\n",
+                                  "[[rootfs.source]]\npath = \"staging\"\n"));
+    int st = 0;
+    std::string v = run(kNestbox + " validate " + d_ / "m.toml" + " 2>&1", &st);
+    EXPECT_NE(st, 0) << strategy << ": validate passed: " << v;
+    EXPECT_NE(v.find(message), std::string::npos) << v;
+    std::string out;
+    EXPECT_EQ(compose(d_ / "m.toml", &out), 2) << out;
+    EXPECT_NE(out.find(message), std::string::npos) << out;
+  }
+  // A tree keeps the ACL (a trusted source's xattrs are written as they are).
+  write(d_ / "m.toml", manifest("acl", "strategy = \"tree\"\n", "[[rootfs.source]]\npath = \"staging\"\n"));
+  std::string out;
+  EXPECT_EQ(compose(d_ / "m.toml", &out), 0) << out;
+}
+
+// An output directory inside a directory source: each compose read the
+// previous one's images, runtime forms and its own scratch directory back
+// into the image, so two builds of the same inputs differed. Refused, with
+// nothing created in the staging tree.
+TEST_F(BuildInput, OutputDirectoryInsideADirectorySourceIsRefused) {
+  write(d_ / "staging/bin/tool", "tool", 0755);
+  fs::create_directories(d_ / "other");
+  ASSERT_EQ(symlink((d_ / "staging").c_str(), (d_ / "other/link").c_str()), 0);
+  write(d_ / "m.toml", manifest("od", "compressor = \"gzip\"\n", "[[rootfs.source]]\npath = \"staging\"\n"));
+  for (const std::string& out_dir : {d_ / "staging/out", d_ / "staging", d_ / "other/link/deep/out"}) {
+    int st = 0;
+    std::string out = run(kNestbox + " compose -q --out " + out_dir + " " + d_ / "m.toml" + " 2>&1", &st);
+    EXPECT_EQ(st, 2) << out;
+    EXPECT_NE(out.find(": output directory " + out_dir + " lies inside the directory source " + d_ / "staging" +
+                       ", which would read it back; expected an output directory outside every directory source"),
+              std::string::npos)
+        << out;
+  }
+  // The block cache likewise (its entries were packed into the next image).
+  int cst = 0;
+  std::string cout_ = run(kNestbox + " compose -q --out " + d_ / "out" + " --cache " + d_ / "staging/cache " +
+                              d_ / "m.toml" + " 2>&1",
+                          &cst);
+  EXPECT_EQ(cst, 2) << cout_;
+  EXPECT_NE(cout_.find(": block cache " + d_ / "staging/cache" + " lies inside the directory source " +
+                       d_ / "staging" + ", which would read it back; expected a block cache outside every "
+                       "directory source"),
+            std::string::npos)
+      << cout_;
+  fs::remove_all(d_ / "out");
+  std::set<std::string> names;
+  for (const auto& e : fs::recursive_directory_iterator(d_ / "staging")) names.insert(e.path().string());
+  EXPECT_EQ(names, (std::set<std::string>{d_ / "staging/bin", d_ / "staging/bin/tool"}));
+  // Beside the source: fine, and the same image twice.
+  std::string first;
+  for (int i = 0; i < 2; ++i) {
+    int st = 0;
+    std::string out = run("SOURCE_DATE_EPOCH=1700000000 " + kNestbox + " compose -q --out " + d_ / "out" + " " +
+                              d_ / "m.toml" + " 2>&1",
+                          &st);
+    ASSERT_EQ(st, 0) << out;
+    if (i == 0) first = slurp(d_ / "out/od.sqfs");
+    else EXPECT_TRUE(first == slurp(d_ / "out/od.sqfs"));
   }
 }
 

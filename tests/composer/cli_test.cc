@@ -1,6 +1,7 @@
 // The composer's CLI front ends, run as a user would: exit statuses, output
 // formats, and agreement of `nestbox closure` with `lddtree -l`.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <set>
@@ -215,6 +216,38 @@ TEST(Cli, SignProgressOnATerminalAndVerbose) {
             std::string::npos)
       << told;
   EXPECT_NE(told.find("; dm-verity tree appended\n"), std::string::npos) << told;
+}
+
+// `nestbox squash DIR DIR/out.img` packed the previous run's out.img into
+// the next one (two runs over the same directory differed, each image
+// holding the last). An image, --overlay base or --cache inside a DIR is
+// refused before anything is written.
+TEST(Cli, SquashRefusesOutputsInsideTheDirectoryItPacks) {
+  TempDir d;
+  write(d / "in/f", "hi\n");
+  fs::create_directories(d / "link");
+  ASSERT_EQ(symlink((d / "in").c_str(), (d / "link/in").c_str()), 0);
+  for (const std::string& args : {d / "in " + d / "in/out.img", d / "in " + d / "link/in/sub/out.img",
+                                  d / "in " + d / "ok.img --overlay " + d / "in/base.img",
+                                  d / "in " + d / "ok.img --cache " + d / "in/cache"}) {
+    int st = 0;
+    std::string out = run("SOURCE_DATE_EPOCH=1 " + kNestbox + " squash -q --comp gzip " + args + " 2>&1", &st);
+    EXPECT_EQ(st, 2) << args << ": " << out;
+    EXPECT_NE(out.find(": lies inside " + d / "in" + ", which is packed"), std::string::npos) << out;
+  }
+  std::set<std::string> names;
+  for (const auto& e : fs::recursive_directory_iterator(d / "in")) names.insert(e.path().filename());
+  EXPECT_EQ(names, (std::set<std::string>{"f"}));
+  EXPECT_FALSE(fs::exists(d / "ok.img"));
+  // Beside it: the same image twice.
+  std::string first;
+  for (int i = 0; i < 2; ++i) {
+    int st = 0;
+    std::string out = run("SOURCE_DATE_EPOCH=1 " + kNestbox + " squash -q --comp gzip " + d / "in " + d / "ok.img 2>&1", &st);
+    ASSERT_EQ(st, 0) << out;
+    if (i == 0) first = testing::slurp(d / "ok.img");
+    else EXPECT_TRUE(first == testing::slurp(d / "ok.img"));
+  }
 }
 
 }  // namespace

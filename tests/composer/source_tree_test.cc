@@ -1,11 +1,16 @@
 #include "composer/source_tree.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "composer/closure.h"
 #include "composer/select.h"
@@ -199,6 +204,36 @@ TEST_F(Sources, StagingFileSwappedAfterTheWalkIsRefusedWhenOpened) {
   EXPECT_EQ(after.error().message, dir + "/d/secret (for /d/secret): not the file its source held when it "
                                          "was read (a path swapped since): refused");
   EXPECT_EQ(after.error().kind, ErrorKind::kBadInput);
+}
+
+// The same racer during the walk itself (stg/d exchanged with stg/l -> HOST
+// over and over): the walk goes name by name below directories it holds
+// open, so it never lists HOST's files, whichever way each step goes.
+TEST_F(Sources, StagingDirectorySwappedForASymlinkDuringTheWalkIsNeverEntered) {
+  std::string dir = top_ / "staging", host = top_ / "host";
+  for (int i = 0; i < 64; ++i) testing::write(dir + "/d/sub/f" + std::to_string(i), "staging");
+  testing::write(host + "/host-only-secret", "HOSTKEY", 0600);
+  fs::create_directories(host + "/sub");
+  testing::symlink_at(host, dir + "/l");
+  std::atomic<bool> stop{false};
+  std::thread racer([&] {
+    while (!stop) renameat2(AT_FDCWD, (dir + "/d").c_str(), AT_FDCWD, (dir + "/l").c_str(), RENAME_EXCHANGE);
+  });
+  int walks = 0, leaks = 0;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (std::chrono::steady_clock::now() < until) {
+    std::string scratch = top_ / ("work/race" + std::to_string(walks));
+    fs::create_directories(scratch);
+    SourceTree t(scratch);
+    ++walks;
+    if (!t.add_directory(dir, {}).ok()) continue;  // refused: changed under the walk
+    for (const auto& [path, e] : t.entries())
+      if (path.find("host-only-secret") != std::string::npos) ++leaks;
+  }
+  stop = true;
+  racer.join();
+  EXPECT_GT(walks, 10);
+  EXPECT_EQ(leaks, 0) << "the host's file was listed in " << leaks << " of " << walks << " walks";
 }
 
 TEST_F(Sources, StagingSymlinkEscapingTheRootIsRefused) {

@@ -66,6 +66,42 @@ TEST(Keys, RefusesToOverwriteAndReportsMissingKeys) {
   EXPECT_EQ(*signer::parse_key_type("ecdsa-p256"), signer::KeyType::kEcdsaP256);
 }
 
+// A private key file is opened once and must be a regular file only its
+// owner can read or change: a group/world-readable key (a copy with the
+// default umask) was used as it was, a FIFO hung `sign` in open(2) and a
+// directory made OSSL_STORE try every file in it.
+TEST(Keys, RefusesKeyFilesOthersCanReadAndNonRegularFiles) {
+  TempDir dir;
+  KeyPair k = testing::make_key(dir, "a");
+  ASSERT_TRUE(signer::load_private_key(k.private_path).ok());
+  for (mode_t mode : {0644, 0640, 0602}) {
+    ASSERT_EQ(::chmod(k.private_path.c_str(), mode), 0);
+    for (const std::string& uri : {k.private_path, "file:" + k.private_path, "file://" + k.private_path}) {
+      auto r = signer::load_private_key(uri);
+      ASSERT_FALSE(r.ok()) << uri << " " << mode;
+      EXPECT_EQ(r.error().kind, ErrorKind::kBadInput);
+      char m[8];
+      snprintf(m, sizeof m, "%04o", static_cast<unsigned>(mode));
+      EXPECT_EQ(r.error().message, "key " + uri + ": mode " + m +
+                                       " lets other users read or change the private key; expected 0600 or "
+                                       "stricter (chmod 600 " + k.private_path + ")");
+    }
+  }
+  ASSERT_EQ(::chmod(k.private_path.c_str(), 0400), 0);
+  auto ro = signer::load_private_key("file:" + k.private_path);
+  ASSERT_TRUE(ro.ok()) << ro.error().message;
+  EXPECT_EQ(crypto::to_hex(*crypto::ossl::key_id(ro->get())), k.id);
+  std::string fifo = dir / "fifo.key";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string sub = dir / "keys.d";
+  ASSERT_EQ(::mkdir(sub.c_str(), 0700), 0);
+  for (const std::string& p : {fifo, sub}) {
+    auto r = signer::load_private_key(p);
+    ASSERT_FALSE(r.ok()) << p;
+    EXPECT_EQ(r.error().message, "key " + p + ": not a regular file");
+  }
+}
+
 // Our tree equals what `veritysetup format --hash-offset` writes into the same
 // file, byte for byte, for 1 block (no levels), 1 level, and 2 levels.
 TEST(VerityTree, ByteIdenticalToVeritysetupFormat) {
@@ -156,7 +192,11 @@ TEST(ImageBuilder, DeterministicAndMatchesGoldenImage) {
   s.arch = "x86_64";
   s.compat = "nestbox-golden";
   s.created = 1700000000;
-  s.key_uris = {data + "/golden-test-ed25519.key"};
+  // git checks the key out 0644; a private key file must be the owner's alone.
+  std::string key = dir / "golden-test-ed25519.key";
+  spit(key, slurp(data + "/golden-test-ed25519.key"));
+  ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
+  s.key_uris = {key};
   ASSERT_TRUE(signer::build_image(s, dir / "one.img").ok());
   ASSERT_TRUE(signer::build_image(s, dir / "two.img").ok());
   std::string one = slurp(dir / "one.img");

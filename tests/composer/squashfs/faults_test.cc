@@ -4,7 +4,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "composer/squashfs/fs_tree_from_directory.h"
 #include "composer/squashfs/squashfs_writer.h"
@@ -71,6 +77,46 @@ TEST_F(FaultsTest, FileTooBigForSquashfs) {
             "exceeds the squashfs limit of " + std::to_string(squashfs_max_file_size(4096)) +
             " bytes for block size 4096");
   EXPECT_EQ(listing(tmp_.path()), std::vector<std::string>{"src"});
+}
+
+// `nestbox squash DIR` walked DIR by path: a directory swapped for a symlink
+// to the host's /etc (a racer exchanging DIR/d and DIR/l -> HOST) made the
+// walk list HOST's files as /d/... and record their inodes, so the writer's
+// inode check passed and they were packed. The walk is now the composer's
+// fd-relative one: a swapped directory is refused or seen as the symlink it
+// is, never entered.
+TEST_F(FaultsTest, DirectorySwappedForASymlinkDuringTheWalkIsNeverEntered) {
+  std::string dir = tmp_ / "src", host = tmp_ / "host";
+  constexpr int kPairs = 8;  // each walk meets every pair: more chances per walk
+  for (int i = 0; i < kPairs; ++i) {
+    testing::write_file(dir + "/d" + std::to_string(i) + "/sub/f", 10, i);
+    ASSERT_EQ(::symlink(host.c_str(), (dir + "/l" + std::to_string(i)).c_str()), 0);
+  }
+  testing::write_file(host + "/host-only-secret", 7, 1);
+  fs::create_directories(host + "/sub");
+  struct stat secret;
+  ASSERT_EQ(::stat((host + "/host-only-secret").c_str(), &secret), 0);
+  std::atomic<bool> stop{false};
+  std::thread racer([&] {
+    for (int i = 0; !stop; i = (i + 1) % kPairs)
+      ::renameat2(AT_FDCWD, (dir + "/d" + std::to_string(i)).c_str(), AT_FDCWD,
+                  (dir + "/l" + std::to_string(i)).c_str(), RENAME_EXCHANGE);
+  });
+  int walks = 0, leaks = 0;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  DirectoryScanOptions so;
+  so.hash = false;
+  while (std::chrono::steady_clock::now() < until) {
+    auto tree = fs_tree_from_directory(dir, so);
+    ++walks;
+    if (!tree.ok()) continue;  // refused: the directory changed under the walk
+    for (const FsEntry& e : tree->entries)
+      if (e.path.find("host-only-secret") != std::string::npos || e.source_ino == secret.st_ino) ++leaks;
+  }
+  stop = true;
+  racer.join();
+  EXPECT_GT(walks, 10);
+  EXPECT_EQ(leaks, 0) << "the host's file was listed in " << leaks << " of " << walks << " walks";
 }
 
 TEST_F(FaultsTest, ConfiguredFileSizeLimit) {

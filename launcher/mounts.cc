@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 
 #include "launcher/ipc_bind.h"
@@ -25,8 +26,45 @@ Status do_mount(const std::string& src, const std::string& dst, const char* type
   return {};
 }
 
+// mount_setattr(2) (Linux 5.12): sets attributes on a mount and, with
+// AT_RECURSIVE, on every mount below it, clearing none.
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+struct MountAttr {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+constexpr uint64_t kAttrRdonly = 0x1, kAttrNosuid = 0x2, kAttrNodev = 0x4, kAttrNoexec = 0x8;
+
+// -1 with errno; ENOSYS where the kernel (or the build's headers) lack it.
+int set_attributes_recursively(int mount_fd, unsigned long ms) {
+#ifdef SYS_mount_setattr
+  MountAttr a{};
+  if (ms & MS_RDONLY) a.attr_set |= kAttrRdonly;
+  if (ms & MS_NOSUID) a.attr_set |= kAttrNosuid;
+  if (ms & MS_NODEV) a.attr_set |= kAttrNodev;
+  if (ms & MS_NOEXEC) a.attr_set |= kAttrNoexec;
+  return static_cast<int>(::syscall(SYS_mount_setattr, mount_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a));
+#else
+  (void)mount_fd;
+  (void)ms;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
 // Mounts onto `target` (inside the root) and re-applies `flags` per mount when
 // the mount is a bind (binds ignore flags on the first call).
+//
+// A recursive bind (MS_REC) also brings the source's submounts, and a bind
+// remount changes the top mount alone: a `read_only` bind of a host directory
+// with a tmpfs (or any other mount) below it left that submount writable,
+// suid and dev in the container, which, as the host's root without a user
+// namespace, wrote the host's files there and left a setuid-root program for
+// the host's users. So the flags go on every mount of the tree
+// (mount_setattr with AT_RECURSIVE); on a kernel without mount_setattr the
+// bind is made again without MS_REC: the submounts are then not shown at all,
+// never shown without the flags.
 Status mount_in_root(int root_fd, const std::string& target, const std::string& src,
                      const char* type, unsigned long flags, const std::string& data,
                      bool dir = true) {
@@ -38,6 +76,15 @@ Status mount_in_root(int root_fd, const std::string& target, const std::string& 
   if (!extra) return {};
   auto mounted = open_in_root(root_fd, target, O_PATH);
   if (!mounted.ok()) return std::move(mounted).error();
+  if (flags & MS_REC) {
+    if (set_attributes_recursively(mounted->get(), extra) == 0) return {};
+    if (errno != ENOSYS) return sys_error("mount " + target + " (flags on every mount below it)");
+    if (::umount2(fd_path(mounted->get()).c_str(), MNT_DETACH) != 0)
+      return sys_error("mount " + target + " (undo the recursive bind)");
+    NESTBOX_TRY(do_mount(src, fd_path(fd->get()), type, flags & ~static_cast<unsigned long>(MS_REC), data, target));
+    mounted = open_in_root(root_fd, target, O_PATH);
+    if (!mounted.ok()) return std::move(mounted).error();
+  }
   return do_mount("", fd_path(mounted->get()), nullptr, MS_BIND | MS_REMOUNT | extra, "",
                   target + " (remount)");
 }

@@ -33,7 +33,9 @@ Status mount_squashfs(const std::string& dev, const std::string& at, unsigned lo
 // mount point the launcher made and holds, not a path the image controls).
 Status bind_dir(const std::string& dir, const std::string& at, unsigned long dev_flag) {
   NESTBOX_TRY(mkdir_p(at));
-  if (::mount(dir.c_str(), at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) return sys_error("bind " + dir);
+  // Not recursive: a bind remount sets the flags of the top mount only, so a
+  // mount someone placed below `dir` must not come along without them.
+  if (::mount(dir.c_str(), at.c_str(), nullptr, MS_BIND, nullptr) != 0) return sys_error("bind " + dir);
   if (::mount("", at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | dev_flag, nullptr) != 0)
     return sys_error("remount " + dir + " read-only");
   return {};

@@ -1,9 +1,12 @@
 // The container's filesystem: /dev, /proc, /sys, tmpfs, binds and every kind
 // of persistent storage.
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
 
 #include <gtest/gtest.h>
@@ -82,6 +85,48 @@ TEST(Mounts, ReadOnlyBindFromTheHost) {
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.out, "hi\nwrite /mnt/new EROFS\n");
   EXPECT_NE(::access((host + "/new").c_str(), F_OK), 0);
+}
+
+// A bind is recursive: a mount below its source (here a tmpfs, rw, suid and
+// dev on the host) comes along and must carry the bind's flags too. Before,
+// only the top mount was remounted: the container (root without a user
+// namespace, no capability) wrote into the "read-only" bind's submount and
+// left a setuid-root copy of a shell there for the host's users.
+TEST(Mounts, BindFlagsReachEveryMountBelowIt) {
+  NESTBOX_NEED_IMAGES();
+  std::string host = images()->dir + "/bind-rec-src";
+  std::string sub = host + "/sub";
+  ::mkdir(host.c_str(), 0755);
+  ::mkdir(sub.c_str(), 0755);
+  // Writable by everyone on the host: only the bind's read_only stands
+  // between the container's process and the files.
+  ASSERT_EQ(::mount("tmpfs", sub.c_str(), "tmpfs", 0, "mode=1777"), 0) << std::strerror(errno);
+  struct Unmount {
+    std::string at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{sub};
+  ASSERT_TRUE(write_file_atomic(sub + "/greeting", "hi\n").ok());
+  ASSERT_EQ(::chmod((sub + "/greeting").c_str(), 0666), 0);
+  policy::Policy p = full_policy(
+      "m-bindrec", {"/bin/sh", "-c",
+                    "cat /mnt/sub/greeting; probe write /mnt/sub/new; probe write /mnt/sub/greeting pwned;"
+                    " grep ' /mnt/sub ' /proc/self/mountinfo | cut -d' ' -f5,6"});
+  policy::Mount m;
+  m.kind = policy::MountKind::kBind;
+  m.source = host;
+  m.target = "/mnt";
+  m.flags = policy::kMountReadOnly | policy::kMountNosuid | policy::kMountNodev | policy::kMountNoexec;
+  p.mounts.push_back(m);
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out.substr(0, r.out.rfind("write")),
+            "hi\nwrite /mnt/sub/new EROFS\n");
+  EXPECT_NE(r.out.find("write /mnt/sub/greeting EROFS\n/mnt/sub ro,nosuid,nodev,noexec"), std::string::npos)
+      << r.out;
+  EXPECT_NE(::access((sub + "/new").c_str(), F_OK), 0);
+  auto kept = read_file(sub + "/greeting");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(*kept, "hi\n");
 }
 
 TEST(Mounts, MissingMountTargetIsRefusedWithItsName) {

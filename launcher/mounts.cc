@@ -67,7 +67,7 @@ int set_attributes_recursively(int mount_fd, unsigned long ms) {
 // never shown without the flags.
 Status mount_in_root(int root_fd, const std::string& target, const std::string& src,
                      const char* type, unsigned long flags, const std::string& data,
-                     bool dir = true) {
+                     bool dir = true, bool no_mount_setattr = false) {
   auto fd = open_in_root(root_fd, target, O_PATH | (dir ? O_DIRECTORY : 0));
   if (!fd.ok()) return std::move(fd.error().context("mount target (must exist in the rootfs)"));
   NESTBOX_TRY(do_mount(src, fd_path(fd->get()), type, flags, data, target));
@@ -77,7 +77,11 @@ Status mount_in_root(int root_fd, const std::string& target, const std::string& 
   auto mounted = open_in_root(root_fd, target, O_PATH);
   if (!mounted.ok()) return std::move(mounted).error();
   if (flags & MS_REC) {
-    if (set_attributes_recursively(mounted->get(), extra) == 0) return {};
+    if (no_mount_setattr) {
+      errno = ENOSYS;
+    } else if (set_attributes_recursively(mounted->get(), extra) == 0) {
+      return {};
+    }
     if (errno != ENOSYS) return sys_error("mount " + target + " (flags on every mount below it)");
     if (::umount2(fd_path(mounted->get()).c_str(), MNT_DETACH) != 0)
       return sys_error("mount " + target + " (undo the recursive bind)");
@@ -214,7 +218,7 @@ Status mount_one(const policy::Mount& m, const Options& options, HostOwner owner
       struct stat st;
       if (::fstat(src.get(), &st) != 0) return sys_error("stat " + m.source);
       return mount_in_root(root_fd, m.target, fd_path(src.get()), nullptr,
-                           MS_BIND | MS_REC | flags, "", S_ISDIR(st.st_mode));
+                           MS_BIND | MS_REC | flags, "", S_ISDIR(st.st_mode), options.force_no_mount_setattr);
     }
     default:
       return mount_storage(m, options, owner, root_fd);

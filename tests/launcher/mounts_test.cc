@@ -129,6 +129,38 @@ TEST(Mounts, BindFlagsReachEveryMountBelowIt) {
   EXPECT_EQ(*kept, "hi\n");
 }
 
+// Without mount_setattr (Linux < 5.12) the bind is not recursive: the mount
+// below the source is not shown at all (the directory under it is, read-only),
+// never shown without the bind's flags.
+TEST(Mounts, BindWithoutMountSetattrShowsNoMountBelowIt) {
+  NESTBOX_NEED_IMAGES();
+  std::string host = images()->dir + "/bind-rec-old";
+  std::string sub = host + "/sub";
+  ::mkdir(host.c_str(), 0755);
+  ::mkdir(sub.c_str(), 01777);
+  ASSERT_TRUE(write_file_atomic(sub + "/under", "under\n").ok());  // on the parent, hidden on the host
+  ASSERT_EQ(::mount("tmpfs", sub.c_str(), "tmpfs", 0, "mode=1777"), 0) << std::strerror(errno);
+  struct Unmount {
+    std::string at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{sub};
+  policy::Policy p = full_policy("m-bindold", {"/bin/sh", "-c",
+                                               "ls /mnt/sub; probe write /mnt/sub/new;"
+                                               " grep -c ' /mnt/sub ' /proc/self/mountinfo"});
+  policy::Mount m;
+  m.kind = policy::MountKind::kBind;
+  m.source = host;
+  m.target = "/mnt";
+  m.flags = policy::kMountReadOnly | policy::kMountNosuid | policy::kMountNodev;
+  p.mounts.push_back(m);
+  Options o = test_options();
+  o.force_no_mount_setattr = true;
+  Outcome r = run(p, squashfs_source(), o);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "under\nwrite /mnt/sub/new EROFS\n0\n");
+  EXPECT_NE(::access((sub + "/new").c_str(), F_OK), 0);
+}
+
 TEST(Mounts, MissingMountTargetIsRefusedWithItsName) {
   NESTBOX_NEED_IMAGES();
   policy::Policy p = full_policy("m-missing", {"/bin/true"});

@@ -213,11 +213,12 @@ Status mount_one(const policy::Mount& m, const Options& options, HostOwner owner
       return mount_in_root(root_fd, m.target, "tmpfs", "tmpfs", flags, data);
     }
     case policy::MountKind::kBind: {
-      UniqueFd src(::open(m.source.c_str(), O_PATH | O_CLOEXEC));
-      if (!src) return sys_error("bind source " + m.source);
+      // No symlink on the way: another container's storage may lie there.
+      auto src = open_host_source(m.source);
+      if (!src.ok()) return std::move(src.error().context("bind source"));
       struct stat st;
-      if (::fstat(src.get(), &st) != 0) return sys_error("stat " + m.source);
-      return mount_in_root(root_fd, m.target, fd_path(src.get()), nullptr,
+      if (::fstat(src->get(), &st) != 0) return sys_error("stat " + m.source);
+      return mount_in_root(root_fd, m.target, fd_path(src->get()), nullptr,
                            MS_BIND | MS_REC | flags, "", S_ISDIR(st.st_mode), options.force_no_mount_setattr);
     }
     default:

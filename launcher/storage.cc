@@ -21,6 +21,7 @@
 #include "launcher/rootpath.h"
 #include "launcher/uevent.h"
 #include "util/file_io.h"
+#include "util/open_in_root.h"
 
 namespace nestbox::launcher {
 namespace {
@@ -111,6 +112,31 @@ Status ensure_host_dir(const std::string& dir, HostOwner owner) {
     }
   }
   return {};
+}
+
+Result<UniqueFd> open_host_source(const std::string& path) {
+  if (path.empty() || path[0] != '/') return bad_input(path + ": not an absolute host path");
+  UniqueFd root(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return sys_error("open /");
+  size_t slash = path.find_last_not_of('/');
+  if (slash == std::string::npos) return UniqueFd(::fcntl(root.get(), F_DUPFD_CLOEXEC, 0));  // "/"
+  size_t cut = path.rfind('/', slash);
+  std::string parent = path.substr(1, cut), name = path.substr(cut + 1, slash - cut);
+  size_t end = 0;
+  UniqueFd dir = open_dirs_no_symlinks(root.get(), parent, /*create=*/false, &end);
+  if (!dir) {
+    std::string failed = path.substr(0, end + 1);
+    if (errno == ELOOP || errno == ENOTDIR)
+      return failure(path + ": " + failed + " is not a directory (a symlink on the way to a host source is refused)");
+    return sys_error(path + ": open " + failed);
+  }
+  if (name == "." || name == "..") return bad_input(path + ": '.' and '..' are refused in a host source");
+  UniqueFd fd(::openat(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return sys_error(path + ": open");
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return sys_error(path + ": stat");
+  if (S_ISLNK(st.st_mode)) return failure(path + ": is a symlink (a symlink as a host source is refused)");
+  return fd;
 }
 
 Status check_host_storage_closed(const std::string& dir, HostOwner owner) {
@@ -223,7 +249,13 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
       auto fd = open_in_root(root_fd, m.target, O_PATH | O_DIRECTORY);
       if (!fd.ok()) return std::move(fd.error().context("mount target (must exist in the rootfs)"));
       std::string at = fd_path(fd->get());
-      if (::mount(m.source.c_str(), at.c_str(), nullptr, MS_BIND, nullptr) != 0)
+      // Bound from the descriptor opened without symlinks, never the path again.
+      auto src = open_host_source(m.source);
+      if (!src.ok()) return std::move(src).error();
+      struct stat st;
+      if (::fstat(src->get(), &st) != 0 || !S_ISDIR(st.st_mode))
+        return failure(m.source + ": not a directory");
+      if (::mount(fd_path(src->get()).c_str(), at.c_str(), nullptr, MS_BIND, nullptr) != 0)
         return sys_error("bind " + m.source);
       auto again = open_in_root(root_fd, m.target, O_PATH);
       if (!again.ok()) return std::move(again).error();

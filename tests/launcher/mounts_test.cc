@@ -161,6 +161,49 @@ TEST(Mounts, BindWithoutMountSetattrShowsNoMountBelowIt) {
   EXPECT_NE(::access((sub + "/new").c_str(), F_OK), 0);
 }
 
+// A host source is opened without following a symlink anywhere on its way.
+// Another container's writable storage directory may lie on that way, and
+// that container, the host's root without a user namespace, replaced a
+// directory there with a symlink to /etc: the next start of a container
+// binding the directory (read-only) got the host's /etc, shadow included.
+TEST(Mounts, HostSourcesAreOpenedWithoutSymlinks) {
+  NESTBOX_NEED_IMAGES();
+  std::string real = images()->dir + "/src-real", link = images()->dir + "/src-link";
+  ::mkdir(real.c_str(), 0755);
+  ::mkdir((real + "/sub").c_str(), 0755);
+  ASSERT_TRUE(write_file_atomic(real + "/sub/greeting", "hi\n").ok());
+  ::unlink(link.c_str());
+  ASSERT_EQ(::symlink(real.c_str(), link.c_str()), 0);
+  struct Case {
+    policy::MountKind kind;
+    std::string source, error;
+  } cases[] = {
+      {policy::MountKind::kBind, link, "/mnt: bind source: " + link + ": is a symlink (a symlink as a host source is refused)"},
+      {policy::MountKind::kBind, link + "/sub",
+       "/mnt: bind source: " + link + "/sub: " + link + " is not a directory (a symlink on the way to a host source is refused)"},
+      {policy::MountKind::kStorageDir, link + "/sub",
+       "/mnt: " + link + "/sub: " + link + " is not a directory (a symlink on the way to a host source is refused)"},
+  };
+  for (const Case& c : cases) {
+    policy::Policy p = full_policy("m-srclink", {"/bin/sh", "-c", "cat /mnt/greeting"});
+    policy::Mount m = storage(c.kind, c.source, "/mnt");
+    m.flags |= policy::kMountReadOnly;
+    p.mounts.push_back(m);
+    Outcome r = run(p, squashfs_source());
+    EXPECT_FALSE(r.ok) << c.source << ": " << r.out;
+    EXPECT_EQ(r.error, "container m-srclink: " + c.error);
+    EXPECT_EQ(leftovers("m-srclink"), std::vector<std::string>{});
+  }
+  // The real path still binds.
+  policy::Policy p = full_policy("m-srcreal", {"/bin/sh", "-c", "cat /mnt/greeting"});
+  policy::Mount m = storage(policy::MountKind::kBind, real + "/sub", "/mnt");
+  m.flags |= policy::kMountReadOnly;
+  p.mounts.push_back(m);
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "hi\n");
+}
+
 TEST(Mounts, MissingMountTargetIsRefusedWithItsName) {
   NESTBOX_NEED_IMAGES();
   policy::Policy p = full_policy("m-missing", {"/bin/true"});

@@ -266,6 +266,11 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
       return {};
     }
     case policy::MountKind::kStorageImage: {
+      // Its directory reached without a symlink (another container's storage
+      // may lie on the way) before anything is created there.
+      size_t cut = m.source.rfind('/');
+      auto dir = open_host_source(cut == 0 ? std::string("/") : m.source.substr(0, cut));
+      if (!dir.ok()) return std::move(dir.error().context("storage image"));
       auto created = ensure_image_file(m.source, m.size, m.fstype);
       if (!created.ok()) return std::move(created).error();
       // Opened once (no symlink, no FIFO, a regular file) and attached through
@@ -273,6 +278,12 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
       bool read_only = (m.flags & policy::kMountReadOnly) != 0;
       auto file = open_backing_file(m.source, read_only);
       if (!file.ok()) return std::move(file.error().context("storage image"));
+      auto named = open_host_source(m.source);
+      if (!named.ok()) return std::move(named.error().context("storage image"));
+      struct stat opened, reached;
+      if (::fstat(file->get(), &opened) != 0 || ::fstat(named->get(), &reached) != 0 ||
+          opened.st_dev != reached.st_dev || opened.st_ino != reached.st_ino)
+        return failure("storage image " + m.source + ": changed while it was opened");
       LoopRequest req{m.source, 0, 0, read_only, options.force_legacy_loop, file->get()};
       auto loop = LoopDevice::attach(req);
       if (!loop.ok()) return std::move(loop).error();
@@ -290,9 +301,14 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
       NESTBOX_TRY(ensure_host_dir(m.source + "/upper", owner));
       NESTBOX_TRY(check_host_storage_closed(m.source + "/upper", owner));
       NESTBOX_TRY(ensure_host_dir(m.source + "/work"));
+      // Both layers reached without a symlink and named by descriptor.
+      auto upper = open_host_source(m.source + "/upper");
+      if (!upper.ok()) return std::move(upper).error();
+      auto work = open_host_source(m.source + "/work");
+      if (!work.ok()) return std::move(work).error();
       std::string at = fd_path(fd->get());
-      std::string data = "lowerdir=" + at + ",upperdir=" + m.source + "/upper,workdir=" +
-                         m.source + "/work";
+      std::string data = "lowerdir=" + at + ",upperdir=" + fd_path(upper->get()) + ",workdir=" +
+                         fd_path(work->get());
       if (::mount("overlay", at.c_str(), "overlay", ms_flags(m.flags), data.c_str()) != 0)
         return sys_error("mount overlay " + data);
       return {};

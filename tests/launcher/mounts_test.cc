@@ -183,17 +183,24 @@ TEST(Mounts, HostSourcesAreOpenedWithoutSymlinks) {
        "/mnt: bind source: " + link + "/sub: " + link + " is not a directory (a symlink on the way to a host source is refused)"},
       {policy::MountKind::kStorageDir, link + "/sub",
        "/mnt: " + link + "/sub: " + link + " is not a directory (a symlink on the way to a host source is refused)"},
+      {policy::MountKind::kStorageOverlay, link + "/sub",
+       "/mnt: " + link + "/sub/upper: " + link + " is not a directory (a symlink on the way to a host source is refused)"},
+      {policy::MountKind::kStorageImage, link + "/sub/data.img",
+       "/mnt: storage image: " + link + "/sub: " + link +
+           " is not a directory (a symlink on the way to a host source is refused)"},
   };
   for (const Case& c : cases) {
     policy::Policy p = full_policy("m-srclink", {"/bin/sh", "-c", "cat /mnt/greeting"});
     policy::Mount m = storage(c.kind, c.source, "/mnt");
-    m.flags |= policy::kMountReadOnly;
+    if (c.kind != policy::MountKind::kStorageOverlay) m.flags |= policy::kMountReadOnly;
+    m.size = 8 << 20;
     p.mounts.push_back(m);
     Outcome r = run(p, squashfs_source());
     EXPECT_FALSE(r.ok) << c.source << ": " << r.out;
     EXPECT_EQ(r.error, "container m-srclink: " + c.error);
     EXPECT_EQ(leftovers("m-srclink"), std::vector<std::string>{});
   }
+  EXPECT_NE(::access((real + "/sub/data.img").c_str(), F_OK), 0);  // nothing created through the link
   // The real path still binds.
   policy::Policy p = full_policy("m-srcreal", {"/bin/sh", "-c", "cat /mnt/greeting"});
   policy::Mount m = storage(policy::MountKind::kBind, real + "/sub", "/mnt");

@@ -31,14 +31,13 @@ Status do_mount(const std::string& src, const std::string& dst, const char* type
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
-struct MountAttr {
-  uint64_t attr_set, attr_clr, propagation, userns_fd;
-};
-constexpr uint64_t kAttrRdonly = 0x1, kAttrNosuid = 0x2, kAttrNodev = 0x4, kAttrNoexec = 0x8;
-
 // -1 with errno; ENOSYS where the kernel (or the build's headers) lack it.
 int set_attributes_recursively(int mount_fd, unsigned long ms) {
 #ifdef SYS_mount_setattr
+  struct MountAttr {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+  };
+  constexpr uint64_t kAttrRdonly = 0x1, kAttrNosuid = 0x2, kAttrNodev = 0x4, kAttrNoexec = 0x8;
   MountAttr a{};
   if (ms & MS_RDONLY) a.attr_set |= kAttrRdonly;
   if (ms & MS_NOSUID) a.attr_set |= kAttrNosuid;

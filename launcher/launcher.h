@@ -62,6 +62,7 @@ struct Options {
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;  // -1: inherit
   std::string partition_dir = "/dev/disk/by-partlabel";  // storage partitions by name
   bool force_legacy_loop = false;  // LOOP_SET_FD + LOOP_SET_STATUS64 (tests, old kernels)
+  bool force_no_mount_setattr = false;  // binds as on kernels before mount_setattr (tests)
   // Refusal hook, run before anything is created or mounted (verifier result,
   // kernel features). An error here aborts the launch.
   std::function<Status(const policy::Policy&)> preflight;

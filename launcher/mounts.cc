@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 
 #include "launcher/ipc_bind.h"
@@ -25,11 +26,47 @@ Status do_mount(const std::string& src, const std::string& dst, const char* type
   return {};
 }
 
+// mount_setattr(2) (Linux 5.12): sets attributes on a mount and, with
+// AT_RECURSIVE, on every mount below it, clearing none.
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+// -1 with errno; ENOSYS where the kernel (or the build's headers) lack it.
+int set_attributes_recursively(int mount_fd, unsigned long ms) {
+#ifdef SYS_mount_setattr
+  struct MountAttr {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+  };
+  constexpr uint64_t kAttrRdonly = 0x1, kAttrNosuid = 0x2, kAttrNodev = 0x4, kAttrNoexec = 0x8;
+  MountAttr a{};
+  if (ms & MS_RDONLY) a.attr_set |= kAttrRdonly;
+  if (ms & MS_NOSUID) a.attr_set |= kAttrNosuid;
+  if (ms & MS_NODEV) a.attr_set |= kAttrNodev;
+  if (ms & MS_NOEXEC) a.attr_set |= kAttrNoexec;
+  return static_cast<int>(::syscall(SYS_mount_setattr, mount_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a));
+#else
+  (void)mount_fd;
+  (void)ms;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
 // Mounts onto `target` (inside the root) and re-applies `flags` per mount when
 // the mount is a bind (binds ignore flags on the first call).
+//
+// A recursive bind (MS_REC) also brings the source's submounts, and a bind
+// remount changes the top mount alone: a `read_only` bind of a host directory
+// with a tmpfs (or any other mount) below it left that submount writable,
+// suid and dev in the container, which, as the host's root without a user
+// namespace, wrote the host's files there and left a setuid-root program for
+// the host's users. So the flags go on every mount of the tree
+// (mount_setattr with AT_RECURSIVE); on a kernel without mount_setattr the
+// bind is made again without MS_REC: the submounts are then not shown at all,
+// never shown without the flags.
 Status mount_in_root(int root_fd, const std::string& target, const std::string& src,
                      const char* type, unsigned long flags, const std::string& data,
-                     bool dir = true) {
+                     bool dir = true, bool no_mount_setattr = false) {
   auto fd = open_in_root(root_fd, target, O_PATH | (dir ? O_DIRECTORY : 0));
   if (!fd.ok()) return std::move(fd.error().context("mount target (must exist in the rootfs)"));
   NESTBOX_TRY(do_mount(src, fd_path(fd->get()), type, flags, data, target));
@@ -38,6 +75,19 @@ Status mount_in_root(int root_fd, const std::string& target, const std::string& 
   if (!extra) return {};
   auto mounted = open_in_root(root_fd, target, O_PATH);
   if (!mounted.ok()) return std::move(mounted).error();
+  if (flags & MS_REC) {
+    if (no_mount_setattr) {
+      errno = ENOSYS;
+    } else if (set_attributes_recursively(mounted->get(), extra) == 0) {
+      return {};
+    }
+    if (errno != ENOSYS) return sys_error("mount " + target + " (flags on every mount below it)");
+    if (::umount2(fd_path(mounted->get()).c_str(), MNT_DETACH) != 0)
+      return sys_error("mount " + target + " (undo the recursive bind)");
+    NESTBOX_TRY(do_mount(src, fd_path(fd->get()), type, flags & ~static_cast<unsigned long>(MS_REC), data, target));
+    mounted = open_in_root(root_fd, target, O_PATH);
+    if (!mounted.ok()) return std::move(mounted).error();
+  }
   return do_mount("", fd_path(mounted->get()), nullptr, MS_BIND | MS_REMOUNT | extra, "",
                   target + " (remount)");
 }
@@ -162,12 +212,13 @@ Status mount_one(const policy::Mount& m, const Options& options, HostOwner owner
       return mount_in_root(root_fd, m.target, "tmpfs", "tmpfs", flags, data);
     }
     case policy::MountKind::kBind: {
-      UniqueFd src(::open(m.source.c_str(), O_PATH | O_CLOEXEC));
-      if (!src) return sys_error("bind source " + m.source);
+      // No symlink on the way: another container's storage may lie there.
+      auto src = open_host_source(m.source);
+      if (!src.ok()) return std::move(src.error().context("bind source"));
       struct stat st;
-      if (::fstat(src.get(), &st) != 0) return sys_error("stat " + m.source);
-      return mount_in_root(root_fd, m.target, fd_path(src.get()), nullptr,
-                           MS_BIND | MS_REC | flags, "", S_ISDIR(st.st_mode));
+      if (::fstat(src->get(), &st) != 0) return sys_error("stat " + m.source);
+      return mount_in_root(root_fd, m.target, fd_path(src->get()), nullptr,
+                           MS_BIND | MS_REC | flags, "", S_ISDIR(st.st_mode), options.force_no_mount_setattr);
     }
     default:
       return mount_storage(m, options, owner, root_fd);

@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "launcher/mounts.h"
+#include "launcher/rootpath.h"
 #include "launcher/storage.h"
 
 namespace nestbox::launcher {
@@ -33,7 +35,9 @@ Status mount_squashfs(const std::string& dev, const std::string& at, unsigned lo
 // mount point the launcher made and holds, not a path the image controls).
 Status bind_dir(const std::string& dir, const std::string& at, unsigned long dev_flag) {
   NESTBOX_TRY(mkdir_p(at));
-  if (::mount(dir.c_str(), at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) return sys_error("bind " + dir);
+  // Not recursive: a bind remount sets the flags of the top mount only, so a
+  // mount someone placed below `dir` must not come along without them.
+  if (::mount(dir.c_str(), at.c_str(), nullptr, MS_BIND, nullptr) != 0) return sys_error("bind " + dir);
   if (::mount("", at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | dev_flag, nullptr) != 0)
     return sys_error("remount " + dir + " read-only");
   return {};
@@ -86,6 +90,7 @@ Status mount_rootfs(const policy::Policy& p, const RootfsSource& src, const Root
     lowers += ":" + lower1;  // the layer lies on top of the base
   }
   std::string data = "lowerdir=" + lowers;
+  std::optional<UniqueFd> upper_fd, work_fd;  // held until the overlay is mounted
   if (upper) {
     std::string dir;
     if (persistent) {
@@ -102,7 +107,18 @@ Status mount_rootfs(const policy::Policy& p, const RootfsSource& src, const Root
     NESTBOX_TRY(ensure_host_dir(dir + "/upper", container_root(p)));
     if (persistent) NESTBOX_TRY(check_host_storage_closed(dir + "/upper", container_root(p)));
     NESTBOX_TRY(mkdir_p(dir + "/work"));
-    data += ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
+    std::string upper_dir = dir + "/upper", work_dir = dir + "/work";
+    if (persistent) {  // a host path: reached without a symlink, named by descriptor
+      auto u = open_host_source(upper_dir);
+      if (!u.ok()) return std::move(u).error();
+      auto w = open_host_source(work_dir);
+      if (!w.ok()) return std::move(w).error();
+      upper_fd.emplace(std::move(*u));
+      work_fd.emplace(std::move(*w));
+      upper_dir = fd_path(upper_fd->get());
+      work_dir = fd_path(work_fd->get());
+    }
+    data += ",upperdir=" + upper_dir + ",workdir=" + work_dir;
   }
   NESTBOX_TRY(mkdir_p(d.root_dir));
   // The overlay is checked on its own mount: nodev here, not only on the layers.

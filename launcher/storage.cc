@@ -21,6 +21,7 @@
 #include "launcher/rootpath.h"
 #include "launcher/uevent.h"
 #include "util/file_io.h"
+#include "util/open_in_root.h"
 
 namespace nestbox::launcher {
 namespace {
@@ -111,6 +112,31 @@ Status ensure_host_dir(const std::string& dir, HostOwner owner) {
     }
   }
   return {};
+}
+
+Result<UniqueFd> open_host_source(const std::string& path) {
+  if (path.empty() || path[0] != '/') return bad_input(path + ": not an absolute host path");
+  UniqueFd root(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return sys_error("open /");
+  size_t slash = path.find_last_not_of('/');
+  if (slash == std::string::npos) return UniqueFd(::fcntl(root.get(), F_DUPFD_CLOEXEC, 0));  // "/"
+  size_t cut = path.rfind('/', slash);
+  std::string parent = path.substr(1, cut), name = path.substr(cut + 1, slash - cut);
+  size_t end = 0;
+  UniqueFd dir = open_dirs_no_symlinks(root.get(), parent, /*create=*/false, &end);
+  if (!dir) {
+    std::string failed = path.substr(0, end + 1);
+    if (errno == ELOOP || errno == ENOTDIR)
+      return failure(path + ": " + failed + " is not a directory (a symlink on the way to a host source is refused)");
+    return sys_error(path + ": open " + failed);
+  }
+  if (name == "." || name == "..") return bad_input(path + ": '.' and '..' are refused in a host source");
+  UniqueFd fd(::openat(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return sys_error(path + ": open");
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return sys_error(path + ": stat");
+  if (S_ISLNK(st.st_mode)) return failure(path + ": is a symlink (a symlink as a host source is refused)");
+  return fd;
 }
 
 Status check_host_storage_closed(const std::string& dir, HostOwner owner) {
@@ -223,7 +249,13 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
       auto fd = open_in_root(root_fd, m.target, O_PATH | O_DIRECTORY);
       if (!fd.ok()) return std::move(fd.error().context("mount target (must exist in the rootfs)"));
       std::string at = fd_path(fd->get());
-      if (::mount(m.source.c_str(), at.c_str(), nullptr, MS_BIND, nullptr) != 0)
+      // Bound from the descriptor opened without symlinks, never the path again.
+      auto src = open_host_source(m.source);
+      if (!src.ok()) return std::move(src).error();
+      struct stat st;
+      if (::fstat(src->get(), &st) != 0 || !S_ISDIR(st.st_mode))
+        return failure(m.source + ": not a directory");
+      if (::mount(fd_path(src->get()).c_str(), at.c_str(), nullptr, MS_BIND, nullptr) != 0)
         return sys_error("bind " + m.source);
       auto again = open_in_root(root_fd, m.target, O_PATH);
       if (!again.ok()) return std::move(again).error();
@@ -234,6 +266,11 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
       return {};
     }
     case policy::MountKind::kStorageImage: {
+      // Its directory reached without a symlink (another container's storage
+      // may lie on the way) before anything is created there.
+      size_t cut = m.source.rfind('/');
+      auto dir = open_host_source(cut == 0 ? std::string("/") : m.source.substr(0, cut));
+      if (!dir.ok()) return std::move(dir.error().context("storage image"));
       auto created = ensure_image_file(m.source, m.size, m.fstype);
       if (!created.ok()) return std::move(created).error();
       // Opened once (no symlink, no FIFO, a regular file) and attached through
@@ -241,6 +278,12 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
       bool read_only = (m.flags & policy::kMountReadOnly) != 0;
       auto file = open_backing_file(m.source, read_only);
       if (!file.ok()) return std::move(file.error().context("storage image"));
+      auto named = open_host_source(m.source);
+      if (!named.ok()) return std::move(named.error().context("storage image"));
+      struct stat opened, reached;
+      if (::fstat(file->get(), &opened) != 0 || ::fstat(named->get(), &reached) != 0 ||
+          opened.st_dev != reached.st_dev || opened.st_ino != reached.st_ino)
+        return failure("storage image " + m.source + ": changed while it was opened");
       LoopRequest req{m.source, 0, 0, read_only, options.force_legacy_loop, file->get()};
       auto loop = LoopDevice::attach(req);
       if (!loop.ok()) return std::move(loop).error();
@@ -258,9 +301,14 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
       NESTBOX_TRY(ensure_host_dir(m.source + "/upper", owner));
       NESTBOX_TRY(check_host_storage_closed(m.source + "/upper", owner));
       NESTBOX_TRY(ensure_host_dir(m.source + "/work"));
+      // Both layers reached without a symlink and named by descriptor.
+      auto upper = open_host_source(m.source + "/upper");
+      if (!upper.ok()) return std::move(upper).error();
+      auto work = open_host_source(m.source + "/work");
+      if (!work.ok()) return std::move(work).error();
       std::string at = fd_path(fd->get());
-      std::string data = "lowerdir=" + at + ",upperdir=" + m.source + "/upper,workdir=" +
-                         m.source + "/work";
+      std::string data = "lowerdir=" + at + ",upperdir=" + fd_path(upper->get()) + ",workdir=" +
+                         fd_path(work->get());
       if (::mount("overlay", at.c_str(), "overlay", ms_flags(m.flags), data.c_str()) != 0)
         return sys_error("mount overlay " + data);
       return {};

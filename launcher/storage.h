@@ -10,6 +10,7 @@
 
 #include "launcher/launcher.h"
 #include "policy/policy.h"
+#include "util/fd.h"
 #include "util/result.h"
 
 namespace nestbox::launcher {
@@ -44,6 +45,14 @@ Status ensure_host_dir(const std::string& dir, HostOwner owner = {});
 // directory must lie below one that only root can enter (owned by root,
 // not searchable by others; ensure_host_dir creates missing ones 0700).
 Status check_host_storage_closed(const std::string& dir, HostOwner owner);
+
+// A host path a mount takes (a bind's source, a storage directory), opened
+// O_PATH without following a symlink anywhere on the way (each component
+// O_NOFOLLOW from "/"). Another container's writable storage may lie on the
+// way: running as the host's root, it can replace a directory there with a
+// symlink (to /etc, /), and a launcher resolving the path would bind what
+// the symlink names. A symlink is refused, naming where it was.
+Result<UniqueFd> open_host_source(const std::string& path);
 
 // Creates `path` of `size` bytes holding an empty `fstype` filesystem, via a
 // temporary file renamed into place once mkfs succeeded. Returns whether it

@@ -1,9 +1,12 @@
 // The container's filesystem: /dev, /proc, /sys, tmpfs, binds and every kind
 // of persistent storage.
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
 
 #include <gtest/gtest.h>
@@ -82,6 +85,130 @@ TEST(Mounts, ReadOnlyBindFromTheHost) {
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.out, "hi\nwrite /mnt/new EROFS\n");
   EXPECT_NE(::access((host + "/new").c_str(), F_OK), 0);
+}
+
+// A bind is recursive: a mount below its source (here a tmpfs, rw, suid and
+// dev on the host) comes along and must carry the bind's flags too. Before,
+// only the top mount was remounted: the container (root without a user
+// namespace, no capability) wrote into the "read-only" bind's submount and
+// left a setuid-root copy of a shell there for the host's users.
+TEST(Mounts, BindFlagsReachEveryMountBelowIt) {
+  NESTBOX_NEED_IMAGES();
+  std::string host = images()->dir + "/bind-rec-src";
+  std::string sub = host + "/sub";
+  ::mkdir(host.c_str(), 0755);
+  ::mkdir(sub.c_str(), 0755);
+  // Writable by everyone on the host: only the bind's read_only stands
+  // between the container's process and the files.
+  ASSERT_EQ(::mount("tmpfs", sub.c_str(), "tmpfs", 0, "mode=1777"), 0) << std::strerror(errno);
+  struct Unmount {
+    std::string at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{sub};
+  ASSERT_TRUE(write_file_atomic(sub + "/greeting", "hi\n").ok());
+  ASSERT_EQ(::chmod((sub + "/greeting").c_str(), 0666), 0);
+  policy::Policy p = full_policy(
+      "m-bindrec", {"/bin/sh", "-c",
+                    "cat /mnt/sub/greeting; probe write /mnt/sub/new; probe write /mnt/sub/greeting pwned;"
+                    " grep ' /mnt/sub ' /proc/self/mountinfo | cut -d' ' -f5,6"});
+  policy::Mount m;
+  m.kind = policy::MountKind::kBind;
+  m.source = host;
+  m.target = "/mnt";
+  m.flags = policy::kMountReadOnly | policy::kMountNosuid | policy::kMountNodev | policy::kMountNoexec;
+  p.mounts.push_back(m);
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out.substr(0, r.out.rfind("write")),
+            "hi\nwrite /mnt/sub/new EROFS\n");
+  EXPECT_NE(r.out.find("write /mnt/sub/greeting EROFS\n/mnt/sub ro,nosuid,nodev,noexec"), std::string::npos)
+      << r.out;
+  EXPECT_NE(::access((sub + "/new").c_str(), F_OK), 0);
+  auto kept = read_file(sub + "/greeting");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(*kept, "hi\n");
+}
+
+// Without mount_setattr (Linux < 5.12) the bind is not recursive: the mount
+// below the source is not shown at all (the directory under it is, read-only),
+// never shown without the bind's flags.
+TEST(Mounts, BindWithoutMountSetattrShowsNoMountBelowIt) {
+  NESTBOX_NEED_IMAGES();
+  std::string host = images()->dir + "/bind-rec-old";
+  std::string sub = host + "/sub";
+  ::mkdir(host.c_str(), 0755);
+  ::mkdir(sub.c_str(), 01777);
+  ASSERT_TRUE(write_file_atomic(sub + "/under", "under\n").ok());  // on the parent, hidden on the host
+  ASSERT_EQ(::mount("tmpfs", sub.c_str(), "tmpfs", 0, "mode=1777"), 0) << std::strerror(errno);
+  struct Unmount {
+    std::string at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{sub};
+  policy::Policy p = full_policy("m-bindold", {"/bin/sh", "-c",
+                                               "ls /mnt/sub; probe write /mnt/sub/new;"
+                                               " grep -c ' /mnt/sub ' /proc/self/mountinfo"});
+  policy::Mount m;
+  m.kind = policy::MountKind::kBind;
+  m.source = host;
+  m.target = "/mnt";
+  m.flags = policy::kMountReadOnly | policy::kMountNosuid | policy::kMountNodev;
+  p.mounts.push_back(m);
+  Options o = test_options();
+  o.force_no_mount_setattr = true;
+  Outcome r = run(p, squashfs_source(), o);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "under\nwrite /mnt/sub/new EROFS\n0\n");
+  EXPECT_NE(::access((sub + "/new").c_str(), F_OK), 0);
+}
+
+// A host source is opened without following a symlink anywhere on its way.
+// Another container's writable storage directory may lie on that way, and
+// that container, the host's root without a user namespace, replaced a
+// directory there with a symlink to /etc: the next start of a container
+// binding the directory (read-only) got the host's /etc, shadow included.
+TEST(Mounts, HostSourcesAreOpenedWithoutSymlinks) {
+  NESTBOX_NEED_IMAGES();
+  std::string real = images()->dir + "/src-real", link = images()->dir + "/src-link";
+  ::mkdir(real.c_str(), 0755);
+  ::mkdir((real + "/sub").c_str(), 0755);
+  ASSERT_TRUE(write_file_atomic(real + "/sub/greeting", "hi\n").ok());
+  ::unlink(link.c_str());
+  ASSERT_EQ(::symlink(real.c_str(), link.c_str()), 0);
+  struct Case {
+    policy::MountKind kind;
+    std::string source, error;
+  } cases[] = {
+      {policy::MountKind::kBind, link, "/mnt: bind source: " + link + ": is a symlink (a symlink as a host source is refused)"},
+      {policy::MountKind::kBind, link + "/sub",
+       "/mnt: bind source: " + link + "/sub: " + link + " is not a directory (a symlink on the way to a host source is refused)"},
+      {policy::MountKind::kStorageDir, link + "/sub",
+       "/mnt: " + link + "/sub: " + link + " is not a directory (a symlink on the way to a host source is refused)"},
+      {policy::MountKind::kStorageOverlay, link + "/sub",
+       "/mnt: " + link + "/sub/upper: " + link + " is not a directory (a symlink on the way to a host source is refused)"},
+      {policy::MountKind::kStorageImage, link + "/sub/data.img",
+       "/mnt: storage image: " + link + "/sub: " + link +
+           " is not a directory (a symlink on the way to a host source is refused)"},
+  };
+  for (const Case& c : cases) {
+    policy::Policy p = full_policy("m-srclink", {"/bin/sh", "-c", "cat /mnt/greeting"});
+    policy::Mount m = storage(c.kind, c.source, "/mnt");
+    if (c.kind != policy::MountKind::kStorageOverlay) m.flags |= policy::kMountReadOnly;
+    m.size = 8 << 20;
+    p.mounts.push_back(m);
+    Outcome r = run(p, squashfs_source());
+    EXPECT_FALSE(r.ok) << c.source << ": " << r.out;
+    EXPECT_EQ(r.error, "container m-srclink: " + c.error);
+    EXPECT_EQ(leftovers("m-srclink"), std::vector<std::string>{});
+  }
+  EXPECT_NE(::access((real + "/sub/data.img").c_str(), F_OK), 0);  // nothing created through the link
+  // The real path still binds.
+  policy::Policy p = full_policy("m-srcreal", {"/bin/sh", "-c", "cat /mnt/greeting"});
+  policy::Mount m = storage(policy::MountKind::kBind, real + "/sub", "/mnt");
+  m.flags |= policy::kMountReadOnly;
+  p.mounts.push_back(m);
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "hi\n");
 }
 
 TEST(Mounts, MissingMountTargetIsRefusedWithItsName) {

@@ -232,7 +232,25 @@ std::vector<std::string> leftovers(const std::string& name) {
   std::string cgroups = sh("find /sys/fs/cgroup -maxdepth 4 -type d -name 'nestbox-" + name + "'");
   if (!cgroups.empty()) out.push_back("cgroup: " + cgroups);
   if (::access((im->state_root + "/" + name).c_str(), F_OK) == 0) out.push_back("state dir");
-  std::string procs = sh("grep -lx -e nestbox-init -e probe /proc/[0-9]*/comm 2>/dev/null");
+  // The container's processes, not another test's: ctest runs two test
+  // processes at once, each with containers of its own names. A process is
+  // this container's when its cgroup is, or when it descends from this test.
+  std::string procs;
+  std::istringstream comms(sh("grep -lx -e nestbox-init -e probe /proc/[0-9]*/comm 2>/dev/null"));
+  for (std::string comm; std::getline(comms, comm);) {
+    std::string dir = comm.substr(0, comm.rfind('/'));
+    auto cgroup = read_file(dir + "/cgroup");
+    bool ours = cgroup.ok() && (cgroup->find("/nestbox-" + name + "\n") != std::string::npos ||
+                                cgroup->find("/nestbox-" + name + "/") != std::string::npos);
+    for (pid_t pid = static_cast<pid_t>(std::atol(dir.c_str() + 6)); !ours && pid > 1;) {
+      if (pid == ::getpid()) ours = true;
+      auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");  // "pid (comm) state ppid ..."
+      size_t close = stat.ok() ? stat->rfind(')') : std::string::npos;
+      if (close == std::string::npos) break;
+      pid = static_cast<pid_t>(std::atol(stat->c_str() + close + 4));
+    }
+    if (ours) procs += comm + "\n";
+  }
   if (!procs.empty()) out.push_back("processes: " + procs);
   return out;
 }

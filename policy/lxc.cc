@@ -297,7 +297,9 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
         // No create=: whether the target is a file or a directory is the
         // image's business (the composer creates every mount point), and
         // guessing from the build machine would make the output depend on it.
-        o << "lxc.mount.entry = " << mt.source << " " << target << " none " << join("rbind") << " 0 0\n";
+        // Not rbind: the entry's flags would reach the top mount only (see
+        // policy/oci.cc); a plain bind shows nothing mounted below the source.
+        o << "lxc.mount.entry = " << mt.source << " " << target << " none " << join("bind") << " 0 0\n";
         break;
       case MountKind::kStorageImage:
         o << "lxc.mount.entry = " << mt.source << " " << target << " " << mt.fstype << " "
@@ -305,7 +307,7 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
         break;
       case MountKind::kStoragePartition:
         o << "lxc.mount.entry = /run/nestbox/" << p.name << "/storage/" << i << " " << target << " none "
-          << join("rbind") << " 0 0\n";
+          << join("bind") << " 0 0\n";
         break;
       case MountKind::kStorageOverlay:
         o << "# not expressible in LXC: persistent overlay " << comment_text(mt.source) << " over "

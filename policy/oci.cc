@@ -112,14 +112,17 @@ json mounts(const Policy& p) {
         break;
       case MountKind::kBind:
       case MountKind::kStorageDir:
-        o.insert(o.begin(), "rbind");
+        // Not rbind: runtimes apply ro/nosuid/nodev to the bind's top mount
+        // only, so a mount below the host directory would stay writable,
+        // suid and dev inside. A plain bind shows none of them.
+        o.insert(o.begin(), "bind");
         out.push_back(mount(mt.target, "bind", mt.source, o));
         break;
       case MountKind::kStorageImage:
       case MountKind::kStoragePartition:
         // Loop images and flash partitions are mounted by the integrator (or
         // nestbox-launch) at a staging path first; the bundle binds that.
-        o.insert(o.begin(), "rbind");
+        o.insert(o.begin(), "bind");
         out.push_back(mount(mt.target, "bind", "/run/nestbox/" + p.name + "/storage/" + std::to_string(i), o));
         break;
       case MountKind::kStorageOverlay:

@@ -61,7 +61,7 @@ TEST(Lxc, ConfigCarriesTheManifest) {
            "lxc.mount.auto = proc:mixed sys:ro",
            "lxc.autodev = 1",
            "lxc.mount.entry = tmpfs tmp tmpfs create=dir,nosuid,nodev,noexec,mode=1777,size=8388608 0 0",
-           "lxc.mount.entry = /data var/lib/web none rbind,nosuid,nodev,noexec 0 0",
+           "lxc.mount.entry = /data var/lib/web none bind,nosuid,nodev,noexec 0 0",
            "lxc.net.0.type = veth",
            "lxc.net.0.link = br-lan",
            "lxc.net.0.veth.pair = veth-web",

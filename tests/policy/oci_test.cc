@@ -173,7 +173,7 @@ const char* kProbe =
     "echo hostname=$(hostname); echo pid=$$; echo uid=$(id -u) gid=$(id -g) groups=\"$(id -G)\"; "
     "grep CapEff /proc/self/status; "
     "echo rootopts=$(awk '$5==\"/\" {print $6}' /proc/self/mountinfo); "
-    "grep -E ' /(tmp|sys|proc|var/lib/web) ' /proc/mounts; "
+    "grep -E ' /(tmp|sys|proc|var/lib/web|var/lib/web/sub) ' /proc/mounts; "
     "echo nofile=$(ulimit -n); "
     "mkdir /tmp/denied; echo mkdir_rc=$?; "
     "echo seccomp=$(grep Seccomp: /proc/self/status | tr -d '\\t')";
@@ -211,7 +211,12 @@ void run_in_runtime(const std::string& runtime) {
   testing::write_text(bundle + "/config.json", *config);
 
   std::string state = dir.path() + "/state";
+  // A tmpfs mounted below the host directory (in the runtime's private
+  // mount namespace): an rbind would show it inside, writable and suid
+  // whatever the bind's flags, since runtimes set them on the top mount.
+  mkdir((data + "/sub").c_str(), 0755);
   std::string cmd = "unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; "
+                    "mount -t tmpfs nbsub " + data + "/sub || exit 99; "
                     "exec timeout 60 " + runtime + " --root " + state + " run --bundle " + bundle + " " + id + "'";
   std::string out;
   int rc = testing::run_shell(cmd, &out);
@@ -227,6 +232,7 @@ void run_in_runtime(const std::string& runtime) {
   EXPECT_NE(out.find(" /sys sysfs ro,nosuid,nodev,noexec"), std::string::npos) << out;
   EXPECT_NE(out.find(" /proc proc rw,nosuid,nodev,noexec"), std::string::npos) << out;
   EXPECT_NE(out.find(" /var/lib/web "), std::string::npos) << out;
+  EXPECT_EQ(out.find(" /var/lib/web/sub "), std::string::npos) << out;  // a plain bind, not rbind
   EXPECT_NE(out.find("nofile=1024\n"), std::string::npos) << out;
   EXPECT_NE(out.find("Invalid cross-device link"), std::string::npos) << out;  // EXDEV from seccomp
   EXPECT_NE(out.find("mkdir_rc=1\n"), std::string::npos) << out;

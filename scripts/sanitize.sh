@@ -19,7 +19,7 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNESTBOX_SANI
 # they drive; not the benchmark helpers
 # (composer_bench, nestbox-bench-run, nestbox-gen-bpf, verify_probe).
 mapfile -t exes < <(cmake --build "$build" --target help |
-  sed -n 's/^\([A-Za-z0-9_-]*_tests\(_[a-z0-9]*\)\?\|[A-Za-z0-9_-]*_test\|nestbox\|nestbox-launch\|nestbox_probe\): phony$/\1/p')
+  sed -n 's/^\([A-Za-z0-9_-]*_tests\(_[a-z0-9]*\)\?\|[A-Za-z0-9_-]*_test\|nestbox\|nestbox-launch\(-openwrt-default\)\?\|nestbox_probe\): phony$/\1/p')
 cmake --build "$build" -j"$jobs" --target "${exes[@]}"
 
 export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1

@@ -20,6 +20,18 @@ const char* const kFiles[] = {"pid", "init", "init_start", "cgroups", "freezer",
 const char* const kDirs[] = {"root", "lower0", "lower1", "upper/upper", "upper/work", "upper"};
 }  // namespace
 
+// mkdir -p of the state root, by path: the operator's choice (on OpenWrt it
+// may lie below /var, a symlink to /tmp), in root's directories no container
+// writes; unlike storage paths, which ensure_host_dir walks without symlinks.
+Status make_state_root(const std::string& root) {
+  for (size_t i = 1; i <= root.size(); ++i) {
+    if (i != root.size() && root[i] != '/') continue;
+    std::string prefix = root.substr(0, i);
+    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + prefix);
+  }
+  return {};
+}
+
 Status check_name(const std::string& name) {
   if (name.empty() || name.size() > 64 || name[0] == '.')
     return bad_input("container name '" + name + "': 1 to 64 characters, not starting with '.'");
@@ -46,7 +58,7 @@ void remove_state(const std::string& dir) {
 
 Result<StateDir> StateDir::create(const std::string& root, const std::string& name) {
   NESTBOX_TRY(check_name(name));
-  NESTBOX_TRY(ensure_host_dir(root));
+  NESTBOX_TRY(make_state_root(root));
   std::string dir = root + "/" + name;
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + dir);
   UniqueFd lock(::open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));

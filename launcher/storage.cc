@@ -101,16 +101,32 @@ Status set_storage_owner(const policy::Mount& m, const policy::Policy& p, int ro
 }
 
 Status ensure_host_dir(const std::string& dir, HostOwner owner) {
-  for (size_t i = 1; i <= dir.size(); ++i) {
-    if (i != dir.size() && dir[i] != '/') continue;
-    std::string prefix = dir.substr(0, i);
-    if (::mkdir(prefix.c_str(), 0700) != 0) {
-      if (errno != EEXIST) return sys_error("mkdir " + prefix);
-    } else if (i == dir.size() && (owner.uid || owner.gid) &&
-               ::chown(prefix.c_str(), owner.uid, owner.gid) != 0) {
-      return sys_error("chown " + prefix);
-    }
+  if (dir.empty() || dir[0] != '/') return bad_input(dir + ": not an absolute host path");
+  size_t last = dir.find_last_not_of('/');
+  if (last == std::string::npos) return {};  // "/"
+  UniqueFd root(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return sys_error("open /");
+  size_t cut = dir.rfind('/', last);
+  std::string parent = dir.substr(1, cut), name = dir.substr(cut + 1, last - cut);
+  size_t end = 0;
+  UniqueFd up = open_dirs_no_symlinks(root.get(), parent, /*create=*/true, &end, 0700);
+  if (!up) {
+    std::string failed = dir.substr(0, end + 1);
+    if (errno == ELOOP || errno == ENOTDIR)
+      return failure(dir + ": " + failed + " is not a directory (a symlink on the way to a host source is refused)");
+    return sys_error(dir + ": mkdir " + failed);
   }
+  if (name == "." || name == "..") return bad_input(dir + ": '.' and '..' are refused in a host directory");
+  bool made = ::mkdirat(up.get(), name.c_str(), 0700) == 0;
+  if (!made && errno != EEXIST) return sys_error("mkdir " + dir);
+  UniqueFd made_fd(::openat(up.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!made_fd) {
+    if (errno == ELOOP || errno == ENOTDIR)
+      return failure(dir + " is not a directory (a symlink as a host source is refused)");
+    return sys_error("open " + dir);
+  }
+  if (made && (owner.uid || owner.gid) && ::fchown(made_fd.get(), owner.uid, owner.gid) != 0)
+    return sys_error("chown " + dir);
   return {};
 }
 

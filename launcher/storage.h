@@ -34,8 +34,11 @@ Status set_storage_owner(const policy::Mount& m, const policy::Policy& policy, i
 // Mounts one storage entry (MountKind::kStorage*) onto m.target in the root.
 Status mount_storage(const policy::Mount& m, const Options& options, HostOwner owner, int root_fd);
 
-// mkdir -p on the host (0700 for directories nestbox creates); the last
-// component, if created here, is given to `owner`.
+// mkdir -p on the host (0700 for directories nestbox creates), one
+// component at a time from "/" without following a symlink (the path's
+// directories are then opened by open_host_source, which refuses one: a
+// symlink planted on the way must not get a directory made where it points
+// first). The last component, if created here, is given to `owner`.
 Status ensure_host_dir(const std::string& dir, HostOwner owner = {});
 
 // A writable directory on the host that the container's root writes (a

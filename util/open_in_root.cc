@@ -25,7 +25,7 @@ UniqueFd open_confined(int dir_fd, const std::string& path, int flags, Confine c
   return UniqueFd(fd < 0 ? -1 : static_cast<int>(fd));
 }
 
-UniqueFd open_dirs_no_symlinks(int dir_fd, const std::string& relative, bool create, size_t* failed_end) {
+UniqueFd open_dirs_no_symlinks(int dir_fd, const std::string& relative, bool create, size_t* failed_end, mode_t mode) {
   UniqueFd cur(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
   for (size_t pos = 0; cur && pos < relative.size();) {
     size_t end = relative.find('/', pos);
@@ -40,7 +40,7 @@ UniqueFd open_dirs_no_symlinks(int dir_fd, const std::string& relative, bool cre
       errno = EINVAL;
       return UniqueFd();
     }
-    if (create && ::mkdirat(cur.get(), part.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (create && ::mkdirat(cur.get(), part.c_str(), mode) != 0 && errno != EEXIST) {
       if (failed_end) *failed_end = end;
       return UniqueFd();
     }

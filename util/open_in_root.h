@@ -3,6 +3,8 @@
 // or ".." can lead out.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "util/fd.h"
@@ -30,9 +32,10 @@ UniqueFd open_confined(int dir_fd, const std::string& path, int flags, Confine c
 // openat(O_DIRECTORY | O_NOFOLLOW): a symlink or a non-directory on the way
 // fails (ELOOP / ENOTDIR), like RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS but on
 // kernels before openat2 (5.6) too, and with `create` each missing component
-// is made (mode 0755). "." and ".." components are refused (EINVAL). On
+// is made (`mode`, 0755 unless given). "." and ".." components are refused (EINVAL). On
 // failure errno is set and `*failed_end`, if given, is the length of the
 // prefix of `relative` that failed.
-UniqueFd open_dirs_no_symlinks(int dir_fd, const std::string& relative, bool create, size_t* failed_end = nullptr);
+UniqueFd open_dirs_no_symlinks(int dir_fd, const std::string& relative, bool create, size_t* failed_end = nullptr,
+                               mode_t mode = 0755);
 
 }  // namespace nestbox

@@ -188,6 +188,15 @@ TEST(Mounts, HostSourcesAreOpenedWithoutSymlinks) {
       {policy::MountKind::kStorageImage, link + "/sub/data.img",
        "/mnt: storage image: " + link + "/sub: " + link +
            " is not a directory (a symlink on the way to a host source is refused)"},
+      // Missing directories below a symlink: refused before any is made
+      // where the symlink points.
+      {policy::MountKind::kStorageDir, link + "/made/deeper",
+       "/mnt: " + link + "/made/deeper: " + link + " is not a directory (a symlink on the way to a host source is refused)"},
+      {policy::MountKind::kStorageOverlay, link + "/made-ov/deeper",
+       "/mnt: " + link + "/made-ov/deeper/upper: " + link +
+           " is not a directory (a symlink on the way to a host source is refused)"},
+      {policy::MountKind::kStorageDir, link,
+       "/mnt: " + link + " is not a directory (a symlink as a host source is refused)"},
   };
   for (const Case& c : cases) {
     policy::Policy p = full_policy("m-srclink", {"/bin/sh", "-c", "cat /mnt/greeting"});
@@ -200,7 +209,10 @@ TEST(Mounts, HostSourcesAreOpenedWithoutSymlinks) {
     EXPECT_EQ(r.error, "container m-srclink: " + c.error);
     EXPECT_EQ(leftovers("m-srclink"), std::vector<std::string>{});
   }
-  EXPECT_NE(::access((real + "/sub/data.img").c_str(), F_OK), 0);  // nothing created through the link
+  // Nothing created through the link.
+  EXPECT_NE(::access((real + "/sub/data.img").c_str(), F_OK), 0);
+  EXPECT_NE(::access((real + "/made").c_str(), F_OK), 0);
+  EXPECT_NE(::access((real + "/made-ov").c_str(), F_OK), 0);
   // The real path still binds.
   policy::Policy p = full_policy("m-srcreal", {"/bin/sh", "-c", "cat /mnt/greeting"});
   policy::Mount m = storage(policy::MountKind::kBind, real + "/sub", "/mnt");

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,24 +27,30 @@
 namespace nestbox::launcher {
 namespace {
 
-Status run_mkfs(const std::string& fstype, const std::string& path) {
+constexpr unsigned kRenameNoReplace = 1;  // RENAME_NOREPLACE (linux/fs.h; libcs differ in declaring it)
+
+// mkfs on the open file `fd`, handed to the tool as its fd 3 (named
+// /proc/self/fd/3): the file created in the held directory, never its path.
+Status run_mkfs(const std::string& fstype, int fd, const std::string& shown) {
   std::string tool = "mkfs." + fstype;
   pid_t pid = ::fork();
   if (pid < 0) return sys_error("fork " + tool);
   if (pid == 0) {
     int null = ::open("/dev/null", O_WRONLY);
     if (null >= 0) ::dup2(null, 1);
+    if (fd == 3 ? ::fcntl(3, F_SETFD, 0) != 0 : ::dup2(fd, 3) != 3) ::_exit(126);
+    const char* file = "/proc/self/fd/3";
     if (fstype.rfind("ext", 0) == 0)
-      ::execlp(tool.c_str(), tool.c_str(), "-q", "-F", path.c_str(), nullptr);
+      ::execlp(tool.c_str(), tool.c_str(), "-q", "-F", file, nullptr);
     else
-      ::execlp(tool.c_str(), tool.c_str(), path.c_str(), nullptr);
+      ::execlp(tool.c_str(), tool.c_str(), file, nullptr);
     ::_exit(127);
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return failure(tool + " " + path + " failed (status " + std::to_string(status) + ")");
+    return failure(tool + " " + shown + " failed (status " + std::to_string(status) + ")");
   return {};
 }
 
@@ -170,21 +177,30 @@ Status check_host_storage_closed(const std::string& dir, HostOwner owner) {
                  "namespace");
 }
 
-Result<bool> ensure_image_file(const std::string& path, uint64_t size, const std::string& fstype) {
-  if (::access(path.c_str(), F_OK) == 0) return false;
+Result<bool> ensure_image_file(int dir_fd, const std::string& path, uint64_t size, const std::string& fstype) {
+  std::string name = path.substr(path.rfind('/') + 1);
+  if (name.empty() || name == "." || name == "..") return bad_input(path + ": not a file name");
+  struct stat st;
+  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return false;  // checked when opened
+  if (errno != ENOENT) return sys_error("stat " + path);
   if (!size) return bad_input(path + ": storage image is missing and has no size to create it");
-  std::string tmp = path + ".tmp";
-  ::unlink(tmp.c_str());
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd) return sys_error("create " + tmp);
-  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return sys_error("size " + tmp);
-  fd.reset();
-  Status made = run_mkfs(fstype, tmp);
-  if (made.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) made = sys_error("rename " + tmp);
-  if (!made.ok()) {
-    ::unlink(tmp.c_str());
-    return std::move(made).error();
+  std::string tmp = name + ".tmp", shown = path + ".tmp";
+  ::unlinkat(dir_fd, tmp.c_str(), 0);
+  UniqueFd fd(::openat(dir_fd, tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) return sys_error("create " + shown);
+  Status made = ::ftruncate(fd.get(), static_cast<off_t>(size)) == 0 ? Status{} : sys_error("size " + shown);
+  if (made.ok()) made = run_mkfs(fstype, fd.get(), shown);
+  if (made.ok() && ::fsync(fd.get()) != 0) made = sys_error("fsync " + shown);
+  // Never over a file that appeared meanwhile (RENAME_NOREPLACE); a
+  // filesystem without it gets a link, which refuses one as well.
+  if (made.ok() && ::syscall(SYS_renameat2, dir_fd, tmp.c_str(), dir_fd, name.c_str(), kRenameNoReplace) != 0) {
+    if (errno != EINVAL && errno != ENOSYS)
+      made = sys_error("rename " + shown);
+    else if (::linkat(dir_fd, tmp.c_str(), dir_fd, name.c_str(), 0) != 0)
+      made = sys_error("link " + shown);
   }
+  ::unlinkat(dir_fd, tmp.c_str(), 0);  // left only when the rename failed or a link was made
+  if (!made.ok()) return std::move(made).error();
   return true;
 }
 
@@ -287,7 +303,7 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
       size_t cut = m.source.rfind('/');
       auto dir = open_host_source(cut == 0 ? std::string("/") : m.source.substr(0, cut));
       if (!dir.ok()) return std::move(dir.error().context("storage image"));
-      auto created = ensure_image_file(m.source, m.size, m.fstype);
+      auto created = ensure_image_file(dir->get(), m.source, m.size, m.fstype);
       if (!created.ok()) return std::move(created).error();
       // Opened once (no symlink, no FIFO, a regular file) and attached through
       // that fd: what was checked is what the loop device reads.

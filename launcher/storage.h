@@ -57,10 +57,14 @@ Status check_host_storage_closed(const std::string& dir, HostOwner owner);
 // the symlink names. A symlink is refused, naming where it was.
 Result<UniqueFd> open_host_source(const std::string& path);
 
-// Creates `path` of `size` bytes holding an empty `fstype` filesystem, via a
-// temporary file renamed into place once mkfs succeeded. Returns whether it
-// was created (false: it existed).
-Result<bool> ensure_image_file(const std::string& path, uint64_t size, const std::string& fstype);
+// Creates the storage image `path` (its last component, in the directory
+// `dir_fd` holds, reached by open_host_source) of `size` bytes holding an
+// empty `fstype` filesystem: a temporary file made there O_EXCL|O_NOFOLLOW,
+// mkfs run on that fd, renamed into place without replacing anything.
+// Nothing goes by the path: a directory on it swapped for a symlink after it
+// was opened redirects nothing. Returns whether it was created (false: a
+// file of that name exists; what it is is checked when it is opened).
+Result<bool> ensure_image_file(int dir_fd, const std::string& path, uint64_t size, const std::string& fstype);
 
 // A block device whose partition is labelled (GPT name: PARTNAME in sysfs).
 struct LabelledBlockDevice {

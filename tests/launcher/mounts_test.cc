@@ -337,7 +337,9 @@ TEST(Mounts, StorageImageIsARegularFileNeverASymlinkOrFifo) {
   std::string fifo = images()->dir + "/storage-fifo.img";
   ::unlink(link.c_str());
   ::unlink(fifo.c_str());
-  ASSERT_TRUE(ensure_image_file(target, 8 << 20, "ext4").ok());
+  auto images_dir = open_host_source(images()->dir);
+  ASSERT_TRUE(images_dir.ok()) << images_dir.error().message;
+  ASSERT_TRUE(ensure_image_file(images_dir->get(), target, 8 << 20, "ext4").ok());
   ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   policy::Policy p = full_policy("m-storage-link", {"/bin/sh", "-c", "echo mounted"});
@@ -359,12 +361,47 @@ TEST(Mounts, StorageImageIsARegularFileNeverASymlinkOrFifo) {
   EXPECT_EQ(leftovers("m-storage-link"), std::vector<std::string>{});
 }
 
+// A new storage image is made in the directory opened without symlinks, not
+// wherever its path leads by then: another container's storage on the way
+// can swap a directory for a symlink between the two.
+TEST(Mounts, StorageImageIsMadeInTheDirectoryHeldNotThePath) {
+  NESTBOX_NEED_IMAGES();
+  std::string held = images()->dir + "/img-held", moved = held + ".moved", elsewhere = images()->dir + "/img-elsewhere";
+  std::system(("rm -rf " + held + " " + moved + " " + elsewhere).c_str());
+  ASSERT_EQ(::mkdir(held.c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir(elsewhere.c_str(), 0700), 0);
+  auto dir = open_host_source(held);
+  ASSERT_TRUE(dir.ok()) << dir.error().message;
+  ASSERT_EQ(::rename(held.c_str(), moved.c_str()), 0);
+  ASSERT_EQ(::symlink(elsewhere.c_str(), held.c_str()), 0);
+  auto made = ensure_image_file(dir->get(), held + "/data.img", 8 << 20, "ext4");
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  EXPECT_TRUE(*made);
+  EXPECT_NE(::access((elsewhere + "/data.img").c_str(), F_OK), 0) << "made through the symlink";
+  EXPECT_NE(::access((elsewhere + "/data.img.tmp").c_str(), F_OK), 0) << "made through the symlink";
+  struct stat st;
+  ASSERT_EQ(::lstat((moved + "/data.img").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_size, 8 << 20);
+  auto image = read_file(moved + "/data.img");
+  ASSERT_TRUE(image.ok());
+  EXPECT_EQ(image->substr(1080, 2), std::string("\x53\xef", 2)) << "no ext4 superblock: mkfs did not run on the file";
+  EXPECT_NE(::access((moved + "/data.img.tmp").c_str(), F_OK), 0);
+  // A file there is kept as it is.
+  auto again = ensure_image_file(dir->get(), held + "/data.img", 8 << 20, "ext4");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_FALSE(*again);
+  std::system(("rm -rf " + held + " " + moved + " " + elsewhere).c_str());
+}
+
 // The loop device reads the file it was given as an fd, not what the path
 // names by the time it is attached.
 TEST(Mounts, LoopDeviceAttachesTheGivenFdNotThePath) {
   NESTBOX_NEED_IMAGES();
   std::string path = images()->dir + "/by-fd.img";
-  ASSERT_TRUE(ensure_image_file(path, 8 << 20, "ext4").ok());
+  auto images_dir = open_host_source(images()->dir);
+  ASSERT_TRUE(images_dir.ok()) << images_dir.error().message;
+  ASSERT_TRUE(ensure_image_file(images_dir->get(), path, 8 << 20, "ext4").ok());
   auto fd = open_backing_file(path, true);
   ASSERT_TRUE(fd.ok()) << fd.error().message;
   ASSERT_EQ(::unlink(path.c_str()), 0);

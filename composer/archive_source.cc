@@ -79,25 +79,32 @@ EntryType type_of(mode_t ft) {
   }
 }
 
-// What one archive of `archive_size` bytes on disk may unpack to
+// What the tree's archives (their bytes on disk so far) may unpack to in all
 // (source_tree.h: kUnpackRatio, kUnpackAllowance).
-uint64_t unpack_budget(uint64_t archive_size, const IngestOptions& opts) {
+uint64_t unpack_budget(const SourceTree::ArchiveBudget& b, const IngestOptions& opts) {
   return std::max<uint64_t>(kUnpackAllowance, opts.max_file_size) +
-         std::min<uint64_t>(archive_size, UINT64_MAX / 2 / kUnpackRatio) * kUnpackRatio;
+         std::min<uint64_t>(b.archive_bytes, UINT64_MAX / 2 / kUnpackRatio) * kUnpackRatio;
 }
 
-std::string bomb_message(uint64_t budget) {
-  return "the archive unpacks to more than " + std::to_string(budget) + " bytes (" + std::to_string(kUnpackRatio) +
-         " times its size plus at least " + std::to_string(kUnpackAllowance) +
-         "): refused as a decompression bomb (rootfs.max_file_size raises the limit)";
+// Counts `n` more bytes unpacked (data, headers, data skipped) against the
+// bound the tree's archives share.
+Status charge_unpacked(SourceTree* tree, const IngestOptions& opts, uint64_t n, const std::string& where) {
+  SourceTree::ArchiveBudget& b = tree->archive_budget();
+  b.unpacked += std::min<uint64_t>(n, UINT64_MAX / 4);
+  uint64_t budget = unpack_budget(b, opts);
+  if (b.unpacked <= budget) return ok_status();
+  return bad_input(where + ": the image's archives unpack to more than " + std::to_string(budget) + " bytes (" +
+                   std::to_string(kUnpackRatio) + " times their size plus at least " +
+                   std::to_string(kUnpackAllowance) +
+                   "): refused as a decompression bomb (rootfs.max_file_size raises the limit)");
 }
 
 class TarIngest {
  public:
-  // `archive_size`: the bytes of the file on disk (for a package, the
-  // whole .ipk or .deb), which bounds what it may unpack to.
-  TarIngest(SourceTree* tree, std::string name, const IngestOptions& opts, uint64_t archive_size)
-      : tree_(tree), name_(std::move(name)), opts_(opts), unpack_budget_(unpack_budget(archive_size, opts)) {}
+  // The archive's bytes on disk are already counted in the tree's budget
+  // (for a package, the whole .ipk or .deb).
+  TarIngest(SourceTree* tree, std::string name, const IngestOptions& opts)
+      : tree_(tree), name_(std::move(name)), opts_(opts) {}
 
   Status run(archive* a) {
     archive_entry* ae;
@@ -189,12 +196,7 @@ class TarIngest {
     return ok_status();
   }
 
-  // Counts `n` more bytes unpacked (data, headers, data skipped).
-  Status charge(uint64_t n, const std::string& where) {
-    unpacked_ += std::min<uint64_t>(n, UINT64_MAX / 2);
-    if (unpacked_ > unpack_budget_) return bad_input(where + ": " + bomb_message(unpack_budget_));
-    return ok_status();
-  }
+  Status charge(uint64_t n, const std::string& where) { return charge_unpacked(tree_, opts_, n, where); }
 
   // Copies the member's bytes to a fresh blob in the scratch directory,
   // enforcing the size limit on what is actually read. Data blocks are
@@ -220,9 +222,9 @@ class TarIngest {
     const uint64_t hole_budget = std::max<uint64_t>(kHoleAllowance, opts_.max_file_size);
     auto too_sparse = [&](uint64_t size) -> Status {
       uint64_t holes = size > stored ? size - stored : 0;
-      if (holes_ + holes <= hole_budget) return ok_status();
+      if (tree_->archive_budget().holes + holes <= hole_budget) return ok_status();
       return bad_input(where + ": sparse file of " + std::to_string(size) + " bytes stores only " +
-                       std::to_string(stored) + " bytes of data; the holes of this archive's files exceed " +
+                       std::to_string(stored) + " bytes of data; the holes of the image's archived files exceed " +
                        std::to_string(hole_budget) + " bytes (rootfs.max_file_size raises the limit)");
     };
     for (;;) {
@@ -261,7 +263,7 @@ class TarIngest {
     if (over(size))
       return bad_input(where + ": file over the size limit of " + std::to_string(opts_.max_file_size));
     NESTBOX_TRY(too_sparse(size));
-    holes_ += size > stored ? size - stored : 0;
+    tree_->archive_budget().holes += size > stored ? size - stored : 0;
     if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return sys_error("truncate " + *blob);
     e->source_path = *blob;
     e->size = size;
@@ -273,9 +275,6 @@ class TarIngest {
   IngestOptions opts_;
   std::set<std::string> seen_;
   std::map<std::string, FsEntry> regular_;
-  uint64_t holes_ = 0;  // bytes of holes in the members extracted so far
-  uint64_t unpacked_ = 0;  // bytes of data extracted so far
-  uint64_t unpack_budget_;
 };
 
 // The archive, opened once: a regular file (a FIFO would hang the build on
@@ -309,8 +308,7 @@ Status ingest_package(SourceTree* tree, const std::string& path, const IngestOpt
   archive_entry* ae;
   // Members skipped on the way to data.tar.* are inflated too (a tar.gz
   // .ipk): they count against the same bound as what is unpacked.
-  const uint64_t budget = unpack_budget(file->size, opts);
-  uint64_t skipped = 0;
+  tree->archive_budget().archive_bytes += file->size;
   for (;;) {
     int r = archive_read_next_header(outer.get(), &ae);
     if (r == ARCHIVE_EOF) break;
@@ -319,16 +317,17 @@ Status ingest_package(SourceTree* tree, const std::string& path, const IngestOpt
     std::string name = raw ? raw : "";
     if (name.rfind("./", 0) == 0) name = name.substr(2);
     if (name.rfind("data.tar", 0) != 0) {
-      skipped += 512 + static_cast<uint64_t>(std::min<la_int64_t>(std::max<la_int64_t>(archive_entry_size(ae), 0),
-                                                                 INT64_MAX / 4));
-      if (skipped > budget) return bad_input(path + ": " + name + ": " + bomb_message(budget));
+      NESTBOX_TRY(charge_unpacked(
+          tree, opts,
+          512 + static_cast<uint64_t>(std::min<la_int64_t>(std::max<la_int64_t>(archive_entry_size(ae), 0), INT64_MAX / 4)),
+          path + ": " + name));
       continue;
     }
     MemberStream stream{outer.get(), {}};
     ArchivePtr inner = new_reader(false);
     if (archive_read_open(inner.get(), &stream, nullptr, member_read, nullptr) != ARCHIVE_OK)
       return bad_input(path + ": " + name + ": " + la_error(inner.get()));
-    TarIngest ingest(tree, path + ": " + name, opts, file->size);
+    TarIngest ingest(tree, path + ": " + name, opts);
     return ingest.run(inner.get());
   }
   return bad_input(path + ": no data.tar member (not an .ipk or .deb package)");
@@ -343,7 +342,8 @@ Status SourceTree::add_archive(const std::string& path, manifests::SourceKind ki
   ArchivePtr a = new_reader(false);
   auto file = open_file(a.get(), path);
   if (!file.ok()) return std::move(file).error();
-  TarIngest ingest(this, path, opts, file->size);
+  archive_budget_.archive_bytes += file->size;
+  TarIngest ingest(this, path, opts);
   return ingest.run(a.get());
 }
 

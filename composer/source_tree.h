@@ -12,8 +12,8 @@
 // member, a device node from an untrusted source, setuid/setgid bits where
 // the policy refuses them, a file over the size limit, sparse members whose
 // holes add up to more than kHoleAllowance (or rootfs.max_file_size), an
-// archive that unpacks to more than kUnpackRatio times its size plus
-// kUnpackAllowance (a decompression bomb), an archive path that is not a
+// image's archives that unpack to more than kUnpackRatio times their size
+// plus kUnpackAllowance (a decompression bomb), an archive path that is not a
 // regular file (a FIFO or device), a name over 255 bytes, a symlink target
 // empty or over 4095 bytes.
 #pragma once
@@ -46,9 +46,10 @@ inline constexpr uint64_t kHoleAllowance = 64ull << 20;
 // The longest name (path component) and symlink target any output holds.
 inline constexpr size_t kMaxNameBytes = 255;
 inline constexpr size_t kMaxLinkTargetBytes = 4095;
-// What the members of one archive may hold in all: kUnpackRatio times the
-// archive's size on disk plus kUnpackAllowance (or rootfs.max_file_size when
-// larger). Real packages unpack to a few times their size; a decompression
+// What the members of one image's archives may hold in all: kUnpackRatio
+// times the archives' size on disk plus one kUnpackAllowance (or
+// rootfs.max_file_size when larger) for them all, not one per archive (a
+// hundred small archives would otherwise bring a hundred allowances). Real packages unpack to a few times their size; a decompression
 // bomb (bzip2 packs 2 GiB of zeros into 1.5 KB) is refused as it unpacks.
 inline constexpr uint64_t kUnpackRatio = 1000;
 inline constexpr uint64_t kUnpackAllowance = 256ull << 20;
@@ -118,6 +119,15 @@ class SourceTree {
   }
   const std::map<std::string, std::string>& violations() const { return violations_; }
 
+  // What the archives added so far weigh, shared by all of them: the bounds
+  // on unpacked bytes and on holes hold for the tree, not per archive.
+  struct ArchiveBudget {
+    uint64_t archive_bytes = 0;  // on disk, of every archive added
+    uint64_t unpacked = 0;       // headers, data and skipped members inflated
+    uint64_t holes = 0;          // of the sparse members extracted
+  };
+  ArchiveBudget& archive_budget() { return archive_budget_; }
+
  private:
   std::string scratch_;
   std::string excluded_ = kDefaultHardlinkDir;
@@ -127,6 +137,7 @@ class SourceTree {
   std::vector<std::string> forced_;
   std::set<std::string> made_;
   std::map<std::string, std::string> violations_;
+  ArchiveBudget archive_budget_;
 };
 
 // Checks shared by every reader: setuid policy, device trust, xattr names

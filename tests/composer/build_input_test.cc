@@ -253,7 +253,7 @@ TEST_F(BuildInput, SparseMemberOfATerabyteIsRefusedAtOnce) {
   EXPECT_EQ(compose(d_ / "m.toml", &out), 2) << out;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
   EXPECT_NE(out.find(d_ / "sparse.tar.gz" + ": entry 'usr/big': sparse file of 1099511627776 bytes stores only 0 "
-                            "bytes of data; the holes of this archive's files exceed 67108864 bytes "
+                            "bytes of data; the holes of the image's archived files exceed 67108864 bytes "
                             "(rootfs.max_file_size raises the limit)"),
             std::string::npos)
       << out;
@@ -300,9 +300,51 @@ TEST_F(BuildInput, DecompressionBombIsRefusedAsItUnpacks) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::kBadInput);
   uint64_t budget = kUnpackAllowance + size * kUnpackRatio;
-  EXPECT_EQ(r.error().message, d_ / "bomb.tar.bz2" + ": entry 'zeros': the archive unpacks to more than " +
-                                   std::to_string(budget) + " bytes (1000 times its size plus at least 268435456): "
+  EXPECT_EQ(r.error().message, d_ / "bomb.tar.bz2" + ": entry 'zeros': the image's archives unpack to more than " +
+                                   std::to_string(budget) + " bytes (1000 times their size plus at least 268435456): "
                                    "refused as a decompression bomb (rootfs.max_file_size raises the limit)");
+}
+
+// The bounds hold for an image's archives together: each archive brought
+// its own 256 MiB (and 64 MiB of holes), so a manifest listing a hundred
+// small bombs unpacked a hundred times the allowance.
+TEST_F(BuildInput, ArchiveBoundsHoldForAllOfAnImagesArchives) {
+  std::string in = d_ / "many";
+  int st = 0;
+  for (int i = 0; i < 2; ++i) {
+    std::string n = std::to_string(i);
+    run("mkdir -p " + in + " && head -c 150M /dev/zero > " + in + "/zeros" + n + " && tar -C " + in + " -cf - zeros" +
+            n + " | bzip2 -9 > " + d_ / ("bomb" + n + ".tar.bz2") + " && rm " + in + "/zeros" + n +
+            " && truncate -s 40M " + in + "/holes" + n + " && tar --sparse --format=gnu -C " + in + " -cf " +
+            d_ / ("sparse" + n + ".tar") + " holes" + n + " && rm " + in + "/holes" + n,
+        &st);
+    ASSERT_EQ(st, 0);
+  }
+  struct Case {
+    const char* stem;
+    std::string refused;
+  } cases[] = {
+      {"bomb", "bomb1.tar.bz2: entry 'zeros1': the image's archives unpack to more than "},
+      {"sparse", "sparse1.tar: entry 'holes1': sparse file of 41943040 bytes stores only 0 bytes of data; the holes "
+                 "of the image's archived files exceed 67108864 bytes"},
+  };
+  for (const Case& c : cases) {
+    TempDir one_scratch;
+    SourceTree one(one_scratch.path());
+    Status alone = one.add_archive(d_ / (std::string(c.stem) + "0" + (c.stem[0] == 'b' ? ".tar.bz2" : ".tar")),
+                                   SourceKind::kTar, {});
+    ASSERT_TRUE(alone.ok()) << alone.error().message;  // each within the bounds alone
+    TempDir scratch;
+    SourceTree tree(scratch.path());
+    Status first = tree.add_archive(d_ / (std::string(c.stem) + "0" + (c.stem[0] == 'b' ? ".tar.bz2" : ".tar")),
+                                    SourceKind::kTar, {});
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    Status second = tree.add_archive(d_ / (std::string(c.stem) + "1" + (c.stem[0] == 'b' ? ".tar.bz2" : ".tar")),
+                                     SourceKind::kTar, {});
+    ASSERT_FALSE(second.ok()) << c.stem;
+    EXPECT_EQ(second.error().kind, ErrorKind::kBadInput);
+    EXPECT_EQ(second.error().message.rfind(d_ / c.refused, 0), 0u) << second.error().message;
+  }
 }
 
 // An archive source that is a FIFO (or a device) hung compose in open(2)

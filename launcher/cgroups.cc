@@ -146,6 +146,18 @@ struct Need {
   const char* v1;
 };
 
+// A v1 cpuset accepts no task until both masks are set, and a new one starts
+// with them empty: each level of a configured parent made below `mount`
+// gets its parent's masks (kept where already set).
+Status fill_cpusets(const std::string& mount, const std::string& base) {
+  for (size_t at = base.find('/', mount.size() + 1); ; at = base.find('/', at + 1)) {
+    std::string level = base.substr(0, at), up = level.substr(0, level.rfind('/'));
+    for (const char* mask : {"/cpuset.cpus", "/cpuset.mems"})
+      if (trimmed(level + mask).empty()) NESTBOX_TRY(write_to(level + mask, trimmed(up + mask)));
+    if (at == std::string::npos) return {};
+  }
+}
+
 // An io_weight no scheduler here honours (docs/manifest.md): refused, or with
 // io_weight_best_effort, skipped with a warning. `why` names the disks'
 // schedulers: whether weights act is decided by them at run time.
@@ -275,6 +287,7 @@ Result<Cgroup> Cgroup::create(const std::string& name, const std::string& parent
       if (parent.find("..") != std::string::npos) return bad_input("cgroup parent '" + parent + "': '..'");
       base += (base.back() == '/' || parent[0] == '/' ? "" : "/") + parent;
       NESTBOX_TRY_CTX(make_dirs(base, 0755), "create cgroup");
+      if (has(h.controllers, "cpuset")) NESTBOX_TRY(fill_cpusets(h.mount, base));
     }
     std::string dir = base + (base.back() == '/' ? "" : "/") + "nestbox-" + name;
     ::rmdir(dir.c_str());  // a stale, empty one from a crashed launcher

@@ -9,7 +9,7 @@ set -euo pipefail
 nestbox=$1 launch=$2 fdpass=$3
 if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (loop mounts, namespaces)"; exit 77; fi
 work=$(mktemp -d /tmp/nestbox-relayhold.XXXXXX)
-run_a= run_b=
+run_a='' run_b=''
 cleanup() {
   "$launch" stop --state-dir "$work/run" rhb --stop-timeout 200 >/dev/null 2>&1 || true
   "$launch" stop --state-dir "$work/run" rha --stop-timeout 200 >/dev/null 2>&1 || true
@@ -34,7 +34,7 @@ compat = "nestbox-demo-hgw"
 [process]
 command = ['/bin/busybox', 'sh', '-c', '$2']
 
-$(busybox_rootfs | sed 's#"/bin/busybox"]#"/bin/busybox", "/bin/fdpass"]#')
+$(busybox_rootfs /tmp | sed 's#"/bin/busybox"]#"/bin/busybox", "/bin/fdpass"]#')
 
 [security]
 capabilities = []

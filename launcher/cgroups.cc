@@ -1,5 +1,6 @@
 #include "launcher/cgroups.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -51,7 +52,9 @@ std::vector<Hierarchy> discover() {
   if (!self.ok() || !info.ok()) return out;
   for (const std::string& line : split(*self, '\n')) {
     std::vector<std::string> f = split(line, ':');
-    if (f.size() < 3 || (f[1].empty() && f[0] != "0") || f[1].rfind("name=", 0) == 0) continue;
+    // Named v1 hierarchies (name=systemd) too: a container left in the
+    // launcher's cgroup of any hierarchy could mount it (seal() below).
+    if (f.size() < 3 || (f[1].empty() && f[0] != "0")) continue;
     Hierarchy h;
     h.v2 = f[1].empty();
     h.controllers = f[1];
@@ -66,7 +69,9 @@ std::vector<Hierarchy> discover() {
                         : right[0] == "cgroup" && has(right[2], split(h.controllers, ',')[0]);
       if (match) h.mount = left[4];
     }
-    if (h.mount.empty()) continue;
+    // An unmounted v1 hierarchy is kept (create() refuses it); an unmounted
+    // unified one is left out (a pure v1 host has one, never mounted).
+    if (h.mount.empty() && h.v2) continue;
     if (h.v2) {
       auto c = read_file(h.mount + h.own + "/cgroup.controllers");
       h.controllers = c.ok() ? *c : "";
@@ -101,6 +106,36 @@ uint64_t stat_value(const std::string& path, const std::string& key) {
   return 0;
 }
 
+// The owner of every directory and file of a container's cgroups
+// ((uid_t)-2, root's group stays out too): not root, no id a policy runs as
+// (check_policy) and not one a container can map into a user namespace of
+// its own, which may map only its own uid. A container whose processes are
+// the host's uid 0 (no user namespace, no capabilities) is otherwise the
+// owner of these files: it mounts its hierarchies from a nested user, mount
+// and cgroup namespace (cgroup and cgroup2 may be mounted there) and rewrites
+// pids.max, memory.limit_in_bytes, freezer.state, makes sub-cgroups, moves
+// itself. Owned by this id, with modes 0644/0755, every write and mkdir
+// needs CAP_DAC_OVERRIDE over an id the container cannot map.
+constexpr uid_t kSealedId = kCgroupOwner;
+
+Status seal(const std::string& dir) {
+  UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!d) return sys_error("open " + dir);
+  if (::fchown(d.get(), kSealedId, kSealedId) != 0) return sys_error("chown " + dir);
+  DIR* list = ::fdopendir(::dup(d.get()));
+  if (!list) return sys_error("list " + dir);
+  Status result;
+  while (dirent* e = ::readdir(list)) {
+    if (e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0))) continue;
+    if (::fchownat(d.get(), e->d_name, kSealedId, kSealedId, AT_SYMLINK_NOFOLLOW) != 0) {
+      result = sys_error("chown " + dir + "/" + e->d_name);
+      break;
+    }
+  }
+  ::closedir(list);
+  return result;
+}
+
 void sleep_ms(int ms) {
   timespec ts{ms / 1000, (ms % 1000) * 1000000L};
   ::nanosleep(&ts, nullptr);
@@ -110,6 +145,18 @@ struct Need {
   const char* v2;
   const char* v1;
 };
+
+// A v1 cpuset accepts no task until both masks are set, and a new one starts
+// with them empty: each level of a configured parent made below `mount`
+// gets its parent's masks (kept where already set).
+Status fill_cpusets(const std::string& mount, const std::string& base) {
+  for (size_t at = base.find('/', mount.size() + 1); ; at = base.find('/', at + 1)) {
+    std::string level = base.substr(0, at), up = level.substr(0, level.rfind('/'));
+    for (const char* mask : {"/cpuset.cpus", "/cpuset.mems"})
+      if (trimmed(level + mask).empty()) NESTBOX_TRY(write_to(level + mask, trimmed(up + mask)));
+    if (at == std::string::npos) return {};
+  }
+}
 
 // An io_weight no scheduler here honours (docs/manifest.md): refused, or with
 // io_weight_best_effort, skipped with a warning. `why` names the disks'
@@ -215,6 +262,13 @@ Status apply_v1(const std::string& d, const std::string& ctrl, const std::string
 Result<Cgroup> Cgroup::create(const std::string& name, const std::string& parent,
                               const policy::Cgroups& l) {
   std::vector<Hierarchy> hs = discover();
+  // The container could mount it from a nested user namespace and reach the
+  // launcher's cgroup in it (the comment above seal()); a directory of its
+  // own there needs the mount.
+  for (const Hierarchy& h : hs)
+    if (h.mount.empty())
+      return failure("cgroup hierarchy '" + h.controllers + "' is not mounted here (/proc/self/mountinfo): the "
+                     "container would be left in the launcher's cgroup of it; mount it");
   std::vector<Need> needs;
   if (l.memory_max || l.memory_swap_max) needs.push_back({"memory", "memory"});
   if (l.cpu_weight || l.cpu_quota_us) needs.push_back({"cpu", "cpu"});
@@ -233,6 +287,7 @@ Result<Cgroup> Cgroup::create(const std::string& name, const std::string& parent
       if (parent.find("..") != std::string::npos) return bad_input("cgroup parent '" + parent + "': '..'");
       base += (base.back() == '/' || parent[0] == '/' ? "" : "/") + parent;
       NESTBOX_TRY_CTX(make_dirs(base, 0755), "create cgroup");
+      if (has(h.controllers, "cpuset")) NESTBOX_TRY(fill_cpusets(h.mount, base));
     }
     std::string dir = base + (base.back() == '/' ? "" : "/") + "nestbox-" + name;
     ::rmdir(dir.c_str());  // a stale, empty one from a crashed launcher
@@ -282,6 +337,24 @@ Result<Cgroup> Cgroup::create(const std::string& name, const std::string& parent
   NESTBOX_TRY(add_v1("devices"));  // the device allow-list (devices.h), where v1 has it
   if (!tracked) NESTBOX_TRY(add_v1("pids"));             // and enumerate with pids
   if (!tracked) return failure("no cgroup hierarchy found (is /sys/fs/cgroup mounted?)");
+  // A directory of its own in every other hierarchy too: the container's
+  // cgroup namespace is rooted where its processes are, so one left in the
+  // launcher's cgroup of a hierarchy (on a hybrid host: cpu, cpuset,
+  // freezer, blkio, name=systemd, often the root) mounts that hierarchy from
+  // a nested user namespace and reaches the host's cgroups in it (freezes
+  // them, moves itself).
+  for (const Hierarchy& c : hs) {
+    if (c.v2) continue;
+    bool made = false;
+    for (const CgroupDir& d : cg.dirs_)
+      for (const std::string& one : split(c.controllers, ','))
+        made = made || (!d.v2 && d.controllers == one);
+    if (made) continue;
+    auto base = make(c, c.controllers);
+    if (!base.ok()) return std::move(base).error();
+    if (has(c.controllers, "cpuset")) NESTBOX_TRY(apply_v1(cg.dirs_.back().path, "cpuset", *base, policy::Cgroups{}));
+  }
+  for (const CgroupDir& d : cg.dirs_) NESTBOX_TRY(seal(d.path));
   return cg;
 }
 
@@ -299,21 +372,21 @@ Status Cgroup::add(pid_t pid) const {
   return {};
 }
 
+// v2 first: a hybrid host has a v1 freezer directory too (every hierarchy
+// gets one), but the unified hierarchy is what freezes there.
 Status Cgroup::freeze(bool frozen) const {
-  for (const CgroupDir& d : dirs_) {
-    if (d.controllers == "freezer")
-      return write_to(d.path + "/freezer.state", frozen ? "FROZEN" : "THAWED");
-  }
   for (const CgroupDir& d : dirs_)
     if (d.v2) return write_to(d.path + "/cgroup.freeze", frozen ? "1" : "0");
+  for (const CgroupDir& d : dirs_)
+    if (d.controllers == "freezer") return write_to(d.path + "/freezer.state", frozen ? "FROZEN" : "THAWED");
   return failure("the container has no freezer cgroup");
 }
 
 Result<bool> Cgroup::frozen() const {
   for (const CgroupDir& d : dirs_)
-    if (d.controllers == "freezer") return trimmed(d.path + "/freezer.state") == "FROZEN";
-  for (const CgroupDir& d : dirs_)
     if (d.v2) return trimmed(d.path + "/cgroup.freeze") == "1";
+  for (const CgroupDir& d : dirs_)
+    if (d.controllers == "freezer") return trimmed(d.path + "/freezer.state") == "FROZEN";
   return failure("the container has no freezer cgroup");
 }
 
@@ -345,10 +418,41 @@ bool Cgroup::oom_killed() const {
   return false;
 }
 
+namespace {
+
+// Sub-cgroups below a container's directory (made by a container that could
+// write it despite seal(): one given CAP_DAC_OVERRIDE without a user
+// namespace) would keep the directory, and its name, from being removed: the
+// next start would fail. Their processes are killed (v1 lists them only
+// there; frozen ones are thawed first) and they are removed, deepest first.
+void remove_below(const std::string& dir, int depth) {
+  DIR* list = ::opendir(dir.c_str());
+  if (!list) return;
+  std::vector<std::string> subs;
+  while (dirent* e = ::readdir(list))
+    if (e->d_type == DT_DIR && e->d_name[0] != '.') subs.push_back(dir + "/" + e->d_name);
+  ::closedir(list);
+  for (const std::string& sub : subs) {
+    if (depth < 32) remove_below(sub, depth + 1);
+    for (int i = 0; i < 200; ++i) {
+      ::access((sub + "/freezer.state").c_str(), F_OK) == 0 ? (void)write_to(sub + "/freezer.state", "THAWED")
+                                                            : (void)write_to(sub + "/cgroup.freeze", "0");
+      for (const std::string& p : split(trimmed(sub + "/cgroup.procs"), '\n'))
+        if (!p.empty()) ::kill(std::atoi(p.c_str()), SIGKILL);
+      if (::rmdir(sub.c_str()) == 0 || errno != EBUSY) break;
+      sleep_ms(10);
+    }
+  }
+}
+
+}  // namespace
+
 void Cgroup::remove() {
   kill_all();
-  for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it)
+  for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+    remove_below(it->path, 0);
     for (int i = 0; i < 200 && ::rmdir(it->path.c_str()) != 0 && errno == EBUSY; ++i) sleep_ms(10);
+  }
   dirs_.clear();
 }
 

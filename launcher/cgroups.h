@@ -14,6 +14,10 @@
 
 namespace nestbox::launcher {
 
+// Owner (uid and gid) of every directory and file of a container's cgroups
+// (cgroups.cc: seal), an id no container may run as or map (check_policy).
+inline constexpr uint32_t kCgroupOwner = 0xfffffffeu;
+
 struct CgroupDir {
   std::string path;        // /sys/fs/cgroup/<hierarchy>/<parent>/nestbox-<name>
   bool v2 = false;

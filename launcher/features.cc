@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "launcher/cgroups.h"
 #include "launcher/namespaces.h"
 #include "launcher/state.h"
 #include "util/file_io.h"
@@ -48,6 +49,15 @@ Status check_policy(const policy::Policy& p) {
                        ": the host's pid namespace needs a new user namespace that does not map host uid 0 "
                        "(the container could signal the launcher and other containers)");
   }
+  // The container's cgroup files belong to kCgroupOwner so that it cannot
+  // write them (cgroups.h): a container with that id would own them.
+  bool owner = !ns_new(p, policy::kNsUser) && (p.process.uid == kCgroupOwner || p.process.gid == kCgroupOwner);
+  for (const auto* maps : {&p.uid_map, &p.gid_map})
+    for (const policy::IdMap& m : *maps)
+      if (m.outside <= kCgroupOwner && kCgroupOwner - m.outside < m.count) owner = true;
+  if (owner)
+    return bad_input("policy " + p.name + ": host id " + std::to_string(kCgroupOwner) +
+                     " is reserved (it owns the container's cgroup files)");
   for (const std::string& e : p.process.env)
     if (e.find('=') == std::string::npos || e.find('\n') != std::string::npos)
       return bad_input("policy " + p.name + ": environment entry '" + e + "' is not KEY=value on one line");

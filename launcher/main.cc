@@ -533,7 +533,9 @@ int main(int argc, char** argv) {
     auto relay = launcher::StdioRelay::start();
     if (!relay.ok()) return report(relay.error(), name.c_str());
     int status = c.run(args);
-    relay->finish();
+    // run and boot return once their containers are gone: what a container
+    // left with a process outside it must not hold them (stdio_relay.h).
+    relay->finish(name == "exec" ? -1 : 2000);
     return status;
   }
   std::fprintf(stderr, "nestbox-launch: unknown command '%s'\n", name.c_str());

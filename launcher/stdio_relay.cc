@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -162,7 +163,7 @@ Result<StdioRelay> StdioRelay::start() {
   return relay;
 }
 
-void StdioRelay::finish() {
+void StdioRelay::finish(int grace_ms) {
   if (input_ < 0 && output_ < 0) return;
   std::fflush(stdout);
   std::fflush(stderr);
@@ -180,6 +181,23 @@ void StdioRelay::finish() {
     ::kill(input_, SIGKILL);  // may sit in a read nobody waits for any more
     while (::waitpid(input_, nullptr, 0) < 0 && errno == EINTR) {
     }
+  }
+  if (output_ > 0 && grace_ms >= 0) {
+    // The container's processes are gone and with them their write ends;
+    // one that reached a process outside it (passed over a socket to a
+    // container joined to its network namespace) must not keep the launcher
+    // here: what arrives within the grace period is copied, then the relay
+    // is stopped.
+    for (int waited = 0; waited < grace_ms; waited += 10) {
+      pid_t r = ::waitpid(output_, nullptr, WNOHANG);
+      if (r == output_ || (r < 0 && errno != EINTR)) {
+        output_ = -1;
+        break;
+      }
+      timespec tick{0, 10 * 1000000L};
+      ::nanosleep(&tick, nullptr);
+    }
+    if (output_ > 0) ::kill(output_, SIGKILL);
   }
   if (output_ > 0)
     while (::waitpid(output_, nullptr, 0) < 0 && errno == EINTR) {

@@ -35,7 +35,11 @@ class StdioRelay {
   // /dev/null), the output relay copies what is left and is waited for, so
   // the caller finds the whole output in its file once nestbox-launch has
   // exited; the input relay is stopped. The destructor does the same.
-  void finish();
+  // grace_ms >= 0 bounds the wait for the output relay: a write end that a
+  // container passed to a process outside it keeps the pipe open, and `run`
+  // must still end (the relay is then killed); -1 waits for every writer
+  // (`exec`: its command's background children still write).
+  void finish(int grace_ms = -1);
 
  private:
   pid_t input_ = -1, output_ = -1;

@@ -130,6 +130,26 @@ TEST(Isolation, HostPidNamespaceNeedsAnUnprivilegedUserNamespace) {
   EXPECT_TRUE(check_policy(p).ok());
 }
 
+// The container's cgroup files belong to kCgroupOwner (cgroups.cc: seal);
+// a container running as that id, or mapping it, would own them again.
+TEST(Isolation, CgroupOwnerIdIsNeverTheContainers) {
+  policy::Policy p = root_policy("i-owner", {"/bin/true"});
+  const char* why = "policy i-owner: host id 4294967294 is reserved (it owns the container's cgroup files)";
+  p.process.uid = 4294967294u;
+  EXPECT_EQ(check_policy(p).error().message, why);
+  p.process.uid = 0;
+  p.process.gid = 4294967294u;
+  EXPECT_EQ(check_policy(p).error().message, why);
+  p.process.gid = 0;
+  EXPECT_TRUE(check_policy(p).ok());
+  p.namespaces[policy::kNsUser].mode = policy::NsMode::kNew;
+  p.uid_map = {{0, 100000, 65536}};
+  p.gid_map = {{0, 4294901760u, 65535}};  // up to 4294967294
+  EXPECT_EQ(check_policy(p).error().message, why);
+  p.gid_map = {{0, 4294901760u, 65534}};
+  EXPECT_TRUE(check_policy(p).ok());
+}
+
 TEST(Isolation, InheritedDescriptorsDoNotReachTheContainer) {
   NESTBOX_NEED_IMAGES();
   // The caller of the launcher left the host's `/` open as fd 7, without

@@ -239,6 +239,19 @@ struct Rules {
   }
 };
 
+// IPv6 neighbour discovery (solicitation 135, advertisement 136) on a
+// filtered device: conntrack never calls it established, so without these
+// the container's IPv6 neighbours (the router included) never resolve.
+// Router advertisements and redirects stay dropped.
+void for_each_neighbour_discovery(const std::function<void(const std::function<void(nlmsghdr*)>&)>& fn) {
+  for (uint8_t type : {uint8_t{135}, uint8_t{136}})
+    fn([type](nlmsghdr* nlh) {
+      l4(nlh, IPPROTO_ICMPV6);
+      payload(nlh, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+      cmp(nlh, NFT_CMP_EQ, &type, 1);
+    });
+}
+
 void match_allow(nlmsghdr* nlh, const policy::FirewallAllow& a, uint16_t port) {
   switch (a.protocol) {
     case policy::FwProtocol::kTcp: l4(nlh, IPPROTO_TCP); dport(nlh, port); break;
@@ -341,12 +354,18 @@ Status add_rules(Rules& r, const policy::Policy& p) {
       r.rule(hook, [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NFT_JUMP, from.c_str()); });
 
     // container -> host
+    for_each_neighbour_discovery([&](const auto& m) {
+      r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
+    });
     r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
     if (fw.allow_out & policy::kZoneHost)
       r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NF_ACCEPT); });
     r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NF_DROP); });
 
     // host -> container
+    for_each_neighbour_discovery([&](const auto& m) {
+      r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
+    });
     r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
     for (const auto* a : allows)
       if (a->from & policy::kZoneHost)
@@ -403,6 +422,10 @@ Status add_container_rules(Rules& r, const policy::Policy& p) {
     // (DNS answers, syslog, anything trusting a source) is not the app's to send.
     NESTBOX_TRY(add_sources_chain(r, c, own_sources(p, [&](const policy::Interface& j) { return &j == &itf; })));
     r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NFT_JUMP, ("from-" + c).c_str()); });
+    for_each_neighbour_discovery([&](const auto& m) {
+      r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
+      r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
+    });
     r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
     for (const policy::FirewallAllow& a : fw.allow_in)
       if (a.interface == c && (a.from & zone))

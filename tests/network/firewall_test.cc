@@ -171,8 +171,13 @@ TEST(FirewallBatchTest, OneAtomicBatchWithTableChainsAndRules) {
       "from-br-c: drop;",
       "input: " + kIif + c + " jump from-br-c;",
       "forward: " + kIif + c + " jump from-br-c;",
+      // IPv6 neighbour discovery, never "established".
+      "input: " + kIif + c + " meta 16; == 3a; payload 2+0/1; == 87; accept;",
+      "input: " + kIif + c + " meta 16; == 3a; payload 2+0/1; == 88; accept;",
       "input: " + kIif + c + kEstablished + " accept;",
       "input: " + kIif + c + " drop;",  // no host in allow_out
+      "output: " + kOif + c + " meta 16; == 3a; payload 2+0/1; == 87; accept;",
+      "output: " + kOif + c + " meta 16; == 3a; payload 2+0/1; == 88; accept;",
       "output: " + kOif + c + kEstablished + " accept;",
       "output: " + kOif + c + " drop;",  // port 80 is from the LAN only
       "forward: " + kIif + c + kEstablished + " accept;",
@@ -197,9 +202,9 @@ TEST(FirewallBatchTest, IcmpIsBothFamiliesAndHostZoneUsesOutput) {
   EXPECT_EQ(p.chains.size(), 4u);  // no NAT chain without masquerade
   std::string c = name16("br-c");
   const size_t k = 6;  // the anti-spoofing chain's 4 rules and its 2 jumps come first
-  EXPECT_EQ(p.rules[k + 1], "input: " + kIif + c + " accept;");
-  EXPECT_EQ(p.rules[k + 4], "output: " + kOif + c + " meta 16; == 01; accept;");
-  EXPECT_EQ(p.rules[k + 5], "output: " + kOif + c + " meta 16; == 3a; accept;");
+  EXPECT_EQ(p.rules[k + 3], "input: " + kIif + c + " accept;");  // after 2 neighbour discovery rules
+  EXPECT_EQ(p.rules[k + 8], "output: " + kOif + c + " meta 16; == 01; accept;");
+  EXPECT_EQ(p.rules[k + 9], "output: " + kOif + c + " meta 16; == 3a; accept;");
 }
 
 TEST(FirewallBatchTest, DeleteBatchNamesOnlyTheContainersTable) {
@@ -395,10 +400,6 @@ TEST_F(FirewallKernelTest, PacketsWithASourceTheContainerDoesNotOwnAreDropped) {
                                "ip -n " + a + " -6 route add default via fd09::1", "ip -n " + w + " addr add 10.9.1.9/24 dev wan-w",
                                "ip -n " + w + " addr add fd09:1::9/64 dev wan-w nodad", "ip -n " + w + " link set wan-w up"})
     setup += sh(c + " 2>&1");
-  // The firewall drops neighbour discovery on the container's device (it
-  // is not conntrack "established"): the router's entry is made by hand.
-  std::string mac = r("cat /sys/class/net/br-c/address");
-  setup += sh("ip -n " + a + " -6 neigh add fd09::1 lladdr " + mac.substr(0, mac.size() - 1) + " dev eth0 nud permanent 2>&1");
   ASSERT_EQ(setup, "");
   policy::Policy p = sample();
   p.interfaces[0].addresses.push_back("fd09::2/64");
@@ -435,10 +436,6 @@ TEST_F(FirewallKernelTest, OnLinkInterfacesSendOnlyFromTheirOwnAddresses) {
                                "ip -n " + ns_ + " link set lan0 up", "ip -n " + l + " addr add 192.168.1.9/24 dev lan-l",
                                "ip -n " + l + " addr add fd01::9/64 dev lan-l nodad", "ip -n " + l + " link set lan-l up"})
     setup += sh(c + " 2>&1");
-  // Neighbour discovery is dropped on the interface (not conntrack
-  // "established"): L's entry is made by hand.
-  std::string mac = sh("ip netns exec " + l + " cat /sys/class/net/lan-l/address");
-  setup += sh("ip -n " + ns_ + " -6 neigh add fd01::9 lladdr " + mac.substr(0, mac.size() - 1) + " dev lan0 nud permanent 2>&1");
   ASSERT_EQ(setup, "");
   policy::Policy p = sample();
   policy::Interface mv;

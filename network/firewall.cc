@@ -163,12 +163,14 @@ void ct_established(nlmsghdr* nlh) {
   cmp(nlh, NFT_CMP_NEQ, &zero, 4);
 }
 
-void verdict(nlmsghdr* nlh, uint32_t code) {
+// `chain`: the target of NFT_JUMP (a regular chain of the same table).
+void verdict(nlmsghdr* nlh, uint32_t code, const char* chain = nullptr) {
   expr(nlh, "immediate", [&] {
     put_be32(nlh, NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
     nlattr* data = mnl_attr_nest_start(nlh, NFTA_IMMEDIATE_DATA);
     nlattr* v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
     put_be32(nlh, NFTA_VERDICT_CODE, code);
+    if (chain) mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, chain);
     mnl_attr_nest_end(nlh, v);
     mnl_attr_nest_end(nlh, data);
   });
@@ -218,6 +220,14 @@ struct Rules {
       mnl_attr_put_strz(nlh, NFTA_CHAIN_TYPE, type);
     });
   }
+  // A regular chain (no hook): reached only by a jump from a base chain.
+  void regular_chain(const std::string& name) {
+    b.message(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL, [&](nlmsghdr* nlh) {
+      mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, table.c_str());
+      mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, name.c_str());
+    });
+  }
+  void rule(const std::string& chain, const std::function<void(nlmsghdr*)>& exprs) { rule(chain.c_str(), exprs); }
   void rule(const char* chain, const std::function<void(nlmsghdr*)>& exprs) {
     b.message(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, [&](nlmsghdr* nlh) {
       mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, table.c_str());
@@ -228,6 +238,19 @@ struct Rules {
     });
   }
 };
+
+// IPv6 neighbour discovery (solicitation 135, advertisement 136) on a
+// filtered device: conntrack never calls it established, so without these
+// the container's IPv6 neighbours (the router included) never resolve.
+// Router advertisements and redirects stay dropped.
+void for_each_neighbour_discovery(const std::function<void(const std::function<void(nlmsghdr*)>&)>& fn) {
+  for (uint8_t type : {uint8_t{135}, uint8_t{136}})
+    fn([type](nlmsghdr* nlh) {
+      l4(nlh, IPPROTO_ICMPV6);
+      payload(nlh, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+      cmp(nlh, NFT_CMP_EQ, &type, 1);
+    });
+}
 
 void match_allow(nlmsghdr* nlh, const policy::FirewallAllow& a, uint16_t port) {
   switch (a.protocol) {
@@ -267,7 +290,40 @@ bool in_zone(const policy::Policy& p, const policy::Interface& itf) {
   return false;
 }
 
-void add_rules(Rules& r, const policy::Policy& p) {
+// The source addresses a packet the container sends through host-side device
+// `c` may carry: exactly the addresses declared for its interfaces behind `c`
+// (full length: not the rest of their subnet), and for IPv6 the link-local
+// and unspecified sources neighbour discovery needs (never forwarded).
+// `mine`: whether an interface's addresses are sources through that device.
+Result<std::vector<Cidr>> own_sources(const policy::Policy& p, const std::function<bool(const policy::Interface&)>& mine) {
+  std::vector<Cidr> out;
+  for (const policy::Interface& j : p.interfaces) {
+    if (!mine(j)) continue;
+    for (const std::string& text : j.addresses) {
+      auto net = parse_cidr(text);
+      if (!net.ok()) return std::move(net).error();
+      net->prefix = static_cast<uint8_t>(net->addr_len() * 8);
+      out.push_back(*net);
+    }
+  }
+  Cidr link_local{AF_INET6, {0xfe, 0x80}, 10}, unspecified{AF_INET6, {}, 128};
+  out.push_back(link_local);
+  out.push_back(unspecified);
+  return out;
+}
+
+// The regular chain "from-<c>" that lets only `sources` pass (return) and
+// drops everything else; the caller jumps to it from its base chains.
+Status add_sources_chain(Rules& r, const std::string& c, Result<std::vector<Cidr>> sources) {
+  if (!sources.ok()) return std::move(sources).error();
+  const std::string from = "from-" + c;
+  r.regular_chain(from);
+  for (const Cidr& src : *sources) r.rule(from, [&](nlmsghdr* n) { saddr_in(n, src); verdict(n, NFT_RETURN); });
+  r.rule(from, [&](nlmsghdr* n) { verdict(n, NF_DROP); });
+  return ok_status();
+}
+
+Status add_rules(Rules& r, const policy::Policy& p) {
   const policy::Firewall& fw = p.firewall;
   r.chain("input", "filter", NF_INET_LOCAL_IN, kFilterPriority);
   r.chain("output", "filter", NF_INET_LOCAL_OUT, kFilterPriority);
@@ -283,13 +339,33 @@ void add_rules(Rules& r, const policy::Policy& p) {
       for (const policy::Interface& j : p.interfaces)
         if (j.name == a.interface && host_side(p, j) == c) allows.push_back(&a);
 
+    // Anti-spoofing, before anything may accept: the rules below judge by
+    // interface, and a packet from the container with a source it does not
+    // own (IPV6_FREEBIND needs no capability; CAP_NET_ADMIN/CAP_NET_RAW in
+    // its own namespace set any IPv4 one) would otherwise be forwarded as someone
+    // else's (not masqueraded: outside its prefixes), or match another
+    // host's conntrack entry as "established" (a reply into a LAN host's
+    // flow that allow_out never allowed).
+    NESTBOX_TRY(add_sources_chain(r, c, own_sources(p, [&](const policy::Interface& j) {
+                                    return !policy::filtered_in_container(j) && host_side(p, j) == c;
+                                  })));
+    const std::string from = "from-" + c;
+    for (const char* hook : {"input", "forward"})
+      r.rule(hook, [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NFT_JUMP, from.c_str()); });
+
     // container -> host
+    for_each_neighbour_discovery([&](const auto& m) {
+      r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
+    });
     r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
     if (fw.allow_out & policy::kZoneHost)
       r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NF_ACCEPT); });
     r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NF_DROP); });
 
     // host -> container
+    for_each_neighbour_discovery([&](const auto& m) {
+      r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
+    });
     r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
     for (const auto* a : allows)
       if (a->from & policy::kZoneHost)
@@ -325,6 +401,7 @@ void add_rules(Rules& r, const policy::Policy& p) {
             });
     r.rule("forward", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NF_DROP); });
   }
+  return ok_status();
 }
 
 // The table in the container's own namespace, for its macvlan/vlan/phys
@@ -332,7 +409,7 @@ void add_rules(Rules& r, const policy::Policy& p) {
 // allow_in entries for it that name z. Out: replies, and anything when z is
 // in allow_out. Everything else on it is dropped; other interfaces (lo, its
 // veths: filtered on the host) are not this table's to judge.
-void add_container_rules(Rules& r, const policy::Policy& p) {
+Status add_container_rules(Rules& r, const policy::Policy& p) {
   const policy::Firewall& fw = p.firewall;
   r.chain("input", "filter", NF_INET_LOCAL_IN, kFilterPriority);
   r.chain("output", "filter", NF_INET_LOCAL_OUT, kFilterPriority);
@@ -340,6 +417,15 @@ void add_container_rules(Rules& r, const policy::Policy& p) {
     if (!policy::filtered_in_container(itf)) continue;
     const std::string& c = itf.name;
     uint8_t zone = policy::segment_zone(fw, itf);
+    // Only its own sources onto the segment: IPV6_FREEBIND (no capability)
+    // sends from any IPv6 address, and a datagram "from" the router or a LAN host
+    // (DNS answers, syslog, anything trusting a source) is not the app's to send.
+    NESTBOX_TRY(add_sources_chain(r, c, own_sources(p, [&](const policy::Interface& j) { return &j == &itf; })));
+    r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NFT_JUMP, ("from-" + c).c_str()); });
+    for_each_neighbour_discovery([&](const auto& m) {
+      r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
+      r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
+    });
     r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
     for (const policy::FirewallAllow& a : fw.allow_in)
       if (a.interface == c && (a.from & zone))
@@ -352,6 +438,7 @@ void add_container_rules(Rules& r, const policy::Policy& p) {
       r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NF_ACCEPT); });
     r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NF_DROP); });
   }
+  return ok_status();
 }
 
 Status add_masquerade(Rules& r, const policy::Policy& p) {
@@ -403,10 +490,10 @@ Result<Batch> build_firewall_batch(const policy::Policy& p, FirewallSide side) {
   });
   Rules r{b, table};
   if (side == FirewallSide::kHost) {
-    add_rules(r, p);
+    NESTBOX_TRY(add_rules(r, p));
     if (p.firewall.masquerade) NESTBOX_TRY(add_masquerade(r, p));
   } else {
-    add_container_rules(r, p);
+    NESTBOX_TRY(add_container_rules(r, p));
   }
   auto batch = b.finish();
   if (!batch.ok()) return std::move(batch.error().context("firewall of " + p.name));

@@ -94,7 +94,10 @@ std::string expr_text(const nlattr* elem) {
   if (name == "ct") return "ct " + std::to_string(be32(d.at(NFTA_CT_KEY)));
   if (name == "immediate") {
     auto v = nested(nested(d.at(NFTA_IMMEDIATE_DATA)).at(NFTA_DATA_VERDICT));
-    return be32(v.at(NFTA_VERDICT_CODE)) == NF_ACCEPT ? "accept" : "drop";
+    auto code = static_cast<int32_t>(be32(v.at(NFTA_VERDICT_CODE)));
+    if (code == NFT_JUMP) return std::string("jump ") + mnl_attr_get_str(v.at(NFTA_VERDICT_CHAIN));
+    if (code == NFT_RETURN) return "return";
+    return code == NF_ACCEPT ? "accept" : code == NF_DROP ? "drop" : "verdict " + std::to_string(code);
   }
   return name;
 }
@@ -116,7 +119,10 @@ Parsed parse(const Batch& b) {
     each_top(nlh, [&](const nlattr* at) { a[mnl_attr_get_type(at)] = at; });
     uint16_t type = nlh->nlmsg_type & 0xff;
     if (nlh->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES) continue;
-    if (type == NFT_MSG_NEWCHAIN) {
+    if (type == NFT_MSG_NEWCHAIN && !a.count(NFTA_CHAIN_HOOK)) {
+      out.chains.push_back(std::string(mnl_attr_get_str(a.at(NFTA_CHAIN_TABLE))) + " " +
+                           mnl_attr_get_str(a.at(NFTA_CHAIN_NAME)) + " regular");
+    } else if (type == NFT_MSG_NEWCHAIN) {
       auto h = nested(a.at(NFTA_CHAIN_HOOK));
       out.chains.push_back(std::string(mnl_attr_get_str(a.at(NFTA_CHAIN_TABLE))) + " " +
                            mnl_attr_get_str(a.at(NFTA_CHAIN_NAME)) + " " + mnl_attr_get_str(a.at(NFTA_CHAIN_TYPE)) + " " +
@@ -150,11 +156,28 @@ TEST(FirewallBatchTest, OneAtomicBatchWithTableChainsAndRules) {
                                std::to_string(NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL) + ":1:0");
   EXPECT_EQ(b->acked.size(), p.messages.size() - 2);
   EXPECT_EQ(p.chains, (std::vector<std::string>{"nestbox-c input filter 1 0 1", "nestbox-c output filter 3 0 1",
-                                                "nestbox-c forward filter 2 0 1", "nestbox-c postrouting nat 4 100 1"}));
+                                                "nestbox-c forward filter 2 0 1", "nestbox-c from-br-c regular",
+                                                "nestbox-c postrouting nat 4 100 1"}));
   std::string c = name16("br-c"), lan = name16("br-lan"), wan = name16("wan0");
+  const std::string v6 = "meta 15; == 0a; payload 1+8/16; ";
   std::vector<std::string> want = {
+      // Anti-spoofing: only the container's own address (not its /24), and
+      // the IPv6 link-local and unspecified sources of neighbour discovery.
+      "from-br-c: meta 15; == 02; payload 1+12/4; & ffffffff ^ 00000000; == 0a090002; return;",
+      "from-br-c: " + v6 + "& ffc00000000000000000000000000000 ^ " + std::string(32, '0') +
+          "; == fe800000000000000000000000000000; return;",
+      "from-br-c: " + v6 + "& " + std::string(32, 'f') + " ^ " + std::string(32, '0') + "; == " +
+          std::string(32, '0') + "; return;",
+      "from-br-c: drop;",
+      "input: " + kIif + c + " jump from-br-c;",
+      "forward: " + kIif + c + " jump from-br-c;",
+      // IPv6 neighbour discovery, never "established".
+      "input: " + kIif + c + " meta 16; == 3a; payload 2+0/1; == 87; accept;",
+      "input: " + kIif + c + " meta 16; == 3a; payload 2+0/1; == 88; accept;",
       "input: " + kIif + c + kEstablished + " accept;",
       "input: " + kIif + c + " drop;",  // no host in allow_out
+      "output: " + kOif + c + " meta 16; == 3a; payload 2+0/1; == 87; accept;",
+      "output: " + kOif + c + " meta 16; == 3a; payload 2+0/1; == 88; accept;",
       "output: " + kOif + c + kEstablished + " accept;",
       "output: " + kOif + c + " drop;",  // port 80 is from the LAN only
       "forward: " + kIif + c + kEstablished + " accept;",
@@ -176,11 +199,12 @@ TEST(FirewallBatchTest, IcmpIsBothFamiliesAndHostZoneUsesOutput) {
   auto b = build_firewall_batch(pol);
   ASSERT_TRUE(b.ok()) << b.error().message;
   Parsed p = parse(*b);
-  EXPECT_EQ(p.chains.size(), 3u);  // no NAT chain without masquerade
+  EXPECT_EQ(p.chains.size(), 4u);  // no NAT chain without masquerade
   std::string c = name16("br-c");
-  EXPECT_EQ(p.rules[1], "input: " + kIif + c + " accept;");
-  EXPECT_EQ(p.rules[4], "output: " + kOif + c + " meta 16; == 01; accept;");
-  EXPECT_EQ(p.rules[5], "output: " + kOif + c + " meta 16; == 3a; accept;");
+  const size_t k = 6;  // the anti-spoofing chain's 4 rules and its 2 jumps come first
+  EXPECT_EQ(p.rules[k + 3], "input: " + kIif + c + " accept;");  // after 2 neighbour discovery rules
+  EXPECT_EQ(p.rules[k + 8], "output: " + kOif + c + " meta 16; == 01; accept;");
+  EXPECT_EQ(p.rules[k + 9], "output: " + kOif + c + " meta 16; == 3a; accept;");
 }
 
 TEST(FirewallBatchTest, DeleteBatchNamesOnlyTheContainersTable) {
@@ -310,6 +334,132 @@ TEST_F(FirewallKernelTest, OnLinkInterfacesAreFilteredInTheContainersNamespace) 
     ASSERT_TRUE(none.ok()) << none.error().message;
   });
   EXPECT_EQ(nft("list ruleset"), fw4_);
+}
+
+// Sends, from namespace `from`, one UDP datagram to port 5000 of `dst4` or
+// `dst6` from each of `sources`, and returns what a receiver in namespace
+// `to` got: "<source seen> <source sent>" per line. IPv6 sources are bound
+// with IPV6_FREEBIND by an unprivileged process (uid 65534, no capabilities:
+// what any container can do); IPv4 ones with IP_TRANSPARENT, as a container
+// with CAP_NET_ADMIN or CAP_NET_RAW in its own namespace can.
+std::string udp_sources_received(const std::string& from, const std::string& to, const std::string& dst4,
+                                 const std::string& dst6, const std::vector<std::string>& sources) {
+  const std::string log = "/tmp/" + to + "-udp.log";
+  sh("rm -f " + log + "; ip netns exec " + to + " timeout 5 /usr/bin/python3 -c '"
+     "import socket\ns = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
+     "s.bind((\"::\", 5000))\n"
+     "while True:\n d, a = s.recvfrom(100); f = open(\"" + log + "\", \"a\"); "
+     "f.write(a[0].replace(\"::ffff:\", \"\") + \" \" + d.decode() + \"\\n\"); f.close()\n"
+     "' >/dev/null 2>&1 &");
+  sh("sleep 1");
+  std::string want, sent;
+  for (const std::string& src : sources) {
+    bool v6 = src.find(':') != std::string::npos;
+    want += "sent " + src + "\n";
+    sent += sh("ip netns exec " + from + " " +
+               (v6 ? "setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all --bounding-set=-all " : "") +
+               "/usr/bin/python3 -c \"import socket\n" +
+               (v6 ? "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\ns.setsockopt(socket.IPPROTO_IPV6, 78, 1)\n"
+                   : "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.setsockopt(socket.IPPROTO_IP, 19, 1)\n") +
+               "s.bind(('" + src + "', 0))\ntry: s.sendto(b'" + src + "', ('" + (v6 ? dst6 : dst4) + "', 5000))\n"
+               "except OSError: pass  # a drop in OUTPUT refuses the send\nprint('sent " + src + "')\n\" 2>&1");
+  }
+  EXPECT_EQ(sent, want);
+  sh("sleep 1");
+  return sh("sort " + log + " 2>/dev/null; rm -f " + log);
+}
+
+// Real traffic: a container (namespace A, eth0 in R's br-c) whose firewall
+// lets it out to the WAN (W, behind R's wan0) only, masqueraded. From inside
+// A, UDP with its own address reaches W (as R's WAN address); UDP with a
+// source it does not own (IPv6: IPV6_FREEBIND, no capability needed; IPv4:
+// IP_TRANSPARENT, as with CAP_NET_ADMIN in its own namespace) must not leave
+// R at all: it was forwarded un-NATed, and a source of another host could
+// match that host's conntrack entry as "established".
+TEST_F(FirewallKernelTest, PacketsWithASourceTheContainerDoesNotOwnAreDropped) {
+  if (sh("test -x /usr/bin/python3 && command -v setpriv").empty())
+    GTEST_SKIP() << "needs /usr/bin/python3 and setpriv to send and receive";
+  const std::string a = ns_ + "a", w = ns_ + "w";
+  struct Cleanup {
+    std::string a, w;
+    ~Cleanup() { sh("ip netns del " + a + " 2>/dev/null; ip netns del " + w + " 2>/dev/null"); }
+  } cleanup{a, w};
+  auto r = [&](const std::string& cmd) { return sh("ip netns exec " + ns_ + " " + cmd + " 2>&1"); };
+  sh("ip netns add " + a + "; ip netns add " + w);
+  // fw4 stands aside (accepts what it forwards): only the container's table judges.
+  ASSERT_EQ(nft("add rule inet fw4 forward accept"), "");
+  // One after the other (the operands of + have no order).
+  std::string setup;
+  for (const std::string& c : std::vector<std::string>{"ip link add br-c type bridge", "ip addr add 10.9.0.1/24 dev br-c", "ip addr add fd09::1/64 dev br-c nodad",
+        "ip link set br-c up", "ip link add nbv-c type veth peer name eth0 netns " + a, "ip link set nbv-c master br-c up",
+        "ip link add wan0 type veth peer name wan-w netns " + w, "ip addr add 10.9.1.1/24 dev wan0",
+        "ip addr add fd09:1::1/64 dev wan0 nodad", "ip link set wan0 up", "sysctl -q -w net.ipv4.ip_forward=1",
+        "sysctl -q -w net.ipv6.conf.all.forwarding=1"})
+    setup += r(c);
+  for (const std::string& c : std::vector<std::string>{"ip -n " + a + " addr add 10.9.0.2/24 dev eth0", "ip -n " + a + " addr add fd09::2/64 dev eth0 nodad",
+                               "ip -n " + a + " link set eth0 up", "ip -n " + a + " route add default via 10.9.0.1",
+                               "ip -n " + a + " -6 route add default via fd09::1", "ip -n " + w + " addr add 10.9.1.9/24 dev wan-w",
+                               "ip -n " + w + " addr add fd09:1::9/64 dev wan-w nodad", "ip -n " + w + " link set wan-w up"})
+    setup += sh(c + " 2>&1");
+  ASSERT_EQ(setup, "");
+  policy::Policy p = sample();
+  p.interfaces[0].addresses.push_back("fd09::2/64");
+  Firewall fw;
+  in_netns(ns_, [&] {
+    auto installed = install_firewall(p);
+    ASSERT_TRUE(installed.ok()) << installed.error().message;
+    fw = std::move(*installed);
+  });
+  // A sends one datagram from its own address and one from each source it
+  // does not own: a LAN host's, another of its own subnet, a WAN address.
+  std::string got = udp_sources_received(a, w, "10.9.1.9", "fd09:1::9",
+                                         {"10.9.0.2", "192.168.1.5", "10.9.0.77", "10.9.1.50", "fd09::2", "fd09::77",
+                                          "fd00:5::5", "fd09:1::50"});
+  // Its own addresses arrive, masqueraded; nothing else arrives at all.
+  EXPECT_EQ(got, "10.9.1.1 10.9.0.2\nfd09:1::1 fd09::2\n") << nft("list table inet nestbox-c");
+  in_netns(ns_, [&] { EXPECT_TRUE(fw.remove().ok()); });
+}
+
+// The same for an interface filtered in the container's own namespace (a
+// macvlan on the LAN: its frames never cross the host's hooks). The rules
+// match its name, so a veth named lan0 towards a LAN peer L stands in for it.
+TEST_F(FirewallKernelTest, OnLinkInterfacesSendOnlyFromTheirOwnAddresses) {
+  if (sh("test -x /usr/bin/python3 && command -v setpriv").empty())
+    GTEST_SKIP() << "needs /usr/bin/python3 and setpriv to send and receive";
+  const std::string l = ns_ + "l";
+  struct Cleanup {
+    std::string l;
+    ~Cleanup() { sh("ip netns del " + l + " 2>/dev/null"); }
+  } cleanup{l};
+  sh("ip netns add " + l);
+  // ns_ is the container's namespace here.
+  std::string setup = sh("ip netns exec " + ns_ + " ip link add lan0 type veth peer name lan-l netns " + l + " 2>&1");
+  for (const std::string& c : std::vector<std::string>{"ip -n " + ns_ + " addr add 192.168.1.60/24 dev lan0", "ip -n " + ns_ + " addr add fd01::60/64 dev lan0 nodad",
+                               "ip -n " + ns_ + " link set lan0 up", "ip -n " + l + " addr add 192.168.1.9/24 dev lan-l",
+                               "ip -n " + l + " addr add fd01::9/64 dev lan-l nodad", "ip -n " + l + " link set lan-l up"})
+    setup += sh(c + " 2>&1");
+  ASSERT_EQ(setup, "");
+  policy::Policy p = sample();
+  policy::Interface mv;
+  mv.type = policy::IfType::kMacvlan;
+  mv.name = "lan0";
+  mv.parent = "br-lan";
+  mv.addresses = {"192.168.1.60/24", "fd01::60/64"};
+  p.interfaces = {mv};
+  p.firewall.allow_out = policy::kZoneLan;
+  p.firewall.allow_in = {};
+  p.firewall.masquerade = false;
+  int fd = ::open(("/run/netns/" + ns_).c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  Status s = install_container_firewall(p, fd);
+  ::close(fd);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  // The router's LAN address, another LAN host's, another of its subnet;
+  // IPv6 ones from a process without any capability.
+  std::string got = udp_sources_received(ns_, l, "192.168.1.9", "fd01::9",
+                                         {"192.168.1.60", "192.168.1.1", "192.168.1.5", "10.0.0.1", "fd01::60", "fd01::1",
+                                          "fd01::5"});
+  EXPECT_EQ(got, "192.168.1.60 192.168.1.60\nfd01::60 fd01::60\n") << nft("list table inet nestbox-c");
 }
 
 }  // namespace

@@ -108,8 +108,14 @@ crun_cmd="crun --root $work/crun-state run --bundle $work/bundle nestbox-bench-c
 floor_cmd="unshare -mpiu --fork chroot $root /bin/true"
 mbed_cmd=${mbed:+"$mbed run $work/bench.img --keyring $work/keys --compat nestbox-bench --state-dir /run/nestbox-bench"}
 
+# /dev/null is a node of the run's own in this mount namespace: hyperfine
+# hands it to each command as stdin, and crun 1.8 fchown()s its stdio to
+# the container's root (host uid 100000), which on the host's node changed
+# /dev/null's owner for the whole machine.
+mknod -m 666 "$work/null" c 1 3
 unshare -m --propagation private bash -euo pipefail -c "
   umount /sys/fs/cgroup/unified 2>/dev/null || true
+  mount --bind $work/null /dev/null
   $launch_cmd && $nestbox_cmd && $tree_cmd && $crun_cmd && $floor_cmd ${mbed:+&& $mbed_cmd}  # each must work before timing
   for r in \$(seq $rounds); do
     hyperfine -N --warmup 3 --runs $per_round --export-json $work/result-\$r.json \

@@ -13,7 +13,10 @@
 namespace nestbox::policy::testing {
 
 int run_shell(const std::string& command, std::string* output) {
-  std::string cmd = "(" + command + ") 2>&1";
+  // stdin a pipe of its own, never the test's: crun 1.8 fchown()s its stdio
+  // to the container's user, and on the host's /dev/null (what ctest hands
+  // a test) that made /dev/null uid 101000 for the whole machine.
+  std::string cmd = ": | (" + command + ") 2>&1";
   FILE* f = popen(cmd.c_str(), "r");
   if (!f) return -1;
   char buf[4096];

@@ -316,6 +316,29 @@ void run_hostile_image(const std::string& runtime) {
 TEST(OciRun, CrunHostileImage) { run_hostile_image("crun"); }
 TEST(OciRun, RuncHostileImage) { run_hostile_image("runc"); }
 
+// /sys for a user namespace without its own network namespace: a plain bind
+// (rbind,ro left the host's cgroup hierarchies below it read-write under
+// runc). Declared devices: allowed, and created below /dev.
+TEST(Oci, SysBindIsNotRecursiveAndDeclaredDevicesAreAllowed) {
+  m::Manifest man = userns_manifest();
+  man.network.mode = m::NetworkMode::kNone;  // the host's network namespace
+  man.namespaces.net.mode = m::NsMode::kHost;
+  man.rootfs.devices = {{"/dev/ttyUSB0", m::DeviceType::kChar, 188, 0, 0660, {}}};
+  json c = config_of(man);
+  json sys;
+  for (const auto& mt : c["mounts"])
+    if (mt["destination"] == "/sys") sys = mt;
+  ASSERT_EQ(sys["type"], "bind") << c.dump(2);
+  EXPECT_EQ(std::count(sys["options"].begin(), sys["options"].end(), "rbind"), 0) << sys.dump();
+  EXPECT_EQ(std::count(sys["options"].begin(), sys["options"].end(), "bind"), 1) << sys.dump();
+  EXPECT_EQ(std::count(sys["options"].begin(), sys["options"].end(), "ro"), 1) << sys.dump();
+  json allow = {{"allow", true}, {"type", "c"}, {"major", 188}, {"minor", 0}, {"access", "rwm"}};
+  EXPECT_EQ(c["linux"]["resources"]["devices"][0], json({{"allow", false}, {"access", "rwm"}}));
+  EXPECT_EQ(c["linux"]["resources"]["devices"][1], allow) << c["linux"]["resources"].dump();
+  EXPECT_EQ(c["linux"]["devices"][0]["path"], "/dev/ttyUSB0") << c["linux"].dump();
+  EXPECT_EQ(c["linux"]["devices"][0]["fileMode"], 0660);
+}
+
 // Every path nestbox-launch masks or freezes is in the bundle.
 TEST(Oci, MasksWhatTheLauncherMasks) {
   json c = config_of(full_manifest());

@@ -14,6 +14,7 @@
 #include "launcher/ipc_bind.h"
 #include "launcher/rootpath.h"
 #include "launcher/storage.h"
+#include "policy/proc_masks.h"
 #include "util/fd.h"
 
 namespace nestbox::launcher {
@@ -101,7 +102,7 @@ std::string octal(unsigned mode) {
 Status mount_proc(int root_fd) {
   NESTBOX_TRY(mount_in_root(root_fd, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""));
   // Kernel knobs stay read-only; information leaks are covered with /dev/null.
-  for (const char* p : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"}) {
+  for (const char* p : policy::kProcReadonlyPaths) {
     auto fd = open_in_root(root_fd, p, O_PATH);
     if (!fd.ok()) continue;  // not in this kernel
     std::string at = fd_path(fd->get());
@@ -114,9 +115,7 @@ Status mount_proc(int root_fd) {
   // The mask is the host's /dev/null, bound read-only: through a writable
   // bind a container running as host root could chmod the host's /dev/null
   // (its owner) and break every program on the router that writes to it.
-  for (const char* p : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/timer_stats", "/proc/kallsyms",
-                        "/proc/kpageflags", "/proc/kpagecount", "/proc/kpagecgroup", "/proc/latency_stats",
-                        "/proc/sched_debug"}) {
+  for (const char* p : policy::kProcMaskedFiles) {
     auto fd = open_in_root(root_fd, p, O_PATH);
     if (!fd.ok()) continue;
     NESTBOX_TRY(do_mount("/dev/null", fd_path(fd->get()), nullptr, MS_BIND, "", p));

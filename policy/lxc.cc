@@ -2,11 +2,14 @@
 
 #include <cctype>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 #include "manifests/effective_seccomp.h"
 #include "policy/bake.h"
 #include "policy/cgroup_v1.h"
 #include "policy/names.h"
+#include "policy/proc_masks.h"
 #include "policy/seccomp_compile.h"
 
 namespace nestbox::policy {
@@ -196,6 +199,62 @@ Status check_mount_entry_path(const char* what, const std::string& path) {
   return ok_status();
 }
 
+// Every value written after "key = " must stay on its line: LXC reads each
+// line as a key, so a line break in a hostname, an environment entry or a
+// working directory would add keys of its own (lxc.namespace.keep = net, a
+// mount entry of the host's /). The manifest loader refuses control
+// characters first; this holds for any other caller.
+Status check_policy_text(const Policy& p) {
+  auto clean = [](const char* what, const std::string& v) -> Status {
+    for (char ch : v)
+      if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+        return bad_input(std::string("lxc: ") + what + " holds a line break or control character: an LXC " +
+                         "config line cannot carry it");
+    return ok_status();
+  };
+  NESTBOX_TRY(clean("hostname", p.hostname));
+  NESTBOX_TRY(clean("process.cwd", p.process.cwd));
+  for (const std::string& e : p.process.env) {
+    NESTBOX_TRY(clean("process.env", e));
+    // LXC 5 reads "lxc.environment = NAME" (no '=') as "pass the host's NAME".
+    if (e.find('=') == std::string::npos || e[0] == '=')
+      return bad_input("lxc: process.env entry '" + e + "' is not NAME=value: LXC would pass the host's variable");
+  }
+  NESTBOX_TRY(clean("apparmor profile", p.apparmor_profile));
+  NESTBOX_TRY(clean("selinux context", p.selinux_context));
+  for (const Namespace& n : p.namespaces) NESTBOX_TRY(clean("joined namespace", n.join));
+  NESTBOX_TRY(clean("cpuset cpus", p.cgroups.cpuset_cpus));
+  NESTBOX_TRY(clean("cpuset mems", p.cgroups.cpuset_mems));
+  for (const Mount& mt : p.mounts) NESTBOX_TRY(clean("mount fstype", mt.fstype));
+  for (const Interface& in : p.interfaces) {
+    for (const std::string* v : {&in.name, &in.parent, &in.bridge, &in.host_name, &in.mac})
+      NESTBOX_TRY(clean("network interface", *v));
+    for (const std::string& a : in.addresses) NESTBOX_TRY(clean("network address", a));
+    for (const Route& r : in.routes) NESTBOX_TRY(clean("network gateway", r.gateway));
+  }
+  return ok_status();
+}
+
+// The device allow-list nestbox-launch applies (launcher/devices.h): deny
+// every device, then allow the minimal /dev and the declared devices. LXC
+// applies no list of its own: without these lines a device node shipped in
+// the image (a block device of the host) could be opened by the container's
+// root. Both the v1 and the v2 keys: LXC uses the ones of the host's
+// hierarchy (a BPF device program on v2).
+void device_allow_list(std::ostringstream& o, const Policy& p) {
+  std::vector<std::string> allow;
+  if (p.dev == DevMode::kMinimal)
+    for (const char* r : {"c 1:3", "c 1:5", "c 1:7", "c 1:8", "c 1:9", "c 5:0", "c 5:2", "c 136:*"})
+      allow.push_back(std::string(r) + " rwm");
+  for (const Device& d : p.devices)
+    allow.push_back(std::string(d.type == DeviceType::kBlock ? "b " : "c ") + std::to_string(d.major) + ":" +
+                    std::to_string(d.minor) + " rwm");
+  for (const char* v : {"lxc.cgroup.", "lxc.cgroup2."}) {
+    o << v << "devices.deny = a\n";
+    for (const std::string& a : allow) o << v << "devices.allow = " << a << "\n";
+  }
+}
+
 }  // namespace
 
 Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) {
@@ -204,6 +263,7 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
   auto baked = bake(man);
   if (!baked.ok()) return std::move(baked).error();
   const Policy& p = *baked;
+  NESTBOX_TRY_CTX(check_policy_text(p), "lxc " + p.name);
   std::ostringstream o;
   // The manifest's file name only: its directory is the build machine's.
   std::string source = man.file.empty() ? p.name : man.file.substr(man.file.rfind('/') + 1);
@@ -212,7 +272,11 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
   if (p.namespaces[kNsUts].mode == NsMode::kNew) o << "lxc.uts.name = " << p.hostname << "\n";
   if (!p.domainname.empty()) o << "# not expressible in LXC: domainname " << comment_text(p.domainname) << "\n";
   o << "lxc.rootfs.path = dir:" << options.rootfs_path << "\n";
-  if (p.read_only_root) o << "lxc.rootfs.options = ro\n";
+  // As nestbox-launch: without declared devices the root (and every mount)
+  // is nodev, so a node in the image cannot be opened even past the cgroup.
+  bool nodev = p.devices.empty();
+  if (p.read_only_root || nodev)
+    o << "lxc.rootfs.options = " << (p.read_only_root ? (nodev ? "ro,nodev" : "ro") : "nodev") << "\n";
 
   // Namespaces: LXC clones every namespace unless told to keep or share one.
   std::string keep;
@@ -269,6 +333,7 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
     o << "lxc.seccomp.profile = " << options.seccomp_profile_path << "\n";
   }
   NESTBOX_TRY_CTX(cgroups(o, p.cgroups), "lxc " + p.name);
+  device_allow_list(o, p);
 
   // Mounts.
   std::string autos;
@@ -276,8 +341,24 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
   if (p.sys != SysMode::kNone) autos += std::string(autos.empty() ? "" : " ") + (p.sys == SysMode::kReadOnly ? "sys:ro" : "sys:rw");
   if (!autos.empty()) o << "lxc.mount.auto = " << autos << "\n";
   o << "lxc.autodev = " << (p.dev == DevMode::kMinimal ? 1 : 0) << "\n";
+  if (p.proc) {
+    // What nestbox-launch hides below /proc (policy/proc_masks.h). LXC's
+    // proc:mixed freezes /proc/sys and /proc/sysrq-trigger only; the rest
+    // are bound here, after it (LXC mounts lxc.mount.auto first). A source
+    // is a host path: the host's /dev/null (read-only, so the container
+    // cannot chmod it), the host's /proc/irq... (system-wide, the same as
+    // the container's own). `optional`: a file this kernel lacks is skipped.
+    for (const char* f : kProcMaskedFiles)
+      o << "lxc.mount.entry = /dev/null " << (f + 1) << " none bind,ro,nosuid,noexec,optional 0 0\n";
+    for (const char* d : kProcReadonlyPaths) {
+      std::string_view path(d);
+      if (path == "/proc/sys" || path == "/proc/sysrq-trigger") continue;  // proc:mixed
+      o << "lxc.mount.entry = " << d << " " << (d + 1) << " none bind,ro,nosuid,nodev,noexec,optional 0 0\n";
+    }
+  }
   for (size_t i = 0; i < p.mounts.size(); ++i) {
-    const Mount& mt = p.mounts[i];
+    Mount mt = p.mounts[i];
+    if (nodev) mt.flags |= kMountNodev;
     NESTBOX_TRY_CTX(check_mount_entry_path("source", mt.source), "lxc " + p.name);
     NESTBOX_TRY_CTX(check_mount_entry_path("target", mt.target), "lxc " + p.name);
     std::string target = mt.target.substr(1);  // LXC: relative to the rootfs
@@ -314,6 +395,16 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
           << comment_text(mt.target) << "\n";
         break;
     }
+  }
+  if (!p.ipc.ubus_socket.empty()) {
+    // The ubus socket, bound as nestbox-launch binds it (the target is the
+    // empty file compose makes).
+    for (const std::string* v : {&p.ipc.ubus_socket, &p.ipc.ubus_target}) {
+      NESTBOX_TRY_CTX(check_device_path("ubus socket path", *v), "lxc " + p.name);
+      NESTBOX_TRY_CTX(check_mount_entry_path("ubus socket path", *v), "lxc " + p.name);
+    }
+    o << "lxc.mount.entry = " << p.ipc.ubus_socket << " " << p.ipc.ubus_target.substr(1)
+      << " none bind,ro,nosuid,nodev,noexec 0 0\n";
   }
   network(o, p);
   out.config = o.str();

@@ -7,6 +7,7 @@
 #include "policy/bake.h"
 #include "policy/cgroup_v1.h"
 #include "policy/names.h"
+#include "policy/proc_masks.h"
 #include "policy/seccomp_compile.h"
 #include "util/json_text.h"
 
@@ -77,7 +78,9 @@ json mounts(const Policy& p) {
   bool own_user = p.namespaces[kNsUser].mode == NsMode::kNew;
   if (p.proc) out.push_back(mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}));
   if (p.dev == DevMode::kMinimal) {
-    out.push_back(mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}));
+    // noexec as nestbox-launch: /dev is writable by the container's root, and
+    // the manifest's noexec tmpfs would mean nothing with an exec-able one.
+    out.push_back(mount("/dev", "tmpfs", "tmpfs", {"nosuid", "noexec", "strictatime", "mode=755", "size=65536k"}));
     out.push_back(mount("/dev/pts", "devpts", "devpts",
                         {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}));
     out.push_back(mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}));
@@ -87,9 +90,14 @@ json mounts(const Policy& p) {
   if (p.sys != SysMode::kNone) {
     json o = {"nosuid", "noexec", "nodev"};
     if (p.sys == SysMode::kReadOnly) o.push_back("ro");
-    // A user namespace may mount sysfs only with its own network namespace.
+    // A user namespace may mount sysfs only with its own network namespace:
+    // then the host's /sys is bound instead. Not rbind: the flags reach the
+    // top mount only, and runc showed the host's cgroup hierarchies below
+    // it (/sys/fs/cgroup/*) read-write. A plain bind shows sysfs alone
+    // (crun); runc refuses it (EINVAL: the copy's submounts are locked), so
+    // the container does not start rather than start with them writable.
     if (own_user && p.namespaces[kNsNet].mode != NsMode::kNew) {
-      o.push_back("rbind");
+      o.push_back("bind");
       out.push_back(mount("/sys", "bind", "/sys", o));
     } else {
       out.push_back(mount("/sys", "sysfs", "sysfs", o));
@@ -103,7 +111,9 @@ json mounts(const Policy& p) {
                    [&](size_t a, size_t b) { return depth(p.mounts[a].target) < depth(p.mounts[b].target); });
   for (size_t i : order) {
     const Mount& mt = p.mounts[i];
-    json o = flag_options(mt.flags);
+    // As nestbox-launch: without declared devices no mount may carry live
+    // device nodes (a storage image or a bound directory could bring some).
+    json o = flag_options(mt.flags | (p.devices.empty() ? uint32_t{kMountNodev} : 0u));
     switch (mt.kind) {
       case MountKind::kTmpfs:
         o.push_back("mode=" + octal(mt.mode));
@@ -128,6 +138,28 @@ json mounts(const Policy& p) {
       case MountKind::kStorageOverlay:
         break;
     }
+  }
+  // The ubus socket, as nestbox-launch binds it: read-only (a connect still
+  // works), nosuid, nodev, noexec; the target is the empty file compose makes.
+  if (!p.ipc.ubus_socket.empty())
+    out.push_back(mount(p.ipc.ubus_target, "bind", p.ipc.ubus_socket, {"bind", "ro", "nosuid", "nodev", "noexec"}));
+  return out;
+}
+
+// Declared devices: the minimal /dev tmpfs hides the image's own nodes, so
+// the runtime creates those below /dev (as nestbox-launch does).
+json devices(const Policy& p) {
+  json out = json::array();
+  if (p.dev != DevMode::kMinimal) return out;
+  for (const Device& d : p.devices) {
+    if (d.path.rfind("/dev/", 0) != 0) continue;
+    out.push_back({{"path", d.path},
+                   {"type", d.type == DeviceType::kBlock ? "b" : "c"},
+                   {"major", d.major},
+                   {"minor", d.minor},
+                   {"fileMode", d.mode & 07777},
+                   {"uid", d.uid},
+                   {"gid", d.gid}});
   }
   return out;
 }
@@ -157,7 +189,16 @@ uint64_t weight_to_shares(uint32_t w) { return 2 + (uint64_t{w} - 1) * 262142 / 
 Result<json> resources(const Policy& p) {
   const Cgroups& c = p.cgroups;
   json r;
-  r["devices"] = json::array({{{"allow", false}, {"access", "rwm"}}});
+  // Deny every device, then allow the declared ones (the runtime adds its
+  // standard /dev nodes: null zero full random urandom tty ptmx pts).
+  json dev = json::array({{{"allow", false}, {"access", "rwm"}}});
+  for (const Device& d : p.devices)
+    dev.push_back({{"allow", true},
+                   {"type", d.type == DeviceType::kBlock ? "b" : "c"},
+                   {"major", d.major},
+                   {"minor", d.minor},
+                   {"access", "rwm"}});
+  r["devices"] = dev;
   if (c.memory_max) {
     json mem{{"limit", c.memory_max}};
     // OCI swap is memory+swap (unset: no swap), an int64.
@@ -211,10 +252,9 @@ Result<json> seccomp(const m::Seccomp& rules, m::Arch arch) {
   return s;
 }
 
-const char* const kMaskedPaths[] = {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
-                                    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                                    "/proc/sched_debug", "/proc/scsi", "/sys/firmware"};
-const char* const kReadonlyPaths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
+// Beyond nestbox-launch's files (policy/proc_masks.h), the directories the
+// usual Docker list hides too.
+const char* const kMaskedDirs[] = {"/proc/acpi", "/proc/asound", "/proc/scsi", "/sys/firmware"};
 
 }  // namespace
 
@@ -233,6 +273,7 @@ Result<std::string> oci_config(const m::Manifest& man, const OciOptions& options
   c["mounts"] = mounts(p);
   json linux;
   linux["namespaces"] = namespaces(p);
+  if (json devs = devices(p); !devs.empty()) linux["devices"] = devs;
   if (p.namespaces[kNsUser].mode == NsMode::kNew) {
     linux["uidMappings"] = idmap(p.uid_map);
     linux["gidMappings"] = idmap(p.gid_map);
@@ -247,8 +288,11 @@ Result<std::string> oci_config(const m::Manifest& man, const OciOptions& options
     linux["seccomp"] = *s;
   }
   if (p.namespaces[kNsMount].mode == NsMode::kNew && p.proc) {
-    linux["maskedPaths"] = kMaskedPaths;
-    linux["readonlyPaths"] = kReadonlyPaths;
+    json masked = json::array();
+    for (const char* f : kProcMaskedFiles) masked.push_back(f);
+    for (const char* d : kMaskedDirs) masked.push_back(d);
+    linux["maskedPaths"] = masked;
+    linux["readonlyPaths"] = kProcReadonlyPaths;
   }
   c["linux"] = linux;
   c["annotations"] = {{"org.nestbox.name", p.name},

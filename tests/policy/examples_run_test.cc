@@ -88,6 +88,17 @@ TEST_P(ExampleRun, DeclaredIsolationIsObservable) {
   c["process"]["args"] = {"/bin/busybox", "sh", "/probe.sh"};
   for (auto& mt : c["mounts"]) {
     std::string src = mt["source"];
+    if (man->ipc.ubus && src == man->ipc.socket) {
+      // This host has no ubusd: a socket of the test's, and the empty file
+      // compose makes at the target.
+      std::string sock = dir.path() + "/ubus.sock";
+      testing::run_shell("python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' " + sock,
+                         nullptr);
+      std::string target = bundle + "/rootfs" + std::string(mt["destination"]);
+      testing::run_shell("mkdir -p $(dirname " + target + ") && touch " + target, nullptr);
+      mt["source"] = sock;
+      continue;
+    }
     if (src.rfind("/run/nestbox/", 0) == 0) {
       std::string staged = dir.path() + "/staged-" + std::to_string(&mt - &c["mounts"][0]);
       mkdir(staged.c_str(), 0777);

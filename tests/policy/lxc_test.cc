@@ -29,7 +29,7 @@ TEST(Lxc, ConfigCarriesTheManifest) {
   for (const char* line : {
            "lxc.uts.name = webbox",
            "lxc.rootfs.path = dir:/srv/web/rootfs",
-           "lxc.rootfs.options = ro",
+           "lxc.rootfs.options = ro,nodev",  // no declared devices: nodev, as nestbox-launch
            "lxc.namespace.keep = user cgroup",
            "lxc.execute.cmd = /bin/httpd -f -p 8080",
            "lxc.init.cwd = /srv",
@@ -60,6 +60,15 @@ TEST(Lxc, ConfigCarriesTheManifest) {
            "# not expressible in LXC: ambient capabilities (net_bind_service net_raw) for uid 1000",
            "lxc.mount.auto = proc:mixed sys:ro",
            "lxc.autodev = 1",
+           // nestbox-launch's device allow-list and /proc masks (policy/proc_masks.h).
+           "lxc.cgroup.devices.deny = a",
+           "lxc.cgroup.devices.allow = c 1:3 rwm",
+           "lxc.cgroup.devices.allow = c 136:* rwm",
+           "lxc.cgroup2.devices.deny = a",
+           "lxc.cgroup2.devices.allow = c 5:2 rwm",
+           "lxc.mount.entry = /dev/null proc/kpageflags none bind,ro,nosuid,noexec,optional 0 0",
+           "lxc.mount.entry = /dev/null proc/kcore none bind,ro,nosuid,noexec,optional 0 0",
+           "lxc.mount.entry = /proc/irq proc/irq none bind,ro,nosuid,nodev,noexec,optional 0 0",
            "lxc.mount.entry = tmpfs tmp tmpfs create=dir,nosuid,nodev,noexec,mode=1777,size=8388608 0 0",
            "lxc.mount.entry = /data var/lib/web none bind,nosuid,nodev,noexec 0 0",
            "lxc.net.0.type = veth",
@@ -283,6 +292,90 @@ TEST(LxcRun, LxcExecute) {
   EXPECT_NE(out.find("memory=67108864\n"), std::string::npos) << out;
   EXPECT_NE(out.find("memsw=83886080\n"), std::string::npos) << out;
   EXPECT_NE(out.find("pids=64\n"), std::string::npos) << out;
+}
+
+// A hostile image under lxc-execute, root without capabilities and without
+// a user namespace (testing::add_hostile_image). LXC applies no device list
+// of its own ("a *:* rwm"): the image's block node of a host loop device was
+// read ("TOPSECRET"); /proc/kpageflags and /proc/kpagecount were readable and
+// /proc/irq writable (proc:mixed freezes /proc/sys and sysrq-trigger only);
+// the ubus socket was not bound at all.
+TEST(LxcRun, HostileImage) {
+  if (!testing::have_program("lxc-execute")) GTEST_SKIP() << "lxc is not installed (scripts/install-deps.sh)";
+  TempDir dir;
+  std::string root = dir.path() + "/rootfs";
+  if (!testing::make_busybox_rootfs(root)) GTEST_SKIP() << "busybox-static is not installed";
+  testing::LoopDevice loop(dir.path(), "TOPSECRET");
+  ASSERT_TRUE(testing::add_hostile_image(root, loop)) << "no loop device for the image's node";
+  std::string sock = dir.path() + "/ubus.sock";
+  ASSERT_EQ(testing::run_shell("python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' " + sock,
+                               nullptr), 0);
+  mkdir((dir.path() + "/lxcpath").c_str(), 0755);
+
+  m::Manifest man = full_manifest();
+  man.name = "hostile";
+  man.process.command = {"/bin/busybox", "sh", "/hostile.sh"};
+  man.process.env = {"PATH=/bin"};
+  man.process.cwd = "/";
+  man.process.uid = 0;
+  man.process.gid = 0;
+  man.process.supplementary_gids.clear();
+  man.security.capabilities.clear();
+  man.security.capability_mask = 0;
+  man.security.apparmor_profile.clear();
+  man.security.selinux_context.clear();
+  man.seccomp.enabled = false;
+  man.mounts.binds.clear();
+  man.mounts.storage.clear();
+  man.cgroups.io_weight_best_effort = true;
+  man.network.mode = m::NetworkMode::kEmpty;
+  man.network.interfaces.clear();
+  man.ipc.ubus = true;
+  man.ipc.socket = sock;
+  man.ipc.target = "/ubus.sock";
+  auto c = lxc_config(man, options(dir.path()));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  testing::write_text(dir.path() + "/lxc.conf", c->config);
+  testing::write_text(dir.path() + "/seccomp", c->seccomp);  // the io_uring and keyring guards
+
+  std::string id = "nbhostile-lxc-" + std::to_string(getpid());
+  testing::CgroupSweep sweep({"lxc.pivot", "lxc.payload." + id, "lxc.monitor." + id});
+  std::string cmd = "unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; "
+                    "exec timeout 60 lxc-execute -n " + id + " -P " + dir.path() + "/lxcpath -f " + dir.path() +
+                    "/lxc.conf -s lxc.cgroup.relative=1'";
+  std::string out;
+  int rc = testing::run_shell(cmd, &out);
+  ASSERT_EQ(rc, 0) << out << "\n" << c->config;
+  EXPECT_NE(out.find("loopnode=\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("TOPSECRET"), std::string::npos) << out;
+  EXPECT_NE(out.find("kpageflags=\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("kpagecount=\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("irq_rc="), std::string::npos) << out;
+  EXPECT_EQ(out.find("irq_rc=0\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("mknod_rc=0\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("ubus=socket\n"), std::string::npos) << out;
+  EXPECT_NE(out.find(" /ubus.sock ro,nosuid,nodev,noexec"), std::string::npos) << out;
+}
+
+// Every value after "key = " stays on its line, whoever built the manifest.
+TEST(Lxc, RefusesLineBreaksInAnyValue) {
+  auto refused = [](m::Manifest man, const char* what) {
+    auto c = lxc_config(man, options("/x"));
+    ASSERT_FALSE(c.ok()) << what << ":\n" << c->config;
+    EXPECT_EQ(c.error().kind, ErrorKind::kBadInput) << what;
+  };
+  m::Manifest man = full_manifest();
+  man.process.env = {"A=1\nlxc.namespace.keep = net"};
+  refused(man, "env");
+  man = full_manifest();
+  man.namespaces.hostname = "web\nlxc.mount.entry = / host none rbind 0 0";
+  refused(man, "hostname");
+  man = full_manifest();
+  man.process.cwd = "/srv\nlxc.cap.keep = sys_admin";
+  refused(man, "cwd");
+  man = full_manifest();
+  man.process.env = {"SSH_AUTH_SOCK"};  // LXC would hand over the host's value
+  refused(man, "env without '='");
 }
 
 }  // namespace

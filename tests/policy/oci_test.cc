@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "policy/proc_masks.h"
 #include "tests/policy/sample.h"
 #include "tests/policy/test_util.h"
 
@@ -241,6 +242,113 @@ void run_in_runtime(const std::string& runtime) {
 
 TEST(OciRun, Crun) { run_in_runtime("crun"); }
 TEST(OciRun, Runc) { run_in_runtime("runc"); }
+
+// The manifest of a container whose root is the host's root (no user
+// namespace) without capabilities, bound to a ubus socket: what a hostile
+// image may try from inside (testing::add_hostile_image).
+m::Manifest hostile_manifest(const std::string& ubus_socket) {
+  m::Manifest man = full_manifest();
+  man.name = "hostile";
+  man.process.command = {"/bin/busybox", "sh", "/hostile.sh"};
+  man.process.env = {"PATH=/bin"};
+  man.process.cwd = "/";
+  man.process.uid = 0;
+  man.process.gid = 0;
+  man.process.supplementary_gids.clear();
+  man.security.capabilities.clear();
+  man.security.capability_mask = 0;
+  man.security.apparmor_profile.clear();
+  man.security.selinux_context.clear();
+  man.seccomp.enabled = false;
+  man.mounts.binds.clear();
+  man.mounts.storage.clear();
+  man.cgroups.io_weight.reset();
+  man.network.mode = m::NetworkMode::kEmpty;
+  man.network.interfaces.clear();
+  man.ipc.ubus = true;
+  man.ipc.socket = ubus_socket;
+  man.ipc.target = "/ubus.sock";
+  return man;
+}
+
+// What nestbox-launch hides below /proc (policy/proc_masks.h) was only
+// partly in maskedPaths: the container's root read the host's physical page
+// flags and counts (/proc/kpageflags, /proc/kpagecount) under crun and runc.
+// A block device node shipped in the image stays closed (device cgroup), and
+// the ubus socket is bound read-only as nestbox-launch binds it.
+void run_hostile_image(const std::string& runtime) {
+  if (!testing::have_program(runtime)) GTEST_SKIP() << runtime << " is not installed (scripts/install-deps.sh)";
+  TempDir dir;
+  std::string bundle = dir.path() + "/bundle";
+  mkdir(bundle.c_str(), 0755);
+  if (!testing::make_busybox_rootfs(bundle + "/rootfs")) GTEST_SKIP() << "busybox-static is not installed";
+  testing::LoopDevice loop(dir.path(), "TOPSECRET");
+  ASSERT_TRUE(testing::add_hostile_image(bundle + "/rootfs", loop)) << "no loop device for the image's node";
+  std::string sock = dir.path() + "/ubus.sock";
+  ASSERT_EQ(testing::run_shell("python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' " + sock,
+                               nullptr), 0);
+
+  std::string id = "nbhostile-" + std::to_string(getpid()) + "-" + runtime;
+  testing::CgroupScope cg(id);
+  OciOptions opts;
+  opts.cgroups_path = cg.path();
+  auto config = oci_config(hostile_manifest(sock), opts);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  testing::write_text(bundle + "/config.json", *config);
+  std::string state = dir.path() + "/state";
+  std::string cmd = "unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; "
+                    "exec timeout 60 " + runtime + " --root " + state + " run --bundle " + bundle + " " + id + "'";
+  std::string out;
+  int rc = testing::run_shell(cmd, &out);
+  testing::run_shell(runtime + " --root " + state + " delete -f " + id + " >/dev/null 2>&1", nullptr);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("loopnode=\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("TOPSECRET"), std::string::npos) << out;
+  EXPECT_NE(out.find("kpageflags=\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("kpagecount=\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("irq_rc="), std::string::npos) << out;
+  EXPECT_EQ(out.find("irq_rc=0\n"), std::string::npos) << out;  // /proc/irq read-only
+  EXPECT_EQ(out.find("mknod_rc=0\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("ubus=socket\n"), std::string::npos) << out;
+  EXPECT_NE(out.find(" /ubus.sock ro,nosuid,nodev,noexec"), std::string::npos) << out;
+}
+
+TEST(OciRun, CrunHostileImage) { run_hostile_image("crun"); }
+TEST(OciRun, RuncHostileImage) { run_hostile_image("runc"); }
+
+// /sys for a user namespace without its own network namespace: a plain bind
+// (rbind,ro left the host's cgroup hierarchies below it read-write under
+// runc). Declared devices: allowed, and created below /dev.
+TEST(Oci, SysBindIsNotRecursiveAndDeclaredDevicesAreAllowed) {
+  m::Manifest man = userns_manifest();
+  man.network.mode = m::NetworkMode::kNone;  // the host's network namespace
+  man.namespaces.net.mode = m::NsMode::kHost;
+  man.rootfs.devices = {{"/dev/ttyUSB0", m::DeviceType::kChar, 188, 0, 0660, {}}};
+  json c = config_of(man);
+  json sys;
+  for (const auto& mt : c["mounts"])
+    if (mt["destination"] == "/sys") sys = mt;
+  ASSERT_EQ(sys["type"], "bind") << c.dump(2);
+  EXPECT_EQ(std::count(sys["options"].begin(), sys["options"].end(), "rbind"), 0) << sys.dump();
+  EXPECT_EQ(std::count(sys["options"].begin(), sys["options"].end(), "bind"), 1) << sys.dump();
+  EXPECT_EQ(std::count(sys["options"].begin(), sys["options"].end(), "ro"), 1) << sys.dump();
+  json allow = {{"allow", true}, {"type", "c"}, {"major", 188}, {"minor", 0}, {"access", "rwm"}};
+  EXPECT_EQ(c["linux"]["resources"]["devices"][0], json({{"allow", false}, {"access", "rwm"}}));
+  EXPECT_EQ(c["linux"]["resources"]["devices"][1], allow) << c["linux"]["resources"].dump();
+  EXPECT_EQ(c["linux"]["devices"][0]["path"], "/dev/ttyUSB0") << c["linux"].dump();
+  EXPECT_EQ(c["linux"]["devices"][0]["fileMode"], 0660);
+}
+
+// Every path nestbox-launch masks or freezes is in the bundle.
+TEST(Oci, MasksWhatTheLauncherMasks) {
+  json c = config_of(full_manifest());
+  for (const char* f : kProcMaskedFiles)
+    EXPECT_NE(std::find(c["linux"]["maskedPaths"].begin(), c["linux"]["maskedPaths"].end(), f),
+              c["linux"]["maskedPaths"].end()) << f;
+  for (const char* f : kProcReadonlyPaths)
+    EXPECT_NE(std::find(c["linux"]["readonlyPaths"].begin(), c["linux"]["readonlyPaths"].end(), f),
+              c["linux"]["readonlyPaths"].end()) << f;
+}
 
 }  // namespace
 }  // namespace nestbox::policy

@@ -1,6 +1,7 @@
 #include "tests/policy/test_util.h"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -103,6 +104,40 @@ CgroupScope::CgroupScope(const std::string& leaf) {
 CgroupScope::~CgroupScope() {
   std::sort(created_.begin(), created_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
   for (const std::string& d : created_) rmdir(d.c_str());
+}
+
+LoopDevice::LoopDevice(const std::string& dir, const std::string& marker) {
+  std::string image = dir + "/loop.img";
+  write_text(image, marker + std::string(4096 - marker.size(), '\0'));
+  std::string out;
+  if (run_shell("losetup -f --show " + image, &out) != 0) return;
+  device_ = out.substr(0, out.find('\n'));
+  struct stat st;
+  if (stat(device_.c_str(), &st) != 0 || !S_ISBLK(st.st_mode)) return;
+  minor_ = static_cast<int>(minor(st.st_rdev));
+}
+
+LoopDevice::~LoopDevice() {
+  if (!device_.empty()) run_shell("losetup -d " + device_, nullptr);
+}
+
+bool add_hostile_image(const std::string& rootfs, const LoopDevice& loop) {
+  if (loop.minor_number() < 0) return false;
+  std::string node = rootfs + "/loopnode";
+  if (mknod(node.c_str(), S_IFBLK | 0666, makedev(7, loop.minor_number())) != 0 || chmod(node.c_str(), 0666) != 0)
+    return false;
+  write_text(rootfs + "/ubus.sock", "");
+  write_text(rootfs + "/hostile.sh",
+             "echo loopnode=$(head -c 9 /loopnode 2>/dev/null)\n"
+             "echo kpageflags=$(head -c 8 /proc/kpageflags 2>/dev/null | od -An -tx1 | tr -d ' ')\n"
+             "echo kpagecount=$(head -c 8 /proc/kpagecount 2>/dev/null | od -An -tx1 | tr -d ' ')\n"
+             "a=$(cat /proc/irq/default_smp_affinity); (echo $a > /proc/irq/default_smp_affinity) 2>/dev/null; "
+             "echo irq_rc=$?\n"
+             "mknod /tmp/blk b 7 " + std::to_string(loop.minor_number()) + " 2>/dev/null; echo mknod_rc=$?\n"
+             "if [ -S /ubus.sock ]; then echo ubus=socket; else echo ubus=missing; fi\n"
+             "grep ' /ubus.sock ' /proc/self/mountinfo\n"
+             "exit 0\n");
+  return true;
 }
 
 }  // namespace nestbox::policy::testing

@@ -54,4 +54,30 @@ class CgroupScope {
   std::vector<std::string> created_;
 };
 
+// A loop device over a small file that starts with `marker`, detached on
+// destruction. minor_number() < 0: no loop device could be set up.
+class LoopDevice {
+ public:
+  LoopDevice(const std::string& dir, const std::string& marker);
+  ~LoopDevice();
+  LoopDevice(const LoopDevice&) = delete;
+  LoopDevice& operator=(const LoopDevice&) = delete;
+  int minor_number() const { return minor_; }
+
+ private:
+  std::string device_;
+  int minor_ = -1;
+};
+
+// What a hostile image brings and tries from inside (policy/proc_masks.h,
+// the device allow-list): the rootfs gets /loopnode, a block node (0666) of
+// `loop`, and /hostile.sh, which prints
+//   loopnode=<what it read of the node>      (empty: refused)
+//   kpageflags=<hex of /proc/kpageflags>     (empty: masked)
+//   kpagecount=<hex of /proc/kpagecount>
+//   irq_rc=<status of writing /proc/irq/default_smp_affinity its own value>
+//   mknod_rc=<status of mknod of the same block device in /tmp>
+//   ubus=<socket|missing> and the mountinfo line of /ubus.sock
+bool add_hostile_image(const std::string& rootfs, const LoopDevice& loop);
+
 }  // namespace nestbox::policy::testing

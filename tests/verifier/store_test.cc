@@ -106,6 +106,19 @@ TEST_F(StoreTest, SymlinkedDirectoriesAndLockAreRefusedNeverFollowed) {
   auto b4 = Store(options(dir_ / "s4")).bootable("nas", Mode::kFull);
   ASSERT_FALSE(b4.ok());
   EXPECT_NE(b4.error().message.find(dir_ / "s4/nas" + ": owned by uid 1000, not root: refused"), std::string::npos);
+
+  // A symlink on the way to the store root or the rollback directory: the
+  // path is walked from "/" without following one, and nothing is made.
+  ASSERT_EQ(::symlink(victim.c_str(), (dir_ / "s5").c_str()), 0);
+  auto r5 = Store(options(dir_ / "s5/store")).install(images_[0], false);
+  ASSERT_FALSE(r5.ok());
+  EXPECT_EQ(r5.error().message, dir_ / "s5" + ": not a directory (a symbolic link or a file): refused");
+  verifier::StoreOptions o6 = options(dir_ / "s6");
+  o6.rollback_dir = dir_ / "s5/rollback";
+  auto r6 = Store(o6).install(images_[0], false);
+  ASSERT_FALSE(r6.ok());
+  EXPECT_EQ(r6.error().message, dir_ / "s5" + ": not a directory (a symbolic link or a file): refused");
+  EXPECT_EQ(created(), "");
 }
 
 // A store directory swapped for a symlink AFTER the store opened and checked

@@ -477,7 +477,6 @@ int install_command(const std::vector<std::string>& operands, const StoreArgs& a
     return report(bad_input("usage: install IMAGE [--store DIR] [--allow-downgrade] [--if-newer] [--trial] "
                             "[--trial-seconds N]"),
                   "install");
-  if (Status st = make_dirs(a.store_dir, 0755); !st.ok()) return report(st.error(), "install");
   bool up_to_date = false;
   auto info = open_store(a).install(operands[0], a.allow_downgrade, {}, a.if_newer ? &up_to_date : nullptr,
                                     a.trial_seconds);

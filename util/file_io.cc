@@ -35,17 +35,18 @@ Result<std::string> read_file(const std::string& path) {
   return read_all(fd.get(), path);
 }
 
-Result<std::string> read_regular_file(const std::string& path, int dirfd) {
+Result<std::string> read_regular_file(const std::string& path, int dirfd, const std::string& shown) {
   static_assert(AT_FDCWD == -100);
+  const std::string& name = shown.empty() ? path : shown;
   UniqueFd fd(::openat(dirfd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (!fd) {
-    if (errno == ELOOP) return bad_input(path + ": a symbolic link: refused");
-    return sys_error("open " + path);
+    if (errno == ELOOP) return bad_input(name + ": a symbolic link: refused");
+    return sys_error("open " + name);
   }
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
-  if (!S_ISREG(st.st_mode)) return bad_input(path + ": not a regular file");
-  return read_all(fd.get(), path);
+  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + name);
+  if (!S_ISREG(st.st_mode)) return bad_input(name + ": not a regular file");
+  return read_all(fd.get(), name);
 }
 
 Status write_all(int fd, const void* data, size_t size, const std::string& what) {
@@ -94,19 +95,26 @@ Status pread_exact(int fd, void* data, size_t size, uint64_t offset, const std::
 }
 
 Status write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  return write_file_atomic_at(AT_FDCWD, path, data, mode, path);
+}
+
+Status write_file_atomic_at(int dirfd, const std::string& name, const std::string& data, unsigned mode,
+                            const std::string& shown) {
+  std::string suffix = ".tmp." + std::to_string(::getpid());
+  std::string tmp = name + suffix, tmp_shown = shown + suffix;
   // The name is predictable: whatever is there (a crashed run's file, or a
   // symlink planted to make this write elsewhere) is removed, never followed,
   // and the file is created anew or not at all.
-  ::unlink(tmp.c_str());
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
-  if (!fd) return sys_error("create " + tmp);
-  Status st = write_all(fd.get(), data.data(), data.size(), tmp);
-  if (st.ok() && ::fsync(fd.get()) != 0) st = sys_error("fsync " + tmp);
-  if (st.ok() && ::fchmod(fd.get(), mode) != 0) st = sys_error("chmod " + tmp);
+  ::unlinkat(dirfd, tmp.c_str(), 0);
+  UniqueFd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd) return sys_error("create " + tmp_shown);
+  Status st = write_all(fd.get(), data.data(), data.size(), tmp_shown);
+  if (st.ok() && ::fsync(fd.get()) != 0) st = sys_error("fsync " + tmp_shown);
+  if (st.ok() && ::fchmod(fd.get(), mode) != 0) st = sys_error("chmod " + tmp_shown);
   fd.reset();
-  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = sys_error("rename " + tmp + " to " + path);
-  if (!st.ok()) ::unlink(tmp.c_str());
+  if (st.ok() && ::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0)
+    st = sys_error("rename " + tmp_shown + " to " + shown);
+  if (!st.ok()) ::unlinkat(dirfd, tmp.c_str(), 0);
   return st;
 }
 

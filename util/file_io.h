@@ -14,12 +14,19 @@ Result<std::string> read_file(const std::string& path);
 // O_NONBLOCK (a symlink is refused, a FIFO never blocks) and checked with
 // fstat on that fd. For trust inputs (keys, revocation lists, store records).
 // `path` is relative to `dirfd` (AT_FDCWD: the working directory); errors name
-// `path`.
-Result<std::string> read_regular_file(const std::string& path, int dirfd = -100 /* AT_FDCWD */);
+// `shown`, or `path` when `shown` is empty.
+Result<std::string> read_regular_file(const std::string& path, int dirfd = -100 /* AT_FDCWD */,
+                                      const std::string& shown = {});
 
 // Writes `data` to a temporary file beside `path`, fsyncs it and renames it
 // into place: readers see the old file or the new one, never a torn one.
 Status write_file_atomic(const std::string& path, const std::string& data, unsigned mode = 0644);
+// The same for `name` beneath the held directory `dirfd` (the temp file
+// created there with O_EXCL | O_NOFOLLOW, renamed there with renameat): a
+// directory on the way swapped for a link after `dirfd` was opened changes
+// nothing. Errors name `shown` (the path, for people).
+Status write_file_atomic_at(int dirfd, const std::string& name, const std::string& data, unsigned mode,
+                            const std::string& shown);
 
 // mkdir -p: creates the missing directories of `path` with `mode`; existing
 // ones are left as they are. The error names the directory that failed.

@@ -55,4 +55,21 @@ UniqueFd open_dirs_no_symlinks(int dir_fd, const std::string& relative, bool cre
   return cur;
 }
 
+UniqueFd open_path_no_symlinks(const std::string& path, bool create, size_t* failed_end, mode_t mode) {
+  if (path.empty()) {
+    errno = ENOENT;
+    return UniqueFd();
+  }
+  bool absolute = path[0] == '/';
+  UniqueFd base(::open(absolute ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!base) {
+    if (failed_end) *failed_end = 0;
+    return UniqueFd();
+  }
+  size_t skip = absolute ? 1 : 0;
+  UniqueFd fd = open_dirs_no_symlinks(base.get(), path.substr(skip), create, failed_end, mode);
+  if (!fd && failed_end) *failed_end += skip;
+  return fd;
+}
+
 }  // namespace nestbox

@@ -38,4 +38,13 @@ UniqueFd open_confined(int dir_fd, const std::string& path, int flags, Confine c
 UniqueFd open_dirs_no_symlinks(int dir_fd, const std::string& relative, bool create, size_t* failed_end = nullptr,
                                mode_t mode = 0755);
 
+// The same for a whole path: absolute from "/", relative from the working
+// directory, no symlink followed on any component (an operator's link on the
+// way is refused too: whoever can write a directory on the way could
+// otherwise swap it for a link between a check and a later use). The
+// directory comes back open: later names are resolved beneath this fd, never
+// by joining strings again. `*failed_end` indexes `path`.
+UniqueFd open_path_no_symlinks(const std::string& path, bool create, size_t* failed_end = nullptr,
+                               mode_t mode = 0755);
+
 }  // namespace nestbox

@@ -14,36 +14,30 @@ namespace nestbox::verifier {
 
 namespace {
 
-std::string version_path(const std::string& dir, const std::string& name) { return dir + "/" + name + ".version"; }
-std::string index_path(const std::string& dir, const std::string& name) {
-  return dir + "/" + name + ".security_version";
-}
-
-Status fsync_dir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return sys_error("open " + dir);
-  if (::fsync(fd.get()) != 0) return sys_error("fsync " + dir);
-  return ok_status();
-}
+std::string version_name(const std::string& name) { return name + ".version"; }
+std::string index_name(const std::string& name) { return name + ".security_version"; }
 
 // An exclusive flock of the state directory: read-compare-write of a record
-// is atomic against every other writer (install, run, boot).
-Result<UniqueFd> lock_dir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) return sys_error("open " + dir);
+// is atomic against every other writer (install, run, boot). A new open file
+// description of the held directory (not a reopen of its path): closing it
+// releases the lock, and it is the directory the records are written in.
+Result<UniqueFd> lock_dir(const StateDir& dir) {
+  UniqueFd fd(::openat(dir.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return sys_error("open " + dir.path);
   while (::flock(fd.get(), LOCK_EX) != 0)
-    if (errno != EINTR) return sys_error("lock " + dir);
+    if (errno != EINTR) return sys_error("lock " + dir.path);
   return fd;
 }
 
 // A record: nullopt when absent; a decimal number and a newline, else an error.
-Result<std::optional<uint64_t>> read_record(const std::string& path, const char* what) {
+Result<std::optional<uint64_t>> read_record(const StateDir& dir, const std::string& name, const char* what) {
+  std::string path = dir.path + "/" + name;
   struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) {
+  if (::fstatat(dir.fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return std::optional<uint64_t>();
     return sys_error("stat " + path);
   }
-  auto text = read_regular_file(path);
+  auto text = read_regular_file(name, dir.fd, path);
   if (!text.ok()) return std::move(text).error();
   uint64_t v = 0;
   size_t i = 0;
@@ -57,9 +51,19 @@ Result<std::optional<uint64_t>> read_record(const std::string& path, const char*
   return std::optional<uint64_t>(v);
 }
 
-Status write_record(const std::string& dir, const std::string& path, uint64_t value) {
-  NESTBOX_TRY(write_file_atomic(path, std::to_string(value) + "\n", 0644));
-  return fsync_dir(dir);
+Status write_record(const StateDir& dir, const std::string& name, uint64_t value) {
+  NESTBOX_TRY(write_file_atomic_at(dir.fd, name, std::to_string(value) + "\n", 0644, dir.path + "/" + name));
+  if (::fsync(dir.fd) != 0) return sys_error("fsync " + dir.path);
+  return ok_status();
+}
+
+// The path forms: the directory opened once (the caller's path, as given),
+// then the *_at form on that fd. `create`: made first (mode 0700).
+Result<UniqueFd> open_state_dir(const std::string& path, bool create) {
+  if (create) NESTBOX_TRY(make_dirs(path, 0700));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return sys_error("open " + path);
+  return fd;
 }
 
 }  // namespace
@@ -75,9 +79,49 @@ Status check_container_name(const std::string& name) {
   return ok_status();
 }
 
+Result<std::optional<uint64_t>> read_version_record_at(const StateDir& dir, const std::string& name) {
+  NESTBOX_TRY(check_container_name(name));
+  return read_record(dir, version_name(name), "version");
+}
+
+Result<std::optional<uint64_t>> read_security_version_at(const StateDir& dir, const std::string& name) {
+  NESTBOX_TRY(check_container_name(name));
+  return read_record(dir, index_name(name), "security version");
+}
+
+Status record_installed_version_at(const StateDir& dir, const std::string& name, uint64_t version,
+                                   bool allow_downgrade) {
+  NESTBOX_TRY(check_container_name(name));
+  auto lock = lock_dir(dir);
+  if (!lock.ok()) return std::move(lock).error();
+  auto current = read_version_record_at(dir, name);
+  if (!current.ok()) return std::move(current).error();
+  if (version < current->value_or(0) && !allow_downgrade)
+    return failure("rollback refused: " + name + " version " + std::to_string(version) +
+                     " is lower than the recorded " + std::to_string(current->value_or(0)));
+  return write_record(dir, version_name(name), version);
+}
+
+Status raise_security_version_at(const StateDir& dir, const std::string& name, uint64_t index) {
+  NESTBOX_TRY(check_container_name(name));
+  auto lock = lock_dir(dir);
+  if (!lock.ok()) return std::move(lock).error();
+  auto current = read_security_version_at(dir, name);
+  if (!current.ok()) return std::move(current).error();
+  // Nothing to raise: at or below the record, or 0 with no record (which
+  // reads as 0 anyway; a store of index-0 images keeps its old layout).
+  if (*current ? **current >= index : index == 0) return ok_status();
+  return write_record(dir, index_name(name), index);
+}
+
 Result<std::optional<uint64_t>> read_version_record(const std::string& state_dir, const std::string& name) {
   NESTBOX_TRY(check_container_name(name));
-  return read_record(version_path(state_dir, name), "version");
+  UniqueFd fd(::open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::optional<uint64_t>();
+    return sys_error("open " + state_dir);
+  }
+  return read_version_record_at({fd.get(), state_dir}, name);
 }
 
 Result<uint64_t> read_installed_version(const std::string& state_dir, const std::string& name) {
@@ -89,33 +133,26 @@ Result<uint64_t> read_installed_version(const std::string& state_dir, const std:
 Status record_installed_version(const std::string& state_dir, const std::string& name, uint64_t version,
                                 bool allow_downgrade) {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(make_dirs(state_dir, 0700));
-  auto lock = lock_dir(state_dir);
-  if (!lock.ok()) return std::move(lock).error();
-  auto current = read_installed_version(state_dir, name);
-  if (!current.ok()) return std::move(current).error();
-  if (version < *current && !allow_downgrade)
-    return failure("rollback refused: " + name + " version " + std::to_string(version) +
-                     " is lower than the recorded " + std::to_string(*current));
-  return write_record(state_dir, version_path(state_dir, name), version);
+  auto fd = open_state_dir(state_dir, true);
+  if (!fd.ok()) return std::move(fd).error();
+  return record_installed_version_at({fd->get(), state_dir}, name, version, allow_downgrade);
 }
 
 Result<std::optional<uint64_t>> read_security_version(const std::string& state_dir, const std::string& name) {
   NESTBOX_TRY(check_container_name(name));
-  return read_record(index_path(state_dir, name), "security version");
+  UniqueFd fd(::open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::optional<uint64_t>();
+    return sys_error("open " + state_dir);
+  }
+  return read_security_version_at({fd.get(), state_dir}, name);
 }
 
 Status raise_security_version(const std::string& state_dir, const std::string& name, uint64_t index) {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(make_dirs(state_dir, 0700));
-  auto lock = lock_dir(state_dir);
-  if (!lock.ok()) return std::move(lock).error();
-  auto current = read_security_version(state_dir, name);
-  if (!current.ok()) return std::move(current).error();
-  // Nothing to raise: at or below the record, or 0 with no record (which
-  // reads as 0 anyway; a store of index-0 images keeps its old layout).
-  if (*current ? **current >= index : index == 0) return ok_status();
-  return write_record(state_dir, index_path(state_dir, name), index);
+  auto fd = open_state_dir(state_dir, true);
+  if (!fd.ok()) return std::move(fd).error();
+  return raise_security_version_at({fd->get(), state_dir}, name, index);
 }
 
 }  // namespace nestbox::verifier

@@ -7,6 +7,12 @@
 // flock of the directory, so two writers never lower each other's value.
 // A missing record is not "0": verifier::Store rebuilds it from the installed
 // slots (store.h). Target-safe.
+//
+// The store uses the *_at forms: the state directory held open (StateDir),
+// checked through that fd, and every record read, written, renamed and
+// fsynced beneath it, so a directory on the way swapped for a symlink after
+// the check cannot send a record elsewhere. The path forms (nestbox verify,
+// tests) open the directory once and call them.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +22,12 @@
 #include "util/result.h"
 
 namespace nestbox::verifier {
+
+// A directory held open: `fd` for every operation, `path` only in messages.
+struct StateDir {
+  int fd = -1;
+  std::string path;
+};
 
 // A container name usable as a file name: [A-Za-z0-9._-], 1..63 bytes, not
 // starting with '.'.
@@ -39,5 +51,12 @@ Result<std::optional<uint64_t>> read_security_version(const std::string& state_d
 // `index` leaves the record as it is (it is never lowered), and so does 0
 // when there is no record. Creates `state_dir` (mode 0700) when missing.
 Status raise_security_version(const std::string& state_dir, const std::string& name, uint64_t index);
+
+// The same beneath a held directory (which must exist).
+Result<std::optional<uint64_t>> read_version_record_at(const StateDir& dir, const std::string& name);
+Status record_installed_version_at(const StateDir& dir, const std::string& name, uint64_t version,
+                                   bool allow_downgrade);
+Result<std::optional<uint64_t>> read_security_version_at(const StateDir& dir, const std::string& name);
+Status raise_security_version_at(const StateDir& dir, const std::string& name, uint64_t index);
 
 }  // namespace nestbox::verifier

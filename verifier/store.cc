@@ -18,7 +18,7 @@
 #include "verifier/crypto.h"
 #include "verifier/image_format.h"
 #include "verifier/rollback_state.h"
-#include "util/temp_path.h"
+#include "util/open_in_root.h"
 
 namespace nestbox::verifier {
 
@@ -28,27 +28,30 @@ void step(const StepHook& hook, const char* name) {
   if (hook) hook(name);
 }
 
-std::string slot_path(const std::string& dir, char slot) { return dir + "/slot-" + slot + ".img"; }
+std::string slot_name(char slot) { return std::string("slot-") + slot + ".img"; }
 char other(char slot) { return slot == 'a' ? 'b' : 'a'; }
 
-// A directory of the store (<root>, <root>/<name>, <root>/.state) as the
-// store uses it: a real directory, owned by root and writable by nobody else.
-// A symlink planted where one belongs (a store on removable media is written
-// elsewhere too) would send the lock, the slots and the records somewhere
-// else, created and written as root; a directory others can write lets them
-// swap its entries between a check and their use. `follow`: the root itself
-// may be reached through a link the operator set up (/srv -> /mnt/usb).
-// Absent is not an error here (nothing installed yet).
-Status check_store_dir(const std::string& path, bool follow) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW)));
-  if (!fd) {
-    if (errno == ENOENT) return ok_status();
-    if (errno == ELOOP || errno == ENOTDIR)
-      return bad_input(path + ": not a directory (a symbolic link or a file): refused");
-    return sys_error("open " + path);
-  }
+// A directory of the store held open (fd < 0: absent). Every name in it is
+// resolved beneath this fd with openat/mkdirat/renameat/unlinkat and
+// O_NOFOLLOW, never by joining `path` again: `path` is for messages only.
+struct HeldDir {
+  UniqueFd fd;
+  std::string path;
+  bool present() const { return fd.valid(); }
+  StateDir ref() const { return {fd.get(), path}; }
+  std::string shown(const std::string& name) const { return path + "/" + name; }
+};
+
+// A directory of the store (<root>, <root>/<name>, <root>/.state, the
+// rollback directory) as the store uses it: a real directory, owned by root
+// and writable by nobody else, checked through the fd the store then keeps
+// using. A symlink planted where one belongs (a store on removable media is
+// written elsewhere too) would send the lock, the slots and the records
+// somewhere else, created and written as root; a directory others can write
+// lets them swap its entries between a check and their use.
+Status check_dir_fd(int fd, const std::string& path) {
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
+  if (::fstat(fd, &st) != 0) return sys_error("stat " + path);
   if (st.st_uid != 0)
     return failure(path + ": owned by uid " + std::to_string(st.st_uid) + ", not root: refused");
   if (st.st_mode & (S_IWGRP | S_IWOTH)) {
@@ -59,23 +62,80 @@ Status check_store_dir(const std::string& path, bool follow) {
   return ok_status();
 }
 
-Status make_dir(const std::string& path, bool follow = false) {
-  NESTBOX_TRY(make_dirs(path, 0755));
-  return check_store_dir(path, follow);
+Error not_a_directory(const std::string& path) {
+  return bad_input(path + ": not a directory (a symbolic link or a file): refused");
 }
 
-Status fsync_dir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return sys_error("open " + dir);
-  if (::fsync(fd.get()) != 0) return sys_error("fsync " + dir);
+// The store root or the rollback directory (the operator's paths): walked
+// from "/" one component at a time, no symlink followed on any of them
+// (util/open_in_root.h), made (`create`) when missing. Absent is not an
+// error without `create` (nothing installed yet).
+Result<HeldDir> open_top(const std::string& path, bool create, mode_t mode) {
+  size_t failed = 0;
+  UniqueFd fd = open_path_no_symlinks(path, create, &failed, mode);
+  if (!fd) {
+    int err = errno;
+    std::string at = path.substr(0, std::min(failed, path.size()));
+    if (err == ENOENT && !create) return HeldDir{UniqueFd(), path};
+    if (err == ELOOP || err == ENOTDIR) return not_a_directory(at);
+    if (err == EINVAL) return bad_input(path + ": expected a path without \".\" or \"..\" components");
+    return sys_error((create ? "mkdir " : "open ") + at, err);
+  }
+  NESTBOX_TRY(check_dir_fd(fd.get(), path));
+  return HeldDir{std::move(fd), path};
+}
+
+// `name` beneath the held `parent`, never through a symlink.
+Result<HeldDir> open_sub(const HeldDir& parent, const std::string& name, bool create, mode_t mode) {
+  std::string path = parent.shown(name);
+  if (!parent.present()) return HeldDir{UniqueFd(), path};
+  if (create && ::mkdirat(parent.fd.get(), name.c_str(), mode) != 0 && errno != EEXIST)
+    return sys_error("mkdir " + path);
+  UniqueFd fd(::openat(parent.fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return HeldDir{UniqueFd(), path};
+    if (errno == ELOOP || errno == ENOTDIR) return not_a_directory(path);
+    return sys_error("open " + path);
+  }
+  NESTBOX_TRY(check_dir_fd(fd.get(), path));
+  return HeldDir{std::move(fd), path};
+}
+
+Status fsync_dir(const HeldDir& dir) {
+  if (::fsync(dir.fd.get()) != 0) return sys_error("fsync " + dir.path);
   return ok_status();
 }
 
-Result<UniqueFd> lock_container(const std::string& dir) {
-  std::string path = dir + "/lock";
+bool exists(const HeldDir& dir, const std::string& name) {
+  struct stat st;
+  return dir.present() && ::fstatat(dir.fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+// A temporary file beneath a held directory: unlinked there on every early
+// return, kept once renamed. (A killed install leaves one instead; the next
+// install removes it and creates its own.)
+class TempAt {
+ public:
+  TempAt(int dir_fd, std::string name) : dir_fd_(dir_fd), name_(std::move(name)) {}
+  TempAt(const TempAt&) = delete;
+  TempAt& operator=(const TempAt&) = delete;
+  ~TempAt() {
+    if (!name_.empty()) ::unlinkat(dir_fd_, name_.c_str(), 0);
+  }
+  void keep() { name_.clear(); }
+
+ private:
+  int dir_fd_;
+  std::string name_;
+};
+
+Result<UniqueFd> lock_container(const HeldDir& dir) {
+  std::string path = dir.shown("lock");
+  if (!dir.present()) return sys_error("open " + path, ENOENT);
   // Created or opened as root: never through a symlink, never a device or
   // FIFO (opening one can have effects: a watchdog arms).
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644));
+  UniqueFd fd(::openat(dir.fd.get(), "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+                       0644));
   if (!fd) {
     if (errno == ELOOP) return bad_input(path + ": a symbolic link: refused");
     return sys_error("open " + path);
@@ -89,28 +149,28 @@ Result<UniqueFd> lock_container(const std::string& dir) {
 }
 
 // The active pointer: 'a', 'b', or an error (absent, unreadable, garbage).
-Result<char> read_pointer(const std::string& dir) {
-  auto text = read_regular_file(dir + "/active");
+Result<char> read_pointer(const HeldDir& dir) {
+  std::string path = dir.shown("active");
+  if (!dir.present()) return sys_error("open " + path, ENOENT);
+  auto text = read_regular_file("active", dir.fd.get(), path);
   if (!text.ok()) return std::move(text).error();
   if (*text == "a\n" || *text == "b\n") return (*text)[0];
-  return bad_input(dir + "/active: expected \"a\" or \"b\"");
+  return bad_input(path + ": expected \"a\" or \"b\"");
 }
 
-// Temporary files (util/temp_path.h) are removed on every early return and
-// kept once renamed. (A killed install leaves one instead; the next install
-// removes it and creates its own.)
-Status write_pointer(const std::string& dir, char slot, const StepHook& hook) {
-  std::string tmp = dir + "/active.tmp", path = dir + "/active";
-  ::unlink(tmp.c_str());  // a predictable name: never followed, created anew
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+Status write_pointer(const HeldDir& dir, char slot, const StepHook& hook) {
+  int dfd = dir.fd.get();
+  std::string tmp = dir.shown("active.tmp");
+  ::unlinkat(dfd, "active.tmp", 0);  // a predictable name: never followed, created anew
+  UniqueFd fd(::openat(dfd, "active.tmp", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!fd) return sys_error("create " + tmp);
-  TempFile cleanup(tmp);
+  TempAt cleanup(dfd, "active.tmp");
   char text[2] = {slot, '\n'};
   NESTBOX_TRY(write_all(fd.get(), text, 2, tmp));
   if (::fsync(fd.get()) != 0) return sys_error("fsync " + tmp);
   fd.reset();
   step(hook, "pointer-written");
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return sys_error("rename " + tmp);
+  if (::renameat(dfd, "active.tmp", dfd, "active") != 0) return sys_error("rename " + tmp);
   cleanup.keep();
   step(hook, "pointer-renamed");
   NESTBOX_TRY(fsync_dir(dir));
@@ -118,19 +178,21 @@ Status write_pointer(const std::string& dir, char slot, const StepHook& hook) {
   return ok_status();
 }
 
-// Copies the verified source `src_fd` into `dst` through `dst`.tmp: write,
-// fsync, verify the copy fully through its own fd, rename, fsync dir. The
-// slot only ever receives bytes that verified (a writer changing the source
-// after its check gets a copy that fails here, or that differs from what was
-// checked: the caller compares). Returns what the copy verified as.
-Result<ImageInfo> copy_into_slot(int src_fd, const std::string& src, const std::string& dir, const std::string& dst,
+// Copies the verified source `src_fd` into the slot `dst` of `dir` through
+// `dst`.tmp: write, fsync, verify the copy fully through its own fd, rename,
+// fsync dir. The slot only ever receives bytes that verified (a writer
+// changing the source after its check gets a copy that fails here, or that
+// differs from what was checked: the caller compares). Returns what the copy
+// verified as.
+Result<ImageInfo> copy_into_slot(int src_fd, const std::string& src, const HeldDir& dir, const std::string& dst,
                                  const Keyring& keyring, const StepHook& hook) {
-  std::string tmp = dst + ".tmp";
+  int dfd = dir.fd.get();
+  std::string tmp_name = dst + ".tmp", tmp = dir.shown(tmp_name);
   // A temp file a killed install left behind is replaced, never followed.
-  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) return sys_error("unlink " + tmp);
-  UniqueFd out(::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (::unlinkat(dfd, tmp_name.c_str(), 0) != 0 && errno != ENOENT) return sys_error("unlink " + tmp);
+  UniqueFd out(::openat(dfd, tmp_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!out) return sys_error("create " + tmp);
-  TempFile cleanup(tmp);
+  TempAt cleanup(dfd, tmp_name);
   std::unique_ptr<char[]> buf(new char[128 * 1024]);
   for (off_t off = 0;;) {
     ssize_t n = ::pread(src_fd, buf.get(), 128 * 1024, off);
@@ -147,7 +209,8 @@ Result<ImageInfo> copy_into_slot(int src_fd, const std::string& src, const std::
   if (!written.ok()) return std::move(written).error().context("written slot");
   out.reset();
   step(hook, "slot-verified");
-  if (::rename(tmp.c_str(), dst.c_str()) != 0) return sys_error("rename " + tmp + " to " + dst);
+  if (::renameat(dfd, tmp_name.c_str(), dfd, dst.c_str()) != 0)
+    return sys_error("rename " + tmp + " to " + dir.shown(dst));
   cleanup.keep();
   step(hook, "slot-renamed");
   NESTBOX_TRY(fsync_dir(dir));
@@ -156,8 +219,9 @@ Result<ImageInfo> copy_into_slot(int src_fd, const std::string& src, const std::
 }
 
 // Trailer + metadata of an image, structure checked, signature not.
-Status read_header(const std::string& path, SlotStatus* s) {
-  auto opened = open_image(path);  // a FIFO or symlink slot is a problem, never a hang
+Status read_header(const HeldDir& dir, const std::string& slot, SlotStatus* s) {
+  std::string path = dir.shown(slot);
+  auto opened = open_image_at(dir.fd.get(), slot);  // a FIFO or symlink slot is a problem, never a hang
   if (!opened.ok()) return std::move(opened).error();
   UniqueFd fd = std::move(*opened);
   struct stat st;
@@ -179,19 +243,16 @@ Status read_header(const std::string& path, SlotStatus* s) {
   return ok_status();
 }
 
-bool exists(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
 void add_problem(std::string* problems, const std::string& p) {
   *problems += (problems->empty() ? "" : "; ") + p;
 }
 
 // The signed identity of a slot (payload not hashed), or nullopt when it
 // does not verify or holds another container.
-std::optional<ImageInfo> signed_slot(const std::string& path, const std::string& name, const Keyring& keyring) {
-  auto fd = open_image(path);
+std::optional<ImageInfo> signed_slot(const HeldDir& dir, char slot, const std::string& name,
+                                     const Keyring& keyring) {
+  if (!dir.present()) return std::nullopt;
+  auto fd = open_image_at(dir.fd.get(), slot_name(slot));
   if (!fd.ok()) return std::nullopt;
   auto info = verify_signed_metadata(fd->get(), keyring);
   if (!info.ok() || info->name != name) return std::nullopt;
@@ -201,8 +262,9 @@ std::optional<ImageInfo> signed_slot(const std::string& path, const std::string&
 // The live trial of the container in `dir` (no lock taken): its record when
 // it names the slot the pointer selects. A record naming the other slot is
 // stale (an install cut before the flip, a rollback since): reported as none.
-Result<std::optional<TrialRecord>> live_trial_in(const std::string& dir) {
-  auto t = read_trial(dir);
+Result<std::optional<TrialRecord>> live_trial_in(const HeldDir& dir) {
+  if (!dir.present()) return std::optional<TrialRecord>();
+  auto t = read_trial(dir.ref());
   if (!t.ok() || !*t) return t;
   auto pointer = read_pointer(dir);
   if (!pointer.ok() || *pointer != (*t)->slot) return std::optional<TrialRecord>();
@@ -210,84 +272,154 @@ Result<std::optional<TrialRecord>> live_trial_in(const std::string& dir) {
 }
 
 // The slot on trial, or 0 (none, or a record that does not read).
-char trial_slot(const std::string& dir) {
+char trial_slot(const HeldDir& dir) {
   auto t = live_trial_in(dir);
   return t.ok() && *t ? (*t)->slot : 0;
 }
 
 }  // namespace
 
-// The store directories `name` uses, checked before any of them is used. A
-// rollback directory of its own is the operator's path (followed, like the root).
-Status Store::check_layout(const std::string& name) const {
-  NESTBOX_TRY(check_store_dir(o_.root, true));
-  NESTBOX_TRY(check_store_dir(state_dir(), !o_.rollback_dir.empty()));
-  return check_store_dir(o_.root + "/" + name, false);
+// The directories of one operation, each opened once and checked through its
+// fd (see open_dirs).
+struct Store::Dirs {
+  HeldDir root, state, dir;
+};
+
+namespace {
+
+// The state directory, made (mode 0700, as the records always were) when a
+// record is about to be written and it is missing.
+Status ensure_state(Store::Dirs* d, const StoreOptions& o) {
+  if (d->state.present()) return ok_status();
+  if (o.rollback_dir.empty() && !d->root.present()) {
+    auto root = open_top(o.root, true, 0700);
+    if (!root.ok()) return std::move(root).error();
+    d->root = std::move(*root);
+  }
+  auto state = o.rollback_dir.empty() ? open_sub(d->root, ".state", true, 0700) : open_top(o.rollback_dir, true, 0700);
+  if (!state.ok()) return std::move(state).error();
+  d->state = std::move(*state);
+  return ok_status();
+}
+
+}  // namespace
+
+// The store directories `name` uses (<root>, the state directory,
+// <root>/<name>), opened once and checked before any of them is used: the
+// operator's paths walked from "/" with no symlink followed, <name> and
+// .state opened beneath the held root with O_NOFOLLOW. Every later lookup is
+// relative to these fds, so a directory swapped for a symlink after the check
+// redirects nothing. `create` (install): made when missing; else absent is
+// not an error (nothing installed yet).
+Result<Store::Dirs> Store::open_dirs(const std::string& name, bool create) const {
+  Dirs d;
+  auto root = open_top(o_.root, create, 0755);
+  if (!root.ok()) return std::move(root).error();
+  d.root = std::move(*root);
+  auto state = o_.rollback_dir.empty() ? open_sub(d.root, ".state", create, 0755)
+                                       : open_top(o_.rollback_dir, create, 0755);
+  if (!state.ok()) return std::move(state).error();
+  d.state = std::move(*state);
+  auto dir = open_sub(d.root, name, create, 0755);
+  if (!dir.ok()) return std::move(dir).error();
+  d.dir = std::move(*dir);
+  return d;
 }
 
 Result<RollbackFloor> Store::floor(const std::string& name) const {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(check_layout(name));
-  std::string state = state_dir(), dir = o_.root + "/" + name;
-  auto version = read_version_record(state, name);
-  if (!version.ok()) return std::move(version).error();
-  auto index = read_security_version(state, name);
-  if (!index.ok()) return std::move(index).error();
-  RollbackFloor f{version->value_or(0), index->value_or(0)};
-  if (!*version || !*index) {
+  auto d = open_dirs(name, false);
+  if (!d.ok()) return std::move(d).error();
+  return floor_in(&*d, name);
+}
+
+Result<RollbackFloor> Store::floor_in(Dirs* d, const std::string& name) const {
+  NESTBOX_TRY(check_container_name(name));
+  std::optional<uint64_t> version, index;
+  if (d->state.present()) {
+    auto v = read_version_record_at(d->state.ref(), name);
+    if (!v.ok()) return std::move(v).error();
+    auto i = read_security_version_at(d->state.ref(), name);
+    if (!i.ok()) return std::move(i).error();
+    version = *v;
+    index = *i;
+  }
+  RollbackFloor f{version.value_or(0), index.value_or(0)};
+  if (!version || !index) {
     // A record is missing (never written, or deleted): rebuild it from what
     // is installed, never from zero. A slot counts when its signed metadata
     // verifies, even with a damaged payload: it proves what was installed.
     // A slot on trial is not committed: it never sets the floor.
-    char on_trial = trial_slot(dir);
+    char on_trial = trial_slot(d->dir);
     for (char slot : {'a', 'b'}) {
       if (slot == on_trial) continue;
-      auto info = signed_slot(slot_path(dir, slot), name, o_.keyring);
+      auto info = signed_slot(d->dir, slot, name, o_.keyring);
       if (!info) continue;
-      if (!*version) f.version = std::max(f.version, info->version);
-      if (!*index) f.security_version = std::max(f.security_version, info->security_version);
+      if (!version) f.version = std::max(f.version, info->version);
+      if (!index) f.security_version = std::max(f.security_version, info->security_version);
     }
   }
-  if (!o_.rollback_dir.empty()) {
+  if (!o_.rollback_dir.empty() && o_.rollback_dir != o_.root + "/.state") {
     // The records this store kept in its own .state before they moved to
     // the rollback directory (a device whose firmware now passes
     // --rollback-dir for every store): they only ever raise the floor. Read
     // as a lower bound, never as the floor, since whoever writes the store
     // writes them too.
-    std::string own = o_.root + "/.state";
-    struct stat st;
-    if (own != state && ::lstat(own.c_str(), &st) == 0) {
-      NESTBOX_TRY(check_store_dir(own, false));
-      auto old_version = read_version_record(own, name);
+    auto own = open_sub(d->root, ".state", false, 0);
+    if (!own.ok()) return std::move(own).error();
+    if (own->present()) {
+      auto old_version = read_version_record_at(own->ref(), name);
       if (!old_version.ok()) return std::move(old_version).error().context(name + ": the store's own record");
-      auto old_index = read_security_version(own, name);
+      auto old_index = read_security_version_at(own->ref(), name);
       if (!old_index.ok()) return std::move(old_index).error().context(name + ": the store's own record");
       f.version = std::max(f.version, old_version->value_or(0));
       f.security_version = std::max(f.security_version, old_index->value_or(0));
     }
   }
-  if (f.version > version->value_or(0))
-    NESTBOX_TRY_CTX(record_installed_version(state, name, f.version, false), "rebuild the version record");
-  if (f.security_version > index->value_or(0))
-    NESTBOX_TRY_CTX(raise_security_version(state, name, f.security_version), "rebuild the rollback index record");
+  if (f.version > version.value_or(0)) {
+    NESTBOX_TRY_CTX(ensure_state(d, o_), "rebuild the version record");
+    NESTBOX_TRY_CTX(record_installed_version_at(d->state.ref(), name, f.version, false),
+                    "rebuild the version record");
+  }
+  if (f.security_version > index.value_or(0)) {
+    NESTBOX_TRY_CTX(ensure_state(d, o_), "rebuild the rollback index record");
+    NESTBOX_TRY_CTX(raise_security_version_at(d->state.ref(), name, f.security_version),
+                    "rebuild the rollback index record");
+  }
   return f;
 }
 
 Status Store::admit(const ImageInfo& image, bool raise) const {
-  auto f = floor(image.name);
+  NESTBOX_TRY(check_container_name(image.name));
+  auto d = open_dirs(image.name, false);
+  if (!d.ok()) return std::move(d).error();
+  return admit_in(&*d, image, raise);
+}
+
+Status Store::admit_in(Dirs* d, const ImageInfo& image, bool raise) const {
+  auto f = floor_in(d, image.name);
   if (!f.ok()) return std::move(f).error();
   NESTBOX_TRY(check_security_version(image, f->security_version));
-  if (raise && image.security_version > f->security_version)
-    NESTBOX_TRY_CTX(raise_security_version(state_dir(), image.name, image.security_version),
+  if (raise && image.security_version > f->security_version) {
+    NESTBOX_TRY_CTX(ensure_state(d, o_), "record the rollback index");
+    NESTBOX_TRY_CTX(raise_security_version_at(d->state.ref(), image.name, image.security_version),
                     "record the rollback index");
+  }
   return ok_status();
 }
 
 Result<BootImage> Store::bootable(const std::string& name, Mode mode,
                                   const std::function<Status(const ImageInfo&)>& accept) const {
   NESTBOX_TRY(check_container_name(name));
-  std::string dir = o_.root + "/" + name;
-  auto floor_now = floor(name);
+  auto d = open_dirs(name, false);
+  if (!d.ok()) return std::move(d).error().context(name + ": rollback floor");
+  return bootable_in(&*d, name, mode, accept);
+}
+
+Result<BootImage> Store::bootable_in(Dirs* d, const std::string& name, Mode mode,
+                                     const std::function<Status(const ImageInfo&)>& accept) const {
+  const HeldDir& dir = d->dir;
+  auto floor_now = floor_in(d, name);
   if (!floor_now.ok()) return std::move(floor_now).error().context(name + ": rollback floor");
   auto pointer = read_pointer(dir);
   char on_trial = trial_slot(dir);
@@ -299,17 +431,18 @@ Result<BootImage> Store::bootable(const std::string& name, Mode mode,
     problems = "active pointer: " + pointer.error().message;
     // No usable pointer: prefer the slot with the higher version.
     SlotStatus a, b;
-    bool ha = read_header(slot_path(dir, 'a'), &a).ok(), hb = read_header(slot_path(dir, 'b'), &b).ok();
+    bool ha = dir.present() && read_header(dir, slot_name('a'), &a).ok();
+    bool hb = dir.present() && read_header(dir, slot_name('b'), &b).ok();
     order = (hb && (!ha || b.version > a.version)) ? std::vector<char>{'b', 'a'} : std::vector<char>{'a', 'b'};
   }
   for (char slot : order) {
-    std::string path = slot_path(dir, slot);
+    std::string path = dir.shown(slot_name(slot));
     std::string label = std::string("slot ") + slot + ": ";
-    if (!exists(path)) {
+    if (!exists(dir, slot_name(slot))) {
       add_problem(&problems, label + "empty");
       continue;
     }
-    auto fd = open_image(path);
+    auto fd = open_image_at(dir.fd.get(), slot_name(slot));
     if (!fd.ok()) {
       add_problem(&problems, label + "verify " + path + ": " + fd.error().message);
       continue;
@@ -327,7 +460,7 @@ Result<BootImage> Store::bootable(const std::string& name, Mode mode,
     // slot must not boot an older, vulnerable version instead.
     // A slot on trial is admitted without raising the floor: that waits for
     // commit_trial(), so a failed trial can still go back.
-    if (Status st = admit(*info, slot != on_trial); !st.ok()) {
+    if (Status st = admit_in(d, *info, slot != on_trial); !st.ok()) {
       add_problem(&problems, label + st.error().message);
       continue;
     }
@@ -344,6 +477,21 @@ Result<BootImage> Store::bootable(const std::string& name, Mode mode,
   return failure("no bootable image for " + name + " (" + problems + ")");
 }
 
+namespace {
+
+// A slot of `dir` opened once and verified fully through that fd; errors
+// start with "verify PATH: " (verifier::open_verified).
+Result<ImageInfo> verify_slot(const HeldDir& dir, char slot, const Keyring& keyring) {
+  std::string path = dir.shown(slot_name(slot));
+  auto fd = open_image_at(dir.fd.get(), slot_name(slot));
+  if (!fd.ok()) return std::move(fd).error().context("verify " + path);
+  auto info = verify_image_fd(fd->get(), keyring, Mode::kFull);
+  if (!info.ok()) return std::move(info).error().context("verify " + path);
+  return info;
+}
+
+}  // namespace
+
 Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downgrade, const StepHook& hook,
                                  bool* up_to_date, uint32_t trial_seconds) {
   if (up_to_date) *up_to_date = false;
@@ -356,20 +504,19 @@ Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downg
   if (!src.ok()) return std::move(src).error().context("install");
   const std::string name = src->info.name;
   NESTBOX_TRY_CTX(check_container_name(name), "install");
-  std::string state = state_dir(), dir = o_.root + "/" + name;
-  NESTBOX_TRY(make_dir(o_.root, true));
-  NESTBOX_TRY(make_dir(state, !o_.rollback_dir.empty()));
-  NESTBOX_TRY(make_dir(dir));
-  auto lock = lock_container(dir);
+  auto opened = open_dirs(name, true);
+  if (!opened.ok()) return std::move(opened).error();
+  Dirs& d = *opened;
+  auto lock = lock_container(d.dir);
   if (!lock.ok()) return std::move(lock).error();
   // While a trial is live the other slot holds the committed version it
   // falls back to: never overwritten.
-  auto live = live_trial_in(dir);
+  auto live = live_trial_in(d.dir);
   if (!live.ok()) return std::move(live).error().context("install " + name);
   if (*live)
     return failure("install " + name + ": version " + std::to_string((*live)->version) + " in slot " +
                    (*live)->slot + " is on trial: boot it (committed or rolled back) or roll it back first");
-  auto installed = floor(name);
+  auto installed = floor_in(&d, name);
   if (!installed.ok()) return std::move(installed).error().context("install " + name);
   auto admissible = [&](const ImageInfo& i) -> Status {
     NESTBOX_TRY(check_security_version(i, installed->security_version));
@@ -381,7 +528,7 @@ Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downg
   // verified source and the store's own record.
   if (up_to_date) {
     NESTBOX_TRY_CTX(check_installable(src->info, o_.device, 0, true), "install " + image_path);
-    if (src->info.version <= installed->version && bootable(name, Mode::kFull).ok()) {
+    if (src->info.version <= installed->version && bootable_in(&d, name, Mode::kFull).ok()) {
       *up_to_date = true;
       return std::move(src->info);
     }
@@ -391,13 +538,12 @@ Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downg
 
   // Never touch the slot that boots now, whatever the pointer says.
   char target = 'a';
-  auto current = bootable(name, Mode::kFull);
+  auto current = bootable_in(&d, name, Mode::kFull);
   if (current.ok()) target = other(current->slot);
   if (trial_seconds > 0 && !current.ok())
     return failure("install --trial " + name + ": no bootable committed version to fall back to (" +
                    current.error().message + ")");
-  std::string slot = slot_path(dir, target);
-  auto written = copy_into_slot(src->fd.get(), image_path, dir, slot, o_.keyring, hook);
+  auto written = copy_into_slot(src->fd.get(), image_path, d.dir, slot_name(target), o_.keyring, hook);
   if (!written.ok()) return std::move(written).error().context("install " + name);
   if (written->name != name || written->payload_sha256_hex != src->info.payload_sha256_hex ||
       written->version != src->info.version || written->security_version != src->info.security_version)
@@ -407,58 +553,61 @@ Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downg
   if (trial_seconds > 0) {
     // The record first, then the flip: a cut between them leaves a stale
     // record (the pointer still on the committed slot), never an untracked trial.
-    NESTBOX_TRY_CTX(write_trial(dir, TrialRecord{target, written->version, trial_seconds, false}),
+    NESTBOX_TRY_CTX(write_trial(d.dir.ref(), TrialRecord{target, written->version, trial_seconds, false}),
                     "install " + name + ": trial record");
     step(hook, "trial-recorded");
-    NESTBOX_TRY_CTX(write_pointer(dir, target, hook), "install " + name);
+    NESTBOX_TRY_CTX(write_pointer(d.dir, target, hook), "install " + name);
     return std::move(*written);
   }
-  NESTBOX_TRY_CTX(write_pointer(dir, target, hook), "install " + name);
-  NESTBOX_TRY_CTX(record_installed_version(state, name, written->version, allow_downgrade), "install " + name);
-  NESTBOX_TRY_CTX(raise_security_version(state, name, written->security_version), "install " + name);
+  NESTBOX_TRY_CTX(write_pointer(d.dir, target, hook), "install " + name);
+  NESTBOX_TRY_CTX(record_installed_version_at(d.state.ref(), name, written->version, allow_downgrade),
+                  "install " + name);
+  NESTBOX_TRY_CTX(raise_security_version_at(d.state.ref(), name, written->security_version), "install " + name);
   step(hook, "state-recorded");
   return std::move(*written);
 }
 
 Result<ImageInfo> Store::rollback(const std::string& name, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(check_layout(name));
-  std::string dir = o_.root + "/" + name;
-  if (!exists(dir)) return bad_input("rollback " + name + ": not installed");
-  auto lock = lock_container(dir);
+  auto opened = open_dirs(name, false);
+  if (!opened.ok()) return std::move(opened).error();
+  Dirs& d = *opened;
+  if (!d.dir.present()) return bad_input("rollback " + name + ": not installed");
+  auto lock = lock_container(d.dir);
   if (!lock.ok()) return std::move(lock).error();
-  auto current = bootable(name, Mode::kFull);
+  auto current = bootable_in(&d, name, Mode::kFull);
   if (!current.ok()) return std::move(current).error().context("rollback");
   char target = other(current->slot);
-  std::string path = slot_path(dir, target);
-  if (!exists(path)) return failure("rollback " + name + ": no previous version in slot " + target);
-  auto info = verify_image(path, o_.keyring, Mode::kFull);
+  if (!exists(d.dir, slot_name(target)))
+    return failure("rollback " + name + ": no previous version in slot " + target);
+  auto info = verify_slot(d.dir, target, o_.keyring);
   if (!info.ok()) return std::move(info).error().context("rollback " + name + ": slot " + target);
   if (info->name != name) return failure("rollback " + name + ": slot " + target + " holds " + info->name);
   // A version downgrade is what rollback is for; the rollback index is not.
-  auto floor_now = floor(name);
+  auto floor_now = floor_in(&d, name);
   if (!floor_now.ok()) return std::move(floor_now).error().context("rollback " + name);
   NESTBOX_TRY_CTX(check_security_version(*info, floor_now->security_version), "rollback " + name);
   NESTBOX_TRY_CTX(check_installable(*info, o_.device, 0, true), "rollback " + name);
   step(hook, "other-verified");
-  NESTBOX_TRY_CTX(write_pointer(dir, target, hook), "rollback " + name);
+  NESTBOX_TRY_CTX(write_pointer(d.dir, target, hook), "rollback " + name);
   // A trial rolled back by hand leaves a stale record: cleared.
-  if (auto t = read_trial(dir); t.ok() && *t && (*t)->slot != target) NESTBOX_TRY(remove_trial(dir));
+  if (auto t = read_trial(d.dir.ref()); t.ok() && *t && (*t)->slot != target) NESTBOX_TRY(remove_trial(d.dir.ref()));
   return std::move(*info);
 }
 
 Result<std::optional<TrialRecord>> Store::live_trial(const std::string& name, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(check_layout(name));
-  std::string dir = o_.root + "/" + name;
-  if (!exists(dir)) return std::optional<TrialRecord>();
-  auto lock = lock_container(dir);
+  auto opened = open_dirs(name, false);
+  if (!opened.ok()) return std::move(opened).error();
+  Dirs& d = *opened;
+  if (!d.dir.present()) return std::optional<TrialRecord>();
+  auto lock = lock_container(d.dir);
   if (!lock.ok()) return std::move(lock).error();
-  auto t = read_trial(dir);
+  auto t = read_trial(d.dir.ref());
   if (!t.ok() || !*t) return t;
-  auto live = live_trial_in(dir);
+  auto live = live_trial_in(d.dir);
   if (live.ok() && !*live) {
-    NESTBOX_TRY_CTX(remove_trial(dir), name + ": stale trial record");
+    NESTBOX_TRY_CTX(remove_trial(d.dir.ref()), name + ": stale trial record");
     step(hook, "stale-trial-removed");
   }
   return live;
@@ -466,70 +615,73 @@ Result<std::optional<TrialRecord>> Store::live_trial(const std::string& name, co
 
 Status Store::start_trial(const std::string& name, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(check_layout(name));
-  std::string dir = o_.root + "/" + name;
-  auto lock = lock_container(dir);
+  auto opened = open_dirs(name, false);
+  if (!opened.ok()) return std::move(opened).error();
+  Dirs& d = *opened;
+  auto lock = lock_container(d.dir);
   if (!lock.ok()) return std::move(lock).error();
-  auto t = live_trial_in(dir);
+  auto t = live_trial_in(d.dir);
   if (!t.ok()) return std::move(t).error();
   if (!*t) return failure(name + ": no trial to start");
   if ((*t)->started) return failure(name + ": the trial was started before and never judged");
   (*t)->started = true;
-  NESTBOX_TRY_CTX(write_trial(dir, **t), name + ": trial record");
+  NESTBOX_TRY_CTX(write_trial(d.dir.ref(), **t), name + ": trial record");
   step(hook, "trial-started");
   return ok_status();
 }
 
 Status Store::commit_trial(const std::string& name, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(check_layout(name));
-  std::string dir = o_.root + "/" + name, state = state_dir();
-  auto lock = lock_container(dir);
+  auto opened = open_dirs(name, false);
+  if (!opened.ok()) return std::move(opened).error();
+  Dirs& d = *opened;
+  auto lock = lock_container(d.dir);
   if (!lock.ok()) return std::move(lock).error();
-  auto t = live_trial_in(dir);
+  auto t = live_trial_in(d.dir);
   if (!t.ok()) return std::move(t).error();
   if (!*t) return failure(name + ": no trial to commit");
-  auto info = signed_slot(slot_path(dir, (*t)->slot), name, o_.keyring);
+  auto info = signed_slot(d.dir, (*t)->slot, name, o_.keyring);
   if (!info || info->version != (*t)->version)
     return failure(name + ": slot " + (*t)->slot + " no longer holds the version on trial");
   // Forward first, then the record goes: a cut between them leaves a record
   // whose version is the recorded one, which abandon_trial() refuses to leave.
-  NESTBOX_TRY_CTX(record_installed_version(state, name, info->version, false), name + ": commit");
-  NESTBOX_TRY_CTX(raise_security_version(state, name, info->security_version), name + ": commit");
+  NESTBOX_TRY_CTX(ensure_state(&d, o_), name + ": commit");
+  NESTBOX_TRY_CTX(record_installed_version_at(d.state.ref(), name, info->version, false), name + ": commit");
+  NESTBOX_TRY_CTX(raise_security_version_at(d.state.ref(), name, info->security_version), name + ": commit");
   step(hook, "trial-state-recorded");
-  NESTBOX_TRY(write_trial_result(dir, TrialResult{"committed", info->version, ""}));
-  NESTBOX_TRY(remove_trial(dir));
+  NESTBOX_TRY(write_trial_result(d.dir.ref(), TrialResult{"committed", info->version, ""}));
+  NESTBOX_TRY(remove_trial(d.dir.ref()));
   step(hook, "trial-committed");
   return ok_status();
 }
 
 Result<ImageInfo> Store::abandon_trial(const std::string& name, const std::string& reason, const StepHook& hook) {
   NESTBOX_TRY(check_container_name(name));
-  NESTBOX_TRY(check_layout(name));
-  std::string dir = o_.root + "/" + name;
-  auto lock = lock_container(dir);
+  auto opened = open_dirs(name, false);
+  if (!opened.ok()) return std::move(opened).error();
+  Dirs& d = *opened;
+  auto lock = lock_container(d.dir);
   if (!lock.ok()) return std::move(lock).error();
-  auto t = live_trial_in(dir);
+  auto t = live_trial_in(d.dir);
   if (!t.ok()) return std::move(t).error();
   if (!*t) return failure(name + ": no trial to roll back");
   char target = other((*t)->slot);
-  std::string path = slot_path(dir, target);
   std::string what = "trial rollback of " + name + " to slot " + std::string(1, target);
   // The committed version: the record, rebuilt from the committed slot when
   // it is missing, never 0: a lost record must not let the trial go back
   // below what was committed.
-  auto floor_now = floor(name);
+  auto floor_now = floor_in(&d, name);
   if (!floor_now.ok()) return std::move(floor_now).error().context(what);
   const uint64_t committed = floor_now->version;
   // A commit cut after its version was recorded (before the record went):
   // the trial passed. Finished here, never undone.
-  if (auto trial_info = signed_slot(slot_path(dir, (*t)->slot), name, o_.keyring);
+  if (auto trial_info = signed_slot(d.dir, (*t)->slot, name, o_.keyring);
       trial_info && trial_info->version == (*t)->version && (*t)->version == committed) {
-    NESTBOX_TRY(write_trial_result(dir, TrialResult{"committed", (*t)->version, ""}));
-    NESTBOX_TRY(remove_trial(dir));
+    NESTBOX_TRY(write_trial_result(d.dir.ref(), TrialResult{"committed", (*t)->version, ""}));
+    NESTBOX_TRY(remove_trial(d.dir.ref()));
     return failure(what + " refused: version " + std::to_string(committed) + " was committed already");
   }
-  auto info = verify_image(path, o_.keyring, Mode::kFull);
+  auto info = verify_slot(d.dir, target, o_.keyring);
   if (!info.ok()) return std::move(info).error().context(what);
   if (info->name != name) return failure(what + ": holds " + info->name);
   // Only back to what was committed: the version record moves only on
@@ -540,46 +692,48 @@ Result<ImageInfo> Store::abandon_trial(const std::string& name, const std::strin
   NESTBOX_TRY_CTX(check_security_version(*info, floor_now->security_version), what);
   // Arch and compat: checked by whoever runs it next (boot's admit), as for any slot.
   step(hook, "trial-other-verified");
-  NESTBOX_TRY_CTX(write_trial_result(dir, TrialResult{"rolled-back", (*t)->version, reason}), what);
-  NESTBOX_TRY_CTX(write_pointer(dir, target, hook), what);
-  NESTBOX_TRY_CTX(remove_trial(dir), what);
+  NESTBOX_TRY_CTX(write_trial_result(d.dir.ref(), TrialResult{"rolled-back", (*t)->version, reason}), what);
+  NESTBOX_TRY_CTX(write_pointer(d.dir, target, hook), what);
+  NESTBOX_TRY_CTX(remove_trial(d.dir.ref()), what);
   step(hook, "trial-rolled-back");
   return std::move(*info);
 }
 
 Result<std::vector<ContainerStatus>> Store::list() const {
   std::vector<ContainerStatus> out;
-  NESTBOX_TRY(check_store_dir(o_.root, true));
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(o_.root.c_str()), ::closedir);
-  if (!d) {
-    if (errno == ENOENT) return out;
-    return sys_error("open " + o_.root);
-  }
+  auto root = open_top(o_.root, false, 0);
+  if (!root.ok()) return std::move(root).error();
+  if (!root->present()) return out;
+  // A new open file description of the held root (readdir's position is its own).
+  UniqueFd listing(::openat(root->fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!listing) return sys_error("open " + o_.root);
+  std::unique_ptr<DIR, int (*)(DIR*)> dir_stream(::fdopendir(listing.get()), ::closedir);
+  if (!dir_stream) return sys_error("open " + o_.root);
+  listing.release();  // closedir closes it
   std::vector<std::string> names;
-  while (struct dirent* e = ::readdir(d.get()))
+  while (struct dirent* e = ::readdir(dir_stream.get()))
     if (e->d_name[0] != '.' && check_container_name(e->d_name).ok()) names.push_back(e->d_name);
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
-    std::string dir = o_.root + "/" + name;
-    struct stat st;  // a symlink or a file where a container belongs is not one
-    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || !check_store_dir(dir, false).ok()) continue;
-    auto pointer = read_pointer(dir);
+    // A symlink or a file where a container belongs is not one.
+    auto dir = open_sub(*root, name, false, 0);
+    if (!dir.ok() || !dir->present()) continue;
+    auto pointer = read_pointer(*dir);
     ContainerStatus c{name, {}};
     for (char slot : {'a', 'b'}) {
       SlotStatus s;
       s.slot = slot;
       s.active = pointer.ok() && *pointer == slot;
-      std::string path = slot_path(dir, slot);
-      s.present = exists(path);
+      s.present = exists(*dir, slot_name(slot));
       if (s.present)
-        if (Status h = read_header(path, &s); !h.ok()) s.problem = h.error().message;
+        if (Status h = read_header(*dir, slot_name(slot), &s); !h.ok()) s.problem = h.error().message;
       c.slots.push_back(s);
     }
-    if (auto t = live_trial_in(dir); t.ok())
+    if (auto t = live_trial_in(*dir); t.ok())
       c.trial = *t;
     else
       c.trial_problem = t.error().message;
-    if (auto r = read_trial_result(dir); r.ok())
+    if (auto r = read_trial_result(dir->ref()); r.ok())
       c.last_trial = *r;
     else
       c.trial_problem += (c.trial_problem.empty() ? "" : "; ") + r.error().message;

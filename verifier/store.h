@@ -136,9 +136,15 @@ class Store {
   // slot stays (never a downgrade below a committed version).
   Result<ImageInfo> abandon_trial(const std::string& name, const std::string& reason, const StepHook& hook = {});
 
+ // The directories one operation uses, held open (store.cc).
+  struct Dirs;
+
  private:
-  std::string state_dir() const { return o_.rollback_dir.empty() ? o_.root + "/.state" : o_.rollback_dir; }
-  Status check_layout(const std::string& name) const;
+  Result<Dirs> open_dirs(const std::string& name, bool create) const;
+  Result<RollbackFloor> floor_in(Dirs* d, const std::string& name) const;
+  Status admit_in(Dirs* d, const ImageInfo& image, bool raise) const;
+  Result<BootImage> bootable_in(Dirs* d, const std::string& name, Mode mode,
+                                const std::function<Status(const ImageInfo&)>& accept = {}) const;
 
   StoreOptions o_;
 };

@@ -14,22 +14,21 @@ namespace nestbox::verifier {
 
 namespace {
 
-Status fsync_dir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return sys_error("open " + dir);
-  if (::fsync(fd.get()) != 0) return sys_error("fsync " + dir);
+Status fsync_dir(const StateDir& dir) {
+  if (::fsync(dir.fd) != 0) return sys_error("fsync " + dir.path);
   return ok_status();
 }
 
 // "key=value\n" lines; nullopt when the file is absent.
-Result<std::optional<std::map<std::string, std::string>>> read_fields(const std::string& path) {
+Result<std::optional<std::map<std::string, std::string>>> read_fields(const StateDir& dir, const char* name) {
   using Fields = std::map<std::string, std::string>;
+  std::string path = dir.path + "/" + name;
   struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) {
+  if (::fstatat(dir.fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return std::optional<Fields>();
     return sys_error("stat " + path);
   }
-  auto text = read_regular_file(path);
+  auto text = read_regular_file(name, dir.fd, path);
   if (!text.ok()) return std::move(text).error();
   if (text->empty() || text->back() != '\n') return bad_input(path + ": expected key=value lines");
   Fields f;
@@ -56,8 +55,8 @@ Result<uint64_t> number(const std::map<std::string, std::string>& f, const std::
   return v;
 }
 
-Status write_fields(const std::string& dir, const std::string& path, const std::string& text) {
-  NESTBOX_TRY(write_file_atomic(path, text, 0644));
+Status write_fields(const StateDir& dir, const char* name, const std::string& text) {
+  NESTBOX_TRY(write_file_atomic_at(dir.fd, name, text, 0644, dir.path + "/" + name));
   return fsync_dir(dir);
 }
 
@@ -70,9 +69,9 @@ std::string one_line(std::string s) {
 
 }  // namespace
 
-Result<std::optional<TrialRecord>> read_trial(const std::string& dir) {
-  std::string path = dir + "/trial";
-  auto fields = read_fields(path);
+Result<std::optional<TrialRecord>> read_trial(const StateDir& dir) {
+  std::string path = dir.path + "/trial";
+  auto fields = read_fields(dir, "trial");
   if (!fields.ok()) return std::move(fields).error();
   if (!*fields) return std::optional<TrialRecord>();
   const auto& f = **fields;
@@ -94,22 +93,21 @@ Result<std::optional<TrialRecord>> read_trial(const std::string& dir) {
   return std::optional<TrialRecord>(t);
 }
 
-Status write_trial(const std::string& dir, const TrialRecord& t) {
-  return write_fields(dir, dir + "/trial",
+Status write_trial(const StateDir& dir, const TrialRecord& t) {
+  return write_fields(dir, "trial",
                       std::string("slot=") + t.slot + "\nversion=" + std::to_string(t.version) +
                           "\nseconds=" + std::to_string(t.seconds) + "\nstate=" + (t.started ? "started" : "pending") +
                           "\n");
 }
 
-Status remove_trial(const std::string& dir) {
-  std::string path = dir + "/trial";
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return sys_error("unlink " + path);
+Status remove_trial(const StateDir& dir) {
+  if (::unlinkat(dir.fd, "trial", 0) != 0 && errno != ENOENT) return sys_error("unlink " + dir.path + "/trial");
   return fsync_dir(dir);
 }
 
-Result<std::optional<TrialResult>> read_trial_result(const std::string& dir) {
-  std::string path = dir + "/trial-result";
-  auto fields = read_fields(path);
+Result<std::optional<TrialResult>> read_trial_result(const StateDir& dir) {
+  std::string path = dir.path + "/trial-result";
+  auto fields = read_fields(dir, "trial-result");
   if (!fields.ok()) return std::move(fields).error();
   if (!*fields) return std::optional<TrialResult>();
   const auto& f = **fields;
@@ -125,8 +123,8 @@ Result<std::optional<TrialResult>> read_trial_result(const std::string& dir) {
   return std::optional<TrialResult>(std::move(r));
 }
 
-Status write_trial_result(const std::string& dir, const TrialResult& r) {
-  return write_fields(dir, dir + "/trial-result",
+Status write_trial_result(const StateDir& dir, const TrialResult& r) {
+  return write_fields(dir, "trial-result",
                       "outcome=" + r.outcome + "\nversion=" + std::to_string(r.version) + "\nreason=" +
                           one_line(r.reason) + "\n");
 }

@@ -11,6 +11,10 @@
 // "started" before that slot is started, so a trial that was never judged
 // (launcher SIGKILLed, power lost) is found "started" at the next boot and
 // rolled back. Target-safe.
+//
+// `dir` is the container's directory held open by the store: records are
+// read, written (O_EXCL | O_NOFOLLOW temp, renameat), removed (unlinkat) and
+// fsynced beneath that fd, never by joining its path again.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +22,7 @@
 #include <string>
 
 #include "util/result.h"
+#include "verifier/rollback_state.h"
 
 namespace nestbox::verifier {
 
@@ -39,11 +44,11 @@ inline constexpr uint32_t kMaxTrialSeconds = 86400;
 
 // nullopt when there is none; a record that is not a regular file or does
 // not parse is an error (never read as "no trial").
-Result<std::optional<TrialRecord>> read_trial(const std::string& dir);
-Status write_trial(const std::string& dir, const TrialRecord& t);
-Status remove_trial(const std::string& dir);
+Result<std::optional<TrialRecord>> read_trial(const StateDir& dir);
+Status write_trial(const StateDir& dir, const TrialRecord& t);
+Status remove_trial(const StateDir& dir);
 
-Result<std::optional<TrialResult>> read_trial_result(const std::string& dir);
-Status write_trial_result(const std::string& dir, const TrialResult& r);
+Result<std::optional<TrialResult>> read_trial_result(const StateDir& dir);
+Status write_trial_result(const StateDir& dir, const TrialResult& r);
 
 }  // namespace nestbox::verifier

@@ -73,6 +73,9 @@ struct ImageInfo {
 // never the path again: a rename over the path cannot swap what was checked.
 // Errors carry no path ("not a regular file"): the caller adds it.
 Result<UniqueFd> open_image(const std::string& path);
+// The same for `name` beneath the held directory `dir_fd` (a store slot):
+// nothing on the way is looked up by path again.
+Result<UniqueFd> open_image_at(int dir_fd, const std::string& name);
 
 // Verifies the open image `fd` against `keyring`; fails closed with the region
 // named. Trusted keys: every *.pem / *.pub public key in keyring.dir. Revoked:

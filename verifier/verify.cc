@@ -188,9 +188,11 @@ Result<ImageInfo> check_signed(int fd, const Keyring& keyring, Metadata* m) {
 
 }  // namespace
 
-Result<UniqueFd> open_image(const std::string& path) {
+Result<UniqueFd> open_image(const std::string& path) { return open_image_at(AT_FDCWD, path); }
+
+Result<UniqueFd> open_image_at(int dir_fd, const std::string& name) {
   // O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer.
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (!fd) {
     if (errno == ELOOP) return bad_input("a symbolic link: refused (open it by its real path)");
     return sys_error("open");

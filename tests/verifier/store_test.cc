@@ -106,6 +106,142 @@ TEST_F(StoreTest, SymlinkedDirectoriesAndLockAreRefusedNeverFollowed) {
   auto b4 = Store(options(dir_ / "s4")).bootable("nas", Mode::kFull);
   ASSERT_FALSE(b4.ok());
   EXPECT_NE(b4.error().message.find(dir_ / "s4/nas" + ": owned by uid 1000, not root: refused"), std::string::npos);
+
+  // A symlink on the way to the store root or the rollback directory: the
+  // path is walked from "/" without following one, and nothing is made.
+  ASSERT_EQ(::symlink(victim.c_str(), (dir_ / "s5").c_str()), 0);
+  auto r5 = Store(options(dir_ / "s5/store")).install(images_[0], false);
+  ASSERT_FALSE(r5.ok());
+  EXPECT_EQ(r5.error().message, dir_ / "s5" + ": not a directory (a symbolic link or a file): refused");
+  verifier::StoreOptions o6 = options(dir_ / "s6");
+  o6.rollback_dir = dir_ / "s5/rollback";
+  auto r6 = Store(o6).install(images_[0], false);
+  ASSERT_FALSE(r6.ok());
+  EXPECT_EQ(r6.error().message, dir_ / "s5" + ": not a directory (a symbolic link or a file): refused");
+  EXPECT_EQ(created(), "");
+}
+
+// A store directory swapped for a symlink AFTER the store opened and checked
+// it (someone who can write the store's disk: a container running as root
+// with a writable bind of it, a USB store): the store keeps using the
+// directory it checked, held by fd. Nothing lands where the link points;
+// every write goes to the directory that was checked (renamed aside here).
+TEST_F(StoreTest, ContainerDirectorySwappedForASymlinkMidInstallRedirectsNothing) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (ownership checks)";
+  std::vector<std::string> steps;
+  {
+    Store dry(options(dir_ / "dry"));
+    ASSERT_TRUE(dry.install(images_[0], false).ok());
+    ASSERT_TRUE(dry.install(images_[1], false, [&](const char* s) {
+                      if (std::find(steps.begin(), steps.end(), s) == steps.end()) steps.push_back(s);
+                    }, nullptr, 5).ok());
+  }
+  ASSERT_FALSE(steps.empty());
+  for (size_t i = 0; i < steps.size(); ++i) {
+    for (uint32_t trial : {0u, 5u}) {
+      std::string tag = std::to_string(i) + "-" + std::to_string(trial);
+      std::string root = dir_ / ("swap-" + tag), victim = dir_ / ("victim-" + tag);
+      ASSERT_EQ(::mkdir(victim.c_str(), 0755), 0);
+      Store store(options(root));
+      ASSERT_TRUE(store.install(images_[0], false).ok());
+      bool swapped = false;
+      auto r = store.install(images_[1], false, [&](const char* s) {
+        if (swapped || steps[i] != s) return;
+        swapped = true;
+        ASSERT_EQ(::rename((root + "/nas").c_str(), (root + "/nas.checked").c_str()), 0);
+        ASSERT_EQ(::symlink(victim.c_str(), (root + "/nas").c_str()), 0);
+      }, nullptr, trial);
+      if (!swapped) continue;  // a step of the other variant only
+      ASSERT_TRUE(r.ok()) << "swap at " << steps[i] << ": " << r.error().message;
+      std::string out;
+      testing::run("ls -A '" + victim + "'", &out);
+      EXPECT_EQ(out, "") << "swap at " << steps[i] << " (trial " << trial << "): written through the link";
+      EXPECT_EQ(slurp(root + "/nas.checked/active"), "b\n") << steps[i];
+      EXPECT_TRUE(slurp(root + "/nas.checked/slot-b.img") == slurp(images_[1])) << steps[i];
+      if (trial) {
+        EXPECT_EQ(slurp(root + "/nas.checked/trial"), "slot=b\nversion=2\nseconds=5\nstate=pending\n") << steps[i];
+      }
+    }
+  }
+}
+
+// The same for a directory on the way to the records: the store root (its
+// .state) and the parent of a rollback directory of its own, swapped for a
+// symlink to a look-alike tree once install has opened them. The records
+// land in the directories that were checked, never in the look-alike.
+TEST_F(StoreTest, RecordDirectorySwappedForASymlinkMidInstallRedirectsNothing) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (ownership checks)";
+  for (bool own_rollback_dir : {false, true}) {
+    std::string tag = own_rollback_dir ? "rb" : "state";
+    std::string top = dir_ / ("top-" + tag), evil = dir_ / ("evil-" + tag);
+    ASSERT_EQ(::mkdir(top.c_str(), 0755), 0);
+    // The look-alike: the same layout, so a by-path open still finds its way.
+    ASSERT_EQ(testing::run("mkdir -p '" + evil + "/store/.state' '" + evil + "/store/nas' '" + evil + "/rollback'"), 0);
+    verifier::StoreOptions o = options(top + "/store");
+    if (own_rollback_dir) o.rollback_dir = top + "/rollback";
+    Store store(o);
+    ASSERT_TRUE(store.install(images_[0], false).ok());
+    auto r = store.install(images_[1], false, [&](const char* s) {
+      if (std::string(s) != "pointer-synced") return;
+      ASSERT_EQ(::rename(top.c_str(), (top + ".checked").c_str()), 0);
+      ASSERT_EQ(::symlink(evil.c_str(), top.c_str()), 0);
+    });
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    std::string out;
+    testing::run("find '" + evil + "' -type f", &out);
+    EXPECT_EQ(out, "") << tag << ": records written through the link";
+    std::string records = top + ".checked" + (own_rollback_dir ? "/rollback" : "/store/.state");
+    EXPECT_EQ(slurp(records + "/nas.version"), "2\n") << tag;
+  }
+}
+
+// rollback flips the pointer in the directory it checked; boot reads both
+// slots from it: the other slot is never taken from where a link swapped in
+// meanwhile points (a look-alike holding a slot of its own).
+TEST_F(StoreTest, ContainerDirectorySwappedForASymlinkMidRollbackOrBootRedirectsNothing) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (ownership checks)";
+  std::string root = dir_ / "store", victim = dir_ / "victim";
+  ASSERT_EQ(::mkdir(victim.c_str(), 0755), 0);
+  Store store(options(root));
+  ASSERT_TRUE(store.install(images_[0], false).ok());
+  ASSERT_TRUE(store.install(images_[1], false).ok());
+  auto swap = [&] {
+    ASSERT_EQ(::rename((root + "/nas").c_str(), (root + "/nas.checked").c_str()), 0);
+    ASSERT_EQ(::symlink(victim.c_str(), (root + "/nas").c_str()), 0);
+  };
+  auto unswap = [&] {
+    ASSERT_EQ(::unlink((root + "/nas").c_str()), 0);
+    ASSERT_EQ(::rename((root + "/nas.checked").c_str(), (root + "/nas").c_str()), 0);
+  };
+  auto back = store.rollback("nas", [&](const char* s) {
+    if (std::string(s) == "other-verified") swap();
+  });
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  std::string out;
+  testing::run("ls -A '" + victim + "'", &out);
+  EXPECT_EQ(out, "") << "rollback wrote through the link";
+  EXPECT_EQ(slurp(root + "/nas.checked/active"), "a\n");
+  unswap();
+  ASSERT_TRUE(store.install(images_[1], false).ok());  // b (2) active again
+
+  // Boot: the active slot (b) is passed over (`accept` refuses it) after the
+  // swap; the fallback must be the checked directory's slot a (1), not the
+  // look-alike's slot a (3).
+  spit(victim + "/slot-a.img", slurp(images_[2]));
+  spit(victim + "/active", "a\n");
+  bool swapped = false;
+  auto boot = store.bootable("nas", Mode::kFull, [&](const verifier::ImageInfo& i) -> Status {
+    if (!swapped) {
+      swapped = true;
+      swap();
+      return failure("refused by the test (version " + std::to_string(i.version) + ")");
+    }
+    return ok_status();
+  });
+  ASSERT_TRUE(boot.ok()) << boot.error().message;
+  EXPECT_EQ(boot->slot, 'a');
+  EXPECT_EQ(boot->info.version, 1u) << "booted the slot the link points to";
+  EXPECT_TRUE(boot->fell_back);
 }
 
 TEST_F(StoreTest, InstallFlipsSlotsRollbackAndList) {

@@ -107,26 +107,41 @@ Status set_storage_owner(const policy::Mount& m, const policy::Policy& p, int ro
   return {};
 }
 
-Status ensure_host_dir(const std::string& dir, HostOwner owner) {
-  if (dir.empty() || dir[0] != '/') return bad_input(dir + ": not an absolute host path");
-  size_t last = dir.find_last_not_of('/');
-  if (last == std::string::npos) return {};  // "/"
-  UniqueFd root(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return sys_error("open /");
-  size_t cut = dir.rfind('/', last);
-  std::string parent = dir.substr(1, cut), name = dir.substr(cut + 1, last - cut);
+namespace {
+
+// The directory holding host path `path`'s last component, reached from "/"
+// without following a symlink (missing ones made 0700 with `create`), and
+// that component ("" for "/").
+struct HostParent {
+  UniqueFd dir;
+  std::string name;
+};
+Result<HostParent> open_host_parent(const std::string& path, bool create) {
+  if (path.empty() || path[0] != '/') return bad_input(path + ": not an absolute host path");
+  size_t last = path.find_last_not_of('/');
+  size_t cut = last == std::string::npos ? 0 : path.rfind('/', last);
+  std::string name = last == std::string::npos ? "" : path.substr(cut + 1, last - cut);
   size_t end = 0;
-  UniqueFd up = open_dirs_no_symlinks(root.get(), parent, /*create=*/true, &end, 0700);
-  if (!up) {
-    std::string failed = dir.substr(0, end + 1);
+  UniqueFd dir = open_path_no_symlinks(cut == 0 ? "/" : path.substr(0, cut), create, &end, 0700);
+  if (!dir) {
+    std::string failed = path.substr(0, end);
     if (errno == ELOOP || errno == ENOTDIR)
-      return failure(dir + ": " + failed + " is not a directory (a symlink on the way to a host source is refused)");
-    return sys_error(dir + ": mkdir " + failed);
+      return failure(path + ": " + failed + " is not a directory (a symlink on the way to a host source is refused)");
+    return sys_error(path + (create ? ": mkdir " : ": open ") + failed);
   }
-  if (name == "." || name == "..") return bad_input(dir + ": '.' and '..' are refused in a host directory");
-  bool made = ::mkdirat(up.get(), name.c_str(), 0700) == 0;
+  if (name == "." || name == "..") return bad_input(path + ": '.' and '..' are refused in a host path");
+  return HostParent{std::move(dir), std::move(name)};
+}
+
+}  // namespace
+
+Status ensure_host_dir(const std::string& dir, HostOwner owner) {
+  auto up = open_host_parent(dir, /*create=*/true);
+  if (!up.ok()) return std::move(up).error();
+  if (up->name.empty()) return {};  // "/"
+  bool made = ::mkdirat(up->dir.get(), up->name.c_str(), 0700) == 0;
   if (!made && errno != EEXIST) return sys_error("mkdir " + dir);
-  UniqueFd made_fd(::openat(up.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd made_fd(::openat(up->dir.get(), up->name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!made_fd) {
     if (errno == ELOOP || errno == ENOTDIR)
       return failure(dir + " is not a directory (a symlink as a host source is refused)");
@@ -138,22 +153,11 @@ Status ensure_host_dir(const std::string& dir, HostOwner owner) {
 }
 
 Result<UniqueFd> open_host_source(const std::string& path) {
-  if (path.empty() || path[0] != '/') return bad_input(path + ": not an absolute host path");
-  UniqueFd root(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return sys_error("open /");
-  size_t slash = path.find_last_not_of('/');
-  if (slash == std::string::npos) return UniqueFd(::fcntl(root.get(), F_DUPFD_CLOEXEC, 0));  // "/"
-  size_t cut = path.rfind('/', slash);
-  std::string parent = path.substr(1, cut), name = path.substr(cut + 1, slash - cut);
-  size_t end = 0;
-  UniqueFd dir = open_dirs_no_symlinks(root.get(), parent, /*create=*/false, &end);
-  if (!dir) {
-    std::string failed = path.substr(0, end + 1);
-    if (errno == ELOOP || errno == ENOTDIR)
-      return failure(path + ": " + failed + " is not a directory (a symlink on the way to a host source is refused)");
-    return sys_error(path + ": open " + failed);
-  }
-  if (name == "." || name == "..") return bad_input(path + ": '.' and '..' are refused in a host source");
+  auto up = open_host_parent(path, /*create=*/false);
+  if (!up.ok()) return std::move(up).error();
+  if (up->name.empty()) return std::move(up->dir);  // "/"
+  const std::string& name = up->name;
+  const UniqueFd& dir = up->dir;
   UniqueFd fd(::openat(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return sys_error(path + ": open");
   struct stat st;

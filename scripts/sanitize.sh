@@ -15,12 +15,22 @@ jobs=$(nproc)
 # on a 2-core CI machine that builds everything twice.
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNESTBOX_SANITIZE=ON \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" >/dev/null
-# The test binaries (*_tests, *_tests_<variant>, *_test) and the programs
-# they drive; not the benchmark helpers
+# The test binaries (*_tests, *_tests_<variant>, *_test), the programs
+# they drive and their probes (nestbox_*probe); not the benchmark helpers
 # (composer_bench, nestbox-bench-run, nestbox-gen-bpf, verify_probe).
 mapfile -t exes < <(cmake --build "$build" --target help |
-  sed -n 's/^\([A-Za-z0-9_-]*_tests\(_[a-z0-9]*\)\?\|[A-Za-z0-9_-]*_test\|nestbox\|nestbox-launch\(-openwrt-default\)\?\|nestbox_probe\): phony$/\1/p')
+  sed -n 's/^\([A-Za-z0-9_-]*_tests\(_[a-z0-9]*\)\?\|[A-Za-z0-9_-]*_test\|nestbox\|nestbox-launch\(-openwrt-default\)\?\|nestbox_\([a-z0-9_]*_\)\?probe\): phony$/\1/p')
 cmake --build "$build" -j"$jobs" --target "${exes[@]}"
+# Every file a test names in the build directory must now exist: a program
+# the pattern above missed fails here, named, not as a test that cannot
+# find it (a clean CI checkout has no leftovers to hide it).
+missing=$(grep -rhoE "$PWD/$build/[A-Za-z0-9_/.+-]+" "$build" --include=CTestTestfile.cmake | sort -u |
+  while read -r f; do [ -e "$f" ] || echo "$f"; done)
+if [ -n "$missing" ]; then
+  echo "sanitize.sh: tests run programs this script did not build (extend its target pattern):" >&2
+  echo "$missing" >&2
+  exit 1
+fi
 
 export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

@@ -14,6 +14,7 @@ namespace {
 
 namespace m = manifests;
 using testing::full_manifest;
+using testing::hostile_manifest;
 using testing::TempDir;
 
 LxcOptions options(const std::string& dir) { return {dir + "/rootfs", dir + "/seccomp"}; }
@@ -312,27 +313,10 @@ TEST(LxcRun, HostileImage) {
                                nullptr), 0);
   mkdir((dir.path() + "/lxcpath").c_str(), 0755);
 
-  m::Manifest man = full_manifest();
-  man.name = "hostile";
-  man.process.command = {"/bin/busybox", "sh", "/hostile.sh"};
-  man.process.env = {"PATH=/bin"};
-  man.process.cwd = "/";
-  man.process.uid = 0;
-  man.process.gid = 0;
-  man.process.supplementary_gids.clear();
-  man.security.capabilities.clear();
-  man.security.capability_mask = 0;
-  man.security.apparmor_profile.clear();
-  man.security.selinux_context.clear();
-  man.seccomp.enabled = false;
-  man.mounts.binds.clear();
-  man.mounts.storage.clear();
+  m::Manifest man = hostile_manifest(sock);
+  // The weight as a comment: LXC refuses the start when the file is missing.
+  man.cgroups.io_weight = full_manifest().cgroups.io_weight;
   man.cgroups.io_weight_best_effort = true;
-  man.network.mode = m::NetworkMode::kEmpty;
-  man.network.interfaces.clear();
-  man.ipc.ubus = true;
-  man.ipc.socket = sock;
-  man.ipc.target = "/ubus.sock";
   auto c = lxc_config(man, options(dir.path()));
   ASSERT_TRUE(c.ok()) << c.error().message;
   testing::write_text(dir.path() + "/lxc.conf", c->config);

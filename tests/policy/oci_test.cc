@@ -243,34 +243,6 @@ void run_in_runtime(const std::string& runtime) {
 TEST(OciRun, Crun) { run_in_runtime("crun"); }
 TEST(OciRun, Runc) { run_in_runtime("runc"); }
 
-// The manifest of a container whose root is the host's root (no user
-// namespace) without capabilities, bound to a ubus socket: what a hostile
-// image may try from inside (testing::add_hostile_image).
-m::Manifest hostile_manifest(const std::string& ubus_socket) {
-  m::Manifest man = full_manifest();
-  man.name = "hostile";
-  man.process.command = {"/bin/busybox", "sh", "/hostile.sh"};
-  man.process.env = {"PATH=/bin"};
-  man.process.cwd = "/";
-  man.process.uid = 0;
-  man.process.gid = 0;
-  man.process.supplementary_gids.clear();
-  man.security.capabilities.clear();
-  man.security.capability_mask = 0;
-  man.security.apparmor_profile.clear();
-  man.security.selinux_context.clear();
-  man.seccomp.enabled = false;
-  man.mounts.binds.clear();
-  man.mounts.storage.clear();
-  man.cgroups.io_weight.reset();
-  man.network.mode = m::NetworkMode::kEmpty;
-  man.network.interfaces.clear();
-  man.ipc.ubus = true;
-  man.ipc.socket = ubus_socket;
-  man.ipc.target = "/ubus.sock";
-  return man;
-}
-
 // What nestbox-launch hides below /proc (policy/proc_masks.h) was only
 // partly in maskedPaths: the container's root read the host's physical page
 // flags and counts (/proc/kpageflags, /proc/kpagecount) under crun and runc.
@@ -292,7 +264,7 @@ void run_hostile_image(const std::string& runtime) {
   testing::CgroupScope cg(id);
   OciOptions opts;
   opts.cgroups_path = cg.path();
-  auto config = oci_config(hostile_manifest(sock), opts);
+  auto config = oci_config(testing::hostile_manifest(sock), opts);
   ASSERT_TRUE(config.ok()) << config.error().message;
   testing::write_text(bundle + "/config.json", *config);
   std::string state = dir.path() + "/state";

@@ -132,4 +132,29 @@ Policy full_policy() {
   return p;
 }
 
+m::Manifest hostile_manifest(const std::string& ubus_socket) {
+  m::Manifest man = full_manifest();
+  man.name = "hostile";
+  man.process.command = {"/bin/busybox", "sh", "/hostile.sh"};
+  man.process.env = {"PATH=/bin"};
+  man.process.cwd = "/";
+  man.process.uid = 0;
+  man.process.gid = 0;
+  man.process.supplementary_gids.clear();
+  man.security.capabilities.clear();
+  man.security.capability_mask = 0;
+  man.security.apparmor_profile.clear();
+  man.security.selinux_context.clear();
+  man.seccomp.enabled = false;
+  man.mounts.binds.clear();
+  man.mounts.storage.clear();
+  man.cgroups.io_weight.reset();
+  man.network.mode = m::NetworkMode::kEmpty;
+  man.network.interfaces.clear();
+  man.ipc.ubus = true;
+  man.ipc.socket = ubus_socket;
+  man.ipc.target = "/ubus.sock";
+  return man;
+}
+
 }  // namespace nestbox::policy::testing

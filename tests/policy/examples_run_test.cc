@@ -92,8 +92,7 @@ TEST_P(ExampleRun, DeclaredIsolationIsObservable) {
       // This host has no ubusd: a socket of the test's, and the empty file
       // compose makes at the target.
       std::string sock = dir.path() + "/ubus.sock";
-      testing::run_shell("python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' " + sock,
-                         nullptr);
+      ASSERT_TRUE(testing::make_unix_socket(sock)) << sock;
       std::string target = bundle + "/rootfs" + std::string(mt["destination"]);
       testing::run_shell("mkdir -p $(dirname " + target + ") && touch " + target, nullptr);
       mt["source"] = sock;

@@ -227,6 +227,16 @@ TEST(Lxc, AllowlistProfileAndUserNamespace) {
                         "kexec_load kill\nreboot kill\n");
 }
 
+// lxc-execute of <dir>/lxc.conf as `id` (LXC's state in <dir>/lxcpath), in a
+// private mount namespace without the cgroup2 mount (LXC 5 on this hybrid
+// host); lxc.cgroup.relative keeps LXC's cgroups beneath this process's own.
+int lxc_execute(const std::string& dir, const std::string& id, std::string* out) {
+  return testing::run_shell("unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; "
+                            "exec timeout 60 lxc-execute -n " + id + " -P " + dir + "/lxcpath -f " + dir +
+                                "/lxc.conf -s lxc.cgroup.relative=1'",
+                            out);
+}
+
 // Real run with Debian's lxc-execute on a busybox rootfs.
 TEST(LxcRun, LxcExecute) {
   if (!testing::have_program("lxc-execute")) GTEST_SKIP() << "lxc is not installed (scripts/install-deps.sh)";
@@ -272,12 +282,8 @@ TEST(LxcRun, LxcExecute) {
   std::string id = "nbtest-lxc-" + std::to_string(getpid());
   // LXC leaves its pivot cgroup behind; remove it (and anything of ours) after.
   testing::CgroupSweep sweep({"lxc.pivot", "lxc.payload." + id, "lxc.monitor." + id});
-  // lxc.cgroup.relative keeps LXC's cgroups beneath this process's own.
-  std::string cmd = "unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; "
-                    "exec timeout 60 lxc-execute -n " + id + " -P " + dir.path() + "/lxcpath -f " + dir.path() +
-                    "/lxc.conf -s lxc.cgroup.relative=1'";
   std::string out;
-  int rc = testing::run_shell(cmd, &out);
+  int rc = lxc_execute(dir.path(), id, &out);
   ASSERT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("hostname=webbox\n"), std::string::npos) << out;
   EXPECT_NE(out.find("uid=1000 gid=1000"), std::string::npos) << out;
@@ -309,8 +315,7 @@ TEST(LxcRun, HostileImage) {
   testing::LoopDevice loop(dir.path(), "TOPSECRET");
   ASSERT_TRUE(testing::add_hostile_image(root, loop)) << "no loop device for the image's node";
   std::string sock = dir.path() + "/ubus.sock";
-  ASSERT_EQ(testing::run_shell("python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' " + sock,
-                               nullptr), 0);
+  ASSERT_TRUE(testing::make_unix_socket(sock));
   mkdir((dir.path() + "/lxcpath").c_str(), 0755);
 
   m::Manifest man = hostile_manifest(sock);
@@ -324,11 +329,8 @@ TEST(LxcRun, HostileImage) {
 
   std::string id = "nbhostile-lxc-" + std::to_string(getpid());
   testing::CgroupSweep sweep({"lxc.pivot", "lxc.payload." + id, "lxc.monitor." + id});
-  std::string cmd = "unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; "
-                    "exec timeout 60 lxc-execute -n " + id + " -P " + dir.path() + "/lxcpath -f " + dir.path() +
-                    "/lxc.conf -s lxc.cgroup.relative=1'";
   std::string out;
-  int rc = testing::run_shell(cmd, &out);
+  int rc = lxc_execute(dir.path(), id, &out);
   ASSERT_EQ(rc, 0) << out << "\n" << c->config;
   EXPECT_NE(out.find("loopnode=\n"), std::string::npos) << out;
   EXPECT_EQ(out.find("TOPSECRET"), std::string::npos) << out;

@@ -257,8 +257,7 @@ void run_hostile_image(const std::string& runtime) {
   testing::LoopDevice loop(dir.path(), "TOPSECRET");
   ASSERT_TRUE(testing::add_hostile_image(bundle + "/rootfs", loop)) << "no loop device for the image's node";
   std::string sock = dir.path() + "/ubus.sock";
-  ASSERT_EQ(testing::run_shell("python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' " + sock,
-                               nullptr), 0);
+  ASSERT_TRUE(testing::make_unix_socket(sock));
 
   std::string id = "nbhostile-" + std::to_string(getpid()) + "-" + runtime;
   testing::CgroupScope cg(id);

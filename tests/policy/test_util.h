@@ -24,6 +24,10 @@ bool make_busybox_rootfs(const std::string& dir);
 
 bool have_program(const std::string& name);
 
+// A unix socket bound at `path` (then closed: a socket inode for a bind to
+// take, as ubusd's would be). False when it cannot be made.
+bool make_unix_socket(const std::string& path);
+
 // Removes, on destruction, cgroup directories named `leaves` beneath this
 // process's own cgroup in every v1 hierarchy (and the v2 one), if they did not
 // exist when constructed. For runtimes that leave helper cgroups behind.

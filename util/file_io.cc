@@ -109,8 +109,9 @@ Status write_file_atomic_at(int dirfd, const std::string& name, const std::strin
   UniqueFd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
   if (!fd) return sys_error("create " + tmp_shown);
   Status st = write_all(fd.get(), data.data(), data.size(), tmp_shown);
-  if (st.ok() && ::fsync(fd.get()) != 0) st = sys_error("fsync " + tmp_shown);
+  // The mode before the fsync: what the rename publishes is on disk whole.
   if (st.ok() && ::fchmod(fd.get(), mode) != 0) st = sys_error("chmod " + tmp_shown);
+  if (st.ok() && ::fsync(fd.get()) != 0) st = sys_error("fsync " + tmp_shown);
   fd.reset();
   if (st.ok() && ::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0)
     st = sys_error("rename " + tmp_shown + " to " + shown);

@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "util/fd.h"
 #include "util/file_io.h"
+#include "util/open_in_root.h"
 
 namespace nestbox::verifier {
 
@@ -57,12 +59,13 @@ Status write_record(const StateDir& dir, const std::string& name, uint64_t value
   return ok_status();
 }
 
-// The path forms: the directory opened once (the caller's path, as given),
-// then the *_at form on that fd. `create`: made first (mode 0700).
+// The path forms that write: the directory walked once without a symlink
+// (as the store walks its own, util/open_in_root.h), then the *_at form on
+// that fd. `create`: missing directories made (mode 0700).
 Result<UniqueFd> open_state_dir(const std::string& path, bool create) {
-  if (create) NESTBOX_TRY(make_dirs(path, 0700));
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return sys_error("open " + path);
+  size_t failed = 0;
+  UniqueFd fd = open_path_no_symlinks(path, create, &failed, 0700);
+  if (!fd) return sys_error((create ? "mkdir/open " : "open ") + path.substr(0, std::max<size_t>(failed, 1)));
   return fd;
 }
 

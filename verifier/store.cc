@@ -316,8 +316,9 @@ Result<Store::Dirs> Store::open_dirs(const std::string& name, bool create) const
   auto root = open_top(o_.root, create, 0755);
   if (!root.ok()) return std::move(root).error();
   d.root = std::move(*root);
-  auto state = o_.rollback_dir.empty() ? open_sub(d.root, ".state", create, 0755)
-                                       : open_top(o_.rollback_dir, create, 0755);
+  // The records' directory 0700, as ensure_state and the path forms make it.
+  auto state = o_.rollback_dir.empty() ? open_sub(d.root, ".state", create, 0700)
+                                       : open_top(o_.rollback_dir, create, 0700);
   if (!state.ok()) return std::move(state).error();
   d.state = std::move(*state);
   auto dir = open_sub(d.root, name, create, 0755);

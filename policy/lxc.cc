@@ -102,6 +102,15 @@ void network(std::ostringstream& o, const Policy& p) {
     o << "lxc.net.0.type = empty\n";
     return;
   }
+  // LXC has no form of the launcher's nftables tables: its interfaces would
+  // give the app the segment unfiltered (the LAN from an app-store macvlan).
+  // Left out, failing closed: the integrator adds filtered interfaces.
+  if (p.firewall.enabled) {
+    o << "# not expressible in LXC: [network.firewall] (nestbox-launch's nftables tables); the interfaces are "
+         "left out rather than given unfiltered\n"
+      << "lxc.net.0.type = empty\n";
+    return;
+  }
   static const char* kTypes[] = {"phys", "vlan", "veth", "macvlan"};
   static const char* kModes[] = {"vepa", "private", "bridge", "passthru"};
   for (size_t i = 0; i < p.interfaces.size(); ++i) {
@@ -361,6 +370,7 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
     if (nodev) mt.flags |= kMountNodev;
     NESTBOX_TRY_CTX(check_mount_entry_path("source", mt.source), "lxc " + p.name);
     NESTBOX_TRY_CTX(check_mount_entry_path("target", mt.target), "lxc " + p.name);
+    NESTBOX_TRY_CTX(check_mount_entry_path("fstype", mt.fstype), "lxc " + p.name);
     std::string target = mt.target.substr(1);  // LXC: relative to the rootfs
     std::string opts = mount_options(mt.flags);
     auto join = [&](const std::string& more) { return opts.empty() ? more : more + "," + opts; };

@@ -362,6 +362,33 @@ TEST(Lxc, RefusesLineBreaksInAnyValue) {
   man = full_manifest();
   man.process.env = {"SSH_AUTH_SOCK"};  // LXC would hand over the host's value
   refused(man, "env without '='");
+  man = full_manifest();
+  man.mounts.storage[0].kind = m::StorageKind::kImage;
+  man.mounts.storage[0].fstype = "ext4 /x none rw,suid,dev";  // fields of the mount entry's own
+  refused(man, "fstype with whitespace");
+}
+
+// LXC has no form of nestbox-launch's firewall: a firewalled container's
+// interfaces are left out (an empty network namespace), never given to the
+// app unfiltered (an app-store macvlan would have reached the whole LAN).
+TEST(Lxc, FirewalledInterfacesAreLeftOutNotUnfiltered) {
+  m::Manifest man = full_manifest();
+  ASSERT_FALSE(man.network.interfaces.empty());
+  auto open = lxc_config(man, options("/x"));
+  ASSERT_TRUE(open.ok()) << open.error().message;
+  EXPECT_TRUE(has_line(open->config, "lxc.net.0.link = br-lan")) << open->config;
+  man.network.firewall.enabled = true;
+  man.network.firewall.wan = {"eth1"};
+  man.network.firewall.allow_out = {"wan"};
+  // The sample's other interfaces (macvlan, ...) need CAP_NET_RAW dropped.
+  man.security.capabilities.clear();
+  man.security.capability_mask = 0;
+  auto c = lxc_config(man, options("/x"));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(has_line(c->config, "lxc.net.0.type = empty")) << c->config;
+  EXPECT_EQ(c->config.find("lxc.net.0.link"), std::string::npos) << c->config;
+  EXPECT_EQ(c->config.find("lxc.net.0.type = veth"), std::string::npos) << c->config;
+  EXPECT_NE(c->config.find("# not expressible in LXC: [network.firewall]"), std::string::npos) << c->config;
 }
 
 }  // namespace

@@ -242,13 +242,21 @@ struct Rules {
 // IPv6 neighbour discovery (solicitation 135, advertisement 136) on a
 // filtered device: conntrack never calls it established, so without these
 // the container's IPv6 neighbours (the router included) never resolve.
-// Router advertisements and redirects stay dropped.
+// Router advertisements and redirects stay dropped. Only what RFC 4861 lets
+// a receiver take: IPv6, hop limit 255 (sent on the link, never routed),
+// code 0; not any packet whose first transport byte is 135 (an IPv4
+// protocol-58 packet, a routed "solicitation" carrying data to a listener).
 void for_each_neighbour_discovery(const std::function<void(const std::function<void(nlmsghdr*)>&)>& fn) {
   for (uint8_t type : {uint8_t{135}, uint8_t{136}})
     fn([type](nlmsghdr* nlh) {
+      const uint8_t ipv6 = NFPROTO_IPV6, hop_limit = 255, type_and_code[2] = {type, 0};
+      meta(nlh, NFT_META_NFPROTO);
+      cmp(nlh, NFT_CMP_EQ, &ipv6, 1);
       l4(nlh, IPPROTO_ICMPV6);
-      payload(nlh, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
-      cmp(nlh, NFT_CMP_EQ, &type, 1);
+      payload(nlh, NFT_PAYLOAD_NETWORK_HEADER, 7, 1);  // ip6 hoplimit
+      cmp(nlh, NFT_CMP_EQ, &hop_limit, 1);
+      payload(nlh, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2);
+      cmp(nlh, NFT_CMP_EQ, type_and_code, 2);
     });
 }
 

@@ -172,12 +172,12 @@ TEST(FirewallBatchTest, OneAtomicBatchWithTableChainsAndRules) {
       "input: " + kIif + c + " jump from-br-c;",
       "forward: " + kIif + c + " jump from-br-c;",
       // IPv6 neighbour discovery, never "established".
-      "input: " + kIif + c + " meta 16; == 3a; payload 2+0/1; == 87; accept;",
-      "input: " + kIif + c + " meta 16; == 3a; payload 2+0/1; == 88; accept;",
+      "input: " + kIif + c + " meta 15; == 0a; meta 16; == 3a; payload 1+7/1; == ff; payload 2+0/2; == 8700; accept;",
+      "input: " + kIif + c + " meta 15; == 0a; meta 16; == 3a; payload 1+7/1; == ff; payload 2+0/2; == 8800; accept;",
       "input: " + kIif + c + kEstablished + " accept;",
       "input: " + kIif + c + " drop;",  // no host in allow_out
-      "output: " + kOif + c + " meta 16; == 3a; payload 2+0/1; == 87; accept;",
-      "output: " + kOif + c + " meta 16; == 3a; payload 2+0/1; == 88; accept;",
+      "output: " + kOif + c + " meta 15; == 0a; meta 16; == 3a; payload 1+7/1; == ff; payload 2+0/2; == 8700; accept;",
+      "output: " + kOif + c + " meta 15; == 0a; meta 16; == 3a; payload 1+7/1; == ff; payload 2+0/2; == 8800; accept;",
       "output: " + kOif + c + kEstablished + " accept;",
       "output: " + kOif + c + " drop;",  // port 80 is from the LAN only
       "forward: " + kIif + c + kEstablished + " accept;",
@@ -417,6 +417,25 @@ TEST_F(FirewallKernelTest, PacketsWithASourceTheContainerDoesNotOwnAreDropped) {
                                           "fd00:5::5", "fd09:1::50"});
   // Its own addresses arrive, masqueraded; nothing else arrives at all.
   EXPECT_EQ(got, "10.9.1.1 10.9.0.2\nfd09:1::1 fd09::2\n") << nft("list table inet nestbox-c");
+  // Neighbour solicitations pass only as RFC 4861 has them (hop limit 255):
+  // one sent with hop limit 64 (a routed "solicitation" carrying data to a
+  // raw ICMPv6 listener on the router) is dropped.
+  const std::string log = "/tmp/" + ns_ + "-nd.log";
+  sh("rm -f " + log + "; ip netns exec " + ns_ + " timeout 4 /usr/bin/python3 -c '"
+     "import socket\ns = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)\n"
+     "while True:\n d = s.recv(300)\n i = d.find(b\"NBXND\")\n"
+     " if d[0] == 135 and i > 0: f = open(\"" + log + "\", \"a\"); f.write(d[i:i + 8].decode() + \"\\n\"); f.close()\n"
+     "' >/dev/null 2>&1 &");
+  sh("sleep 1");
+  EXPECT_EQ(sh("ip netns exec " + a + " /usr/bin/python3 -c \"import socket\n"
+               "for hops in (64, 255):\n"
+               " s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)\n"
+               " s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, hops)\n"
+               " s.sendto(bytes([135, 0, 0, 0, 0, 0, 0, 0]) + socket.inet_pton(socket.AF_INET6, 'fd09::1') + "
+               "b'NBXND%03d' % hops, ('fd09::1', 0))\n\" 2>&1"),
+            "");
+  sh("sleep 3");
+  EXPECT_EQ(sh("cat " + log + " 2>/dev/null; rm -f " + log), "NBXND255\n") << nft("list table inet nestbox-c");
   in_netns(ns_, [&] { EXPECT_TRUE(fw.remove().ok()); });
 }
 

@@ -177,9 +177,19 @@ class Builder {
     std::string host = iface.host_name.empty() ? default_veth_host_name(p_.name, name) : iface.host_name;
     int bridge = 0;
     if (!iface.bridge.empty()) {
-      auto b = s_.host_->link_index(iface.bridge);
+      // The manifest says "bridge", and what follows counts on it: the host
+      // end becomes a port of it, the firewall judges the container by its
+      // name, and its other ports share the container's segment. A bond,
+      // VRF, veth or physical device of that name would take the host end
+      // as something else entirely: refused, not taken on the name's word.
+      auto b = s_.host_->link_info(iface.bridge);
       if (!b) return std::move(b.error().context("bridge"));
-      bridge = *b;
+      if (b->kind != "bridge")
+        return failure("bridge: '" + iface.bridge + "' is " +
+                       (b->kind.empty() ? std::string("a device without a link kind (physical)")
+                                        : "of kind '" + b->kind + "'") +
+                       ", not a bridge");
+      bridge = b->index;
     }
     Message m = new_veth(host, name, s_.container_netns_.get());
     NESTBOX_TRY(s_.host_->request(m, "create veth " + host + " <-> " + name));

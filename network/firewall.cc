@@ -31,6 +31,14 @@ constexpr uint32_t kReg = NFT_REG_1;  // the one data register the rules use
 // (a drop here is final; an accept here does not override fw4's drop).
 constexpr int kFilterPriority = 0;
 constexpr int kSrcNatPriority = 100;
+// The source check ("source-check" chain) at the raw priority: after the
+// kernel reassembles fragments (-400), before conntrack (-200) looks the
+// packet up. At the filter priority a forged packet had already been matched
+// against conntrack's entries before it was dropped, and that match is not
+// undone: a forged "reply" to another host's UDP flow marked it as answered
+// (established, for every later packet of it), a forged in-window RST closed
+// a TCP flow's entry, any match refreshed an entry's timeout.
+constexpr int kSourceCheckPriority = -300;
 
 class BatchBuilder {
  public:
@@ -336,6 +344,8 @@ Status add_rules(Rules& r, const policy::Policy& p) {
   r.chain("input", "filter", NF_INET_LOCAL_IN, kFilterPriority);
   r.chain("output", "filter", NF_INET_LOCAL_OUT, kFilterPriority);
   r.chain("forward", "filter", NF_INET_FORWARD, kFilterPriority);
+  // The container's packets enter the host's stack at prerouting.
+  r.chain("source-check", "filter", NF_INET_PRE_ROUTING, kSourceCheckPriority);
   std::set<std::string> seen;
   for (const policy::Interface& itf : p.interfaces) {
     if (policy::filtered_in_container(itf)) continue;  // add_container_rules()
@@ -347,7 +357,7 @@ Status add_rules(Rules& r, const policy::Policy& p) {
       for (const policy::Interface& j : p.interfaces)
         if (j.name == a.interface && host_side(p, j) == c) allows.push_back(&a);
 
-    // Anti-spoofing, before anything may accept: the rules below judge by
+    // Anti-spoofing, before conntrack and anything that may accept: the rules below judge by
     // interface, and a packet from the container with a source it does not
     // own (IPV6_FREEBIND needs no capability; CAP_NET_ADMIN/CAP_NET_RAW in
     // its own namespace set any IPv4 one) would otherwise be forwarded as someone
@@ -358,8 +368,7 @@ Status add_rules(Rules& r, const policy::Policy& p) {
                                     return !policy::filtered_in_container(j) && host_side(p, j) == c;
                                   })));
     const std::string from = "from-" + c;
-    for (const char* hook : {"input", "forward"})
-      r.rule(hook, [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NFT_JUMP, from.c_str()); });
+    r.rule("source-check", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NFT_JUMP, from.c_str()); });
 
     // container -> host
     for_each_neighbour_discovery([&](const auto& m) {
@@ -421,6 +430,8 @@ Status add_container_rules(Rules& r, const policy::Policy& p) {
   const policy::Firewall& fw = p.firewall;
   r.chain("input", "filter", NF_INET_LOCAL_IN, kFilterPriority);
   r.chain("output", "filter", NF_INET_LOCAL_OUT, kFilterPriority);
+  // The container's own packets: they enter at output (this is its namespace).
+  r.chain("source-check", "filter", NF_INET_LOCAL_OUT, kSourceCheckPriority);
   for (const policy::Interface& itf : p.interfaces) {
     if (!policy::filtered_in_container(itf)) continue;
     const std::string& c = itf.name;
@@ -429,7 +440,7 @@ Status add_container_rules(Rules& r, const policy::Policy& p) {
     // sends from any IPv6 address, and a datagram "from" the router or a LAN host
     // (DNS answers, syslog, anything trusting a source) is not the app's to send.
     NESTBOX_TRY(add_sources_chain(r, c, own_sources(p, [&](const policy::Interface& j) { return &j == &itf; })));
-    r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NFT_JUMP, ("from-" + c).c_str()); });
+    r.rule("source-check", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NFT_JUMP, ("from-" + c).c_str()); });
     for_each_neighbour_discovery([&](const auto& m) {
       r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
       r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); m(n); verdict(n, NF_ACCEPT); });

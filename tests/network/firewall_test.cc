@@ -156,7 +156,8 @@ TEST(FirewallBatchTest, OneAtomicBatchWithTableChainsAndRules) {
                                std::to_string(NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL) + ":1:0");
   EXPECT_EQ(b->acked.size(), p.messages.size() - 2);
   EXPECT_EQ(p.chains, (std::vector<std::string>{"nestbox-c input filter 1 0 1", "nestbox-c output filter 3 0 1",
-                                                "nestbox-c forward filter 2 0 1", "nestbox-c from-br-c regular",
+                                                "nestbox-c forward filter 2 0 1", "nestbox-c source-check filter 0 -300 1",
+                                                "nestbox-c from-br-c regular",
                                                 "nestbox-c postrouting nat 4 100 1"}));
   std::string c = name16("br-c"), lan = name16("br-lan"), wan = name16("wan0");
   const std::string v6 = "meta 15; == 0a; payload 1+8/16; ";
@@ -169,8 +170,8 @@ TEST(FirewallBatchTest, OneAtomicBatchWithTableChainsAndRules) {
       "from-br-c: " + v6 + "& " + std::string(32, 'f') + " ^ " + std::string(32, '0') + "; == " +
           std::string(32, '0') + "; return;",
       "from-br-c: drop;",
-      "input: " + kIif + c + " jump from-br-c;",
-      "forward: " + kIif + c + " jump from-br-c;",
+      // At prerouting before conntrack (-300): a forged packet never touches it.
+      "source-check: " + kIif + c + " jump from-br-c;",
       // IPv6 neighbour discovery, never "established".
       "input: " + kIif + c + " meta 15; == 0a; meta 16; == 3a; payload 1+7/1; == ff; payload 2+0/2; == 8700; accept;",
       "input: " + kIif + c + " meta 15; == 0a; meta 16; == 3a; payload 1+7/1; == ff; payload 2+0/2; == 8800; accept;",
@@ -199,9 +200,9 @@ TEST(FirewallBatchTest, IcmpIsBothFamiliesAndHostZoneUsesOutput) {
   auto b = build_firewall_batch(pol);
   ASSERT_TRUE(b.ok()) << b.error().message;
   Parsed p = parse(*b);
-  EXPECT_EQ(p.chains.size(), 4u);  // no NAT chain without masquerade
+  EXPECT_EQ(p.chains.size(), 5u);  // no NAT chain without masquerade
   std::string c = name16("br-c");
-  const size_t k = 6;  // the anti-spoofing chain's 4 rules and its 2 jumps come first
+  const size_t k = 5;  // the anti-spoofing chain's 4 rules and its jump come first
   EXPECT_EQ(p.rules[k + 3], "input: " + kIif + c + " accept;");  // after 2 neighbour discovery rules
   EXPECT_EQ(p.rules[k + 8], "output: " + kOif + c + " meta 16; == 01; accept;");
   EXPECT_EQ(p.rules[k + 9], "output: " + kOif + c + " meta 16; == 3a; accept;");
@@ -272,6 +273,7 @@ class FirewallKernelTest : public ::testing::Test {
     if (!ns_.empty()) sh("ip netns del " + ns_);
   }
   std::string nft(const std::string& args) { return sh("ip netns exec " + ns_ + " nft " + args + " 2>&1"); }
+  std::string wire_routed(const std::string& a, const std::string& w);
   std::string ns_, fw4_;
 };
 
@@ -369,6 +371,29 @@ std::string udp_sources_received(const std::string& from, const std::string& to,
   return sh("sort " + log + " 2>/dev/null; rm -f " + log);
 }
 
+// R (ns_) routes between a container A (eth0, 10.9.0.2 and fd09::2, in R's
+// bridge br-c behind a veth) and a WAN peer W (10.9.1.9 and fd09:1::9, behind
+// R's wan0); fw4 stands aside (accepts what it forwards), so only the
+// container's table judges. Returns the commands' complaints: "" when all went.
+std::string FirewallKernelTest::wire_routed(const std::string& a, const std::string& w) {
+  auto r = [&](const std::string& cmd) { return sh("ip netns exec " + ns_ + " " + cmd + " 2>&1"); };
+  sh("ip netns add " + a + "; ip netns add " + w);
+  std::string setup = nft("add rule inet fw4 forward accept");
+  // One after the other (the operands of + have no order).
+  for (const std::string& c : std::vector<std::string>{"ip link add br-c type bridge", "ip addr add 10.9.0.1/24 dev br-c", "ip addr add fd09::1/64 dev br-c nodad",
+        "ip link set br-c up", "ip link add nbv-c type veth peer name eth0 netns " + a, "ip link set nbv-c master br-c up",
+        "ip link add wan0 type veth peer name wan-w netns " + w, "ip addr add 10.9.1.1/24 dev wan0",
+        "ip addr add fd09:1::1/64 dev wan0 nodad", "ip link set wan0 up", "sysctl -q -w net.ipv4.ip_forward=1",
+        "sysctl -q -w net.ipv6.conf.all.forwarding=1"})
+    setup += r(c);
+  for (const std::string& c : std::vector<std::string>{"ip -n " + a + " addr add 10.9.0.2/24 dev eth0", "ip -n " + a + " addr add fd09::2/64 dev eth0 nodad",
+                               "ip -n " + a + " link set eth0 up", "ip -n " + a + " route add default via 10.9.0.1",
+                               "ip -n " + a + " -6 route add default via fd09::1", "ip -n " + w + " addr add 10.9.1.9/24 dev wan-w",
+                               "ip -n " + w + " addr add fd09:1::9/64 dev wan-w nodad", "ip -n " + w + " link set wan-w up"})
+    setup += sh(c + " 2>&1");
+  return setup;
+}
+
 // Real traffic: a container (namespace A, eth0 in R's br-c) whose firewall
 // lets it out to the WAN (W, behind R's wan0) only, masqueraded. From inside
 // A, UDP with its own address reaches W (as R's WAN address); UDP with a
@@ -384,24 +409,7 @@ TEST_F(FirewallKernelTest, PacketsWithASourceTheContainerDoesNotOwnAreDropped) {
     std::string a, w;
     ~Cleanup() { sh("ip netns del " + a + " 2>/dev/null; ip netns del " + w + " 2>/dev/null"); }
   } cleanup{a, w};
-  auto r = [&](const std::string& cmd) { return sh("ip netns exec " + ns_ + " " + cmd + " 2>&1"); };
-  sh("ip netns add " + a + "; ip netns add " + w);
-  // fw4 stands aside (accepts what it forwards): only the container's table judges.
-  ASSERT_EQ(nft("add rule inet fw4 forward accept"), "");
-  // One after the other (the operands of + have no order).
-  std::string setup;
-  for (const std::string& c : std::vector<std::string>{"ip link add br-c type bridge", "ip addr add 10.9.0.1/24 dev br-c", "ip addr add fd09::1/64 dev br-c nodad",
-        "ip link set br-c up", "ip link add nbv-c type veth peer name eth0 netns " + a, "ip link set nbv-c master br-c up",
-        "ip link add wan0 type veth peer name wan-w netns " + w, "ip addr add 10.9.1.1/24 dev wan0",
-        "ip addr add fd09:1::1/64 dev wan0 nodad", "ip link set wan0 up", "sysctl -q -w net.ipv4.ip_forward=1",
-        "sysctl -q -w net.ipv6.conf.all.forwarding=1"})
-    setup += r(c);
-  for (const std::string& c : std::vector<std::string>{"ip -n " + a + " addr add 10.9.0.2/24 dev eth0", "ip -n " + a + " addr add fd09::2/64 dev eth0 nodad",
-                               "ip -n " + a + " link set eth0 up", "ip -n " + a + " route add default via 10.9.0.1",
-                               "ip -n " + a + " -6 route add default via fd09::1", "ip -n " + w + " addr add 10.9.1.9/24 dev wan-w",
-                               "ip -n " + w + " addr add fd09:1::9/64 dev wan-w nodad", "ip -n " + w + " link set wan-w up"})
-    setup += sh(c + " 2>&1");
-  ASSERT_EQ(setup, "");
+  ASSERT_EQ(wire_routed(a, w), "");
   policy::Policy p = sample();
   p.interfaces[0].addresses.push_back("fd09::2/64");
   Firewall fw;
@@ -436,6 +444,62 @@ TEST_F(FirewallKernelTest, PacketsWithASourceTheContainerDoesNotOwnAreDropped) {
             "");
   sh("sleep 3");
   EXPECT_EQ(sh("cat " + log + " 2>/dev/null; rm -f " + log), "NBXND255\n") << nft("list table inet nestbox-c");
+  in_netns(ns_, [&] { EXPECT_TRUE(fw.remove().ok()); });
+}
+
+// A forged packet is dropped before conntrack sees it. R has a UDP flow of
+// its own to the WAN that nobody answered yet ([UNREPLIED] in its conntrack
+// table); A sends that flow's "reply" with the WAN peer's source (IPv6:
+// IPV6_FREEBIND, no capability; IPv4: IP_TRANSPARENT, CAP_NET_ADMIN in its
+// own namespace). Dropped only at the filter hooks, it had already marked the
+// entry answered (and so "established" for every later packet of the flow:
+// a forged reply opens the way for the real peer's packets); dropped before
+// conntrack, the entry stays as it was.
+TEST_F(FirewallKernelTest, ForgedPacketsDoNotTouchConntrack) {
+  if (sh("test -x /usr/bin/python3 && command -v setpriv").empty())
+    GTEST_SKIP() << "needs /usr/bin/python3 and setpriv to send";
+  if (sh("ip netns exec " + ns_ + " test -r /proc/net/nf_conntrack && echo y") != "y\n")
+    GTEST_SKIP() << "needs /proc/net/nf_conntrack (CONFIG_NF_CONNTRACK_PROCFS)";
+  const std::string a = ns_ + "a", w = ns_ + "w";
+  struct Cleanup {
+    std::string a, w;
+    ~Cleanup() { sh("ip netns del " + a + " 2>/dev/null; ip netns del " + w + " 2>/dev/null"); }
+  } cleanup{a, w};
+  ASSERT_EQ(wire_routed(a, w), "");
+  policy::Policy p = sample();
+  p.interfaces[0].addresses.push_back("fd09::2/64");
+  Firewall fw;
+  in_netns(ns_, [&] {
+    auto installed = install_firewall(p);
+    ASSERT_TRUE(installed.ok()) << installed.error().message;
+    fw = std::move(*installed);
+  });
+  // R's own flows: from its WAN addresses, port 6000, to a WAN address that
+  // never answers (port 7000).
+  for (const std::string dst : {"10.9.1.99", "fd09:1::99"}) {
+    bool v6 = dst.find(':') != std::string::npos;
+    ASSERT_EQ(sh("ip netns exec " + ns_ + " /usr/bin/python3 -c \"import socket\n"
+                 "s = socket.socket(socket.AF_INET" + (v6 ? "6" : "") + ", socket.SOCK_DGRAM)\n"
+                 "s.bind(('" + (v6 ? "fd09:1::1" : "10.9.1.1") + "', 6000))\n"
+                 "s.sendto(b'x', ('" + dst + "', 7000))\n\" 2>&1"),
+              "");
+  }
+  auto flows = [&] { return sh("ip netns exec " + ns_ + " grep -c 'sport=6000 dport=7000 \\[UNREPLIED\\]' /proc/net/nf_conntrack"); };
+  ASSERT_EQ(flows(), "2\n") << sh("ip netns exec " + ns_ + " cat /proc/net/nf_conntrack");
+  // Their "replies", forged in A.
+  for (const std::string src : {"10.9.1.99", "fd09:1::99"}) {
+    bool v6 = src.find(':') != std::string::npos;
+    EXPECT_EQ(sh("ip netns exec " + a + " " +
+                 (v6 ? "setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all --bounding-set=-all " : "") +
+                 "/usr/bin/python3 -c \"import socket\n" +
+                 (v6 ? "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\ns.setsockopt(socket.IPPROTO_IPV6, 78, 1)\n"
+                     : "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.setsockopt(socket.IPPROTO_IP, 19, 1)\n") +
+                 "s.bind(('" + src + "', 7000))\ntry: s.sendto(b'forged', ('" + (v6 ? "fd09:1::1" : "10.9.1.1") +
+                 "', 6000))\nexcept OSError as e: print(e)\n\" 2>&1"),
+              "");
+  }
+  sh("sleep 1");
+  EXPECT_EQ(flows(), "2\n") << sh("ip netns exec " + ns_ + " cat /proc/net/nf_conntrack") << nft("list table inet nestbox-c");
   in_netns(ns_, [&] { EXPECT_TRUE(fw.remove().ok()); });
 }
 

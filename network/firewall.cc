@@ -400,13 +400,14 @@ Status add_rules(Rules& r, const policy::Policy& p) {
       for (const policy::Interface& j : p.interfaces)
         if (j.name == a.interface && host_side(p, j) == c) allows.push_back(&a);
 
-    // Anti-spoofing, before conntrack and anything that may accept: the rules below judge by
-    // interface, and a packet from the container with a source it does not
-    // own (IPV6_FREEBIND needs no capability; CAP_NET_ADMIN/CAP_NET_RAW in
-    // its own namespace set any IPv4 one) would otherwise be forwarded as someone
-    // else's (not masqueraded: outside its prefixes), or match another
-    // host's conntrack entry as "established" (a reply into a LAN host's
-    // flow that allow_out never allowed).
+    // Anti-spoofing, before conntrack and anything that may accept: the
+    // rules below judge by interface, and a packet from the container with
+    // a source it does not own (IPV6_FREEBIND needs no capability;
+    // CAP_NET_ADMIN/CAP_NET_RAW in its own namespace set any IPv4 one)
+    // would otherwise be forwarded as someone else's (not masqueraded:
+    // outside its prefixes), or match another host's conntrack entry as
+    // "established" (a reply into a LAN host's flow that allow_out never
+    // allowed).
     NESTBOX_TRY(add_sources_chain(r, c, own_sources(p, [&](const policy::Interface& j) {
                                     return !policy::filtered_in_container(j) && host_side(p, j) == c;
                                   }), LinkLocal::kListed));

@@ -6,6 +6,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/rtnetlink.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -31,6 +32,14 @@ constexpr uint32_t kReg = NFT_REG_1;  // the one data register the rules use
 // (a drop here is final; an accept here does not override fw4's drop).
 constexpr int kFilterPriority = 0;
 constexpr int kSrcNatPriority = 100;
+// The source check ("source-check" chain) at the raw priority: after the
+// kernel reassembles fragments (-400), before conntrack (-200) looks the
+// packet up. At the filter priority a forged packet had already been matched
+// against conntrack's entries before it was dropped, and that match is not
+// undone: a forged "reply" to another host's UDP flow marked it as answered
+// (established, for every later packet of it), a forged in-window RST closed
+// a TCP flow's entry, any match refreshed an entry's timeout.
+constexpr int kSourceCheckPriority = -300;
 
 class BatchBuilder {
  public:
@@ -188,18 +197,32 @@ void dport(nlmsghdr* nlh, uint16_t port) {
   cmp(nlh, NFT_CMP_EQ, &be, 2);
 }
 
-// ip saddr / ip6 saddr within `net`
-void saddr_in(nlmsghdr* nlh, const Cidr& net) {
+// ip saddr / ip6 saddr (daddr: `source` false) within `net`
+void addr_in(nlmsghdr* nlh, const Cidr& net, bool source = true) {
   uint8_t nfproto = net.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
   meta(nlh, NFT_META_NFPROTO);
   cmp(nlh, NFT_CMP_EQ, &nfproto, 1);
   uint32_t len = static_cast<uint32_t>(net.addr_len());
-  payload(nlh, NFT_PAYLOAD_NETWORK_HEADER, net.family == AF_INET ? 12 : 8, len);
+  uint32_t offset = net.family == AF_INET ? (source ? 12 : 16) : (source ? 8 : 24);
+  payload(nlh, NFT_PAYLOAD_NETWORK_HEADER, offset, len);
   uint8_t mask[16] = {}, value[16] = {}, zero[16] = {};
   for (unsigned bit = 0; bit < net.prefix; ++bit) mask[bit / 8] |= static_cast<uint8_t>(0x80u >> (bit % 8));
   for (size_t i = 0; i < len; ++i) value[i] = net.addr[i] & mask[i];
   bitwise(nlh, mask, zero, len);
   cmp(nlh, NFT_CMP_EQ, value, len);
+}
+void saddr_in(nlmsghdr* nlh, const Cidr& net) { addr_in(nlh, net, true); }
+
+// fib saddr . oif type local: the source is an address of the interface the
+// packet leaves by (the output hook, in the namespace that owns it).
+void source_local_on_oif(nlmsghdr* nlh) {
+  expr(nlh, "fib", [&] {
+    put_be32(nlh, NFTA_FIB_DREG, kReg);
+    put_be32(nlh, NFTA_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+    put_be32(nlh, NFTA_FIB_FLAGS, NFTA_FIB_F_SADDR | NFTA_FIB_F_OIF);
+  });
+  uint32_t local = RTN_LOCAL;  // the kernel's address type, host byte order
+  cmp(nlh, NFT_CMP_EQ, &local, 4);
 }
 
 // --- the rule set ----------------------------------------------------------------
@@ -246,18 +269,20 @@ struct Rules {
 // a receiver take: IPv6, hop limit 255 (sent on the link, never routed),
 // code 0; not any packet whose first transport byte is 135 (an IPv4
 // protocol-58 packet, a routed "solicitation" carrying data to a listener).
+// The transport header is read only from a packet's first fragment (a later
+// one has none: the payload load fails and the rule does not match).
+void neighbour_discovery(nlmsghdr* nlh, uint8_t type) {
+  const uint8_t ipv6 = NFPROTO_IPV6, hop_limit = 255, type_and_code[2] = {type, 0};
+  meta(nlh, NFT_META_NFPROTO);
+  cmp(nlh, NFT_CMP_EQ, &ipv6, 1);
+  l4(nlh, IPPROTO_ICMPV6);
+  payload(nlh, NFT_PAYLOAD_NETWORK_HEADER, 7, 1);  // ip6 hoplimit
+  cmp(nlh, NFT_CMP_EQ, &hop_limit, 1);
+  payload(nlh, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2);
+  cmp(nlh, NFT_CMP_EQ, type_and_code, 2);
+}
 void for_each_neighbour_discovery(const std::function<void(const std::function<void(nlmsghdr*)>&)>& fn) {
-  for (uint8_t type : {uint8_t{135}, uint8_t{136}})
-    fn([type](nlmsghdr* nlh) {
-      const uint8_t ipv6 = NFPROTO_IPV6, hop_limit = 255, type_and_code[2] = {type, 0};
-      meta(nlh, NFT_META_NFPROTO);
-      cmp(nlh, NFT_CMP_EQ, &ipv6, 1);
-      l4(nlh, IPPROTO_ICMPV6);
-      payload(nlh, NFT_PAYLOAD_NETWORK_HEADER, 7, 1);  // ip6 hoplimit
-      cmp(nlh, NFT_CMP_EQ, &hop_limit, 1);
-      payload(nlh, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2);
-      cmp(nlh, NFT_CMP_EQ, type_and_code, 2);
-    });
+  for (uint8_t type : {uint8_t{135}, uint8_t{136}}) fn([type](nlmsghdr* nlh) { neighbour_discovery(nlh, type); });
 }
 
 void match_allow(nlmsghdr* nlh, const policy::FirewallAllow& a, uint16_t port) {
@@ -300,8 +325,10 @@ bool in_zone(const policy::Policy& p, const policy::Interface& itf) {
 
 // The source addresses a packet the container sends through host-side device
 // `c` may carry: exactly the addresses declared for its interfaces behind `c`
-// (full length: not the rest of their subnet), and for IPv6 the link-local
-// and unspecified sources neighbour discovery needs (never forwarded).
+// (full length: not the rest of their subnet) and, for those the host-side
+// table judges, the link-local address the launcher gave each
+// (pinned_link_local). Not any other fe80::/10 address: with IPV6_FREEBIND
+// (no capability) a container sends from the router's or a neighbour's.
 // `mine`: whether an interface's addresses are sources through that device.
 Result<std::vector<Cidr>> own_sources(const policy::Policy& p, const std::function<bool(const policy::Interface&)>& mine) {
   std::vector<Cidr> out;
@@ -310,23 +337,47 @@ Result<std::vector<Cidr>> own_sources(const policy::Policy& p, const std::functi
     for (const std::string& text : j.addresses) {
       auto net = parse_cidr(text);
       if (!net.ok()) return std::move(net).error();
-      net->prefix = static_cast<uint8_t>(net->addr_len() * 8);
       out.push_back(*net);
     }
+    if (auto ll = pinned_link_local(p, j)) out.push_back(*ll);
   }
-  Cidr link_local{AF_INET6, {0xfe, 0x80}, 10}, unspecified{AF_INET6, {}, 128};
-  out.push_back(link_local);
-  out.push_back(unspecified);
+  for (Cidr& net : out) net.prefix = static_cast<uint8_t>(net.addr_len() * 8);
   return out;
 }
 
+// How a from-<c> chain knows the interface's IPv6 link-local sources.
+enum class LinkLocal {
+  kListed,               // host side: only those in the list (the pinned one)
+  kOwnedByTheInterface,  // container side: any fe80::/10 address of the
+                         // interface the packet leaves by (fib saddr . oif
+                         // type local): the kernel's own, however its
+                         // namespace makes it; the container cannot add one
+                         // (no CAP_NET_ADMIN there)
+};
+
 // The regular chain "from-<c>" that lets only `sources` pass (return) and
 // drops everything else; the caller jumps to it from its base chains.
-Status add_sources_chain(Rules& r, const std::string& c, Result<std::vector<Cidr>> sources) {
+// Besides them, the unspecified source `::` passes in exactly one form:
+// duplicate address detection (RFC 4862: a neighbour solicitation, hop limit
+// 255, code 0, to a solicited-node multicast group); any other packet from
+// `::` (UDP to a service, a "solicitation" to a unicast address carrying data
+// to a raw ICMPv6 listener) is dropped.
+Status add_sources_chain(Rules& r, const std::string& c, Result<std::vector<Cidr>> sources, LinkLocal link_local) {
   if (!sources.ok()) return std::move(sources).error();
   const std::string from = "from-" + c;
   r.regular_chain(from);
   for (const Cidr& src : *sources) r.rule(from, [&](nlmsghdr* n) { saddr_in(n, src); verdict(n, NFT_RETURN); });
+  if (link_local == LinkLocal::kOwnedByTheInterface) {
+    const Cidr fe80{AF_INET6, {0xfe, 0x80}, 10};
+    r.rule(from, [&](nlmsghdr* n) { saddr_in(n, fe80); source_local_on_oif(n); verdict(n, NFT_RETURN); });
+  }
+  const Cidr unspecified{AF_INET6, {}, 128}, solicited_node{AF_INET6, {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff}, 104};
+  r.rule(from, [&](nlmsghdr* n) {
+    saddr_in(n, unspecified);
+    addr_in(n, solicited_node, false);
+    neighbour_discovery(n, 135);
+    verdict(n, NFT_RETURN);
+  });
   r.rule(from, [&](nlmsghdr* n) { verdict(n, NF_DROP); });
   return ok_status();
 }
@@ -336,6 +387,8 @@ Status add_rules(Rules& r, const policy::Policy& p) {
   r.chain("input", "filter", NF_INET_LOCAL_IN, kFilterPriority);
   r.chain("output", "filter", NF_INET_LOCAL_OUT, kFilterPriority);
   r.chain("forward", "filter", NF_INET_FORWARD, kFilterPriority);
+  // The container's packets enter the host's stack at prerouting.
+  r.chain("source-check", "filter", NF_INET_PRE_ROUTING, kSourceCheckPriority);
   std::set<std::string> seen;
   for (const policy::Interface& itf : p.interfaces) {
     if (policy::filtered_in_container(itf)) continue;  // add_container_rules()
@@ -347,19 +400,19 @@ Status add_rules(Rules& r, const policy::Policy& p) {
       for (const policy::Interface& j : p.interfaces)
         if (j.name == a.interface && host_side(p, j) == c) allows.push_back(&a);
 
-    // Anti-spoofing, before anything may accept: the rules below judge by
-    // interface, and a packet from the container with a source it does not
-    // own (IPV6_FREEBIND needs no capability; CAP_NET_ADMIN/CAP_NET_RAW in
-    // its own namespace set any IPv4 one) would otherwise be forwarded as someone
-    // else's (not masqueraded: outside its prefixes), or match another
-    // host's conntrack entry as "established" (a reply into a LAN host's
-    // flow that allow_out never allowed).
+    // Anti-spoofing, before conntrack and anything that may accept: the
+    // rules below judge by interface, and a packet from the container with
+    // a source it does not own (IPV6_FREEBIND needs no capability;
+    // CAP_NET_ADMIN/CAP_NET_RAW in its own namespace set any IPv4 one)
+    // would otherwise be forwarded as someone else's (not masqueraded:
+    // outside its prefixes), or match another host's conntrack entry as
+    // "established" (a reply into a LAN host's flow that allow_out never
+    // allowed).
     NESTBOX_TRY(add_sources_chain(r, c, own_sources(p, [&](const policy::Interface& j) {
                                     return !policy::filtered_in_container(j) && host_side(p, j) == c;
-                                  })));
+                                  }), LinkLocal::kListed));
     const std::string from = "from-" + c;
-    for (const char* hook : {"input", "forward"})
-      r.rule(hook, [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NFT_JUMP, from.c_str()); });
+    r.rule("source-check", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NFT_JUMP, from.c_str()); });
 
     // container -> host
     for_each_neighbour_discovery([&](const auto& m) {
@@ -421,6 +474,8 @@ Status add_container_rules(Rules& r, const policy::Policy& p) {
   const policy::Firewall& fw = p.firewall;
   r.chain("input", "filter", NF_INET_LOCAL_IN, kFilterPriority);
   r.chain("output", "filter", NF_INET_LOCAL_OUT, kFilterPriority);
+  // The container's own packets: they enter at output (this is its namespace).
+  r.chain("source-check", "filter", NF_INET_LOCAL_OUT, kSourceCheckPriority);
   for (const policy::Interface& itf : p.interfaces) {
     if (!policy::filtered_in_container(itf)) continue;
     const std::string& c = itf.name;
@@ -428,8 +483,9 @@ Status add_container_rules(Rules& r, const policy::Policy& p) {
     // Only its own sources onto the segment: IPV6_FREEBIND (no capability)
     // sends from any IPv6 address, and a datagram "from" the router or a LAN host
     // (DNS answers, syslog, anything trusting a source) is not the app's to send.
-    NESTBOX_TRY(add_sources_chain(r, c, own_sources(p, [&](const policy::Interface& j) { return &j == &itf; })));
-    r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NFT_JUMP, ("from-" + c).c_str()); });
+    NESTBOX_TRY(add_sources_chain(r, c, own_sources(p, [&](const policy::Interface& j) { return &j == &itf; }),
+                                  LinkLocal::kOwnedByTheInterface));
+    r.rule("source-check", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NFT_JUMP, ("from-" + c).c_str()); });
     for_each_neighbour_discovery([&](const auto& m) {
       r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
       r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
@@ -487,6 +543,25 @@ Result<mnl_socket*> open_nftables(int netns_fd) {
 }  // namespace
 
 std::string firewall_table_name(const std::string& container) { return "nestbox-" + container; }
+
+bool filtered_on_host(const policy::Policy& p, const policy::Interface& itf) {
+  return p.firewall.enabled && !policy::filtered_in_container(itf) && !in_zone(p, itf);
+}
+
+std::optional<Cidr> pinned_link_local(const policy::Policy& p, const policy::Interface& itf) {
+  if (!filtered_on_host(p, itf)) return std::nullopt;
+  for (const std::string& text : itf.addresses) {
+    auto net = parse_cidr(text);
+    if (net.ok() && net->family == AF_INET6 && net->addr[0] == 0xfe && (net->addr[1] & 0xc0) == 0x80)
+      return std::nullopt;  // declared: those are its link-local addresses
+  }
+  uint64_t h = 14695981039346656037ull;  // FNV-1a 64 over "container/interface"
+  for (char ch : p.name + "/" + itf.name) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
+  Cidr ll{AF_INET6, {0xfe, 0x80}, 64};
+  for (int i = 0; i < 8; ++i) ll.addr[8 + i] = static_cast<uint8_t>(h >> (56 - 8 * i));
+  ll.addr[8] &= 0xfd;  // the interface id's "u" bit clear: not derived from a MAC
+  return ll;
+}
 
 Result<Batch> build_firewall_batch(const policy::Policy& p, FirewallSide side) {
   if (!p.firewall.enabled) return failure("firewall of " + p.name + ": not enabled in the policy");

@@ -14,9 +14,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "network/address.h"
 #include "policy/policy.h"
 #include "util/result.h"
 
@@ -47,6 +49,20 @@ bool has_side(const policy::Policy& policy, FirewallSide side);
 // (NLM_F_EXCL: an existing table of that name fails it, so nothing stale is
 // merged in).
 Result<Batch> build_firewall_batch(const policy::Policy& policy, FirewallSide side = FirewallSide::kHost);
+// Whether the host-side table judges interface `itf`: a veth of a policy with
+// a firewall, whose host-side device (bridge or host end) is no zone's.
+bool filtered_on_host(const policy::Policy& policy, const policy::Interface& itf);
+
+// The IPv6 link-local address of such an interface, the only link-local
+// source the host-side table lets through from it. The host cannot ask the
+// container's namespace which one it has (the container may change it), so
+// setup_network() turns the kernel's own off there (addr_gen_mode none) and
+// gives it this one: fe80:: and 64 bits of a hash of container and interface
+// name, the same at every start. nullopt when `itf` is not filtered on the
+// host, or declares a link-local address itself (then the declared ones are
+// its link-local sources).
+std::optional<Cidr> pinned_link_local(const policy::Policy& policy, const policy::Interface& itf);
+
 // The batch that deletes the table (and everything in it).
 Batch build_delete_batch(const std::string& container);
 

@@ -71,13 +71,20 @@ Message set_link(const LinkChange& c) {
   if (c.mac) mnl_attr_put(nlh, IFLA_ADDRESS, c.mac->size(), c.mac->data());
   if (c.mtu) mnl_attr_put_u32(nlh, IFLA_MTU, *c.mtu);
   if (c.master) mnl_attr_put_u32(nlh, IFLA_MASTER, static_cast<uint32_t>(*c.master));
-  if (c.arp_notify) {
+  if (c.arp_notify || c.no_ipv6_link_local) {
     nlattr* af_spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
-    nlattr* inet = mnl_attr_nest_start(nlh, AF_INET);
-    nlattr* conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
-    mnl_attr_put_u32(nlh, IPV4_DEVCONF_ARP_NOTIFY, 1);
-    mnl_attr_nest_end(nlh, conf);
-    mnl_attr_nest_end(nlh, inet);
+    if (c.arp_notify) {
+      nlattr* inet = mnl_attr_nest_start(nlh, AF_INET);
+      nlattr* conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
+      mnl_attr_put_u32(nlh, IPV4_DEVCONF_ARP_NOTIFY, 1);
+      mnl_attr_nest_end(nlh, conf);
+      mnl_attr_nest_end(nlh, inet);
+    }
+    if (c.no_ipv6_link_local) {
+      nlattr* inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+      mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+      mnl_attr_nest_end(nlh, inet6);
+    }
     mnl_attr_nest_end(nlh, af_spec);
   }
   return m;

@@ -39,6 +39,9 @@ struct LinkChange {
   // bringing it up (with its addresses already set) announces them in
   // gratuitous ARP.
   bool arp_notify = false;
+  // IFLA_AF_SPEC/AF_INET6/IFLA_INET6_ADDR_GEN_MODE none: the kernel gives the
+  // link no IPv6 link-local address of its own when it comes up.
+  bool no_ipv6_link_local = false;
   bool up = false;                   // set IFF_UP
 };
 

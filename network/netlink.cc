@@ -77,12 +77,29 @@ struct ReplyState {
   int error = 0;
   std::string ext_ack;
   int ifindex = 0;
+  std::string kind;
 };
+
+// IFLA_LINKINFO/IFLA_INFO_KIND of an RTM_NEWLINK message; empty when absent.
+std::string link_kind(const nlmsghdr* nlh) {
+  std::string kind;
+  mnl_attr_parse(nlh, sizeof(ifinfomsg), [](const nlattr* attr, void* data) {
+    if (mnl_attr_get_type(attr) != IFLA_LINKINFO || mnl_attr_validate(attr, MNL_TYPE_NESTED) < 0) return MNL_CB_OK;
+    mnl_attr_parse_nested(attr, [](const nlattr* info, void* out) {
+      if (mnl_attr_get_type(info) == IFLA_INFO_KIND && mnl_attr_validate(info, MNL_TYPE_NUL_STRING) >= 0)
+        *static_cast<std::string*>(out) = mnl_attr_get_str(info);
+      return MNL_CB_OK;
+    }, data);
+    return MNL_CB_OK;
+  }, &kind);
+  return kind;
+}
 
 int on_reply(const nlmsghdr* nlh, void* data) {
   auto* state = static_cast<ReplyState*>(data);
-  if (nlh->nlmsg_type == RTM_NEWLINK) {
+  if (nlh->nlmsg_type == RTM_NEWLINK && nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(ifinfomsg))) {
     state->ifindex = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh))->ifi_index;
+    state->kind = link_kind(nlh);
   }
   return MNL_CB_OK;
 }
@@ -162,16 +179,24 @@ Status NetlinkSocket::request(Message& msg, const std::string& what) {
     if (rc == MNL_CB_STOP) break;
   }
   last_ifindex_ = state.ifindex;
+  last_kind_ = std::move(state.kind);
   return ok_status();
 }
 
 Result<int> NetlinkSocket::link_index(const std::string& name) {
+  auto info = link_info(name);
+  if (!info) return std::move(info.error());
+  return info->index;
+}
+
+Result<NetlinkSocket::LinkInfo> NetlinkSocket::link_info(const std::string& name) {
   Message msg = get_link(name);
   last_ifindex_ = 0;
+  last_kind_.clear();
   Status st = request(msg, "find interface '" + name + "'");
   if (!st) return std::move(st.error());
   if (last_ifindex_ <= 0) return failure("find interface '" + name + "': no index in the reply");
-  return last_ifindex_;
+  return LinkInfo{last_ifindex_, last_kind_};
 }
 
 Result<UniqueFd> open_current_netns() {

@@ -32,13 +32,21 @@ class NetlinkSocket {
   Status request(Message& msg, const std::string& what);
   // Index of link `name` in this socket's namespace; kFailure with ENODEV if absent.
   Result<int> link_index(const std::string& name);
+  // Index and kind of link `name`, from one answer of the kernel (the kind
+  // belongs to that index, not to whatever has the name a moment later).
+  struct LinkInfo {
+    int index = 0;
+    std::string kind;  // IFLA_INFO_KIND: "bridge", "veth", "bond"...; empty: none (a physical device)
+  };
+  Result<LinkInfo> link_info(const std::string& name);
 
  private:
   explicit NetlinkSocket(mnl_socket* nl);
   mnl_socket* nl_ = nullptr;
   unsigned seq_ = 0;
   unsigned portid_ = 0;
-  int last_ifindex_ = 0;  // ifi_index of the last RTM_NEWLINK reply
+  int last_ifindex_ = 0;    // ifi_index of the last RTM_NEWLINK reply
+  std::string last_kind_;  // its IFLA_INFO_KIND
 };
 
 // A netlink socket of `protocol` (NETLINK_ROUTE, NETLINK_NETFILTER) in the

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "network/address.h"
+#include "network/firewall.h"
 #include "network/messages.h"
 
 namespace nestbox::network {
@@ -152,6 +153,7 @@ class Builder {
     if (iface.mtu) change.mtu = iface.mtu;
     Message m = set_link(change);
     NESTBOX_TRY(s_.container_->request(m, "set MAC/MTU/arp_notify of " + name));
+    if (filtered_on_host(p_, iface)) NESTBOX_TRY(pin_link_local(iface, index, name));
     for (const std::string& a : iface.addresses) {
       Message am = new_address(index, *parse_cidr(a));
       NESTBOX_TRY(s_.container_->request(am, "add address " + a + " to " + name));
@@ -160,6 +162,27 @@ class Builder {
     Message um = set_link(up);
     NESTBOX_TRY(s_.container_->request(um, "bring up " + name));
     return ok_status();
+  }
+
+  // A veth the host-side firewall judges gets the one IPv6 link-local
+  // address that firewall lets through from it (pinned_link_local), and none
+  // of the kernel's making: the host cannot learn which one the container's
+  // namespace made (its MAC is random, its addr_gen_mode its namespace's), and
+  // "any fe80::/10" let the container send as the router's own link-local
+  // address or any neighbour's. Done while the link is down, before the
+  // kernel would make its own.
+  Status pin_link_local(const Interface& iface, int index, const std::string& name) {
+    LinkChange off{.index = index, .no_ipv6_link_local = true};
+    Message m = set_link(off);
+    Status st = s_.container_->request(m, "turn off the kernel's IPv6 link-local address of " + name);
+    // A kernel without IPv6 has no link-local address to pin, nor any IPv6
+    // traffic to judge.
+    if (!st && st.error().sys_errno == EAFNOSUPPORT) return ok_status();
+    if (!st) return st;
+    auto ll = pinned_link_local(p_, iface);
+    if (!ll) return ok_status();  // it declares its own
+    Message am = new_address(index, *ll);
+    return s_.container_->request(am, "add its link-local address to " + name);
   }
 
   Status add_routes(const Interface& iface, int index, const std::string& name) {
@@ -177,9 +200,19 @@ class Builder {
     std::string host = iface.host_name.empty() ? default_veth_host_name(p_.name, name) : iface.host_name;
     int bridge = 0;
     if (!iface.bridge.empty()) {
-      auto b = s_.host_->link_index(iface.bridge);
+      // The manifest says "bridge", and what follows counts on it: the host
+      // end becomes a port of it, the firewall judges the container by its
+      // name, and its other ports share the container's segment. A bond,
+      // VRF, veth or physical device of that name would take the host end
+      // as something else entirely: refused, not taken on the name's word.
+      auto b = s_.host_->link_info(iface.bridge);
       if (!b) return std::move(b.error().context("bridge"));
-      bridge = *b;
+      if (b->kind != "bridge")
+        return failure("bridge: '" + iface.bridge + "' is " +
+                       (b->kind.empty() ? std::string("a device without a link kind (physical)")
+                                        : "of kind '" + b->kind + "'") +
+                       ", not a bridge");
+      bridge = b->index;
     }
     Message m = new_veth(host, name, s_.container_netns_.get());
     NESTBOX_TRY(s_.host_->request(m, "create veth " + host + " <-> " + name));

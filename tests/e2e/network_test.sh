@@ -132,6 +132,12 @@ manifest nobridge 'echo should not run' '
 type = "veth"
 bridge = "br-missing"
 addresses = ["10.50.0.5/24"]'
+# `bridge` naming a link that is no bridge (R's WAN veth): refused, with its kind.
+manifest notbridge 'echo should not run' '
+[[network.interface]]
+type = "veth"
+bridge = "wan-r"
+addresses = ["10.50.0.7/24"]'
 manifest badmount 'echo should not run' '
 [[mounts.tmpfs]]
 target = "/bin/busybox/not-in-the-image"
@@ -139,7 +145,7 @@ target = "/bin/busybox/not-in-the-image"
 type = "phys"
 parent = "ph0"
 addresses = ["10.50.0.6/24"]'
-names="veth nas mvprivate mvbridge empty phys sleeper fw nobridge badmount"
+names="veth nas mvprivate mvbridge empty phys sleeper fw nobridge notbridge badmount"
 manifests=() squash=()
 for n in $names; do manifests+=("$work/m/$n.toml"); squash+=("$work/out/$n" "$work/$n.sqfs"); done
 SOURCE_DATE_EPOCH=1700000000 "$nestbox" compose "${manifests[@]}" --out "$work/out" --strategy tree >/dev/null
@@ -333,6 +339,12 @@ echo "nobridge: $err"
 grep -q "network" <<<"$err" || fail "nobridge reason: $err"
 grep -q "should not run" <<<"$err" && fail "container ran without its network"
 same nobridge
+if err=$(run notbridge 2>&1); then fail "a veth as bridge accepted: $err"; fi
+echo "notbridge: $err"
+grep -q "bridge: 'wan-r' is of kind 'veth', not a bridge" <<<"$err" || fail "notbridge reason: $err"
+grep -q "should not run" <<<"$err" && fail "container ran with a veth for a bridge"
+rip -o link show master wan-r | grep -q . && fail "notbridge: wan-r got a port"
+same notbridge
 
 # A launch that fails after its network was set up (a mount target beneath a
 # file: compose makes missing mount points, but never beneath a non-directory)

@@ -14,11 +14,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "network/setup.h"
 
 namespace nestbox::network {
 namespace {
@@ -156,21 +159,29 @@ TEST(FirewallBatchTest, OneAtomicBatchWithTableChainsAndRules) {
                                std::to_string(NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL) + ":1:0");
   EXPECT_EQ(b->acked.size(), p.messages.size() - 2);
   EXPECT_EQ(p.chains, (std::vector<std::string>{"nestbox-c input filter 1 0 1", "nestbox-c output filter 3 0 1",
-                                                "nestbox-c forward filter 2 0 1", "nestbox-c from-br-c regular",
+                                                "nestbox-c forward filter 2 0 1", "nestbox-c source-check filter 0 -300 1",
+                                                "nestbox-c from-br-c regular",
                                                 "nestbox-c postrouting nat 4 100 1"}));
   std::string c = name16("br-c"), lan = name16("br-lan"), wan = name16("wan0");
   const std::string v6 = "meta 15; == 0a; payload 1+8/16; ";
+  auto ll = pinned_link_local(sample(), sample().interfaces[0]);
+  ASSERT_TRUE(ll.has_value());
+  EXPECT_EQ(hex(ll->addr.data(), 16) + "/" + std::to_string(ll->prefix), "fe80000000000000c112100745b0e8fe/64");
   std::vector<std::string> want = {
-      // Anti-spoofing: only the container's own address (not its /24), and
-      // the IPv6 link-local and unspecified sources of neighbour discovery.
+      // Anti-spoofing: only the container's own address (not its /24), its
+      // one link-local address (the launcher's, not any fe80::/10), and `::`
+      // only as duplicate address detection (a solicitation, hop limit 255,
+      // to a solicited-node group).
       "from-br-c: meta 15; == 02; payload 1+12/4; & ffffffff ^ 00000000; == 0a090002; return;",
-      "from-br-c: " + v6 + "& ffc00000000000000000000000000000 ^ " + std::string(32, '0') +
-          "; == fe800000000000000000000000000000; return;",
+      "from-br-c: " + v6 + "& " + std::string(32, 'f') + " ^ " + std::string(32, '0') +
+          "; == fe80000000000000c112100745b0e8fe; return;",
       "from-br-c: " + v6 + "& " + std::string(32, 'f') + " ^ " + std::string(32, '0') + "; == " +
-          std::string(32, '0') + "; return;",
+          std::string(32, '0') + "; meta 15; == 0a; payload 1+24/16; & ffffffffffffffffffffffffff000000 ^ " +
+          std::string(32, '0') + "; == ff0200000000000000000001ff000000; meta 15; == 0a; meta 16; == 3a; "
+          "payload 1+7/1; == ff; payload 2+0/2; == 8700; return;",
       "from-br-c: drop;",
-      "input: " + kIif + c + " jump from-br-c;",
-      "forward: " + kIif + c + " jump from-br-c;",
+      // At prerouting before conntrack (-300): a forged packet never touches it.
+      "source-check: " + kIif + c + " jump from-br-c;",
       // IPv6 neighbour discovery, never "established".
       "input: " + kIif + c + " meta 15; == 0a; meta 16; == 3a; payload 1+7/1; == ff; payload 2+0/2; == 8700; accept;",
       "input: " + kIif + c + " meta 15; == 0a; meta 16; == 3a; payload 1+7/1; == ff; payload 2+0/2; == 8800; accept;",
@@ -199,9 +210,9 @@ TEST(FirewallBatchTest, IcmpIsBothFamiliesAndHostZoneUsesOutput) {
   auto b = build_firewall_batch(pol);
   ASSERT_TRUE(b.ok()) << b.error().message;
   Parsed p = parse(*b);
-  EXPECT_EQ(p.chains.size(), 4u);  // no NAT chain without masquerade
+  EXPECT_EQ(p.chains.size(), 5u);  // no NAT chain without masquerade
   std::string c = name16("br-c");
-  const size_t k = 6;  // the anti-spoofing chain's 4 rules and its 2 jumps come first
+  const size_t k = 5;  // the anti-spoofing chain's 4 rules and its jump come first
   EXPECT_EQ(p.rules[k + 3], "input: " + kIif + c + " accept;");  // after 2 neighbour discovery rules
   EXPECT_EQ(p.rules[k + 8], "output: " + kOif + c + " meta 16; == 01; accept;");
   EXPECT_EQ(p.rules[k + 9], "output: " + kOif + c + " meta 16; == 3a; accept;");
@@ -272,6 +283,7 @@ class FirewallKernelTest : public ::testing::Test {
     if (!ns_.empty()) sh("ip netns del " + ns_);
   }
   std::string nft(const std::string& args) { return sh("ip netns exec " + ns_ + " nft " + args + " 2>&1"); }
+  std::string wire_routed(const std::string& a, const std::string& w);
   std::string ns_, fw4_;
 };
 
@@ -324,6 +336,11 @@ TEST_F(FirewallKernelTest, OnLinkInterfacesAreFilteredInTheContainersNamespace) 
   EXPECT_EQ(listed.find("eth0"), std::string::npos) << listed;   // the veth is the host's to filter
   EXPECT_EQ(listed.find("br-c"), std::string::npos) << listed;
   EXPECT_EQ(listed.find("masquerade"), std::string::npos) << listed;
+  // The source check: before conntrack, and a link-local source only when it
+  // is the interface's own.
+  EXPECT_NE(listed.find("type filter hook output priority raw; policy accept;"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("oifname \"lan0\" jump from-lan0"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("ip6 saddr fe80::/10 fib saddr . oif type local return"), std::string::npos) << listed;
   // Only macvlans: nothing for the host to install.
   p.interfaces.erase(p.interfaces.begin());
   p.firewall.allow_in.erase(p.firewall.allow_in.begin());
@@ -341,15 +358,19 @@ TEST_F(FirewallKernelTest, OnLinkInterfacesAreFilteredInTheContainersNamespace) 
 // `to` got: "<source seen> <source sent>" per line. IPv6 sources are bound
 // with IPV6_FREEBIND by an unprivileged process (uid 65534, no capabilities:
 // what any container can do); IPv4 ones with IP_TRANSPARENT, as a container
-// with CAP_NET_ADMIN or CAP_NET_RAW in its own namespace can.
+// with CAP_NET_ADMIN or CAP_NET_RAW in its own namespace can. A link-local
+// source or destination carries its interface ("fe80::1%eth0"); the lines
+// show addresses without it. `then`: a command run in `from` after the
+// sends, while the receiver still listens.
 std::string udp_sources_received(const std::string& from, const std::string& to, const std::string& dst4,
-                                 const std::string& dst6, const std::vector<std::string>& sources) {
+                                 const std::string& dst6, const std::vector<std::string>& sources,
+                                 const std::string& then = "") {
   const std::string log = "/tmp/" + to + "-udp.log";
   sh("rm -f " + log + "; ip netns exec " + to + " timeout 5 /usr/bin/python3 -c '"
      "import socket\ns = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
      "s.bind((\"::\", 5000))\n"
      "while True:\n d, a = s.recvfrom(100); f = open(\"" + log + "\", \"a\"); "
-     "f.write(a[0].replace(\"::ffff:\", \"\") + \" \" + d.decode() + \"\\n\"); f.close()\n"
+     "f.write(a[0].replace(\"::ffff:\", \"\").split(\"%\")[0] + \" \" + d.decode() + \"\\n\"); f.close()\n"
      "' >/dev/null 2>&1 &");
   sh("sleep 1");
   std::string want, sent;
@@ -358,15 +379,46 @@ std::string udp_sources_received(const std::string& from, const std::string& to,
     want += "sent " + src + "\n";
     sent += sh("ip netns exec " + from + " " +
                (v6 ? "setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all --bounding-set=-all " : "") +
-               "/usr/bin/python3 -c \"import socket\n" +
+               "/usr/bin/python3 -c \"import socket\n"
+               // A 4-tuple with the interface's index: Python's (host, port)
+               // gives the kernel scope id 0, whatever `%eth0` says.
+               "def at(a, port):\n h, _, i = a.partition('%')\n"
+               " return (h, port, 0, socket.if_nametoindex(i) if i else 0) if ':' in h else (h, port)\n" +
                (v6 ? "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\ns.setsockopt(socket.IPPROTO_IPV6, 78, 1)\n"
                    : "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.setsockopt(socket.IPPROTO_IP, 19, 1)\n") +
-               "s.bind(('" + src + "', 0))\ntry: s.sendto(b'" + src + "', ('" + (v6 ? dst6 : dst4) + "', 5000))\n"
+               "s.bind(at('" + src + "', 0))\ntry: s.sendto(b'" + src.substr(0, src.find('%')) + "', at('" +
+               (v6 ? dst6 : dst4) + "', 5000))\n"
                "except OSError: pass  # a drop in OUTPUT refuses the send\nprint('sent " + src + "')\n\" 2>&1");
   }
   EXPECT_EQ(sent, want);
+  if (!then.empty()) {
+    EXPECT_EQ(sh("ip netns exec " + from + " " + then + " 2>&1"), "");
+  }
   sh("sleep 1");
   return sh("sort " + log + " 2>/dev/null; rm -f " + log);
+}
+
+// R (ns_) routes between a container A (eth0, 10.9.0.2 and fd09::2, in R's
+// bridge br-c behind a veth) and a WAN peer W (10.9.1.9 and fd09:1::9, behind
+// R's wan0); fw4 stands aside (accepts what it forwards), so only the
+// container's table judges. Returns the commands' complaints: "" when all went.
+std::string FirewallKernelTest::wire_routed(const std::string& a, const std::string& w) {
+  auto r = [&](const std::string& cmd) { return sh("ip netns exec " + ns_ + " " + cmd + " 2>&1"); };
+  sh("ip netns add " + a + "; ip netns add " + w);
+  std::string setup = nft("add rule inet fw4 forward accept");
+  // One after the other (the operands of + have no order).
+  for (const std::string& c : std::vector<std::string>{"ip link add br-c type bridge", "ip addr add 10.9.0.1/24 dev br-c", "ip addr add fd09::1/64 dev br-c nodad",
+        "ip link set br-c up", "ip link add nbv-c type veth peer name eth0 netns " + a, "ip link set nbv-c master br-c up",
+        "ip link add wan0 type veth peer name wan-w netns " + w, "ip addr add 10.9.1.1/24 dev wan0",
+        "ip addr add fd09:1::1/64 dev wan0 nodad", "ip link set wan0 up", "sysctl -q -w net.ipv4.ip_forward=1",
+        "sysctl -q -w net.ipv6.conf.all.forwarding=1"})
+    setup += r(c);
+  for (const std::string& c : std::vector<std::string>{"ip -n " + a + " addr add 10.9.0.2/24 dev eth0", "ip -n " + a + " addr add fd09::2/64 dev eth0 nodad",
+                               "ip -n " + a + " link set eth0 up", "ip -n " + a + " route add default via 10.9.0.1",
+                               "ip -n " + a + " -6 route add default via fd09::1", "ip -n " + w + " addr add 10.9.1.9/24 dev wan-w",
+                               "ip -n " + w + " addr add fd09:1::9/64 dev wan-w nodad", "ip -n " + w + " link set wan-w up"})
+    setup += sh(c + " 2>&1");
+  return setup;
 }
 
 // Real traffic: a container (namespace A, eth0 in R's br-c) whose firewall
@@ -384,24 +436,7 @@ TEST_F(FirewallKernelTest, PacketsWithASourceTheContainerDoesNotOwnAreDropped) {
     std::string a, w;
     ~Cleanup() { sh("ip netns del " + a + " 2>/dev/null; ip netns del " + w + " 2>/dev/null"); }
   } cleanup{a, w};
-  auto r = [&](const std::string& cmd) { return sh("ip netns exec " + ns_ + " " + cmd + " 2>&1"); };
-  sh("ip netns add " + a + "; ip netns add " + w);
-  // fw4 stands aside (accepts what it forwards): only the container's table judges.
-  ASSERT_EQ(nft("add rule inet fw4 forward accept"), "");
-  // One after the other (the operands of + have no order).
-  std::string setup;
-  for (const std::string& c : std::vector<std::string>{"ip link add br-c type bridge", "ip addr add 10.9.0.1/24 dev br-c", "ip addr add fd09::1/64 dev br-c nodad",
-        "ip link set br-c up", "ip link add nbv-c type veth peer name eth0 netns " + a, "ip link set nbv-c master br-c up",
-        "ip link add wan0 type veth peer name wan-w netns " + w, "ip addr add 10.9.1.1/24 dev wan0",
-        "ip addr add fd09:1::1/64 dev wan0 nodad", "ip link set wan0 up", "sysctl -q -w net.ipv4.ip_forward=1",
-        "sysctl -q -w net.ipv6.conf.all.forwarding=1"})
-    setup += r(c);
-  for (const std::string& c : std::vector<std::string>{"ip -n " + a + " addr add 10.9.0.2/24 dev eth0", "ip -n " + a + " addr add fd09::2/64 dev eth0 nodad",
-                               "ip -n " + a + " link set eth0 up", "ip -n " + a + " route add default via 10.9.0.1",
-                               "ip -n " + a + " -6 route add default via fd09::1", "ip -n " + w + " addr add 10.9.1.9/24 dev wan-w",
-                               "ip -n " + w + " addr add fd09:1::9/64 dev wan-w nodad", "ip -n " + w + " link set wan-w up"})
-    setup += sh(c + " 2>&1");
-  ASSERT_EQ(setup, "");
+  ASSERT_EQ(wire_routed(a, w), "");
   policy::Policy p = sample();
   p.interfaces[0].addresses.push_back("fd09::2/64");
   Firewall fw;
@@ -439,6 +474,151 @@ TEST_F(FirewallKernelTest, PacketsWithASourceTheContainerDoesNotOwnAreDropped) {
   in_netns(ns_, [&] { EXPECT_TRUE(fw.remove().ok()); });
 }
 
+// A forged packet is dropped before conntrack sees it. R has a UDP flow of
+// its own to the WAN that nobody answered yet ([UNREPLIED] in its conntrack
+// table); A sends that flow's "reply" with the WAN peer's source (IPv6:
+// IPV6_FREEBIND, no capability; IPv4: IP_TRANSPARENT, CAP_NET_ADMIN in its
+// own namespace). Dropped only at the filter hooks, it had already marked the
+// entry answered (and so "established" for every later packet of the flow:
+// a forged reply opens the way for the real peer's packets); dropped before
+// conntrack, the entry stays as it was.
+TEST_F(FirewallKernelTest, ForgedPacketsDoNotTouchConntrack) {
+  if (sh("test -x /usr/bin/python3 && command -v setpriv").empty())
+    GTEST_SKIP() << "needs /usr/bin/python3 and setpriv to send";
+  if (sh("ip netns exec " + ns_ + " test -r /proc/net/nf_conntrack && echo y") != "y\n")
+    GTEST_SKIP() << "needs /proc/net/nf_conntrack (CONFIG_NF_CONNTRACK_PROCFS)";
+  const std::string a = ns_ + "a", w = ns_ + "w";
+  struct Cleanup {
+    std::string a, w;
+    ~Cleanup() { sh("ip netns del " + a + " 2>/dev/null; ip netns del " + w + " 2>/dev/null"); }
+  } cleanup{a, w};
+  ASSERT_EQ(wire_routed(a, w), "");
+  policy::Policy p = sample();
+  p.interfaces[0].addresses.push_back("fd09::2/64");
+  Firewall fw;
+  in_netns(ns_, [&] {
+    auto installed = install_firewall(p);
+    ASSERT_TRUE(installed.ok()) << installed.error().message;
+    fw = std::move(*installed);
+  });
+  // R's own flows: from its WAN addresses, port 6000, to a WAN address that
+  // never answers (port 7000).
+  for (const std::string dst : {"10.9.1.99", "fd09:1::99"}) {
+    bool v6 = dst.find(':') != std::string::npos;
+    ASSERT_EQ(sh("ip netns exec " + ns_ + " /usr/bin/python3 -c \"import socket\n"
+                 "s = socket.socket(socket.AF_INET" + (v6 ? "6" : "") + ", socket.SOCK_DGRAM)\n"
+                 "s.bind(('" + (v6 ? "fd09:1::1" : "10.9.1.1") + "', 6000))\n"
+                 "s.sendto(b'x', ('" + dst + "', 7000))\n\" 2>&1"),
+              "");
+  }
+  auto flows = [&] { return sh("ip netns exec " + ns_ + " grep -c 'sport=6000 dport=7000 \\[UNREPLIED\\]' /proc/net/nf_conntrack"); };
+  ASSERT_EQ(flows(), "2\n") << sh("ip netns exec " + ns_ + " cat /proc/net/nf_conntrack");
+  // Their "replies", forged in A.
+  for (const std::string src : {"10.9.1.99", "fd09:1::99"}) {
+    bool v6 = src.find(':') != std::string::npos;
+    EXPECT_EQ(sh("ip netns exec " + a + " " +
+                 (v6 ? "setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all --bounding-set=-all " : "") +
+                 "/usr/bin/python3 -c \"import socket\n" +
+                 (v6 ? "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\ns.setsockopt(socket.IPPROTO_IPV6, 78, 1)\n"
+                     : "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.setsockopt(socket.IPPROTO_IP, 19, 1)\n") +
+                 "s.bind(('" + src + "', 7000))\ntry: s.sendto(b'forged', ('" + (v6 ? "fd09:1::1" : "10.9.1.1") +
+                 "', 6000))\nexcept OSError as e: print(e)\n\" 2>&1"),
+              "");
+  }
+  sh("sleep 1");
+  EXPECT_EQ(flows(), "2\n") << sh("ip netns exec " + ns_ + " cat /proc/net/nf_conntrack") << nft("list table inet nestbox-c");
+  in_netns(ns_, [&] { EXPECT_TRUE(fw.remove().ok()); });
+}
+
+// Packets from the unspecified source `::`, with a raw socket (as a container
+// with CAP_NET_RAW in its own namespace can), to the router R (fe80::1,
+// fd09::1) on eth0: a UDP datagram to port 5000 (its text "::"), and two
+// neighbour solicitations for fd09::1 carrying a marker, one as duplicate
+// address detection has it (to the solicited-node group ff02::1:ff00:1) and
+// one to fd09::1 itself.
+const char kUnspecifiedSender[] = R"(import socket, struct
+def csum(src, dst, nh, body):
+    d = src + dst + struct.pack('!I', len(body)) + b'\0\0\0' + bytes([nh]) + body
+    d += b'\0' * (len(d) % 2)
+    s = sum(struct.unpack('!%dH' % (len(d) // 2), d))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+def send(dst, nh, hl, body):
+    src, d = bytes(16), socket.inet_pton(socket.AF_INET6, dst)
+    c = struct.pack('!H', csum(src, d, nh, body))
+    body = body[:6] + c + body[8:] if nh == 17 else body[:2] + c + body[4:]
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    s.sendto(struct.pack('!IHBB', 0x60000000, len(body), nh, hl) + src + d + body, (dst, 0, 0, socket.if_nametoindex('eth0')))
+send('fe80::1', 17, 64, struct.pack('!HHHH', 4000, 5000, 10, 0) + b'::')
+for dst, marker in (('ff02::1:ff00:1', b'NBXNDDAD'), ('fd09::1', b'NBXNDUNI')):
+    send(dst, 58, 255, bytes([135, 0, 0, 0, 0, 0, 0, 0]) + socket.inet_pton(socket.AF_INET6, 'fd09::1') + marker)
+)";
+
+// IPv6 link-local sources on the host side. The container A's veth is set up
+// by setup_network as the launcher does: its only link-local address is the
+// one the host-side table knows (pinned_link_local), and only that one passes.
+// Any fe80::/10 source passed before: with IPV6_FREEBIND (no capability) A
+// sent as the router's own link-local address (fe80::1 on br-c) or as any
+// neighbour's. `::` passes only as duplicate address detection.
+TEST_F(FirewallKernelTest, OnlyTheContainersOwnLinkLocalSourcePassesOnTheHost) {
+  if (sh("test -x /usr/bin/python3 && command -v setpriv").empty())
+    GTEST_SKIP() << "needs /usr/bin/python3 and setpriv to send and receive";
+  const std::string a = ns_ + "a";
+  struct Cleanup {
+    std::string a, script;
+    ~Cleanup() { sh("ip netns del " + a + " 2>/dev/null; rm -f " + script); }
+  } cleanup{a, "/tmp/" + ns_ + "-unspecified.py"};
+  sh("ip netns add " + a);
+  std::string setup;
+  for (const std::string c : {"link add br-c type bridge", "addr add 10.9.0.1/24 dev br-c", "addr add fd09::1/64 dev br-c nodad",
+                               "addr add fe80::1/64 dev br-c nodad", "link set br-c up"})
+    setup += sh("ip -n " + ns_ + " " + c + " 2>&1");
+  ASSERT_EQ(setup, "");
+  policy::Policy p = sample();
+  p.interfaces[0].host_name = "nbv-c";
+  p.interfaces[0].addresses.push_back("fd09::2/64");
+  p.firewall.allow_out = policy::kZoneHost | policy::kZoneWan;  // A may talk to R
+  int afd = ::open(("/run/netns/" + a).c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(afd, 0);
+  std::optional<NetworkSetup> net;
+  Firewall fw;
+  in_netns(ns_, [&] {
+    auto s = setup_network(p, afd);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    net.emplace(std::move(*s));
+    auto installed = install_firewall(p);
+    ASSERT_TRUE(installed.ok()) << installed.error().message;
+    fw = std::move(*installed);
+  });
+  ::close(afd);
+  ASSERT_TRUE(net.has_value());
+  auto pinned = pinned_link_local(p, p.interfaces[0]);
+  ASSERT_TRUE(pinned.has_value());
+  char text[INET6_ADDRSTRLEN];
+  ASSERT_NE(::inet_ntop(AF_INET6, pinned->addr.data(), text, sizeof text), nullptr);
+  const std::string ll = text;
+  // A's only link-local address is that one: the kernel made none.
+  EXPECT_EQ(sh("ip -n " + a + " -6 -o addr show dev eth0 scope link | awk '{print $4}'"), ll + "/64\n");
+  std::ofstream(cleanup.script) << kUnspecifiedSender;
+  const std::string log = "/tmp/" + ns_ + "-nd.log";
+  sh("rm -f " + log + "; ip netns exec " + ns_ + " timeout 5 /usr/bin/python3 -c '"
+     "import socket\ns = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)\n"
+     "while True:\n d = s.recv(300)\n i = d.find(b\"NBXND\")\n"
+     " if d[0] == 135 and i > 0: f = open(\"" + log + "\", \"a\"); f.write(d[i:i + 8].decode() + \"\\n\"); f.close()\n"
+     "' >/dev/null 2>&1 &");
+  // Its own, the router's (fe80::1), a neighbour's; then `::` (raw socket).
+  std::string got = udp_sources_received(a, ns_, "10.9.0.1", "fe80::1%eth0",
+                                         {ll + "%eth0", "fe80::1%eth0", "fe80::5%eth0", "fe80::2%eth0"},
+                                         "/usr/bin/python3 " + cleanup.script);
+  EXPECT_EQ(got, ll + " " + ll + "\n") << nft("list table inet nestbox-c");
+  sh("sleep 2");
+  EXPECT_EQ(sh("cat " + log + " 2>/dev/null; rm -f " + log), "NBXNDDAD\n") << nft("list table inet nestbox-c");
+  in_netns(ns_, [&] {
+    EXPECT_TRUE(fw.remove().ok());
+    EXPECT_TRUE(net->teardown().ok());
+  });
+}
+
 // The same for an interface filtered in the container's own namespace (a
 // macvlan on the LAN: its frames never cross the host's hooks). The rules
 // match its name, so a veth named lan0 towards a LAN peer L stands in for it.
@@ -455,9 +635,18 @@ TEST_F(FirewallKernelTest, OnLinkInterfacesSendOnlyFromTheirOwnAddresses) {
   std::string setup = sh("ip netns exec " + ns_ + " ip link add lan0 type veth peer name lan-l netns " + l + " 2>&1");
   for (const std::string& c : std::vector<std::string>{"ip -n " + ns_ + " addr add 192.168.1.60/24 dev lan0", "ip -n " + ns_ + " addr add fd01::60/64 dev lan0 nodad",
                                "ip -n " + ns_ + " link set lan0 up", "ip -n " + l + " addr add 192.168.1.9/24 dev lan-l",
-                               "ip -n " + l + " addr add fd01::9/64 dev lan-l nodad", "ip -n " + l + " link set lan-l up"})
+                               "ip -n " + l + " addr add fd01::9/64 dev lan-l nodad", "ip -n " + l + " addr add fe80::9/64 dev lan-l nodad",
+                               "ip -n " + l + " link set lan-l up"})
     setup += sh(c + " 2>&1");
   ASSERT_EQ(setup, "");
+  // lan0's own link-local address, the kernel's, once its duplicate address
+  // detection is done (a tentative address is no source yet).
+  std::string own;
+  for (int i = 0; i < 50 && own.empty(); ++i) {
+    own = sh("ip -n " + ns_ + " -6 -o addr show dev lan0 scope link -tentative | awk '{print $4}' | cut -d/ -f1 | tr -d '\\n'");
+    if (own.empty()) sh("sleep 0.1");
+  }
+  ASSERT_FALSE(own.empty()) << sh("ip -n " + ns_ + " -6 addr show dev lan0");
   policy::Policy p = sample();
   policy::Interface mv;
   mv.type = policy::IfType::kMacvlan;
@@ -474,11 +663,13 @@ TEST_F(FirewallKernelTest, OnLinkInterfacesSendOnlyFromTheirOwnAddresses) {
   ::close(fd);
   ASSERT_TRUE(s.ok()) << s.error().message;
   // The router's LAN address, another LAN host's, another of its subnet;
-  // IPv6 ones from a process without any capability.
+  // IPv6 ones from a process without any capability: link-local ones too,
+  // its own (the kernel's, whatever it is: `fib saddr . oif type local`),
+  // L's and others on the segment (any fe80::/10 source passed before).
   std::string got = udp_sources_received(ns_, l, "192.168.1.9", "fd01::9",
                                          {"192.168.1.60", "192.168.1.1", "192.168.1.5", "10.0.0.1", "fd01::60", "fd01::1",
-                                          "fd01::5"});
-  EXPECT_EQ(got, "192.168.1.60 192.168.1.60\nfd01::60 fd01::60\n") << nft("list table inet nestbox-c");
+                                          "fd01::5", own + "%lan0", "fe80::9%lan0", "fe80::1%lan0", "fe80::5%lan0"});
+  EXPECT_EQ(got, "192.168.1.60 192.168.1.60\nfd01::60 fd01::60\n" + own + " " + own + "\n") << nft("list table inet nestbox-c");
 }
 
 }  // namespace

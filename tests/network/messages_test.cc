@@ -112,6 +112,20 @@ TEST(MessagesTest, ArpNotifyIsTheInetDeviceSetting) {
   EXPECT_EQ(mnl_attr_get_u32(conf.at(IPV4_DEVCONF_ARP_NOTIFY)), 1u);
 }
 
+// No link-local address of the kernel's making: IFLA_INET6_ADDR_GEN_MODE
+// none, alone in its message (a kernel without IPv6 refuses it, and that
+// refusal must not take the MAC/MTU change with it).
+TEST(MessagesTest, NoIpv6LinkLocalIsTheInet6AddrGenMode) {
+  Message m = set_link({.index = 4, .no_ipv6_link_local = true});
+  auto top = attrs_of(m.header(), sizeof(ifinfomsg));
+  ASSERT_EQ(top.count(IFLA_AF_SPEC), 1u);
+  auto af = nested(top.at(IFLA_AF_SPEC));
+  ASSERT_EQ(af.size(), 1u);
+  auto inet6 = nested(af.at(AF_INET6));
+  ASSERT_EQ(inet6.size(), 1u);
+  EXPECT_EQ(mnl_attr_get_u8(inet6.at(IFLA_INET6_ADDR_GEN_MODE)), uint8_t{IN6_ADDR_GEN_MODE_NONE});
+}
+
 TEST(MessagesTest, Ipv6AddressSkipsDad) {
   Message m = new_address(3, *parse_cidr("fd00::5/64"));
   const auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(m.header()));

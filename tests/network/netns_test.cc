@@ -476,6 +476,32 @@ TEST_F(NetnsTest, BridgeMustExist) {
   EXPECT_EQ(router_->links(), before);
 }
 
+// `bridge` must name a bridge: a link of another kind under that name (here a
+// veth standing for the router's LAN port; a bond or a VRF alike) is refused
+// with its kind, before anything is created, and the named link is not made
+// anyone's port.
+TEST_F(NetnsTest, BridgeMustBeABridge) {
+  ASSERT_EQ(router_->ip("link add lan0 type veth peer name lan0w"), 0);
+  auto c = add_container("c");
+  Interface i = make(IfType::kVeth, "eth0");
+  i.bridge = "lan0";
+  i.host_name = "nbv-c";
+  auto before = router_->links();
+  auto s = setup(container("c", {i}), *c);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message, "network of c: veth eth0: bridge: 'lan0' is of kind 'veth', not a bridge");
+  EXPECT_EQ(router_->links(), before);
+  EXPECT_EQ(c->links(), std::set<std::string>{"lo"});
+  EXPECT_EQ(router_->ip_out("-o link show master lan0"), "");
+  // A real bridge of that name is taken.
+  ASSERT_EQ(router_->ip("link del lan0"), 0);
+  bridge("lan0", "10.9.0.1/24");
+  auto ok = setup(container("c", {i}), *c);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_NE(router_->ip_out("-o link show master lan0").find("nbv-c"), std::string::npos);
+  ASSERT_TRUE(teardown(*ok).ok());
+}
+
 class VlanTest : public MacvlanTest {
  protected:
   // Whether this kernel can create 802.1Q devices (CONFIG_VLAN_8021Q).

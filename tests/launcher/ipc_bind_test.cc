@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -53,7 +54,7 @@ class IpcBind : public ::testing::Test {
   // Returns "" on success or the error message; `connected` says whether
   // the connection through the root reached the host socket.
   std::string bind_in_child(const std::string& source, const std::string& target, bool* connected = nullptr,
-                            std::string via = "") {
+                            std::string via = "", const std::vector<std::string>& writable = {}) {
     if (via.empty()) via = root_ + target;
     int pipefd[2];
     EXPECT_EQ(::pipe2(pipefd, O_CLOEXEC), 0);
@@ -62,7 +63,7 @@ class IpcBind : public ::testing::Test {
       ::close(pipefd[0]);
       if (::unshare(CLONE_NEWNS) != 0 || ::mount("", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(3);
       UniqueFd root(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-      Status st = bind_socket_in_root(source, root.get(), target);
+      Status st = bind_socket_in_root(source, root.get(), target, writable);
       std::string msg = st.ok() ? "" : st.error().message;
       if (!msg.empty() && ::write(pipefd[1], msg.data(), msg.size()) < 0) _exit(4);
       if (!st.ok()) _exit(1);
@@ -182,6 +183,67 @@ TEST_F(IpcBind, ASymlinkInTheImageCannotRedirectTheBindOutsideTheRoot) {
   struct stat st;
   ASSERT_EQ(::lstat((outside + "/ubus.sock").c_str(), &st), 0);
   EXPECT_TRUE(S_ISREG(st.st_mode));
+}
+
+// The socket's name may pass through the host's own links (OpenWrt's /var is
+// a link to /tmp); where it really lies must be a place only root or the
+// socket's owner can change, and not one the container can write: otherwise
+// whoever can rename there puts another socket (another daemon's) in its
+// place for the next start.
+TEST_F(IpcBind, TheSocketMustLieWhereOnlyRootOrItsOwnerCanChangeIt) {
+  ASSERT_TRUE(write_file_atomic(root_ + "/var/run/ubus/ubus.sock", "").ok());
+  const std::string t = "/var/run/ubus/ubus.sock";
+  // Through a root-owned link, like /var/run on OpenWrt and Debian: bound.
+  std::string link = dir_.path() + "/var";
+  ASSERT_EQ(::symlink(host_.c_str(), link.c_str()), 0);
+  bool connected = false;
+  EXPECT_EQ(bind_in_child(link + "/ubus.sock", t, &connected), "");
+  EXPECT_TRUE(connected);
+  EXPECT_EQ(pending(), 1);
+
+  // A directory on the way that others may rename in (no sticky bit).
+  ASSERT_EQ(::chmod(host_.c_str(), 0777), 0);
+  EXPECT_EQ(bind_in_child(sock_, t), "ubus socket " + sock_ + ": the directory " + host_ +
+                                         " on its way is writable by group or others without the sticky bit; "
+                                         "expected only its owner to rename what lies in it");
+  ASSERT_EQ(::chmod(host_.c_str(), 0775), 0);
+  EXPECT_NE(bind_in_child(sock_, t).find("writable by group or others"), std::string::npos);
+  // Sticky, like /tmp: only an entry's owner renames it.
+  ASSERT_EQ(::chmod(host_.c_str(), 01777), 0);
+  EXPECT_EQ(bind_in_child(sock_, t, &connected), "");
+  EXPECT_TRUE(connected);
+  EXPECT_EQ(pending(), 1);
+  ASSERT_EQ(::chmod(host_.c_str(), 0755), 0);
+
+  // A directory of another user: refused; of the socket's owner (ubusd runs
+  // as its own user on OpenWrt): bound.
+  ASSERT_EQ(::chown(host_.c_str(), 4321, 4321), 0);
+  EXPECT_EQ(bind_in_child(sock_, t), "ubus socket " + sock_ + ": the directory " + host_ +
+                                         " on its way belongs to uid 4321; expected root or the socket's owner (0)");
+  ASSERT_EQ(::chown(sock_.c_str(), 4321, 4321), 0);
+  EXPECT_EQ(bind_in_child(sock_, t, &connected), "");
+  EXPECT_TRUE(connected);
+  EXPECT_EQ(pending(), 1);
+}
+
+TEST_F(IpcBind, ASocketBelowAWritableHostSourceIsRefusedWhateverItsName) {
+  ASSERT_TRUE(write_file_atomic(root_ + "/var/run/ubus/ubus.sock", "").ok());
+  const std::string t = "/var/run/ubus/ubus.sock";
+  // The container writes host_ through a bind; the manifest names the socket
+  // through a link, so the names do not nest but the directories do.
+  std::string link = dir_.path() + "/run";
+  ASSERT_EQ(::symlink(host_.c_str(), link.c_str()), 0);
+  for (const std::string& w : {host_, dir_.path(), std::string("/")})
+    EXPECT_EQ(bind_in_child(link + "/ubus.sock", t, nullptr, "", {w}),
+              "ubus socket " + link + "/ubus.sock lies at " + sock_ + ", below \"" + w +
+                  "\", which the container can write (it could put another socket there); expected it outside "
+                  "the container's writable host sources")
+        << w;
+  // A writable source beside it, or one that only shares a prefix: bound.
+  bool connected = false;
+  EXPECT_EQ(bind_in_child(link + "/ubus.sock", t, &connected, "", {host_ + "/ubus", host_ + ".d", host_ + "x"}), "");
+  EXPECT_TRUE(connected);
+  EXPECT_EQ(pending(), 1);
 }
 
 }  // namespace

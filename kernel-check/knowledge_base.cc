@@ -54,6 +54,8 @@ constexpr Facility kInformational[] = {
     {-1, "nf_tables", "nf_tables", Category::kNetwork, {3, 13, 0}, {}, "NF_TABLES", kFromNestbox},
     {-1, "nft_nat", "nf_tables NAT", Category::kNetwork, {3, 13, 0}, {}, "NFT_NAT", kFromNestbox},
     {-1, "nft_masq", "nf_tables masquerade", Category::kNetwork, {3, 18, 0}, {}, "NFT_MASQ", kFromNestbox},
+    // The firewall's link-local source check on macvlan/vlan/phys (docs/network.md).
+    {-1, "nft_fib_inet", "nf_tables fib match", Category::kNetwork, {4, 10, 0}, {}, "NFT_FIB_INET", kFromNestbox},
     {-1, "masquerade", "Masquerade (iptables or nf_tables)", Category::kNetwork, kAlways, {}, "IP_NF_TARGET_MASQUERADE|NFT_MASQ", kFromNestbox},
     {-1, "netfilter_xt_match_addrtype", "xt addrtype match", Category::kNetwork, kAlways, {}, "NETFILTER_XT_MATCH_ADDRTYPE", kFromMoby},
     {-1, "netfilter_xt_match_conntrack", "xt conntrack match", Category::kNetwork, kAlways, {}, "NETFILTER_XT_MATCH_CONNTRACK", kFromMoby},

@@ -1,17 +1,26 @@
 // A running container from outside: list/status (--json), freeze/thaw, exec,
 // joining its namespaces, stop (graceful and forced), and the CLI front end.
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "launcher/cgroups.h"
 #include "launcher/lifecycle.h"
 #include "tests/launcher/support.h"
 #include "util/file_io.h"
@@ -298,6 +307,126 @@ TEST(Lifecycle, PureCgroupV1HostFreezesWithTheFreezerController) {
   ::waitpid(launcher, &st, 0);
   EXPECT_EQ(WEXITSTATUS(st), 143) << sh("cat " + out);
   EXPECT_EQ(leftovers("l-v1"), std::vector<std::string>{});
+}
+
+// In a pid namespace of its own (pid 1 here; ns_last_pid is its own): the
+// cgroup `pids_dir` (v1) gets one process, V (pid 2). A second process runs
+// Cgroup::kill_all() on it under a seccomp filter that stops its first
+// kill() or pidfd_open() of pid 2 (a user notification). While it waits, V
+// is killed and reaped and H, a process outside the cgroup, is forked with
+// pid 2; then the call goes on. Exit 0: H survived kill_all; 1: H was killed;
+// others: the set-up failed.
+[[noreturn]] void reuse_the_listed_pid(const std::string& pids_dir) {
+  Cgroup cg = Cgroup::attach({{pids_dir, false, "pids"}});
+  pid_t victim = ::fork();
+  if (victim == 0) for (;;) ::pause();
+  if (victim != 2 || !cg.add(victim).ok()) ::_exit(10);
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) ::_exit(11);
+  pid_t killer = ::fork();
+  if (killer == 0) {
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(kill), 1, SCMP_A0(SCMP_CMP_EQ, 2)) != 0 ||
+        seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(pidfd_open), 1, SCMP_A0(SCMP_CMP_EQ, 2)) != 0 ||
+        seccomp_load(ctx) != 0)
+      ::_exit(12);
+    int listener = seccomp_notify_fd(ctx);
+    char c = 'L';
+    iovec iov{&c, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    cmsghdr* cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cm), &listener, sizeof listener);
+    if (::sendmsg(sv[1], &m, 0) != 1) ::_exit(13);
+    ::close(listener);
+    cg.kill_all();
+    ::_exit(0);
+  }
+  ::close(sv[1]);
+  char c;
+  iovec iov{&c, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = sizeof control;
+  if (::recvmsg(sv[0], &m, 0) != 1 || !CMSG_FIRSTHDR(&m)) ::_exit(14);
+  int listener;
+  std::memcpy(&listener, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof listener);
+  seccomp_notif* req = nullptr;
+  seccomp_notif_resp* resp = nullptr;
+  if (seccomp_notify_alloc(&req, &resp) != 0) ::_exit(15);
+  pid_t host = -1;
+  while (true) {  // every stopped call goes on; the first one after the swap
+    pollfd p{listener, POLLIN, 0};
+    if (::poll(&p, 1, 20000) <= 0 || !(p.revents & POLLIN)) break;  // the killer is done
+    std::memset(req, 0, sizeof *req);
+    if (seccomp_notify_receive(listener, req) != 0) break;
+    if (host < 0) {
+      ::kill(victim, SIGKILL);
+      ::waitpid(victim, nullptr, 0);
+      int last = ::open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);  // this pid namespace's
+      if (last < 0 || ::write(last, "1", 1) != 1) ::_exit(16);
+      ::close(last);
+      host = ::fork();
+      if (host == 0) for (;;) ::pause();
+      if (host != 2) ::_exit(17);
+    }
+    std::memset(resp, 0, sizeof *resp);
+    resp->id = req->id;
+    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    (void)seccomp_notify_respond(listener, resp);
+  }
+  int st = 0;
+  ::waitpid(killer, &st, 0);
+  if (host < 0) ::_exit(18);  // kill_all never named pid 2
+  bool survived = ::waitpid(host, nullptr, WNOHANG) == 0;
+  ::kill(host, SIGKILL);
+  ::waitpid(host, nullptr, 0);
+  ::_exit(survived ? 0 : 1);
+}
+
+// kill_all listed the cgroup's pids, then signalled them by number: a
+// listed process reaped in between left its pid to the next process the
+// kernel made, which was killed. The moment is forced here (above).
+TEST(Lifecycle, KillAllNeverSignalsAPidReusedAfterTheListing) {
+  NESTBOX_NEED_IMAGES();
+  policy::Cgroups limits;
+  limits.pids_max = 64;
+  auto cg = Cgroup::create("l-reuse", "", limits);
+  ASSERT_TRUE(cg.ok()) << cg.error().message;
+  std::string pids_dir;
+  for (const CgroupDir& d : cg->dirs())
+    if (!d.v2 && d.controllers == "pids") pids_dir = d.path;
+  // cgroup.kill (v2) would end the listed process before any listing.
+  if (pids_dir.empty()) GTEST_SKIP() << "no cgroup v1 pids hierarchy here";
+  pid_t outer = ::fork();
+  if (outer == 0) {
+    if (::unshare(CLONE_NEWPID) != 0) ::_exit(20);
+    pid_t init = ::fork();
+    if (init == 0) reuse_the_listed_pid(pids_dir);
+    int st = 0;
+    ::waitpid(init, &st, 0);
+    ::_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 21);
+  }
+  int st = 0;
+  for (int i = 0; i < 6000 && ::waitpid(outer, &st, WNOHANG) == 0; ++i) ::usleep(10000);  // 60 s at most
+  if (::waitpid(outer, &st, WNOHANG) == 0) {
+    ::kill(outer, SIGKILL);
+    ::waitpid(outer, &st, 0);
+    FAIL() << "hung";
+  }
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0) << "1: kill_all killed the process that got the listed pid after the listing";
+  EXPECT_TRUE(cg->empty());
 }
 
 TEST(Lifecycle, LimitsAreWrittenToTheCgroup) {

@@ -173,6 +173,92 @@ TEST(Lifecycle, ExecJoinsEveryNamespaceWithTheSameRestrictions) {
   EXPECT_EQ(leftovers("l-exec"), std::vector<std::string>{});
 }
 
+int64_t now_ms() {
+  timespec t;
+  ::clock_gettime(CLOCK_MONOTONIC, &t);
+  return int64_t(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
+
+// Reads `fd` until EOF, at most until `deadline` (now_ms()); false if it came first.
+bool read_until(int fd, int64_t deadline, std::string* text) {
+  char buf[4096];
+  while (true) {
+    pollfd p{fd, POLLIN, 0};
+    int n = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, deadline - now_ms())));
+    if (n == 0) return false;
+    if (n < 0) continue;
+    ssize_t got = ::read(fd, buf, sizeof buf);
+    if (got <= 0) return true;
+    text->append(buf, static_cast<size_t>(got));
+  }
+}
+
+// exec_in_container in a process of its own, given 30 s: "hung" if it has not
+// returned by then (it is killed), else "exit N" or "error: MESSAGE", then
+// what the command wrote.
+std::string exec_within_30s(const std::string& name, std::vector<std::string> argv, int start_timeout_ms) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return "pipe failed";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(p[0]);
+    FILE* out = std::tmpfile();
+    ExecRequest req;
+    req.argv = std::move(argv);
+    req.stdout_fd = req.stderr_fd = ::fileno(out);
+    req.start_timeout_ms = start_timeout_ms;
+    auto code = exec_in_container(images()->state_root, name, req);
+    std::string text = code.ok() ? "exit " + std::to_string(*code) : "error: " + code.error().message;
+    std::rewind(out);
+    char buf[4096];
+    size_t n;
+    text += "\n";
+    while ((n = std::fread(buf, 1, sizeof buf, out)) > 0) text.append(buf, n);
+    (void)!::write(p[1], text.data(), text.size());
+    ::_exit(0);
+  }
+  ::close(p[1]);
+  std::string text;
+  bool ended = read_until(p[0], now_ms() + 30000, &text);
+  ::close(p[0]);
+  if (!ended) ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return ended ? text : "hung";
+}
+
+// The container's root (CAP_KILL in its user namespace) SIGSTOPs exec's
+// process once it has joined the container, before it has exec'd the
+// command. exec used to wait for it without end (and a helper of its own
+// for it); now it kills it when its start timeout has passed and fails.
+TEST(Lifecycle, ExecFailsClosedWhenTheContainerStopsItBeforeTheCommand) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("l-exec-stop", {"/bin/probe", "stopper"});
+  p.caps.keep = uint64_t{1} << CAP_KILL;
+  Background bg(p);
+  ASSERT_TRUE(bg.wait_for("watching\n")) << bg.output();
+  // The stopper races the exec; it usually wins at once (the process waits
+  // for its cgroup, then joins namespaces, before the exec).
+  std::string result;
+  auto caught = [&] { return bg.output().find("before exec") != std::string::npos; };
+  for (int attempt = 0; attempt < 20 && !caught(); ++attempt) {
+    result = exec_within_30s("l-exec-stop", {"/bin/true"}, 1000);
+    if (!caught()) {
+      EXPECT_EQ(result, "exit 0\n") << bg.output();
+    }
+  }
+  ASSERT_TRUE(caught()) << bg.output();
+  EXPECT_EQ(result,
+            "error: exec: the command did not start within 1000 ms (its process was stopped or stalled inside the "
+            "container): killed\n");
+  // What exec started is gone: the init and the stopper are all that is left.
+  std::string dir = sh("find /sys/fs/cgroup/pids -maxdepth 4 -type d -name nestbox-l-exec-stop");
+  ASSERT_FALSE(dir.empty());
+  EXPECT_EQ(sh("wc -l < " + dir.substr(0, dir.find('\n')) + "/cgroup.procs"), "2\n");
+  ASSERT_TRUE(stop_container(images()->state_root, "l-exec-stop", 5000).ok());
+  bg.finish();
+  EXPECT_EQ(leftovers("l-exec-stop"), std::vector<std::string>{});
+}
+
 TEST(Lifecycle, JoinsAnotherContainersNamespaces) {
   NESTBOX_NEED_IMAGES();
   Background a(full_policy("l-join-a", {"/bin/probe", "sleep"}));

@@ -93,10 +93,33 @@ int64_t now_ms() {
 // without asking for it is refused.
 // With hot-plug rules the allow-list stays changeable (DeviceAccess) and the
 // devices present are given before the container runs (`hotplug`).
-Status converse(int fd, pid_t child, const policy::Policy& p, const Cgroup& cg,
+//
+// Bounded: past `timeout_ms` (Options::setup_timeout_ms) the launch fails and
+// the child is killed, and SIGTERM/SIGINT/SIGHUP (`stop`) end it at once.
+// The container's processes can stop or stall the setup's (a main process
+// in a joined pid namespace, SIGSTOPped by that container before its exec,
+// held the channel open), and a launcher must not wait for them without end.
+Status converse(int fd, int signals, int timeout_ms, pid_t child, const policy::Policy& p, const Cgroup& cg,
                 std::optional<Hotplug>& hotplug) {
   bool restricted = false;
+  int64_t deadline = now_ms() + timeout_ms;
   while (true) {
+    pollfd pfds[2] = {{fd, POLLIN, 0}, {signals, POLLIN, 0}};
+    int ready = ::poll(pfds, 2, static_cast<int>(std::max<int64_t>(0, deadline - now_ms())));
+    if (ready < 0 && errno != EINTR) return sys_error("poll");
+    signalfd_siginfo info;
+    while (::read(signals, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      int sig = static_cast<int>(info.ssi_signo);
+      if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
+        return failure(std::string("stopped during its setup (") +
+                       (sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP") + ")");
+    }
+    if (ready <= 0 || !(pfds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+      if (now_ms() >= deadline)
+        return failure("its setup did not finish within " + std::to_string(timeout_ms) +
+                       " ms (a process of it was stopped or stalled before its exec): killed");
+      continue;
+    }
     UniqueFd passed;
     auto msg = sync_recv(fd, &passed);
     if (!msg.ok()) return std::move(msg).error();
@@ -138,11 +161,9 @@ void read_reports(int fd, ServiceBoard& board, const StateDir& state) {
 // graceful stop: forward SIGTERM, then after the timeout kill the cgroup.
 // Signals come through a signalfd (still blocked: nothing is lost or run in a
 // handler) so that the init's reports can be read in the same loop.
-Result<RunResult> supervise(ChildOwner& child, const Cgroup& cg, const SignalBlock& block,
+Result<RunResult> supervise(ChildOwner& child, const Cgroup& cg, const UniqueFd& signals,
                             const Options& o, int report_fd, ServiceBoard& board,
                             const StateDir& state, std::optional<Hotplug>& hotplug) {
-  UniqueFd signals(::signalfd(-1, &block.set(), SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!signals) return sys_error("signalfd");
   RunResult result;
   int64_t deadline = -1;
   while (true) {
@@ -257,7 +278,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   plan.report_fd = report_w.get();
   plan.joins = &joins.value();
 
-  // From here on SIGTERM (`stop`) is handled by supervise(), never fatal.
+  // From here on SIGTERM (`stop`) is handled by converse() and supervise(), never fatal.
   SignalBlock block(SignalBlock::Pending::kDrop);
   // What stop/status/exec need, known before the container exists.
   NESTBOX_TRY(state->write("pid", std::to_string(::getpid()) + "\n"));
@@ -277,13 +298,17 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   ChildOwner child(pid);
   theirs.reset();
   report_w.reset();
+  // What arrived since the block is still pending: read from here on.
+  UniqueFd signals(::signalfd(-1, &block.set(), SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signals) return sys_error("signalfd");
   if (plan.wait_for_go) {
     NESTBOX_TRY_CTX(o.network_setup(p, pid), "network");
     network.arm();
     NESTBOX_TRY(sync_send(ours.get(), kSyncGo));
   }
   std::optional<Hotplug> hotplug;
-  NESTBOX_TRY_CTX(converse(ours.get(), pid, p, *cg, hotplug), "container " + p.name);
+  NESTBOX_TRY_CTX(converse(ours.get(), signals.get(), o.setup_timeout_ms, pid, p, *cg, hotplug),
+                  "container " + p.name);
   // The mounts hold the loop devices now (autoclear), or the dm-verity
   // devices do (removed when image/base go, after the cgroup).
   if (image) image->release_loop();
@@ -296,7 +321,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   NESTBOX_TRY(state->link_namespaces(pid));
   ServiceBoard board(p);
   if (!p.process.services.empty()) NESTBOX_TRY(state->write("services", board.render()));
-  auto result = supervise(child, *cg, block, o, reports.get(), board, *state, hotplug);
+  auto result = supervise(child, *cg, signals, o, reports.get(), board, *state, hotplug);
   if (!result.ok()) return result;
   result->oom_killed = cg->oom_killed();
   result->verity_corrupted = (image && image->corrupted()) || (base && base->corrupted());

@@ -232,7 +232,7 @@ std::string exec_within_30s(const std::string& name, std::vector<std::string> ar
 // for it); now it kills it when its start timeout has passed and fails.
 TEST(Lifecycle, ExecFailsClosedWhenTheContainerStopsItBeforeTheCommand) {
   NESTBOX_NEED_IMAGES();
-  policy::Policy p = full_policy("l-exec-stop", {"/bin/probe", "stopper"});
+  policy::Policy p = full_policy("l-exec-stop", {"/bin/probe", "stopper", "/bin/true"});
   p.caps.keep = uint64_t{1} << CAP_KILL;
   Background bg(p);
   ASSERT_TRUE(bg.wait_for("watching\n")) << bg.output();
@@ -240,7 +240,7 @@ TEST(Lifecycle, ExecFailsClosedWhenTheContainerStopsItBeforeTheCommand) {
   // for its cgroup, then joins namespaces, before the exec).
   std::string result;
   auto caught = [&] { return bg.output().find("before exec") != std::string::npos; };
-  for (int attempt = 0; attempt < 20 && !caught(); ++attempt) {
+  for (int attempt = 0; attempt < 50 && !caught(); ++attempt) {
     result = exec_within_30s("l-exec-stop", {"/bin/true"}, 1000);
     if (!caught()) {
       EXPECT_EQ(result, "exit 0\n") << bg.output();
@@ -257,6 +257,66 @@ TEST(Lifecycle, ExecFailsClosedWhenTheContainerStopsItBeforeTheCommand) {
   ASSERT_TRUE(stop_container(images()->state_root, "l-exec-stop", 5000).ok());
   bg.finish();
   EXPECT_EQ(leftovers("l-exec-stop"), std::vector<std::string>{});
+}
+
+// run() in a process of its own, given 30 s: "hung" (it is killed), "ok" or
+// "error: MESSAGE".
+std::string run_within_30s(const policy::Policy& p, const Options& o) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return "pipe failed";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    Outcome r = run(p, squashfs_source(), o);
+    std::string text = r.ok ? "ok" : "error: " + r.error;
+    (void)!::write(fds[1], text.data(), text.size());
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string text;
+  bool ended = read_until(fds[0], now_ms() + 30000, &text);
+  ::close(fds[0]);
+  if (!ended) ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return ended ? text : "hung";
+}
+
+// A container that joins another's pid namespace starts its processes where
+// that one can signal them (same mapped uid): a stopper there SIGSTOPped the
+// joiner's main process before its exec, which held the setup channel open,
+// and the joiner's launcher waited for it without end (signals blocked: not
+// even `stop` ended it). Now the setup is bounded and the launch fails.
+TEST(Lifecycle, SetupFailsClosedWhenAJoinedContainerStopsItsProcess) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy a = full_policy("l-setup-a", {"/bin/probe", "stopper", "true"});
+  Background bg(a);
+  ASSERT_TRUE(bg.wait_for("watching\n")) << bg.output();
+  // The stopper can signal it once its ids are the container's, just before
+  // the exec; a long PATH (execvp tries each entry) widens that moment.
+  policy::Policy b = full_policy("l-setup-b", {"true"});
+  std::string path = "PATH=";
+  for (int i = 0; i < 300; ++i) path += "/none" + std::to_string(i) + ":";
+  b.process.env = {path + "/bin", "HOME=/"};
+  b.namespaces[policy::kNsPid] = {policy::NsMode::kJoin, "l-setup-a"};
+  b.namespaces[policy::kNsMount] = {policy::NsMode::kJoin, "l-setup-a"};
+  Options o = test_options();
+  o.setup_timeout_ms = 1000;
+  std::string result;
+  auto caught = [&] { return bg.output().find("before exec") != std::string::npos; };
+  for (int attempt = 0; attempt < 150 && !caught(); ++attempt) {
+    result = run_within_30s(b, o);
+    if (!caught()) {
+      EXPECT_EQ(result, "ok") << bg.output();
+    }
+  }
+  ASSERT_TRUE(caught()) << bg.output();
+  EXPECT_EQ(result,
+            "error: container l-setup-b: its setup did not finish within 1000 ms (a process of it was stopped or "
+            "stalled before its exec): killed");
+  ASSERT_TRUE(stop_container(images()->state_root, "l-setup-a", 5000).ok());
+  bg.finish();
+  EXPECT_EQ(leftovers("l-setup-a"), std::vector<std::string>{});
+  EXPECT_EQ(leftovers("l-setup-b"), std::vector<std::string>{});  // (A's processes count while it runs)
 }
 
 TEST(Lifecycle, JoinsAnotherContainersNamespaces) {

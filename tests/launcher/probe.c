@@ -140,12 +140,12 @@ static int is_stopped(int pid) {
 }
 
 /* A hostile container's process: SIGSTOPs every process that appears in its
- * pid namespace (but pid 1) before it has exec'd, and says so. Such a process
- * is one of nestbox-launch's (exec's): not dumpable, so its /proc directory
- * is the host's root's, which the container's user namespace does not map.
- * Until it joins that user namespace it refuses the signal (EPERM): tried
- * again. One that had already exec'd is let go again (SIGCONT). */
-static int cmd_stopper(void) {
+ * pid namespace (but pid 1) before it has exec'd `command`, and says so: one
+ * of nestbox-launch's (exec's, or a joiner's), whose command line is still
+ * the launcher's (or nestbox-init). Until it can be signalled (same uid, or
+ * in a user namespace where this one has CAP_KILL) the signal is refused:
+ * tried again. One that is running `command` already is let go (SIGCONT). */
+static int cmd_stopper(const char* command) {
   static char seen[1 << 16];
   pid_t self = getpid();
   signal(SIGTERM, on_term);
@@ -164,10 +164,12 @@ static int cmd_stopper(void) {
       if (r != 0) continue;
       /* Where it stopped decides: a process in execve stops after it. */
       for (int i = 0; i < 100000 && !is_stopped(pid); ++i) usleep(10);
-      char path[32];
-      struct stat st;
-      snprintf(path, sizeof path, "/proc/%d", pid);
-      if (stat(path, &st) == 0 && st.st_uid != 0) {
+      char path[32], argv0[256] = "";
+      snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+      int fd = open(path, O_RDONLY);
+      ssize_t n = fd >= 0 ? read(fd, argv0, sizeof argv0 - 1) : -1;
+      if (fd >= 0) close(fd);
+      if (n > 0 && strcmp(argv0, command) != 0) {
         printf("stopped %d before exec\n", pid);
       } else {
         kill(pid, SIGCONT);
@@ -298,7 +300,7 @@ int main(int argc, char** argv) {
     printf("sleeping\n");
     for (;;) pause();
   }
-  if (!strcmp(c, "stopper")) return cmd_stopper();
+  if (!strcmp(c, "stopper") && argc > 2) return cmd_stopper(argv[2]);
   if (!strcmp(c, "stubborn")) {  /* ignores SIGTERM */
     signal(SIGTERM, SIG_IGN);
     printf("stubborn\n");

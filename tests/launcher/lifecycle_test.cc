@@ -319,6 +319,26 @@ TEST(Lifecycle, SetupFailsClosedWhenAJoinedContainerStopsItsProcess) {
   EXPECT_EQ(leftovers("l-setup-b"), std::vector<std::string>{});  // (A's processes count while it runs)
 }
 
+// exec's output relay waited until every write end of its pipe was closed:
+// a process the command left running in the container (or one it passed the
+// pipe to) held `nestbox-launch exec` for as long as it lived. Now exec ends
+// 2 s after its command, with the output written until then.
+TEST(Lifecycle, ExecEndsWhenItsCommandEndsThoughTheContainerHoldsItsOutput) {
+  NESTBOX_NEED_IMAGES();
+  Background bg(full_policy("l-exec-hold", {"/bin/probe", "sleep"}));
+  ASSERT_TRUE(bg.wait_for("sleeping\n")) << bg.output();
+  std::string out = images()->dir + "/l-exec-hold.out";
+  // A regular file is relayed (stdio_relay.h); `timeout` stands for "hangs".
+  EXPECT_EQ(sh("timeout -s KILL 30 " + std::string(NESTBOX_LAUNCH) + " exec l-exec-hold --state-dir " +
+               images()->state_root + " -- /bin/sh -c 'echo before; sleep 600 & echo after' >" + out +
+               " 2>&1; echo \"exit $?\""),
+            "exit 0\n");
+  EXPECT_EQ(sh("cat " + out), "before\nafter\n");
+  ASSERT_TRUE(stop_container(images()->state_root, "l-exec-hold", 5000).ok());
+  bg.finish();
+  EXPECT_EQ(leftovers("l-exec-hold"), std::vector<std::string>{});
+}
+
 TEST(Lifecycle, JoinsAnotherContainersNamespaces) {
   NESTBOX_NEED_IMAGES();
   Background a(full_policy("l-join-a", {"/bin/probe", "sleep"}));

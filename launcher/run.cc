@@ -95,14 +95,17 @@ int64_t now_ms() {
 // devices present are given before the container runs (`hotplug`).
 //
 // Bounded: past `timeout_ms` (Options::setup_timeout_ms) the launch fails and
-// the child is killed, and SIGTERM/SIGINT/SIGHUP (`stop`) end it at once.
-// The container's processes can stop or stall the setup's (a main process
-// in a joined pid namespace, SIGSTOPped by that container before its exec,
-// held the channel open), and a launcher must not wait for them without end.
-Status converse(int fd, int signals, int timeout_ms, pid_t child, const policy::Policy& p, const Cgroup& cg,
-                std::optional<Hotplug>& hotplug) {
+// the child is killed. The container's processes can stop or stall the
+// setup's (a main process in a joined pid namespace, SIGSTOPped by that
+// container before its exec, held the channel open), and a launcher must not
+// wait for them without end. A SIGTERM/SIGINT/SIGHUP (`stop`) during the
+// setup shortens that to the stop timeout (or the one queued with it) and is
+// handed to supervise() through `stop_wait` (-1: none): the container is
+// stopped gracefully as soon as it runs.
+Status converse(int fd, int signals, const Options& o, int64_t* stop_wait, pid_t child,
+                const policy::Policy& p, const Cgroup& cg, std::optional<Hotplug>& hotplug) {
   bool restricted = false;
-  int64_t deadline = now_ms() + timeout_ms;
+  int64_t deadline = now_ms() + o.setup_timeout_ms;
   while (true) {
     pollfd pfds[2] = {{fd, POLLIN, 0}, {signals, POLLIN, 0}};
     int ready = ::poll(pfds, 2, static_cast<int>(std::max<int64_t>(0, deadline - now_ms())));
@@ -110,15 +113,18 @@ Status converse(int fd, int signals, int timeout_ms, pid_t child, const policy::
     signalfd_siginfo info;
     while (::read(signals, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
       int sig = static_cast<int>(info.ssi_signo);
-      if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
-        return failure(std::string("stopped during its setup (") +
-                       (sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP") + ")");
+      if ((sig != SIGTERM && sig != SIGINT && sig != SIGHUP) || *stop_wait >= 0) continue;
+      bool queued = info.ssi_code == SI_QUEUE && info.ssi_int >= 0;  // as in supervise()
+      *stop_wait = queued ? info.ssi_int : o.stop_timeout_ms;
+      deadline = std::min(deadline, now_ms() + *stop_wait);
     }
     if (ready <= 0 || !(pfds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-      if (now_ms() >= deadline)
-        return failure("its setup did not finish within " + std::to_string(timeout_ms) +
-                       " ms (a process of it was stopped or stalled before its exec): killed");
-      continue;
+      if (now_ms() < deadline) continue;
+      if (*stop_wait >= 0)
+        return failure("stopped during its setup, which did not finish within the stop timeout (" +
+                       std::to_string(*stop_wait) + " ms): killed");
+      return failure("its setup did not finish within " + std::to_string(o.setup_timeout_ms) +
+                     " ms (a process of it was stopped or stalled before its exec): killed");
     }
     UniqueFd passed;
     auto msg = sync_recv(fd, &passed);
@@ -161,11 +167,17 @@ void read_reports(int fd, ServiceBoard& board, const StateDir& state) {
 // graceful stop: forward SIGTERM, then after the timeout kill the cgroup.
 // Signals come through a signalfd (still blocked: nothing is lost or run in a
 // handler) so that the init's reports can be read in the same loop.
+// `stop_wait` >= 0: a stop arrived during the setup (converse()), with that timeout.
 Result<RunResult> supervise(ChildOwner& child, const Cgroup& cg, const UniqueFd& signals,
-                            const Options& o, int report_fd, ServiceBoard& board,
+                            const Options& o, int64_t stop_wait, int report_fd, ServiceBoard& board,
                             const StateDir& state, std::optional<Hotplug>& hotplug) {
   RunResult result;
   int64_t deadline = -1;
+  if (stop_wait >= 0) {
+    result.stopped = true;
+    ::kill(child.pid(), SIGTERM);
+    deadline = now_ms() + stop_wait;
+  }
   while (true) {
     int status = 0;
     if (::waitpid(child.pid(), &status, WNOHANG) == child.pid()) {
@@ -307,8 +319,8 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
     NESTBOX_TRY(sync_send(ours.get(), kSyncGo));
   }
   std::optional<Hotplug> hotplug;
-  NESTBOX_TRY_CTX(converse(ours.get(), signals.get(), o.setup_timeout_ms, pid, p, *cg, hotplug),
-                  "container " + p.name);
+  int64_t stop_wait = -1;
+  NESTBOX_TRY_CTX(converse(ours.get(), signals.get(), o, &stop_wait, pid, p, *cg, hotplug), "container " + p.name);
   // The mounts hold the loop devices now (autoclear), or the dm-verity
   // devices do (removed when image/base go, after the cgroup).
   if (image) image->release_loop();
@@ -321,7 +333,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   NESTBOX_TRY(state->link_namespaces(pid));
   ServiceBoard board(p);
   if (!p.process.services.empty()) NESTBOX_TRY(state->write("services", board.render()));
-  auto result = supervise(child, *cg, signals, o, reports.get(), board, *state, hotplug);
+  auto result = supervise(child, *cg, signals, o, stop_wait, reports.get(), board, *state, hotplug);
   if (!result.ok()) return result;
   result->oom_killed = cg->oom_killed();
   result->verity_corrupted = (image && image->corrupted()) || (base && base->corrupted());

@@ -313,6 +313,35 @@ TEST(Lifecycle, SetupFailsClosedWhenAJoinedContainerStopsItsProcess) {
   EXPECT_EQ(result,
             "error: container l-setup-b: its setup did not finish within 1000 ms (a process of it was stopped or "
             "stalled before its exec): killed");
+
+  // With the default setup timeout, `stop` ends such a launch within the
+  // stop timeout (2 s here); it used to be blocked with the launcher's signals.
+  auto stops = [&] {
+    std::string out = bg.output();
+    size_t n = 0;
+    for (size_t at = out.find("before exec"); at != std::string::npos; at = out.find("before exec", at + 1)) ++n;
+    return n;
+  };
+  bool stopped_one = false;
+  for (int attempt = 0; attempt < 150 && !stopped_one; ++attempt) {
+    size_t before = stops();
+    Background joiner(b);
+    std::string state = images()->state_root + "/l-setup-b";
+    for (int i = 0; i < 300 && stops() == before && (i < 20 || ::access(state.c_str(), F_OK) == 0); ++i)
+      ::usleep(10000);
+    if (stops() == before) {
+      joiner.finish();  // the stopper missed it: it ran and ended
+      continue;
+    }
+    stopped_one = true;
+    bool ended = stop_container(images()->state_root, "l-setup-b", 10000).ok();
+    EXPECT_TRUE(ended);  // else the joiner is killed (SIGKILL) when it goes
+    if (!ended) break;
+    EXPECT_EQ(joiner.finish(), 200);  // Background: the launch failed
+    EXPECT_EQ(joiner.output(), "launcher error: container l-setup-b: stopped during its setup, which did not "
+                               "finish within the stop timeout (2000 ms): killed\n");
+  }
+  EXPECT_TRUE(stopped_one) << bg.output();
   ASSERT_TRUE(stop_container(images()->state_root, "l-setup-a", 5000).ok());
   bg.finish();
   EXPECT_EQ(leftovers("l-setup-a"), std::vector<std::string>{});

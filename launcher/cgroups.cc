@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -16,6 +18,7 @@
 #include "util/fd.h"
 #include "util/file_io.h"
 #include "util/io_schedulers.h"
+#include "util/pidfd.h"
 
 namespace nestbox::launcher {
 namespace {
@@ -139,6 +142,41 @@ Status seal(const std::string& dir) {
 void sleep_ms(int ms) {
   timespec ts{ms / 1000, (ms % 1000) * 1000000L};
   ::nanosleep(&ts, nullptr);
+}
+
+// A process named by `text`, a line of cgroup.procs, pinned: a pidfd, or
+// before 5.3 an fd of its /proc directory (pidfd_send_signal takes either,
+// 5.1). Invalid when it is gone or cannot be pinned.
+UniqueFd pin_listed(const std::string& text) {
+  if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos) return {};
+  long pid = std::strtol(text.c_str(), nullptr, 10);
+  if (pid <= 0 || pid > INT32_MAX) return {};
+  UniqueFd fd = pidfd_open(static_cast<pid_t>(pid));
+  if (!fd && errno == ENOSYS) fd.reset(::open(("/proc/" + text).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return fd;
+}
+
+// SIGKILLs what the cgroup.procs file `procs` lists, never a process that
+// got a listed pid after the listed one was gone (reaped: by the container's
+// init, or by `exec` outside it) — a host process or another container's. Each
+// listed pid is pinned first, the file is read again, and a pinned process
+// is signalled through its pin only if its pid is still listed: a pinned
+// process that is still there when signalled held its pid throughout, so
+// the second listing named it; one that is gone gets nothing. A pid that
+// cannot be pinned is never signalled by number (the next round, or
+// cgroup.kill, gets it). In batches: every pin is a descriptor.
+void kill_listed(const std::string& procs) {
+  constexpr size_t kBatch = 256;
+  std::vector<std::string> listed = split(trimmed(procs), '\n');
+  for (size_t at = 0; at < listed.size(); at += kBatch) {
+    std::vector<std::pair<std::string, UniqueFd>> pinned;
+    for (size_t i = at; i < std::min(listed.size(), at + kBatch); ++i)
+      if (UniqueFd fd = pin_listed(listed[i])) pinned.emplace_back(listed[i], std::move(fd));
+    if (pinned.empty()) continue;
+    std::vector<std::string> still = split(trimmed(procs), '\n');
+    for (const auto& [pid, fd] : pinned)
+      if (std::find(still.begin(), still.end(), pid) != still.end()) (void)pidfd_signal(fd.get(), SIGKILL);
+  }
 }
 
 struct Need {
@@ -401,9 +439,7 @@ void Cgroup::kill_all() const {
     for (const CgroupDir& d : dirs_)
       if (d.v2 && write_to(d.path + "/cgroup.kill", "1").ok()) break;
     (void)freeze(true);
-    for (const CgroupDir& d : dirs_)
-      for (const std::string& p : split(trimmed(d.path + "/cgroup.procs"), '\n'))
-        if (!p.empty()) ::kill(std::atoi(p.c_str()), SIGKILL);
+    for (const CgroupDir& d : dirs_) kill_listed(d.path + "/cgroup.procs");
     (void)freeze(false);
     sleep_ms(10);
   }
@@ -437,8 +473,7 @@ void remove_below(const std::string& dir, int depth) {
     for (int i = 0; i < 200; ++i) {
       ::access((sub + "/freezer.state").c_str(), F_OK) == 0 ? (void)write_to(sub + "/freezer.state", "THAWED")
                                                             : (void)write_to(sub + "/cgroup.freeze", "0");
-      for (const std::string& p : split(trimmed(sub + "/cgroup.procs"), '\n'))
-        if (!p.empty()) ::kill(std::atoi(p.c_str()), SIGKILL);
+      kill_listed(sub + "/cgroup.procs");
       if (::rmdir(sub.c_str()) == 0 || errno != EBUSY) break;
       sleep_ms(10);
     }

@@ -43,7 +43,9 @@ class Cgroup {
   Status add(pid_t pid) const;
   Status freeze(bool frozen) const;
   Result<bool> frozen() const;
-  // SIGKILLs every process (frozen first so none can fork away).
+  // SIGKILLs every process (cgroup.kill on v2; frozen first so none can
+  // fork away): each listed pid through a pidfd, and only while it is still
+  // listed after it was pinned (cgroups.cc: kill_listed), never a reused pid.
   void kill_all() const;
   bool oom_killed() const;  // the memory controller killed something
   bool empty() const;

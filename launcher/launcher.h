@@ -59,6 +59,11 @@ struct Options {
   // A missing parent is created (and left for the next launch).
   std::string cgroup_parent;
   int stop_timeout_ms = 10000;  // SIGTERM → this long → SIGKILL of the whole cgroup
+  // From the clone to the container's exec (every holder of the setup
+  // channel exec'd): longer and the launch fails, its processes killed. Long
+  // enough for mkfs of a storage partition; bounds a setup the container's
+  // processes stopped (a joined pid namespace's).
+  int setup_timeout_ms = 120000;
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;  // -1: inherit
   std::string partition_dir = "/dev/disk/by-partlabel";  // storage partitions by name
   bool force_legacy_loop = false;  // LOOP_SET_FD + LOOP_SET_STATUS64 (tests, old kernels)

@@ -2,9 +2,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -12,6 +14,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
 
 #include "launcher/cgroups.h"
 #include "launcher/namespaces.h"
@@ -23,6 +28,7 @@
 #include "launcher/stdio_relay.h"
 #include "util/file_io.h"
 #include "util/json_quote.h"
+#include "util/pidfd.h"
 
 namespace nestbox::launcher {
 namespace {
@@ -42,6 +48,66 @@ int read_int(const std::string& path) {
 void sleep_ms(int ms) {
   timespec ts{ms / 1000, (ms % 1000) * 1000000L};
   ::nanosleep(&ts, nullptr);
+}
+
+int64_t now_ms() {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Forks the process that becomes exec's command straight into the
+// container's pid namespace (`pidns`; this thread's pid_for_children is
+// switched for the fork and back). Its parent is this process, which waits
+// for it through its pidfd: no helper of ours in between for the container
+// to stall or stop. Not dumpable from the fork on: it holds the host's
+// credentials until it joins the user namespace, and a container running as
+// the host's uid 0 sees it in its pid namespace and could otherwise ptrace it.
+Result<OwnedChild> fork_into(const UniqueFd& pidns) {
+  UniqueFd own;
+  if (pidns) {
+    own.reset(::open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC));
+    if (!own) return sys_error("open /proc/thread-self/ns/pid_for_children");
+    if (::setns(pidns.get(), CLONE_NEWPID) != 0) return sys_error("setns pid");
+  }
+  int dumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  auto child = OwnedChild::fork();
+  if (child.ok() && child->pid() == 0) return child;
+  if (dumpable > 0) ::prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+  if (own && ::setns(own.get(), CLONE_NEWPID) != 0) {
+    // Every later child of this process would start inside the container.
+    std::fprintf(stderr, "nestbox-launch: cannot return to its own pid namespace: %s\n", std::strerror(errno));
+    ::abort();
+  }
+  return child;
+}
+
+// Until exec's command has started (EOF on `started`: its execve closed the
+// write end, or its process ended) or `timeout_ms` has passed; then it is
+// killed (SIGKILL ends a stopped process too) and reaped, and exec fails.
+// Everything before the execve runs where the container's root can stop or
+// stall it, and no host tool may wait for that without end.
+Status await_start(OwnedChild& child, int started, int timeout_ms) {
+  int64_t deadline = now_ms() + timeout_ms;
+  while (true) {
+    // The pidfd (readable once the process ended) too: an end before the
+    // exec closes the pipe as well, but only if nothing else holds it.
+    pollfd p[2] = {{started, POLLIN, 0}, {child.pidfd(), POLLIN, 0}};
+    int left = static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
+    int n = ::poll(p, 2, left);
+    if (n < 0 && errno != EINTR) {
+      Error e = sys_error("exec: wait for the command to start");
+      child.kill_and_reap();
+      return e;
+    }
+    if (n > 0 && (p[0].revents || p[1].revents)) return {};
+    if (now_ms() >= deadline) {
+      child.kill_and_reap();
+      return failure("exec: the command did not start within " + std::to_string(timeout_ms) +
+                     " ms (its process was stopped or stalled inside the container): killed");
+    }
+  }
 }
 
 }  // namespace
@@ -173,50 +239,53 @@ Result<int> exec_in_container(const std::string& root, const std::string& name,
     if (::stat(self.c_str(), &mine) == 0 && mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino)
       ns[i].reset();  // shared with the host: nothing to join
   }
-  int go[2];
-  if (::pipe2(go, O_CLOEXEC) != 0) return sys_error("pipe");
+  int go[2], started[2];
+  // A socket, written with MSG_NOSIGNAL: a process the container killed
+  // before its go must not take this one with it (SIGPIPE).
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0) return sys_error("socketpair");
   UniqueFd go_r(go[0]), go_w(go[1]);
-  pid_t pid = ::fork();
-  if (pid < 0) return sys_error("fork");
-  if (pid == 0) {
+  // Closed by the execve (close-on-exec) or by the command's process ending:
+  // EOF here says the command has started (or failed to, and said why on
+  // its stderr). Nothing else holds the write end.
+  if (::pipe2(started, O_CLOEXEC) != 0) return sys_error("pipe");
+  UniqueFd started_r(started[0]), started_w(started[1]);
+  auto forked = fork_into(ns[policy::kNsPid]);
+  if (!forked.ok()) return std::move(forked).error();
+  OwnedChild child = std::move(*forked);
+  if (child.pid() == 0) {
     go_w.reset();
+    started_r.reset();
+    // Until the ids change (which clears it): this process dies with
+    // `nestbox-launch exec` rather than start the command after it gave up.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     char c;
     if (::read(go_r.get(), &c, 1) != 1) ::_exit(126);
-    // Not dumpable: the container's processes cannot ptrace this host-side helper.
-    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     int fds[3] = {req.stdin_fd, req.stdout_fd, req.stderr_fd};
     for (int i = 0; i < 3; ++i)
       if (fds[i] >= 0) ::dup2(fds[i], i);
-    Status s = join_namespaces(ns);  // pid: for the child forked below
+    ns[policy::kNsPid].reset();  // in it since the fork
+    Status s = join_namespaces(ns);
     if (s.ok()) s = join_user(ns);
     if (s.ok()) s = replace_host_null();  // the container's own, once inside it
+    // Its own session: kill(0, ...) from inside cannot reach `nestbox-launch
+    // exec` or the caller's process group.
+    if (s.ok() && ::setsid() < 0) s = sys_error("setsid");
     if (!s.ok()) {
       std::fprintf(stderr, "nestbox-launch exec: %s\n", s.error().message.c_str());
       ::_exit(126);
     }
-    pid_t inner = ::fork();
-    if (inner == 0) {
-      // Its own session: kill(0, ...) from inside cannot reach this helper,
-      // `nestbox-launch exec` or the caller's process group.
-      if (::setsid() < 0) ::_exit(126);
-      Error e = become_and_exec(*profile, req.argv);
-      std::fprintf(stderr, "nestbox-launch exec: %s\n", e.message.c_str());
-      ::_exit(127);
-    }
-    int status = 0;
-    while (::waitpid(inner, &status, 0) < 0 && errno == EINTR) {
-    }
-    ::_exit(exit_code(status));
+    Error e = become_and_exec(*profile, req.argv);
+    std::fprintf(stderr, "nestbox-launch exec: %s\n", e.message.c_str());
+    ::_exit(127);
   }
   go_r.reset();
-  Status added = cg.add(pid);  // before it joins anything: its children inherit the cgroup
-  if (added.ok()) (void)!::write(go_w.get(), "g", 1);
+  started_w.reset();
+  // Before it joins anything: its children inherit the cgroup.
+  NESTBOX_TRY_CTX(cg.add(child.pid()), "exec");  // the owner kills it
+  if (::send(go_w.get(), "g", 1, MSG_NOSIGNAL) != 1) return sys_error("exec: start the command");
   go_w.reset();
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!added.ok()) return std::move(added).error();
-  return exit_code(status);
+  NESTBOX_TRY(await_start(child, started_r.get(), req.start_timeout_ms));
+  return exit_code(child.reap());
 }
 
 }  // namespace nestbox::launcher

@@ -38,9 +38,18 @@ bool clear_stale(const std::string& state_root, const std::string& name);
 
 Status freeze_container(const std::string& state_root, const std::string& name, bool frozen);
 
+// How long `exec` waits for its command to start (execve) by default.
+inline constexpr int kExecStartTimeoutMs = 10000;
+
 struct ExecRequest {
   std::vector<std::string> argv;
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
+  // From the fork to the command's execve every step is bounded by this:
+  // the process is in the container's pid namespace and, once it has joined
+  // the user namespace, its root can stop it (SIGSTOP) or stall it. Past it
+  // the process is killed and exec fails. The command itself, once running,
+  // is waited for without a limit (it is what the caller asked to run).
+  int start_timeout_ms = kExecStartTimeoutMs;
 };
 // Runs argv inside the container; returns its exit code (128 + signal).
 Result<int> exec_in_container(const std::string& state_root, const std::string& name,

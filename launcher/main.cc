@@ -533,9 +533,11 @@ int main(int argc, char** argv) {
     auto relay = launcher::StdioRelay::start();
     if (!relay.ok()) return report(relay.error(), name.c_str());
     int status = c.run(args);
-    // run and boot return once their containers are gone: what a container
-    // left with a process outside it must not hold them (stdio_relay.h).
-    relay->finish(name == "exec" ? -1 : 2000);
+    // run and boot return once their containers are gone, exec once its
+    // command has ended: a write end that a process of the container still
+    // holds (a daemon the command left, one passed to a process outside)
+    // must not hold them (stdio_relay.h). What arrives within 2 s is copied.
+    relay->finish(2000);
     return status;
   }
   std::fprintf(stderr, "nestbox-launch: unknown command '%s'\n", name.c_str());

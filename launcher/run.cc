@@ -93,10 +93,39 @@ int64_t now_ms() {
 // without asking for it is refused.
 // With hot-plug rules the allow-list stays changeable (DeviceAccess) and the
 // devices present are given before the container runs (`hotplug`).
-Status converse(int fd, pid_t child, const policy::Policy& p, const Cgroup& cg,
-                std::optional<Hotplug>& hotplug) {
+//
+// Bounded: past `timeout_ms` (Options::setup_timeout_ms) the launch fails and
+// the child is killed. The container's processes can stop or stall the
+// setup's (a main process in a joined pid namespace, SIGSTOPped by that
+// container before its exec, held the channel open), and a launcher must not
+// wait for them without end. A SIGTERM/SIGINT/SIGHUP (`stop`) during the
+// setup shortens that to the stop timeout (or the one queued with it) and is
+// handed to supervise() through `stop_wait` (-1: none): the container is
+// stopped gracefully as soon as it runs.
+Status converse(int fd, int signals, const Options& o, int64_t* stop_wait, pid_t child,
+                const policy::Policy& p, const Cgroup& cg, std::optional<Hotplug>& hotplug) {
   bool restricted = false;
+  int64_t deadline = now_ms() + o.setup_timeout_ms;
   while (true) {
+    pollfd pfds[2] = {{fd, POLLIN, 0}, {signals, POLLIN, 0}};
+    int ready = ::poll(pfds, 2, static_cast<int>(std::max<int64_t>(0, deadline - now_ms())));
+    if (ready < 0 && errno != EINTR) return sys_error("poll");
+    signalfd_siginfo info;
+    while (::read(signals, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      int sig = static_cast<int>(info.ssi_signo);
+      if ((sig != SIGTERM && sig != SIGINT && sig != SIGHUP) || *stop_wait >= 0) continue;
+      bool queued = info.ssi_code == SI_QUEUE && info.ssi_int >= 0;  // as in supervise()
+      *stop_wait = queued ? info.ssi_int : o.stop_timeout_ms;
+      deadline = std::min(deadline, now_ms() + *stop_wait);
+    }
+    if (ready <= 0 || !(pfds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+      if (now_ms() < deadline) continue;
+      if (*stop_wait >= 0)
+        return failure("stopped during its setup, which did not finish within the stop timeout (" +
+                       std::to_string(*stop_wait) + " ms): killed");
+      return failure("its setup did not finish within " + std::to_string(o.setup_timeout_ms) +
+                     " ms (a process of it was stopped or stalled before its exec): killed");
+    }
     UniqueFd passed;
     auto msg = sync_recv(fd, &passed);
     if (!msg.ok()) return std::move(msg).error();
@@ -138,13 +167,17 @@ void read_reports(int fd, ServiceBoard& board, const StateDir& state) {
 // graceful stop: forward SIGTERM, then after the timeout kill the cgroup.
 // Signals come through a signalfd (still blocked: nothing is lost or run in a
 // handler) so that the init's reports can be read in the same loop.
-Result<RunResult> supervise(ChildOwner& child, const Cgroup& cg, const SignalBlock& block,
-                            const Options& o, int report_fd, ServiceBoard& board,
+// `stop_wait` >= 0: a stop arrived during the setup (converse()), with that timeout.
+Result<RunResult> supervise(ChildOwner& child, const Cgroup& cg, const UniqueFd& signals,
+                            const Options& o, int64_t stop_wait, int report_fd, ServiceBoard& board,
                             const StateDir& state, std::optional<Hotplug>& hotplug) {
-  UniqueFd signals(::signalfd(-1, &block.set(), SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!signals) return sys_error("signalfd");
   RunResult result;
   int64_t deadline = -1;
+  if (stop_wait >= 0) {
+    result.stopped = true;
+    ::kill(child.pid(), SIGTERM);
+    deadline = now_ms() + stop_wait;
+  }
   while (true) {
     int status = 0;
     if (::waitpid(child.pid(), &status, WNOHANG) == child.pid()) {
@@ -257,7 +290,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   plan.report_fd = report_w.get();
   plan.joins = &joins.value();
 
-  // From here on SIGTERM (`stop`) is handled by supervise(), never fatal.
+  // From here on SIGTERM (`stop`) is handled by converse() and supervise(), never fatal.
   SignalBlock block(SignalBlock::Pending::kDrop);
   // What stop/status/exec need, known before the container exists.
   NESTBOX_TRY(state->write("pid", std::to_string(::getpid()) + "\n"));
@@ -277,13 +310,17 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   ChildOwner child(pid);
   theirs.reset();
   report_w.reset();
+  // What arrived since the block is still pending: read from here on.
+  UniqueFd signals(::signalfd(-1, &block.set(), SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signals) return sys_error("signalfd");
   if (plan.wait_for_go) {
     NESTBOX_TRY_CTX(o.network_setup(p, pid), "network");
     network.arm();
     NESTBOX_TRY(sync_send(ours.get(), kSyncGo));
   }
   std::optional<Hotplug> hotplug;
-  NESTBOX_TRY_CTX(converse(ours.get(), pid, p, *cg, hotplug), "container " + p.name);
+  int64_t stop_wait = -1;
+  NESTBOX_TRY_CTX(converse(ours.get(), signals.get(), o, &stop_wait, pid, p, *cg, hotplug), "container " + p.name);
   // The mounts hold the loop devices now (autoclear), or the dm-verity
   // devices do (removed when image/base go, after the cgroup).
   if (image) image->release_loop();
@@ -296,7 +333,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   NESTBOX_TRY(state->link_namespaces(pid));
   ServiceBoard board(p);
   if (!p.process.services.empty()) NESTBOX_TRY(state->write("services", board.render()));
-  auto result = supervise(child, *cg, block, o, reports.get(), board, *state, hotplug);
+  auto result = supervise(child, *cg, signals, o, stop_wait, reports.get(), board, *state, hotplug);
   if (!result.ok()) return result;
   result->oom_killed = cg->oom_killed();
   result->verity_corrupted = (image && image->corrupted()) || (base && base->corrupted());

@@ -36,9 +36,10 @@ class StdioRelay {
   // the caller finds the whole output in its file once nestbox-launch has
   // exited; the input relay is stopped. The destructor does the same.
   // grace_ms >= 0 bounds the wait for the output relay: a write end that a
-  // container passed to a process outside it keeps the pipe open, and `run`
-  // must still end (the relay is then killed); -1 waits for every writer
-  // (`exec`: its command's background children still write).
+  // container passed to a process outside it, or that a process left behind
+  // in it holds (a daemon `exec`'s command started), keeps the pipe open, and
+  // `run`, `boot` and `exec` must still end (the relay is then killed); -1
+  // waits for every writer.
   void finish(int grace_ms = -1);
 
  private:

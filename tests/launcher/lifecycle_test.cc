@@ -1,17 +1,26 @@
 // A running container from outside: list/status (--json), freeze/thaw, exec,
 // joining its namespaces, stop (graceful and forced), and the CLI front end.
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "launcher/cgroups.h"
 #include "launcher/lifecycle.h"
 #include "tests/launcher/support.h"
 #include "util/file_io.h"
@@ -164,6 +173,201 @@ TEST(Lifecycle, ExecJoinsEveryNamespaceWithTheSameRestrictions) {
   EXPECT_EQ(leftovers("l-exec"), std::vector<std::string>{});
 }
 
+int64_t now_ms() {
+  timespec t;
+  ::clock_gettime(CLOCK_MONOTONIC, &t);
+  return int64_t(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
+
+// Reads `fd` until EOF, at most until `deadline` (now_ms()); false if it came first.
+bool read_until(int fd, int64_t deadline, std::string* text) {
+  char buf[4096];
+  while (true) {
+    pollfd p{fd, POLLIN, 0};
+    int n = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, deadline - now_ms())));
+    if (n == 0) return false;
+    if (n < 0) continue;
+    ssize_t got = ::read(fd, buf, sizeof buf);
+    if (got <= 0) return true;
+    text->append(buf, static_cast<size_t>(got));
+  }
+}
+
+// exec_in_container in a process of its own, given 30 s: "hung" if it has not
+// returned by then (it is killed), else "exit N" or "error: MESSAGE", then
+// what the command wrote.
+std::string exec_within_30s(const std::string& name, std::vector<std::string> argv, int start_timeout_ms) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return "pipe failed";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(p[0]);
+    FILE* out = std::tmpfile();
+    ExecRequest req;
+    req.argv = std::move(argv);
+    req.stdout_fd = req.stderr_fd = ::fileno(out);
+    req.start_timeout_ms = start_timeout_ms;
+    auto code = exec_in_container(images()->state_root, name, req);
+    std::string text = code.ok() ? "exit " + std::to_string(*code) : "error: " + code.error().message;
+    std::rewind(out);
+    char buf[4096];
+    size_t n;
+    text += "\n";
+    while ((n = std::fread(buf, 1, sizeof buf, out)) > 0) text.append(buf, n);
+    (void)!::write(p[1], text.data(), text.size());
+    ::_exit(0);
+  }
+  ::close(p[1]);
+  std::string text;
+  bool ended = read_until(p[0], now_ms() + 30000, &text);
+  ::close(p[0]);
+  if (!ended) ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return ended ? text : "hung";
+}
+
+// The container's root (CAP_KILL in its user namespace) SIGSTOPs exec's
+// process once it has joined the container, before it has exec'd the
+// command. exec used to wait for it without end (and a helper of its own
+// for it); now it kills it when its start timeout has passed and fails.
+TEST(Lifecycle, ExecFailsClosedWhenTheContainerStopsItBeforeTheCommand) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("l-exec-stop", {"/bin/probe", "stopper", "/bin/true"});
+  p.caps.keep = uint64_t{1} << CAP_KILL;
+  Background bg(p);
+  ASSERT_TRUE(bg.wait_for("watching\n")) << bg.output();
+  // The stopper races the exec; it usually wins at once (the process waits
+  // for its cgroup, then joins namespaces, before the exec).
+  std::string result;
+  auto caught = [&] { return bg.output().find("before exec") != std::string::npos; };
+  for (int attempt = 0; attempt < 50 && !caught(); ++attempt) {
+    result = exec_within_30s("l-exec-stop", {"/bin/true"}, 1000);
+    if (!caught()) {
+      EXPECT_EQ(result, "exit 0\n") << bg.output();
+    }
+  }
+  ASSERT_TRUE(caught()) << bg.output();
+  EXPECT_EQ(result,
+            "error: exec: the command did not start within 1000 ms (its process was stopped or stalled inside the "
+            "container): killed\n");
+  // What exec started is gone: the init and the stopper are all that is left.
+  std::string dir = sh("find /sys/fs/cgroup/pids -maxdepth 4 -type d -name nestbox-l-exec-stop");
+  ASSERT_FALSE(dir.empty());
+  EXPECT_EQ(sh("wc -l < " + dir.substr(0, dir.find('\n')) + "/cgroup.procs"), "2\n");
+  ASSERT_TRUE(stop_container(images()->state_root, "l-exec-stop", 5000).ok());
+  bg.finish();
+  EXPECT_EQ(leftovers("l-exec-stop"), std::vector<std::string>{});
+}
+
+// run() in a process of its own, given 30 s: "hung" (it is killed), "ok" or
+// "error: MESSAGE".
+std::string run_within_30s(const policy::Policy& p, const Options& o) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return "pipe failed";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    Outcome r = run(p, squashfs_source(), o);
+    std::string text = r.ok ? "ok" : "error: " + r.error;
+    (void)!::write(fds[1], text.data(), text.size());
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string text;
+  bool ended = read_until(fds[0], now_ms() + 30000, &text);
+  ::close(fds[0]);
+  if (!ended) ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return ended ? text : "hung";
+}
+
+// A container that joins another's pid namespace starts its processes where
+// that one can signal them (same mapped uid): a stopper there SIGSTOPped the
+// joiner's main process before its exec, which held the setup channel open,
+// and the joiner's launcher waited for it without end (signals blocked: not
+// even `stop` ended it). Now the setup is bounded and the launch fails.
+TEST(Lifecycle, SetupFailsClosedWhenAJoinedContainerStopsItsProcess) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy a = full_policy("l-setup-a", {"/bin/probe", "stopper", "true"});
+  Background bg(a);
+  ASSERT_TRUE(bg.wait_for("watching\n")) << bg.output();
+  // The stopper can signal it once its ids are the container's, just before
+  // the exec; a long PATH (execvp tries each entry) widens that moment.
+  policy::Policy b = full_policy("l-setup-b", {"true"});
+  std::string path = "PATH=";
+  for (int i = 0; i < 300; ++i) path += "/none" + std::to_string(i) + ":";
+  b.process.env = {path + "/bin", "HOME=/"};
+  b.namespaces[policy::kNsPid] = {policy::NsMode::kJoin, "l-setup-a"};
+  b.namespaces[policy::kNsMount] = {policy::NsMode::kJoin, "l-setup-a"};
+  Options o = test_options();
+  o.setup_timeout_ms = 1000;
+  std::string result;
+  auto caught = [&] { return bg.output().find("before exec") != std::string::npos; };
+  for (int attempt = 0; attempt < 150 && !caught(); ++attempt) {
+    result = run_within_30s(b, o);
+    if (!caught()) {
+      EXPECT_EQ(result, "ok") << bg.output();
+    }
+  }
+  ASSERT_TRUE(caught()) << bg.output();
+  EXPECT_EQ(result,
+            "error: container l-setup-b: its setup did not finish within 1000 ms (a process of it was stopped or "
+            "stalled before its exec): killed");
+
+  // With the default setup timeout, `stop` ends such a launch within the
+  // stop timeout (2 s here); it used to be blocked with the launcher's signals.
+  auto stops = [&] {
+    std::string out = bg.output();
+    size_t n = 0;
+    for (size_t at = out.find("before exec"); at != std::string::npos; at = out.find("before exec", at + 1)) ++n;
+    return n;
+  };
+  bool stopped_one = false;
+  for (int attempt = 0; attempt < 150 && !stopped_one; ++attempt) {
+    size_t before = stops();
+    Background joiner(b);
+    std::string state = images()->state_root + "/l-setup-b";
+    for (int i = 0; i < 300 && stops() == before && (i < 20 || ::access(state.c_str(), F_OK) == 0); ++i)
+      ::usleep(10000);
+    if (stops() == before) {
+      joiner.finish();  // the stopper missed it: it ran and ended
+      continue;
+    }
+    stopped_one = true;
+    bool ended = stop_container(images()->state_root, "l-setup-b", 10000).ok();
+    EXPECT_TRUE(ended);  // else the joiner is killed (SIGKILL) when it goes
+    if (!ended) break;
+    EXPECT_EQ(joiner.finish(), 200);  // Background: the launch failed
+    EXPECT_EQ(joiner.output(), "launcher error: container l-setup-b: stopped during its setup, which did not "
+                               "finish within the stop timeout (2000 ms): killed\n");
+  }
+  EXPECT_TRUE(stopped_one) << bg.output();
+  ASSERT_TRUE(stop_container(images()->state_root, "l-setup-a", 5000).ok());
+  bg.finish();
+  EXPECT_EQ(leftovers("l-setup-a"), std::vector<std::string>{});
+  EXPECT_EQ(leftovers("l-setup-b"), std::vector<std::string>{});  // (A's processes count while it runs)
+}
+
+// exec's output relay waited until every write end of its pipe was closed:
+// a process the command left running in the container (or one it passed the
+// pipe to) held `nestbox-launch exec` for as long as it lived. Now exec ends
+// 2 s after its command, with the output written until then.
+TEST(Lifecycle, ExecEndsWhenItsCommandEndsThoughTheContainerHoldsItsOutput) {
+  NESTBOX_NEED_IMAGES();
+  Background bg(full_policy("l-exec-hold", {"/bin/probe", "sleep"}));
+  ASSERT_TRUE(bg.wait_for("sleeping\n")) << bg.output();
+  std::string out = images()->dir + "/l-exec-hold.out";
+  // A regular file is relayed (stdio_relay.h); `timeout` stands for "hangs".
+  EXPECT_EQ(sh("timeout -s KILL 30 " + std::string(NESTBOX_LAUNCH) + " exec l-exec-hold --state-dir " +
+               images()->state_root + " -- /bin/sh -c 'echo before; sleep 600 & echo after' >" + out +
+               " 2>&1; echo \"exit $?\""),
+            "exit 0\n");
+  EXPECT_EQ(sh("cat " + out), "before\nafter\n");
+  ASSERT_TRUE(stop_container(images()->state_root, "l-exec-hold", 5000).ok());
+  bg.finish();
+  EXPECT_EQ(leftovers("l-exec-hold"), std::vector<std::string>{});
+}
+
 TEST(Lifecycle, JoinsAnotherContainersNamespaces) {
   NESTBOX_NEED_IMAGES();
   Background a(full_policy("l-join-a", {"/bin/probe", "sleep"}));
@@ -298,6 +502,126 @@ TEST(Lifecycle, PureCgroupV1HostFreezesWithTheFreezerController) {
   ::waitpid(launcher, &st, 0);
   EXPECT_EQ(WEXITSTATUS(st), 143) << sh("cat " + out);
   EXPECT_EQ(leftovers("l-v1"), std::vector<std::string>{});
+}
+
+// In a pid namespace of its own (pid 1 here; ns_last_pid is its own): the
+// cgroup `pids_dir` (v1) gets one process, V (pid 2). A second process runs
+// Cgroup::kill_all() on it under a seccomp filter that stops its first
+// kill() or pidfd_open() of pid 2 (a user notification). While it waits, V
+// is killed and reaped and H, a process outside the cgroup, is forked with
+// pid 2; then the call goes on. Exit 0: H survived kill_all; 1: H was killed;
+// others: the set-up failed.
+[[noreturn]] void reuse_the_listed_pid(const std::string& pids_dir) {
+  Cgroup cg = Cgroup::attach({{pids_dir, false, "pids"}});
+  pid_t victim = ::fork();
+  if (victim == 0) for (;;) ::pause();
+  if (victim != 2 || !cg.add(victim).ok()) ::_exit(10);
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) ::_exit(11);
+  pid_t killer = ::fork();
+  if (killer == 0) {
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(kill), 1, SCMP_A0(SCMP_CMP_EQ, 2)) != 0 ||
+        seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(pidfd_open), 1, SCMP_A0(SCMP_CMP_EQ, 2)) != 0 ||
+        seccomp_load(ctx) != 0)
+      ::_exit(12);
+    int listener = seccomp_notify_fd(ctx);
+    char c = 'L';
+    iovec iov{&c, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    cmsghdr* cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cm), &listener, sizeof listener);
+    if (::sendmsg(sv[1], &m, 0) != 1) ::_exit(13);
+    ::close(listener);
+    cg.kill_all();
+    ::_exit(0);
+  }
+  ::close(sv[1]);
+  char c;
+  iovec iov{&c, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = sizeof control;
+  if (::recvmsg(sv[0], &m, 0) != 1 || !CMSG_FIRSTHDR(&m)) ::_exit(14);
+  int listener;
+  std::memcpy(&listener, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof listener);
+  seccomp_notif* req = nullptr;
+  seccomp_notif_resp* resp = nullptr;
+  if (seccomp_notify_alloc(&req, &resp) != 0) ::_exit(15);
+  pid_t host = -1;
+  while (true) {  // every stopped call goes on; the first one after the swap
+    pollfd p{listener, POLLIN, 0};
+    if (::poll(&p, 1, 20000) <= 0 || !(p.revents & POLLIN)) break;  // the killer is done
+    std::memset(req, 0, sizeof *req);
+    if (seccomp_notify_receive(listener, req) != 0) break;
+    if (host < 0) {
+      ::kill(victim, SIGKILL);
+      ::waitpid(victim, nullptr, 0);
+      int last = ::open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);  // this pid namespace's
+      if (last < 0 || ::write(last, "1", 1) != 1) ::_exit(16);
+      ::close(last);
+      host = ::fork();
+      if (host == 0) for (;;) ::pause();
+      if (host != 2) ::_exit(17);
+    }
+    std::memset(resp, 0, sizeof *resp);
+    resp->id = req->id;
+    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    (void)seccomp_notify_respond(listener, resp);
+  }
+  int st = 0;
+  ::waitpid(killer, &st, 0);
+  if (host < 0) ::_exit(18);  // kill_all never named pid 2
+  bool survived = ::waitpid(host, nullptr, WNOHANG) == 0;
+  ::kill(host, SIGKILL);
+  ::waitpid(host, nullptr, 0);
+  ::_exit(survived ? 0 : 1);
+}
+
+// kill_all listed the cgroup's pids, then signalled them by number: a
+// listed process reaped in between left its pid to the next process the
+// kernel made, which was killed. The moment is forced here (above).
+TEST(Lifecycle, KillAllNeverSignalsAPidReusedAfterTheListing) {
+  NESTBOX_NEED_IMAGES();
+  policy::Cgroups limits;
+  limits.pids_max = 64;
+  auto cg = Cgroup::create("l-reuse", "", limits);
+  ASSERT_TRUE(cg.ok()) << cg.error().message;
+  std::string pids_dir;
+  for (const CgroupDir& d : cg->dirs())
+    if (!d.v2 && d.controllers == "pids") pids_dir = d.path;
+  // cgroup.kill (v2) would end the listed process before any listing.
+  if (pids_dir.empty()) GTEST_SKIP() << "no cgroup v1 pids hierarchy here";
+  pid_t outer = ::fork();
+  if (outer == 0) {
+    if (::unshare(CLONE_NEWPID) != 0) ::_exit(20);
+    pid_t init = ::fork();
+    if (init == 0) reuse_the_listed_pid(pids_dir);
+    int st = 0;
+    ::waitpid(init, &st, 0);
+    ::_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 21);
+  }
+  int st = 0;
+  for (int i = 0; i < 6000 && ::waitpid(outer, &st, WNOHANG) == 0; ++i) ::usleep(10000);  // 60 s at most
+  if (::waitpid(outer, &st, WNOHANG) == 0) {
+    ::kill(outer, SIGKILL);
+    ::waitpid(outer, &st, 0);
+    FAIL() << "hung";
+  }
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0) << "1: kill_all killed the process that got the listed pid after the listing";
+  EXPECT_TRUE(cg->empty());
 }
 
 TEST(Lifecycle, LimitsAreWrittenToTheCgroup) {

@@ -126,6 +126,60 @@ static int cmd_open(const char* path) {
 
 static void on_term(int sig) { (void)sig; printf("got SIGTERM\n"); fflush(stdout); _exit(143); }
 
+/* Whether `pid` is stopped now (state T in /proc/PID/stat). */
+static int is_stopped(int pid) {
+  char path[32], buf[256];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  int fd = open(path, O_RDONLY);
+  ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+  if (fd >= 0) close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  char* paren = strrchr(buf, ')');
+  return paren && paren[1] == ' ' && paren[2] == 'T';
+}
+
+/* A hostile container's process: SIGSTOPs every process that appears in its
+ * pid namespace (but pid 1) before it has exec'd `command`, and says so: one
+ * of nestbox-launch's (exec's, or a joiner's), whose command line is still
+ * the launcher's (or nestbox-init). Until it can be signalled (same uid, or
+ * in a user namespace where this one has CAP_KILL) the signal is refused:
+ * tried again. One that is running `command` already is let go (SIGCONT). */
+static int cmd_stopper(const char* command) {
+  static char seen[1 << 16];
+  pid_t self = getpid();
+  signal(SIGTERM, on_term);
+  printf("watching\n");
+  for (;;) {
+    DIR* d = opendir("/proc");
+    if (!d) return 1;
+    struct dirent* e;
+    while ((e = readdir(d))) {
+      int pid = atoi(e->d_name);
+      if (pid <= 1 || pid == self || pid >= (int)sizeof seen || seen[pid]) continue;
+      seen[pid] = 1;
+      int r = -1;
+      for (long tries = 0; tries < 5000000 && (r = kill(pid, SIGSTOP)) != 0 && errno == EPERM; ++tries) {
+      }
+      if (r != 0) continue;
+      /* Where it stopped decides: a process in execve stops after it. */
+      for (int i = 0; i < 100000 && !is_stopped(pid); ++i) usleep(10);
+      char path[32], argv0[256] = "";
+      snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+      int fd = open(path, O_RDONLY);
+      ssize_t n = fd >= 0 ? read(fd, argv0, sizeof argv0 - 1) : -1;
+      if (fd >= 0) close(fd);
+      if (n > 0 && strcmp(argv0, command) != 0) {
+        printf("stopped %d before exec\n", pid);
+      } else {
+        kill(pid, SIGCONT);
+        printf("missed %d\n", pid);
+      }
+    }
+    closedir(d);
+  }
+}
+
 int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   const char* c = argc > 1 ? argv[1] : "";
@@ -246,6 +300,7 @@ int main(int argc, char** argv) {
     printf("sleeping\n");
     for (;;) pause();
   }
+  if (!strcmp(c, "stopper") && argc > 2) return cmd_stopper(argv[2]);
   if (!strcmp(c, "stubborn")) {  /* ignores SIGTERM */
     signal(SIGTERM, SIG_IGN);
     printf("stubborn\n");

@@ -13,9 +13,15 @@ namespace nestbox {
 
 class DetachedMount {
  public:
-  // A new mount of `fstype` (no source, no options), nosuid, nodev, noexec.
-  // Fails on kernels without the mount API (ENOSYS) like any other failure.
+  // A new mount of `fstype` (no source, no options), nosuid, nodev, noexec:
+  // fsmount, or on kernels without the mount API (before 5.2) the way
+  // in_private_namespace does it.
   static Result<DetachedMount> create(const char* fstype);
+  // A child process in a mount namespace of its own (propagation private)
+  // mounts `fstype` on /sys/fs/cgroup there and hands back a descriptor of
+  // the mount's root; when the child exits its namespace goes and the mount
+  // with it from every tree, reachable only through that descriptor.
+  static Result<DetachedMount> in_private_namespace(const char* fstype);
 
   DetachedMount(DetachedMount&&) noexcept = default;
   DetachedMount& operator=(DetachedMount&&) noexcept = default;

@@ -1,6 +1,6 @@
 #include "util/detached_mount.h"
 
-#include <linux/mount.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -13,6 +13,14 @@
 
 namespace nestbox {
 namespace {
+
+// The mount API's flags (kernel ABI, include/uapi/linux/mount.h), here so
+// that neither <linux/mount.h> (absent from older kernel headers, clashing
+// with some libcs' <sys/mount.h>) nor a libc's wrappers are needed.
+constexpr unsigned kFsopenCloexec = 0x1;
+constexpr unsigned kFsconfigCmdCreate = 6;
+constexpr unsigned kFsmountCloexec = 0x1;
+constexpr unsigned kMountAttrNosuid = 0x2, kMountAttrNodev = 0x4, kMountAttrNoexec = 0x8;
 
 Status send_fd(int sock, int fd) {
   char byte = 0;
@@ -56,13 +64,13 @@ Result<DetachedMount> DetachedMount::create(const char* fstype) {
 #if !defined(SYS_fsopen) || !defined(SYS_fsconfig) || !defined(SYS_fsmount)
   return in_private_namespace(fstype);  // headers older than the mount API
 #else
-  UniqueFd fs(static_cast<int>(::syscall(SYS_fsopen, fstype, FSOPEN_CLOEXEC)));
+  UniqueFd fs(static_cast<int>(::syscall(SYS_fsopen, fstype, kFsopenCloexec)));
   if (!fs && errno == ENOSYS) return in_private_namespace(fstype);
   if (!fs) return sys_error(std::string("fsopen ") + fstype);
-  if (::syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
+  if (::syscall(SYS_fsconfig, fs.get(), kFsconfigCmdCreate, nullptr, nullptr, 0) != 0)
     return sys_error(std::string("fsconfig create ") + fstype);
-  UniqueFd mnt(static_cast<int>(::syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC,
-                                          MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)));
+  UniqueFd mnt(static_cast<int>(::syscall(SYS_fsmount, fs.get(), kFsmountCloexec,
+                                          kMountAttrNosuid | kMountAttrNodev | kMountAttrNoexec)));
   if (!mnt) return sys_error(std::string("fsmount ") + fstype);
   return DetachedMount(std::move(mnt));
 #endif

@@ -47,8 +47,19 @@ struct Hierarchy {
   std::string own;          // this process's cgroup path in it
 };
 
-// The hierarchies this process belongs to, with their mount points.
-std::vector<Hierarchy> discover() {
+// The kernel has cgroup2 ("nodev\tcgroup2" in /proc/filesystems).
+bool kernel_has_cgroup2() {
+  auto fs = read_file("/proc/filesystems");
+  if (!fs.ok()) return false;
+  for (const std::string& line : split(*fs, '\n'))
+    if (line.size() > 8 && line.compare(line.size() - 8, 8, "\tcgroup2") == 0) return true;
+  return false;
+}
+
+// The hierarchies this process belongs to, with their mount points. The
+// unified one, when the kernel has it but it is not mounted here, is left
+// out and its path for this process put in `unmounted_v2`.
+std::vector<Hierarchy> discover(std::optional<std::string>* unmounted_v2) {
   std::vector<Hierarchy> out;
   auto self = read_file("/proc/self/cgroup");
   auto info = read_file("/proc/self/mountinfo");
@@ -73,8 +84,12 @@ std::vector<Hierarchy> discover() {
       if (match) h.mount = left[4];
     }
     // An unmounted v1 hierarchy is kept (create() refuses it); an unmounted
-    // unified one is left out (a pure v1 host has one, never mounted).
-    if (h.mount.empty() && h.v2) continue;
+    // unified one (a pure v1 host has one, never mounted; a hybrid one
+    // without /sys/fs/cgroup/unified) gets a private mount (create()).
+    if (h.mount.empty() && h.v2) {
+      if (kernel_has_cgroup2()) *unmounted_v2 = h.own;
+      continue;
+    }
     if (h.v2) {
       auto c = read_file(h.mount + h.own + "/cgroup.controllers");
       h.controllers = c.ok() ? *c : "";
@@ -122,6 +137,7 @@ uint64_t stat_value(const std::string& path, const std::string& key) {
 constexpr uid_t kSealedId = kCgroupOwner;
 
 Status seal(const std::string& dir) {
+  if (dir.empty()) return failure("seal: no path to the cgroup");
   UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!d) return sys_error("open " + dir);
   if (::fchown(d.get(), kSealedId, kSealedId) != 0) return sys_error("chown " + dir);
@@ -299,7 +315,8 @@ Status apply_v1(const std::string& d, const std::string& ctrl, const std::string
 
 Result<Cgroup> Cgroup::create(const std::string& name, const std::string& parent,
                               const policy::Cgroups& l) {
-  std::vector<Hierarchy> hs = discover();
+  std::optional<std::string> unmounted_v2;
+  std::vector<Hierarchy> hs = discover(&unmounted_v2);
   // The container could mount it from a nested user namespace and reach the
   // launcher's cgroup in it (the comment above seal()); a directory of its
   // own there needs the mount.
@@ -392,21 +409,75 @@ Result<Cgroup> Cgroup::create(const std::string& name, const std::string& parent
     if (!base.ok()) return std::move(base).error();
     if (has(c.controllers, "cpuset")) NESTBOX_TRY(apply_v1(cg.dirs_.back().path, "cpuset", *base, policy::Cgroups{}));
   }
-  for (const CgroupDir& d : cg.dirs_) NESTBOX_TRY(seal(d.path));
+  // The unified hierarchy where it is not mounted here: the container's
+  // processes would stay in the launcher's cgroup of it, and a container
+  // that mounts cgroup2 from a nested user and cgroup namespace would find
+  // that cgroup (often the root) as its own. It is mounted for this process
+  // alone (never in the host's mount namespace), and the container gets its
+  // own, sealed directory there like everywhere else; without that mount,
+  // no start.
+  if (unmounted_v2) {
+    auto mounted = DetachedMount::create("cgroup2");
+    if (!mounted.ok())
+      return std::move(mounted.error().context(
+          "cgroup2 is not mounted here and cannot be mounted privately; the container would be left in the "
+          "launcher's cgroup of it: mount cgroup2 (e.g. on /sys/fs/cgroup/unified)"));
+    cg.private_v2_ = std::move(*mounted);
+    Hierarchy h{.v2 = true, .controllers = "", .mount = cg.private_v2_->path(), .own = *unmounted_v2};
+    auto base = make(h, "");
+    if (!base.ok()) return std::move(base).error();
+    CgroupDir& d = cg.dirs_.back();
+    d.path = d.path.substr(h.mount.size());
+    d.v2 = false;
+    d.unmounted_v2 = true;
+  }
+  for (const CgroupDir& d : cg.dirs_) NESTBOX_TRY(seal(cg.at(d)));
   return cg;
 }
 
-Cgroup Cgroup::attach(std::vector<CgroupDir> dirs) { return Cgroup(std::move(dirs), false); }
-Cgroup Cgroup::adopt(std::vector<CgroupDir> dirs) { return Cgroup(std::move(dirs), true); }
+Cgroup Cgroup::attach(std::vector<CgroupDir> dirs) {
+  Cgroup cg(std::move(dirs), false);
+  cg.mount_private_v2();
+  return cg;
+}
 
-Cgroup::Cgroup(Cgroup&& o) noexcept : dirs_(std::move(o.dirs_)), owned_(std::exchange(o.owned_, false)) {}
+Cgroup Cgroup::adopt(std::vector<CgroupDir> dirs) {
+  Cgroup cg(std::move(dirs), true);
+  cg.mount_private_v2();
+  return cg;
+}
+
+void Cgroup::mount_private_v2() {
+  if (std::none_of(dirs_.begin(), dirs_.end(), [](const CgroupDir& d) { return d.unmounted_v2; })) return;
+  auto mounted = DetachedMount::create("cgroup2");
+  if (mounted.ok())
+    private_v2_ = std::move(*mounted);
+  else
+    private_v2_error_ = mounted.error().message;
+}
+
+std::string Cgroup::at(const CgroupDir& d) const {
+  if (!d.unmounted_v2) return d.path;
+  return private_v2_ ? private_v2_->path() + d.path : "";
+}
+
+Cgroup::Cgroup(Cgroup&& o) noexcept
+    : dirs_(std::move(o.dirs_)),
+      owned_(std::exchange(o.owned_, false)),
+      private_v2_(std::move(o.private_v2_)),
+      private_v2_error_(std::move(o.private_v2_error_)) {}
 
 Cgroup::~Cgroup() {
   if (owned_) remove();
 }
 
 Status Cgroup::add(pid_t pid) const {
-  for (const CgroupDir& d : dirs_) NESTBOX_TRY(write_to(d.path + "/cgroup.procs", std::to_string(pid)));
+  for (const CgroupDir& d : dirs_) {
+    std::string dir = at(d);
+    if (dir.empty())
+      return failure("cgroup2 " + d.path + ": not mounted here and cannot be mounted privately: " + private_v2_error_);
+    NESTBOX_TRY(write_to(dir + "/cgroup.procs", std::to_string(pid)));
+  }
   return {};
 }
 
@@ -430,7 +501,7 @@ Result<bool> Cgroup::frozen() const {
 
 bool Cgroup::empty() const {
   for (const CgroupDir& d : dirs_)
-    if (!trimmed(d.path + "/cgroup.procs").empty()) return false;
+    if (!trimmed(at(d) + "/cgroup.procs").empty()) return false;
   return true;
 }
 
@@ -439,7 +510,7 @@ void Cgroup::kill_all() const {
     for (const CgroupDir& d : dirs_)
       if (d.v2 && write_to(d.path + "/cgroup.kill", "1").ok()) break;
     (void)freeze(true);
-    for (const CgroupDir& d : dirs_) kill_listed(d.path + "/cgroup.procs");
+    for (const CgroupDir& d : dirs_) kill_listed(at(d) + "/cgroup.procs");
     (void)freeze(false);
     sleep_ms(10);
   }
@@ -485,8 +556,10 @@ void remove_below(const std::string& dir, int depth) {
 void Cgroup::remove() {
   kill_all();
   for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
-    remove_below(it->path, 0);
-    for (int i = 0; i < 200 && ::rmdir(it->path.c_str()) != 0 && errno == EBUSY; ++i) sleep_ms(10);
+    std::string dir = at(*it);
+    if (dir.empty()) continue;  // an unmounted_v2 dir this process could not mount
+    remove_below(dir, 0);
+    for (int i = 0; i < 200 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++i) sleep_ms(10);
   }
   dirs_.clear();
 }
@@ -494,7 +567,7 @@ void Cgroup::remove() {
 std::string Cgroup::describe() const {
   std::string out;
   for (const CgroupDir& d : dirs_)
-    out += (d.v2 ? "v2 - " : "v1 " + d.controllers + " ") + d.path + "\n";
+    out += (d.unmounted_v2 ? "v2u - " : d.v2 ? "v2 - " : "v1 " + d.controllers + " ") + d.path + "\n";
   return out;
 }
 
@@ -504,7 +577,7 @@ std::vector<CgroupDir> Cgroup::parse(const std::string& text) {
     std::vector<std::string> f = split(line, ' ');
     if (f.size() < 3) continue;
     out.push_back({line.substr(f[0].size() + f[1].size() + 2), f[0] == "v2",
-                   f[1] == "-" ? "" : f[1]});
+                   f[1] == "-" ? "" : f[1], f[0] == "v2u"});
   }
   return out;
 }

@@ -6,10 +6,12 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "policy/policy.h"
+#include "util/detached_mount.h"
 #include "util/result.h"
 
 namespace nestbox::launcher {
@@ -22,6 +24,11 @@ struct CgroupDir {
   std::string path;        // /sys/fs/cgroup/<hierarchy>/<parent>/nestbox-<name>
   bool v2 = false;
   std::string controllers; // v1: "memory", "cpu,cpuacct", ...; v2: ""
+  // In the unified hierarchy where it is not mounted here (pure v1 host, or
+  // hybrid without /sys/fs/cgroup/unified): `path` is from the hierarchy's
+  // root, reached through a private mount of this process (Cgroup::at). Only
+  // confines: tracking, freezing and limits stay with the v1 hierarchies.
+  bool unmounted_v2 = false;
 };
 
 class Cgroup {
@@ -30,7 +37,9 @@ class Cgroup {
   // cannot be applied (controller absent: names it).
   static Result<Cgroup> create(const std::string& name, const std::string& parent,
                                const policy::Cgroups& limits);
-  // Re-opens the cgroup of a running container from its recorded dirs (no ownership).
+  // Re-opens the cgroup of a running container from its recorded dirs (no
+  // ownership). An unmounted_v2 dir is mounted privately again; when that
+  // fails, add() refuses.
   static Cgroup attach(std::vector<CgroupDir> dirs);
   // Takes over the recorded dirs of a dead launcher: the destructor kills
   // whatever is left in them and removes them.
@@ -50,15 +59,23 @@ class Cgroup {
   bool oom_killed() const;  // the memory controller killed something
   bool empty() const;
   const std::vector<CgroupDir>& dirs() const { return dirs_; }
+  // Where this process reaches `d` (through the private mount for an
+  // unmounted_v2 one; "" when that could not be mounted).
+  std::string at(const CgroupDir& d) const;
   // Serialized dirs for the state directory ("v1 memory /sys/...").
   std::string describe() const;
   static std::vector<CgroupDir> parse(const std::string& described);
 
  private:
   explicit Cgroup(std::vector<CgroupDir> dirs, bool owned) : dirs_(std::move(dirs)), owned_(owned) {}
+  void mount_private_v2();
   void remove();
   std::vector<CgroupDir> dirs_;
   bool owned_ = false;
+  // cgroup2 mounted for this process alone, for unmounted_v2 dirs: never in
+  // the host's mount namespace, gone with the descriptor.
+  std::optional<DetachedMount> private_v2_;
+  std::string private_v2_error_;
 };
 
 }  // namespace nestbox::launcher

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <string_view>
 
 #include "manifests/model.h"
@@ -89,6 +90,25 @@ inline constexpr std::string_view kIoUringReachable[] = {
 // manifest names io_uring_setup itself (allowing it is its signed decision).
 inline constexpr std::string_view kIoUringSyscalls[] = {"io_uring_enter", "io_uring_register", "io_uring_setup"};
 
+// Why the user-namespace guard: a container in the host's user namespace
+// that makes a user namespace of its own holds every capability in it and
+// mounts what the kernel lets such a namespace mount (cgroup, cgroup2,
+// proc, tmpfs ...). The launcher seals the container's cgroups against the
+// container's own ids, but a container granted CAP_DAC_OVERRIDE, CAP_FOWNER,
+// CAP_CHOWN or CAP_SETUID holds them in the host's user namespace, and a
+// process of it outside the nested namespace wrote the cgroup files the
+// nested one had mounted (through /proc/PID/root). So such a container may
+// not make or join a user namespace at all: clone and unshare with
+// CLONE_NEWUSER and setns into a user namespace (or with nstype 0) fail with
+// EPERM, clone3 with ENOSYS. A container that needs user namespaces gets a
+// user namespace of its own ([users] namespace = true): nested ones are then
+// harmless.
+inline constexpr uint64_t kCloneNewUser = 0x10000000;  // CLONE_NEWUSER
+// The other CLONE_NEW* types setns accepts: mount, cgroup, uts, ipc, pid,
+// net, time.
+inline constexpr uint64_t kOtherNamespaceTypes[] = {0x00020000, 0x02000000, 0x04000000, 0x08000000,
+                                                    0x20000000, 0x40000000, 0x00000080};
+
 // True when the container's processes run in the host's user namespace.
 bool shares_host_user_namespace(const Manifest& m);
 
@@ -97,8 +117,10 @@ bool shares_host_user_namespace(const Manifest& m);
 // action; an alias the manifest names anywhere is its own decision and left
 // alone; an alias the manifest's arch lacks is skipped), plus the io_uring guard when its deny rules need it, plus a
 // deny rule for the keyring calls the rules would let through, when the
-// container shares the host's user namespace (that one last). A manifest
-// without [seccomp] then gets a filter that allows everything else.
+// container shares the host's user namespace (that one last), and, for such
+// a container, the user-namespace guard (clone, unshare, clone3, setns, with
+// argument conditions) whatever the filter's default. A manifest without
+// [seccomp] then gets a filter that allows everything else.
 Seccomp effective_seccomp(const Manifest& m);
 
 }  // namespace nestbox::manifests

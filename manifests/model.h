@@ -207,10 +207,20 @@ struct Cgroups {
 
 enum class SeccompAction { kAllow, kErrno, kKill, kLog, kTrap };
 
+// A condition on one argument of a call: (argument & mask) == value. Only
+// the built-in guards make rules with conditions (effective_seccomp.h); a
+// manifest's own rules have none.
+struct SeccompArg {
+  unsigned index = 0;
+  uint64_t mask = 0;
+  uint64_t value = 0;
+};
+
 struct SeccompRule {
   std::vector<std::string> syscalls;
   SeccompAction action = SeccompAction::kErrno;
   int errno_value = 1;  // EPERM
+  std::vector<SeccompArg> args;  // all must hold; empty: every call
 };
 
 struct Seccomp {

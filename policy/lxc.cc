@@ -78,8 +78,15 @@ Result<std::string> seccomp_profile(const m::Seccomp& rules, m::Arch arch) {
   else
     o << "allowlist " << action(rules.default_action, rules.default_errno) << "\n";
   o << "[all]\n";
+  // An argument condition is "[index,value,op,mask]" (lxc's seccomp.c hands
+  // mask and value to libseccomp for SCMP_CMP_MASKED_EQ).
   for (const SeccompPlan::Rule& r : plan->rules)
-    for (const std::string& call : r.syscalls) o << call << " " << action(r.action, r.errno_value) << "\n";
+    for (const std::string& call : r.syscalls) {
+      o << call << " " << action(r.action, r.errno_value);
+      for (const m::SeccompArg& a : r.args)
+        o << " [" << a.index << "," << a.value << ",SCMP_CMP_MASKED_EQ," << a.mask << "]";
+      o << "\n";
+    }
   return o.str();
 }
 

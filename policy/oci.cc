@@ -246,6 +246,10 @@ Result<json> seccomp(const m::Seccomp& rules, m::Arch arch) {
   for (const SeccompPlan::Rule& r : plan->rules) {
     json rule{{"names", r.syscalls}, {"action", oci_action(r.action)}};
     if (r.action == m::SeccompAction::kErrno) rule["errnoRet"] = r.errno_value;
+    // runc and crun hand value and valueTwo to libseccomp as its datum_a
+    // and datum_b: for SCMP_CMP_MASKED_EQ the mask and the value.
+    for (const m::SeccompArg& a : r.args)
+      rule["args"].push_back({{"index", a.index}, {"value", a.mask}, {"valueTwo", a.value}, {"op", "SCMP_CMP_MASKED_EQ"}});
     calls.push_back(rule);
   }
   s["syscalls"] = calls;

@@ -81,23 +81,26 @@ Result<SeccompPlan> plan_seccomp(const manifests::Seccomp& s, Arch arch) {
     return std::vector<std::string>(out.begin(), out.end());
   };
   SeccompPlan plan;
-  std::set<std::string> used;
-  auto add = [&](std::vector<std::string> calls, SeccompAction a, int err) -> Status {
+  // libseccomp silently drops a conditional rule for a call that has an
+  // unconditional one: such a pair is refused, never compiled.
+  std::set<std::string> used, conditional;
+  auto add = [&](std::vector<std::string> calls, SeccompAction a, int err,
+                 const std::vector<manifests::SeccompArg>& args) -> Status {
     for (const std::string& c : calls)
-      if (!used.insert(c).second)
+      if (args.empty() ? !used.insert(c).second || conditional.count(c) : (conditional.insert(c), used.count(c)))
         return bad_input("seccomp: system call \"" + c + "\" has more than one rule");
     // A rule whose action is the default is a no-op (and libseccomp refuses it).
     bool same = a == s.default_action && (a != SeccompAction::kErrno || err == s.default_errno);
-    if (!calls.empty() && !same) plan.rules.push_back({std::move(calls), a, err});
+    if (!calls.empty() && !same) plan.rules.push_back({std::move(calls), a, err, args});
     return ok_status();
   };
   auto allow = filter(s.allow);
   if (!allow.ok()) return std::move(allow).error();
-  NESTBOX_TRY(add(std::move(*allow), SeccompAction::kAllow, 0));
+  NESTBOX_TRY(add(std::move(*allow), SeccompAction::kAllow, 0, {}));
   for (const manifests::SeccompRule& r : s.deny) {
     auto calls = filter(r.syscalls);
     if (!calls.ok()) return std::move(calls).error();
-    NESTBOX_TRY(add(std::move(*calls), r.action, r.errno_value));
+    NESTBOX_TRY(add(std::move(*calls), r.action, r.errno_value, r.args));
   }
   return plan;
 }
@@ -122,7 +125,11 @@ Result<std::vector<uint8_t>> compile_seccomp(const manifests::Seccomp& s, Arch a
       // seccomp_rule_add wants the build machine's number (or pseudo number)
       // and translates it by name for every arch in the filter.
       int nr = seccomp_syscall_resolve_name(name.c_str());
-      rc = seccomp_rule_add(ctx.get(), scmp_action(r.action, r.errno_value), nr, 0);
+      std::vector<scmp_arg_cmp> cmp;
+      for (const manifests::SeccompArg& a : r.args)
+        cmp.push_back(scmp_arg_cmp{a.index, SCMP_CMP_MASKED_EQ, a.mask, a.value});  // datum_a is the mask
+      rc = seccomp_rule_add_array(ctx.get(), scmp_action(r.action, r.errno_value), nr,
+                                  static_cast<unsigned>(cmp.size()), cmp.data());
       if (rc < 0) return scmp_error("add rule for " + name, rc);
     }
   }

@@ -26,8 +26,11 @@ struct SeccompPlan {
     std::vector<std::string> syscalls;  // sorted
     manifests::SeccompAction action;
     int errno_value;
+    std::vector<manifests::SeccompArg> args;  // all must hold; empty: every call
   };
-  std::vector<Rule> rules;  // allow rule first (if any), then deny rules in manifest order
+  // Allow rule first (if any), then deny rules in manifest order. A call has
+  // one rule without conditions or any number with them, never both.
+  std::vector<Rule> rules;
 };
 Result<SeccompPlan> plan_seccomp(const manifests::Seccomp& rules, manifests::Arch arch);
 

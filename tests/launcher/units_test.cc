@@ -183,6 +183,15 @@ TEST(CgroupRecord, RoundTrips) {
   EXPECT_EQ(back[1].path, "/sys/fs/cgroup/memory/p q/nestbox-a");
   EXPECT_FALSE(back[1].v2);
   EXPECT_EQ(back[1].controllers, "memory");
+  // A directory in a cgroup2 the launcher mounts for itself: its path from
+  // the hierarchy's root, marked so that exec and cleanup mount it again.
+  Cgroup v2u = Cgroup::attach({{"/x/nestbox-a", false, "", true}});
+  EXPECT_EQ(v2u.describe(), "v2u - /x/nestbox-a\n");
+  back = Cgroup::parse(v2u.describe());
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_TRUE(back[0].unmounted_v2);
+  EXPECT_FALSE(back[0].v2);
+  EXPECT_EQ(back[0].path, "/x/nestbox-a");
 }
 
 TEST(Cgroups, ConfiguredParentBeneathOurOwnCgroup) {

@@ -30,7 +30,8 @@ const char* kProbe =
     "echo rootopts=$($B awk '$5==\"/\" {print $6}' /proc/self/mountinfo)\n"
     "$B cat /proc/mounts\n"
     "echo seccomp=$($B grep Seccomp: /proc/self/status | $B tr -d '\\t')\n"
-    "$B mkdir /tmp/probe-dir; echo mkdir_rc=$?\n";
+    "$B mkdir /tmp/probe-dir; echo mkdir_rc=$?\n"
+    "if $B unshare -U $B true 2>/dev/null; then echo userns=made; else echo userns=refused; fi\n";
 
 // What the busybox probe shell needs beyond what the examples' own programs use.
 const char* kProbeSyscalls[] = {"clone", "clone3", "fork", "vfork", "wait4", "pipe", "pipe2", "dup", "dup3",
@@ -144,6 +145,12 @@ TEST_P(ExampleRun, DeclaredIsolationIsObservable) {
     EXPECT_NE(out.find(" /sys sysfs ro,"), std::string::npos) << out;
   }
   EXPECT_NE(out.find(m::effective_seccomp(*man).enabled ? "seccomp=Seccomp:2\n" : "seccomp=Seccomp:0\n"), std::string::npos) << out;
+  // In the host's user namespace no user namespace of its own to make
+  // (manifests/effective_seccomp.h): the NAS example holds CAP_DAC_OVERRIDE
+  // and CAP_SETUID in the host's.
+  if (m::shares_host_user_namespace(*man)) {
+    EXPECT_NE(out.find("userns=refused\n"), std::string::npos) << out;
+  }
   // mkdir is not in any example's allow list: a default errno shows up as that errno.
   if (man->seccomp.enabled && man->seccomp.default_action == m::SeccompAction::kErrno) {
     EXPECT_NE(out.find(strerror(man->seccomp.default_errno)), std::string::npos) << out;

@@ -93,6 +93,13 @@ TEST(Lxc, ConfigCarriesTheManifest) {
             "2\ndenylist\n[all]\nmkdir errno 13\nmkdirat errno 13\nkexec_file_load kill\nkexec_load kill\nreboot kill\n"
             // mkdir is a call io_uring makes: the ring is denied too.
             "io_uring_enter errno 38\nio_uring_register errno 38\nio_uring_setup errno 38\n"
+            // The host's user namespace: no user namespace of its own to make
+            // or join (value, then mask: lxc's order for SCMP_CMP_MASKED_EQ).
+            "clone errno 1 [0,268435456,SCMP_CMP_MASKED_EQ,268435456]\n"
+            "unshare errno 1 [0,268435456,SCMP_CMP_MASKED_EQ,268435456]\n"
+            "clone3 errno 38\n"
+            "setns errno 1 [1,0,SCMP_CMP_MASKED_EQ,4294967295]\n"
+            "setns errno 1 [1,268435456,SCMP_CMP_MASKED_EQ,268435456]\n"
             "add_key errno 1\nkeyctl errno 1\nrequest_key errno 1\n");
 }
 
@@ -260,7 +267,8 @@ TEST(LxcRun, LxcExecute) {
                       "cg() { echo /sys/fs/cgroup/$1$(sed -n \"s/^[0-9]*:$1:\\(.*\\)/\\1/p\" /proc/self/cgroup); }\n"
                       "echo memory=$(cat $(cg memory)/memory.limit_in_bytes)\n"
                       "echo memsw=$(cat $(cg memory)/memory.memsw.limit_in_bytes)\n"
-                      "echo pids=$(cat $(cg pids)/pids.max)\n");
+                      "echo pids=$(cat $(cg pids)/pids.max)\n"
+                      "if unshare -U true 2>/dev/null; then echo userns=made; else echo userns=refused; fi\n");
   m::Manifest man = full_manifest();
   man.process.command = {"/bin/busybox", "sh", "/probe.sh"};
   man.process.env = {"PATH=/bin"};
@@ -299,6 +307,8 @@ TEST(LxcRun, LxcExecute) {
   EXPECT_NE(out.find("memory=67108864\n"), std::string::npos) << out;
   EXPECT_NE(out.find("memsw=83886080\n"), std::string::npos) << out;
   EXPECT_NE(out.find("pids=64\n"), std::string::npos) << out;
+  // The host's user namespace: the profile's argument rules held under LXC.
+  EXPECT_NE(out.find("userns=refused\n"), std::string::npos) << out;
 }
 
 // A hostile image under lxc-execute, root without capabilities and without

@@ -203,6 +203,88 @@ TEST(Seccomp, KeyringGuardAddsOnlyWhatTheRulesLetThrough) {
   }
 }
 
+// A container in the host's user namespace that makes a user namespace of
+// its own holds every capability there and mounts cgroups, proc, tmpfs; one
+// granted CAP_DAC_OVERRIDE (or CAP_FOWNER, CAP_CHOWN, CAP_SETUID) in the
+// host's user namespace then wrote from outside what its nested namespace
+// had mounted. Its filter refuses every way into a user namespace, on this
+// kernel, whatever the manifest's rules name; other clones, unshares and
+// setns still run. Exit code: 0, or the step that went wrong.
+int user_namespaces_refused() {
+  if (syscall(SYS_unshare, CLONE_NEWUSER) != -1 || errno != EPERM) return 1;
+  if (syscall(SYS_unshare, CLONE_NEWUSER | CLONE_NEWNS) != -1 || errno != EPERM) return 2;
+  long r = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+  if (r == 0) syscall(SYS_exit_group, 0);
+  if (r != -1 || errno != EPERM) return 3;
+  struct {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+  } args = {CLONE_NEWUSER, 0, 0, 0, SIGCHLD, 0, 0, 0};
+  r = syscall(__NR_clone3, &args, sizeof args);
+  if (r == 0) syscall(SYS_exit_group, 0);
+  if (r != -1 || errno != ENOSYS) return 4;
+  int user = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC), net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (user < 0 || net < 0) return 5;
+  if (syscall(SYS_setns, user, 0) != -1 || errno != EPERM) return 6;
+  if (syscall(SYS_setns, user, CLONE_NEWUSER) != -1 || errno != EPERM) return 7;
+  if (syscall(SYS_setns, net, 0x100000000ll) != -1 || errno != EPERM) return 8;  // nstype is an int: 0
+  // What is not a user namespace still works: a plain fork, unshare(0),
+  // joining its own network namespace by type.
+  r = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (r == 0) syscall(SYS_exit_group, 0);
+  if (r <= 0) return 9;
+  if (syscall(SYS_wait4, r, nullptr, 0, nullptr) != r) return 10;
+  if (syscall(SYS_unshare, 0) != 0) return 11;
+  if (syscall(SYS_setns, net, CLONE_NEWNET) != 0) return 12;
+  return 0;
+}
+
+int user_namespace_made() {
+  return syscall(SYS_unshare, CLONE_NEWUSER) == 0 ? 0 : 1;
+}
+
+TEST(Seccomp, HostUserNamespaceCannotMakeOrJoinAUserNamespace) {
+  // The control: without a filter this kernel makes one.
+  pid_t pid = fork();
+  if (pid == 0) syscall(SYS_exit_group, user_namespace_made());
+  int st = 0;
+  waitpid(pid, &st, 0);
+  ASSERT_TRUE(WIFEXITED(st));
+  if (WEXITSTATUS(st) != 0) GTEST_SKIP() << "no user namespaces here";
+
+  m::Manifest man = testing::full_manifest();  // host user namespace
+  auto check = [&](const char* what) {
+    SCOPED_TRACE(what);
+    auto blob = bake_binary(man);
+    ASSERT_TRUE(blob.ok()) << blob.error().message;
+    auto p = decode(*blob);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    int st = run_filtered(p->seccomp.bpf, user_namespaces_refused);
+    ASSERT_TRUE(WIFEXITED(st)) << "status " << st;
+    EXPECT_EQ(WEXITSTATUS(st), 0);
+  };
+  man.seccomp = {};  // no [seccomp]: a filter of its own
+  check("no [seccomp]");
+  man.seccomp = {.enabled = true, .default_action = m::SeccompAction::kAllow};
+  man.seccomp.allow = {"clone", "clone3", "unshare", "setns"};  // named, under an allowing default
+  man.seccomp.deny = {{{"reboot"}, m::SeccompAction::kKill, 0}};
+  check("default allow");
+  man.seccomp.allow.clear();
+  man.seccomp.deny.push_back({{"unshare", "setns", "clone3"}, m::SeccompAction::kLog, 0});  // logged, then run
+  check("deny rule that logs");
+  // An allow-list that allows them by name: the allowed calls become
+  // conditional, the user namespace ones still refused.
+  man.seccomp = {.enabled = true, .default_action = m::SeccompAction::kErrno, .default_errno = ENOSYS};
+  man.seccomp.allow = {"clone", "clone3", "unshare", "setns", "open", "openat", "wait4", "exit_group", "exit",
+                       "getpid", "rt_sigreturn", "close"};
+  check("allow-list");
+
+  // In a user namespace of its own a nested one is harmless: not refused.
+  man.namespaces.user.mode = m::NsMode::kNew;
+  m::Seccomp s = m::effective_seccomp(man);
+  EXPECT_TRUE(std::none_of(s.deny.begin(), s.deny.end(), [](const m::SeccompRule& r) { return !r.args.empty(); }));
+  EXPECT_NE(std::find(s.allow.begin(), s.allow.end(), "unshare"), s.allow.end());
+}
+
 // io_uring performs opens, connects and more as opcodes that seccomp never
 // sees: a filter that lets calls through by default and denies `openat` was
 // bypassed with IORING_OP_OPENAT. The baked filter denies the ring's calls
@@ -285,6 +367,10 @@ int mount_and_exec_aliases_refused() {
 // entry point: `mount` denied, fsopen + fsmount + move_mount mounted anyway.
 TEST(Seccomp, DenyRulesHoldAgainstAliasCalls) {
   m::Manifest man = testing::full_manifest();
+  // A user namespace of its own: one in the host's may not nest one at all
+  // (HostUserNamespaceCannotMakeOrJoinAUserNamespace).
+  man.namespaces.user.mode = m::NsMode::kNew;
+  man.users = {.user_namespace = true, .uid_map = {{0, 100000, 65536}}, .gid_map = {{0, 100000, 65536}}};
   man.seccomp.default_action = m::SeccompAction::kAllow;
   man.seccomp.deny = {{{"mount", "execve"}, m::SeccompAction::kErrno, EPERM}};
   // The control: the manifest's rule as written lets the new mount API in.

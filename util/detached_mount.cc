@@ -1,0 +1,107 @@
+#include "util/detached_mount.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace nestbox {
+namespace {
+
+// The mount API's flags (kernel ABI, include/uapi/linux/mount.h), here so
+// that neither <linux/mount.h> (absent from older kernel headers, clashing
+// with some libcs' <sys/mount.h>) nor a libc's wrappers are needed.
+constexpr unsigned kFsopenCloexec = 0x1;
+constexpr unsigned kFsconfigCmdCreate = 6;
+constexpr unsigned kFsmountCloexec = 0x1;
+constexpr unsigned kMountAttrNosuid = 0x2, kMountAttrNodev = 0x4, kMountAttrNoexec = 0x8;
+
+Status send_fd(int sock, int fd) {
+  char byte = 0;
+  iovec io{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &io;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) != 1) return sys_error("send the mount's descriptor");
+  return {};
+}
+
+UniqueFd receive_fd(int sock) {
+  char byte = 0;
+  iovec io{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &io;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  if (::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1) return UniqueFd();
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+    return UniqueFd();
+  int fd = -1;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return UniqueFd(fd);
+}
+
+}  // namespace
+
+Result<DetachedMount> DetachedMount::create(const char* fstype) {
+#if !defined(SYS_fsopen) || !defined(SYS_fsconfig) || !defined(SYS_fsmount)
+  return in_private_namespace(fstype);  // headers older than the mount API
+#else
+  UniqueFd fs(static_cast<int>(::syscall(SYS_fsopen, fstype, kFsopenCloexec)));
+  if (!fs && errno == ENOSYS) return in_private_namespace(fstype);
+  if (!fs) return sys_error(std::string("fsopen ") + fstype);
+  if (::syscall(SYS_fsconfig, fs.get(), kFsconfigCmdCreate, nullptr, nullptr, 0) != 0)
+    return sys_error(std::string("fsconfig create ") + fstype);
+  UniqueFd mnt(static_cast<int>(::syscall(SYS_fsmount, fs.get(), kFsmountCloexec,
+                                          kMountAttrNosuid | kMountAttrNodev | kMountAttrNoexec)));
+  if (!mnt) return sys_error(std::string("fsmount ") + fstype);
+  return DetachedMount(std::move(mnt));
+#endif
+}
+
+Result<DetachedMount> DetachedMount::in_private_namespace(const char* fstype) {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return sys_error("socketpair");
+  UniqueFd mine(pair[0]), theirs(pair[1]);
+  pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork");
+  if (pid == 0) {
+    // Private first: the mount below must never propagate to the host.
+    const char* on = "/sys/fs/cgroup";
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount("none", on, fstype, MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+      ::_exit(errno ? errno : 1);
+    UniqueFd root(::open(on, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!root || !send_fd(theirs.get(), root.get()).ok()) ::_exit(errno ? errno : 1);
+    ::_exit(0);
+  }
+  theirs.reset();
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return sys_error(std::string("mount ") + fstype + " in a private mount namespace",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : EIO);
+  UniqueFd root = receive_fd(mine.get());
+  if (!root) return sys_error(std::string("receive the private ") + fstype + " mount");
+  return DetachedMount(std::move(root));
+}
+
+}  // namespace nestbox

@@ -1,11 +1,13 @@
 #include "launcher/features.h"
 
+#include <linux/capability.h>
 #include <unistd.h>
 
 #include "launcher/cgroups.h"
 #include "launcher/namespaces.h"
 #include "launcher/state.h"
 #include "util/file_io.h"
+#include "util/host_root.h"
 
 namespace nestbox::launcher {
 namespace {
@@ -49,6 +51,23 @@ Status check_policy(const policy::Policy& p) {
                        ": the host's pid namespace needs a new user namespace that does not map host uid 0 "
                        "(the container could signal the launcher and other containers)");
   }
+  // What only a process that is not the host's root may have: a writable
+  // /sys (its root-owned 0644 knobs need no capability) and the ubus socket
+  // (ubusd checks no ACL for uid 0). A process that can become host uid 0
+  // counts as it: without no_new_privs a setuid-root program (in the image, on
+  // a storage partition, in a bind) changes its uid whatever the bounding set,
+  // and CAP_SETUID does too. The policy reader refuses the same (util/host_root.h).
+  bool host_root = may_become_host_root(ns_new(p, policy::kNsUser), p.uid_map, p.process.uid, p.no_new_privs,
+                                        (p.caps.keep >> CAP_SETUID) & 1);
+  if (host_root && p.sys == policy::SysMode::kReadWrite)
+    return bad_input("policy " + p.name +
+                     ": a writable /sys for a process that is or can become the host's root (uid 0; or no_new_privs "
+                     "off, or CAP_SETUID, without a user namespace mapping uid 0 elsewhere)");
+  if (host_root && !p.ipc.ubus_socket.empty())
+    return bad_input("policy " + p.name +
+                     ": the ubus socket for a process that is or can become the host's root (uid 0; or no_new_privs "
+                     "off, or CAP_SETUID, without a user namespace mapping uid 0 elsewhere): ubusd checks no ACL for "
+                     "uid 0");
   // The container's cgroup files belong to kCgroupOwner so that it cannot
   // write them (cgroups.h): a container with that id would own them.
   bool owner = !ns_new(p, policy::kNsUser) && (p.process.uid == kCgroupOwner || p.process.gid == kCgroupOwner);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "launcher/running_init.h"
@@ -41,6 +42,22 @@ Result<std::vector<UniqueFd>> open_joins(const policy::Policy& p, const std::str
     auto opened = open_running_namespaces(state_root, ns.join, wanted);
     if (!opened.ok()) return std::move(opened.error().context(std::string("join ") + ns_name(i) + " namespace"));
     fds[i] = std::move((*opened)[i]);
+    // A container in the host's pid namespace (pid = "host") passes on that
+    // namespace to whoever joins it: the joiner is then in the host's pid
+    // namespace too, and check_policy's rule for pid = "host" holds for it
+    // (a new user namespace mapping no id to host uid 0), or a uid-0
+    // container without one would name and kill every root process.
+    struct stat theirs, ours;
+    if (i == policy::kNsPid && ::fstat(fds[i].get(), &theirs) == 0 && ::stat("/proc/self/ns/pid", &ours) == 0 &&
+        theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino) {
+      bool host_root = !ns_new(p, policy::kNsUser);
+      for (const policy::IdMap& m : p.uid_map)
+        if (m.outside == 0 && m.count > 0) host_root = true;
+      if (host_root)
+        return bad_input("policy " + p.name + ": joins the pid namespace of '" + ns.join +
+                         "', which is the host's: that needs a new user namespace that does not map host uid 0 "
+                         "(the container could signal the launcher and other containers)");
+    }
   }
   return fds;
 }

@@ -89,8 +89,19 @@ Result<std::vector<UniqueFd>> open_running_namespaces(const std::string& state_r
   std::vector<UniqueFd> fds(policy::kNsCount);
   for (int i = 0; i < policy::kNsCount; ++i) {
     if (!wanted[i]) continue;
-    std::string path = "/proc/" + std::to_string(init) + "/ns/" + ns_name(i);
+    // The pid namespace the container's processes are in is the one the
+    // init's *children* get: an init that joined another container's pid
+    // namespace (setns affects only its children) is itself still in the
+    // host's, and ns/pid named that one: `exec` and health checks then ran
+    // in the host's pid namespace, where a uid-0 container process could
+    // kill every root process of the host (and a container joining this one
+    // joined the host's).
+    const char* entry = i == policy::kNsPid ? "pid_for_children" : ns_name(i);
+    std::string path = "/proc/" + std::to_string(init) + "/ns/" + entry;
     fds[i].reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fds[i] && errno == ENOENT && i == policy::kNsPid && ::access(("/proc/" + std::to_string(init)).c_str(), F_OK) == 0)
+      return failure("container '" + name + "': " + path +
+                     " is missing (Linux 4.12+): which pid namespace its processes are in is unknown");
     if (!fds[i]) return failure(gone);
   }
   if (pidfd ? !still_alive(pidfd) : !same_process()) return failure(gone);

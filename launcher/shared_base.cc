@@ -100,7 +100,13 @@ void sweep_locked(const std::string& bases, const std::string& except) {
 }  // namespace
 
 std::string shared_base_key(const std::string& base_name, const ImageWindow& w) {
-  if (w.verity) return base_name + "-v" + w.verity->root_hex + "-" + w.verity->salt_hex;
+  // dm-verity's tree hashes every level alike (salt, then the block): the
+  // hash blocks of one image, taken as the data of another with fewer
+  // blocks, give the same root hash and salt. The data block count (with
+  // the root) names the content; the rest of the table is fixed by the format.
+  if (w.verity)
+    return base_name + "-v" + w.verity->root_hex + "-" + w.verity->salt_hex + "-" +
+           std::to_string(w.verity->data_blocks);
   if (w.digest.size() != 64) return "";
   return base_name + "-p" + w.digest;
 }

@@ -8,8 +8,8 @@
 //
 // <key> names the verified content, never a path: the base's name and the
 // digest its signed metadata gives for the bytes mounted (the payload
-// SHA-256 when every byte was hashed; the dm-verity root hash and salt when
-// dm-verity holds every block to it). Two images with equal keys are the
+// SHA-256 when every byte was hashed; the dm-verity root hash, salt and data
+// block count when dm-verity holds every block to it). Two images with equal keys are the
 // same bytes, so a container may join a mount another launcher made from
 // its own verified fd.
 //

@@ -101,7 +101,10 @@ Status StateDir::write(const std::string& file, const std::string& content) cons
 Status StateDir::link_namespaces(pid_t init) const {
   for (int i = 0; i < policy::kNsCount; ++i) {
     std::string link = path_ + "/ns/" + ns_name(i);
-    std::string target = "/proc/" + std::to_string(init) + "/ns/" + ns_name(i);
+    // pid: the namespace the container's processes are in, which an init
+    // that joined another container's is not itself in (running_init.cc).
+    std::string target = "/proc/" + std::to_string(init) + "/ns/" +
+                         (i == policy::kNsPid ? std::string("pid_for_children") : std::string(ns_name(i)));
     ::unlink(link.c_str());
     if (::symlink(target.c_str(), link.c_str()) != 0) return sys_error("symlink " + link);
   }

@@ -75,8 +75,11 @@ Status mount_dev_in_root(const std::string& dev, const policy::Mount& m, int roo
 
 HostOwner container_root(const policy::Policy& p) {
   HostOwner o;
-  for (const policy::IdMap& m : p.uid_map)
+  o.host_root_reachable = p.uid_map.empty();  // no user namespace: the host's ids
+  for (const policy::IdMap& m : p.uid_map) {
     if (m.inside == 0 && m.count) o.uid = m.outside;
+    if (m.outside == 0 && m.count) o.host_root_reachable = true;
+  }
   for (const policy::IdMap& m : p.gid_map)
     if (m.inside == 0 && m.count) o.gid = m.outside;
   return o;
@@ -167,7 +170,7 @@ Result<UniqueFd> open_host_source(const std::string& path) {
 }
 
 Status check_host_storage_closed(const std::string& dir, HostOwner owner) {
-  if (owner.uid != 0) return {};
+  if (owner.uid != 0 && !owner.host_root_reachable) return {};
   for (size_t end = dir.rfind('/'); end != std::string::npos && end > 0; end = dir.rfind('/', end - 1)) {
     std::string above = dir.substr(0, end);
     struct stat st;

@@ -19,6 +19,10 @@ namespace nestbox::launcher {
 // nestbox creates is owned by, so that root in a user namespace can write it.
 struct HostOwner {
   uint32_t uid = 0, gid = 0;
+  // Some id of the container is the host's uid 0 (no user namespace, or a
+  // uid map sending any id, not only root's, to 0): a process reaching that
+  // id (a setuid program, CAP_SETUID) writes storage as the host's root.
+  bool host_root_reachable = false;
 };
 HostOwner container_root(const policy::Policy& policy);
 
@@ -43,7 +47,8 @@ Status ensure_host_dir(const std::string& dir, HostOwner owner = {});
 
 // A writable directory on the host that the container's root writes (a
 // storage directory, an overlay's upper layer): when that root is the
-// host's root (no user namespace), whatever it leaves there is the host
+// host's root (no user namespace, or any id mapped to host uid 0:
+// HostOwner::host_root_reachable), whatever it leaves there is the host
 // root's, a setuid-root program for the host's other users to run. Such a
 // directory must lie below one that only root can enter (owned by root,
 // not searchable by others; ensure_host_dir creates missing ones 0700).

@@ -1,6 +1,9 @@
 #include "manifests/ipc.h"
 
+#include <algorithm>
 #include <string_view>
+
+#include "util/host_root.h"
 
 namespace nestbox::manifests {
 namespace {
@@ -111,6 +114,15 @@ std::optional<std::pair<uint32_t, uint32_t>> host_ids(const Manifest& m) {
   return std::make_pair(*uid, *gid);
 }
 
+bool may_become_host_root(const Manifest& m) {
+  const std::vector<std::string>& caps = m.security.capabilities;
+  bool setuid_cap = std::find(caps.begin(), caps.end(), "CAP_SETUID") != caps.end();
+  // A joined user namespace's maps are another container's: not known here.
+  bool own_ns = m.users.user_namespace && m.namespaces.user.mode != NsMode::kJoin;
+  return nestbox::may_become_host_root(own_ns, m.users.uid_map, m.process.uid,
+                                       m.security.no_new_privs, setuid_cap);
+}
+
 namespace detail {
 
 void read_ipc(TableView& top, Manifest& m) {
@@ -129,12 +141,18 @@ void read_ipc(TableView& top, Manifest& m) {
     ub.require("grants", "[{ object = \"network.interface.wan\", methods = [\"status\"] }, ...]");
     for_each_grant(ub, m, d);
     // ubusd checks no ACL for a client of host uid 0: the list would be
-    // decoration. Refuse instead of granting the whole bus.
+    // decoration. Refuse instead of granting the whole bus, also to a process
+    // that can become host uid 0 (a setuid-root program without no_new_privs).
     auto ids = host_ids(m);
     if (ids && ids->first == 0)
       d.error(d.pos("ipc.ubus"), "ipc.ubus",
               "the process runs as host uid 0, which ubusd lets call every object whatever its ACL; "
               "expected a user namespace or a non-root process.user");
+    else if (may_become_host_root(m))
+      d.error(d.pos("ipc.ubus"), "ipc.ubus",
+              "the process can become host uid 0 (security.no_new_privs = false or CAP_SETUID, without a user "
+              "namespace mapping uid 0 elsewhere: a setuid-root program changes its uid), which ubusd lets call "
+              "every object whatever its ACL; expected no_new_privs = true and no CAP_SETUID, or a user namespace");
     ub.finish();
   }
   ipc.finish();

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 
+#include "manifests/ipc.h"
 #include "manifests/manifest.h"
 #include "manifests/mount_kind.h"
 #include "manifests/units.h"
@@ -488,6 +489,14 @@ void validate_users(Manifest& m, Diagnostics& d) {
               "\"rw\" for a process that is the host's root (uid 0, no user namespace mapping it elsewhere) would let it "
               "write every root-owned /sys file without capabilities; expected \"ro\", or a process.user or "
               "users.uid_map that is not the host's root");
+    // A setuid-root program (from the image, a storage partition, a bind)
+    // makes it the host's root without no_new_privs; so does CAP_SETUID.
+    else if (may_become_host_root(m))
+      d.error(d.pos("mounts.sys"), "mounts.sys",
+              "\"rw\" for a process that can become the host's root (security.no_new_privs = false or CAP_SETUID, "
+              "without a user namespace mapping uid 0 elsewhere: a setuid-root program changes its uid) would let it "
+              "write every root-owned /sys file; expected \"ro\", no_new_privs = true and no CAP_SETUID, or a "
+              "user namespace");
   }
 }
 

@@ -14,6 +14,7 @@
 #include "policy/host_sources.h"
 #include "policy/hotplug.h"
 #include "policy/wire.h"
+#include "util/host_root.h"
 
 namespace nestbox::policy {
 namespace {
@@ -555,10 +556,21 @@ class Decoder {
     READ(p_.apparmor_profile, r_.str("security.apparmor_profile", wire::kMaxString, Text::kAny));
     READ(p_.selinux_context, r_.str("security.selinux_context", wire::kMaxString, Text::kAny));
     // A writable /sys for the host's root: every 0644 root-owned knob is its
-    // to write without a capability (manifests/validate.cc says it too).
+    // to write without a capability (manifests/validate.cc says it too). A
+    // process that can become the host's root (a setuid-root program without
+    // no_new_privs, CAP_SETUID) counts as it (util/host_root.h).
     CHECK(at, p_.sys != SysMode::kReadWrite || host_uid(p_.process.uid) != 0, "rootfs.sys",
           "rw for a process that is the host's root; expected ro, or a user namespace mapping it elsewhere");
+    CHECK(at, p_.sys != SysMode::kReadWrite || !may_become_host_root(), "rootfs.sys",
+          "rw for a process that can become the host's root (no_new_privs off, or CAP_SETUID, where host uid 0 is "
+          "reachable: a setuid-root program changes its uid); expected ro, no_new_privs and no CAP_SETUID, or a "
+          "user namespace mapping uid 0 elsewhere");
     return ok_status();
+  }
+
+  bool may_become_host_root() const {
+    return nestbox::may_become_host_root(p_.namespaces[kNsUser].mode == NsMode::kNew, p_.uid_map, p_.process.uid,
+                                         p_.no_new_privs, (p_.caps.keep >> CAP_SETUID) & 1);
   }
 
   Status weight(const string& f, uint32_t& out) {

@@ -16,6 +16,8 @@ Result<UbusAcl> ubus_acl(const manifests::Manifest& m) {
   if (!ids) return bad_input(m.name + ": [ipc.ubus]: the process user is not mapped into the container");
   // ubusd skips the list for host uid 0; the manifest loader refuses that too.
   if (ids->first == 0) return bad_input(m.name + ": [ipc.ubus]: the process runs as host uid 0");
+  if (manifests::may_become_host_root(m))
+    return bad_input(m.name + ": [ipc.ubus]: the process can become host uid 0 (no_new_privs off or CAP_SETUID)");
   nlohmann::ordered_json access = nlohmann::ordered_json::object();
   for (const manifests::UbusGrant& g : m.ipc.grants) access[g.object] = {{"methods", g.methods}};
   // "user" only: ubusd reads "user" before "group" and ignores the group then.

@@ -1,5 +1,6 @@
 // Containment, observed from inside (the probe is the container's process)
 // and from outside (the host's view of the same processes).
+#include <linux/capability.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -166,6 +167,61 @@ TEST(Containment, SeccompWithoutNoNewPrivs) {
   Outcome r = run(p, squashfs_source());
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.out, "getpriority -1 EACCES\n");
+}
+
+// A setuid-root program in the image (here the probe, 4755 root) makes a
+// process without no_new_privs the host's uid 0 when the container has no
+// user namespace: the bounding set keeps capabilities away, not the uid, and
+// /sys's 0644 root-owned knobs (like ubusd's ACL) ask for the uid alone. Such
+// a process gets neither a writable /sys nor the ubus socket; with
+// no_new_privs the setuid bit does nothing and the same write is refused.
+TEST(Containment, ASetuidProgramCannotMakeTheHostsRootOfAWritableSys) {
+  NESTBOX_NEED_IMAGES();
+  const char* knob = "/sys/kernel/mm/ksm/sleep_millisecs";  // root's, 0644, no capability checked
+  if (::access(knob, F_OK) != 0) GTEST_SKIP() << "no " << knob << " (CONFIG_KSM)";
+  std::string tree = images()->dir + "/suid-tree", sqfs = images()->dir + "/suid.sqfs";
+  sh("rm -rf " + tree + " " + sqfs + " && mkdir -p " + tree + "/bin " + tree + "/proc " + tree + "/sys " + tree +
+     "/dev " + tree + "/tmp && cp " NESTBOX_PROBE " " + tree + "/bin/probe && cp " NESTBOX_PROBE " " + tree +
+     "/bin/suidprobe && chmod 4755 " + tree + "/bin/suidprobe && mksquashfs " + tree + " " + sqfs +
+     " -noappend -quiet -no-progress -all-root -processors 1 >/dev/null && echo made");
+  ASSERT_EQ(::access(sqfs.c_str(), F_OK), 0);
+  RootfsSource src;
+  src.kind = RootfsSource::Kind::kSquashfs;
+  src.image.path = sqfs;
+
+  policy::Policy p = full_policy("c-suid-sys", {"/bin/suidprobe", "open", knob});
+  p.namespaces[policy::kNsUser] = {policy::NsMode::kHost, ""};
+  p.uid_map.clear();
+  p.gid_map.clear();
+  p.process.uid = p.process.gid = 1000;
+  p.sys = policy::SysMode::kReadWrite;
+  p.no_new_privs = false;
+  Outcome r = run(p, src);
+  EXPECT_FALSE(r.ok) << r.out;  // before: "open ... read ok write ok", the probe ran as euid 0
+  EXPECT_NE(r.error.find("a writable /sys for a process that is or can become the host's root"), std::string::npos)
+      << r.error;
+  p.no_new_privs = true;
+  p.caps.keep = uint64_t{1} << CAP_SETUID;  // setuid(0) needs no program at all
+  r = run(p, src);
+  EXPECT_FALSE(r.ok) << r.out;
+  p.caps.keep = 0;
+  p.sys = policy::SysMode::kReadOnly;
+  p.no_new_privs = false;
+  p.ipc.ubus_socket = "/run/ubus.sock";  // refused before anything is bound
+  p.ipc.ubus_target = "/tmp/ubus.sock";
+  r = run(p, src);
+  EXPECT_FALSE(r.ok) << r.out;
+  EXPECT_NE(r.error.find("the ubus socket for a process that is or can become the host's root"), std::string::npos)
+      << r.error;
+  EXPECT_TRUE(leftovers("c-suid-sys").empty());
+
+  // no_new_privs: the setuid bit is not honoured, the knob stays root's.
+  p.ipc = {};
+  p.sys = policy::SysMode::kReadWrite;
+  p.no_new_privs = true;
+  r = run(p, src);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, std::string("open ") + knob + " read ok write EACCES\n");
 }
 
 TEST(Containment, HostnameDomainnameAndEmptyNetwork) {

@@ -391,6 +391,77 @@ TEST(Lifecycle, JoinsAnotherContainersNamespaces) {
   a.finish();
 }
 
+// Review 5, class 2: a container that joins another's pid namespace has an
+// init that is itself in the host's (setns moves only its children). `exec`
+// and health checks joined the init's ns/pid, so the command ran in the
+// host's pid namespace: as uid 0 without a user namespace and with no
+// capability it killed a root process of the host (kill -1: all of them).
+// They now join the namespace the container's processes are in.
+TEST(Lifecycle, ExecIntoAContainerThatJoinedAPidNamespaceStaysInIt) {
+  NESTBOX_NEED_IMAGES();
+  Background a(full_policy("l-pidjoin-a", {"/bin/probe", "sleep"}));
+  ASSERT_TRUE(a.wait_for("sleeping\n")) << a.output();
+  policy::Policy p = full_policy("l-pidjoin-b", {"/bin/probe", "sleep"});
+  p.namespaces[policy::kNsPid] = {policy::NsMode::kJoin, "l-pidjoin-a"};
+  p.namespaces[policy::kNsMount] = {policy::NsMode::kJoin, "l-pidjoin-a"};
+  p.namespaces[policy::kNsUser] = {policy::NsMode::kHost, ""};  // uid 0, no capability
+  p.uid_map.clear();
+  p.gid_map.clear();
+  Background b(p);
+  ASSERT_TRUE(b.wait_for("sleeping\n")) << b.output();
+  pid_t victim = ::fork();  // a root process of the host's
+  if (victim == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  std::string v = std::to_string(victim);
+  EXPECT_EQ(launch_cli("exec l-pidjoin-b -- /bin/sh -c 'kill -0 " + v + " 2>/dev/null && echo reached || echo unseen'"),
+            "unseen\nexit 0\n");
+  EXPECT_EQ(::kill(victim, 0), 0);  // alive
+  // The command is in l-pidjoin-a's pid namespace, with its processes.
+  std::string pids = launch_cli("exec l-pidjoin-b -- /bin/sh -c 'echo $$'");
+  EXPECT_LT(std::atoi(pids.c_str()), 10) << pids;
+  ::kill(victim, SIGKILL);
+  ::waitpid(victim, nullptr, 0);
+  ASSERT_TRUE(stop_container(images()->state_root, "l-pidjoin-b", 5000).ok());
+  b.finish();
+  ASSERT_TRUE(stop_container(images()->state_root, "l-pidjoin-a", 5000).ok());
+  a.finish();
+  EXPECT_EQ(leftovers("l-pidjoin-a"), std::vector<std::string>{});
+  EXPECT_EQ(leftovers("l-pidjoin-b"), std::vector<std::string>{});
+}
+
+// A container in the host's pid namespace (with a user namespace that maps
+// no id to host uid 0, as check_policy requires) passes that namespace on to
+// one that joins it: the joiner, uid 0 without a user namespace, would be in
+// the host's pid namespace with no such map. Refused like pid = "host".
+TEST(Lifecycle, JoiningAPidNamespaceThatIsTheHostsNeedsWhatHostNeeds) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy host = full_policy("l-hostpid-a", {"/bin/probe", "sleep"});
+  host.namespaces[policy::kNsPid] = {policy::NsMode::kHost, ""};
+  host.proc = false;  // /proc needs a pid namespace of its own
+  Background a(host);
+  ASSERT_TRUE(a.wait_for("sleeping\n")) << a.output();
+  policy::Policy p = full_policy("l-hostpid-b", {"/bin/sh", "-c", "echo $$"});
+  p.namespaces[policy::kNsPid] = {policy::NsMode::kJoin, "l-hostpid-a"};
+  p.namespaces[policy::kNsMount] = {policy::NsMode::kJoin, "l-hostpid-a"};
+  p.namespaces[policy::kNsUser] = {policy::NsMode::kHost, ""};
+  p.uid_map.clear();
+  p.gid_map.clear();
+  Outcome r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << r.out;  // before: ran, its pid the host's
+  EXPECT_EQ(r.error, "policy l-hostpid-b: joins the pid namespace of 'l-hostpid-a', which is the host's: that needs "
+                     "a new user namespace that does not map host uid 0 (the container could signal the launcher and "
+                     "other containers)");
+  ASSERT_TRUE(stop_container(images()->state_root, "l-hostpid-a", 5000).ok());
+  a.finish();
+  // In the host's pid namespace no namespace teardown takes the processes
+  // with the init: they end just after the launcher returns.
+  for (int i = 0; i < 50 && !leftovers("l-hostpid-a").empty(); ++i) ::usleep(100000);
+  EXPECT_EQ(leftovers("l-hostpid-a"), std::vector<std::string>{});
+  EXPECT_EQ(leftovers("l-hostpid-b"), std::vector<std::string>{});
+}
+
 // A host process standing in for whatever process got the number of a
 // container's init after the init was reaped: the test's own child, in the
 // test's (the host's) namespaces.

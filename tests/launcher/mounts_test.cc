@@ -318,6 +318,23 @@ TEST(Mounts, StorageTheHostsUsersCanReachIsRefusedForTheHostsRoot) {
       << refused.error;
   struct stat st;
   EXPECT_NE(::stat((dir + "/f").c_str(), &st), 0);  // nothing written
+  // A user namespace whose root is 100000 but which maps another id (1000)
+  // to host uid 0: a setuid program of that id, or CAP_SETUID, writes the
+  // storage as the host's root just the same (review 5).
+  policy::Policy mapped = p;
+  mapped.namespaces[policy::kNsUser] = {policy::NsMode::kNew, ""};
+  mapped.uid_map = {{0, 100000, 1000}, {1000, 0, 1}};
+  mapped.gid_map = {{0, 100000, 65536}};
+  refused = run(mapped, squashfs_source());
+  EXPECT_FALSE(refused.ok);
+  EXPECT_NE(refused.error.find(dir + ": lies below no directory that only root can enter"), std::string::npos)
+      << refused.error;
+  mapped.uid_map = {{0, 100000, 65536}};  // no id is host root: nothing to plant
+  std::system(("rm -rf " + dir).c_str());  // made root's above; made anew for 100000
+  Outcome mapped_ran = run(mapped, squashfs_source());
+  EXPECT_TRUE(mapped_ran.ok) << mapped_ran.error;
+  EXPECT_EQ(mapped_ran.out, "done\n");
+  std::system(("rm -rf " + dir).c_str());
   ASSERT_EQ(::chmod(open_dir, 0700), 0);
   Outcome ran = run(p, squashfs_source());
   EXPECT_TRUE(ran.ok) << ran.error;

@@ -133,5 +133,23 @@ TEST(SharedBase, WindowWithoutVerifiedDigestIsRefused) {
   EXPECT_EQ(base_mounts(), 0);
 }
 
+// The verity key names the content by root hash, salt *and* data block
+// count: dm-verity hashes every level of its tree alike, so an image whose
+// data are another's hash blocks (fewer data blocks) has the same root hash
+// and salt; joining its mount would run the other content.
+TEST(SharedBase, VerityKeyNamesTheDataBlockCount) {
+  ImageWindow a{"a.img", 0, 0};
+  a.verity.emplace();
+  a.verity->root_hex = std::string(64, 'a');
+  a.verity->salt_hex = std::string(64, 'b');
+  a.verity->data_blocks = 129;
+  ImageWindow b = a;
+  b.path = "b.img";
+  b.verity->data_blocks = 2;
+  EXPECT_NE(shared_base_key("appbase", a), shared_base_key("appbase", b));
+  b.verity->data_blocks = 129;
+  EXPECT_EQ(shared_base_key("appbase", a), shared_base_key("appbase", b));  // same content: one mount
+}
+
 }  // namespace
 }  // namespace nestbox::launcher

@@ -486,6 +486,7 @@ TEST(PolicyFormat, WritableSysIsRefusedForTheHostsRoot) {
   const std::string refused =
       "rootfs.sys: rw for a process that is the host's root; expected ro, or a user namespace mapping it elsewhere";
   Policy p = full_policy();
+  p.no_new_privs = true;  // else uid 1000 below could become uid 0 (the next test)
   p.sys = SysMode::kReadWrite;
   p.process.uid = 0;
   EXPECT_EQ(refusal(p), "(accepted)");  // uid 0 is 100000 on the host
@@ -499,6 +500,45 @@ TEST(PolicyFormat, WritableSysIsRefusedForTheHostsRoot) {
   EXPECT_EQ(refusal(p), "(accepted)");
   p.process.uid = 0;
   p.sys = SysMode::kReadOnly;
+  EXPECT_EQ(refusal(p), "(accepted)");
+}
+
+// A process that is host uid 1000 becomes host uid 0 through a setuid-root
+// program (no_new_privs off: from the image, a storage partition, a bind) or
+// with CAP_SETUID, where no user namespace maps uid 0 elsewhere: it gets no
+// writable /sys. (The ubus socket, by the same rule: validate, the ACL
+// writer and nestbox-launch's check_policy; tests/launcher.)
+TEST(PolicyFormat, AProcessThatCanBecomeTheHostsRootGetsNoWritableSys) {
+  auto refusal = [](Policy p) {
+    auto b = encode(p);
+    return b.ok() ? std::string("(accepted)") : b.error().message.substr(b.error().message.find("rootfs.sys"));
+  };
+  const std::string sys =
+      "rootfs.sys: rw for a process that can become the host's root (no_new_privs off, or CAP_SETUID, where host uid "
+      "0 is reachable: a setuid-root program changes its uid); expected ro, no_new_privs and no CAP_SETUID, or a user "
+      "namespace mapping uid 0 elsewhere";
+  Policy p = full_policy();
+  p.namespaces[kNsUser] = {NsMode::kHost, ""};
+  p.uid_map.clear();
+  p.gid_map.clear();
+  p.process.uid = 1000;
+  p.sys = SysMode::kReadWrite;
+  p.no_new_privs = true;
+  p.caps.keep = 0;
+  EXPECT_EQ(refusal(p), "(accepted)");
+  p.no_new_privs = false;
+  EXPECT_EQ(refusal(p), sys);
+  p.no_new_privs = true;
+  p.caps.keep = uint64_t{1} << CAP_SETUID;
+  EXPECT_EQ(refusal(p), sys);
+  // A user namespace whose map reaches host uid 0 through another id.
+  p.caps.keep = 0;
+  p.no_new_privs = false;
+  p.namespaces[kNsUser] = {NsMode::kNew, ""};
+  p.uid_map = {{0, 0, 1}, {1, 100001, 65535}};
+  p.gid_map = {{0, 100000, 65536}};
+  EXPECT_EQ(refusal(p), sys);
+  p.uid_map = {{0, 100000, 65536}};  // uid 0 inside is 100000 outside: a setuid bit reaches no host root
   EXPECT_EQ(refusal(p), "(accepted)");
 }
 

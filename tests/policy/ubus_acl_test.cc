@@ -157,6 +157,21 @@ TEST(UbusAcl, ManifestMistakesAreRefusedWithTheirPlace) {
   EXPECT_TRUE(ends_with(root, ": ipc.ubus: the process runs as host uid 0, which ubusd lets call every object "
                               "whatever its ACL; expected a user namespace or a non-root process.user"))
       << root;
+  // Host uid 1000 that a setuid-root program (no_new_privs off) or
+  // CAP_SETUID turns into host uid 0: the same.
+  const std::string becomes =
+      ": ipc.ubus: the process can become host uid 0 (security.no_new_privs = false or CAP_SETUID, without a user "
+      "namespace mapping uid 0 elsewhere: a setuid-root program changes its uid), which ubusd lets call every "
+      "object whatever its ACL; expected no_new_privs = true and no CAP_SETUID, or a user namespace";
+  for (std::string security : {"no_new_privs = false\n", "capabilities = [\"CAP_SETUID\"]\n"}) {
+    std::string msg = load_error("name = \"app\"\nversion = 1\n[process]\ncommand = [\"/bin/app\"]\nuser = 1000\n"
+                                 "[rootfs]\n[[rootfs.source]]\npath = \"s\"\n[security]\n" + security +
+                                 "[ipc.ubus]\n" + grant);
+    EXPECT_TRUE(ends_with(msg, becomes)) << security << msg;
+  }
+  EXPECT_EQ(load_error("name = \"app\"\nversion = 1\n[process]\ncommand = [\"/bin/app\"]\nuser = 1000\n"
+                       "[rootfs]\n[[rootfs.source]]\npath = \"s\"\n[ipc.ubus]\n" + grant),
+            "loaded");
 }
 
 }  // namespace

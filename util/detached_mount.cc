@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <string>
+
+#include "util/fd_passing.h"
 
 namespace nestbox {
 namespace {
@@ -21,42 +23,6 @@ constexpr unsigned kFsopenCloexec = 0x1;
 constexpr unsigned kFsconfigCmdCreate = 6;
 constexpr unsigned kFsmountCloexec = 0x1;
 constexpr unsigned kMountAttrNosuid = 0x2, kMountAttrNodev = 0x4, kMountAttrNoexec = 0x8;
-
-Status send_fd(int sock, int fd) {
-  char byte = 0;
-  iovec io{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &io;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) != 1) return sys_error("send the mount's descriptor");
-  return {};
-}
-
-UniqueFd receive_fd(int sock) {
-  char byte = 0;
-  iovec io{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &io;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  if (::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1) return UniqueFd();
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
-    return UniqueFd();
-  int fd = -1;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return UniqueFd(fd);
-}
 
 }  // namespace
 
@@ -89,7 +55,7 @@ Result<DetachedMount> DetachedMount::in_private_namespace(const char* fstype) {
         ::mount("none", on, fstype, MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
       ::_exit(errno ? errno : 1);
     UniqueFd root(::open(on, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!root || !send_fd(theirs.get(), root.get()).ok()) ::_exit(errno ? errno : 1);
+    if (!root || !send_fd(theirs.get(), 0, root.get()).ok()) ::_exit(errno ? errno : 1);
     ::_exit(0);
   }
   theirs.reset();
@@ -99,8 +65,9 @@ Result<DetachedMount> DetachedMount::in_private_namespace(const char* fstype) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return sys_error(std::string("mount ") + fstype + " in a private mount namespace",
                      WIFEXITED(status) ? WEXITSTATUS(status) : EIO);
-  UniqueFd root = receive_fd(mine.get());
-  if (!root) return sys_error(std::string("receive the private ") + fstype + " mount");
+  UniqueFd root;
+  auto got = receive_with_fd(mine.get(), &root);
+  if (!got.ok() || !root) return sys_error(std::string("receive the private ") + fstype + " mount");
   return DetachedMount(std::move(root));
 }
 

@@ -23,6 +23,7 @@
 #include "launcher/cgroups.h"
 #include "launcher/lifecycle.h"
 #include "tests/launcher/support.h"
+#include "util/fd_passing.h"
 #include "util/file_io.h"
 
 namespace nestbox::launcher::testing {
@@ -597,36 +598,16 @@ TEST(Lifecycle, PureCgroupV1HostFreezesWithTheFreezerController) {
         seccomp_load(ctx) != 0)
       ::_exit(12);
     int listener = seccomp_notify_fd(ctx);
-    char c = 'L';
-    iovec iov{&c, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr m{};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control;
-    m.msg_controllen = sizeof control;
-    cmsghdr* cm = CMSG_FIRSTHDR(&m);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cm), &listener, sizeof listener);
-    if (::sendmsg(sv[1], &m, 0) != 1) ::_exit(13);
+    if (!send_fd(sv[1], 'L', listener).ok()) ::_exit(13);
     ::close(listener);
     cg.kill_all();
     ::_exit(0);
   }
   ::close(sv[1]);
-  char c;
-  iovec iov{&c, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = control;
-  m.msg_controllen = sizeof control;
-  if (::recvmsg(sv[0], &m, 0) != 1 || !CMSG_FIRSTHDR(&m)) ::_exit(14);
-  int listener;
-  std::memcpy(&listener, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof listener);
+  UniqueFd passed;
+  auto got = receive_with_fd(sv[0], &passed);
+  if (!got.ok() || *got != "L" || !passed) ::_exit(14);
+  int listener = passed.release();
   seccomp_notif* req = nullptr;
   seccomp_notif_resp* resp = nullptr;
   if (seccomp_notify_alloc(&req, &resp) != 0) ::_exit(15);

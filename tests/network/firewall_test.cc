@@ -284,8 +284,32 @@ class FirewallKernelTest : public ::testing::Test {
   }
   std::string nft(const std::string& args) { return sh("ip netns exec " + ns_ + " nft " + args + " 2>&1"); }
   std::string wire_routed(const std::string& a, const std::string& w);
+  // The router's table for the container of wire_routed (fd09::2 too).
+  Firewall install_routed_container_firewall() {
+    policy::Policy p = sample();
+    p.interfaces[0].addresses.push_back("fd09::2/64");
+    Firewall fw;
+    in_netns(ns_, [&] {
+      auto installed = install_firewall(p);
+      ASSERT_TRUE(installed.ok()) << installed.error().message;
+      fw = std::move(*installed);
+    });
+    return fw;
+  }
   std::string ns_, fw4_;
 };
+
+// A network namespace of one test's own, deleted when the test ends.
+struct ScopedNetns {
+  explicit ScopedNetns(std::string n) : name(std::move(n)) { sh("ip netns del " + name + " 2>/dev/null; ip netns add " + name); }
+  ~ScopedNetns() { sh("ip netns del " + name + " 2>/dev/null"); }
+  ScopedNetns(const ScopedNetns&) = delete;
+  ScopedNetns& operator=(const ScopedNetns&) = delete;
+  const std::string name;
+};
+
+// The traffic tests send with python3 and drop privileges with setpriv.
+bool has_senders() { return !sh("test -x /usr/bin/python3 && command -v setpriv").empty(); }
 
 TEST_F(FirewallKernelTest, KernelAcceptsTheTableAndRemoveLeavesOthersAlone) {
   in_netns(ns_, [&] {
@@ -404,7 +428,6 @@ std::string udp_sources_received(const std::string& from, const std::string& to,
 // container's table judges. Returns the commands' complaints: "" when all went.
 std::string FirewallKernelTest::wire_routed(const std::string& a, const std::string& w) {
   auto r = [&](const std::string& cmd) { return sh("ip netns exec " + ns_ + " " + cmd + " 2>&1"); };
-  sh("ip netns add " + a + "; ip netns add " + w);
   std::string setup = nft("add rule inet fw4 forward accept");
   // One after the other (the operands of + have no order).
   for (const std::string& c : std::vector<std::string>{"ip link add br-c type bridge", "ip addr add 10.9.0.1/24 dev br-c", "ip addr add fd09::1/64 dev br-c nodad",
@@ -429,22 +452,11 @@ std::string FirewallKernelTest::wire_routed(const std::string& a, const std::str
 // R at all: it was forwarded un-NATed, and a source of another host could
 // match that host's conntrack entry as "established".
 TEST_F(FirewallKernelTest, PacketsWithASourceTheContainerDoesNotOwnAreDropped) {
-  if (sh("test -x /usr/bin/python3 && command -v setpriv").empty())
-    GTEST_SKIP() << "needs /usr/bin/python3 and setpriv to send and receive";
-  const std::string a = ns_ + "a", w = ns_ + "w";
-  struct Cleanup {
-    std::string a, w;
-    ~Cleanup() { sh("ip netns del " + a + " 2>/dev/null; ip netns del " + w + " 2>/dev/null"); }
-  } cleanup{a, w};
+  if (!has_senders()) GTEST_SKIP() << "needs /usr/bin/python3 and setpriv to send and receive";
+  ScopedNetns a_ns(ns_ + "a"), w_ns(ns_ + "w");
+  const std::string &a = a_ns.name, &w = w_ns.name;
   ASSERT_EQ(wire_routed(a, w), "");
-  policy::Policy p = sample();
-  p.interfaces[0].addresses.push_back("fd09::2/64");
-  Firewall fw;
-  in_netns(ns_, [&] {
-    auto installed = install_firewall(p);
-    ASSERT_TRUE(installed.ok()) << installed.error().message;
-    fw = std::move(*installed);
-  });
+  Firewall fw = install_routed_container_firewall();
   // A sends one datagram from its own address and one from each source it
   // does not own: a LAN host's, another of its own subnet, a WAN address.
   std::string got = udp_sources_received(a, w, "10.9.1.9", "fd09:1::9",
@@ -483,24 +495,13 @@ TEST_F(FirewallKernelTest, PacketsWithASourceTheContainerDoesNotOwnAreDropped) {
 // a forged reply opens the way for the real peer's packets); dropped before
 // conntrack, the entry stays as it was.
 TEST_F(FirewallKernelTest, ForgedPacketsDoNotTouchConntrack) {
-  if (sh("test -x /usr/bin/python3 && command -v setpriv").empty())
-    GTEST_SKIP() << "needs /usr/bin/python3 and setpriv to send";
+  if (!has_senders()) GTEST_SKIP() << "needs /usr/bin/python3 and setpriv to send";
   if (sh("ip netns exec " + ns_ + " test -r /proc/net/nf_conntrack && echo y") != "y\n")
     GTEST_SKIP() << "needs /proc/net/nf_conntrack (CONFIG_NF_CONNTRACK_PROCFS)";
-  const std::string a = ns_ + "a", w = ns_ + "w";
-  struct Cleanup {
-    std::string a, w;
-    ~Cleanup() { sh("ip netns del " + a + " 2>/dev/null; ip netns del " + w + " 2>/dev/null"); }
-  } cleanup{a, w};
+  ScopedNetns a_ns(ns_ + "a"), w_ns(ns_ + "w");
+  const std::string &a = a_ns.name, &w = w_ns.name;
   ASSERT_EQ(wire_routed(a, w), "");
-  policy::Policy p = sample();
-  p.interfaces[0].addresses.push_back("fd09::2/64");
-  Firewall fw;
-  in_netns(ns_, [&] {
-    auto installed = install_firewall(p);
-    ASSERT_TRUE(installed.ok()) << installed.error().message;
-    fw = std::move(*installed);
-  });
+  Firewall fw = install_routed_container_firewall();
   // R's own flows: from its WAN addresses, port 6000, to a WAN address that
   // never answers (port 7000).
   for (const std::string dst : {"10.9.1.99", "fd09:1::99"}) {
@@ -561,14 +562,13 @@ for dst, marker in (('ff02::1:ff00:1', b'NBXNDDAD'), ('fd09::1', b'NBXNDUNI')):
 // sent as the router's own link-local address (fe80::1 on br-c) or as any
 // neighbour's. `::` passes only as duplicate address detection.
 TEST_F(FirewallKernelTest, OnlyTheContainersOwnLinkLocalSourcePassesOnTheHost) {
-  if (sh("test -x /usr/bin/python3 && command -v setpriv").empty())
-    GTEST_SKIP() << "needs /usr/bin/python3 and setpriv to send and receive";
-  const std::string a = ns_ + "a";
+  if (!has_senders()) GTEST_SKIP() << "needs /usr/bin/python3 and setpriv to send and receive";
+  ScopedNetns a_ns(ns_ + "a");
+  const std::string& a = a_ns.name;
   struct Cleanup {
-    std::string a, script;
-    ~Cleanup() { sh("ip netns del " + a + " 2>/dev/null; rm -f " + script); }
-  } cleanup{a, "/tmp/" + ns_ + "-unspecified.py"};
-  sh("ip netns add " + a);
+    std::string script;
+    ~Cleanup() { sh("rm -f " + script); }
+  } cleanup{"/tmp/" + ns_ + "-unspecified.py"};
   std::string setup;
   for (const std::string c : {"link add br-c type bridge", "addr add 10.9.0.1/24 dev br-c", "addr add fd09::1/64 dev br-c nodad",
                                "addr add fe80::1/64 dev br-c nodad", "link set br-c up"})
@@ -623,14 +623,9 @@ TEST_F(FirewallKernelTest, OnlyTheContainersOwnLinkLocalSourcePassesOnTheHost) {
 // macvlan on the LAN: its frames never cross the host's hooks). The rules
 // match its name, so a veth named lan0 towards a LAN peer L stands in for it.
 TEST_F(FirewallKernelTest, OnLinkInterfacesSendOnlyFromTheirOwnAddresses) {
-  if (sh("test -x /usr/bin/python3 && command -v setpriv").empty())
-    GTEST_SKIP() << "needs /usr/bin/python3 and setpriv to send and receive";
-  const std::string l = ns_ + "l";
-  struct Cleanup {
-    std::string l;
-    ~Cleanup() { sh("ip netns del " + l + " 2>/dev/null"); }
-  } cleanup{l};
-  sh("ip netns add " + l);
+  if (!has_senders()) GTEST_SKIP() << "needs /usr/bin/python3 and setpriv to send and receive";
+  ScopedNetns l_ns(ns_ + "l");
+  const std::string& l = l_ns.name;
   // ns_ is the container's namespace here.
   std::string setup = sh("ip netns exec " + ns_ + " ip link add lan0 type veth peer name lan-l netns " + l + " 2>&1");
   for (const std::string& c : std::vector<std::string>{"ip -n " + ns_ + " addr add 192.168.1.60/24 dev lan0", "ip -n " + ns_ + " addr add fd01::60/64 dev lan0 nodad",

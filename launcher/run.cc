@@ -163,6 +163,10 @@ void read_reports(int fd, ServiceBoard& board, const StateDir& state) {
   if (changed) (void)state.write("services", board.render());
 }
 
+// How long after a SIGKILL sweep of the cgroup the next one comes while the
+// container's first process is not yet reaped.
+constexpr int64_t kKillAgainMs = 1000;
+
 // Waits for the container's end, turning SIGTERM/SIGINT/SIGHUP into a
 // graceful stop: forward SIGTERM, then after the timeout kill the cgroup.
 // Signals come through a signalfd (still blocked: nothing is lost or run in a
@@ -200,7 +204,7 @@ Result<RunResult> supervise(ChildOwner& child, const Cgroup& cg, const UniqueFd&
         result.killed_after_timeout = true;
         cg.kill_all();
         ::kill(child.pid(), SIGKILL);
-        deadline = now_ms() + 60000;
+        deadline = now_ms() + kKillAgainMs;
         hotplug.reset();
       }
     }
@@ -225,11 +229,14 @@ Result<RunResult> supervise(ChildOwner& child, const Cgroup& cg, const UniqueFd&
         deadline = std::min(deadline, now_ms() + wait);
       }
     }
-    if (deadline >= 0 && now_ms() >= deadline && !result.killed_after_timeout) {
-      result.killed_after_timeout = true;  // the processes did not end on SIGTERM
+    if (deadline >= 0 && now_ms() >= deadline) {
+      // The processes did not end on SIGTERM; or, after SIGKILL, some are
+      // still there (one forked while the cgroup was listed, or stuck in the
+      // kernel): sweep again, never spin on a deadline already passed.
+      result.killed_after_timeout = true;
       cg.kill_all();
       ::kill(child.pid(), SIGKILL);
-      deadline = now_ms() + 60000;
+      deadline = now_ms() + kKillAgainMs;
     }
   }
 }

@@ -434,6 +434,14 @@ TEST_F(Sources, LsmLabelsFromUntrustedSourcesAreRemoved) {
   EXPECT_EQ(trusted_tree.entries().at("/bin/tool").xattrs.size(), 3u);
 }
 
+// A pax owner past 32 bits wrapped: uid 4294967296 was written as root's 0.
+TEST_F(Sources, HostileOwnerPast32BitsIsRefused) {
+  expect_refused({{.name = "bin/tool", .data = "x", .uid = 4294967296}},
+                 "entry 'bin/tool': owner 4294967296:0 out of range; expected a uid and gid from 0 to 4294967294");
+  expect_refused({{.name = "bin/tool", .data = "x", .gid = 4294967296 + 1000}},
+                 "entry 'bin/tool': owner 0:4294968296 out of range; expected a uid and gid from 0 to 4294967294");
+}
+
 TEST_F(Sources, HostileFileOverSizeLimit) {
   IngestOptions limited;
   limited.max_file_size = 10;

@@ -131,11 +131,17 @@ class TarIngest {
     NESTBOX_TRY(charge(512 + (extracted ? 0 : static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(ae), 0))),
                        where));
 
+    // pax headers carry 64-bit ids: uid 4294967296 became 0 (root's) when
+    // cut to 32 bits, silently.
+    const la_int64_t uid = archive_entry_uid(ae), gid = archive_entry_gid(ae);
+    if (uid < 0 || gid < 0 || uid > la_int64_t{UINT32_MAX} || gid > la_int64_t{UINT32_MAX})
+      return bad_input(where + ": owner " + std::to_string(uid) + ":" + std::to_string(gid) +
+                       " out of range; expected a uid and gid from 0 to 4294967294");
     FsEntry e;
     e.path = *path;
     e.mode = archive_entry_perm(ae) & 07777;
-    e.uid = static_cast<uint32_t>(archive_entry_uid(ae));
-    e.gid = static_cast<uint32_t>(archive_entry_gid(ae));
+    e.uid = static_cast<uint32_t>(uid);
+    e.gid = static_cast<uint32_t>(gid);
     e.mtime = archive_entry_mtime(ae);
     const char* name;
     const void* value;

@@ -150,6 +150,23 @@ Status apply_policy(FsEntry* e, const IngestOptions& opts, const std::string& wh
       tree->note(e->path, where + ": file capabilities (security.capability) removed");
     }
   }
+  // The other security.* names are LSM labels the device's kernel acts on:
+  // security.SMACK64EXEC runs a program under its label (a setuid of
+  // Smack's), security.selinux can name an entrypoint of a privileged
+  // domain, security.ima/evm are appraisal data. A third party's archive
+  // chooses none of them (the device's policy labels its files); a trusted
+  // source keeps its own. Whether security.capability stays is decided above.
+  if (!opts.trusted) {
+    auto lsm = std::stable_partition(e->xattrs.begin(), e->xattrs.end(), [](const Xattr& x) {
+      return x.name.rfind("security.", 0) != 0 || x.name == "security.capability";
+    });
+    if (lsm != e->xattrs.end()) {
+      std::string names;
+      for (auto it = lsm; it != e->xattrs.end(); ++it) names += (names.empty() ? "" : ", ") + it->name;
+      e->xattrs.erase(lsm, e->xattrs.end());
+      tree->note(e->path, where + ": security labels from an untrusted source removed (" + names + ")");
+    }
+  }
   if ((e->mode & (S_ISUID | S_ISGID)) && e->type != EntryType::kDirectory) {
     switch (opts.setuid) {
       case SetuidPolicy::kKeep:

@@ -271,6 +271,34 @@ void device_allow_list(std::ostringstream& o, const Policy& p) {
   }
 }
 
+// What LXC's own mounts leave open that nestbox-launch closes (seen with
+// lxc-execute 5.0): its /dev tmpfs (autodev) lacks nosuid and noexec
+// ("/dev rw,relatime"), sysfs (sys:ro, sys:rw) lacks nosuid, nodev and
+// noexec, and proc:mixed binds /proc/sys/net read-write over the read-only
+// /proc/sys when CAP_NET_ADMIN is kept (the container set its network sysctls;
+// nestbox-launch keeps all of /proc/sys read-only). No config key sets
+// these: a mount hook remounts them, in the container's mount namespace
+// after LXC's own mounts and before pivot_root (LXC creates the /dev nodes
+// after it; they need no exec). A symlink in the image's place is refused,
+// not followed; a failed hook refuses the start. The text is fixed, nothing
+// of the manifest's.
+std::string mount_flags_hook(const Policy& p) {
+  std::vector<std::string> steps;
+  auto at = [](const char* dir) { return std::string("\"$LXC_ROOTFS_MOUNT/") + dir + "\""; };
+  auto remount = [&](const char* dir, const char* flags) {
+    steps.push_back("[ ! -L " + at(dir) + " ] && mount -o remount,bind," + flags + " " + at(dir));
+  };
+  if (p.dev == DevMode::kMinimal) remount("dev", "nosuid,noexec");
+  if (p.sys != SysMode::kNone)
+    remount("sys", p.sys == SysMode::kReadOnly ? "ro,nosuid,nodev,noexec" : "nosuid,nodev,noexec");
+  if (p.proc)  // a mount of its own only where LXC made one (CAP_NET_ADMIN kept)
+    steps.push_back("[ ! -L " + at("proc") + " ] && { ! mountpoint -q " + at("proc/sys/net") +
+                    " || mount -o remount,bind,ro,nosuid,nodev,noexec " + at("proc/sys/net") + "; }");
+  std::string script;
+  for (const std::string& s : steps) script += (script.empty() ? "" : " && ") + s;
+  return script.empty() ? script : "/bin/sh -c '" + script + "'";
+}
+
 }  // namespace
 
 Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) {
@@ -357,6 +385,7 @@ Result<LxcConfig> lxc_config(const m::Manifest& man, const LxcOptions& options) 
   if (p.sys != SysMode::kNone) autos += std::string(autos.empty() ? "" : " ") + (p.sys == SysMode::kReadOnly ? "sys:ro" : "sys:rw");
   if (!autos.empty()) o << "lxc.mount.auto = " << autos << "\n";
   o << "lxc.autodev = " << (p.dev == DevMode::kMinimal ? 1 : 0) << "\n";
+  if (std::string hook = mount_flags_hook(p); !hook.empty()) o << "lxc.hook.mount = " << hook << "\n";
   if (p.proc) {
     // What nestbox-launch hides below /proc (policy/proc_masks.h). LXC's
     // proc:mixed freezes /proc/sys and /proc/sysrq-trigger only; the rest

@@ -18,7 +18,7 @@ struct Member {
   std::string data;      // regular files
   std::string link;      // symlink target
   std::string hardlink;  // hardlink target (type ignored)
-  unsigned uid = 0, gid = 0;
+  int64_t uid = 0, gid = 0;  // pax: wider than 32 bits
   long mtime = 1700000000;
   unsigned rmajor = 0, rminor = 0;
   std::vector<std::pair<std::string, std::string>> xattrs;

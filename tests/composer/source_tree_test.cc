@@ -409,6 +409,39 @@ TEST_F(Sources, HostileSystemXattrRefusedFromUntrustedSources) {
   EXPECT_TRUE(select_tree(*tree_, m, {}).ok());
 }
 
+// LSM labels act on exec like setuid or file capabilities (SMACK64EXEC runs
+// the program under its label; a SELinux label can be a privileged domain's
+// entrypoint): an untrusted archive's are removed, with a note; a trusted
+// source keeps its own, and user.* stays either way.
+TEST_F(Sources, LsmLabelsFromUntrustedSourcesAreRemoved) {
+  std::string tar = put("lsm.tar", build_archive({{.name = "bin/tool", .mode = 0755, .data = "x",
+                                                   .xattrs = {{"security.SMACK64EXEC", "_"},
+                                                              {"security.selinux", "system_u:object_r:init_exec_t:s0"},
+                                                              {"user.a", "1"}}}},
+                                                 "tar"));
+  IngestOptions untrusted;
+  untrusted.trusted = false;
+  ASSERT_TRUE(tree_->add_archive(tar, SourceKind::kTar, untrusted).ok());
+  const auto& xs = tree_->entries().at("/bin/tool").xattrs;
+  ASSERT_EQ(xs.size(), 1u);
+  EXPECT_EQ(xs[0].name, "user.a");
+  ASSERT_EQ(tree_->notes().size(), 1u);
+  EXPECT_EQ(tree_->notes()[0].second, tar + ": entry 'bin/tool': security labels from an untrusted source removed "
+                                            "(security.SMACK64EXEC, security.selinux)");
+  fs::create_directories(scratch_ + "/t");
+  SourceTree trusted_tree(scratch_ + "/t");
+  ASSERT_TRUE(trusted_tree.add_archive(tar, SourceKind::kTar, {}).ok());
+  EXPECT_EQ(trusted_tree.entries().at("/bin/tool").xattrs.size(), 3u);
+}
+
+// A pax owner past 32 bits wrapped: uid 4294967296 was written as root's 0.
+TEST_F(Sources, HostileOwnerPast32BitsIsRefused) {
+  expect_refused({{.name = "bin/tool", .data = "x", .uid = 4294967296}},
+                 "entry 'bin/tool': owner 4294967296:0 out of range; expected a uid and gid from 0 to 4294967294");
+  expect_refused({{.name = "bin/tool", .data = "x", .gid = 4294967296 + 1000}},
+                 "entry 'bin/tool': owner 0:4294968296 out of range; expected a uid and gid from 0 to 4294967294");
+}
+
 TEST_F(Sources, HostileFileOverSizeLimit) {
   IngestOptions limited;
   limited.max_file_size = 10;

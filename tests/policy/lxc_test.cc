@@ -61,6 +61,12 @@ TEST(Lxc, ConfigCarriesTheManifest) {
            "# not expressible in LXC: ambient capabilities (net_bind_service net_raw) for uid 1000",
            "lxc.mount.auto = proc:mixed sys:ro",
            "lxc.autodev = 1",
+           // LXC mounts /dev, /sys and /proc/sys/net without these flags: a hook remounts them.
+           "lxc.hook.mount = /bin/sh -c '[ ! -L \"$LXC_ROOTFS_MOUNT/dev\" ] && mount -o remount,bind,nosuid,noexec "
+           "\"$LXC_ROOTFS_MOUNT/dev\" && [ ! -L \"$LXC_ROOTFS_MOUNT/sys\" ] && mount -o "
+           "remount,bind,ro,nosuid,nodev,noexec \"$LXC_ROOTFS_MOUNT/sys\" && [ ! -L \"$LXC_ROOTFS_MOUNT/proc\" ] && "
+           "{ ! mountpoint -q \"$LXC_ROOTFS_MOUNT/proc/sys/net\" || mount -o remount,bind,ro,nosuid,nodev,noexec "
+           "\"$LXC_ROOTFS_MOUNT/proc/sys/net\"; }'",
            // nestbox-launch's device allow-list and /proc masks (policy/proc_masks.h).
            "lxc.cgroup.devices.deny = a",
            "lxc.cgroup.devices.allow = c 1:3 rwm",
@@ -261,7 +267,8 @@ TEST(LxcRun, LxcExecute) {
   testing::write_text(root + "/probe.sh",
                       "echo hostname=$(hostname); id\n"
                       "echo rootopts=$(awk '$5==\"/\" {print $6}' /proc/self/mountinfo)\n"
-                      "grep -E ' /(tmp|sys|proc|var/lib/web|etc/resolv.conf) ' /proc/mounts\n"
+                      "echo netopts=$(awk '$5==\"/proc/sys/net\" {print $6}' /proc/self/mountinfo)\n"
+                      "grep -E ' /(dev|tmp|sys|proc|var/lib/web|etc/resolv.conf) ' /proc/mounts\n"
                       "echo nofile=$(ulimit -n); mkdir /tmp/denied; echo mkdir_rc=$?\n"
                       "echo seccomp=$(grep Seccomp: /proc/self/status | tr -d '\\t')\n"
                       "cg() { echo /sys/fs/cgroup/$1$(sed -n \"s/^[0-9]*:$1:\\(.*\\)/\\1/p\" /proc/self/cgroup); }\n"
@@ -280,6 +287,9 @@ TEST(LxcRun, LxcExecute) {
   man.network.mode = m::NetworkMode::kEmpty;  // no bridge here
   man.network.interfaces.clear();
   man.cgroups.io_weight_best_effort = true;  // this host's disks have no bfq: blkio.weight is absent
+  // Kept CAP_NET_ADMIN: LXC's proc:mixed then binds /proc/sys/net read-write.
+  man.security.capabilities.push_back("CAP_NET_ADMIN");
+  man.security.capability_mask |= 1ull << 12;
   auto c = lxc_config(man, options(dir.path()));
   ASSERT_TRUE(c.ok()) << c.error().message;
   // The probe reads its cgroup limits: the hierarchies, read-only (the
@@ -297,7 +307,12 @@ TEST(LxcRun, LxcExecute) {
   EXPECT_NE(out.find("uid=1000 gid=1000"), std::string::npos) << out;
   EXPECT_NE(out.find("rootopts=ro,"), std::string::npos) << out;
   EXPECT_NE(out.find(" /tmp tmpfs rw,nosuid,nodev,noexec"), std::string::npos) << out;
-  EXPECT_NE(out.find(" /sys sysfs ro,"), std::string::npos) << out;
+  // nestbox-launch's flags, which LXC's own /dev and /sys mounts lack.
+  EXPECT_NE(out.find(" /sys sysfs ro,nosuid,nodev,noexec"), std::string::npos) << out;
+  EXPECT_NE(out.find(" /dev tmpfs rw,nosuid,noexec"), std::string::npos) << out;
+  // proc:mixed binds the network sysctls read-write (CAP_NET_ADMIN kept);
+  // nestbox-launch keeps all of /proc/sys read-only.
+  EXPECT_NE(out.find("netopts=ro,nosuid,nodev,noexec"), std::string::npos) << out;
   EXPECT_NE(out.find(" /var/lib/web "), std::string::npos) << out;
   EXPECT_NE(out.find(" /etc/resolv.conf "), std::string::npos) << out;
   EXPECT_NE(out.find("nofile=1024\n"), std::string::npos) << out;
@@ -348,6 +363,7 @@ TEST(LxcRun, HostileImage) {
   EXPECT_NE(out.find("kpagecount=\n"), std::string::npos) << out;
   EXPECT_NE(out.find("irq_rc="), std::string::npos) << out;
   EXPECT_EQ(out.find("irq_rc=0\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("devopts=rw,nosuid,noexec"), std::string::npos) << out;  // as nestbox-launch's /dev
   EXPECT_EQ(out.find("mknod_rc=0\n"), std::string::npos) << out;
   EXPECT_NE(out.find("ubus=socket\n"), std::string::npos) << out;
   EXPECT_NE(out.find(" /ubus.sock ro,nosuid,nodev,noexec"), std::string::npos) << out;

@@ -279,6 +279,7 @@ void run_hostile_image(const std::string& runtime) {
   EXPECT_NE(out.find("kpagecount=\n"), std::string::npos) << out;
   EXPECT_NE(out.find("irq_rc="), std::string::npos) << out;
   EXPECT_EQ(out.find("irq_rc=0\n"), std::string::npos) << out;  // /proc/irq read-only
+  EXPECT_NE(out.find("devopts=rw,nosuid,noexec"), std::string::npos) << out;  // as nestbox-launch's /dev
   EXPECT_EQ(out.find("mknod_rc=0\n"), std::string::npos) << out;
   EXPECT_NE(out.find("ubus=socket\n"), std::string::npos) << out;
   EXPECT_NE(out.find(" /ubus.sock ro,nosuid,nodev,noexec"), std::string::npos) << out;

@@ -147,6 +147,7 @@ bool add_hostile_image(const std::string& rootfs, const LoopDevice& loop) {
              "echo kpagecount=$(head -c 8 /proc/kpagecount 2>/dev/null | od -An -tx1 | tr -d ' ')\n"
              "a=$(cat /proc/irq/default_smp_affinity); (echo $a > /proc/irq/default_smp_affinity) 2>/dev/null; "
              "echo irq_rc=$?\n"
+             "echo devopts=$(awk '$5==\"/dev\" {print $6}' /proc/self/mountinfo)\n"
              "mknod /tmp/blk b 7 " + std::to_string(loop.minor_number()) + " 2>/dev/null; echo mknod_rc=$?\n"
              "if [ -S /ubus.sock ]; then echo ubus=socket; else echo ubus=missing; fi\n"
              "grep ' /ubus.sock ' /proc/self/mountinfo\n"

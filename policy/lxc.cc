@@ -291,8 +291,10 @@ std::string mount_flags_hook(const Policy& p) {
   if (p.dev == DevMode::kMinimal) remount("dev", "nosuid,noexec");
   if (p.sys != SysMode::kNone)
     remount("sys", p.sys == SysMode::kReadOnly ? "ro,nosuid,nodev,noexec" : "nosuid,nodev,noexec");
-  if (p.proc)  // a mount of its own only where LXC made one (CAP_NET_ADMIN kept)
-    steps.push_back("[ ! -L " + at("proc") + " ] && { ! mountpoint -q " + at("proc/sys/net") +
+  // A mount of its own only where LXC made one (CAP_NET_ADMIN kept). Asked
+  // of mountinfo with grep: OpenWrt's busybox has no `mountpoint` applet.
+  if (p.proc)
+    steps.push_back("[ ! -L " + at("proc") + " ] && { ! grep -qF \" $LXC_ROOTFS_MOUNT/proc/sys/net \" /proc/self/mountinfo" +
                     " || mount -o remount,bind,ro,nosuid,nodev,noexec " + at("proc/sys/net") + "; }");
   std::string script;
   for (const std::string& s : steps) script += (script.empty() ? "" : " && ") + s;

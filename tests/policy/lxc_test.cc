@@ -65,7 +65,7 @@ TEST(Lxc, ConfigCarriesTheManifest) {
            "lxc.hook.mount = /bin/sh -c '[ ! -L \"$LXC_ROOTFS_MOUNT/dev\" ] && mount -o remount,bind,nosuid,noexec "
            "\"$LXC_ROOTFS_MOUNT/dev\" && [ ! -L \"$LXC_ROOTFS_MOUNT/sys\" ] && mount -o "
            "remount,bind,ro,nosuid,nodev,noexec \"$LXC_ROOTFS_MOUNT/sys\" && [ ! -L \"$LXC_ROOTFS_MOUNT/proc\" ] && "
-           "{ ! mountpoint -q \"$LXC_ROOTFS_MOUNT/proc/sys/net\" || mount -o remount,bind,ro,nosuid,nodev,noexec "
+           "{ ! grep -qF \" $LXC_ROOTFS_MOUNT/proc/sys/net \" /proc/self/mountinfo || mount -o remount,bind,ro,nosuid,nodev,noexec "
            "\"$LXC_ROOTFS_MOUNT/proc/sys/net\"; }'",
            // nestbox-launch's device allow-list and /proc masks (policy/proc_masks.h).
            "lxc.cgroup.devices.deny = a",

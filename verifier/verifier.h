@@ -99,6 +99,9 @@ Result<ImageInfo> verify_image_fd(int fd, const Keyring& keyring, Mode mode);
 // grants only when nobody has it open for writing).
 // Errors carry no path.
 Status check_only_root_writes(int fd);
+// The held-writer part alone (a regular file's fd): refused while any
+// descriptor or shared writable mapping has the inode open for writing.
+Status check_no_writer(int fd);
 
 // A verified image and the fd it was verified from (to mount, or to copy).
 struct VerifiedFile {

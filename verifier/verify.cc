@@ -224,6 +224,8 @@ const char* served_filesystem(int fd) {
   }
 }
 
+}  // namespace
+
 // Owner and mode say who may open the inode for writing from now on, not
 // who holds it open for writing already: a descriptor (or a shared writable
 // mapping) opened while the file was still the user's, or group-writable,
@@ -234,16 +236,13 @@ const char* served_filesystem(int fd) {
 Status check_no_writer(int fd) {
   if (::fcntl(fd, F_SETLEASE, F_RDLCK) != 0) {
     if (errno == EAGAIN || errno == EBUSY)
-      return failure("open for writing by a process, which could change it after verification; only an image "
-                     "nobody holds open for writing is mounted (or install it)");
+      return failure("open for writing by a process, which could change it after verification");
     return failure(std::string("cannot tell whether a process holds it open for writing (read lease: ") +
-                   std::strerror(errno) + "); refused (or install it)");
+                   std::strerror(errno) + "): refused");
   }
   (void)::fcntl(fd, F_SETLEASE, F_UNLCK);
   return ok_status();
 }
-
-}  // namespace
 
 Status check_only_root_writes(int fd) {
   if (const char* fs = served_filesystem(fd))
@@ -261,7 +260,9 @@ Status check_only_root_writes(int fd) {
                    "), who could change it after verification; only an image that only root can write is mounted "
                    "(or install it)");
   }
-  if (S_ISREG(st.st_mode)) NESTBOX_TRY(check_no_writer(fd));
+  if (S_ISREG(st.st_mode))
+    if (Status held = check_no_writer(fd); !held.ok())
+      return failure(held.error().message + "; only an image nobody holds open for writing is mounted (or install it)");
   return ok_status();
 }
 

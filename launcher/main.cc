@@ -228,7 +228,7 @@ Result<VerifiedImage> verify(const std::string& path, const Args& a) {
   verifier::Keyring keyring;
   keyring.dir = a.keyring;
   keyring.only_root_writes = true;
-  auto file = verifier::open_verified(path, keyring, a.mode);
+  auto file = verifier::open_verified_to_mount(path, keyring, a.mode);
   if (!file.ok()) return std::move(file).error();
   auto image = admit(path, std::make_shared<UniqueFd>(std::move(file->fd)), file->info, a);
   if (!image.ok()) return image;

@@ -124,7 +124,7 @@ Result<ImageWindow> resolve_overlay_base(const policy::Policy& p, const BaseLook
   const verifier::Mode mode = p.base_requirement.set() ? lookup.mode : verifier::Mode::kFull;
   VerifiedBase base;
   if (!lookup.image.empty()) {
-    auto file = verifier::open_verified(lookup.image, lookup.keyring, mode);
+    auto file = verifier::open_verified_to_mount(lookup.image, lookup.keyring, mode);
     if (!file.ok()) return std::move(file.error().context("base " + lookup.image));
     base = {lookup.image, std::make_shared<UniqueFd>(std::move(file->fd)), std::move(file->info)};
   } else {

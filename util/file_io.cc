@@ -4,19 +4,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 
 #include "util/fd.h"
+#include "util/open_regular.h"
 
 namespace nestbox {
 
 namespace {
 
-Result<std::string> read_all(int fd, const std::string& path) {
+// Reads to the end, or fails once more than `max_bytes` came.
+Result<std::string> read_all(int fd, const std::string& path, size_t max_bytes = SIZE_MAX) {
   std::string out;
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (out.size() > max_bytes)
+      return bad_input(path + ": larger than " + std::to_string(max_bytes) + " bytes: refused");
+    // One byte past the bound tells "longer" from "exactly max_bytes".
+    size_t room = max_bytes - out.size();
+    size_t want = room >= sizeof buf ? sizeof buf : room + 1;
+    ssize_t n = ::read(fd, buf, want);
     if (n < 0) {
       if (errno == EINTR) continue;
       return sys_error("read " + path);
@@ -35,18 +44,23 @@ Result<std::string> read_file(const std::string& path) {
   return read_all(fd.get(), path);
 }
 
-Result<std::string> read_regular_file(const std::string& path, int dirfd, const std::string& shown) {
+Result<std::string> read_regular_file(const std::string& path, int dirfd, const std::string& shown,
+                                      size_t max_bytes) {
   static_assert(AT_FDCWD == -100);
   const std::string& name = shown.empty() ? path : shown;
-  UniqueFd fd(::openat(dirfd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ELOOP) return bad_input(name + ": a symbolic link: refused");
-    return sys_error("open " + name);
+  // Never opens a device node or FIFO planted there (util/open_regular.h).
+  auto opened = open_regular_at(dirfd, path, O_RDONLY | O_NONBLOCK);
+  if (!opened.ok()) {
+    Error e = std::move(opened).error();
+    if (e.sys_errno != 0 && e.sys_errno != ELOOP) return sys_error("open " + name, e.sys_errno);
+    return std::move(e.context(name));
   }
+  UniqueFd fd = std::move(*opened);
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + name);
-  if (!S_ISREG(st.st_mode)) return bad_input(name + ": not a regular file");
-  return read_all(fd.get(), name);
+  if (static_cast<uint64_t>(st.st_size) > max_bytes)
+    return bad_input(name + ": larger than " + std::to_string(max_bytes) + " bytes: refused");
+  return read_all(fd.get(), name, max_bytes);
 }
 
 Status write_all(int fd, const void* data, size_t size, const std::string& what) {

@@ -1,6 +1,7 @@
 // Small file helpers shared by host and target code (libc only).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -14,9 +15,13 @@ Result<std::string> read_file(const std::string& path);
 // O_NONBLOCK (a symlink is refused, a FIFO never blocks) and checked with
 // fstat on that fd. For trust inputs (keys, revocation lists, store records).
 // `path` is relative to `dirfd` (AT_FDCWD: the working directory); errors name
-// `shown`, or `path` when `shown` is empty.
+// `shown`, or `path` when `shown` is empty. A file longer than `max_bytes`
+// is refused without reading past that bound: these are small records, and a
+// sparse or growing file planted where one belongs must not take the device's
+// memory.
+inline constexpr size_t kMaxRegularFile = 1 << 20;
 Result<std::string> read_regular_file(const std::string& path, int dirfd = -100 /* AT_FDCWD */,
-                                      const std::string& shown = {});
+                                      const std::string& shown = {}, size_t max_bytes = kMaxRegularFile);
 
 // Writes `data` to a temporary file beside `path`, fsyncs it and renames it
 // into place: readers see the old file or the new one, never a torn one.

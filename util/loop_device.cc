@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "util/open_regular.h"
+
 namespace nestbox {
 namespace {
 
@@ -55,15 +57,14 @@ int configure(int loop_fd, int file_fd, const LoopRequest& r) {
 }  // namespace
 
 Result<UniqueFd> open_backing_file(const std::string& path, bool read_only) {
-  UniqueFd fd(::open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ELOOP) return bad_input("open " + path + ": a symbolic link: refused");
-    return sys_error("open " + path);
-  }
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
-  if (!S_ISREG(st.st_mode)) return bad_input(path + ": not a regular file");
-  return fd;
+  // A device node or FIFO at `path` is refused without being opened
+  // (util/open_regular.h): a driver's open has effects.
+  auto fd = open_regular_at(AT_FDCWD, path, (read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK);
+  if (fd.ok()) return fd;
+  Error e = std::move(fd).error();
+  if (e.sys_errno == ELOOP) return bad_input("open " + path + ": a symbolic link: refused");
+  if (e.sys_errno != 0) return sys_error("open " + path, e.sys_errno);
+  return bad_input(path + ": not a regular file");
 }
 
 Result<LoopDevice> LoopDevice::attach(const LoopRequest& r) {

@@ -19,6 +19,7 @@
 #include "verifier/image_format.h"
 #include "verifier/rollback_state.h"
 #include "util/open_in_root.h"
+#include "util/open_regular.h"
 
 namespace nestbox::verifier {
 
@@ -132,17 +133,26 @@ class TempAt {
 Result<UniqueFd> lock_container(const HeldDir& dir) {
   std::string path = dir.shown("lock");
   if (!dir.present()) return sys_error("open " + path, ENOENT);
-  // Created or opened as root: never through a symlink, never a device or
-  // FIFO (opening one can have effects: a watchdog arms).
-  UniqueFd fd(::openat(dir.fd.get(), "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-                       0644));
-  if (!fd) {
-    if (errno == ELOOP) return bad_input(path + ": a symbolic link: refused");
-    return sys_error("open " + path);
+  // Created or opened as root: never through a symlink, and a device or
+  // FIFO is refused without being opened (opening one can have effects: a
+  // watchdog arms). An existing lock is opened only as a regular file; a
+  // missing one is created O_EXCL (a name planted meanwhile: looked at again).
+  UniqueFd fd;
+  for (int tries = 0; !fd; ++tries) {
+    auto existing = open_regular_at(dir.fd.get(), "lock", O_RDWR | O_NONBLOCK);
+    if (existing.ok()) {
+      fd = std::move(*existing);
+      break;
+    }
+    if (existing.error().sys_errno == ELOOP) return bad_input(path + ": a symbolic link: refused");
+    if (existing.error().sys_errno != ENOENT || tries == 3) {
+      Error e = std::move(existing).error();
+      if (e.sys_errno == 0) return bad_input(path + ": not a regular file: refused");
+      return sys_error("open " + path, e.sys_errno);
+    }
+    fd.reset(::openat(dir.fd.get(), "lock", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644));
+    if (!fd && errno != EEXIST) return sys_error("create " + path);
   }
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
-  if (!S_ISREG(st.st_mode)) return bad_input(path + ": not a regular file: refused");
   while (::flock(fd.get(), LOCK_EX) != 0)
     if (errno != EINTR) return sys_error("lock " + path);
   return fd;
@@ -182,10 +192,12 @@ Status write_pointer(const HeldDir& dir, char slot, const StepHook& hook) {
 // `dst`.tmp: write, fsync, verify the copy fully through its own fd, rename,
 // fsync dir. The slot only ever receives bytes that verified (a writer
 // changing the source after its check gets a copy that fails here, or that
-// differs from what was checked: the caller compares). Returns what the copy
-// verified as.
-Result<ImageInfo> copy_into_slot(int src_fd, const std::string& src, const HeldDir& dir, const std::string& dst,
-                                 const Keyring& keyring, const StepHook& hook) {
+// differs from what was checked: the caller compares). Exactly `size` bytes
+// (the verified image size) are copied: a source extended after its check
+// (appended to, or truncated up to a huge sparse size) never makes the copy
+// fill the device's flash. Returns what the copy verified as.
+Result<ImageInfo> copy_into_slot(int src_fd, const std::string& src, uint64_t size, const HeldDir& dir,
+                                 const std::string& dst, const Keyring& keyring, const StepHook& hook) {
   int dfd = dir.fd.get();
   std::string tmp_name = dst + ".tmp", tmp = dir.shown(tmp_name);
   // A temp file a killed install left behind is replaced, never followed.
@@ -194,13 +206,15 @@ Result<ImageInfo> copy_into_slot(int src_fd, const std::string& src, const HeldD
   if (!out) return sys_error("create " + tmp);
   TempAt cleanup(dfd, tmp_name);
   std::unique_ptr<char[]> buf(new char[128 * 1024]);
-  for (off_t off = 0;;) {
-    ssize_t n = ::pread(src_fd, buf.get(), 128 * 1024, off);
+  for (uint64_t off = 0; off < size;) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(128 * 1024, size - off));
+    ssize_t n = ::pread(src_fd, buf.get(), want, static_cast<off_t>(off));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return sys_error("read " + src);
-    if (n == 0) break;
+    if (n == 0) return bad_input("read " + src + ": it ended at " + std::to_string(off) + " of the " +
+                                 std::to_string(size) + " bytes verified (truncated since)");
     NESTBOX_TRY(write_all(out.get(), buf.get(), static_cast<size_t>(n), tmp));
-    off += n;
+    off += static_cast<uint64_t>(n);
     step(hook, "copy");
   }
   if (::fsync(out.get()) != 0) return sys_error("fsync " + tmp);
@@ -544,7 +558,8 @@ Result<ImageInfo> Store::install(const std::string& image_path, bool allow_downg
   if (trial_seconds > 0 && !current.ok())
     return failure("install --trial " + name + ": no bootable committed version to fall back to (" +
                    current.error().message + ")");
-  auto written = copy_into_slot(src->fd.get(), image_path, d.dir, slot_name(target), o_.keyring, hook);
+  auto written = copy_into_slot(src->fd.get(), image_path, src->info.image_size, d.dir, slot_name(target),
+                                o_.keyring, hook);
   if (!written.ok()) return std::move(written).error().context("install " + name);
   if (written->name != name || written->payload_sha256_hex != src->info.payload_sha256_hex ||
       written->version != src->info.version || written->security_version != src->info.security_version)

@@ -265,6 +265,9 @@ Status walk_dir(const Walk& w, int dir_fd, const std::string& rel) {
       NESTBOX_TRY(same_inode(own.get(), st, child_rel, &now));
       st = now;
       NESTBOX_TRY(check_entry(w, child_rel, st));
+      // Owner and mode do not stop a descriptor opened for writing before a
+      // chown or chmod: it could change the file after this hash.
+      if (w.check_writers && S_ISREG(st.st_mode)) NESTBOX_TRY_CTX(check_no_writer(own.get()), "tree: " + child_rel);
     }
     auto line = entry_line(dir_fd, n.c_str(), own ? own.get() : -1, child_rel, st);
     if (!line.ok()) return std::move(line).error();

@@ -120,6 +120,9 @@ Result<std::optional<TrialResult>> read_trial_result(const StateDir& dir) {
   if (!version.ok()) return std::move(version).error();
   r.version = *version;
   if (reason != f.end()) r.reason = reason->second;
+  // Strict like the trial record: a field this launcher does not know is
+  // refused, never skipped.
+  if (f.size() != (reason != f.end() ? 3u : 2u)) return bad_input(path + ": unknown field");
   return std::optional<TrialResult>(std::move(r));
 }
 

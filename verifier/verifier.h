@@ -64,6 +64,9 @@ struct ImageInfo {
   uint64_t payload_size = 0;       // squashfs bytes before padding / manifest bytes
   std::string payload_sha256_hex;  // digest of the payload region (from signed metadata)
   std::vector<std::string> signer_key_ids;  // every trusted key whose signature verified
+  // The signed image size (trailer and metadata): the file's size when it was
+  // verified. A copy takes exactly this many bytes, whatever the file grew to.
+  uint64_t image_size = 0;
 };
 
 // Opens an image file the one time it is opened: O_RDONLY | O_NOFOLLOW |
@@ -90,9 +93,15 @@ Result<ImageInfo> verify_image_fd(int fd, const Keyring& keyring, Mode mode);
 // in the group bits). The fd pins the inode, not its bytes: a user who could
 // write the same inode after verification would change what the loop device
 // reads (docs/threat-model.md, class 1). Refused as well on FUSE and network
-// filesystems, whose bytes a process or a remote host serves.
+// filesystems, whose bytes a process or a remote host serves, and while any
+// process holds the inode open for writing (a descriptor opened before a
+// chown or chmod keeps writing; probed with a read lease, which the kernel
+// grants only when nobody has it open for writing).
 // Errors carry no path.
 Status check_only_root_writes(int fd);
+// The held-writer part alone (a regular file's fd): refused while any
+// descriptor or shared writable mapping has the inode open for writing.
+Status check_no_writer(int fd);
 
 // A verified image and the fd it was verified from (to mount, or to copy).
 struct VerifiedFile {
@@ -101,6 +110,10 @@ struct VerifiedFile {
 };
 // open_image + verify_image_fd; errors start with "verify PATH: ".
 Result<VerifiedFile> open_verified(const std::string& path, const Keyring& keyring, Mode mode);
+// The same for a file about to be mounted (run IMAGE, --base IMG):
+// check_only_root_writes on the fd before it is verified, so its bytes cannot
+// change between the hash and the loop device's reads.
+Result<VerifiedFile> open_verified_to_mount(const std::string& path, const Keyring& keyring, Mode mode);
 
 // Thin wrapper over open_verified for callers that need only the result
 // (`nestbox verify`). Never mount the path afterwards: use open_verified.

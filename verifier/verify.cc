@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "util/fd.h"
+#include "util/open_regular.h"
 #include "verifier/crypto.h"
 #include "verifier/image_format.h"
 #include "verifier/keyring.h"
@@ -139,6 +140,7 @@ ImageInfo info_from(const Metadata& m) {
   info.payload_size = m.payload_size.get();
   info.payload_sha256_hex = crypto::to_hex(raw(m.payload.sha256, kSha256Size));
   info.tree_manifest = m.kind.get() == static_cast<uint32_t>(Kind::kTreeManifest);
+  info.image_size = m.image_size.get();
   if (m.flags.get() & kHasVerity) {
     info.verity_offset = m.verity.offset.get();
     info.verity_size = m.verity.size.get();
@@ -191,15 +193,11 @@ Result<ImageInfo> check_signed(int fd, const Keyring& keyring, Metadata* m) {
 Result<UniqueFd> open_image(const std::string& path) { return open_image_at(AT_FDCWD, path); }
 
 Result<UniqueFd> open_image_at(int dir_fd, const std::string& name) {
-  // O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer.
-  UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ELOOP) return bad_input("a symbolic link: refused (open it by its real path)");
-    return sys_error("open");
-  }
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return sys_error("stat");
-  if (!S_ISREG(st.st_mode)) return bad_input("not a regular file");
+  // A FIFO, a device or a symlink is refused without being opened
+  // (util/open_regular.h): no wait for a writer, no driver's open.
+  auto fd = open_regular_at(dir_fd, name, O_RDONLY | O_NONBLOCK);
+  if (!fd.ok() && fd.error().sys_errno == ELOOP)
+    return bad_input("a symbolic link: refused (open it by its real path)");
   return fd;
 }
 
@@ -228,6 +226,24 @@ const char* served_filesystem(int fd) {
 
 }  // namespace
 
+// Owner and mode say who may open the inode for writing from now on, not
+// who holds it open for writing already: a descriptor (or a shared writable
+// mapping) opened while the file was still the user's, or group-writable,
+// survives a chown or chmod and writes after verification. The kernel grants
+// a read lease only when no descriptor anywhere has the inode open for
+// writing; the lease is dropped at once (only root can open it for writing
+// from here on, and root is outside the model).
+Status check_no_writer(int fd) {
+  if (::fcntl(fd, F_SETLEASE, F_RDLCK) != 0) {
+    if (errno == EAGAIN || errno == EBUSY)
+      return failure("open for writing by a process, which could change it after verification");
+    return failure(std::string("cannot tell whether a process holds it open for writing (read lease: ") +
+                   std::strerror(errno) + "): refused");
+  }
+  (void)::fcntl(fd, F_SETLEASE, F_UNLCK);
+  return ok_status();
+}
+
 Status check_only_root_writes(int fd) {
   if (const char* fs = served_filesystem(fd))
     return failure(std::string("on ") + fs + ", whose contents a process or remote host serves and can change after "
@@ -244,6 +260,9 @@ Status check_only_root_writes(int fd) {
                    "), who could change it after verification; only an image that only root can write is mounted "
                    "(or install it)");
   }
+  if (S_ISREG(st.st_mode))
+    if (Status held = check_no_writer(fd); !held.ok())
+      return failure(held.error().message + "; only an image nobody holds open for writing is mounted (or install it)");
   return ok_status();
 }
 
@@ -289,6 +308,17 @@ Result<dm::VerityParams> verity_params(const ImageInfo& info) {
 Result<VerifiedFile> open_verified(const std::string& path, const Keyring& keyring, Mode mode) {
   auto fd = open_image(path);
   if (!fd.ok()) return std::move(fd).error().context("verify " + path);
+  auto info = verify_image_fd(fd->get(), keyring, mode);
+  if (!info.ok()) return std::move(info).error().context("verify " + path);
+  return VerifiedFile{std::move(*fd), std::move(*info)};
+}
+
+Result<VerifiedFile> open_verified_to_mount(const std::string& path, const Keyring& keyring, Mode mode) {
+  auto fd = open_image(path);
+  if (!fd.ok()) return std::move(fd).error().context("verify " + path);
+  // Before the first byte is hashed: checked after, a writer could change a
+  // region already hashed and close its descriptor in between.
+  NESTBOX_TRY_CTX(check_only_root_writes(fd->get()), path);
   auto info = verify_image_fd(fd->get(), keyring, mode);
   if (!info.ok()) return std::move(info).error().context("verify " + path);
   return VerifiedFile{std::move(*fd), std::move(*info)};

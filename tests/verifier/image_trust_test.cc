@@ -4,6 +4,8 @@
 // store at install, boot, fallback and rollback, and its record is rebuilt
 // from the slots when deleted, never reset to zero.
 #include <fcntl.h>
+#include <sys/inotify.h>
+#include <sys/sysmacros.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -233,6 +235,115 @@ TEST_F(ImageTrust, FifoSlotIsAProblemNeverAHang) {
   ::unlink((dir_ / "store/nas/slot-a.img").c_str());
   ASSERT_EQ(::mkfifo((dir_ / "store/nas/slot-a.img").c_str(), 0644), 0);
   within_seconds([&] { EXPECT_FALSE(store.bootable("nas", Mode::kFull).ok()); });
+}
+
+// Review 6: a record, the pointer or a keyring file planted huge (sparse: a
+// few bytes on disk, gigabytes to read) by someone who writes the store (a
+// USB store) or a file where a record belongs: each is refused by its size,
+// never read into memory. The bound is checked here through the message
+// (a 64 MiB file is read whole, then misparsed, without the bound).
+TEST_F(ImageTrust, HugeSparseRecordsPointerAndKeyringFilesAreRefusedNotRead) {
+  Store store(options());
+  ASSERT_TRUE(store.install(images_[0], false).ok());  // a: v1 sv 1
+  ASSERT_TRUE(store.install(images_[2], false).ok());  // b: v3 sv 2
+  const off_t huge = off_t{64} << 20;
+  std::string active = dir_ / "store/nas/active";
+  ASSERT_EQ(::truncate(active.c_str(), huge), 0);
+  auto boot = store.bootable("nas", Mode::kFull);
+  ASSERT_TRUE(boot.ok()) << boot.error().message;  // the higher version, without a pointer
+  EXPECT_EQ(boot->slot, 'b');
+  EXPECT_EQ(boot->active_problem, "active pointer: " + active + ": larger than 1048576 bytes: refused");
+  spit(active, "b\n");
+  std::string record = dir_ / "store/.state/nas.security_version";
+  ASSERT_EQ(::truncate(record.c_str(), huge), 0);
+  auto v3 = verifier::verify_image(images_[2], ring(), Mode::kFull);
+  ASSERT_TRUE(v3.ok());
+  Status st = store.admit(*v3);
+  ASSERT_FALSE(st.ok()) << "a record that cannot be read is a refusal";
+  EXPECT_EQ(st.error().message, record + ": larger than 1048576 bytes: refused");
+  spit(record, "2\n");
+  std::string revoked = std::string(ring_) + "/revoked";
+  spit(revoked, "");
+  ASSERT_EQ(::truncate(revoked.c_str(), huge), 0);
+  auto r = verifier::verify_image(images_[0], ring(), Mode::kFull);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message,
+            "verify " + images_[0] + ": keyring: " + ring_ + ": revoked: larger than 1048576 bytes: refused");
+}
+
+// Review 6: a descriptor opened for writing while the file was still the
+// user's (or group-writable) survives the chown/chmod an operator does to
+// satisfy the owner check, and writes after verification: the loop device
+// would read what was never verified. Refused while anyone holds it open for
+// writing, checked before the first byte is hashed.
+TEST_F(ImageTrust, AnImageSomeoneHoldsOpenForWritingIsNotMountable) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (root-owned image, leases)";
+  ASSERT_EQ(::chmod(images_[0].c_str(), 0644), 0);
+  int writer = ::open(images_[0].c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(writer, 0);
+  auto v = verifier::open_verified_to_mount(images_[0], ring(), Mode::kFull);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.error().message, images_[0] + ": open for writing by a process, which could change it after "
+                                            "verification; only an image nobody holds open for writing is mounted "
+                                            "(or install it)");
+  auto fd = verifier::open_image(images_[0]);
+  ASSERT_TRUE(fd.ok());
+  EXPECT_FALSE(verifier::check_only_root_writes(fd->get()).ok());
+  ::close(writer);
+  EXPECT_TRUE(verifier::check_only_root_writes(fd->get()).ok());
+  auto ok = verifier::open_verified_to_mount(images_[0], ring(), Mode::kFull);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_TRUE(verifier::check_only_root_writes(ok->fd.get()).ok()) << "the probe's lease is not kept";
+}
+
+// Review 6: a device node where a slot, the pointer, the lock, a record or a
+// key belongs (a store on removable media; a key dir is root's, but the same
+// opener serves both) is refused WITHOUT being opened: open(2) of a device
+// runs its driver's open (a watchdog arms). inotify's IN_OPEN tells whether
+// anything opened it (an O_PATH lookup does not count).
+TEST_F(ImageTrust, DeviceNodesWhereFilesBelongAreNeverOpened) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (mknod)";
+  Store store(options());
+  ASSERT_TRUE(store.install(images_[0], false).ok());  // a: v1
+  ASSERT_TRUE(store.install(images_[1], false).ok());  // b: v2
+  std::vector<std::string> planted = {dir_ / "store/nas/slot-a.img", dir_ / "store/nas/active",
+                                      dir_ / "store/nas/lock", dir_ / "store/.state/nas.version",
+                                      std::string(ring_) + "/zz.pem", dir_ / "plain.img"};
+  int in = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  ASSERT_GE(in, 0);
+  for (const std::string& p : planted) {
+    ::unlink(p.c_str());
+    if (::mknod(p.c_str(), S_IFCHR | 0644, makedev(1, 3)) != 0) GTEST_SKIP() << "mknod: " << std::strerror(errno);
+    ASSERT_GE(::inotify_add_watch(in, p.c_str(), IN_OPEN), 0) << p;
+  }
+  // Which planted node (if any) was opened since the last look.
+  auto opened = [&] {
+    std::string which;
+    alignas(struct inotify_event) char events[4096];
+    ssize_t n = ::read(in, events, sizeof events);
+    for (ssize_t off = 0; off < n;) {
+      auto* e = reinterpret_cast<struct inotify_event*>(events + off);
+      if (e->mask & IN_OPEN) which += planted[static_cast<size_t>(e->wd - 1)] + " ";  // not IN_IGNORED
+      off += static_cast<ssize_t>(sizeof *e + e->len);
+    }
+    return which;
+  };
+  EXPECT_FALSE(verifier::verify_image(dir_ / "plain.img", verifier::Keyring{dir_ / "nokeys", {}}, Mode::kFull).ok());
+  EXPECT_EQ(opened(), "");
+  EXPECT_FALSE(store.bootable("nas", Mode::kFull).ok());  // the keyring (zz.pem) fails closed
+  EXPECT_EQ(opened(), "");
+  EXPECT_TRUE(store.list().ok());
+  EXPECT_EQ(opened(), "");
+  EXPECT_FALSE(store.install(images_[2], false).ok());
+  EXPECT_FALSE(store.rollback("nas").ok());
+  EXPECT_FALSE(store.live_trial("nas").ok());
+  EXPECT_EQ(opened(), "");
+  ASSERT_EQ(::unlink((std::string(ring_) + "/zz.pem").c_str()), 0);
+  auto r = store.install(images_[2], false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, dir_ / "store/nas/lock" + ": not a regular file: refused");
+  EXPECT_EQ(opened(), "") << "a planted device node was opened";
+  ::close(in);
 }
 
 TEST_F(ImageTrust, InstallRefusesALowerSecurityVersionEvenWithAllowDowngrade) {

@@ -4,6 +4,7 @@
 #include "verifier/store.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -242,6 +243,57 @@ TEST_F(StoreTest, ContainerDirectorySwappedForASymlinkMidRollbackOrBootRedirects
   EXPECT_EQ(boot->slot, 'a');
   EXPECT_EQ(boot->info.version, 1u) << "booted the slot the link points to";
   EXPECT_TRUE(boot->fell_back);
+}
+
+// Review 6: whoever supplies the image to install can grow it after it was
+// verified (append, or truncate it up to a huge sparse size): the copy into
+// the slot takes exactly the verified size, never what the file grew to (it
+// read to EOF: a sparse terabyte would have filled the device's flash). A
+// source shrunk after verification ends the install, naming it.
+TEST_F(StoreTest, SourceGrownOrShrunkAfterVerificationCopiesOnlyTheVerifiedBytes) {
+  std::string src = dir_ / "src.img";
+  spit(src, slurp(images_[0]));
+  const off_t size = static_cast<off_t>(slurp(src).size());
+  Store store(options(dir_ / "store"));
+  auto grow = [&](const char* s) {
+    if (std::string(s) == "source-verified") {
+      ASSERT_EQ(::truncate(src.c_str(), size + (off_t{256} << 20)), 0);
+    }
+  };
+  auto r = store.install(src, false, grow);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(slurp(dir_ / "store/nas/slot-a.img"), slurp(images_[0]));
+  spit(src, slurp(images_[1]));
+  const off_t size2 = static_cast<off_t>(slurp(src).size());
+  auto shrink = [&](const char* s) {
+    if (std::string(s) == "source-verified") {
+      ASSERT_EQ(::truncate(src.c_str(), size2 / 2), 0);
+    }
+  };
+  auto cut = store.install(src, false, shrink);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_NE(cut.error().message.find("of the " + std::to_string(size2) + " bytes verified (truncated since)"),
+            std::string::npos)
+      << cut.error().message;
+  EXPECT_EQ(boot_version(store), 1u);
+  struct stat st;
+  EXPECT_NE(::lstat((dir_ / "store/nas/slot-b.img.tmp").c_str(), &st), 0) << "the temp copy is removed";
+}
+
+// Review 6: the last trial's result is parsed as strictly as the trial record:
+// a field this launcher does not know is a problem, never skipped.
+TEST_F(StoreTest, TrialResultWithAnUnknownFieldIsAProblem) {
+  Store store(options(dir_ / "store"));
+  ASSERT_TRUE(store.install(images_[0], false).ok());
+  spit(dir_ / "store/nas/trial-result", "outcome=committed\nversion=1\nreason=\n");
+  auto list = store.list();
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ((*list)[0].trial_problem, "");
+  ASSERT_TRUE((*list)[0].last_trial.has_value());
+  spit(dir_ / "store/nas/trial-result", "outcome=committed\nversion=1\nreason=\nfloor=0\n");
+  list = store.list();
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ((*list)[0].trial_problem, dir_ / "store/nas/trial-result" + ": unknown field");
 }
 
 TEST_F(StoreTest, InstallFlipsSlotsRollbackAndList) {

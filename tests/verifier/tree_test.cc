@@ -1,5 +1,6 @@
 // Tree variant: the signed artifact is the policy plus the tree's digest
 // manifest; the directory is verified against it at boot.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -135,6 +136,39 @@ TEST_F(Tree, ManifestChangedAfterVerificationIsCaught) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message, prefix() + "tree manifest: sha256 mismatch");
   EXPECT_EQ(check(), "verify " + img_ + ": tree manifest: sha256 mismatch");
+}
+
+}  // namespace
+}  // namespace nestbox
+
+namespace nestbox {
+namespace {
+
+// Review 6: a tree on writable storage is checked entry by entry to be root's
+// alone, but a descriptor opened for writing before a chown or chmod keeps
+// writing after the file was hashed (the container reads the live file). A
+// file anyone holds open for writing is refused, like an image.
+TEST(TreeWriters, AFileHeldOpenForWritingIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (root-owned tree, leases)";
+  TempDir dir;
+  std::string root = dir / "tree";
+  ASSERT_EQ(::mkdir(root.c_str(), 0755), 0);
+  spit(root + "/app", "#!/bin/sh\n");
+  ASSERT_EQ(::chmod(root.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((root + "/app").c_str(), 0755), 0);
+  auto walk = [&] {
+    auto fd = verifier::open_tree_root(root);
+    if (!fd.ok()) return fd.error().message;
+    Status st = verifier::walk_tree_fd(fd->get(), [](std::string_view) { return ok_status(); },
+                                       verifier::TreeRules{true});
+    return st.ok() ? std::string("ok") : st.error().message;
+  };
+  ASSERT_EQ(walk(), "ok");
+  int writer = ::open((root + "/app").c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(writer, 0);
+  EXPECT_EQ(walk(), "tree: /app: open for writing by a process, which could change it after verification");
+  ::close(writer);
+  EXPECT_EQ(walk(), "ok");
 }
 
 }  // namespace

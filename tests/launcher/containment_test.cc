@@ -261,6 +261,25 @@ TEST(Containment, TheHostsRootGroupGetsNoWritableSys) {
   EXPECT_TRUE(leftovers("c-gid0-sys").empty());
 }
 
+// Review 6 (CVE-2019-5736 class): pid 1 in the container is nestbox-launch's
+// own code (not exec'd). Its /proc/1/exe would be the launcher's binary, to
+// reopen for writing once it is no longer running. The init is not dumpable
+// and keeps CAP_KILL, which the container's process lacks: either stops even
+// the host's uid 0 without a user namespace from opening or resolving it.
+TEST(Containment, TheLaunchersBinaryIsNotReachableThroughTheInit) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy(
+      "c-init-exe", {"/bin/sh", "-c", "ls /proc/1/exe >/dev/null 2>&1 && cat /proc/1/exe >/dev/null 2>&1 && "
+                                      "echo opened || echo refused; ls /proc/1/root/ 2>/dev/null | wc -l"});
+  p.namespaces[policy::kNsUser] = {policy::NsMode::kHost, ""};
+  p.uid_map.clear();
+  p.gid_map.clear();
+  p.process.uid = p.process.gid = 0;
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "refused\n0\n");
+}
+
 TEST(Containment, HostnameDomainnameAndEmptyNetwork) {
   NESTBOX_NEED_IMAGES();
   policy::Policy p = full_policy("c-uts", {"/bin/sh", "-c", "probe uts; cat /sys/class/net/lo/operstate; ls /sys/class/net"});

@@ -59,10 +59,14 @@ Status check_policy(const policy::Policy& p) {
   // and CAP_SETUID does too. The policy reader refuses the same (util/host_root.h).
   bool host_root = may_become_host_root(ns_new(p, policy::kNsUser), p.uid_map, p.process.uid, p.no_new_privs,
                                         (p.caps.keep >> CAP_SETUID) & 1);
-  if (host_root && p.sys == policy::SysMode::kReadWrite)
+  // /sys has files its root group may write too (a PCI device's `remove`).
+  bool host_group = may_join_host_root_group(ns_new(p, policy::kNsUser), p.gid_map, p.process.gid, p.process.groups,
+                                             p.no_new_privs, (p.caps.keep >> CAP_SETGID) & 1);
+  if ((host_root || host_group) && p.sys == policy::SysMode::kReadWrite)
     return bad_input("policy " + p.name +
-                     ": a writable /sys for a process that is or can become the host's root (uid 0; or no_new_privs "
-                     "off, or CAP_SETUID, without a user namespace mapping uid 0 elsewhere)");
+                     ": a writable /sys for a process that is or can become the host's root (uid or gid 0, also a "
+                     "supplementary group; or no_new_privs off, or CAP_SETUID or CAP_SETGID, without a user namespace "
+                     "mapping uid and gid 0 elsewhere)");
   if (host_root && !p.ipc.ubus_socket.empty())
     return bad_input("policy " + p.name +
                      ": the ubus socket for a process that is or can become the host's root (uid 0; or no_new_privs "

@@ -68,9 +68,19 @@ class CheckOutput {
   size_t dropped_ = 0;
 };
 
-// Waits for the check `pid` until its deadline, collecting its output.
+// How long past the check's timeout its own process is given to kill the
+// command (exec_in_container's run_timeout_ms) before it is killed itself.
+constexpr long long kBackstopMs = 2000;
+
+std::string timed_out(const policy::Health& health) {
+  return "did not finish within " + std::to_string(health.timeout_ms) + " ms";
+}
+
+// Waits for the check `pid` until its deadline, collecting its output. Its
+// process ends by SIGKILL only when the command did not finish in time (it
+// kills itself once it has killed the command, or we kill it).
 std::string await_check(pid_t pid, int output_fd, const policy::Health& health, CheckOutput* said) {
-  long long deadline = now_ms() + health.timeout_ms;
+  long long deadline = now_ms() + health.timeout_ms + kBackstopMs;
   int status = 0;
   for (;;) {
     said->drain(output_fd);
@@ -81,11 +91,12 @@ std::string await_check(pid_t pid, int output_fd, const policy::Health& health, 
       ::kill(pid, SIGKILL);
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
-      return "did not finish within " + std::to_string(health.timeout_ms) + " ms";
+      return timed_out(health);
     }
     timespec tick{0, 5000000};
     ::nanosleep(&tick, nullptr);
   }
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) return timed_out(health);
   if (!WIFEXITED(status)) return "ended by signal " + std::to_string(WTERMSIG(status));
   int code = WEXITSTATUS(status);
   if (code == 255) return "exited 255 (or could not run, see the line above)";
@@ -102,8 +113,8 @@ std::string run_health_check(const std::string& state_root, const std::string& n
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return "could not run: pipe failed";
   UniqueFd said_r(pipe_fds[0]), said_w(pipe_fds[1]);
   if (::fcntl(said_r.get(), F_SETFL, O_NONBLOCK) != 0) return "could not run: fcntl failed";
-  // Its own process: exec_in_container waits for the command without a time
-  // limit, and the caller must not wait longer than the check's timeout.
+  // Its own process: the caller must not wait longer than the check's
+  // timeout (plus kBackstopMs) whatever happens inside exec_in_container.
   pid_t pid = ::fork();
   if (pid < 0) return "could not run: fork failed";
   if (pid == 0) {
@@ -116,7 +127,9 @@ std::string run_health_check(const std::string& state_root, const std::string& n
     req.argv = health.argv;
     req.stdin_fd = req.stdout_fd = null.get();
     req.stderr_fd = said_w.get();
+    req.run_timeout_ms = health.timeout_ms;  // the command and its group die at the timeout
     auto code = exec_in_container(state_root, name, req);
+    if (!code.ok() && code.error().sys_errno == ETIMEDOUT) ::kill(::getpid(), SIGKILL);
     if (!code.ok()) {
       std::string msg = "nestbox-launch: " + name + ": health check: " + code.error().message + "\n";
       (void)!::write(2, msg.data(), msg.size());

@@ -110,6 +110,35 @@ Status await_start(OwnedChild& child, int started, int timeout_ms) {
   }
 }
 
+// Until exec's command has ended or `deadline` (now_ms()) has passed; then its
+// process group and it are killed. Its group id is its pid, which cannot be
+// reused while the command is our unreaped child: the kill reaches the
+// processes it started (that stayed in its session), not a stranger.
+Status await_end(OwnedChild& child, int64_t deadline, int timeout_ms) {
+  while (true) {
+    int left = static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
+    if (child.pidfd() >= 0) {
+      pollfd p = {child.pidfd(), POLLIN, 0};
+      int n = ::poll(&p, 1, std::min(left, 1000));
+      if (n > 0) return {};
+      if (n < 0 && errno != EINTR) break;  // fails closed: killed below
+    } else {
+      siginfo_t info{};
+      if (::waitid(P_PID, static_cast<id_t>(child.pid()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_pid == child.pid())
+        return {};
+      sleep_ms(std::min(left, 20));
+    }
+    if (now_ms() >= deadline) break;
+  }
+  ::kill(-child.pid(), SIGKILL);
+  child.kill_and_reap();
+  Error e = failure("exec: the command did not finish within " + std::to_string(timeout_ms) +
+                    " ms: killed with its process group");
+  e.sys_errno = ETIMEDOUT;
+  return e;
+}
+
 }  // namespace
 
 Result<ContainerStatus> container_status(const std::string& root, const std::string& name) {
@@ -215,6 +244,7 @@ Status freeze_container(const std::string& root, const std::string& name, bool f
 
 Result<int> exec_in_container(const std::string& root, const std::string& name,
                               const ExecRequest& req) {
+  int64_t run_deadline = now_ms() + req.run_timeout_ms;
   auto dir = running_dir(root, name);
   if (!dir.ok()) return std::move(dir).error();
   auto text = read_file(*dir + "/exec");
@@ -285,6 +315,7 @@ Result<int> exec_in_container(const std::string& root, const std::string& name,
   if (::send(go_w.get(), "g", 1, MSG_NOSIGNAL) != 1) return sys_error("exec: start the command");
   go_w.reset();
   NESTBOX_TRY(await_start(child, started_r.get(), req.start_timeout_ms));
+  if (req.run_timeout_ms > 0) NESTBOX_TRY(await_end(child, run_deadline, req.run_timeout_ms));
   return exit_code(child.reap());
 }
 

@@ -50,6 +50,13 @@ struct ExecRequest {
   // the process is killed and exec fails. The command itself, once running,
   // is waited for without a limit (it is what the caller asked to run).
   int start_timeout_ms = kExecStartTimeoutMs;
+  // When > 0 (a health check), the command's whole run, from the fork, is
+  // bounded too: past it the command's process group (its session: it is the
+  // leader) and the command are killed and exec fails with sys_errno
+  // ETIMEDOUT. Killing only the process that ran it would leave the command
+  // running in the container, and with pid = "host" in the host's pid
+  // namespace, after its caller gave up on it.
+  int run_timeout_ms = 0;
 };
 // Runs argv inside the container; returns its exit code (128 + signal).
 Result<int> exec_in_container(const std::string& state_root, const std::string& name,

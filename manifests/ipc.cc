@@ -114,6 +114,14 @@ std::optional<std::pair<uint32_t, uint32_t>> host_ids(const Manifest& m) {
   return std::make_pair(*uid, *gid);
 }
 
+bool may_join_host_root_group(const Manifest& m) {
+  const std::vector<std::string>& caps = m.security.capabilities;
+  bool setgid_cap = std::find(caps.begin(), caps.end(), "CAP_SETGID") != caps.end();
+  bool own_ns = m.users.user_namespace && m.namespaces.user.mode != NsMode::kJoin;
+  return nestbox::may_join_host_root_group(own_ns, m.users.gid_map, m.process.gid, m.process.supplementary_gids,
+                                           m.security.no_new_privs, setgid_cap);
+}
+
 bool may_become_host_root(const Manifest& m) {
   const std::vector<std::string>& caps = m.security.capabilities;
   bool setuid_cap = std::find(caps.begin(), caps.end(), "CAP_SETUID") != caps.end();

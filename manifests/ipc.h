@@ -23,6 +23,8 @@ std::optional<std::pair<uint32_t, uint32_t>> host_ids(const Manifest& m);
 // setuid-root program) or CAP_SETUID where host uid 0 is reachable
 // (util/host_root.h; the policy reader asks the same).
 bool may_become_host_root(const Manifest& m);
+// Its gid side (util/host_root.h): the host's gid 0 writes /sys files too.
+bool may_join_host_root_group(const Manifest& m);
 
 namespace detail {
 // Reads [ipc.ubus] (after [users] and [process]) and checks it.

@@ -497,6 +497,13 @@ void validate_users(Manifest& m, Diagnostics& d) {
               "without a user namespace mapping uid 0 elsewhere: a setuid-root program changes its uid) would let it "
               "write every root-owned /sys file; expected \"ro\", no_new_privs = true and no CAP_SETUID, or a "
               "user namespace");
+    // /sys has files its root group may write too (a PCI device's `remove`).
+    else if (may_join_host_root_group(m))
+      d.error(d.pos("mounts.sys"), "mounts.sys",
+              "\"rw\" for a process that is or can become a member of the host's gid 0 (process.group or "
+              "process.groups, or security.no_new_privs = false or CAP_SETGID, without a user namespace mapping gid "
+              "0 elsewhere) would let it write the /sys files of the root group (a PCI device's remove); expected "
+              "\"ro\", or another group and no_new_privs = true and no CAP_SETGID, or a user namespace");
   }
 }
 

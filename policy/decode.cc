@@ -565,12 +565,23 @@ class Decoder {
           "rw for a process that can become the host's root (no_new_privs off, or CAP_SETUID, where host uid 0 is "
           "reachable: a setuid-root program changes its uid); expected ro, no_new_privs and no CAP_SETUID, or a "
           "user namespace mapping uid 0 elsewhere");
+    // /sys has files its root group may write too (a PCI device's `remove`).
+    CHECK(at, p_.sys != SysMode::kReadWrite || !may_join_host_root_group(), "rootfs.sys",
+          "rw for a process that is or can become a member of the host's gid 0 (its gid or a supplementary group; "
+          "or no_new_privs off, or CAP_SETGID, where host gid 0 is reachable); expected ro, or a user namespace "
+          "mapping gid 0 elsewhere");
     return ok_status();
   }
 
   bool may_become_host_root() const {
     return nestbox::may_become_host_root(p_.namespaces[kNsUser].mode == NsMode::kNew, p_.uid_map, p_.process.uid,
                                          p_.no_new_privs, (p_.caps.keep >> CAP_SETUID) & 1);
+  }
+
+  bool may_join_host_root_group() const {
+    return nestbox::may_join_host_root_group(p_.namespaces[kNsUser].mode == NsMode::kNew, p_.gid_map,
+                                             p_.process.gid, p_.process.groups, p_.no_new_privs,
+                                             (p_.caps.keep >> CAP_SETGID) & 1);
   }
 
   Status weight(const string& f, uint32_t& out) {

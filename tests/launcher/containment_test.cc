@@ -224,6 +224,62 @@ TEST(Containment, ASetuidProgramCannotMakeTheHostsRootOfAWritableSys) {
   EXPECT_EQ(r.out, std::string("open ") + knob + " read ok write EACCES\n");
 }
 
+// Review 6 (lead a): /sys has files the root *group* may write, not only its
+// owner (a PCI device's `remove`, 0220 root:root: the router's NIC gone). A
+// process in the host's gid 0 (its gid, a supplementary group, or setgid(0)
+// with CAP_SETGID) opened them for writing with a writable /sys; it counts as
+// the host's root now (util/host_root.h). The probe opens, never writes.
+TEST(Containment, TheHostsRootGroupGetsNoWritableSys) {
+  NESTBOX_NEED_IMAGES();
+  std::string knob = sh("find /sys/devices -xdev -group 0 -perm -g+w ! -perm -o+w -type f 2>/dev/null | head -1");
+  if (!knob.empty()) knob.pop_back();
+  if (knob.empty()) GTEST_SKIP() << "no root-group-writable /sys file here";
+  policy::Policy p = full_policy("c-gid0-sys", {"/bin/probe", "open", knob});
+  p.namespaces[policy::kNsUser] = {policy::NsMode::kHost, ""};
+  p.uid_map.clear();
+  p.gid_map.clear();
+  p.process.uid = 1000;
+  p.process.gid = 0;
+  p.sys = policy::SysMode::kReadWrite;
+  p.no_new_privs = true;
+  const char* refused = "a writable /sys for a process that is or can become the host's root";
+  Outcome r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << r.out;  // before: "open KNOB read EACCES write ok"
+  EXPECT_NE(r.error.find(refused), std::string::npos) << r.error;
+  p.process.gid = 1000;
+  p.process.groups = {0};
+  r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << r.out;
+  p.process.groups.clear();
+  p.caps.keep = uint64_t{1} << CAP_SETGID;  // setgid(0) needs no program
+  r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << r.out;
+  p.caps.keep = 0;
+  r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "open " + knob + " read EACCES write EACCES\n");
+  EXPECT_TRUE(leftovers("c-gid0-sys").empty());
+}
+
+// Review 6 (CVE-2019-5736 class): pid 1 in the container is nestbox-launch's
+// own code (not exec'd). Its /proc/1/exe would be the launcher's binary, to
+// reopen for writing once it is no longer running. The init is not dumpable
+// and keeps CAP_KILL, which the container's process lacks: either stops even
+// the host's uid 0 without a user namespace from opening or resolving it.
+TEST(Containment, TheLaunchersBinaryIsNotReachableThroughTheInit) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy(
+      "c-init-exe", {"/bin/sh", "-c", "ls /proc/1/exe >/dev/null 2>&1 && cat /proc/1/exe >/dev/null 2>&1 && "
+                                      "echo opened || echo refused; ls /proc/1/root/ 2>/dev/null | wc -l"});
+  p.namespaces[policy::kNsUser] = {policy::NsMode::kHost, ""};
+  p.uid_map.clear();
+  p.gid_map.clear();
+  p.process.uid = p.process.gid = 0;
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "refused\n0\n");
+}
+
 TEST(Containment, HostnameDomainnameAndEmptyNetwork) {
   NESTBOX_NEED_IMAGES();
   policy::Policy p = full_policy("c-uts", {"/bin/sh", "-c", "probe uts; cat /sys/class/net/lo/operstate; ls /sys/class/net"});

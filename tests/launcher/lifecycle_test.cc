@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "launcher/cgroups.h"
+#include "launcher/health_check.h"
 #include "launcher/lifecycle.h"
 #include "tests/launcher/support.h"
 #include "util/fd_passing.h"
@@ -367,6 +368,28 @@ TEST(Lifecycle, ExecEndsWhenItsCommandEndsThoughTheContainerHoldsItsOutput) {
   ASSERT_TRUE(stop_container(images()->state_root, "l-exec-hold", 5000).ok());
   bg.finish();
   EXPECT_EQ(leftovers("l-exec-hold"), std::vector<std::string>{});
+}
+
+// Review 6 (lead c): a health check that outlived its timeout was judged
+// failed and its exec process killed, but the command it ran (and what that
+// started) stayed in the container until the rollback stopped it; with
+// pid = "host", in the host's pid namespace. The command's process group dies
+// at the timeout now.
+TEST(Lifecycle, TimedOutHealthCheckKillsItsCommandAndWhatItStarted) {
+  NESTBOX_NEED_IMAGES();
+  Background bg(full_policy("l-health", {"/bin/probe", "sleep"}));
+  ASSERT_TRUE(bg.wait_for("sleeping\n")) << bg.output();
+  auto lingering = [] {  // host-side: the check's sleeps, by their argument
+    return sh("for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' <$f 2>/dev/null; echo; done | grep -c '^sleep 4242 $'");
+  };
+  policy::Health check{{"/bin/sh", "-c", "sleep 4242 & sleep 4242"}, 300};
+  EXPECT_EQ(run_health_check(images()->state_root, "l-health", check), "did not finish within 300 ms");
+  EXPECT_EQ(lingering(), "0\n");
+  check.argv = {"/bin/sh", "-c", "exit 3"};
+  EXPECT_EQ(run_health_check(images()->state_root, "l-health", check), "exited 3");
+  ASSERT_TRUE(stop_container(images()->state_root, "l-health", 5000).ok());
+  bg.finish();
+  EXPECT_EQ(leftovers("l-health"), std::vector<std::string>{});
 }
 
 TEST(Lifecycle, JoinsAnotherContainersNamespaces) {

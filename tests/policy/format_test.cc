@@ -496,7 +496,7 @@ TEST(PolicyFormat, WritableSysIsRefusedForTheHostsRoot) {
   p.uid_map.clear();
   p.gid_map.clear();
   EXPECT_EQ(refusal(p), refused);
-  p.process.uid = 1000;
+  p.process.uid = p.process.gid = 1000;  // gid 0 would be refused too (the next tests)
   EXPECT_EQ(refusal(p), "(accepted)");
   p.process.uid = 0;
   p.sys = SysMode::kReadOnly;
@@ -521,7 +521,7 @@ TEST(PolicyFormat, AProcessThatCanBecomeTheHostsRootGetsNoWritableSys) {
   p.namespaces[kNsUser] = {NsMode::kHost, ""};
   p.uid_map.clear();
   p.gid_map.clear();
-  p.process.uid = 1000;
+  p.process.uid = p.process.gid = 1000;
   p.sys = SysMode::kReadWrite;
   p.no_new_privs = true;
   p.caps.keep = 0;
@@ -539,6 +539,50 @@ TEST(PolicyFormat, AProcessThatCanBecomeTheHostsRootGetsNoWritableSys) {
   p.gid_map = {{0, 100000, 65536}};
   EXPECT_EQ(refusal(p), sys);
   p.uid_map = {{0, 100000, 65536}};  // uid 0 inside is 100000 outside: a setuid bit reaches no host root
+  EXPECT_EQ(refusal(p), "(accepted)");
+}
+
+// Review 6: /sys has files the root group may write (a PCI device's
+// `remove`, 0220 root:root). A process in host gid 0 (its gid, a
+// supplementary group) or able to join it (a setgid-root program without
+// no_new_privs, CAP_SETGID) gets no writable /sys either.
+TEST(PolicyFormat, TheHostsRootGroupGetsNoWritableSys) {
+  auto refusal = [](Policy p) {
+    auto b = encode(p);
+    return b.ok() ? std::string("(accepted)") : b.error().message.substr(b.error().message.find("rootfs.sys"));
+  };
+  const std::string sys =
+      "rootfs.sys: rw for a process that is or can become a member of the host's gid 0 (its gid or a supplementary "
+      "group; or no_new_privs off, or CAP_SETGID, where host gid 0 is reachable); expected ro, or a user namespace "
+      "mapping gid 0 elsewhere";
+  Policy p = full_policy();
+  p.namespaces[kNsUser] = {NsMode::kHost, ""};
+  p.uid_map.clear();
+  p.gid_map.clear();
+  p.process.uid = p.process.gid = 1000;
+  p.process.groups = {};
+  p.sys = SysMode::kReadWrite;
+  p.no_new_privs = true;
+  p.caps.keep = 0;
+  EXPECT_EQ(refusal(p), "(accepted)");
+  p.process.gid = 0;
+  EXPECT_EQ(refusal(p), sys);
+  p.process.gid = 1000;
+  p.process.groups = {20, 0};
+  EXPECT_EQ(refusal(p), sys);
+  p.process.groups = {};
+  p.caps.keep = uint64_t{1} << CAP_SETGID;
+  EXPECT_EQ(refusal(p), sys);
+  // A user namespace whose uid map avoids host 0 but whose gid map reaches
+  // it: a setgid-root program (no_new_privs off) gives egid host 0.
+  p.caps.keep = 0;
+  p.namespaces[kNsUser] = {NsMode::kNew, ""};
+  p.uid_map = {{0, 100000, 65536}};
+  p.gid_map = {{0, 0, 1}, {1, 100001, 65535}};
+  p.process.uid = p.process.gid = 1000;
+  p.no_new_privs = false;
+  EXPECT_EQ(refusal(p), sys);
+  p.gid_map = {{0, 100000, 65536}};
   EXPECT_EQ(refusal(p), "(accepted)");
 }
 

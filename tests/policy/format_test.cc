@@ -476,31 +476,48 @@ TEST(PolicyFormat, DacReadSearchWithoutAUserNamespaceIsRefused) {
   EXPECT_EQ(refusal(p), "(accepted)");
 }
 
+// A policy a writable /sys is allowed for: host ids 1000 (no user
+// namespace), no supplementary groups, no_new_privs, no capabilities.
+Policy host_ids_with_writable_sys() {
+  Policy p = full_policy();
+  p.namespaces[kNsUser] = {NsMode::kHost, ""};
+  p.uid_map.clear();
+  p.gid_map.clear();
+  p.process.uid = p.process.gid = 1000;
+  p.process.groups = {};
+  p.sys = SysMode::kReadWrite;
+  p.no_new_privs = true;
+  p.caps.keep = 0;
+  return p;
+}
+
+// encode's refusal from "rootfs.sys" on, or "(accepted)".
+std::string sys_refusal(const Policy& p) {
+  auto b = encode(p);
+  return b.ok() ? std::string("(accepted)") : b.error().message.substr(b.error().message.find("rootfs.sys"));
+}
+
 // A writable /sys for a process that is the host's root lets it write every
 // 0644 root-owned knob without a capability: neither written nor read.
 TEST(PolicyFormat, WritableSysIsRefusedForTheHostsRoot) {
-  auto refusal = [](Policy p) {
-    auto b = encode(p);
-    return b.ok() ? std::string("(accepted)") : b.error().message.substr(b.error().message.find("rootfs.sys"));
-  };
   const std::string refused =
       "rootfs.sys: rw for a process that is the host's root; expected ro, or a user namespace mapping it elsewhere";
   Policy p = full_policy();
   p.no_new_privs = true;  // else uid 1000 below could become uid 0 (the next test)
   p.sys = SysMode::kReadWrite;
   p.process.uid = 0;
-  EXPECT_EQ(refusal(p), "(accepted)");  // uid 0 is 100000 on the host
+  EXPECT_EQ(sys_refusal(p), "(accepted)");  // uid 0 is 100000 on the host
   p.uid_map = {{0, 0, 1}, {1, 100001, 65535}};
-  EXPECT_EQ(refusal(p), refused);
+  EXPECT_EQ(sys_refusal(p), refused);
   p.namespaces[kNsUser] = {NsMode::kHost, ""};
   p.uid_map.clear();
   p.gid_map.clear();
-  EXPECT_EQ(refusal(p), refused);
+  EXPECT_EQ(sys_refusal(p), refused);
   p.process.uid = p.process.gid = 1000;  // gid 0 would be refused too (the next tests)
-  EXPECT_EQ(refusal(p), "(accepted)");
+  EXPECT_EQ(sys_refusal(p), "(accepted)");
   p.process.uid = 0;
   p.sys = SysMode::kReadOnly;
-  EXPECT_EQ(refusal(p), "(accepted)");
+  EXPECT_EQ(sys_refusal(p), "(accepted)");
 }
 
 // A process that is host uid 1000 becomes host uid 0 through a setuid-root
@@ -509,37 +526,26 @@ TEST(PolicyFormat, WritableSysIsRefusedForTheHostsRoot) {
 // writable /sys. (The ubus socket, by the same rule: validate, the ACL
 // writer and nestbox-launch's check_policy; tests/launcher.)
 TEST(PolicyFormat, AProcessThatCanBecomeTheHostsRootGetsNoWritableSys) {
-  auto refusal = [](Policy p) {
-    auto b = encode(p);
-    return b.ok() ? std::string("(accepted)") : b.error().message.substr(b.error().message.find("rootfs.sys"));
-  };
   const std::string sys =
       "rootfs.sys: rw for a process that can become the host's root (no_new_privs off, or CAP_SETUID, where host uid "
       "0 is reachable: a setuid-root program changes its uid); expected ro, no_new_privs and no CAP_SETUID, or a user "
       "namespace mapping uid 0 elsewhere";
-  Policy p = full_policy();
-  p.namespaces[kNsUser] = {NsMode::kHost, ""};
-  p.uid_map.clear();
-  p.gid_map.clear();
-  p.process.uid = p.process.gid = 1000;
-  p.sys = SysMode::kReadWrite;
-  p.no_new_privs = true;
-  p.caps.keep = 0;
-  EXPECT_EQ(refusal(p), "(accepted)");
+  Policy p = host_ids_with_writable_sys();
+  EXPECT_EQ(sys_refusal(p), "(accepted)");
   p.no_new_privs = false;
-  EXPECT_EQ(refusal(p), sys);
+  EXPECT_EQ(sys_refusal(p), sys);
   p.no_new_privs = true;
   p.caps.keep = uint64_t{1} << CAP_SETUID;
-  EXPECT_EQ(refusal(p), sys);
+  EXPECT_EQ(sys_refusal(p), sys);
   // A user namespace whose map reaches host uid 0 through another id.
   p.caps.keep = 0;
   p.no_new_privs = false;
   p.namespaces[kNsUser] = {NsMode::kNew, ""};
   p.uid_map = {{0, 0, 1}, {1, 100001, 65535}};
   p.gid_map = {{0, 100000, 65536}};
-  EXPECT_EQ(refusal(p), sys);
+  EXPECT_EQ(sys_refusal(p), sys);
   p.uid_map = {{0, 100000, 65536}};  // uid 0 inside is 100000 outside: a setuid bit reaches no host root
-  EXPECT_EQ(refusal(p), "(accepted)");
+  EXPECT_EQ(sys_refusal(p), "(accepted)");
 }
 
 // Review 6: /sys has files the root group may write (a PCI device's
@@ -547,32 +553,20 @@ TEST(PolicyFormat, AProcessThatCanBecomeTheHostsRootGetsNoWritableSys) {
 // supplementary group) or able to join it (a setgid-root program without
 // no_new_privs, CAP_SETGID) gets no writable /sys either.
 TEST(PolicyFormat, TheHostsRootGroupGetsNoWritableSys) {
-  auto refusal = [](Policy p) {
-    auto b = encode(p);
-    return b.ok() ? std::string("(accepted)") : b.error().message.substr(b.error().message.find("rootfs.sys"));
-  };
   const std::string sys =
       "rootfs.sys: rw for a process that is or can become a member of the host's gid 0 (its gid or a supplementary "
       "group; or no_new_privs off, or CAP_SETGID, where host gid 0 is reachable); expected ro, or a user namespace "
       "mapping gid 0 elsewhere";
-  Policy p = full_policy();
-  p.namespaces[kNsUser] = {NsMode::kHost, ""};
-  p.uid_map.clear();
-  p.gid_map.clear();
-  p.process.uid = p.process.gid = 1000;
-  p.process.groups = {};
-  p.sys = SysMode::kReadWrite;
-  p.no_new_privs = true;
-  p.caps.keep = 0;
-  EXPECT_EQ(refusal(p), "(accepted)");
+  Policy p = host_ids_with_writable_sys();
+  EXPECT_EQ(sys_refusal(p), "(accepted)");
   p.process.gid = 0;
-  EXPECT_EQ(refusal(p), sys);
+  EXPECT_EQ(sys_refusal(p), sys);
   p.process.gid = 1000;
   p.process.groups = {20, 0};
-  EXPECT_EQ(refusal(p), sys);
+  EXPECT_EQ(sys_refusal(p), sys);
   p.process.groups = {};
   p.caps.keep = uint64_t{1} << CAP_SETGID;
-  EXPECT_EQ(refusal(p), sys);
+  EXPECT_EQ(sys_refusal(p), sys);
   // A user namespace whose uid map avoids host 0 but whose gid map reaches
   // it: a setgid-root program (no_new_privs off) gives egid host 0.
   p.caps.keep = 0;
@@ -581,9 +575,9 @@ TEST(PolicyFormat, TheHostsRootGroupGetsNoWritableSys) {
   p.gid_map = {{0, 0, 1}, {1, 100001, 65535}};
   p.process.uid = p.process.gid = 1000;
   p.no_new_privs = false;
-  EXPECT_EQ(refusal(p), sys);
+  EXPECT_EQ(sys_refusal(p), sys);
   p.gid_map = {{0, 100000, 65536}};
-  EXPECT_EQ(refusal(p), "(accepted)");
+  EXPECT_EQ(sys_refusal(p), "(accepted)");
 }
 
 // A host source below one the container can write: the container swaps it for

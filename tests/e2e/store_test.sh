@@ -318,7 +318,7 @@ nl install "$work/sleeper-1.img" >/dev/null
 "$launch" boot sleeper --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw \
   --state-dir "$work/run" >"$work/sleeper.out" 2>&1 &
 boot_pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   nl list | grep -q "^sleeper  *running" && grep -q "^sleeper v1$" "$work/sleeper.out" && break
   sleep 0.1
 done
@@ -340,14 +340,14 @@ grep -q "^sleeper v1$" "$work/sleeper.out" || fail "sleeper v1 did not run: $(ca
   --state-dir "$work/run" >"$work/sleeper.out" 2>&1 &
 boot_pid=$!
 # Running, and its main process has printed (not only its init exists).
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   nl list | grep -q "^sleeper  *running" && grep -q "^sleeper v2$" "$work/sleeper.out" && break
   sleep 0.1
 done
 nl list | grep -q "^sleeper  *running" || fail "sleeper v2 did not start: $(cat "$work/sleeper.out")"
 kill -KILL "$boot_pid"
 wait "$boot_pid" 2>/dev/null || true  # bash notes "Killed" on stderr
-for _ in $(seq 150); do nl list | grep -q "^sleeper  *running" || break; sleep 0.1; done
+for _ in $(seq 300); do nl list | grep -q "^sleeper  *running" || break; sleep 0.1; done
 nl list | grep -q "^sleeper  *stopped" || fail "sleeper still running after boot was killed: $(nl list)"
 grep -q "^sleeper v2$" "$work/sleeper.out" || fail "sleeper v2 did not run: $(cat "$work/sleeper.out")"
 

@@ -81,7 +81,10 @@ void read_process(TableView& top, Manifest& m) {
   p.get_strings("command", proc.command);
   p.get("cwd", proc.cwd);
   p.get_u32("user", proc.uid);
-  p.get_u32("group", proc.gid);
+  // Without `group`, the user's own number, as a login's primary group: gid 0
+  // would put a non-root user in the root group (root's group-writable files,
+  // /sys's 0220 ones), which nobody asked for.
+  if (!p.get_u32("group", proc.gid)) proc.gid = proc.uid;
   if (const toml::node* groups = p.raw("groups")) {
     if (!groups->is_array()) {
       top.diag().error(groups->source(), "process.groups",

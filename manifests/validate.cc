@@ -4,11 +4,13 @@
 
 #include <arpa/inet.h>
 #include <linux/capability.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
@@ -335,6 +337,14 @@ void validate_rootfs(Manifest& m, Diagnostics& d) {
     leaf("rootfs.file", i, fs.files[i].path);
     if (d.seen(key + ".source") == d.seen(key + ".content"))
       d.error(d.pos("rootfs.file"), key, "expected exactly one of `source` (a host file) or `content` (literal text)");
+    // allow_setuid = false promises an image without setuid or setgid files;
+    // a file the manifest adds itself is no exception.
+    if (!fs.allow_setuid && (fs.files[i].mode & (S_ISUID | S_ISGID))) {
+      char mode[16];
+      std::snprintf(mode, sizeof mode, "0%o", fs.files[i].mode);
+      d.error(d.pos(key + ".mode"), key + ".mode",
+              std::string(mode) + " sets the setuid or setgid bit; expected neither (rootfs.allow_setuid = false)");
+    }
   }
   for (size_t i = 0; i < fs.symlinks.size(); ++i) {
     const ExtraSymlink& l = fs.symlinks[i];
@@ -456,7 +466,9 @@ void validate_users(Manifest& m, Diagnostics& d) {
   if (own_ns && !u.uid_map.empty() && !mapped(u.uid_map, m.process.uid))
     d.error(d.pos("process.user"), "process.user", std::to_string(m.process.uid) + " is not inside users.uid_map; expected a mapped uid");
   if (own_ns && !u.gid_map.empty() && !mapped(u.gid_map, m.process.gid))
-    d.error(d.pos("process.group"), "process.group", std::to_string(m.process.gid) + " is not inside users.gid_map; expected a mapped gid");
+    d.error(d.pos("process.group"), "process.group",
+            std::to_string(m.process.gid) + (d.seen("process.group") ? "" : " (process.user's number: no group is given)") +
+                " is not inside users.gid_map; expected a mapped gid");
   // setgroups() of an unmapped gid fails inside the namespace: refuse it here.
   for (size_t i = 0; own_ns && !u.gid_map.empty() && i < m.process.supplementary_gids.size(); ++i) {
     uint32_t g = m.process.supplementary_gids[i];
@@ -510,7 +522,8 @@ void validate_users(Manifest& m, Diagnostics& d) {
 // Every id the manifest names, against the "unchanged" markers.
 void validate_ids(Manifest& m, Diagnostics& d) {
   check_id(d, "process.user", m.process.uid);
-  check_id(d, "process.group", m.process.gid);
+  // An unwritten group is the user's number (the loader): refused above once.
+  if (d.seen("process.group") || m.process.gid != m.process.uid) check_id(d, "process.group", m.process.gid);
   for (size_t i = 0; i < m.process.supplementary_gids.size(); ++i)
     check_id(d, "process.groups[" + std::to_string(i) + "]", m.process.supplementary_gids[i]);
   auto owner = [&](const std::string& key, const Owner& o) {

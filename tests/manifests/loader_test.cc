@@ -176,6 +176,36 @@ TEST(Loader, DefaultsAreFilledAndDerived) {
   EXPECT_EQ(m->mounts.sys, SysMode::kReadOnly);
 }
 
+// A non-root user without a `group` is not put in the root group (gid 0
+// writes root's group-writable files); a group written as 0 stays 0.
+TEST(Loader, GroupDefaultsToTheUsersNumber) {
+  auto load = [](const std::string& ids) {
+    return load_string("name = \"g\"\nversion = 1\n[process]\ncommand = [\"/bin/true\"]\n" + ids +
+                           "[rootfs]\n[[rootfs.source]]\npath = \"s\"\n",
+                       "g.toml");
+  };
+  auto only_user = load("user = 1000\n");
+  ASSERT_TRUE(only_user.ok()) << only_user.error().message;
+  EXPECT_EQ(only_user->process.gid, 1000u);
+  auto root_group = load("user = 1000\ngroup = 0\n");
+  ASSERT_TRUE(root_group.ok()) << root_group.error().message;
+  EXPECT_EQ(root_group->process.gid, 0u);
+  auto neither = load("");
+  ASSERT_TRUE(neither.ok()) << neither.error().message;
+  EXPECT_EQ(neither->process.gid, 0u);
+  // In a user namespace, the defaulted gid must be mapped like a written one.
+  auto unmapped = load_string(
+      "name = \"g\"\nversion = 1\n[process]\ncommand = [\"/bin/true\"]\nuser = 20\n[rootfs]\n[[rootfs.source]]\n"
+      "path = \"s\"\n[users]\nnamespace = true\nuid_map = [{ inside = 0, outside = 100000, count = 100 }]\n"
+      "gid_map = [{ inside = 0, outside = 100000, count = 10 }]\n",
+      "g.toml");
+  ASSERT_FALSE(unmapped.ok());
+  EXPECT_NE(unmapped.error().message.find("process.group: 20 (process.user's number: no group is given) is not inside "
+                                          "users.gid_map"),
+            std::string::npos)
+      << unmapped.error().message;
+}
+
 TEST(Loader, StagingDirectoryReplacesTheManifestsDirectoryForRelativeSources) {
   auto m = load_string(
       "name = \"s\"\nversion = 1\n[process]\ncommand = [\"/bin/true\"]\n[rootfs]\n"

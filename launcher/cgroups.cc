@@ -471,6 +471,23 @@ Cgroup::~Cgroup() {
   if (owned_) remove();
 }
 
+Result<Cgroup> Cgroup::sub(const std::string& leaf) const {
+  for (const CgroupDir& d : dirs_) {
+    if (!d.v2 && !d.unmounted_v2) continue;
+    Cgroup s({CgroupDir{d.path + "/" + leaf, d.v2, "", d.unmounted_v2}}, false);
+    s.mount_private_v2();
+    std::string dir = s.at(s.dirs_.front());
+    if (dir.empty())
+      return failure("cgroup2 " + d.path + ": not mounted here and cannot be mounted privately: " + s.private_v2_error_);
+    ::rmdir(dir.c_str());  // a stale, empty one from a launcher that died
+    if (::mkdir(dir.c_str(), 0755) != 0) return sys_error("create cgroup " + dir);
+    s.owned_ = true;
+    NESTBOX_TRY(seal(dir));
+    return s;
+  }
+  return failure("the container has no cgroup v2 directory to hold a command apart in");
+}
+
 Status Cgroup::add(pid_t pid) const {
   for (const CgroupDir& d : dirs_) {
     std::string dir = at(d);

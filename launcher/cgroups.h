@@ -49,6 +49,13 @@ class Cgroup {
   Cgroup& operator=(Cgroup&&) = delete;
   ~Cgroup();
 
+  // A cgroup below this one in its unified hierarchy only, sealed like it,
+  // owned: the destructor kills what is in it and removes it. For what must
+  // end with its command (a health check and everything it started, also in
+  // a session of its own, which a process-group kill misses). The v1
+  // hierarchies keep such processes in the container's own directories, so
+  // every limit still applies; v2 charges a child cgroup to its parent.
+  Result<Cgroup> sub(const std::string& leaf) const;
   Status add(pid_t pid) const;
   Status freeze(bool frozen) const;
   Result<bool> frozen() const;

@@ -14,8 +14,9 @@ namespace nestbox::launcher {
 // check said: ", control and non-ASCII bytes as '?', at most 2 KiB). Returns "" when
 // it exited 0 within `health.timeout_ms`, else why not ("exited 1", "did
 // not finish within 300 ms", "could not run: ..."). A check still running at
-// its timeout is killed then with its process group (what it started and did
-// not move to a session of its own), not left to the rollback's stop.
+// its timeout is killed then, with everything it started (it runs in a cgroup
+// of its own below the container's), not left to the rollback's stop; what
+// it started and left running when it ended in time is killed as well.
 std::string run_health_check(const std::string& state_root, const std::string& name,
                              const policy::Health& health);
 

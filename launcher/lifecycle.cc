@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "launcher/cgroups.h"
 #include "launcher/namespaces.h"
@@ -255,6 +256,15 @@ Result<int> exec_in_container(const std::string& root, const std::string& name,
   auto described = read_file(*dir + "/cgroups");
   if (!described.ok()) return std::move(described).error();
   Cgroup cg = Cgroup::attach(Cgroup::parse(*described));
+  // A command with a run timeout (a health check) runs in a cgroup of its own
+  // below the container's: when exec returns, in time or not, whatever it
+  // started dies with it, also what moved to a session of its own.
+  std::optional<Cgroup> apart;
+  if (req.run_timeout_ms > 0) {
+    auto made = cg.sub("nestbox-exec-" + std::to_string(::getpid()));
+    if (!made.ok()) return std::move(made.error().context("exec"));
+    apart.emplace(std::move(*made));
+  }
 
   // Open every namespace first: after setns(mnt) the host's /proc is gone.
   bool every[policy::kNsCount];
@@ -312,6 +322,7 @@ Result<int> exec_in_container(const std::string& root, const std::string& name,
   started_w.reset();
   // Before it joins anything: its children inherit the cgroup.
   NESTBOX_TRY_CTX(cg.add(child.pid()), "exec");  // the owner kills it
+  if (apart) NESTBOX_TRY_CTX(apart->add(child.pid()), "exec");
   if (::send(go_w.get(), "g", 1, MSG_NOSIGNAL) != 1) return sys_error("exec: start the command");
   go_w.reset();
   NESTBOX_TRY(await_start(child, started_r.get(), req.start_timeout_ms));

@@ -55,7 +55,9 @@ struct ExecRequest {
   // leader) and the command are killed and exec fails with sys_errno
   // ETIMEDOUT. Killing only the process that ran it would leave the command
   // running in the container, and with pid = "host" in the host's pid
-  // namespace, after its caller gave up on it.
+  // namespace, after its caller gave up on it. Such a command runs in a
+  // cgroup of its own below the container's (Cgroup::sub): when exec
+  // returns, whatever it started is killed too, also in another session.
   int run_timeout_ms = 0;
 };
 // Runs argv inside the container; returns its exit code (128 + signal).

@@ -382,11 +382,14 @@ TEST(Lifecycle, TimedOutHealthCheckKillsItsCommandAndWhatItStarted) {
   auto lingering = [] {  // host-side: the check's sleeps, by their argument
     return sh("for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' <$f 2>/dev/null; echo; done | grep -c '^sleep 4242 $'");
   };
-  policy::Health check{{"/bin/sh", "-c", "sleep 4242 & sleep 4242"}, 300};
+  // One in its process group, one moved to a session of its own (setsid).
+  policy::Health check{{"/bin/sh", "-c", "sleep 4242 & /bin/busybox setsid sleep 4242 & sleep 4242"}, 300};
   EXPECT_EQ(run_health_check(images()->state_root, "l-health", check), "did not finish within 300 ms");
   EXPECT_EQ(lingering(), "0\n");
-  check.argv = {"/bin/sh", "-c", "exit 3"};
+  // A check that ends in time takes what it left running with it.
+  check.argv = {"/bin/sh", "-c", "/bin/busybox setsid sleep 4242 & exit 3"};
   EXPECT_EQ(run_health_check(images()->state_root, "l-health", check), "exited 3");
+  EXPECT_EQ(lingering(), "0\n");
   ASSERT_TRUE(stop_container(images()->state_root, "l-health", 5000).ok());
   bg.finish();
   EXPECT_EQ(leftovers("l-health"), std::vector<std::string>{});

@@ -27,8 +27,13 @@ namespace nestbox::manifests {
 // naming the first is bypassed through the others (`mount` through the new
 // mount API: fsopen + fsmount + move_mount mounted a tmpfs in a container
 // whose filter denied `mount`; `execve` through execveat; `rename` through
-// renameat2). Only wider calls are listed: denying `openat2` or `clone3`
-// alone, so that programs fall back to the older call, stays possible.
+// renameat2; `kill` through tgkill or pidfd_send_signal). Only calls that do
+// at least the denied call's work are listed (wider ones, or the same change
+// through a descriptor): denying `openat2` or `clone3` alone, so that
+// programs fall back to the older call, stays possible. A call that does it
+// only with some arguments (clone's namespace flags for `unshare`, sendto's
+// MSG_FASTOPEN for `connect`) is not an alias: denying it whole would stop
+// what the container needs (fork, send).
 struct SyscallAliases {
   std::string_view denied;
   std::array<std::string_view, 7> also;  // empty names pad the array
@@ -42,7 +47,7 @@ inline constexpr SyscallAliases kSyscallAliases[] = {
     {"init_module", {"finit_module"}},
     {"finit_module", {"init_module"}},
     {"creat", {"open", "openat", "openat2"}},
-    {"open", {"openat", "openat2"}},
+    {"open", {"openat", "openat2", "creat"}},
     {"openat", {"open", "creat", "openat2"}},
     {"rename", {"renameat", "renameat2"}},
     {"renameat", {"rename", "renameat2"}},
@@ -57,14 +62,38 @@ inline constexpr SyscallAliases kSyscallAliases[] = {
     {"mkdirat", {"mkdir"}},
     {"mknod", {"mknodat"}},
     {"mknodat", {"mknod"}},
-    {"chmod", {"fchmodat", "fchmodat2"}},
-    {"fchmodat", {"chmod", "fchmodat2"}},
-    {"chown", {"fchownat", "lchown"}},
-    {"lchown", {"fchownat", "chown"}},
-    {"fchownat", {"chown", "lchown"}},
+    {"chmod", {"fchmodat", "fchmodat2", "fchmod"}},
+    {"fchmodat", {"chmod", "fchmodat2", "fchmod"}},
+    {"chown", {"fchownat", "lchown", "fchown"}},
+    {"lchown", {"fchownat", "chown", "fchown"}},
+    {"fchownat", {"chown", "lchown", "fchown"}},
     {"fork", {"vfork", "clone", "clone3"}},
     {"vfork", {"fork", "clone", "clone3"}},
     {"clone", {"clone3"}},
+    // A mode or owner changed through a descriptor is changed all the same.
+    {"fchmod", {"chmod", "fchmodat", "fchmodat2"}},
+    {"fchown", {"chown", "lchown", "fchownat"}},
+    {"truncate", {"ftruncate"}},
+    {"ftruncate", {"truncate"}},
+    // Signals: `kill` denied, tgkill or pidfd_send_signal delivered them.
+    {"kill", {"tkill", "tgkill", "pidfd_send_signal", "rt_sigqueueinfo", "rt_tgsigqueueinfo"}},
+    {"tkill", {"tgkill", "rt_tgsigqueueinfo"}},
+    {"tgkill", {"tkill", "rt_tgsigqueueinfo"}},
+    {"rt_sigqueueinfo", {"rt_tgsigqueueinfo"}},
+    // Executable memory: pkey_mprotect is mprotect with a protection key;
+    // mmap2 is mmap on 32-bit arches (mipsel has both).
+    {"mprotect", {"pkey_mprotect"}},
+    {"mmap", {"mmap2"}},
+    // Another process's memory and descriptors, by ptrace's own access check.
+    {"ptrace", {"process_vm_readv", "process_vm_writev", "pidfd_getfd"}},
+    // The clock, and who the process is: every entry point that sets them.
+    {"settimeofday", {"clock_settime", "clock_adjtime", "adjtimex", "stime"}},
+    {"clock_settime", {"settimeofday", "clock_adjtime", "adjtimex", "stime"}},
+    {"adjtimex", {"clock_adjtime"}},
+    {"setuid", {"setreuid", "setresuid", "setfsuid"}},
+    {"setreuid", {"setresuid"}},
+    {"setgid", {"setregid", "setresgid", "setfsgid"}},
+    {"setregid", {"setresgid"}},
 };
 
 // The calls that reach a keyring. Denied with EPERM to a container in the

@@ -8,6 +8,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -411,6 +412,50 @@ TEST(Seccomp, DenyRulesHoldAgainstAliasCalls) {
   man.seccomp.default_action = m::SeccompAction::kAllow;
   man.seccomp.deny = {{{"openat"}, m::SeccompAction::kErrno, EPERM}};
   EXPECT_EQ(m::effective_seccomp(man).deny[0].syscalls, (std::vector<std::string>{"openat", "openat2"}));
+}
+
+// Exit code: 0 when every other entry point to `kill`, `chmod` and
+// `mprotect`'s work is refused with EPERM; 10 + step for the first one that
+// got through (signal 0 and unchanged modes: nothing happens when it does).
+int signal_mode_and_protection_aliases_refused() {
+  if (syscall(SYS_kill, getpid(), 0) != -1 || errno != EPERM) return 1;  // the rule itself
+  if (syscall(SYS_tgkill, getpid(), gettid(), 0) != -1 || errno != EPERM) return 10 + 1;
+  if (syscall(SYS_tkill, gettid(), 0) != -1 || errno != EPERM) return 10 + 2;
+  long pidfd = syscall(SYS_pidfd_open, getpid(), 0);
+  if (pidfd >= 0 && (syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr, 0) != -1 || errno != EPERM)) return 10 + 3;
+  int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 2;
+  if (syscall(SYS_fchmod, fd, 0755) != -1 || errno != EPERM) return 10 + 4;
+  long page = sysconf(_SC_PAGESIZE);
+  void* mem = mmap(nullptr, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return 3;
+  if (syscall(SYS_pkey_mprotect, mem, page, PROT_READ, -1) != -1 || errno != EPERM) return 10 + 5;
+  return 0;
+}
+
+// Review 7: `kill` denied, tgkill and pidfd_send_signal still delivered
+// signals; `chmod` denied, fchmod changed modes; `mprotect` denied,
+// pkey_mprotect changed protections.
+TEST(Seccomp, DenyRulesHoldAgainstSignalModeAndProtectionAliases) {
+  m::Manifest man = testing::full_manifest();
+  man.namespaces.user.mode = m::NsMode::kNew;
+  man.users = {.user_namespace = true, .uid_map = {{0, 100000, 65536}}, .gid_map = {{0, 100000, 65536}}};
+  man.seccomp.default_action = m::SeccompAction::kAllow;
+  man.seccomp.allow.clear();
+  man.seccomp.deny = {{{"kill", "chmod", "mprotect"}, m::SeccompAction::kErrno, EPERM}};
+  auto as_written = compile_seccomp(man.seccomp, m::Arch::kX86_64);
+  ASSERT_TRUE(as_written.ok()) << as_written.error().message;
+  int st = run_filtered(*as_written, signal_mode_and_protection_aliases_refused);
+  ASSERT_TRUE(WIFEXITED(st)) << "status " << st;
+  ASSERT_EQ(WEXITSTATUS(st), 10 + 1) << "tgkill was refused without the aliases";
+
+  auto blob = bake_binary(man);
+  ASSERT_TRUE(blob.ok()) << blob.error().message;
+  auto p = decode(*blob);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  st = run_filtered(p->seccomp.bpf, signal_mode_and_protection_aliases_refused);
+  ASSERT_TRUE(WIFEXITED(st)) << "status " << st;
+  EXPECT_EQ(WEXITSTATUS(st), 0);
 }
 
 // Foreign arches: the program checks the right AUDIT_ARCH first, and the

@@ -707,6 +707,58 @@ Result<Firewall> install_firewall(const policy::Policy& p) {
 
 namespace nestbox::network {
 
+namespace {
+
+// Collects the name of the table one dump answer describes.
+int table_name_attr(const nlattr* a, void* data) {
+  if (mnl_attr_get_type(a) == NFTA_TABLE_NAME && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+    static_cast<std::vector<std::string>*>(data)->push_back(mnl_attr_get_str(a));
+  return MNL_CB_OK;
+}
+int collect_table(const nlmsghdr* nlh, void* data) {
+  return mnl_attr_parse(nlh, sizeof(nfgenmsg), table_name_attr, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+}  // namespace
+
+Result<bool> holds_container_firewall(int netns_fd) {
+  const std::string what = "firewall: list the tables of a network namespace";
+  auto opened = open_nftables(netns_fd);
+  if (!opened.ok()) return std::move(opened.error().context(what));
+  mnl_socket* nl = *opened;
+  struct Closer {
+    mnl_socket* nl;
+    ~Closer() { mnl_socket_close(nl); }
+  } closer{nl};
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE);
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = 1;
+  auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+  nfg->nfgen_family = NFPROTO_INET;
+  nfg->version = NFNETLINK_V0;
+  if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) return sys_error(what + ": netlink send");
+  std::vector<std::string> names;
+  unsigned portid = mnl_socket_get_portid(nl);
+  for (;;) {
+    pollfd pfd{mnl_socket_get_fd(nl), POLLIN, 0};
+    int ready = ::poll(&pfd, 1, 5000);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return sys_error(what + ": poll");
+    if (ready == 0) return failure(what + ": the kernel did not answer");
+    ssize_t got = mnl_socket_recvfrom(nl, buf.data(), buf.size());
+    if (got < 0) return sys_error(what + ": netlink receive");
+    int r = mnl_cb_run(buf.data(), static_cast<size_t>(got), 1, portid, collect_table, &names);
+    if (r == MNL_CB_ERROR) return sys_error(what);
+    if (r == MNL_CB_STOP) break;  // NLMSG_DONE
+  }
+  const std::string prefix = firewall_table_name("");
+  for (const std::string& n : names)
+    if (n.compare(0, prefix.size(), prefix) == 0) return true;
+  return false;
+}
+
 Status install_container_firewall(const policy::Policy& p, int netns_fd) {
   if (!has_side(p, FirewallSide::kContainer)) return ok_status();
   auto batch = build_firewall_batch(p, FirewallSide::kContainer);

@@ -401,6 +401,28 @@ TEST_F(FirewallKernelTest, OnLinkInterfacesAreFilteredInTheContainersNamespace) 
   EXPECT_EQ(nft("list ruleset"), fw4_);
 }
 
+// The launcher asks a network namespace another container would join
+// whether a filter inside it holds (a container-side table): fw4's table is
+// none, the container-side one is.
+TEST_F(FirewallKernelTest, AContainerSideTableIsFoundInItsNamespace) {
+  policy::Policy p = sample();
+  p.interfaces[0].type = policy::IfType::kMacvlan;
+  p.interfaces[0].parent = "br-lan";
+  p.firewall.allow_in.clear();
+  p.firewall.masquerade = false;
+  int fd = ::open(("/run/netns/" + ns_).c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto before = holds_container_firewall(fd);
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  EXPECT_FALSE(*before) << nft("list ruleset");
+  Status s = install_container_firewall(p, fd);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto after = holds_container_firewall(fd);
+  ::close(fd);
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_TRUE(*after) << nft("list ruleset");
+}
+
 // Sends, from namespace `from`, one UDP datagram to port 5000 of `dst4` or
 // `dst6` from each of `sources`, and returns what a receiver in namespace
 // `to` got: "<source seen> <source sent>" per line. IPv6 sources are bound

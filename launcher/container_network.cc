@@ -39,6 +39,17 @@ void ContainerNetwork::attach(Options& o) {
   // run_container() calls this once the container is gone, before it
   // releases the state directory (so `stop` returns after the teardown).
   o.network_teardown = [this] { (void)teardown(); };
+  o.network_join_check = [](const policy::Policy& p, int netns_fd) -> Status {
+    auto held = network::holds_container_firewall(netns_fd);
+    if (!held.ok()) return std::move(held.error().context("policy " + p.name));
+    if (*held)
+      return bad_input("policy " + p.name + ": joins the network namespace of '" +
+                       p.namespaces[policy::kNsNet].join +
+                       "', whose macvlan/vlan/phys interfaces are filtered inside it, keeping CAP_NET_ADMIN or "
+                       "CAP_NET_RAW (it could delete that filter, or send past it with packet sockets); expected "
+                       "security.capabilities without them");
+    return ok_status();
+  };
 }
 
 Status ContainerNetwork::teardown() {

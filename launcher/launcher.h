@@ -79,6 +79,12 @@ struct Options {
   // before the cgroup and the state directory are released — so `stop`
   // returns only after the network is torn down. Additive (launch-net-overlay).
   std::function<void()> network_teardown;
+  // For a policy that joins another container's network namespace and keeps
+  // CAP_NET_ADMIN or CAP_NET_RAW, with that namespace's fd, before anything
+  // is created: refuses the join where a filter inside that namespace holds
+  // only while nothing there has either capability (docs/network.md,
+  // "Firewall"). Without it such a join is refused.
+  std::function<Status(const policy::Policy&, int netns_fd)> network_join_check;
 };
 
 struct RunResult {

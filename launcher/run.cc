@@ -1,4 +1,5 @@
 // run_container(): the launcher side of a launch (see launcher.h for the order).
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -255,6 +256,15 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   NESTBOX_TRY(check_lsm_available(p.apparmor_profile, p.selinux_context));
   auto joins = open_joins(p, o.state_root);
   if (!joins.ok()) return std::move(joins).error();
+  // Its capabilities reach the joined namespace: a filter installed inside it
+  // for the container that owns it must not be within their reach.
+  constexpr uint64_t kNetCaps = (1ull << CAP_NET_ADMIN) | (1ull << CAP_NET_RAW);
+  if ((*joins)[policy::kNsNet] && (p.caps.keep & kNetCaps)) {
+    if (!o.network_join_check)
+      return failure("policy " + p.name + " joins a network namespace keeping CAP_NET_ADMIN or CAP_NET_RAW, and this "
+                     "launcher cannot check that namespace's filter");
+    NESTBOX_TRY(o.network_join_check(p, (*joins)[policy::kNsNet].get()));
+  }
 
   // 2. Resources owned here, released in reverse order on every path.
   auto state = StateDir::create(o.state_root, p.name);

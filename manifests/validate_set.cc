@@ -1,4 +1,7 @@
 // Rules across manifests: names, joined namespaces, overlay bases.
+#include <linux/capability.h>
+
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -43,6 +46,29 @@ Status validate_set(const std::vector<Manifest>& manifests) {
         cur = next[k]->join;
       }
     }
+  }
+  // A filter inside a network namespace (a firewall on macvlan/vlan/phys
+  // interfaces) holds only while nothing there has CAP_NET_ADMIN (it could
+  // delete it) or CAP_NET_RAW (packet sockets pass no netfilter hook): the
+  // owner is refused both (validate_firewall), and so is a container that
+  // joins that namespace, whose capabilities reach it as well.
+  for (const Manifest& m : manifests) {
+    uint64_t net_caps = m.security.capability_mask & ((1ull << CAP_NET_ADMIN) | (1ull << CAP_NET_RAW));
+    if (m.namespaces.net.mode != NsMode::kJoin || !net_caps) continue;
+    const Manifest* owner = &m;
+    for (std::set<std::string> seen{m.name}; owner->namespaces.net.mode == NsMode::kJoin;) {
+      auto it = by_name.find(owner->namespaces.net.join);
+      if (it == by_name.end() || !seen.insert(it->first).second) break;  // reported above
+      owner = it->second;
+    }
+    bool filtered_inside = owner->network.firewall.enabled &&
+                           std::any_of(owner->network.interfaces.begin(), owner->network.interfaces.end(),
+                                       [](const NetInterface& i) { return i.type != InterfaceType::kVeth; });
+    if (owner != &m && filtered_inside)
+      add(m, "security.capabilities: keeps " + std::string(net_caps & (1ull << CAP_NET_ADMIN) ? "CAP_NET_ADMIN" : "CAP_NET_RAW") +
+                 " and joins the network namespace of \"" + owner->name + "\" (" + owner->file +
+                 "), whose macvlan/vlan/phys interfaces are filtered inside it: it could delete that filter or send "
+                 "past it with packet sockets; expected security.capabilities without CAP_NET_ADMIN and CAP_NET_RAW");
   }
   // A base is installed like a container of its name (the store keys both by
   // name): a base named after a container, itself included, would replace

@@ -4,6 +4,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/rtnetlink.h>
@@ -161,15 +162,31 @@ void bitwise(nlmsghdr* nlh, const void* mask, const void* xor_value, uint32_t le
   });
 }
 
-// ct state established,related
-void ct_established(nlmsghdr* nlh) {
+// ct state <states>
+void ct_state(nlmsghdr* nlh, uint32_t states) {
   expr(nlh, "ct", [&] {
     put_be32(nlh, NFTA_CT_KEY, NFT_CT_STATE);
     put_be32(nlh, NFTA_CT_DREG, kReg);
   });
-  uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
-  bitwise(nlh, &mask, &zero, 4);
+  uint32_t zero = 0;
+  bitwise(nlh, &states, &zero, 4);
   cmp(nlh, NFT_CMP_NEQ, &zero, 4);
+}
+constexpr uint32_t kEstablished = NF_CT_STATE_BIT(IP_CT_ESTABLISHED);
+constexpr uint32_t kRelated = NF_CT_STATE_BIT(IP_CT_RELATED);
+void ct_established(nlmsghdr* nlh) { ct_state(nlh, kEstablished | kRelated); }
+
+// ct original ip/ip6 saddr|daddr == addr: an address of the connection the
+// packet belongs (or, an ICMP error, relates) to, as its first packet had it
+// (before NAT). A connection of the other family does not match.
+void ct_original_addr(nlmsghdr* nlh, const Cidr& addr, bool source) {
+  bool v4 = addr.family == AF_INET;
+  expr(nlh, "ct", [&] {
+    put_be32(nlh, NFTA_CT_KEY, v4 ? (source ? NFT_CT_SRC_IP : NFT_CT_DST_IP) : (source ? NFT_CT_SRC_IP6 : NFT_CT_DST_IP6));
+    mnl_attr_put_u8(nlh, NFTA_CT_DIRECTION, IP_CT_DIR_ORIGINAL);
+    put_be32(nlh, NFTA_CT_DREG, kReg);
+  });
+  cmp(nlh, NFT_CMP_EQ, addr.addr.data(), addr.addr_len());
 }
 
 // `chain`: the target of NFT_JUMP (a regular chain of the same table).
@@ -362,11 +379,10 @@ enum class LinkLocal {
 // 255, code 0, to a solicited-node multicast group); any other packet from
 // `::` (UDP to a service, a "solicitation" to a unicast address carrying data
 // to a raw ICMPv6 listener) is dropped.
-Status add_sources_chain(Rules& r, const std::string& c, Result<std::vector<Cidr>> sources, LinkLocal link_local) {
-  if (!sources.ok()) return std::move(sources).error();
+Status add_sources_chain(Rules& r, const std::string& c, const std::vector<Cidr>& sources, LinkLocal link_local) {
   const std::string from = "from-" + c;
   r.regular_chain(from);
-  for (const Cidr& src : *sources) r.rule(from, [&](nlmsghdr* n) { saddr_in(n, src); verdict(n, NFT_RETURN); });
+  for (const Cidr& src : sources) r.rule(from, [&](nlmsghdr* n) { saddr_in(n, src); verdict(n, NFT_RETURN); });
   if (link_local == LinkLocal::kOwnedByTheInterface) {
     const Cidr fe80{AF_INET6, {0xfe, 0x80}, 10};
     r.rule(from, [&](nlmsghdr* n) { saddr_in(n, fe80); source_local_on_oif(n); verdict(n, NFT_RETURN); });
@@ -408,17 +424,36 @@ Status add_rules(Rules& r, const policy::Policy& p) {
     // outside its prefixes), or match another host's conntrack entry as
     // "established" (a reply into a LAN host's flow that allow_out never
     // allowed).
-    NESTBOX_TRY(add_sources_chain(r, c, own_sources(p, [&](const policy::Interface& j) {
-                                    return !policy::filtered_in_container(j) && host_side(p, j) == c;
-                                  }), LinkLocal::kListed));
+    auto own = own_sources(p, [&](const policy::Interface& j) {
+      return !policy::filtered_in_container(j) && host_side(p, j) == c;
+    });
+    if (!own.ok()) return std::move(own).error();
+    NESTBOX_TRY(add_sources_chain(r, c, *own, LinkLocal::kListed));
     const std::string from = "from-" + c;
     r.rule("source-check", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NFT_JUMP, from.c_str()); });
+    // From the container: its connections' packets, and ICMP errors
+    // ("related") only about a connection it is a party of. Conntrack takes
+    // any ICMP error whose quoted packet names a connection as related to
+    // it, wherever it comes from: with CAP_NET_RAW the container forged
+    // "port unreachable" from its own address about the router's own flows
+    // (the router's socket got ECONNREFUSED) or a LAN host's.
+    auto from_container = [&](const char* chain) {
+      r.rule(chain, [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); ct_state(n, kEstablished); verdict(n, NF_ACCEPT); });
+      for (const Cidr& a : *own)
+        for (bool source : {true, false})
+          r.rule(chain, [&](nlmsghdr* n) {
+            ifname(n, NFT_META_IIFNAME, c);
+            ct_state(n, kRelated);
+            ct_original_addr(n, a, source);
+            verdict(n, NF_ACCEPT);
+          });
+    };
 
     // container -> host
     for_each_neighbour_discovery([&](const auto& m) {
       r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
     });
-    r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
+    from_container("input");
     if (fw.allow_out & policy::kZoneHost)
       r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NF_ACCEPT); });
     r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); verdict(n, NF_DROP); });
@@ -436,7 +471,7 @@ Status add_rules(Rules& r, const policy::Policy& p) {
     r.rule("output", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NF_DROP); });
 
     // container -> lan/wan, and replies
-    r.rule("forward", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
+    from_container("forward");
     r.rule("forward", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); ct_established(n); verdict(n, NF_ACCEPT); });
     for (auto [bit, devs] : {std::pair{policy::kZoneLan, &fw.lan}, std::pair{policy::kZoneWan, &fw.wan}})
       if (fw.allow_out & bit)
@@ -483,8 +518,9 @@ Status add_container_rules(Rules& r, const policy::Policy& p) {
     // Only its own sources onto the segment: IPV6_FREEBIND (no capability)
     // sends from any IPv6 address, and a datagram "from" the router or a LAN host
     // (DNS answers, syslog, anything trusting a source) is not the app's to send.
-    NESTBOX_TRY(add_sources_chain(r, c, own_sources(p, [&](const policy::Interface& j) { return &j == &itf; }),
-                                  LinkLocal::kOwnedByTheInterface));
+    auto own = own_sources(p, [&](const policy::Interface& j) { return &j == &itf; });
+    if (!own.ok()) return std::move(own).error();
+    NESTBOX_TRY(add_sources_chain(r, c, *own, LinkLocal::kOwnedByTheInterface));
     r.rule("source-check", [&](nlmsghdr* n) { ifname(n, NFT_META_OIFNAME, c); verdict(n, NFT_JUMP, ("from-" + c).c_str()); });
     for_each_neighbour_discovery([&](const auto& m) {
       r.rule("input", [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); m(n); verdict(n, NF_ACCEPT); });
@@ -505,6 +541,11 @@ Status add_container_rules(Rules& r, const policy::Policy& p) {
   return ok_status();
 }
 
+// NAT for exactly the container's own addresses, not their prefixes: the
+// source check lets nothing else out of its devices, and a prefix reached
+// whatever else the router sends from it (a manifest's "10.0.0.2/8" or
+// "2001:db8::2/32" NATed the LAN's own traffic to the WAN while the container
+// ran).
 Status add_masquerade(Rules& r, const policy::Policy& p) {
   r.chain("postrouting", "nat", NF_INET_POST_ROUTING, kSrcNatPriority);
   for (const policy::Interface& itf : p.interfaces)
@@ -512,6 +553,7 @@ Status add_masquerade(Rules& r, const policy::Policy& p) {
                                                                                            : itf.addresses) {
       auto net = parse_cidr(text);
       if (!net.ok()) return std::move(net).error();
+      net->prefix = static_cast<uint8_t>(net->addr_len() * 8);
       for (const std::string& d : p.firewall.wan)
         r.rule("postrouting", [&](nlmsghdr* n) {
           saddr_in(n, *net);
@@ -664,6 +706,58 @@ Result<Firewall> install_firewall(const policy::Policy& p) {
 }  // namespace nestbox::network
 
 namespace nestbox::network {
+
+namespace {
+
+// Collects the name of the table one dump answer describes.
+int table_name_attr(const nlattr* a, void* data) {
+  if (mnl_attr_get_type(a) == NFTA_TABLE_NAME && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+    static_cast<std::vector<std::string>*>(data)->push_back(mnl_attr_get_str(a));
+  return MNL_CB_OK;
+}
+int collect_table(const nlmsghdr* nlh, void* data) {
+  return mnl_attr_parse(nlh, sizeof(nfgenmsg), table_name_attr, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+}  // namespace
+
+Result<bool> holds_container_firewall(int netns_fd) {
+  const std::string what = "firewall: list the tables of a network namespace";
+  auto opened = open_nftables(netns_fd);
+  if (!opened.ok()) return std::move(opened.error().context(what));
+  mnl_socket* nl = *opened;
+  struct Closer {
+    mnl_socket* nl;
+    ~Closer() { mnl_socket_close(nl); }
+  } closer{nl};
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE);
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = 1;
+  auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+  nfg->nfgen_family = NFPROTO_INET;
+  nfg->version = NFNETLINK_V0;
+  if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) return sys_error(what + ": netlink send");
+  std::vector<std::string> names;
+  unsigned portid = mnl_socket_get_portid(nl);
+  for (;;) {
+    pollfd pfd{mnl_socket_get_fd(nl), POLLIN, 0};
+    int ready = ::poll(&pfd, 1, 5000);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return sys_error(what + ": poll");
+    if (ready == 0) return failure(what + ": the kernel did not answer");
+    ssize_t got = mnl_socket_recvfrom(nl, buf.data(), buf.size());
+    if (got < 0) return sys_error(what + ": netlink receive");
+    int r = mnl_cb_run(buf.data(), static_cast<size_t>(got), 1, portid, collect_table, &names);
+    if (r == MNL_CB_ERROR) return sys_error(what);
+    if (r == MNL_CB_STOP) break;  // NLMSG_DONE
+  }
+  const std::string prefix = firewall_table_name("");
+  for (const std::string& n : names)
+    if (n.compare(0, prefix.size(), prefix) == 0) return true;
+  return false;
+}
 
 Status install_container_firewall(const policy::Policy& p, int netns_fd) {
   if (!has_side(p, FirewallSide::kContainer)) return ok_status();

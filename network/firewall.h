@@ -96,6 +96,12 @@ Result<Firewall> install_firewall(const policy::Policy& policy);
 // a container that keeps CAP_NET_ADMIN.
 Status install_container_firewall(const policy::Policy& policy, int netns_fd);
 
+// Whether network namespace `netns_fd` holds a container-side table (an
+// `inet nestbox-*` table: install_container_firewall's). Such a table holds
+// only while nothing in that namespace has CAP_NET_ADMIN (it could delete the
+// table) or CAP_NET_RAW (packet sockets pass no netfilter hook) over it: the
+// launcher refuses a container that would join it keeping either.
+Result<bool> holds_container_firewall(int netns_fd);
 // Sends a batch in the calling thread's network namespace (or `netns_fd`'s)
 // and checks the kernel's answer to every acked message.
 Status send_batch(const Batch& batch, const std::string& what, int netns_fd = -1);

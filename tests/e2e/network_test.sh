@@ -32,7 +32,8 @@ arch=$(uname -m)
 # --- images: one per case, all from the same busybox rootfs ---------------------
 mkdir -p "$work/m/staging/bin" "$work/keys"
 cp /bin/busybox "$work/m/staging/bin/busybox"
-manifest() {  # NAME COMMAND NETWORK-TOML
+manifest() {  # NAME COMMAND NETWORK-TOML; $caps: the capabilities (CAP_NET_RAW when unset)
+  local c=${caps-'"CAP_NET_RAW"'}
   cat > "$work/m/$1.toml" <<EOF
 schema = 1
 name = "$1"
@@ -43,7 +44,7 @@ compat = "nbtest"
 command = ["/bin/busybox", "sh", "-c", '$2']
 $(busybox_rootfs)
 [security]
-capabilities = ["CAP_NET_RAW"]
+capabilities = [$c]
 [mounts]
 sys = "none"
 $3
@@ -145,7 +146,30 @@ target = "/bin/busybox/not-in-the-image"
 type = "phys"
 parent = "ph0"
 addresses = ["10.50.0.6/24"]'
-names="veth nas mvprivate mvbridge empty phys sleeper fw nobridge notbridge badmount"
+# An app whose macvlan is filtered inside its own namespace (so it keeps
+# neither CAP_NET_RAW nor CAP_NET_ADMIN), and a container joining that
+# namespace that keeps CAP_NET_RAW: with it, its packet sockets sent past the
+# app's filter. Built together, compose refuses the pair; here the joiner was
+# built against an earlier app without the filter (its own compose run), and
+# the launcher refuses the join.
+caps= manifest inside 'echo inside-up; exec busybox sleep 60' '
+[[network.interface]]
+type = "macvlan"
+parent = "mvlan"
+addresses = ["10.53.0.4/24"]
+[network.firewall]
+lan = ["mvlan"]'
+manifest joiner 'echo should not run' '
+[namespaces]
+net = "container:inside"'
+sed '/^\[network.firewall\]/,$d' "$work/m/inside.toml" >"$work/m/inside-earlier.toml"
+SOURCE_DATE_EPOCH=1700000000 "$nestbox" compose "$work/m/inside-earlier.toml" "$work/m/joiner.toml" --out "$work/out-j" --strategy tree >/dev/null
+if err=$("$nestbox" compose "$work/m/inside.toml" "$work/m/joiner.toml" --out "$work/out-refused" 2>&1); then
+  fail "compose accepted a joiner keeping CAP_NET_RAW in a filtered namespace"
+fi
+grep -q 'joiner.toml: security.capabilities: keeps CAP_NET_RAW and joins the network namespace of "inside"' <<<"$err" ||
+  fail "compose's reason for the joiner: $err"
+names="veth nas mvprivate mvbridge empty phys sleeper fw nobridge notbridge badmount inside"
 manifests=() squash=()
 for n in $names; do manifests+=("$work/m/$n.toml"); squash+=("$work/out/$n" "$work/$n.sqfs"); done
 SOURCE_DATE_EPOCH=1700000000 "$nestbox" compose "${manifests[@]}" --out "$work/out" --strategy tree >/dev/null
@@ -156,6 +180,9 @@ for n in $names; do
   SOURCE_DATE_EPOCH=1700000000 "$nestbox" sign --squashfs "$work/$n.sqfs" --policy "$work/out/runtime/$n/policy.bin" \
     --manifest "$work/m/$n.toml" -k "$work/k.key" -o "$work/$n.img" >/dev/null
 done
+SOURCE_DATE_EPOCH=1700000000 "$nestbox" squash "$work/out-j/joiner" "$work/joiner.sqfs" --comp gzip >/dev/null
+SOURCE_DATE_EPOCH=1700000000 "$nestbox" sign --squashfs "$work/joiner.sqfs" --policy "$work/out-j/runtime/joiner/policy.bin" \
+  --manifest "$work/m/joiner.toml" -k "$work/k.key" -o "$work/joiner.img" >/dev/null
 
 # --- the router host and its neighbours -------------------------------------------
 for ns in "$R" "$L" "$S"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
@@ -332,6 +359,23 @@ wait "$holder" 2>/dev/null || true
 for _ in $(seq 50); do [ "$(nftr -s list ruleset)" = "$ruleset_before" ] && break; sleep 0.1; done
 [ "$(nftr -s list ruleset)" = "$ruleset_before" ] || fail "ruleset after a refused start: $(nftr -s list ruleset)"
 same fwheld
+
+# The joiner of the filtered app's namespace (above) is refused, never runs.
+nsenter --net="/run/netns/$R" "$launch" run "$work/inside.img" --keyring "$work/keys" --compat nbtest \
+  --state-dir "$work/run" --stop-timeout 2000 >"$work/inside.out" 2>&1 &
+launcher_pid=$!
+for _ in $(seq 50); do grep -q inside-up "$work/inside.out" && break; sleep 0.1; done
+grep -q inside-up "$work/inside.out" || fail "filtered app did not come up: $(cat "$work/inside.out")"
+if err=$(run joiner 2>&1); then fail "a joiner keeping CAP_NET_RAW in a filtered namespace ran: $err"; fi
+echo "joiner: $err"
+grep -q "policy joiner: joins the network namespace of 'inside', whose macvlan/vlan/phys interfaces are filtered inside it, keeping CAP_NET_ADMIN or CAP_NET_RAW" <<<"$err" ||
+  fail "joiner reason: $err"
+grep -q "should not run" <<<"$err" && fail "the joiner ran"
+"$launch" stop inside --state-dir "$work/run"
+rc=0; wait "$launcher_pid" || rc=$?
+launcher_pid=
+[ "$rc" = 143 ] || fail "stopped filtered app: exit $rc, expected 143"
+same inside
 
 # A setup that fails (no such bridge) refuses the launch and leaves nothing.
 if err=$(run nobridge 2>&1); then fail "missing bridge accepted: $err"; fi

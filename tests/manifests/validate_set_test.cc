@@ -89,3 +89,45 @@ TEST(ValidateSet, ContainerNamedLikeTheAutomaticBaseIsRefused) {
 
 }  // namespace
 }  // namespace nestbox::manifests
+
+namespace nestbox::manifests {
+namespace {
+
+// A container that joins another's network namespace has its capabilities
+// there: one keeping CAP_NET_RAW or CAP_NET_ADMIN would send past (packet
+// sockets) or delete the filter installed inside it for the owner's
+// macvlan/vlan/phys interfaces, which the owner itself may not keep them for.
+TEST(ValidateSet, JoinerOfAnInsideFilteredNetworkKeepsNoNetCaps) {
+  auto load = [](const std::string& name, const std::string& extra) {
+    auto m = load_string("name = \"" + name + "\"\nversion = 1\n[process]\ncommand = [\"/bin/true\"]\n"
+                         "[rootfs]\n[[rootfs.source]]\npath = \"s\"\n" + extra, name + ".toml");
+    EXPECT_TRUE(m.ok()) << m.error().message;
+    return m.ok() ? *m : Manifest{};
+  };
+  const std::string fw = "[network.firewall]\nlan = [\"br-lan\"]\n";
+  Manifest app = load("app", "[[network.interface]]\ntype = \"macvlan\"\nparent = \"br-lan\"\n" + fw);
+  Manifest routed = load("app", "[[network.interface]]\ntype = \"veth\"\nbridge = \"br-app\"\n" + fw);
+  auto joiner = [&](const std::string& name, const std::string& target, const std::string& caps) {
+    return load(name, "[security]\ncapabilities = [" + caps + "]\n[namespaces]\nnet = \"container:" + target + "\"\n");
+  };
+  Status st = validate_set({app, joiner("side", "app", "\"CAP_NET_RAW\"")});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "side.toml: security.capabilities: keeps CAP_NET_RAW and joins the network namespace of \"app\" (app.toml), "
+            "whose macvlan/vlan/phys interfaces are filtered inside it: it could delete that filter or send past it "
+            "with packet sockets; expected security.capabilities without CAP_NET_ADMIN and CAP_NET_RAW");
+  // Through another joiner: the namespace is still the app's.
+  st = validate_set({app, joiner("mid", "app", ""), joiner("side", "mid", "\"CAP_NET_ADMIN\"")});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("side.toml: security.capabilities: keeps CAP_NET_ADMIN and joins the network "
+                                    "namespace of \"app\""),
+            std::string::npos)
+      << st.error().message;
+  // Without them, or where the filter is the host's (a veth): accepted.
+  EXPECT_TRUE(validate_set({app, joiner("side", "app", "\"CAP_NET_BIND_SERVICE\"")}).ok());
+  st = validate_set({routed, joiner("side", "app", "\"CAP_NET_RAW\"")});
+  EXPECT_TRUE(st.ok()) << st.error().message;
+}
+
+}  // namespace
+}  // namespace nestbox::manifests

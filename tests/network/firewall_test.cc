@@ -145,6 +145,8 @@ Parsed parse(const Batch& b) {
 const std::string kIif = "meta 6; ", kOif = "meta 7; ";
 std::string name16(const std::string& n) { return "== " + hex(n.c_str(), n.size()) + std::string(2 * (16 - n.size()), '0') + ";"; }
 const std::string kEstablished = " ct 0; & 06000000 ^ 00000000; != 00000000;";
+const std::string kEstablishedOnly = " ct 0; & 02000000 ^ 00000000; != 00000000;";
+const std::string kRelatedOnly = " ct 0; & 04000000 ^ 00000000; != 00000000;";
 
 TEST(FirewallBatchTest, OneAtomicBatchWithTableChainsAndRules) {
   auto b = build_firewall_batch(sample());
@@ -185,20 +187,36 @@ TEST(FirewallBatchTest, OneAtomicBatchWithTableChainsAndRules) {
       // IPv6 neighbour discovery, never "established".
       "input: " + kIif + c + " meta 15; == 0a; meta 16; == 3a; payload 1+7/1; == ff; payload 2+0/2; == 8700; accept;",
       "input: " + kIif + c + " meta 15; == 0a; meta 16; == 3a; payload 1+7/1; == ff; payload 2+0/2; == 8800; accept;",
-      "input: " + kIif + c + kEstablished + " accept;",
+  };
+  // From the container: its connections, and ICMP errors only about a
+  // connection one of its addresses is a party of (as first seen, before NAT).
+  auto from_container = [&](const std::string& chain) {
+    want.push_back(chain + ": " + kIif + c + kEstablishedOnly + " accept;");
+    for (const std::string& key : {std::to_string(NFT_CT_SRC_IP), std::to_string(NFT_CT_DST_IP)})
+      want.push_back(chain + ": " + kIif + c + kRelatedOnly + " ct " + key + "; == 0a090002; accept;");
+    for (const std::string& key : {std::to_string(NFT_CT_SRC_IP6), std::to_string(NFT_CT_DST_IP6)})
+      want.push_back(chain + ": " + kIif + c + kRelatedOnly + " ct " + key + "; == fe80000000000000c112100745b0e8fe; accept;");
+  };
+  from_container("input");
+  for (const std::string& rule : std::vector<std::string>{
       "input: " + kIif + c + " drop;",  // no host in allow_out
       "output: " + kOif + c + " meta 15; == 0a; meta 16; == 3a; payload 1+7/1; == ff; payload 2+0/2; == 8700; accept;",
       "output: " + kOif + c + " meta 15; == 0a; meta 16; == 3a; payload 1+7/1; == ff; payload 2+0/2; == 8800; accept;",
       "output: " + kOif + c + kEstablished + " accept;",
       "output: " + kOif + c + " drop;",  // port 80 is from the LAN only
-      "forward: " + kIif + c + kEstablished + " accept;",
+  })
+    want.push_back(rule);
+  from_container("forward");
+  for (const std::string& rule : std::vector<std::string>{
       "forward: " + kOif + c + kEstablished + " accept;",
       "forward: " + kIif + c + " " + kOif + wan + " accept;",
       "forward: " + kIif + c + " drop;",
       "forward: " + kIif + lan + " " + kOif + c + " meta 16; == 06; payload 2+2/2; == 0050; accept;",
       "forward: " + kOif + c + " drop;",
-      "postrouting: meta 15; == 02; payload 1+12/4; & ffffff00 ^ 00000000; == 0a090000; " + kOif + wan + " masq;",
-  };
+      // Its own address only, not its prefix: other hosts' traffic is not its to NAT.
+      "postrouting: meta 15; == 02; payload 1+12/4; & ffffffff ^ 00000000; == 0a090002; " + kOif + wan + " masq;",
+  })
+    want.push_back(rule);
   EXPECT_EQ(p.rules, want);
 }
 
@@ -213,9 +231,11 @@ TEST(FirewallBatchTest, IcmpIsBothFamiliesAndHostZoneUsesOutput) {
   EXPECT_EQ(p.chains.size(), 5u);  // no NAT chain without masquerade
   std::string c = name16("br-c");
   const size_t k = 5;  // the anti-spoofing chain's 4 rules and its jump come first
-  EXPECT_EQ(p.rules[k + 3], "input: " + kIif + c + " accept;");  // after 2 neighbour discovery rules
-  EXPECT_EQ(p.rules[k + 8], "output: " + kOif + c + " meta 16; == 01; accept;");
-  EXPECT_EQ(p.rules[k + 9], "output: " + kOif + c + " meta 16; == 3a; accept;");
+  // After 2 neighbour discovery rules, "established" and 4 "related" ones
+  // (2 own addresses, each as the connection's source or destination).
+  EXPECT_EQ(p.rules[k + 7], "input: " + kIif + c + " accept;");
+  EXPECT_EQ(p.rules[k + 12], "output: " + kOif + c + " meta 16; == 01; accept;");
+  EXPECT_EQ(p.rules[k + 13], "output: " + kOif + c + " meta 16; == 3a; accept;");
 }
 
 TEST(FirewallBatchTest, DeleteBatchNamesOnlyTheContainersTable) {
@@ -318,8 +338,12 @@ TEST_F(FirewallKernelTest, KernelAcceptsTheTableAndRemoveLeavesOthersAlone) {
     std::string listed = nft("list table inet nestbox-c");
     EXPECT_NE(listed.find("oifname \"br-c\" drop"), std::string::npos) << listed;
     EXPECT_NE(listed.find("iifname \"br-lan\" oifname \"br-c\" tcp dport 80 accept"), std::string::npos) << listed;
-    EXPECT_NE(listed.find("ip saddr 10.9.0.0/24 oifname \"wan0\" masquerade"), std::string::npos) << listed;
-    EXPECT_NE(listed.find("iifname \"br-c\" ct state established,related accept"), std::string::npos) << listed;
+    EXPECT_NE(listed.find("ip saddr 10.9.0.2 oifname \"wan0\" masquerade"), std::string::npos) << listed;
+    EXPECT_EQ(listed.find("10.9.0.0/24"), std::string::npos) << listed;
+    EXPECT_NE(listed.find("iifname \"br-c\" ct state established accept"), std::string::npos) << listed;
+    EXPECT_NE(listed.find("iifname \"br-c\" ct state related ct original ip saddr 10.9.0.2 accept"), std::string::npos)
+        << listed;
+    EXPECT_NE(listed.find("oifname \"br-c\" ct state established,related accept"), std::string::npos) << listed;
     // A second install (a stale table of a killed run) replaces it.
     auto again = install_firewall(sample());
     ASSERT_TRUE(again.ok()) << again.error().message;
@@ -375,6 +399,28 @@ TEST_F(FirewallKernelTest, OnLinkInterfacesAreFilteredInTheContainersNamespace) 
     ASSERT_TRUE(none.ok()) << none.error().message;
   });
   EXPECT_EQ(nft("list ruleset"), fw4_);
+}
+
+// The launcher asks a network namespace another container would join
+// whether a filter inside it holds (a container-side table): fw4's table is
+// none, the container-side one is.
+TEST_F(FirewallKernelTest, AContainerSideTableIsFoundInItsNamespace) {
+  policy::Policy p = sample();
+  p.interfaces[0].type = policy::IfType::kMacvlan;
+  p.interfaces[0].parent = "br-lan";
+  p.firewall.allow_in.clear();
+  p.firewall.masquerade = false;
+  int fd = ::open(("/run/netns/" + ns_).c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto before = holds_container_firewall(fd);
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  EXPECT_FALSE(*before) << nft("list ruleset");
+  Status s = install_container_firewall(p, fd);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto after = holds_container_firewall(fd);
+  ::close(fd);
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_TRUE(*after) << nft("list ruleset");
 }
 
 // Sends, from namespace `from`, one UDP datagram to port 5000 of `dst4` or
@@ -528,6 +574,55 @@ TEST_F(FirewallKernelTest, ForgedPacketsDoNotTouchConntrack) {
   }
   sh("sleep 1");
   EXPECT_EQ(flows(), "2\n") << sh("ip netns exec " + ns_ + " cat /proc/net/nf_conntrack") << nft("list table inet nestbox-c");
+  in_netns(ns_, [&] { EXPECT_TRUE(fw.remove().ok()); });
+}
+
+// ICMP errors from the container pass only about its own connections.
+// Conntrack calls any ICMP error "related" to the connection its quoted packet
+// names, whoever sends it: with a raw socket (CAP_NET_RAW in its own
+// namespace) A forged "port unreachable", from its own address, about R's
+// own UDP flow to the WAN, and R's socket took it (ECONNREFUSED). A's own
+// kernel's error about a datagram R sent to it (allowed from the host, no
+// listener) still reaches R.
+TEST_F(FirewallKernelTest, IcmpErrorsFromTheContainerOnlyAboutItsOwnConnections) {
+  if (!has_senders()) GTEST_SKIP() << "needs /usr/bin/python3 to send and receive";
+  ScopedNetns a_ns(ns_ + "a"), w_ns(ns_ + "w");
+  const std::string &a = a_ns.name, &w = w_ns.name;
+  ASSERT_EQ(wire_routed(a, w), "");
+  policy::Policy p = sample();
+  p.firewall.allow_in.push_back({"eth0", policy::FwProtocol::kUdp, policy::kZoneHost, {5000}});
+  Firewall fw;
+  in_netns(ns_, [&] {
+    auto installed = install_firewall(p);
+    ASSERT_TRUE(installed.ok()) << installed.error().message;
+    fw = std::move(*installed);
+  });
+  // R: a connected UDP socket sends once and says what came back.
+  auto r_flow = [&](const std::string& bind, const std::string& dst, int port, const std::string& then) {
+    const std::string out = "/tmp/" + ns_ + "-icmp.out";
+    sh("rm -f " + out + "; ip netns exec " + ns_ + " /usr/bin/python3 -c \"import socket\n"
+       "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('" + bind + "', 40000))\n"
+       "s.connect(('" + dst + "', " + std::to_string(port) + "))\ns.send(b'q')\ns.settimeout(1.5)\n"
+       "try: s.recv(100); r = 'data'\nexcept ConnectionRefusedError: r = 'refused'\nexcept socket.timeout: r = 'timeout'\n"
+       "open('" + out + "', 'w').write(r)\n\" >/dev/null 2>&1 &");
+    sh("sleep 0.5");
+    if (!then.empty()) {
+      EXPECT_EQ(sh("ip netns exec " + a + " " + then + " 2>&1"), "");
+    }
+    sh("sleep 1.5");
+    return sh("cat " + out + " 2>/dev/null; rm -f " + out);
+  };
+  // "Port unreachable" about R's flow 10.9.1.1:40000 -> 10.9.1.99:5353 (an
+  // address nobody has: no error of its own comes back within the wait).
+  const std::string forge = "/usr/bin/python3 -c \"import socket, struct\n"
+      "def csum(b):\n s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); return ~(s + (s >> 16)) & 0xffff\n"
+      "ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 28, 1, 0, 64, 17, 0, socket.inet_aton('10.9.1.1'), socket.inet_aton('10.9.1.99'))\n"
+      "ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]\n"
+      "m = struct.pack('!BBHI', 3, 3, 0, 0) + ip + struct.pack('!HHHH', 40000, 5353, 8, 0)\n"
+      "m = m[:2] + struct.pack('!H', csum(m)) + m[4:]\n"
+      "socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).sendto(m, ('10.9.1.1', 0))\n\"";
+  EXPECT_EQ(r_flow("10.9.1.1", "10.9.1.99", 5353, forge), "timeout") << nft("list table inet nestbox-c");
+  EXPECT_EQ(r_flow("10.9.0.1", "10.9.0.2", 5000, ""), "refused") << nft("list table inet nestbox-c");
   in_netns(ns_, [&] { EXPECT_TRUE(fw.remove().ok()); });
 }
 

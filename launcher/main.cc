@@ -45,6 +45,8 @@ struct Args {
   int stop_timeout_ms = 10000;
   bool stop_timeout_given = false;            // stop: pass it to the running launcher
   bool json = false;
+  // boot: the container's stdout and stderr (its quoted output); -1: the launcher's own.
+  int container_stdout = -1, container_stderr = -1;
   std::string keyring = "/etc/nestbox/keys";  // trusted public keys (+ a `revoked` list)
   // How run and boot check an image's data (docs/launcher.md, *Verification
   // modes*): auto = dm-verity when the kernel has it and the image has a hash
@@ -260,6 +262,8 @@ int run_verified(const VerifiedImage& image, const Args& a) {
   o.cgroup_parent = a.cgroup_parent;
   o.stop_timeout_ms = a.stop_timeout_ms;
   o.partition_dir = a.partition_dir;
+  o.stdout_fd = a.container_stdout;
+  o.stderr_fd = a.container_stderr;
   // The policy's baked kernel features against the running kernel, before
   // anything is created (the launcher's own check_kernel() follows).
   if (!a.kernel_checked)
@@ -384,7 +388,12 @@ int cmd_boot(const Args& given) {
     NESTBOX_TRY(launch::check_kernel_features(image->policy, a.probe_root));
     Args checked = a;
     checked.kernel_checked = true;
-    return launch::Prepared([image = std::move(*image), checked] { return run_verified(image, checked); });
+    return launch::Prepared([image = std::move(*image), checked](int out, int err) {
+      Args quoted = checked;
+      quoted.container_stdout = out;
+      quoted.container_stderr = err;
+      return run_verified(image, quoted);
+    });
   };
   return launch::boot_command(a.operands, store_args(a), prepare);
 }

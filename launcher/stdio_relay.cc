@@ -52,15 +52,6 @@ bool same_description(int a, int b) {
   return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-// The relay lives until its pipes say the writers are gone: the terminal's
-// SIGINT or a SIGTERM meant for the launcher must not cut the container's
-// last words off, nor make its writes fail.
-void become_relay(const char* name, std::vector<int> keep) {
-  ::prctl(PR_SET_NAME, name, 0, 0, 0);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU}) ::signal(sig, SIG_IGN);
-  if (!close_all_above_stdio_except(std::move(keep)).ok()) ::_exit(126);
-}
-
 [[noreturn]] void copy_input(int from, int to) {
   char buf[65536];
   for (;;) {
@@ -99,6 +90,15 @@ void become_relay(const char* name, std::vector<int> keep) {
 }
 
 }  // namespace
+
+// The relay lives until its pipes say the writers are gone: the terminal's
+// SIGINT or a SIGTERM meant for the launcher must not cut the container's
+// last words off, nor make its writes fail.
+void become_relay(const char* name, std::vector<int> keep) {
+  ::prctl(PR_SET_NAME, name, 0, 0, 0);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU}) ::signal(sig, SIG_IGN);
+  if (!close_all_above_stdio_except(std::move(keep)).ok()) ::_exit(126);
+}
 
 StdioRelay::StdioRelay(StdioRelay&& other) noexcept
     : input_(std::exchange(other.input_, -1)), output_(std::exchange(other.output_, -1)) {}

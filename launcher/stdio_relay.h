@@ -14,6 +14,8 @@
 
 #include <sys/types.h>
 
+#include <vector>
+
 #include "util/result.h"
 
 namespace nestbox::launcher {
@@ -45,6 +47,11 @@ class StdioRelay {
  private:
   pid_t input_ = -1, output_ = -1;
 };
+
+// In a relay process just forked: named `name`, deaf to the signals that
+// stop a launcher (the container's last words must still be copied), every
+// descriptor above 2 but `keep` closed (exits 126 if that fails).
+void become_relay(const char* name, std::vector<int> keep);
 
 // In the container, once its /dev is in place: a standard descriptor that is
 // the host's null device becomes the container's own /dev/null, so the

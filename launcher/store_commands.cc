@@ -15,6 +15,7 @@
 #include "launcher/health_check.h"
 #include "launcher/lifecycle.h"
 #include "launcher/parallel.h"
+#include "launcher/quoted_output.h"
 #include "launcher/signal_block.h"
 #include "launcher/state.h"
 #include "policy/format.h"
@@ -102,7 +103,7 @@ std::string exit_text(int status) {
 }
 
 // Forks the launcher of one container: it runs in the foreground of the child.
-pid_t start_child(const Prepared& run) {
+pid_t start_child(const Prepared& run, const std::string& name) {
   std::fflush(nullptr);
   pid_t boot_pid = ::getpid();
   pid_t pid = ::fork();
@@ -111,8 +112,18 @@ pid_t start_child(const Prepared& run) {
   // SIGTERM stays blocked until run_container waits for it.
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (::getppid() != boot_pid) ::_exit(1);
-  int status = run();
+  // The container's output reaches boot's log only quoted, never as one of
+  // boot's own lines (launcher/quoted_output.h).
+  auto output = launcher::QuotedOutput::start(name);
+  if (!output.ok()) {
+    std::fprintf(stderr, "nestbox-launch boot: %s: %s\n", name.c_str(), output.error().message.c_str());
+    ::_exit(1);
+  }
+  int status = run(output->out(), output->err());
   std::fflush(nullptr);
+  // The container is gone; what a process it passed a write end to still
+  // holds must not keep this launcher (as StdioRelay::finish).
+  output->finish(2000);
   ::_exit(status);
 }
 
@@ -336,7 +347,7 @@ class Boot {
       return false;
     }
     ::clock_gettime(CLOCK_MONOTONIC, &child.started);
-    pid_t pid = start_child(*run);
+    pid_t pid = start_child(*run, name);
     if (pid < 0) {
       std::fprintf(stderr, "nestbox-launch boot: %s: fork failed\n", name.c_str());
       failed_.push_back(name + " (not started)");

@@ -44,8 +44,10 @@ Result<verifier::BootImage> installed_image(const std::string& name, const Store
 
 // What boot runs for one container: `prepare` checks the verified image in
 // the boot process (arch, compat, policy, kernel) and returns the function a
-// forked child calls to run it in the foreground (its exit status).
-using Prepared = std::function<int()>;
+// forked child calls to run it in the foreground (its exit status), giving
+// it the descriptors the container's stdout and stderr become (its quoted
+// output, launcher/quoted_output.h; the launcher's own stay boot's).
+using Prepared = std::function<int(int stdout_fd, int stderr_fd)>;
 using Prepare = std::function<Result<Prepared>(const verifier::BootImage&)>;
 
 // The trial state of an installed container as JSON members

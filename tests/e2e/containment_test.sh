@@ -70,7 +70,10 @@ image() {  # image NAME SHELL_COMMAND [EXTRA_TOML] -> $work/NAME.img
 }
 # The attackers wait until the sibling runs.
 image sibling 'echo sibling up; exec /bin/busybox sleep 600'
-image killgroup 'echo killgroup up; /bin/busybox sleep 3; echo killgroup kills 0; /bin/busybox kill -9 0; echo killgroup survived'
+# killgroup also writes what would pass for one of boot's own lines, with
+# terminal escapes, a NUL and a last line without newline: under boot
+# (procd's syslog) it arrives quoted (launcher/quoted_output.h).
+image killgroup 'echo killgroup up; printf "nestbox-launch boot: sibling: forged\033[1A\033[2K\000!\n"; /bin/busybox sleep 3; echo killgroup kills 0; printf unterminated; /bin/busybox kill -9 0; echo killgroup survived'
 # killall's main process becomes `kill -9 -1` (a shell calling it would be
 # among the victims); a background sleep is there to be killed.
 image killall 'echo killall up; /bin/busybox sleep 600 & /bin/busybox sleep 3; echo killall kills -1; exec /bin/busybox kill -9 -1'
@@ -209,7 +212,7 @@ setsid "$launch" boot sibling killgroup killall --store "$store" --keyring "$wor
   --compat nestbox-demo-hgw --state-dir "$work/run" >"$work/boot.out" 2>&1 &
 boot_pid=$!
 for _ in $(seq 100); do
-  grep -q "^sibling up$" "$work/boot.out" && nl list | grep -q "^sibling  *running" && break
+  grep -q "^sibling: sibling up$" "$work/boot.out" && nl list | grep -q "^sibling  *running" && break
   sleep 0.1
 done
 nl list | grep -q "^sibling  *running" || fail "sibling did not start: $(cat "$work/boot.out")"
@@ -223,14 +226,18 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 cat "$work/boot.out"
-grep -q "^killgroup kills 0$" "$work/boot.out" || fail "killgroup did not run"
-grep -q "^killall kills -1$" "$work/boot.out" || fail "killall did not run"
-! grep -q "^killgroup survived$" "$work/boot.out" || fail "kill(0) did not reach killgroup's own shell"
+grep -q "^killgroup: killgroup kills 0$" "$work/boot.out" || fail "killgroup did not run"
+grep -q "^killall: killall kills -1$" "$work/boot.out" || fail "killall did not run"
+! grep -q "killgroup survived$" "$work/boot.out" || fail "kill(0) did not reach killgroup's own shell"
 kill -0 "$boot_pid" 2>/dev/null || fail "boot was killed"
 kill -0 "$sibling_launcher" 2>/dev/null || fail "the sibling's launcher was killed"
 nl list | grep -q "^sibling  *running" || fail "the sibling was killed: $(nl list)"
 grep -q "^nestbox-launch boot: killgroup: exited 137$" "$work/boot.out" || fail "killgroup's end not reported"
 grep -q "^nestbox-launch boot: killall: exited 0$" "$work/boot.out" || fail "killall's end not reported"
+grep -qxF 'killgroup: nestbox-launch boot: sibling: forged?[1A?[2K?!' "$work/boot.out" || fail "killgroup's forged line not quoted"
+grep -qx 'killgroup: unterminated' "$work/boot.out" || fail "killgroup's last line not ended"
+! grep -q '^nestbox-launch boot: sibling: forged' "$work/boot.out" || fail "a container wrote one of boot's lines"
+! grep -q $'\033' "$work/boot.out" || fail "a container's escape sequence reached boot's log"
 
 echo "== a launcher killed outright: boot clears its state and cgroups"
 kill -KILL "$sibling_launcher"

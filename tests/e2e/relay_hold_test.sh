@@ -3,7 +3,8 @@
 # relays an output file through a pipe (launcher/stdio_relay.h); container A
 # passes its end of that pipe over an abstract unix socket to container B,
 # which joins A's network namespace and holds it. `stop A` must end A's
-# `run` within the relay's grace period (before: it waited until B ended).
+# `run` within the relay's grace period (before: it waited until B ended);
+# the same for `boot`, whose container writes through a quoting relay.
 # Usage: relay_hold_test.sh NESTBOX NESTBOX_LAUNCH FDPASS_PROBE
 set -euo pipefail
 nestbox=$1 launch=$2 fdpass=$3
@@ -72,6 +73,28 @@ kill -0 "$run_a" 2>/dev/null && fail "A's run still waits for its output relay 6
 wait "$run_a" || true
 run_a=
 grep -q '^A up$' "$work/a.out" || fail "A's output was lost: $(cat "$work/a.out")"
+"$launch" stop --state-dir "$work/run" rhb --stop-timeout 200 >/dev/null || fail "stop B"
+wait "$run_b" || true
+run_b=
+
+# Under boot the container's output goes through its launcher's quoting
+# relay (launcher/quoted_output.h): B holding that pipe must not keep A's
+# launcher, nor boot, once A has stopped.
+echo "== the same under boot: A's quoted output, held by B"
+nl install "$work/rha.img" >/dev/null
+nl boot rha >"$work/a.out" 2>"$work/a.err" </dev/null &
+run_a=$!
+for _ in $(seq 100); do [ -s "$work/run/rha/init" ] && break; sleep 0.1; done
+nl run "$work/rhb.img" >"$work/b.out" 2>"$work/b.err" </dev/null &
+run_b=$!
+for _ in $(seq 100); do grep -q 'received, holding' "$work/b.err" 2>/dev/null && break; sleep 0.1; done
+grep -q 'received, holding' "$work/b.err" || fail "B did not receive A's stdout under boot: $(cat "$work/a.err" "$work/b.err")"
+"$launch" stop --state-dir "$work/run" rha --stop-timeout 200 >/dev/null || fail "stop A under boot: $(cat "$work/a.err")"
+for _ in $(seq 80); do kill -0 "$run_a" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$run_a" 2>/dev/null && fail "boot still waits for A's output 8 s after stop (B holds the pipe)"
+wait "$run_a" || true
+run_a=
+grep -q '^rha: A up$' "$work/a.out" || fail "A's output under boot: $(cat "$work/a.out")"
 "$launch" stop --state-dir "$work/run" rhb --stop-timeout 200 >/dev/null || fail "stop B"
 wait "$run_b" || true
 run_b=

@@ -285,7 +285,7 @@ out=$(nl boot 2>"$work/boot.err"); rc=$?
 set -e
 cat "$work/boot.err"
 [ "$rc" = 1 ] || fail "boot with a tampered image: exit $rc"
-[ "$(sort <<<"$out")" = $'alpha v1\nbeta v1' ] || fail "boot started: $out"
+[ "$(sort <<<"$out")" = $'alpha: alpha v1\nbeta: beta v1' ] || fail "boot started: $out"
 grep -q "^nestbox-launch boot: gamma: refused: .*squashfs: sha256 mismatch" "$work/boot.err" || fail "gamma not named"
 grep -q "^nestbox-launch boot: vbox: refused: .*CONFIG_VLAN_8021Q" "$work/boot.err" || fail "vbox not named"
 grep -q "^nestbox-launch boot: base: base image, not started" "$work/boot.err" || fail "base not skipped"
@@ -305,11 +305,11 @@ set +e
 out=$(nl boot jn ps 2>"$work/join.err"); rc=$?
 set -e
 [ "$rc" = 0 ] || fail "boot of a joiner and the container it joins: exit $rc: $(cat "$work/join.err")"
-[ "$(sort <<<"$out")" = $'jn v1\nps v1' ] || fail "boot jn ps: $out"
+[ "$(sort <<<"$out")" = $'jn: jn v1\nps: ps v1' ] || fail "boot jn ps: $out"
 [ "$(sed -n 's/^nestbox-launch boot: \([a-z]*\): started.*/\1/p' "$work/join.err" | tr '\n' ' ')" = "ps jn " ] ||
   fail "joiner started before the container it joins: $(cat "$work/join.err")"
 out=$(nl boot alpha base 2>/dev/null) || fail "boot of enabled alpha (and a base) failed"
-[ "$out" = "alpha v1" ] || fail "boot alpha: $out"
+[ "$out" = "alpha: alpha v1" ] || fail "boot alpha: $out"
 if err=$(nl boot nosuch 2>&1); then fail "boot of a container that is not installed succeeded"; fi
 grep -q "^nestbox-launch boot: nosuch: refused: nosuch: not installed in $store$" <<<"$err" || fail "boot nosuch: $err"
 
@@ -319,7 +319,7 @@ nl install "$work/sleeper-1.img" >/dev/null
   --state-dir "$work/run" >"$work/sleeper.out" 2>&1 &
 boot_pid=$!
 for _ in $(seq 300); do
-  nl list | grep -q "^sleeper  *running" && grep -q "^sleeper v1$" "$work/sleeper.out" && break
+  nl list | grep -q "^sleeper  *running" && grep -q "^sleeper: sleeper v1$" "$work/sleeper.out" && break
   sleep 0.1
 done
 nl list | grep -q "^sleeper  *running" || fail "sleeper did not start: $(cat "$work/sleeper.out")"
@@ -335,13 +335,13 @@ rc=0
 wait "$boot_pid" || rc=$?
 [ "$rc" = 0 ] || fail "boot stopped by SIGTERM: exit $rc ($(cat "$work/sleeper.out"))"
 nl list | grep -q "^sleeper  *stopped" || fail "sleeper still running after boot's SIGTERM: $(nl list)"
-grep -q "^sleeper v1$" "$work/sleeper.out" || fail "sleeper v1 did not run: $(cat "$work/sleeper.out")"
+grep -q "^sleeper: sleeper v1$" "$work/sleeper.out" || fail "sleeper v1 did not run: $(cat "$work/sleeper.out")"
 "$launch" boot sleeper --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw \
   --state-dir "$work/run" >"$work/sleeper.out" 2>&1 &
 boot_pid=$!
 # Running, and its main process has printed (not only its init exists).
 for _ in $(seq 300); do
-  nl list | grep -q "^sleeper  *running" && grep -q "^sleeper v2$" "$work/sleeper.out" && break
+  nl list | grep -q "^sleeper  *running" && grep -q "^sleeper: sleeper v2$" "$work/sleeper.out" && break
   sleep 0.1
 done
 nl list | grep -q "^sleeper  *running" || fail "sleeper v2 did not start: $(cat "$work/sleeper.out")"
@@ -349,7 +349,7 @@ kill -KILL "$boot_pid"
 wait "$boot_pid" 2>/dev/null || true  # bash notes "Killed" on stderr
 for _ in $(seq 300); do nl list | grep -q "^sleeper  *running" || break; sleep 0.1; done
 nl list | grep -q "^sleeper  *stopped" || fail "sleeper still running after boot was killed: $(nl list)"
-grep -q "^sleeper v2$" "$work/sleeper.out" || fail "sleeper v2 did not run: $(cat "$work/sleeper.out")"
+grep -q "^sleeper: sleeper v2$" "$work/sleeper.out" || fail "sleeper v2 did not run: $(cat "$work/sleeper.out")"
 
 echo "== race: the loop device gets the fd that was verified, never the path again"
 store="$work/race-store"
@@ -423,7 +423,7 @@ grep -q "box: active slot unusable (slot b: verify $store/box/slot-b.img: not a 
   fail "FIFO slot not named: $(cat "$work/run.err")"
 out=$(timeout 10 "$launch" boot box --store "$store" --keyring "$work/keys" --compat nestbox-demo-hgw \
   --state-dir "$work/run" 2>"$work/boot.err") || fail "boot with a FIFO active slot: exit $? $(cat "$work/boot.err")"
-[ "$out" = "box v1" ] || fail "boot with a FIFO active slot printed '$out'"
+[ "$out" = "box: box v1" ] || fail "boot with a FIFO active slot printed '$out'"
 rm "$store/box/slot-a.img"
 mkfifo "$store/box/slot-a.img"
 for command in run boot; do

@@ -117,7 +117,7 @@ nl boot tbox > "$work/boot.out" 2> "$work/boot.err" || fail "boot after a crashi
 grep -q "tbox: started version 2 (2.0) from slot b (pid [0-9]*) on trial" "$work/boot.err" || fail "trial not started"
 grep -q "tbox: trial of version 2 failed (version 2 exited 127 after [0-9.]* s; it had to stay up 1 s); rolled back to version 1 (1.0)" \
   "$work/boot.err" || fail "no rollback"
-grep -qx "tbox v1" "$work/boot.out" || fail "v1 not started after the rollback: $(cat "$work/boot.out")"
+grep -qx "tbox: tbox v1" "$work/boot.out" || fail "v1 not started after the rollback: $(cat "$work/boot.out")"
 [ "$(active_json)" = '"active":"a"' ] || fail "active after rollback: $(nl list --json)"
 json=$(nl list --json)
 grep -qF '"trial":null,"last_trial":{"outcome":"rolled-back","version":2,"reason":"version 2 exited 127 after' <<<"$json" ||

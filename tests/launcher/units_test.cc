@@ -14,6 +14,7 @@
 #include "util/loop_device.h"
 #include "launcher/namespaces.h"
 #include "launcher/profile.h"
+#include "launcher/quoted_output.h"
 #include "launcher/rootpath.h"
 #include "launcher/service_board.h"
 #include "launcher/storage.h"
@@ -56,6 +57,28 @@ TEST(ServiceBoard, TakesOnlyWellFormedReportsOfKnownServices) {
 
 // Storage owners are ids inside the container, mapped to the host's through
 // the user namespace; an id the maps do not cover is refused.
+// What a container writes reaches boot's log (syslog) only as quoted lines:
+// prefixed with its name, no control byte (ESC, CR, NUL), no C1 control nor
+// broken UTF-8 (valid UTF-8 stays), over-long lines cut, the last one ended.
+TEST(LineQuoter, QuotesEveryLineOfAContainer) {
+  LineQuoter q("app: ");
+  static const char kIn[] = "nestbox-launch boot: other: committed\n\x1b[1A\x1b[2K\r\0x\tdone\n21 \xc2\xb0""C \xc2\x9b""2J "
+                           "\xe2\x82\xac \xff\xc0\x9b\n";
+  std::string in(kIn, sizeof kIn - 1);  // with its NUL
+  EXPECT_EQ(q.feed(in.data(), in.size()),
+            "app: nestbox-launch boot: other: committed\n"
+            "app: ?[1A?[2K??x\tdone\n"
+            "app: 21 \xc2\xb0""C ??2J \xe2\x82\xac ???\n");
+  EXPECT_EQ(q.feed("half", 4), "");  // no newline yet: kept
+  EXPECT_EQ(q.feed(" line\nrest", 10), "app: half line\n");
+  EXPECT_EQ(q.end(), "app: rest\n");
+  EXPECT_EQ(q.end(), "");
+  // Longer than kMaxLine: cut there, each piece prefixed; never inside a character.
+  std::string long_line = std::string(LineQuoter::kMaxLine - 1, 'a') + "\xe2\x82\xac" + "bc\n";
+  EXPECT_EQ(q.feed(long_line.data(), long_line.size()),
+            "app: " + std::string(LineQuoter::kMaxLine - 1, 'a') + "\n" + "app: \xe2\x82\xac" + "bc\n");
+}
+
 TEST(Storage, OwnerIdsAreMappedThroughTheUserNamespace) {
   std::vector<policy::IdMap> map = {{0, 100000, 1000}, {1000, 5000, 1}};
   EXPECT_EQ(host_id(map, 33, "uid").value(), 100033u);

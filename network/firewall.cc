@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <set>
 
 #include "network/address.h"
@@ -568,18 +569,38 @@ Status add_masquerade(Rules& r, const policy::Policy& p) {
 
 // An nf_tables socket in the calling thread's network namespace, or in the
 // one `netns_fd` names (a socket stays bound to the namespace it was made in).
-Result<mnl_socket*> open_nftables(int netns_fd) {
+struct CloseMnl {
+  void operator()(mnl_socket* nl) const { mnl_socket_close(nl); }
+};
+using NftSocket = std::unique_ptr<mnl_socket, CloseMnl>;
+
+Result<NftSocket> open_nftables(int netns_fd) {
   auto fd = netlink_socket_in(NETLINK_NETFILTER, netns_fd);
   if (!fd.ok()) return std::move(fd.error().context("netlink: nftables socket"));
-  mnl_socket* nl = mnl_socket_fdopen(fd->get());
+  NftSocket nl(mnl_socket_fdopen(fd->get()));
   if (!nl) return sys_error("netlink: nftables socket");
   (void)fd->release();  // the mnl_socket owns it now
-  if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-    Error e = sys_error("netlink: bind");
-    mnl_socket_close(nl);
-    return e;
-  }
+  if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) return sys_error("netlink: bind");
   return nl;
+}
+
+// Reads the kernel's answers on `nl` until `take` (given each datagram)
+// returns true; each wait is at most 5 s (then "`what`: `silence`").
+Status read_answers(mnl_socket* nl, const std::string& what, const char* silence,
+                    const std::function<Result<bool>(const char* data, int len)>& take) {
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  for (;;) {
+    pollfd pfd{mnl_socket_get_fd(nl), POLLIN, 0};
+    int ready = ::poll(&pfd, 1, 5000);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return sys_error(what + ": poll");
+    if (ready == 0) return failure(what + ": " + silence);
+    ssize_t got = mnl_socket_recvfrom(nl, buf.data(), buf.size());
+    if (got < 0) return sys_error(what + ": netlink receive");
+    auto done = take(buf.data(), static_cast<int>(got));
+    if (!done.ok()) return std::move(done).error();
+    if (*done) return ok_status();
+  }
 }
 
 }  // namespace
@@ -640,37 +661,24 @@ Batch build_delete_batch(const std::string& container) {
 }
 
 Status send_batch(const Batch& batch, const std::string& what, int netns_fd) {
-  auto opened = open_nftables(netns_fd);
-  if (!opened.ok()) return std::move(opened.error().context(what));
-  mnl_socket* nl = *opened;
-  struct Closer {
-    mnl_socket* nl;
-    ~Closer() { mnl_socket_close(nl); }
-  } closer{nl};
-  if (mnl_socket_sendto(nl, batch.data(), batch.length) < 0) return sys_error(what + ": netlink send");
+  auto nl = open_nftables(netns_fd);
+  if (!nl.ok()) return std::move(nl.error().context(what));
+  if (mnl_socket_sendto(nl->get(), batch.data(), batch.length) < 0) return sys_error(what + ": netlink send");
   // nf_tables handles the batch inside sendmsg(); every answer is queued by
   // the time it returns. Wait a little anyway rather than trust that.
   std::set<uint32_t> pending(batch.acked.begin(), batch.acked.end());
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-  unsigned portid = mnl_socket_get_portid(nl);
-  while (!pending.empty()) {
-    pollfd pfd{mnl_socket_get_fd(nl), POLLIN, 0};
-    int ready = ::poll(&pfd, 1, 5000);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) return sys_error(what + ": poll");
-    if (ready == 0) return failure(what + ": the kernel did not acknowledge the batch");
-    ssize_t got = mnl_socket_recvfrom(nl, buf.data(), buf.size());
-    if (got < 0) return sys_error(what + ": netlink receive");
-    int n = static_cast<int>(got);
-    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+  if (pending.empty()) return ok_status();
+  unsigned portid = mnl_socket_get_portid(nl->get());
+  return read_answers(nl->get(), what, "the kernel did not acknowledge the batch", [&](const char* data, int n) -> Result<bool> {
+    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(data); mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
       if (nlh->nlmsg_pid != portid || nlh->nlmsg_type != NLMSG_ERROR) continue;
       if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) return failure(what + ": short netlink error message");
       const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
       if (err->error != 0) return sys_error(what, -err->error);
       pending.erase(nlh->nlmsg_seq);
     }
-  }
-  return ok_status();
+    return pending.empty();
+  });
 }
 
 Firewall& Firewall::operator=(Firewall&& o) noexcept {
@@ -723,13 +731,8 @@ int collect_table(const nlmsghdr* nlh, void* data) {
 
 Result<bool> holds_container_firewall(int netns_fd) {
   const std::string what = "firewall: list the tables of a network namespace";
-  auto opened = open_nftables(netns_fd);
-  if (!opened.ok()) return std::move(opened.error().context(what));
-  mnl_socket* nl = *opened;
-  struct Closer {
-    mnl_socket* nl;
-    ~Closer() { mnl_socket_close(nl); }
-  } closer{nl};
+  auto nl = open_nftables(netns_fd);
+  if (!nl.ok()) return std::move(nl.error().context(what));
   std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
   nlh->nlmsg_type = static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE);
@@ -738,21 +741,14 @@ Result<bool> holds_container_firewall(int netns_fd) {
   auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
   nfg->nfgen_family = NFPROTO_INET;
   nfg->version = NFNETLINK_V0;
-  if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) return sys_error(what + ": netlink send");
+  if (mnl_socket_sendto(nl->get(), nlh, nlh->nlmsg_len) < 0) return sys_error(what + ": netlink send");
   std::vector<std::string> names;
-  unsigned portid = mnl_socket_get_portid(nl);
-  for (;;) {
-    pollfd pfd{mnl_socket_get_fd(nl), POLLIN, 0};
-    int ready = ::poll(&pfd, 1, 5000);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) return sys_error(what + ": poll");
-    if (ready == 0) return failure(what + ": the kernel did not answer");
-    ssize_t got = mnl_socket_recvfrom(nl, buf.data(), buf.size());
-    if (got < 0) return sys_error(what + ": netlink receive");
-    int r = mnl_cb_run(buf.data(), static_cast<size_t>(got), 1, portid, collect_table, &names);
+  unsigned portid = mnl_socket_get_portid(nl->get());
+  NESTBOX_TRY(read_answers(nl->get(), what, "the kernel did not answer", [&](const char* data, int n) -> Result<bool> {
+    int r = mnl_cb_run(data, static_cast<size_t>(n), 1, portid, collect_table, &names);
     if (r == MNL_CB_ERROR) return sys_error(what);
-    if (r == MNL_CB_STOP) break;  // NLMSG_DONE
-  }
+    return r == MNL_CB_STOP;  // NLMSG_DONE
+  }));
   const std::string prefix = firewall_table_name("");
   for (const std::string& n : names)
     if (n.compare(0, prefix.size(), prefix) == 0) return true;

@@ -59,43 +59,37 @@ nl() {
   "$launch" "$command" --store "$work/store" --keyring "$work/keys" --compat nestbox-demo-hgw --state-dir "$work/run" "$@"
 }
 
+# held_by_b WHAT A_LINE SECONDS COMMAND...: A started by COMMAND (run or boot),
+# B given A's output pipe; once A is stopped, COMMAND ends within SECONDS
+# and A's output holds A_LINE.
+held_by_b() {
+  local what=$1 a_line=$2 seconds=$3
+  shift 3
+  "$@" >"$work/a.out" 2>"$work/a.err" </dev/null &
+  run_a=$!
+  for _ in $(seq 100); do [ -s "$work/run/rha/init" ] && break; sleep 0.1; done
+  nl run "$work/rhb.img" >"$work/b.out" 2>"$work/b.err" </dev/null &
+  run_b=$!
+  for _ in $(seq 100); do grep -q 'received, holding' "$work/b.err" 2>/dev/null && break; sleep 0.1; done
+  grep -q 'received, holding' "$work/b.err" || fail "$what: B did not receive A's stdout: $(cat "$work/a.err" "$work/b.err")"
+  "$launch" stop --state-dir "$work/run" rha --stop-timeout 200 >/dev/null || fail "$what: stop A: $(cat "$work/a.err")"
+  for _ in $(seq $((seconds * 10))); do kill -0 "$run_a" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$run_a" 2>/dev/null && fail "$what: still waits for A's output $seconds s after stop (B holds the pipe)"
+  wait "$run_a" || true
+  run_a=
+  grep -q "^$a_line\$" "$work/a.out" || fail "$what: A's output was lost: $(cat "$work/a.out")"
+  "$launch" stop --state-dir "$work/run" rhb --stop-timeout 200 >/dev/null || fail "$what: stop B"
+  wait "$run_b" || true
+  run_b=
+}
+
 echo "== A's relayed stdout, held by B after A stops"
-nl run "$work/rha.img" >"$work/a.out" 2>"$work/a.err" </dev/null &
-run_a=$!
-for _ in $(seq 100); do [ -s "$work/run/rha/init" ] && break; sleep 0.1; done
-nl run "$work/rhb.img" >"$work/b.out" 2>"$work/b.err" </dev/null &
-run_b=$!
-for _ in $(seq 100); do grep -q 'received, holding' "$work/b.err" 2>/dev/null && break; sleep 0.1; done
-grep -q 'received, holding' "$work/b.err" || fail "B did not receive A's stdout: $(cat "$work/a.err" "$work/b.err")"
-"$launch" stop --state-dir "$work/run" rha --stop-timeout 200 >/dev/null || fail "stop A: $(cat "$work/a.err")"
-for _ in $(seq 60); do kill -0 "$run_a" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$run_a" 2>/dev/null && fail "A's run still waits for its output relay 6 s after stop (B holds the pipe)"
-wait "$run_a" || true
-run_a=
-grep -q '^A up$' "$work/a.out" || fail "A's output was lost: $(cat "$work/a.out")"
-"$launch" stop --state-dir "$work/run" rhb --stop-timeout 200 >/dev/null || fail "stop B"
-wait "$run_b" || true
-run_b=
+held_by_b run "A up" 6 nl run "$work/rha.img"
 
 # Under boot the container's output goes through its launcher's quoting
 # relay (launcher/quoted_output.h): B holding that pipe must not keep A's
 # launcher, nor boot, once A has stopped.
 echo "== the same under boot: A's quoted output, held by B"
 nl install "$work/rha.img" >/dev/null
-nl boot rha >"$work/a.out" 2>"$work/a.err" </dev/null &
-run_a=$!
-for _ in $(seq 100); do [ -s "$work/run/rha/init" ] && break; sleep 0.1; done
-nl run "$work/rhb.img" >"$work/b.out" 2>"$work/b.err" </dev/null &
-run_b=$!
-for _ in $(seq 100); do grep -q 'received, holding' "$work/b.err" 2>/dev/null && break; sleep 0.1; done
-grep -q 'received, holding' "$work/b.err" || fail "B did not receive A's stdout under boot: $(cat "$work/a.err" "$work/b.err")"
-"$launch" stop --state-dir "$work/run" rha --stop-timeout 200 >/dev/null || fail "stop A under boot: $(cat "$work/a.err")"
-for _ in $(seq 80); do kill -0 "$run_a" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$run_a" 2>/dev/null && fail "boot still waits for A's output 8 s after stop (B holds the pipe)"
-wait "$run_a" || true
-run_a=
-grep -q '^rha: A up$' "$work/a.out" || fail "A's output under boot: $(cat "$work/a.out")"
-"$launch" stop --state-dir "$work/run" rhb --stop-timeout 200 >/dev/null || fail "stop B"
-wait "$run_b" || true
-run_b=
+held_by_b boot "rha: A up" 8 nl boot rha
 echo "PASS"

@@ -177,16 +177,28 @@ constexpr uint32_t kEstablished = NF_CT_STATE_BIT(IP_CT_ESTABLISHED);
 constexpr uint32_t kRelated = NF_CT_STATE_BIT(IP_CT_RELATED);
 void ct_established(nlmsghdr* nlh) { ct_state(nlh, kEstablished | kRelated); }
 
-// ct original ip/ip6 saddr|daddr == addr: an address of the connection the
-// packet belongs (or, an ICMP error, relates) to, as its first packet had it
-// (before NAT). A connection of the other family does not match.
+// ct original saddr|daddr == addr: an address of the connection the packet
+// belongs (or, an ICMP error, relates) to, as its first packet had it
+// (before NAT). The keys of 3.13 (NFT_CT_SRC/DST) are used, not 4.17's
+// NFT_CT_SRC_IP and kin, so the firewall's kernel floor stays where
+// kernel-check puts it: in an inet table they load the tuple's 16-byte
+// address field, IPv4 in its first 4 bytes, so the connection's family is
+// compared first.
 void ct_original_addr(nlmsghdr* nlh, const Cidr& addr, bool source) {
-  bool v4 = addr.family == AF_INET;
   expr(nlh, "ct", [&] {
-    put_be32(nlh, NFTA_CT_KEY, v4 ? (source ? NFT_CT_SRC_IP : NFT_CT_DST_IP) : (source ? NFT_CT_SRC_IP6 : NFT_CT_DST_IP6));
+    put_be32(nlh, NFTA_CT_KEY, NFT_CT_L3PROTOCOL);
     mnl_attr_put_u8(nlh, NFTA_CT_DIRECTION, IP_CT_DIR_ORIGINAL);
     put_be32(nlh, NFTA_CT_DREG, kReg);
   });
+  uint8_t family = addr.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+  cmp(nlh, NFT_CMP_EQ, &family, 1);
+  expr(nlh, "ct", [&] {
+    put_be32(nlh, NFTA_CT_KEY, source ? NFT_CT_SRC : NFT_CT_DST);
+    mnl_attr_put_u8(nlh, NFTA_CT_DIRECTION, IP_CT_DIR_ORIGINAL);
+    put_be32(nlh, NFTA_CT_DREG, kReg);
+  });
+  // The address's own length: the register's first 4 bytes for IPv4 (nft
+  // lists a 16-byte compare after an IPv4 family match as garbage).
   cmp(nlh, NFT_CMP_EQ, addr.addr.data(), addr.addr_len());
 }
 
@@ -448,6 +460,10 @@ Status add_rules(Rules& r, const policy::Policy& p) {
             ct_original_addr(n, a, source);
             verdict(n, NF_ACCEPT);
           });
+      // Any other "related" packet is dropped here, before the zones
+      // allow_out opens: those accept by interface, and would take the
+      // forged error with them.
+      r.rule(chain, [&](nlmsghdr* n) { ifname(n, NFT_META_IIFNAME, c); ct_state(n, kRelated); verdict(n, NF_DROP); });
     };
 
     // container -> host
@@ -729,7 +745,9 @@ int collect_table(const nlmsghdr* nlh, void* data) {
 
 }  // namespace
 
-Result<bool> holds_container_firewall(int netns_fd) {
+namespace {
+
+Result<bool> list_for_container_firewall(int netns_fd) {
   const std::string what = "firewall: list the tables of a network namespace";
   auto nl = open_nftables(netns_fd);
   if (!nl.ok()) return std::move(nl.error().context(what));
@@ -753,6 +771,20 @@ Result<bool> holds_container_firewall(int netns_fd) {
   for (const std::string& n : names)
     if (n.compare(0, prefix.size(), prefix) == 0) return true;
   return false;
+}
+
+}  // namespace
+
+Result<bool> holds_container_firewall(int netns_fd) {
+  for (int attempt = 1;; ++attempt) {
+    auto held = list_for_container_firewall(netns_fd);
+    if (held.ok()) return held;
+    int e = held.error().sys_errno;
+    // Without nfnetlink or nf_tables no firewall of ours can be there.
+    if (e == EPROTONOSUPPORT || e == EOPNOTSUPP) return false;
+    // A dump a table change interrupted (NLM_F_DUMP_INTR) is asked again.
+    if (e != EINTR || attempt == 3) return held;
+  }
 }
 
 Status install_container_firewall(const policy::Policy& p, int netns_fd) {

@@ -189,13 +189,18 @@ TEST(FirewallBatchTest, OneAtomicBatchWithTableChainsAndRules) {
       "input: " + kIif + c + " meta 15; == 0a; meta 16; == 3a; payload 1+7/1; == ff; payload 2+0/2; == 8800; accept;",
   };
   // From the container: its connections, and ICMP errors only about a
-  // connection one of its addresses is a party of (as first seen, before NAT).
+  // connection one of its addresses is a party of (as first seen, before NAT;
+  // the connection's family, then its address: 3.13's keys), any other
+  // "related" packet dropped before the zones allow_out opens.
   auto from_container = [&](const std::string& chain) {
     want.push_back(chain + ": " + kIif + c + kEstablishedOnly + " accept;");
-    for (const std::string& key : {std::to_string(NFT_CT_SRC_IP), std::to_string(NFT_CT_DST_IP)})
-      want.push_back(chain + ": " + kIif + c + kRelatedOnly + " ct " + key + "; == 0a090002; accept;");
-    for (const std::string& key : {std::to_string(NFT_CT_SRC_IP6), std::to_string(NFT_CT_DST_IP6)})
-      want.push_back(chain + ": " + kIif + c + kRelatedOnly + " ct " + key + "; == fe80000000000000c112100745b0e8fe; accept;");
+    const std::string l3 = " ct " + std::to_string(NFT_CT_L3PROTOCOL) + "; == ";
+    for (const std::string& key : {std::to_string(NFT_CT_SRC), std::to_string(NFT_CT_DST)})
+      want.push_back(chain + ": " + kIif + c + kRelatedOnly + l3 + "02; ct " + key + "; == 0a090002; accept;");
+    for (const std::string& key : {std::to_string(NFT_CT_SRC), std::to_string(NFT_CT_DST)})
+      want.push_back(chain + ": " + kIif + c + kRelatedOnly + l3 + "0a; ct " + key +
+                     "; == fe80000000000000c112100745b0e8fe; accept;");
+    want.push_back(chain + ": " + kIif + c + kRelatedOnly + " drop;");
   };
   from_container("input");
   for (const std::string& rule : std::vector<std::string>{
@@ -231,11 +236,12 @@ TEST(FirewallBatchTest, IcmpIsBothFamiliesAndHostZoneUsesOutput) {
   EXPECT_EQ(p.chains.size(), 5u);  // no NAT chain without masquerade
   std::string c = name16("br-c");
   const size_t k = 5;  // the anti-spoofing chain's 4 rules and its jump come first
-  // After 2 neighbour discovery rules, "established" and 4 "related" ones
-  // (2 own addresses, each as the connection's source or destination).
-  EXPECT_EQ(p.rules[k + 7], "input: " + kIif + c + " accept;");
-  EXPECT_EQ(p.rules[k + 12], "output: " + kOif + c + " meta 16; == 01; accept;");
-  EXPECT_EQ(p.rules[k + 13], "output: " + kOif + c + " meta 16; == 3a; accept;");
+  // After 2 neighbour discovery rules, "established", 4 "related" ones (2
+  // own addresses, each as the connection's source or destination) and the
+  // drop of any other "related".
+  EXPECT_EQ(p.rules[k + 8], "input: " + kIif + c + " accept;");
+  EXPECT_EQ(p.rules[k + 13], "output: " + kOif + c + " meta 16; == 01; accept;");
+  EXPECT_EQ(p.rules[k + 14], "output: " + kOif + c + " meta 16; == 3a; accept;");
 }
 
 TEST(FirewallBatchTest, DeleteBatchNamesOnlyTheContainersTable) {
@@ -623,6 +629,16 @@ TEST_F(FirewallKernelTest, IcmpErrorsFromTheContainerOnlyAboutItsOwnConnections)
       "socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).sendto(m, ('10.9.1.1', 0))\n\"";
   EXPECT_EQ(r_flow("10.9.1.1", "10.9.1.99", 5353, forge), "timeout") << nft("list table inet nestbox-c");
   EXPECT_EQ(r_flow("10.9.0.1", "10.9.0.2", 5000, ""), "refused") << nft("list table inet nestbox-c");
+  // The same with every zone open to the container (allow_out accepts by
+  // interface): the forged error still does not pass.
+  in_netns(ns_, [&] {
+    EXPECT_TRUE(fw.remove().ok());
+    p.firewall.allow_out = policy::kZoneHost | policy::kZoneLan | policy::kZoneWan;
+    auto installed = install_firewall(p);
+    ASSERT_TRUE(installed.ok()) << installed.error().message;
+    fw = std::move(*installed);
+  });
+  EXPECT_EQ(r_flow("10.9.1.1", "10.9.1.99", 5353, forge), "timeout") << nft("list table inet nestbox-c");
   in_netns(ns_, [&] { EXPECT_TRUE(fw.remove().ok()); });
 }
 

@@ -27,7 +27,7 @@ namespace nestbox::manifests {
 // naming the first is bypassed through the others (`mount` through the new
 // mount API: fsopen + fsmount + move_mount mounted a tmpfs in a container
 // whose filter denied `mount`; `execve` through execveat; `rename` through
-// renameat2; `kill` through tgkill or pidfd_send_signal). Only calls that do
+// renameat2; `kill` through pidfd_send_signal). Only calls that do
 // at least the denied call's work are listed (wider ones, or the same change
 // through a descriptor): denying `openat2` or `clone3` alone, so that
 // programs fall back to the older call, stays possible. A call that does it
@@ -62,24 +62,30 @@ inline constexpr SyscallAliases kSyscallAliases[] = {
     {"mkdirat", {"mkdir"}},
     {"mknod", {"mknodat"}},
     {"mknodat", {"mknod"}},
+    // A mode or owner changed through a descriptor is changed all the same;
+    // the *32 and *64 names are what 32-bit arches (arm, mipsel) and their
+    // libc use for the same call: without them the denied name itself did
+    // not hold there.
     {"chmod", {"fchmodat", "fchmodat2", "fchmod"}},
     {"fchmodat", {"chmod", "fchmodat2", "fchmod"}},
-    {"chown", {"fchownat", "lchown", "fchown"}},
-    {"lchown", {"fchownat", "chown", "fchown"}},
-    {"fchownat", {"chown", "lchown", "fchown"}},
+    {"fchmod", {"chmod", "fchmodat", "fchmodat2"}},
+    {"chown", {"chown32", "fchownat", "lchown", "lchown32", "fchown", "fchown32"}},
+    {"lchown", {"lchown32", "fchownat", "chown", "chown32", "fchown", "fchown32"}},
+    {"fchownat", {"chown", "chown32", "lchown", "lchown32", "fchown", "fchown32"}},
+    {"fchown", {"fchown32", "chown", "chown32", "lchown", "lchown32", "fchownat"}},
+    {"truncate", {"truncate64", "ftruncate", "ftruncate64"}},
+    {"ftruncate", {"ftruncate64", "truncate", "truncate64"}},
     {"fork", {"vfork", "clone", "clone3"}},
     {"vfork", {"fork", "clone", "clone3"}},
     {"clone", {"clone3"}},
-    // A mode or owner changed through a descriptor is changed all the same.
-    {"fchmod", {"chmod", "fchmodat", "fchmodat2"}},
-    {"fchown", {"chown", "lchown", "fchownat"}},
-    {"truncate", {"ftruncate"}},
-    {"ftruncate", {"truncate"}},
-    // Signals: `kill` denied, tgkill or pidfd_send_signal delivered them.
-    {"kill", {"tkill", "tgkill", "pidfd_send_signal", "rt_sigqueueinfo", "rt_tgsigqueueinfo"}},
-    {"tkill", {"tgkill", "rt_tgsigqueueinfo"}},
-    {"tgkill", {"tkill", "rt_tgsigqueueinfo"}},
-    {"rt_sigqueueinfo", {"rt_tgsigqueueinfo"}},
+    // Signals to a process: `kill` denied, pidfd_send_signal delivered them.
+    // Thread-directed signals (tkill, tgkill) are not widened to: libc needs
+    // them within the process (raise, pthread_kill, and glibc's setuid in a
+    // threaded program, whose threads would keep their ids if it failed). A
+    // pid namespace of its own is what keeps a container from signalling
+    // others.
+    {"kill", {"pidfd_send_signal", "rt_sigqueueinfo"}},
+    {"tgkill", {"tkill"}},
     // Executable memory: pkey_mprotect is mprotect with a protection key;
     // mmap2 is mmap on 32-bit arches (mipsel has both).
     {"mprotect", {"pkey_mprotect"}},
@@ -87,13 +93,18 @@ inline constexpr SyscallAliases kSyscallAliases[] = {
     // Another process's memory and descriptors, by ptrace's own access check.
     {"ptrace", {"process_vm_readv", "process_vm_writev", "pidfd_getfd"}},
     // The clock, and who the process is: every entry point that sets them.
-    {"settimeofday", {"clock_settime", "clock_adjtime", "adjtimex", "stime"}},
-    {"clock_settime", {"settimeofday", "clock_adjtime", "adjtimex", "stime"}},
-    {"adjtimex", {"clock_adjtime"}},
-    {"setuid", {"setreuid", "setresuid", "setfsuid"}},
-    {"setreuid", {"setresuid"}},
-    {"setgid", {"setregid", "setresgid", "setfsgid"}},
-    {"setregid", {"setresgid"}},
+    {"settimeofday", {"clock_settime", "clock_settime64", "clock_adjtime", "clock_adjtime64", "adjtimex", "stime"}},
+    {"clock_settime", {"clock_settime64", "settimeofday", "clock_adjtime", "clock_adjtime64", "adjtimex", "stime"}},
+    {"adjtimex", {"clock_adjtime", "clock_adjtime64"}},
+    {"clock_adjtime", {"clock_adjtime64"}},
+    {"setuid", {"setuid32", "setreuid", "setreuid32", "setresuid", "setresuid32", "setfsuid", "setfsuid32"}},
+    {"setreuid", {"setreuid32", "setresuid", "setresuid32"}},
+    {"setresuid", {"setresuid32"}},
+    {"setfsuid", {"setfsuid32"}},
+    {"setgid", {"setgid32", "setregid", "setregid32", "setresgid", "setresgid32", "setfsgid", "setfsgid32"}},
+    {"setregid", {"setregid32", "setresgid", "setresgid32"}},
+    {"setresgid", {"setresgid32"}},
+    {"setfsgid", {"setfsgid32"}},
 };
 
 // The calls that reach a keyring. Denied with EPERM to a container in the

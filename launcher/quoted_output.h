@@ -38,7 +38,7 @@ class LineQuoter {
   std::string end();
 
  private:
-  std::string line(size_t len);
+  std::string line(size_t from, size_t len) const;
   std::string prefix_, pending_;
 };
 

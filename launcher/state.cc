@@ -38,6 +38,11 @@ Status check_name(const std::string& name) {
   for (char c : name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
       return bad_input("container name '" + name + "': only letters, digits, '.', '_' and '-'");
+  // boot's log holds its own lines ("nestbox-launch ...") and containers'
+  // quoted ones ("NAME: ..."): a container named like the launcher would
+  // write lines that read as its.
+  if (name.starts_with("nestbox"))
+    return bad_input("container name '" + name + "': names starting with \"nestbox\" are the launcher's own");
   return {};
 }
 

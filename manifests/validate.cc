@@ -215,6 +215,10 @@ void validate_identity(Manifest& m, Diagnostics& d) {
   if (!valid_name(m.name, 32))
     d.error(d.pos("name"), "name", in_quotes(m.name) +
             " is not a container name; expected 1-32 characters of a-z, 0-9, '-' or '_', starting with a letter or digit");
+  else if (m.name.starts_with("nestbox"))
+    d.error(d.pos("name"), "name", in_quotes(m.name) +
+            " starts with \"nestbox\", which is the launcher's own (its log lines, which a container's quoted output "
+            "\"NAME: ...\" must not imitate); expected another name");
   if (!m.signing_key.empty() && (m.signing_key.size() != 64 ||
       !std::all_of(m.signing_key.begin(), m.signing_key.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) && !std::isupper(static_cast<unsigned char>(c)); })))
     d.error(d.pos("signing_key"), "signing_key",

@@ -149,6 +149,10 @@ TEST(PolicyChecks, NamesTheProblem) {
             "container name '../evil': 1 to 64 characters, not starting with '.'");
   p.name = "a/b";
   EXPECT_EQ(check_policy(p).error().kind, ErrorKind::kBadInput);
+  // Its quoted output under boot ("NAME: ...") would read as the launcher's.
+  p.name = "nestbox-launch";
+  EXPECT_EQ(check_policy(p).error().message,
+            "container name 'nestbox-launch': names starting with \"nestbox\" are the launcher's own");
   p.name = "ok";
   p.namespaces[policy::kNsPid] = {policy::NsMode::kJoin, "other"};
   EXPECT_EQ(check_policy(p).error().message,

@@ -524,8 +524,8 @@ bool Cgroup::empty() const {
 
 void Cgroup::kill_all() const {
   for (int round = 0; round < 50 && !empty(); ++round) {
-    for (const CgroupDir& d : dirs_)
-      if (d.v2 && write_to(d.path + "/cgroup.kill", "1").ok()) break;
+    for (const CgroupDir& d : dirs_)  // the unified hierarchy, mounted here or privately
+      if ((d.v2 || d.unmounted_v2) && write_to(at(d) + "/cgroup.kill", "1").ok()) break;
     (void)freeze(true);
     for (const CgroupDir& d : dirs_) kill_listed(at(d) + "/cgroup.procs");
     (void)freeze(false);
@@ -576,7 +576,12 @@ void Cgroup::remove() {
     std::string dir = at(*it);
     if (dir.empty()) continue;  // an unmounted_v2 dir this process could not mount
     remove_below(dir, 0);
-    for (int i = 0; i < 200 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++i) sleep_ms(10);
+    // A sub-cgroup made meanwhile (a health check's, Cgroup::sub) keeps the
+    // directory busy: it is looked for again.
+    for (int i = 0; i < 200 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++i) {
+      sleep_ms(10);
+      if (i % 20 == 19) remove_below(dir, 0);
+    }
   }
   dirs_.clear();
 }

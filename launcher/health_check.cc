@@ -69,8 +69,10 @@ class CheckOutput {
 };
 
 // How long past the check's timeout its own process is given to kill the
-// command (exec_in_container's run_timeout_ms) before it is killed itself.
-constexpr long long kBackstopMs = 2000;
+// command (exec_in_container's run_timeout_ms) and remove its cgroup
+// (Cgroup::remove: kill rounds, then up to 2 s of rmdir retries) before it
+// is killed itself.
+constexpr long long kBackstopMs = 5000;
 
 std::string timed_out(const policy::Health& health) {
   return "did not finish within " + std::to_string(health.timeout_ms) + " ms";

@@ -396,6 +396,9 @@ void validate_rootfs(Manifest& m, Diagnostics& d) {
   if (!fs.base.empty() && !valid_policy_name(fs.base))
     d.error(d.pos("rootfs.base"), "rootfs.base", in_quotes(fs.base) +
             " is not a base name; expected 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit");
+  else if (fs.base.starts_with("nestbox"))  // as the launcher's check_name: its install would refuse it
+    d.error(d.pos("rootfs.base"), "rootfs.base", in_quotes(fs.base) +
+            " starts with \"nestbox\", which is the launcher's own; expected another name");
   else if (!fs.base.empty() && fs.base == m.name)
     d.error(d.pos("rootfs.base"), "rootfs.base", in_quotes(fs.base) +
             " is the container's own name; a base is installed like a container of its name, expected another name");

@@ -40,6 +40,7 @@ const Case kCases[] = {
     {"kernel_min_bad", "kernel_min = \"five\"\n", "", "t.toml:1:14: kernel_min: \"five\" is not a kernel version; expected \"MAJOR.MINOR[.PATCH]\""},
     {"signing_key_bad", "signing_key = \"ABC\"\n", "", "t.toml:1:15: signing_key: expected a key id: 64 lowercase hex digits (SHA-256 of the public key), as `nestbox keygen` prints"},
     {"reserved_name", nullptr, "name = \"nestbox-launch\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:1:8: name: \"nestbox-launch\" starts with \"nestbox\", which is the launcher's own (its log lines, which a container's quoted output \"NAME: ...\" must not imitate); expected another name"},
+    {"reserved_base_name", nullptr, "name = \"t\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\nstrategy = \"overlay\"\nbase = \"nestbox-base\"\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:7:8: rootfs.base: \"nestbox-base\" starts with \"nestbox\", which is the launcher's own; expected another name"},
     {"bad_name", nullptr, "name = \"Big Box\"\nversion = 1\n[process]\ncommand = [\"/bin/sh\"]\n[rootfs]\n[[rootfs.source]]\npath = \"s\"\n", "t.toml:1:8: name: \"Big Box\" is not a container name; expected 1-32 characters of a-z, 0-9, '-' or '_', starting with a letter or digit"},
     // Units.
     {"size_suffix", "", "[cgroups]\nmemory = \"512Q\"\n", "t.toml:9:10: cgroups.memory: \"512Q\" is not a size; expected a size such as \"64M\" (suffix K, M, G or T) or an integer in bytes"},

@@ -195,6 +195,14 @@ void kill_listed(const std::string& procs) {
   }
 }
 
+// A pids controller the container's limit can be written to: v2's (on
+// offer in the unified hierarchy) or a v1 hierarchy's.
+bool has_pids_controller(const std::vector<Hierarchy>& hs) {
+  for (const Hierarchy& h : hs)
+    if (h.v2 ? has(h.controllers, "pids", ' ') : has(h.controllers, "pids")) return true;
+  return false;
+}
+
 struct Need {
   const char* v2;
   const char* v1;
@@ -314,9 +322,11 @@ Status apply_v1(const std::string& d, const std::string& ctrl, const std::string
 }  // namespace
 
 Result<Cgroup> Cgroup::create(const std::string& name, const std::string& parent,
-                              const policy::Cgroups& l) {
+                              const policy::Cgroups& limits) {
   std::optional<std::string> unmounted_v2;
   std::vector<Hierarchy> hs = discover(&unmounted_v2);
+  policy::Cgroups l = limits;
+  if (!l.pids_max && has_pids_controller(hs)) l.pids_max = kDefaultPidsMax;
   // The container could mount it from a nested user namespace and reach the
   // launcher's cgroup in it (the comment above seal()); a directory of its
   // own there needs the mount.

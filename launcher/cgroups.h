@@ -18,7 +18,16 @@ namespace nestbox::launcher {
 
 // Owner (uid and gid) of every directory and file of a container's cgroups
 // (cgroups.cc: seal), an id no container may run as or map (check_policy).
+// It also owns the user namespaces the launcher makes (child.cc), so that
+// the kernel's per-user counts of what containers make in them fall on it,
+// not on the host's root.
 inline constexpr uint32_t kCgroupOwner = 0xfffffffeu;
+
+// pids.max of a container whose policy sets no pids_max, where the kernel has
+// a pids controller: without it a fork bomb of a zero-capability container
+// took every pid of the host (pid_max is 32768 on a router), and nothing on
+// it could fork again. A policy asking for more says so (cgroups.pids_max).
+inline constexpr uint32_t kDefaultPidsMax = 1024;
 
 struct CgroupDir {
   std::string path;        // /sys/fs/cgroup/<hierarchy>/<parent>/nestbox-<name>
@@ -34,7 +43,9 @@ struct CgroupDir {
 class Cgroup {
  public:
   // Creates the directories and writes the limits. Fails closed when a limit
-  // cannot be applied (controller absent: names it).
+  // cannot be applied (controller absent: names it). An unset pids_max is
+  // kDefaultPidsMax where a pids controller exists (none to refuse it for:
+  // the policy did not ask).
   static Result<Cgroup> create(const std::string& name, const std::string& parent,
                                const policy::Cgroups& limits);
   // Re-opens the cgroup of a running container from its recorded dirs (no

@@ -35,18 +35,6 @@ Status redirect_stdio(const Options& o) {
   return {};
 }
 
-Status enter_user_namespace(const ChildPlan& plan) {
-  const policy::Policy& p = *plan.policy;
-  if (ns_new(p, policy::kNsUser)) {
-    if (::unshare(CLONE_NEWUSER) != 0) return sys_error("unshare user namespace");
-    NESTBOX_TRY(sync_send(plan.sync_fd, kSyncUserns));
-    NESTBOX_TRY(sync_expect(plan.sync_fd, kSyncMapped));
-  } else {
-    NESTBOX_TRY(join_user(*plan.joins));
-  }
-  return {};
-}
-
 // nestbox's init is a fork of the launcher: its /proc/<pid>/cmdline and
 // environ would show the launcher's argv and environment (host paths) to the
 // container. The ranges are read from the host's /proc (the container may
@@ -98,6 +86,42 @@ Status launcher_alive(int sync_fd) {
   return {};
 }
 
+// Dies with the launcher (checked still there: the signal is armed only
+// now) and is not dumpable: container processes, even root with
+// CAP_SYS_PTRACE in the user namespace, cannot ptrace nestbox's init or open
+// its /proc files. Again after every change of the effective uid.
+Status arm_against_the_container(int sync_fd) {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return sys_error("PR_SET_PDEATHSIG");
+  NESTBOX_TRY(launcher_alive(sync_fd));
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return sys_error("PR_SET_DUMPABLE");
+  return {};
+}
+
+Status enter_user_namespace(const ChildPlan& plan) {
+  const policy::Policy& p = *plan.policy;
+  if (ns_new(p, policy::kNsUser)) {
+    // The namespace's owner is the effective uid that makes it, and the
+    // kernel charges the per-user counts of everything inside (inotify
+    // instances, 128 by default; fanotify groups; user namespaces ...) to
+    // its owner too, one level up. Made by root, a container holding 128
+    // inotify instances left none to any root process of the host. Its
+    // owner is kCgroupOwner: an id no container runs as or maps
+    // (check_policy) and nothing on the host runs as. Only the effective id
+    // changes (the effective capabilities go, none is needed here on).
+    if (::setresuid(static_cast<uid_t>(-1), kCgroupOwner, static_cast<uid_t>(-1)) != 0)
+      return sys_error("set the user namespace's owner");
+    if (::unshare(CLONE_NEWUSER) != 0) return sys_error("unshare user namespace");
+    // A change of the effective uid clears the parent-death signal and sets
+    // dumpable to fs.suid_dumpable: both are armed again (setup()).
+    NESTBOX_TRY(arm_against_the_container(plan.sync_fd));
+    NESTBOX_TRY(sync_send(plan.sync_fd, kSyncUserns));
+    NESTBOX_TRY(sync_expect(plan.sync_fd, kSyncMapped));
+  } else {
+    NESTBOX_TRY(join_user(*plan.joins));
+  }
+  return {};
+}
+
 // Everything up to the point where the container's processes are started.
 Status setup(const ChildPlan& plan) {
   const policy::Policy& p = *plan.policy;
@@ -105,13 +129,9 @@ Status setup(const ChildPlan& plan) {
   // SIGINT reach the container's processes only, never the launcher, `boot`
   // or a sibling container (they shared the launcher's process group).
   if (::setsid() < 0) return sys_error("setsid");
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return sys_error("PR_SET_PDEATHSIG");
-  NESTBOX_TRY(launcher_alive(plan.sync_fd));
+  NESTBOX_TRY(arm_against_the_container(plan.sync_fd));
   auto ranges = arg_ranges();
   if (!ranges.ok()) return std::move(ranges).error();
-  // Not dumpable: container processes, even root with CAP_SYS_PTRACE in the
-  // user namespace, cannot ptrace nestbox's init or open its /proc files.
-  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return sys_error("PR_SET_DUMPABLE");
   NESTBOX_TRY(redirect_stdio(*plan.options));
   NESTBOX_TRY_CTX(plan.cgroup->add(0), "join cgroup");  // before anything can fork
   if (plan.wait_for_go) NESTBOX_TRY(sync_expect(plan.sync_fd, kSyncGo));

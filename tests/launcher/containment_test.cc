@@ -2,14 +2,18 @@
 // and from outside (the host's view of the same processes).
 #include <linux/capability.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include <gtest/gtest.h>
 
+#include "launcher/cgroups.h"
+#include "launcher/lifecycle.h"
 #include "tests/launcher/support.h"
 #include "util/file_io.h"
 
@@ -141,6 +145,42 @@ TEST(Containment, ForkBombStopsAtThePidsLimit) {
   // 20 tasks: nestbox-init, the probe and 18 children.
   EXPECT_EQ(r.out, "forks 18 EAGAIN\n");
   EXPECT_EQ(leftovers("c-fork"), std::vector<std::string>{});
+}
+
+// Review 8: a policy without pids_max had no process limit at all, and a
+// zero-capability container forked until the host's pid_max (32768 here and
+// on a router): nothing on the host could fork. It gets kDefaultPidsMax.
+// The memory limit is there only so that the test, run without the default,
+// ends at memory (about 2500 processes here) rather than at the host's pids.
+TEST(Containment, ForkBombWithoutAPidsLimitStopsAtTheDefault) {
+  NESTBOX_NEED_IMAGES();
+  policy::Policy p = full_policy("c-fork-default", {"/bin/probe", "forkbomb"});
+  p.cgroups.pids_max = 0;
+  p.cgroups.memory_max = 128 << 20;
+  Outcome r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  // nestbox-init, the probe and the children it forked.
+  EXPECT_EQ(r.out, "forks " + std::to_string(kDefaultPidsMax - 2) + " EAGAIN\n");
+  EXPECT_EQ(leftovers("c-fork-default"), std::vector<std::string>{});
+}
+
+// Review 8: the kernel counts some things per user (inotify instances, 128
+// by default; fanotify groups; user namespaces) and charges what is made in
+// a user namespace to the namespace's owner as well. Made by the root
+// launcher, a container's namespace put every instance its app made on the
+// host's uid 0: holding 128, it left none to any root process of the host.
+TEST(Containment, AUserNamespaceSpendsNoneOfTheHostRootsInotifyInstances) {
+  NESTBOX_NEED_IMAGES();
+  Background bg(full_policy("c-inotify", {"/bin/probe", "inotify"}));
+  ASSERT_TRUE(bg.wait_for(" EMFILE\n")) << bg.output();
+  int fd = ::inotify_init1(IN_CLOEXEC);
+  int error = errno;
+  if (fd >= 0) ::close(fd);
+  EXPECT_GE(fd, 0) << "the host's root can make no inotify instance (" << strerrorname_np(error)
+                   << ") while the container holds " << bg.output();
+  ASSERT_TRUE(stop_container(images()->state_root, "c-inotify", 5000).ok());
+  bg.finish();
+  EXPECT_EQ(leftovers("c-inotify"), std::vector<std::string>{});
 }
 
 TEST(Containment, DeniedSyscallGetsItsErrnoOrKills) {

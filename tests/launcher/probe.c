@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/reboot.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -90,6 +91,17 @@ static int cmd_forkbomb(void) {
   printf("forks %d %s\n", forks, strerrorname_np(errno));
   fflush(stdout);
   return 0;
+}
+
+/* Makes inotify instances until the kernel refuses one, says how many, and
+ * holds them until SIGTERM: the kernel counts them per user, up to
+ * fs.inotify.max_user_instances (128). */
+static _Noreturn void cmd_inotify(void) {
+  int made = 0;
+  while (made < 100000 && inotify_init1(IN_CLOEXEC) >= 0) ++made;
+  printf("inotify %d %s\n", made, strerrorname_np(errno));
+  fflush(stdout);
+  for (;;) pause();
 }
 
 /* Signals everything it may reach: its process group (kill(0)) or every
@@ -268,6 +280,7 @@ int main(int argc, char** argv) {
   }
   if (!strcmp(c, "alloc") && argc > 2) return cmd_alloc(atol(argv[2]));
   if (!strcmp(c, "forkbomb")) return cmd_forkbomb();
+  if (!strcmp(c, "inotify")) cmd_inotify();
   if (!strcmp(c, "getpriority")) {
     errno = 0;
     int r = getpriority(PRIO_PROCESS, 0);

@@ -28,6 +28,7 @@
 #include "launcher/image_device.h"
 #include "launcher/namespaces.h"
 #include "launcher/signal_block.h"
+#include "launcher/ubus_identity.h"
 #include "launcher/privileges.h"
 #include "launcher/process.h"
 #include "launcher/running_init.h"
@@ -252,6 +253,7 @@ Result<RunResult> run_container(const policy::Policy& p, const RootfsSource& src
   if (p.net == policy::NetMode::kInterfaces && !o.network_setup)
     return failure("policy " + p.name + " needs network interfaces, but this launcher has no network setup");
   NESTBOX_TRY(check_kernel(p, src));
+  if (!p.ipc.ubus_socket.empty()) NESTBOX_TRY(check_ubus_identity(p));
   // Decided from the host's view: inside, /sys may be absent or hide the LSM.
   NESTBOX_TRY(check_lsm_available(p.apparmor_profile, p.selinux_context));
   auto joins = open_joins(p, o.state_root);

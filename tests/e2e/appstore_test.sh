@@ -275,6 +275,25 @@ echo "ipc: /data owned by host uid 101000 (app uid 1000), written by the app"
 chmod o+x "$work" "$work/ubus"  # mktemp's 0700: let that user reach the socket
 o=$(setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"call network.interface.wan status\n"); print(s.recv(256).decode().strip())' "$work/ubus/ubus.sock")
 [ "$o" = "denied network.interface.wan status" ] || fail "uid 65534 got: $o"
+# Fail closed: ubusd names a client by the device's /etc/passwd (getpwuid of
+# its peer uid) and grants what the ACL files of that NAME grant. A manifest
+# with `user = "dnsmasq"` makes compose write a second "dnsmasq" line for the
+# app's uid: ubusd would hand the app dnsmasq's grants. The launcher reads the
+# host's files (here bound over /etc/passwd in a private mount namespace) and
+# refuses before anything is created.
+{ echo "root:x:0:0:root:/root:/bin/sh"; echo "dnsmasq:x:453:453:dnsmasq:/var/run/dnsmasq:/bin/false"
+  sed 's/^weather-app:/dnsmasq:/' "$work/out-ipc/runtime/weather-app/ubus-passwd"; } > "$work/passwd-clash"
+rc=0
+timeout 30 unshare -m --propagation private sh -c 'mount --bind "$0" /etc/passwd && exec "$@"' "$work/passwd-clash" \
+  nsenter --net="/run/netns/$R" "$launch" run "$work/ipc.img" --base "$work/ipc-base.img" --keyring "$work/keys" \
+  --compat nestbox-demo-hgw --state-dir "$work/run" >"$work/ipc-clash.log" 2>&1 || rc=$?
+cat "$work/ipc-clash.log"
+[ "$rc" != 0 ] || fail "ipc: started although ubusd would name the app 'dnsmasq'"
+grep -qF "host uid 101000 (which the container's processes have or can take) is 'dnsmasq' (/etc/passwd line 3), a name another line of /etc/passwd has too" \
+  "$work/ipc-clash.log" || fail "ipc (account clash): message"
+grep -q "^ubus:" "$work/ipc-clash.log" && fail "ipc (account clash): the app ran"
+[ ! -e "$work/run/weather-app" ] || fail "ipc (account clash): state left behind"
+echo "ipc: an app whose uid ubusd would name after another account is refused"
 # Fail closed: what is at the socket's path is not the socket.
 mv "$work/ubus/ubus.sock" "$work/ubus/real.sock"
 for kind in file symlink; do

@@ -8,29 +8,32 @@ per request, answered "ok OBJECT METHOD" or "denied OBJECT METHOD".
 Rules followed (ubusd_acl.c):
   * files: DIR/*.json, regular (stat), owned by uid 0 and gid 0, not writable
     by group or others nor executable by others; otherwise skipped;
-  * a file names "user" (getpwnam; wins over "group") or "group" (getgrnam);
-    an unknown name gives id 0 (which then matches nothing but root); a file
-    with neither is ignored;
+  * a file names a "user" (wins over "group") or a "group"; a file with
+    neither is ignored;
   * "access": OBJECT -> { "methods": [...] } (an entry needs methods, tags or
     acl); OBJECT ending in '*' is a prefix; a method "*" matches any method;
-  * a client whose uid or gid has no account is refused at connect; uid 0 is
-    never checked; a grant matches the uid, the gid or a supplementary gid.
+  * a client is named by getpwuid()/getgrgid() of its SO_PEERCRED uid and gid
+    (the first line with that id); one whose uid or gid has no account is
+    refused at connect; uid 0 is never checked; a grant matches by NAME: the
+    file's user is the client's user name, or its group the client's group
+    name (so whoever /etc/passwd names "dnsmasq" gets dnsmasq's grants).
 Usage: ubus_acl_server.py SOCKET ACL_DIR PASSWD GROUP LOG
 """
 import glob, json, os, socket, stat, struct, sys, threading
 
 
-def table(path, key_field, id_field):
+def names_by_id(path):
+    """id -> the name getpwuid()/getgrgid() return: the first line with it."""
     out = {}
     for line in open(path):
         f = line.rstrip("\n").split(":")
-        if len(f) > id_field:
-            out[f[key_field]] = int(f[id_field])
+        if len(f) > 2 and f[2].isdigit():
+            out.setdefault(int(f[2]), f[0])
     return out
 
 
-def load_acls(acl_dir, users, groups, log):
-    acls = []  # (key, partial, uid, gid, methods)
+def load_acls(acl_dir, log):
+    acls = []  # (key, partial, user, group, methods)
     for path in sorted(glob.glob(os.path.join(acl_dir, "*.json"))):
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):
@@ -46,11 +49,11 @@ def load_acls(acl_dir, users, groups, log):
         except ValueError:
             log(f"failed to parse {path}")
             continue
-        uid = gid = -1
+        user = group = None
         if isinstance(doc.get("user"), str):
-            uid = users.get(doc["user"], 0)
+            user = doc["user"]
         elif isinstance(doc.get("group"), str):
-            gid = groups.get(doc["group"], 0)
+            group = doc["group"]
         else:
             continue
         access = doc.get("access")
@@ -62,20 +65,20 @@ def load_acls(acl_dir, users, groups, log):
                 if not any(isinstance(spec.get(k), t) for k, t in (("methods", list), ("tags", list), ("acl", dict))):
                     continue
                 partial = obj.endswith("*")
-                acls.append((obj[:-1] if partial else obj, partial, uid, gid,
+                acls.append((obj[:-1] if partial else obj, partial, user, group,
                              methods if isinstance(methods, list) else []))
         log(f"loading {path}")
     return acls
 
 
-def allowed(acls, cred, obj, method):
-    uid, gid, extra = cred
+def allowed(acls, client, obj, method):
+    uid, user, group = client
     if uid == 0:
         return True
-    for key, partial, a_uid, a_gid, methods in acls:
+    for key, partial, a_user, a_group, methods in acls:
         if not (obj == key or (partial and obj.startswith(key))):
             continue
-        if not ((a_uid != -1 and uid == a_uid) or (a_gid != -1 and (gid == a_gid or a_gid in extra))):
+        if not ((a_user is not None and a_user == user) or (a_group is not None and a_group == group)):
             continue
         if any(isinstance(m, str) and (m == method or m == "*") for m in methods):
             return True
@@ -84,8 +87,7 @@ def allowed(acls, cred, obj, method):
 
 def main():
     sock_path, acl_dir, passwd, group, log_path = sys.argv[1:6]
-    users, groups = table(passwd, 0, 2), table(group, 0, 2)
-    uids, gids = set(users.values()), set(groups.values())
+    users, groups = names_by_id(passwd), names_by_id(group)
     logf = open(log_path, "a", buffering=1)
     lock = threading.Lock()
 
@@ -93,7 +95,7 @@ def main():
         with lock:
             logf.write(msg + "\n")
 
-    acls = load_acls(acl_dir, users, groups, log)
+    acls = load_acls(acl_dir, log)
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(sock_path)
     os.chmod(sock_path, 0o666)  # as ubusd's: anyone connects, the ACL decides
@@ -103,16 +105,10 @@ def main():
     def serve(conn):
         with conn:
             pid, uid, gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
-            if uid not in uids or gid not in gids:
+            if uid not in users or gid not in groups:
                 log(f"peer uid={uid} gid={gid}: no account, refused")
                 return
-            extra = set()
-            try:
-                for line in open(f"/proc/{pid}/status"):
-                    if line.startswith("Groups:"):
-                        extra = {int(g) for g in line.split()[1:]}
-            except OSError:
-                pass
+            client = (uid, users[uid], groups[gid])
             f = conn.makefile("rwb", buffering=0)
             for raw in f:
                 parts = raw.decode(errors="replace").split()
@@ -120,7 +116,7 @@ def main():
                     f.write(b"error bad request\n")
                     continue
                 obj, method = parts[1], parts[2]
-                verdict = "ok" if allowed(acls, (uid, gid, extra), obj, method) else "denied"
+                verdict = "ok" if allowed(acls, client, obj, method) else "denied"
                 log(f"peer uid={uid} gid={gid}: {obj} {method}: {verdict}")
                 f.write(f"{verdict} {obj} {method}\n".encode())
 

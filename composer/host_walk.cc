@@ -82,9 +82,9 @@ Status walk_host_directory(const std::string& given, const std::string& kind, co
     std::string where = dir + ": entry '" + shown(rel) + "'";
     // Before anything deeper is opened: no output can hold it, and each
     // level more would cost another held directory.
-    if (rel.size() > kMaxPathBytes || host.size() > kMaxPathBytes)
-      return bad_input(dir + ": entry '" + shown(rel.substr(0, 100)) + "...': a path of " + std::to_string(std::max(rel.size(), host.size())) +
-                       " bytes; expected at most " + std::to_string(kMaxPathBytes));
+    if (const size_t longest = std::max(rel.size(), host.size()); longest > kMaxPathBytes)
+      return bad_input(dir + ": entry '" + shown(rel.substr(0, 100)) + "...': a path of " +
+                       std::to_string(longest) + " bytes; expected at most " + std::to_string(kMaxPathBytes));
     // Relative to the open parent, never following the last name.
     const int parent = at.parent ? at.parent->get() : -1;
     struct stat st;

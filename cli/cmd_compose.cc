@@ -25,6 +25,7 @@
 #include "util/file_io.h"
 #include "util/source_date_epoch.h"
 #include "util/json_text.h"
+#include "util/shown.h"
 
 namespace nestbox::cli {
 namespace {
@@ -149,7 +150,7 @@ int run_compose(const ComposeArgs& a) {
   // lines below are what logs get).
   ProgressLine progress(ProgressLine::wanted(a.quiet || a.verbose));
   io->progress = progress.callback();
-  if (a.verbose) o.explain = io->explain = [](const std::string& line) { std::cerr << line << "\n"; };
+  if (a.verbose) o.explain = io->explain = [](const std::string& line) { std::cerr << shown(line) << "\n"; };
   sq::ImageLog log;
   auto writers = composer::default_writers();
   for (auto& w : sq::image_writers(*io, &log)) writers.push_back(std::move(w));
@@ -255,7 +256,7 @@ int run_compose(const ComposeArgs& a) {
   if (trimmed && trimmed->evicted_entries > 0)
     std::cout << "block cache " << a.cache << ": evicted " << trimmed->evicted_entries << " entries ("
               << trimmed->evicted_bytes << " bytes) to stay within " << *cache_max << " bytes\n";
-  for (const auto& n : r->notes) std::cout << "note: " << n << "\n";
+  for (const auto& n : r->notes) std::cout << "note: " << shown(n) << "\n";
   return kExitOk;
 }
 

@@ -20,6 +20,7 @@
 #include "policy/oci.h"
 #include "util/json_text.h"
 #include "util/temp_path.h"
+#include "util/shown.h"
 
 namespace nestbox::cli {
 namespace {
@@ -156,7 +157,8 @@ int run_validate(const ValidateArgs& a) {
     std::cout << json_text({{"ok", found.status == kExitOk}, {"manifests", ok}, {"problems", found.problems}}, 2)
               << "\n";
   } else if (!a.quiet) {
-    for (const auto* m : found.passed) std::cout << m->file << ": ok (" << m->name << " version " << m->version << ")\n";
+    for (const auto* m : found.passed)
+      std::cout << shown(m->file) << ": ok (" << m->name << " version " << m->version << ")\n";
   }
   return found.status;
 }

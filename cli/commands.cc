@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <iostream>
 
+#include "util/shown.h"
+
 namespace nestbox::cli {
 
 // One declaration and one table row per subcommand.
@@ -60,7 +62,9 @@ bool names_a_missing_input(const Error& error) {
 }
 
 int report(const char* command, const Error& error) {
-  std::cerr << "nestbox " << command << ": " << error.message << "\n";
+  // The message carries untrusted names (keys, members, files): no control
+  // byte reaches the log but the newlines that separate its lines.
+  std::cerr << "nestbox " << command << ": " << shown(error.message, /*keep_newlines=*/true) << "\n";
   return error.kind == ErrorKind::kBadInput || names_a_missing_input(error) ? kExitBadInput : kExitFailure;
 }
 

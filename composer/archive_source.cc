@@ -15,6 +15,7 @@
 #include "composer/source_tree.h"
 #include "util/fd.h"
 #include "util/file_io.h"
+#include "util/shown.h"
 
 namespace nestbox::composer {
 namespace {
@@ -120,7 +121,7 @@ class TarIngest {
   Status entry(archive* a, archive_entry* ae) {
     const char* raw = archive_entry_pathname(ae);
     std::string member = raw ? raw : "";
-    std::string where = name_ + ": entry '" + member + "'";
+    std::string where = name_ + ": entry '" + shown(member) + "'";
     auto path = normalize_member(member, false);
     if (!path.ok()) return bad_input(where + ": " + path.error().message);
     if (!seen_.insert(*path).second) return bad_input(where + ": duplicate entry");

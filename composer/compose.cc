@@ -10,6 +10,7 @@
 #include <optional>
 #include <type_traits>
 
+#include "composer/output_commit.h"
 #include "composer/parallel_for.h"
 #include "composer/path.h"
 #include "composer/select.h"
@@ -91,6 +92,7 @@ Result<ComposeReport> compose(const std::vector<manifests::Manifest>& manifests,
                               const ComposeOptions& opts,
                               std::span<OutputWriter* const> writers) {
   NESTBOX_TRY(check_outside_directory_sources(manifests, opts.out_dir, "output directory"));
+  NESTBOX_TRY(refuse_symlinked_output_dir(opts.out_dir, "compose"));
   std::error_code ec;
   fs::create_directories(opts.out_dir, ec);
   if (ec) return failure("create " + opts.out_dir + ": " + ec.message());

@@ -16,6 +16,13 @@
 
 namespace nestbox::composer {
 
+// The longest path any output holds, and the longest host path a source's
+// file may be read from (Linux PATH_MAX less its NUL): the writers open paths
+// relative to the tree they write, and one longer fails with ENAMETOOLONG
+// only in compose. Checked before the parents are made: a member 100000
+// directories deep made each parent's path, quadratic memory (20 GB).
+inline constexpr size_t kMaxPathBytes = 4095;
+
 enum class EntryType { kDirectory, kRegular, kSymlink, kCharDevice, kBlockDevice, kFifo, kSocket };
 
 struct Xattr {

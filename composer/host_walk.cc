@@ -15,6 +15,7 @@
 
 #include "composer/host_xattrs.h"
 #include "util/fd.h"
+#include "util/shown.h"
 
 namespace nestbox::composer {
 namespace {
@@ -78,7 +79,12 @@ Status walk_host_directory(const std::string& given, const std::string& kind, co
     stack.pop_back();
     const std::string& rel = at.rel;
     std::string host = rel == "/" ? dir : dir + rel;
-    std::string where = dir + ": entry '" + rel + "'";
+    std::string where = dir + ": entry '" + shown(rel) + "'";
+    // Before anything deeper is opened: no output can hold it, and each
+    // level more would cost another held directory.
+    if (const size_t longest = std::max(rel.size(), host.size()); longest > kMaxPathBytes)
+      return bad_input(dir + ": entry '" + shown(rel.substr(0, 100)) + "...': a path of " +
+                       std::to_string(longest) + " bytes; expected at most " + std::to_string(kMaxPathBytes));
     // Relative to the open parent, never following the last name.
     const int parent = at.parent ? at.parent->get() : -1;
     struct stat st;

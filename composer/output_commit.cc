@@ -256,4 +256,14 @@ Status OutputCommit::recover(const std::string& out_dir) {
   return ok_status();
 }
 
+Status refuse_symlinked_output_dir(const std::string& dir, const std::string& tool) {
+  std::string named = dir;  // "out/" would be resolved through the link
+  while (named.size() > 1 && named.back() == '/') named.pop_back();
+  struct stat st;
+  if (::lstat(named.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+    return bad_input(dir + ": a symbolic link; expected the output directory itself (a directory, or nothing there "
+                     "yet): " + tool + " writes only inside it");
+  return ok_status();
+}
+
 }  // namespace nestbox::composer

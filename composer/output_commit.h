@@ -84,4 +84,10 @@ class OutputCommit {
   bool committed_ = false;
 };
 
+// The output directory a tool was given (`compose --out`, `sign --composed
+// -o`) may not itself be a symlink (a third party's tree unpacked with
+// `out -> /etc`): everything below it is written by name. `tool` words the
+// error ("compose"). Nothing there yet is fine.
+Status refuse_symlinked_output_dir(const std::string& dir, const std::string& tool);
+
 }  // namespace nestbox::composer

@@ -57,6 +57,12 @@ Status SourceTree::insert(FsEntry e, const std::string& origin, bool replace_ok)
   // What no output can hold (Linux NAME_MAX and PATH_MAX, which squashfs
   // shares) is refused here, where validate sees it too: a 300-byte member
   // name or a 6000-byte symlink target passed validate and failed compose.
+  if (e.path.size() > kMaxPathBytes)
+    return bad_input(origin + ": a path of " + std::to_string(e.path.size()) + " bytes; expected at most " +
+                     std::to_string(kMaxPathBytes));
+  if (e.source_path.size() > kMaxPathBytes)
+    return bad_input(origin + ": read from a host path of " + std::to_string(e.source_path.size()) +
+                     " bytes; expected at most " + std::to_string(kMaxPathBytes));
   for (const std::string& c : split_components(e.path))
     if (c.size() > kMaxNameBytes)
       return bad_input(origin + ": a name of " + std::to_string(c.size()) + " bytes; expected at most " +

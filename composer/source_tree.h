@@ -14,8 +14,9 @@
 // holes add up to more than kHoleAllowance (or rootfs.max_file_size), an
 // image's archives that unpack to more than kUnpackRatio times their size
 // plus kUnpackAllowance (a decompression bomb), an archive path that is not a
-// regular file (a FIFO or device), a name over 255 bytes, a symlink target
-// empty or over 4095 bytes.
+// regular file (a FIFO or device), a name over 255 bytes, a path over 4095
+// bytes (in the image, or on the build host for a staging file), a symlink
+// target empty or over 4095 bytes.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "manifests/units.h"
+#include "util/shown.h"
 
 namespace nestbox::manifests::detail {
 
@@ -16,7 +17,9 @@ void Diagnostics::error(const toml::source_region& where, const std::string& pat
 }
 
 void Diagnostics::error(const SourcePos& where, const std::string& path, const std::string& what) {
-  errors_.emplace_back(where, path.empty() ? what : path + ": " + what);
+  // One line per error: a key or value holding a line break must not forge
+  // another ("m.toml: ok"), nor a control byte drive the terminal.
+  errors_.emplace_back(where, shown(path.empty() ? what : path + ": " + what));
 }
 
 void Diagnostics::remember(const std::string& path, const toml::source_region& where) {
@@ -43,7 +46,7 @@ std::string Diagnostics::message() const {
   std::string out;
   for (const auto& [pos, text] : sorted) {
     if (!out.empty()) out += "\n";
-    out += pos.file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": " + text;
+    out += shown(pos.file) + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": " + text;
   }
   return out;
 }

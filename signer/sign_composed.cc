@@ -165,6 +165,7 @@ Result<std::vector<SignedImage>> sign_composed(const std::vector<manifests::Mani
   if (composer::OutputCommit::interrupted(opts.composed))
     return bad_input(opts.composed + ": an interrupted compose left " + composer::kCommitJournal +
                      "; its outputs may mix two runs: run compose again first");
+  NESTBOX_TRY(composer::refuse_symlinked_output_dir(opts.out, "sign"));
   std::error_code ec;
   std::filesystem::create_directories(opts.out, ec);
   if (ec) return failure("create " + opts.out + ": " + ec.message());

@@ -38,10 +38,23 @@ Result<std::string> read_all(int fd, const std::string& path, size_t max_bytes =
 
 }  // namespace
 
-Result<std::string> read_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return sys_error("open " + path);
-  return read_all(fd.get(), path);
+Result<std::string> read_file(const std::string& path, size_t max_bytes) {
+  // A device node or FIFO named here (a manifest, kernel config or record
+  // that is a symlink to /dev/zero, /dev/watchdog, a FIFO) is refused before
+  // its driver's open runs; a regular file is read up to the bound only.
+  auto opened = open_regular_at(AT_FDCWD, path, O_RDONLY | O_NONBLOCK, /*follow=*/true);
+  if (!opened.ok()) {
+    Error e = std::move(opened).error();
+    if (e.sys_errno != 0) return sys_error("open " + path, e.sys_errno);
+    return bad_input(path + ": " + e.message + "; expected a regular file");
+  }
+  UniqueFd fd = std::move(*opened);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
+  if (static_cast<uint64_t>(st.st_size) > max_bytes)
+    return bad_input(path + ": " + std::to_string(st.st_size) + " bytes; expected at most " +
+                     std::to_string(max_bytes));
+  return read_all(fd.get(), path, max_bytes);
 }
 
 Result<std::string> read_regular_file(const std::string& path, int dirfd, const std::string& shown,

@@ -9,7 +9,11 @@
 
 namespace nestbox {
 
-Result<std::string> read_file(const std::string& path);
+// Reads a file the caller named (a symlink there is followed): it must be a
+// regular file (a device node or FIFO is never opened: /dev/zero would be
+// read forever) of at most `max_bytes`, read through the one fd checked.
+inline constexpr size_t kMaxReadFile = 64u << 20;
+Result<std::string> read_file(const std::string& path, size_t max_bytes = kMaxReadFile);
 
 // Reads a file that must be a regular file: opened once with O_NOFOLLOW |
 // O_NONBLOCK (a symlink is refused, a FIFO never blocks) and checked with

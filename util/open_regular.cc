@@ -8,10 +8,11 @@
 
 namespace nestbox {
 
-Result<UniqueFd> open_regular_at(int dir_fd, const std::string& name, int flags) {
+Result<UniqueFd> open_regular_at(int dir_fd, const std::string& name, int flags, bool follow) {
   // O_PATH | O_NOFOLLOW: the symlink itself, a device or a FIFO is looked
   // up, not opened (no driver's open runs, no FIFO waits for a writer).
-  UniqueFd path_fd(::openat(dir_fd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  const int nofollow = follow ? 0 : O_NOFOLLOW;
+  UniqueFd path_fd(::openat(dir_fd, name.c_str(), O_PATH | nofollow | O_CLOEXEC));
   if (!path_fd) return sys_error("open");
   struct stat st;
   if (::fstat(path_fd.get(), &st) != 0) return sys_error("stat");
@@ -29,7 +30,7 @@ Result<UniqueFd> open_regular_at(int dir_fd, const std::string& name, int flags)
     // No /proc (early boot, a bare chroot): open by name, O_NOFOLLOW and
     // O_NONBLOCK, and insist it is the inode that was checked. Only a writer
     // of the directory could swap it in between.
-    fd.reset(::openat(dir_fd, name.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+    fd.reset(::openat(dir_fd, name.c_str(), flags | nofollow | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
     if (!fd) return sys_error("open");
     struct stat now;
     if (::fstat(fd.get(), &now) != 0) return sys_error("stat");

@@ -17,6 +17,8 @@ namespace nestbox {
 // plus e.g. O_NONBLOCK; O_CLOEXEC and O_NOCTTY are added). Errors carry no
 // path: "a symbolic link: refused" (sys_errno ELOOP), "not a regular file",
 // or the open's error (sys_errno ENOENT when absent).
-Result<UniqueFd> open_regular_at(int dir_fd, const std::string& name, int flags);
+// `follow`: a symlink at `name` is followed (a path the caller named, such as
+// a manifest); what it leads to must still be a regular file.
+Result<UniqueFd> open_regular_at(int dir_fd, const std::string& name, int flags, bool follow = false);
 
 }  // namespace nestbox

@@ -4,11 +4,13 @@
 // Real archives (libarchive, GNU tar), real xattrs set as root, outputs read
 // back with unsquashfs and the file system.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -715,6 +717,178 @@ TEST_F(BuildInput, OutputsAreByteIdenticalWhereverOutIs) {
   EXPECT_EQ(one["runtime/a/lxc.conf"].find(d_ / ""), std::string::npos) << one["runtime/a/lxc.conf"];
   ASSERT_EQ(one.size(), two.size());
   for (const auto& [name, bytes] : one) EXPECT_TRUE(two.count(name) && two[name] == bytes) << name << " differs";
+}
+
+
+namespace review8 {
+
+// A chain of `levels` directories "d/d/.../d" below `dir`, made one name at
+// a time (the whole path is longer than any one system call takes).
+void nest(const std::string& dir, int levels) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  for (int i = 0; i < levels; ++i) {
+    ASSERT_EQ(mkdirat(fd, "d", 0755), 0);
+    int next = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    close(fd);
+    ASSERT_GE(next, 0);
+    fd = next;
+  }
+  int f = openat(fd, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  close(f);
+  close(fd);
+}
+
+// Removes what nest() made: the test directory's own cleanup cannot reach
+// below PATH_MAX. Each round lifts d/d up one level and drops the old d.
+void unnest(const std::string& dir) {
+  while (fs::is_directory(dir + "/d/d")) {
+    fs::rename(dir + "/d/d", dir + "/lifted");
+    fs::remove_all(dir + "/d");
+    fs::rename(dir + "/lifted", dir + "/d");
+  }
+}
+
+std::string deep(int levels) {
+  std::string p;
+  for (int i = 0; i < levels; ++i) p += "d/";
+  return p + "f";
+}
+
+}  // namespace review8
+
+// Review 8: a path deeper than PATH_MAX passed validate and failed compose
+// (ENAMETOOLONG, tree writer and staging reads), and a member 100000
+// directories deep (a 200 KB pax name) made every parent's path: validate
+// took 20 GB. Refused now where every source inserts, and in the host walk
+// (`squash` too), at once.
+TEST_F(BuildInput, PathsDeeperThanAnyOutputHoldsAreRefusedAtOnceByValidateToo) {
+  write(d_ / "t.tar", build_archive({{.name = "bin/tool", .data = "t"}, {.name = review8::deep(3000), .data = "x"}},
+                                    "tar"));
+  write(d_ / "huge.tar", build_archive({{.name = "bin/tool", .data = "t"}, {.name = review8::deep(100000), .data = "x"}},
+                                       "tar"));
+  write(d_ / "staging/bin/tool", "tool", 0755);
+  review8::nest(d_ / "staging", 2100);
+  struct Case {
+    std::string source;
+    std::string message;
+  } cases[] = {
+      {"path = \"t.tar\"\n", "t.tar: entry 'd/d/d/d/"},
+      {"path = \"huge.tar\"\n", "huge.tar: entry 'd/d/d/d/"},
+      {"path = \"staging\"\n", "staging: entry '/d/d/d/"},
+  };
+  for (const Case& c : cases) {
+    for (const char* strategy : {"squashfs", "tree"}) {
+      write(d_ / "m.toml",
+            manifest("deep", "strategy = \"" + std::string(strategy) + "\"\n", "[[rootfs.source]]\n" + c.source));
+      auto start = std::chrono::steady_clock::now();
+      int st = 0;
+      std::string v = run("ulimit -v 2000000; " + kNestbox + " validate " + d_ / "m.toml" + " 2>&1", &st);
+      EXPECT_EQ(st, 2) << c.source << strategy << ": " << v.substr(0, 300);
+      EXPECT_NE(v.find(c.message), std::string::npos) << v.substr(0, 300);
+      EXPECT_NE(v.find("bytes; expected at most 4095"), std::string::npos) << v.substr(0, 300);
+      EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3)) << c.source;
+      // Bounded: before the fix this took all the memory there was.
+      std::string out = run("ulimit -v 2000000; " + kNestbox + " compose -q --out " + d_ / "out " + d_ / "m.toml 2>&1", &st);
+      EXPECT_EQ(st, 2) << out.substr(0, 300);
+      EXPECT_NE(out.find("bytes; expected at most 4095"), std::string::npos) << out.substr(0, 300);
+    }
+  }
+  int st = 0;
+  std::string out = run(kNestbox + " squash " + d_ / "staging " + d_ / "s.sqfs 2>&1", &st);
+  EXPECT_EQ(st, 2) << out.substr(0, 300);
+  EXPECT_NE(out.find("bytes; expected at most 4095"), std::string::npos) << out.substr(0, 300);
+  EXPECT_FALSE(fs::exists(d_ / "s.sqfs"));
+  review8::unnest(d_ / "staging");
+}
+
+// Review 8: inputs the host tools read whole (a manifest, a kernel config,
+// a baked policy, a public key, an output directory's commit journal) were
+// read with a plain open and read to EOF: a manifest that is a symlink to
+// /dev/zero, `kernel-check --config /dev/zero`, `inspect /dev/zero` or a
+// journal planted as such a link read until memory ran out (16 GB in 10
+// min), and a FIFO hung. Each must be a regular file now, read up to a bound.
+TEST_F(BuildInput, InputsThatAreNotRegularFilesAreRefusedNotRead) {
+  write(d_ / "staging/bin/tool", "tool", 0755);
+  write(d_ / "a.toml", manifest("a", "strategy = \"tree\"\n", "[[rootfs.source]]\npath = \"staging\"\n"));
+  ASSERT_EQ(symlink("/dev/zero", (d_ / "zero.toml").c_str()), 0);
+  ASSERT_EQ(mkfifo((d_ / "fifo").c_str(), 0644), 0);
+  std::string out;
+  ASSERT_EQ(compose(d_ / "a.toml", &out), 0) << out;
+  ASSERT_EQ(symlink("/dev/zero", (d_ / "out/.nestbox-commit").c_str()), 0);
+  const std::string k = kNestbox;
+  struct Case {
+    std::string command;
+    std::string message;
+  } cases[] = {
+      {k + " validate " + d_ / "zero.toml", d_ / "zero.toml: not a regular file; expected a regular file"},
+      {k + " validate " + d_ / "fifo", d_ / "fifo: not a regular file; expected a regular file"},
+      {k + " kernel-check --config /dev/zero", "/dev/zero: not a regular file; expected a regular file"},
+      {k + " kernel-check --config " + d_ / "fifo", d_ / "fifo: not a regular file; expected a regular file"},
+      {k + " inspect /dev/zero", "/dev/zero: not a regular file; expected a regular file"},
+      {k + " keygen --id /dev/zero", "/dev/zero: not a regular file; expected a regular file"},
+      {k + " compose --out " + d_ / "out " + d_ / "a.toml",
+       d_ / "out/.nestbox-commit: not a regular file; expected a regular file"},
+  };
+  for (const Case& c : cases) {
+    int st = 0;
+    std::string got = run("ulimit -v 2000000; timeout 10 " + c.command + " 2>&1", &st);
+    EXPECT_EQ(st, 2) << c.command << ": " << got;
+    EXPECT_NE(got.find(c.message), std::string::npos) << c.command << ": " << got;
+  }
+}
+
+// Review 8: names from a manifest's keys and an archive's members were
+// printed as given: a key or member name holding a line break forged a line
+// of its own on stderr ("m.toml: ok ...", read by CI as a pass), an ESC
+// drove the terminal. Every control byte is written \xNN; one error, one line.
+TEST_F(BuildInput, ControlBytesInNamesNeverForgeAMessageLine) {
+  write(d_ / "pkg.tar", build_archive({{.name = "bin/tool", .data = "t"},
+                                       {.name = "bin/a\nm.toml: ok (x version 1)\x1b[2J", .mode = 04755, .data = "x"}},
+                                      "tar"));
+  write(d_ / "a.toml", manifest("a", "", "[[rootfs.source]]\npath = \"pkg.tar\"\n"));
+  write(d_ / "k.toml", manifest("k", "", "[[rootfs.source]]\npath = \"pkg.tar\"\n") +
+                           "\"x\\nm.toml: ok (x version 1)\\n\\u001b[2J\" = 1\n");
+  for (const char* cmd : {" validate ", " compose -q --out out "}) {
+    for (const char* file : {"a.toml", "k.toml"}) {
+      int st = 0;
+      std::string got = run("cd " + d_.path() + " && " + kNestbox + cmd + file + " 2>&1", &st);
+      EXPECT_EQ(st, 2) << cmd << file << ": " << got;
+      EXPECT_EQ(std::count(got.begin(), got.end(), '\n'), 1) << cmd << file << ": " << got;
+      EXPECT_EQ(got.find('\x1b'), std::string::npos) << got;
+      EXPECT_NE(got.find("\\x0am.toml: ok (x version 1)"), std::string::npos) << cmd << file << ": " << got;
+    }
+  }
+}
+
+// Review 8: the output directory named by --out (and sign --composed's -o)
+// was followed when it was a symlink (a third party's tree unpacked with
+// `out -> /elsewhere`): the tree, runtime forms and scratch, or the signed
+// images, went there. Refused now, nothing written.
+TEST_F(BuildInput, OutputDirectoryThatIsASymlinkIsRefused) {
+  write(d_ / "staging/bin/tool", "tool", 0755);
+  write(d_ / "a.toml", manifest("a", "strategy = \"tree\"\n", "[[rootfs.source]]\npath = \"staging\"\n"));
+  fs::create_directories(d_ / "elsewhere");
+  fs::create_directory_symlink(d_ / "elsewhere", d_ / "out");
+  for (const char* slash : {"", "/"}) {
+    int st = 0;
+    std::string got = run(kNestbox + " compose -q --out " + d_ / "out" + slash + " " + d_ / "a.toml 2>&1", &st);
+    EXPECT_EQ(st, 2) << got;
+    EXPECT_NE(got.find("out" + std::string(slash) + ": a symbolic link; expected the output directory itself"),
+              std::string::npos) << got;
+    EXPECT_TRUE(fs::is_empty(d_ / "elsewhere"));
+  }
+  fs::remove(d_ / "out");
+  std::string out;
+  ASSERT_EQ(compose(d_ / "a.toml", &out), 0) << out;
+  run(kNestbox + " keygen -o " + d_ / "k");
+  fs::create_directory_symlink(d_ / "elsewhere", d_ / "imgs");
+  int st = 0;
+  std::string got = run(kNestbox + " sign -q --composed " + d_ / "out -k " + d_ / "k.key -o " + d_ / "imgs " +
+                        d_ / "a.toml 2>&1", &st);
+  EXPECT_EQ(st, 2) << got;
+  EXPECT_NE(got.find("imgs: a symbolic link; expected the output directory itself"), std::string::npos) << got;
+  EXPECT_TRUE(fs::is_empty(d_ / "elsewhere"));
 }
 
 }  // namespace

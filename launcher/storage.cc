@@ -71,6 +71,23 @@ Status mount_dev_in_root(const std::string& dev, const policy::Mount& m, int roo
   return {};
 }
 
+// A storage image the launcher did not just make is mounted as it is found.
+// Its declared size is the most of the host's storage the container may
+// take: a longer file (made for an earlier, larger size, or put there by
+// someone else) would give it more, so it is refused rather than used. A
+// file with a second name (a hard link) can be written through that name,
+// by whoever reaches it, while the host's kernel has its filesystem mounted.
+Status check_image_file(const struct stat& st, const policy::Mount& m) {
+  if (st.st_nlink != 1)
+    return failure("storage image " + m.source + ": has " + std::to_string(st.st_nlink) +
+                   " names (hard links); expected a file only this store names");
+  if (static_cast<uint64_t>(st.st_size) > m.size)
+    return failure("storage image " + m.source + ": is " + std::to_string(st.st_size) +
+                   " bytes, more than its declared size of " + std::to_string(m.size) +
+                   "; expected at most that (remove or shrink the image to start with this policy)");
+  return {};
+}
+
 }  // namespace
 
 HostOwner container_root(const policy::Policy& p) {
@@ -323,6 +340,7 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
       if (::fstat(file->get(), &opened) != 0 || ::fstat(named->get(), &reached) != 0 ||
           opened.st_dev != reached.st_dev || opened.st_ino != reached.st_ino)
         return failure("storage image " + m.source + ": changed while it was opened");
+      NESTBOX_TRY(check_image_file(opened, m));
       LoopRequest req{m.source, 0, 0, read_only, options.force_legacy_loop, file->get()};
       auto loop = LoopDevice::attach(req);
       if (!loop.ok()) return std::move(loop).error();

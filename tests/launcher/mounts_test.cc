@@ -411,6 +411,71 @@ TEST(Mounts, StorageImageIsMadeInTheDirectoryHeldNotThePath) {
   std::system(("rm -rf " + held + " " + moved + " " + elsewhere).c_str());
 }
 
+// Review 8: a storage image found in place is used with its declared size as
+// the bound: a longer file (an earlier, larger size; someone else's) would
+// give the container more of the host's flash, and a second name (a hard
+// link) lets whoever reaches it write the filesystem under the host kernel's
+// mount. Both are refused; the file as declared mounts.
+TEST(Mounts, StorageImageLongerThanDeclaredOrLinkedElsewhereIsRefused) {
+  NESTBOX_NEED_IMAGES();
+  std::string image = images()->dir + "/grown.img", alias = images()->dir + "/grown-alias.img";
+  ::unlink(image.c_str());
+  ::unlink(alias.c_str());
+  auto images_dir = open_host_source(images()->dir);
+  ASSERT_TRUE(images_dir.ok()) << images_dir.error().message;
+  ASSERT_TRUE(ensure_image_file(images_dir->get(), image, 16 << 20, "ext4").ok());
+  policy::Policy p = full_policy("m-grown", {"/bin/sh", "-c", "echo mounted"});
+  p.mounts.push_back(storage(policy::MountKind::kStorageImage, image, "/mnt"));
+  p.mounts.back().size = 8 << 20;
+  Outcome r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << r.out;
+  EXPECT_EQ(r.error, "container m-grown: /mnt: storage image " + image +
+                         ": is 16777216 bytes, more than its declared size of 8388608; expected at most that (remove "
+                         "or shrink the image to start with this policy)");
+  EXPECT_EQ(leftovers("m-grown"), std::vector<std::string>{});
+
+  p.mounts.back().size = 16 << 20;
+  ASSERT_EQ(::link(image.c_str(), alias.c_str()), 0);
+  r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << r.out;
+  EXPECT_EQ(r.error, "container m-grown: /mnt: storage image " + image +
+                         ": has 2 names (hard links); expected a file only this store names");
+  EXPECT_EQ(leftovers("m-grown"), std::vector<std::string>{});
+
+  ASSERT_EQ(::unlink(alias.c_str()), 0);
+  r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "mounted\n");
+  ::unlink(image.c_str());
+}
+
+// Review 8: a storage keeps what the container left in it, a symlink too. A
+// mount whose target lay below a storage's target went, at the next start,
+// where that symlink pointed (resolved inside the root): over the verified
+// /etc here, over "/" for a container that had filled the storage with its
+// own programs. Such a policy is refused before anything is mounted.
+TEST(Mounts, AMountTargetBelowAStorageIsRefusedNotMovedByItsSymlink) {
+  NESTBOX_NEED_IMAGES();
+  std::string data = images()->dir + "/moved-data", inner = images()->dir + "/moved-inner";
+  std::system(("rm -rf " + data + " " + inner).c_str());
+  policy::Policy plant = full_policy("m-moved", {"/bin/sh", "-c", "ln -s /etc /data/inner && echo planted"});
+  plant.mounts.push_back(storage(policy::MountKind::kStorageDir, data, "/data"));
+  Outcome first = run(plant, squashfs_source());
+  ASSERT_TRUE(first.ok) << first.error;
+  ASSERT_EQ(first.out, "planted\n");
+
+  policy::Policy p = full_policy("m-moved", {"/bin/sh", "-c", "echo started; grep -c ' /etc ' /proc/self/mountinfo"});
+  p.mounts = plant.mounts;
+  p.mounts.push_back(storage(policy::MountKind::kStorageDir, inner, "/data/inner"));
+  Outcome r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << "the inner storage was mounted where the planted symlink points: " << r.out;
+  EXPECT_EQ(r.error, "container m-moved: /data/inner: mount target lies below /data, whose contents the container "
+                     "keeps (a symlink it left there would move this mount); expected mount targets outside storage");
+  EXPECT_EQ(r.out.find("started"), std::string::npos);
+  EXPECT_EQ(leftovers("m-moved"), std::vector<std::string>{});
+  std::system(("rm -rf " + data + " " + inner).c_str());
+}
+
 // The loop device reads the file it was given as an fd, not what the path
 // names by the time it is attached.
 TEST(Mounts, LoopDeviceAttachesTheGivenFdNotThePath) {

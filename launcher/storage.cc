@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -86,6 +87,26 @@ Status check_image_file(const struct stat& st, const policy::Mount& m) {
                    " bytes, more than its declared size of " + std::to_string(m.size) +
                    "; expected at most that (remove or shrink the image to start with this policy)");
   return {};
+}
+
+// One image file under two loop devices is one filesystem mounted twice by
+// the host's kernel, each mount's metadata changed under the other by writes
+// through the other: the container (two mounts of the same image in its
+// policy) or two containers sharing it would craft a filesystem under a
+// live mount. The lock is taken on the open file the loop device is given
+// and keeps (flock belongs to that open file): it lasts while the loop device
+// holds the file, whatever the launcher closes. Writable mounts exclude any
+// other; read-only ones share.
+Status lock_image_file(int fd, const std::string& path, bool read_only) {
+  for (int tries = 0;; ++tries) {
+    if (::flock(fd, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0) return {};
+    if (errno != EWOULDBLOCK) return sys_error("storage image " + path + ": lock");
+    // The previous start's loop device may still be letting it go.
+    if (tries == 20)
+      return failure("storage image " + path + ": in use by another mount (a container's storage); "
+                     "expected one mount of it at a time");
+    ::usleep(50 * 1000);
+  }
 }
 
 }  // namespace
@@ -341,6 +362,7 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
           opened.st_dev != reached.st_dev || opened.st_ino != reached.st_ino)
         return failure("storage image " + m.source + ": changed while it was opened");
       NESTBOX_TRY(check_image_file(opened, m));
+      NESTBOX_TRY(lock_image_file(file->get(), m.source, read_only));
       LoopRequest req{m.source, 0, 0, read_only, options.force_legacy_loop, file->get()};
       auto loop = LoopDevice::attach(req);
       if (!loop.ok()) return std::move(loop).error();

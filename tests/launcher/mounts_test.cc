@@ -449,6 +449,35 @@ TEST(Mounts, StorageImageLongerThanDeclaredOrLinkedElsewhereIsRefused) {
   ::unlink(image.c_str());
 }
 
+// Review 8: one image file under two loop devices is one ext4 mounted twice
+// by the host's kernel, each mount's metadata changed under the other by the
+// container's writes through the other (a filesystem crafted under a mount).
+// The image is locked while a loop device holds it: a second mount of it, in
+// the same policy or another container's, is refused; the lock goes with
+// the container.
+TEST(Mounts, StorageImageIsMountedOnceAtATime) {
+  NESTBOX_NEED_IMAGES();
+  std::string image = images()->dir + "/shared.img";
+  ::unlink(image.c_str());
+  policy::Policy p = full_policy("m-twice", {"/bin/sh", "-c", "echo mounted"});
+  p.mounts.push_back(storage(policy::MountKind::kStorageImage, image, "/mnt"));
+  p.mounts.back().size = 8 << 20;
+  p.mounts.push_back(p.mounts.back());
+  p.mounts.back().target = "/data";
+  Outcome r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << "mounted twice: " << r.out;
+  EXPECT_EQ(r.error, "container m-twice: /data: storage image " + image +
+                         ": in use by another mount (a container's storage); expected one mount of it at a time");
+  EXPECT_EQ(leftovers("m-twice"), std::vector<std::string>{});
+  p.mounts.pop_back();
+  for (int i = 0; i < 2; ++i) {  // released with the container: the next start takes it
+    r = run(p, squashfs_source());
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.out, "mounted\n");
+  }
+  ::unlink(image.c_str());
+}
+
 // Review 8: a storage keeps what the container left in it, a symlink too. A
 // mount whose target lay below a storage's target went, at the next start,
 // where that symlink pointed (resolved inside the root): over the verified

@@ -255,6 +255,7 @@ Status mount_inside(const policy::Policy& policy, const Options& options,
   }
   if (policy.dev == policy::DevMode::kMinimal) NESTBOX_TRY_CTX(mount_dev(root.get(), policy), "/dev");
   for (policy::Mount m : policy.mounts) {
+    NESTBOX_TRY_CTX(check_size_enforced(m), m.target);
     if (m.kind == policy::MountKind::kStorageOverlay && m.target == "/") continue;  // in rootfs
     // Without declared devices no mount may carry live device nodes (a
     // storage image or a bound directory could bring their own).

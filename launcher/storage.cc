@@ -317,6 +317,12 @@ Result<std::string> find_partition(const std::string& name, const std::string& d
   return failure("partition '" + name + "' not found in " + class_block + ", " + dir + " or /proc/mtd");
 }
 
+Status check_size_enforced(const policy::Mount& m) {
+  if (m.size == 0 || m.kind == policy::MountKind::kTmpfs || m.kind == policy::MountKind::kStorageImage) return {};
+  return failure("a size (" + std::to_string(m.size) + " bytes) is enforced only on a tmpfs or an image storage; "
+                 "this mount has no size limit: expected no size, or an image storage");
+}
+
 Status mount_storage(const policy::Mount& m, const Options& options, HostOwner owner,
                      int root_fd) {
   switch (m.kind) {

@@ -202,7 +202,7 @@ TEST(Mounts, HostSourcesAreOpenedWithoutSymlinks) {
     policy::Policy p = full_policy("m-srclink", {"/bin/sh", "-c", "cat /mnt/greeting"});
     policy::Mount m = storage(c.kind, c.source, "/mnt");
     if (c.kind != policy::MountKind::kStorageOverlay) m.flags |= policy::kMountReadOnly;
-    m.size = 8 << 20;
+    if (c.kind == policy::MountKind::kStorageImage) m.size = 8 << 20;  // the only kind a size limits
     p.mounts.push_back(m);
     Outcome r = run(p, squashfs_source());
     EXPECT_FALSE(r.ok) << c.source << ": " << r.out;
@@ -447,6 +447,22 @@ TEST(Mounts, StorageImageLongerThanDeclaredOrLinkedElsewhereIsRefused) {
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.out, "mounted\n");
   ::unlink(image.c_str());
+}
+
+// Review 8: a size on a directory, overlay or partition storage was a limit
+// nothing applied; the launcher refuses it rather than start without it.
+TEST(Mounts, ASizeOnStorageWithoutALimitRefusesTheStart) {
+  NESTBOX_NEED_IMAGES();
+  std::string dir = images()->dir + "/sized-dir";
+  policy::Policy p = full_policy("m-sized", {"/bin/sh", "-c", "echo started"});
+  p.mounts.push_back(storage(policy::MountKind::kStorageDir, dir, "/data"));
+  p.mounts.back().size = 8 << 20;
+  Outcome r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << "started without the size limit: " << r.out;
+  EXPECT_EQ(r.error, "container m-sized: /data: a size (8388608 bytes) is enforced only on a tmpfs or an image "
+                     "storage; this mount has no size limit: expected no size, or an image storage");
+  EXPECT_EQ(r.out.find("started"), std::string::npos);
+  EXPECT_EQ(leftovers("m-sized"), std::vector<std::string>{});
 }
 
 // Review 8: one image file under two loop devices is one ext4 mounted twice

@@ -14,6 +14,7 @@
 #include "launcher/ipc_bind.h"
 #include "launcher/rootpath.h"
 #include "launcher/storage.h"
+#include "policy/mount_targets.h"
 #include "policy/proc_masks.h"
 #include "util/fd.h"
 
@@ -237,6 +238,13 @@ unsigned long ms_flags(uint32_t f) {
 
 Status mount_inside(const policy::Policy& policy, const Options& options,
                     const std::string& root_dir) {
+  // Each target is resolved in the root as it is now: one below a storage
+  // would go wherever a symlink the container left there points (the policy
+  // reader refuses such a policy; this launcher does not rely on it).
+  if (auto nested = policy::target_below_kept(policy.mounts, policy.ipc.ubus_target))
+    return failure(nested->first.path + ": mount target lies below " + nested->second.path +
+                   ", whose contents the container keeps (a symlink it left there would move this mount); "
+                   "expected mount targets outside storage");
   UniqueFd root(::open(root_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return sys_error("open " + root_dir);
   if (policy.proc) NESTBOX_TRY_CTX(mount_proc(root.get()), "/proc");
@@ -247,6 +255,7 @@ Status mount_inside(const policy::Policy& policy, const Options& options,
   }
   if (policy.dev == policy::DevMode::kMinimal) NESTBOX_TRY_CTX(mount_dev(root.get(), policy), "/dev");
   for (policy::Mount m : policy.mounts) {
+    NESTBOX_TRY_CTX(check_size_enforced(m), m.target);
     if (m.kind == policy::MountKind::kStorageOverlay && m.target == "/") continue;  // in rootfs
     // Without declared devices no mount may carry live device nodes (a
     // storage image or a bound directory could bring their own).

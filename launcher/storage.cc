@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -69,6 +70,43 @@ Status mount_dev_in_root(const std::string& dev, const policy::Mount& m, int roo
       return sys_error("chown " + m.target);
   }
   return {};
+}
+
+// A storage image the launcher did not just make is mounted as it is found.
+// Its declared size is the most of the host's storage the container may
+// take: a longer file (made for an earlier, larger size, or put there by
+// someone else) would give it more, so it is refused rather than used. A
+// file with a second name (a hard link) can be written through that name,
+// by whoever reaches it, while the host's kernel has its filesystem mounted.
+Status check_image_file(const struct stat& st, const policy::Mount& m) {
+  if (st.st_nlink != 1)
+    return failure("storage image " + m.source + ": has " + std::to_string(st.st_nlink) +
+                   " names (hard links); expected a file only this store names");
+  if (static_cast<uint64_t>(st.st_size) > m.size)
+    return failure("storage image " + m.source + ": is " + std::to_string(st.st_size) +
+                   " bytes, more than its declared size of " + std::to_string(m.size) +
+                   "; expected at most that (remove or shrink the image to start with this policy)");
+  return {};
+}
+
+// One image file under two loop devices is one filesystem mounted twice by
+// the host's kernel, each mount's metadata changed under the other by writes
+// through the other: the container (two mounts of the same image in its
+// policy) or two containers sharing it would craft a filesystem under a
+// live mount. The lock is taken on the open file the loop device is given
+// and keeps (flock belongs to that open file): it lasts while the loop device
+// holds the file, whatever the launcher closes. Writable mounts exclude any
+// other; read-only ones share.
+Status lock_image_file(int fd, const std::string& path, bool read_only) {
+  for (int tries = 0;; ++tries) {
+    if (::flock(fd, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0) return {};
+    if (errno != EWOULDBLOCK) return sys_error("storage image " + path + ": lock");
+    // The previous start's loop device may still be letting it go.
+    if (tries == 20)
+      return failure("storage image " + path + ": in use by another mount (a container's storage); "
+                     "expected one mount of it at a time");
+    ::usleep(50 * 1000);
+  }
 }
 
 }  // namespace
@@ -279,6 +317,12 @@ Result<std::string> find_partition(const std::string& name, const std::string& d
   return failure("partition '" + name + "' not found in " + class_block + ", " + dir + " or /proc/mtd");
 }
 
+Status check_size_enforced(const policy::Mount& m) {
+  if (m.size == 0 || m.kind == policy::MountKind::kTmpfs || m.kind == policy::MountKind::kStorageImage) return {};
+  return failure("a size (" + std::to_string(m.size) + " bytes) is enforced only on a tmpfs or an image storage; "
+                 "this mount has no size limit: expected no size, or an image storage");
+}
+
 Status mount_storage(const policy::Mount& m, const Options& options, HostOwner owner,
                      int root_fd) {
   switch (m.kind) {
@@ -323,6 +367,8 @@ Status mount_storage(const policy::Mount& m, const Options& options, HostOwner o
       if (::fstat(file->get(), &opened) != 0 || ::fstat(named->get(), &reached) != 0 ||
           opened.st_dev != reached.st_dev || opened.st_ino != reached.st_ino)
         return failure("storage image " + m.source + ": changed while it was opened");
+      NESTBOX_TRY(check_image_file(opened, m));
+      NESTBOX_TRY(lock_image_file(file->get(), m.source, read_only));
       LoopRequest req{m.source, 0, 0, read_only, options.force_legacy_loop, file->get()};
       auto loop = LoopDevice::attach(req);
       if (!loop.ok()) return std::move(loop).error();

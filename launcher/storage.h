@@ -35,6 +35,11 @@ Result<uint32_t> host_id(const std::vector<policy::IdMap>& map, uint32_t id, con
 // user needs to write it, whatever the filesystem held before.
 Status set_storage_owner(const policy::Mount& m, const policy::Policy& policy, int root_fd);
 
+// A size is enforced only on a tmpfs and a storage image (its file's
+// length): one on any other mount is a limit nothing would apply, refused
+// (as the policy reader does; this launcher does not rely on it).
+Status check_size_enforced(const policy::Mount& m);
+
 // Mounts one storage entry (MountKind::kStorage*) onto m.target in the root.
 Status mount_storage(const policy::Mount& m, const Options& options, HostOwner owner, int root_fd);
 

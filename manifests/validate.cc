@@ -20,6 +20,7 @@
 #include "manifests/mount_kind.h"
 #include "manifests/units.h"
 #include "policy/host_sources.h"
+#include "policy/mount_targets.h"
 #include "policy/syscall_arch.h"
 
 namespace nestbox::manifests::detail {
@@ -738,6 +739,12 @@ void validate_seccomp(Manifest& m, Diagnostics& d) {
   }
 }
 
+const char* storage_kind_name(StorageKind kind) {
+  for (const auto& [name, k] : storage_kind_names())
+    if (k == kind) return name;
+  return "this";
+}
+
 void validate_mounts(Manifest& m, Diagnostics& d) {
   Mounts& mt = m.mounts;
   std::set<std::string> targets;
@@ -771,6 +778,11 @@ void validate_mounts(Manifest& m, Diagnostics& d) {
       d.error(d.pos(key + ".fstype"), key + ".fstype", in_quotes(s.fstype) + " is not a file system type; expected a name such as \"ext4\"");
     if (s.kind == StorageKind::kImage && s.size == 0)
       d.error(d.pos("mounts.storage"), key + ".size", "missing; an image store needs a size such as \"16M\"");
+    // Only an image's size is enforced (its file's length); on the other
+    // kinds it would be a limit nothing applies.
+    if (s.kind != StorageKind::kImage && (s.size != 0 || d.seen(key + ".size")))
+      d.error(d.pos(key + ".size"), key + ".size", std::string("is not enforced on ") + storage_kind_name(s.kind) +
+              " storage (it has no size limit); expected kind = \"image\" for a store of limited size, or no size");
     if ((s.kind == StorageKind::kDirectory || s.kind == StorageKind::kImage || s.kind == StorageKind::kOverlay) && !s.source.empty())
       check_abs(d, key + ".source", s.source);
     if (s.kind != StorageKind::kPartition) check_mount_path(d, key + ".source", s.source);  // a name: checked above
@@ -816,6 +828,31 @@ void validate_mounts(Manifest& m, Diagnostics& d) {
             in_quotes(nested->first.path) + " lies below " + in_quotes(nested->second.path) + " (" +
                 keys[nested->second.mount] + "), which the container can write and could replace with a symlink; "
                 "expected host sources that do not nest in a writable one");
+  // No mount target below one whose contents the container keeps
+  // (policy/mount_targets.h: the device refuses the same).
+  std::vector<policy::HostSource> nested_targets;
+  std::vector<std::string> target_keys;
+  for (size_t i = 0; i < mt.tmpfs.size(); ++i) {
+    target_keys.push_back("mounts.tmpfs[" + std::to_string(i) + "].target");
+    policy::add_mount_target(policy::MountKind::kTmpfs, mt.tmpfs[i].target, false, target_keys.size() - 1, nested_targets);
+  }
+  for (size_t i = 0; i < mt.binds.size(); ++i) {
+    target_keys.push_back("mounts.bind[" + std::to_string(i) + "].target");
+    policy::add_mount_target(policy::MountKind::kBind, mt.binds[i].target, mt.binds[i].read_only, target_keys.size() - 1, nested_targets);
+  }
+  for (size_t i = 0; i < mt.storage.size(); ++i) {
+    target_keys.push_back("mounts.storage[" + std::to_string(i) + "].target");
+    policy::add_mount_target(mount_kind(mt.storage[i].kind), mt.storage[i].target, false, target_keys.size() - 1, nested_targets);
+  }
+  if (m.ipc.ubus) {
+    target_keys.push_back(d.seen("ipc.ubus.target") ? "ipc.ubus.target" : "ipc.ubus.socket");
+    nested_targets.push_back({m.ipc.target.empty() ? m.ipc.socket : m.ipc.target, false, target_keys.size() - 1});
+  }
+  if (auto nested = policy::source_below_writable(nested_targets))
+    d.error(d.pos(target_keys[nested->first.mount]), target_keys[nested->first.mount],
+            in_quotes(nested->first.path) + " lies below " + in_quotes(nested->second.path) + " (" +
+                target_keys[nested->second.mount] + "), whose contents the container keeps: a symlink it left there "
+                "would move this mount at the next start; expected mount targets outside storage");
   if (mt.proc && m.namespaces.pid.mode == NsMode::kHost && d.seen("namespaces.pid"))
     conflict(d, "mounts.proc", "would show every host process; mount it only with a new pid namespace, conflicts with", "namespaces.pid");
 }

@@ -12,6 +12,7 @@
 #include "policy/bpf_check.h"
 #include "policy/format.h"
 #include "policy/host_sources.h"
+#include "policy/mount_targets.h"
 #include "policy/hotplug.h"
 #include "policy/wire.h"
 #include "util/host_root.h"
@@ -284,6 +285,7 @@ class Decoder {
     static_assert(sizeof(kSections) / sizeof(kSections[0]) == wire::kLastTag - wire::kFirstTag + 1);
     for (const auto& s : kSections) NESTBOX_TRY(section(s.tag, s.name, s.fn));
     NESTBOX_TRY(sources_apart());
+    NESTBOX_TRY(targets_apart());
     if (r_.pos() != size_)
       return r_.fail(r_.pos(), "file", std::to_string(size_ - r_.pos()) + " bytes after the last section");
     return std::move(p_);
@@ -640,7 +642,16 @@ class Decoder {
     READ(m.flags, r_.u32(f + ".flags"));
     CHECK(at, (m.flags & ~0xfu) == 0, f + ".flags", "unknown mount flags");
     NESTBOX_TRY(r_.zeros(4, f + ".reserved2"));
+    at = r_.pos();
     READ(m.size, r_.u64(f + ".size"));
+    // A size is a limit only where the launcher applies it: a tmpfs's and a
+    // storage image's. On a directory, overlay or partition it would be a
+    // limit silently not enforced.
+    bool sized = m.kind == MountKind::kTmpfs || m.kind == MountKind::kStorageImage;
+    CHECK(at, sized || m.size == 0, f + ".size",
+          "only tmpfs and image storage take a size (a directory, overlay or partition is not limited by one)");
+    CHECK(at, m.kind != MountKind::kStorageImage || m.size != 0, f + ".size",
+          "an image store needs its size (the most of the host's storage it may take)");
     at = r_.pos();
     bool source_is_path = m.kind != MountKind::kTmpfs && m.kind != MountKind::kStoragePartition;
     if (m.kind == MountKind::kStoragePartition) {
@@ -693,6 +704,18 @@ class Decoder {
     CHECK(mounts_at_, !nested, "mounts",
           nested ? "\"" + nested->first.path + "\" lies below \"" + nested->second.path +
                        "\", which the container can write (it could be replaced by a symlink); expected host sources apart"
+                 : "");
+    return ok_status();
+  }
+
+  // No mount target below one whose contents the container keeps
+  // (policy/mount_targets.h); the ubus socket's target counts too.
+  Status targets_apart() {
+    auto nested = target_below_kept(p_.mounts, p_.ipc.ubus_target);
+    CHECK(mounts_at_, !nested, "mounts",
+          nested ? "target \"" + nested->first.path + "\" lies below \"" + nested->second.path +
+                       "\", whose contents the container keeps (a symlink it left there would move this mount at "
+                       "the next start); expected mount targets outside storage"
                  : "");
     return ok_status();
   }

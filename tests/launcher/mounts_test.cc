@@ -202,7 +202,7 @@ TEST(Mounts, HostSourcesAreOpenedWithoutSymlinks) {
     policy::Policy p = full_policy("m-srclink", {"/bin/sh", "-c", "cat /mnt/greeting"});
     policy::Mount m = storage(c.kind, c.source, "/mnt");
     if (c.kind != policy::MountKind::kStorageOverlay) m.flags |= policy::kMountReadOnly;
-    m.size = 8 << 20;
+    if (c.kind == policy::MountKind::kStorageImage) m.size = 8 << 20;  // the only kind a size limits
     p.mounts.push_back(m);
     Outcome r = run(p, squashfs_source());
     EXPECT_FALSE(r.ok) << c.source << ": " << r.out;
@@ -409,6 +409,116 @@ TEST(Mounts, StorageImageIsMadeInTheDirectoryHeldNotThePath) {
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_FALSE(*again);
   std::system(("rm -rf " + held + " " + moved + " " + elsewhere).c_str());
+}
+
+// Review 8: a storage image found in place is used with its declared size as
+// the bound: a longer file (an earlier, larger size; someone else's) would
+// give the container more of the host's flash, and a second name (a hard
+// link) lets whoever reaches it write the filesystem under the host kernel's
+// mount. Both are refused; the file as declared mounts.
+TEST(Mounts, StorageImageLongerThanDeclaredOrLinkedElsewhereIsRefused) {
+  NESTBOX_NEED_IMAGES();
+  std::string image = images()->dir + "/grown.img", alias = images()->dir + "/grown-alias.img";
+  ::unlink(image.c_str());
+  ::unlink(alias.c_str());
+  auto images_dir = open_host_source(images()->dir);
+  ASSERT_TRUE(images_dir.ok()) << images_dir.error().message;
+  ASSERT_TRUE(ensure_image_file(images_dir->get(), image, 16 << 20, "ext4").ok());
+  policy::Policy p = full_policy("m-grown", {"/bin/sh", "-c", "echo mounted"});
+  p.mounts.push_back(storage(policy::MountKind::kStorageImage, image, "/mnt"));
+  p.mounts.back().size = 8 << 20;
+  Outcome r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << r.out;
+  EXPECT_EQ(r.error, "container m-grown: /mnt: storage image " + image +
+                         ": is 16777216 bytes, more than its declared size of 8388608; expected at most that (remove "
+                         "or shrink the image to start with this policy)");
+  EXPECT_EQ(leftovers("m-grown"), std::vector<std::string>{});
+
+  p.mounts.back().size = 16 << 20;
+  ASSERT_EQ(::link(image.c_str(), alias.c_str()), 0);
+  r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << r.out;
+  EXPECT_EQ(r.error, "container m-grown: /mnt: storage image " + image +
+                         ": has 2 names (hard links); expected a file only this store names");
+  EXPECT_EQ(leftovers("m-grown"), std::vector<std::string>{});
+
+  ASSERT_EQ(::unlink(alias.c_str()), 0);
+  r = run(p, squashfs_source());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.out, "mounted\n");
+  ::unlink(image.c_str());
+}
+
+// Review 8: a size on a directory, overlay or partition storage was a limit
+// nothing applied; the launcher refuses it rather than start without it.
+TEST(Mounts, ASizeOnStorageWithoutALimitRefusesTheStart) {
+  NESTBOX_NEED_IMAGES();
+  std::string dir = images()->dir + "/sized-dir";
+  policy::Policy p = full_policy("m-sized", {"/bin/sh", "-c", "echo started"});
+  p.mounts.push_back(storage(policy::MountKind::kStorageDir, dir, "/data"));
+  p.mounts.back().size = 8 << 20;
+  Outcome r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << "started without the size limit: " << r.out;
+  EXPECT_EQ(r.error, "container m-sized: /data: a size (8388608 bytes) is enforced only on a tmpfs or an image "
+                     "storage; this mount has no size limit: expected no size, or an image storage");
+  EXPECT_EQ(r.out.find("started"), std::string::npos);
+  EXPECT_EQ(leftovers("m-sized"), std::vector<std::string>{});
+}
+
+// Review 8: one image file under two loop devices is one ext4 mounted twice
+// by the host's kernel, each mount's metadata changed under the other by the
+// container's writes through the other (a filesystem crafted under a mount).
+// The image is locked while a loop device holds it: a second mount of it, in
+// the same policy or another container's, is refused; the lock goes with
+// the container.
+TEST(Mounts, StorageImageIsMountedOnceAtATime) {
+  NESTBOX_NEED_IMAGES();
+  std::string image = images()->dir + "/shared.img";
+  ::unlink(image.c_str());
+  policy::Policy p = full_policy("m-twice", {"/bin/sh", "-c", "echo mounted"});
+  p.mounts.push_back(storage(policy::MountKind::kStorageImage, image, "/mnt"));
+  p.mounts.back().size = 8 << 20;
+  p.mounts.push_back(p.mounts.back());
+  p.mounts.back().target = "/data";
+  Outcome r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << "mounted twice: " << r.out;
+  EXPECT_EQ(r.error, "container m-twice: /data: storage image " + image +
+                         ": in use by another mount (a container's storage); expected one mount of it at a time");
+  EXPECT_EQ(leftovers("m-twice"), std::vector<std::string>{});
+  p.mounts.pop_back();
+  for (int i = 0; i < 2; ++i) {  // released with the container: the next start takes it
+    r = run(p, squashfs_source());
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.out, "mounted\n");
+  }
+  ::unlink(image.c_str());
+}
+
+// Review 8: a storage keeps what the container left in it, a symlink too. A
+// mount whose target lay below a storage's target went, at the next start,
+// where that symlink pointed (resolved inside the root): over the verified
+// /etc here, over "/" for a container that had filled the storage with its
+// own programs. Such a policy is refused before anything is mounted.
+TEST(Mounts, AMountTargetBelowAStorageIsRefusedNotMovedByItsSymlink) {
+  NESTBOX_NEED_IMAGES();
+  std::string data = images()->dir + "/moved-data", inner = images()->dir + "/moved-inner";
+  std::system(("rm -rf " + data + " " + inner).c_str());
+  policy::Policy plant = full_policy("m-moved", {"/bin/sh", "-c", "ln -s /etc /data/inner && echo planted"});
+  plant.mounts.push_back(storage(policy::MountKind::kStorageDir, data, "/data"));
+  Outcome first = run(plant, squashfs_source());
+  ASSERT_TRUE(first.ok) << first.error;
+  ASSERT_EQ(first.out, "planted\n");
+
+  policy::Policy p = full_policy("m-moved", {"/bin/sh", "-c", "echo started; grep -c ' /etc ' /proc/self/mountinfo"});
+  p.mounts = plant.mounts;
+  p.mounts.push_back(storage(policy::MountKind::kStorageDir, inner, "/data/inner"));
+  Outcome r = run(p, squashfs_source());
+  EXPECT_FALSE(r.ok) << "the inner storage was mounted where the planted symlink points: " << r.out;
+  EXPECT_EQ(r.error, "container m-moved: /data/inner: mount target lies below /data, whose contents the container "
+                     "keeps (a symlink it left there would move this mount); expected mount targets outside storage");
+  EXPECT_EQ(r.out.find("started"), std::string::npos);
+  EXPECT_EQ(leftovers("m-moved"), std::vector<std::string>{});
+  std::system(("rm -rf " + data + " " + inner).c_str());
 }
 
 // The loop device reads the file it was given as an fd, not what the path

@@ -613,6 +613,67 @@ TEST(PolicyFormat, HostSourcesBelowAWritableOneAreRefused) {
             "(accepted)");
 }
 
+// Review 8: a mount target below a storage's target goes, at the next start,
+// wherever a symlink the container left in that storage points (over "/",
+// "/etc"): refused for every kind of storage and a writable bind, and for the
+// ubus socket's target; a tmpfs and a read-only bind start empty or as the
+// host has them, and an overlay over "/" holds every other mount by design.
+TEST(PolicyFormat, MountTargetsBelowAStoragesTargetAreRefused) {
+  auto refusal = [](std::vector<Mount> mounts, std::string ubus_target = "") {
+    Policy p = full_policy();
+    p.mounts = std::move(mounts);
+    p.ipc.ubus_socket = ubus_target.empty() ? "" : "/var/run/ubus/ubus.sock";
+    p.ipc.ubus_target = ubus_target;
+    auto b = encode(p);
+    return b.ok() ? std::string("(accepted)") : b.error().message.substr(b.error().message.find("mounts:"));
+  };
+  auto below = [](const std::string& inner, const std::string& outer) {
+    return "mounts: target \"" + inner + "\" lies below \"" + outer +
+           "\", whose contents the container keeps (a symlink it left there would move this mount at the next "
+           "start); expected mount targets outside storage";
+  };
+  Mount tmpfs{MountKind::kTmpfs, "", "/data/cache", "", 0, 0, 0};
+  Mount inner{MountKind::kStorageDir, "/srv/b", "/data/cache", "", 0, 0, 0};
+  for (Mount outer : {Mount{MountKind::kStorageDir, "/srv/a", "/data", "", 0, 0, 0},
+                      Mount{MountKind::kStorageImage, "/srv/a.img", "/data", "ext4", 1 << 20, 0, 0},
+                      Mount{MountKind::kStoragePartition, "appdata", "/data", "ext4", 0, 0, 0},
+                      Mount{MountKind::kStorageOverlay, "/srv/a", "/data", "", 0, 0, 0},
+                      Mount{MountKind::kBind, "/srv/a", "/data", "", 0, 0, 0}}) {
+    EXPECT_EQ(refusal({outer, tmpfs}), below("/data/cache", "/data")) << static_cast<int>(outer.kind);
+    EXPECT_EQ(refusal({inner, outer}), below("/data/cache", "/data")) << static_cast<int>(outer.kind);
+    EXPECT_EQ(refusal({outer}, "/data/ubus.sock"), below("/data/ubus.sock", "/data")) << static_cast<int>(outer.kind);
+    Mount beside = inner;
+    beside.target = "/database";  // a prefix, not below
+    EXPECT_EQ(refusal({outer, beside}), "(accepted)");
+  }
+  EXPECT_EQ(refusal({Mount{MountKind::kBind, "/srv/a", "/data", "", 0, 0, kMountReadOnly}, inner}), "(accepted)");
+  EXPECT_EQ(refusal({Mount{MountKind::kTmpfs, "", "/data", "", 0, 0, 0}, inner}), "(accepted)");
+  EXPECT_EQ(refusal({Mount{MountKind::kStorageOverlay, "/srv/root", "/", "", 0, 0, 0}, inner}), "(accepted)");
+}
+
+// Review 8: only a tmpfs's and a storage image's size is enforced; a size on
+// a directory, overlay or partition store (or a bind) would be a limit that
+// nothing applies, and an image without one has no bound.
+TEST(PolicyFormat, ASizeIsTakenOnlyWhereItIsEnforced) {
+  auto refusal = [](Mount m) {
+    Policy p = full_policy();
+    p.mounts = {m};
+    auto b = encode(p);
+    return b.ok() ? std::string("(accepted)") : b.error().message.substr(b.error().message.find("mounts[0].size"));
+  };
+  const std::string unenforced =
+      "mounts[0].size: only tmpfs and image storage take a size (a directory, overlay or partition is not limited by one)";
+  EXPECT_EQ(refusal({MountKind::kStorageDir, "/srv/a", "/data", "", 1 << 20, 0, 0}), unenforced);
+  EXPECT_EQ(refusal({MountKind::kStorageOverlay, "/srv/a", "/data", "", 1 << 20, 0, 0}), unenforced);
+  EXPECT_EQ(refusal({MountKind::kStoragePartition, "appdata", "/data", "ext4", 1 << 20, 0, 0}), unenforced);
+  EXPECT_EQ(refusal({MountKind::kBind, "/srv/a", "/data", "", 1 << 20, 0, kMountReadOnly}), unenforced);
+  EXPECT_EQ(refusal({MountKind::kStorageImage, "/srv/a.img", "/data", "ext4", 0, 0, 0}),
+            "mounts[0].size: an image store needs its size (the most of the host's storage it may take)");
+  EXPECT_EQ(refusal({MountKind::kStorageImage, "/srv/a.img", "/data", "ext4", 1 << 20, 0, 0}), "(accepted)");
+  EXPECT_EQ(refusal({MountKind::kTmpfs, "", "/data", "", 1 << 20, 0, 0}), "(accepted)");
+  EXPECT_EQ(refusal({MountKind::kStorageDir, "/srv/a", "/data", "", 0, 0, 0}), "(accepted)");
+}
+
 // A signed policy made by anything but `nestbox compose` (which refuses these
 // ids) must not run the process as the launcher's root: setresuid(-1) means
 // "unchanged" (issue 14, class 5). Every id field, both -1s, patched in place.

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 
+#include <charconv>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -24,15 +25,8 @@ struct Account {
 };
 
 bool parse_id(std::string_view s, uint32_t* out) {
-  if (s.empty() || s.size() > 10) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (v > UINT32_MAX) return false;
-  *out = static_cast<uint32_t>(v);
-  return true;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return !s.empty() && ec == std::errc() && end == s.data() + s.size();
 }
 
 // The lines libc's getpwent/getgrent would return, in file order; lines they
